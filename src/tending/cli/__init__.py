@@ -1,0 +1,99 @@
+"""The `tending` command: thin shells over actions/ and lib/.
+
+Commands live one module per area and are loaded lazily (start-up stays fast, and each area owns its
+file). A user's mistake prints one line and exits 2 (usage) or 1 (failure), never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from tending import __version__
+from tending.cli.context import AppContext
+from tending.errors import TendingError
+
+# command name -> "module:attribute"; a module that does not exist yet is simply not offered
+COMMANDS: dict[str, str] = {
+    "demo": "tending.cli.demo:demo",
+    "communities": "tending.cli.communities:communities",
+    "import": "tending.cli.importing:import_command",
+    "imports": "tending.cli.importing:imports_command",
+    "members": "tending.cli.members:members",
+    "segments": "tending.cli.members:segments",
+    "checkins": "tending.cli.members:checkins",
+    "onboarding": "tending.cli.onboarding:onboarding",
+    "outbox": "tending.cli.onboarding:outbox",
+    "run": "tending.cli.onboarding:run",
+    "worker": "tending.cli.onboarding:worker",
+    "moderate": "tending.cli.moderation:moderate",
+    "train": "tending.cli.moderation:train",
+    "health": "tending.cli.health:health",
+    "alerts": "tending.cli.health:alerts",
+    "serve": "tending.cli.web:serve",
+    "users": "tending.cli.web:users",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                return None
+            raise
+        command = getattr(module, attribute, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", "db", metavar="URL", envvar="TENDING_DATABASE_URL",
+              help="Database: a SQLite file path or URL, or postgresql+psycopg://user@host/db. "
+                   "Default: ~/.local/share/tending/tending.db (env TENDING_DATABASE_URL).")
+@click.version_option(__version__, "--version", prog_name="tending")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """tending: a workbench for the people who run online communities.
+
+    \b
+    Start with the demo community:
+      tending demo
+    Then import your own community's export:
+      tending import slack ./workspace-export.zip --community "Data viz Houston"
+    """
+    ctx.obj = AppContext(db_option=db)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="tending", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except TendingError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; nothing half-written was kept.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,58 @@
+"""What every command gets: the database (opened and migrated on first use) and output helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from sqlalchemy import Connection, Engine
+
+from tending.config import Settings, load_settings
+from tending.models import Community
+from tending.store import open_store
+from tending.store.communities import resolve_community
+
+
+@dataclass
+class AppContext:
+    db_option: str | None = None
+    for_demo: bool = False
+    _engine: Engine | None = field(default=None, repr=False)
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.db_option, for_demo=self.for_demo)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_store(self.settings.database_url)
+        return self._engine
+
+    def community(self, conn: Connection, name: str | None) -> Community:
+        return resolve_community(conn, name)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+community_option = click.option("--community", "community_name", metavar="NAME",
+                                help="The community to work on (needed when the database holds several).")
+
+
+def format_option(*choices: str, default: str = "table") -> Any:
+    return click.option("--format", "output_format", type=click.Choice(list(choices)), default=default,
+                        show_default=True, help="Output format.")
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))

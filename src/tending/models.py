@@ -1,0 +1,142 @@
+"""Domain records: plain dataclasses, no I/O.
+
+Importers produce the *Record types (what an export says, keyed by the platform's own ids); the store
+turns them into rows keyed by tending's ids and gives back Community, Member, MemberStats and Activity.
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Kinds of activity. A contribution is a post (a thread's first message), a reply or a comment;
+# reactions are engagement, not contributions (a community setting may count them).
+JOINED = "joined"
+LEFT = "left"
+POST = "post"
+REPLY = "reply"
+COMMENT = "comment"
+REACTION = "reaction"
+MESSAGE_SENT = "message_sent"  # a message tending delivered to the member (appears in the timeline)
+ACTIVITY_KINDS = (JOINED, LEFT, POST, REPLY, COMMENT, REACTION, MESSAGE_SENT)
+CONTRIBUTION_KINDS = frozenset({POST, REPLY, COMMENT})
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    id: int
+    name: str
+    platform: str
+    timezone: str = "UTC"
+    language: str = "en"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MemberRecord:
+    """A member as an export describes them. external_id is the platform's stable id for the person."""
+
+    source: str
+    external_id: str
+    display_name: str | None = None
+    handle: str | None = None
+    joined_at: datetime | None = None
+    left_at: datetime | None = None
+    language: str | None = None
+    is_staff: bool = False
+    is_bot: bool = False
+    email: str | None = None
+
+
+@dataclass(slots=True)
+class ChannelRecord:
+    source: str
+    external_id: str
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class ThreadRecord:
+    source: str
+    external_id: str
+    channel_external_id: str | None = None
+    title: str | None = None
+    started_by_external_id: str | None = None
+    started_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ActivityRecord:
+    """One thing a member did, as the export says it. (source, source_id) is unique: re-importing it is a no-op."""
+
+    source: str
+    source_id: str
+    member_external_id: str
+    kind: str
+    occurred_at: datetime
+    thread_external_id: str | None = None
+    parent_source_id: str | None = None
+    channel_external_id: str | None = None
+    text: str | None = None
+    url: str | None = None
+    language: str | None = None
+    member_name: str | None = None  # lets the store create a member the export never listed
+    extra: dict[str, Any] | None = None
+
+
+ImportRecord = MemberRecord | ChannelRecord | ThreadRecord | ActivityRecord
+
+
+@dataclass(slots=True)
+class Member:
+    id: int
+    community_id: int
+    platform: str
+    external_id: str
+    display_name: str | None
+    handle: str | None
+    joined_at: datetime | None
+    joined_at_exact: bool
+    left_at: datetime | None
+    language: str | None
+    is_staff: bool
+    is_bot: bool
+    do_not_contact: bool
+    notes: str | None
+    merged_into: int | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MemberStats:
+    """Per-member rollup, kept exact by the store at write time."""
+
+    member_id: int
+    first_activity_at: datetime | None
+    last_activity_at: datetime | None
+    first_contribution_at: datetime | None
+    last_contribution_at: datetime | None
+    contributions: int
+    posts: int
+    replies: int
+    comments: int
+    reactions: int
+
+
+@dataclass(slots=True)
+class Activity:
+    id: int
+    community_id: int
+    member_id: int
+    kind: str
+    occurred_at: datetime
+    thread_id: int | None
+    parent_id: int | None
+    channel_id: int | None
+    text: str | None
+    url: str | None
+    language: str | None
+    source: str
+    source_id: str

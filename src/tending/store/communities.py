@@ -1,0 +1,79 @@
+"""Communities: create, find, list, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from tending.errors import UsageError
+from tending.models import Community
+from tending.store.audit import record_event
+from tending.store.schema import communities
+from tending.timeutil import get_zone, utcnow
+
+
+def _community(row: Any) -> Community:
+    return Community(id=row.id, name=row.name, platform=row.platform, timezone=row.timezone,
+                     language=row.language, settings=dict(row.settings or {}))
+
+
+def get_communities(conn: Connection) -> list[Community]:
+    return [_community(row) for row in conn.execute(select(communities).order_by(communities.c.name))]
+
+
+def find_community(conn: Connection, name: str) -> Community | None:
+    row = conn.execute(select(communities).where(communities.c.name == name)).first()
+    return _community(row) if row else None
+
+
+def get_community_by_id(conn: Connection, community_id: int) -> Community:
+    row = conn.execute(select(communities).where(communities.c.id == community_id)).one()
+    return _community(row)
+
+
+def resolve_community(conn: Connection, name: str | None) -> Community:
+    """The community a command works on: the one named, or the only one there is."""
+    if name is not None:
+        found = find_community(conn, name)
+        if found is None:
+            known = ", ".join(c.name for c in get_communities(conn)) or "none yet"
+            raise UsageError(f"--community: no community named '{name}' (known: {known}).")
+        return found
+    every = get_communities(conn)
+    if not every:
+        raise UsageError("the database holds no community yet: import an export first "
+                         "(tending import KIND PATH) or run tending demo.")
+    if len(every) > 1:
+        names = ", ".join(c.name for c in every)
+        raise UsageError(f"the database holds several communities ({names}): choose one with --community NAME.")
+    return every[0]
+
+
+def do_create_community(conn: Connection, name: str, *, platform: str, timezone: str = "UTC",
+                        language: str = "en", settings: dict[str, Any] | None = None,
+                        actor: str = "system") -> Community:
+    get_zone(timezone)
+    if not name.strip():
+        raise UsageError("--community: a community needs a non-empty name.")
+    result = conn.execute(insert(communities).values(
+        name=name, platform=platform, timezone=timezone, language=language,
+        settings=settings or {}, created_at=utcnow()))
+    community_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    record_event(conn, community_id, actor=actor, action="community.created",
+                 details={"platform": platform, "timezone": timezone, "language": language})
+    return get_community_by_id(conn, community_id)
+
+
+def get_or_create_community(conn: Connection, name: str, *, platform: str, timezone: str = "UTC",
+                            language: str = "en") -> Community:
+    return find_community(conn, name) or do_create_community(
+        conn, name, platform=platform, timezone=timezone, language=language)
+
+
+def do_update_community_settings(conn: Connection, community: Community, changes: dict[str, Any], *,
+                                 actor: str) -> Community:
+    merged = {**community.settings, **changes}
+    conn.execute(update(communities).where(communities.c.id == community.id).values(settings=merged))
+    record_event(conn, community.id, actor=actor, action="community.settings_changed", details=changes)
+    return get_community_by_id(conn, community.id)

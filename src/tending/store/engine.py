@@ -1,0 +1,110 @@
+"""Opening a database: the engine, SQLite pragmas, and migrations run automatically and safely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from tending.errors import TendingError, UsageError
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_db_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            path = sqlite_path(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, poolclass=NullPool if path is None else None)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except ArgumentError:
+        raise UsageError(f"--db: '{url}' is not a database URL (try sqlite:///path/to/file.db or "
+                         "postgresql+psycopg://user@host/dbname).") from None
+    except ModuleNotFoundError as error:
+        raise UsageError(f"--db: no driver for '{url.split(':', 1)[0]}' ({error.name} is not installed).") from None
+
+
+def sqlite_path(url: str) -> Path | None:
+    rest = url.split(":///", 1)[1] if ":///" in url else ""
+    if not rest or rest == ":memory:":
+        return None
+    return Path(rest.split("?", 1)[0])
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-200000")  # 200 MB of page cache: rollups and indexes stay hot
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Bring the database to the newest schema. Returns the revisions applied (empty when up to date).
+
+    A database written by a newer tending is refused rather than damaged; a SQLite file is copied to
+    `<file>.before-<revision>` before its schema changes, so an upgrade can always be undone by hand.
+    """
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    heads = set(script.get_heads())
+    try:
+        current = current_revisions(engine)
+    except OperationalError as error:
+        raise TendingError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
+                           f"{error.orig}") from None
+    known = {rev.revision for rev in script.walk_revisions()}
+    unknown = current - known
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise TendingError(f"the database was written by a newer version of tending (schema {names}); "
+                           "upgrade tending to open it.")
+    if current == heads:
+        return []
+    pending = _pending(script, current)
+    if current:
+        _backup_sqlite(engine, "-".join(sorted(current)))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+    return pending
+
+
+def _pending(script: ScriptDirectory, current: set[str]) -> list[str]:
+    applied: set[str] = set()
+    for rev in current:
+        applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
+    return [rev.revision for rev in script.walk_revisions() if rev.revision not in applied][::-1]
+
+
+def _backup_sqlite(engine: Engine, revision: str) -> None:
+    path = sqlite_path(str(engine.url))
+    if path is not None and path.exists():
+        engine.dispose()
+        shutil.copy2(path, path.with_name(f"{path.name}.before-{revision}"))
