@@ -41,39 +41,36 @@ class HeatedExchange:
         return float(np.median(gaps)) if gaps else 0.0
 
 
-def _runs(messages: list[ThreadMessage], max_gap: timedelta) -> list[list[ThreadMessage]]:
-    """Maximal alternating two-member runs with short gaps."""
-    runs: list[list[ThreadMessage]] = []
-    used: set[int] = set()
-    for i, start in enumerate(messages):
-        if start.activity_id in used:
+def _run_from(messages: list[ThreadMessage], i: int, max_gap: timedelta) -> list[ThreadMessage]:
+    """The longest alternating two-member run starting at message i, with short gaps."""
+    start = messages[i]
+    run = [start]
+    pair: set[int] | None = None
+    for message in messages[i + 1:]:
+        if message.occurred_at - run[-1].occurred_at > max_gap:
+            break
+        if message.member_id == run[-1].member_id:
+            if pair is not None and message.member_id in pair:
+                break  # one of the two talks twice in a row: no longer a trade
             continue
-        run = [start]
-        pair: set[int] | None = None
-        for message in messages[i + 1:]:
-            if message.occurred_at - run[-1].occurred_at > max_gap:
-                break
-            if message.member_id == run[-1].member_id:
-                if pair is not None and message.member_id in pair:
-                    break  # one of the two talks twice in a row: no longer a trade
-                continue
-            if pair is None:
-                pair = {start.member_id, message.member_id}
-            if message.member_id not in pair:
-                continue  # a third member speaks: read past them
-            run.append(message)
-        if len(run) >= 2:
-            runs.append(run)
-            used.update(m.activity_id for m in run)
-    return runs
+        if pair is None:
+            pair = {start.member_id, message.member_id}
+        if message.member_id not in pair:
+            continue  # a third member speaks: read past them
+        run.append(message)
+    return run
 
 
 def find_heated_exchanges(messages: list[ThreadMessage], *, max_gap: timedelta = MAX_GAP,
                           min_messages: int = MIN_MESSAGES, hostile_level: float = HOSTILE_LEVEL
                           ) -> list[HeatedExchange]:
     ordered = sorted(messages, key=lambda m: (m.occurred_at, m.activity_id))
-    found = []
-    for run in _runs(ordered, max_gap):
+    found: list[HeatedExchange] = []
+    covered: set[int] = set()
+    for i in range(len(ordered)):
+        if ordered[i].activity_id in covered:
+            continue  # already inside a heated exchange found earlier
+        run = _run_from(ordered, i, max_gap)
         if len(run) < min_messages:
             continue
         scores = np.array([m.toxicity for m in run])
@@ -82,4 +79,5 @@ def find_heated_exchanges(messages: list[ThreadMessage], *, max_gap: timedelta =
         if slope > 0 and late >= hostile_level:
             a, b = sorted({m.member_id for m in run})
             found.append(HeatedExchange((a, b), run, slope, late))
+            covered.update(m.activity_id for m in run)
     return found
