@@ -115,6 +115,7 @@ class _Scanner:
                        author: store.AuthorContext | None) -> list[dict[str, Any]]:
         found = []
         context = _context(row, text, author, self.intro_channels)
+        welcome = "introduction" in context or "first_post" in context
         spam_threshold = self.classifier.threshold("spam", lang)
         if "new_account_link" in context:
             spam_threshold *= NEW_ACCOUNT_FACTOR
@@ -122,14 +123,15 @@ class _Scanner:
         if junk:
             context.append(junk)
             spam_score = max(spam_score, 0.5)
-        if spam_score >= spam_threshold or junk:
-            found.append(self._item(row, "spam", spam_score, text, lang, context, spam_threshold))
-        promo_threshold = self.classifier.threshold("self_promotion", lang)
-        if "introduction" in context or "first_post" in context:
-            promo_threshold *= INTRODUCTION_FACTOR
-        if scores["self_promotion"] >= promo_threshold and not found:
+        promo_threshold = self.classifier.threshold("self_promotion", lang) * (INTRODUCTION_FACTOR if welcome else 1)
+        is_spam = spam_score >= spam_threshold or junk is not None
+        is_promo = scores["self_promotion"] >= promo_threshold
+        # one item per message: a newcomer promoting themselves gets the gentle path, others the firmer one
+        if is_promo and (not is_spam or (welcome and junk is None)):
             found.append(self._item(row, "self_promotion", scores["self_promotion"], text, lang, context,
                                     promo_threshold))
+        elif is_spam:
+            found.append(self._item(row, "spam", spam_score, text, lang, context, spam_threshold))
         toxic_threshold = self.classifier.threshold("toxic", lang)
         if scores["toxic"] >= toxic_threshold:
             found.append(self._item(row, "toxic", scores["toxic"], text, lang, context, toxic_threshold))
@@ -152,11 +154,20 @@ class _Scanner:
                 self.threads.at.append(int(row.occurred_at.timestamp() * 1_000_000))
                 self.threads.toxicity.append(float(tox))
 
+    def backfill(self) -> None:
+        """Fingerprint older contributions no scan has read yet, so a scan with --since still finds
+        copies of them. Each is marked (an empty signature when too short), so this happens once."""
+        if self.since is None:
+            return
+        for rows in store.iter_unfingerprinted(self.conn, self.cid, before=self.since):
+            self._fingerprint(rows)
+
     def _fingerprint(self, rows: list[store.ScanRow]) -> None:
         signatures, positions = reposts.minhash_batch([r.text for r in rows])
-        prints = [{"activity_id": rows[p].id, "kind": "text", "position": 0, "member_id": rows[p].member_id,
-                   "occurred_at": rows[p].occurred_at, "signature": reposts.signature_bytes(sig), "path": None}
-                  for sig, p in zip(signatures, positions, strict=True)]
+        by_position = {int(p): reposts.signature_bytes(sig) for sig, p in zip(signatures, positions, strict=True)}
+        prints = [{"activity_id": row.id, "kind": "text", "position": 0, "member_id": row.member_id,
+                   "occurred_at": row.occurred_at, "signature": by_position.get(i, b""), "path": None}
+                  for i, row in enumerate(rows)]
         for row in rows:
             for n, path in enumerate(reposts.image_paths(row.extra, self.media_root)):
                 try:
@@ -181,8 +192,10 @@ class _Scanner:
     def _add(self, items: list[dict[str, Any]]) -> Counter[str]:
         added: Counter[str] = Counter()
         for signal in {i["signal"] for i in items}:
-            added[signal] += store.bulk_add_items(self.conn, self.cid, [i for i in items if i["signal"] == signal],
-                                                  now=self.now)
+            count = store.bulk_add_items(self.conn, self.cid, [i for i in items if i["signal"] == signal],
+                                         now=self.now)
+            if count:
+                added[signal] += count
         return added
 
     # -- after the last batch --------------------------------------------------------------------------
@@ -294,6 +307,7 @@ def do_scan_community(conn: Connection, community: Community, *, now: datetime, 
     """Scan a community's contributions (those since `since`, or all) into the review queue."""
     scanner = _Scanner(conn, community, now=now, since=since, classifier=classifier or shipped_classifier(),
                        media_root=media_root)
+    scanner.backfill()
     for rows in store.iter_scannable(conn, community.id, since=since, batch_size=batch_size):
         scanner.batch(rows)
         if progress is not None:

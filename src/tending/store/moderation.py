@@ -97,7 +97,8 @@ moderation_fingerprints = Table(
     community_fk(),
     Column("member_id", Key, nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
-    Column("signature", LargeBinary, nullable=False),  # MinHash (uint32 little-endian) or a 64-bit dHash
+    # MinHash (uint32 little-endian) or a 64-bit dHash; empty: a text too short to compare (marks it as seen)
+    Column("signature", LargeBinary, nullable=False),
     Column("path", String(1000)),
     Index(None, "community_id", "kind", "occurred_at"),
 )
@@ -161,6 +162,28 @@ def iter_scannable(conn: Connection, community_id: int, *, since: datetime | Non
         last_id = rows[-1].id
 
 
+def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetime,
+                         batch_size: int = 5000) -> Iterator[list[ScanRow]]:
+    """Contributions before `before` that have no text fingerprint yet (not even the empty marker)."""
+    fingerprinted = (select(moderation_fingerprints.c.activity_id)
+                     .where(moderation_fingerprints.c.community_id == community_id,
+                            moderation_fingerprints.c.kind == "text",
+                            moderation_fingerprints.c.activity_id == activities.c.id))
+    last_id = 0
+    columns = (activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
+               activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
+               activities.c.extra)
+    while True:
+        query = (select(*columns).where(_scan_filter(community_id, None), activities.c.occurred_at < before,
+                                        activities.c.id > last_id, ~fingerprinted.exists())
+                 .order_by(activities.c.id).limit(batch_size))
+        rows = [ScanRow(*row) for row in conn.execute(query)]
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
+
+
 def sample_texts(conn: Connection, community_id: int, *, limit: int) -> list[str]:
     """An evenly spread sample of the community's contributions (the profile for off-topic drift)."""
     total = count_scannable(conn, community_id, since=None)
@@ -212,7 +235,7 @@ def bulk_add_fingerprints(conn: Connection, community_id: int, rows: list[dict[s
             select(moderation_fingerprints.c.activity_id, moderation_fingerprints.c.kind,
                    moderation_fingerprints.c.position)
             .where(moderation_fingerprints.c.community_id == community_id,
-                   moderation_fingerprints.c.activity_id.in_(chunk))).tuples())
+                   moderation_fingerprints.c.activity_id.in_(chunk))).all())
     fresh = [{"community_id": community_id, **r} for r in rows
              if (r["activity_id"], r["kind"], r["position"]) not in existing]
     if fresh:
@@ -237,6 +260,8 @@ def get_fingerprints(conn: Connection, community_id: int, kind: str, *, width: i
              .where(moderation_fingerprints.c.community_id == community_id, moderation_fingerprints.c.kind == kind))
     ids, mids, at, blobs, paths = [], [], [], [], []
     for aid, mid, occurred, blob, path in conn.execute(query.execution_options(yield_per=20000)):
+        if not blob:
+            continue  # the marker of a text too short to compare
         ids.append(aid)
         mids.append(mid)
         at.append(int(occurred.timestamp() * 1_000_000))
@@ -265,7 +290,7 @@ def bulk_add_items(conn: Connection, community_id: int, items: list[dict[str, An
         existing.update(conn.execute(
             select(moderation_items.c.signal, moderation_items.c.subject_key)
             .where(moderation_items.c.community_id == community_id,
-                   moderation_items.c.subject_key.in_(chunk))).tuples())
+                   moderation_items.c.subject_key.in_(chunk))).all())
     fresh = [{"community_id": community_id, "created_at": now, "status": OPEN, "activity_id": None,
               "member_id": None, **item} for key, item in wanted.items() if key not in existing]
     if fresh:
