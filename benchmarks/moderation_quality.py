@@ -50,6 +50,10 @@ def line(name: str, m: dict[str, Any]) -> str:
             f"| baseline acc={m['majority_baseline']:.3f}")
 
 
+def without_baseline(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {**metrics, "accuracy_at_0.5": float("nan"), "f1_at_0.5": float("nan"), "majority_baseline": float("nan")}
+
+
 def spam_rotation(data: Path, featurizer: Featurizer) -> dict[str, Any]:
     videos = training.read_youtube(data / "spam" / "youtube")
     results: dict[str, Any] = {}
@@ -85,11 +89,11 @@ def toxicity(data: Path, featurizer: Featurizer) -> dict[str, Any]:
     extra = data / "toxicity" / "toxifrench-extra"
     held = training.read_jigsaw_bilingual(extra) + training.read_rtp_lx(extra)
     results: dict[str, Any] = {}
-    for name, sources in (("toxic_fr", ("rtp-lx:fr", "jigsaw-bilingual:fr")), ("toxic_en", ("jigsaw-bilingual:en",))):
+    plan = (("toxic_fr", ("rtp-lx:fr", "jigsaw-bilingual:fr")), ("toxic_en", ("jigsaw-bilingual:en",)))
+    for name, sources in plan:
         model, oof = training.train_model(name, corpus.sets[name], featurizer)
         print(f"{name} (trained without toxifrench-extra; {len(corpus.sets[name])} examples):")
-        oof_line = {**oof, "accuracy_at_0.5": float("nan"), "f1_at_0.5": float("nan"), "majority_baseline": float("nan")}
-        print(line("out-of-fold on its training sets", oof_line))
+        print(line("out-of-fold on its training sets", without_baseline(oof)))
         results[f"{name} out-of-fold"] = oof
         for source in sources:
             metrics = evaluate(model, featurizer, [e for e in held if e.source == source])
@@ -131,8 +135,7 @@ def self_promotion(data: Path, featurizer: Featurizer) -> dict[str, Any]:
     corpus = training.load_corpus(data)
     _model, oof = training.train_model("self_promotion", corpus.sets["self_promotion"], featurizer)
     print("self_promotion (rule-derived labels):")
-    print(line("out-of-fold", {**oof, "accuracy_at_0.5": float("nan"), "f1_at_0.5": float("nan"),
-                               "majority_baseline": float("nan")}))
+    print(line("out-of-fold", without_baseline(oof)))
     return {"self_promotion out-of-fold": oof}
 
 

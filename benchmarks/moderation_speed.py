@@ -42,7 +42,8 @@ def corpus_texts() -> list[str]:
         texts += [e.text for e in training.read_mlma(DATA / "toxicity" / "mlma", "fr")]
         texts += [e.text for e in training.read_mlma(DATA / "toxicity" / "mlma", "en")]
         texts += [e.text for e in training.read_umsab(DATA / "sentiment" / "umsab-fr", "fr")]
-        texts += [e.text for e in training.read_stackexchange_comments(DATA / "activity" / "stackexchange-meta-2018", rng)]
+        stackexchange = DATA / "activity" / "stackexchange-meta-2018"
+        texts += [e.text for e in training.read_stackexchange_comments(stackexchange, rng)]
     if not texts:
         sys.exit(f"{DATA} is absent: the benchmark needs the shared corpora.")
     return texts

@@ -73,8 +73,9 @@ def build_story(engine: Engine, tmp_path: Path) -> Story:
                        channel_external_id="general", text="Regardez la photo de mon chat",
                        extra={"attachments": [{"path": "eve-cat.jpg"}]}),
     ]
-    acts += [ActivityRecord(SOURCE, f"calm{i}", "chloe", "reply", T0 + timedelta(days=1, hours=i), thread_external_id="t1",
-                            channel_external_id="general", text=text) for i, text in enumerate(CALM[1:])]
+    acts += [ActivityRecord(SOURCE, f"calm{i}", "chloe", "reply", T0 + timedelta(days=1, hours=i),
+                            thread_external_id="t1", channel_external_id="general", text=text)
+             for i, text in enumerate(CALM[1:])]
     with engine.begin() as conn:
         community = do_create_community(conn, "Chats diabétiques", platform="discourse", language="fr",
                                         timezone="Europe/Paris")

@@ -11,7 +11,8 @@ from tending.moderation.classifier import MODELS_DIR, SCORES, Classifier, shippe
 
 LINES = [
     {"id": 1, "text": "Merci pour ton aide hier, le chat va beaucoup mieux depuis qu'on a changé ses croquettes."},
-    {"id": "b", "text": "CHECK OUT MY CHANNEL!!! subscribe for free iphone giveaway http://bit.ly/xyz", "author": "bruno"},
+    {"id": "b", "text": "CHECK OUT MY CHANNEL!!! subscribe for free iphone giveaway http://bit.ly/xyz",
+     "author": "bruno"},
     {"id": 3, "text": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile", "thread": "t1"},
     {"id": 4, "text": "you are a pathetic idiot and a worthless piece of shit, shut up", "lang": "en"},
     {"id": 5, "text": "Abonnez-vous à ma chaîne YouTube, je poste une nouvelle vidéo chaque semaine !"},

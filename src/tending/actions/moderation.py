@@ -11,6 +11,7 @@ and writes an audit event. tending never acts on the platform itself.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -220,14 +221,16 @@ class _Scanner:
             later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
             later_text, later_at, later_member = texts[later]
             earlier_text, earlier_at, earlier_member = texts[earlier]
-            evidence = {"text": clean_markup(later_text)[:SNIPPET], "score": round(match.similarity, 4),
-                        "kind": kind, "earlier": {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
-                                                  "text": clean_markup(earlier_text)[:SNIPPET],
-                                                  "same_member": earlier_member == later_member}}
+            copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
+                                    "text": clean_markup(earlier_text)[:SNIPPET],
+                                    "same_member": earlier_member == later_member}
+            evidence: dict[str, Any] = {"text": clean_markup(later_text)[:SNIPPET],
+                                        "score": round(match.similarity, 4), "kind": kind, "earlier": copy}
+            key = f"activity:{later}"
             if kind == "image":
-                evidence["image"] = prints.paths[match.index]
-                evidence["earlier"]["image"] = prints.paths[match.earlier]
-            key = f"activity:{later}" if kind == "text" else f"activity:{later}:image:{match.index}"
+                path = prints.paths[match.index] or ""
+                evidence["image"], copy["image"] = path, prints.paths[match.earlier]
+                key = f"activity:{later}:image:{zlib.crc32(path.encode()):08x}"  # stable across scans
             items.append({"activity_id": later, "member_id": later_member, "signal": "repost", "subject_key": key,
                           "score": round(match.similarity, 4), "evidence": evidence, "occurred_at": later_at})
         return items
