@@ -63,6 +63,16 @@ def seed(engine: Engine) -> int:
         return community.id
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost takes most of a second here; the tests check behaviour, not cost."""
+    from argon2 import PasswordHasher
+
+    from tending.actions import web_users
+
+    monkeypatch.setattr(web_users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def seeded(db_url: str) -> tuple[str, int]:
     engine = open_store(db_url)
@@ -108,3 +118,26 @@ def client_as(app: FastAPI) -> Callable[[str], TestClient]:
         return client
 
     return make
+
+
+def member_id(db_url: str, external_id: str) -> int:
+    from sqlalchemy import select
+
+    from tending.store.schema import members
+
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        value = conn.execute(select(members.c.id).where(members.c.external_id == external_id)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def user_id(db_url: str, role: str) -> int:
+    from tending.store.web_users import find_user
+
+    engine = open_store(db_url)
+    with engine.connect() as conn:
+        user = find_user(conn, EMAILS[role])
+    engine.dispose()
+    assert user is not None
+    return user.id

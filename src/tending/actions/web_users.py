@@ -28,8 +28,15 @@ IP_FAILURES = 20
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps the timing the same (no account probing).
-_DUMMY_HASH = _hasher.hash("not a real password, only for constant-time answers")
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verifying against this when the account does not exist keeps the timing the same (no account probing)."""
+    key = id(_hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash("not a real password, only for constant-time answers")
+    return _dummy_hashes[key]
 
 
 def check_role(role: str) -> str:
@@ -138,7 +145,7 @@ def is_login_throttled(conn: Connection, email: str, *, ip: str, now: datetime) 
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

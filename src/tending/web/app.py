@@ -17,6 +17,7 @@ from tending.web.pages import render, translator
 from tending.web.views import account, capabilities, imports, members, overview, settings
 
 STATIC_DIR = Path(__file__).parent / "static"
+ROUTERS = tuple(module.router for module in (account, overview, members, imports, settings, capabilities))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,8 +35,8 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     app.state.web = WebState(engine=open_store(engine_url), secret_key=secret_key or secrets.token_urlsafe(32),
                              demo_login=demo_login)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (account, overview, members, imports, settings, capabilities):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _add_handlers(app)
     app.middleware("http")(_security_headers)
     return app
