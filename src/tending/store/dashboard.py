@@ -86,8 +86,9 @@ def get_member_counts(conn: Connection, community_id: int) -> MemberCounts:
                func.coalesce(func.sum(case((members.c.left_at.is_not(None) & ~members.c.is_bot, 1), else_=0)), 0))
         .where(members.c.community_id == community_id, members.c.merged_into.is_(None))).one()
     contributors = conn.execute(
-        select(func.count()).select_from(member_stats)
-        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0)).scalar_one()
+        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one()
     total, staff, bots, left = (int(v) for v in row)
     return MemberCounts(total=total - bots, staff=staff, bots=bots, left=left, contributors=int(contributors))
 
@@ -246,9 +247,17 @@ def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: dateti
         # The members issue's definition: joined at or before T - N days, not left before T, not a bot,
         # and no contribution in (T - N days, T]. tending.lib.lifecycle will own it once merged.
         cutoff = as_of - timedelta(days=wanted.inactive_days)
+        # The rollup answers for "now"; a member whose last contribution is after T needs a look at the
+        # activities of (T - N, T], by index, and only for them.
+        contributed_in_window = (
+            select(activities.c.id).where(activities.c.community_id == community_id,
+                                          activities.c.member_id == members.c.id,
+                                          activities.c.occurred_at > cutoff, activities.c.occurred_at <= as_of,
+                                          activities.c.kind.in_(sorted(CONTRIBUTION_KINDS))).exists())
         where += [members.c.is_bot.is_(False), members.c.joined_at <= cutoff,
                   or_(members.c.left_at.is_(None), members.c.left_at >= as_of),
-                  or_(member_stats.c.last_contribution_at.is_(None), member_stats.c.last_contribution_at <= cutoff)]
+                  or_(member_stats.c.last_contribution_at.is_(None), member_stats.c.last_contribution_at <= cutoff,
+                      and_(member_stats.c.last_contribution_at > as_of, ~contributed_in_window))]
     return where
 
 
@@ -390,6 +399,8 @@ def get_last_activity_at(conn: Connection, community_id: int) -> datetime | None
 
 
 def count_contributors_since(conn: Connection, community_id: int, since: datetime) -> int:
-    """Members whose last contribution is at or after `since` (so: contributed since then)."""
-    return int(conn.execute(select(func.count()).select_from(member_stats).where(
-        member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since)).scalar_one())
+    """Members (not bots) whose last contribution is at or after `since` (so: contributed since then)."""
+    return int(conn.execute(
+        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one())
