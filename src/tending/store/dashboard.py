@@ -163,7 +163,8 @@ def _index_of(column: Any, boundaries: Sequence[datetime]) -> ColumnElement[Any]
     """The index i such that boundaries[i] <= column < boundaries[i + 1], as SQL; NULL before the first
     boundary, and the last index at or after the last one."""
     micros = _micros(column)
-    whens: list[tuple[Any, Any]] = [(micros < to_micros(boundaries[0]), literal(None))]
+    whens: list[tuple[Any, Any]] = [(column.is_(None), literal(None)),
+                                    (micros < to_micros(boundaries[0]), literal(None))]
     whens += [(micros < to_micros(high), literal(index)) for index, high in enumerate(boundaries[1:])]
     return case(*whens, else_=literal(len(boundaries) - 2))
 
