@@ -11,9 +11,15 @@ from tending.web.charts import HeatRow, Series, bar_chart, heatmap, line_chart, 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
 
-@pytest.mark.parametrize(("value", "expected"), [(0, 1), (1, 1), (3, 5), (7, 10), (10, 10), (11, 20), (260, 500)])
+@pytest.mark.parametrize(("value", "expected"), [(0, 1), (1, 1), (3, 3), (7, 8), (10, 10), (11, 15), (260, 300)])
 def test_axis_ends_are_round(value: float, expected: float) -> None:
     assert nice_max(value) == expected
+
+
+def test_ticks_are_whole_round_steps() -> None:
+    svg = ET.fromstring(str(bar_chart([Series("n", [7])], ["w"], title="t")))
+    ticks = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "2", "4", "6", "8"]
 
 
 def test_bars_are_drawn_to_scale_and_titled() -> None:

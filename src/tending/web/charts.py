@@ -24,8 +24,8 @@ class Series:
     values: Sequence[float]
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten that is >= value (at least 1): round axis ends."""
+def nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is >= value, and at least 1 (counts are whole)."""
     if value <= 1:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
@@ -35,12 +35,19 @@ def nice_max(value: float) -> float:
     return float(10 * power)
 
 
+def nice_max(value: float, ticks: int = 4) -> float:
+    """A round top for an axis with at most `ticks` whole, round steps above zero."""
+    step = nice_step(value / ticks)
+    return step * max(1, math.ceil(value / step))
+
+
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _frame(title: str, desc: str, body: list[str], *, width: int = WIDTH, height: int = HEIGHT) -> Markup:
-    head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet" '
+def _frame(title: str, desc: str, body: list[str], *, width: int = WIDTH, height: int = HEIGHT,
+           css: str = "chart") -> Markup:
+    head = (f'<svg class="{css}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet" '
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title><desc>{escape(desc)}</desc>')
     return Markup(head + "".join(body) + "</svg>")
 
@@ -48,9 +55,11 @@ def _frame(title: str, desc: str, body: list[str], *, width: int = WIDTH, height
 def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label_every: int) -> list[str]:
     parts = []
     plot_h = height - PAD_TOP - PAD_BOTTOM
-    for i in range(5):
-        value = top * i / 4
-        y = PAD_TOP + plot_h - plot_h * i / 4
+    step = nice_step(top / 4)
+    steps = round(top / step)
+    for i in range(steps + 1):
+        value = step * i
+        y = PAD_TOP + plot_h - plot_h * value / top
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"/>')
         parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end">'
                      f'{escape(_fmt(value))}</text>')
@@ -59,13 +68,16 @@ def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label
     for i, label in enumerate(x_labels):
         if i % label_every and i != count - 1:
             continue
+        if i == count - 1 and i % label_every and i % label_every < label_every / 2:
+            continue  # too close to the previous label
         x = PAD_LEFT + plot_w * (i + 0.5) / max(count, 1)
         parts.append(f'<text class="tick" x="{_fmt(x)}" y="{height - PAD_BOTTOM + 16}" text-anchor="middle">'
                      f'{escape(label)}</text>')
     return parts
 
 
-def _label_every(count: int, room: int = 10) -> int:
+def _label_every(count: int, width: int) -> int:
+    room = max(2, width // 80)  # a short date label needs about 80 units
     return max(1, math.ceil(count / room))
 
 
@@ -75,7 +87,7 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str,
     plot_w = width - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     count = len(x_labels)
-    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count))
+    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
     for index, s in enumerate(series):
         points = " ".join(
             f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
@@ -96,7 +108,7 @@ def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, 
     plot_h = height - PAD_TOP - PAD_BOTTOM
     slot = plot_w / max(count, 1)
     bar_w = max(1.0, slot * 0.7)
-    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count))
+    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
     for i, label in enumerate(x_labels):
         base = PAD_TOP + plot_h
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
@@ -146,7 +158,7 @@ def heatmap(rows: Sequence[HeatRow], col_labels: Sequence[str], *, title: str, d
         body.append(f'<text class="tick" x="{left - 8}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
                     f'{escape(row.label)} ({row.size})</text>')
         for j, share in enumerate(row.shares):
-            if share is None:
+            if share is None or not row.size:
                 continue
             level = min(9, int(share * 10))
             x = left + cell * j
@@ -154,4 +166,4 @@ def heatmap(rows: Sequence[HeatRow], col_labels: Sequence[str], *, title: str, d
                         f'<rect class="heat heat-{level}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}"/>'
                         f'<text class="heat-label{" light" if level >= 5 else ""}" x="{x + (cell - 2) / 2:.0f}" '
                         f'y="{y + cell / 2 + 3:.0f}" text-anchor="middle">{share * 100:.0f}</text></g>')
-    return _frame(title, desc, body, width=width, height=height)
+    return _frame(title, desc, body, width=width, height=height, css="chart heatmap")

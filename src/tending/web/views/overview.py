@@ -32,6 +32,7 @@ WEEKS = 26
 MONTHS = 12
 RECENT_DAYS = 28
 CACHE_SIZE = 64
+HALF_WIDTH = 420  # charts in half-width cards: fewer units, so their text stays readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +128,12 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         [short(d) for d in data.days], title=_("Activity per day"),
         desc=_("Contributions (posts, replies, comments) and reactions per day, last 90 days."))
     joins = charts.bar_chart([charts.Series(_("New members"), data.joins)], [short(w) for w in data.weeks],
-                             title=_("New members per week"), desc=_("Members who joined, per week (from Monday)."))
+                             title=_("New members per week"), desc=_("Members who joined, per week (from Monday)."),
+                             width=HALF_WIDTH)
     starters = charts.bar_chart(
         [charts.Series(_("Members"), data.starts_members), charts.Series(_("Staff"), data.starts_staff)],
         [short(w) for w in data.weeks], title=_("Who starts the conversations"),
-        desc=_("Threads started per week by members and by staff (staff includes bots)."))
+        desc=_("Threads started per week by members and by staff (staff includes bots)."), width=HALF_WIDTH)
     rows = []
     for month, (size, still) in zip(data.months, data.cohorts, strict=True):
         shares: list[float | None] = [n / size if size else 0.0 for n in still]
