@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from alembic import command
 from tending.errors import TendingError, UsageError
 from tending.store import open_store
 from tending.store.engine import alembic_config, create_db_engine, current_revisions, migrate

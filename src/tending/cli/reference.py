@@ -15,7 +15,7 @@ from tending.cli import cli
 def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        ctx = click.Context(command, info_name=path[-1])
+        ctx = click.Context(command, info_name=path[-1], help_option_names=["-h", "--help"])
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
@@ -27,7 +27,7 @@ def help_text(path: list[str], command: click.Command) -> str:
     ctx = None
     for depth, name in enumerate(path):
         ctx = click.Context(command if depth == len(path) - 1 else cli, info_name=name, parent=parent,
-                            terminal_width=100, max_content_width=100)
+                            terminal_width=100, max_content_width=100, help_option_names=["-h", "--help"])
         parent = ctx
     assert ctx is not None
     return command.get_help(ctx)
