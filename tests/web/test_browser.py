@@ -89,7 +89,7 @@ def log_in(page: Any, base: str, role: str) -> None:
 
 
 def test_a_moderator_finds_chloe_inactive_and_marks_her_do_not_contact(server: tuple[str, int], browser: Any) -> None:
-    base, cid = server
+    base, _cid = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{base}/login")
     page.screenshot(path=str(ARTIFACTS / "login.png"))

@@ -70,7 +70,7 @@ def client_ip(request: Request) -> str:
 
 def current_session(request: Request) -> WebSession | None:
     if hasattr(request.state, "session"):
-        return request.state.session  # type: ignore[no-any-return]
+        return request.state.session
     token = request.cookies.get(SESSION_COOKIE)
     session = None
     if token:

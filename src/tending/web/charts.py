@@ -110,7 +110,7 @@ def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, 
     bar_w = max(1.0, slot * 0.7)
     body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
     for i, label in enumerate(x_labels):
-        base = PAD_TOP + plot_h
+        base = float(PAD_TOP + plot_h)
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         detail = ", ".join(f"{s.name}: {_fmt(s.values[i])}" for s in series)
         body.append(f"<g><title>{escape(label)} — {escape(detail)}</title>")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gettext
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ LANGUAGES = {"en": "English", "fr": "Français"}
 DEFAULT_LANGUAGE = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     if language == "en":
         return gettext.NullTranslations()
@@ -77,7 +77,7 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
             "percent": percent}
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     env = Environment(loader=PackageLoader("tending.web", "templates"), autoescape=select_autoescape(default=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)

@@ -116,7 +116,7 @@ def get_overview(request: Request, community: Community) -> OverviewData:
             if len(state.cache) >= CACHE_SIZE:
                 state.cache.clear()
             state.cache[key] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
