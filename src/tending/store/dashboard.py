@@ -239,8 +239,11 @@ def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: dateti
     where += kinds.get(wanted.kind, [])
     if wanted.search:
         pattern = "%" + wanted.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # what the page shows: the display name, else the handle, else the platform's id
         where.append(or_(func.lower(members.c.display_name).like(pattern, escape="\\"),
-                         func.lower(members.c.handle).like(pattern, escape="\\")))
+                         func.lower(members.c.handle).like(pattern, escape="\\"),
+                         and_(members.c.display_name.is_(None), members.c.handle.is_(None),
+                              func.lower(members.c.external_id).like(pattern, escape="\\"))))
     if wanted.tag:
         where.append(members.c.id.in_(select(member_tags.c.member_id).where(
             member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))

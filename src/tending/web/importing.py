@@ -32,14 +32,38 @@ def _as_dict(result: Any) -> dict[str, Any]:
         return {}
     if isinstance(result, dict):
         return result
-    if is_dataclass(result) and not isinstance(result, type):
-        return asdict(result)
     for name in ("as_dict", "to_dict"):
         method = getattr(result, name, None)
         if callable(method):
             value = method()
             return value if isinstance(value, dict) else {"result": value}
+    if is_dataclass(result) and not isinstance(result, type):
+        return asdict(result)
     return {"result": str(result)}
+
+
+def kinds() -> tuple[str, ...]:
+    """The kinds the importers offer (their registry when installed), else the issue's list."""
+    try:
+        registry = importlib.import_module("tending.importers").KINDS
+    except (ImportError, AttributeError):
+        return KINDS
+    return tuple(registry)
+
+
+SHOWN = ("records", "added", "updated", "unchanged", "skipped", "bad_records")
+
+
+def flat_counts(counts: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """Counts as (label, number) pairs, nested groups flattened ("added members"), zeros left out."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in (counts or {}).items():
+        if isinstance(value, dict):
+            pairs.extend((f"{key} {inner}", number) for inner, number in value.items() if number)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and value and (
+                key in SHOWN or key.endswith(("_added", "_updated", "_unchanged"))):
+            pairs.append((key.replace("_", " "), value))
+    return pairs
 
 
 def run_import(engine: Engine, community: Community, kind: str, path: Path, *, actor: str) -> dict[str, Any]:

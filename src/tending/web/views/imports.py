@@ -69,7 +69,8 @@ def imports_page(request: Request, community_id: int, session: WebSession = requ
     uploads = [u for u in _uploads(request) if u.community_id == community.id][::-1]
     running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
     return render(request, "imports.html", community=community, history=history, uploads=uploads,
-                  available=importing.available(), kinds=importing.KINDS, running=running,
+                  available=importing.available(), kinds=importing.kinds(), running=running,
+                  flat_counts=importing.flat_counts,
                   error=request.query_params.get("error"), page_name="imports")
 
 
@@ -92,7 +93,7 @@ async def start_import(request: Request, community_id: int, kind: str = Form(...
     community = community_or_404(request, community_id)
     if not importing.available():
         return see_other(f"/c/{community.id}/imports", error="unavailable")
-    if kind not in importing.KINDS:
+    if kind not in importing.kinds():
         return see_other(f"/c/{community.id}/imports", error="kind")
     folder = Path(tempfile.mkdtemp(prefix="tending-upload-"))
     path = folder / _safe_name(file.filename)
