@@ -61,13 +61,17 @@ def test_inactive_filter_follows_the_members_definition(cid: int, client_as: Cal
     client = client_as("viewer")
     assert names_in(client.get(f"/c/{cid}/members?inactive=60").text) == ["Chloé Dubois"]
     # five days: bruno (staff, 9 days) and eve (joined 6 days ago, never contributed) join chloe
-    assert names_in(client.get(f"/c/{cid}/members?inactive=5").text) == ["Bruno", "Chloé Dubois", "Eve"]
-    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=members").text) == ["Chloé Dubois", "Eve"]
+    # (newest members first)
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5").text) == ["Eve", "Chloé Dubois", "Bruno"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=members").text) == ["Eve", "Chloé Dubois"]
     assert names_in(client.get(f"/c/{cid}/members?kind=bots").text) == ["Dan Bot"]
     assert names_in(client.get(f"/c/{cid}/members?q=DUB").text) == ["Chloé Dubois"]
     # as of a past day, contributions made later do not count: on 2025-12-01, chloe had posted on 2025-11-22,
     # while ada and bruno had not contributed yet (they did in 2026); eve had not joined
     assert names_in(client.get(f"/c/{cid}/members?inactive=30&as_of=2025-12-01").text) == ["Ada Lovelace", "Bruno"]
+    # the boundary: exactly N days after joining counts; a contribution exactly N days before T is outside
+    assert names_in(client.get(f"/c/{cid}/members?inactive=6&kind=members").text) == ["Eve", "Chloé Dubois"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=7&kind=members").text) == ["Chloé Dubois"]
     bad = client.get(f"/c/{cid}/members?inactive=soon")
     assert "a whole number of days" in bad.text
 
@@ -75,7 +79,7 @@ def test_inactive_filter_follows_the_members_definition(cid: int, client_as: Cal
 def test_members_are_paged(cid: int, client_as: Callable[[str], TestClient]) -> None:
     html = client_as("viewer").get(f"/c/{cid}/members?kind=all").text
     assert "5 members" in html and "Page 1 of 1" in html
-    assert names_in(html)[0] == "Dan Bot"  # the most recent contribution comes first
+    assert names_in(html) == ["Eve", "Dan Bot", "Chloé Dubois", "Ada Lovelace", "Bruno"]  # newest first, then by id
 
 
 def test_the_csv_export_has_the_filtered_members(cid: int, client_as: Callable[[str], TestClient]) -> None:

@@ -248,20 +248,25 @@ def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: dateti
         where.append(members.c.id.in_(select(member_tags.c.member_id).where(
             member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))
     if wanted.inactive_days is not None:
-        # The members issue's definition: joined at or before T - N days, not left before T, not a bot,
-        # and no contribution in (T - N days, T]. tending.lib.lifecycle will own it once merged.
+        # The members issue's definition: joined at or before T - N days, not left before T, not a bot, and no
+        # contribution in (T - N days, T]. Those who contributed in the window are few and found by the rollup's
+        # index (last contribution after T - N); when that last contribution is after T, the activities of the
+        # window decide. tending.lib.lifecycle will own the definition once installed.
         cutoff = as_of - timedelta(days=wanted.inactive_days)
-        # The rollup answers for "now"; a member whose last contribution is after T needs a look at the
-        # activities of (T - N, T], by index, and only for them.
+        window = activities.c.occurred_at
         contributed_in_window = (
             select(activities.c.id).where(activities.c.community_id == community_id,
-                                          activities.c.member_id == members.c.id,
-                                          activities.c.occurred_at > cutoff, activities.c.occurred_at <= as_of,
+                                          activities.c.member_id == member_stats.c.member_id,
+                                          window > cutoff, window <= as_of,
                                           activities.c.kind.in_(sorted(CONTRIBUTION_KINDS))).exists())
-        where += [members.c.is_bot.is_(False), members.c.joined_at <= cutoff,
+        recent = select(member_stats.c.member_id).where(
+            member_stats.c.community_id == community_id, member_stats.c.last_contribution_at > cutoff,
+            or_(member_stats.c.last_contribution_at <= as_of, contributed_in_window))
+        # "+ 0": no index for a range that holds most members (SQLite would take it for selective and look up
+        # every row by id, ten times slower than reading the table; PostgreSQL scans either way)
+        where += [members.c.is_bot.is_(False), _micros(members.c.joined_at) + 0 <= to_micros(cutoff),
                   or_(members.c.left_at.is_(None), members.c.left_at >= as_of),
-                  or_(member_stats.c.last_contribution_at.is_(None), member_stats.c.last_contribution_at <= cutoff,
-                      and_(member_stats.c.last_contribution_at > as_of, ~contributed_in_window))]
+                  members.c.id.not_in(recent)]
     return where
 
 
@@ -281,18 +286,15 @@ def _member_row(r: Any) -> MemberRow:
 
 
 def count_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime) -> int:
-    query = (select(func.count())
-             .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-             .where(*_member_conditions(community_id, wanted, as_of=as_of)))
+    query = select(func.count()).select_from(members).where(*_member_conditions(community_id, wanted, as_of=as_of))
     return int(conn.execute(query).scalar_one())
 
 
 def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
                      offset: int, limit: int) -> list[MemberRow]:
-    """Most recent contributors first (never-contributed last), then by id: a stable order for paging."""
+    """Newest members first (by join date, then id): the order of an index, so a page costs its rows."""
     query = (_member_select(community_id, wanted, as_of=as_of)
-             .order_by(member_stats.c.last_contribution_at.is_(None), member_stats.c.last_contribution_at.desc(),
-                       members.c.id)
+             .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
              .offset(offset).limit(limit))
     return [_member_row(r) for r in conn.execute(query)]
 
@@ -408,3 +410,17 @@ def count_contributors_since(conn: Connection, community_id: int, since: datetim
         select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
         .where(member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since,
                members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one())
+
+
+def analyze_if_never_analyzed(conn: Connection) -> bool:
+    """SQLite plans badly without statistics (it takes community_id = ? as selective, while a database often
+    holds one community): gather them once, and let `PRAGMA optimize` refresh them (sqlite.org/lang_analyze.html).
+    PostgreSQL's autovacuum does this by itself. Returns True when statistics were gathered now."""
+    if conn.dialect.name != "sqlite":
+        return False
+    has_stats = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+    if has_stats is None:
+        conn.exec_driver_sql("ANALYZE")
+        return True
+    conn.exec_driver_sql("PRAGMA optimize")
+    return False

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from tending.store import open_store
+from tending.store.dashboard import analyze_if_never_analyzed
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
 from tending.web.views import account, capabilities, imports, members, overview, settings
@@ -32,8 +33,10 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     must be reloaded. demo_login enables /demo-login, for loopback requests only (see server.serve_demo).
     """
     app = FastAPI(title="tending", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.web = WebState(engine=open_store(engine_url), secret_key=secret_key or secrets.token_urlsafe(32),
-                             demo_login=demo_login)
+    engine = open_store(engine_url)
+    with engine.begin() as conn:
+        analyze_if_never_analyzed(conn)
+    app.state.web = WebState(engine=engine, secret_key=secret_key or secrets.token_urlsafe(32), demo_login=demo_login)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)

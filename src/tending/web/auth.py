@@ -42,11 +42,23 @@ class WebState:
     demo_community_id: int | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     cache: dict[Any, Any] = field(default_factory=dict)
+    uploads: list[Any] = field(default_factory=list)  # imports started from this process (views.imports)
 
     def now(self) -> datetime:
         from tending.timeutil import ensure_utc
 
         return ensure_utc(self.clock())
+
+
+CACHE_SIZE = 256
+
+
+def remember(state: WebState, key: Any, value: Any) -> None:
+    """Keep a computed value in the process's small cache (emptied when full: keys carry the data stamp, so
+    stale entries are never read, only left behind)."""
+    if len(state.cache) >= CACHE_SIZE:
+        state.cache.clear()
+    state.cache[key] = value
 
 
 class NotLoggedIn(Exception):

@@ -12,13 +12,14 @@ from __future__ import annotations
 import gettext
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
+from babel.numbers import format_decimal, format_percent, get_group_symbol
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -49,29 +50,40 @@ def _zone(context: Context) -> ZoneInfo:
 
 
 def _filters(language: str) -> dict[str, Callable[..., Any]]:
+    locale = Locale.parse(language)
+    group = get_group_symbol(locale=locale)
+
+    @lru_cache(maxsize=4096)
+    def format_day(value: date, form: str) -> str:
+        return format_date(value, format=form, locale=locale)
+
     @pass_context
     def localdate(context: Context, value: datetime | date | None, form: str = "medium") -> str:
         if value is None:
             return "—"
         if isinstance(value, datetime):
             value = value.astimezone(_zone(context)).date()
-        return format_date(value, format=form, locale=language)
+        return format_day(value, form)
 
     @pass_context
     def localdatetime(context: Context, value: datetime | None, form: str = "medium") -> str:
         if value is None:
             return "—"
-        return format_datetime(value, format=form, tzinfo=_zone(context), locale=language)
+        return format_datetime(value, format=form, tzinfo=_zone(context), locale=locale)
 
     @pass_context
     def isolocal(context: Context, value: datetime | None) -> str:
         return "" if value is None else value.astimezone(_zone(context)).isoformat(timespec="minutes")
 
     def number(value: float | int | None) -> str:
-        return "—" if value is None else format_decimal(value, locale=language)
+        if value is None:
+            return "—"
+        if isinstance(value, int):  # the common case, without Babel's per-call pattern parsing
+            return f"{value:,}".replace(",", group)
+        return format_decimal(value, locale=locale)
 
     def percent(value: float | None) -> str:
-        return "—" if value is None else format_percent(value, locale=language)
+        return "—" if value is None else format_percent(value, locale=locale)
 
     return {"localdate": localdate, "localdatetime": localdatetime, "isolocal": isolocal, "number": number,
             "percent": percent}

@@ -50,10 +50,8 @@ _lock = threading.Lock()
 
 
 def _uploads(request: Request) -> list[Upload]:
-    cache = get_state(request).cache
-    with _lock:
-        found: list[Upload] = cache.setdefault("uploads", [])
-        return found
+    found: list[Upload] = get_state(request).uploads
+    return found
 
 
 def _safe_name(name: str | None) -> str:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
@@ -20,7 +21,7 @@ from tending.store import dashboard
 from tending.store.dashboard import MemberFilter
 from tending.store.web_users import WebSession
 from tending.timeutil import isoformat_utc
-from tending.web.auth import acting, get_state, require
+from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, end_of_local_day, parse_date, parse_int, see_other
 
@@ -56,7 +57,8 @@ def _filter_from(request: Request, community: Community) -> tuple[MemberFilter, 
         errors.append(_("As of: a date such as 2026-03-01, please."))
     zone = ZoneInfo(community.timezone)
     now = get_state(request).now()
-    # "as of a day" means at the end of that local day
+    # "as of a day" means at the end of that local day; "now" is this minute, so a count can be reused
+    now = now.replace(second=0, microsecond=0)
     as_of = min(end_of_local_day(as_of_day, zone), now) if as_of_day else now
     wanted = MemberFilter(search=q.get("q", "").strip()[:200], inactive_days=inactive, tag=q.get("tag", "").strip(),
                           kind=kind)
@@ -70,8 +72,9 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
     community = community_or_404(request, community_id)
     wanted, as_of, cleaned, errors = _filter_from(request, community)
     page = parse_int(request.query_params.get("page"), low=1, high=1_000_000) or 1
-    with get_state(request).engine.connect() as conn:
-        total = dashboard.count_members(conn, community.id, wanted, as_of=as_of)
+    state = get_state(request)
+    with state.engine.connect() as conn:
+        total = _count(state, conn, community.id, wanted, as_of)
         rows = dashboard.get_members_page(conn, community.id, wanted, as_of=as_of, offset=(page - 1) * PAGE_SIZE,
                                           limit=PAGE_SIZE)
         tags = dashboard.get_tags(conn, community.id)
@@ -79,6 +82,16 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
     query = urlencode({k: v for k, v in cleaned.items() if v})
     return render(request, "members.html", community=community, rows=rows, total=total, page=page, pages=pages,
                   filters=cleaned, kinds=KINDS, tags=tags, errors=errors, query=query, page_name="members")
+
+
+def _count(state: WebState, conn: Connection, community_id: int, wanted: MemberFilter, as_of: datetime) -> int:
+    """Counting reads every member: remember it until the data changes (the page's rows are always fresh)."""
+    key = ("member-count", community_id, wanted, as_of, dashboard.get_data_stamp(conn))
+    found = state.cache.get(key)
+    if found is None:
+        found = dashboard.count_members(conn, community_id, wanted, as_of=as_of)
+        remember(state, key, found)
+    return int(found)
 
 
 CSV_COLUMNS = ("id", "name", "handle", "platform", "joined_at", "left_at", "last_contribution_at", "contributions",

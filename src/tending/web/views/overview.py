@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
@@ -21,7 +22,7 @@ from tending.models import Community
 from tending.store import dashboard
 from tending.store.web_users import WebSession
 from tending.web import charts
-from tending.web.auth import get_state, require
+from tending.web.auth import get_state, remember, require
 from tending.web.pages import render, translator
 from tending.web.views.common import community_or_404, local_midnight
 
@@ -31,7 +32,6 @@ DAYS = 90
 WEEKS = 26
 MONTHS = 12
 RECENT_DAYS = 28
-CACHE_SIZE = 64
 HALF_WIDTH = 420  # charts in half-width cards: fewer units, so their text stays readable
 
 
@@ -113,15 +113,15 @@ def get_overview(request: Request, community: Community) -> OverviewData:
         cached = state.cache.get(key)
         if cached is None:
             cached = compute_overview(conn, community, now=now)
-            if len(state.cache) >= CACHE_SIZE:
-                state.cache.clear()
-            state.cache[key] = cached
+            remember(state, key, cached)
     return cached
 
 
 def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
+    locale = Locale.parse(language)
+
     def short(day: date) -> str:
-        return format_date(day, format="d MMM", locale=language)
+        return format_date(day, format="d MMM", locale=locale)
 
     activity = charts.line_chart(
         [charts.Series(_("Contributions"), data.contributions), charts.Series(_("Reactions"), data.reactions)],
@@ -137,7 +137,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
     rows = []
     for month, (size, still) in zip(data.months, data.cohorts, strict=True):
         shares: list[float | None] = [n / size if size else 0.0 for n in still]
-        rows.append(charts.HeatRow(format_date(month, format="MMM y", locale=language), size, shares))
+        rows.append(charts.HeatRow(format_date(month, format="MMM y", locale=locale), size, shares))
     heat = charts.heatmap(rows, [f"+{k}" for k in range(len(data.months))], title=_("Retention by join month"),
                           desc=_("Share of each month's newcomers who contributed in that month or later."))
     return {"activity_chart": activity, "joins_chart": joins, "starters_chart": starters, "retention_chart": heat,
