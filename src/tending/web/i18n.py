@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel import Locale
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent, get_group_symbol
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
