@@ -156,8 +156,10 @@ class Ingestor:
                                                  "external_id": record.external_id}
                 for record in records]
         for row in rows:
+            # one executemany uses the first row's keys: every row needs every column, or values are lost
             row.setdefault("joined_at_exact", False)
-            row.setdefault("joined_at", None)
+            for name in ("joined_at", "display_name", "handle", "language", "left_at"):
+                row.setdefault(name, None)
         self.conn.execute(insert(members), rows)
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
