@@ -126,6 +126,19 @@ onboarding_playbooks = Table(
 )
 
 
+# What a playbook did that is not a message (tagging a member), keyed like outbox rows so it happens once.
+playbook_actions = Table(
+    "playbook_actions",
+    metadata,
+    Column("community_id", Key, ForeignKey("communities.id"), primary_key=True),
+    Column("key", String(300), primary_key=True),
+    Column("rule", String(100), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("member_id", Key),
+    Column("done_at", Timestamp, nullable=False),
+)
+
+
 @dataclass(slots=True)
 class OutboxMessage:
     id: int
@@ -322,13 +335,24 @@ def list_messages(conn: Connection, community_id: int, *, statuses: list[str] | 
     return sorted(get_messages(conn, community_id, ids), key=lambda m: (m.due_at, m.id))
 
 
-def get_existing_keys(conn: Connection, community_id: int, keys: Iterable[str]) -> set[str]:
-    wanted = list(keys)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 2000):
-        found.update(conn.execute(select(outbox.c.key).where(
-            outbox.c.community_id == community_id, outbox.c.key.in_(wanted[start:start + 2000]))).scalars())
+def get_keys_since(conn: Connection, community_id: int, *, rules: list[str], since: datetime) -> set[str]:
+    """Keys of the outbox rows and playbook actions of these rules due at or after `since`."""
+    found = set(conn.execute(select(outbox.c.key).where(
+        outbox.c.community_id == community_id, outbox.c.rule.in_(rules), outbox.c.due_at >= since)).scalars())
+    found.update(conn.execute(select(playbook_actions.c.key).where(
+        playbook_actions.c.community_id == community_id, playbook_actions.c.rule.in_(rules),
+        playbook_actions.c.done_at >= since)).scalars())
     return found
+
+
+def insert_playbook_action(conn: Connection, community_id: int, *, key: str, rule: str, action: str,
+                           member_id: int | None, at: datetime) -> bool:
+    """Record an action done once; False when its key was already recorded."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(playbook_actions).values(
+        community_id=community_id, key=key, rule=rule, action=action, member_id=member_id, done_at=at)
+        .on_conflict_do_nothing())
+    return bool(result.rowcount)
 
 
 def get_last_contacted(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, datetime]:

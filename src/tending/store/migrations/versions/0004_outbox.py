@@ -1,4 +1,4 @@
-"""outbox, recipients, delivery rooms, enabled playbooks
+"""outbox, recipients, delivery rooms, playbook actions, enabled playbooks
 
 Revision ID: 0004_outbox
 Revises: 0001_foundation
@@ -81,6 +81,18 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "playbook_actions",
+        sa.Column("community_id", Key, nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("rule", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=50), nullable=False),
+        sa.Column("member_id", Key, nullable=True),
+        sa.Column("done_at", Timestamp(), nullable=False),
+        _community_fk("playbook_actions"),
+        sa.PrimaryKeyConstraint("community_id", "key", name=op.f("pk_playbook_actions")),
+    )
+
+    op.create_table(
         "onboarding_playbooks",
         sa.Column("id", Key, nullable=False),
         sa.Column("community_id", Key, nullable=False),
@@ -98,6 +110,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("onboarding_playbooks")
+    op.drop_table("playbook_actions")
     op.drop_table("delivery_rooms")
     op.drop_index(op.f("ix_outbox_recipients_community_id_member_id"), table_name="outbox_recipients")
     op.drop_table("outbox_recipients")
