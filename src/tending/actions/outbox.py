@@ -120,12 +120,14 @@ def do_approve(conn: Connection, community: Community, message_id: int, *, actor
 
 
 def do_skip(conn: Connection, community: Community, message_id: int, *, actor: str,
-            reason: str = "human") -> OutboxMessage:
-    """Decide a message will not be sent."""
+            reason: str = "human", claimed: bool = False) -> OutboxMessage:
+    """Decide a message will not be sent. `claimed`: the sender itself drops a row it holds (everyone it
+    was for is now do-not-contact or gone)."""
     message = _get(conn, community, message_id)
-    if message.status not in (DRAFTED, APPROVED, FAILED):
+    allowed = (DRAFTED, APPROVED, FAILED, SENDING) if claimed else (DRAFTED, APPROVED, FAILED)
+    if message.status not in allowed:
         raise _refuse(message, "skipped")
-    store.update_message(conn, community.id, message_id, expect=(DRAFTED, APPROVED, FAILED), status=SKIPPED,
+    store.update_message(conn, community.id, message_id, expect=allowed, status=SKIPPED,
                          skip_reason=reason, needs_check=False, updated_at=utcnow())
     _audit(conn, community, message_id, "skipped", actor=actor, member_ids=message.member_ids, reason=reason)
     return _get(conn, community, message_id)
@@ -173,19 +175,25 @@ def do_mark_recipient_sent(conn: Connection, community: Community, message: Outb
 
 
 def do_mark_sent(conn: Connection, community: Community, message_id: int, *, now: datetime,
-                 external_ref: str | None = None, actor: str = "worker") -> OutboxMessage:
-    """Record a delivered message: status sent, and a message_sent entry in each member's timeline."""
+                 external_ref: str | None = None, actor: str = "worker",
+                 record_recipients: bool = True) -> OutboxMessage:
+    """Record a delivered message: status sent, and a message_sent entry in each member's timeline.
+
+    record_recipients=False when the sender already recorded each recipient it reached
+    (do_mark_recipient_sent): the others (do-not-contact, left since drafting) stay unsent.
+    """
     message = _get(conn, community, message_id)
     if message.status == SENT:
         return message
     store.update_message(conn, community.id, message_id, status=SENT, sent_at=now, updated_at=now,
                          external_ref=external_ref or message.external_ref, last_error=None, needs_check=False,
                          next_attempt_at=None)
-    unsent = [r.member_id for r in store.get_recipients(conn, community.id, message_id) if r.sent_at is None]
-    for member_id in unsent:
-        store.mark_recipient_sent(conn, community.id, message_id, member_id, at=now, external_ref=external_ref)
-    if message.channel != STAFF:
-        store.insert_timeline_entries(conn, community.id, message, message.member_ids, at=now)
+    if record_recipients:
+        unsent = [r.member_id for r in store.get_recipients(conn, community.id, message_id) if r.sent_at is None]
+        for member_id in unsent:
+            store.mark_recipient_sent(conn, community.id, message_id, member_id, at=now, external_ref=external_ref)
+        if message.channel != STAFF:
+            store.insert_timeline_entries(conn, community.id, message, unsent, at=now)
     _audit(conn, community, message_id, "sent", actor=actor, member_ids=message.member_ids, at=now,
            channel=message.channel, rule=message.rule)
     return _get(conn, community, message_id)

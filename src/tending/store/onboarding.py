@@ -131,3 +131,46 @@ def get_holdout_outcomes(conn: Connection, community_id: int, *, rule: str, unti
     for group, n, x in rows:
         found[group] = GroupOutcome(int(n), int(x or 0))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    member_id: int
+    name: str | None
+    address: str | None
+    contactable: bool  # not do-not-contact, not left, not a bot, not merged away
+
+
+ADDRESS_PLATFORM = {"matrix": "matrix", "discourse": "discourse", "slack": "slack"}
+
+
+def get_addressees(conn: Connection, community_id: int, member_ids: list[int], *, transport: str,
+                   now: datetime) -> dict[int, Addressee]:
+    """Each member's address for `transport` (e-mail for smtp; the platform identity otherwise) and whether
+    they may be contacted at `now`."""
+    from tending.store.schema import identities
+
+    addresses: dict[int, str] = {}
+    query = select(identities.c.member_id, identities.c.platform, identities.c.external_id, identities.c.handle,
+                   identities.c.email).where(identities.c.community_id == community_id,
+                                             identities.c.member_id.in_(member_ids)).order_by(identities.c.id)
+    for row in conn.execute(query):
+        if row.member_id in addresses:
+            continue
+        if transport == "smtp" and row.email:
+            addresses[row.member_id] = row.email
+        elif transport == "matrix" and (row.platform == "matrix" or row.external_id.startswith("@")):
+            addresses[row.member_id] = row.external_id
+        elif transport == "discourse" and row.platform == "discourse":
+            addresses[row.member_id] = row.handle or row.external_id
+        elif transport == "slack" and row.platform == "slack":
+            addresses[row.member_id] = row.external_id
+    found = {}
+    for row in conn.execute(select(members).where(members.c.community_id == community_id,
+                                                  members.c.id.in_(member_ids))):
+        left = row.left_at is not None and row.left_at <= now
+        found[row.id] = Addressee(member_id=row.id, name=row.display_name or row.handle,
+                                  address=addresses.get(row.id),
+                                  contactable=not (row.do_not_contact or left or row.is_bot
+                                                   or row.merged_into is not None))
+    return found
