@@ -166,6 +166,15 @@ def claim_due(conn: Connection, community: Community, *, now: datetime, limit: i
     return store.get_messages(conn, community.id, ids)
 
 
+def claim_one(conn: Connection, community: Community, message_id: int, *, now: datetime) -> OutboxMessage:
+    """Claim one approved message for sending now, before its due instant if need be."""
+    message = _get(conn, community, message_id)
+    if not store.claim_row(conn, community.id, message_id, now=ensure_utc(now), token=uuid.uuid4().hex):
+        raise UsageError(f"message {message_id} is {message.status}: only an approved message can be sent "
+                         "(approve it first).")
+    return _get(conn, community, message_id)
+
+
 def do_mark_recipient_sent(conn: Connection, community: Community, message: OutboxMessage, member_id: int, *,
                            now: datetime, external_ref: str | None = None) -> None:
     """Record that one recipient got their copy (private messages and e-mails go one by one)."""

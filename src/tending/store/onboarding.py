@@ -174,3 +174,18 @@ def get_addressees(conn: Connection, community_id: int, member_ids: list[int], *
                                   contactable=not (row.do_not_contact or left or row.is_bot
                                                    or row.merged_into is not None))
     return found
+
+
+def get_external_ids(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, str]:
+    """Members' ids as the import gave them."""
+    found: dict[int, str] = {}
+    for chunk in batched(sorted(set(member_ids)), 2000):
+        for member_id, external_id in conn.execute(select(members.c.id, members.c.external_id).where(
+                members.c.community_id == community_id, members.c.id.in_(chunk))):
+            found[member_id] = external_id
+    return found
+
+
+def find_member_id(conn: Connection, community_id: int, external_id: str) -> int | None:
+    return conn.execute(select(members.c.id).where(members.c.community_id == community_id,
+                                                   members.c.external_id == external_id)).scalar()

@@ -266,6 +266,13 @@ def claim_rows(conn: Connection, community_id: int, *, now: datetime, token: str
         outbox.c.status == SENDING)).scalars())
 
 
+def claim_row(conn: Connection, community_id: int, message_id: int, *, now: datetime, token: str) -> bool:
+    """Claim one approved row now, whatever its due instant (a human asked to send it)."""
+    return bool(conn.execute(update(outbox).where(
+        outbox.c.community_id == community_id, outbox.c.id == message_id, outbox.c.status == APPROVED).values(
+        status=SENDING, claim_token=token, claimed_at=now, updated_at=now, attempts=outbox.c.attempts + 1)).rowcount)
+
+
 def get_stale_sending(conn: Connection, community_id: int, *, before: datetime) -> list[OutboxMessage]:
     """Rows left in `sending` since before `before`: their worker crashed or was killed mid-send."""
     ids = list(conn.execute(select(outbox.c.id).where(
