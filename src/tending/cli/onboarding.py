@@ -146,7 +146,7 @@ def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, c
             community = app.community(conn, community_name)
             playbook = get_active_playbook(conn, community)[1] if get_enabled_playbook(
                 conn, community.id) else default_playbook()
-    rows = [{"name": r.name, "trigger": r.trigger, "trigger_fields": r.trigger_params,
+    rows: list[dict[str, Any]] = [{"name": r.name, "trigger": r.trigger, "trigger_fields": r.trigger_params,
              "conditions": dict(r.conditions), "actions": [{a.name: a.params} for a in r.actions],
              "max_delay_days": r.max_delay.total_seconds() / 86400, "holdout": r.holdout} for r in playbook.rules]
     if output_format == "json":
@@ -183,7 +183,7 @@ def report_command(app: AppContext, now_text: str | None, days: int, community_n
     if not reports:
         click.echo("No rule has a holdout: add `holdout: 0.1` to a rule to measure whether its message helps.")
     for report in reports:
-        data = report.as_dict()
+        data: dict[str, Any] = report.as_dict()
         click.echo(f"{report.rule}: contributed within {days} days")
         for label, key in (("messaged", "messaged"), ("holdout ", "holdout_group")):
             group: Any = data[key]
@@ -192,7 +192,7 @@ def report_command(app: AppContext, now_text: str | None, days: int, community_n
         if data["difference"] is None:
             click.echo("  difference: not enough members yet")
         else:
-            low, high = data["difference_interval"]  # type: ignore[misc]
+            low, high = data["difference_interval"]
             click.echo(f"  difference: {data['difference']:+.1%} (95% interval {low:+.1%} to {high:+.1%})")
 
 
@@ -343,7 +343,8 @@ def mark_sent_command(app: AppContext, message_id: int, community_name: str | No
 @outbox.command("edit")
 @click.argument("message_id", type=int)
 @click.option("--body", help="The new text.")
-@click.option("--body-file", type=click.File("r", encoding="utf-8"), help="Read the new text from a file (- for stdin).")
+@click.option("--body-file", type=click.File("r", encoding="utf-8"),
+              help="Read the new text from a file (- for stdin).")
 @click.option("--subject", help="The new subject.")
 @click.option("--due", "due_text", metavar="ISO", help="The new due instant.")
 @community_option
