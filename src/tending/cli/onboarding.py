@@ -473,7 +473,7 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
         while True:
             started = time.monotonic()
             for summary in tick(app, now=None, community_name=community_name):
-                if summary.get("drafted") or any(summary["delivered"].values()):
+                if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
                     _print_summary(summary)
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
