@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import html
 import io
 import lzma
 import os
+import re
 import tarfile
 import zipfile
 import zlib
@@ -158,7 +160,7 @@ def _file_source(path: Path, name: str, meter: ByteMeter | None) -> SourceFile:
     opener = _decompressing_opener(path)
     return SourceFile(name=name.removesuffix(".gz").removesuffix(".xz").removesuffix(".bz2")
                       if opener is not None else name, label=label, size=path.stat().st_size,
-                      _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label))  # noqa: SIM115
+                      _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label))
 
 
 def _decompressing_opener(path: Path) -> Callable[[], IO[bytes]] | None:
@@ -214,17 +216,16 @@ def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ByteMete
 def _tar_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
     """Members of a tar archive, in archive order (a compressed tar can only be read front to back)."""
     try:
-        archive = tarfile.open(path, "r:*")
-        for member in archive:
-            if not member.isfile() or _hidden(member.name):
-                continue
-            label = f"{path}:{member.name}"
-            extracted = archive.extractfile(member)
-            if extracted is None:
-                continue
-            data = extracted
-            yield SourceFile(name=member.name.removeprefix("./"), label=label, size=member.size,
-                             _open=lambda data=data, label=label: _Metered(data, meter, label))  # type: ignore[misc]
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if not member.isfile() or _hidden(member.name):
+                    continue
+                label = f"{path}:{member.name}"
+                extracted = archive.extractfile(member)
+                if extracted is None:
+                    continue
+                yield SourceFile(name=member.name.removeprefix("./"), label=label, size=member.size,
+                                 _open=lambda data=extracted, label=label: _Metered(data, meter, label))  # type: ignore[misc]
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
         raise truncated(str(path), error) from None
 
@@ -272,7 +273,7 @@ def text_lines(source: SourceFile) -> Iterator[tuple[int, str]]:
         stream = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
         number = 0
         try:
-            for number, line in enumerate(stream, start=1):  # noqa: B007
+            for number, line in enumerate(stream, start=1):
                 empty = False
                 yield number, line.rstrip("\r\n")
         except UnicodeDecodeError:
@@ -312,6 +313,18 @@ def read_json(source: SourceFile) -> Any:
     except json.JSONDecodeError as error:
         raise BadInputError(f"not valid JSON ({error.msg}, column {error.colno}).", path=source.label,
                             line=error.lineno) from None
+
+
+# -- text ---------------------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(rendered: str | None) -> str | None:
+    """Rendered HTML (Stack Exchange bodies, Discourse cooked posts) as the plain text tending keeps."""
+    if not rendered:
+        return None
+    return html.unescape(_TAG.sub("", rendered)).strip() or None
 
 
 # -- time ------------------------------------------------------------------------------------------------

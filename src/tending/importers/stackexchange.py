@@ -16,13 +16,12 @@ XML is read with iterparse and each row dropped once read, so memory stays flat.
 from __future__ import annotations
 
 import csv
-import html
-import re
 import xml.etree.ElementTree as ET
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from pathlib import Path
+
 from tending.errors import BadInputError
 from tending.importers.base import (
     BadRecord,
@@ -33,6 +32,7 @@ from tending.importers.base import (
     iter_sources,
     not_utf8,
     parse_iso,
+    plain_text,
     text_stream,
 )
 from tending.models import COMMENT, JOINED, POST, REPLY, ActivityRecord, MemberRecord, ThreadRecord
@@ -44,7 +44,6 @@ COMMUNITY_USER = "-1"
 QUESTION, ANSWER = "1", "2"
 OTHER_POST_TYPES = {"3": "orphaned tag wiki", "4": "tag wiki excerpt", "5": "tag wiki",
                     "6": "moderator nomination", "7": "wiki placeholder", "8": "privilege wiki"}
-TAG = re.compile(r"<[^>]+>")
 
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
@@ -193,7 +192,7 @@ def _posts(rows: Iterator[tuple[dict[str, str], str]], answers: _AnswerMap, labe
                                started_by_external_id=author, started_at=at)
             yield ActivityRecord(source=PLATFORM, source_id=f"post:{post_id}", member_external_id=author,
                                  kind=POST, occurred_at=at, thread_external_id=post_id,
-                                 text=_plain(row.get("Body")), extra=extra)
+                                 text=plain_text(row.get("Body")), extra=extra)
             continue
         parent = row.get("ParentId")
         if not parent or not parent.isdigit():
@@ -202,7 +201,7 @@ def _posts(rows: Iterator[tuple[dict[str, str], str]], answers: _AnswerMap, labe
         answers.add(int(post_id), int(parent))
         yield ActivityRecord(source=PLATFORM, source_id=f"post:{post_id}", member_external_id=author, kind=REPLY,
                              occurred_at=at, thread_external_id=parent, parent_source_id=f"post:{parent}",
-                             text=_plain(row.get("Body")), extra=extra)
+                             text=plain_text(row.get("Body")), extra=extra)
 
 
 def _comments(rows: Iterator[dict[str, str]], answers: _AnswerMap, label: str) -> Iterator[ParseItem]:
@@ -232,10 +231,3 @@ def _author(row: dict[str, str], id_field: str, name_field: str) -> str | None:
         return user_id
     name = row.get(name_field)
     return f"deleted:{name}" if name else None
-
-
-def _plain(body: str | None) -> str | None:
-    """Bodies are rendered HTML; tending keeps plain text."""
-    if not body:
-        return None
-    return html.unescape(TAG.sub("", body)).strip()
