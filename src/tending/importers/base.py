@@ -367,3 +367,59 @@ class Conversations:
         thread = f"{channel}:{message_id}"
         self.last[channel] = (at, thread)
         return thread, True
+
+
+# -- large single JSON files ----------------------------------------------------------------------------
+
+SCALAR_EVENTS = frozenset({"string", "number", "boolean", "null"})
+
+
+def json_items(source: SourceFile, item_prefixes: tuple[str, ...]) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Stream the elements of the arrays at `item_prefixes` (ijson prefixes such as "messages.item") of a
+    JSON file of any size. With each element comes `header`: the scalar values met outside the arrays so
+    far, by prefix ("guild.name", "chats.list.item.id"), which is how the chat an element belongs to is
+    known without holding the file in memory."""
+    import ijson
+
+    header: dict[str, Any] = {}
+    with source.open() as stream:
+        if not stream.read(1 << 12).strip():
+            raise empty_file(source)
+    with source.open() as stream:
+        builder: Any = None
+        depth = 0
+        try:
+            for prefix, event, value in ijson.parse(stream, use_float=True):
+                if builder is None:
+                    if prefix in item_prefixes and event in ("start_map", "start_array"):
+                        builder, depth = ijson.ObjectBuilder(), 0
+                    elif event in SCALAR_EVENTS:
+                        if prefix in item_prefixes:
+                            yield header, value
+                        else:
+                            header[prefix] = value
+                        continue
+                    else:
+                        continue
+                builder.event(event, value)
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 0:
+                        yield header, builder.value
+                        builder = None
+        except ijson.IncompleteJSONError as error:
+            raise _json_error(source, str(error)) from None
+        except UnicodeDecodeError:
+            raise not_utf8(source) from None
+
+
+def _json_error(source: SourceFile, text: str) -> BadInputError:
+    lower = text.lower()
+    if "utf8" in lower or "utf-8" in lower:
+        return not_utf8(source)
+    if "premature eof" in lower or "incomplete" in lower:
+        return BadInputError("the JSON ends too early: the file is truncated; export it again.", path=source.label)
+    found = re.search(r"(parse|lexical) error: [a-z ,']+", lower)
+    return BadInputError(f"not valid JSON ({found.group(0).strip() if found else 'parse error'}).", path=source.label)
