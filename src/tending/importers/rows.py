@@ -13,6 +13,7 @@ from datetime import tzinfo
 from typing import Any
 
 from tending.importers.base import BadRecord, ParseItem, parse_iso
+from tending.importers.dates import parse_written_date
 from tending.models import (
     JOINED,
     LEFT,
@@ -101,7 +102,11 @@ class RowReader:
         try:
             return parse_iso(raw, self.tz)
         except ValueError:
-            raise RowError(field, f"'{raw}' is not an ISO 8601 date-time (e.g. 2024-05-01T18:30:00+02:00).") from None
+            written = parse_written_date(raw, self.tz)
+            if written is not None:
+                return written
+            raise RowError(field, f"'{raw}' is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
+                                  "or a written date (e.g. 1 mai 2024 à 18h30).") from None
 
 
 def _text(row: dict[str, Any], field: str) -> str | None:
