@@ -170,8 +170,8 @@ def main() -> None:
             make_jsonl(big, int(2_000_000 * n), seed=6)
             for label, path in (("small", small), ("big", big)):
                 mb = path.stat().st_size / 1e6
-                print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {peak_rss_mb('jsonl', path, root / f'{label}.db'):,.0f} MB",
-                      flush=True)
+                rss = peak_rss_mb("jsonl", path, root / f"{label}.db")
+                print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
-from tests.conftest import shared_data
-from tests.importers.helpers import FIXTURES
 
 import tending.actions.imports as imports_module
 from tending.actions.imports import do_import
@@ -23,6 +21,8 @@ from tending.store.audit import get_events
 from tending.store.communities import find_community
 from tending.store.imports import get_imports
 from tending.store.schema import activities, channels, communities, identities, member_stats, members, threads
+from tests.conftest import shared_data
+from tests.importers.helpers import FIXTURES
 
 ADA = {"member_id": "ada", "member_name": "Ada", "kind": "post", "occurred_at": "2024-03-01T10:00:00+01:00",
        "thread_id": "t1", "source_id": "a1"}
@@ -74,7 +74,8 @@ def test_the_community_is_named_by_the_export_when_not_given(engine: Engine) -> 
 
 
 def test_a_newer_stackexchange_dump_adds_only_what_is_new(engine: Engine) -> None:
-    first = do_import(engine, "stackexchange", shared_data("activity/stackexchange-meta-2018"), community_name="History")
+    first = do_import(engine, "stackexchange", shared_data("activity/stackexchange-meta-2018"),
+                      community_name="History")
     assert (first.counts.members_added, first.counts.activities_added, first.counts.threads_added) == (2314, 7400, 556)
     newer = do_import(engine, "stackexchange", shared_data("activity/stackexchange-meta-2023"),
                       community_name="History")
@@ -145,9 +146,9 @@ def test_a_truncated_archive_empty_or_non_utf8_file_fails_in_one_sentence(engine
     before = snapshot(engine)
     with pytest.raises(BadInputError, match="truncated or damaged"):
         do_import(engine, "slack", cut)
-    with pytest.raises(BadInputError, match="empty.jsonl: the file is empty"):
+    with pytest.raises(BadInputError, match=r"empty\.jsonl: the file is empty"):
         do_import(engine, "jsonl", empty)
-    with pytest.raises(BadInputError, match="latin1.csv: the file is not UTF-8"):
+    with pytest.raises(BadInputError, match=r"latin1\.csv: the file is not UTF-8"):
         do_import(engine, "csv", latin1)
     assert snapshot(engine) == before
     assert do_import(engine, "slack", archive).counts.activities_added == 11

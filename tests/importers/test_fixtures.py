@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.importers.helpers import FIXTURES, parse
-
 from tending.importers.base import ParseOptions
+from tests.importers.helpers import FIXTURES, parse
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.importers.helpers import parse
 
 from tending.errors import BadInputError
 from tending.importers import get_importer
 from tending.importers.whatsapp import DELETED
+from tests.importers.helpers import parse
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).map(str.strip).filter(bool)

@@ -7,10 +7,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tending.importers.base import ParseOptions
 from tests.conftest import shared_data
 from tests.importers.helpers import parse
-
-from tending.importers.base import ParseOptions
 
 
 def test_stackexchange_2018_dump() -> None:
@@ -66,7 +65,8 @@ def test_slack_workspace_export() -> None:
 def test_discourse_perceval_fixtures(tmp_path: Path) -> None:
     folder = shared_data("activity/fixtures-perceval")
     parsed = parse("discourse", folder / "tests_data_discourse_discourse_topic_1148.json")
-    # the topic's JSON holds its first 20 posts (stream lists 22), all regular, by 10 distinct users (2544, 3428, 3437, 3462, 3543, 3569, 3580, 3609, 3610, 3674)
+    # the topic's JSON holds its first 20 posts (stream lists 22), all regular, by 10 distinct users
+    # (2544, 3428, 3437, 3462, 3543, 3569, 3580, 3609, 3610, 3674)
     assert parsed.kinds() == {"post": 1, "reply": 19}
     assert len({a.member_external_id for a in parsed.activities}) == 10
     first = parsed.activity("post:18952")
@@ -74,7 +74,8 @@ def test_discourse_perceval_fixtures(tmp_path: Path) -> None:
     assert first.extra == {"likes": 6, "reads": 109}
     assert parsed.threads[0].title == "[Support] uBlock Origin"
     topics_list = parse("discourse", folder / "tests_data_discourse_discourse_topics.json")
-    assert not topics_list.activities and topics_list.skipped == {"file that is not a topic, a post or a users listing": 1}
+    assert not topics_list.activities
+    assert topics_list.skipped == {"file that is not a topic, a post or a users listing": 1}
 
 
 def test_discord_exports() -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from tending.errors import BadInputError
 from tending.models import ImportRecord
@@ -88,10 +88,10 @@ class SourceFile:
     name: str
     label: str  # what error messages print: the file, or archive:member
     size: int | None
-    _open: Callable[[], IO[bytes]]
+    _open: Callable[[], Any]
 
     def open(self) -> IO[bytes]:
-        return self._open()
+        return cast(IO[bytes], self._open())
 
     @property
     def basename(self) -> str:
@@ -163,7 +163,7 @@ def _file_source(path: Path, name: str, meter: ByteMeter | None) -> SourceFile:
                       _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label))
 
 
-def _decompressing_opener(path: Path) -> Callable[[], IO[bytes]] | None:
+def _decompressing_opener(path: Path) -> Callable[[], Any] | None:
     """A single compressed file (pipermail's 2016-March.txt.gz) reads as its content."""
     lower = path.name.lower()
     if lower.endswith(".gz"):
@@ -204,10 +204,10 @@ def _zip_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
 
 
 def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ByteMeter | None,
-                label: str) -> Callable[[], IO[bytes]]:
-    def opener() -> IO[bytes]:
+                label: str) -> Callable[[], Any]:
+    def opener() -> Any:
         try:
-            return _Metered(archive.open(info), meter, label)  # type: ignore[return-value]
+            return _Metered(archive.open(info), meter, label)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
             raise truncated(label, error) from None
     return opener
@@ -225,9 +225,13 @@ def _tar_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
                 if extracted is None:
                     continue
                 yield SourceFile(name=member.name.removeprefix("./"), label=label, size=member.size,
-                                 _open=lambda data=extracted, label=label: _Metered(data, meter, label))  # type: ignore[misc]
+                                 _open=_opener(extracted, meter, label))
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
         raise truncated(str(path), error) from None
+
+
+def _opener(data: IO[bytes], meter: ByteMeter | None, label: str) -> Callable[[], Any]:
+    return lambda: _Metered(data, meter, label)
 
 
 def sources_total(path: Path) -> int | None:
@@ -270,7 +274,7 @@ def text_lines(source: SourceFile) -> Iterator[tuple[int, str]]:
     not UTF-8."""
     empty = True
     with source.open() as raw:
-        stream = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+        stream = io.TextIOWrapper(io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline="")
         number = 0
         try:
             for number, line in enumerate(stream, start=1):
@@ -284,7 +288,7 @@ def text_lines(source: SourceFile) -> Iterator[tuple[int, str]]:
 
 def text_stream(source: SourceFile) -> io.TextIOWrapper:
     raw = source.open()
-    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline="")
 
 
 def not_utf8(source: SourceFile, line: int | None = None) -> BadInputError:

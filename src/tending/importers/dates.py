@@ -17,8 +17,8 @@ MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
 }
 TIME = r"(?:\s*,?\s*(?:à|a|at)?\s*(?P<hour>\d{1,2})\s*(?:[:h]\s*(?P<minute>\d{2})?)\s*(?P<ampm>[ap]\.?m\.?)?)?"
-DAY_FIRST = re.compile(r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+(?P<month>[a-z]+)\.?"
-                       r"\s+(?P<year>\d{4})" + TIME + r"$")
+DAY_FIRST = re.compile(r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+"
+                       r"(?P<month>[a-z]+)\.?\s+(?P<year>\d{4})" + TIME + r"$")
 MONTH_FIRST = re.compile(r"^(?:on\s+)?(?:[a-z]+,?\s+)?(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
                          r"\s+(?P<year>\d{4})" + TIME + r"$")
 

@@ -92,7 +92,7 @@ def _message(message: Any, channel: str, conversations: Conversations, members: 
         yield Skip(f"service message ({kind})")
         return
     thread, first = conversations.place(channel, source_id, at)
-    reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
+    reference: dict[str, Any] = message["reference"] if isinstance(message.get("reference"), dict) else {}
     extra = _extra(message)
     yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
                          kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,

@@ -40,6 +40,7 @@ ROBOTS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)$|-(bo
 MASKED = re.compile(r"^\s*([^\s@]+) at ([^\s@]+\.[^\s@]+)")
 REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|tr|réf|ref)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+IS_REPLY = re.compile(r"^\s*(\[[^\]]*\]\s*)*(re|aw|sv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 SUBJECTS_KEPT = 100_000
 
 
@@ -119,8 +120,7 @@ def _message(line: int, raw: bytes, label: str, state: _State) -> Iterator[Parse
     subject = _header(message.get("Subject"))
     topic = REPLY_PREFIX.sub("", subject).strip().lower()
     root = references[0].strip("<>") if references else in_reply_to
-    if root is None and REPLY_PREFIX.match(subject) and re.match(r"\s*(re|aw|sv)\b", REPLY_PREFIX.match(subject)
-                                                                  .group(0), re.IGNORECASE):
+    if root is None and IS_REPLY.match(subject):
         root = state.thread_by_subject(topic)
     thread = root or message_id
     state.remember(topic, thread)

@@ -73,14 +73,14 @@ class RowReader:
 
     def _member(self, row: dict[str, Any], platform: str, member_id: str, name: str | None,
                 kind: str) -> MemberRecord | None:
-        attributes = {"is_staff": _flag(row, "is_staff"), "is_bot": _flag(row, "is_bot"),
-                      "email": _text(row, "member_email"), "handle": _text(row, "member_handle"),
-                      "language": _text(row, "language") if kind == MEMBER else None}
+        is_staff, is_bot = _flag(row, "is_staff"), _flag(row, "is_bot")
+        email, handle = _text(row, "member_email"), _text(row, "member_handle")
+        language = _text(row, "language") if kind == MEMBER else None
         joined = self._instant(row, "occurred_at") if kind == MEMBER and _text(row, "occurred_at") else None
-        if kind != MEMBER and not any(attributes.values()):
+        if kind != MEMBER and not (is_staff or is_bot or email or handle):
             return None  # the activity's member_name is enough to create the member
         return MemberRecord(source=platform, external_id=member_id, display_name=name, joined_at=joined,
-                            **attributes)
+                            is_staff=is_staff, is_bot=is_bot, email=email, handle=handle, language=language)
 
     def _activity(self, row: dict[str, Any], platform: str, member_id: str, name: str | None,
                   kind: str) -> ActivityRecord:

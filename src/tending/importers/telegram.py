@@ -19,7 +19,7 @@ The file is streamed twice (ijson): memory stays flat.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def _update(update: dict[str, Any], chats: set[str], members: set[str], conversa
     if not isinstance(message, dict):
         yield Skip("edit record" if "edited_message" in update else "update that is not a message")
         return
-    chat_info = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    chat_info: dict[str, Any] = message["chat"] if isinstance(message.get("chat"), dict) else {}
     if chat_info.get("type") == "private" or chat_info.get("id") is None:
         yield Skip("private chat with the bot")
         return
@@ -127,21 +127,22 @@ def _update(update: dict[str, Any], chats: set[str], members: set[str], conversa
         return
     member_id = yield from _bot_api_member(message["from"], members)
     thread, first = conversations.place(chat, str(message.get("message_id")), at)
-    reply = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else None
+    reply: dict[str, Any] | None = message["reply_to_message"] if isinstance(message.get("reply_to_message"), dict) \
+        else None
     yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
                          kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
                          parent_source_id=f"{chat}:{reply.get('message_id')}" if reply else None,
                          channel_external_id=chat, text=message.get("text") or message.get("caption"))
 
 
-def _bot_api_member(person: dict[str, Any], members: set[str]) -> Iterator[ParseItem]:
+def _bot_api_member(person: dict[str, Any], members: set[str]) -> Generator[ParseItem, None, str]:
     member_id = f"user{person.get('id')}"  # the id Telegram Desktop exports show for the same person
     if member_id not in members:
         members.add(member_id)
         name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p) or None
         yield MemberRecord(source=PLATFORM, external_id=member_id, display_name=name, handle=person.get("username"),
                            is_bot=bool(person.get("is_bot")))
-    return member_id  # type: ignore[return-value]
+    return member_id
 
 
 def _message(message: Any, chat: str, tz: tzinfo, names: dict[str, str | None], members: set[str],
