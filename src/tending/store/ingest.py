@@ -24,6 +24,7 @@ from tending.models import (
     CONTRIBUTION_KINDS,
     JOINED,
     LEFT,
+    MESSAGE_SENT,
     ActivityRecord,
     ChannelRecord,
     Community,
@@ -155,8 +156,10 @@ class Ingestor:
                                                  "external_id": record.external_id}
                 for record in records]
         for row in rows:
+            # one executemany needs the same keys in every row: a member without a handle gets None
+            for name in ("display_name", "handle", "language", "left_at", "joined_at"):
+                row.setdefault(name, None)
             row.setdefault("joined_at_exact", False)
-            row.setdefault("joined_at", None)
         self.conn.execute(insert(members), rows)
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
@@ -422,7 +425,8 @@ def _empty_stats() -> dict[str, Any]:
 
 
 def _fold(stats: dict[str, Any], kind: str, at: datetime) -> None:
-    if kind in (JOINED, LEFT):
+    # joins and leaves are dates, not activity; a message tending sent is not the member's activity
+    if kind in (JOINED, LEFT, MESSAGE_SENT):
         return
     _widen(stats, "first_activity_at", "last_activity_at", at, at)
     counter = KIND_COUNTER.get(kind)
