@@ -42,7 +42,7 @@ def fake_do_import(engine: Engine, kind: str, path: Path | str, *, community_nam
     for number, line in enumerate(lines, 1):
         row = json.loads(line)
         if "occurred_at" not in row:
-            raise BadInputError("missing", path=Path(path).name, line=number, field="occurred_at")
+            raise BadInputError("missing", path=str(path), line=number, field="occurred_at")
         from tending.timeutil import parse_instant
 
         records.append(ActivityRecord(source="jsonl", source_id=row["source_id"], member_external_id=row["member_id"],
@@ -98,6 +98,7 @@ def test_a_bad_file_shows_the_importers_sentence(fake_importer: None, cid: int,
                 files={"file": ("bad.jsonl", b'{"member_id": "x"}\n')})
     html = wait_for_upload(client, cid)
     assert "status-failed" in html and "bad.jsonl, line 1: field &#39;occurred_at&#39;: missing" in html
+    assert "tending-upload-" not in html  # the private temporary folder is not shown
 
 
 def test_an_empty_file_or_unknown_kind_is_refused(fake_importer: None, cid: int,
@@ -111,3 +112,35 @@ def test_an_empty_file_or_unknown_kind_is_refused(fake_importer: None, cid: int,
                       files={"file": ("a.jsonl", b"{}")}, follow_redirects=False)
     assert odd.headers["location"].endswith("error=kind")
     assert CALLS == []
+
+
+def test_the_real_importer_reads_an_uploaded_jsonl_file(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    from tending.web import importing
+
+    if not importing.available():
+        pytest.skip("tending.actions.imports is not installed")
+    client = client_as("admin")
+    lines = [
+        {"platform": "forum", "member_id": "fay", "member_name": "Fay Martin", "kind": "joined",
+         "occurred_at": "2026-02-27T08:00:00Z"},
+        {"platform": "forum", "member_id": "fay", "kind": "post", "occurred_at": "2026-02-27T09:00:00Z",
+         "source_id": "f1", "text": "Bonjour"},
+        {"platform": "forum", "member_id": "ada", "member_name": "Ada Lovelace", "kind": "comment", "occurred_at": "2026-02-27T10:00:00Z",
+         "source_id": "f2", "thread_id": "f1", "parent_id": "f1", "text": "Bienvenue !"},
+    ]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    token = csrf_of(client.get(f"/c/{cid}/imports").text)
+    client.post(f"/c/{cid}/imports", data={"kind": "jsonl", "csrf_token": token},
+                files={"file": ("export.jsonl", body)})
+    html = wait_for_upload(client, cid)
+    assert "status-done" in html, html.split('class="plain uploads"', 1)[-1][:500]
+    assert "added activities: 3" in html and "added members: 1" in html
+    history = html.split('id="history-title"', 1)[1]
+    assert "<td>jsonl</td>" in history and "activities added: 3" in history
+    assert "Fay Martin" in client.get(f"/c/{cid}/members?q=fay").text
+    token = csrf_of(client.get(f"/c/{cid}/imports").text)
+    client.post(f"/c/{cid}/imports", data={"kind": "jsonl", "csrf_token": token},
+                files={"file": ("broken.jsonl", b'{"member_id": "gus", "kind": "post"}\n')})
+    failed = wait_for_upload(client, cid)
+    assert "status-failed" in failed and "broken.jsonl, line 1" in failed
+    assert "tending-upload-" not in failed  # neither in the upload's line nor in the history

@@ -424,3 +424,13 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
         return True
     conn.exec_driver_sql("PRAGMA optimize")
     return False
+
+
+def get_member_names(conn: Connection, community_id: int, member_ids: Sequence[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(member_ids), 500):
+        chunk = list(member_ids[start:start + 500])
+        rows = conn.execute(select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id)
+                            .where(members.c.community_id == community_id, members.c.id.in_(chunk)))
+        names.update((r.id, display_name(r)) for r in rows)
+    return names

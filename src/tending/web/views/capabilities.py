@@ -17,7 +17,7 @@ from tending.web.views.common import community_or_404
 router = APIRouter()
 
 
-def _unavailable(request: Request, community_id: int, key: str) -> Response:
+def unavailable(request: Request, community_id: int, key: str) -> Response:
     community = community_or_404(request, community_id)
     item = next(i for i in NAV if i.key == key)
     return render(request, "unavailable.html", community=community, item=item,
@@ -26,14 +26,9 @@ def _unavailable(request: Request, community_id: int, key: str) -> Response:
 
 @router.get("/c/{community_id}/checkins")
 def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return _unavailable(request, community_id, "checkins")
-
-
-@router.get("/c/{community_id}/onboarding")
-def onboarding(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return _unavailable(request, community_id, "onboarding")
+    return unavailable(request, community_id, "checkins")
 
 
 @router.get("/c/{community_id}/moderation")
 def moderation(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return _unavailable(request, community_id, "moderation")
+    return unavailable(request, community_id, "moderation")

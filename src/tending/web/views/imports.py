@@ -31,6 +31,8 @@ from tending.web.views.common import community_or_404, see_other
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 2 * 1024**3
+UPLOAD_PREFIX = "tending-upload-"
+UPLOAD_FOLDER = re.compile(r"\S*" + UPLOAD_PREFIX + r"[^/\s]+/")
 
 
 @dataclass
@@ -63,7 +65,8 @@ def _safe_name(name: str | None) -> str:
 def imports_page(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
     community = community_or_404(request, community_id)
     with get_state(request).engine.connect() as conn:
-        history = dashboard.get_imports(conn, community.id)
+        history = [{**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
+                   for row in dashboard.get_imports(conn, community.id)]
     uploads = [u for u in _uploads(request) if u.community_id == community.id][::-1]
     running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
     return render(request, "imports.html", community=community, history=history, uploads=uploads,
@@ -72,14 +75,19 @@ def imports_page(request: Request, community_id: int, session: WebSession = requ
                   error=request.query_params.get("error"), page_name="imports")
 
 
+def _without_folder(message: str, path: Path) -> str:
+    """Messages name the uploaded file, not the private temporary folder it was copied to."""
+    return message.replace(f"{path.parent}/", "")
+
+
 def _run(upload: Upload, engine: Any, community: Community, path: Path, actor: str) -> None:
     try:
         upload.counts = importing.run_import(engine, community, upload.kind, path, actor=actor)
         upload.status = "done"
     except TendingError as error:
-        upload.status, upload.error = "failed", str(error)
+        upload.status, upload.error = "failed", _without_folder(str(error), path)
     except Exception as error:  # an importer's bug must not kill the server; show its one line
-        upload.status, upload.error = "failed", f"{type(error).__name__}: {error}"
+        upload.status, upload.error = "failed", _without_folder(f"{type(error).__name__}: {error}", path)
         traceback.print_exc()
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
@@ -93,7 +101,7 @@ async def start_import(request: Request, community_id: int, kind: str = Form(...
         return see_other(f"/c/{community.id}/imports", error="unavailable")
     if kind not in importing.kinds():
         return see_other(f"/c/{community.id}/imports", error="kind")
-    folder = Path(tempfile.mkdtemp(prefix="tending-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
     path = folder / _safe_name(file.filename)
     size = 0
     with path.open("wb") as handle:
