@@ -125,7 +125,8 @@ def test_the_real_importer_reads_an_uploaded_jsonl_file(cid: int, client_as: Cal
          "occurred_at": "2026-02-27T08:00:00Z"},
         {"platform": "forum", "member_id": "fay", "kind": "post", "occurred_at": "2026-02-27T09:00:00Z",
          "source_id": "f1", "text": "Bonjour"},
-        {"platform": "forum", "member_id": "ada", "member_name": "Ada Lovelace", "kind": "comment", "occurred_at": "2026-02-27T10:00:00Z",
+        {"platform": "forum", "member_id": "ada", "member_name": "Ada Lovelace", "kind": "comment",
+         "occurred_at": "2026-02-27T10:00:00Z",
          "source_id": "f2", "thread_id": "f1", "parent_id": "f1", "text": "Bienvenue !"},
     ]
     body = "\n".join(json.dumps(line) for line in lines).encode()
