@@ -28,6 +28,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SERVER_URLS: dict[int, str] = {}  # port -> database URL, for tests that set state before browsing
 
 
 def _free_port() -> int:
@@ -58,6 +59,7 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, int]]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the dashboard did not start")
         time.sleep(0.05)
+    SERVER_URLS[port] = url
     yield f"http://127.0.0.1:{port}", community_id
     uv_server.should_exit = True
     thread.join(timeout=10)
@@ -176,4 +178,38 @@ def test_an_admin_imports_a_file_when_the_importer_exists(server: tuple[str, int
         time.sleep(0.5)
     page.screenshot(path=str(ARTIFACTS / "imports.png"), full_page=True)
     assert page.locator(".uploads li.status-done").count() == 1, page.locator(".uploads").inner_text()
+    page.close()
+
+
+def test_a_moderator_edits_and_approves_a_welcome_message(server: tuple[str, int], browser: Any) -> None:
+    try:
+        from tending.actions.outbox import do_draft_message
+    except ImportError:
+        pytest.skip("the onboarding capability (tending.actions.outbox) is not installed")
+    from sqlalchemy import select
+
+    from tending.store.communities import get_community_by_id
+    from tending.store.outbox import get_message
+    from tending.store.schema import members
+
+    base, cid = server
+    engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
+    with engine.begin() as conn:
+        eve = conn.execute(select(members.c.id).where(members.c.external_id == "eve")).scalar_one()
+        message_id = do_draft_message(conn, get_community_by_id(conn, cid), member_ids=[eve], rule="welcome",
+                                      channel="private", body="Welcome Eve!", due_at=NOW, key="welcome:eve")
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    log_in(page, base, "moderator")
+    page.get_by_role("link", name="Onboarding").click()
+    page.get_by_label("Message").fill("Welcome, Eve! Tell us about your cat.")
+    page.get_by_role("button", name="Save the message").click()
+    page.wait_for_url("**msg=edited")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url("**msg=approved")
+    page.screenshot(path=str(ARTIFACTS / "onboarding.png"), full_page=True)
+    with engine.connect() as conn:
+        message = get_message(conn, cid, int(message_id or 0))
+    engine.dispose()
+    assert message is not None and message.status == "approved"
+    assert message.body == "Welcome, Eve! Tell us about your cat."
     page.close()
