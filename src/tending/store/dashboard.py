@@ -228,7 +228,8 @@ class MemberRow:
     do_not_contact: bool
 
 
-def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: datetime) -> list[Any]:
+def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                       rollup_is_current: bool = False) -> list[Any]:
     where: list[Any] = [members.c.community_id == community_id, members.c.merged_into.is_(None)]
     kinds = {
         "people": [members.c.is_bot.is_(False)],
@@ -249,34 +250,41 @@ def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: dateti
             member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))
     if wanted.inactive_days is not None:
         # The members issue's definition: joined at or before T - N days, not left before T, not a bot, and no
-        # contribution in (T - N days, T]. Those who contributed in the window are few and found by the rollup's
-        # index (last contribution after T - N); when that last contribution is after T, the activities of the
-        # window decide. tending.lib.lifecycle will own the definition once installed.
+        # contribution in (T - N days, T]. tending.lib.lifecycle will own it once installed.
         cutoff = as_of - timedelta(days=wanted.inactive_days)
-        window = activities.c.occurred_at
-        contributed_in_window = (
-            select(activities.c.id).where(activities.c.community_id == community_id,
-                                          activities.c.member_id == member_stats.c.member_id,
-                                          window > cutoff, window <= as_of,
-                                          activities.c.kind.in_(sorted(CONTRIBUTION_KINDS))).exists())
-        recent = select(member_stats.c.member_id).where(
-            member_stats.c.community_id == community_id, member_stats.c.last_contribution_at > cutoff,
-            or_(member_stats.c.last_contribution_at <= as_of, contributed_in_window))
         # "+ 0": no index for a range that holds most members (SQLite would take it for selective and look up
         # every row by id, ten times slower than reading the table; PostgreSQL scans either way)
         where += [members.c.is_bot.is_(False), _micros(members.c.joined_at) + 0 <= to_micros(cutoff),
                   or_(members.c.left_at.is_(None), members.c.left_at >= as_of),
-                  members.c.id.not_in(recent)]
+                  members.c.id.not_in(_contributed_between(community_id, cutoff, as_of, rollup=rollup_is_current))]
     return where
 
 
-def _member_select(community_id: int, wanted: MemberFilter, *, as_of: datetime) -> Select[Any]:
+def _contributed_between(community_id: int, start: datetime, end: datetime, *, rollup: bool) -> Select[Any]:
+    """Members with a contribution in (start, end]. When nothing happened after `end`, the rollup's index on the
+    last contribution answers it; otherwise the activities of the window do."""
+    if rollup:
+        return select(member_stats.c.member_id).where(member_stats.c.community_id == community_id,
+                                                      member_stats.c.last_contribution_at > start)
+    return select(activities.c.member_id).where(
+        activities.c.community_id == community_id, activities.c.occurred_at > start, activities.c.occurred_at <= end,
+        activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)))
+
+
+def rollup_is_current(conn: Connection, community_id: int, as_of: datetime) -> bool:
+    """True when no activity is recorded after `as_of`, so the rollups describe the community as of then."""
+    last = get_last_activity_at(conn, community_id)
+    return last is None or last <= as_of
+
+
+def _member_select(community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                   rollup_is_current: bool = False) -> Select[Any]:
     return (select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id,
                    members.c.platform, members.c.joined_at, members.c.left_at, members.c.is_staff, members.c.is_bot,
                    members.c.do_not_contact, member_stats.c.last_contribution_at,
                    func.coalesce(member_stats.c.contributions, 0).label("contributions"))
             .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-            .where(*_member_conditions(community_id, wanted, as_of=as_of)))
+            .where(*_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=rollup_is_current)))
 
 
 def _member_row(r: Any) -> MemberRow:
@@ -286,14 +294,17 @@ def _member_row(r: Any) -> MemberRow:
 
 
 def count_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime) -> int:
-    query = select(func.count()).select_from(members).where(*_member_conditions(community_id, wanted, as_of=as_of))
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
+    query = select(func.count()).select_from(members).where(
+        *_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=current))
     return int(conn.execute(query).scalar_one())
 
 
 def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
                      offset: int, limit: int) -> list[MemberRow]:
     """Newest members first (by join date, then id): the order of an index, so a page costs its rows."""
-    query = (_member_select(community_id, wanted, as_of=as_of)
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
+    query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
              .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
              .offset(offset).limit(limit))
     return [_member_row(r) for r in conn.execute(query)]
@@ -303,8 +314,10 @@ def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, a
                  batch: int = 5000) -> Any:
     """Every member matching the filter, by id, in batches (for the CSV export)."""
     after = 0
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
     while True:
-        query = (_member_select(community_id, wanted, as_of=as_of).where(members.c.id > after)
+        query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
+                 .where(members.c.id > after)
                  .order_by(members.c.id).limit(batch))
         rows = [_member_row(r) for r in conn.execute(query)]
         if not rows:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
@@ -74,9 +74,12 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
     page = parse_int(request.query_params.get("page"), low=1, high=1_000_000) or 1
     state = get_state(request)
     with state.engine.connect() as conn:
-        total = _count(state, conn, community.id, wanted, as_of)
-        rows = dashboard.get_members_page(conn, community.id, wanted, as_of=as_of, offset=(page - 1) * PAGE_SIZE,
-                                          limit=PAGE_SIZE)
+        stamp = dashboard.get_data_stamp(conn)
+        total = _cached(state, ("member-count", community.id, wanted, as_of, stamp),
+                        lambda: dashboard.count_members(conn, community.id, wanted, as_of=as_of))
+        rows = _cached(state, ("member-page", community.id, wanted, as_of, page, stamp),
+                       lambda: dashboard.get_members_page(conn, community.id, wanted, as_of=as_of,
+                                                          offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE))
         tags = dashboard.get_tags(conn, community.id)
     pages = max(1, -(-total // PAGE_SIZE))
     query = urlencode({k: v for k, v in cleaned.items() if v})
@@ -84,14 +87,14 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
                   filters=cleaned, kinds=KINDS, tags=tags, errors=errors, query=query, page_name="members")
 
 
-def _count(state: WebState, conn: Connection, community_id: int, wanted: MemberFilter, as_of: datetime) -> int:
-    """Counting reads every member: remember it until the data changes (the page's rows are always fresh)."""
-    key = ("member-count", community_id, wanted, as_of, dashboard.get_data_stamp(conn))
+def _cached(state: WebState, key: Any, compute: Callable[[], Any]) -> Any:
+    """Counting and filtering read every member: remember the answer until the data changes (the key holds the
+    data stamp, the filter and the minute it is evaluated at)."""
     found = state.cache.get(key)
     if found is None:
-        found = dashboard.count_members(conn, community_id, wanted, as_of=as_of)
+        found = compute()
         remember(state, key, found)
-    return int(found)
+    return found
 
 
 CSV_COLUMNS = ("id", "name", "handle", "platform", "joined_at", "left_at", "last_contribution_at", "contributions",
