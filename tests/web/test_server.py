@@ -37,3 +37,13 @@ def test_the_demo_link_logs_in_once_from_loopback_only(seeded: tuple[str, int], 
 def test_without_demo_mode_there_is_no_demo_login(app: object, cid: int) -> None:
     client = TestClient(app, client=("127.0.0.1", 4000))  # type: ignore[arg-type]
     assert client.get("/demo-login?token=anything", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_the_warmer_computes_each_overview_once_per_data_change(app: object, cid: int) -> None:
+    from tending.web.views.overview import warm_overviews
+
+    state = app.state.web  # type: ignore[attr-defined]
+    assert warm_overviews(state) == 1
+    assert warm_overviews(state) == 0  # nothing changed: nothing recomputed
+    client = TestClient(app)  # type: ignore[arg-type]
+    assert client.get("/healthz").text == "ok"

@@ -22,7 +22,7 @@ from tending.models import Community
 from tending.store import dashboard
 from tending.store.web_users import WebSession
 from tending.web import charts
-from tending.web.auth import get_state, remember, require
+from tending.web.auth import WebState, get_state, remember, require
 from tending.web.pages import render, translator
 from tending.web.views.common import community_or_404, local_midnight
 
@@ -104,8 +104,7 @@ def compute_overview(conn: Connection, community: Community, *, now: datetime) -
     )
 
 
-def get_overview(request: Request, community: Community) -> OverviewData:
-    state = get_state(request)
+def get_overview(state: WebState, community: Community) -> OverviewData:
     now = state.now()
     with state.engine.connect() as conn:
         key = ("overview", community.id, community.timezone, dashboard.get_data_stamp(conn),
@@ -115,6 +114,19 @@ def get_overview(request: Request, community: Community) -> OverviewData:
             cached = compute_overview(conn, community, now=now)
             remember(state, key, cached)
     return cached
+
+
+def warm_overviews(state: WebState) -> int:
+    """Compute the overview of every community whose data changed (the server does this in the background, so
+    the first visit after an import rarely waits). Returns how many were computed."""
+    from tending.store.communities import get_communities
+
+    with state.engine.connect() as conn:
+        communities = get_communities(conn)
+    before = len(state.cache)
+    for community in communities:
+        get_overview(state, community)
+    return max(0, len(state.cache) - before)
 
 
 def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
@@ -148,7 +160,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
 def overview(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
     community = community_or_404(request, community_id)
     _ = translator(request)
-    data = get_overview(request, community)
+    data = get_overview(get_state(request), community)
     started = sum(data.starts_members) + sum(data.starts_staff)
     member_share = sum(data.starts_members) / started if started else None
     return render(request, "overview.html", community=community, data=data, member_share=member_share,
