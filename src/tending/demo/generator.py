@@ -14,7 +14,6 @@ updated_at, the audit log) are the only ones that differ. See docs/demo.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from random import Random
 from typing import Any, Protocol
@@ -33,6 +32,7 @@ from tending.demo.population import (
     Population,
     draw_population,
 )
+from tending.demo.summary import DemoSummary
 from tending.models import (
     COMMENT,
     JOINED,
@@ -74,31 +74,6 @@ P_REPOST = 0.04  # a member cross-posts the same question in another channel
 P_STRAY_INSULT = 0.002
 
 ProgressFn = Callable[[int, int], None]  # (days written, days in total)
-
-
-@dataclass
-class DemoSummary:
-    community_id: int
-    community_name: str
-    seed: int
-    members: int
-    staff: int
-    bots: int
-    activities: dict[str, int]
-    threads: int
-    unanswered_threads: int
-    never_contributed: int
-    first_at: datetime | None
-    last_at: datetime | None
-    truth: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def never_contributed_share(self) -> float:
-        return self.never_contributed / self.members if self.members else 0.0
-
-    @property
-    def total_activities(self) -> int:
-        return sum(self.activities.values())
 
 
 def anchor_date(now: datetime) -> date:
@@ -339,7 +314,7 @@ class _Builder:
         roll = rng.random()
         if kind == COMMENT and not thread.heated:
             text = texts.comment(rng, lang)
-        elif thread.heated and roll < 0.12 or roll < P_STRAY_INSULT:
+        elif (thread.heated and roll < 0.12) or roll < P_STRAY_INSULT:
             text, truth = texts.insult(rng, lang), "insult"
         elif thread.heated and roll < 0.5:
             text, truth = texts.heated(rng, lang), "heated"

@@ -150,9 +150,11 @@ TITLES = {
 QUESTION = {
     "fr": [
         ["Bonjour à tous,", "Bonsoir,", "Coucou tout le monde !", "Bonjour,", "Hello,", ""],
-        ["{cat}, {age} ans, est diabétique depuis {weeks} semaines et il est sous {insulin} à {units} deux fois par jour.",
+        ["{cat}, {age} ans, est diabétique depuis {weeks} semaines et il est sous {insulin} "
+         "à {units} deux fois par jour.",
          "ma minette {cat} ({kg} kg) a été diagnostiquée il y a {weeks} semaines, elle a {units} de {insulin}.",
-         "je fais les courbes de {cat} à la maison depuis peu : ce matin {bg_high} avant l'injection, {bg} {hours} h après.",
+         "je fais les courbes de {cat} à la maison depuis peu : ce matin {bg_high} avant l'injection, "
+         "{bg} {hours} h après.",
          "mon véto a passé {cat} sous {insulin} mais la glycémie reste vers {bg_high}.",
          "{cat} boit et urine énormément depuis quelques jours alors qu'il est sous {insulin}."],
         ["Est-ce que je dois augmenter la dose ?", "Vous pensez que c'est l'effet Somogyi ?",
@@ -256,9 +258,11 @@ STAFF_BODY = {
 INTRO = {
     "fr": [["Bonjour, je suis {name} et voici {cat}, {age} ans.", "Coucou, nouvelle ici !",
             "Bonjour à tous, je viens de m'inscrire."],
-           ["{cat} a été diagnostiqué diabétique il y a {weeks} semaines.", "Le véto vient de nous annoncer le diabète.",
+           ["{cat} a été diagnostiqué diabétique il y a {weeks} semaines.",
+            "Le véto vient de nous annoncer le diabète.",
             "Il est sous {insulin} depuis peu."],
-           ["Ravie d'avoir trouvé ce groupe.", "J'ai déjà beaucoup appris en vous lisant.", "Un peu perdue mais motivée !"]],
+           ["Ravie d'avoir trouvé ce groupe.", "J'ai déjà beaucoup appris en vous lisant.",
+            "Un peu perdue mais motivée !"]],
     "en": [["Hi, I'm {name} and this is {cat}, {age}.", "Hello, new here!", "Hi all, just joined."],
            ["{cat} was diagnosed {weeks} weeks ago.", "Our vet just told us it's diabetes.",
             "He recently started {insulin}."],
