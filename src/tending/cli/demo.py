@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from tending.cli.context import AppContext, pass_app
 from tending.config import demo_database_url
 from tending.demo.generator import DEMO_NAME, MIN_MEMBERS, TIMEZONE, ProgressFn, build_demo
@@ -26,7 +27,8 @@ KIND_ORDER = ("post", "reply", "comment", "reaction", "joined", "left")
 
 
 @click.command()
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the generator: same seed, same community.")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Seed of the generator: same seed, same community.")
 @click.option("--members", type=int, default=2000, show_default=True,
               help="How many members (at least 10; 1000000 works, for benchmarks).")
 @click.option("--no-serve", is_flag=True, help="Build and print the summary, do not start the dashboard.")
