@@ -27,6 +27,7 @@ from tending.demo.population import (
     HISTORY_DAYS,
     MEMBER,
     QUIET_FACTOR,
+    QUIET_FADE_DAYS,
     SPAMMER,
     STAFF,
     Population,
@@ -66,7 +67,7 @@ MIN_MEMBERS = 10
 HOURS = np.array([2, 1, 0.5, 0.3, 0.3, 0.5, 1.5, 3, 4, 4, 4, 4.5, 5.5, 5, 4, 4, 4.5, 5, 6, 7, 8, 8, 6, 4])
 HOUR_P = HOURS / HOURS.sum()
 
-P_POST = {STAFF: 0.45, MEMBER: 0.12}
+P_POST = {STAFF: 0.3, MEMBER: 0.12}
 P_INTRO = 0.35  # a member's first contribution is an introduction
 P_UNANSWERABLE = 0.12  # a question nobody will ever answer
 P_HEATED = 0.10  # a food thread turns into a fight
@@ -231,7 +232,7 @@ class _Builder:
     def _events(self, day: int, who: np.ndarray, rate: np.ndarray, quiet: np.ndarray, stop: np.ndarray) -> None:
         factor = 1.15 if self.days[day].weekday() >= 5 else 1.0
         today = np.where(quiet <= day, rate * (QUIET_FACTOR * factor), rate * factor)
-        today[stop <= day] = 0.0
+        today[(stop <= day) | (quiet + QUIET_FADE_DAYS <= day)] = 0.0
         counts = self.np.poisson(today)
         busy = np.flatnonzero(counts)
         if not len(busy):
@@ -251,7 +252,7 @@ class _Builder:
         rng = self.rng
         if rng.random() < self.p_react[i]:
             self._react(i, at)
-        elif role == MEMBER and not self.contributed[i] and rng.random() < P_INTRO:
+        elif role == MEMBER and not self.contributed[i] and (self.promo[i] or rng.random() < P_INTRO):
             self._introduce(i, day, at)
         elif rng.random() < P_POST[role]:
             self._start_thread(i, day, at)

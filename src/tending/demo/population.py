@@ -24,10 +24,11 @@ STAFF, BOT, MEMBER, SPAMMER = 0, 1, 2, 3
 SPAMMER_SHARE = 0.015
 CONTRIBUTOR_SHARE = 0.19  # of ordinary members; the others only read, and some of them react
 REACTOR_SHARE = 0.35  # of non-contributors: lurkers who leave a reaction now and then
-PROMO_SHARE = 0.04  # of contributors: their introduction advertises their business
+PROMO_SHARE = 0.06  # of contributors: their introduction advertises their business
 LEAVE_SHARE = 0.10
 QUIET_SHARE = 0.30  # of contributors: regulars whose rhythm drops at some point
-QUIET_FACTOR = 0.04
+QUIET_FACTOR = 0.05  # their rate for QUIET_FADE_DAYS after the drop; then silence
+QUIET_FADE_DAYS = 60
 GROWTH = 1.6  # join density grows like exp(GROWTH * t / HISTORY_DAYS)
 # contributions per day for contributors: lognormal; mean exp(MU + SIGMA²/2) ≈ 0.2/day, median ≈ 0.03/day
 CONTRIB_MU = -3.6
@@ -97,8 +98,8 @@ def draw_population(rng: np.random.Generator, size: int) -> Population:
     contrib_rate[contributor] = np.minimum(MAX_RATE, rng.lognormal(CONTRIB_MU, CONTRIB_SIGMA, contributor.sum()))
     react_rate[contributor] = contrib_rate[contributor] * rng.uniform(0.3, 1.5, contributor.sum())
     react_rate[reactor] = np.minimum(2.0, rng.lognormal(math.log(0.02), 1.0, reactor.sum()))
-    contrib_rate[:staff] = rng.uniform(1.0, 3.0, staff)
-    react_rate[:staff] = rng.uniform(0.5, 1.5, staff)
+    contrib_rate[:staff] = rng.uniform(0.4, 1.2, staff)
+    react_rate[:staff] = rng.uniform(0.3, 1.0, staff)
     contrib_rate[role == SPAMMER] = SPAM_RATE
 
     leave_day = np.full(size, HISTORY_DAYS, dtype=np.int32)

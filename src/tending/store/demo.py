@@ -16,14 +16,14 @@ def get_demo_summary(conn: Connection, community: Community) -> DemoSummary:
         func.sum(case((members.c.is_bot, 1), else_=0))).where(members.c.community_id == cid)).one()
     kinds: dict[str, int] = dict(conn.execute(
         select(activities.c.kind, func.count()).where(activities.c.community_id == cid)
-        .group_by(activities.c.kind)).tuples().all())
+        .group_by(activities.c.kind)).all())
     first_at, last_at = conn.execute(select(func.min(activities.c.occurred_at), func.max(activities.c.occurred_at))
                                      .where(activities.c.community_id == cid)).one()
     contributors = conn.execute(select(func.count()).select_from(member_stats).where(
         member_stats.c.community_id == cid, member_stats.c.contributions > 0)).scalar_one()
     label = activities.c.extra["demo_truth"].as_string()
     truth: dict[str, int] = dict(conn.execute(select(label, func.count()).where(
-        activities.c.community_id == cid, label.is_not(None)).group_by(label)).tuples().all())
+        activities.c.community_id == cid, label.is_not(None)).group_by(label)).all())
     return DemoSummary(
         community_id=cid, community_name=community.name, seed=int(community.settings.get("demo", {}).get("seed", 0)),
         members=count, staff=int(staff or 0), bots=int(bots or 0), activities=kinds,
