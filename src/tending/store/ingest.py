@@ -172,8 +172,10 @@ class Ingestor:
                                                  "external_id": record.external_id}
                 for record in records]
         for row in rows:
+            # one executemany needs the same keys in every row: a member without a handle gets None
+            for name in ("display_name", "handle", "language", "left_at", "joined_at"):
+                row.setdefault(name, None)
             row.setdefault("joined_at_exact", False)
-            row.setdefault("joined_at", None)
         self.conn.execute(insert(members), rows)
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
