@@ -25,6 +25,7 @@ from tending.models import (
     CONTRIBUTION_KINDS,
     JOINED,
     LEFT,
+    MESSAGE_SENT,
     ActivityRecord,
     ChannelRecord,
     Community,
@@ -460,7 +461,8 @@ def _empty_stats() -> dict[str, Any]:
 
 
 def _fold(stats: dict[str, Any], kind: str, at: datetime) -> None:
-    if kind in (JOINED, LEFT):
+    # joins and leaves are dates, not activity; a message tending sent is not the member's activity
+    if kind in (JOINED, LEFT, MESSAGE_SENT):
         return
     _widen(stats, "first_activity_at", "last_activity_at", at, at)
     counter = KIND_COUNTER.get(kind)
