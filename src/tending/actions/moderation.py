@@ -25,11 +25,18 @@ from sqlalchemy import Connection
 from tending.errors import TendingError
 from tending.models import Community
 from tending.moderation import drift, heated, reposts
-from tending.moderation.classifier import Classifier, shipped_classifier
+from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classifier
 from tending.moderation.escalation import PRIVATE_ACTIONS, check_action, suggest_action
 from tending.moderation.langid import detect_languages, known_language
 from tending.moderation.replies import render_reply
-from tending.moderation.text import MOJIBAKE_RE, clean_markup, has_link, matched_phrases, other_script_share
+from tending.moderation.text import (
+    MOJIBAKE_RE,
+    clean_markup,
+    has_link,
+    matched_phrases,
+    normalise,
+    other_script_share,
+)
 from tending.store import moderation as store
 from tending.store.audit import record_event
 from tending.timeutil import from_micros, isoformat_utc
@@ -99,16 +106,17 @@ class _Scanner:
         if not kept:
             return
         texts = [clean_markup(r.text) for r in kept]
+        normalised = [normalise(t[:MAX_CHARS]) for t in texts]  # once, for the models, MinHash and drift
         known = [r.language or (authors[r.member_id].language if r.member_id in authors else None) for r in kept]
         langs = detect_languages(texts, known)
-        scores = self.classifier.score(texts, langs)
+        scores = self.classifier.score(texts, langs, normalised)
         items: list[dict[str, Any]] = []
         for i, row in enumerate(kept):
             items += self._text_findings(row, texts[i], langs[i], {k: float(v[i]) for k, v in scores.items()},
                                          authors.get(row.member_id))
         self._log_threads(kept, scores["toxic"])
-        self._fingerprint(kept)
-        self._tally_drift(kept, texts)
+        self._fingerprint(kept, normalised)
+        self._tally_drift(kept, normalised)
         self.scanned_ids += [r.id for r in kept]
         self.summary.new_items.update(self._add(items))
 
@@ -161,10 +169,10 @@ class _Scanner:
         if self.since is None:
             return
         for rows in store.iter_unfingerprinted(self.conn, self.cid, before=self.since):
-            self._fingerprint(rows)
+            self._fingerprint(rows, [normalise(clean_markup(r.text)[:MAX_CHARS]) for r in rows])
 
-    def _fingerprint(self, rows: list[store.ScanRow]) -> None:
-        signatures, positions = reposts.minhash_batch([r.text for r in rows])
+    def _fingerprint(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
+        signatures, positions = reposts.minhash_batch(normalised, normalised=True)
         by_position = {int(p): reposts.signature_bytes(sig) for sig, p in zip(signatures, positions, strict=True)}
         prints = [{"activity_id": row.id, "kind": "text", "position": 0, "member_id": row.member_id,
                    "occurred_at": row.occurred_at, "signature": by_position.get(i, b""), "path": None}
@@ -182,10 +190,10 @@ class _Scanner:
                                "path": str(path)[:1000]})
         store.bulk_add_fingerprints(self.conn, self.cid, prints)
 
-    def _tally_drift(self, rows: list[store.ScanRow], texts: list[str]) -> None:
+    def _tally_drift(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
         if self.profile is None:
             return
-        similarity = self.profile.similarity(texts)
+        similarity = self.profile.similarity(normalised, normalised=True)
         for row, value in zip(rows, similarity, strict=True):
             week = drift.week_start(row.occurred_at)
             self.tallies.setdefault(week, drift.WeekTally()).add(row.id, float(value), value < self.profile.cutoff)

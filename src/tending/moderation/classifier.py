@@ -47,9 +47,11 @@ class Featurizer:
                                       token_pattern=r"(?u)\b\w+\b", alternate_sign=False, lowercase=False,
                                       dtype=np.float32)
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def transform(self, texts: Sequence[str], normalised: Sequence[str] | None = None) -> sparse.csr_matrix:
+        """normalised: the texts after clean_markup and normalise, when the caller has them already."""
         texts = [clean_markup(t[:MAX_CHARS]) for t in texts]
-        normalised = [normalise(t) for t in texts]
+        if normalised is None:
+            normalised = [normalise(t) for t in texts]
         dense = np.vstack([dense_features(t, n) for t, n in zip(texts, normalised, strict=True)]) \
             if texts else np.zeros((0, len(DENSE_NAMES)), dtype=np.float32)
         blocks = [self.char.transform(normalised), self.word.transform(normalised),
@@ -130,9 +132,10 @@ class Classifier:
             raise TendingError(f"{directory}: no moderation model found; run tending train --out {directory}.")
         return cls({p.stem: LinearModel.load(p) for p in paths})
 
-    def score(self, texts: Sequence[str], langs: Sequence[str]) -> dict[str, np.ndarray]:
+    def score(self, texts: Sequence[str], langs: Sequence[str],
+              normalised: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """Calibrated probabilities per score name, one array entry per text."""
-        rows = self.featurizer.transform(texts)
+        rows = self.featurizer.transform(texts, normalised)
         french = np.array([lang == "fr" for lang in langs], dtype=bool)
         toxic = np.where(french, self.models["toxic_fr"].probability(rows),
                          self.models["toxic_en"].probability(rows))

@@ -40,8 +40,9 @@ class Profile:
         own = rows @ self.centroid
         self.cutoff = float(np.quantile(own, UNLIKE_QUANTILE)) if len(own) else 0.0
 
-    def _counts(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.vectorizer.transform([normalise(clean_markup(t[:3000])) for t in texts]).tocsr()
+    def _counts(self, texts: Sequence[str], *, normalised: bool = False) -> sparse.csr_matrix:
+        ready = texts if normalised else [normalise(clean_markup(t[:3000])) for t in texts]
+        return self.vectorizer.transform(ready).tocsr()
 
     def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         rows = counts.astype(np.float64)
@@ -51,8 +52,8 @@ class Profile:
         norms[norms == 0] = 1
         return sparse.diags(1 / norms) @ rows
 
-    def similarity(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._weigh(self._counts(texts)) @ self.centroid).ravel()
+    def similarity(self, texts: Sequence[str], *, normalised: bool = False) -> np.ndarray:
+        return np.asarray(self._weigh(self._counts(texts, normalised=normalised)) @ self.centroid).ravel()
 
 
 def week_start(moment: datetime) -> datetime:

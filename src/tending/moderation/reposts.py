@@ -47,9 +47,10 @@ def _word_hash(word: str) -> int:
     return value
 
 
-def shingle_hashes(text: str) -> np.ndarray | None:
-    """The 32-bit hashes of a message's word 3-grams, or None when it is too short to compare."""
-    tokens = normalise(clean_markup(text)).split()
+def shingle_hashes(text: str, *, normalised: bool = False) -> np.ndarray | None:
+    """The 32-bit hashes of a message's word 3-grams, or None when it is too short to compare.
+    normalised: `text` already went through text.normalise (the scan does it once per message)."""
+    tokens = (text if normalised else normalise(clean_markup(text))).split()
     if len(tokens) < MIN_TOKENS:
         return None
     words = np.fromiter((_word_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
@@ -57,11 +58,11 @@ def shingle_hashes(text: str) -> np.ndarray | None:
     return np.unique(mixed & np.uint64(0xFFFFFFFF))
 
 
-def minhash_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def minhash_batch(texts: list[str], *, normalised: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Signatures (n_kept, NUM_PERM) uint32 and the positions in `texts` they belong to."""
     kept, parts = [], []
     for position, text in enumerate(texts):
-        hashes = shingle_hashes(text)
+        hashes = shingle_hashes(text, normalised=normalised)
         if hashes is not None:
             kept.append(position)
             parts.append(hashes)
