@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from tending.errors import TendingError
 from tending.lib import checkins as lib
-from tending.lib.lifecycle import has_left
+from tending.lib.lifecycle import LifecycleSettings, days_before, has_left
 from tending.models import Community, Member
 from tending.store import checkins as store
 from tending.store import members as member_store
@@ -46,14 +46,15 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
 
     lifecycle = get_lifecycle_settings(community)
     settings = get_checkin_settings(community)
+    zone = lifecycle.zone
     contacted = store.get_recently_contacted(
-        conn, community.id, since=as_of - timedelta(days=settings.checkin_cooldown_days))
+        conn, community.id, since=days_before(as_of, settings.checkin_cooldown_days, zone))
     unanswered = member_store.get_unanswered_last_posts(
-        conn, community.id, as_of=as_of, since=as_of - timedelta(days=settings.checkin_lookback_days),
+        conn, community.id, as_of=as_of, since=days_before(as_of, settings.checkin_lookback_days, zone),
         lifecycle=lifecycle)
     pairs = list(member_store.iter_member_facts(conn, community.id, as_of=as_of, lifecycle=lifecycle))
     members = {facts.member_id: member for member, facts in pairs}
-    entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=get_zone(community.timezone),
+    entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=zone,
                                    lifecycle=lifecycle, settings=settings, recently_contacted=contacted,
                                    unanswered=unanswered)
     return [CheckinLine(entry, members[entry.member_id]) for entry in entries]
@@ -84,11 +85,11 @@ def do_checkin(conn: Connection, community: Community, member_id: int, *, actor:
     lifecycle = get_lifecycle_settings(community)
     ((_, facts),) = member_store.iter_member_facts(conn, community.id, as_of=now, lifecycle=lifecycle,
                                                    member_ids=[member_id])
-    _check_contactable(conn, community, member, facts, now=now, settings=settings)
+    _check_contactable(conn, community, member, facts, now=now, settings=settings, lifecycle=lifecycle)
     unanswered = member_store.get_unanswered_last_posts(
-        conn, community.id, as_of=now, since=now - timedelta(days=settings.checkin_lookback_days),
+        conn, community.id, as_of=now, since=days_before(now, settings.checkin_lookback_days, lifecycle.zone),
         lifecycle=lifecycle)
-    reasons = lib.get_reasons(facts, as_of=now, zone=get_zone(community.timezone), lifecycle=lifecycle,
+    reasons = lib.get_reasons(facts, as_of=now, zone=lifecycle.zone, lifecycle=lifecycle,
                               settings=settings, unanswered_post_at=unanswered.get(member_id))
     reasons.sort(key=lambda r: lib.RANK[r.code])
     reason = reasons[0].code if reasons else "manual"
@@ -115,7 +116,7 @@ def do_checkin(conn: Connection, community: Community, member_id: int, *, actor:
 
 
 def _check_contactable(conn: Connection, community: Community, member: Member, facts: Any, *, now: datetime,
-                       settings: lib.CheckinSettings) -> None:
+                       settings: lib.CheckinSettings, lifecycle: LifecycleSettings) -> None:
     who = f"member #{member.id}"
     if member.do_not_contact:
         raise TendingError(f"{who} is marked do-not-contact: no check-in drafted.")
@@ -123,7 +124,7 @@ def _check_contactable(conn: Connection, community: Community, member: Member, f
         raise TendingError(f"{who} is a bot: no check-in drafted.")
     if has_left(facts, now):
         raise TendingError(f"{who} has left the community: no check-in drafted.")
-    since = now - timedelta(days=settings.checkin_cooldown_days)
+    since = days_before(now, settings.checkin_cooldown_days, lifecycle.zone)
     if member.id in store.get_recently_contacted(conn, community.id, since=since):
         raise TendingError(f"{who} already had a check-in in the last {settings.checkin_cooldown_days} days: "
                            "no new one drafted.")

@@ -4,26 +4,26 @@ merges. Each do_* writes one audit event; audit details hold ids and counts, nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from tending.errors import UsageError
 from tending.lib import segments as seg
-from tending.lib.lifecycle import LifecycleSettings, check_state, is_inactive
+from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
 from tending.models import Community, Member
 from tending.store import members as store
 from tending.store.audit import record_event
 from tending.store.checkins import move_checkins
 from tending.store.ingest import do_recompute_member_stats
-from tending.timeutil import utcnow
+from tending.timeutil import get_zone, utcnow
 
 MAX_TAG_LENGTH = 100
 
 
 def get_lifecycle_settings(community: Community) -> LifecycleSettings:
-    return LifecycleSettings.from_settings(community.settings)
+    return LifecycleSettings.from_settings(community.settings, get_zone(community.timezone))
 
 
 def get_window_days(community: Community, window_days: int | None) -> int:
@@ -62,14 +62,14 @@ def get_member_list(conn: Connection, community: Community, *, as_of: datetime, 
         return MemberList(total, rows, as_of, inactive_days=inactive_days)
     rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle)
     if inactive_days is not None:
-        rows = [r for r in rows if is_inactive(r.facts, as_of=as_of, days=inactive_days)]
+        rows = [r for r in rows if is_inactive(r.facts, as_of=as_of, days=inactive_days, zone=lifecycle.zone)]
         rows.sort(key=lambda r: store.inactive_order_key(r.facts))
     if state is not None:
         rows = [r for r in rows if r.state == state]
     segment_of = None
     if segment is not None:
         days = get_window_days(community, window_days)
-        start = as_of - timedelta(days=days)
+        start = days_before(as_of, days, lifecycle.zone)
         counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
         assigned = seg.assign_segments(counts)
         segment_of = {r.member.id: assigned.get(r.member.id, seg.LURKERS) for r in rows
@@ -82,8 +82,8 @@ def get_member_list(conn: Connection, community: Community, *, as_of: datetime, 
 def get_segments_report(conn: Connection, community: Community, *, as_of: datetime,
                         window_days: int | None = None) -> seg.SegmentsReport:
     days = get_window_days(community, window_days)
-    start = as_of - timedelta(days=days)
     lifecycle = get_lifecycle_settings(community)
+    start = days_before(as_of, days, lifecycle.zone)
     counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
     population = store.count_population(conn, community.id, as_of=as_of, window_start=start)
     return seg.compute_segments(counts, population=population, as_of=as_of, window_start=start, window_days=days)

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from tending.lib.lifecycle import LifecycleSettings, MemberFacts, has_left, is_member_at, is_quiet, read_settings
+from tending.lib.lifecycle import (
+    LifecycleSettings,
+    MemberFacts,
+    days_before,
+    has_left,
+    is_member_at,
+    is_quiet,
+    read_settings,
+)
 
 NEWCOMER_SILENT = "newcomer_silent"
 UNANSWERED = "unanswered"
@@ -81,17 +89,18 @@ def get_reasons(facts: MemberFacts, *, as_of: datetime, zone: tzinfo, lifecycle:
     """Every reason to check in on this member as of `as_of` (exclusions are not applied here)."""
     if facts.last_contribution_at is None or facts.joined_at is None:
         return []
-    silent = as_of - facts.last_contribution_at
-    lookback = timedelta(days=settings.checkin_lookback_days)
+    last = facts.last_contribution_at
+    silent = as_of - last
+    recent_enough = last >= days_before(as_of, settings.checkin_lookback_days, zone)
     reasons = []
     critical_since = months_before(as_of, settings.checkin_newcomer_months, zone)
-    if facts.joined_at > critical_since and silent >= timedelta(days=settings.checkin_silence_days):
+    if facts.joined_at > critical_since and last <= days_before(as_of, settings.checkin_silence_days, zone):
         reasons.append(Reason(NEWCOMER_SILENT, {"joined_days_ago": _days(as_of - facts.joined_at),
                                                 "silent_days": _days(silent)}))
-    if unanswered_post_at is not None and unanswered_post_at == facts.last_contribution_at and (
-            timedelta(days=settings.checkin_unanswered_days) <= silent <= lookback):
+    if unanswered_post_at is not None and unanswered_post_at == last and recent_enough and (
+            last <= days_before(as_of, settings.checkin_unanswered_days, zone)):
         reasons.append(Reason(UNANSWERED, {"posted_days_ago": _days(silent)}))
-    if silent <= lookback and is_quiet(facts, as_of=as_of, settings=lifecycle):
+    if recent_enough and is_quiet(facts, as_of=as_of, settings=lifecycle):
         gap = facts.last_contribution_at - facts.first_contribution_at  # type: ignore[operator]
         reasons.append(Reason(RHYTHM_DROPPED, {
             "silent_days": _days(silent), "usual_gap_days": _days(gap / (facts.contributions - 1)),

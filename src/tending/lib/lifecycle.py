@@ -7,6 +7,8 @@ Definitions (docs/members.md gives the references and the reasons):
 - Inactive for N days as of T: joined at or before T - N days, not left at T, not a bot, and no
   contribution in the half-open window (T - N days, T]. A contribution at exactly T - N days is outside
   the window; one a microsecond later is inside.
+- "T - N days" is the same wall-clock time N calendar days earlier in the community's time zone, so a
+  daylight-saving change inside the window never shifts a day (in UTC it is exactly N x 24 hours).
 - States as of T, the first that applies: left, newcomer (joined less than `newcomer_days` ago), lurker
   (never contributed), inactive (as above, for the community's N), quiet (a regular whose own rhythm
   dropped), active. Bots have the state `bot` and appear in no list.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from tending.errors import UsageError
@@ -42,17 +44,18 @@ class LifecycleSettings:
     quiet_min_days: int = 14  # ...and at least this many days
     quiet_min_contributions: int = 3  # a "regular" has made at least this many contributions (two gaps)
     count_reactions: bool = False
+    zone: tzinfo = UTC  # the community's time zone (not a setting: communities.timezone)
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> LifecycleSettings:
-        return cls(**read_settings(cls, settings))
+    def from_settings(cls, settings: Mapping[str, Any], zone: tzinfo = UTC) -> LifecycleSettings:
+        return cls(**read_settings(cls, settings), zone=zone)
 
 
 def read_settings(cls: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of the dataclass `cls` found in `settings`, checked: one clear sentence when wrong."""
     values: dict[str, Any] = {}
     for spec in fields(cls):
-        if spec.name not in settings:
+        if spec.name not in settings or spec.name == "zone":
             continue
         value = settings[spec.name]
         kind: Any = type(spec.default)
@@ -65,6 +68,12 @@ def read_settings(cls: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
                              f"{'whole ' if kind is int else ''}number, not {value!r}.")
         values[spec.name] = kind(value)
     return values
+
+
+def days_before(moment: datetime, days: float, zone: tzinfo = UTC) -> datetime:
+    """The same wall-clock time `days` calendar days earlier in `zone`, as a UTC instant."""
+    # aware datetime arithmetic in Python is wall-clock arithmetic in the datetime's own zone
+    return (moment.astimezone(zone) - timedelta(days=days)).astimezone(UTC)
 
 
 def contribution_kinds(settings: LifecycleSettings) -> frozenset[str]:
@@ -97,9 +106,9 @@ def has_left(facts: MemberFacts, as_of: datetime) -> bool:
     return facts.left_at is not None and facts.left_at <= as_of
 
 
-def is_inactive(facts: MemberFacts, *, as_of: datetime, days: int) -> bool:
+def is_inactive(facts: MemberFacts, *, as_of: datetime, days: int, zone: tzinfo = UTC) -> bool:
     """No contribution in (as_of - days, as_of], among those who had joined by as_of - days."""
-    cutoff = as_of - timedelta(days=days)
+    cutoff = days_before(as_of, days, zone)
     return (not facts.is_bot and facts.joined_at is not None and facts.joined_at <= cutoff
             and not has_left(facts, as_of)
             and (facts.last_contribution_at is None or facts.last_contribution_at <= cutoff))
@@ -122,7 +131,9 @@ def is_quiet(facts: MemberFacts, *, as_of: datetime, settings: LifecycleSettings
     gap, silent = usual_gap(facts), silence(facts, as_of)
     if facts.contributions < settings.quiet_min_contributions or gap is None or silent is None:
         return False
-    return silent > gap * settings.quiet_gap_factor and silent >= timedelta(days=settings.quiet_min_days)
+    assert facts.last_contribution_at is not None
+    return (silent > gap * settings.quiet_gap_factor
+            and facts.last_contribution_at <= days_before(as_of, settings.quiet_min_days, settings.zone))
 
 
 def state_of(facts: MemberFacts, *, as_of: datetime, settings: LifecycleSettings) -> str | None:
@@ -134,11 +145,11 @@ def state_of(facts: MemberFacts, *, as_of: datetime, settings: LifecycleSettings
     if has_left(facts, as_of):
         return LEFT
     assert facts.joined_at is not None
-    if as_of - facts.joined_at < timedelta(days=settings.newcomer_days):
+    if facts.joined_at > days_before(as_of, settings.newcomer_days, settings.zone):
         return NEWCOMER
     if facts.contributions == 0:
         return LURKER
-    if is_inactive(facts, as_of=as_of, days=settings.inactive_days):
+    if is_inactive(facts, as_of=as_of, days=settings.inactive_days, zone=settings.zone):
         return INACTIVE
     if is_quiet(facts, as_of=as_of, settings=settings):
         return QUIET

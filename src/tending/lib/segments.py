@@ -57,7 +57,9 @@ def gini(counts: Iterable[int], *, zeros: int = 0) -> float | None:
     With x sorted ascending and ranks i = 1..n: G = 2 * sum(i * x_i) / (n * sum(x)) - (n + 1) / n,
     which equals the mean absolute difference over all pairs divided by twice the mean.
     """
-    ordered = sorted(c for c in counts if c > 0)
+    given = list(counts)
+    ordered = sorted(c for c in given if c > 0)
+    zeros += len(given) - len(ordered)
     n = len(ordered) + zeros
     total = sum(ordered)
     if n == 0 or total == 0:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Index, delete, insert, select, text, update
 
 from tending.errors import UsageError
-from tending.lib.lifecycle import LifecycleSettings, MemberFacts, state_of
+from tending.lib.lifecycle import LifecycleSettings, MemberFacts, days_before, is_inactive, state_of
 from tending.models import Community, Member
 from tending.store.schema import activities, identities, member_tags, members, threads
 from tending.timeutil import from_micros, to_micros
@@ -245,10 +245,11 @@ def inactive_order_key(facts: MemberFacts) -> tuple[int, int, int]:
     return 0, -_micros(facts.last_contribution_at), -facts.member_id
 
 
-def count_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: datetime, days: int) -> int:
+def count_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: datetime, days: int,
+                              zone: tzinfo = UTC) -> int:
     """Members inactive for `days` as of `as_of`, counted from the members index and the rollups: those who
     had joined by the cutoff, minus those of them with a contribution after it."""
-    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(as_of - timedelta(days=days))}
+    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(days_before(as_of, days, zone))}
     joined = conn.execute(text(
         f"SELECT count(*) FROM members m WHERE {ELIGIBLE} AND m.joined_at <= :cutoff"), params).scalar_one()
     joined += conn.execute(text(
@@ -262,9 +263,9 @@ def count_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: dat
 
 
 def page_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: datetime, days: int,
-                             limit: int | None, offset: int = 0) -> list[int]:
+                             limit: int | None, offset: int = 0, zone: tzinfo = UTC) -> list[int]:
     """Member ids of one page of the inactive list, in inactive_order_key order."""
-    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(as_of - timedelta(days=days)),
+    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(days_before(as_of, days, zone)),
               "offset": offset}
     no_limit = " LIMIT -1" if conn.dialect.name == "sqlite" else " LIMIT ALL"
     limit_sql = no_limit if limit is None else f" LIMIT {int(limit)}"
@@ -296,16 +297,16 @@ def get_inactive_members(conn: Connection, community_id: int, *, as_of: datetime
                          force_activities: bool = False) -> tuple[int, list[MemberRow]]:
     """(how many members are inactive for `days` as of `as_of`, one page of them in list order)."""
     if not force_activities and rollups_answer(conn, community_id, as_of, lifecycle):
-        total = count_inactive_by_rollups(conn, community_id, as_of=as_of, days=days)
-        ids = page_inactive_by_rollups(conn, community_id, as_of=as_of, days=days, limit=limit, offset=offset)
+        zone = lifecycle.zone
+        total = count_inactive_by_rollups(conn, community_id, as_of=as_of, days=days, zone=zone)
+        ids = page_inactive_by_rollups(conn, community_id, as_of=as_of, days=days, limit=limit, offset=offset,
+                                       zone=zone)
         by_id = {row.member.id: row for row in get_member_rows(conn, community_id, as_of=as_of,
                                                                  lifecycle=lifecycle, member_ids=ids)}
         return total, [by_id[i] for i in ids]
-    from tending.lib.lifecycle import is_inactive
-
     found = [row for row in get_member_rows(conn, community_id, as_of=as_of, lifecycle=lifecycle,
                                             force_activities=True)
-             if is_inactive(row.facts, as_of=as_of, days=days)]
+             if is_inactive(row.facts, as_of=as_of, days=days, zone=lifecycle.zone)]
     found.sort(key=lambda row: inactive_order_key(row.facts))
     end = None if limit is None else offset + limit
     return len(found), found[offset:end]
