@@ -205,6 +205,8 @@ def iter_member_facts(conn: Connection, community_id: int, *, as_of: datetime, l
                       member_ids: list[int] | None = None, force_activities: bool = False
                       ) -> Iterator[tuple[Member, MemberFacts]]:
     """Every member not merged away (or those of member_ids), with their facts as of `as_of`."""
+    if member_ids is not None and not member_ids:
+        return
     if member_ids is not None and len(member_ids) > CHUNK:
         for chunk in chunks(member_ids):
             yield from iter_member_facts(conn, community_id, as_of=as_of, lifecycle=lifecycle, member_ids=chunk,
