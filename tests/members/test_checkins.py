@@ -31,7 +31,8 @@ def village() -> list:
         person("bruno", joined=T - days(400)), act("b1", "bruno", "reply", T - days(9), thread="t8"),
         person("sam", joined=T - days(400)), *posts_every("sam", start=T - days(47), gap=days(3), count=10),
         person("tara", joined=T - days(400)), *posts_every("tara", start=T - days(48), gap=days(3), count=10),
-        person("ulla", joined=T - days(40)), act("u1", "ulla", "reply", T - days(30)), act("u2", "ulla", "left", T - days(3)),
+        person("ulla", joined=T - days(40)), act("u1", "ulla", "reply", T - days(30)),
+        act("u2", "ulla", "left", T - days(3)),
         person("vera", joined=T - days(220)), act("v1", "vera", "reply", T - days(200)),
     ]
 
