@@ -35,15 +35,16 @@ def read_stackexchange(folder: Path) -> list[Any]:
         else:
             continue
         if row.get("OwnerUserId"):
-            records.append(ActivityRecord(source="se", source_id=f"p{post_id}",
-                                          member_external_id=row.get("OwnerUserId", ""), kind="post" if kind == "1" else "reply",
-                                          occurred_at=se_time(row.get("CreationDate", "")),
-                                          thread_external_id=thread_of[post_id]))
+            records.append(ActivityRecord(
+                source="se", source_id=f"p{post_id}", member_external_id=row.get("OwnerUserId", ""),
+                kind="post" if kind == "1" else "reply", occurred_at=se_time(row.get("CreationDate", "")),
+                thread_external_id=thread_of[post_id]))
     for row in ET.parse(folder / "Comments.xml").getroot():
         if row.get("UserId"):
-            records.append(ActivityRecord(source="se", source_id=f"c{row.get('Id')}",
-                                          member_external_id=row.get("UserId", ""), kind="comment", occurred_at=se_time(row.get("CreationDate", "")),
-                                          thread_external_id=thread_of.get(row.get("PostId", ""))))
+            records.append(ActivityRecord(
+                source="se", source_id=f"c{row.get('Id')}", member_external_id=row.get("UserId", ""),
+                kind="comment", occurred_at=se_time(row.get("CreationDate", "")),
+                thread_external_id=thread_of.get(row.get("PostId", ""))))
     return records
 
 
