@@ -50,12 +50,15 @@ def names(rows: list[store.MemberRow]) -> list[str]:
 
 
 def inactive(engine: Engine, community: Community, *, as_of: datetime = T, days_: int = N,
-             force_activities: bool = False, limit: int | None = None, offset: int = 0) -> tuple[int, list[str]]:
+             method: str | None = None, limit: int | None = None, offset: int = 0) -> tuple[int, list[str]]:
     with engine.connect() as conn:
         total, rows = store.get_inactive_members(conn, community.id, as_of=as_of, days=days_,
                                                  lifecycle=get_lifecycle_settings(community), limit=limit,
-                                                 offset=offset, force_activities=force_activities)
+                                                 offset=offset, method=method)
     return total, names(rows)
+
+
+METHODS = (store.ROLLUPS, store.ACTIVITIES, store.PYTHON)
 
 
 def test_the_inactive_list_is_exact_at_the_boundaries(engine: Engine) -> None:
@@ -63,17 +66,18 @@ def test_the_inactive_list_is_exact_at_the_boundaries(engine: Engine) -> None:
     # ada's last post is exactly T - 60 days; chloe joined exactly then; jules was last seen T - 90 days.
     # Contributors first (most recently silent first), then those who never contributed, by member number.
     expected = ["ada", "jules", "chloe", "ines"]
-    assert inactive(engine, community) == (4, expected)
-    assert inactive(engine, community, force_activities=True) == (4, expected)
+    for method in (None, *METHODS):
+        assert inactive(engine, community, method=method) == (4, expected), method
 
 
 def test_pages_of_the_inactive_list_follow_one_order(engine: Engine) -> None:
     community = ingest(engine, cats(), timezone="UTC")
     full = inactive(engine, community)[1]
-    pages = [inactive(engine, community, limit=1, offset=i)[1] for i in range(5)]
-    assert pages == [[full[0]], [full[1]], [full[2]], [full[3]], []]
-    assert inactive(engine, community, limit=3, offset=1)[1] == full[1:4]
-    assert inactive(engine, community, limit=2, offset=3)[1] == full[3:]
+    for method in METHODS:
+        pages = [inactive(engine, community, limit=1, offset=i, method=method)[1] for i in range(5)]
+        assert pages == [[full[0]], [full[1]], [full[2]], [full[3]], []]
+        assert inactive(engine, community, limit=3, offset=1, method=method)[1] == full[1:4]
+        assert inactive(engine, community, limit=2, offset=3, method=method)[1] == full[3:]
 
 
 def test_states_as_of_t(engine: Engine) -> None:
@@ -96,9 +100,10 @@ def test_a_past_as_of_is_computed_from_the_activities(engine: Engine) -> None:
         assert store.rollups_answer(conn, community.id, T, get_lifecycle_settings(community))
     # 30 days earlier, N = 30, so the cutoff is T - 60 days: ada's post sits exactly on it (inactive), bruno's
     # reply one second after it (not); chloe joined exactly on it; eva had not started; fatou had not left yet.
-    total, found = inactive(engine, community, as_of=earlier, days_=30)
-    assert found == ["ada", "jules", "fatou", "chloe", "eva", "ines"]
-    assert total == 6
+    for method in (None, store.ACTIVITIES, store.PYTHON):
+        total, found = inactive(engine, community, as_of=earlier, days_=30, method=method)
+        assert found == ["ada", "jules", "fatou", "chloe", "eva", "ines"]
+        assert total == 6
     with engine.connect() as conn:
         rows = {r.member.external_id: r for r in get_member_list(conn, community, as_of=earlier).rows}
     assert "hana" not in rows and rows["eva"].facts.contributions == 0
@@ -115,7 +120,9 @@ def test_every_path_agrees_with_the_oracle(engine: Engine) -> None:
             want = oracle.inactive(as_of, n)
             total, found = inactive(engine, community, as_of=as_of, days_=n)
             assert (total, set(found)) == (len(want), want), (as_of_days, n)
-            assert set(inactive(engine, community, as_of=as_of, days_=n, force_activities=True)[1]) == want
+            by_activities = inactive(engine, community, as_of=as_of, days_=n, method=store.ACTIVITIES)
+            assert by_activities == (total, found)
+            assert inactive(engine, community, as_of=as_of, days_=n, method=store.PYTHON) == (total, found)
 
 
 def test_reactions_count_when_the_community_says_so(engine: Engine) -> None:

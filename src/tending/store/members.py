@@ -28,8 +28,8 @@ from tending.timeutil import from_micros, to_micros
 Index("ix_members_eligibility", members.c.community_id, members.c.joined_at, members.c.left_at,
       members.c.is_bot, members.c.merged_into)
 CONTRIBUTIONS_SQL = "kind IN ('post', 'reply', 'comment')"  # literally the partial index's condition
-Index("ix_activities_contributions", activities.c.community_id, activities.c.occurred_at, activities.c.member_id,
-      sqlite_where=text(CONTRIBUTIONS_SQL), postgresql_where=text(CONTRIBUTIONS_SQL))
+Index("ix_activities_contributions", activities.c.community_id, activities.c.member_id, activities.c.occurred_at,
+      activities.c.kind, sqlite_where=text(CONTRIBUTIONS_SQL), postgresql_where=text(CONTRIBUTIONS_SQL))
 
 CHUNK = 900  # ids per IN (...) list: under SQLite's parameter limit with room to spare
 
@@ -241,54 +241,88 @@ def get_member_rows(conn: Connection, community_id: int, *, as_of: datetime, lif
 
 def inactive_order_key(facts: MemberFacts) -> tuple[int, int, int]:
     """The inactive list's order: the most recently silent contributors first, then those who never
-    contributed, by member number. The SQL of the fast path sorts the same way."""
+    contributed, by member number. The SQL sorts the same way."""
     if facts.last_contribution_at is None:
         return 1, 0, facts.member_id
     return 0, -_micros(facts.last_contribution_at), -facts.member_id
 
 
-def count_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: datetime, days: int,
-                              zone: tzinfo = UTC) -> int:
-    """Members inactive for `days` as of `as_of`, counted from the members index and the rollups: those who
-    had joined by the cutoff, minus those of them with a contribution after it."""
-    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(days_before(as_of, days, zone))}
+ROLLUPS, ACTIVITIES, PYTHON = "rollups", "activities", "python"
+
+
+def inactive_method(conn: Connection, community_id: int, as_of: datetime, lifecycle: LifecycleSettings) -> str:
+    """How to answer "who is inactive": by the rollups alone when they are exactly the state at `as_of`; by
+    the same SQL with each candidate's contributions up to `as_of` read from the activities' partial index
+    for an earlier instant; member by member in Python when reactions count (the rollups keep no instants
+    of reactions alone)."""
+    if lifecycle.count_reactions:
+        return PYTHON
+    return ROLLUPS if rollups_answer(conn, community_id, as_of, lifecycle) else ACTIVITIES
+
+
+def _inactive_sql(method: str) -> dict[str, str]:
+    """The SQL of the inactive list. Inactive = joined by the cutoff, minus those with a contribution in
+    (cutoff, as_of]; the silent contributors (a contribution by the cutoff) come first by their latest one,
+    then those with no contribution at all, by member number."""
+    stats_join = f"FROM member_stats s JOIN members m ON m.id = s.member_id WHERE s.community_id = :cid AND {ELIGIBLE} "
+    if method == ROLLUPS:
+        return {
+            "recent": f"SELECT count(*) {stats_join} AND {JOINED_BY_CUTOFF} AND s.last_contribution_at > :cutoff",
+            "silent": f"SELECT s.member_id, s.last_contribution_at AS last_at {stats_join} AND {JOINED_BY_CUTOFF} "
+                      "AND s.last_contribution_at <= :cutoff",
+            "never": "s.last_contribution_at IS NULL",
+        }
+    contributed = ("EXISTS (SELECT 1 FROM activities a WHERE a.community_id = :cid AND a.member_id = s.member_id "
+                   f"AND a.{CONTRIBUTIONS_SQL} AND a.occurred_at > :cutoff AND a.occurred_at <= :as_of)")
+    latest = ("(SELECT max(a.occurred_at) FROM activities a WHERE a.community_id = :cid AND a.member_id = s.member_id "
+              f"AND a.{CONTRIBUTIONS_SQL} AND a.occurred_at <= :as_of)")
+    return {
+        "recent": f"SELECT count(*) {stats_join} AND {JOINED_BY_CUTOFF} AND s.last_contribution_at > :cutoff "
+                  f"AND {contributed}",
+        "silent": f"SELECT s.member_id, {latest} AS last_at {stats_join} AND {JOINED_BY_CUTOFF} "
+                  f"AND s.first_contribution_at <= :cutoff AND NOT {contributed}",
+        "never": "(s.first_contribution_at IS NULL OR s.first_contribution_at > :as_of)",
+    }
+
+
+def _inactive_params(community_id: int, as_of: datetime, days: int, zone: tzinfo) -> dict[str, Any]:
+    return {"cid": community_id, "left_after": _micros(as_of), "as_of": _micros(as_of),
+            "cutoff": _micros(days_before(as_of, days, zone))}
+
+
+def count_inactive(conn: Connection, community_id: int, *, as_of: datetime, days: int, method: str,
+                   zone: tzinfo = UTC) -> int:
+    """How many members are inactive for `days` as of `as_of` (method ROLLUPS or ACTIVITIES)."""
+    params = _inactive_params(community_id, as_of, days, zone)
     joined = conn.execute(text(
         f"SELECT count(*) FROM members m WHERE {ELIGIBLE} AND m.joined_at <= :cutoff"), params).scalar_one()
     joined += conn.execute(text(
         f"SELECT count(*) FROM members m WHERE {ELIGIBLE} AND m.joined_at IS NULL AND m.created_at <= :cutoff"),
         params).scalar_one()
-    recent = conn.execute(text(
-        "SELECT count(*) FROM member_stats s JOIN members m ON m.id = s.member_id "
-        f"WHERE s.community_id = :cid AND s.last_contribution_at > :cutoff AND {ELIGIBLE} AND {JOINED_BY_CUTOFF}"),
-        params).scalar_one()
+    recent = conn.execute(text(_inactive_sql(method)["recent"]), params).scalar_one()
     return int(joined) - int(recent)
 
 
-def page_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: datetime, days: int,
-                             limit: int | None, offset: int = 0, zone: tzinfo = UTC) -> list[int]:
+def page_inactive(conn: Connection, community_id: int, *, as_of: datetime, days: int, method: str,
+                  limit: int | None, offset: int = 0, zone: tzinfo = UTC) -> list[int]:
     """Member ids of one page of the inactive list, in inactive_order_key order."""
-    params = {"cid": community_id, "left_after": _micros(as_of), "cutoff": _micros(days_before(as_of, days, zone)),
-              "offset": offset}
+    sql = _inactive_sql(method)
+    params = {**_inactive_params(community_id, as_of, days, zone), "offset": offset}
     no_limit = " LIMIT -1" if conn.dialect.name == "sqlite" else " LIMIT ALL"
     limit_sql = no_limit if limit is None else f" LIMIT {int(limit)}"
-    silent = [member_id for (member_id,) in conn.execute(text(
-        "SELECT s.member_id FROM member_stats s JOIN members m ON m.id = s.member_id "
-        f"WHERE s.community_id = :cid AND s.last_contribution_at <= :cutoff AND {ELIGIBLE} AND {JOINED_BY_CUTOFF} "
-        f"ORDER BY s.last_contribution_at DESC, s.member_id DESC{limit_sql} OFFSET :offset"), params)]
+    silent = [member_id for (member_id, _) in conn.execute(text(
+        f"{sql['silent']} ORDER BY last_at DESC, s.member_id DESC{limit_sql} OFFSET :offset"), params)]
     if limit is not None and len(silent) >= limit:
         return silent
     if silent:
         rest_offset = 0
     else:  # the page starts past every silent contributor: count them to place it among the others
-        contributors = conn.execute(text(
-            "SELECT count(*) FROM member_stats s JOIN members m ON m.id = s.member_id "
-            f"WHERE s.community_id = :cid AND s.last_contribution_at <= :cutoff AND {ELIGIBLE} "
-            f"AND {JOINED_BY_CUTOFF}"), params).scalar_one()
+        contributors = conn.execute(text(f"SELECT count(*) FROM ({sql['silent']}) silent"), params).scalar_one()
         rest_offset = max(0, offset - int(contributors))
     wanted = None if limit is None else limit - len(silent)
     never = conn.execute(text(
         "SELECT m.id FROM members m LEFT JOIN member_stats s ON s.member_id = m.id "
-        f"WHERE {ELIGIBLE} AND {JOINED_BY_CUTOFF} AND s.last_contribution_at IS NULL ORDER BY m.id"
+        f"WHERE {ELIGIBLE} AND {JOINED_BY_CUTOFF} AND {sql['never']} ORDER BY m.id"
         + ("" if wanted is None else f" LIMIT {int(wanted)}") + (f" OFFSET {rest_offset}" if rest_offset else "")),
         params)
     return silent + [member_id for (member_id,) in never]
@@ -296,15 +330,18 @@ def page_inactive_by_rollups(conn: Connection, community_id: int, *, as_of: date
 
 def get_inactive_members(conn: Connection, community_id: int, *, as_of: datetime, days: int,
                          lifecycle: LifecycleSettings, limit: int | None = None, offset: int = 0,
-                         force_activities: bool = False) -> tuple[int, list[MemberRow]]:
-    """(how many members are inactive for `days` as of `as_of`, one page of them in list order)."""
-    if not force_activities and rollups_answer(conn, community_id, as_of, lifecycle):
+                         method: str | None = None) -> tuple[int, list[MemberRow]]:
+    """(how many members are inactive for `days` as of `as_of`, one page of them in list order).
+
+    `method` forces ROLLUPS, ACTIVITIES or PYTHON (tests compare them); by default inactive_method chooses."""
+    method = method or inactive_method(conn, community_id, as_of, lifecycle)
+    if method in (ROLLUPS, ACTIVITIES):
         zone = lifecycle.zone
-        total = count_inactive_by_rollups(conn, community_id, as_of=as_of, days=days, zone=zone)
-        ids = page_inactive_by_rollups(conn, community_id, as_of=as_of, days=days, limit=limit, offset=offset,
-                                       zone=zone)
-        by_id = {row.member.id: row for row in get_member_rows(conn, community_id, as_of=as_of,
-                                                                 lifecycle=lifecycle, member_ids=ids)}
+        total = count_inactive(conn, community_id, as_of=as_of, days=days, method=method, zone=zone)
+        ids = page_inactive(conn, community_id, as_of=as_of, days=days, method=method, limit=limit, offset=offset,
+                            zone=zone)
+        by_id = {row.member.id: row for row in get_member_rows(conn, community_id, as_of=as_of, lifecycle=lifecycle,
+                                                                 member_ids=ids)}
         return total, [by_id[i] for i in ids]
     found = [row for row in get_member_rows(conn, community_id, as_of=as_of, lifecycle=lifecycle,
                                             force_activities=True)
@@ -329,15 +366,22 @@ def count_population(conn: Connection, community_id: int, *, as_of: datetime, wi
 
 def get_window_counts(conn: Connection, community_id: int, *, as_of: datetime, window_start: datetime,
                       lifecycle: LifecycleSettings) -> dict[int, int]:
-    """Contributions in (window_start, as_of] of each member of the window's population who made any."""
+    """Contributions in (window_start, as_of] of each member of the window's population who made any.
+
+    Anyone who contributed in the window has a latest contribution (in the rollups) after its start, so the
+    rollup index finds the candidates, and each one's count is one range of the partial index
+    ix_activities_contributions: the work grows with the contributors, not with a sort of the activities.
+    """
+    latest = "s.last_activity_at" if lifecycle.count_reactions else "s.last_contribution_at"
     params = {"cid": community_id, "start": _micros(window_start), "end": _micros(as_of),
               "left_after": _micros(window_start), "cutoff": _micros(as_of)}
     rows = conn.execute(text(
-        "SELECT g.member_id, g.n FROM (SELECT member_id, count(*) AS n FROM activities "
-        f"WHERE community_id = :cid AND {kinds_sql(lifecycle)} AND occurred_at > :start AND occurred_at <= :end "
-        f"GROUP BY member_id) g JOIN members m ON m.id = g.member_id WHERE {ELIGIBLE} AND {JOINED_BY_CUTOFF}"),
-        params)
-    return {int(member_id): int(n) for member_id, n in rows}
+        "SELECT s.member_id, (SELECT count(*) FROM activities a WHERE a.community_id = :cid "
+        f"AND a.member_id = s.member_id AND a.{kinds_sql(lifecycle)} AND a.occurred_at > :start "
+        "AND a.occurred_at <= :end) AS n "
+        f"FROM member_stats s JOIN members m ON m.id = s.member_id WHERE s.community_id = :cid AND {latest} > :start "
+        f"AND {ELIGIBLE} AND {JOINED_BY_CUTOFF}"), params)
+    return {int(member_id): int(n) for member_id, n in rows if n}
 
 
 def in_population(facts: MemberFacts, *, as_of: datetime, window_start: datetime) -> bool:

@@ -6,8 +6,9 @@ Revises: 0001_foundation
 - checkins: one row per private check-in (see tending.store.checkins).
 - ix_members_eligibility: covers "joined before T, not left, not a bot, not merged", so counting the
   members a question is about reads the index alone.
-- ix_activities_contributions: a partial index over contributions only (community, instant, member), so
-  a window's contributions per member are read from the index alone (segments, past --as-of).
+- ix_activities_contributions: a partial index over contributions only, by member then instant (the kind
+  is there so that SQLite reads the index alone): a member's contributions in any window are counted by one
+  index range, without touching the table (segments, past --as-of, check-in outcomes).
 """
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_checkins_community_id_drafted_at"), "checkins", ["community_id", "drafted_at"])
     op.create_index("ix_members_eligibility", "members",
                     ["community_id", "joined_at", "left_at", "is_bot", "merged_into"])
-    op.create_index("ix_activities_contributions", "activities", ["community_id", "occurred_at", "member_id"],
+    op.create_index("ix_activities_contributions", "activities", ["community_id", "member_id", "occurred_at", "kind"],
                     sqlite_where=sa.text(CONTRIBUTIONS), postgresql_where=sa.text(CONTRIBUTIONS))
 
 
