@@ -52,7 +52,8 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
     unanswered = member_store.get_unanswered_last_posts(
         conn, community.id, as_of=as_of, since=days_before(as_of, settings.checkin_lookback_days, zone),
         lifecycle=lifecycle)
-    pairs = list(member_store.iter_member_facts(conn, community.id, as_of=as_of, lifecycle=lifecycle))
+    pairs = list(member_store.iter_member_facts(conn, community.id, as_of=as_of, lifecycle=lifecycle,
+                                                last_between=lib.candidate_range(as_of, zone, settings, lifecycle)))
     members = {facts.member_id: member for member, facts in pairs}
     entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=zone,
                                    lifecycle=lifecycle, settings=settings, recently_contacted=contacted,

@@ -108,6 +108,16 @@ def get_reasons(facts: MemberFacts, *, as_of: datetime, zone: tzinfo, lifecycle:
     return reasons
 
 
+def candidate_range(as_of: datetime, zone: tzinfo, settings: CheckinSettings,
+                    lifecycle: LifecycleSettings) -> tuple[datetime, datetime]:
+    """Every reason needs a latest contribution in this range (a hint that lets the store read fewer members)."""
+    oldest = min(days_before(as_of, settings.checkin_lookback_days, zone),
+                 months_before(as_of, settings.checkin_newcomer_months, zone))
+    newest = days_before(as_of, min(settings.checkin_silence_days, settings.checkin_unanswered_days,
+                                    lifecycle.quiet_min_days), zone)
+    return oldest, newest
+
+
 def is_excluded(facts: MemberFacts, *, as_of: datetime, recently_contacted: Collection[int]) -> bool:
     return (facts.is_bot or facts.do_not_contact or not is_member_at(facts, as_of) or has_left(facts, as_of)
             or facts.member_id in recently_contacted)

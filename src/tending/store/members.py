@@ -182,12 +182,20 @@ def _id_filter(member_ids: list[int] | None) -> str:
     return "" if member_ids is None else " AND m.id IN ({})".format(", ".join(str(int(i)) for i in member_ids))
 
 
-def _iter_from_rollups(conn: Connection, community_id: int, member_ids: list[int] | None
-                       ) -> Iterator[tuple[Member, MemberFacts]]:
-    query = (f"SELECT {MEMBER_COLUMNS}, s.contributions AS n, s.first_contribution_at AS first_at, "
-             "s.last_contribution_at AS last_at FROM members m LEFT JOIN member_stats s ON s.member_id = m.id "
-             f"WHERE m.community_id = :cid AND m.merged_into IS NULL{_id_filter(member_ids)} ORDER BY m.id")
-    for row in conn.execute(text(query), {"cid": community_id}):
+def _iter_from_rollups(conn: Connection, community_id: int, member_ids: list[int] | None,
+                       last_between: tuple[datetime, datetime] | None = None) -> Iterator[tuple[Member, MemberFacts]]:
+    params: dict[str, Any] = {"cid": community_id}
+    if last_between is None:
+        query = (f"SELECT {MEMBER_COLUMNS}, s.contributions AS n, s.first_contribution_at AS first_at, "
+                 "s.last_contribution_at AS last_at FROM members m LEFT JOIN member_stats s ON s.member_id = m.id "
+                 f"WHERE m.community_id = :cid AND m.merged_into IS NULL{_id_filter(member_ids)} ORDER BY m.id")
+    else:  # a range of the rollup index, then the members by key
+        query = (f"SELECT {MEMBER_COLUMNS}, s.contributions AS n, s.first_contribution_at AS first_at, "
+                 "s.last_contribution_at AS last_at FROM member_stats s JOIN members m ON m.id = s.member_id "
+                 "WHERE s.community_id = :cid AND s.last_contribution_at >= :low AND s.last_contribution_at <= :high "
+                 f"AND m.merged_into IS NULL{_id_filter(member_ids)} ORDER BY m.id")
+        params |= {"low": _micros(last_between[0]), "high": _micros(last_between[1])}
+    for row in conn.execute(text(query), params):
         yield _row_to_member_and_facts(row, (row.n, row.first_at, row.last_at))
 
 
@@ -202,9 +210,13 @@ def _counts_from_activities(conn: Connection, community_id: int, as_of: datetime
 
 
 def iter_member_facts(conn: Connection, community_id: int, *, as_of: datetime, lifecycle: LifecycleSettings,
-                      member_ids: list[int] | None = None, force_activities: bool = False
+                      member_ids: list[int] | None = None, force_activities: bool = False,
+                      last_between: tuple[datetime, datetime] | None = None
                       ) -> Iterator[tuple[Member, MemberFacts]]:
-    """Every member not merged away (or those of member_ids), with their facts as of `as_of`."""
+    """Every member not merged away (or those of member_ids), with their facts as of `as_of`.
+
+    `last_between` (low, high) is a hint: the caller only wants members whose latest contribution is in
+    [low, high]. The rollup path then reads only those (by index); other paths may return more."""
     if member_ids is not None and not member_ids:
         return
     if member_ids is not None and len(member_ids) > CHUNK:
@@ -213,7 +225,7 @@ def iter_member_facts(conn: Connection, community_id: int, *, as_of: datetime, l
                                          force_activities=force_activities)
         return
     if not force_activities and rollups_answer(conn, community_id, as_of, lifecycle):
-        yield from _iter_from_rollups(conn, community_id, member_ids)
+        yield from _iter_from_rollups(conn, community_id, member_ids, last_between)
         return
     counts = _counts_from_activities(conn, community_id, as_of, lifecycle, member_ids)
     query = (f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.community_id = :cid AND m.merged_into IS NULL"
