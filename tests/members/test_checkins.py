@@ -111,7 +111,21 @@ def test_drafting_goes_through_the_outbox_when_there_is_one(engine: Engine, monk
     assert checkin.message_ref == "42" and checkin.draft_text is None
     # T is 2025-06-01 12:00 UTC: already 2 June in Auckland, and the key uses the community's date
     assert calls == [{"community": community.name, "member_ids": [paul], "rule": "checkin", "channel": "private",
-                      "body": "Kia ora Paul", "due_at": T, "key": f"checkin:{paul}:2025-06-02"}]
+                      "body": "Kia ora Paul", "due_at": T, "key": f"checkin:{paul}:2025-06-02",
+                      "actor": "moderator", "language": "en"}]
+
+
+def test_the_real_outbox_gets_a_private_draft(engine: Engine) -> None:
+    outbox = pytest.importorskip("tending.store.outbox")
+    community = ingest(engine, village(), timezone="Europe/Paris")
+    nora = member_ids(engine, community)["nora"]
+    with engine.begin() as conn:
+        checkin = do_checkin(conn, community, nora, actor="moderator", now=T)
+        assert checkin.message_ref is not None and checkin.draft_text is None
+        message = outbox.get_message(conn, community.id, int(checkin.message_ref))
+    assert message is not None
+    assert (message.rule, message.channel, message.status) == ("checkin", "private", "drafted")
+    assert message.member_ids == [nora] and message.body.startswith("Hi Nora,")
 
 
 def test_nobody_marked_do_not_contact_or_gone_gets_a_draft(engine: Engine, no_outbox: None) -> None:

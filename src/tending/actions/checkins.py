@@ -5,10 +5,12 @@ Contract with the outbox. When `tending.actions.outbox.do_draft_message` is impo
     do_draft_message(conn, community, member_ids=[member_id], rule="checkin", channel="private",
                      body=<text>, due_at=now, key=f"checkin:{member_id}:{local date}")
 
-inside the caller's transaction and keeps what it returns (its `id` attribute when it has one, else the value
-itself, as text) in checkins.message_ref. The key makes a second check-in on the same member on the same day a
-no-op in the outbox. Without an outbox, the drafted text is kept in checkins.draft_text for a moderator to send
-by hand. Either way the check-in row exists from the moment of drafting, so the 90-day cooldown holds.
+(plus actor= and language=) inside the caller's transaction and keeps what it returns (the outbox row's id,
+as text; its `id` attribute when it returns an object) in checkins.message_ref, or the key itself when the
+outbox already held a message with that key (it then returns None). The key makes a second check-in on the
+same member on the same day a no-op in the outbox. Without an outbox, the drafted text is kept in
+checkins.draft_text for a moderator to send by hand. Either way the check-in row exists from the moment of
+drafting, so the 90-day cooldown holds.
 """
 
 from __future__ import annotations
@@ -103,9 +105,11 @@ def do_checkin(conn: Connection, community: Community, member_id: int, *, actor:
     draft = _outbox_draft()
     if draft is not None:
         local_day = now.astimezone(get_zone(community.timezone)).date().isoformat()
+        key = f"checkin:{member_id}:{local_day}"
         ref = draft(conn, community, member_ids=[member_id], rule="checkin", channel="private", body=body,
-                    due_at=now, key=f"checkin:{member_id}:{local_day}")
-        ref_text = None if ref is None else str(getattr(ref, "id", ref))
+                    due_at=now, key=key, actor=actor, language=language)
+        # the outbox returns its row's id, or None when a message with this key already exists: name it by key
+        ref_text = key if ref is None else str(getattr(ref, "id", ref))
         store.set_checkin_message(conn, community.id, checkin_id, message_ref=ref_text, draft_text=None)
     else:
         store.set_checkin_message(conn, community.id, checkin_id, message_ref=None, draft_text=body)
