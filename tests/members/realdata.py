@@ -59,7 +59,7 @@ def read_slack(path: Path) -> list[Any]:
     archive = zipfile.ZipFile(path)
     names = archive.namelist()
     users = json.loads(archive.read(next(n for n in names if n.endswith("users.json"))))
-    # names always given: the store's batch insert wants the same fields on every member of a batch
+    # a name is always given (Slack's real_name is optional): the listings show one
     records: list[Any] = [MemberRecord(source="slack", external_id=u["id"],
                                        display_name=u.get("real_name") or u.get("name") or u["id"],
                                        handle=u.get("name") or u["id"], is_bot=bool(u.get("is_bot")))

@@ -184,3 +184,10 @@ def test_queries_stay_inside_one_community(engine: Engine) -> None:
     assert inactive(engine, community)[1] == ["ada", "jules", "chloe", "ines"]
     assert inactive(engine, other) == (0, [])
     assert set(member_ids(engine, other)) == {"ada"}
+
+
+def test_a_leave_date_from_the_member_list_counts_too(engine: Engine) -> None:
+    community = ingest(engine, [person("kim", joined=T - days(400)), person("lou", joined=T - days(400),
+                                                                          left=T - days(5))], timezone="UTC")
+    assert inactive(engine, community) == (1, ["kim"])
+    assert inactive(engine, community, as_of=T - days(6), method=store.ACTIVITIES) == (2, ["kim", "lou"])
