@@ -202,16 +202,22 @@ def best_of(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float, float
 
 
 def sync_indexes(db_path: Path) -> None:
-    """Give a cached database the indexes the current migrations define (rebuilding only those that changed)."""
+    """Give a cached database the current schema: newer migrations, and the indexes of the big tables as the
+    current migrations define them (rebuilding only those that changed)."""
     from tending.store import open_store
 
+    open_store(f"sqlite:///{db_path}").dispose()
+    tables = "('members', 'identities', 'activities', 'member_stats')"
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch) / "fresh.db"
         open_store(f"sqlite:///{fresh}").dispose()
         wanted = dict(sqlite3.connect(fresh).execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN {tables}"
+        ).fetchall())
     db = sqlite3.connect(db_path, isolation_level=None)
-    have = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
+    have = dict(db.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN {tables}"
+    ).fetchall())
     for name, sql in wanted.items():
         if have.get(name) != sql:
             step(f"rebuilding index {name} (its definition changed)")
