@@ -227,8 +227,10 @@ class _Scanner:
         items = []
         for match in matches:
             later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
-            later_text, later_at, later_member = texts[later]
-            earlier_text, earlier_at, earlier_member = texts[earlier]
+            later_text, later_at, later_member, later_kind = texts[later]
+            earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
+            if kind == "text" and later_kind != "post" and later_member != earlier_member:
+                continue  # the same advice given again by someone else in a reply is conversation, not a repost
             copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
                                     "text": clean_markup(earlier_text)[:SNIPPET],
                                     "same_member": earlier_member == later_member}

@@ -210,15 +210,16 @@ def get_channel_names(conn: Connection, community_id: int) -> dict[int, str]:
     return {cid: name or "" for cid, name in rows}
 
 
-def get_activity_texts(conn: Connection, community_id: int, ids: Iterable[int]) -> dict[int, tuple[str, datetime, int]]:
-    """id -> (text, occurred_at, member_id), for the evidence of reposts."""
+def get_activity_texts(conn: Connection, community_id: int,
+                       ids: Iterable[int]) -> dict[int, tuple[str, datetime, int, str]]:
+    """id -> (text, occurred_at, member_id, kind), for the evidence of reposts."""
     found = {}
     for chunk in batched(sorted(set(ids)), 2000):
         rows = conn.execute(select(activities.c.id, activities.c.text, activities.c.occurred_at,
-                                   activities.c.member_id)
+                                   activities.c.member_id, activities.c.kind)
                             .where(activities.c.community_id == community_id, activities.c.id.in_(chunk)))
-        for aid, text, at, mid in rows:
-            found[aid] = (text or "", at, mid)
+        for aid, text, at, mid, kind in rows:
+            found[aid] = (text or "", at, mid, kind)
     return found
 
 
