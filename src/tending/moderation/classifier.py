@@ -1,7 +1,7 @@
 """The shipped moderation models: hashed n-gram features + hand-written features, linear scores,
 Platt-calibrated probabilities and precision-favouring thresholds.
 
-Inference needs numpy, scipy sparse and scikit-learn's HashingVectorizer (hashing is stateless, so no
+Inference needs numpy and scipy sparse (the n-grams are hashed by tending.moderation.hashing, stateless, so no
 vocabulary is stored): the models are small .npz files in `models/` beside this file, loaded offline.
 `tending train` (tending.moderation.training) writes them.
 """
@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from tending.errors import TendingError
+from tending.moderation import hashing
 from tending.moderation.langid import detect_languages
 from tending.moderation.text import DENSE_NAMES, clean_markup, dense_features, normalise
 
@@ -38,14 +38,11 @@ SCORES = ("spam", "toxic", "self_promotion")
 
 
 class Featurizer:
-    """Text -> sparse feature rows. Stateless: the same text always gives the same row."""
+    """Text -> sparse feature rows. Stateless: the same text always gives the same row.
 
-    def __init__(self) -> None:
-        self.char = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=CHAR_FEATURES,
-                                      alternate_sign=False, lowercase=False, dtype=np.float32)
-        self.word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES,
-                                      token_pattern=r"(?u)\b\w+\b", alternate_sign=False, lowercase=False,
-                                      dtype=np.float32)
+    The rows are those of scikit-learn's HashingVectorizer (analyzer "char_wb", n-grams 3-5, 2**18
+    columns; analyzer "word", token pattern \\b\\w+\\b, 1-2-grams, 2**17 columns; l2-normalised; no
+    alternating sign), computed for the whole batch at once by tending.moderation.hashing."""
 
     def transform(self, texts: Sequence[str], normalised: Sequence[str] | None = None) -> sparse.csr_matrix:
         """normalised: the texts after clean_markup and normalise, when the caller has them already."""
@@ -54,9 +51,19 @@ class Featurizer:
             normalised = [normalise(t) for t in texts]
         dense = np.vstack([dense_features(t, n) for t, n in zip(texts, normalised, strict=True)]) \
             if texts else np.zeros((0, len(DENSE_NAMES)), dtype=np.float32)
-        blocks = [self.char.transform(normalised), self.word.transform(normalised),
+        n = len(normalised)
+        chars = hashing.char_wb_ngrams(hashing.split_words(normalised), 3, 5)
+        words = hashing.word_ngrams(hashing.split_words([word_text(t) for t in normalised]))
+        blocks = [hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+                  hashing.count_matrix(*words, n, WORD_FEATURES, l2=True),
                   sparse.csr_matrix(dense * DENSE_SCALE)]
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
+
+
+def word_text(normalised: str) -> str:
+    """The words scikit-learn's token pattern \\b\\w+\\b finds in a normalised text, space-separated
+    ('@' is the only character of a normalised text that is not a word character or a space)."""
+    return " ".join(normalised.replace("@", " ").split()) if "@" in normalised else normalised
 
 
 @dataclass

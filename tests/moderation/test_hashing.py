@@ -1,0 +1,75 @@
+"""The batch feature hashing and batch language identification give exactly what scikit-learn's
+HashingVectorizer and py3langid give one text at a time (the shipped models were trained on those)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from tending.moderation import hashing, langid
+from tending.moderation.classifier import CHAR_FEATURES, WORD_FEATURES, word_text
+from tending.moderation.text import clean_markup, normalise
+
+TEXTS = [
+    "Bonjour à tous, je cherche un vétérinaire pour mon chat diabétique, des adresses ?",
+    "CHECK OUT MY CHANNEL!!! subscribe http://bit.ly/xyz @bruno thanks",
+    "a", "", "ab", "abc de f", "x@y", "@", "mail me: ada@example.org ok",
+    "Ferme ta gueule espèce de gros connard",
+    "supercalifragilisticexpialidocious " * 3,
+    "日本語のテキスト", "Ã©tÃ© â€™ mojibake", "12 34 567 8901",
+]
+
+
+def _sklearn_rows(normalised: list[str]) -> tuple[object, object]:
+    char = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=CHAR_FEATURES,
+                             alternate_sign=False, lowercase=False, dtype=np.float32)
+    word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES,
+                             token_pattern=r"(?u)\b\w+\b", alternate_sign=False, lowercase=False, dtype=np.float32)
+    return char.transform(normalised), word.transform(normalised)
+
+
+def _ours(normalised: list[str]) -> tuple[object, object]:
+    n = len(normalised)
+    chars = hashing.char_wb_ngrams(hashing.split_words(normalised), 3, 5)
+    words = hashing.word_ngrams(hashing.split_words([word_text(t) for t in normalised]))
+    return (hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+            hashing.count_matrix(*words, n, WORD_FEATURES, l2=True))
+
+
+def _assert_same_rows(normalised: list[str]) -> None:
+    for expected, got in zip(_sklearn_rows(normalised), _ours(normalised), strict=True):
+        assert expected.shape == got.shape
+        assert expected.nnz == got.nnz
+        assert abs(expected - got).max() < 1e-6 if expected.nnz else got.nnz == 0
+
+
+def test_hashed_ngrams_are_scikit_learns() -> None:
+    _assert_same_rows([normalise(clean_markup(t)) for t in TEXTS])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcz019@ éÀ-.!", max_size=40), min_size=1, max_size=8))
+def test_hashed_ngrams_are_scikit_learns_on_any_text(texts: list[str]) -> None:
+    _assert_same_rows([normalise(t) for t in texts])
+
+
+def test_murmur3_matches_scikit_learns_murmurhash3_32() -> None:
+    from sklearn.utils import murmurhash3_32
+
+    keys = [b"", b"a", b"ab", b"abc", b"abcd", b"abcde", b"hello world, this is tending"]
+    buffer = np.frombuffer(b"".join(keys) + b"\0\0\0\0", dtype=np.uint8)
+    lengths = np.array([len(k) for k in keys], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    assert hashing.murmur3_32(buffer, starts, lengths).tolist() == [murmurhash3_32(k, seed=0) for k in keys]
+
+
+def test_batch_language_identification_is_py3langids() -> None:
+    # more texts than langid.FINISH_IN_PYTHON, so both the numpy steps and the tail loop run
+    texts = [f"{t} {i}" for i in range(3) for t in TEXTS] + [
+        "THE CAT IS ON THE TABLE", "Le chat est sur la table, il dort au soleil.", "le " * 2000, "   ", "😀😀"]
+    identifier = langid._identifier()
+    expected = [identifier.classify(t)[0] if t.strip() else "en" for t in texts]
+    assert langid.identify(texts) == expected
+    assert langid.detect_languages(texts, ["fr-CA"] + [None] * (len(texts) - 1))[0] == "fr"
