@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from tending.moderation import hashing, langid
-from tending.moderation.classifier import CHAR_FEATURES, WORD_FEATURES, word_text
-from tending.moderation.text import clean_markup, normalise
+from tending.moderation.classifier import CHAR_FEATURES, WORD_FEATURES
+from tending.moderation.text import clean_markup, normalise, word_text
 
 TEXTS = [
     "Bonjour à tous, je cherche un vétérinaire pour mon chat diabétique, des adresses ?",
@@ -73,3 +73,14 @@ def test_batch_language_identification_is_py3langids() -> None:
     expected = [identifier.classify(t)[0] if t.strip() else "en" for t in texts]
     assert langid.identify(texts) == expected
     assert langid.detect_languages(texts, ["fr-CA"] + [None] * (len(texts) - 1))[0] == "fr"
+
+
+def test_drift_word_counts_are_scikit_learns() -> None:
+    from tending.moderation.drift import N_FEATURES, Profile
+
+    normalised = [normalise(clean_markup(t)) for t in TEXTS] + ["abc1 1abc abc @user ab abcd@efg"]
+    expected = HashingVectorizer(n_features=N_FEATURES, alternate_sign=False, norm=None, lowercase=False,
+                                 token_pattern=r"(?u)\b[a-z][a-z]{2,}\b").transform(normalised)
+    got = Profile(TEXTS * 2)._counts(normalised, normalised=True)
+    assert expected.nnz == got.nnz
+    assert abs(expected - got).max() == 0

@@ -306,6 +306,8 @@ def _context(row: store.ScanRow, text: str, author: store.AuthorContext | None, 
 
 def _junk_reason(text: str) -> str | None:
     """Junk in another script or in broken encoding (in a French and English community)."""
+    if text.isascii():
+        return None  # mojibake sequences and other scripts are all outside ASCII
     if MOJIBAKE_RE.search(text) and len(MOJIBAKE_RE.findall(text)) >= 3:
         return "broken_encoding"
     letters = sum(1 for c in text if c.isalpha())

@@ -22,7 +22,7 @@ from scipy import sparse
 from tending.errors import TendingError
 from tending.moderation import hashing
 from tending.moderation.langid import detect_languages
-from tending.moderation.text import DENSE_NAMES, clean_markup, dense_features, normalise
+from tending.moderation.text import DENSE_NAMES, clean_markup, dense_features, normalise, word_text
 
 MODELS_DIR = Path(__file__).parent / "models"
 CHAR_FEATURES = 2**18
@@ -58,12 +58,6 @@ class Featurizer:
                   hashing.count_matrix(*words, n, WORD_FEATURES, l2=True),
                   sparse.csr_matrix(dense * DENSE_SCALE)]
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
-
-
-def word_text(normalised: str) -> str:
-    """The words scikit-learn's token pattern \\b\\w+\\b finds in a normalised text, space-separated
-    ('@' is the only character of a normalised text that is not a word character or a space)."""
-    return " ".join(normalised.replace("@", " ").split()) if "@" in normalised else normalised
 
 
 @dataclass

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
-from tending.moderation.text import clean_markup, normalise
+from tending.moderation import hashing
+from tending.moderation.text import clean_markup, normalise, word_text
 
 N_FEATURES = 2**18
 UNLIKE_QUANTILE = 0.10
@@ -28,8 +28,6 @@ EXAMPLES = 5
 
 class Profile:
     def __init__(self, sample: Sequence[str]) -> None:
-        self.vectorizer = HashingVectorizer(n_features=N_FEATURES, alternate_sign=False, norm=None,
-                                            lowercase=False, token_pattern=r"(?u)\b[a-z][a-z]{2,}\b")
         counts = self._counts(sample)
         document_frequency = np.bincount(counts.indices, minlength=N_FEATURES)
         self.idf = np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1
@@ -41,8 +39,11 @@ class Profile:
         self.cutoff = float(np.quantile(own, UNLIKE_QUANTILE)) if len(own) else 0.0
 
     def _counts(self, texts: Sequence[str], *, normalised: bool = False) -> sparse.csr_matrix:
+        """Counts of hashed words of 3+ letters: scikit-learn's HashingVectorizer (token pattern
+        \\b[a-z][a-z]{2,}\\b, 2**18 columns, no normalisation) computed by tending.moderation.hashing."""
         ready = texts if normalised else [normalise(clean_markup(t[:3000])) for t in texts]
-        return self.vectorizer.transform(ready).tocsr()
+        words = hashing.split_words([word_text(t) for t in ready])
+        return hashing.count_matrix(*hashing.letter_words(words), len(ready), N_FEATURES, l2=False)
 
     def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         rows = counts.astype(np.float64)

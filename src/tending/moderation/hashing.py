@@ -40,10 +40,7 @@ def murmur3_32(buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> n
     blocks = lengths >> 2
     active = np.arange(len(starts))
     for k in range(int(blocks.max()) if len(blocks) else 0):
-        if k:
-            active = active[blocks[active] > k]
-        else:
-            active = active[blocks > 0]
+        active = active[blocks[active] > k]
         value = h[active] ^ _mix_key(words[starts[active] + 4 * k])
         h[active] = _rotl(value, 13) * np.uint32(5) + np.uint32(0xE6546B64)
     tail = words[starts + 4 * blocks] & _TAIL_MASK[lengths & 3]
@@ -117,6 +114,16 @@ def word_ngrams(words: Words) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.concatenate([words.lengths, words.starts[pair + 1] + words.lengths[pair + 1] - words.starts[pair]])
     rows = np.concatenate([words.rows, words.rows[pair]])
     return murmur3_32(words.buffer, starts, lengths), rows
+
+
+def letter_words(words: Words) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) of the words of at least three letters and no digit (the token pattern
+    \\b[a-z][a-z]{2,}\\b on a normalised text whose '@' were made spaces)."""
+    digits = np.zeros(len(words.buffer) + 1, dtype=np.int64)
+    np.cumsum((words.buffer >= ord("0")) & (words.buffer <= ord("9")), out=digits[1:])
+    keep = (words.lengths >= 3) & (digits[words.starts + words.lengths] == digits[words.starts])
+    starts, lengths = words.starts[keep], words.lengths[keep]
+    return murmur3_32(words.buffer, starts, lengths), words.rows[keep]
 
 
 def count_matrix(hashes: np.ndarray, rows: np.ndarray, n_rows: int, n_features: int,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -59,20 +60,42 @@ def shingle_hashes(text: str, *, normalised: bool = False) -> np.ndarray | None:
 
 
 def minhash_batch(texts: list[str], *, normalised: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures (n_kept, NUM_PERM) uint32 and the positions in `texts` they belong to."""
-    kept, parts = [], []
-    for position, text in enumerate(texts):
-        hashes = shingle_hashes(text, normalised=normalised)
-        if hashes is not None:
-            kept.append(position)
-            parts.append(hashes)
-    if not parts:
+    """Signatures (n_kept, NUM_PERM) uint32 and the positions in `texts` they belong to.
+
+    The whole batch at once: the minimum over a message's shingles is the same whether or not
+    repeated shingles are dropped first, so every shingle of the batch is permuted in one array and
+    reduced per message."""
+    token_lists = [(t if normalised else normalise(clean_markup(t))).split() for t in texts]
+    kept = [i for i, tokens in enumerate(token_lists) if len(tokens) >= MIN_TOKENS]
+    if not kept:
         return np.zeros((0, NUM_PERM), dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    values = np.concatenate(parts)
-    permuted = ((values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)).astype(np.uint32)
-    return np.minimum.reduceat(permuted, starts, axis=0), np.array(kept, dtype=np.int64)
+    counts = np.array([len(token_lists[i]) for i in kept], dtype=np.int64)
+    words = np.fromiter(map(_word_hash, chain.from_iterable(token_lists[i] for i in kept)), dtype=np.uint64,
+                        count=int(counts.sum()))
+    mixed = words[:-2] * np.uint64(0x9E3779B1) + words[1:-1] * np.uint64(0x85EBCA77) + words[2:]
+    signatures = np.empty((len(kept), NUM_PERM), dtype=np.uint32)
+    first_token = np.cumsum(counts) - counts
+    shingles = counts - 2
+    for low, high in _chunks(shingles, limit=200_000):
+        origin = np.repeat(np.arange(low, high), shingles[low:high])
+        offsets = np.cumsum(shingles[low:high]) - shingles[low:high]
+        at = first_token[origin] + (np.arange(origin.size) - offsets[origin - low])
+        values = mixed[at] & np.uint64(0xFFFFFFFF)
+        permuted = ((values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)).astype(np.uint32)
+        signatures[low:high] = np.minimum.reduceat(permuted, offsets, axis=0)
+    return signatures, np.array(kept, dtype=np.int64)
+
+
+def _chunks(sizes: np.ndarray, *, limit: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of items whose sizes add up to about `limit` (at least one item each)."""
+    out, low, total = [], 0, 0
+    for i, size in enumerate(sizes.tolist()):
+        if total and total + size > limit:
+            out.append((low, i))
+            low, total = i, 0
+        total += size
+    out.append((low, len(sizes)))
+    return out
 
 
 def signature_bytes(signature: np.ndarray) -> bytes:

@@ -74,6 +74,12 @@ def normalise(text: str) -> str:
     return " ".join(NON_WORD_RE.sub(" ", folded).split())
 
 
+def word_text(normalised: str) -> str:
+    """The words scikit-learn's token pattern \\b\\w+\\b finds in a normalised text, space-separated
+    ('@' is the only character of a normalised text that is not a word character or a space)."""
+    return " ".join(normalised.replace("@", " ").split()) if "@" in normalised else normalised
+
+
 def _load_lexicon(name: str) -> Lexicon:
     words, prefixes, phrases = set(), [], []
     for raw in (LEXICONS / name).read_text(encoding="utf-8").splitlines():
@@ -129,6 +135,21 @@ def other_script_share(text: str) -> float:
     return other / letters if letters else 0.0
 
 
+_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_DIGITS = b"0123456789"
+
+
+def char_counts(text: str) -> tuple[int, int, int]:
+    """(letters, capitals, digits) of a text; ASCII texts (most messages) are counted in C."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        size = len(raw)
+        return (size - len(raw.translate(None, _ASCII_LETTERS)), size - len(raw.translate(None, _ASCII_UPPER)),
+                size - len(raw.translate(None, _ASCII_DIGITS)))
+    return sum(map(str.isalpha, text)), len(UPPER_RE.findall(text)), sum(map(str.isdigit, text))
+
+
 def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     """The hand-written features of one message, scaled to roughly [0, 1]."""
     norm = normalise(text) if normalised is None else normalised
@@ -136,8 +157,7 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     spam = spam_patterns()
     lexicon = insult_lexicon()
     folded = strip_accents(text)
-    letters = sum(map(str.isalpha, text))
-    uppers = len(UPPER_RE.findall(text))
+    letters, uppers, digits = char_counts(text)
     urls = len(URL_RE.findall(text))
     insults = lexicon.count(tokens, norm)
     promo = len(spam["promo"].findall(folded))
@@ -149,7 +169,7 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         min(insults, 5) / 5, insults / len(tokens) if tokens else 0.0,
         1.0 if insults and any(t in SECOND_PERSON for t in tokens) else 0.0,
         min(promo, 5) / 5, min(len(spam["money"].findall(folded)), 5) / 5, 1.0 if own else 0.0,
-        sum(map(str.isdigit, text)) / len(text) if text else 0.0, 1.0 if REPEAT_RE.search(text) else 0.0,
+        digits / len(text) if text else 0.0, 1.0 if REPEAT_RE.search(text) else 0.0,
     )
     return np.asarray(values, dtype=np.float32)
 
