@@ -84,3 +84,30 @@ def test_drift_word_counts_are_scikit_learns() -> None:
     got = Profile(TEXTS * 2)._counts(normalised, normalised=True)
     assert expected.nnz == got.nnz
     assert abs(expected - got).max() == 0
+
+
+def _reference_other_script_share(text: str) -> float:
+    letters = other = 0
+    for char in text:
+        if char.isalpha():
+            letters += 1
+            if ord(char) > 0x24F and not 0x1E00 <= ord(char) <= 0x1EFF:
+                other += 1
+    return other / letters if letters else 0.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=60))
+def test_script_counts_and_insult_counts_are_the_plain_loops(text: str) -> None:
+    from tending.moderation.text import char_counts, insult_lexicon, other_script_share
+
+    assert other_script_share(text) == _reference_other_script_share(text)
+    assert char_counts(text)[0] == sum(map(str.isalpha, text))
+    assert char_counts(text)[2] == sum(map(str.isdigit, text))
+    lexicon = insult_lexicon()
+    for sample in (text, "t'es un gros connard et un idiot, idiotie conne", "sale con abruti123 debile"):
+        norm = normalise(sample)
+        tokens = norm.split()
+        expected = sum(1 for t in tokens if t in lexicon.words or t.startswith(lexicon.prefixes))
+        expected += len(lexicon.phrases.findall(norm)) if lexicon.phrases is not None else 0
+        assert lexicon.count(tokens, norm) == expected

@@ -35,7 +35,7 @@ from tending.moderation.text import (
     has_link,
     matched_phrases,
     normalise,
-    other_script_share,
+    script_letters,
 )
 from tending.store import moderation as store
 from tending.store.audit import record_event
@@ -310,8 +310,8 @@ def _junk_reason(text: str) -> str | None:
         return None  # mojibake sequences and other scripts are all outside ASCII
     if MOJIBAKE_RE.search(text) and len(MOJIBAKE_RE.findall(text)) >= 3:
         return "broken_encoding"
-    letters = sum(1 for c in text if c.isalpha())
-    if letters >= 20 and other_script_share(text) >= OTHER_SCRIPT_SHARE:
+    letters, other = script_letters(text)
+    if letters >= 20 and other / letters >= OTHER_SCRIPT_SHARE:
         return "other_script"
     return None
 

@@ -32,6 +32,10 @@ SECOND_PERSON = frozenset({"you", "your", "youre", "ur", "u", "yourself", "tu", 
                            "tes", "vous", "votre", "espece", "sale"})
 OWNERSHIP = frozenset({"my", "our", "mon", "ma", "mes", "notre", "nos", "me", "moi"})
 
+_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_DIGITS = b"0123456789"
+
 DENSE_NAMES = (
     "urls", "has_url", "mentions", "caps_ratio", "exclamations", "length", "other_script", "mojibake",
     "insults", "insult_share", "insult_at_person", "promo", "money", "own_promo", "digits", "repeats",
@@ -46,11 +50,27 @@ class Lexicon:
     prefixes: tuple[str, ...]
     phrases: re.Pattern[str] | None
 
+    @property
+    def prefixed(self) -> re.Pattern[str] | None:
+        """The tokens of a normalised text (single spaces) that start with one of the prefixes."""
+        if not self.prefixes:
+            return None
+        return _prefix_pattern(self.prefixes)
+
     def count(self, tokens: list[str], normalised: str) -> int:
-        hits = sum(1 for t in tokens if t in self.words or t.startswith(self.prefixes))
+        """Tokens that are insult words or start with an insult prefix, plus phrase matches."""
+        hits = sum(t in self.words for t in tokens)
+        pattern = self.prefixed
+        if pattern is not None:
+            hits += sum(t not in self.words for t in pattern.findall(normalised))
         if self.phrases is not None:
             hits += len(self.phrases.findall(normalised))
         return hits
+
+
+@cache
+def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![^ ])(?:" + "|".join(map(re.escape, prefixes)) + r")[^ ]*")
 
 
 def strip_accents(text: str) -> str:
@@ -121,23 +141,31 @@ def spam_patterns() -> dict[str, re.Pattern[str]]:
             for name, items in sections.items()}
 
 
+@cache
+def _letter_tables() -> tuple[np.ndarray, np.ndarray]:
+    """For every code point: is it a letter (str.isalpha), is it a letter outside Latin scripts."""
+    letter = np.fromiter((chr(c).isalpha() for c in range(0x110000)), dtype=bool, count=0x110000)
+    outside = letter.copy()
+    outside[:0x250] = False
+    outside[0x1E00:0x1F00] = False
+    return letter, outside
+
+
+def script_letters(text: str) -> tuple[int, int]:
+    """(letters, letters outside Latin scripts) of a text."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    letter, outside = _letter_tables()
+    return int(letter[points].sum()), int(outside[points].sum())
+
+
 def other_script_share(text: str) -> float:
     """Share of letters outside Latin scripts (junk in another script is a spam sign in fr/en groups).
     Emoji and symbols are not letters, so they do not count."""
-    if text.isascii():
-        return 0.0
-    letters = other = 0
-    for char in text:
-        if char.isalpha():
-            letters += 1
-            if ord(char) > 0x24F and not 0x1E00 <= ord(char) <= 0x1EFF:
-                other += 1
+    letters, other = script_letters(text)
     return other / letters if letters else 0.0
-
-
-_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ASCII_DIGITS = b"0123456789"
 
 
 def char_counts(text: str) -> tuple[int, int, int]:
