@@ -132,3 +132,24 @@ def test_leaving_an_item_does_not_count_against_the_member(engine: Engine, story
     with engine.connect() as conn:
         from tending.store.moderation import get_offender_counts
         assert get_offender_counts(conn, story.community.id, [item["member_id"]]) == {}
+
+
+def test_worker_processes_find_the_same_queue_as_one_process(engine: Engine, story: Story) -> None:
+    """Batches of 2 messages analysed by 2 forked workers, applied in order by the scanning process."""
+    def findings(conn: object) -> list[tuple[str, str, float, object]]:
+        rows = conn.execute(select(moderation_items.c.signal, moderation_items.c.subject_key,  # type: ignore[attr-defined]
+                                   moderation_items.c.score, moderation_items.c.evidence)
+                            .order_by(moderation_items.c.signal, moderation_items.c.subject_key))
+        return [tuple(row) for row in rows]
+
+    with engine.connect() as conn:
+        with conn.begin() as transaction:
+            alone = do_scan_community(conn, story.community, now=NOW, media_root=story.media, workers=1, batch_size=2)
+            expected = findings(conn)
+            transaction.rollback()
+        with conn.begin():
+            pooled = do_scan_community(conn, story.community, now=NOW, media_root=story.media, workers=2, batch_size=2)
+            got = findings(conn)
+    assert len(expected) >= 4
+    assert got == expected
+    assert pooled.as_dict() == alone.as_dict()

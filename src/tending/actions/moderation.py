@@ -10,10 +10,12 @@ and writes an audit event. tending never acts on the platform itself.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import zlib
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,17 +27,16 @@ from sqlalchemy import Connection
 from tending.errors import TendingError
 from tending.models import Community
 from tending.moderation import drift, heated, reposts
+from tending.moderation.batch import TextAnalysis, analyse_texts, warm_up
 from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classifier
 from tending.moderation.escalation import PRIVATE_ACTIONS, check_action, suggest_action
 from tending.moderation.langid import detect_languages, known_language
 from tending.moderation.replies import render_reply
 from tending.moderation.text import (
-    MOJIBAKE_RE,
     clean_markup,
     has_link,
     matched_phrases,
     normalise,
-    script_letters,
 )
 from tending.store import moderation as store
 from tending.store.audit import record_event
@@ -44,7 +45,7 @@ from tending.timeutil import from_micros, isoformat_utc
 NEW_ACCOUNT = timedelta(days=2)
 NEW_ACCOUNT_FACTOR = 0.5  # a brand-new account posting a link: spam threshold halved
 INTRODUCTION_FACTOR = 0.6  # an introduction or first post: self-promotion threshold lowered
-OTHER_SCRIPT_SHARE = 0.6
+PARALLEL_FROM = 20_000  # contributions: below this, starting worker processes costs more than it saves
 SNIPPET = 500
 INTRO_CHANNEL = re.compile(r"intro|welcome|bienvenue|pr[ée]sent|new[- _]?members?|nouveaux|newcomers?", re.I)
 SIGNAL_NAMES = {
@@ -67,6 +68,14 @@ class ScanSummary:
         return {"scanned": self.scanned, "skipped_staff_or_bots": self.skipped_staff_or_bots,
                 "new_items": dict(self.new_items), "images_hashed": self.images_hashed,
                 "images_missing": self.images_missing}
+
+
+@dataclass
+class _Prepared:
+    rows: list[store.ScanRow]
+    authors: dict[int, store.AuthorContext]
+    texts: list[str]  # after clean_markup
+    known: list[str | None]  # the export's or the member's language
 
 
 @dataclass
@@ -98,37 +107,45 @@ class _Scanner:
 
     # -- per batch ------------------------------------------------------------------------------------
 
-    def batch(self, rows: list[store.ScanRow]) -> None:
+    def prepare(self, rows: list[store.ScanRow]) -> _Prepared | None:
+        """Drop staff and bots; the texts and known languages the analysis needs (None: nothing left)."""
         authors = store.get_author_contexts(self.conn, self.cid, (r.member_id for r in rows))
         kept = [r for r in rows if not _is_staff_or_bot(authors.get(r.member_id))]
         self.summary.skipped_staff_or_bots += len(rows) - len(kept)
         self.summary.scanned += len(kept)
         if not kept:
-            return
+            return None
         texts = [clean_markup(r.text) for r in kept]
-        normalised = [normalise(t[:MAX_CHARS]) for t in texts]  # once, for the models, MinHash and drift
         known = [r.language or (authors[r.member_id].language if r.member_id in authors else None) for r in kept]
-        langs = detect_languages(texts, known)
-        scores = self.classifier.score(texts, langs, normalised)
+        return _Prepared(kept, authors, texts, known)
+
+    def analyse(self, prepared: _Prepared) -> TextAnalysis:
+        return analyse_texts(prepared.texts, prepared.known, classifier=self.classifier, profile=self.profile)
+
+    def apply(self, prepared: _Prepared, analysis: TextAnalysis) -> None:
+        """Turn one analysed batch into queue items, fingerprints, thread and drift tallies."""
+        kept, texts = prepared.rows, prepared.texts
         items: list[dict[str, Any]] = []
         for i, row in enumerate(kept):
-            items += self._text_findings(row, texts[i], langs[i], {k: float(v[i]) for k, v in scores.items()},
-                                         authors.get(row.member_id))
-        self._log_threads(kept, scores["toxic"])
-        self._fingerprint(kept, normalised)
-        self._tally_drift(kept, normalised)
+            items += self._text_findings(row, texts[i], analysis.langs[i],
+                                         {k: float(v[i]) for k, v in analysis.scores.items()},
+                                         prepared.authors.get(row.member_id), analysis.junk[i])
+        self._log_threads(kept, analysis.scores["toxic"])
+        self._fingerprint(kept, analysis.signatures, analysis.signature_positions)
+        if analysis.similarity is not None:
+            self._tally_drift(kept, analysis.similarity)
         self.scanned_ids += [r.id for r in kept]
         self.summary.new_items.update(self._add(items))
 
     def _text_findings(self, row: store.ScanRow, text: str, lang: str, scores: dict[str, float],
-                       author: store.AuthorContext | None) -> list[dict[str, Any]]:
+                       author: store.AuthorContext | None, junk: str | None) -> list[dict[str, Any]]:
         found = []
         context = _context(row, text, author, self.intro_channels)
         welcome = "introduction" in context or "first_post" in context
         spam_threshold = self.classifier.threshold("spam", lang)
         if "new_account_link" in context:
             spam_threshold *= NEW_ACCOUNT_FACTOR
-        spam_score, junk = scores["spam"], _junk_reason(text)
+        spam_score = scores["spam"]
         if junk:
             context.append(junk)
             spam_score = max(spam_score, 0.5)
@@ -169,10 +186,10 @@ class _Scanner:
         if self.since is None:
             return
         for rows in store.iter_unfingerprinted(self.conn, self.cid, before=self.since):
-            self._fingerprint(rows, [normalise(clean_markup(r.text)[:MAX_CHARS]) for r in rows])
+            normalised = [normalise(clean_markup(r.text)[:MAX_CHARS]) for r in rows]
+            self._fingerprint(rows, *reposts.minhash_batch(normalised, normalised=True))
 
-    def _fingerprint(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
-        signatures, positions = reposts.minhash_batch(normalised, normalised=True)
+    def _fingerprint(self, rows: list[store.ScanRow], signatures: np.ndarray, positions: np.ndarray) -> None:
         by_position = {int(p): reposts.signature_bytes(sig) for sig, p in zip(signatures, positions, strict=True)}
         prints = [{"activity_id": row.id, "kind": "text", "position": 0, "member_id": row.member_id,
                    "occurred_at": row.occurred_at, "signature": by_position.get(i, b""), "path": None}
@@ -190,10 +207,8 @@ class _Scanner:
                                "path": str(path)[:1000]})
         store.bulk_add_fingerprints(self.conn, self.cid, prints)
 
-    def _tally_drift(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
-        if self.profile is None:
-            return
-        similarity = self.profile.similarity(normalised, normalised=True)
+    def _tally_drift(self, rows: list[store.ScanRow], similarity: np.ndarray) -> None:
+        assert self.profile is not None
         for row, value in zip(rows, similarity, strict=True):
             week = drift.week_start(row.occurred_at)
             self.tallies.setdefault(week, drift.WeekTally()).add(row.id, float(value), value < self.profile.cutoff)
@@ -304,34 +319,75 @@ def _context(row: store.ScanRow, text: str, author: store.AuthorContext | None, 
     return context
 
 
-def _junk_reason(text: str) -> str | None:
-    """Junk in another script or in broken encoding (in a French and English community)."""
-    if text.isascii():
-        return None  # mojibake sequences and other scripts are all outside ASCII
-    if MOJIBAKE_RE.search(text) and len(MOJIBAKE_RE.findall(text)) >= 3:
-        return "broken_encoding"
-    letters, other = script_letters(text)
-    if letters >= 20 and other / letters >= OTHER_SCRIPT_SHARE:
-        return "other_script"
-    return None
-
-
 def do_scan_community(conn: Connection, community: Community, *, now: datetime, since: datetime | None = None,
                       classifier: Classifier | None = None, media_root: Path | None = None, actor: str = "system",
-                      progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> ScanSummary:
-    """Scan a community's contributions (those since `since`, or all) into the review queue."""
+                      progress: Callable[[int], None] | None = None, batch_size: int = 5000,
+                      workers: int | None = None) -> ScanSummary:
+    """Scan a community's contributions (those since `since`, or all) into the review queue.
+
+    workers: processes that analyse the texts (None: one per core for scans of PARALLEL_FROM
+    contributions or more, else none). The database is read and written by this process only, in the
+    caller's transaction; the queue is the same whatever the number of workers."""
     scanner = _Scanner(conn, community, now=now, since=since, classifier=classifier or shipped_classifier(),
                        media_root=media_root)
     scanner.backfill()
-    for rows in store.iter_scannable(conn, community.id, since=since, batch_size=batch_size):
-        scanner.batch(rows)
-        if progress is not None:
-            progress(len(rows))
+    if workers is None:
+        large = store.count_scannable(conn, community.id, since=since) >= PARALLEL_FROM
+        workers = (os.cpu_count() or 1) if large else 1
+    batches = store.iter_scannable(conn, community.id, since=since, batch_size=batch_size)
+    if workers > 1:
+        _scan_in_workers(scanner, batches, workers, progress)
+    else:
+        for rows in batches:
+            prepared = scanner.prepare(rows)
+            if prepared is not None:
+                scanner.apply(prepared, scanner.analyse(prepared))
+            if progress is not None:
+                progress(len(rows))
     scanner.finish()
     summary = scanner.summary
     record_event(conn, community.id, actor=actor, action="moderation.scanned", at=now,
                  details={"since": isoformat_utc(since), **summary.as_dict()})
     return summary
+
+
+_WORKER_SCANNER: _Scanner | None = None  # set in the parent before forking: workers inherit the models
+
+
+def _analyse_in_worker(texts: list[str], known: list[str | None]) -> TextAnalysis:
+    assert _WORKER_SCANNER is not None
+    return analyse_texts(texts, known, classifier=_WORKER_SCANNER.classifier, profile=_WORKER_SCANNER.profile)
+
+
+def _scan_in_workers(scanner: _Scanner, batches: Iterator[list[store.ScanRow]], workers: int,
+                     progress: Callable[[int], None] | None) -> None:
+    """Batches are read here, analysed by `workers` forked processes, and applied here in order (a
+    few batches ahead at most, so memory stays flat)."""
+    global _WORKER_SCANNER
+    _WORKER_SCANNER = scanner
+    warm_up(scanner.classifier)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending: deque[tuple[int, _Prepared | None, Any]] = deque()
+            for rows in batches:
+                prepared = scanner.prepare(rows)
+                job = pool.apply_async(_analyse_in_worker, (prepared.texts, prepared.known)) if prepared else None
+                pending.append((len(rows), prepared, job))
+                while len(pending) > workers + 1:
+                    _apply_done(scanner, pending.popleft(), progress)
+            while pending:
+                _apply_done(scanner, pending.popleft(), progress)
+    finally:
+        _WORKER_SCANNER = None
+
+
+def _apply_done(scanner: _Scanner, entry: tuple[int, _Prepared | None, Any],
+                progress: Callable[[int], None] | None) -> None:
+    size, prepared, job = entry
+    if prepared is not None:
+        scanner.apply(prepared, job.get())
+    if progress is not None:
+        progress(size)
 
 
 # -- acting on the queue ---------------------------------------------------------------------------------

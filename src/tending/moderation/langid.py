@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -40,7 +41,7 @@ class _Automaton:
     table: np.ndarray  # float32 (features, languages): log P(feature | language)
     prior: np.ndarray  # float32 (languages,)
     classes: tuple[str, ...]
-    nextmove_list: list[int]  # the same, as Python lists, for the tail loop
+    nextmove_array: Any  # py3langid's own array.array, indexed one byte at a time by the tail loop
     rowbase_list: list[int]
 
 
@@ -51,7 +52,7 @@ def _automaton() -> _Automaton:
     rowbase = np.asarray(identifier.tk_row, dtype=np.int64) << 8
     return _Automaton(nextmove, rowbase, np.asarray(identifier.tk_output, dtype=np.int64),
                       np.asarray(identifier.nb_ptc, dtype=np.float32), np.asarray(identifier.nb_pc, dtype=np.float32),
-                      tuple(identifier.nb_classes), list(identifier.tk_nextmove), rowbase.tolist())
+                      tuple(identifier.nb_classes), identifier.tk_nextmove, rowbase.tolist())
 
 
 def _encode(text: str) -> bytes:
@@ -86,7 +87,7 @@ def _feature_hits(encoded: list[bytes], model: _Automaton) -> tuple[np.ndarray, 
     for position in range(active):
         current, found = int(state[position]), []
         for byte in encoded[order[position]][step:]:
-            current = model.nextmove_list[model.rowbase_list[current] + byte]
+            current = model.nextmove_array[model.rowbase_list[current] + byte]
             feature = model.output[current]
             if feature >= 0:
                 found.append(feature)
