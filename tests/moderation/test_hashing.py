@@ -111,3 +111,13 @@ def test_script_counts_and_insult_counts_are_the_plain_loops(text: str) -> None:
         expected = sum(1 for t in tokens if t in lexicon.words or t.startswith(lexicon.prefixes))
         expected += len(lexicon.phrases.findall(norm)) if lexicon.phrases is not None else 0
         assert lexicon.count(tokens, norm) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="abw.:/hWtpsCOMfr -é", max_size=40))
+def test_the_link_hint_never_hides_a_link(text: str) -> None:
+    from tending.moderation.text import URL_RE, find_links
+
+    assert find_links(text) == URL_RE.findall(text)
+    for sample in ("see www.example.org now", "HTTP://X", "bit.ly/abc", "WWW.SITE", "a.COM", "end."):
+        assert find_links(sample) == URL_RE.findall(sample)
