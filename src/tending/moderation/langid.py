@@ -121,9 +121,10 @@ def identify(texts: Sequence[str]) -> list[str]:
 
 
 def detect_language(text: str, default: str = DEFAULT) -> str:
+    """One text (py3langid itself: for a single text a batch costs more than it saves)."""
     if not text.strip():
         return default
-    return identify([text])[0]
+    return str(_identifier().classify(text)[0])
 
 
 def known_language(value: str | None) -> str | None:
