@@ -33,11 +33,13 @@ def moderate() -> None:
 @click.option("--since", metavar="ISO", help="Only activities from this instant on (a date or date-time).")
 @click.option("--media-root", type=click.Path(file_okay=False, path_type=Path),
               help="Folder that relative attachment paths of the export are relative to (for image reposts).")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Processes that analyse the texts (default: one per core from 20,000 contributions on).")
 @community_option
 @format_option("table", "json")
 @pass_app
-def scan_command(app: AppContext, since: str | None, media_root: Path | None, community_name: str | None,
-                 output_format: str) -> None:
+def scan_command(app: AppContext, since: str | None, media_root: Path | None, workers: int | None,
+                 community_name: str | None, output_format: str) -> None:
     """Scan contributions and fill the review queue (rescanning adds nothing twice).
 
     Example: tending moderate scan --since 2026-03-01 --community "Chats diabétiques"
@@ -56,7 +58,7 @@ def scan_command(app: AppContext, since: str | None, media_root: Path | None, co
         with Progress(*columns, transient=True, console=_stderr_console(), disable=output_format == "json") as bar:
             task = bar.add_task("scan", total=total)
             summary = do_scan_community(conn, community, now=utcnow(), since=start, media_root=media_root,
-                                        actor="cli", progress=lambda n: bar.advance(task, n))
+                                        actor="cli", progress=lambda n: bar.advance(task, n), workers=workers)
     if output_format == "json":
         echo_json(summary.as_dict())
         return
