@@ -121,3 +121,10 @@ def test_the_link_hint_never_hides_a_link(text: str) -> None:
     assert find_links(text) == URL_RE.findall(text)
     for sample in ("see www.example.org now", "HTTP://X", "bit.ly/abc", "WWW.SITE", "a.COM", "end."):
         assert find_links(sample) == URL_RE.findall(sample)
+
+
+def test_matched_phrases_name_insults_by_word_and_prefix() -> None:
+    from tending.moderation.text import matched_phrases
+
+    found = matched_phrases("T'es un gros connard et une idiote, va sur www.example.com 😀𝔸")
+    assert found == ["connard", "idiote", "www.example.com"]  # "idiote" by the prefix "idiot"

@@ -156,8 +156,9 @@ def spam_patterns() -> dict[str, re.Pattern[str]]:
 
 @cache
 def _letter_tables() -> tuple[np.ndarray, np.ndarray]:
-    """For every code point: is it a letter (str.isalpha), is it a letter outside Latin scripts."""
-    letter = np.fromiter((chr(c).isalpha() for c in range(0x110000)), dtype=bool, count=0x110000)
+    """For every code point of the basic plane: is it a letter (str.isalpha), and one outside Latin
+    scripts. Other planes (emoji, rare scripts) are looked up one character at a time."""
+    letter = np.fromiter((chr(c).isalpha() for c in range(0x10000)), dtype=bool, count=0x10000)
     outside = letter.copy()
     outside[:0x250] = False
     outside[0x1E00:0x1F00] = False
@@ -171,7 +172,12 @@ def script_letters(text: str) -> tuple[int, int]:
         return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0
     points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     letter, outside = _letter_tables()
-    return int(letter[points].sum()), int(outside[points].sum())
+    basic = points[points < 0x10000]
+    letters, other = int(letter[basic].sum()), int(outside[basic].sum())
+    if len(basic) < len(points):
+        extra = sum(chr(p).isalpha() for p in points[points >= 0x10000].tolist())
+        letters, other = letters + extra, other + extra  # every letter beyond the basic plane is non-Latin
+    return letters, other
 
 
 def other_script_share(text: str) -> float:
@@ -225,7 +231,8 @@ def matched_phrases(text: str) -> list[str]:
     found = [m.group(0) for pattern in spam_patterns().values() for m in pattern.finditer(folded)]
     lexicon = insult_lexicon()
     norm = normalise(text)
-    found += [t for t in norm.split() if t in lexicon.words or t.startswith(lexicon.prefixes)]
+    prefixed = set(lexicon.prefixed.findall(norm)) if lexicon.prefixed is not None else set()
+    found += [t for t in norm.split() if t in lexicon.words or t in prefixed]
     found += URL_RE.findall(text)
     seen: dict[str, None] = dict.fromkeys(f.strip() for f in found if f.strip())
     return list(seen)[:10]
