@@ -3,7 +3,8 @@
 This is the one write path for imported and generated data, so the per-member rollups
 (member_stats) and the members' join and leave dates stay exact at write time:
 - an activity is unique by (community, source, source_id): re-importing it changes nothing;
-- only activities really inserted update the rollups, so counts never double;
+- only activities really inserted update the rollups (member_stats, and the daily/monthly contribution
+  rollups of store/rollups.py read by the health report), so counts never double;
 - a member's joined_at is the platform's join date when known, else their first activity.
 
 Use it inside one transaction (`with engine.begin() as conn`): a failed import leaves nothing behind.
@@ -31,6 +32,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.store.rollups import apply_activity_rows, rebuild_member_rollups
 from tending.store.schema import (
     activities,
     channels,
@@ -348,6 +350,8 @@ class Ingestor:
             d = deltas.setdefault(row["member_id"], _empty_stats())
             _fold(d, row["kind"], row["occurred_at"])
         apply_stat_deltas(self.conn, self.cid, deltas)
+        # daily/monthly contribution rollups for the health report (store/rollups.py)
+        apply_activity_rows(self.conn, self.cid, rows)
 
     def _update_member_dates(self, rows: list[dict[str, Any]]) -> None:
         first_seen: dict[int, datetime] = {}
@@ -484,3 +488,4 @@ def do_recompute_member_stats(conn: Connection, community_id: int, member_ids: l
             _fold(deltas.setdefault(member_id, _empty_stats()), kind, at)
         if deltas:
             apply_stat_deltas(conn, community_id, deltas)
+    rebuild_member_rollups(conn, community_id, member_ids)
