@@ -173,7 +173,8 @@ def month_sql(dialect: str, column: str) -> str:
     """SQL for the UTC month index (year * 12 + month - 1) of a microseconds column."""
     if dialect == "postgresql":
         moment = f"(TIMESTAMP 'epoch' + ({column}) * INTERVAL '1 microsecond')"
-        return f"(CAST(EXTRACT(YEAR FROM {moment}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)"
+        return (f"(CAST(EXTRACT(YEAR FROM {moment}) AS INTEGER) * 12 "
+                f"+ CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)")
     moment = f"(({column}) / 1000000), 'unixepoch'"
     return f"(CAST(strftime('%Y', {moment}) AS INTEGER) * 12 + CAST(strftime('%m', {moment}) AS INTEGER) - 1)"
 
