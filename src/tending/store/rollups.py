@@ -186,7 +186,9 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
     Read counts live in the JSON column: `with_reads` adds them in a second pass over the activities
     that carry an `extra` (bulk loaders that write no `extra` skip it).
     """
-    where = "" if community_id is None else "AND community_id = :cid"
+    # `community_id + 0`: one sequential scan of the activities beats a range over the community's
+    # index followed by a lookup of every row (20M activities: minutes against a minute)
+    where = "" if community_id is None else "AND community_id + 0 = :cid"
     params = {} if community_id is None else {"cid": community_id}
     for table in ("member_days", "member_months"):
         conn.execute(text(f"DELETE FROM {table} WHERE 1 = 1 {where}"), params)
@@ -201,11 +203,12 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
         "NULL FROM activities "
         f"WHERE kind IN ('post', 'reply', 'comment', 'reaction') {where} "
         f"GROUP BY community_id, occurred_at / {MICROS_PER_DAY}, member_id"), params)
-    month = month_sql(conn.dialect.name, "occurred_at")
+    # months from the (much smaller) daily rollup
+    month = month_sql(conn.dialect.name, f"day * {MICROS_PER_DAY}")
     conn.execute(text(
         "INSERT INTO member_months (community_id, member_id, month, contributions) "
-        f"SELECT community_id, member_id, {month}, COUNT(*) FROM activities WHERE {contribution} {where} "
-        f"GROUP BY community_id, member_id, {month}"), params)
+        f"SELECT community_id, member_id, {month}, SUM(contributions) FROM member_days "
+        f"WHERE contributions > 0 {where} GROUP BY community_id, member_id, {month}"), params)
     if with_reads:
         _rebuild_reads(conn, where, params)
 
