@@ -85,5 +85,6 @@ def test_join_and_leave_dates() -> None:
     assert member_dates_after((None, False, None), T0, [join], [leave]) == (join, True, leave)
     assert member_dates_after((join, True, leave), rejoin, [rejoin], []) == (rejoin, True, None)
     # without a join date the first activity stands in, and an earlier one moves it back
-    assert member_dates_after((T0, False, None), T0 - timedelta(days=1), [], []) == (T0 - timedelta(days=1), False, None)
+    earlier = T0 - timedelta(days=1)
+    assert member_dates_after((T0, False, None), earlier, [], []) == (earlier, False, None)
     assert member_dates_after((T0, True, None), T0 - timedelta(days=1), [], []) == (T0, True, None)

@@ -23,7 +23,10 @@ def communities() -> None:
 @format_option("table", "json")
 @pass_app
 def list_command(app: AppContext, output_format: str) -> None:
-    """List the communities."""
+    """List the communities.
+
+    Example: tending communities list --format json
+    """
     with app.engine.connect() as conn:
         found = get_communities(conn)
     if output_format == "json":

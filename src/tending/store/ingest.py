@@ -207,10 +207,10 @@ class Ingestor:
                 changes.append({"b_id": member_id, **wanted})
             else:
                 self.counts.members_unchanged += 1
-        for row in changes:
-            keys = [k for k in row if k != "b_id"]
+        for change in changes:
+            keys = [k for k in change if k != "b_id"]
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
-                              .values({k: bindparam(k) for k in keys}), [row])
+                              .values({k: bindparam(k) for k in keys}), [change])
         self.counts.members_updated += len(changes)
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
@@ -367,10 +367,10 @@ class Ingestor:
                 leaves[mid].append(at)
         current = {}
         for chunk in batched(list(first_seen), 2000):
-            for row in self.conn.execute(select(
+            for found in self.conn.execute(select(
                     members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at)
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
-                current[row.id] = (row.joined_at, row.joined_at_exact, row.left_at)
+                current[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
         changes = []
         for mid, state in current.items():
             new_state = member_dates_after(state, first_seen[mid], joins.get(mid, []), leaves.get(mid, []))
@@ -452,9 +452,10 @@ def apply_stat_deltas(conn: Connection, community_id: int, deltas: dict[int, dic
                                            member_stats.c.member_id.in_(chunk))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        for row in conn.execute(query):
-            existing[row.member_id] = row
-    inserts, updates = [], []
+        for found in conn.execute(query):
+            existing[found.member_id] = found
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for member_id, delta in deltas.items():
         row = existing.get(member_id)
         if row is None:
