@@ -78,10 +78,10 @@ def do_score_messages(conn: Connection, community: Community, *, since: datetime
         if isinstance(extra, str):
             extra = json.loads(extra)
         scores.append({"activity_id": row["id"], "community_id": community.id,
-                       "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"], "member_id": row["member_id"],
-                       "sentiment": round(sentiment, 4), "negative": is_negative(sentiment), "toxic": is_toxic,
-                       "off_topic": None, "flags": _flags_of(extra),
-                       "scorer": scorer})
+                       "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"],
+                       "member_id": row["member_id"], "sentiment": round(sentiment, 4),
+                       "negative": is_negative(sentiment), "toxic": is_toxic, "off_topic": None,
+                       "flags": _flags_of(extra), "scorer": scorer})
     health_store.insert_scores(conn, scores)
     record_event(conn, community.id, actor=actor, action="health.messages_scored",
                  details={"count": len(scores), "scorer": scorer})
