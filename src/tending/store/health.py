@@ -137,7 +137,8 @@ def window_contributors(conn: Connection, cid: int, w: Window) -> dict[int, tupl
     return {int(member): (int(n), bool(present)) for member, n, present in rows}
 
 
-def _bot_ids(conn: Connection, cid: int) -> list[int]:
+def excluded_ids(conn: Connection, cid: int) -> list[int]:
+    """Bots and merged members (read from the partial index ix_members_excluded: a handful of rows)."""
     return [int(x) for (x,) in conn.execute(text(
         "SELECT id FROM members WHERE community_id = :c AND (is_bot OR merged_into IS NOT NULL)"), {"c": cid})]
 
@@ -197,19 +198,25 @@ class ThreadStart:
     first_response_at: int | None
 
 
-def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: int) -> list[ThreadStart]:
+def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: int,
+                    excluded: list[int] | None = None) -> list[ThreadStart]:
     """Threads whose first post lies in (low, high] and was not written by a bot, with the first reply or
-    comment by another human (not the author, not a bot) at or before `until`."""
-    rows = conn.execute(text(
+    comment by another human (not the author, not a bot) at or before `until`.
+
+    The first response walks the thread's index in time order and stops at the first match (ORDER BY ...
+    LIMIT 1), usually the first or second message, instead of reading the whole thread."""
+    if excluded is None:
+        excluded = excluded_ids(conn, cid)
+    query = text(
         "SELECT t.id, t.started_at, t.started_by, s.is_staff, "
-        "(SELECT MIN(a.occurred_at) FROM activities a JOIN members r ON r.id = a.member_id "
+        "(SELECT a.occurred_at FROM activities a "
         " WHERE a.community_id = :c AND a.thread_id = t.id AND a.occurred_at <= :u "
         f" AND a.kind IN {RESPONSE_SQL} AND (t.started_by IS NULL OR a.member_id <> t.started_by) "
-        " AND NOT r.is_bot) "
+        " AND a.member_id NOT IN :excluded ORDER BY a.occurred_at LIMIT 1) "
         "FROM threads t LEFT JOIN members s ON s.id = t.started_by "
         "WHERE t.community_id = :c AND t.started_at > :lo AND t.started_at <= :hi "
-        "AND (s.is_bot IS NULL OR NOT s.is_bot)"),
-        {"c": cid, "lo": low, "hi": high, "u": until})
+        "AND (s.is_bot IS NULL OR NOT s.is_bot)").bindparams(bindparam("excluded", expanding=True))
+    rows = conn.execute(query, {"c": cid, "lo": low, "hi": high, "u": until, "excluded": excluded or [-1]})
     return [ThreadStart(int(tid), int(at), None if by is None else int(by), None if staff is None else bool(staff),
                         None if first is None else int(first)) for tid, at, by, staff, first in rows]
 
@@ -320,7 +327,8 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
     contributors = window_contributors(conn, cid, w)
     report["active_contributors"] = len(contributors)
     report["contributions"] = sum(n for n, _ in contributors.values())
-    daily = daily_contributors(conn, cid, w, _bot_ids(conn, cid))
+    excluded = excluded_ids(conn, cid)
+    daily = daily_contributors(conn, cid, w, excluded)
     daily_mean = mean(daily)
     report["daily_contributors_mean"] = None if daily_mean is None else round(daily_mean, 4)
     report["daily_to_monthly_contributors"] = (
@@ -332,7 +340,7 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
         report[f"activation_rate_{days}d"] = share(activated, cohort)
         report[f"activation_cohort_{days}d"] = cohort
 
-    started = threads_started(conn, cid, w.start, w.end, until=w.end)
+    started = threads_started(conn, cid, w.start, w.end, until=w.end, excluded=excluded)
     waits = [(t.first_response_at - t.started_at) / MICROS_PER_HOUR for t in started
              if t.first_response_at is not None]
     report["threads_started"] = len(started)
