@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 # MAD * 1.4826 estimates the standard deviation of normally distributed data (Rousseeuw & Croux 1993).
 MAD_SCALE = 1.4826
 
@@ -37,14 +39,14 @@ def gini(counts: Iterable[int], population: int) -> float | None:
     G = 2 * sum(i * x_i) / (n * sum(x)) - (n + 1) / n with x sorted ascending and i from 1 (the
     mean-difference form). None when nobody contributed.
     """
-    positive = sorted(c for c in counts if c > 0)
-    total = sum(positive)
+    positive = np.sort(np.fromiter((c for c in counts if c > 0), dtype=np.int64))
+    total = int(positive.sum())
     n = max(population, len(positive))
     if total == 0 or n == 0:
         return None
     zeros = n - len(positive)
-    weighted = sum((zeros + rank) * value for rank, value in enumerate(positive, start=1))
-    return 2 * weighted / (n * total) - (n + 1) / n
+    ranks = np.arange(zeros + 1, n + 1, dtype=np.float64)
+    return float(2 * np.dot(ranks, positive) / (n * total) - (n + 1) / n)
 
 
 @dataclass(frozen=True)
@@ -69,18 +71,18 @@ def participation_segments(counts: dict[int, int], population: int) -> Segments:
 
     `counts` maps member id -> contributions of members in the population (zeros allowed).
     """
-    contributors = sorted(((n, member) for member, n in counts.items() if n > 0), key=lambda x: (-x[0], x[1]))
-    total = sum(n for n, _ in contributors)
-    core: list[int] = []
-    running = 0
-    for n, member in contributors:
-        if 2 * running >= total:
-            break
-        core.append(member)
-        running += n
-    lurkers = max(population - len(contributors), 0)
-    return Segments(population=population, lurkers=lurkers, occasional=len(contributors) - len(core),
-                    core=len(core), core_ids=frozenset(core))
+    ids = np.fromiter((m for m, n in counts.items() if n > 0), dtype=np.int64)
+    values = np.fromiter((n for n in counts.values() if n > 0), dtype=np.int64)
+    order = np.lexsort((ids, -values))  # most contributions first, then lowest id
+    running = np.cumsum(values[order])
+    total = int(running[-1]) if len(running) else 0
+    # members are added while what the core already holds is less than half: the core ends at the first
+    # member whose running total reaches half
+    core_size = int(np.searchsorted(2 * running, total, side="left")) + 1 if total else 0
+    core = ids[order[:core_size]]
+    lurkers = max(population - len(ids), 0)
+    return Segments(population=population, lurkers=lurkers, occasional=len(ids) - core_size,
+                    core=core_size, core_ids=frozenset(int(x) for x in core))
 
 
 # -- anomaly detection ----------------------------------------------------------------------------------

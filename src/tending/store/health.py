@@ -137,42 +137,63 @@ def window_contributors(conn: Connection, cid: int, w: Window) -> dict[int, tupl
     return {int(member): (int(n), bool(present)) for member, n, present in rows}
 
 
-def excluded_ids(conn: Connection, cid: int) -> list[int]:
-    """Bots and merged members (read from the partial index ix_members_excluded: a handful of rows)."""
-    return [int(x) for (x,) in conn.execute(text(
-        "SELECT id FROM members WHERE community_id = :c AND (is_bot OR merged_into IS NOT NULL)"), {"c": cid})]
+@dataclass(frozen=True)
+class SpecialMembers:
+    """Bots, staff and merged members: a handful of rows, read from the partial index ix_members_special."""
+
+    bots: frozenset[int]
+    staff: frozenset[int]
+    merged: frozenset[int]
+
+    @property
+    def excluded(self) -> list[int]:
+        """Left out of contributor counts: bots and members merged into another."""
+        return sorted(self.bots | self.merged)
 
 
-def daily_contributors(conn: Connection, cid: int, w: Window, excluded: list[int]) -> list[int]:
-    """Distinct contributors on each whole UTC day of the window (days without any count as 0)."""
-    if not w.has_full_days:
-        return []
-    query = text(
-        "SELECT day, COUNT(*) FROM member_days WHERE community_id = :c AND day >= :lo AND day <= :hi "
-        "AND contributions > 0 AND member_id NOT IN :excluded GROUP BY day"
-    ).bindparams(bindparam("excluded", expanding=True))
-    found: dict[int, int] = dict(conn.execute(query, {"c": cid, "lo": w.first_full_day, "hi": w.last_full_day,
-                                      "excluded": excluded or [-1]}).all())
-    return [int(found.get(day, 0)) for day in range(w.first_full_day, w.last_full_day + 1)]
+def special_members(conn: Connection, cid: int) -> SpecialMembers:
+    bots, staff, merged = set(), set(), set()
+    for member, bot, is_staff, merged_into in conn.execute(text(
+            "SELECT id, is_bot, is_staff, merged_into FROM members WHERE community_id = :c "
+            "AND (is_bot OR is_staff OR merged_into IS NOT NULL)"), {"c": cid}):
+        if bot:
+            bots.add(int(member))
+        if is_staff:
+            staff.add(int(member))
+        if merged_into is not None:
+            merged.add(int(member))
+    return SpecialMembers(frozenset(bots), frozenset(staff), frozenset(merged))
 
 
-def window_reads(conn: Connection, cid: int, w: Window) -> int | None:
-    """Reads of the messages written in the window, when the export carries them (Discourse: post reads)."""
-    total: int | None = None
+def daily_contributors_and_reads(conn: Connection, cid: int, w: Window, excluded: list[int]
+                                 ) -> tuple[list[int], int | None]:
+    """Distinct contributors on each whole UTC day of the window (days without any count as 0), and the
+    reads of the messages written in the window, when the export carries them (Discourse: post reads).
+    One scan of the window's member_days; the partial days' reads come from the raw activities."""
+    daily: list[int] = []
+    reads: int | None = None
     if w.has_full_days:
-        value = conn.execute(text(
-            "SELECT SUM(reads) FROM member_days WHERE community_id = :c AND day >= :lo AND day <= :hi"),
-            {"c": cid, "lo": w.first_full_day, "hi": w.last_full_day}).scalar()
-        total = None if value is None else int(value)
+        query = text(
+            "SELECT day, SUM(CASE WHEN contributions > 0 AND member_id NOT IN :excluded THEN 1 ELSE 0 END), "
+            "SUM(reads) FROM member_days WHERE community_id = :c AND day >= :lo AND day <= :hi GROUP BY day"
+        ).bindparams(bindparam("excluded", expanding=True))
+        found: dict[int, int] = {}
+        for day, n, day_reads in conn.execute(query, {"c": cid, "lo": w.first_full_day, "hi": w.last_full_day,
+                                                      "excluded": excluded or [-1]}):
+            found[int(day)] = int(n)
+            if day_reads is not None:
+                reads = (reads or 0) + int(day_reads)
+        daily = [found.get(day, 0) for day in range(w.first_full_day, w.last_full_day + 1)]
     for low, high in w.raw_ranges():
         rows = conn.execute(activities.select().with_only_columns(activities.c.extra).where(
             activities.c.community_id == cid, activities.c.occurred_at >= from_micros(low),
-            activities.c.occurred_at <= from_micros(high), activities.c.kind.in_(("post", "reply", "comment"))))
+            activities.c.occurred_at <= from_micros(high), activities.c.kind.in_(("post", "reply", "comment")),
+            activities.c.extra.is_not(None)))
         for (extra,) in rows:
-            reads = reads_of(extra)
-            if reads is not None:
-                total = (total or 0) + reads
-    return total
+            value = reads_of(extra)
+            if value is not None:
+                reads = (reads or 0) + value
+    return daily, reads
 
 
 def activation(conn: Connection, cid: int, w: Window, days: int) -> tuple[int, int]:
@@ -199,26 +220,31 @@ class ThreadStart:
 
 
 def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: int,
-                    excluded: list[int] | None = None) -> list[ThreadStart]:
+                    special: SpecialMembers | None = None) -> list[ThreadStart]:
     """Threads whose first post lies in (low, high] and was not written by a bot, with the first reply or
     comment by another human (not the author, not a bot) at or before `until`.
 
     The first response walks the thread's index in time order and stops at the first match (ORDER BY ...
-    LIMIT 1), usually the first or second message, instead of reading the whole thread."""
-    if excluded is None:
-        excluded = excluded_ids(conn, cid)
+    LIMIT 1), usually the first or second message, instead of reading the whole thread; bots and staff come
+    from the special members, so no member row is read per thread or reply."""
+    special = special or special_members(conn, cid)
     query = text(
-        "SELECT t.id, t.started_at, t.started_by, s.is_staff, "
+        "SELECT t.id, t.started_at, t.started_by, "
         "(SELECT a.occurred_at FROM activities a "
         " WHERE a.community_id = :c AND a.thread_id = t.id AND a.occurred_at <= :u "
         f" AND a.kind IN {RESPONSE_SQL} AND (t.started_by IS NULL OR a.member_id <> t.started_by) "
-        " AND a.member_id NOT IN :excluded ORDER BY a.occurred_at LIMIT 1) "
-        "FROM threads t LEFT JOIN members s ON s.id = t.started_by "
-        "WHERE t.community_id = :c AND t.started_at > :lo AND t.started_at <= :hi "
-        "AND (s.is_bot IS NULL OR NOT s.is_bot)").bindparams(bindparam("excluded", expanding=True))
-    rows = conn.execute(query, {"c": cid, "lo": low, "hi": high, "u": until, "excluded": excluded or [-1]})
-    return [ThreadStart(int(tid), int(at), None if by is None else int(by), None if staff is None else bool(staff),
-                        None if first is None else int(first)) for tid, at, by, staff, first in rows]
+        " AND a.member_id NOT IN :bots ORDER BY a.occurred_at LIMIT 1) "
+        "FROM threads t WHERE t.community_id = :c AND t.started_at > :lo AND t.started_at <= :hi"
+    ).bindparams(bindparam("bots", expanding=True))
+    rows = conn.execute(query, {"c": cid, "lo": low, "hi": high, "u": until, "bots": sorted(special.bots) or [-1]})
+    out = []
+    for tid, at, by, first in rows:
+        if by is not None and int(by) in special.bots:
+            continue
+        out.append(ThreadStart(int(tid), int(at), None if by is None else int(by),
+                               None if by is None else int(by) in special.staff,
+                               None if first is None else int(first)))
+    return out
 
 
 def retention(conn: Connection, cid: int, as_of_micros: int) -> list[dict[str, Any]]:
@@ -324,23 +350,23 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
                               "window_days": window_days, "window_start": isoformat_utc(from_micros(w.start))}
     report |= member_counts(conn, cid, w)
 
+    special = special_members(conn, cid)
     contributors = window_contributors(conn, cid, w)
     report["active_contributors"] = len(contributors)
     report["contributions"] = sum(n for n, _ in contributors.values())
-    excluded = excluded_ids(conn, cid)
-    daily = daily_contributors(conn, cid, w, excluded)
+    daily, reads = daily_contributors_and_reads(conn, cid, w, special.excluded)
     daily_mean = mean(daily)
     report["daily_contributors_mean"] = None if daily_mean is None else round(daily_mean, 4)
     report["daily_to_monthly_contributors"] = (
         None if daily_mean is None or not contributors else round(daily_mean / len(contributors), 4))
-    report["reads"] = window_reads(conn, cid, w)
+    report["reads"] = reads
 
     for days in (7, 30):
         cohort, activated = activation(conn, cid, w, days)
         report[f"activation_rate_{days}d"] = share(activated, cohort)
         report[f"activation_cohort_{days}d"] = cohort
 
-    started = threads_started(conn, cid, w.start, w.end, until=w.end, excluded=excluded)
+    started = threads_started(conn, cid, w.start, w.end, until=w.end, special=special)
     waits = [(t.first_response_at - t.started_at) / MICROS_PER_HOUR for t in started
              if t.first_response_at is not None]
     report["threads_started"] = len(started)

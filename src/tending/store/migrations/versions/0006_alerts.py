@@ -11,8 +11,8 @@ Revises: 0001_foundation
   ix_members_community_id_left_at: "who left in the window" is an index range, not a scan of every member;
   ix_members_present (partial: humans not merged): members_total, new members and the join cohorts read
   this narrow index instead of the wide rows (~1 s -> ~0.1 s on SQLite);
-  ix_members_excluded (partial: bots and merged members, a handful of rows): the ids to leave out of
-  distinct-contributor counts, without scanning the members.
+  ix_members_special (partial: bots, staff and merged members, a handful of rows): who to leave out of
+  contributor counts and who is staff, without scanning the members or reading one per thread.
 """
 
 import sqlalchemy as sa
@@ -94,9 +94,9 @@ def upgrade() -> None:
     humans = sa.text("NOT is_bot AND merged_into IS NULL")
     op.create_index("ix_members_present", "members", ["community_id", "joined_at", "left_at", "id"],
                     sqlite_where=humans, postgresql_where=humans)
-    excluded = sa.text("is_bot OR merged_into IS NOT NULL")
-    op.create_index("ix_members_excluded", "members", ["community_id", "id"],
-                    sqlite_where=excluded, postgresql_where=excluded)
+    special = sa.text("is_bot OR is_staff OR merged_into IS NOT NULL")
+    op.create_index("ix_members_special", "members", ["community_id", "id", "is_bot", "is_staff", "merged_into"],
+                    sqlite_where=special, postgresql_where=special)
 
     from tending.store.rollups import rebuild_community_rollups
 
@@ -104,7 +104,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_members_excluded", table_name="members")
+    op.drop_index("ix_members_special", table_name="members")
     op.drop_index("ix_members_present", table_name="members")
     op.drop_index(op.f("ix_members_community_id_left_at"), table_name="members")
     op.drop_index(op.f("ix_alerts_community_id_kind_day"), table_name="alerts")
