@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from tending.lib.alerts import AlertSettings
-from tending.lib.health import ewma, ewma_anomaly, gini, mad_anomaly, participation_segments, robust_z
+from tending.lib.health import (
+    ewma,
+    ewma_anomaly,
+    gini,
+    gini_from_ranks,
+    mad_anomaly,
+    participation_segments,
+    robust_z,
+)
 
 
 def steady(seed: int, n: int = 28, level: float = 40, noise: float = 6) -> list[float]:
@@ -72,3 +82,11 @@ def test_gini_and_segments_on_a_hand_count() -> None:
     assert (s.lurkers, s.occasional, s.core) == (96, 3, 1)  # ada's 50 of 100 is half: the core is ada
     s = participation_segments({1: 40, 2: 40, 3: 20}, population=3)
     assert s.core_ids == frozenset({1, 2}) and s.occasional == 1 and s.lurkers == 0
+
+
+def test_gini_from_ranked_aggregates_equals_the_direct_formula() -> None:
+    counts = [1, 1, 2, 3, 8, 40]
+    ranked = sum(p * x for p, x in enumerate(sorted(counts), start=1))
+    for population in (6, 10, 1000):
+        assert gini_from_ranks(population=population, total=sum(counts), contributors=len(counts),
+                               rank_weighted=ranked) == pytest.approx(gini(counts, population))

@@ -49,6 +49,16 @@ def gini(counts: Iterable[int], population: int) -> float | None:
     return float(2 * np.dot(ranks, positive) / (n * total) - (n + 1) / n)
 
 
+def gini_from_ranks(*, population: int, total: int, contributors: int, rank_weighted: int) -> float | None:
+    """The same Gini from aggregates: `rank_weighted` = sum of p * x_p over the contributors ranked
+    ascending from p = 1; the population's zeros shift every rank by (population - contributors)."""
+    n = max(population, contributors)
+    if total == 0 or n == 0:
+        return None
+    zeros = n - contributors
+    return 2 * (zeros * total + rank_weighted) / (n * total) - (n + 1) / n
+
+
 @dataclass(frozen=True)
 class Segments:
     population: int
@@ -83,6 +93,12 @@ def participation_segments(counts: dict[int, int], population: int) -> Segments:
     lurkers = max(population - len(ids), 0)
     return Segments(population=population, lurkers=lurkers, occasional=len(ids) - core_size,
                     core=core_size, core_ids=frozenset(int(x) for x in core))
+
+
+def segments_from_counts(*, population: int, contributors: int, core: int) -> Segments:
+    """The 90-9-1 picture from counts already made (the store computes the core in SQL)."""
+    return Segments(population=population, lurkers=max(population - contributors, 0),
+                    occasional=contributors - core, core=core, core_ids=frozenset())
 
 
 # -- anomaly detection ----------------------------------------------------------------------------------

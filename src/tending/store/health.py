@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
 )
 
-from tending.lib.health import gini, mean, median, participation_segments, share
+from tending.lib.health import gini_from_ranks, mean, median, segments_from_counts, share
 from tending.models import Community
 from tending.store.rollups import month_label, month_of, month_start_micros, reads_of
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
@@ -124,17 +124,48 @@ def _window_contributions_sql(w: Window) -> tuple[str, dict[str, int]]:
     return " UNION ALL ".join(parts), params
 
 
-def window_contributors(conn: Connection, cid: int, w: Window) -> dict[int, tuple[int, bool]]:
-    """member id -> (contributions in the window, present at T), for non-bot members who contributed."""
+@dataclass(frozen=True)
+class Participation:
+    """The window's contributors, aggregated in SQL (no per-member row leaves the database)."""
+
+    active: int  # distinct non-bot contributors in the window
+    contributions: int  # their contributions
+    present: int  # those of them still members at T
+    present_contributions: int
+    rank_weighted: int  # sum over present contributors of rank * contributions, ranks ascending from 1
+    core: int  # the smallest set of present members making at least half of their contributions
+    core_in_funnel: int  # core members who joined in the funnel's cohorts
+
+
+def funnel_months(as_of_micros: int) -> tuple[int, int]:
+    """Join months [first, last) of the funnel: the 12 months whose first six months ended before T's."""
+    last = month_of(as_of_micros) - REGULAR_SPAN + 1
+    return last - FUNNEL_COHORTS, last
+
+
+def participation(conn: Connection, cid: int, w: Window) -> Participation:
+    """Contributors of the window with window functions: Gini's rank-weighted sum and the core (ties broken
+    by member id) are computed where the rows are, one row comes back."""
     union, params = _window_contributions_sql(w)
-    rows = conn.execute(text(
-        "SELECT g.member_id, g.n, CASE WHEN (m.joined_at IS NULL OR m.joined_at <= :t) "
-        "AND (m.left_at IS NULL OR m.left_at > :t) THEN 1 ELSE 0 END "
-        f"FROM (SELECT member_id, SUM(n) AS n FROM ({union}) u GROUP BY member_id) g "
-        "JOIN members m ON m.id = g.member_id "
-        "WHERE m.community_id = :c AND NOT m.is_bot AND m.merged_into IS NULL"),
-        {"c": cid, "t": w.end, **params})
-    return {int(member): (int(n), bool(present)) for member, n, present in rows}
+    first, last = funnel_months(w.end)
+    row = conn.execute(text(
+        f"WITH g AS (SELECT member_id, SUM(n) AS n FROM ({union}) u GROUP BY member_id), "
+        "j AS (SELECT g.member_id AS member_id, g.n AS n, "
+        "  CASE WHEN (m.joined_at IS NULL OR m.joined_at <= :t) AND (m.left_at IS NULL OR m.left_at > :t) "
+        "  THEN 1 ELSE 0 END AS here, "
+        "  CASE WHEN m.joined_at >= :flo AND m.joined_at < :fhi THEN 1 ELSE 0 END AS funnel "
+        "  FROM g JOIN members m ON m.id = g.member_id "
+        "  WHERE m.community_id = :c AND NOT m.is_bot AND m.merged_into IS NULL), "
+        "tot AS (SELECT COUNT(*) AS active, COALESCE(SUM(n), 0) AS contributions, "
+        "  COALESCE(SUM(CASE WHEN here = 1 THEN n ELSE 0 END), 0) AS total FROM j), "
+        "r AS (SELECT n, funnel, ROW_NUMBER() OVER (ORDER BY n) AS pos, "
+        "  SUM(n) OVER (ORDER BY n DESC, member_id ROWS UNBOUNDED PRECEDING) AS cum FROM j WHERE here = 1) "
+        "SELECT tot.active, tot.contributions, COUNT(r.n), tot.total, COALESCE(SUM(r.pos * r.n), 0), "
+        "  SUM(CASE WHEN 2 * (r.cum - r.n) < tot.total THEN 1 ELSE 0 END), "
+        "  SUM(CASE WHEN 2 * (r.cum - r.n) < tot.total AND r.funnel = 1 THEN 1 ELSE 0 END) "
+        "FROM tot LEFT JOIN r ON 1 = 1 GROUP BY tot.active, tot.contributions, tot.total"),
+        {"c": cid, "t": w.end, "flo": month_start_micros(first), "fhi": month_start_micros(last), **params}).one()
+    return Participation(*(int(x or 0) for x in row))
 
 
 @dataclass(frozen=True)
@@ -288,12 +319,11 @@ def _cohort_months(conn: Connection, cid: int, first: int, last: int, until_mont
     return sizes, active
 
 
-def funnel(conn: Connection, cid: int, as_of_micros: int, core_ids: frozenset[int]) -> dict[str, Any]:
+def funnel(conn: Connection, cid: int, as_of_micros: int, *, core: int) -> dict[str, Any]:
     """Members who joined in the 12 months whose first six months are all complete before T's month:
-    joined -> made a first contribution (by T) -> regular (active in 3 of their first 6 months) -> core."""
-    current = month_of(as_of_micros)
-    last = current - REGULAR_SPAN + 1  # exclusive: join month + 5 < current
-    first = last - FUNNEL_COHORTS
+    joined -> made a first contribution (by T) -> regular (active in 3 of their first 6 months) -> core
+    (`core`: how many of them are in the window's core, counted by participation())."""
+    first, last = funnel_months(as_of_micros)
     case, params = _cohort_case(first, last)
     base = {"c": cid, "lo": month_start_micros(first), "hi": month_start_micros(last), "t": as_of_micros,
             "span": REGULAR_SPAN - 1, "need": REGULAR_MONTHS, **params}
@@ -306,13 +336,6 @@ def funnel(conn: Connection, cid: int, as_of_micros: int, core_ids: frozenset[in
         "AND m.joined_at >= :lo AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL) c "
         "LEFT JOIN member_stats s ON s.member_id = c.id"), base).one()
     joined = int(row[0] or 0)
-    core = 0
-    ids = sorted(core_ids)
-    for start in range(0, len(ids), 5000):
-        core += int(conn.execute(text(
-            "SELECT COUNT(*) FROM members WHERE community_id = :c AND id IN :ids "
-            "AND joined_at >= :lo AND joined_at < :hi").bindparams(bindparam("ids", expanding=True)),
-            {"c": cid, "ids": ids[start:start + 5000], "lo": base["lo"], "hi": base["hi"]}).scalar_one())
     stages = {"joined": joined, "first_contribution": int(row[1] or 0), "regular": int(row[2] or 0), "core": core}
     return {"cohorts": [month_label(first), month_label(last - 1)], **stages,
             "shares": {name: share(value, joined) for name, value in stages.items()}}
@@ -351,14 +374,14 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
     report |= member_counts(conn, cid, w)
 
     special = special_members(conn, cid)
-    contributors = window_contributors(conn, cid, w)
-    report["active_contributors"] = len(contributors)
-    report["contributions"] = sum(n for n, _ in contributors.values())
+    part = participation(conn, cid, w)
+    report["active_contributors"] = part.active
+    report["contributions"] = part.contributions
     daily, reads = daily_contributors_and_reads(conn, cid, w, special.excluded)
     daily_mean = mean(daily)
     report["daily_contributors_mean"] = None if daily_mean is None else round(daily_mean, 4)
     report["daily_to_monthly_contributors"] = (
-        None if daily_mean is None or not contributors else round(daily_mean / len(contributors), 4))
+        None if daily_mean is None or not part.active else round(daily_mean / part.active, 4))
     report["reads"] = reads
 
     for days in (7, 30):
@@ -376,13 +399,13 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
     known = [t for t in started if t.starter_is_staff is not None]
     report["member_started_threads_share"] = share(sum(1 for t in known if not t.starter_is_staff), len(known))
 
-    present = {member: n for member, (n, here) in contributors.items() if here}
     population = report["members_total"]
-    segments = participation_segments(present, population)
-    report["gini"] = _round(gini(present.values(), population))
+    segments = segments_from_counts(population=population, contributors=part.present, core=part.core)
+    report["gini"] = _round(gini_from_ranks(population=population, total=part.present_contributions,
+                                            contributors=part.present, rank_weighted=part.rank_weighted))
     report["segments"] = segments.as_dict()
     report["retention"] = retention(conn, cid, w.end)
-    report["funnel"] = funnel(conn, cid, w.end, segments.core_ids)
+    report["funnel"] = funnel(conn, cid, w.end, core=part.core_in_funnel)
     report["trends"] = trends(conn, cid, w)
     return report
 
