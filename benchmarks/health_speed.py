@@ -273,8 +273,22 @@ def pandas_figures(data: dict[str, np.ndarray]) -> dict[str, object]:
 # -- the run ---------------------------------------------------------------------------------------------
 
 
+# The members indexes of migration 0006, for caches built before they were added to it (same DDL).
+MEMBER_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_members_present ON members (community_id, joined_at, left_at, id) "
+    "WHERE NOT is_bot AND merged_into IS NULL",
+    "CREATE INDEX IF NOT EXISTS ix_members_special ON members (community_id, id, is_bot, is_staff, merged_into) "
+    "WHERE is_bot OR is_staff OR merged_into IS NOT NULL",
+]
+
+
 def time_report(url: str) -> tuple[float, dict[str, object]]:
     engine = open_store(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX IF EXISTS ix_members_excluded"))
+        for ddl in MEMBER_INDEXES:
+            conn.execute(text(ddl))
+        conn.execute(text("ANALYZE members"))
     community = Community(id=1, name="Bench", platform="forum")
     timings = []
     report: dict[str, object] = {}
