@@ -32,7 +32,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
-from tending.store.rollups import apply_activity_rows, rebuild_member_rollups
+from tending.store.rollups import apply_activity_rows, rebuild_member_rollups, sync_join_months
 from tending.store.schema import (
     activities,
     channels,
@@ -212,6 +212,7 @@ class Ingestor:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
                               .values({k: bindparam(k) for k in keys}), [change])
         self.counts.members_updated += len(changes)
+        sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
         keys = {(r.source, r.member_external_id) for r in activity_recs}
@@ -324,6 +325,9 @@ class Ingestor:
         self.counts.activities_added += len(rows)
         self._update_rollups(rows)
         self._update_member_dates(rows)
+        # daily/monthly contribution rollups for the health report (store/rollups.py); after the member
+        # dates, because the monthly rows carry the member's join month
+        apply_activity_rows(self.conn, self.cid, rows)
         self._update_thread_starts(rows)
 
     def _activity_row(self, r: ActivityRecord) -> dict[str, Any]:
@@ -350,8 +354,6 @@ class Ingestor:
             d = deltas.setdefault(row["member_id"], _empty_stats())
             _fold(d, row["kind"], row["occurred_at"])
         apply_stat_deltas(self.conn, self.cid, deltas)
-        # daily/monthly contribution rollups for the health report (store/rollups.py)
-        apply_activity_rows(self.conn, self.cid, rows)
 
     def _update_member_dates(self, rows: list[dict[str, Any]]) -> None:
         first_seen: dict[int, datetime] = {}
@@ -381,6 +383,7 @@ class Ingestor:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
                 joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
                 left_at=bindparam("left_at")), changes)
+            sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes])
 
     def _update_thread_starts(self, rows: list[dict[str, Any]]) -> None:
         starts: dict[int, tuple[datetime, int]] = {}
