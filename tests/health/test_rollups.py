@@ -61,7 +61,27 @@ def test_a_day_and_a_month_end_at_midnight_utc(engine: Engine) -> None:
     jan31 = (T0 - datetime(1970, 1, 1, tzinfo=UTC)).days
     # (community, day, member, contributions, posts, replies, comments, reactions, reads)
     assert [d[1:] for d in days] == [(jan31, 1, 1, 1, 0, 0, 0, 7), (jan31 + 1, 1, 1, 0, 1, 0, 1, 3)]
-    assert [m[1:] for m in months] == [(1, 2025 * 12 + 0, 1), (1, 2025 * 12 + 1, 1)]
+    # (community, member, month, contributions, join month): ada joined in January 2025
+    assert [m[1:] for m in months] == [(1, 2025 * 12 + 0, 1, 2025 * 12), (1, 2025 * 12 + 1, 1, 2025 * 12)]
+
+
+def test_the_join_month_follows_the_members_join_date(engine: Engine) -> None:
+    bruno_posts = [ActivityRecord(source="forum", source_id=f"b{i}", member_external_id="bruno", kind="post",
+                                  occurred_at=T0 + timedelta(days=40 * i)) for i in range(3)]
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Forum", platform="forum")
+        Ingestor(conn, community).add_all(bruno_posts[1:])  # first seen on his second post (March)
+    assert {m[4] for m in snapshot(engine)[1]} == {2025 * 12 + 2}
+    with engine.begin() as conn:
+        Ingestor(conn, community).add_all(bruno_posts[:1])  # an older post turns up: first seen in January
+    assert {m[4] for m in snapshot(engine)[1]} == {2025 * 12 + 0}
+    with engine.begin() as conn:  # then the platform's own join date, from a later export of the users
+        Ingestor(conn, community).add_all([MemberRecord(source="forum", external_id="bruno",
+                                                        joined_at=datetime(2024, 11, 5, tzinfo=UTC))])
+    assert {m[4] for m in snapshot(engine)[1]} == {2024 * 12 + 10}
+    with engine.begin() as conn:
+        rebuild_community_rollups(conn, community.id)
+    assert {m[4] for m in snapshot(engine)[1]} == {2024 * 12 + 10}
 
 
 def test_the_migration_fills_the_rollups_from_existing_activities(db_url: str, engine: Engine) -> None:

@@ -288,18 +288,15 @@ def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: i
     return out
 
 
-def retention(conn: Connection, cid: int, as_of_micros: int) -> list[dict[str, Any]]:
-    """Per join month (the 12 whole months before T's month): cohort size and, for the join month and
-    each following whole month before T's month, the share of the cohort who contributed in it."""
-    current = month_of(as_of_micros)
-    first = current - RETENTION_COHORTS
-    sizes, active = _cohort_months(conn, cid, first, current, current)
-    table = []
-    for cohort in range(first, current):
-        size = sizes.get(cohort, 0)
-        table.append({"cohort": month_label(cohort), "members": size,
-                      "months": [share(active.get((cohort, m), 0), size) for m in range(cohort, current)]})
-    return table
+def cohort_sizes(conn: Connection, cid: int, first: int, last: int) -> dict[int, int]:
+    """Join month -> members (not bots, not merged) who joined that UTC month, for months first..last-1
+    (the narrow index ix_members_present, no member row read)."""
+    case, params = _cohort_case(first, last)
+    rows = conn.execute(text(
+        f"SELECT jm, COUNT(*) FROM (SELECT {case} AS jm FROM members m WHERE m.community_id = :c "
+        "AND m.joined_at >= :lo AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL) c GROUP BY jm"),
+        {"c": cid, "lo": month_start_micros(first), "hi": month_start_micros(last), **params})
+    return {int(jm): int(n) for jm, n in rows}
 
 
 def _cohort_case(first: int, last: int) -> tuple[str, dict[str, int]]:
@@ -312,41 +309,57 @@ def _cohort_case(first: int, last: int) -> tuple[str, dict[str, int]]:
     return "CASE " + " ".join(whens) + " END", params
 
 
-def _cohort_months(conn: Connection, cid: int, first: int, last: int, until_month: int
-                   ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
-    """Sizes of the join cohorts first..last-1, and (cohort, month) -> members active that month, for
-    months before until_month."""
-    case, params = _cohort_case(first, last)
-    base = {"c": cid, "lo": month_start_micros(first), "hi": month_start_micros(last), **params}
-    cohort_sql = (f"SELECT m.id AS id, {case} AS jm FROM members m WHERE m.community_id = :c "
-                  "AND m.joined_at >= :lo AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL")
-    sizes = {int(jm): int(n) for jm, n in conn.execute(
-        text(f"SELECT jm, COUNT(*) FROM ({cohort_sql}) c GROUP BY jm"), base)}
-    active = {(int(jm), int(month)): int(n) for jm, month, n in conn.execute(text(
-        f"SELECT c.jm, mm.month, COUNT(*) FROM ({cohort_sql}) c JOIN member_months mm "
-        "ON mm.community_id = :c AND mm.member_id = c.id AND mm.month >= c.jm AND mm.month < :um "
-        "GROUP BY c.jm, mm.month"), {**base, "um": until_month})}
-    return sizes, active
+def _months_query(sql: str) -> Any:
+    return text(sql).bindparams(bindparam("excluded", expanding=True))
 
 
-def funnel(conn: Connection, cid: int, as_of_micros: int, *, core: int) -> dict[str, Any]:
+def retention(conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int],
+              excluded: list[int]) -> list[dict[str, Any]]:
+    """Per join month (the 12 whole months before T's month): cohort size and, for the join month and
+    each following whole month before T's month, the share of the cohort who contributed in it.
+    One range of member_months by (join_month, month): no seek per member."""
+    current = month_of(as_of_micros)
+    first = current - RETENTION_COHORTS
+    active = {(int(jm), int(month)): int(n) for jm, month, n in conn.execute(_months_query(
+        "SELECT join_month, month, COUNT(*) FROM member_months WHERE community_id = :c "
+        "AND join_month >= :first AND join_month < :cur AND month >= join_month AND month < :cur "
+        "AND member_id NOT IN :excluded GROUP BY join_month, month"),
+        {"c": cid, "first": first, "cur": current, "excluded": excluded or [-1]})}
+    table = []
+    for cohort in range(first, current):
+        size = sizes.get(cohort, 0)
+        table.append({"cohort": month_label(cohort), "members": size,
+                      "months": [share(active.get((cohort, m), 0), size) for m in range(cohort, current)]})
+    return table
+
+
+def funnel(conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int], excluded: list[int],
+           core: int) -> dict[str, Any]:
     """Members who joined in the 12 months whose first six months are all complete before T's month:
     joined -> made a first contribution (by T) -> regular (active in 3 of their first 6 months) -> core
     (`core`: how many of them are in the window's core, counted by participation())."""
+    current = month_of(as_of_micros)
     first, last = funnel_months(as_of_micros)
-    case, params = _cohort_case(first, last)
-    base = {"c": cid, "lo": month_start_micros(first), "hi": month_start_micros(last), "t": as_of_micros,
-            "span": REGULAR_SPAN - 1, "need": REGULAR_MONTHS, **params}
-    row = conn.execute(text(
-        "SELECT COUNT(*), "
-        "SUM(CASE WHEN s.first_contribution_at IS NOT NULL AND s.first_contribution_at <= :t THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN (SELECT COUNT(*) FROM member_months mm WHERE mm.community_id = :c "
-        "  AND mm.member_id = c.id AND mm.month >= c.jm AND mm.month <= c.jm + :span) >= :need THEN 1 ELSE 0 END) "
-        f"FROM (SELECT m.id AS id, {case} AS jm FROM members m WHERE m.community_id = :c "
-        "AND m.joined_at >= :lo AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL) c "
-        "LEFT JOIN member_stats s ON s.member_id = c.id"), base).one()
-    joined = int(row[0] or 0)
-    stages = {"joined": joined, "first_contribution": int(row[1] or 0), "regular": int(row[2] or 0), "core": core}
+    params = {"c": cid, "first": first, "last": last, "cur": current, "excluded": excluded or [-1],
+              "span": REGULAR_SPAN - 1, "need": REGULAR_MONTHS, "cur_start": month_start_micros(current),
+              "t": as_of_micros}
+    joined = sum(sizes.get(month, 0) for month in range(first, last))
+    # contributed in a whole month before T's month, or first contributed in T's month by T
+    earlier = conn.execute(_months_query(
+        "SELECT COUNT(DISTINCT member_id) FROM member_months WHERE community_id = :c "
+        "AND join_month >= :first AND join_month < :last AND month < :cur AND member_id NOT IN :excluded"),
+        params).scalar_one()
+    this_month = conn.execute(_months_query(
+        "SELECT COUNT(*) FROM member_months mm JOIN member_stats s ON s.member_id = mm.member_id "
+        "WHERE mm.community_id = :c AND mm.join_month >= :first AND mm.join_month < :last AND mm.month = :cur "
+        "AND s.first_contribution_at >= :cur_start AND s.first_contribution_at <= :t "
+        "AND mm.member_id NOT IN :excluded"), params).scalar_one()
+    regular = conn.execute(_months_query(
+        "SELECT COUNT(*) FROM (SELECT member_id FROM member_months WHERE community_id = :c "
+        "AND join_month >= :first AND join_month < :last AND month >= join_month AND month <= join_month + :span "
+        "AND member_id NOT IN :excluded GROUP BY member_id HAVING COUNT(*) >= :need) r"), params).scalar_one()
+    stages = {"joined": joined, "first_contribution": int(earlier) + int(this_month), "regular": int(regular),
+              "core": core}
     return {"cohorts": [month_label(first), month_label(last - 1)], **stages,
             "shares": {name: share(value, joined) for name, value in stages.items()}}
 
@@ -414,8 +427,10 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
     report["gini"] = _round(gini_from_ranks(population=population, total=part.present_contributions,
                                             contributors=part.present, rank_weighted=part.rank_weighted))
     report["segments"] = segments.as_dict()
-    report["retention"] = retention(conn, cid, w.end)
-    report["funnel"] = funnel(conn, cid, w.end, core=part.core_in_funnel)
+    current = month_of(w.end)
+    sizes = cohort_sizes(conn, cid, min(funnel_months(w.end)[0], current - RETENTION_COHORTS), current)
+    report["retention"] = retention(conn, cid, w.end, sizes=sizes, excluded=special.excluded)
+    report["funnel"] = funnel(conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel)
     report["trends"] = trends(conn, cid, w)
     return report
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.models import CONTRIBUTION_KINDS
-from tending.store.schema import Key, activities, metadata
+from tending.store.schema import Key, activities, members, metadata
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
 KIND_COLUMN = {"post": "posts", "reply": "replies", "comment": "comments", "reaction": "reactions"}
@@ -68,7 +68,11 @@ member_months = Table(
     Column("member_id", Key, nullable=False),
     Column("month", Integer, nullable=False),
     Column("contributions", Integer, nullable=False, default=0),
+    # the member's join month, copied here so a join cohort's months are one index range (retention,
+    # funnel) instead of one seek per member; kept in step with members.joined_at by sync_join_months
+    Column("join_month", Integer),
     PrimaryKeyConstraint("community_id", "member_id", "month"),
+    Index(None, "community_id", "join_month", "month", "member_id"),
     sqlite_with_rowid=False,
 )
 
@@ -127,9 +131,31 @@ def apply_activity_rows(conn: Connection, community_id: int, rows: Iterable[dict
             {"community_id": community_id, "day": day, "member_id": member_id, **cell}
             for (day, member_id), cell in days.items()], [*DAY_COUNTERS, "reads"])
     if months:
+        joined = _join_months(conn, community_id, sorted({member_id for member_id, _ in months}))
         _upsert_add(conn, member_months, ("community_id", "member_id", "month"), [
-            {"community_id": community_id, "member_id": member_id, "month": month, "contributions": n}
+            {"community_id": community_id, "member_id": member_id, "month": month, "contributions": n,
+             "join_month": joined.get(member_id)}
             for (member_id, month), n in months.items()], ["contributions"])
+
+
+def _join_months(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, int | None]:
+    found: dict[int, int | None] = {}
+    for start in range(0, len(member_ids), 2000):
+        rows = conn.execute(select(members.c.id, members.c.joined_at).where(
+            members.c.community_id == community_id, members.c.id.in_(member_ids[start:start + 2000])))
+        for member_id, joined_at in rows:
+            found[member_id] = None if joined_at is None else month_of(to_micros(joined_at))
+    return found
+
+
+def sync_join_months(conn: Connection, community_id: int, member_ids: list[int]) -> None:
+    """Copy the join month of members whose joined_at changed onto their monthly rows."""
+    if not member_ids:
+        return
+    joined = _join_months(conn, community_id, sorted(set(member_ids)))
+    conn.execute(text(
+        "UPDATE member_months SET join_month = :jm WHERE community_id = :c AND member_id = :m"),
+        [{"jm": month, "c": community_id, "m": member_id} for member_id, month in joined.items()])
 
 
 def _upsert_add(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]],
@@ -166,7 +192,7 @@ def rebuild_member_rollups(conn: Connection, community_id: int, member_ids: list
         rows = conn.execute(select(activities.c.member_id, activities.c.kind, activities.c.occurred_at,
                                    activities.c.extra).where(activities.c.community_id == community_id,
                                                              activities.c.member_id.in_(chunk)))
-        apply_activity_rows(conn, community_id, (dict(row._mapping) for row in rows))
+        apply_activity_rows(conn, community_id, [dict(row._mapping) for row in rows])
 
 
 def month_sql(dialect: str, column: str) -> str:
@@ -209,6 +235,10 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
         "INSERT INTO member_months (community_id, member_id, month, contributions) "
         f"SELECT community_id, member_id, {month}, SUM(contributions) FROM member_days "
         f"WHERE contributions > 0 {where} GROUP BY community_id, member_id, {month}"), params)
+    joined = month_sql(conn.dialect.name, "m.joined_at")
+    conn.execute(text(
+        f"UPDATE member_months SET join_month = (SELECT {joined} FROM members m "
+        f"WHERE m.id = member_months.member_id AND m.joined_at IS NOT NULL) WHERE 1 = 1 {where}"), params)
     if with_reads:
         _rebuild_reads(conn, where, params)
 
