@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from tending.models import Community
 from tending.store import open_store
 from tending.store.health import get_health_report
-from tending.store.rollups import rebuild_community_rollups
+from tending.store.rollups import fill_join_months, rebuild_community_rollups
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
 CACHE = Path(__file__).parent / ".cache"
@@ -282,9 +282,22 @@ MEMBER_INDEXES = [
 ]
 
 
+def upgrade_cache(conn: Connection) -> None:
+    """Bring a cache built by an earlier draft of migration 0006 to its final shape (same DDL and fill)."""
+    columns = {c["name"] for c in inspect(conn).get_columns("member_months")}
+    if "join_month" not in columns:
+        print("  adding member_months.join_month to the cached database", file=sys.stderr, flush=True)
+        conn.execute(text("ALTER TABLE member_months ADD COLUMN join_month INTEGER"))
+        fill_join_months(conn)
+        conn.execute(text("CREATE INDEX ix_member_months_community_id_join_month_month_member_id "
+                          "ON member_months (community_id, join_month, month, member_id)"))
+        conn.execute(text("ANALYZE member_months"))
+
+
 def time_report(url: str) -> tuple[float, dict[str, object]]:
     engine = open_store(url)
     with engine.begin() as conn:
+        upgrade_cache(conn)
         conn.execute(text("DROP INDEX IF EXISTS ix_members_excluded"))
         for ddl in MEMBER_INDEXES:
             conn.execute(text(ddl))

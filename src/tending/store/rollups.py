@@ -235,12 +235,17 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
         "INSERT INTO member_months (community_id, member_id, month, contributions) "
         f"SELECT community_id, member_id, {month}, SUM(contributions) FROM member_days "
         f"WHERE contributions > 0 {where} GROUP BY community_id, member_id, {month}"), params)
+    fill_join_months(conn, where, params)
+    if with_reads:
+        _rebuild_reads(conn, where, params)
+
+
+def fill_join_months(conn: Connection, where: str = "", params: dict[str, Any] | None = None) -> None:
+    """Set member_months.join_month from members.joined_at in one UPDATE (`where` narrows the rows)."""
     joined = month_sql(conn.dialect.name, "m.joined_at")
     conn.execute(text(
         f"UPDATE member_months SET join_month = (SELECT {joined} FROM members m "
-        f"WHERE m.id = member_months.member_id AND m.joined_at IS NOT NULL) WHERE 1 = 1 {where}"), params)
-    if with_reads:
-        _rebuild_reads(conn, where, params)
+        f"WHERE m.id = member_months.member_id AND m.joined_at IS NOT NULL) WHERE 1 = 1 {where}"), params or {})
 
 
 def _rebuild_reads(conn: Connection, where: str, params: dict[str, Any]) -> None:
