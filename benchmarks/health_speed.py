@@ -289,9 +289,10 @@ def upgrade_cache(conn: Connection) -> None:
         print("  adding member_months.join_month to the cached database", file=sys.stderr, flush=True)
         conn.execute(text("ALTER TABLE member_months ADD COLUMN join_month INTEGER"))
         fill_join_months(conn)
-        conn.execute(text("CREATE INDEX ix_member_months_community_id_join_month_month_member_id "
-                          "ON member_months (community_id, join_month, month, member_id)"))
-        conn.execute(text("ANALYZE member_months"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_member_months_community_id_join_month_month_member_id"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_member_months_community_id_join_month_member_id_month "
+                      "ON member_months (community_id, join_month, member_id, month)"))
+    conn.execute(text("ANALYZE member_months"))
 
 
 def time_report(url: str) -> tuple[float, dict[str, object]]:

@@ -289,24 +289,15 @@ def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: i
 
 
 def cohort_sizes(conn: Connection, cid: int, first: int, last: int) -> dict[int, int]:
-    """Join month -> members (not bots, not merged) who joined that UTC month, for months first..last-1
-    (the narrow index ix_members_present, no member row read)."""
-    case, params = _cohort_case(first, last)
-    rows = conn.execute(text(
-        f"SELECT jm, COUNT(*) FROM (SELECT {case} AS jm FROM members m WHERE m.community_id = :c "
-        "AND m.joined_at >= :lo AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL) c GROUP BY jm"),
-        {"c": cid, "lo": month_start_micros(first), "hi": month_start_micros(last), **params})
-    return {int(jm): int(n) for jm, n in rows}
-
-
-def _cohort_case(first: int, last: int) -> tuple[str, dict[str, int]]:
-    """A CASE giving the join month index of members.joined_at, for join months first..last-1."""
-    whens = []
-    params = {}
+    """Join month -> members (not bots, not merged) who joined that UTC month, for months first..last-1:
+    one count over a range of the narrow index ix_members_present per month."""
+    sizes = {}
     for month in range(first, last):
-        whens.append(f"WHEN m.joined_at < :mb{month - first} THEN {month}")
-        params[f"mb{month - first}"] = month_start_micros(month + 1)
-    return "CASE " + " ".join(whens) + " END", params
+        sizes[month] = int(conn.execute(text(
+            "SELECT COUNT(*) FROM members m WHERE m.community_id = :c AND m.joined_at >= :lo "
+            "AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL"),
+            {"c": cid, "lo": month_start_micros(month), "hi": month_start_micros(month + 1)}).scalar_one())
+    return sizes
 
 
 def _months_query(sql: str) -> Any:
@@ -344,22 +335,22 @@ def funnel(conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, in
               "span": REGULAR_SPAN - 1, "need": REGULAR_MONTHS, "cur_start": month_start_micros(current),
               "t": as_of_micros}
     joined = sum(sizes.get(month, 0) for month in range(first, last))
-    # contributed in a whole month before T's month, or first contributed in T's month by T
-    earlier = conn.execute(_months_query(
-        "SELECT COUNT(DISTINCT member_id) FROM member_months WHERE community_id = :c "
-        "AND join_month >= :first AND join_month < :last AND month < :cur AND member_id NOT IN :excluded"),
-        params).scalar_one()
+    # one pass over the cohorts' monthly rows, member by member (the index streams them in that order):
+    # who contributed in a whole month before T's, and in how many of their first six months
+    earlier, regular = conn.execute(_months_query(
+        "SELECT COUNT(*), SUM(CASE WHEN k >= :need THEN 1 ELSE 0 END) FROM ("
+        "SELECT join_month, member_id, SUM(CASE WHEN month >= join_month AND month <= join_month + :span "
+        "THEN 1 ELSE 0 END) AS k FROM member_months WHERE community_id = :c AND join_month >= :first "
+        "AND join_month < :last AND month < :cur AND member_id NOT IN :excluded "
+        "GROUP BY join_month, member_id) r"), params).one()
+    # and those whose first contribution came in T's month, by T
     this_month = conn.execute(_months_query(
         "SELECT COUNT(*) FROM member_months mm JOIN member_stats s ON s.member_id = mm.member_id "
         "WHERE mm.community_id = :c AND mm.join_month >= :first AND mm.join_month < :last AND mm.month = :cur "
         "AND s.first_contribution_at >= :cur_start AND s.first_contribution_at <= :t "
         "AND mm.member_id NOT IN :excluded"), params).scalar_one()
-    regular = conn.execute(_months_query(
-        "SELECT COUNT(*) FROM (SELECT member_id FROM member_months WHERE community_id = :c "
-        "AND join_month >= :first AND join_month < :last AND month >= join_month AND month <= join_month + :span "
-        "AND member_id NOT IN :excluded GROUP BY member_id HAVING COUNT(*) >= :need) r"), params).scalar_one()
-    stages = {"joined": joined, "first_contribution": int(earlier) + int(this_month), "regular": int(regular),
-              "core": core}
+    stages = {"joined": joined, "first_contribution": int(earlier or 0) + int(this_month),
+              "regular": int(regular or 0), "core": core}
     return {"cohorts": [month_label(first), month_label(last - 1)], **stages,
             "shares": {name: share(value, joined) for name, value in stages.items()}}
 

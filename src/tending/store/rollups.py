@@ -72,7 +72,8 @@ member_months = Table(
     # funnel) instead of one seek per member; kept in step with members.joined_at by sync_join_months
     Column("join_month", Integer),
     PrimaryKeyConstraint("community_id", "member_id", "month"),
-    Index(None, "community_id", "join_month", "month", "member_id"),
+    # ordered by member inside a join month: the funnel's per-member counts stream without a sort
+    Index(None, "community_id", "join_month", "member_id", "month"),
     sqlite_with_rowid=False,
 )
 

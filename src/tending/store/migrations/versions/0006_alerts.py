@@ -53,8 +53,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("community_id", "member_id", "month", name=op.f("pk_member_months")),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_member_months_community_id_join_month_month_member_id"), "member_months",
-                    ["community_id", "join_month", "month", "member_id"])
+    op.create_index(op.f("ix_member_months_community_id_join_month_member_id_month"), "member_months",
+                    ["community_id", "join_month", "member_id", "month"])
     op.create_table(
         "message_scores",
         sa.Column("activity_id", Key, nullable=False),
@@ -114,7 +114,7 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_index(op.f("ix_message_scores_community_id_occurred_at"), table_name="message_scores")
     op.drop_table("message_scores")
-    op.drop_index(op.f("ix_member_months_community_id_join_month_month_member_id"), table_name="member_months")
+    op.drop_index(op.f("ix_member_months_community_id_join_month_member_id_month"), table_name="member_months")
     op.drop_table("member_months")
     op.drop_index(op.f("ix_member_days_community_id_member_id_day"), table_name="member_days")
     op.drop_table("member_days")
