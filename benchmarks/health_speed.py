@@ -303,6 +303,9 @@ def time_report(url: str) -> tuple[float, dict[str, object]]:
         for ddl in MEMBER_INDEXES:
             conn.execute(text(ddl))
         conn.execute(text("ANALYZE members"))
+    if engine.dialect.name == "postgresql":  # what autovacuum would have done by now on a live server
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE member_months"))
     community = Community(id=1, name="Bench", platform="forum")
     timings = []
     report: dict[str, object] = {}
