@@ -1,0 +1,178 @@
+"""Import speed and memory: large generated exports (jsonl, Discourse, Stack Exchange), the bare parser
+next to the full import into SQLite on the same files, in the same run; and peak RSS on two sizes of
+one file (it should stay flat).
+
+Targets (issue 3): the full import at least half as fast as bare parsing, and at least 100,000
+activities per second for jsonl into SQLite; under 500 MB of RSS on a 1 GB export.
+
+    uv run python benchmarks/import_speed.py            # default sizes (a few minutes on 2 cores)
+    uv run python benchmarks/import_speed.py --scale 0.2  # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+T0 = datetime(2020, 1, 1, tzinfo=UTC)
+WORDS = ("chat", "insuline", "vétérinaire", "merci", "bonjour", "dose", "glycémie", "croquettes", "question",
+         "help", "thanks", "welcome", "cat", "sugar", "curve", "vet", "hello")
+
+
+def sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 25)))
+
+
+# -- generators -------------------------------------------------------------------------------------
+
+
+def make_jsonl(path: Path, activities: int, members: int = 20_000, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    kinds = ("post", "reply", "reply", "comment", "reaction")
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(activities):
+            member = rng.randrange(members)
+            at = T0 + timedelta(seconds=i * 17)
+            kind = kinds[i % len(kinds)]
+            row = {"member_id": f"m{member}", "member_name": f"Member {member}", "kind": kind,
+                   "occurred_at": at.isoformat(), "source_id": f"a{i}", "thread_id": f"t{i // 10}",
+                   "text": sentence(rng) if kind != "reaction" else None}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return activities
+
+
+def make_discourse(folder: Path, topics: int, posts_per_topic: int = 20, seed: int = 2) -> int:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    post_id = 0
+    for topic in range(topics):
+        posts = []
+        for number in range(1, posts_per_topic + 1):
+            post_id += 1
+            user = rng.randrange(5000)
+            at = T0 + timedelta(minutes=topic * 30 + number)
+            posts.append({"id": post_id, "post_number": number, "post_type": 1, "user_id": user,
+                          "username": f"user{user}", "name": f"User {user}", "created_at": at.isoformat(),
+                          "cooked": f"<p>{sentence(rng)}</p>", "reply_to_post_number": None if number < 3 else 2,
+                          "deleted_at": None, "user_deleted": False, "actions_summary": [{"id": 2, "count": 1}],
+                          "reads": 10, "staff": False})
+        topic_json = {"id": topic, "title": f"Topic {topic}", "category_id": topic % 12, "archetype": "regular",
+                      "post_stream": {"posts": posts, "stream": [p["id"] for p in posts]}}
+        (folder / f"t-{topic}.json").write_text(json.dumps(topic_json), encoding="utf-8")
+    return topics * posts_per_topic
+
+
+def make_stackexchange(folder: Path, questions: int, seed: int = 3) -> int:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    users = max(1000, questions // 4)
+    with open(folder / "Users.xml", "w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<users>\n')
+        for user in range(1, users + 1):
+            at = (T0 + timedelta(minutes=user)).strftime("%Y-%m-%dT%H:%M:%S.000")
+            out.write(f'  <row Id="{user}" Reputation="1" CreationDate="{at}" DisplayName="User {user}" />\n')
+        out.write("</users>\n")
+    post_id, comment_id, activities = 0, 0, users
+    with open(folder / "Posts.xml", "w", encoding="utf-8") as posts, \
+            open(folder / "Comments.xml", "w", encoding="utf-8") as comments:
+        posts.write('<?xml version="1.0" encoding="utf-8"?>\n<posts>\n')
+        comments.write('<?xml version="1.0" encoding="utf-8"?>\n<comments>\n')
+        for question in range(questions):
+            post_id += 1
+            qid = post_id
+            at = T0 + timedelta(minutes=question * 7)
+            body = quoteattr(f"<p>{sentence(rng)}</p>")
+            posts.write(f'  <row Id="{qid}" PostTypeId="1" CreationDate="{at:%Y-%m-%dT%H:%M:%S}.000" Score="3" '
+                        f'Body={body} OwnerUserId="{rng.randint(1, users)}" Title="Question {qid}" />\n')
+            activities += 1
+            for answer in range(2):
+                post_id += 1
+                when = at + timedelta(minutes=answer + 1)
+                posts.write(f'  <row Id="{post_id}" PostTypeId="2" ParentId="{qid}" '
+                            f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.000" Score="1" Body={body} '
+                            f'OwnerUserId="{rng.randint(1, users)}" />\n')
+                comment_id += 1
+                text = quoteattr(sentence(rng))
+                comments.write(f'  <row Id="{comment_id}" PostId="{post_id}" Score="0" Text={text} '
+                               f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.500" UserId="{rng.randint(1, users)}" />\n')
+                activities += 2
+        posts.write("</posts>\n")
+        comments.write("</comments>\n")
+    return activities
+
+
+# -- measures -----------------------------------------------------------------------------------------
+
+
+def bare_parse(kind: str, path: Path) -> tuple[int, float]:
+    from tending.importers import get_importer
+    from tending.models import ActivityRecord
+
+    start = time.perf_counter()
+    count = sum(1 for item in get_importer(kind).parse(path) if isinstance(item, ActivityRecord))
+    return count, time.perf_counter() - start
+
+
+def full_import(kind: str, path: Path, db: Path) -> tuple[int, float]:
+    from tending.actions.imports import do_import
+    from tending.store import open_store
+
+    engine = open_store(f"sqlite:///{db}")
+    start = time.perf_counter()
+    summary = do_import(engine, kind, path, community_name="bench")
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return summary.counts.activities_added, elapsed
+
+
+def peak_rss_mb(kind: str, path: Path, db: Path) -> float:
+    """Peak RSS of a separate process importing `path` (so earlier work does not count)."""
+    code = ("import resource, sys; from tending.actions.imports import do_import; from tending.store import open_store;"
+            f"do_import(open_store('sqlite:///{db}'), {kind!r}, {str(path)!r}, community_name='rss');"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return int(output.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (default 1.0)")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    n = args.scale
+    with tempfile.TemporaryDirectory(prefix="tending-bench-") as tmp:
+        root = Path(tmp)
+        cases = [
+            ("jsonl", root / "activity.jsonl", lambda p: make_jsonl(p, int(500_000 * n))),
+            ("discourse", root / "discourse", lambda p: make_discourse(p, int(10_000 * n))),
+            ("stackexchange", root / "se", lambda p: make_stackexchange(p, int(60_000 * n))),
+        ]
+        print(f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}")
+        for kind, path, make in cases:
+            make(path)
+            size = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*"))) / 1e6
+            parsed, parse_s = bare_parse(kind, path)
+            added, import_s = full_import(kind, path, root / f"{kind}.db")
+            assert added == parsed, (kind, added, parsed)
+            print(f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
+                  f"{(added / import_s) / (parsed / parse_s):>7.2f}", flush=True)
+        if not args.skip_memory:
+            small, big = root / "small.jsonl", root / "big.jsonl"
+            make_jsonl(small, int(200_000 * n), seed=5)
+            make_jsonl(big, int(2_000_000 * n), seed=6)
+            for label, path in (("small", small), ("big", big)):
+                mb = path.stat().st_size / 1e6
+                rss = peak_rss_mb("jsonl", path, root / f"{label}.db")
+                print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Importing an export: parse it, write it through the Ingestor in one transaction, log it, audit it.
+
+All or nothing: the whole import is one transaction, so a malformed record, a truncated archive or an
+interruption leaves the database exactly as it was. With skip_bad, malformed records are left out and
+listed instead. check_only runs the very same import and rolls it back, so its counts are exactly what
+a real import would add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from tending.errors import BadInputError, TendingError
+from tending.importers import get_importer
+from tending.importers.base import (
+    BadRecord,
+    ByteMeter,
+    CommunityHint,
+    ParseItem,
+    ParseOptions,
+    Skip,
+    community_name_from_path,
+    is_archive,
+    sources_total,
+)
+from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
+from tending.store.audit import record_event
+from tending.store.communities import do_create_community, find_community
+from tending.store.imports import record_import
+from tending.store.ingest import IngestCounts, Ingestor
+from tending.timeutil import get_zone, utcnow
+
+BATCH_SIZE = 5000
+MAX_LISTED_BAD = 100
+
+Progress = Callable[[int, int, int | None], None]  # (records read, bytes read, bytes in all or None)
+
+
+@dataclass
+class ImportSummary:
+    kind: str
+    source_path: str
+    community: str
+    file_hash: str
+    check_only: bool
+    records: int = 0
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    skipped: Counter[str] = field(default_factory=Counter)
+    bad: list[str] = field(default_factory=list)
+    bad_count: int = 0
+    duration_s: float = 0.0
+    import_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "source": self.source_path, "community": self.community,
+            "file_hash": self.file_hash, "check_only": self.check_only, "records": self.records,
+            "added": {"members": self.counts.members_added, "activities": self.counts.activities_added,
+                      "channels": self.counts.channels_added, "threads": self.counts.threads_added},
+            "updated": {"members": self.counts.members_updated},
+            "unchanged": {"members": self.counts.members_unchanged,
+                          "activities": self.counts.activities_unchanged},
+            "skipped": dict(sorted(self.skipped.items())),
+            "bad_records": self.bad_count, "bad": self.bad,
+            "duration_s": round(self.duration_s, 3), "import_id": self.import_id,
+        }
+
+
+class _CheckDone(Exception):
+    """Raised to roll back a --check run after it has computed its counts."""
+
+
+def hash_path(path: Path) -> str:
+    """sha256 of the file; for a folder, of its files' relative names and contents, in name order."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: str | None = None,
+              check_only: bool = False, skip_bad: bool = False, progress: Progress | None = None,
+              timezone: str | None = None, actor: str = "cli") -> ImportSummary:
+    """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
+    BadInputError (nothing written) on malformed input unless skip_bad; UsageError on a wrong kind."""
+    importer = get_importer(kind)
+    path = Path(path)
+    if not path.exists():
+        raise TendingError(f"{path}: no such file or folder.")
+    _check_readable(path)
+    started, clock = utcnow(), time.perf_counter()
+    file_hash = hash_path(path)
+    meter = ByteMeter()
+    meter.total = sources_total(path)
+    summary = ImportSummary(kind=importer.KIND, source_path=str(path), community=community_name or "",
+                            file_hash=file_hash, check_only=check_only)
+    try:
+        with engine.connect() as conn, conn.begin():
+            existing = find_community(conn, community_name) if community_name else None
+            zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
+            items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter))
+            community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
+                             skip_bad, progress, meter)
+            summary.duration_s = time.perf_counter() - clock
+            if check_only:
+                raise _CheckDone
+            summary.import_id = record_import(
+                conn, community.id, kind=importer.KIND, source_path=str(path), file_hash=file_hash, status="ok",
+                started_at=started, finished_at=utcnow(), duration_ms=int(summary.duration_s * 1000),
+                counts=_logged_counts(summary))
+            record_event(conn, community.id, actor=actor, action="import.completed",
+                         details={"import_id": summary.import_id, "kind": importer.KIND,
+                                  "file_hash": file_hash, **_logged_counts(summary)})
+    except _CheckDone:
+        return summary
+    except (TendingError, KeyboardInterrupt) as error:
+        _log_failure(engine, summary.community, importer.KIND, path, file_hash, started, clock, error)
+        raise
+    return summary
+
+
+def _check_readable(path: Path) -> None:
+    if path.is_file() and not is_archive(path) and path.stat().st_size == 0:
+        raise BadInputError("the file is empty; nothing to import.", path=str(path))
+    if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+        raise BadInputError("the folder holds no file; nothing to import.", path=str(path))
+    if not os.access(path, os.R_OK):
+        raise TendingError(f"{path}: cannot be read (permission denied).")
+
+
+def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, platform: str, path: Path,
+         community_name: str | None, timezone: str | None, skip_bad: bool, progress: Progress | None,
+         meter: ByteMeter) -> Community:
+    """Feed the parser's records to an Ingestor in batches; the community is found or created once the
+    first batch has shown what the export calls it."""
+    batches = _batches(items, summary, skip_bad)
+    first = next(batches, None)
+    hint = summary.community or _first_hint(first) or community_name_from_path(path)
+    summary.community = hint
+    community = find_community(conn, hint)
+    if community is None:
+        records = first[1] if first else []
+        community = do_create_community(conn, hint, platform=_platform(records, platform),
+                                        timezone=timezone or "UTC", actor="import")
+    ingestor = Ingestor(conn, community)
+    for batch in ([first] if first else []):
+        _ingest(ingestor, batch[1], summary, progress, meter)
+    for batch in batches:
+        _ingest(ingestor, batch[1], summary, progress, meter)
+    ingestor.finish()
+    summary.counts = ingestor.counts
+    if summary.records == 0 and not summary.skipped and not summary.bad_count:
+        raise BadInputError(f"found nothing to import as {summary.kind}; is this the right KIND and file?",
+                            path=str(path))
+    return community
+
+
+def _ingest(ingestor: Ingestor, records: list[ImportRecord], summary: ImportSummary,
+            progress: Progress | None, meter: ByteMeter) -> None:
+    ingestor.add(records)
+    summary.records += len(records)
+    if progress is not None:
+        progress(summary.records, meter.done, meter.total)
+
+
+def _batches(items: Iterator[ParseItem], summary: ImportSummary,
+             skip_bad: bool) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+    """Batches of records; hints are kept aside, skips counted, bad records raised or listed."""
+    hints: list[CommunityHint] = []
+    records: list[ImportRecord] = []
+    for item in items:
+        if isinstance(item, ActivityRecord | MemberRecord | ChannelRecord | ThreadRecord):
+            records.append(item)
+            if len(records) >= BATCH_SIZE:
+                yield hints, records
+                hints, records = [], []
+        elif isinstance(item, Skip):
+            summary.skipped[item.reason] += 1
+        elif isinstance(item, BadRecord):
+            if not skip_bad:
+                raise item.error()
+            summary.bad_count += 1
+            if len(summary.bad) < MAX_LISTED_BAD:
+                summary.bad.append(item.describe())
+        elif isinstance(item, CommunityHint):
+            hints.append(item)
+    if hints or records:
+        yield hints, records
+
+
+def _first_hint(first: tuple[list[CommunityHint], list[ImportRecord]] | None) -> str | None:
+    if first and first[0]:
+        return first[0][0].name
+    return None
+
+
+def _platform(records: list[ImportRecord], default: str) -> str:
+    for record in records:
+        if isinstance(record, MemberRecord | ActivityRecord):
+            return record.source
+    return default
+
+
+def _logged_counts(summary: ImportSummary) -> dict[str, Any]:
+    return {**summary.counts.as_dict(), "records": summary.records, "skipped": dict(summary.skipped),
+            "bad_records": summary.bad_count}
+
+
+def _log_failure(engine: Engine, community_name: str, kind: str, path: Path, file_hash: str,
+                 started: Any, clock: float, error: BaseException) -> None:
+    """A failed import leaves no data behind, only a line in the log (when its community exists)."""
+    message = str(error) if isinstance(error, TendingError) else "interrupted"
+    try:
+        with engine.begin() as conn:
+            community = find_community(conn, community_name) if community_name else None
+            if community is not None:
+                record_import(conn, community.id, kind=kind, source_path=str(path), file_hash=file_hash,
+                              status="failed", started_at=started, finished_at=utcnow(),
+                              duration_ms=int((time.perf_counter() - clock) * 1000), counts={}, error=message)
+    except Exception:
+        pass

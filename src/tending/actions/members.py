@@ -1,0 +1,216 @@
+"""Members: the listings (store + lib composed), and every change to a member: do-not-contact, tags, notes,
+merges. Each do_* writes one audit event; audit details hold ids and counts, never names or e-mails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tending.errors import UsageError
+from tending.lib import segments as seg
+from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
+from tending.models import Community, Member
+from tending.store import members as store
+from tending.store.audit import record_event
+from tending.store.checkins import move_checkins
+from tending.store.ingest import do_recompute_member_stats
+from tending.timeutil import get_zone, utcnow
+
+MAX_TAG_LENGTH = 100
+
+
+def get_lifecycle_settings(community: Community) -> LifecycleSettings:
+    return LifecycleSettings.from_settings(community.settings, get_zone(community.timezone))
+
+
+def get_window_days(community: Community, window_days: int | None) -> int:
+    days = window_days if window_days is not None else community.settings.get("segments_window_days", 90)
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        raise UsageError(f"--window-days: the window must be a positive number of days, not {days!r}.")
+    return days
+
+
+# -- listings ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MemberList:
+    total: int
+    rows: list[store.MemberRow]
+    as_of: datetime
+    inactive_days: int | None = None
+    segment_of: dict[int, str] | None = None
+
+
+def get_member_list(conn: Connection, community: Community, *, as_of: datetime, inactive_days: int | None = None,
+                    state: str | None = None, segment: str | None = None, window_days: int | None = None,
+                    limit: int | None = None) -> MemberList:
+    """The members matching every filter given, as of `as_of` (merged-away members and bots never listed)."""
+    lifecycle = get_lifecycle_settings(community)
+    if inactive_days is not None and inactive_days < 0:
+        raise UsageError("--inactive-days: the number of days cannot be negative.")
+    if state is not None:
+        check_state(state)
+    if segment is not None and segment not in seg.SEGMENTS:
+        raise UsageError(f"--segment: '{segment}' is not a segment (choose from {', '.join(seg.SEGMENTS)}).")
+    if inactive_days is not None and state is None and segment is None:
+        total, rows = store.get_inactive_members(conn, community.id, as_of=as_of, days=inactive_days,
+                                                 lifecycle=lifecycle, limit=limit)
+        return MemberList(total, rows, as_of, inactive_days=inactive_days)
+    rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle)
+    if inactive_days is not None:
+        rows = [r for r in rows if is_inactive(r.facts, as_of=as_of, days=inactive_days, zone=lifecycle.zone)]
+        rows.sort(key=lambda r: store.inactive_order_key(r.facts))
+    if state is not None:
+        rows = [r for r in rows if r.state == state]
+    segment_of = None
+    if segment is not None:
+        days = get_window_days(community, window_days)
+        start = days_before(as_of, days, lifecycle.zone)
+        counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
+        assigned = seg.assign_segments(counts)
+        segment_of = {r.member.id: assigned.get(r.member.id, seg.LURKERS) for r in rows
+                      if store.in_population(r.facts, as_of=as_of, window_start=start)}
+        rows = [r for r in rows if segment_of.get(r.member.id) == segment]
+    total = len(rows)
+    return MemberList(total, rows if limit is None else rows[:limit], as_of, inactive_days, segment_of)
+
+
+def get_segments_report(conn: Connection, community: Community, *, as_of: datetime,
+                        window_days: int | None = None) -> seg.SegmentsReport:
+    days = get_window_days(community, window_days)
+    lifecycle = get_lifecycle_settings(community)
+    start = days_before(as_of, days, lifecycle.zone)
+    counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
+    population = store.count_population(conn, community.id, as_of=as_of, window_start=start)
+    return seg.compute_segments(counts, population=population, as_of=as_of, window_start=start, window_days=days)
+
+
+# -- changes to one member ------------------------------------------------------------------------------------
+
+
+def _require(conn: Connection, community: Community, member_id: int) -> Member:
+    member = store.get_member(conn, community.id, member_id)
+    if member is None:
+        raise UsageError(f"ID: no member #{member_id} in community '{community.name}'.")
+    if member.merged_into is not None:
+        raise UsageError(f"ID: member #{member_id} was merged into #{member.merged_into}; change that one.")
+    return member
+
+
+def do_set_do_not_contact(conn: Connection, community: Community, member_id: int, value: bool, *, actor: str,
+                          now: datetime | None = None) -> bool:
+    """Mark (or unmark) a member as not to be contacted. Returns whether anything changed."""
+    member = _require(conn, community, member_id)
+    if member.do_not_contact == value:
+        return False
+    now = now or utcnow()
+    store.update_member(conn, community.id, member_id, now=now, do_not_contact=value)
+    record_event(conn, community.id, actor=actor, action="member.do_not_contact_set" if value
+                 else "member.do_not_contact_cleared", member_id=member_id, at=now)
+    return True
+
+
+def check_tag(tag: str) -> str:
+    clean = tag.strip()
+    if not clean or len(clean) > MAX_TAG_LENGTH:
+        raise UsageError(f"--tag: a tag is 1 to {MAX_TAG_LENGTH} characters, not {len(clean)}.")
+    return clean
+
+
+def do_add_tag(conn: Connection, community: Community, member_id: int, tag: str, *, actor: str,
+               now: datetime | None = None) -> bool:
+    _require(conn, community, member_id)
+    tag = check_tag(tag)
+    if not store.add_tag(conn, community.id, member_id, tag):
+        return False
+    record_event(conn, community.id, actor=actor, action="member.tag_added", member_id=member_id,
+                 details={"tag": tag}, at=now)
+    return True
+
+
+def do_remove_tag(conn: Connection, community: Community, member_id: int, tag: str, *, actor: str,
+                  now: datetime | None = None) -> bool:
+    _require(conn, community, member_id)
+    if not store.remove_tag(conn, community.id, member_id, tag.strip()):
+        return False
+    record_event(conn, community.id, actor=actor, action="member.tag_removed", member_id=member_id,
+                 details={"tag": tag.strip()}, at=now)
+    return True
+
+
+def do_set_note(conn: Connection, community: Community, member_id: int, note: str | None, *, actor: str,
+                now: datetime | None = None) -> bool:
+    """Replace the member's private note (empty text clears it). The audit keeps the length, not the words."""
+    member = _require(conn, community, member_id)
+    note = (note or "").strip() or None
+    if member.notes == note:
+        return False
+    now = now or utcnow()
+    store.update_member(conn, community.id, member_id, now=now, notes=note)
+    record_event(conn, community.id, actor=actor, action="member.note_set", member_id=member_id,
+                 details={"length": len(note or "")}, at=now)
+    return True
+
+
+# -- merges ------------------------------------------------------------------------------------------------------
+
+
+def merged_fields(keep: Member, other: Member) -> dict[str, Any]:
+    """The kept member's fields after a merge: the earliest join, still a member if either is, the strictest
+    contact preference, and what the kept member lacked taken from the other."""
+    joins = [(m.joined_at, m.joined_at_exact) for m in (keep, other) if m.joined_at is not None]
+    joined_at, exact = min(joins, key=lambda pair: pair[0]) if joins else (None, False)
+    left_at = None if keep.left_at is None or other.left_at is None else max(keep.left_at, other.left_at)
+    notes = "\n".join(n for n in (keep.notes, other.notes) if n) or None
+    return {"joined_at": joined_at, "joined_at_exact": exact, "left_at": left_at,
+            "is_staff": keep.is_staff or other.is_staff, "is_bot": keep.is_bot or other.is_bot,
+            "do_not_contact": keep.do_not_contact or other.do_not_contact, "notes": notes,
+            "display_name": keep.display_name or other.display_name, "handle": keep.handle or other.handle,
+            "language": keep.language or other.language}
+
+
+def do_merge_members(conn: Connection, community: Community, keep_id: int, merge_id: int, *, actor: str,
+                     now: datetime | None = None) -> dict[str, int]:
+    """Join two members known to be one person: `merge_id`'s identities, activities, tags and check-ins move to
+    `keep_id`, whose rollups are recomputed; `merge_id` stays as a row marked merged_into (so its old id still
+    leads somewhere) and leaves every list. Returns what moved."""
+    if keep_id == merge_id:
+        raise UsageError("members merge: a member cannot be merged with themselves.")
+    keep = _require(conn, community, keep_id)
+    other = _require(conn, community, merge_id)
+    now = now or utcnow()
+    moved = store.move_member_history(conn, community.id, keep_id=keep_id, merge_id=merge_id)
+    moved["checkins"] = move_checkins(conn, community.id, from_member=merge_id, to_member=keep_id)
+    store.update_member(conn, community.id, keep_id, now=now, **merged_fields(keep, other))
+    store.update_member(conn, community.id, merge_id, now=now, merged_into=keep_id)
+    do_recompute_member_stats(conn, community.id, [keep_id, merge_id])
+    record_event(conn, community.id, actor=actor, action="member.merged", member_id=keep_id,
+                 details={"merged": merge_id, **moved}, at=now)
+    record_event(conn, community.id, actor=actor, action="member.merged_into", member_id=merge_id,
+                 details={"into": keep_id}, at=now)
+    return moved
+
+
+@dataclass(frozen=True, slots=True)
+class MergeSuggestion:
+    reason: str  # same_email | same_handle
+    member_ids: tuple[int, ...]
+    platforms: tuple[str, ...]
+
+
+def get_merge_suggestions(conn: Connection, community: Community) -> list[MergeSuggestion]:
+    """Members who may be one person: the same e-mail address on several identities, or the same handle on
+    different platforms. Suggestions only: tending never merges by itself."""
+    seen: set[tuple[int, ...]] = set()
+    found = []
+    for reason, owners in store.get_merge_candidates(conn, community.id):
+        ids = tuple(sorted({member_id for member_id, _ in owners}))
+        if len(ids) < 2 or ids in seen:
+            continue
+        seen.add(ids)
+        found.append(MergeSuggestion(reason, ids, tuple(sorted({p for _, p in owners}))))
+    return found

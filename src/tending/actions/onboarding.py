@@ -1,0 +1,74 @@
+"""Starting a playbook in a community, and running it: evaluate (pure) then apply (writes the outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from tending.errors import UsageError
+from tending.models import Community
+from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
+from tending.playbooks.apply import ApplyCounts, apply
+from tending.playbooks.engine import rule_start
+from tending.playbooks.render import Templates
+from tending.store.audit import record_event
+from tending.store.onboarding import get_snapshots
+from tending.store.outbox import (
+    EnabledPlaybook,
+    get_enabled_playbook,
+    get_keys_since,
+    save_playbook,
+    set_playbook_last_run,
+)
+from tending.timeutil import ensure_utc, get_zone, utcnow
+
+
+def do_enable_playbook(conn: Connection, community: Community, playbook: Playbook, *, since: datetime,
+                       actor: str) -> EnabledPlaybook:
+    """Start `playbook` in `community`: rules act only on what comes due at or after `since`."""
+    save_playbook(conn, community.id, name=playbook.name, source=playbook.source, since=ensure_utc(since),
+                  at=utcnow())
+    record_event(conn, community.id, actor=actor, action="onboarding.enabled",
+                 details={"playbook": playbook.name, "since": ensure_utc(since).isoformat(),
+                          "rules": [r.name for r in playbook.rules]})
+    enabled = get_enabled_playbook(conn, community.id)
+    assert enabled is not None
+    return enabled
+
+
+def get_active_playbook(conn: Connection, community: Community) -> tuple[EnabledPlaybook, Playbook]:
+    enabled = get_enabled_playbook(conn, community.id)
+    if enabled is None:
+        raise UsageError(f"no playbook is enabled in '{community.name}': run tending onboarding enable first.")
+    return enabled, parse_playbook(enabled.source, path=f"playbook '{enabled.name}'")
+
+
+def get_plan(conn: Connection, community: Community, *, now: datetime) -> tuple[Playbook, Plan]:
+    """What running the enabled playbook at `now` would do (reads only)."""
+    enabled, playbook = get_active_playbook(conn, community)
+    now = ensure_utc(now)
+    members = get_snapshots(conn, community.id, windows(playbook, since=enabled.since,
+                                                        last_run_at=enabled.last_run_at, now=now))
+    oldest = min((rule_start(r, since=enabled.since, last_run_at=enabled.last_run_at, now=now)
+                  for r in playbook.rules), default=now)
+    keys = get_keys_since(conn, community.id, rules=[r.name for r in playbook.rules], since=oldest)
+    plan = evaluate(playbook, members=members, now=now, since=enabled.since, last_run_at=enabled.last_run_at,
+                    existing_keys=keys, zone=get_zone(community.timezone))
+    return playbook, plan
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    counts: ApplyCounts
+
+
+def do_run_playbook(conn: Connection, community: Community, *, now: datetime, templates: Templates,
+                    actor: str = "playbook") -> RunResult:
+    """Evaluate the enabled playbook at `now` and write what comes due into the outbox."""
+    playbook, plan = get_plan(conn, community, now=now)
+    counts = apply(conn, community, plan, playbook=playbook, templates=templates, actor=actor)
+    set_playbook_last_run(conn, community.id, at=ensure_utc(now))
+    return RunResult(plan=plan, counts=counts)

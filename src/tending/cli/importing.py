@@ -1,0 +1,146 @@
+"""`tending import` (bring an export in) and `tending imports` (the import log)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.importers import KINDS, get_importer
+from tending.timeutil import isoformat_utc
+
+KIND_HELP = ", ".join(KINDS)
+
+
+@click.command("import")
+@click.argument("kind", metavar="KIND")
+@click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
+@community_option
+@click.option("--check", "check_only", is_flag=True,
+              help="Validate and count what would be added, without writing anything.")
+@click.option("--skip-bad", is_flag=True, help="Import the rest when some records are malformed, and list them.")
+@click.option("--timezone", metavar="ZONE",
+              help="IANA zone of local times in exports without offsets (WhatsApp, old Telegram); also the "
+                   "new community's zone. Default: the community's zone, else UTC.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def import_command(app: AppContext, kind: str, path: Path, community_name: str | None, check_only: bool,
+                   skip_bad: bool, timezone: str | None, as_json: bool) -> None:
+    """Import a community export: a file, a folder or an archive (.zip, .tar.gz, .tar.xz).
+
+    KIND is one of: KINDS_LIST. Importing the same export again adds nothing; a newer export of the
+    same community adds only what is new. The community is created on the first import, named by
+    --community or by the export (Slack archive name, Discord guild, Telegram chat...).
+
+    \b
+    Examples:
+      tending import slack ./workspace-export.zip --community "Data viz Houston"
+      tending import stackexchange ./history.stackexchange.com/ --check
+      tending import whatsapp "WhatsApp Chat with Entraide.txt" --timezone Europe/Paris
+      tending import csv facebook-group.csv --community "Chats diabétiques" --skip-bad
+    """
+    from tending.actions.imports import do_import
+
+    get_importer(kind)  # a wrong KIND fails before the database is opened
+    bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
+    try:
+        summary = do_import(app.engine, kind, path, community_name=community_name, check_only=check_only,
+                            skip_bad=skip_bad, timezone=timezone, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    result = summary.as_dict()
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(_summary_text(result))
+
+
+import_command.help = (import_command.help or "").replace("KINDS_LIST", KIND_HELP)
+
+
+def _summary_text(result: dict[str, Any]) -> str:
+    verb = "Checked (nothing written)" if result["check_only"] else "Imported"
+    would = "would add" if result["check_only"] else "added"
+    added, unchanged = result["added"], result["unchanged"]
+    lines = [
+        f"{verb} {result['source']} ({result['kind']}) into community '{result['community']}' "
+        f"in {result['duration_s']:.1f} s: {result['records']:,} records read.",
+        f"  {would}: {added['members']:,} members, {added['activities']:,} activities, "
+        f"{added['threads']:,} threads, {added['channels']:,} channels",
+        f"  unchanged: {unchanged['members']:,} members, {unchanged['activities']:,} activities; "
+        f"updated: {result['updated']['members']:,} members",
+    ]
+    skipped = result["skipped"]
+    if skipped:
+        lines.append(f"  skipped on purpose: {sum(skipped.values()):,} "
+                     f"({', '.join(f'{reason}: {n:,}' for reason, n in skipped.items())})")
+    else:
+        lines.append("  skipped on purpose: none")
+    if result["bad_records"]:
+        lines.append(f"  malformed records skipped: {result['bad_records']:,}")
+        lines.extend(f"    {line}" for line in result["bad"])
+        if result["bad_records"] > len(result["bad"]):
+            lines.append(f"    ... and {result['bad_records'] - len(result['bad']):,} more")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """Records read, their rate, and an ETA when the size of the input is known (on stderr, terminals only)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("importing"), BarColumn(), TextColumn("{task.fields[records]:,} records"),
+            TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("import", total=None, records=0, rate=0.0)
+        self.started = time.perf_counter()
+        self.progress.start()
+
+    def update(self, records: int, done: int, total: int | None) -> None:
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        self.progress.update(self.task, completed=done, total=total, records=records, rate=records / elapsed)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+@click.command("imports")
+@community_option
+@click.option("--limit", default=20, show_default=True, help="How many imports to show, most recent first.")
+@format_option("table", "json")
+@pass_app
+def imports_command(app: AppContext, community_name: str | None, limit: int, output_format: str) -> None:
+    """The import log: what was imported, when, from which file (and its hash), with what result.
+
+    \b
+    Example:
+      tending imports --community "Data viz Houston"
+    """
+    from tending.store.imports import get_imports
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        rows = get_imports(conn, community.id, limit=limit)
+    if output_format == "json":
+        echo_json([{**row, "started_at": isoformat_utc(row["started_at"]),
+                    "finished_at": isoformat_utc(row["finished_at"])} for row in rows])
+        return
+    if not rows:
+        click.echo(f"No import yet into '{community.name}'.")
+        return
+    for row in rows:
+        counts = row["counts"] or {}
+        what = (f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} members, "
+                f"{counts.get('activities_unchanged', 0):,} unchanged" if row["status"] == "ok"
+                else f"failed: {row['error']}")
+        click.echo(f"{row['id']:>4}  {isoformat_utc(row['started_at'])}  {row['kind']:<13} {row['status']:<6} "
+                   f"{(row['duration_ms'] or 0) / 1000:>6.1f} s  {row['file_hash'][:12] if row['file_hash'] else '-'}  "
+                   f"{row['source_path']}\n      {what}")

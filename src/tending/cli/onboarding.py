@@ -1,0 +1,480 @@
+"""`tending onboarding`, `tending outbox`, `tending run` and `tending worker`: thin shells over
+actions/onboarding.py, actions/outbox.py, playbooks/ and delivery/."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Connection
+
+from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.config import data_home
+from tending.errors import UsageError
+from tending.models import Community
+from tending.store.communities import get_communities
+from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
+
+now_option = click.option("--now", "now_text", metavar="ISO",
+                          help="Act as if it were this instant (default: now). A bare date is midnight in the "
+                               "community's time zone.")
+
+
+def _now(text: str | None, community: Community | None = None, field: str = "--now") -> datetime:
+    if text is None:
+        return utcnow()
+    zone = get_zone(community.timezone) if community else None
+    return parse_instant(text, default_tz=zone, field=field) if zone else parse_instant(text, field=field)
+
+
+def _templates() -> Any:
+    from tending.playbooks.render import Templates
+
+    return Templates(data_home() / "templates")
+
+
+def _external(conn: Connection, community: Community, member_ids: list[int]) -> dict[int, str]:
+    from tending.store.onboarding import get_external_ids
+
+    return get_external_ids(conn, community.id, member_ids)
+
+
+# -- onboarding ------------------------------------------------------------------------------------------
+
+@click.group()
+def onboarding() -> None:
+    """Onboarding playbooks: welcomes, follow-ups and check-ins, drafted into the outbox.
+
+    \b
+    Example:
+      tending onboarding enable                      # the built-in playbook, from now on
+      tending onboarding plan --format json          # what running it now would draft
+      tending run                                    # one tick: draft what is due, send what is approved
+    """
+
+
+@onboarding.command("enable")
+@click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A playbook file (YAML). Default: the built-in playbook.")
+@click.option("--since", "since_text", metavar="ISO", help="Act only on what comes due from this instant "
+              "(default: now), so imported history never triggers old welcomes.")
+@community_option
+@pass_app
+def enable_command(app: AppContext, playbook_path: Path | None, since_text: str | None,
+                   community_name: str | None) -> None:
+    """Start a playbook in a community (replaces the one enabled before).
+
+    Example: tending onboarding enable --playbook ./my-playbook.yaml --since 2026-03-01
+    """
+    from tending.actions.onboarding import do_enable_playbook
+    from tending.playbooks import default_playbook, load_playbook
+
+    playbook = load_playbook(playbook_path) if playbook_path else default_playbook()
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        since = _now(since_text, community, "--since")
+        do_enable_playbook(conn, community, playbook, since=since, actor="cli")
+    click.echo(f"Enabled playbook '{playbook.name}' ({len(playbook.rules)} rules) in {community.name}, "
+               f"acting on what comes due from {isoformat_utc(since)}.")
+
+
+@onboarding.command("plan")
+@now_option
+@community_option
+@format_option("table", "json")
+@pass_app
+def plan_command(app: AppContext, now_text: str | None, community_name: str | None, output_format: str) -> None:
+    """Show what running the playbook now would create, without writing anything.
+
+    Example: tending onboarding plan --now 2026-03-08T18:00:00+01:00 --format json
+    """
+    from tending.actions.onboarding import get_plan
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        _, plan = get_plan(conn, community, now=_now(now_text, community))
+    items = plan.to_json()
+    if output_format == "json":
+        echo_json(items)
+        return
+    if not items:
+        click.echo("Nothing would be created.")
+    for item in items:
+        what = item["channel"] or item["action"]
+        note = f" (skipped: {item['reason']})" if item["status"] == "skip" else ""
+        click.echo(f"{item['due_at']}  {item['rule']:<18} {what:<8} {len(item['members'])} member(s){note}")
+
+
+@onboarding.command("rules")
+@click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Show this file's rules instead of the enabled playbook's.")
+@click.option("--registry", is_flag=True, help="List the available triggers, conditions and actions instead.")
+@community_option
+@format_option("table", "json")
+@pass_app
+def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, community_name: str | None,
+                  output_format: str) -> None:
+    """List the rules of the enabled playbook (or of a file, or the built-in one).
+
+    Example: tending onboarding rules --registry
+    """
+    from tending.playbooks import default_playbook, load_playbook
+    from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
+
+    if registry:
+        entries = {"triggers": TRIGGERS.describe(), "conditions": CONDITIONS.describe(),
+                   "actions": ACTIONS.describe()}
+        if output_format == "json":
+            echo_json(entries)
+            return
+        for kind, listed in entries.items():
+            click.echo(f"{kind}:")
+            for entry in listed:
+                fields = ", ".join(f["name"] for f in entry["fields"])
+                click.echo(f"  {entry['name']:<22} {entry['doc']}" + (f" [{fields}]" if fields else ""))
+        return
+    if playbook_path:
+        playbook = load_playbook(playbook_path)
+    else:
+        from tending.actions.onboarding import get_active_playbook
+        from tending.store.outbox import get_enabled_playbook
+
+        with app.engine.connect() as conn:
+            community = app.community(conn, community_name)
+            playbook = get_active_playbook(conn, community)[1] if get_enabled_playbook(
+                conn, community.id) else default_playbook()
+    rows: list[dict[str, Any]] = [{"name": r.name, "trigger": r.trigger, "trigger_fields": r.trigger_params,
+             "conditions": dict(r.conditions), "actions": [{a.name: a.params} for a in r.actions],
+             "max_delay_days": r.max_delay.total_seconds() / 86400, "holdout": r.holdout} for r in playbook.rules]
+    if output_format == "json":
+        echo_json(rows)
+        return
+    for row in rows:
+        conditions = ", ".join(f"{k}={v}" for k, v in row["conditions"].items()) or "-"
+        actions = ", ".join(next(iter(a)) for a in row["actions"])
+        click.echo(f"{row['name']:<18} {row['trigger']:<18} if {conditions}  ->  {actions}")
+
+
+@onboarding.command("report")
+@now_option
+@click.option("--days", default=30, show_default=True, help="Contribution window after each message.")
+@community_option
+@format_option("table", "json")
+@pass_app
+def report_command(app: AppContext, now_text: str | None, days: int, community_name: str | None,
+                   output_format: str) -> None:
+    """Compare contribution rates of messaged members and the holdout, per rule, with a 95% interval.
+
+    Example: tending onboarding report --format json
+    """
+    from tending.actions.onboarding import get_active_playbook
+    from tending.playbooks.report import holdout_report
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        _, playbook = get_active_playbook(conn, community)
+        reports = holdout_report(conn, community, playbook, now=_now(now_text, community), days=days)
+    if output_format == "json":
+        echo_json([r.as_dict() for r in reports])
+        return
+    if not reports:
+        click.echo("No rule has a holdout: add `holdout: 0.1` to a rule to measure whether its message helps.")
+    for report in reports:
+        data: dict[str, Any] = report.as_dict()
+        click.echo(f"{report.rule}: contributed within {days} days")
+        for label, key in (("messaged", "messaged"), ("holdout ", "holdout_group")):
+            group: Any = data[key]
+            rate = "-" if group["rate"] is None else f"{group['rate']:.1%}"
+            click.echo(f"  {label}  {group['contributed']}/{group['members']}  {rate}")
+        if data["difference"] is None:
+            click.echo("  difference: not enough members yet")
+        else:
+            low, high = data["difference_interval"]
+            click.echo(f"  difference: {data['difference']:+.1%} (95% interval {low:+.1%} to {high:+.1%})")
+
+
+# -- outbox -----------------------------------------------------------------------------------------------
+
+@click.group()
+def outbox() -> None:
+    """The messages tending will send, is sending, or sent: review, approve, edit, skip, send.
+
+    \b
+    Example:
+      tending outbox list --status drafted
+      tending outbox approve 12 13
+      tending outbox send 12
+    """
+
+
+def _message_json(message: Any, external: dict[int, str], *, full: bool = False) -> dict[str, Any]:
+    data = {"id": message.id, "rule": message.rule, "channel": message.channel,
+            "members": [external.get(m, str(m)) for m in message.member_ids], "due_at": isoformat_utc(message.due_at),
+            "status": message.status, "subject": message.subject, "language": message.language,
+            "attempts": message.attempts, "needs_check": message.needs_check, "last_error": message.last_error,
+            "skip_reason": message.skip_reason, "sent_at": isoformat_utc(message.sent_at), "key": message.key}
+    if full:
+        data.update({"body": message.body, "external_ref": message.external_ref,
+                     "next_attempt_at": isoformat_utc(message.next_attempt_at)})
+    return data
+
+
+@outbox.command("list")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["drafted", "approved", "sending", "sent", "failed", "skipped"]),
+              help="Only these states (repeatable).")
+@click.option("--rule", help="Only this rule's messages.")
+@click.option("--limit", default=200, show_default=True)
+@community_option
+@format_option("table", "json")
+@pass_app
+def list_command(app: AppContext, statuses: tuple[str, ...], rule: str | None, limit: int,
+                 community_name: str | None, output_format: str) -> None:
+    """List outbox messages, oldest due first.
+
+    Example: tending outbox list --status drafted --format json
+    """
+    from tending.store.outbox import list_messages
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        messages = list_messages(conn, community.id, statuses=list(statuses), rule=rule, limit=limit)
+        external = _external(conn, community, [m for msg in messages for m in msg.member_ids])
+    rows = [_message_json(m, external) for m in messages]
+    if output_format == "json":
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("The outbox is empty.")
+    for row in rows:
+        flag = "  CHECK" if row["needs_check"] else ""
+        click.echo(f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
+                   f"{len(row['members'])} member(s){flag}")
+
+
+def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:
+    return app.community(conn, community_name)
+
+
+@outbox.command("show")
+@click.argument("message_id", type=int)
+@community_option
+@format_option("table", "json")
+@pass_app
+def show_command(app: AppContext, message_id: int, community_name: str | None, output_format: str) -> None:
+    """Show one message in full.
+
+    Example: tending outbox show 12
+    """
+    from tending.store.outbox import get_message
+
+    with app.engine.connect() as conn:
+        community = _resolve(app, conn, community_name)
+        message = get_message(conn, community.id, message_id)
+        if message is None:
+            raise UsageError(f"the outbox of '{community.name}' has no message {message_id}.")
+        data = _message_json(message, _external(conn, community, message.member_ids), full=True)
+    if output_format == "json":
+        echo_json(data)
+        return
+    for key in ("id", "rule", "channel", "status", "due_at", "members", "subject", "language", "attempts",
+                "last_error", "needs_check", "skip_reason", "sent_at", "external_ref"):
+        if data[key] not in (None, [], False):
+            click.echo(f"{key:<12} {data[key]}")
+    click.echo("")
+    click.echo(data["body"])
+
+
+@outbox.command("approve")
+@click.argument("message_ids", type=int, nargs=-1, required=True)
+@community_option
+@pass_app
+def approve_command(app: AppContext, message_ids: tuple[int, ...], community_name: str | None) -> None:
+    """Approve drafted messages (they go when due), or queue failed ones again.
+
+    Example: tending outbox approve 12 13
+    """
+    from tending.actions.outbox import do_approve
+
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        for message_id in message_ids:
+            do_approve(conn, community, message_id, actor="cli")
+    click.echo(f"Approved {len(message_ids)} message(s).")
+
+
+@outbox.command("skip")
+@click.argument("message_ids", type=int, nargs=-1, required=True)
+@community_option
+@pass_app
+def skip_command(app: AppContext, message_ids: tuple[int, ...], community_name: str | None) -> None:
+    """Decide messages will not be sent.
+
+    Example: tending outbox skip 14
+    """
+    from tending.actions.outbox import do_skip
+
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        for message_id in message_ids:
+            do_skip(conn, community, message_id, actor="cli")
+    click.echo(f"Skipped {len(message_ids)} message(s).")
+
+
+@outbox.command("mark-sent")
+@click.argument("message_id", type=int)
+@community_option
+@pass_app
+def mark_sent_command(app: AppContext, message_id: int, community_name: str | None) -> None:
+    """Record a failed message as delivered, after checking on the platform that it arrived.
+
+    Example: tending outbox mark-sent 15
+    """
+    from tending.actions.outbox import do_confirm_sent
+
+    with app.engine.begin() as conn:
+        do_confirm_sent(conn, _resolve(app, conn, community_name), message_id, actor="cli")
+    click.echo(f"Message {message_id} recorded as sent.")
+
+
+@outbox.command("edit")
+@click.argument("message_id", type=int)
+@click.option("--body", help="The new text.")
+@click.option("--body-file", type=click.File("r", encoding="utf-8"),
+              help="Read the new text from a file (- for stdin).")
+@click.option("--subject", help="The new subject.")
+@click.option("--due", "due_text", metavar="ISO", help="The new due instant.")
+@community_option
+@pass_app
+def edit_command(app: AppContext, message_id: int, body: str | None, body_file: Any, subject: str | None,
+                 due_text: str | None, community_name: str | None) -> None:
+    """Change a message's text, subject or due instant before it goes.
+
+    Example: tending outbox edit 12 --body "Bienvenue, Ada ! On se retrouve jeudi ?"
+    """
+    from tending.actions.outbox import do_edit
+
+    if body_file is not None:
+        body = body_file.read()
+    if body is None and subject is None and due_text is None:
+        raise UsageError("nothing to change: give --body, --body-file, --subject or --due.")
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        due = _now(due_text, community, "--due") if due_text else None
+        do_edit(conn, community, message_id, actor="cli", body=body, subject=subject, due_at=due)
+    click.echo(f"Message {message_id} updated.")
+
+
+@outbox.command("send")
+@click.argument("message_id", type=int)
+@click.option("--approve", "approve_first", is_flag=True, help="Approve it first if it is a draft.")
+@community_option
+@pass_app
+def send_command(app: AppContext, message_id: int, approve_first: bool, community_name: str | None) -> None:
+    """Send one approved message now, even before it is due.
+
+    Example: tending outbox send 12 --approve
+    """
+    from tending.actions.outbox import claim_one, do_approve
+    from tending.delivery.worker import DeliveryCounts, deliver_one, make_router
+    from tending.store.outbox import get_message
+
+    now = utcnow()
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        found = get_message(conn, community.id, message_id)
+        if found is not None and found.status == "drafted" and approve_first:
+            do_approve(conn, community, message_id, actor="cli")
+        message = claim_one(conn, community, message_id, now=now)
+    router = make_router(app.engine, community, app.settings.section("delivery"))
+    counts = DeliveryCounts()
+    try:
+        deliver_one(app.engine, community, message, now=now, router=router, counts=counts)
+    finally:
+        router.close()
+    with app.engine.connect() as conn:
+        after = get_message(conn, community.id, message_id)
+    assert after is not None
+    if after.status != "sent":
+        raise UsageError(f"message {message_id} was not sent: {after.last_error} (now {after.status}).")
+    click.echo(f"Message {message_id} sent.")
+
+
+# -- run and worker ---------------------------------------------------------------------------------------
+
+def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[dict[str, Any]]:
+    """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
+    from tending.actions.onboarding import do_run_playbook
+    from tending.delivery.worker import deliver_due, make_router
+    from tending.store.outbox import get_enabled_playbook
+
+    with app.engine.connect() as conn:
+        chosen = [app.community(conn, community_name)] if community_name else get_communities(conn)
+    summaries = []
+    for community in chosen:
+        moment = now or utcnow()
+        summary: dict[str, Any] = {"community": community.name, "now": isoformat_utc(moment)}
+        with app.engine.begin() as conn:
+            if get_enabled_playbook(conn, community.id) is not None:
+                result = do_run_playbook(conn, community, now=moment, templates=_templates())
+                summary["drafted"] = result.counts.as_dict()
+        router = make_router(app.engine, community, app.settings.section("delivery"))
+        try:
+            summary["delivered"] = deliver_due(app.engine, community, now=moment, router=router).as_dict()
+        finally:
+            router.close()
+        summaries.append(summary)
+    return summaries
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    drafted = summary.get("drafted")
+    parts = []
+    if drafted:
+        parts.append(f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped")
+    delivered = summary["delivered"]
+    parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v) or "nothing to send")
+    click.echo(f"{summary['now']}  {summary['community']}: {'; '.join(parts)}")
+
+
+@click.command("run")
+@now_option
+@community_option
+@format_option("table", "json")
+@pass_app
+def run(app: AppContext, now_text: str | None, community_name: str | None, output_format: str) -> None:
+    """One tick: evaluate the playbooks, then deliver what is approved and due.
+
+    Example: tending run --now 2026-03-08T18:05:00+01:00
+    """
+    now = parse_instant(now_text, field="--now") if now_text else None
+    summaries = tick(app, now=now, community_name=community_name)
+    if output_format == "json":
+        echo_json(summaries)
+        return
+    for summary in summaries:
+        _print_summary(summary)
+
+
+@click.command("worker")
+@click.option("--interval", default=60, show_default=True, help="Seconds between ticks.")
+@community_option
+@pass_app
+def worker(app: AppContext, interval: int, community_name: str | None) -> None:
+    """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends).
+
+    Example: tending worker --interval 60
+    """
+    click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
+    try:
+        while True:
+            started = time.monotonic()
+            for summary in tick(app, now=None, community_name=community_name):
+                if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
+                    _print_summary(summary)
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

@@ -1,0 +1,39 @@
+"""tending's own format as JSON Lines: one JSON object per line (docs/import-format.md).
+
+Lines are read one at a time, so memory stays flat however long the file is. Blank lines are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from tending.importers.base import BadRecord, ParseItem, ParseOptions, iter_sources, text_lines
+from tending.importers.rows import RowReader
+
+KIND = "jsonl"
+PLATFORM = "custom"
+DESCRIPTION = "tending's own format, JSON Lines (one activity or member per line)"
+SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
+    options = options or ParseOptions()
+    reader = RowReader(options.tz)
+    loads = json.loads
+    for source in iter_sources(path, options):
+        if not source.name.lower().endswith(SUFFIXES):
+            continue
+        for number, line in text_lines(source):
+            if not line.strip():
+                continue
+            try:
+                row = loads(line)
+            except json.JSONDecodeError as error:
+                yield BadRecord(source.label, number, None, f"not a JSON object ({error.msg}, column {error.colno}).")
+                continue
+            if not isinstance(row, dict):
+                yield BadRecord(source.label, number, None, "each line must be a JSON object {...}.")
+                continue
+            yield from reader.items(row, source.label, number)

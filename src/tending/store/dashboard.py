@@ -1,0 +1,449 @@
+"""Read-only queries behind the dashboard pages, answered from rollups and indexes.
+
+Counting "per local day" must follow the community's time zone, including offsets of 30 or 45 minutes and
+daylight saving changes, while SQL stays the same on SQLite and PostgreSQL: the queries count per 15-minute
+bucket of UTC (every real-world UTC offset is a multiple of 15 minutes) and Python folds the buckets into
+local days. A 90-day chart is at most 8,640 small rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+
+from tending.models import CONTRIBUTION_KINDS
+from tending.store.schema import (
+    activities,
+    audit_events,
+    channels,
+    identities,
+    imports,
+    member_stats,
+    member_tags,
+    members,
+    threads,
+)
+from tending.timeutil import from_micros, to_micros
+
+BUCKET_MICROS = 15 * 60 * 1_000_000
+
+
+def _micros(column: Any) -> ColumnElement[int]:
+    return type_coerce(column, BigInteger)
+
+
+def get_data_stamp(conn: Connection) -> tuple[int, int, int]:
+    """Changes whenever activities, members or audited state change: the key of cached figures."""
+    return (
+        int(conn.execute(select(func.coalesce(func.max(activities.c.id), 0))).scalar_one()),
+        int(conn.execute(select(func.coalesce(func.max(members.c.id), 0))).scalar_one()),
+        int(conn.execute(select(func.coalesce(func.max(audit_events.c.id), 0))).scalar_one()),
+    )
+
+
+def _local_days(rows: Sequence[Any], zone: ZoneInfo) -> Counter[date]:
+    days: Counter[date] = Counter()
+    for bucket, count in rows:
+        days[from_micros(int(bucket) * BUCKET_MICROS).astimezone(zone).date()] += int(count)
+    return days
+
+
+# -- overview -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCounts:
+    total: int  # people, neither bots nor merged into another member
+    staff: int
+    bots: int
+    left: int
+    contributors: int  # have contributed at least once
+
+
+def get_member_counts(conn: Connection, community_id: int) -> MemberCounts:
+    row = conn.execute(
+        select(func.count(),
+               func.coalesce(func.sum(case((members.c.is_staff, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((members.c.is_bot, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((members.c.left_at.is_not(None) & ~members.c.is_bot, 1), else_=0)), 0))
+        .where(members.c.community_id == community_id, members.c.merged_into.is_(None))).one()
+    contributors = conn.execute(
+        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one()
+    total, staff, bots, left = (int(v) for v in row)
+    return MemberCounts(total=total - bots, staff=staff, bots=bots, left=left, contributors=int(contributors))
+
+
+def get_daily_activity(conn: Connection, community_id: int, *, start: datetime, end: datetime,
+                       zone: ZoneInfo) -> dict[str, Counter[date]]:
+    """Contributions and reactions per local day in [start, end)."""
+    bucket = _micros(activities.c.occurred_at) // BUCKET_MICROS
+    rows = conn.execute(
+        select(bucket, activities.c.kind, func.count())
+        .where(activities.c.community_id == community_id, activities.c.occurred_at >= start,
+               activities.c.occurred_at < end,
+               activities.c.kind.in_(sorted(CONTRIBUTION_KINDS | {"reaction"})))
+        .group_by(bucket, activities.c.kind)).all()
+    contributions = _local_days([(b, n) for b, kind, n in rows if kind in CONTRIBUTION_KINDS], zone)
+    reactions = _local_days([(b, n) for b, kind, n in rows if kind == "reaction"], zone)
+    return {"contributions": contributions, "reactions": reactions}
+
+
+def get_daily_joins(conn: Connection, community_id: int, *, start: datetime, end: datetime,
+                    zone: ZoneInfo) -> Counter[date]:
+    """Members (not bots) whose joined_at falls on each local day in [start, end)."""
+    bucket = _micros(members.c.joined_at) // BUCKET_MICROS
+    rows = conn.execute(
+        select(bucket, func.count())
+        .where(members.c.community_id == community_id, members.c.joined_at >= start, members.c.joined_at < end,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))
+        .group_by(bucket)).all()
+    return _local_days(rows, zone)
+
+
+def get_daily_thread_starts(conn: Connection, community_id: int, *, start: datetime, end: datetime,
+                            zone: ZoneInfo) -> dict[str, Counter[date]]:
+    """Threads started per local day, by members and by staff (bots count as staff: they are the house)."""
+    bucket = _micros(threads.c.started_at) // BUCKET_MICROS
+    house = members.c.is_staff | members.c.is_bot
+    rows = conn.execute(
+        select(bucket, house, func.count())
+        .select_from(threads.join(members, members.c.id == threads.c.started_by))
+        .where(threads.c.community_id == community_id, threads.c.started_at >= start, threads.c.started_at < end)
+        .group_by(bucket, house)).all()
+    return {"members": _local_days([(b, n) for b, staff, n in rows if not staff], zone),
+            "staff": _local_days([(b, n) for b, staff, n in rows if staff], zone)}
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    member_id: int
+    name: str
+    contributions: int
+    last_contribution_at: datetime | None
+    is_staff: bool
+
+
+def get_top_contributors(conn: Connection, community_id: int, *, limit: int = 10) -> list[Contributor]:
+    rows = conn.execute(
+        select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id, members.c.is_staff,
+               member_stats.c.contributions, member_stats.c.last_contribution_at)
+        .select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0,
+               members.c.is_bot.is_(False))
+        .order_by(member_stats.c.contributions.desc(), members.c.id).limit(limit)).all()
+    return [Contributor(member_id=r.id, name=display_name(r), contributions=r.contributions,
+                        last_contribution_at=r.last_contribution_at, is_staff=r.is_staff) for r in rows]
+
+
+def display_name(row: Any) -> str:
+    return str(row.display_name or row.handle or row.external_id)
+
+
+def _index_of(column: Any, boundaries: Sequence[datetime]) -> ColumnElement[Any]:
+    """The index i such that boundaries[i] <= column < boundaries[i + 1], as SQL; NULL before the first
+    boundary, and the last index at or after the last one."""
+    micros = _micros(column)
+    whens: list[tuple[Any, Any]] = [(column.is_(None), literal(None)),
+                                    (micros < to_micros(boundaries[0]), literal(None))]
+    whens += [(micros < to_micros(high), literal(index)) for index, high in enumerate(boundaries[1:])]
+    return case(*whens, else_=literal(len(boundaries) - 2))
+
+
+def get_retention(conn: Connection, community_id: int, *, month_starts: Sequence[datetime]
+                  ) -> list[tuple[int, list[int]]]:
+    """Per join-month cohort: its size, and how many of its members contributed in or after each month.
+
+    month_starts are the local starts of consecutive months, the last one being the end of the range. This
+    is *unbounded* retention (Amplitude's "unbounded retention"; a member counts in month k when their last
+    contribution is in month k or later), answered from the member_stats rollup.
+    """
+    start, end = month_starts[0], month_starts[-1]
+    cohort = _index_of(members.c.joined_at, month_starts)
+    last = _index_of(member_stats.c.last_contribution_at, month_starts)
+    rows = conn.execute(
+        select(cohort.label("cohort"), last.label("last"), func.count())
+        .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
+        .where(members.c.community_id == community_id, members.c.joined_at >= start, members.c.joined_at < end,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))
+        .group_by("cohort", "last")).all()
+    months = len(month_starts) - 1
+    sizes = [0] * months
+    last_month_counts = [[0] * months for _ in range(months)]
+    for cohort_index, last_index, count in rows:
+        sizes[cohort_index] += count
+        if last_index is not None:
+            last_month_counts[cohort_index][last_index] += count
+    result = []
+    for c in range(months):
+        still = []
+        for k in range(months - c):  # month c + k
+            still.append(sum(last_month_counts[c][c + k:]))
+        result.append((sizes[c], still))
+    return result
+
+
+# -- members list ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFilter:
+    search: str = ""
+    inactive_days: int | None = None
+    tag: str = ""
+    kind: str = "people"  # people (not bots), members (neither staff nor bots), staff, bots, all
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: int
+    name: str
+    handle: str | None
+    platform: str
+    joined_at: datetime | None
+    left_at: datetime | None
+    last_contribution_at: datetime | None
+    contributions: int
+    is_staff: bool
+    is_bot: bool
+    do_not_contact: bool
+
+
+def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                       rollup_is_current: bool = False) -> list[Any]:
+    where: list[Any] = [members.c.community_id == community_id, members.c.merged_into.is_(None)]
+    kinds = {
+        "people": [members.c.is_bot.is_(False)],
+        "members": [members.c.is_bot.is_(False), members.c.is_staff.is_(False)],
+        "staff": [members.c.is_staff.is_(True)],
+        "bots": [members.c.is_bot.is_(True)],
+    }
+    where += kinds.get(wanted.kind, [])
+    if wanted.search:
+        pattern = "%" + wanted.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # what the page shows: the display name, else the handle, else the platform's id
+        where.append(or_(func.lower(members.c.display_name).like(pattern, escape="\\"),
+                         func.lower(members.c.handle).like(pattern, escape="\\"),
+                         and_(members.c.display_name.is_(None), members.c.handle.is_(None),
+                              func.lower(members.c.external_id).like(pattern, escape="\\"))))
+    if wanted.tag:
+        where.append(members.c.id.in_(select(member_tags.c.member_id).where(
+            member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))
+    if wanted.inactive_days is not None:
+        # The members issue's definition: joined at or before T - N days, not left before T, not a bot, and no
+        # contribution in (T - N days, T]. tending.lib.lifecycle will own it once installed.
+        cutoff = as_of - timedelta(days=wanted.inactive_days)
+        # "+ 0": no index for a range that holds most members (SQLite would take it for selective and look up
+        # every row by id, ten times slower than reading the table; PostgreSQL scans either way)
+        where += [members.c.is_bot.is_(False), _micros(members.c.joined_at) + 0 <= to_micros(cutoff),
+                  or_(members.c.left_at.is_(None), members.c.left_at >= as_of),
+                  members.c.id.not_in(_contributed_between(community_id, cutoff, as_of, rollup=rollup_is_current))]
+    return where
+
+
+def _contributed_between(community_id: int, start: datetime, end: datetime, *, rollup: bool) -> Select[Any]:
+    """Members with a contribution in (start, end]. When nothing happened after `end`, the rollup's index on the
+    last contribution answers it; otherwise the activities of the window do."""
+    if rollup:
+        return select(member_stats.c.member_id).where(member_stats.c.community_id == community_id,
+                                                      member_stats.c.last_contribution_at > start)
+    return select(activities.c.member_id).where(
+        activities.c.community_id == community_id, activities.c.occurred_at > start, activities.c.occurred_at <= end,
+        activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)))
+
+
+def rollup_is_current(conn: Connection, community_id: int, as_of: datetime) -> bool:
+    """True when no activity is recorded after `as_of`, so the rollups describe the community as of then."""
+    last = get_last_activity_at(conn, community_id)
+    return last is None or last <= as_of
+
+
+def _member_select(community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                   rollup_is_current: bool = False) -> Select[Any]:
+    return (select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id,
+                   members.c.platform, members.c.joined_at, members.c.left_at, members.c.is_staff, members.c.is_bot,
+                   members.c.do_not_contact, member_stats.c.last_contribution_at,
+                   func.coalesce(member_stats.c.contributions, 0).label("contributions"))
+            .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
+            .where(*_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=rollup_is_current)))
+
+
+def _member_row(r: Any) -> MemberRow:
+    return MemberRow(id=r.id, name=display_name(r), handle=r.handle, platform=r.platform, joined_at=r.joined_at,
+                     left_at=r.left_at, last_contribution_at=r.last_contribution_at, contributions=r.contributions,
+                     is_staff=r.is_staff, is_bot=r.is_bot, do_not_contact=r.do_not_contact)
+
+
+def count_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime) -> int:
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
+    query = select(func.count()).select_from(members).where(
+        *_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=current))
+    return int(conn.execute(query).scalar_one())
+
+
+def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                     offset: int, limit: int) -> list[MemberRow]:
+    """Newest members first (by join date, then id): the order of an index, so a page costs its rows."""
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
+    query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
+             .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
+             .offset(offset).limit(limit))
+    return [_member_row(r) for r in conn.execute(query)]
+
+
+def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
+                 batch: int = 5000) -> Any:
+    """Every member matching the filter, by id, in batches (for the CSV export)."""
+    after = 0
+    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
+    while True:
+        query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
+                 .where(members.c.id > after)
+                 .order_by(members.c.id).limit(batch))
+        rows = [_member_row(r) for r in conn.execute(query)]
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+
+
+def get_tags(conn: Connection, community_id: int) -> list[str]:
+    return [tag for (tag,) in conn.execute(select(member_tags.c.tag).where(member_tags.c.community_id == community_id)
+                                           .distinct().order_by(member_tags.c.tag))]
+
+
+# -- one member -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDetail:
+    row: MemberRow
+    external_id: str
+    language: str | None
+    joined_at_exact: bool
+    notes: str | None
+    tags: list[str]
+    first_activity_at: datetime | None
+    last_activity_at: datetime | None
+    counts: dict[str, int]
+
+
+def get_member_detail(conn: Connection, community_id: int, member_id: int) -> MemberDetail | None:
+    r = conn.execute(
+        select(members, member_stats.c.first_activity_at, member_stats.c.last_activity_at,
+               member_stats.c.last_contribution_at, member_stats.c.contributions, member_stats.c.posts,
+               member_stats.c.replies, member_stats.c.comments, member_stats.c.reactions)
+        .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
+        .where(members.c.community_id == community_id, members.c.id == member_id)).first()
+    if r is None:
+        return None
+    tags = [t for (t,) in conn.execute(select(member_tags.c.tag).where(
+        member_tags.c.community_id == community_id, member_tags.c.member_id == member_id).order_by(member_tags.c.tag))]
+    counts = {k: int(getattr(r, k) or 0) for k in ("contributions", "posts", "replies", "comments", "reactions")}
+    row = MemberRow(id=r.id, name=display_name(r), handle=r.handle, platform=r.platform, joined_at=r.joined_at,
+                    left_at=r.left_at, last_contribution_at=r.last_contribution_at,
+                    contributions=counts["contributions"], is_staff=r.is_staff, is_bot=r.is_bot,
+                    do_not_contact=r.do_not_contact)
+    return MemberDetail(row=row, external_id=r.external_id, language=r.language, joined_at_exact=r.joined_at_exact,
+                        notes=r.notes, tags=tags, first_activity_at=r.first_activity_at,
+                        last_activity_at=r.last_activity_at, counts=counts)
+
+
+def get_identities(conn: Connection, community_id: int, member_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(identities.c.platform, identities.c.external_id, identities.c.handle)
+                        .where(identities.c.community_id == community_id, identities.c.member_id == member_id)
+                        .order_by(identities.c.id))
+    return [dict(r._mapping) for r in rows]
+
+
+def get_timeline(conn: Connection, community_id: int, member_id: int, *, before: datetime | None = None,
+                 limit: int = 50) -> list[dict[str, Any]]:
+    """The member's activities, newest first, with the thread's title and the channel's name."""
+    query = (select(activities.c.id, activities.c.kind, activities.c.occurred_at, activities.c.text,
+                    activities.c.url, threads.c.title.label("thread_title"), channels.c.name.label("channel_name"))
+             .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
+                          .outerjoin(channels, channels.c.id == activities.c.channel_id))
+             .where(activities.c.community_id == community_id, activities.c.member_id == member_id))
+    if before is not None:
+        query = query.where(activities.c.occurred_at < before)
+    query = query.order_by(activities.c.occurred_at.desc(), activities.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_member_events(conn: Connection, community_id: int, member_id: int, *, limit: int = 20
+                      ) -> list[dict[str, Any]]:
+    query = (select(audit_events).where(audit_events.c.community_id == community_id,
+                                        audit_events.c.member_id == member_id)
+             .order_by(audit_events.c.occurred_at.desc(), audit_events.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- imports --------------------------------------------------------------------------------------------
+
+
+def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+    query = (select(imports).where(imports.c.community_id == community_id)
+             .order_by(imports.c.started_at.desc(), imports.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def get_member_id_exists(conn: Connection, community_id: int, member_id: int) -> bool:
+    return conn.execute(select(members.c.id).where(and_(members.c.community_id == community_id,
+                                                        members.c.id == member_id))).first() is not None
+
+
+def get_last_activity_at(conn: Connection, community_id: int) -> datetime | None:
+    value = conn.execute(select(func.max(_micros(activities.c.occurred_at)))
+                         .where(activities.c.community_id == community_id)).scalar()
+    return None if value is None else from_micros(int(value))
+
+
+def count_contributors_since(conn: Connection, community_id: int, since: datetime) -> int:
+    """Members (not bots) whose last contribution is at or after `since` (so: contributed since then)."""
+    return int(conn.execute(
+        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since,
+               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one())
+
+
+def analyze_if_never_analyzed(conn: Connection) -> bool:
+    """SQLite plans badly without statistics (it takes community_id = ? as selective, while a database often
+    holds one community): gather them once, and let `PRAGMA optimize` refresh them (sqlite.org/lang_analyze.html).
+    PostgreSQL's autovacuum does this by itself. Returns True when statistics were gathered now."""
+    if conn.dialect.name != "sqlite":
+        return False
+    has_stats = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+    if has_stats is None:
+        conn.exec_driver_sql("ANALYZE")
+        return True
+    conn.exec_driver_sql("PRAGMA optimize")
+    return False
+
+
+def get_member_names(conn: Connection, community_id: int, member_ids: Sequence[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(member_ids), 500):
+        chunk = list(member_ids[start:start + 500])
+        rows = conn.execute(select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id)
+                            .where(members.c.community_id == community_id, members.c.id.in_(chunk)))
+        names.update((r.id, display_name(r)) for r in rows)
+    return names

@@ -1,0 +1,79 @@
+"""The dashboard's FastAPI application: create_app() wires the store, the routes and the security headers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+
+from tending.store import open_store
+from tending.store.dashboard import analyze_if_never_analyzed
+from tending.web.auth import Forbidden, NotLoggedIn, WebState
+from tending.web.pages import render, translator
+from tending.web.views import account, capabilities, imports, members, onboarding, overview, settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+ROUTERS = tuple(module.router for module in (account, overview, members, onboarding, imports, settings, capabilities))
+
+# Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False) -> FastAPI:
+    """The dashboard for the database at engine_url (migrated if needed).
+
+    secret_key signs the login form's CSRF token and the demo's one-time login link; sessions themselves
+    are server-side rows, so a random key (the default) only means a login form open across a restart
+    must be reloaded. demo_login enables /demo-login, for loopback requests only (see server.serve_demo).
+    """
+    app = FastAPI(title="tending", docs_url=None, redoc_url=None, openapi_url=None)
+    engine = open_store(engine_url)
+    with engine.begin() as conn:
+        analyze_if_never_analyzed(conn)
+    app.state.web = WebState(engine=engine, secret_key=secret_key or secrets.token_urlsafe(32), demo_login=demo_login)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_handlers(app)
+    app.middleware("http")(_security_headers)
+    return app
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _add_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, _error: NotLoggedIn) -> Response:
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        _ = translator(request)
+        message = (_("This form has expired or did not come from this site. Go back, reload the page and try "
+                     "again.") if error.reason == "csrf" else _("Your role does not allow this."))
+        return render(request, "error.html", status_code=403, title=_("Not allowed"), message=message)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        _ = translator(request)
+        if error.status_code == 404:
+            return render(request, "error.html", status_code=404, title=_("Not found"),
+                          message=_("There is nothing at this address."))
+        return render(request, "error.html", status_code=error.status_code, title=str(error.status_code),
+                      message=str(error.detail))

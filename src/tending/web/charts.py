@@ -1,0 +1,169 @@
+"""Charts drawn on the server as SVG: a line chart, a (stacked) bar chart, and a heatmap.
+
+No JavaScript and nothing copied: plain SVG elements whose colours come from the stylesheet (classes
+series-0, series-1 ...), so they follow the light or dark theme and print well. Every chart is an
+<svg role="img"> with a <title> and a <desc>; the page also gives the same figures as a table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH = 720
+HEIGHT = 240
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 48, 12, 12, 36
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    values: Sequence[float]
+
+
+def nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is >= value, and at least 1 (counts are whole)."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return float(step * power)
+    return float(10 * power)
+
+
+def nice_max(value: float, ticks: int = 4) -> float:
+    """A round top for an axis with at most `ticks` whole, round steps above zero."""
+    step = nice_step(value / ticks)
+    return step * max(1, math.ceil(value / step))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _frame(title: str, desc: str, body: list[str], *, width: int = WIDTH, height: int = HEIGHT,
+           css: str = "chart") -> Markup:
+    head = (f'<svg class="{css}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title><desc>{escape(desc)}</desc>')
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label_every: int) -> list[str]:
+    parts = []
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    step = nice_step(top / 4)
+    steps = round(top / step)
+    for i in range(steps + 1):
+        value = step * i
+        y = PAD_TOP + plot_h - plot_h * value / top
+        parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"/>')
+        parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end">'
+                     f'{escape(_fmt(value))}</text>')
+    count = len(x_labels)
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    for i, label in enumerate(x_labels):
+        if i % label_every and i != count - 1:
+            continue
+        if i == count - 1 and i % label_every and i % label_every < label_every / 2:
+            continue  # too close to the previous label
+        x = PAD_LEFT + plot_w * (i + 0.5) / max(count, 1)
+        parts.append(f'<text class="tick" x="{_fmt(x)}" y="{height - PAD_BOTTOM + 16}" text-anchor="middle">'
+                     f'{escape(label)}</text>')
+    return parts
+
+
+def _label_every(count: int, width: int) -> int:
+    room = max(2, width // 80)  # a short date label needs about 80 units
+    return max(1, math.ceil(count / room))
+
+
+def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
+               width: int = WIDTH, height: int = HEIGHT) -> Markup:
+    top = nice_max(max((max(s.values, default=0) for s in series), default=0))
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    count = len(x_labels)
+    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
+    for index, s in enumerate(series):
+        points = " ".join(
+            f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
+            for i, v in enumerate(s.values))
+        body.append(f'<polyline class="line series-{index}" fill="none" points="{points}">'
+                    f'<title>{escape(s.name)}</title></polyline>')
+    body.append(_legend(series, height=height))
+    return _frame(title, desc, body, width=width, height=height)
+
+
+def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
+              width: int = WIDTH, height: int = HEIGHT) -> Markup:
+    """Bars, stacked when there are several series (each bar's title gives its exact figures)."""
+    count = len(x_labels)
+    totals = [sum(s.values[i] for s in series) for i in range(count)]
+    top = nice_max(max(totals, default=0))
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    slot = plot_w / max(count, 1)
+    bar_w = max(1.0, slot * 0.7)
+    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
+    for i, label in enumerate(x_labels):
+        base = float(PAD_TOP + plot_h)
+        x = PAD_LEFT + slot * i + (slot - bar_w) / 2
+        detail = ", ".join(f"{s.name}: {_fmt(s.values[i])}" for s in series)
+        body.append(f"<g><title>{escape(label)} — {escape(detail)}</title>")
+        for index, s in enumerate(series):
+            h = plot_h * s.values[i] / top
+            base -= h
+            body.append(f'<rect class="bar series-{index}" x="{_fmt(x)}" y="{_fmt(base)}" '
+                        f'width="{_fmt(bar_w)}" height="{_fmt(h)}"/>')
+        body.append("</g>")
+    if len(series) > 1:
+        body.append(_legend(series, height=height))
+    return _frame(title, desc, body, width=width, height=height)
+
+
+def _legend(series: Sequence[Series], *, height: int) -> str:
+    parts = ['<g class="legend">']
+    x = PAD_LEFT
+    for index, s in enumerate(series):
+        parts.append(f'<rect class="bar series-{index}" x="{x}" y="{height - 14}" width="10" height="10"/>'
+                     f'<text class="tick" x="{x + 14}" y="{height - 5}">{escape(s.name)}</text>')
+        x += 24 + 8 * len(s.name)
+    parts.append("</g>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    label: str
+    size: int
+    shares: Sequence[float | None]  # None: month not reached yet
+
+
+def heatmap(rows: Sequence[HeatRow], col_labels: Sequence[str], *, title: str, desc: str = "",
+            cell: int = 36) -> Markup:
+    """A cohort triangle: one row per cohort, one column per month since joining; darker is higher."""
+    left, top_pad = 150, 24
+    width = left + cell * len(col_labels) + 8
+    height = top_pad + cell * len(rows) + 8
+    body = []
+    for j, label in enumerate(col_labels):
+        body.append(f'<text class="tick" x="{left + cell * j + cell / 2:.0f}" y="16" text-anchor="middle">'
+                    f'{escape(label)}</text>')
+    for i, row in enumerate(rows):
+        y = top_pad + cell * i
+        body.append(f'<text class="tick" x="{left - 8}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
+                    f'{escape(row.label)} ({row.size})</text>')
+        for j, share in enumerate(row.shares):
+            if share is None or not row.size:
+                continue
+            level = min(9, int(share * 10))
+            x = left + cell * j
+            body.append(f'<g><title>{escape(row.label)}, +{j}: {share:.0%}</title>'
+                        f'<rect class="heat heat-{level}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}"/>'
+                        f'<text class="heat-label{" light" if level >= 5 else ""}" x="{x + (cell - 2) / 2:.0f}" '
+                        f'y="{y + cell / 2 + 3:.0f}" text-anchor="middle">{share * 100:.0f}</text></g>')
+    return _frame(title, desc, body, width=width, height=height, css="chart heatmap")

@@ -1,0 +1,90 @@
+"""Running the dashboard with uvicorn: `serve` for real use, `serve_demo` for the demo on loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import sys
+import threading
+import time
+
+import uvicorn
+
+from tending.config import load_settings
+from tending.errors import UsageError
+from tending.web.app import create_app
+from tending.web.auth import WebState
+from tending.web.views.overview import warm_overviews
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secret_key_from_settings() -> str | None:
+    """TENDING_WEB_SECRET_KEY, else `secret_key` in the config file's [web] section, else None (random)."""
+    explicit = os.environ.get("TENDING_WEB_SECRET_KEY")
+    if explicit:
+        return explicit
+    value = load_settings().section("web").get("secret_key")
+    return str(value) if value else None
+
+
+WARM_EVERY_SECONDS = 30
+
+
+def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threading.Thread:
+    """A background thread that recomputes the overviews when the data changed (a cheap check otherwise)."""
+
+    def loop() -> None:
+        while True:
+            try:
+                warm_overviews(state)
+            except Exception as error:  # never let the warmer take the server down; the page computes itself
+                print(f"tending: could not precompute the overview ({type(error).__name__}).", file=sys.stderr)
+            time.sleep(every)
+
+    thread = threading.Thread(target=loop, daemon=True, name="tending-overview-warmer")
+    thread.start()
+    return thread
+
+
+def serve(engine_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
+    app = create_app(engine_url, secret_key=secret_key_from_settings())
+    start_warmer(app.state.web)
+    print(f"tending dashboard on http://{host}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
+    if not is_loopback(host):
+        print("Listening beyond this machine: put it behind HTTPS (a reverse proxy) before real use.",
+              file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def demo_app(engine_url: str, community_id: int) -> tuple[object, str]:
+    """The demo dashboard and its one-time login path (/demo-login?token=...)."""
+    app = create_app(engine_url, demo_login=True)
+    state: WebState = app.state.web
+    state.demo_token = secrets.token_urlsafe(32)
+    state.demo_community_id = community_id
+    return app, f"/demo-login?token={state.demo_token}"
+
+
+def serve_demo(engine_url: str, community_id: int, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the demo on loopback with its admin logged in by a one-time link printed here.
+
+    The link works once, from this machine only; restart to get a new one. Other hosts are refused: the demo
+    admin has no password, so the demo must never listen beyond this machine.
+    """
+    if not is_loopback(host):
+        raise UsageError(f"--host: the demo only listens on this machine (127.0.0.1), not on '{host}'.")
+    app, path = demo_app(engine_url, community_id)
+    start_warmer(app.state.web)  # type: ignore[attr-defined]
+    shown = "127.0.0.1" if host in ("localhost", "127.0.0.1") else f"[{host}]" if ":" in host else host
+    print(f"Open the demo dashboard (logged in as the demo admin; the link works once):\n"
+          f"  http://{shown}:{port}{path}", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")  # type: ignore[arg-type]

@@ -1,0 +1,132 @@
+"""Onboarding: the enabled playbook's rules, what running it now would create, and the outbox, where
+moderators approve, edit or skip what goes out. Calls the onboarding capability (tending.actions.outbox,
+tending.actions.onboarding, tending.store.outbox); without it the page says it is not available yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import Connection
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tending.errors import TendingError, UsageError
+from tending.models import Community
+from tending.store import dashboard
+from tending.store.web_users import WebSession
+from tending.web.auth import acting, get_state, require
+from tending.web.pages import N_, module_available, render, translator
+from tending.web.views.capabilities import unavailable
+from tending.web.views.common import community_or_404, see_other
+
+router = APIRouter()
+
+MODULE = "tending.actions.outbox"
+PENDING = ("drafted", "approved", "failed", "sending")
+DONE = ("sent", "skipped")
+STATUS_LABELS = (N_("drafted"), N_("approved"), N_("sending"), N_("sent"), N_("failed"), N_("skipped"))
+MESSAGES = {
+    "approved": N_("Message approved: it goes out when due."),
+    "skipped": N_("Message skipped: it will not be sent."),
+    "edited": N_("Message saved."),
+    "refused": N_("This message can no longer be changed (it was sent or skipped meanwhile)."),
+    "empty": N_("A message cannot be empty."),
+}
+
+
+def available() -> bool:
+    return module_available(MODULE) and module_available("tending.actions.onboarding")
+
+
+def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any]:
+    from tending.actions.onboarding import get_active_playbook, get_plan
+
+    try:
+        enabled, playbook = get_active_playbook(conn, community)
+    except UsageError:
+        return {"enabled": None}
+    try:
+        _playbook_again, plan = get_plan(conn, community, now=now)
+        upcoming = [i for i in plan.items if i.status == "create"]
+    except TendingError as error:
+        return {"enabled": enabled, "playbook": playbook, "plan_error": str(error), "upcoming": []}
+    return {"enabled": enabled, "playbook": playbook, "upcoming": upcoming, "plan_error": None}
+
+
+def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[int, str]:
+    return dashboard.get_member_names(conn, community_id, sorted(member_ids))
+
+
+@router.get("/c/{community_id}/onboarding")
+def onboarding(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+    if not available():
+        return unavailable(request, community_id, "onboarding")
+    from tending.store.outbox import count_by_status, list_messages
+
+    community = community_or_404(request, community_id)
+    _ = translator(request)
+    state = get_state(request)
+    show = request.query_params.get("show", "pending")
+    statuses = list(DONE) if show == "done" else list(PENDING)
+    with state.engine.connect() as conn:
+        messages = list_messages(conn, community.id, statuses=statuses, limit=100)
+        counts = count_by_status(conn, community.id)
+        playbook = _playbook(conn, community, state.now())
+        wanted = {m for message in messages for m in message.member_ids[:20]}
+        wanted |= {m for item in playbook.get("upcoming", [])[:50] for m in item.member_ids[:20]}
+        names = _names(conn, community.id, wanted)
+    msg = MESSAGES.get(request.query_params.get("msg", ""))
+    return render(request, "onboarding.html", community=community, messages=messages, counts=counts, show=show,
+                  names=names, message=_(msg) if msg else None, page_name="onboarding", **playbook)
+
+
+def _act(request: Request, community_id: int, message_id: int, action: Any) -> Response:
+    if not available():
+        raise HTTPException(404)
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    try:
+        with state.engine.begin() as conn:
+            outcome = action(conn, community)
+    except UsageError as error:
+        outcome = "empty" if "empty" in str(error) else "refused"
+    return see_other(f"/c/{community.id}/onboarding", msg=outcome)
+
+
+@router.post("/c/{community_id}/outbox/{message_id}/approve")
+def approve(request: Request, community_id: int, message_id: int,
+            session: WebSession = acting("moderator")) -> Response:
+    from tending.actions.outbox import do_approve
+
+    def action(conn: Connection, community: Community) -> str:
+        do_approve(conn, community, message_id, actor=f"web:{session.user.email}")
+        return "approved"
+
+    return _act(request, community_id, message_id, action)
+
+
+@router.post("/c/{community_id}/outbox/{message_id}/skip")
+def skip(request: Request, community_id: int, message_id: int,
+         session: WebSession = acting("moderator")) -> Response:
+    from tending.actions.outbox import do_skip
+
+    def action(conn: Connection, community: Community) -> str:
+        do_skip(conn, community, message_id, actor=f"web:{session.user.email}", reason="human")
+        return "skipped"
+
+    return _act(request, community_id, message_id, action)
+
+
+@router.post("/c/{community_id}/outbox/{message_id}/edit")
+def edit(request: Request, community_id: int, message_id: int, body: str = Form(""), subject: str = Form(""),
+         session: WebSession = acting("moderator")) -> Response:
+    from tending.actions.outbox import do_edit
+
+    def action(conn: Connection, community: Community) -> str:
+        do_edit(conn, community, message_id, actor=f"web:{session.user.email}", body=body.replace("\r\n", "\n"),
+                subject=subject or None)
+        return "edited"
+
+    return _act(request, community_id, message_id, action)

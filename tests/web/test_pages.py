@@ -1,0 +1,167 @@
+"""What the pages say: exact figures on the overview, member filters, CSV, language, time zone."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tending.store import open_store
+from tending.store.communities import get_community_by_id
+from tending.web.views.overview import compute_overview, month_starts
+from tests.web.conftest import NOW, csrf_of, member_id
+
+
+def test_the_overview_figures_are_exact(seeded: tuple[str, int], cid: int) -> None:
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        data = compute_overview(conn, get_community_by_id(conn, cid), now=NOW)
+    engine.dispose()
+    assert data.today == date(2026, 3, 2) and not data.shifted
+    assert (data.counts.total, data.counts.staff, data.counts.bots, data.counts.left) == (4, 1, 1, 0)
+    assert data.counts.contributors == 3  # ada, bruno, chloe; dan the bot does not count
+    assert data.new_recent == 1  # eve
+    assert data.active_recent == 2  # ada and bruno in the last 28 days
+    by_day = dict(zip(data.days, data.contributions, strict=True))
+    assert by_day[date(2026, 2, 20)] == 1  # ada's post, ten days before
+    assert by_day[date(2026, 2, 28)] == 1  # ada's reply
+    assert by_day[date(2026, 3, 1)] == 1  # dan's: a bot's activity is still the forum's activity
+    assert sum(data.contributions) == 5 and sum(data.reactions) == 1
+    assert sum(data.starts_members) == 2 and sum(data.starts_staff) == 1
+    assert data.joins[-2] == 1 and sum(data.joins) == 1  # eve, in the week of 2026-02-23
+    assert data.weeks[-1] == date(2026, 3, 2) and data.weeks[-2] == date(2026, 2, 23)
+    assert [c.name for c in data.top] == ["Ada Lovelace", "Bruno", "Chloé Dubois"]
+
+
+def test_month_starts_cross_the_year() -> None:
+    assert month_starts(date(2026, 2, 14), 3) == [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1),
+                                                  date(2026, 3, 1)]
+
+
+def test_the_overview_page_shows_the_figures_and_charts(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    html = client_as("viewer").get(f"/c/{cid}/overview").text
+    assert "<dt>Members</dt><dd>4</dd>" in html
+    assert "<dt>Threads started by members</dt><dd>67%</dd>" in html
+    assert html.count('<svg class="chart') == 4
+    assert "<title>Who starts the conversations</title>" in html
+
+
+def names_in(html: str) -> list[str]:
+    if '<table class="members">' not in html:
+        return []
+    table = html.split('<table class="members">', 1)[1].split("</table>", 1)[0]
+    return [part.split(">", 1)[1].split("<", 1)[0] for part in table.split('<a href="/c/')[1:]]
+
+
+def test_inactive_filter_follows_the_members_definition(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    client = client_as("viewer")
+    assert names_in(client.get(f"/c/{cid}/members?inactive=60").text) == ["Chloé Dubois"]
+    # five days: bruno (staff, 9 days) and eve (joined 6 days ago, never contributed) join chloe
+    # (newest members first)
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5").text) == ["Eve", "Chloé Dubois", "Bruno"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=members").text) == ["Eve", "Chloé Dubois"]
+    assert names_in(client.get(f"/c/{cid}/members?kind=bots").text) == ["Dan Bot"]
+    assert names_in(client.get(f"/c/{cid}/members?q=DUB").text) == ["Chloé Dubois"]
+    # as of a past day, contributions made later do not count: on 2025-12-01, chloe had posted on 2025-11-22,
+    # while ada and bruno had not contributed yet (they did in 2026); eve had not joined
+    assert names_in(client.get(f"/c/{cid}/members?inactive=30&as_of=2025-12-01").text) == ["Ada Lovelace", "Bruno"]
+    # the boundary: exactly N days after joining counts; a contribution exactly N days before T is outside
+    assert names_in(client.get(f"/c/{cid}/members?inactive=6&kind=members").text) == ["Eve", "Chloé Dubois"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=7&kind=members").text) == ["Chloé Dubois"]
+    bad = client.get(f"/c/{cid}/members?inactive=soon")
+    assert "a whole number of days" in bad.text
+
+
+def test_members_are_paged(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    html = client_as("viewer").get(f"/c/{cid}/members?kind=all").text
+    assert "5 members" in html and "Page 1 of 1" in html
+    assert names_in(html) == ["Eve", "Dan Bot", "Chloé Dubois", "Ada Lovelace", "Bruno"]  # newest first, then by id
+
+
+def test_the_csv_export_has_the_filtered_members(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    response = client_as("moderator").get(f"/c/{cid}/members.csv?inactive=5&kind=members")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["name"] for r in rows] == ["Chloé Dubois", "Eve"]
+    assert rows[0]["last_contribution_at"] == "2025-11-22T09:30:00Z" and rows[1]["contributions"] == "0"
+
+
+def test_switching_to_french_is_remembered(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    client = client_as("viewer")
+    page = client.get(f"/c/{cid}/members").text
+    response = client.post("/account/language", data={"language": "fr", "next": f"/c/{cid}/members?inactive=60",
+                                                      "csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert response.headers["location"] == f"/c/{cid}/members?inactive=60"
+    html = client.get(response.headers["location"]).text
+    assert '<html lang="fr">' in html and "Inactifs depuis (jours)" in html and "1 membre" in html
+    assert "Vue d&#39;ensemble" in html or "Vue d'ensemble" in html
+    overview = client.get(f"/c/{cid}/overview").text
+    assert "<dt>Fils lancés par des membres</dt><dd>67 %</dd>" in overview.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_dates_are_shown_in_the_community_time_zone(seeded: tuple[str, int], cid: int,
+                                                   client_as: Callable[[str], TestClient]) -> None:
+    from tending.models import ActivityRecord
+    from tending.store.communities import get_community_by_id
+    from tending.store.ingest import Ingestor
+
+    late = NOW.replace(hour=23, minute=30) - timedelta(days=3)  # 2026-02-27 23:30 UTC = 28 Feb 00:30 in Paris
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        Ingestor(conn, get_community_by_id(conn, cid)).add_all([ActivityRecord(
+            source="forum", source_id="late", member_external_id="eve", kind="comment", occurred_at=late)])
+    engine.dispose()
+    assert late.astimezone(ZoneInfo("Europe/Paris")).day == 28
+    html = client_as("viewer").get(f"/c/{cid}/members/{member_id(seeded[0], 'eve')}").text
+    assert "2/28/26, 12:30 AM" in html.replace("\u202f", " ")
+    assert 'datetime="2026-02-28T00:30+01:00"' in html
+    assert "Dates are shown in the community's time zone: Europe/Paris." in html
+
+
+def test_a_member_page_shows_the_timeline_and_identities(seeded: tuple[str, int], cid: int,
+                                                         client_as: Callable[[str], TestClient]) -> None:
+    html = client_as("viewer").get(f"/c/{cid}/members/{member_id(seeded[0], 'ada')}").text
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert timeline.index("reacted") < timeline.index("replied") < timeline.index("started a thread")
+    assert "<em>Insulin doses</em>" in timeline and "How much insulin?" in timeline
+    assert "forum · ada" in html
+
+
+def test_capability_pages_say_they_are_not_available_yet(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    client = client_as("viewer")
+    from tending.web.pages import NAV, module_available
+
+    for item in NAV:
+        if item.module and not module_available(item.module):
+            assert "not available yet" in client.get(f"/c/{cid}/{item.path}").text
+
+
+def test_imports_page_without_the_importer(cid: int, client_as: Callable[[str], TestClient],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tending.web import importing
+
+    monkeypatch.setattr(importing, "available", lambda: False)
+    client = client_as("admin")
+    html = client.get(f"/c/{cid}/imports").text
+    assert "The importer is not available yet" in html and "No import yet." in html
+    token = csrf_of(html)
+    response = client.post(f"/c/{cid}/imports", data={"kind": "jsonl", "csrf_token": token},
+                           files={"file": ("a.jsonl", b"{}\n")}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].endswith("error=unavailable")
+
+
+def test_settings_show_whether_credentials_are_set_never_their_value(
+        monkeypatch: pytest.MonkeyPatch, client_as: Callable[[str], TestClient]) -> None:
+    monkeypatch.setenv("TENDING_SLACK_TOKEN", "xoxb-very-secret-value")
+    monkeypatch.setenv("TENDING_CONFIG", "/nonexistent/config.toml")
+    html = client_as("admin").get("/settings").text
+    assert "xoxb-very-secret-value" not in html
+    slack = html.split("<strong>slack</strong>", 1)[1].split("</li>", 1)[0]
+    assert "configured" in slack and "not configured" not in slack
+    email = html.split("<strong>email</strong>", 1)[1].split("</li>", 1)[0]
+    assert "not configured" in email
