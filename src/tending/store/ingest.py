@@ -413,10 +413,13 @@ class Ingestor:
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
                 current[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
         changes = []
+        rejoined: list[int] = []  # members whose join date moved: their monthly rollups follow
         for mid in first_seen:
             state = current[mid]
             new_state = member_dates_after(state, first_seen[mid], joins.get(mid, []), leaves.get(mid, []))
             if new_state != state:
+                if new_state[0] != state[0]:
+                    rejoined.append(mid)
                 current[mid] = new_state
                 changes.append({"b_id": mid, "joined_at": new_state[0], "joined_at_exact": new_state[1],
                                 "left_at": new_state[2]})
@@ -424,7 +427,7 @@ class Ingestor:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
                 joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
                 left_at=bindparam("left_at")), changes)
-            sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes])
+            sync_join_months(self.conn, self.cid, rejoined)
 
     def _update_thread_starts(self, rows: list[dict[str, Any]]) -> None:
         starts: dict[int, tuple[datetime, int]] = {}
