@@ -90,3 +90,17 @@ def test_gini_from_ranked_aggregates_equals_the_direct_formula() -> None:
     for population in (6, 10, 1000):
         assert gini_from_ranks(population=population, total=sum(counts), contributors=len(counts),
                                rank_weighted=ranked) == pytest.approx(gini(counts, population))
+
+
+def test_the_same_90_9_1_and_gini_as_the_members_area() -> None:
+    """lib/segments.py (members issue) and this area define the core and Gini the same way."""
+    from tending.lib import segments as members_segments
+
+    rng = random.Random(9)
+    for _ in range(50):
+        counts = {member: int(rng.paretovariate(1.2)) for member in range(rng.randint(1, 300))}
+        population = len(counts) + rng.randint(0, 500)
+        ours = participation_segments(counts, population)
+        assert ours.core == members_segments.heavy_core_size(counts.values())
+        theirs = members_segments.gini(counts.values(), zeros=population - len(counts))
+        assert gini(counts.values(), population) == pytest.approx(theirs)
