@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 
 from tending.actions.alerts import _toxicity_model, do_raise_alerts
@@ -13,7 +14,7 @@ from tending.models import ActivityRecord, Community, MemberRecord, ThreadRecord
 from tending.store.alerts import alerts
 from tending.store.communities import do_create_community, do_update_community_settings
 from tending.store.ingest import Ingestor
-from tending.store.schema import activities, audit_events, threads
+from tending.store.schema import activities, audit_events, members, threads
 
 T = datetime(2025, 6, 15, 18, 0, tzinfo=UTC)
 CALM = ["Thanks, that worked for me.", "Here is how I set it up, hope it helps.", "Good question, I wondered too.",
@@ -156,3 +157,25 @@ def test_sentiment_in_english_and_french() -> None:
     assert compound("Merci beaucoup, c'est génial !", "fr") > 0.5
     assert compound("Ce n'est pas mauvais du tout", "fr") > 0  # negated complaint
     assert not is_negative(compound("Le fil de discussion est ouvert.", "fr"))
+
+
+def test_delivered_as_a_staff_note_through_the_outbox_once(engine: Engine) -> None:
+    outbox_store = pytest.importorskip("tending.store.outbox", reason="the onboarding outbox is not installed")
+    community = load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)))
+    with engine.begin() as conn:
+        result = do_raise_alerts(conn, community, as_of=T, deliver=True)
+        ada, bruno = (conn.execute(select(members.c.id).where(members.c.external_id == who)).scalar_one()
+                      for who in ("ada", "bruno"))
+    assert result["drafted"] == len(result["raised"]) > 0
+    with engine.begin() as conn:
+        again = do_raise_alerts(conn, community, as_of=T + timedelta(minutes=10), deliver=True)
+        notes = conn.execute(select(outbox_store.outbox).where(outbox_store.outbox.c.rule == "health-alert")).all()
+        heated = next(a for a in result["raised"] if a["kind"] == "heated_thread")
+        recipients = set(conn.execute(select(outbox_store.outbox_recipients.c.member_id).where(
+            outbox_store.outbox_recipients.c.outbox_id == next(n.id for n in notes
+                                                                 if n.key == f"alert:{heated['id']}"))).scalars())
+        delivered = conn.execute(select(alerts.c.delivered_at)).scalars().all()
+    assert again["drafted"] == 0 and len(notes) == len(result["raised"])
+    assert {n.channel for n in notes} == {"staff"} and {n.status for n in notes} == {"approved"}
+    assert recipients == {ada, bruno}  # the note is about them; staff notes are never sent to them
+    assert all(at is not None for at in delivered)

@@ -12,9 +12,12 @@ staff member through the onboarding outbox when it is installed:
     tending.actions.outbox.do_draft_message(conn, community, *, member_ids, rule, channel, body, due_at, key,
                                             subject=None, approved=False, actor="system") -> int | None
 
-with rule "health-alert", channel `alerts.channel` (default "staff" when the outbox offers it, else
-"email"), key "alert:<alert id>:<member id>" so a second run never drafts twice, approved=True (alerts
-go out without review). Without the outbox, alerts are only stored (`tending alerts` lists them).
+with rule "health-alert" and approved=True (alerts go out without review): by default one note per alert
+on the outbox's "staff" channel (key "alert:<alert id>", member_ids = the members concerned, e.g. the
+people in a heated thread; delivery routes staff notes to the team), or, when the community setting
+`alerts.channel` names a personal channel ("email", "private"), one message per staff member who is not
+do-not-contact (key "alert:<alert id>:<member id>"). The keys make a second run harmless. Without the
+outbox, alerts are only stored (`tending alerts` lists them).
 """
 
 from __future__ import annotations
@@ -138,28 +141,31 @@ def do_raise_alerts(conn: Connection, community: Community, *, as_of: datetime, 
 
 def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]], *, now: datetime,
              actor: str) -> int:
-    """Draft one message per alert and staff member through the onboarding outbox, if installed."""
+    """Draft the alerts in the onboarding outbox, if installed: one staff note per alert (the delivery
+    settings route staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a
+    personal channel, one message per staff member. Returns how many drafts were made."""
     try:
         outbox = importlib.import_module("tending.actions.outbox")
-    except ModuleNotFoundError:
+        staff_channel = importlib.import_module("tending.store.outbox").STAFF
+    except (ModuleNotFoundError, AttributeError):
         return 0
-    channel = community.settings.get("alerts", {}).get("channel") if isinstance(
-        community.settings.get("alerts"), dict) else None
-    if channel is None:
-        try:
-            channel = importlib.import_module("tending.store.outbox").STAFF
-        except (ModuleNotFoundError, AttributeError):
-            channel = "email"
-    staff = health_store.staff_members(conn, community.id)
+    setting = community.settings.get("alerts")
+    channel = (setting.get("channel") if isinstance(setting, dict) else None) or staff_channel
     drafted = 0
     for alert in raised:
-        body = _body(alert)
-        for member_id in staff:
-            made = outbox.do_draft_message(conn, community, member_ids=[member_id], rule=ALERT_RULE, channel=channel,
-                                           body=body, due_at=now, key=f"alert:{alert['id']}:{member_id}",
-                                           subject=f"[{community.name}] {alert['summary'][:120]}", approved=True,
-                                           actor=actor)
+        common = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now, "approved": True,
+                  "subject": f"[{community.name}] {alert['summary'][:120]}", "actor": actor}
+        if channel == staff_channel:
+            # a note about the members concerned (for a heated thread, the people in it); never sent to them
+            concerned = [int(m) for m in alert["figures"].get("members", [])]
+            made = outbox.do_draft_message(conn, community, member_ids=concerned, key=f"alert:{alert['id']}",
+                                           **common)
             drafted += made is not None
+        else:
+            for member_id in health_store.staff_members(conn, community.id):
+                made = outbox.do_draft_message(conn, community, member_ids=[member_id],
+                                               key=f"alert:{alert['id']}:{member_id}", **common)
+                drafted += made is not None
         alert_store.mark_alert_delivered(conn, alert["id"], at=now)
     return drafted
 
