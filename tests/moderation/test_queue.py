@@ -153,3 +153,37 @@ def test_worker_processes_find_the_same_queue_as_one_process(engine: Engine, sto
     assert len(expected) >= 4
     assert got == expected
     assert pooled.as_dict() == alone.as_dict()
+
+
+HEATED = ["Je ne suis pas d accord avec toi sur les croquettes, le vétérinaire a dit autre chose.",
+          "Tu dis vraiment n importe quoi, t es débile ou quoi ?",
+          "Ferme-la, espèce d abruti, t es un gros con.",
+          "Ferme ta gueule espèce de gros connard, t es vraiment trop débile"]
+
+
+def test_a_heated_exchange_is_found_in_its_own_thread_among_others(engine: Engine, story: Story) -> None:
+    """Ada and Eve trade increasingly hostile replies in thread t9, every five minutes, while Chloé posts
+    calmly in t1 in between: one heated item, for t9, with the four messages in order."""
+    from tending.models import ActivityRecord
+    from tending.store.ingest import Ingestor
+    from tending.store.schema import activities
+
+    start = T0 + timedelta(days=6)
+    records = []
+    for i, text in enumerate(HEATED):
+        records.append(ActivityRecord("forum", f"h{i}", ("ada", "eve")[i % 2], "post" if i == 0 else "reply",
+                                      start + timedelta(minutes=5 * i), thread_external_id="t9",
+                                      channel_external_id="general", text=text))
+        records.append(ActivityRecord("forum", f"q{i}", "chloe", "reply", start + timedelta(minutes=5 * i, seconds=30),
+                                      thread_external_id="t1", channel_external_id="general",
+                                      text=f"Petite question {i} : quelle marque de croquettes pour un chat âgé ?"))
+    with engine.begin() as conn:
+        Ingestor(conn, story.community).add(records)
+        ids = dict(conn.execute(select(activities.c.source_id, activities.c.id)
+                                .where(activities.c.source_id.like("h%"))).all())
+    _scan(engine, story)
+    heated = [item for (signal, _aid), item in _items(engine, story).items() if signal == "heated"]
+    assert len(heated) == 1
+    [item] = heated
+    assert item["subject_key"].endswith(f":{ids['h0']}")
+    assert [m["activity_id"] for m in item["evidence"]["messages"]] == [ids[f"h{i}"] for i in range(4)]

@@ -267,9 +267,12 @@ class _Scanner:
         thread = np.array(log.thread, dtype=np.int64)
         toxicity = np.array(log.toxicity)
         hot = np.unique(thread[toxicity >= heated.HOSTILE_LEVEL])  # only threads with some hostility
+        # the messages of each hot thread, in scan order: one stable sort, not one pass per thread
+        rows = np.flatnonzero(np.isin(thread, hot))
+        rows = rows[np.argsort(thread[rows], kind="stable")]
         items = []
-        for thread_id in hot:
-            where = np.flatnonzero(thread == thread_id)
+        for where in np.split(rows, np.flatnonzero(np.diff(thread[rows])) + 1) if rows.size else []:
+            thread_id = thread[where[0]]
             messages = [heated.ThreadMessage(log.activity[i], log.member[i], from_micros(log.at[i]), log.toxicity[i])
                         for i in where]
             for exchange in heated.find_heated_exchanges(messages):
