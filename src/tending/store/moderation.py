@@ -132,12 +132,22 @@ class AuthorContext:
 
 # -- activities to scan --------------------------------------------------------------------------------
 
-def _scan_filter(community_id: int, since: datetime | None) -> Any:
-    condition = and_(activities.c.community_id == community_id, activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
+def _scan_filter(community_id: int, since: datetime | None, *, by_id: bool = False) -> Any:
+    """by_id: for keyset pagination in id order. SQLite otherwise picks a (community, ...) index and
+    reads and sorts every contribution of the community for each batch (quadratic: a million-message
+    scan spent most of its time there); `community_id + 0` keeps the condition but lets it walk the
+    primary key from the last id instead."""
+    community = activities.c.community_id + 0 if by_id else activities.c.community_id
+    condition = and_(community == community_id, activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
                      activities.c.text.is_not(None))
     if since is not None:
         condition = and_(condition, activities.c.occurred_at >= since)
     return condition
+
+
+def _walk_ids(conn: Connection) -> bool:
+    """PostgreSQL plans by statistics and can use its indexes with the plain condition."""
+    return conn.dialect.name == "sqlite"
 
 
 def count_scannable(conn: Connection, community_id: int, *, since: datetime | None) -> int:
@@ -153,7 +163,8 @@ def iter_scannable(conn: Connection, community_id: int, *, since: datetime | Non
                activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
                activities.c.extra)
     while True:
-        query = (select(*columns).where(_scan_filter(community_id, since), activities.c.id > last_id)
+        query = (select(*columns).where(_scan_filter(community_id, since, by_id=_walk_ids(conn)),
+                                        activities.c.id > last_id)
                  .order_by(activities.c.id).limit(batch_size))
         rows = [ScanRow(*row) for row in conn.execute(query)]
         if not rows:
@@ -165,8 +176,10 @@ def iter_scannable(conn: Connection, community_id: int, *, since: datetime | Non
 def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetime,
                          batch_size: int = 5000) -> Iterator[list[ScanRow]]:
     """Contributions before `before` that have no text fingerprint yet (not even the empty marker)."""
+    # "+ 0": looked up by the primary key (activity id), not by the community's index (which SQLite
+    # chose, reading every fingerprint of the community for each activity)
     fingerprinted = (select(moderation_fingerprints.c.activity_id)
-                     .where(moderation_fingerprints.c.community_id == community_id,
+                     .where(moderation_fingerprints.c.community_id + 0 == community_id,
                             moderation_fingerprints.c.kind == "text",
                             moderation_fingerprints.c.activity_id == activities.c.id))
     last_id = 0
@@ -174,7 +187,8 @@ def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetim
                activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
                activities.c.extra)
     while True:
-        query = (select(*columns).where(_scan_filter(community_id, None), activities.c.occurred_at < before,
+        query = (select(*columns).where(_scan_filter(community_id, None, by_id=_walk_ids(conn)),
+                                        activities.c.occurred_at < before,
                                         activities.c.id > last_id, ~fingerprinted.exists())
                  .order_by(activities.c.id).limit(batch_size))
         rows = [ScanRow(*row) for row in conn.execute(query)]
@@ -194,12 +208,14 @@ def sample_texts(conn: Connection, community_id: int, *, limit: int) -> list[str
 
 
 def get_author_contexts(conn: Connection, community_id: int, member_ids: Iterable[int]) -> dict[int, AuthorContext]:
+    # lookups by id use "community_id + 0": the rows are found by primary key and the community is still
+    # checked; with the plain condition SQLite read the community's whole index for every chunk of ids
     found: dict[int, AuthorContext] = {}
     for chunk in batched(sorted(set(member_ids)), 2000):
         query = (select(members.c.id, members.c.joined_at, member_stats.c.first_contribution_at, members.c.language,
                         members.c.is_staff, members.c.is_bot, members.c.do_not_contact, members.c.display_name)
                  .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-                 .where(members.c.community_id == community_id, members.c.id.in_(chunk)))
+                 .where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk)))  # by the key
         for row in conn.execute(query):
             found[row[0]] = AuthorContext(*row[1:])
     return found
@@ -217,7 +233,7 @@ def get_activity_texts(conn: Connection, community_id: int,
     for chunk in batched(sorted(set(ids)), 2000):
         rows = conn.execute(select(activities.c.id, activities.c.text, activities.c.occurred_at,
                                    activities.c.member_id, activities.c.kind)
-                            .where(activities.c.community_id == community_id, activities.c.id.in_(chunk)))
+                            .where(activities.c.community_id + 0 == community_id, activities.c.id.in_(chunk)))
         for aid, text, at, mid, kind in rows:
             found[aid] = (text or "", at, mid, kind)
     return found
@@ -232,11 +248,14 @@ def bulk_add_fingerprints(conn: Connection, community_id: int, rows: list[dict[s
     ids = sorted({r["activity_id"] for r in rows})
     existing: set[tuple[int, str, int]] = set()
     for chunk in batched(ids, 2000):
-        existing.update(conn.execute(
+        # by the primary key (activity ids are unique across communities; the community is checked on
+        # the rows): with the community in the WHERE clause, SQLite chose the community's index and read
+        # every fingerprint of the community for each chunk
+        found = conn.execute(
             select(moderation_fingerprints.c.activity_id, moderation_fingerprints.c.kind,
-                   moderation_fingerprints.c.position)
-            .where(moderation_fingerprints.c.community_id == community_id,
-                   moderation_fingerprints.c.activity_id.in_(chunk))).all())
+                   moderation_fingerprints.c.position, moderation_fingerprints.c.community_id)
+            .where(moderation_fingerprints.c.activity_id.in_(chunk)))
+        existing.update((aid, kind, position) for aid, kind, position, cid in found if cid == community_id)
     fresh = [{"community_id": community_id, **r} for r in rows
              if (r["activity_id"], r["kind"], r["position"]) not in existing]
     if fresh:
@@ -286,12 +305,15 @@ def bulk_add_items(conn: Connection, community_id: int, items: list[dict[str, An
     for item in items:
         wanted.setdefault((item["signal"], item["subject_key"]), item)
     existing: set[tuple[str, str]] = set()
-    keys = sorted({k for _signal, k in wanted})
-    for chunk in batched(keys, 2000):
-        existing.update(conn.execute(
-            select(moderation_items.c.signal, moderation_items.c.subject_key)
-            .where(moderation_items.c.community_id == community_id,
-                   moderation_items.c.subject_key.in_(chunk))).all())
+    for signal in sorted({s for s, _key in wanted}):
+        keys = sorted(k for s, k in wanted if s == signal)
+        for chunk in batched(keys, 2000):
+            # community, signal and keys: the unique index answers it (without the signal, the lookup
+            # read every item of the community, and a million-message scan slowed down as its queue grew)
+            existing.update(conn.execute(
+                select(moderation_items.c.signal, moderation_items.c.subject_key)
+                .where(moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
+                       moderation_items.c.subject_key.in_(chunk))).all())
     fresh = [{"community_id": community_id, "created_at": now, "status": OPEN, "activity_id": None,
               "member_id": None, **item} for key, item in wanted.items() if key not in existing]
     if fresh:
