@@ -61,20 +61,60 @@ def names_in(html: str) -> list[str]:
 def test_inactive_filter_follows_the_members_definition(cid: int, client_as: Callable[[str], TestClient]) -> None:
     client = client_as("viewer")
     assert names_in(client.get(f"/c/{cid}/members?inactive=60").text) == ["Chloé Dubois"]
-    # five days: bruno (staff, 9 days) and eve (joined 6 days ago, never contributed) join chloe
-    # (newest members first)
-    assert names_in(client.get(f"/c/{cid}/members?inactive=5").text) == ["Eve", "Chloé Dubois", "Bruno"]
-    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=members").text) == ["Eve", "Chloé Dubois"]
+    # five days: bruno (staff, 9 days) and eve (joined 6 days ago, never contributed) join chloe, in the members
+    # capability's order: the most recently silent first, then those who never contributed
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5").text) == ["Bruno", "Chloé Dubois", "Eve"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=members").text) == ["Chloé Dubois", "Eve"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5&kind=staff").text) == ["Bruno"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=5&q=eve").text) == ["Eve"]
     assert names_in(client.get(f"/c/{cid}/members?kind=bots").text) == ["Dan Bot"]
     assert names_in(client.get(f"/c/{cid}/members?q=DUB").text) == ["Chloé Dubois"]
     # as of a past day, contributions made later do not count: on 2025-12-01, chloe had posted on 2025-11-22,
     # while ada and bruno had not contributed yet (they did in 2026); eve had not joined
     assert names_in(client.get(f"/c/{cid}/members?inactive=30&as_of=2025-12-01").text) == ["Ada Lovelace", "Bruno"]
     # the boundary: exactly N days after joining counts; a contribution exactly N days before T is outside
-    assert names_in(client.get(f"/c/{cid}/members?inactive=6&kind=members").text) == ["Eve", "Chloé Dubois"]
+    assert names_in(client.get(f"/c/{cid}/members?inactive=6&kind=members").text) == ["Chloé Dubois", "Eve"]
     assert names_in(client.get(f"/c/{cid}/members?inactive=7&kind=members").text) == ["Chloé Dubois"]
     bad = client.get(f"/c/{cid}/members?inactive=soon")
     assert "a whole number of days" in bad.text
+
+
+def test_the_inactive_filter_is_the_members_capability_answer(seeded: tuple[str, int], cid: int,
+                                                               client_as: Callable[[str], TestClient]) -> None:
+    """One definition in the product: the page lists exactly what tending.store.members lists."""
+    from tending.actions.members import get_lifecycle_settings
+    from tending.store.members import get_inactive_members
+
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        community = get_community_by_id(conn, cid)
+        for days in (1, 5, 6, 7, 30, 60, 200):
+            _total, rows = get_inactive_members(conn, cid, as_of=NOW, days=days,
+                                                lifecycle=get_lifecycle_settings(community))
+            expected = [r.member.display_name for r in rows]
+            assert names_in(client_as("viewer").get(f"/c/{cid}/members?inactive={days}").text) == expected, days
+    engine.dispose()
+
+
+def test_state_and_segment_filters(cid: int, client_as: Callable[[str], TestClient]) -> None:
+    """As of 09:00 (states are evaluated as of the hour): eve is a newcomer; chloe is inactive (100 days);
+    ada and bruno are active; dan the bot has no state."""
+    client = client_as("viewer")
+    assert names_in(client.get(f"/c/{cid}/members?state=newcomer").text) == ["Eve"]
+    assert names_in(client.get(f"/c/{cid}/members?state=inactive").text) == ["Chloé Dubois"]
+    assert names_in(client.get(f"/c/{cid}/members?state=active").text) == ["Ada Lovelace", "Bruno"]
+    assert names_in(client.get(f"/c/{cid}/members?state=active&kind=members").text) == ["Ada Lovelace"]
+    assert names_in(client.get(f"/c/{cid}/members?state=lurker").text) == []
+    page = client.get(f"/c/{cid}/members?state=inactive").text
+    assert "as of 3/2/26, 10:00 AM" in page.replace("\u202f", " ")  # 09:00 UTC, shown in Paris
+    # 90 days: ada made 2 contributions, bruno 2, chloe none (100 days ago), eve none; the heavy core is the
+    # smallest set making half of the contributions
+    core = names_in(client.get(f"/c/{cid}/members?segment=heavy_core").text)
+    occasional = names_in(client.get(f"/c/{cid}/members?segment=occasional").text)
+    lurkers = names_in(client.get(f"/c/{cid}/members?segment=lurkers").text)
+    assert sorted(core + occasional) == ["Ada Lovelace", "Bruno"] and len(core) == 1
+    assert lurkers == ["Eve", "Chloé Dubois"]  # newest first
+    assert "State: choose one" in client.get(f"/c/{cid}/members?state=sleepy").text
 
 
 def test_members_are_paged(cid: int, client_as: Callable[[str], TestClient]) -> None:
