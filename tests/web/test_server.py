@@ -47,3 +47,12 @@ def test_the_warmer_computes_each_overview_once_per_data_change(app: object, cid
     assert warm_overviews(state) == 0  # nothing changed: nothing recomputed
     client = TestClient(app)  # type: ignore[arg-type]
     assert client.get("/healthz").text == "ok"
+
+
+def test_the_warmer_precomputes_the_check_in_queue(app: object, cid: int) -> None:
+    from tending.web.views.checkins import warm_checkins
+
+    state = app.state.web  # type: ignore[attr-defined]
+    warm_checkins(state)
+    queues = [key for key in state.cache if key[0] == "checkins"]
+    assert len(queues) == 1 and queues[0][1] == cid

@@ -431,6 +431,11 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
     return False
 
 
+def get_do_not_contact_ids(conn: Connection, community_id: int) -> set[int]:
+    return {member_id for (member_id,) in conn.execute(select(members.c.id).where(
+        members.c.community_id == community_id, members.c.do_not_contact.is_(True)))}
+
+
 def get_member_names(conn: Connection, community_id: int, member_ids: Sequence[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     for start in range(0, len(member_ids), 500):

@@ -24,11 +24,6 @@ def unavailable(request: Request, community_id: int, key: str) -> Response:
                   installed=bool(item.module and module_available(item.module)), page_name=key)
 
 
-@router.get("/c/{community_id}/checkins")
-def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return unavailable(request, community_id, "checkins")
-
-
 @router.get("/c/{community_id}/moderation")
 def moderation(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
     return unavailable(request, community_id, "moderation")
