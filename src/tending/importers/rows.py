@@ -86,15 +86,15 @@ class RowReader:
                   kind: str) -> ActivityRecord:
         at = self._instant(row, "occurred_at")
         thread = _text(row, "thread_id")
-        source_id = _text(row, "source_id") or _derived_id(member_id, kind, at.isoformat(), thread,
-                                                           _text(row, "text"))
+        text = _text(row, "text")
+        source_id = _text(row, "source_id") or _derived_id(member_id, kind, at.isoformat(), thread, text)
         if kind == POST and thread is None:
             thread = source_id
         return ActivityRecord(
             source=platform, source_id=source_id, member_external_id=member_id, kind=kind, occurred_at=at,
             thread_external_id=thread if kind not in (JOINED, LEFT) else None,
             parent_source_id=_text(row, "parent_id"), channel_external_id=_text(row, "channel"),
-            text=_text(row, "text"), url=_text(row, "url"), language=_text(row, "language"),
+            text=text, url=_text(row, "url"), language=_text(row, "language"),
             member_name=name, extra={"thread_title": row["thread_title"]} if _text(row, "thread_title") else None)
 
     def _instant(self, row: dict[str, Any], field: str) -> Any:
@@ -113,6 +113,8 @@ def _text(row: dict[str, Any], field: str) -> str | None:
     value = row.get(field)
     if value is None:
         return None
+    if type(value) is str:  # the common case first: this runs a dozen times per row
+        return value.strip() or None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -1,0 +1,401 @@
+"""Moderation state changes: scanning activities into the review queue, and acting on queue items.
+
+`do_scan_community` reads a community's contributions in batches, scores them (spam, self-promotion,
+toxicity), fingerprints them (MinHash, image dHash) to find reposts of older content, looks for heated
+exchanges in threads and for weeks of off-topic drift, and adds what it finds to the queue. Rescanning
+adds nothing twice (items are unique by signal and subject). `do_act_on_item` records a moderator's
+decision, drafts the suggested reply in the member's language, counts confirmed findings for escalation
+and writes an audit event. tending never acts on the platform itself.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from tending.errors import TendingError
+from tending.models import Community
+from tending.moderation import drift, heated, reposts
+from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classifier
+from tending.moderation.escalation import PRIVATE_ACTIONS, check_action, suggest_action
+from tending.moderation.langid import detect_languages, known_language
+from tending.moderation.replies import render_reply
+from tending.moderation.text import (
+    MOJIBAKE_RE,
+    clean_markup,
+    has_link,
+    matched_phrases,
+    normalise,
+    other_script_share,
+)
+from tending.store import moderation as store
+from tending.store.audit import record_event
+from tending.timeutil import from_micros, isoformat_utc
+
+NEW_ACCOUNT = timedelta(days=2)
+NEW_ACCOUNT_FACTOR = 0.5  # a brand-new account posting a link: spam threshold halved
+INTRODUCTION_FACTOR = 0.6  # an introduction or first post: self-promotion threshold lowered
+OTHER_SCRIPT_SHARE = 0.6
+SNIPPET = 500
+INTRO_CHANNEL = re.compile(r"intro|welcome|bienvenue|pr[ée]sent|new[- _]?members?|nouveaux|newcomers?", re.I)
+SIGNAL_NAMES = {
+    "en": {"spam": "spam", "self_promotion": "self-promotion", "repost": "a repost", "toxic": "insults",
+           "heated": "a heated exchange", "off_topic_drift": "off-topic content"},
+    "fr": {"spam": "spam", "self_promotion": "autopromotion", "repost": "un doublon", "toxic": "des insultes",
+           "heated": "un échange tendu", "off_topic_drift": "du hors-sujet"},
+}
+
+
+@dataclass
+class ScanSummary:
+    scanned: int = 0
+    skipped_staff_or_bots: int = 0
+    new_items: Counter[str] = field(default_factory=Counter)
+    images_hashed: int = 0
+    images_missing: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scanned": self.scanned, "skipped_staff_or_bots": self.skipped_staff_or_bots,
+                "new_items": dict(self.new_items), "images_hashed": self.images_hashed,
+                "images_missing": self.images_missing}
+
+
+@dataclass
+class _ThreadLog:
+    """Per-message data kept for the thread pass, as flat lists (a million rows stay small)."""
+
+    thread: list[int] = field(default_factory=list)
+    activity: list[int] = field(default_factory=list)
+    member: list[int] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)
+    toxicity: list[float] = field(default_factory=list)
+
+
+class _Scanner:
+    def __init__(self, conn: Connection, community: Community, *, now: datetime, since: datetime | None,
+                 classifier: Classifier, media_root: Path | None) -> None:
+        self.conn, self.community, self.cid = conn, community, community.id
+        self.now, self.since, self.classifier, self.media_root = now, since, classifier, media_root
+        self.summary = ScanSummary()
+        self.threads = _ThreadLog()
+        self.scanned_ids: list[int] = []
+        self.tallies: dict[datetime, drift.WeekTally] = {}
+        settings = community.settings.get("moderation", {}) if isinstance(community.settings, dict) else {}
+        self.tolerance = float(settings.get("offtopic_tolerance", drift.DEFAULT_TOLERANCE))
+        self.intro_channels = {cid for cid, name in store.get_channel_names(conn, self.cid).items()
+                               if INTRO_CHANNEL.search(name)}
+        sample = store.sample_texts(conn, self.cid, limit=20_000)
+        self.profile = drift.Profile(sample) if len(sample) >= drift.MIN_WEEKLY else None
+
+    # -- per batch ------------------------------------------------------------------------------------
+
+    def batch(self, rows: list[store.ScanRow]) -> None:
+        authors = store.get_author_contexts(self.conn, self.cid, (r.member_id for r in rows))
+        kept = [r for r in rows if not _is_staff_or_bot(authors.get(r.member_id))]
+        self.summary.skipped_staff_or_bots += len(rows) - len(kept)
+        self.summary.scanned += len(kept)
+        if not kept:
+            return
+        texts = [clean_markup(r.text) for r in kept]
+        normalised = [normalise(t[:MAX_CHARS]) for t in texts]  # once, for the models, MinHash and drift
+        known = [r.language or (authors[r.member_id].language if r.member_id in authors else None) for r in kept]
+        langs = detect_languages(texts, known)
+        scores = self.classifier.score(texts, langs, normalised)
+        items: list[dict[str, Any]] = []
+        for i, row in enumerate(kept):
+            items += self._text_findings(row, texts[i], langs[i], {k: float(v[i]) for k, v in scores.items()},
+                                         authors.get(row.member_id))
+        self._log_threads(kept, scores["toxic"])
+        self._fingerprint(kept, normalised)
+        self._tally_drift(kept, normalised)
+        self.scanned_ids += [r.id for r in kept]
+        self.summary.new_items.update(self._add(items))
+
+    def _text_findings(self, row: store.ScanRow, text: str, lang: str, scores: dict[str, float],
+                       author: store.AuthorContext | None) -> list[dict[str, Any]]:
+        found = []
+        context = _context(row, text, author, self.intro_channels)
+        welcome = "introduction" in context or "first_post" in context
+        spam_threshold = self.classifier.threshold("spam", lang)
+        if "new_account_link" in context:
+            spam_threshold *= NEW_ACCOUNT_FACTOR
+        spam_score, junk = scores["spam"], _junk_reason(text)
+        if junk:
+            context.append(junk)
+            spam_score = max(spam_score, 0.5)
+        promo_threshold = self.classifier.threshold("self_promotion", lang) * (INTRODUCTION_FACTOR if welcome else 1)
+        is_spam = spam_score >= spam_threshold or junk is not None
+        is_promo = scores["self_promotion"] >= promo_threshold
+        # one item per message: a newcomer promoting themselves gets the gentle path, others the firmer one
+        if is_promo and (not is_spam or (welcome and junk is None)):
+            found.append(self._item(row, "self_promotion", scores["self_promotion"], text, lang, context,
+                                    promo_threshold))
+        elif is_spam:
+            found.append(self._item(row, "spam", spam_score, text, lang, context, spam_threshold))
+        toxic_threshold = self.classifier.threshold("toxic", lang)
+        if scores["toxic"] >= toxic_threshold:
+            found.append(self._item(row, "toxic", scores["toxic"], text, lang, context, toxic_threshold))
+        return found
+
+    def _item(self, row: store.ScanRow, signal: str, score: float, text: str, lang: str, context: list[str],
+              threshold: float) -> dict[str, Any]:
+        evidence = {"text": text[:SNIPPET], "score": round(score, 4), "threshold": round(threshold, 4),
+                    "lang": lang, "matched": matched_phrases(text), "context": context}
+        return {"activity_id": row.id, "member_id": row.member_id, "signal": signal,
+                "subject_key": f"activity:{row.id}", "score": round(score, 4), "evidence": evidence,
+                "occurred_at": row.occurred_at}
+
+    def _log_threads(self, rows: list[store.ScanRow], toxicity: np.ndarray) -> None:
+        for row, tox in zip(rows, toxicity, strict=True):
+            if row.thread_id is not None:
+                self.threads.thread.append(row.thread_id)
+                self.threads.activity.append(row.id)
+                self.threads.member.append(row.member_id)
+                self.threads.at.append(int(row.occurred_at.timestamp() * 1_000_000))
+                self.threads.toxicity.append(float(tox))
+
+    def backfill(self) -> None:
+        """Fingerprint older contributions no scan has read yet, so a scan with --since still finds
+        copies of them. Each is marked (an empty signature when too short), so this happens once."""
+        if self.since is None:
+            return
+        for rows in store.iter_unfingerprinted(self.conn, self.cid, before=self.since):
+            self._fingerprint(rows, [normalise(clean_markup(r.text)[:MAX_CHARS]) for r in rows])
+
+    def _fingerprint(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
+        signatures, positions = reposts.minhash_batch(normalised, normalised=True)
+        by_position = {int(p): reposts.signature_bytes(sig) for sig, p in zip(signatures, positions, strict=True)}
+        prints = [{"activity_id": row.id, "kind": "text", "position": 0, "member_id": row.member_id,
+                   "occurred_at": row.occurred_at, "signature": by_position.get(i, b""), "path": None}
+                  for i, row in enumerate(rows)]
+        for row in rows:
+            for n, path in enumerate(reposts.image_paths(row.extra, self.media_root)):
+                try:
+                    value = reposts.dhash(path)
+                except (OSError, ValueError):
+                    self.summary.images_missing += 1
+                    continue
+                self.summary.images_hashed += 1
+                prints.append({"activity_id": row.id, "kind": "image", "position": n, "member_id": row.member_id,
+                               "occurred_at": row.occurred_at, "signature": value.to_bytes(8, "little"),
+                               "path": str(path)[:1000]})
+        store.bulk_add_fingerprints(self.conn, self.cid, prints)
+
+    def _tally_drift(self, rows: list[store.ScanRow], normalised: list[str]) -> None:
+        if self.profile is None:
+            return
+        similarity = self.profile.similarity(normalised, normalised=True)
+        for row, value in zip(rows, similarity, strict=True):
+            week = drift.week_start(row.occurred_at)
+            self.tallies.setdefault(week, drift.WeekTally()).add(row.id, float(value), value < self.profile.cutoff)
+
+    def _add(self, items: list[dict[str, Any]]) -> Counter[str]:
+        added: Counter[str] = Counter()
+        for signal in {i["signal"] for i in items}:
+            count = store.bulk_add_items(self.conn, self.cid, [i for i in items if i["signal"] == signal],
+                                         now=self.now)
+            if count:
+                added[signal] += count
+        return added
+
+    # -- after the last batch --------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        self.summary.new_items.update(self._add(self._repost_items("text")))
+        self.summary.new_items.update(self._add(self._repost_items("image")))
+        self.summary.new_items.update(self._add(self._heated_items()))
+        self.summary.new_items.update(self._add(self._drift_items()))
+
+    def _repost_items(self, kind: str) -> list[dict[str, Any]]:
+        prints = store.get_fingerprints(self.conn, self.cid, kind, width=reposts.NUM_PERM)
+        if len(prints.activity_ids) < 2:
+            return []
+        candidates = np.flatnonzero(np.isin(prints.activity_ids, np.array(self.scanned_ids, dtype=np.int64)))
+        finder = reposts.find_text_reposts if kind == "text" else reposts.find_image_reposts
+        matches = finder(prints.signatures, prints.occurred, prints.activity_ids, candidates)
+        texts = store.get_activity_texts(self.conn, self.cid, [int(prints.activity_ids[i]) for m in matches
+                                                                for i in (m.index, m.earlier)])
+        items = []
+        for match in matches:
+            later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
+            later_text, later_at, later_member, later_kind = texts[later]
+            earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
+            if kind == "text" and later_kind != "post" and later_member != earlier_member:
+                continue  # the same advice given again by someone else in a reply is conversation, not a repost
+            copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
+                                    "text": clean_markup(earlier_text)[:SNIPPET],
+                                    "same_member": earlier_member == later_member}
+            evidence: dict[str, Any] = {"text": clean_markup(later_text)[:SNIPPET],
+                                        "score": round(match.similarity, 4), "kind": kind, "earlier": copy}
+            key = f"activity:{later}"
+            if kind == "image":
+                path = prints.paths[match.index] or ""
+                evidence["image"], copy["image"] = path, prints.paths[match.earlier]
+                key = f"activity:{later}:image:{zlib.crc32(path.encode()):08x}"  # stable across scans
+            items.append({"activity_id": later, "member_id": later_member, "signal": "repost", "subject_key": key,
+                          "score": round(match.similarity, 4), "evidence": evidence, "occurred_at": later_at})
+        return items
+
+    def _heated_items(self) -> list[dict[str, Any]]:
+        log = self.threads
+        if not log.thread:
+            return []
+        thread = np.array(log.thread, dtype=np.int64)
+        toxicity = np.array(log.toxicity)
+        hot = np.unique(thread[toxicity >= heated.HOSTILE_LEVEL])  # only threads with some hostility
+        items = []
+        for thread_id in hot:
+            where = np.flatnonzero(thread == thread_id)
+            messages = [heated.ThreadMessage(log.activity[i], log.member[i], from_micros(log.at[i]), log.toxicity[i])
+                        for i in where]
+            for exchange in heated.find_heated_exchanges(messages):
+                first, last = exchange.messages[0], exchange.messages[-1]
+                evidence = {"thread_id": int(thread_id), "members": list(exchange.members),
+                            "messages": [{"activity_id": m.activity_id, "member_id": m.member_id,
+                                          "occurred_at": isoformat_utc(m.occurred_at),
+                                          "toxicity": round(m.toxicity, 3)} for m in exchange.messages],
+                            "slope": round(exchange.slope, 4), "score": round(exchange.score, 4),
+                            "median_gap_seconds": exchange.median_gap_seconds}
+                items.append({"activity_id": last.activity_id, "member_id": None, "signal": "heated",
+                              "subject_key": f"thread:{thread_id}:{first.activity_id}",
+                              "score": round(exchange.score, 4), "evidence": evidence,
+                              "occurred_at": last.occurred_at})
+        return items
+
+    def _drift_items(self) -> list[dict[str, Any]]:
+        items = []
+        for week, tally in drift.drifting_weeks(self.tallies, tolerance=self.tolerance):
+            examples = sorted(tally.examples)[:drift.EXAMPLES]
+            texts = store.get_activity_texts(self.conn, self.cid, [aid for _s, aid in examples])
+            evidence = {"week": week.date().isoformat(), "share": round(tally.share, 4), "tolerance": self.tolerance,
+                        "contributions": tally.total, "unlike": tally.unlike,
+                        "examples": [{"activity_id": aid, "similarity": round(s, 4),
+                                      "text": clean_markup(texts[aid][0])[:200]}
+                                     for s, aid in examples if aid in texts]}
+            items.append({"activity_id": None, "member_id": None, "signal": "off_topic_drift",
+                          "subject_key": f"week:{week.date().isoformat()}", "score": round(tally.share, 4),
+                          "evidence": evidence, "occurred_at": week + timedelta(days=7) - timedelta(microseconds=1)})
+        return items
+
+
+def _is_staff_or_bot(author: store.AuthorContext | None) -> bool:
+    return author is not None and (author.is_staff or author.is_bot)
+
+
+def _context(row: store.ScanRow, text: str, author: store.AuthorContext | None, intro_channels: set[int]) -> list[str]:
+    """Why a message deserves a closer look beyond its words: who posts it, where, when."""
+    context = []
+    if row.channel_id in intro_channels:
+        context.append("introduction")
+    if author is not None:
+        if author.first_contribution_at is not None and row.occurred_at <= author.first_contribution_at:
+            context.append("first_post")
+        if author.joined_at is not None and row.occurred_at - author.joined_at < NEW_ACCOUNT and has_link(text):
+            context.append("new_account_link")
+    return context
+
+
+def _junk_reason(text: str) -> str | None:
+    """Junk in another script or in broken encoding (in a French and English community)."""
+    if MOJIBAKE_RE.search(text) and len(MOJIBAKE_RE.findall(text)) >= 3:
+        return "broken_encoding"
+    letters = sum(1 for c in text if c.isalpha())
+    if letters >= 20 and other_script_share(text) >= OTHER_SCRIPT_SHARE:
+        return "other_script"
+    return None
+
+
+def do_scan_community(conn: Connection, community: Community, *, now: datetime, since: datetime | None = None,
+                      classifier: Classifier | None = None, media_root: Path | None = None, actor: str = "system",
+                      progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> ScanSummary:
+    """Scan a community's contributions (those since `since`, or all) into the review queue."""
+    scanner = _Scanner(conn, community, now=now, since=since, classifier=classifier or shipped_classifier(),
+                       media_root=media_root)
+    scanner.backfill()
+    for rows in store.iter_scannable(conn, community.id, since=since, batch_size=batch_size):
+        scanner.batch(rows)
+        if progress is not None:
+            progress(len(rows))
+    scanner.finish()
+    summary = scanner.summary
+    record_event(conn, community.id, actor=actor, action="moderation.scanned", at=now,
+                 details={"since": isoformat_utc(since), **summary.as_dict()})
+    return summary
+
+
+# -- acting on the queue ---------------------------------------------------------------------------------
+
+@dataclass
+class ActResult:
+    item_id: int
+    action: str
+    reply: str | None
+    suggested: str
+    not_contacted: bool = False
+
+
+def get_queue(conn: Connection, community: Community, *, status: str | None = store.OPEN,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """Queue items with the action to suggest given each member's confirmed history."""
+    items = store.get_items(conn, community.id, status=status, limit=limit)
+    counts = store.get_offender_counts(conn, community.id, {i["member_id"] for i in items if i["member_id"]})
+    for item in items:
+        item["suggested_action"] = suggest_action(item["signal"], counts.get(item["member_id"]))
+    return items
+
+
+def do_act_on_item(conn: Connection, community: Community, item_id: int, action: str, *, actor: str,
+                   now: datetime, note: str | None = None) -> ActResult:
+    """Record a moderator's decision on a queue item and draft the reply it calls for."""
+    check_action(action)
+    item = store.get_item(conn, item_id)
+    if item is None or item["community_id"] != community.id:
+        raise TendingError(f"ITEM_ID: no queue item {item_id} in community '{community.name}'.")
+    if item["status"] != store.OPEN:
+        raise TendingError(f"ITEM_ID: item {item_id} was already handled ({item['action']} by {item['acted_by']}).")
+    member = store.get_member_brief(conn, community.id, item["member_id"]) if item["member_id"] else None
+    counts = store.get_offender_counts(conn, community.id, [item["member_id"]]).get(item["member_id"]) \
+        if item["member_id"] else None
+    suggested = suggest_action(item["signal"], counts)
+    lang = _reply_language(member, item, community)
+    not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
+    reply = None
+    if action in ("nudge", "note", "warn") and not not_contacted:
+        reply = render_reply(action, item["signal"], lang, _reply_context(item, member, community, counts, lang))
+    store.update_item_action(conn, item_id, action=action, actor=actor, at=now, reply=reply, note=note)
+    if action != "leave" and item["member_id"]:
+        store.bump_offender(conn, community.id, item["member_id"], action=action, at=now)
+    record_event(conn, community.id, actor=actor, action=f"moderation.{action}", member_id=item["member_id"], at=now,
+                 details={"item_id": item_id, "signal": item["signal"], "suggested": suggested,
+                          "not_contacted": not_contacted})
+    return ActResult(item_id, action, reply, suggested, not_contacted)
+
+
+def _reply_language(member: dict[str, Any] | None, item: dict[str, Any], community: Community) -> str:
+    evidence_lang = item["evidence"].get("lang") if isinstance(item["evidence"], dict) else None
+    text = item["evidence"].get("text") if isinstance(item["evidence"], dict) else None
+    detected = detect_languages([text], [None])[0] if text else None
+    return (known_language(member["language"] if member else None) or known_language(evidence_lang)
+            or detected or known_language(community.language) or "en")
+
+
+def _reply_context(item: dict[str, Any], member: dict[str, Any] | None, community: Community,
+                   counts: dict[str, int] | None, lang: str) -> dict[str, Any]:
+    evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
+    name = (member or {}).get("display_name") or (member or {}).get("handle") or ""
+    earlier = evidence.get("earlier") or {}
+    context = evidence.get("context") or []
+    return {"name": name.split()[0] if name.strip() else "", "community": community.name,
+            "first_post": "first_post" in context or "introduction" in context,
+            "earlier_date": (earlier.get("occurred_at") or "")[:10],
+            "reason": SIGNAL_NAMES[lang if lang in SIGNAL_NAMES else "en"].get(item["signal"], item["signal"]),
+            "flags": (counts or {}).get("flags", 0) + 1}

@@ -1,0 +1,46 @@
+"""Graded actions and escalation for repeat offenders (pure: counts in, a suggestion out).
+
+The actions, gentlest first: leave it, nudge (a public reply that redirects), note (a private word to
+the member), warn (a formal private warning), remove (recorded; the platform action stays the
+moderator's). Each signal has a default; a member whose findings were confirmed twice before gets at
+least a warning suggested on the third (FLAGS_BEFORE_WARN), and one warned twice before gets removal
+suggested (WARNINGS_BEFORE_REMOVE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ACTIONS = ("leave", "nudge", "note", "warn", "remove")
+SIGNALS = ("spam", "self_promotion", "repost", "toxic", "heated", "off_topic_drift")
+DEFAULT_ACTION = {
+    "spam": "remove",
+    "self_promotion": "nudge",
+    "repost": "nudge",
+    "toxic": "warn",
+    "heated": "note",
+    "off_topic_drift": "leave",
+}
+FLAGS_BEFORE_WARN = 2
+WARNINGS_BEFORE_REMOVE = 2
+PRIVATE_ACTIONS = frozenset({"note", "warn"})  # a message to the member alone: do-not-contact applies
+
+
+def check_action(action: str) -> str:
+    from tending.errors import UsageError
+
+    if action not in ACTIONS:
+        raise UsageError(f"ACTION: '{action}' is not an action (choose one of {', '.join(ACTIONS)}).")
+    return action
+
+
+def suggest_action(signal: str, counts: Mapping[str, int] | None) -> str:
+    """The action to suggest for a new finding given the member's confirmed history."""
+    suggestion = DEFAULT_ACTION.get(signal, "leave")
+    if not counts:
+        return suggestion
+    if counts.get("warnings", 0) >= WARNINGS_BEFORE_REMOVE:
+        return "remove"
+    if counts.get("flags", 0) >= FLAGS_BEFORE_WARN and ACTIONS.index(suggestion) < ACTIONS.index("warn"):
+        return "warn"
+    return suggestion

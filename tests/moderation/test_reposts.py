@@ -1,0 +1,78 @@
+"""Near-duplicate text (MinHash/LSH) and image (dHash) detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tending.moderation import reposts
+
+ADA_TEXT = ("Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique "
+            "dans la région de Lyon, vous avez des adresses à conseiller ?")
+BRUNO_COPY = ("bonjour a tous je cherche un veterinaire specialise pour mon chat diabetique "
+              "dans la region de Lyon, vous avez des adresses à conseiller ???")
+CHLOE_OTHER = "Quelqu'un a testé la nouvelle insuline pour chiens ? Mon vétérinaire hésite encore et moi aussi."
+
+
+def _find(texts: list[str]) -> list[reposts.Match]:
+    signatures, kept = reposts.minhash_batch(texts)
+    occurred = np.arange(len(kept), dtype=np.int64) * 1_000_000
+    ids = np.array(kept, dtype=np.int64) + 100
+    return reposts.find_text_reposts(signatures, occurred, ids, np.arange(len(kept)))
+
+
+def test_a_near_copy_is_found_with_its_earlier_copy() -> None:
+    matches = _find([ADA_TEXT, CHLOE_OTHER, BRUNO_COPY])
+    assert [(m.index, m.earlier) for m in matches] == [(2, 0)]
+    assert matches[0].similarity >= reposts.MIN_SIMILARITY
+
+
+def test_different_texts_and_short_texts_are_not_reposts() -> None:
+    assert _find([ADA_TEXT, CHLOE_OTHER]) == []
+    signatures, kept = reposts.minhash_batch(["merci !", "merci !"])
+    assert len(kept) == 0 and signatures.shape == (0, reposts.NUM_PERM)
+
+
+def test_the_earliest_copy_is_the_one_cited() -> None:
+    third = ADA_TEXT.replace("Lyon", "Lyon ou Villeurbanne")
+    matches = _find([ADA_TEXT, BRUNO_COPY, third])
+    assert {(m.index, m.earlier) for m in matches} == {(1, 0), (2, 0)}
+
+
+def _picture(path: Path) -> None:
+    image = Image.new("RGB", (640, 480), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((80, 60, 360, 340), fill=(200, 40, 40))
+    draw.rectangle((380, 200, 600, 440), fill=(30, 90, 200))
+    draw.polygon([(50, 450), (300, 380), (250, 470)], fill=(20, 160, 60))
+    image.save(path, "PNG")
+
+
+def _other_picture(path: Path) -> None:
+    image = Image.new("RGB", (640, 480), (10, 10, 10))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 640, 80):
+        draw.rectangle((x, 0, x + 40, 480), fill=(240, 240, 0))
+    image.save(path, "PNG")
+
+
+def test_dhash_recognises_a_resized_and_reencoded_picture(tmp_path: Path) -> None:
+    original, copy, other = tmp_path / "ada.png", tmp_path / "bruno.jpg", tmp_path / "chloe.png"
+    _picture(original)
+    with Image.open(original) as image:
+        image.resize((317, 238)).save(copy, "JPEG", quality=55)
+    _other_picture(other)
+    a, b, c = reposts.dhash(original), reposts.dhash(copy), reposts.dhash(other)
+    assert reposts.hamming(a, b) <= reposts.MAX_IMAGE_DISTANCE
+    assert reposts.hamming(a, c) > reposts.MAX_IMAGE_DISTANCE
+    hashes = np.array([a, c, b], dtype=np.uint64)
+    matches = reposts.find_image_reposts(hashes, np.array([1, 2, 3]), np.array([10, 11, 12]), np.arange(3))
+    assert [(m.index, m.earlier) for m in matches] == [(2, 0)]
+
+
+def test_image_paths_reads_attachment_fields(tmp_path: Path) -> None:
+    extra = {"attachments": [{"path": "media/cat.jpg"}, {"path": "notes.pdf"}, "pic.PNG"]}
+    assert reposts.image_paths(extra, tmp_path) == [tmp_path / "media/cat.jpg", tmp_path / "pic.PNG"]
+    assert reposts.image_paths(None, tmp_path) == []
