@@ -39,6 +39,13 @@ def available() -> bool:
     return module_available(MODULE) and module_available("tending.store.moderation")
 
 
+def preload(_state: object = None) -> None:
+    """Import the moderation capability (its models and language identifier take seconds to load) before the
+    first visit: the server's background thread calls this once."""
+    if available():
+        import tending.actions.moderation  # noqa: F401
+
+
 def _activity_texts(conn: Connection, community_id: int, items: list[dict[str, Any]]) -> dict[int, Any]:
     """The texts of the messages of heated exchanges (the other evidence carries its own text)."""
     from tending.store.moderation import get_activity_texts
