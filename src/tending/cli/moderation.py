@@ -215,7 +215,7 @@ def train(data_dir: Path, out_dir: Path) -> None:
     """Train the spam, self-promotion and toxicity (fr, en) models from labelled data.
 
     \b
-    Reproduce the shipped models:
+    Example (reproduces the shipped models):
       tending train --data ../shared/data --out src/tending/moderation/models
     """
     from tending.moderation.training import train_all
