@@ -264,7 +264,8 @@ def test_a_moderator_edits_the_suggested_reply_and_nudges(server: tuple[str, int
     page.screenshot(path=str(ARTIFACTS / "moderation-queue.png"), full_page=True)
     item = page.locator("li.moderation-item.signal-self_promotion")
     assert "Check out my YouTube channel" in item.inner_text()
-    item.get_by_label("Reply drafted by", exact=False).fill("Welcome Bruno! What made you join us? Tell us about your cat.")
+    reply = "Welcome Bruno! What made you join us? Tell us about your cat."
+    item.get_by_label("Reply drafted by", exact=False).fill(reply)
     item.get_by_role("button", name="Nudge (public reply)").click()
     page.wait_for_url("**msg=nudge")
     assert page.locator("li.moderation-item.signal-self_promotion").count() == 0

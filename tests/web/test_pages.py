@@ -205,3 +205,26 @@ def test_settings_show_whether_credentials_are_set_never_their_value(
     assert "configured" in slack and "not configured" not in slack
     email = html.split("<strong>email</strong>", 1)[1].split("</li>", 1)[0]
     assert "not configured" in email
+
+
+def test_the_state_index_agrees_with_the_members_capability(seeded: tuple[str, int], cid: int) -> None:
+    """The page answers a state or a segment from one pass (web.member_lists.get_state_index): it must list
+    exactly what tending.actions.members.get_member_list lists, filter by filter."""
+    from datetime import timedelta
+
+    from tending.actions.members import get_member_list
+    from tending.lib.lifecycle import STATES
+    from tending.lib.segments import SEGMENTS
+    from tending.web.member_lists import get_state_index
+
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        community = get_community_by_id(conn, cid)
+        for as_of in (NOW, NOW - timedelta(days=95), NOW - timedelta(days=280)):
+            index = get_state_index(conn, community, as_of=as_of)
+            for kind, names in (("state", STATES), ("segment", SEGMENTS)):
+                for name in names:
+                    listing = get_member_list(conn, community, as_of=as_of, **{kind: name})
+                    expected = sorted(r.member.id for r in listing.rows)
+                    assert sorted(index.get((kind, name), [])) == expected, (as_of, kind, name)
+    engine.dispose()

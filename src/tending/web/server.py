@@ -16,6 +16,7 @@ from tending.errors import UsageError
 from tending.web.app import create_app
 from tending.web.auth import WebState
 from tending.web.views.checkins import warm_checkins
+from tending.web.views.members import warm_states
 from tending.web.views.moderation import preload as preload_moderation
 from tending.web.views.overview import warm_overviews
 
@@ -51,7 +52,8 @@ def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threa
         except Exception as error:  # the page will import it itself
             print(f"tending: could not load the moderation models ({type(error).__name__}).", file=sys.stderr)
         while True:
-            for name, warm in (("overview", warm_overviews), ("check-ins", warm_checkins)):
+            for name, warm in (("overview", warm_overviews), ("check-ins", warm_checkins),
+                               ("member states", warm_states)):
                 try:
                     warm(state)
                 except Exception as error:  # never let the warmer take the server down; the page computes itself

@@ -27,7 +27,7 @@ from tending.store.dashboard import MemberFilter
 from tending.store.web_users import WebSession
 from tending.timeutil import isoformat_utc
 from tending.web.auth import WebState, acting, get_state, remember, require
-from tending.web.member_lists import IdList, LifecycleFilter, get_lifecycle_ids, narrow
+from tending.web.member_lists import IdList, Indexes, LifecycleFilter, get_lifecycle_ids, get_state_index, narrow
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, end_of_local_day, parse_date, parse_int, see_other
 
@@ -102,9 +102,29 @@ def _filter_from(request: Request, community: Community) -> tuple[Wanted, dict[s
     return Wanted(own, lifecycle, as_of), cleaned, errors
 
 
+def get_states(state: WebState, conn: Any, community: Community, *, as_of: datetime) -> Indexes:
+    """Every state's and segment's members as of `as_of` (the hour), cached until activities or members change
+    (edits do not move a member's state or segment); the background thread precomputes it."""
+    stamp = dashboard.get_data_stamp(conn)[:2]
+    return _cached(state, ("member-states", community.id, stamp, as_of),
+                   lambda: get_state_index(conn, community, as_of=as_of))
+
+
+def warm_states(state: WebState) -> None:
+    from tending.store.communities import get_communities
+
+    now = hour_of(state.now())
+    with state.engine.connect() as conn:
+        for community in get_communities(conn):
+            get_states(state, conn, community, as_of=now)
+
+
 def _lifecycle_list(state: WebState, conn: Any, community: Community, wanted: Wanted, stamp: Any) -> IdList:
+    lifecycle = wanted.lifecycle
+    alone = lifecycle.inactive_days is None and (lifecycle.state is None) != (lifecycle.segment is None)
+    indexes = get_states(state, conn, community, as_of=wanted.as_of) if alone else None
     found = _cached(state, ("member-ids", community.id, wanted.lifecycle, wanted.as_of, stamp),
-                    lambda: get_lifecycle_ids(conn, community, wanted.lifecycle, as_of=wanted.as_of))
+                    lambda: get_lifecycle_ids(conn, community, wanted.lifecycle, as_of=wanted.as_of, indexes=indexes))
     if not wanted.own.narrows_people:
         return found
     return _cached(state, ("member-ids", community.id, wanted, stamp),
