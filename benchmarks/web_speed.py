@@ -110,21 +110,39 @@ def _communities(conn: Any) -> list[Any]:
     return get_communities(conn)
 
 
-def fill_moderation_queue(url: str, cid: int) -> None:
-    """Scan the last 14 days into the review queue once (when the moderation capability is installed), so the
-    moderation page is measured with real findings."""
+def fill_moderation_queue(url: str, cid: int, count: int = 600) -> None:
+    """Put `count` findings on the newest posts into the review queue once (when the moderation capability is
+    installed), so the moderation page is measured with a full queue. They are written directly: the generated
+    texts are a handful of identical sentences, which would make a real scan's repost detection meaningless."""
     try:
-        from tending.actions.moderation import do_scan_community
-        from tending.store.moderation import moderation_items
+        from tending.store.moderation import bulk_add_items, moderation_items
     except ImportError:
         return
+    signals = ["toxic", "spam", "self_promotion", "repost"]
     engine = open_store(url)
     with engine.begin() as conn:
-        if conn.execute(select(func.count()).select_from(moderation_items)).scalar_one() == 0:
-            community = next(c for c in _communities(conn) if c.id == cid)
-            started = time.perf_counter()
-            summary = do_scan_community(conn, community, now=NOW, since=NOW - timedelta(days=14))
-            print(f"moderation scan of the last 14 days: {summary.as_dict()} in {time.perf_counter() - started:.1f} s")
+        if conn.execute(select(func.count()).select_from(moderation_items)).scalar_one():
+            engine.dispose()
+            return
+        rows = conn.execute(select(activities.c.id, activities.c.member_id, activities.c.occurred_at,
+                                   activities.c.text)
+                            .where(activities.c.community_id == cid, activities.c.kind == "post")
+                            .order_by(activities.c.occurred_at.desc()).limit(count)).all()
+        items = []
+        for n, row in enumerate(rows):
+            signal = signals[n % len(signals)]
+            evidence: dict[str, Any] = {"text": row.text or "", "score": 0.9, "threshold": 0.7, "lang": "en",
+                                        "matched": ["cats"], "context": []}
+            if signal == "repost":
+                earlier = rows[-1 - n]
+                evidence = {"text": row.text or "", "score": 0.95, "kind": "text",
+                            "earlier": {"activity_id": earlier.id, "occurred_at": earlier.occurred_at.isoformat(),
+                                        "text": earlier.text or "", "same_member": False}}
+            items.append({"activity_id": row.id, "member_id": row.member_id, "signal": signal,
+                          "subject_key": f"activity:{row.id}", "score": 0.9, "evidence": evidence,
+                          "occurred_at": row.occurred_at})
+        bulk_add_items(conn, cid, items, now=NOW)
+        print(f"moderation queue: {len(items)} findings written for the benchmark")
     engine.dispose()
 
 
