@@ -159,3 +159,11 @@ def test_the_critical_months_are_calendar_months_in_the_community_zone() -> None
     as_of = datetime(2025, 8, 31, 10, tzinfo=UTC)  # 12:00 in Paris
     assert months_before(as_of, 6, paris) == datetime(2025, 2, 28, 11, tzinfo=UTC)  # 12:00 CET, day clamped
     assert months_before(datetime(2025, 3, 15, tzinfo=UTC), 3, UTC) == datetime(2024, 12, 15, tzinfo=UTC)
+
+
+def test_a_rhythm_of_several_posts_a_day_is_said_in_words() -> None:
+    from tending.lib.checkins import RHYTHM_DROPPED, Reason, describe
+
+    reason = Reason(RHYTHM_DROPPED, {"usual_gap_days": 0.2, "silent_days": 20})
+    assert describe(reason, "en") == "usually several times a day, silent for 20 days"
+    assert describe(reason, "fr") == "d'habitude plusieurs fois par jour, silencieux·se depuis 20 jours"

@@ -157,11 +157,13 @@ REASON_TEXT = {
         NEWCOMER_SILENT: "joined {joined_days_ago:.0f} days ago, silent for {silent_days:.0f} days",
         UNANSWERED: "their thread from {posted_days_ago:.0f} days ago got no answer",
         RHYTHM_DROPPED: "usually every {usual_gap_days:.0f} days, silent for {silent_days:.0f} days",
+        RHYTHM_DROPPED + ":daily": "usually several times a day, silent for {silent_days:.0f} days",
     },
     "fr": {
         NEWCOMER_SILENT: "arrivé·e il y a {joined_days_ago:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
         UNANSWERED: "son sujet d'il y a {posted_days_ago:.0f} jours n'a pas eu de réponse",
         RHYTHM_DROPPED: "d'habitude tous les {usual_gap_days:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
+        RHYTHM_DROPPED + ":daily": "d'habitude plusieurs fois par jour, silencieux·se depuis {silent_days:.0f} jours",
     },
 }
 
@@ -189,8 +191,11 @@ MESSAGES = {
 
 def describe(reason: Reason, language: str = "en") -> str:
     texts = REASON_TEXT.get(language, REASON_TEXT["en"])
+    code = reason.code
+    if code == RHYTHM_DROPPED and float(reason.details.get("usual_gap_days", 1)) < 0.5:
+        code += ":daily"  # "every 0 days" reads as a bug to a person
     try:
-        return texts[reason.code].format(**reason.details)
+        return texts[code].format(**reason.details)
     except (KeyError, ValueError):
         return reason.code
 

@@ -3,7 +3,8 @@
 This is the one write path for imported and generated data, so the per-member rollups
 (member_stats) and the members' join and leave dates stay exact at write time:
 - an activity is unique by (community, source, source_id): re-importing it changes nothing;
-- only activities really inserted update the rollups, so counts never double;
+- only activities really inserted update the rollups (member_stats, and the daily/monthly contribution
+  rollups of store/rollups.py read by the health report), so counts never double;
 - a member's joined_at is the platform's join date when known, else their first activity.
 
 Use it inside one transaction (`with engine.begin() as conn`): a failed import leaves nothing behind.
@@ -33,6 +34,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.store.rollups import apply_activity_rows, rebuild_member_rollups, sync_join_months
 from tending.store.schema import (
     activities,
     channels,
@@ -231,6 +233,7 @@ class Ingestor:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
                               .values({k: bindparam(k) for k in keys}), [change])
         self.counts.members_updated += len(changes)
+        sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
         keys = {(r.source, r.member_external_id) for r in activity_recs}
@@ -344,6 +347,9 @@ class Ingestor:
         self.counts.activities_added += len(rows)
         self._update_rollups(rows, after_id=before)
         self._update_member_dates(rows)
+        # daily/monthly contribution rollups for the health report (store/rollups.py); after the member
+        # dates, because the monthly rows carry the member's join month
+        apply_activity_rows(self.conn, self.cid, rows)
         self._update_thread_starts(rows)
 
     def _max_activity_id(self) -> int:
@@ -407,10 +413,13 @@ class Ingestor:
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
                 current[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
         changes = []
+        rejoined: list[int] = []  # members whose join date moved: their monthly rollups follow
         for mid in first_seen:
             state = current[mid]
             new_state = member_dates_after(state, first_seen[mid], joins.get(mid, []), leaves.get(mid, []))
             if new_state != state:
+                if new_state[0] != state[0]:
+                    rejoined.append(mid)
                 current[mid] = new_state
                 changes.append({"b_id": mid, "joined_at": new_state[0], "joined_at_exact": new_state[1],
                                 "left_at": new_state[2]})
@@ -418,6 +427,7 @@ class Ingestor:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
                 joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
                 left_at=bindparam("left_at")), changes)
+            sync_join_months(self.conn, self.cid, rejoined)
 
     def _update_thread_starts(self, rows: list[dict[str, Any]]) -> None:
         starts: dict[int, tuple[datetime, int]] = {}
@@ -548,3 +558,4 @@ def do_recompute_member_stats(conn: Connection, community_id: int, member_ids: l
             _fold(deltas.setdefault(member_id, _empty_stats()), kind, at)
         if deltas:
             apply_stat_deltas(conn, community_id, deltas)
+    rebuild_member_rollups(conn, community_id, member_ids)

@@ -1,0 +1,181 @@
+"""Scoring recent messages and raising early-warning alerts: the state changes of the health area.
+
+do_score_messages(conn, community, *, since, until, limit) scores contributions with text not yet scored
+(sentiment always; toxicity when tending.moderation's shipped classifier is installed). It is bounded by
+`limit` per run so a huge backlog never stalls a command; the newest messages go first.
+
+do_raise_alerts(conn, community, *, as_of, deliver) evaluates lib/alerts.py over the history ending at
+as_of, stores new alerts (unique by dedupe key "<kind>:<subject>:<UTC day>", at most
+`alerts.per_kind_per_day` per kind and day), audits each, and with deliver=True drafts a message to every
+staff member through the onboarding outbox when it is installed:
+
+    tending.actions.outbox.do_draft_message(conn, community, *, member_ids, rule, channel, body, due_at, key,
+                                            subject=None, approved=False, actor="system") -> int | None
+
+with rule "health-alert" and approved=True (alerts go out without review): by default one note per alert
+on the outbox's "staff" channel (key "alert:<alert id>", member_ids = the members concerned, e.g. the
+people in a heated thread; delivery routes staff notes to the team), or, when the community setting
+`alerts.channel` names a personal channel ("email", "private"), one message per staff member who is not
+do-not-contact (key "alert:<alert id>:<member id>"). The keys make a second run harmless. Without the
+outbox, alerts are only stored (`tending alerts` lists them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
+from tending.lib.sentiment import compound, is_negative
+from tending.models import Community
+from tending.store import alerts as alert_store
+from tending.store import health as health_store
+from tending.store.audit import record_event
+from tending.timeutil import MICROS_PER_DAY, ensure_utc, from_micros, isoformat_utc, to_micros, utcnow
+
+SCORE_LIMIT = 5000
+ALERT_RULE = "health-alert"
+
+
+def _toxicity_model() -> Any | None:
+    """The moderation area's shipped classifier, when that area is installed; else None."""
+    try:
+        module = importlib.import_module("tending.moderation.classifier")
+        return module.shipped_classifier()
+    except Exception:  # not installed, or no model shipped: toxicity stays unknown
+        return None
+
+
+def _flags_of(extra: Any) -> int:
+    if isinstance(extra, dict):
+        for key in ("flags", "flag_count"):
+            value = extra.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(value, 0)
+    return 0
+
+
+def do_score_messages(conn: Connection, community: Community, *, since: datetime, until: datetime,
+                      limit: int = SCORE_LIMIT, actor: str = "system") -> int:
+    """Score up to `limit` unscored contributions in (since, until]. Returns how many were scored."""
+    rows = health_store.unscored_messages(conn, community.id, since=since, until=until, limit=limit)
+    if not rows:
+        return 0
+    model = _toxicity_model()
+    toxic: list[bool | None] = [None] * len(rows)
+    scorer = "vader+fr-lexicon"
+    if model is not None:
+        classified = model.classify([r["id"] for r in rows], [r["text"] for r in rows],
+                                    [r["language"] or community.language for r in rows])
+        toxic = ["toxic" in c.labels for c in classified]
+        scorer += "+moderation"
+    scores = []
+    for row, is_toxic in zip(rows, toxic, strict=True):
+        sentiment = compound(row["text"], row["language"] or community.language)
+        extra = row["extra"]
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        scores.append({"activity_id": row["id"], "community_id": community.id,
+                       "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"],
+                       "member_id": row["member_id"], "sentiment": round(sentiment, 4),
+                       "negative": is_negative(sentiment), "toxic": is_toxic, "off_topic": None,
+                       "flags": _flags_of(extra), "scorer": scorer})
+    health_store.insert_scores(conn, scores)
+    record_event(conn, community.id, actor=actor, action="health.messages_scored",
+                 details={"count": len(scores), "scorer": scorer})
+    return len(scores)
+
+
+def get_alert_candidates(conn: Connection, community: Community, *, as_of: datetime,
+                         settings: AlertSettings) -> list[AlertCandidate]:
+    days = settings.history_days + 1
+    series = health_store.daily_slices(conn, community.id, as_of=as_of, days=days)
+    today = health_store.recent_messages(conn, community.id, since=as_of - timedelta(days=1), until=as_of)
+    end = to_micros(as_of)
+    history_start = end - (days + settings.backlog_days) * MICROS_PER_DAY
+    starts = [(t.thread_id, t.started_at, t.first_response_at)
+              for t in health_store.threads_started(conn, community.id, history_start, end, until=end)]
+    return evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
+
+
+def do_raise_alerts(conn: Connection, community: Community, *, as_of: datetime, deliver: bool = False,
+                    score: bool = True, now: datetime | None = None, actor: str = "system") -> dict[str, Any]:
+    """Evaluate, store and (optionally) deliver the alerts as of `as_of`. Returns what happened."""
+    as_of = ensure_utc(as_of)
+    now = now or utcnow()
+    settings = AlertSettings.from_settings(community.settings)
+    scored = 0
+    if score:
+        scored = do_score_messages(conn, community, since=as_of - timedelta(days=settings.history_days + 1),
+                                   until=as_of, actor=actor)
+    day = to_micros(as_of) // MICROS_PER_DAY
+    day_label = as_of.date().isoformat()
+    raised: list[dict[str, Any]] = []
+    duplicates = limited = 0
+    for candidate in get_alert_candidates(conn, community, as_of=as_of, settings=settings):
+        key = f"{candidate.kind}:{candidate.subject}:{day_label}"
+        if alert_store.alert_exists(conn, community.id, key):
+            duplicates += 1
+            continue
+        if alert_store.count_alerts_on_day(conn, community.id, candidate.kind, day) >= settings.per_kind_per_day:
+            limited += 1
+            continue
+        details = {"threads": candidate.thread_ids, "messages": candidate.message_ids, "figures": candidate.figures}
+        titles = health_store.thread_titles(conn, community.id, candidate.thread_ids[:5])
+        alert_id = alert_store.insert_alert(
+            conn, community.id, kind=candidate.kind, dedupe_key=key, day=day, as_of=as_of, created_at=now,
+            severity=candidate.severity, summary=candidate.summary, details=details)
+        record_event(conn, community.id, actor=actor, action="alert.raised", at=now,
+                     details={"alert_id": alert_id, "kind": candidate.kind, "key": key})
+        raised.append({"id": alert_id, "key": key, "as_of": isoformat_utc(as_of), **asdict(candidate),
+                       "titles": {str(k): v for k, v in titles.items()}})
+    delivered = _deliver(conn, community, raised, now=now, actor=actor) if deliver and raised else 0
+    return {"as_of": isoformat_utc(as_of), "scored": scored, "raised": raised, "duplicates": duplicates,
+            "rate_limited": limited, "drafted": delivered}
+
+
+def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]], *, now: datetime,
+             actor: str) -> int:
+    """Draft the alerts in the onboarding outbox, if installed: one staff note per alert (the delivery
+    settings route staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a
+    personal channel, one message per staff member. Returns how many drafts were made."""
+    try:
+        outbox = importlib.import_module("tending.actions.outbox")
+        staff_channel = importlib.import_module("tending.store.outbox").STAFF
+    except (ModuleNotFoundError, AttributeError):
+        return 0
+    setting = community.settings.get("alerts")
+    channel = (setting.get("channel") if isinstance(setting, dict) else None) or staff_channel
+    drafted = 0
+    for alert in raised:
+        common = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now, "approved": True,
+                  "subject": f"[{community.name}] {alert['summary'][:120]}", "actor": actor}
+        if channel == staff_channel:
+            # a note about the members concerned (for a heated thread, the people in it); never sent to them
+            concerned = [int(m) for m in alert["figures"].get("members", [])]
+            made = outbox.do_draft_message(conn, community, member_ids=concerned, key=f"alert:{alert['id']}",
+                                           **common)
+            drafted += made is not None
+        else:
+            for member_id in health_store.staff_members(conn, community.id):
+                made = outbox.do_draft_message(conn, community, member_ids=[member_id],
+                                               key=f"alert:{alert['id']}:{member_id}", **common)
+                drafted += made is not None
+        alert_store.mark_alert_delivered(conn, alert["id"], at=now)
+    return drafted
+
+
+def _body(alert: dict[str, Any]) -> str:
+    lines = [alert["summary"], ""]
+    for tid in alert["thread_ids"][:10]:
+        title = alert["titles"].get(str(tid))
+        lines.append(f"- thread {tid}" + (f": {title}" if title else ""))
+    if alert["message_ids"]:
+        lines.append(f"Messages: {', '.join(str(m) for m in alert['message_ids'][:20])}")
+    lines.append(f"(tending alert {alert['key']})")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The commands as a moderator runs them: JSON keys stable, table readable, mistakes explained."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from tending.actions.alerts import _toxicity_model
+from tending.cli import main
+from tending.models import ThreadRecord
+from tests.health.test_alerts import T, act, calm_month, fight, load
+
+REPORT_KEYS = {
+    "community", "as_of", "window_days", "window_start", "members_total", "new_members", "members_left",
+    "active_contributors", "contributions", "daily_contributors_mean", "daily_to_monthly_contributors", "reads",
+    "activation_rate_7d", "activation_cohort_7d", "activation_rate_30d", "activation_cohort_30d",
+    "threads_started", "time_to_first_response_hours", "unanswered_threads", "member_started_threads_share",
+    "gini", "segments", "retention", "funnel", "trends"}
+
+
+def run(db_url: str, *args: str) -> tuple[int, str]:
+    """As `tending --db URL ARGS` runs: through main(), which turns mistakes into a line and an exit code."""
+    capture = io.StringIO()
+    code = 0
+    with redirect_stdout(capture), redirect_stderr(capture):
+        try:
+            main(["--db", db_url, *args])
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    return code, capture.getvalue()
+
+
+@pytest.fixture
+def forum(engine: Engine, db_url: str) -> str:
+    announcement = [ThreadRecord(source="forum", external_id="news", title="New release"),
+                    act("news", "farid", "post", T - timedelta(hours=5), "news", "Version 2 is out.")]
+    load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)) + announcement)
+    return db_url
+
+
+def test_health_json_has_the_documented_keys(forum: str) -> None:
+    code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00Z", "--format", "json", "--score")
+    assert code == 0, out
+    report = json.loads(out)
+    assert set(report) == REPORT_KEYS
+    assert report["as_of"] == "2025-06-15T18:00:00Z" and report["window_days"] == 28
+    # 28 days of five questions, the fight, and farid's announcement (nobody answered it yet)
+    assert report["threads_started"] == 28 * 5 + 2 and report["unanswered_threads"] == 1
+    assert report["member_started_threads_share"] == pytest.approx(141 / 142)  # farid is staff
+    assert report["trends"] and report["trends"][-1]["negative_share"] > 0
+
+
+def test_health_table_reads_like_a_summary(forum: str) -> None:
+    code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00Z")
+    assert code == 0, out
+    assert "Active contributors" in out and "First response (hours)" in out and "90-9-1" in out
+
+
+def test_alerts_lists_what_was_raised_then_nothing_new(forum: str) -> None:
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
+    assert code == 0, out
+    assert "Heated thread" in out and "threads:" in out
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:30:00Z", "--format", "json")
+    kinds = 4 if _toxicity_model() else 3  # toxic_rate needs the moderation area's models
+    assert code == 0 and json.loads(out)["raised"] == [] and json.loads(out)["duplicates"] == kinds
+
+
+def test_a_bad_date_or_window_is_one_clear_sentence(forum: str) -> None:
+    code, out = run(forum, "health", "--as-of", "yesterday")
+    assert code == 2 and "--as-of" in out and "Traceback" not in out
+    code, out = run(forum, "health", "--window-days", "0")
+    assert code == 2 and "--window-days" in out
