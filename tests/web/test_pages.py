@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tending.store import open_store
 from tending.store.communities import get_community_by_id
-from tending.web.views.overview import compute_overview, month_starts
+from tending.web.views.overview import compute_overview
 from tests.web.conftest import NOW, csrf_of, member_id
 
 
@@ -25,30 +26,52 @@ def test_the_overview_figures_are_exact(seeded: tuple[str, int], cid: int) -> No
     assert data.today == date(2026, 3, 2) and not data.shifted
     assert (data.counts.total, data.counts.staff, data.counts.bots, data.counts.left) == (4, 1, 1, 0)
     assert data.counts.contributors == 3  # ada, bruno, chloe; dan the bot does not count
-    assert data.new_recent == 1  # eve
-    assert data.active_recent == 2  # ada and bruno in the last 28 days
+    # the health capability's figures over the last 28 days (docs/health.md)
+    health = data.health
+    assert (health["members_total"], health["new_members"], health["active_contributors"]) == (4, 1, 2)
+    assert health["member_started_threads_share"] == 0.5  # ada's thread and bruno's (staff); chloe's is older
+    # bruno's welcome thread got only the bot's reply (bots do not answer); ada's got bruno's a day later
+    assert health["unanswered_threads"] == 1 and health["time_to_first_response_hours"]["median"] == 24.0
     by_day = dict(zip(data.days, data.contributions, strict=True))
     assert by_day[date(2026, 2, 20)] == 1  # ada's post, ten days before
     assert by_day[date(2026, 2, 28)] == 1  # ada's reply
     assert by_day[date(2026, 3, 1)] == 1  # dan's: a bot's activity is still the forum's activity
     assert sum(data.contributions) == 5 and sum(data.reactions) == 1
-    assert sum(data.starts_members) == 2 and sum(data.starts_staff) == 1
+    assert sum(data.starts_members) == 2 and sum(data.starts_staff) == 1  # 26 weeks: ada's, chloe's; bruno's
     assert data.joins[-2] == 1 and sum(data.joins) == 1  # eve, in the week of 2026-02-23
     assert data.weeks[-1] == date(2026, 3, 2) and data.weeks[-2] == date(2026, 2, 23)
     assert [c.name for c in data.top] == ["Ada Lovelace", "Bruno", "Chloé Dubois"]
 
 
-def test_month_starts_cross_the_year() -> None:
-    assert month_starts(date(2026, 2, 14), 3) == [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1),
-                                                  date(2026, 3, 1)]
-
-
 def test_the_overview_page_shows_the_figures_and_charts(cid: int, client_as: Callable[[str], TestClient]) -> None:
     html = client_as("viewer").get(f"/c/{cid}/overview").text
     assert "<dt>Members</dt><dd>4</dd>" in html
-    assert "<dt>Threads started by members</dt><dd>67%</dd>" in html
+    assert "<dt>Threads started by members</dt><dd>50%</dd>" in html  # the health report's 28 days
+    assert "2 threads in 26 weeks" not in html and "3 threads in 26 weeks; members started 67% of them." in html
+    assert "<dt>First answer, median</dt><dd>24 h</dd>" in html
     assert html.count('<svg class="chart') == 4
     assert "<title>Who starts the conversations</title>" in html
+
+
+def test_the_overview_shows_alerts_with_their_threads_and_messages(seeded: tuple[str, int], cid: int,
+                                                                  client_as: Callable[[str], TestClient]) -> None:
+    """An alert stored by the health capability names its thread and messages: the overview shows them."""
+    from tending.store.alerts import insert_alert
+    from tending.store.schema import activities
+
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        a1, a2 = (conn.execute(select(activities.c.id).where(activities.c.source_id == sid)).scalar_one()
+                  for sid in ("a1", "a2"))
+        thread = conn.execute(select(activities.c.thread_id).where(activities.c.id == a1)).scalar_one()
+        insert_alert(conn, cid, kind="heated_thread", dedupe_key="heated:t1:2026-03-02", day=20514, as_of=NOW,
+                     created_at=NOW, severity="warning", summary="A heated exchange in one thread",
+                     details={"threads": [thread], "messages": [a1, a2], "figures": {}})
+    engine.dispose()
+    html = client_as("viewer").get(f"/c/{cid}/overview").text
+    alerts = html.split('id="alerts-title"', 1)[1].split("</section>", 1)[0]
+    assert "A heated exchange in one thread" in alerts and "<em>Insulin doses</em>" in alerts
+    assert "How much insulin?" in alerts and "Thanks!" in alerts and "Ada Lovelace" in alerts
 
 
 def names_in(html: str) -> list[str]:
@@ -141,7 +164,7 @@ def test_switching_to_french_is_remembered(cid: int, client_as: Callable[[str], 
     assert '<html lang="fr">' in html and "Inactifs depuis (jours)" in html and "1 membre" in html
     assert "Vue d&#39;ensemble" in html or "Vue d'ensemble" in html
     overview = client.get(f"/c/{cid}/overview").text
-    assert "<dt>Fils lancés par des membres</dt><dd>67 %</dd>" in overview.replace("\u202f", " ").replace("\xa0", " ")
+    assert "<dt>Fils lancés par des membres</dt><dd>50 %</dd>" in overview.replace("\u202f", " ").replace("\xa0", " ")
 
 
 def test_dates_are_shown_in_the_community_time_zone(seeded: tuple[str, int], cid: int,

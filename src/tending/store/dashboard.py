@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal,
     or_,
     select,
     type_coerce,
@@ -41,7 +40,7 @@ from tending.store.schema import (
     members,
     threads,
 )
-from tending.timeutil import from_micros, to_micros
+from tending.timeutil import from_micros
 
 BUCKET_MICROS = 15 * 60 * 1_000_000
 
@@ -120,20 +119,6 @@ def get_daily_joins(conn: Connection, community_id: int, *, start: datetime, end
     return _local_days(rows, zone)
 
 
-def get_daily_thread_starts(conn: Connection, community_id: int, *, start: datetime, end: datetime,
-                            zone: ZoneInfo) -> dict[str, Counter[date]]:
-    """Threads started per local day, by members and by staff (bots count as staff: they are the house)."""
-    bucket = _micros(threads.c.started_at) // BUCKET_MICROS
-    house = members.c.is_staff | members.c.is_bot
-    rows = conn.execute(
-        select(bucket, house, func.count())
-        .select_from(threads.join(members, members.c.id == threads.c.started_by))
-        .where(threads.c.community_id == community_id, threads.c.started_at >= start, threads.c.started_at < end)
-        .group_by(bucket, house)).all()
-    return {"members": _local_days([(b, n) for b, staff, n in rows if not staff], zone),
-            "staff": _local_days([(b, n) for b, staff, n in rows if staff], zone)}
-
-
 @dataclass(frozen=True, slots=True)
 class Contributor:
     member_id: int
@@ -157,49 +142,6 @@ def get_top_contributors(conn: Connection, community_id: int, *, limit: int = 10
 
 def display_name(row: Any) -> str:
     return str(row.display_name or row.handle or row.external_id)
-
-
-def _index_of(column: Any, boundaries: Sequence[datetime]) -> ColumnElement[Any]:
-    """The index i such that boundaries[i] <= column < boundaries[i + 1], as SQL; NULL before the first
-    boundary, and the last index at or after the last one."""
-    micros = _micros(column)
-    whens: list[tuple[Any, Any]] = [(column.is_(None), literal(None)),
-                                    (micros < to_micros(boundaries[0]), literal(None))]
-    whens += [(micros < to_micros(high), literal(index)) for index, high in enumerate(boundaries[1:])]
-    return case(*whens, else_=literal(len(boundaries) - 2))
-
-
-def get_retention(conn: Connection, community_id: int, *, month_starts: Sequence[datetime]
-                  ) -> list[tuple[int, list[int]]]:
-    """Per join-month cohort: its size, and how many of its members contributed in or after each month.
-
-    month_starts are the local starts of consecutive months, the last one being the end of the range. This
-    is *unbounded* retention (Amplitude's "unbounded retention"; a member counts in month k when their last
-    contribution is in month k or later), answered from the member_stats rollup.
-    """
-    start, end = month_starts[0], month_starts[-1]
-    cohort = _index_of(members.c.joined_at, month_starts)
-    last = _index_of(member_stats.c.last_contribution_at, month_starts)
-    rows = conn.execute(
-        select(cohort.label("cohort"), last.label("last"), func.count())
-        .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-        .where(members.c.community_id == community_id, members.c.joined_at >= start, members.c.joined_at < end,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))
-        .group_by("cohort", "last")).all()
-    months = len(month_starts) - 1
-    sizes = [0] * months
-    last_month_counts = [[0] * months for _ in range(months)]
-    for cohort_index, last_index, count in rows:
-        sizes[cohort_index] += count
-        if last_index is not None:
-            last_month_counts[cohort_index][last_index] += count
-    result = []
-    for c in range(months):
-        still = []
-        for k in range(months - c):  # month c + k
-            still.append(sum(last_month_counts[c][c + k:]))
-        result.append((sizes[c], still))
-    return result
 
 
 # -- members list ---------------------------------------------------------------------------------------
@@ -409,14 +351,6 @@ def get_last_activity_at(conn: Connection, community_id: int) -> datetime | None
     return None if value is None else from_micros(int(value))
 
 
-def count_contributors_since(conn: Connection, community_id: int, since: datetime) -> int:
-    """Members (not bots) whose last contribution is at or after `since` (so: contributed since then)."""
-    return int(conn.execute(
-        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
-        .where(member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one())
-
-
 def analyze_if_never_analyzed(conn: Connection) -> bool:
     """SQLite plans badly without statistics (it takes community_id = ? as selective, while a database often
     holds one community): gather them once, and let `PRAGMA optimize` refresh them (sqlite.org/lang_analyze.html).
@@ -429,6 +363,28 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
         return True
     conn.exec_driver_sql("PRAGMA optimize")
     return False
+
+
+def get_thread_titles(conn: Connection, community_id: int, thread_ids: Sequence[int]) -> dict[int, str | None]:
+    if not thread_ids:
+        return {}
+    rows = conn.execute(select(threads.c.id, threads.c.title).where(threads.c.community_id == community_id,
+                                                                    threads.c.id.in_(list(thread_ids))))
+    return {int(i): t for i, t in rows}
+
+
+def get_activities_brief(conn: Connection, community_id: int, activity_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Messages named by id (an alert's evidence): author, instant, kind, text, thread title."""
+    if not activity_ids:
+        return []
+    query = (select(activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
+                    activities.c.text, threads.c.title.label("thread_title"), members.c.display_name,
+                    members.c.handle, members.c.external_id)
+             .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
+                          .outerjoin(members, members.c.id == activities.c.member_id))
+             .where(activities.c.community_id == community_id, activities.c.id.in_(list(activity_ids)))
+             .order_by(activities.c.occurred_at, activities.c.id))
+    return [{**dict(r._mapping), "name": display_name(r)} for r in conn.execute(query)]
 
 
 def get_do_not_contact_ids(conn: Connection, community_id: int) -> set[int]:
