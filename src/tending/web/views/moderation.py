@@ -44,6 +44,9 @@ def preload(_state: object = None) -> None:
     first visit: the server's background thread calls this once."""
     if available():
         import tending.actions.moderation  # noqa: F401
+        from tending.moderation.langid import detect_language
+
+        detect_language("bonjour à tous, hello everyone")  # the identifier loads its model on first use
 
 
 def _activity_texts(conn: Connection, community_id: int, items: list[dict[str, Any]]) -> dict[int, Any]:
