@@ -124,7 +124,8 @@ def test_bruno_drafts_edits_approves_and_sends_a_check_in_to_chloe(
         sent = post(client, f"/c/{cid}/outbox/{message.id}/send", page, back="checkins")
     assert sent.headers["location"] == f"{page}?msg=sent"
     ((recipients, mail),) = received
-    assert recipients == ["chloe@example.org"] and "comment vas-tu" in mail.get_payload(decode=True).decode()
+    payload = mail.get_payload(decode=True)
+    assert recipients == ["chloe@example.org"] and isinstance(payload, bytes) and "comment vas-tu" in payload.decode()
     (message,) = outbox_rows(seeded[0], cid)
     assert message.status == "sent"
     member_page = client.get(f"/c/{cid}/members/{chloe}").text

@@ -247,7 +247,8 @@ def test_the_state_index_agrees_with_the_members_capability(seeded: tuple[str, i
             index = get_state_index(conn, community, as_of=as_of)
             for kind, names in (("state", STATES), ("segment", SEGMENTS)):
                 for name in names:
-                    listing = get_member_list(conn, community, as_of=as_of, **{kind: name})
+                    listing = (get_member_list(conn, community, as_of=as_of, state=name) if kind == "state"
+                               else get_member_list(conn, community, as_of=as_of, segment=name))
                     expected = sorted(r.member.id for r in listing.rows)
                     assert sorted(index.get((kind, name), [])) == expected, (as_of, kind, name)
     engine.dispose()
