@@ -179,3 +179,23 @@ def test_delivered_as_a_staff_note_through_the_outbox_once(engine: Engine) -> No
     assert {n.channel for n in notes} == {"staff"} and {n.status for n in notes} == {"approved"}
     assert recipients == {ada, bruno}  # the note is about them; staff notes are never sent to them
     assert all(at is not None for at in delivered)
+
+
+def test_off_topic_messages_are_scored_against_the_community_profile(engine: Engine) -> None:
+    """A day of car-engine talk in a forum about configuration questions shows in the off-topic trend."""
+    from tending.actions.alerts import do_score_messages
+    from tending.store.health import message_scores
+
+    records = calm_month()
+    off = ["Selling my diesel engine gearbox, turbocharger and alloy wheels, best offer",
+           "Gearbox turbocharger diesel alloy wheels clutch carburettor for sale cheap"]
+    records += [act(f"car{i}", "chloe", "reply", T - timedelta(hours=1, minutes=i), "d0-0", off[i % 2])
+                for i in range(6)]
+    community = load(engine, records)
+    with engine.begin() as conn:
+        do_score_messages(conn, community, since=T - timedelta(days=40), until=T)
+        flagged = dict(conn.execute(select(activities.c.source_id, message_scores.c.off_topic).join(
+            message_scores, message_scores.c.activity_id == activities.c.id)).all())
+    assert all(flagged[f"car{i}"] is True for i in range(6))
+    ordinary = [value for key, value in flagged.items() if key.startswith("r")]
+    assert ordinary and sum(1 for value in ordinary if value) / len(ordinary) < 0.25

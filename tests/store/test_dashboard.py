@@ -1,4 +1,4 @@
-"""Dashboard queries: local days in any time zone, unbounded retention from the rollup."""
+"""Dashboard queries: local days in any time zone, member counts. (Retention is the health capability's.)"""
 
 from __future__ import annotations
 
@@ -30,28 +30,6 @@ def test_days_follow_a_half_hour_time_zone(engine: Engine) -> None:
                                             end=datetime(2026, 2, 1, tzinfo=UTC), zone=kolkata)
     assert dict(days["contributions"]) == {date(2026, 1, 10): 1, date(2026, 1, 11): 1}
     assert dict(days["reactions"]) == {date(2026, 1, 11): 1}
-
-
-def test_unbounded_retention_per_join_month(engine: Engine) -> None:
-    paris = ZoneInfo("Europe/Paris")
-    months = [datetime(2026, m, 1, tzinfo=paris) for m in (1, 2, 3, 4)]
-    with engine.begin() as conn:
-        community = do_create_community(conn, "Chats", platform="chat", timezone="Europe/Paris")
-        Ingestor(conn, community).add_all([
-            # January cohort: ada stays until March, bruno never contributes, chloe only in January
-            MemberRecord(source="chat", external_id="ada", joined_at=datetime(2026, 1, 5, tzinfo=UTC)),
-            MemberRecord(source="chat", external_id="bruno", joined_at=datetime(2026, 1, 6, tzinfo=UTC)),
-            MemberRecord(source="chat", external_id="chloe", joined_at=datetime(2026, 1, 7, tzinfo=UTC)),
-            # 31 Jan 23:30 UTC is already February in Paris: dan belongs to the February cohort
-            MemberRecord(source="chat", external_id="dan", joined_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC)),
-            act("a1", "ada", "post", datetime(2026, 1, 8, tzinfo=UTC)),
-            act("a2", "ada", "reply", datetime(2026, 3, 2, tzinfo=UTC)),
-            act("c1", "chloe", "comment", datetime(2026, 1, 9, tzinfo=UTC)),
-            act("d1", "dan", "post", datetime(2026, 2, 3, tzinfo=UTC)),
-            act("d2", "dan", "reaction", datetime(2026, 3, 3, tzinfo=UTC)),  # a reaction is not a contribution
-        ])
-        result = dashboard.get_retention(conn, community.id, month_starts=[m.astimezone(UTC) for m in months])
-    assert result == [(3, [2, 1, 1]), (1, [1, 0]), (0, [0])]
 
 
 def test_member_counts_leave_out_bots_and_merged(engine: Engine) -> None:

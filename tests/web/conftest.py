@@ -37,7 +37,7 @@ def story() -> list[object]:
         MemberRecord(source="forum", external_id="bruno", display_name="Bruno", handle="bruno", is_staff=True,
                      joined_at=NOW - 500 * days),
         MemberRecord(source="forum", external_id="chloe", display_name="Chloé Dubois", handle="chloe",
-                     joined_at=NOW - 300 * days),
+                     email="chloe@example.org", joined_at=NOW - 300 * days),
         MemberRecord(source="forum", external_id="dan", display_name="Dan Bot", handle="danbot", is_bot=True,
                      joined_at=NOW - 300 * days),
         MemberRecord(source="forum", external_id="eve", display_name="Eve", handle="eve", joined_at=NOW - 6 * days),

@@ -213,3 +213,77 @@ def test_a_moderator_edits_and_approves_a_welcome_message(server: tuple[str, int
     assert message is not None and message.status == "approved"
     assert message.body == "Welcome, Eve! Tell us about your cat."
     page.close()
+
+
+def test_a_moderator_drafts_edits_and_approves_a_check_in(server: tuple[str, int], browser: Any) -> None:
+    pytest.importorskip("tending.actions.outbox", reason="the onboarding capability is not installed")
+    from tending.store.outbox import list_messages
+
+    base, cid = server
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    log_in(page, base, "moderator")
+    page.get_by_role("link", name="Check-ins").click()
+    queue = page.locator(".checkin-queue h3 a").all_inner_texts()
+    assert queue == ["Chloé Dubois"]
+    page.screenshot(path=str(ARTIFACTS / "checkins-queue.png"), full_page=True)
+    page.get_by_role("button", name="Draft a private message").click()
+    page.wait_for_url("**msg=drafted")
+    assert page.locator(".checkin-queue").count() == 0  # she left the queue
+    page.get_by_label("Private message").fill("Hi Chloé, how is your cat doing? We'd love to hear from you.")
+    page.get_by_role("button", name="Save the message").click()
+    page.wait_for_url("**msg=edited")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url("**msg=approved")
+    assert page.get_by_role("button", name="Send now").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "checkins-approved.png"), full_page=True)
+    page.close()
+    engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
+    with engine.connect() as conn:
+        (message,) = list_messages(conn, cid, limit=10)
+    engine.dispose()
+    assert (message.rule, message.channel, message.status) == ("checkin", "private", "approved")
+    assert message.body == "Hi Chloé, how is your cat doing? We'd love to hear from you."
+
+
+def test_a_moderator_edits_the_suggested_reply_and_nudges(server: tuple[str, int], browser: Any,
+                                                          tmp_path: Path) -> None:
+    moderation = pytest.importorskip("tending.actions.moderation", reason="the moderation capability is not installed")
+    from datetime import timedelta
+
+    from tests.moderation.conftest import T0, build_story
+
+    base, _cid = server
+    engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
+    story = build_story(engine, tmp_path)
+    with engine.begin() as conn:
+        moderation.do_scan_community(conn, story.community, now=T0 + timedelta(days=6), media_root=story.media)
+    cid = story.community.id
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    log_in(page, base, "moderator")
+    page.goto(f"{base}/c/{cid}/moderation")
+    page.screenshot(path=str(ARTIFACTS / "moderation-queue.png"), full_page=True)
+    item = page.locator("li.moderation-item.signal-self_promotion")
+    assert "Check out my YouTube channel" in item.inner_text()
+    reply = "Welcome Bruno! What made you join us? Tell us about your cat."
+    item.get_by_label("Reply drafted by", exact=False).fill(reply)
+    item.get_by_role("button", name="Nudge (public reply)").click()
+    page.wait_for_url("**msg=nudge")
+    assert page.locator("li.moderation-item.signal-self_promotion").count() == 0
+    page.get_by_role("link", name="Handled").click()
+    done = page.locator("li.moderation-item.signal-self_promotion")
+    assert "Welcome Bruno! What made you join us?" in done.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "moderation-handled.png"), full_page=True)
+    page.close()
+    engine.dispose()
+
+
+def test_new_pages_fit_a_phone(server: tuple[str, int], browser: Any) -> None:
+    base, cid = server
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    log_in(page, base, "moderator")
+    for name in ("checkins", "moderation", "members?state=active"):
+        page.goto(f"{base}/c/{cid}/{name}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways on a phone"
+        page.screenshot(path=str(ARTIFACTS / f"phone-{name.split('?')[0]}.png"), full_page=True)
+    page.close()

@@ -47,3 +47,21 @@ def test_the_warmer_computes_each_overview_once_per_data_change(app: object, cid
     assert warm_overviews(state) == 0  # nothing changed: nothing recomputed
     client = TestClient(app)  # type: ignore[arg-type]
     assert client.get("/healthz").text == "ok"
+
+
+def test_the_warmer_precomputes_the_check_in_queue(app: object, cid: int) -> None:
+    from tending.web.views.checkins import warm_checkins
+
+    state = app.state.web  # type: ignore[attr-defined]
+    warm_checkins(state)
+    queues = [key for key in state.cache if key[0] == "checkins"]
+    assert len(queues) == 1 and queues[0][1] == cid
+
+
+def test_the_warmer_precomputes_the_states_and_segments(app: object, cid: int) -> None:
+    from tending.web.views.members import warm_states
+
+    state = app.state.web  # type: ignore[attr-defined]
+    warm_states(state)
+    (index,) = [value for key, value in state.cache.items() if key[0] == "member-states" and key[1] == cid]
+    assert list(index[("state", "newcomer")]) and ("segment", "lurkers") in index

@@ -51,6 +51,30 @@ def _toxicity_model() -> Any | None:
         return None
 
 
+def _offtopic_profile(conn: Connection, community: Community) -> Any | None:
+    """The moderation area's off-topic profile of the community (a TF-IDF centroid of its own
+    contributions), when that area is installed and the community has enough text; else None."""
+    try:
+        drift = importlib.import_module("tending.moderation.drift")
+        moderation_store = importlib.import_module("tending.store.moderation")
+    except ImportError:
+        return None
+    sample = [t for t in moderation_store.sample_texts(conn, community.id, limit=20_000) if t]
+    return drift.Profile(sample) if len(sample) >= drift.MIN_WEEKLY else None
+
+
+def _off_topic(profile: Any | None, texts: list[str | None]) -> list[bool | None]:
+    if profile is None:
+        return [None] * len(texts)
+    present = [i for i, t in enumerate(texts) if t and t.strip()]
+    flags: list[bool | None] = [None] * len(texts)
+    if present:
+        similarity = profile.similarity([texts[i] for i in present])
+        for i, value in zip(present, similarity, strict=True):
+            flags[i] = bool(value < profile.cutoff)
+    return flags
+
+
 def _flags_of(extra: Any) -> int:
     if isinstance(extra, dict):
         for key in ("flags", "flag_count"):
@@ -74,8 +98,11 @@ def do_score_messages(conn: Connection, community: Community, *, since: datetime
                                     [r["language"] or community.language for r in rows])
         toxic = ["toxic" in c.labels for c in classified]
         scorer += "+moderation"
+    off_topic = _off_topic(_offtopic_profile(conn, community), [r["text"] for r in rows])
+    if any(flag is not None for flag in off_topic):
+        scorer += "+drift"
     scores = []
-    for row, is_toxic in zip(rows, toxic, strict=True):
+    for row, is_toxic, is_off_topic in zip(rows, toxic, off_topic, strict=True):
         sentiment = compound(row["text"], row["language"] or community.language)
         extra = row["extra"]
         if isinstance(extra, str):
@@ -83,7 +110,7 @@ def do_score_messages(conn: Connection, community: Community, *, since: datetime
         scores.append({"activity_id": row["id"], "community_id": community.id,
                        "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"],
                        "member_id": row["member_id"], "sentiment": round(sentiment, 4),
-                       "negative": is_negative(sentiment), "toxic": is_toxic, "off_topic": None,
+                       "negative": is_negative(sentiment), "toxic": is_toxic, "off_topic": is_off_topic,
                        "flags": _flags_of(extra), "scorer": scorer})
     health_store.insert_scores(conn, scores)
     record_event(conn, community.id, actor=actor, action="health.messages_scored",

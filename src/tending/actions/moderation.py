@@ -414,9 +414,26 @@ def get_queue(conn: Connection, community: Community, *, status: str | None = st
     return items
 
 
+def get_suggested_reply(conn: Connection, community: Community, item: dict[str, Any], action: str) -> str | None:
+    """The reply `action` would draft for this open item (None for leave and remove, or when the member asked
+    not to be contacted and the action is private): what a moderator edits before acting."""
+    check_action(action)
+    if action not in ("nudge", "note", "warn"):
+        return None
+    member = store.get_member_brief(conn, community.id, item["member_id"]) if item["member_id"] else None
+    if action in PRIVATE_ACTIONS and member and member["do_not_contact"]:
+        return None
+    counts = store.get_offender_counts(conn, community.id, [item["member_id"]]).get(item["member_id"]) \
+        if item["member_id"] else None
+    lang = _reply_language(member, item, community)
+    return render_reply(action, item["signal"], lang, _reply_context(item, member, community, counts, lang))
+
+
 def do_act_on_item(conn: Connection, community: Community, item_id: int, action: str, *, actor: str,
-                   now: datetime, note: str | None = None) -> ActResult:
-    """Record a moderator's decision on a queue item and draft the reply it calls for."""
+                   now: datetime, note: str | None = None, reply: str | None = None) -> ActResult:
+    """Record a moderator's decision on a queue item and draft the reply it calls for (`reply`: the
+    moderator's edited text of that reply, used instead of the template's; never for leave or remove, nor
+    to a member who asked not to be contacted)."""
     check_action(action)
     item = store.get_item(conn, item_id)
     if item is None or item["community_id"] != community.id:
@@ -429,15 +446,17 @@ def do_act_on_item(conn: Connection, community: Community, item_id: int, action:
     suggested = suggest_action(item["signal"], counts)
     lang = _reply_language(member, item, community)
     not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
+    edited = reply.strip() if reply is not None and reply.strip() else None
     reply = None
     if action in ("nudge", "note", "warn") and not not_contacted:
-        reply = render_reply(action, item["signal"], lang, _reply_context(item, member, community, counts, lang))
+        reply = edited or render_reply(action, item["signal"], lang,
+                                       _reply_context(item, member, community, counts, lang))
     store.update_item_action(conn, item_id, action=action, actor=actor, at=now, reply=reply, note=note)
     if action != "leave" and item["member_id"]:
         store.bump_offender(conn, community.id, item["member_id"], action=action, at=now)
     record_event(conn, community.id, actor=actor, action=f"moderation.{action}", member_id=item["member_id"], at=now,
                  details={"item_id": item_id, "signal": item["signal"], "suggested": suggested,
-                          "not_contacted": not_contacted})
+                          "not_contacted": not_contacted, "reply_edited": bool(edited and reply)})
     return ActResult(item_id, action, reply, suggested, not_contacted)
 
 

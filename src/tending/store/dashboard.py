@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal,
     or_,
     select,
     type_coerce,
@@ -41,7 +40,7 @@ from tending.store.schema import (
     members,
     threads,
 )
-from tending.timeutil import from_micros, to_micros
+from tending.timeutil import from_micros
 
 BUCKET_MICROS = 15 * 60 * 1_000_000
 
@@ -120,20 +119,6 @@ def get_daily_joins(conn: Connection, community_id: int, *, start: datetime, end
     return _local_days(rows, zone)
 
 
-def get_daily_thread_starts(conn: Connection, community_id: int, *, start: datetime, end: datetime,
-                            zone: ZoneInfo) -> dict[str, Counter[date]]:
-    """Threads started per local day, by members and by staff (bots count as staff: they are the house)."""
-    bucket = _micros(threads.c.started_at) // BUCKET_MICROS
-    house = members.c.is_staff | members.c.is_bot
-    rows = conn.execute(
-        select(bucket, house, func.count())
-        .select_from(threads.join(members, members.c.id == threads.c.started_by))
-        .where(threads.c.community_id == community_id, threads.c.started_at >= start, threads.c.started_at < end)
-        .group_by(bucket, house)).all()
-    return {"members": _local_days([(b, n) for b, staff, n in rows if not staff], zone),
-            "staff": _local_days([(b, n) for b, staff, n in rows if staff], zone)}
-
-
 @dataclass(frozen=True, slots=True)
 class Contributor:
     member_id: int
@@ -159,58 +144,22 @@ def display_name(row: Any) -> str:
     return str(row.display_name or row.handle or row.external_id)
 
 
-def _index_of(column: Any, boundaries: Sequence[datetime]) -> ColumnElement[Any]:
-    """The index i such that boundaries[i] <= column < boundaries[i + 1], as SQL; NULL before the first
-    boundary, and the last index at or after the last one."""
-    micros = _micros(column)
-    whens: list[tuple[Any, Any]] = [(column.is_(None), literal(None)),
-                                    (micros < to_micros(boundaries[0]), literal(None))]
-    whens += [(micros < to_micros(high), literal(index)) for index, high in enumerate(boundaries[1:])]
-    return case(*whens, else_=literal(len(boundaries) - 2))
-
-
-def get_retention(conn: Connection, community_id: int, *, month_starts: Sequence[datetime]
-                  ) -> list[tuple[int, list[int]]]:
-    """Per join-month cohort: its size, and how many of its members contributed in or after each month.
-
-    month_starts are the local starts of consecutive months, the last one being the end of the range. This
-    is *unbounded* retention (Amplitude's "unbounded retention"; a member counts in month k when their last
-    contribution is in month k or later), answered from the member_stats rollup.
-    """
-    start, end = month_starts[0], month_starts[-1]
-    cohort = _index_of(members.c.joined_at, month_starts)
-    last = _index_of(member_stats.c.last_contribution_at, month_starts)
-    rows = conn.execute(
-        select(cohort.label("cohort"), last.label("last"), func.count())
-        .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-        .where(members.c.community_id == community_id, members.c.joined_at >= start, members.c.joined_at < end,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))
-        .group_by("cohort", "last")).all()
-    months = len(month_starts) - 1
-    sizes = [0] * months
-    last_month_counts = [[0] * months for _ in range(months)]
-    for cohort_index, last_index, count in rows:
-        sizes[cohort_index] += count
-        if last_index is not None:
-            last_month_counts[cohort_index][last_index] += count
-    result = []
-    for c in range(months):
-        still = []
-        for k in range(months - c):  # month c + k
-            still.append(sum(last_month_counts[c][c + k:]))
-        result.append((sizes[c], still))
-    return result
-
-
 # -- members list ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class MemberFilter:
+    """The dashboard's own filters. Who is inactive, in which state or segment is the members capability's
+    question (tending.store.members, tending.actions.members): see tending.web.member_lists."""
+
     search: str = ""
-    inactive_days: int | None = None
     tag: str = ""
     kind: str = "people"  # people (not bots), members (neither staff nor bots), staff, bots, all
+
+    @property
+    def narrows_people(self) -> bool:
+        """True when the filter removes some non-bot members (the lifecycle lists never hold bots)."""
+        return bool(self.search or self.tag or self.kind not in ("people", "all"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +177,7 @@ class MemberRow:
     do_not_contact: bool
 
 
-def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: datetime,
-                       rollup_is_current: bool = False) -> list[Any]:
+def _member_conditions(community_id: int, wanted: MemberFilter) -> list[Any]:
     where: list[Any] = [members.c.community_id == community_id, members.c.merged_into.is_(None)]
     kinds = {
         "people": [members.c.is_bot.is_(False)],
@@ -248,43 +196,16 @@ def _member_conditions(community_id: int, wanted: MemberFilter, *, as_of: dateti
     if wanted.tag:
         where.append(members.c.id.in_(select(member_tags.c.member_id).where(
             member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))
-    if wanted.inactive_days is not None:
-        # The members issue's definition: joined at or before T - N days, not left before T, not a bot, and no
-        # contribution in (T - N days, T]. tending.lib.lifecycle will own it once installed.
-        cutoff = as_of - timedelta(days=wanted.inactive_days)
-        # "+ 0": no index for a range that holds most members (SQLite would take it for selective and look up
-        # every row by id, ten times slower than reading the table; PostgreSQL scans either way)
-        where += [members.c.is_bot.is_(False), _micros(members.c.joined_at) + 0 <= to_micros(cutoff),
-                  or_(members.c.left_at.is_(None), members.c.left_at >= as_of),
-                  members.c.id.not_in(_contributed_between(community_id, cutoff, as_of, rollup=rollup_is_current))]
     return where
 
 
-def _contributed_between(community_id: int, start: datetime, end: datetime, *, rollup: bool) -> Select[Any]:
-    """Members with a contribution in (start, end]. When nothing happened after `end`, the rollup's index on the
-    last contribution answers it; otherwise the activities of the window do."""
-    if rollup:
-        return select(member_stats.c.member_id).where(member_stats.c.community_id == community_id,
-                                                      member_stats.c.last_contribution_at > start)
-    return select(activities.c.member_id).where(
-        activities.c.community_id == community_id, activities.c.occurred_at > start, activities.c.occurred_at <= end,
-        activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)))
-
-
-def rollup_is_current(conn: Connection, community_id: int, as_of: datetime) -> bool:
-    """True when no activity is recorded after `as_of`, so the rollups describe the community as of then."""
-    last = get_last_activity_at(conn, community_id)
-    return last is None or last <= as_of
-
-
-def _member_select(community_id: int, wanted: MemberFilter, *, as_of: datetime,
-                   rollup_is_current: bool = False) -> Select[Any]:
+def _member_select(community_id: int, wanted: MemberFilter) -> Select[Any]:
     return (select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id,
                    members.c.platform, members.c.joined_at, members.c.left_at, members.c.is_staff, members.c.is_bot,
                    members.c.do_not_contact, member_stats.c.last_contribution_at,
                    func.coalesce(member_stats.c.contributions, 0).label("contributions"))
             .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-            .where(*_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=rollup_is_current)))
+            .where(*_member_conditions(community_id, wanted)))
 
 
 def _member_row(r: Any) -> MemberRow:
@@ -293,31 +214,41 @@ def _member_row(r: Any) -> MemberRow:
                      is_staff=r.is_staff, is_bot=r.is_bot, do_not_contact=r.do_not_contact)
 
 
-def count_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime) -> int:
-    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
-    query = select(func.count()).select_from(members).where(
-        *_member_conditions(community_id, wanted, as_of=as_of, rollup_is_current=current))
+def count_members(conn: Connection, community_id: int, wanted: MemberFilter) -> int:
+    query = select(func.count()).select_from(members).where(*_member_conditions(community_id, wanted))
     return int(conn.execute(query).scalar_one())
 
 
-def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
-                     offset: int, limit: int) -> list[MemberRow]:
+def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, offset: int,
+                     limit: int) -> list[MemberRow]:
     """Newest members first (by join date, then id): the order of an index, so a page costs its rows."""
-    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
-    query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
+    query = (_member_select(community_id, wanted)
              .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
              .offset(offset).limit(limit))
     return [_member_row(r) for r in conn.execute(query)]
 
 
-def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, as_of: datetime,
-                 batch: int = 5000) -> Any:
+def get_matching_ids(conn: Connection, community_id: int, wanted: MemberFilter) -> set[int]:
+    """The ids of every member the dashboard's own filters keep (to intersect with a lifecycle list)."""
+    query = select(members.c.id).where(*_member_conditions(community_id, wanted))
+    return {member_id for (member_id,) in conn.execute(query)}
+
+
+def get_member_rows_by_ids(conn: Connection, community_id: int, member_ids: Sequence[int]) -> list[MemberRow]:
+    """The rows of these members, in the order given (ids not found are left out)."""
+    found: dict[int, MemberRow] = {}
+    for start in range(0, len(member_ids), 500):
+        chunk = list(member_ids[start:start + 500])
+        query = _member_select(community_id, MemberFilter(kind="all")).where(members.c.id.in_(chunk))
+        found.update((r.id, _member_row(r)) for r in conn.execute(query))
+    return [found[i] for i in member_ids if i in found]
+
+
+def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, batch: int = 5000) -> Any:
     """Every member matching the filter, by id, in batches (for the CSV export)."""
     after = 0
-    current = wanted.inactive_days is not None and rollup_is_current(conn, community_id, as_of)
     while True:
-        query = (_member_select(community_id, wanted, as_of=as_of, rollup_is_current=current)
-                 .where(members.c.id > after)
+        query = (_member_select(community_id, wanted).where(members.c.id > after)
                  .order_by(members.c.id).limit(batch))
         rows = [_member_row(r) for r in conn.execute(query)]
         if not rows:
@@ -376,8 +307,9 @@ def get_identities(conn: Connection, community_id: int, member_id: int) -> list[
 
 
 def get_timeline(conn: Connection, community_id: int, member_id: int, *, before: datetime | None = None,
-                 limit: int = 50) -> list[dict[str, Any]]:
-    """The member's activities, newest first, with the thread's title and the channel's name."""
+                 limit: int = 50, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The member's activities (of these kinds), newest first, with the thread's title and the channel's name.
+    Messages tending sent them are `message_sent` entries (written by the outbox when a message goes out)."""
     query = (select(activities.c.id, activities.c.kind, activities.c.occurred_at, activities.c.text,
                     activities.c.url, threads.c.title.label("thread_title"), channels.c.name.label("channel_name"))
              .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
@@ -385,6 +317,8 @@ def get_timeline(conn: Connection, community_id: int, member_id: int, *, before:
              .where(activities.c.community_id == community_id, activities.c.member_id == member_id))
     if before is not None:
         query = query.where(activities.c.occurred_at < before)
+    if kinds is not None:
+        query = query.where(activities.c.kind.in_(list(kinds)))
     query = query.order_by(activities.c.occurred_at.desc(), activities.c.id.desc()).limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -417,14 +351,6 @@ def get_last_activity_at(conn: Connection, community_id: int) -> datetime | None
     return None if value is None else from_micros(int(value))
 
 
-def count_contributors_since(conn: Connection, community_id: int, since: datetime) -> int:
-    """Members (not bots) whose last contribution is at or after `since` (so: contributed since then)."""
-    return int(conn.execute(
-        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
-        .where(member_stats.c.community_id == community_id, member_stats.c.last_contribution_at >= since,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one())
-
-
 def analyze_if_never_analyzed(conn: Connection) -> bool:
     """SQLite plans badly without statistics (it takes community_id = ? as selective, while a database often
     holds one community): gather them once, and let `PRAGMA optimize` refresh them (sqlite.org/lang_analyze.html).
@@ -437,6 +363,33 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
         return True
     conn.exec_driver_sql("PRAGMA optimize")
     return False
+
+
+def get_thread_titles(conn: Connection, community_id: int, thread_ids: Sequence[int]) -> dict[int, str | None]:
+    if not thread_ids:
+        return {}
+    rows = conn.execute(select(threads.c.id, threads.c.title).where(threads.c.community_id == community_id,
+                                                                    threads.c.id.in_(list(thread_ids))))
+    return {int(i): t for i, t in rows}
+
+
+def get_activities_brief(conn: Connection, community_id: int, activity_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Messages named by id (an alert's evidence): author, instant, kind, text, thread title."""
+    if not activity_ids:
+        return []
+    query = (select(activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
+                    activities.c.text, threads.c.title.label("thread_title"), members.c.display_name,
+                    members.c.handle, members.c.external_id)
+             .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
+                          .outerjoin(members, members.c.id == activities.c.member_id))
+             .where(activities.c.community_id == community_id, activities.c.id.in_(list(activity_ids)))
+             .order_by(activities.c.occurred_at, activities.c.id))
+    return [{**dict(r._mapping), "name": display_name(r)} for r in conn.execute(query)]
+
+
+def get_do_not_contact_ids(conn: Connection, community_id: int) -> set[int]:
+    return {member_id for (member_id,) in conn.execute(select(members.c.id).where(
+        members.c.community_id == community_id, members.c.do_not_contact.is_(True)))}
 
 
 def get_member_names(conn: Connection, community_id: int, member_ids: Sequence[int]) -> dict[int, str]:

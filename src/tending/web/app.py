@@ -15,10 +15,21 @@ from tending.store import open_store
 from tending.store.dashboard import analyze_if_never_analyzed
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
-from tending.web.views import account, capabilities, imports, members, onboarding, overview, settings
+from tending.web.views import (
+    account,
+    capabilities,
+    checkins,
+    imports,
+    members,
+    moderation,
+    onboarding,
+    overview,
+    settings,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
-ROUTERS = tuple(module.router for module in (account, overview, members, onboarding, imports, settings, capabilities))
+ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
+                                             settings, capabilities))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -35,7 +35,7 @@ ROLE_LABELS = (N_("viewer"), N_("moderator"), N_("admin"))
 NAV = (
     NavItem("overview", N_("Overview"), "overview"),
     NavItem("members", N_("Members"), "members"),
-    NavItem("checkins", N_("Check-ins"), "checkins", "tending.lib.lifecycle"),
+    NavItem("checkins", N_("Check-ins"), "checkins", "tending.actions.outbox"),
     NavItem("onboarding", N_("Onboarding"), "onboarding", "tending.actions.outbox"),
     NavItem("moderation", N_("Moderation"), "moderation", "tending.store.moderation"),
     NavItem("imports", N_("Imports"), "imports"),

@@ -15,6 +15,9 @@ from tending.config import load_settings
 from tending.errors import UsageError
 from tending.web.app import create_app
 from tending.web.auth import WebState
+from tending.web.views.checkins import warm_checkins
+from tending.web.views.members import warm_states
+from tending.web.views.moderation import preload as preload_moderation
 from tending.web.views.overview import warm_overviews
 
 
@@ -40,14 +43,21 @@ WARM_EVERY_SECONDS = 30
 
 
 def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threading.Thread:
-    """A background thread that recomputes the overviews when the data changed (a cheap check otherwise)."""
+    """A background thread that recomputes the overviews and the check-in queues when the data changed or the
+    hour turned (a cheap check otherwise), and records the outcomes of check-ins."""
 
     def loop() -> None:
+        try:
+            preload_moderation()
+        except Exception as error:  # the page will import it itself
+            print(f"tending: could not load the moderation models ({type(error).__name__}).", file=sys.stderr)
         while True:
-            try:
-                warm_overviews(state)
-            except Exception as error:  # never let the warmer take the server down; the page computes itself
-                print(f"tending: could not precompute the overview ({type(error).__name__}).", file=sys.stderr)
+            for name, warm in (("overview", warm_overviews), ("check-ins", warm_checkins),
+                               ("member states", warm_states)):
+                try:
+                    warm(state)
+                except Exception as error:  # never let the warmer take the server down; the page computes itself
+                    print(f"tending: could not precompute the {name} ({type(error).__name__}).", file=sys.stderr)
             time.sleep(every)
 
     thread = threading.Thread(target=loop, daemon=True, name="tending-overview-warmer")

@@ -9,8 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from tending.store.web_users import WebSession
-from tending.web.auth import require
 from tending.web.pages import NAV, module_available, render
 from tending.web.views.common import community_or_404
 
@@ -22,13 +20,3 @@ def unavailable(request: Request, community_id: int, key: str) -> Response:
     item = next(i for i in NAV if i.key == key)
     return render(request, "unavailable.html", community=community, item=item,
                   installed=bool(item.module and module_available(item.module)), page_name=key)
-
-
-@router.get("/c/{community_id}/checkins")
-def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return unavailable(request, community_id, "checkins")
-
-
-@router.get("/c/{community_id}/moderation")
-def moderation(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    return unavailable(request, community_id, "moderation")

@@ -33,6 +33,8 @@ MESSAGES = {
     "edited": N_("Message saved."),
     "refused": N_("This message can no longer be changed (it was sent or skipped meanwhile)."),
     "empty": N_("A message cannot be empty."),
+    "sent": N_("Message sent."),
+    "not_sent": N_("The message could not be sent: its error is shown with it."),
 }
 
 
@@ -82,8 +84,11 @@ def onboarding(request: Request, community_id: int, session: WebSession = requir
                   names=names, message=_(msg) if msg else None, page_name="onboarding", **playbook)
 
 
-def _act(request: Request, community_id: int, message_id: int, action: Any) -> Response:
-    if not available():
+BACK_PAGES = ("onboarding", "checkins")  # the pages that show outbox messages; a form says which it came from
+
+
+def _act(request: Request, community_id: int, message_id: int, action: Any, back: str = "onboarding") -> Response:
+    if not module_available(MODULE):
         raise HTTPException(404)
     community = community_or_404(request, community_id)
     state = get_state(request)
@@ -92,11 +97,12 @@ def _act(request: Request, community_id: int, message_id: int, action: Any) -> R
             outcome = action(conn, community)
     except UsageError as error:
         outcome = "empty" if "empty" in str(error) else "refused"
-    return see_other(f"/c/{community.id}/onboarding", msg=outcome)
+    page = back if back in BACK_PAGES else "onboarding"
+    return see_other(f"/c/{community.id}/{page}", msg=outcome)
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/approve")
-def approve(request: Request, community_id: int, message_id: int,
+def approve(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
             session: WebSession = acting("moderator")) -> Response:
     from tending.actions.outbox import do_approve
 
@@ -104,11 +110,11 @@ def approve(request: Request, community_id: int, message_id: int,
         do_approve(conn, community, message_id, actor=f"web:{session.user.email}")
         return "approved"
 
-    return _act(request, community_id, message_id, action)
+    return _act(request, community_id, message_id, action, back)
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/skip")
-def skip(request: Request, community_id: int, message_id: int,
+def skip(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
          session: WebSession = acting("moderator")) -> Response:
     from tending.actions.outbox import do_skip
 
@@ -116,12 +122,12 @@ def skip(request: Request, community_id: int, message_id: int,
         do_skip(conn, community, message_id, actor=f"web:{session.user.email}", reason="human")
         return "skipped"
 
-    return _act(request, community_id, message_id, action)
+    return _act(request, community_id, message_id, action, back)
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/edit")
 def edit(request: Request, community_id: int, message_id: int, body: str = Form(""), subject: str = Form(""),
-         session: WebSession = acting("moderator")) -> Response:
+         back: str = Form("onboarding"), session: WebSession = acting("moderator")) -> Response:
     from tending.actions.outbox import do_edit
 
     def action(conn: Connection, community: Community) -> str:
@@ -129,4 +135,35 @@ def edit(request: Request, community_id: int, message_id: int, body: str = Form(
                 subject=subject or None)
         return "edited"
 
-    return _act(request, community_id, message_id, action)
+    return _act(request, community_id, message_id, action, back)
+
+
+@router.post("/c/{community_id}/outbox/{message_id}/send")
+def send_now(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
+             session: WebSession = acting("moderator")) -> Response:
+    """Send one approved message now, before it is due: the same path as `tending outbox send` (claim the row,
+    deliver through tending.delivery with the configured transports, record sent or failed)."""
+    if not module_available(MODULE):
+        raise HTTPException(404)
+    from tending.actions.outbox import claim_one
+    from tending.config import load_settings
+    from tending.delivery.worker import DeliveryCounts, deliver_one, make_router
+    from tending.store.outbox import get_message
+
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    page = back if back in BACK_PAGES else "onboarding"
+    now = state.now()
+    try:
+        with state.engine.begin() as conn:
+            message = claim_one(conn, community, message_id, now=now)
+    except UsageError:
+        return see_other(f"/c/{community.id}/{page}", msg="refused")
+    router_ = make_router(state.engine, community, load_settings().section("delivery"))
+    try:
+        deliver_one(state.engine, community, message, now=now, router=router_, counts=DeliveryCounts())
+    finally:
+        router_.close()
+    with state.engine.connect() as conn:
+        after = get_message(conn, community.id, message_id)
+    return see_other(f"/c/{community.id}/{page}", msg="sent" if after and after.status == "sent" else "not_sent")

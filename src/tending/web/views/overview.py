@@ -1,12 +1,18 @@
-"""The overview: the community's figures and charts, from the rollups and the indexes.
+"""The overview: the community's figures and charts.
 
-The figures are computed for the 90 local days (26 weeks, 12 months) that end today, or, when the
-community has been silent for longer (an old archive), on the day of its last activity, and said so. They
-are cached per community until the data changes (store.dashboard.get_data_stamp).
+The health figures (members, newcomers, contributors, activation, first responses, who starts the
+conversations, the 90-9-1 segments, Gini, retention by join month) are the health capability's
+(tending.store.health.get_health_report, docs/health.md); the charts per local day and week add what it does
+not answer (activity per day, new members per week; threads per week split with the health module's own
+staff/bot rule). Computed as of now, or, when the community has been silent for more than 90 days (an old
+archive), as of its last activity, and said so. Cached per community until the data changes
+(store.dashboard.get_data_stamp). The alerts are read fresh at each view, with the threads and messages
+behind them.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,17 +27,18 @@ from starlette.responses import Response
 from tending.models import Community
 from tending.store import dashboard
 from tending.store.web_users import WebSession
+from tending.timeutil import from_micros, to_micros
 from tending.web import charts
 from tending.web.auth import WebState, get_state, remember, require
-from tending.web.pages import render, translator
+from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, local_midnight
 
 router = APIRouter()
 
 DAYS = 90
 WEEKS = 26
-MONTHS = 12
 RECENT_DAYS = 28
+SEVERITY_LABELS = (N_("warning"), N_("critical"))  # of alerts (tending.lib.alerts)
 HALF_WIDTH = 420  # charts in half-width cards: fewer units, so their text stays readable
 
 
@@ -40,8 +47,6 @@ class OverviewData:
     today: date
     shifted: bool
     counts: dashboard.MemberCounts
-    new_recent: int
-    active_recent: int
     days: list[date]
     contributions: list[int]
     reactions: list[int]
@@ -50,18 +55,7 @@ class OverviewData:
     starts_members: list[int]
     starts_staff: list[int]
     top: list[dashboard.Contributor]
-    months: list[date]
-    cohorts: list[tuple[int, list[int]]]
-
-
-def month_starts(today: date, count: int) -> list[date]:
-    """The first days of the `count` months ending with today's, plus the next month's first day."""
-    year, month = today.year, today.month
-    starts = []
-    for back in range(count - 1, -2, -1):
-        m = month - back - 1
-        starts.append(date(year + m // 12, m % 12 + 1, 1))
-    return starts
+    health: dict[str, Any]  # tending.store.health.get_health_report as of the overview's instant
 
 
 def _per_week(days: dict[date, int], weeks: list[date]) -> list[int]:
@@ -73,7 +67,26 @@ def _per_week(days: dict[date, int], weeks: list[date]) -> list[int]:
     return [totals[w] for w in weeks]
 
 
+def _thread_starts_per_week(conn: Connection, community: Community, weeks: list[date], *, end: datetime,
+                            as_of: datetime, zone: ZoneInfo) -> tuple[list[int], list[int]]:
+    """Threads started per local week by members and by staff, as the health module counts them
+    (store.health.threads_started: bots' threads left out, staff from the members' flags)."""
+    from tending.store.health import threads_started
+
+    low = to_micros(local_midnight(weeks[0], zone)) - 1  # threads_started takes (low, high]
+    by_members: Counter[date] = Counter()
+    by_staff: Counter[date] = Counter()
+    for thread in threads_started(conn, community.id, low, to_micros(end) - 1, until=to_micros(as_of)):
+        if thread.starter_is_staff is None:
+            continue
+        day = from_micros(thread.started_at).astimezone(zone).date()
+        (by_staff if thread.starter_is_staff else by_members)[day] += 1
+    return _per_week(by_members, weeks), _per_week(by_staff, weeks)
+
+
 def compute_overview(conn: Connection, community: Community, *, now: datetime) -> OverviewData:
+    from tending.store.health import get_health_report
+
     zone = ZoneInfo(community.timezone)
     last = dashboard.get_last_activity_at(conn, community.id)
     shifted = last is not None and last < now - timedelta(days=DAYS)
@@ -87,20 +100,14 @@ def compute_overview(conn: Connection, community: Community, *, now: datetime) -
                                             zone=zone)
     week_start = local_midnight(weeks[0], zone)
     joins = dashboard.get_daily_joins(conn, community.id, start=week_start, end=end, zone=zone)
-    starts = dashboard.get_daily_thread_starts(conn, community.id, start=week_start, end=end, zone=zone)
-    months = month_starts(today, MONTHS)
-    recent = local_midnight(today - timedelta(days=RECENT_DAYS - 1), zone)
+    by_members, by_staff = _thread_starts_per_week(conn, community, weeks, end=end, as_of=as_of, zone=zone)
     return OverviewData(
         today=today, shifted=shifted, counts=dashboard.get_member_counts(conn, community.id),
-        new_recent=sum(n for d, n in joins.items() if d > today - timedelta(days=RECENT_DAYS)),
-        active_recent=dashboard.count_contributors_since(conn, community.id, recent),
         days=days, contributions=[activity["contributions"][d] for d in days],
         reactions=[activity["reactions"][d] for d in days],
-        weeks=weeks, joins=_per_week(joins, weeks),
-        starts_members=_per_week(starts["members"], weeks), starts_staff=_per_week(starts["staff"], weeks),
+        weeks=weeks, joins=_per_week(joins, weeks), starts_members=by_members, starts_staff=by_staff,
         top=dashboard.get_top_contributors(conn, community.id),
-        months=months[:-1],
-        cohorts=dashboard.get_retention(conn, community.id, month_starts=[local_midnight(m, zone) for m in months]),
+        health=get_health_report(conn, community, as_of=as_of, window_days=RECENT_DAYS),
     )
 
 
@@ -147,13 +154,30 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         [short(w) for w in data.weeks], title=_("Who starts the conversations"),
         desc=_("Threads started per week by members and by staff (staff includes bots)."), width=HALF_WIDTH)
     rows = []
-    for month, (size, still) in zip(data.months, data.cohorts, strict=True):
-        shares: list[float | None] = [n / size if size else 0.0 for n in still]
-        rows.append(charts.HeatRow(format_date(month, format="MMM y", locale=locale), size, shares))
-    heat = charts.heatmap(rows, [f"+{k}" for k in range(len(data.months))], title=_("Retention by join month"),
-                          desc=_("Share of each month's newcomers who contributed in that month or later."))
+    for cohort in data.health["retention"]:
+        month = date.fromisoformat(cohort["cohort"] + "-01")
+        rows.append(charts.HeatRow(format_date(month, format="MMM y", locale=locale), cohort["members"],
+                                   [share if cohort["members"] else 0.0 for share in cohort["months"]]))
+    heat = charts.heatmap(rows, [f"+{k}" for k in range(len(rows))], title=_("Retention by join month"),
+                          desc=_("Share of each month's newcomers who contributed in each following month."))
     return {"activity_chart": activity, "joins_chart": joins, "starters_chart": starters, "retention_chart": heat,
             "retention_rows": rows}
+
+
+def get_alerts(conn: Connection, community: Community, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest alerts (tending.store.alerts), each with its threads' titles and its messages."""
+    from tending.store.alerts import get_alerts as stored_alerts
+
+    alerts = stored_alerts(conn, community.id, limit=limit)
+    thread_ids = sorted({int(t) for a in alerts for t in (a["details"] or {}).get("threads", [])[:5]})
+    message_ids = sorted({int(m) for a in alerts for m in (a["details"] or {}).get("messages", [])[:5]})
+    titles = dashboard.get_thread_titles(conn, community.id, thread_ids)
+    messages = {m["id"]: m for m in dashboard.get_activities_brief(conn, community.id, message_ids)}
+    for alert in alerts:
+        details = alert["details"] or {}
+        alert["threads"] = [(int(t), titles.get(int(t))) for t in details.get("threads", [])[:5]]
+        alert["messages"] = [messages[int(m)] for m in details.get("messages", [])[:5] if int(m) in messages]
+    return alerts
 
 
 @router.get("/c/{community_id}/overview")
@@ -161,7 +185,9 @@ def overview(request: Request, community_id: int, session: WebSession = require(
     community = community_or_404(request, community_id)
     _ = translator(request)
     data = get_overview(get_state(request), community)
+    with get_state(request).engine.connect() as conn:
+        alerts = get_alerts(conn, community)
     started = sum(data.starts_members) + sum(data.starts_staff)
     member_share = sum(data.starts_members) / started if started else None
-    return render(request, "overview.html", community=community, data=data, member_share=member_share,
-                  started=started, page="overview", **_charts(data, _.language, _))
+    return render(request, "overview.html", community=community, data=data, h=data.health, alerts=alerts,
+                  started=started, member_share=member_share, page="overview", **_charts(data, _.language, _))

@@ -1,0 +1,170 @@
+"""Check-ins: the private, prioritised queue of members to check in on (tending.actions.checkins), drafting a
+private message for one of them (do_checkin puts it in the outbox), and the drafted check-ins with their
+message to edit, approve, skip or send now (tending.actions.outbox, tending.delivery), and their outcome.
+
+The queue is for logged-in staff only and nothing here is ever published: a check-in is a private message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tending.actions.checkins import CheckinLine, do_checkin, get_checkin_list, get_checkin_settings
+from tending.errors import TendingError
+from tending.lib.checkins import describe
+from tending.lib.lifecycle import days_before
+from tending.models import Community
+from tending.store import checkins as checkin_store
+from tending.store import dashboard
+from tending.store.web_users import WebSession
+from tending.timeutil import get_zone
+from tending.web.auth import WebState, acting, get_state, remember, require
+from tending.web.pages import N_, module_available, render, translator
+from tending.web.views.capabilities import unavailable
+from tending.web.views.common import community_or_404, parse_int, see_other
+from tending.web.views.members import hour_of
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+MESSAGES = {
+    "drafted": N_("Check-in drafted: its private message is below, to read, edit and approve."),
+    "approved": N_("Message approved: it goes out when due."),
+    "skipped": N_("Message skipped: it will not be sent."),
+    "edited": N_("Message saved."),
+    "sent": N_("Message sent."),
+    "not_sent": N_("The message could not be sent: its error is shown with it."),
+    "refused": N_("This message can no longer be changed (it was sent or skipped meanwhile)."),
+    "empty": N_("A message cannot be empty."),
+}
+
+
+def available() -> bool:
+    return module_available("tending.actions.outbox")
+
+
+def get_queue(state: WebState, conn: Connection, community: Community, *, as_of: datetime) -> list[CheckinLine]:
+    """The members capability's check-in list as of `as_of` (the start of the hour), cached until activities or
+    members change. Drafting a check-in does not recompute it: the page drops who was contacted meanwhile."""
+    stamp = dashboard.get_data_stamp(conn)[:2]  # activities and members; not audit events
+    key = ("checkins", community.id, stamp, as_of)
+    found = state.cache.get(key)
+    if found is None:
+        found = get_checkin_list(conn, community, as_of=as_of)
+        remember(state, key, found)
+    return found
+
+
+def still_listed(conn: Connection, community: Community, lines: list[CheckinLine], *,
+                 now: datetime) -> list[CheckinLine]:
+    """The cached queue without the members checked in on since, or marked do-not-contact since (the same
+    exclusions as tending.lib.checkins, read fresh)."""
+    settings = get_checkin_settings(community)
+    since = days_before(now, settings.checkin_cooldown_days, get_zone(community.timezone))
+    excluded = checkin_store.get_recently_contacted(conn, community.id, since=since)
+    excluded |= dashboard.get_do_not_contact_ids(conn, community.id)
+    return [line for line in lines if line.entry.member_id not in excluded]
+
+
+def warm_checkins(state: WebState) -> None:
+    """Precompute every community's queue for this hour and record check-in outcomes (background thread)."""
+    from tending.actions.checkins import do_settle_outcomes
+    from tending.store.communities import get_communities
+
+    now = state.now()
+    with state.engine.connect() as conn:
+        communities = get_communities(conn)
+        for community in communities:
+            get_queue(state, conn, community, as_of=hour_of(now))
+    for community in communities:
+        with state.engine.begin() as conn:
+            do_settle_outcomes(conn, community, now=now, actor="web")
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    checkin: checkin_store.Checkin
+    message: Any  # OutboxMessage | None
+    name: str
+
+
+def _drafted(conn: Connection, community: Community, *, limit: int = 50) -> list[Drafted]:
+    from tending.store.outbox import get_message, get_message_by_key
+
+    found = []
+    checkins = checkin_store.get_checkins(conn, community.id, limit=limit)
+    names = dashboard.get_member_names(conn, community.id, sorted({c.member_id for c in checkins}))
+    for c in checkins:
+        ref = c.message_ref or ""
+        message = (get_message(conn, community.id, int(ref)) if ref.isdigit()
+                   else get_message_by_key(conn, community.id, ref) if ref else None)
+        found.append(Drafted(c, message, names.get(c.member_id, f"#{c.member_id}")))
+    return found
+
+
+def _outcomes(drafted: list[Drafted]) -> dict[str, int]:
+    settled = [d.checkin for d in drafted if d.checkin.outcome is not None]
+    return {"settled": len(settled), "contributed": sum(c.outcome == "contributed" for c in settled),
+            "pending": len(drafted) - len(settled)}
+
+
+@router.get("/c/{community_id}/checkins")
+def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+    if not available():
+        return unavailable(request, community_id, "checkins")
+    community = community_or_404(request, community_id)
+    _ = translator(request)
+    state = get_state(request)
+    now = state.now()
+    as_of = hour_of(now)
+    page = parse_int(request.query_params.get("page"), low=1, high=100_000) or 1
+    with state.engine.connect() as conn:
+        lines = still_listed(conn, community, get_queue(state, conn, community, as_of=as_of), now=now)
+        drafted = _drafted(conn, community)
+    language = session.user.language
+    shown = lines[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    reasons = {line.entry.member_id: [describe(r, language) for r in line.entry.reasons] for line in shown}
+    msg = MESSAGES.get(request.query_params.get("msg", ""))
+    refusal = REFUSALS.get(request.query_params.get("error", ""))
+    return render(request, "checkins.html", community=community, lines=shown, total=len(lines), page=page,
+                  pages=max(1, -(-len(lines) // PAGE_SIZE)), first=(page - 1) * PAGE_SIZE, reasons=reasons,
+                  as_of=as_of, drafted=drafted, outcomes=_outcomes(drafted),
+                  outcome_days=get_checkin_settings(community).checkin_outcome_days,
+                  message=_(msg) if msg else None, error=_(refusal[1]) if refusal else None,
+                  page_name="checkins")
+
+
+@router.post("/c/{community_id}/checkins/{member_id}/draft")
+def draft(request: Request, community_id: int, member_id: int,
+          session: WebSession = acting("moderator")) -> Response:
+    """Record a check-in and draft its private message in the outbox (nothing is sent before approval)."""
+    if not available():
+        raise HTTPException(404)
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    try:
+        with state.engine.begin() as conn:
+            do_checkin(conn, community, member_id, actor=f"web:{session.user.email}", now=state.now())
+    except TendingError as error:
+        return see_other(f"/c/{community.id}/checkins", error=_refusal(str(error)))
+    return see_other(f"/c/{community.id}/checkins", msg="drafted")
+
+
+REFUSALS = {  # code: (words of the TendingError, what the page says)
+    "dnc": ("do-not-contact", N_("This member is marked do-not-contact: no check-in drafted.")),
+    "recent": ("already had a check-in", N_("This member already had a check-in recently: no new one drafted.")),
+    "left": ("has left", N_("This member has left the community: no check-in drafted.")),
+    "bot": ("is a bot", N_("This member is a bot: no check-in drafted.")),
+    "unknown": ("", N_("No check-in drafted: this member cannot be found.")),
+}
+
+
+def _refusal(text: str) -> str:
+    return next((code for code, (words, _message) in REFUSALS.items() if words and words in text), "unknown")
