@@ -10,12 +10,11 @@ from tending.lib.alerts import AlertSettings
 from tending.lib.health import (
     ewma,
     ewma_anomaly,
-    gini,
     gini_from_ranks,
     mad_anomaly,
-    participation_segments,
     robust_z,
 )
+from tending.lib.segments import HEAVY_CORE, OCCASIONAL, assign_segments, gini, heavy_core_size
 
 
 def steady(seed: int, n: int = 28, level: float = 40, noise: float = 6) -> list[float]:
@@ -75,32 +74,23 @@ def test_ewma_smooths() -> None:
 
 
 def test_gini_and_segments_on_a_hand_count() -> None:
-    assert gini([5, 5, 5, 5], 4) == 0
-    assert gini([10], 4) == 0.75  # one of four does everything: (n - 1) / n
-    assert gini([], 10) is None
-    s = participation_segments({1: 50, 2: 30, 3: 10, 4: 10, 5: 0}, population=100)
-    assert (s.lurkers, s.occasional, s.core) == (96, 3, 1)  # ada's 50 of 100 is half: the core is ada
-    s = participation_segments({1: 40, 2: 40, 3: 20}, population=3)
-    assert s.core_ids == frozenset({1, 2}) and s.occasional == 1 and s.lurkers == 0
+    assert gini([5, 5, 5, 5]) == 0
+    assert gini([10], zeros=3) == 0.75  # one of four does everything: (n - 1) / n
+    assert gini([], zeros=10) is None
+    counts = {1: 50, 2: 30, 3: 10, 4: 10, 5: 0}
+    contributors = sum(1 for n in counts.values() if n)
+    core = heavy_core_size(counts.values())
+    assert (100 - contributors, contributors - core, core) == (96, 3, 1)  # ada's 50 of 100 is half: the core is ada
+    assert assign_segments({1: 40, 2: 40, 3: 20}) == {1: HEAVY_CORE, 2: HEAVY_CORE, 3: OCCASIONAL}
 
 
 def test_gini_from_ranked_aggregates_equals_the_direct_formula() -> None:
-    counts = [1, 1, 2, 3, 8, 40]
-    ranked = sum(p * x for p, x in enumerate(sorted(counts), start=1))
-    for population in (6, 10, 1000):
-        assert gini_from_ranks(population=population, total=sum(counts), contributors=len(counts),
-                               rank_weighted=ranked) == pytest.approx(gini(counts, population))
-
-
-def test_the_same_90_9_1_and_gini_as_the_members_area() -> None:
-    """lib/segments.py (members issue) and this area define the core and Gini the same way."""
-    from tending.lib import segments as members_segments
-
+    """The store's SQL aggregates give the members area's Gini (one definition in the product)."""
     rng = random.Random(9)
-    for _ in range(50):
-        counts = {member: int(rng.paretovariate(1.2)) for member in range(rng.randint(1, 300))}
-        population = len(counts) + rng.randint(0, 500)
-        ours = participation_segments(counts, population)
-        assert ours.core == members_segments.heavy_core_size(counts.values())
-        theirs = members_segments.gini(counts.values(), zeros=population - len(counts))
-        assert gini(counts.values(), population) == pytest.approx(theirs)
+    cases = [[1, 1, 2, 3, 8, 40]] + [[int(rng.paretovariate(1.2)) or 1 for _ in range(rng.randint(1, 300))]
+                                      for _ in range(50)]
+    for counts in cases:
+        ranked = sum(p * x for p, x in enumerate(sorted(counts), start=1))
+        for population in (len(counts), len(counts) + 4, 1000):
+            assert gini_from_ranks(population=population, total=sum(counts), contributors=len(counts),
+                                   rank_weighted=ranked) == pytest.approx(gini(counts, zeros=population - len(counts)))

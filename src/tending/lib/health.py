@@ -6,10 +6,8 @@ No SQL and no clock here: values in, values out. Definitions and references are 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 # MAD * 1.4826 estimates the standard deviation of normally distributed data (Rousseeuw & Croux 1993).
 MAD_SCALE = 1.4826
@@ -33,24 +31,9 @@ def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def gini(counts: Iterable[int], population: int) -> float | None:
-    """Gini coefficient of contributions over `population` members; members not in `counts` have zero.
-
-    G = 2 * sum(i * x_i) / (n * sum(x)) - (n + 1) / n with x sorted ascending and i from 1 (the
-    mean-difference form). None when nobody contributed.
-    """
-    positive = np.sort(np.fromiter((c for c in counts if c > 0), dtype=np.int64))
-    total = int(positive.sum())
-    n = max(population, len(positive))
-    if total == 0 or n == 0:
-        return None
-    zeros = n - len(positive)
-    ranks = np.arange(zeros + 1, n + 1, dtype=np.float64)
-    return float(2 * np.dot(ranks, positive) / (n * total) - (n + 1) / n)
-
-
 def gini_from_ranks(*, population: int, total: int, contributors: int, rank_weighted: int) -> float | None:
-    """The same Gini from aggregates: `rank_weighted` = sum of p * x_p over the contributors ranked
+    """tending.lib.segments.gini (the one definition) from aggregates the store makes in SQL:
+    `rank_weighted` = sum of p * x_p over the contributors ranked
     ascending from p = 1; the population's zeros shift every rank by (population - contributors)."""
     n = max(population, contributors)
     if total == 0 or n == 0:
@@ -65,7 +48,6 @@ class Segments:
     lurkers: int
     occasional: int
     core: int
-    core_ids: frozenset[int]
 
     def as_dict(self) -> dict[str, dict[str, float | int | None]]:
         def part(count: int, reference: float) -> dict[str, float | int | None]:
@@ -75,30 +57,11 @@ class Segments:
                 "core": part(self.core, 0.01)}
 
 
-def participation_segments(counts: dict[int, int], population: int) -> Segments:
-    """The 90-9-1 picture: lurkers made no contribution; the core is the smallest set of members who
-    together made at least half of the contributions (ties broken by member id); the rest are occasional.
-
-    `counts` maps member id -> contributions of members in the population (zeros allowed).
-    """
-    ids = np.fromiter((m for m, n in counts.items() if n > 0), dtype=np.int64)
-    values = np.fromiter((n for n in counts.values() if n > 0), dtype=np.int64)
-    order = np.lexsort((ids, -values))  # most contributions first, then lowest id
-    running = np.cumsum(values[order])
-    total = int(running[-1]) if len(running) else 0
-    # members are added while what the core already holds is less than half: the core ends at the first
-    # member whose running total reaches half
-    core_size = int(np.searchsorted(2 * running, total, side="left")) + 1 if total else 0
-    core = ids[order[:core_size]]
-    lurkers = max(population - len(ids), 0)
-    return Segments(population=population, lurkers=lurkers, occasional=len(ids) - core_size,
-                    core=core_size, core_ids=frozenset(int(x) for x in core))
-
-
 def segments_from_counts(*, population: int, contributors: int, core: int) -> Segments:
-    """The 90-9-1 picture from counts already made (the store computes the core in SQL)."""
+    """The 90-9-1 picture from counts already made (the store computes the core in SQL, with the
+    definition of tending.lib.segments.heavy_core_size)."""
     return Segments(population=population, lurkers=max(population - contributors, 0),
-                    occasional=contributors - core, core=core, core_ids=frozenset())
+                    occasional=contributors - core, core=core)
 
 
 # -- anomaly detection ----------------------------------------------------------------------------------
