@@ -34,7 +34,12 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
-from tending.store.rollups import apply_activity_rows, rebuild_member_rollups, sync_join_months
+from tending.store.rollups import (
+    apply_new_activities,
+    new_rows_where,
+    rebuild_member_rollups,
+    sync_join_months,
+)
 from tending.store.schema import (
     activities,
     channels,
@@ -43,7 +48,7 @@ from tending.store.schema import (
     members,
     threads,
 )
-from tending.timeutil import to_micros, utcnow
+from tending.timeutil import from_micros, to_micros, utcnow
 
 BATCH_SIZE = 5000
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
@@ -82,9 +87,13 @@ class _Cache:
         return self.ids.get(key)
 
     def put(self, key: tuple[str, str], value: int) -> None:
+        self.ids[key] = value
+
+    def trim(self) -> None:
+        """Forget everything once the cache is full; only between batches, so that every id a batch
+        looked up stays known until its rows are written."""
         if len(self.ids) >= CACHE_LIMIT:
             self.ids.clear()
-        self.ids[key] = value
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:
@@ -112,9 +121,6 @@ class Ingestor:
         self.members = _Cache()
         self.channels = _Cache()
         self.threads = _Cache()
-        # (joined_at, joined_at_exact, left_at) of members this ingest has read or written: a member seen
-        # in many batches is read once. Only this ingest writes these columns while it runs.
-        self.member_dates: dict[int, tuple[datetime | None, bool, datetime | None]] = {}
         self.counts = IngestCounts()
 
     # -- public -----------------------------------------------------------------------------------
@@ -122,6 +128,8 @@ class Ingestor:
     def add(self, records: Iterable[ImportRecord]) -> IngestCounts:
         """Write one batch of records (any mix, in export order). Returns the counts for this batch."""
         before = IngestCounts(**self.counts.as_dict())
+        for cache in (self.members, self.channels, self.threads):
+            cache.trim()
         member_recs: list[MemberRecord] = []
         channel_recs: list[ChannelRecord] = []
         thread_recs: list[ThreadRecord] = []
@@ -228,7 +236,6 @@ class Ingestor:
             else:
                 self.counts.members_unchanged += 1
         for change in changes:
-            self.member_dates.pop(change["b_id"], None)
             keys = [k for k in change if k != "b_id"]
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
                               .values({k: bindparam(k) for k in keys}), [change])
@@ -312,9 +319,43 @@ class Ingestor:
 
     # -- activities ---------------------------------------------------------------------------------
 
-    def _existing_source_ids(self, activity_recs: list[ActivityRecord]) -> set[tuple[str, str]]:
+    def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
+        """Insert the batch, leaving out what is already stored (the unique key decides, in the same
+        statement), then bring every rollup up to date from the rows really inserted."""
+        fresh = self._without_stored(activity_recs)
+        self.counts.activities_unchanged += len(activity_recs) - len(fresh)
+        self._ensure_members(fresh)
+        self._ensure_channels({(r.source, r.channel_external_id) for r in fresh if r.channel_external_id})
+        self._ensure_threads(fresh)
+        before = self._max_activity_id()
+        self._insert_activity_rows(fresh)
+        added = self._count_new_rows(before)
+        self.counts.activities_added += added
+        self.counts.activities_unchanged += len(fresh) - added
+        if added:
+            self._after_insert(before)
+
+    def _without_stored(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
+        """Leave out the activities already stored whose member, thread or channel is unknown: an activity
+        stored earlier must not create anything (the author of an old post may have another id in a newer
+        export). Only those records are looked up; the insert itself skips the others when stored."""
+        self._lookup_members({(r.source, r.member_external_id) for r in records})
+        self._lookup_keyed(threads, self.threads,
+                           {(r.source, r.thread_external_id) for r in records if r.thread_external_id})
+        self._lookup_keyed(channels, self.channels,
+                           {(r.source, r.channel_external_id) for r in records if r.channel_external_id})
+        members_, threads_, channels_ = self.members.ids, self.threads.ids, self.channels.ids
+        unknown = [r for r in records if (r.source, r.member_external_id) not in members_
+                   or (r.thread_external_id and (r.source, r.thread_external_id) not in threads_)
+                   or (r.channel_external_id and (r.source, r.channel_external_id) not in channels_)]
+        if not unknown:
+            return records
+        stored = self._existing_source_ids(unknown)
+        return [r for r in records if (r.source, r.source_id) not in stored] if stored else records
+
+    def _existing_source_ids(self, records: list[ActivityRecord]) -> set[tuple[str, str]]:
         by_source: dict[str, list[str]] = defaultdict(list)
-        for r in activity_recs:
+        for r in records:
             by_source[r.source].append(r.source_id)
         found: set[tuple[str, str]] = set()
         for source, source_ids in by_source.items():
@@ -325,124 +366,110 @@ class Ingestor:
                 found.update((source, sid) for (sid,) in rows)
         return found
 
-    def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
-        existing = self._existing_source_ids(activity_recs)
-        fresh: list[ActivityRecord] = []
-        seen: set[tuple[str, str]] = set()
-        for r in activity_recs:
-            key = (r.source, r.source_id)
-            if key in existing or key in seen:
-                self.counts.activities_unchanged += 1
-                continue
-            seen.add(key)
-            fresh.append(r)
-        if not fresh:
-            return
-        self._ensure_members(fresh)
-        self._ensure_channels({(r.source, r.channel_external_id) for r in fresh if r.channel_external_id})
-        self._ensure_threads(fresh)
-        rows = [self._activity_row(r) for r in fresh]
-        before = self._max_activity_id()
-        self._insert_activity_rows(rows)
-        self.counts.activities_added += len(rows)
-        self._update_rollups(rows, after_id=before)
-        self._update_member_dates(rows)
-        # daily/monthly contribution rollups for the health report (store/rollups.py); after the member
-        # dates, because the monthly rows carry the member's join month
-        apply_activity_rows(self.conn, self.cid, rows)
-        self._update_thread_starts(rows)
+    def _after_insert(self, after_id: int) -> None:
+        """The one place where the rollups follow a batch: every activity of this community with an id
+        above `after_id` was inserted by this batch, and only those are folded in, so a re-import never
+        counts twice. Each step is one set-based statement (or a few) run by the database.
+        (rollups.new_contribution_days gives the UTC days the batch touched.)"""
+        self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
+        self._update_member_dates(after_id)
+        # after the member dates: the monthly rows carry the member's join month
+        apply_new_activities(self.conn, self.cid, after_id=after_id)
+        self._update_thread_starts(after_id)
 
     def _max_activity_id(self) -> int:
         return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one())
 
-    def _activity_row(self, r: ActivityRecord) -> dict[str, Any]:
-        return {
-            "community_id": self.cid,
-            "member_id": self.members.ids.get((r.source, r.member_external_id)),
-            "kind": r.kind,
-            "occurred_at": r.occurred_at,
-            "thread_id": self.threads.ids.get((r.source, r.thread_external_id)) if r.thread_external_id else None,
-            "parent_id": None,
-            "parent_source_id": r.parent_source_id,
-            "channel_id": self.channels.ids.get((r.source, r.channel_external_id)) if r.channel_external_id else None,
-            "text": r.text,
-            "url": r.url,
-            "language": r.language,
-            "source": r.source,
-            "source_id": r.source_id,
-            "extra": r.extra,
-        }
+    def _count_new_rows(self, after_id: int) -> int:
+        sql = _driver_sql(self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}")
+        return int(self.conn.exec_driver_sql(sql, (self.cid, after_id)).scalar_one())
 
-    def _insert_activity_rows(self, rows: list[dict[str, Any]]) -> None:
-        """executemany through the driver: SQLAlchemy's per-row parameter processing was a third of the
-        ingest time. Values are converted exactly as the column types would (Timestamp, JSON)."""
+    def _insert_activity_rows(self, records: list[ActivityRecord]) -> None:
+        """One executemany of plain tuples through the driver (SQLAlchemy's per-row parameter processing
+        cost more than the insert itself). Values are converted as the column types would (Timestamp,
+        JSON). ON CONFLICT DO NOTHING: an activity already stored, or twice in the batch, is left out by
+        the unique index the insert maintains anyway, instead of being looked up first."""
         sql = _driver_sql(self.conn, f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
-                          f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))})")
-        dumps = json.dumps
+                          f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))}) "
+                          "ON CONFLICT (community_id, source, source_id) DO NOTHING")
+        cid, dumps = self.cid, json.dumps
+        member_ids, thread_ids, channel_ids = self.members.ids, self.threads.ids, self.channels.ids
         self.conn.exec_driver_sql(sql, [
-            (r["community_id"], r["member_id"], r["kind"], to_micros(r["occurred_at"]), r["thread_id"],
-             r["parent_id"], r["parent_source_id"], r["channel_id"], r["text"], r["url"], r["language"],
-             r["source"], r["source_id"], JSON_NULL if r["extra"] is None else dumps(r["extra"]))
-            for r in rows])
+            (cid, member_ids[(r.source, r.member_external_id)], r.kind, to_micros(r.occurred_at),
+             thread_ids[(r.source, r.thread_external_id)] if r.thread_external_id else None,
+             None, r.parent_source_id,
+             channel_ids[(r.source, r.channel_external_id)] if r.channel_external_id else None,
+             r.text, r.url, r.language, r.source, r.source_id,
+             JSON_NULL if r.extra is None else dumps(r.extra))
+            for r in records])
 
-    def _update_rollups(self, rows: list[dict[str, Any]], *, after_id: int) -> None:
-        """Fold the rows just inserted (ids above after_id) into member_stats, aggregated by the database:
-        one set-based statement per batch instead of Python work per row."""
-        self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
+    def _update_member_dates(self, after_id: int) -> None:
+        """joined_at follows the first activity of members without a platform join date (set-based);
+        members with join or leave events in the batch go through member_dates_after."""
+        where = new_rows_where(self.conn)
+        events = self._join_leave_events(after_id)
+        without_events = (f"AND n.member_id NOT IN (SELECT member_id FROM activities WHERE {where} "
+                          "AND kind IN ('joined', 'left'))") if events else ""
+        params = (self.cid, after_id, *((self.cid, after_id) if events else ()))
+        first_seen = (f"UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
+                      f"FROM activities WHERE {where} GROUP BY member_id) AS n "
+                      f"WHERE members.id = n.member_id AND NOT members.joined_at_exact {without_events} ")
+        # a member without a join date has no activity yet, so no monthly rollup to follow
+        self.conn.exec_driver_sql(_driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
+        moved = self.conn.exec_driver_sql(_driver_sql(
+            self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"), params)
+        rejoined = [member_id for (member_id,) in moved]
+        if events:
+            rejoined += self._apply_join_leave_events(events)
+        sync_join_months(self.conn, self.cid, rejoined)
 
-    def _update_member_dates(self, rows: list[dict[str, Any]]) -> None:
-        first_seen: dict[int, datetime] = {}
-        joins: dict[int, list[datetime]] = defaultdict(list)
-        leaves: dict[int, list[datetime]] = defaultdict(list)
-        for row in rows:
-            mid, at = row["member_id"], row["occurred_at"]
-            if mid not in first_seen or at < first_seen[mid]:
-                first_seen[mid] = at
-            if row["kind"] == JOINED:
-                joins[mid].append(at)
-            elif row["kind"] == LEFT:
-                leaves[mid].append(at)
-        current = self.member_dates
-        unknown = [mid for mid in first_seen if mid not in current]
-        if len(current) + len(unknown) > CACHE_LIMIT:
-            current.clear()
-            unknown = list(first_seen)
-        for chunk in batched(unknown, 2000):
+    def _join_leave_events(self, after_id: int) -> dict[int, list[tuple[str, int]]]:
+        """(kind, occurred_at) of every new activity of the members who joined or left in the batch."""
+        where = new_rows_where(self.conn)
+        sql = _driver_sql(self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
+                          f"AND member_id IN (SELECT member_id FROM activities WHERE {where} "
+                          "AND kind IN ('joined', 'left'))")
+        events: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for member_id, kind, at in self.conn.exec_driver_sql(sql, (self.cid, after_id, self.cid, after_id)):
+            events[member_id].append((kind, int(at)))
+        return events
+
+    def _apply_join_leave_events(self, events: dict[int, list[tuple[str, int]]]) -> list[int]:
+        """Apply member_dates_after to the members with join or leave events; returns those whose
+        joined_at moved."""
+        changes, rejoined = [], []
+        for chunk in batched(sorted(events), 2000):
             for found in self.conn.execute(select(
                     members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at)
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
-                current[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
-        changes = []
-        rejoined: list[int] = []  # members whose join date moved: their monthly rollups follow
-        for mid in first_seen:
-            state = current[mid]
-            new_state = member_dates_after(state, first_seen[mid], joins.get(mid, []), leaves.get(mid, []))
-            if new_state != state:
-                if new_state[0] != state[0]:
-                    rejoined.append(mid)
-                current[mid] = new_state
-                changes.append({"b_id": mid, "joined_at": new_state[0], "joined_at_exact": new_state[1],
-                                "left_at": new_state[2]})
+                state = (found.joined_at, found.joined_at_exact, found.left_at)
+                rows = events[found.id]
+                new_state = member_dates_after(
+                    state, from_micros(min(at for _, at in rows)),
+                    [from_micros(at) for kind, at in rows if kind == JOINED],
+                    [from_micros(at) for kind, at in rows if kind == LEFT])
+                if new_state != state:
+                    if new_state[0] != state[0]:
+                        rejoined.append(found.id)
+                    changes.append({"b_id": found.id, "joined_at": new_state[0], "joined_at_exact": new_state[1],
+                                    "left_at": new_state[2]})
         if changes:
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
                 joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
                 left_at=bindparam("left_at")), changes)
-            sync_join_months(self.conn, self.cid, rejoined)
+        return rejoined
 
-    def _update_thread_starts(self, rows: list[dict[str, Any]]) -> None:
-        starts: dict[int, tuple[datetime, int]] = {}
-        for row in rows:
-            if row["kind"] == "post" and row["thread_id"] is not None:
-                tid = row["thread_id"]
-                if tid not in starts or row["occurred_at"] < starts[tid][0]:
-                    starts[tid] = (row["occurred_at"], row["member_id"])
-        if not starts:
-            return
-        params = [{"b_id": tid, "b_at": at, "b_by": by} for tid, (at, by) in starts.items()]
-        self.conn.execute(
-            update(threads).where(threads.c.id == bindparam("b_id"))
-            .where((threads.c.started_at.is_(None)) | (threads.c.started_at >= bindparam("b_at")))
-            .values(started_at=bindparam("b_at"), started_by=bindparam("b_by")), params)
+    def _update_thread_starts(self, after_id: int) -> None:
+        """A thread starts with its earliest post (the first inserted, on a tie)."""
+        where = new_rows_where(self.conn)
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            "UPDATE threads SET started_at = s.first_at, started_by = s.first_by FROM ("
+            "SELECT thread_id, occurred_at AS first_at, member_id AS first_by FROM ("
+            "SELECT thread_id, occurred_at, member_id, "
+            "row_number() OVER (PARTITION BY thread_id ORDER BY occurred_at, id) AS place FROM activities "
+            f"WHERE {where} AND kind = 'post' AND thread_id IS NOT NULL) AS p WHERE place = 1) AS s "
+            "WHERE threads.id = s.thread_id AND (threads.started_at IS NULL OR threads.started_at >= s.first_at)")),
+            (self.cid, after_id))
 
 
 def member_dates_after(state: tuple[datetime | None, bool, datetime | None], first_seen: datetime,
