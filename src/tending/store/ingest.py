@@ -178,21 +178,25 @@ class Ingestor:
         self._lookup_keyed(identities, self.members, keys, id_column="member_id")
 
     def _create_members(self, records: list[MemberRecord]) -> None:
-        now = utcnow()
-        rows = [self._member_row(record, now) | {"created_at": now, "platform": record.source,
-                                                 "external_id": record.external_id}
-                for record in records]
-        for row in rows:
-            # one executemany needs the same keys in every row: a member without a handle gets None
-            for name in ("display_name", "handle", "language", "left_at", "joined_at"):
-                row.setdefault(name, None)
-            row.setdefault("joined_at_exact", False)
-        self.conn.execute(insert(members), rows)
+        """Plain tuples through the driver, as for activities (a fresh import creates a member every few
+        activities). Values are converted as the column types would (Timestamp, the False defaults)."""
+        now = to_micros(utcnow())
+        cid = self.cid
+        columns = ("community_id", "platform", "external_id", "display_name", "handle", "joined_at",
+                   "joined_at_exact", "left_at", "language", "is_staff", "is_bot", "do_not_contact",
+                   "created_at", "updated_at")
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            f"INSERT INTO members ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})")), [
+            (cid, r.source, r.external_id, r.display_name, r.handle, _micros_or_none(r.joined_at),
+             r.joined_at is not None, _micros_or_none(r.left_at), r.language, r.is_staff, r.is_bot, False,
+             now, now) for r in records])
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
-        self.conn.execute(insert(identities), [
-            {"community_id": self.cid, "member_id": self.members.get((r.source, r.external_id)),
-             "platform": r.source, "external_id": r.external_id, "handle": r.handle, "email": r.email}
+        member_ids = self.members.ids
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
+            "VALUES (?, ?, ?, ?, ?, ?)")), [
+            (cid, member_ids[(r.source, r.external_id)], r.source, r.external_id, r.handle, r.email)
             for r in records])
         self.counts.members_added += len(records)
 
@@ -470,6 +474,10 @@ class Ingestor:
             f"WHERE {where} AND kind = 'post' AND thread_id IS NOT NULL) AS p WHERE place = 1) AS s "
             "WHERE threads.id = s.thread_id AND (threads.started_at IS NULL OR threads.started_at >= s.first_at)")),
             (self.cid, after_id))
+
+
+def _micros_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
 
 
 def member_dates_after(state: tuple[datetime | None, bool, datetime | None], first_seen: datetime,
