@@ -40,6 +40,7 @@ from tending.store.ingest import IngestCounts, Ingestor
 from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
+ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
 
 Progress = Callable[[int, int, int | None], None]  # (records read, bytes read, bytes in all or None)
@@ -156,7 +157,7 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
         records = first[1] if first else []
         community = do_create_community(conn, hint, platform=_platform(records, platform),
                                         timezone=timezone or "UTC", actor="import")
-    ingestor = Ingestor(conn, community)
+    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY)
     for batch in ([first] if first else []):
         _ingest(ingestor, batch[1], summary, progress, meter)
     for batch in batches:

@@ -114,7 +114,11 @@ def batched(items: Iterable[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
-    def __init__(self, conn: Connection, community: Community) -> None:
+    def __init__(self, conn: Connection, community: Community, *, rollup_every: int = 0) -> None:
+        """rollup_every: fold new activities into the rollups once that many are pending, and in
+        finish(), instead of after every batch (0). A member active in many batches is then updated
+        once, not once per batch; the rollups are only exact after finish(), which is fine inside one
+        transaction (imports)."""
         self.conn = conn
         self.community = community
         self.cid = community.id
@@ -122,6 +126,9 @@ class Ingestor:
         self.channels = _Cache()
         self.threads = _Cache()
         self.counts = IngestCounts()
+        self.rollup_every = rollup_every
+        self.pending_after: int | None = None  # the rollups hold every activity up to this id
+        self.pending_rows = 0
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -163,7 +170,9 @@ class Ingestor:
         return self.counts
 
     def finish(self) -> None:
-        """Link replies to parents that arrived in a later batch or an earlier import."""
+        """Fold what is pending into the rollups; link replies to parents that arrived in a later batch or
+        an earlier import."""
+        self._flush_rollups()
         self.conn.execute(text(
             "UPDATE activities SET parent_id = (SELECT p.id FROM activities p "
             "WHERE p.community_id = activities.community_id AND p.source = activities.source "
@@ -337,7 +346,16 @@ class Ingestor:
         self.counts.activities_added += added
         self.counts.activities_unchanged += len(fresh) - added
         if added:
-            self._after_insert(before)
+            if self.pending_after is None:
+                self.pending_after = before
+            self.pending_rows += added
+            if self.pending_rows >= self.rollup_every:
+                self._flush_rollups()
+
+    def _flush_rollups(self) -> None:
+        if self.pending_after is not None:
+            self._after_insert(self.pending_after)
+        self.pending_after, self.pending_rows = None, 0
 
     def _without_stored(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
         """Leave out the activities already stored whose member, thread or channel is unknown: an activity
@@ -371,10 +389,10 @@ class Ingestor:
         return found
 
     def _after_insert(self, after_id: int) -> None:
-        """The one place where the rollups follow a batch: every activity of this community with an id
-        above `after_id` was inserted by this batch, and only those are folded in, so a re-import never
-        counts twice. Each step is one set-based statement (or a few) run by the database.
-        (rollups.new_contribution_days gives the UTC days the batch touched.)"""
+        """The one place where the rollups follow new activities: every activity of this community with
+        an id above `after_id` was inserted by this ingest since the last call, and only those are folded
+        in, so a re-import never counts twice. Each step is a set-based statement run by the database.
+        (rollups.new_contribution_days gives the UTC days these activities touched.)"""
         self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
         self._update_member_dates(after_id)
         # after the member dates: the monthly rows carry the member's join month
