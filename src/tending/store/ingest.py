@@ -278,11 +278,26 @@ class Ingestor:
                 by_platform[platform].append(external_id)
         for platform, external_ids in by_platform.items():
             for chunk in batched(external_ids, 2000):
-                sql = _driver_sql(self.conn, f"SELECT external_id, {id_column} FROM {table.name} "
-                                  "WHERE community_id = ? AND platform = ? "
-                                  f"AND external_id IN ({_placeholders(len(chunk))})")
-                for external_id, row_id in self.conn.exec_driver_sql(sql, (self.cid, platform, *chunk)):
+                sql = self._keys_in(f"SELECT t.external_id, t.{id_column} FROM {table.name} t",
+                                    "t.community_id = ? AND t.platform = ?", "t.external_id", len(chunk))
+                for external_id, row_id in self.conn.exec_driver_sql(sql, self._key_params(platform, chunk)):
                     cache.put((platform, external_id), row_id)
+
+    def _keys_in(self, select_from: str, where: str, column: str, count: int) -> str:
+        """`select_from` narrowed by `where` (community, platform) and `column` among a list of keys.
+
+        On PostgreSQL the keys are an array joined to the table: during a long import the planner has no
+        statistics for the rows this transaction added and reads `IN (...)` as a filter over the whole
+        community (an import grew quadratic); a join on the unique key is an index probe per key."""
+        if self.conn.dialect.name == "postgresql":
+            return _driver_sql(self.conn, f"{select_from} JOIN unnest(?::text[]) AS k(key) "
+                               f"ON {column} = k.key WHERE {where}")
+        return _driver_sql(self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})")
+
+    def _key_params(self, platform: str, keys: list[str]) -> tuple[Any, ...]:
+        if self.conn.dialect.name == "postgresql":
+            return (keys, self.cid, platform)
+        return (self.cid, platform, *keys)
 
     def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> int:
         """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns how many."""
@@ -382,9 +397,9 @@ class Ingestor:
         found: set[tuple[str, str]] = set()
         for source, source_ids in by_source.items():
             for chunk in batched(source_ids, 2000):
-                sql = _driver_sql(self.conn, "SELECT source_id FROM activities WHERE community_id = ? AND source = ? "
-                                  f"AND source_id IN ({_placeholders(len(chunk))})")
-                rows = self.conn.exec_driver_sql(sql, (self.cid, source, *chunk))
+                sql = self._keys_in("SELECT a.source_id FROM activities a", "a.community_id = ? AND a.source = ?",
+                                    "a.source_id", len(chunk))
+                rows = self.conn.exec_driver_sql(sql, self._key_params(source, chunk))
                 found.update((source, sid) for (sid,) in rows)
         return found
 
