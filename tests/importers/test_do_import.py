@@ -28,6 +28,13 @@ ADA = {"member_id": "ada", "member_name": "Ada", "kind": "post", "occurred_at": 
        "thread_id": "t1", "source_id": "a1"}
 
 
+@pytest.fixture(autouse=True, params=["parsed here", "parsed by a child process"])
+def parse_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every story twice: the parser in the import's process, and in a child process (large inputs)."""
+    monkeypatch.setattr(imports_module, "BACKGROUND_BYTES", 0 if request.param.endswith("child process") else 1 << 62)
+    return str(request.param)
+
+
 def snapshot(engine: Engine) -> dict[str, Any]:
     """Everything an import may change, as counts and sums."""
     with engine.connect() as conn:
