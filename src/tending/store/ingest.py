@@ -256,12 +256,12 @@ class Ingestor:
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
-        keys = {(r.source, r.member_external_id) for r in activity_recs}
-        self._lookup_members(keys)
+        """Create the members the activities name and nobody stored (looked up by _without_stored)."""
+        known = self.members.ids
         unknown: dict[tuple[str, str], MemberRecord] = {}
         for record in activity_recs:
             key = (record.source, record.member_external_id)
-            if self.members.get(key) is None and key not in unknown:
+            if key not in known and key not in unknown:
                 unknown[key] = MemberRecord(source=record.source, external_id=record.member_external_id,
                                             display_name=record.member_name)
         if unknown:
@@ -273,9 +273,10 @@ class Ingestor:
                       id_column: str = "id") -> None:
         """Fill `cache` with the ids of rows of `table` keyed by (platform, external_id)."""
         by_platform: dict[str, list[str]] = defaultdict(list)
-        for platform, external_id in keys:
-            if cache.get((platform, external_id)) is None:
-                by_platform[platform].append(external_id)
+        known = cache.ids
+        for key in keys:
+            if key not in known:
+                by_platform[key[0]].append(key[1])
         for platform, external_ids in by_platform.items():
             for chunk in batched(external_ids, 2000):
                 sql = self._keys_in(f"SELECT t.external_id, t.{id_column} FROM {table.name} t",
