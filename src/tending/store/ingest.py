@@ -20,7 +20,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from tending.models import (
     CONTRIBUTION_KINDS,
@@ -41,6 +41,7 @@ from tending.store.rollups import (
     sync_join_months,
 )
 from tending.store.schema import (
+    Timestamp,
     activities,
     channels,
     identities,
@@ -303,10 +304,16 @@ class Ingestor:
     def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> int:
         """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns how many."""
         self._lookup_keyed(table, cache, wanted)
-        new = {key: row for key, row in wanted.items() if cache.get(key) is None}
+        new = {key: row for key, row in wanted.items() if key not in cache.ids}
         if new:
-            self.conn.execute(insert(table), [
-                {"community_id": self.cid, "platform": key[0], "external_id": key[1], **row}
+            # plain tuples through the driver; every row of `wanted` has the same keys
+            names = list(next(iter(new.values())))
+            instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
+            sql = _driver_sql(self.conn, f"INSERT INTO {table.name} (community_id, platform, external_id, "
+                              f"{', '.join(names)}) VALUES ({_placeholders(3 + len(names))})")
+            self.conn.exec_driver_sql(sql, [
+                (self.cid, key[0], key[1],
+                 *(_micros_or_none(row[name]) if name in instants else row[name] for name in names))
                 for key, row in new.items()])
             self._lookup_keyed(table, cache, new)
         return len(new)
