@@ -7,6 +7,11 @@ This is the one write path for imported and generated data, so the per-member ro
   rollups of store/rollups.py read by the health report), so counts never double;
 - a member's joined_at is the platform's join date when known, else their first activity.
 
+How (docs/importers.md, "Speed and memory"): rows go to the driver as plain tuples in one executemany per
+table and batch; `INSERT ... ON CONFLICT DO NOTHING` lets the unique index drop what is already stored;
+then every rollup is brought up to date by set-based statements over the activities with an id above
+the one read before the insert (`_after_insert`, the one place where rollups follow new activities).
+
 Use it inside one transaction (`with engine.begin() as conn`): a failed import leaves nothing behind.
 """
 

@@ -10,9 +10,9 @@ counts (active contributors, daily contributors) need one row per member and day
   member so a join cohort's history is one seek per member.
 
 Days are `occurred_at // MICROS_PER_DAY` (UTC days since the epoch); months are `year * 12 + month - 1`
-(UTC). store/ingest.py calls `apply_activity_rows` for every activity it really inserts (so re-imports never
-double), and `rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a
-deletion). `rebuild_community_rollups` fills them from the activities (used by the migration for databases
+(UTC). store/ingest.py calls `apply_new_activities` with the id above which every activity was really
+inserted by it (so re-imports never double; two set-based statements run by the database), and
+`rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a deletion). `rebuild_community_rollups` fills them from the activities (used by the migration for databases
 that already hold activities, and by bulk loaders).
 """
 
