@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     func,
     insert,
     select,
@@ -371,6 +372,33 @@ def bump_offender(conn: Connection, community_id: int, member_id: int, *, action
         return
     conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == member_id).values(
         {"flags": current["flags"] + 1, counter: current[counter] + 1, "last_flag_at": at}))
+
+
+def move_member(conn: Connection, community_id: int, *, from_member: int, to_member: int) -> int:
+    """A merge: `from_member`'s findings, fingerprints and offender counts become `to_member`'s, so repeat
+    offences escalate across the person's accounts. Returns how many queue items moved."""
+    moved = conn.execute(update(moderation_items).where(
+        moderation_items.c.community_id == community_id, moderation_items.c.member_id == from_member)
+        .values(member_id=to_member)).rowcount
+    conn.execute(update(moderation_fingerprints).where(
+        moderation_fingerprints.c.community_id == community_id, moderation_fingerprints.c.member_id == from_member)
+        .values(member_id=to_member))
+    rows = {row.member_id: row for row in conn.execute(select(moderation_offenders).where(
+        moderation_offenders.c.community_id == community_id,
+        moderation_offenders.c.member_id.in_([from_member, to_member])))}
+    other = rows.get(from_member)
+    if other is not None:
+        conn.execute(delete(moderation_offenders).where(moderation_offenders.c.member_id == from_member))
+        kept = rows.get(to_member)
+        if kept is None:
+            conn.execute(insert(moderation_offenders).values({**other._mapping, "member_id": to_member}))
+        else:
+            counters = ("flags", "nudges", "notes", "warnings", "removals")
+            latest = [at for at in (kept.last_flag_at, other.last_flag_at) if at is not None]
+            conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == to_member).values(
+                {**{name: getattr(kept, name) + getattr(other, name) for name in counters},
+                 "last_flag_at": max(latest) if latest else None}))
+    return int(moved or 0)
 
 
 def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dict[str, Any] | None:
