@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -139,11 +140,18 @@ def _scan_filter(community_id: int, since: datetime | None, *, by_id: bool = Fal
     scan spent most of its time there); `community_id + 0` keeps the condition but lets it walk the
     primary key from the last id instead."""
     community = activities.c.community_id + 0 if by_id else activities.c.community_id
+    # a contribution without text is scanned when it carries something (a picture, for image reposts)
     condition = and_(community == community_id, activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
-                     activities.c.text.is_not(None))
+                     or_(activities.c.text.is_not(None), activities.c.extra.is_not(None)))
     if since is not None:
         condition = and_(condition, activities.c.occurred_at >= since)
     return condition
+
+
+def _scan_row(row: Any) -> ScanRow:
+    values = list(row)
+    values[6] = values[6] or ""  # text: an image-only message has none
+    return ScanRow(*values)
 
 
 def _walk_ids(conn: Connection) -> bool:
@@ -167,7 +175,7 @@ def iter_scannable(conn: Connection, community_id: int, *, since: datetime | Non
         query = (select(*columns).where(_scan_filter(community_id, since, by_id=_walk_ids(conn)),
                                         activities.c.id > last_id)
                  .order_by(activities.c.id).limit(batch_size))
-        rows = [ScanRow(*row) for row in conn.execute(query)]
+        rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
         yield rows
@@ -192,7 +200,7 @@ def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetim
                                         activities.c.occurred_at < before,
                                         activities.c.id > last_id, ~fingerprinted.exists())
                  .order_by(activities.c.id).limit(batch_size))
-        rows = [ScanRow(*row) for row in conn.execute(query)]
+        rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
         yield rows
