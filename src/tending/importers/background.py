@@ -8,13 +8,14 @@ pickling the dataclasses). The pipe's buffer bounds how far the child runs ahead
 
 Errors keep their meaning: a TendingError raised by the parser (a malformed record names its file,
 line and field) is raised again, with the same message, by the process that reads the items. Where
-fork is not available, `run_in_child` is not used (see `can_fork`).
+fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import fields
@@ -46,7 +47,10 @@ def unpack_records(packed: list[tuple[Any, ...]]) -> list[ImportRecord]:
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether a child can be forked safely: the platform has fork, and this process runs no other thread
+    (a lock another thread held at the fork would stay locked forever in the child; the web server's
+    worker threads, for instance). Otherwise the import parses in its own process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
