@@ -609,7 +609,7 @@ def _stats_from_new_rows_sql(conn: Connection) -> str:
     return _driver_sql(conn, (
         f"INSERT INTO member_stats ({', '.join(columns)}) "
         f"SELECT member_id, community_id, {', '.join(selects)} FROM activities "
-        "WHERE community_id = ? AND id > ? AND kind NOT IN ('joined', 'left', 'message_sent') "
+        f"WHERE {new_rows_where(conn)} AND kind NOT IN ('joined', 'left', 'message_sent') "
         "GROUP BY member_id, community_id ORDER BY member_id "
         f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}"))
 

@@ -12,8 +12,9 @@ counts (active contributors, daily contributors) need one row per member and day
 Days are `occurred_at // MICROS_PER_DAY` (UTC days since the epoch); months are `year * 12 + month - 1`
 (UTC). store/ingest.py calls `apply_new_activities` with the id above which every activity was really
 inserted by it (so re-imports never double; two set-based statements run by the database), and
-`rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a deletion). `rebuild_community_rollups` fills them from the activities (used by the migration for databases
-that already hold activities, and by bulk loaders).
+`rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a deletion).
+`rebuild_community_rollups` fills them from the activities (used by the migration for databases that
+already hold activities, and by bulk loaders).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from tending.models import CONTRIBUTION_KINDS
 from tending.store.schema import Key, activities, members, metadata
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
+MAX_ID = 2**63 - 1
 KIND_COLUMN = {"post": "posts", "reply": "replies", "comment": "comments", "reaction": "reactions"}
 DAY_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
 
@@ -141,11 +143,12 @@ def apply_activity_rows(conn: Connection, community_id: int, rows: Iterable[dict
 
 def new_rows_where(conn: Connection, alias: str = "") -> str:
     """The WHERE of "activities of a community inserted after an id" (two qmark parameters: community,
-    id). SQLite is kept off the community's indexes, which would read the community's whole history:
-    only the rowid range is wanted."""
+    id). Only the id range is to be read: `community_id + 0` keeps SQLite and PostgreSQL off the
+    community's indexes (which would read the community's whole history), and the upper bound gives
+    PostgreSQL's planner a small estimate for a range it has no statistics about yet (rows added by the
+    running import) instead of a third of the table."""
     prefix = f"{alias}." if alias else ""
-    community = f"+{prefix}community_id" if conn.dialect.name == "sqlite" else f"{prefix}community_id"
-    return f"{community} = ? AND {prefix}id > ?"
+    return f"{prefix}community_id + 0 = ? AND {prefix}id > ? AND {prefix}id <= {MAX_ID}"
 
 
 def reads_sql(dialect: str, column: str = "extra") -> str:
