@@ -455,58 +455,64 @@ class Ingestor:
 
     def _update_member_dates(self, after_id: int) -> None:
         """joined_at follows the first activity of members without a platform join date (set-based);
-        members with join or leave events in the batch go through member_dates_after."""
-        where = new_rows_where(self.conn)
+        members with join or leave events among the new activities go through member_dates_after,
+        from their state before."""
         events = self._join_leave_events(after_id)
-        without_events = (f"AND n.member_id NOT IN (SELECT member_id FROM activities WHERE {where} "
-                          "AND kind IN ('joined', 'left'))") if events else ""
-        params = (self.cid, after_id, *((self.cid, after_id) if events else ()))
-        first_seen = (f"UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
-                      f"FROM activities WHERE {where} GROUP BY member_id) AS n "
-                      f"WHERE members.id = n.member_id AND NOT members.joined_at_exact {without_events} ")
+        before = self._member_states(sorted(events))
+        first_seen = ("UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
+                      f"FROM activities WHERE {new_rows_where(self.conn)} GROUP BY member_id) AS n "
+                      "WHERE members.id = n.member_id AND NOT members.joined_at_exact ")
+        params = (self.cid, after_id)
         # a member without a join date has no activity yet, so no monthly rollup to follow
         self.conn.exec_driver_sql(_driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
         moved = self.conn.exec_driver_sql(_driver_sql(
             self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"), params)
-        rejoined = [member_id for (member_id,) in moved]
+        rejoined = {member_id for (member_id,) in moved}
         if events:
-            rejoined += self._apply_join_leave_events(events)
-        sync_join_months(self.conn, self.cid, rejoined)
+            rejoined.update(self._apply_join_leave_events(events, before))
+        sync_join_months(self.conn, self.cid, sorted(rejoined))
 
-    def _join_leave_events(self, after_id: int) -> dict[int, list[tuple[str, int]]]:
-        """(kind, occurred_at) of every new activity of the members who joined or left in the batch."""
+    def _join_leave_events(self, after_id: int) -> dict[int, tuple[int, list[int], list[int]]]:
+        """(first activity, joins, leaves) among the new activities, of each member who joined or left.
+        Two scans of the new rows, no subquery: PostgreSQL without statistics re-ran one per row."""
         where = new_rows_where(self.conn)
-        sql = _driver_sql(self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
-                          f"AND member_id IN (SELECT member_id FROM activities WHERE {where} "
-                          "AND kind IN ('joined', 'left'))")
-        events: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for member_id, kind, at in self.conn.exec_driver_sql(sql, (self.cid, after_id, self.cid, after_id)):
-            events[member_id].append((kind, int(at)))
-        return events
+        events = self.conn.exec_driver_sql(_driver_sql(
+            self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
+            "AND kind IN ('joined', 'left')"), (self.cid, after_id)).all()
+        if not events:
+            return {}
+        firsts: dict[int, int] = {int(member_id): int(at) for member_id, at in self.conn.exec_driver_sql(_driver_sql(
+            self.conn, f"SELECT member_id, min(occurred_at) FROM activities WHERE {where} GROUP BY member_id"),
+            (self.cid, after_id))}
+        found: dict[int, tuple[int, list[int], list[int]]] = {}
+        for member_id, kind, at in events:
+            _first, joins, leaves = found.setdefault(int(member_id), (firsts[int(member_id)], [], []))
+            (joins if kind == JOINED else leaves).append(int(at))
+        return found
 
-    def _apply_join_leave_events(self, events: dict[int, list[tuple[str, int]]]) -> list[int]:
-        """Apply member_dates_after to the members with join or leave events; returns those whose
-        joined_at moved."""
-        changes, rejoined = [], []
-        for chunk in batched(sorted(events), 2000):
+    def _member_states(self, member_ids: list[int]) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
+        states = {}
+        for chunk in batched(member_ids, 2000):
             for found in self.conn.execute(select(
                     members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at)
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
-                state = (found.joined_at, found.joined_at_exact, found.left_at)
-                rows = events[found.id]
-                new_state = member_dates_after(
-                    state, from_micros(min(at for _, at in rows)),
-                    [from_micros(at) for kind, at in rows if kind == JOINED],
-                    [from_micros(at) for kind, at in rows if kind == LEFT])
-                if new_state != state:
-                    if new_state[0] != state[0]:
-                        rejoined.append(found.id)
-                    changes.append({"b_id": found.id, "joined_at": new_state[0], "joined_at_exact": new_state[1],
-                                    "left_at": new_state[2]})
-        if changes:
-            self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
-                joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
-                left_at=bindparam("left_at")), changes)
+                states[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
+        return states
+
+    def _apply_join_leave_events(self, events: dict[int, tuple[int, list[int], list[int]]],
+                                 before: dict[int, tuple[datetime | None, bool, datetime | None]]) -> list[int]:
+        """Write member_dates_after of each member with events (over whatever the set-based update did);
+        returns those whose joined_at moved."""
+        rows, rejoined = [], []
+        for member_id, (first, joins, leaves) in events.items():
+            state = before[member_id]
+            joined_at, exact, left_at = member_dates_after(
+                state, from_micros(first), [from_micros(at) for at in joins], [from_micros(at) for at in leaves])
+            if joined_at != state[0]:
+                rejoined.append(member_id)
+            rows.append((_micros_or_none(joined_at), exact, _micros_or_none(left_at), member_id))
+        self.conn.exec_driver_sql(_driver_sql(
+            self.conn, "UPDATE members SET joined_at = ?, joined_at_exact = ?, left_at = ? WHERE id = ?"), rows)
         return rejoined
 
     def _update_thread_starts(self, after_id: int) -> None:
