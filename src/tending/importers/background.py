@@ -14,6 +14,8 @@ fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
 from __future__ import annotations
 
 import multiprocessing
+import pickle
+import queue
 import signal
 import threading
 import traceback
@@ -28,6 +30,7 @@ from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRe
 
 RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
 _GETTERS = {cls: (index, attrgetter(*(f.name for f in fields(cls)))) for index, cls in enumerate(RECORD_TYPES)}
+READ_AHEAD = 8  # messages (batches) the child may have ready before the parent reads them
 _ERRORS: dict[str, type[TendingError]] = {cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)}
 
 
@@ -81,18 +84,33 @@ def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
 
 
 def _child(produce: Callable[[], Iterator[Any]], writer: Connection) -> None:
+    """Run `produce` and send its items. A sender thread writes to the pipe, so the parser goes on while
+    the parent is busy (the pipe itself holds less than one batch): up to READ_AHEAD messages wait."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD)
+    sender = threading.Thread(target=_send_all, args=(outbox, writer), daemon=True)
+    sender.start()
     try:
         for item in produce():
-            writer.send(("item", item))
-        writer.send(("end", None))
+            outbox.put(pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+        outbox.put(pickle.dumps(("end", None)))
     except TendingError as error:
-        writer.send(("error", (type(error).__name__, str(error), getattr(error, "path", None),
-                               getattr(error, "line", None), getattr(error, "field", None))))
+        outbox.put(pickle.dumps(("error", (type(error).__name__, str(error), getattr(error, "path", None),
+                                           getattr(error, "line", None), getattr(error, "field", None)))))
     except BaseException:
-        writer.send(("crash", traceback.format_exc()))
+        outbox.put(pickle.dumps(("crash", traceback.format_exc())))
     finally:
+        outbox.put(None)
+        sender.join()
         writer.close()
+
+
+def _send_all(outbox: queue.Queue[bytes | None], writer: Connection) -> None:
+    while (message := outbox.get()) is not None:
+        try:
+            writer.send_bytes(message)
+        except OSError:  # the parent has gone (it stopped reading): nothing left to do
+            return
 
 
 def _rebuilt(tag: str, payload: Any) -> BaseException:
