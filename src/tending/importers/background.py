@@ -4,7 +4,7 @@ the same time (the import's own process is then busy with the database only).
 Threads would not do: the database drivers release the GIL once per row, and a parsing thread then
 slows the writer down more than it helps. A forked child inherits the parser (a generator) as it is,
 runs it, and sends its items through a pipe; records travel as plain tuples (a third of the cost of
-pickling the dataclasses). The pipe's buffer bounds how far the child runs ahead, so memory stays flat.
+pickling the dataclasses). At most READ_AHEAD batches wait to be read, so memory stays flat.
 
 Errors keep their meaning: a TendingError raised by the parser (a malformed record names its file,
 line and field) is raised again, with the same message, by the process that reads the items. Where
