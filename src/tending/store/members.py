@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Index, delete, insert, select, text, update
 
 from tending.errors import UsageError
 from tending.lib.lifecycle import LifecycleSettings, MemberFacts, days_before, is_inactive, state_of
 from tending.models import Community, Member
+from tending.store import contributor_days
 from tending.store.schema import activities, identities, member_tags, members, threads
 from tending.timeutil import from_micros, to_micros
 
@@ -376,14 +378,58 @@ def count_population(conn: Connection, community_id: int, *, as_of: datetime, wi
     return int(joined) + int(unknown)
 
 
-def get_window_counts(conn: Connection, community_id: int, *, as_of: datetime, window_start: datetime,
-                      lifecycle: LifecycleSettings) -> dict[int, int]:
-    """Contributions in (window_start, as_of] of each member of the window's population who made any.
+def get_outside_population(conn: Connection, community_id: int, *, as_of: datetime,
+                           window_start: datetime) -> np.ndarray:
+    """Ids of the community's members outside the window's population (the complement of count_population's
+    condition): bots and merged-away members (a partial index of a handful of rows), those who left by the
+    window's start, and those who had not joined by `as_of` (index ranges). Sorted, unique."""
+    params = {"cid": community_id, "start": _micros(window_start), "cutoff": _micros(as_of)}
+    found = []
+    for condition in ("(m.is_bot OR m.is_staff OR m.merged_into IS NOT NULL) AND (m.is_bot OR m.merged_into IS NOT NULL)",
+                      "m.left_at <= :start", "m.joined_at > :cutoff",
+                      "m.joined_at IS NULL AND m.created_at > :cutoff"):
+        result = conn.execute(text(f"SELECT m.id FROM members m WHERE m.community_id = :cid AND {condition}"), params)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        found.append(np.array([member_id for (member_id,) in rows], dtype=np.int64))
+    return np.unique(np.concatenate(found))
 
-    Anyone who contributed in the window has a latest contribution (in the rollups) after its start, so the
+
+def get_window_count_arrays(conn: Connection, community_id: int, *, as_of: datetime, window_start: datetime,
+                            lifecycle: LifecycleSettings, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Contributions in (window_start, as_of] of each member of the window's population who made any, as
+    (sorted member ids, counts > 0).
+
+    ROLLUPS (the default): whole UTC days from the packed contributor_days rows, the two partial days at the
+    ends from the activities, minus the members outside the population: the work grows with the window's
+    days and contributors, never with its contributions. ACTIVITIES (forced when reactions count, which the
+    packed days do not hold): each candidate's count from the activities' partial index."""
+    method = method or (ACTIVITIES if lifecycle.count_reactions else ROLLUPS)
+    if method == ROLLUPS and not lifecycle.count_reactions:
+        ids, counts = contributor_days.window_counts(conn, community_id, start=_micros(window_start),
+                                                     end=_micros(as_of))
+        outside = get_outside_population(conn, community_id, as_of=as_of, window_start=window_start)
+        keep = ~np.isin(ids, outside, assume_unique=True)
+        return ids[keep], counts[keep]
+    found = _window_counts_from_activities(conn, community_id, as_of=as_of, window_start=window_start,
+                                           lifecycle=lifecycle)
+    ids = np.array(sorted(found), dtype=np.int64)
+    return ids, np.array([found[int(m)] for m in ids], dtype=np.int64)
+
+
+def get_window_counts(conn: Connection, community_id: int, *, as_of: datetime, window_start: datetime,
+                      lifecycle: LifecycleSettings, method: str | None = None) -> dict[int, int]:
+    """get_window_count_arrays as {member id: count}."""
+    ids, counts = get_window_count_arrays(conn, community_id, as_of=as_of, window_start=window_start,
+                                          lifecycle=lifecycle, method=method)
+    return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+
+
+def _window_counts_from_activities(conn: Connection, community_id: int, *, as_of: datetime, window_start: datetime,
+                                   lifecycle: LifecycleSettings) -> dict[int, int]:
+    """Anyone who contributed in the window has a latest contribution (in the rollups) after its start, so the
     rollup index finds the candidates, and each one's count is one range of the partial index
-    ix_activities_contributions: the work grows with the contributors, not with a sort of the activities.
-    """
+    ix_activities_contributions."""
     latest = "s.last_activity_at" if lifecycle.count_reactions else "s.last_contribution_at"
     params = {"cid": community_id, "start": _micros(window_start), "end": _micros(as_of),
               "left_after": _micros(window_start), "cutoff": _micros(as_of)}

@@ -1,0 +1,192 @@
+"""contributor_days: each UTC day's contributors, packed, so a window's contributors are ~90 rows, not millions.
+
+Why: `tending segments` must count every contribution of a 90-day window by member in under half a second
+with a million members. member_days (store/rollups.py) holds one row per member and day: a 90-day window is
+1.5 million rows, and grouping them costs SQLite more than the whole budget. This table holds the same facts
+one row per (community, UTC day): the day's contributors as a sorted array of member ids and their
+contribution counts, as little-endian binary (int64 ids, int32 counts). Reading a window is ~90 blobs,
+concatenated and summed by member with numpy.
+
+It is derived from member_days and kept exact at write time:
+- store/ingest.py calls `refresh_days` for the days its batch touched, after member_days is updated;
+- store/rollups.py calls it from `rebuild_member_rollups` (merges, deletions) for the days those members'
+  rows were on before and after, and `rebuild_all` from `rebuild_community_rollups` (bulk loaders);
+- migration 0008 fills it for databases that already hold member_days.
+A refresh recomputes a day from member_days (one index range per batch of days), so it is idempotent:
+refreshing any day any number of times gives the same row.
+
+Only contributions (post, reply, comment) are held: a community that counts reactions as contributions is
+answered from the activities (store/members.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Column, Connection, Integer, LargeBinary, PrimaryKeyConstraint, Table, inspect, text
+
+from tending.models import CONTRIBUTION_KINDS
+from tending.store.schema import Key, metadata
+from tending.timeutil import MICROS_PER_DAY, to_micros
+
+IDS = np.dtype("<i8")
+COUNTS = np.dtype("<i4")
+DAYS_PER_QUERY = 200  # days refreshed per statement: a bounded IN (...) list and a bounded read
+CONTRIBUTION_SQL = "kind IN ('post', 'reply', 'comment')"
+
+contributor_days = Table(
+    "contributor_days",
+    metadata,
+    Column("community_id", Key, nullable=False),
+    Column("day", Integer, nullable=False),  # UTC days since the epoch: occurred_at // MICROS_PER_DAY
+    Column("contributors", Integer, nullable=False),  # the arrays' length
+    Column("member_ids", LargeBinary, nullable=False),  # sorted int64, little-endian
+    Column("counts", LargeBinary, nullable=False),  # int32, little-endian, aligned with member_ids
+    PrimaryKeyConstraint("community_id", "day"),
+)
+
+
+def encode(member_ids: np.ndarray, counts: np.ndarray) -> tuple[bytes, bytes]:
+    return member_ids.astype(IDS).tobytes(), counts.astype(COUNTS).tobytes()
+
+
+def decode(member_ids: bytes | memoryview, counts: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
+    return np.frombuffer(member_ids, dtype=IDS), np.frombuffer(counts, dtype=COUNTS)
+
+
+def contribution_days(rows: Iterable[dict[str, Any]]) -> set[int]:
+    """The UTC days of the contributions among freshly written activity rows (dicts with kind, occurred_at)."""
+    found = set()
+    for row in rows:
+        if row["kind"] in CONTRIBUTION_KINDS:
+            at = row["occurred_at"]
+            found.add((at if isinstance(at, int) else to_micros(at)) // MICROS_PER_DAY)
+    return found
+
+
+def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows straight from the driver's cursor: one SQLAlchemy Row per member-day costs more than the query."""
+    result = conn.execute(text(sql), params)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return rows
+
+
+def _by_day(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(day, member ids, counts) per day from (day, member_id, contributions) rows sorted by day, member."""
+    if not rows:
+        return
+    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    cuts = np.flatnonzero(np.diff(table[:, 0])) + 1
+    for part in np.split(table, cuts):
+        yield int(part[0, 0]), part[:, 1], part[:, 2]
+
+
+def _write_days(conn: Connection, community_id: int, days: list[int], rows: list[tuple[Any, ...]]) -> None:
+    conn.execute(contributor_days.delete().where(contributor_days.c.community_id == community_id,
+                                                 contributor_days.c.day.in_(days)))
+    values = []
+    for day, member_ids, counts in _by_day(rows):
+        ids_blob, counts_blob = encode(member_ids, counts)
+        values.append({"community_id": community_id, "day": day, "contributors": len(member_ids),
+                       "member_ids": ids_blob, "counts": counts_blob})
+    if values:
+        conn.execute(contributor_days.insert(), values)
+
+
+def refresh_days(conn: Connection, community_id: int, days: Iterable[int]) -> None:
+    """Recompute the packed contributors of these UTC days from member_days (after it changed)."""
+    wanted = sorted(set(days))
+    for start in range(0, len(wanted), DAYS_PER_QUERY):
+        chunk = wanted[start:start + DAYS_PER_QUERY]
+        listed = ", ".join(str(int(day)) for day in chunk)
+        rows = _fetch(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+                            f"AND day IN ({listed}) AND contributions > 0 ORDER BY day, member_id",
+                      {"c": community_id})
+        _write_days(conn, community_id, chunk, rows)
+
+
+def member_contribution_days(conn: Connection, community_id: int, member_ids: list[int]) -> set[int]:
+    """The UTC days on which these members have contributions in member_days (before a rebuild moves them)."""
+    found: set[int] = set()
+    for start in range(0, len(member_ids), 900):
+        listed = ", ".join(str(int(m)) for m in member_ids[start:start + 900])
+        found.update(int(day) for (day,) in _fetch(
+            conn, f"SELECT DISTINCT day FROM member_days WHERE community_id = :c AND member_id IN ({listed}) "
+                  "AND contributions > 0", {"c": community_id}))
+    return found
+
+
+def exists(conn: Connection) -> bool:
+    """Whether the schema has the table yet (migration 0006 rebuilds the rollups before 0008 creates it)."""
+    return inspect(conn).has_table("contributor_days")
+
+
+def rebuild_all(conn: Connection, community_id: int | None = None) -> None:
+    """Fill the table from member_days for one community, or all (the migration, bulk loaders)."""
+    if community_id is None:
+        communities = [int(c) for (c,) in _fetch(conn, "SELECT DISTINCT community_id FROM member_days", {})]
+        conn.execute(contributor_days.delete())
+    else:
+        communities = [community_id]
+        conn.execute(contributor_days.delete().where(contributor_days.c.community_id == community_id))
+    for cid in communities:
+        low, high = conn.execute(text("SELECT min(day), max(day) FROM member_days WHERE community_id = :c"),
+                                 {"c": cid}).one()
+        if low is None:
+            continue
+        for first in range(int(low), int(high) + 1, DAYS_PER_QUERY):
+            last = min(first + DAYS_PER_QUERY - 1, int(high))
+            rows = _fetch(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+                                "AND day >= :lo AND day <= :hi AND contributions > 0 ORDER BY day, member_id",
+                          {"c": cid, "lo": first, "hi": last})
+            _write_days(conn, cid, list(range(first, last + 1)), rows)
+
+
+# -- reading a window -------------------------------------------------------------------------------------------
+
+
+def window_counts(conn: Connection, community_id: int, *, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contributions in the window (start, end] (microseconds) by member: (sorted member ids, counts > 0).
+
+    Whole UTC days come from the packed rows; the partial days at both ends from the activities themselves,
+    so the answer is exact to the microsecond whatever the window's time zone."""
+    from tending.store.health import Window
+
+    window = Window(start=start, end=end)
+    ids: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    if window.has_full_days:
+        for ids_blob, counts_blob in _fetch(
+                conn, "SELECT member_ids, counts FROM contributor_days WHERE community_id = :c "
+                      "AND day >= :lo AND day <= :hi", {"c": community_id, "lo": window.first_full_day,
+                                                         "hi": window.last_full_day}):
+            day_ids, day_counts = decode(ids_blob, counts_blob)
+            ids.append(day_ids)
+            counts.append(day_counts)
+    for low, high in window.raw_ranges():
+        edge = np.array([m for (m,) in _fetch(
+            conn, "SELECT member_id FROM activities WHERE community_id = :c AND occurred_at >= :lo "
+                  f"AND occurred_at <= :hi AND {CONTRIBUTION_SQL}", {"c": community_id, "lo": low, "hi": high})],
+            dtype=np.int64)
+        ids.append(edge)
+        counts.append(np.ones(len(edge), dtype=np.int64))
+    return sum_by_member(ids, counts)
+
+
+def sum_by_member(ids: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Add up the counts of each member over several (ids, counts) arrays: (sorted ids, totals > 0)."""
+    if not ids or sum(len(part) for part in ids) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    all_ids = np.concatenate(ids).astype(np.int64)
+    all_counts = np.concatenate(counts).astype(np.int64)
+    if int(all_ids.max()) <= 8 * len(all_ids) + 1_000_000:  # a dense array indexed by member id is cheapest
+        totals = np.bincount(all_ids, weights=all_counts).astype(np.int64)
+        found = np.flatnonzero(totals)
+        return found.astype(np.int64), totals[found]
+    unique, inverse = np.unique(all_ids, return_inverse=True)
+    totals = np.bincount(inverse, weights=all_counts).astype(np.int64)
+    keep = totals > 0
+    return unique[keep], totals[keep]
