@@ -71,7 +71,7 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any
     result = conn.execute(text(sql), params)
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
-    return rows
+    return list(rows)
 
 
 def _by_day(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:

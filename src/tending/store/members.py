@@ -385,9 +385,9 @@ def get_outside_population(conn: Connection, community_id: int, *, as_of: dateti
     window's start, and those who had not joined by `as_of` (index ranges). Sorted, unique."""
     params = {"cid": community_id, "start": _micros(window_start), "cutoff": _micros(as_of)}
     found = []
-    for condition in ("(m.is_bot OR m.is_staff OR m.merged_into IS NOT NULL) AND (m.is_bot OR m.merged_into IS NOT NULL)",
-                      "m.left_at <= :start", "m.joined_at > :cutoff",
-                      "m.joined_at IS NULL AND m.created_at > :cutoff"):
+    special = "(m.is_bot OR m.is_staff OR m.merged_into IS NOT NULL)"  # ix_members_special's condition
+    for condition in (f"{special} AND (m.is_bot OR m.merged_into IS NOT NULL)", "m.left_at <= :start",
+                      "m.joined_at > :cutoff", "m.joined_at IS NULL AND m.created_at > :cutoff"):
         result = conn.execute(text(f"SELECT m.id FROM members m WHERE m.community_id = :cid AND {condition}"), params)
         rows = result.cursor.fetchall() if result.cursor is not None else []
         result.close()
