@@ -189,13 +189,20 @@ def _id_filter(member_ids: list[int] | None) -> str:
     return "" if member_ids is None else " AND m.id IN ({})".format(", ".join(str(int(i)) for i in member_ids))
 
 
+def _community_filter(member_ids: list[int] | None) -> str:
+    """m.community_id = :cid; for a list of ids, written so that the members are read by key (see
+    ELIGIBLE_BY_KEY: SQLite would otherwise walk a whole members index of the community)."""
+    return "m.community_id = :cid" if member_ids is None else "+m.community_id = :cid"
+
+
 def _iter_from_rollups(conn: Connection, community_id: int, member_ids: list[int] | None,
                        last_between: tuple[datetime, datetime] | None = None) -> Iterator[tuple[Member, MemberFacts]]:
     params: dict[str, Any] = {"cid": community_id}
     if last_between is None:
         query = (f"SELECT {MEMBER_COLUMNS}, s.contributions AS n, s.first_contribution_at AS first_at, "
                  "s.last_contribution_at AS last_at FROM members m LEFT JOIN member_stats s ON s.member_id = m.id "
-                 f"WHERE m.community_id = :cid AND m.merged_into IS NULL{_id_filter(member_ids)} ORDER BY m.id")
+                 f"WHERE {_community_filter(member_ids)} AND m.merged_into IS NULL{_id_filter(member_ids)} "
+                 "ORDER BY m.id")
     else:  # a range of the rollup index, then the members by key
         query = (f"SELECT {MEMBER_COLUMNS}, s.contributions AS n, s.first_contribution_at AS first_at, "
                  "s.last_contribution_at AS last_at FROM member_stats s JOIN members m ON m.id = s.member_id "
@@ -235,8 +242,8 @@ def iter_member_facts(conn: Connection, community_id: int, *, as_of: datetime, l
         yield from _iter_from_rollups(conn, community_id, member_ids, last_between)
         return
     counts = _counts_from_activities(conn, community_id, as_of, lifecycle, member_ids)
-    query = (f"SELECT {MEMBER_COLUMNS} FROM members m WHERE m.community_id = :cid AND m.merged_into IS NULL"
-             f"{_id_filter(member_ids)} ORDER BY m.id")
+    query = (f"SELECT {MEMBER_COLUMNS} FROM members m WHERE {_community_filter(member_ids)} "
+             f"AND m.merged_into IS NULL{_id_filter(member_ids)} ORDER BY m.id")
     for row in conn.execute(text(query), {"cid": community_id}):
         yield _row_to_member_and_facts(row, counts.get(row.id))
 
