@@ -3,9 +3,11 @@ re-import, a merge, a rebuild, and when the migration fills it from data stored 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
@@ -161,3 +163,35 @@ def test_sum_by_member_with_sparse_huge_ids() -> None:
     ids, counts = sum_by_member([np.array([3, 1, 3])], [np.array([1, 1, 2])])
     assert ids.tolist() == [1, 3] and counts.tolist() == [1, 3]
     assert sum_by_member([], [])[0].size == 0
+
+
+def test_two_imports_at_once_on_one_day_keep_both_counts(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Forum", platform="forum")
+    ada = [ActivityRecord(source="forum", source_id="a", member_external_id="ada", kind="post",
+                          occurred_at=T0 - timedelta(hours=1))]
+    bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
+                            occurred_at=T0 - timedelta(hours=2))]  # the same UTC day
+    failures: list[BaseException] = []
+
+    def import_bruno() -> None:
+        try:
+            with engine.begin() as conn:
+                Ingestor(conn, community).add_all(bruno)
+        except BaseException as error:  # re-raised below, in the test's thread
+            failures.append(error)
+
+    with engine.connect() as first:
+        first.begin()
+        Ingestor(first, community).add_all(ada)
+        second = threading.Thread(target=import_bruno)
+        second.start()
+        second.join(timeout=1.5)
+        assert second.is_alive()  # waiting for the first import's row of that day
+        first.commit()
+    second.join(timeout=30)
+    assert not failures, failures
+    assert packed(engine) == from_activities(engine)
+    assert sorted(next(iter(packed(engine).values())).values()) == [1, 1]

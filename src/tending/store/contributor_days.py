@@ -16,7 +16,7 @@ It is derived from member_days and kept exact at write time:
 A refresh recomputes a day from member_days (one read per batch of days), so it is idempotent: refreshing
 any day any number of times gives the same row. The write path merges instead of recomputing because a
 busy day of a large community has ~10,000 contributors: recomputing it from member_days costs ~28 ms per
-day touched, while a batch of 5,000 contributions merges in 11 ms on one day, 150 ms spread over 100 days
+day touched, while a batch of 5,000 contributions merges in 4 ms on one day, 143 ms spread over 100 days
 (SQLite, 1M members, benchmarks/members_speed.py's database).
 
 Only contributions (post, reply, comment) are held: a community that counts reactions as contributions is
@@ -99,29 +99,38 @@ def _replace_days(conn: Connection, community_id: int, days: list[int],
 def add_contributions(conn: Connection, community_id: int, rows: Iterable[dict[str, Any]]) -> None:
     """Fold freshly inserted activities (dicts with member_id, kind, occurred_at) into their days' packed rows:
     each touched day is read once, merged with the batch's counts and written back. store/ingest.py calls it
-    only for the activities it really inserted, as it does for member_days, so a re-import adds nothing."""
+    only for the activities it really inserted, as it does for member_days, so a re-import adds nothing.
+
+    Two imports into one community at once must not lose each other's counts: every touched day gets a row
+    first (INSERT ... ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same day), then the
+    rows are read FOR UPDATE on PostgreSQL (the newest committed version, locked until commit) and updated in
+    place. SQLite has one writer at a time."""
     deltas: dict[int, dict[int, int]] = {}
     for row in rows:
         if row["kind"] in CONTRIBUTION_KINDS:
             at = row["occurred_at"]
             of_day = deltas.setdefault((at if isinstance(at, int) else to_micros(at)) // MICROS_PER_DAY, {})
             of_day[row["member_id"]] = of_day.get(row["member_id"], 0) + 1
-    wanted = sorted(deltas)
+    wanted = sorted(deltas)  # one order for every writer: row locks taken in the same order never deadlock
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
     for start in range(0, len(wanted), DAYS_PER_QUERY):
         chunk = wanted[start:start + DAYS_PER_QUERY]
+        conn.execute(text("INSERT INTO contributor_days (community_id, day, contributors, member_ids, counts) "
+                          "VALUES (:c, :d, 0, :empty, :empty) ON CONFLICT (community_id, day) DO NOTHING"),
+                     [{"c": community_id, "d": day, "empty": b""} for day in chunk])
         listed = ", ".join(str(int(day)) for day in chunk)
         stored = {int(day): decode(ids_blob, counts_blob) for day, ids_blob, counts_blob in _fetch(
             conn, "SELECT day, member_ids, counts FROM contributor_days WHERE community_id = :c "
-                  f"AND day IN ({listed})", {"c": community_id})}
-        merged = []
+                  f"AND day IN ({listed}) ORDER BY day{lock}", {"c": community_id})}
+        values = []
         for day in chunk:
-            ids = [np.fromiter(deltas[day].keys(), dtype=np.int64, count=len(deltas[day]))]
-            counts = [np.fromiter(deltas[day].values(), dtype=np.int64, count=len(deltas[day]))]
-            if day in stored:
-                ids.append(stored[day][0])
-                counts.append(stored[day][1])
-            merged.append((day, *sum_by_member(ids, counts, dense=False)))
-        _replace_days(conn, community_id, chunk, merged)
+            ids = [np.fromiter(deltas[day].keys(), dtype=np.int64, count=len(deltas[day])), stored[day][0]]
+            counts = [np.fromiter(deltas[day].values(), dtype=np.int64, count=len(deltas[day])), stored[day][1]]
+            member_ids, totals = sum_by_member(ids, counts, dense=False)
+            ids_blob, counts_blob = encode(member_ids, totals)
+            values.append({"c": community_id, "d": day, "n": len(member_ids), "ids": ids_blob, "counts": counts_blob})
+        conn.execute(text("UPDATE contributor_days SET contributors = :n, member_ids = :ids, counts = :counts "
+                          "WHERE community_id = :c AND day = :d"), values)
 
 
 def refresh_days(conn: Connection, community_id: int, days: Iterable[int]) -> None:
