@@ -7,17 +7,18 @@ one row per (community, UTC day): the day's contributors as a sorted array of me
 contribution counts, as little-endian binary (int64 ids, int32 counts). Reading a window is ~90 blobs,
 concatenated and summed by member with numpy.
 
-It is derived from member_days and kept exact at write time:
-- store/ingest.py calls `add_contributions` with the activities each batch really inserted (as for
-  member_days): each touched day's row is read, merged with the batch's counts and rewritten;
-- store/rollups.py calls it from `rebuild_member_rollups` (merges, deletions) for the days those members'
-  rows were on before and after, and `rebuild_all` from `rebuild_community_rollups` (bulk loaders);
+It holds the contribution counts of member_days, packed, and is kept exact at write time:
+- store/ingest.py calls `add_activities_after` with the newest activity id it saw before a batch's insert
+  (as for member_stats): the new contributions, grouped by day and member in SQL, are merged into each
+  touched day's row;
+- store/rollups.py calls `refresh_days` from `rebuild_member_rollups` (merges, deletions) for the days
+  those members' rows were on before and after, and `rebuild_all` from `rebuild_community_rollups`;
 - migration 0008 fills it for databases that already hold member_days.
 A refresh recomputes a day from member_days (one read per batch of days), so it is idempotent: refreshing
 any day any number of times gives the same row. The write path merges instead of recomputing because a
 busy day of a large community has ~10,000 contributors: recomputing it from member_days costs ~28 ms per
-day touched, while a batch of 5,000 contributions merges in 4 ms on one day, 143 ms spread over 100 days
-(SQLite, 1M members, benchmarks/members_speed.py's database).
+day touched, while a batch of 5,000 contributions merges in 10 ms on one day (most of it reading the new
+rows back by id), 0.1 to 0.14 s spread over 100 days (SQLite, warm, benchmarks/members_speed.py's database).
 
 Only contributions (post, reply, comment) are held: a community that counts reactions as contributions is
 answered from the activities (store/members.py).
@@ -31,9 +32,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Column, Connection, Integer, LargeBinary, PrimaryKeyConstraint, Table, inspect, text
 
-from tending.models import CONTRIBUTION_KINDS
 from tending.store.schema import Key, metadata
-from tending.timeutil import MICROS_PER_DAY, to_micros
+from tending.timeutil import MICROS_PER_DAY
 
 IDS = np.dtype("<i8")
 COUNTS = np.dtype("<i4")
@@ -96,22 +96,30 @@ def _replace_days(conn: Connection, community_id: int, days: list[int],
         conn.execute(contributor_days.insert(), values)
 
 
-def add_contributions(conn: Connection, community_id: int, rows: Iterable[dict[str, Any]]) -> None:
-    """Fold freshly inserted activities (dicts with member_id, kind, occurred_at) into their days' packed rows:
-    each touched day is read once, merged with the batch's counts and written back. store/ingest.py calls it
-    only for the activities it really inserted, as it does for member_days, so a re-import adds nothing.
+def add_activities_after(conn: Connection, community_id: int, *, after_id: int) -> None:
+    """Fold the contributions inserted after activity id `after_id` into their days' packed rows: the
+    database groups them by (UTC day, member), then each touched day is read once, merged with those counts
+    and written back. store/ingest.py calls it after each batch with the newest id it saw before inserting
+    (as for member_stats), so only activities really inserted count and a re-import adds nothing.
 
     Two imports into one community at once must not lose each other's counts: every touched day gets a row
     first (INSERT ... ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same day), then the
     rows are read FOR UPDATE on PostgreSQL (the newest committed version, locked until commit) and updated in
     place. SQLite has one writer at a time."""
-    deltas: dict[int, dict[int, int]] = {}
-    for row in rows:
-        if row["kind"] in CONTRIBUTION_KINDS:
-            at = row["occurred_at"]
-            of_day = deltas.setdefault((at if isinstance(at, int) else to_micros(at)) // MICROS_PER_DAY, {})
-            of_day[row["member_id"]] = of_day.get(row["member_id"], 0) + 1
-    wanted = sorted(deltas)  # one order for every writer: row locks taken in the same order never deadlock
+    rows = _fetch(conn, f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
+                        f"AND {CONTRIBUTION_SQL}", {"c": community_id, "after": after_id})
+    if not rows:
+        return
+    table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    days = table[:, 0] // MICROS_PER_DAY
+    _merge(conn, community_id, {int(day): table[days == day, 1] for day in np.unique(days)})
+
+
+def _merge(conn: Connection, community_id: int, new: dict[int, np.ndarray]) -> None:
+    """Add one contribution per entry of {day: member ids (repeated once per contribution)} to the packed rows.
+    (`+community_id`, above: SQLite would otherwise read the community's whole partial index of contributions
+    rather than the rowid range of the new activities.)"""
+    wanted = sorted(new)  # one order for every writer: row locks taken in the same order never deadlock
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
     for start in range(0, len(wanted), DAYS_PER_QUERY):
         chunk = wanted[start:start + DAYS_PER_QUERY]
@@ -124,9 +132,8 @@ def add_contributions(conn: Connection, community_id: int, rows: Iterable[dict[s
                   f"AND day IN ({listed}) ORDER BY day{lock}", {"c": community_id})}
         values = []
         for day in chunk:
-            ids = [np.fromiter(deltas[day].keys(), dtype=np.int64, count=len(deltas[day])), stored[day][0]]
-            counts = [np.fromiter(deltas[day].values(), dtype=np.int64, count=len(deltas[day])), stored[day][1]]
-            member_ids, totals = sum_by_member(ids, counts, dense=False)
+            member_ids, totals = sum_by_member([new[day], stored[day][0]],
+                                               [np.ones(len(new[day]), dtype=np.int64), stored[day][1]], dense=False)
             ids_blob, counts_blob = encode(member_ids, totals)
             values.append({"c": community_id, "d": day, "n": len(member_ids), "ids": ids_blob, "counts": counts_blob})
         conn.execute(text("UPDATE contributor_days SET contributors = :n, member_ids = :ids, counts = :counts "
