@@ -34,6 +34,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.store.contributor_days import add_activities_after
 from tending.store.rollups import apply_activity_rows, rebuild_member_rollups, sync_join_months
 from tending.store.schema import (
     activities,
@@ -350,6 +351,7 @@ class Ingestor:
         # daily/monthly contribution rollups for the health report (store/rollups.py); after the member
         # dates, because the monthly rows carry the member's join month
         apply_activity_rows(self.conn, self.cid, rows)
+        add_activities_after(self.conn, self.cid, after_id=before)  # the segments' packed days
         self._update_thread_starts(rows)
 
     def _max_activity_id(self) -> int:
