@@ -57,10 +57,11 @@ _ASCII_DIGITS = b"0123456789"
 DENSE_NAMES = (
     "urls", "has_url", "mentions", "caps_ratio", "exclamations", "length", "other_script", "mojibake",
     "insults", "insult_share", "insult_at_person", "promo", "money", "own_promo", "digits", "repeats",
-    # since FEATURES_VERSION 2 (what a comment-section moderator looks for)
+    # since FEATURES_VERSION 2 (what a comment-section moderator looks for; MODERATOR_NAMES)
     "first_person", "please", "subscribe", "check_out", "channel_words", "hidden_link", "code_token",
     "caps_words", "punct_runs", "words",
 )
+MODERATOR_NAMES = DENSE_NAMES[16:]
 
 
 @dataclass(frozen=True)
