@@ -7,6 +7,14 @@ messages sharing a band become candidates (Leskovec, Rajaraman, Ullman, Mining o
 ch. 3), and a candidate is a repost when the estimated Jaccard similarity reaches MIN_SIMILARITY.
 The hash family is multiply-shift (Dietzfelbinger et al. 1997) on 64-bit words.
 
+Which matches are worth a moderator's time (`worth_flagging`): a member posting their own text again
+(the weekly ad, the question cross-posted in another channel), unless it is one of the community's
+phrases (then only a long one opening a new thread again); another member copying a long text nearly
+word for word into a new thread, unless it is one of the community's phrases. The community's phrases
+("Bonne année à tous les poilus !", "Tips for travelling with a diabetic cat?", stock advice) are
+written by many members: `find_text_reposts` counts, for each repost, the distinct members among the
+message and all its near copies, and a text from COMMON_AUTHORS or more members is a common phrase.
+
 Images: dHash (difference hash, N. Krawetz 2013): the picture in grey at 9x8 pixels, one bit per
 horizontally adjacent pair (is the left pixel brighter?). Re-encoding and resizing keep most bits;
 two images are the same picture when at most MAX_IMAGE_DISTANCE of 64 bits differ.
@@ -30,6 +38,10 @@ ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_TOKENS = 6  # "thanks, welcome!" posted twice is not a repost
 MIN_SIMILARITY = 0.7
+MAX_GROUP = 5000  # band group members compared per message (a larger group is a common phrase anyway)
+COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
+LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
+CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
 MAX_IMAGE_DISTANCE = 10
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -107,42 +119,82 @@ class Match:
     index: int  # the later copy (position in the arrays given)
     earlier: int  # the earliest copy found
     similarity: float
+    authors: int = 1  # distinct members among the message and its near copies (texts only)
 
 
 def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-                      candidates: np.ndarray) -> list[Match]:
-    """For each index in `candidates`, the earliest other message whose signature is similar enough.
+                      candidates: np.ndarray, members: np.ndarray | None = None) -> list[Match]:
+    """For each index in `candidates` that has an earlier near copy (a message sharing one LSH band with
+    it whose estimated similarity reaches MIN_SIMILARITY): the earliest one, or with `members` the
+    earliest by the same member when there is one (a member's own repeat is the stronger evidence);
+    with the number of distinct members among the message and all its near copies, earlier or later.
 
-    Works on the whole set at once: per band, sort by (band value, time, id); within a run of equal
-    band values the first element is the earliest copy of all the others.
-    """
+    Per band, the messages are sorted by (band value, time, id), so that each message's band group is a
+    run of that order; a message alone in all its runs is skipped without a look."""
     n = len(ids)
     if n < 2 or len(candidates) == 0:
         return []
-    earliest = np.full((n, BANDS), -1, dtype=np.int64)
-    for band in range(BANDS):
-        block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
-        key = np.zeros(n, dtype=np.uint64)
-        for column in range(ROWS):
-            key = key * np.uint64(0x100000001B3) + block[:, column]
-        order = np.lexsort((ids, occurred, key))
-        sorted_key = key[order]
-        starts = np.ones(n, dtype=bool)
-        starts[1:] = sorted_key[1:] != sorted_key[:-1]
-        first_position = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-        earliest[order, band] = order[first_position]
+    authors_of = members if members is not None else np.arange(n)
+    runs = [_band_runs(signatures, occurred, ids, band) for band in range(BANDS)]
+    shared = np.zeros(n, dtype=bool)
+    for _order, first, last in runs:
+        shared |= last - first > 1
     matches = []
-    for index in candidates:
-        options = {int(e) for e in earliest[index] if e >= 0 and e != index}
-        best: Match | None = None
-        for other in sorted(options, key=lambda o: (occurred[o], ids[o])):
-            similarity = float(np.mean(signatures[index] == signatures[other]))
-            if similarity >= MIN_SIMILARITY:
-                best = Match(int(index), other, similarity)
-                break
-        if best is not None:
-            matches.append(best)
+    for index in candidates[shared[candidates]]:
+        group = np.unique(np.concatenate([order[first[index]:min(last[index], first[index] + MAX_GROUP)]
+                                          for order, first, last in runs]))
+        similarity = (signatures[group] == signatures[index]).mean(axis=1)
+        near, similarity = group[similarity >= MIN_SIMILARITY], similarity[similarity >= MIN_SIMILARITY]
+        before = (occurred[near] < occurred[index]) | ((occurred[near] == occurred[index]) & (ids[near] < ids[index]))
+        if not before.any():
+            continue
+        earlier, similarity = near[before], similarity[before]
+        rank = np.lexsort((ids[earlier], occurred[earlier]))
+        own = [k for k in rank if members is not None and members[earlier[k]] == members[index]]
+        pick = own[0] if own else rank[0]
+        matches.append(Match(int(index), int(earlier[pick]), float(similarity[pick]),
+                             len(np.unique(authors_of[near]))))
     return matches
+
+
+def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
+               band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order of the messages by (band value, time, id), and for each message the first and
+    one-past-last positions of its run of equal band values in that order."""
+    key = _band_key(signatures, band)
+    order = np.lexsort((ids, occurred, key))
+    sorted_key = key[order]
+    new_run = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    starts = np.flatnonzero(new_run)
+    ends = np.r_[starts[1:], len(order)]
+    run = np.cumsum(new_run) - 1
+    first, last = np.empty(len(order), dtype=np.int64), np.empty(len(order), dtype=np.int64)
+    first[order], last[order] = starts[run], ends[run]
+    return order, first, last
+
+
+def _band_key(signatures: np.ndarray, band: int) -> np.ndarray:
+    block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
+    key = np.zeros(len(signatures), dtype=np.uint64)
+    for column in range(ROWS):
+        key = key * np.uint64(0x100000001B3) + block[:, column]
+    return key
+
+
+def worth_flagging(*, same_member: bool, kind: str, tokens: int, authors: int, similarity: float) -> bool:
+    """Whether a text repost goes to the review queue.
+
+    same_member: the earlier copy is the same member's; kind: the later message's kind (post, reply,
+    comment); tokens: its words after normalisation; authors: Match.authors; similarity: the estimated
+    Jaccard similarity to the earlier copy."""
+    common = authors >= COMMON_AUTHORS  # one of the community's own phrases
+    long = tokens >= LONG_TEXT_TOKENS
+    if same_member:
+        # the member's own text again: flagged, except the community's phrases ("Happy new year to all
+        # the fur babies!", stock advice), unless the member opens a thread with a long one again
+        return not common or (kind == "post" and long)
+    # another member's text: only a new thread copying a long, uncommon text nearly word for word
+    return kind == "post" and long and not common and similarity >= CROSS_AUTHOR_MIN_SIMILARITY
 
 
 # -- images ------------------------------------------------------------------------------------------
