@@ -38,7 +38,9 @@ ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_TOKENS = 6  # "thanks, welcome!" posted twice is not a repost
 MIN_SIMILARITY = 0.7
-MAX_GROUP = 5000  # band group members compared per message (a larger group is a common phrase anyway)
+# per band, a message is compared with the first MAX_LOOK messages of its group (the earliest copies)
+# and the MAX_LOOK just before it (the latest): the cost stays flat when a phrase has thousands of copies
+MAX_LOOK = 32
 COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
 LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
 CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
@@ -130,19 +132,19 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
     with the number of distinct members among the message and all its near copies, earlier or later.
 
     Per band, the messages are sorted by (band value, time, id), so that each message's band group is a
-    run of that order; a message alone in all its runs is skipped without a look."""
+    run of that order; a message alone in all its runs is skipped without a look. In a large group,
+    only the earliest and the nearest MAX_LOOK copies are compared (and counted for `authors`)."""
     n = len(ids)
     if n < 2 or len(candidates) == 0:
         return []
     authors_of = members if members is not None else np.arange(n)
     runs = [_band_runs(signatures, occurred, ids, band) for band in range(BANDS)]
     shared = np.zeros(n, dtype=bool)
-    for _order, first, last in runs:
+    for _order, first, last, _where in runs:
         shared |= last - first > 1
     matches = []
     for index in candidates[shared[candidates]]:
-        group = np.unique(np.concatenate([order[first[index]:min(last[index], first[index] + MAX_GROUP)]
-                                          for order, first, last in runs]))
+        group = _neighbourhood(int(index), runs)
         similarity = (signatures[group] == signatures[index]).mean(axis=1)
         near, similarity = group[similarity >= MIN_SIMILARITY], similarity[similarity >= MIN_SIMILARITY]
         before = (occurred[near] < occurred[index]) | ((occurred[near] == occurred[index]) & (ids[near] < ids[index]))
@@ -157,10 +159,24 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
     return matches
 
 
+Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # order, first, last, own position
+
+
+def _neighbourhood(index: int, runs: list[Runs]) -> np.ndarray:
+    """The messages compared with `index` (itself included): per band where it has company, the first
+    MAX_LOOK of its group and the MAX_LOOK on either side of it."""
+    parts = []
+    for order, first, last, where in runs:
+        low, high, at = first[index], last[index], where[index]
+        if high - low > 1:
+            parts += [order[low:min(at, low + MAX_LOOK)], order[max(low, at - MAX_LOOK):min(high, at + MAX_LOOK)]]
+    return np.unique(np.concatenate(parts))
+
+
 def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-               band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               band: int) -> Runs:
     """The order of the messages by (band value, time, id), and for each message the first and
-    one-past-last positions of its run of equal band values in that order."""
+    one-past-last positions of its run of equal band values in that order, and its own position."""
     key = _band_key(signatures, band)
     order = np.lexsort((ids, occurred, key))
     sorted_key = key[order]
@@ -168,9 +184,9 @@ def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
     starts = np.flatnonzero(new_run)
     ends = np.r_[starts[1:], len(order)]
     run = np.cumsum(new_run) - 1
-    first, last = np.empty(len(order), dtype=np.int64), np.empty(len(order), dtype=np.int64)
-    first[order], last[order] = starts[run], ends[run]
-    return order, first, last
+    first, last, where = (np.empty(len(order), dtype=np.int64) for _ in range(3))
+    first[order], last[order], where[order] = starts[run], ends[run], np.arange(len(order))
+    return order, first, last, where
 
 
 def _band_key(signatures: np.ndarray, band: int) -> np.ndarray:
