@@ -39,8 +39,9 @@ SHINGLE = 3
 MIN_TOKENS = 6  # "thanks, welcome!" posted twice is not a repost
 MIN_SIMILARITY = 0.7
 # per band, a message is compared with the first MAX_LOOK messages of its group (the earliest copies)
-# and the MAX_LOOK just before it (the latest): the cost stays flat when a phrase has thousands of copies
-MAX_LOOK = 32
+# and the MAX_LOOK on either side of it (the nearest): the cost stays flat for a phrase with many copies
+MAX_LOOK = 8
+CHUNK = 5000  # messages whose pairs are compared at once (memory: CHUNK x BANDS x 3 x MAX_LOOK pairs)
 COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
 LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
 CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
@@ -133,7 +134,8 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
 
     Per band, the messages are sorted by (band value, time, id), so that each message's band group is a
     run of that order; a message alone in all its runs is skipped without a look. In a large group,
-    only the earliest and the nearest MAX_LOOK copies are compared (and counted for `authors`)."""
+    only the earliest and the nearest MAX_LOOK copies are compared (and counted for `authors`). All in
+    numpy, CHUNK messages at a time."""
     n = len(ids)
     if n < 2 or len(candidates) == 0:
         return []
@@ -142,35 +144,62 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
     shared = np.zeros(n, dtype=bool)
     for _order, first, last, _where in runs:
         shared |= last - first > 1
+    candidates = np.asarray(candidates, dtype=np.int64)[shared[candidates]]
     matches = []
-    for index in candidates[shared[candidates]]:
-        group = _neighbourhood(int(index), runs)
-        similarity = (signatures[group] == signatures[index]).mean(axis=1)
-        near, similarity = group[similarity >= MIN_SIMILARITY], similarity[similarity >= MIN_SIMILARITY]
-        before = (occurred[near] < occurred[index]) | ((occurred[near] == occurred[index]) & (ids[near] < ids[index]))
-        if not before.any():
-            continue
-        earlier, similarity = near[before], similarity[before]
-        rank = np.lexsort((ids[earlier], occurred[earlier]))
-        own = [k for k in rank if members is not None and members[earlier[k]] == members[index]]
-        pick = own[0] if own else rank[0]
-        matches.append(Match(int(index), int(earlier[pick]), float(similarity[pick]),
-                             len(np.unique(authors_of[near]))))
+    for low in range(0, len(candidates), CHUNK):
+        chunk = candidates[low:low + CHUNK]
+        later, other = _near_pairs(chunk, runs, signatures)
+        matches += _pick(later, other, signatures, occurred, ids, authors_of, members is not None)
     return matches
 
 
 Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # order, first, last, own position
 
 
-def _neighbourhood(index: int, runs: list[Runs]) -> np.ndarray:
-    """The messages compared with `index` (itself included): per band where it has company, the first
-    MAX_LOOK of its group and the MAX_LOOK on either side of it."""
-    parts = []
+def _near_pairs(chunk: np.ndarray, runs: list[Runs], signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(message, near copy) pairs, each once, for the messages of `chunk`: per band, the first MAX_LOOK
+    of its group and the MAX_LOOK on either side of it, kept when their similarity reaches MIN_SIMILARITY."""
+    steps = np.r_[np.arange(MAX_LOOK), np.arange(-MAX_LOOK, MAX_LOOK + 1)]
+    lefts, rights = [], []
     for order, first, last, where in runs:
-        low, high, at = first[index], last[index], where[index]
-        if high - low > 1:
-            parts += [order[low:min(at, low + MAX_LOOK)], order[max(low, at - MAX_LOOK):min(high, at + MAX_LOOK)]]
-    return np.unique(np.concatenate(parts))
+        low, high, at = first[chunk][:, None], last[chunk][:, None], where[chunk][:, None]
+        position = np.hstack([low + steps[None, :MAX_LOOK], at + steps[None, MAX_LOOK:]])
+        valid = (position >= low) & (position < high) & (position != at)
+        lefts.append(np.broadcast_to(chunk[:, None], position.shape)[valid])
+        rights.append(order[position[valid]])
+    size = np.int64(len(signatures))
+    pairs = np.unique(np.concatenate(lefts) * size + np.concatenate(rights))
+    left, right = pairs // size, pairs % size
+    similar = (signatures[left] == signatures[right]).sum(axis=1) >= MIN_SIMILARITY * NUM_PERM
+    return left[similar], right[similar]
+
+
+def _pick(later: np.ndarray, other: np.ndarray, signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
+          authors_of: np.ndarray, prefer_own: bool) -> list[Match]:
+    """Per message: the distinct authors among it and its near copies, and the earlier copy to cite
+    (the same member's first when prefer_own, then the earliest)."""
+    out: list[Match] = []
+    if not later.size:
+        return out
+    # distinct authors of each message's near copies, itself included
+    messages = np.unique(later)
+    both = np.concatenate([later, messages])
+    who = np.concatenate([authors_of[other], authors_of[messages]])
+    order = np.lexsort((who, both))
+    b, w = both[order], who[order]
+    new_author = np.r_[True, (b[1:] != b[:-1]) | (w[1:] != w[:-1])]
+    group_start = np.r_[True, b[1:] != b[:-1]]
+    authors = dict(zip(b[group_start].tolist(),
+                       np.add.reduceat(new_author.astype(np.int64), np.flatnonzero(group_start)).tolist(), strict=True))
+    before = (occurred[other] < occurred[later]) | ((occurred[other] == occurred[later]) & (ids[other] < ids[later]))
+    later, other = later[before], other[before]
+    foreign = (authors_of[other] != authors_of[later]) if prefer_own else np.zeros(len(later), dtype=bool)
+    order = np.lexsort((ids[other], occurred[other], foreign, later))
+    first = np.r_[True, later[order][1:] != later[order][:-1]] if order.size else np.zeros(0, dtype=bool)
+    for index, earlier in zip(later[order][first].tolist(), other[order][first].tolist(), strict=True):
+        similarity = float(np.mean(signatures[index] == signatures[earlier]))
+        out.append(Match(index, earlier, similarity, authors[index]))
+    return out
 
 
 def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
