@@ -90,7 +90,8 @@ def test_merging_moves_everything_and_recomputes_the_rollups(engine: Engine) -> 
         do_add_tag(conn, community, other, "mentor", actor="moderator")
         do_set_do_not_contact(conn, community, other, True, actor="moderator")
         moved = do_merge_members(conn, community, keep, other, actor="moderator")
-    assert moved == {"identities": 1, "activities": 2, "tags": 1, "checkins": 0}
+    assert moved == {"identities": 1, "activities": 2, "tags": 1, "checkins": 0, "messages": 0,
+                     "duplicates_skipped": 0, "moderation_items": 0}
     with engine.connect() as conn:
         kept = store.get_member(conn, community.id, keep)
         gone = store.get_member(conn, community.id, other)
@@ -147,3 +148,48 @@ def test_an_id_on_two_platforms_must_name_its_platform(engine: Engine) -> None:
         assert store.resolve_member(conn, community, "discourse:42").platform == "discourse"
         with pytest.raises(UsageError, match="no member 'nobody'"):
             store.resolve_member(conn, community, "nobody")
+
+
+def test_a_merge_takes_the_outbox_and_the_moderation_history_along(engine: Engine) -> None:
+    """Ada had a welcome waiting on her Discourse account and one already sent on Slack; a moderator had
+    warned the Discourse account once and nudged the Slack one. After the merge, Ada is one person: one
+    welcome, both messages in her history, and two confirmed offences counting towards escalation."""
+    from tending.actions.outbox import do_draft_message
+    from tending.store import moderation as moderation_store
+    from tending.store import outbox as outbox_store
+
+    community = ingest(engine, two_accounts())
+    ids = member_ids(engine, community)
+    keep, other, bruno = ids["U1"], ids["77"], ids["U2"]
+    with engine.begin() as conn:
+        sent = do_draft_message(conn, community, member_ids=[keep], rule="welcome", channel="private",
+                                body="Welcome Ada!", due_at=T - days(299), key="welcome:a:1:private")
+        assert sent is not None
+        outbox_store.update_message(conn, community.id, sent, status=outbox_store.SENT, sent_at=T - days(299))
+        waiting = do_draft_message(conn, community, member_ids=[other], rule="welcome", channel="private",
+                                   body="Welcome Ada (again)!", due_at=T, key="welcome:b:2:private")
+        two_months = do_draft_message(conn, community, member_ids=[other], rule="two_months", channel="private",
+                                      body="Two months already", due_at=T, key="two_months:b:2:private")
+        weekly = do_draft_message(conn, community, member_ids=[keep, other, bruno], rule="weekly", channel="post",
+                                  body="Welcome to our new members", due_at=T, key="weekly:w1:post")
+        moderation_store.bulk_add_items(conn, community.id, [
+            {"signal": "toxic", "subject_key": "activity:d1", "score": 0.9, "evidence": {}, "occurred_at": T,
+             "member_id": other}], now=T)
+        moderation_store.bump_offender(conn, community.id, other, action="warn", at=T - days(3))
+        moderation_store.bump_offender(conn, community.id, keep, action="nudge", at=T - days(10))
+        moved = do_merge_members(conn, community, keep, other, actor="moderator")
+    assert moved["messages"] == 3 and moved["duplicates_skipped"] == 1 and moved["moderation_items"] == 1
+    with engine.connect() as conn:
+        messages = {m.id: m for m in outbox_store.get_messages(conn, community.id, [sent, waiting, two_months,
+                                                                                    weekly])}
+        offenders = moderation_store.get_offender_counts(conn, community.id, [keep, other])
+        items = moderation_store.get_items(conn, community.id)
+        events = [e["action"] for e in get_events(conn, community.id)]
+    assert messages[waiting].status == outbox_store.SKIPPED and messages[waiting].skip_reason == "merged_duplicate"
+    assert messages[waiting].member_ids == [keep]
+    assert messages[two_months].status == outbox_store.DRAFTED and messages[two_months].member_ids == [keep]
+    assert messages[sent].status == outbox_store.SENT
+    assert sorted(messages[weekly].member_ids) == sorted([keep, bruno])  # Ada is named once in the weekly post
+    assert offenders == {keep: {"flags": 2, "nudges": 1, "notes": 0, "warnings": 1, "removals": 0}}
+    assert [item["member_id"] for item in items] == [keep]
+    assert "outbox.skipped" in events

@@ -167,3 +167,20 @@ def test_a_rhythm_of_several_posts_a_day_is_said_in_words() -> None:
     reason = Reason(RHYTHM_DROPPED, {"usual_gap_days": 0.2, "silent_days": 20})
     assert describe(reason, "en") == "usually several times a day, silent for 20 days"
     assert describe(reason, "fr") == "d'habitude plusieurs fois par jour, silencieux·se depuis 20 jours"
+
+
+def test_the_checkin_knows_when_its_message_went_out(engine: Engine) -> None:
+    """Nora's check-in is drafted on Monday, approved and delivered on Tuesday: contacted_at says Tuesday,
+    and a second delivery report changes nothing."""
+    from tending.actions.outbox import do_approve, do_mark_sent
+
+    community = ingest(engine, village(), timezone="Europe/Paris")
+    nora = member_ids(engine, community)["nora"]
+    with engine.begin() as conn:
+        checkin = do_checkin(conn, community, nora, actor="moderator", now=T)
+        assert checkin.contacted_at is None and checkin.message_ref is not None
+        do_approve(conn, community, int(checkin.message_ref), actor="moderator")
+        do_mark_sent(conn, community, int(checkin.message_ref), now=T + days(1))
+        do_mark_sent(conn, community, int(checkin.message_ref), now=T + days(2))  # already sent: a no-op
+        (found,) = get_checkins(conn, community.id)
+    assert found.contacted_at == T + days(1)

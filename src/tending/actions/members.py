@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tending.actions.outbox import do_skip
 from tending.errors import UsageError
 from tending.lib import segments as seg
 from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
 from tending.models import Community, Member
 from tending.store import members as store
+from tending.store import moderation as moderation_store
+from tending.store import outbox as outbox_store
 from tending.store.audit import record_event
 from tending.store.checkins import move_checkins
 from tending.store.ingest import do_recompute_member_stats
@@ -185,6 +188,9 @@ def do_merge_members(conn: Connection, community: Community, keep_id: int, merge
     now = now or utcnow()
     moved = store.move_member_history(conn, community.id, keep_id=keep_id, merge_id=merge_id)
     moved["checkins"] = move_checkins(conn, community.id, from_member=merge_id, to_member=keep_id)
+    moved["messages"], moved["duplicates_skipped"] = _move_messages(conn, community, keep_id, merge_id, actor=actor)
+    moved["moderation_items"] = moderation_store.move_member(conn, community.id, from_member=merge_id,
+                                                             to_member=keep_id)
     store.update_member(conn, community.id, keep_id, now=now, **merged_fields(keep, other))
     store.update_member(conn, community.id, merge_id, now=now, merged_into=keep_id)
     do_recompute_member_stats(conn, community.id, [keep_id, merge_id])
@@ -193,6 +199,23 @@ def do_merge_members(conn: Connection, community: Community, keep_id: int, merge
     record_event(conn, community.id, actor=actor, action="member.merged_into", member_id=merge_id,
                  details={"into": keep_id}, at=now)
     return moved
+
+
+def _move_messages(conn: Connection, community: Community, keep_id: int, merge_id: int, *,
+                   actor: str) -> tuple[int, int]:
+    """Readdress the merged account's messages to the kept member. A private message still waiting whose
+    rule already reached the kept member (or is waiting for them) is skipped: one person, one welcome."""
+    pending = (outbox_store.DRAFTED, outbox_store.APPROVED, outbox_store.FAILED)
+    personal = (outbox_store.PRIVATE, outbox_store.EMAIL)
+    kept_rules = outbox_store.get_rules_addressed_to(
+        conn, community.id, keep_id, statuses=(*pending, outbox_store.SENDING, outbox_store.SENT), channels=personal)
+    moved = outbox_store.move_recipients(conn, community.id, from_member=merge_id, to_member=keep_id)
+    skipped = 0
+    for message in outbox_store.get_messages(conn, community.id, moved):
+        if message.status in pending and message.channel in personal and message.rule in kept_rules:
+            do_skip(conn, community, message.id, actor=actor, reason="merged_duplicate")
+            skipped += 1
+    return len(moved), skipped
 
 
 @dataclass(frozen=True, slots=True)

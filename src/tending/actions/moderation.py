@@ -113,6 +113,11 @@ class _Scanner:
         kept = [r for r in rows if not _is_staff_or_bot(authors.get(r.member_id))]
         self.summary.skipped_staff_or_bots += len(rows) - len(kept)
         self.summary.scanned += len(kept)
+        wordless = [r for r in kept if not r.text.strip()]
+        if wordless:  # a picture alone: only its images are compared (no text to classify or profile)
+            self._fingerprint(wordless, np.empty((0, reposts.NUM_PERM), dtype=np.uint32), np.empty(0, dtype=np.int64))
+            self.scanned_ids += [r.id for r in wordless]
+            kept = [r for r in kept if r.text.strip()]
         if not kept:
             return None
         texts = [clean_markup(r.text) for r in kept]

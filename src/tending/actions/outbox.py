@@ -28,6 +28,7 @@ from tending.errors import UsageError
 from tending.models import Community
 from tending.store import outbox as store
 from tending.store.audit import record_event
+from tending.store.checkins import mark_contacted
 from tending.store.outbox import (
     APPROVED,
     CHANNELS,
@@ -40,6 +41,8 @@ from tending.store.outbox import (
     OutboxMessage,
 )
 from tending.timeutil import ensure_utc, utcnow
+
+CHECKIN_RULE = "checkin"  # the rule of the private messages drafted by tending.actions.checkins
 
 # Waits before retry n (after the n-th failed attempt); after MAX_ATTEMPTS the row shows as failed.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
@@ -203,6 +206,9 @@ def do_mark_sent(conn: Connection, community: Community, message_id: int, *, now
             store.mark_recipient_sent(conn, community.id, message_id, member_id, at=now, external_ref=external_ref)
         if message.channel != STAFF:
             store.insert_timeline_entries(conn, community.id, message, unsent, at=now)
+    if message.rule == CHECKIN_RULE:
+        # the check-in names its message by outbox id (or by key when the key already existed)
+        mark_contacted(conn, community.id, message_refs=[str(message.id), message.key], at=now)
     _audit(conn, community, message_id, "sent", actor=actor, member_ids=message.member_ids, at=now,
            channel=message.channel, rule=message.rule)
     return _get(conn, community, message_id)

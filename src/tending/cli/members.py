@@ -242,8 +242,11 @@ def merge_command(app: AppContext, keep_ref: str, other_ref: str, community_name
         if keep.id == other.id:
             raise UsageError(f"members merge: {keep_ref} and {other_ref} are already the same member (#{keep.id}).")
         moved = do_merge_members(conn, community, keep.id, other.id, actor="cli")
+    skipped = moved["duplicates_skipped"]
     click.echo(f"Merged #{other.id} into #{keep.id}: {moved['identities']} accounts, {moved['activities']} "
-               f"activities, {moved['tags']} tags, {moved['checkins']} check-ins moved.")
+               f"activities, {moved['tags']} tags, {moved['checkins']} check-ins, {moved['messages']} outbox "
+               f"messages, {moved['moderation_items']} moderation items moved"
+               + (f"; {skipped} duplicate messages skipped." if skipped else "."))
 
 
 @members.command("suggest-merges")

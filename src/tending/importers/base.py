@@ -89,6 +89,7 @@ class SourceFile:
     label: str  # what error messages print: the file, or archive:member
     size: int | None
     _open: Callable[[], Any]
+    folder: Path | None = None  # the folder holding the file on disk (None inside an archive): media resolve here
 
     def open(self) -> IO[bytes]:
         return cast(IO[bytes], self._open())
@@ -160,7 +161,8 @@ def _file_source(path: Path, name: str, meter: ByteMeter | None) -> SourceFile:
     opener = _decompressing_opener(path)
     return SourceFile(name=name.removesuffix(".gz").removesuffix(".xz").removesuffix(".bz2")
                       if opener is not None else name, label=label, size=path.stat().st_size,
-                      _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label))
+                      _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label),
+                      folder=path.parent.absolute())
 
 
 def _decompressing_opener(path: Path) -> Callable[[], Any] | None:
@@ -322,6 +324,25 @@ def read_json(source: SourceFile) -> Any:
 # -- text ---------------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]+>")
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def media_path(folder: Path | None, raw: Any) -> str | None:
+    """An image file an export names (Telegram's `photo`, a DiscordChatExporter attachment downloaded with
+    --media, WhatsApp's "(file attached)"), as a path the moderation scan can open: absolute when the export
+    was read from a folder on disk, else as written (relative to where the archive is unpacked: give that
+    folder to `moderate scan --media-root`). None for anything else: a URL, a non-image file, Telegram's
+    "(File not included. ...)" placeholder."""
+    if not isinstance(raw, str) or not raw or raw.startswith("(") or "://" in raw:
+        return None
+    if not raw.lower().endswith(IMAGE_SUFFIXES):
+        return None
+    path = Path(raw)
+    if path.is_absolute() or folder is None:
+        return raw
+    return str(folder / path)
 
 
 def plain_text(rendered: str | None) -> str | None:

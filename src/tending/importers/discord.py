@@ -28,6 +28,7 @@ from tending.importers.base import (
     Skip,
     iter_sources,
     json_items,
+    media_path,
     parse_iso,
 )
 from tending.models import JOINED, POST, REACTION, REPLY, ActivityRecord, ChannelRecord, MemberRecord
@@ -56,11 +57,11 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             if channel not in channels:
                 channels.add(channel)
                 yield ChannelRecord(source=PLATFORM, external_id=channel, name=header.get("channel.name"))
-            yield from _message(message, channel, conversations, members, source.label, number)
+            yield from _message(message, channel, conversations, members, source.label, number, source.folder)
 
 
 def _message(message: Any, channel: str, conversations: Conversations, members: set[str], label: str,
-             number: int) -> Iterator[ParseItem]:
+             number: int, folder: Path | None = None) -> Iterator[ParseItem]:
     if not isinstance(message, dict):
         yield BadRecord(label, None, None, f"message #{number} is not an object.")
         return
@@ -93,7 +94,7 @@ def _message(message: Any, channel: str, conversations: Conversations, members: 
         return
     thread, first = conversations.place(channel, source_id, at)
     reference: dict[str, Any] = message["reference"] if isinstance(message.get("reference"), dict) else {}
-    extra = _extra(message)
+    extra = _extra(message, folder)
     yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
                          kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
                          parent_source_id=str(reference["messageId"]) if reference.get("messageId") else None,
@@ -101,7 +102,7 @@ def _message(message: Any, channel: str, conversations: Conversations, members: 
     yield from _reactions(message, source_id, thread, channel, at, members)
 
 
-def _extra(message: dict[str, Any]) -> dict[str, Any] | None:
+def _extra(message: dict[str, Any], folder: Path | None = None) -> dict[str, Any] | None:
     extra: dict[str, Any] = {}
     if message.get("timestampEdited"):
         extra["edited"] = True
@@ -111,6 +112,11 @@ def _extra(message: dict[str, Any]) -> dict[str, Any] | None:
         extra["reactions"] = counts
     if message.get("attachments"):
         extra["attachments"] = len(message["attachments"])
+        # exported with --media, an attachment's url is the downloaded file, relative to the JSON file
+        images = [found for a in message["attachments"] if isinstance(a, dict)
+                  for found in [media_path(folder, a.get("url"))] if found]
+        if images:
+            extra["images"] = images
     return extra or None
 
 

@@ -35,6 +35,7 @@ from tending.importers.base import (
     from_epoch,
     iter_sources,
     json_items,
+    media_path,
     parse_iso,
 )
 from tending.models import JOINED, LEFT, POST, REACTION, REPLY, ActivityRecord, ChannelRecord, MemberRecord
@@ -88,7 +89,7 @@ def _file(source: SourceFile, tz: tzinfo) -> Iterator[ParseItem]:
             if chat_name and len(chats) == 1:
                 yield CommunityHint(str(chat_name))
             yield ChannelRecord(source=PLATFORM, external_id=chat, name=chat_name)
-        yield from _message(message, chat, tz, names, members, conversations, source.label, number)
+        yield from _message(message, chat, tz, names, members, conversations, source.label, number, source.folder)
 
 
 def _update(update: dict[str, Any], chats: set[str], members: set[str], conversations: Conversations,
@@ -146,7 +147,8 @@ def _bot_api_member(person: dict[str, Any], members: set[str]) -> Generator[Pars
 
 
 def _message(message: Any, chat: str, tz: tzinfo, names: dict[str, str | None], members: set[str],
-             conversations: Conversations, label: str, number: int) -> Iterator[ParseItem]:
+             conversations: Conversations, label: str, number: int,
+             folder: Path | None = None) -> Iterator[ParseItem]:
     if not isinstance(message, dict) or message.get("id") is None:
         yield BadRecord(label, None, "id", f"message #{number} has no id.")
         return
@@ -172,7 +174,7 @@ def _message(message: Any, chat: str, tz: tzinfo, names: dict[str, str | None], 
     yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
                          kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
                          parent_source_id=f"{chat}:{reply_to}" if reply_to is not None else None,
-                         channel_external_id=chat, text=_text(message.get("text")), extra=_extra(message))
+                         channel_external_id=chat, text=_text(message.get("text")), extra=_extra(message, folder))
     yield from _reactions(message, chat, source_id, thread, tz, members)
 
 
@@ -223,8 +225,13 @@ def _text(text: Any) -> str | None:
     return None
 
 
-def _extra(message: dict[str, Any]) -> dict[str, Any] | None:
+def _extra(message: dict[str, Any], folder: Path | None = None) -> dict[str, Any] | None:
     extra: dict[str, Any] = {}
+    images = [found for found in (media_path(folder, message.get("photo")),
+                                  media_path(folder, message.get("file"))
+                                  if str(message.get("mime_type") or "").startswith("image/") else None) if found]
+    if images:
+        extra["images"] = images
     if message.get("edited") or message.get("edited_unixtime"):
         extra["edited"] = True
     counts = {str(r.get("emoji") or r.get("document_id") or "?"): r.get("count", 0)

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from tending.importers.base import (
     BadRecord,
@@ -34,6 +35,7 @@ from tending.importers.base import (
     Skip,
     SourceFile,
     iter_sources,
+    media_path,
     text_lines,
 )
 from tending.models import JOINED, LEFT, POST, REPLY, ActivityRecord, MemberRecord
@@ -61,6 +63,10 @@ CREATED = re.compile(r"^.+? (created group|a créé le groupe) [\"“«]\s?(?P<n
 DELETED = re.compile(r"^(this message was deleted|you deleted this message|ce message a été supprimé|"
                      r"vous avez supprimé ce message)\.?$", re.IGNORECASE)
 MEDIA = re.compile(r"^<(media omitted|médias omis|média omis)>$|omitted$|omis$", re.IGNORECASE)
+# an attached file: Android's "IMG-20240315-WA0002.jpg (file attached)" ("(fichier joint)" in French), iOS's
+# "<attached: 00000012-PHOTO-2024-03-15-10-14-33.jpg>"; the file sits next to the chat's .txt in the export
+ATTACHED = re.compile(r"^(?:<(?:attached|pièce jointe)\s?:\s*(?P<ios>[^>]+)>|(?P<android>\S.*?\.\w{2,5}) "
+                      r"\((?:file attached|fichier joint)\))$", re.IGNORECASE)
 LIST_SPLIT = re.compile(r",\s*|\s+(?:and|et)\s+")
 
 
@@ -72,7 +78,7 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             continue
         order = _date_order(source)
         chat = source.basename.removesuffix(".txt")
-        for item in _chat(source, chat, order, options.tz):
+        for item in _chat(source, chat, order, options.tz, source.folder):
             if isinstance(item, CommunityHint):
                 if hinted:
                     continue
@@ -123,8 +129,8 @@ class _Pending:
         self.line, self.at, self.author, self.lines = line, at, author, [text]
 
 
-def _chat(source: SourceFile, chat: str, order: str, tz: tzinfo) -> Iterator[ParseItem]:
-    state = _ChatState(chat)
+def _chat(source: SourceFile, chat: str, order: str, tz: tzinfo, folder: Path | None = None) -> Iterator[ParseItem]:
+    state = _ChatState(chat, folder)
     pending: _Pending | None = None
     for number, raw in text_lines(source):
         line = raw.lstrip(MARKS)
@@ -150,8 +156,8 @@ def _chat(source: SourceFile, chat: str, order: str, tz: tzinfo) -> Iterator[Par
 
 
 class _ChatState:
-    def __init__(self, chat: str) -> None:
-        self.chat = chat
+    def __init__(self, chat: str, folder: Path | None = None) -> None:
+        self.chat, self.folder = chat, folder
         self.members: set[str] = set()
         self.conversations = Conversations()
         self.seen: dict[str, int] = {}
@@ -183,10 +189,26 @@ class _ChatState:
         yield from self.member(pending.author)
         thread, first = self.conversations.place(self.chat, source_id, pending.at)
         media = bool(MEDIA.search(text.strip(MARKS)))
+        extra: dict[str, Any] | None = {"media": True} if media else None
+        lines, images = [], []
+        for line in text.split("\n"):
+            attached = ATTACHED.match(line.strip(MARKS + " "))
+            if attached is None:
+                lines.append(line)
+                continue
+            found = media_path(self.folder, attached["ios"] or attached["android"])
+            if found is not None:
+                images.append(found)
+            media = True
+        if media and not extra:
+            extra = {"media": True}
+        if images and extra is not None:
+            extra["images"] = images
+        text = "\n".join(lines).strip()
         yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=pending.author,
                              kind=POST if first else REPLY, occurred_at=pending.at, thread_external_id=thread,
-                             channel_external_id=self.chat, text=None if media else text or None,
-                             extra={"media": True} if media else None)
+                             channel_external_id=self.chat,
+                             text=None if MEDIA.search(text.strip(MARKS)) else text or None, extra=extra)
 
     def system(self, at: datetime, text: str) -> Iterator[ParseItem]:
         created = CREATED.match(text)

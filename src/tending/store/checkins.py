@@ -108,6 +108,15 @@ def move_checkins(conn: Connection, community_id: int, *, from_member: int, to_m
     return int(result.rowcount or 0)
 
 
+def mark_contacted(conn: Connection, community_id: int, *, message_refs: list[str], at: datetime) -> int:
+    """The outbox delivered a check-in's message (named by its outbox id or key): record when the member was
+    contacted, once. Returns how many check-ins were marked."""
+    result = conn.execute(update(checkins).where(
+        checkins.c.community_id == community_id, checkins.c.message_ref.in_(message_refs),
+        checkins.c.contacted_at.is_(None)).values(contacted_at=at))
+    return int(result.rowcount or 0)
+
+
 def do_settle_checkin_outcomes(conn: Connection, community_id: int, *, now: datetime,
                                outcome_days: int = 30) -> int:
     """Write the outcome of check-ins whose follow-up window has closed or that already got an answer.

@@ -26,8 +26,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -138,11 +140,18 @@ def _scan_filter(community_id: int, since: datetime | None, *, by_id: bool = Fal
     scan spent most of its time there); `community_id + 0` keeps the condition but lets it walk the
     primary key from the last id instead."""
     community = activities.c.community_id + 0 if by_id else activities.c.community_id
+    # a contribution without text is scanned when it carries something (a picture, for image reposts)
     condition = and_(community == community_id, activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
-                     activities.c.text.is_not(None))
+                     or_(activities.c.text.is_not(None), activities.c.extra.is_not(None)))
     if since is not None:
         condition = and_(condition, activities.c.occurred_at >= since)
     return condition
+
+
+def _scan_row(row: Any) -> ScanRow:
+    values = list(row)
+    values[6] = values[6] or ""  # text: an image-only message has none
+    return ScanRow(*values)
 
 
 def _walk_ids(conn: Connection) -> bool:
@@ -166,7 +175,7 @@ def iter_scannable(conn: Connection, community_id: int, *, since: datetime | Non
         query = (select(*columns).where(_scan_filter(community_id, since, by_id=_walk_ids(conn)),
                                         activities.c.id > last_id)
                  .order_by(activities.c.id).limit(batch_size))
-        rows = [ScanRow(*row) for row in conn.execute(query)]
+        rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
         yield rows
@@ -191,7 +200,7 @@ def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetim
                                         activities.c.occurred_at < before,
                                         activities.c.id > last_id, ~fingerprinted.exists())
                  .order_by(activities.c.id).limit(batch_size))
-        rows = [ScanRow(*row) for row in conn.execute(query)]
+        rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
         yield rows
@@ -371,6 +380,33 @@ def bump_offender(conn: Connection, community_id: int, member_id: int, *, action
         return
     conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == member_id).values(
         {"flags": current["flags"] + 1, counter: current[counter] + 1, "last_flag_at": at}))
+
+
+def move_member(conn: Connection, community_id: int, *, from_member: int, to_member: int) -> int:
+    """A merge: `from_member`'s findings, fingerprints and offender counts become `to_member`'s, so repeat
+    offences escalate across the person's accounts. Returns how many queue items moved."""
+    moved = conn.execute(update(moderation_items).where(
+        moderation_items.c.community_id == community_id, moderation_items.c.member_id == from_member)
+        .values(member_id=to_member)).rowcount
+    conn.execute(update(moderation_fingerprints).where(
+        moderation_fingerprints.c.community_id == community_id, moderation_fingerprints.c.member_id == from_member)
+        .values(member_id=to_member))
+    rows = {row.member_id: row for row in conn.execute(select(moderation_offenders).where(
+        moderation_offenders.c.community_id == community_id,
+        moderation_offenders.c.member_id.in_([from_member, to_member])))}
+    other = rows.get(from_member)
+    if other is not None:
+        conn.execute(delete(moderation_offenders).where(moderation_offenders.c.member_id == from_member))
+        kept = rows.get(to_member)
+        if kept is None:
+            conn.execute(insert(moderation_offenders).values({**other._mapping, "member_id": to_member}))
+        else:
+            counters = ("flags", "nudges", "notes", "warnings", "removals")
+            latest = [at for at in (kept.last_flag_at, other.last_flag_at) if at is not None]
+            conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == to_member).values(
+                {**{name: getattr(kept, name) + getattr(other, name) for name in counters},
+                 "last_flag_at": max(latest) if latest else None}))
+    return int(moved or 0)
 
 
 def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -233,6 +234,43 @@ def insert_timeline_entries(conn: Connection, community_id: int, message: Outbox
             for source_id, member_id in wanted.items() if source_id not in existing]
     if rows:
         conn.execute(insert(activities), rows)
+
+
+def move_recipients(conn: Connection, community_id: int, *, from_member: int, to_member: int) -> list[int]:
+    """A merge: readdress `from_member`'s messages (sent or not) to `to_member`, so the person's history and
+    pending messages follow them. A message already addressed to both keeps the kept member's row (the other
+    is dropped: one person gets it once). Playbook actions follow too. Returns the ids of the messages that
+    were addressed to `from_member`."""
+    theirs = set(conn.execute(select(outbox_recipients.c.outbox_id).where(
+        outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member)).scalars())
+    if theirs:
+        ours = set(conn.execute(select(outbox_recipients.c.outbox_id).where(
+            outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == to_member,
+            outbox_recipients.c.outbox_id.in_(sorted(theirs)))).scalars())
+        if ours:
+            conn.execute(delete(outbox_recipients).where(
+                outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member,
+                outbox_recipients.c.outbox_id.in_(sorted(ours))))
+        conn.execute(update(outbox_recipients).where(
+            outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member)
+            .values(member_id=to_member))
+    conn.execute(update(playbook_actions).where(
+        playbook_actions.c.community_id == community_id, playbook_actions.c.member_id == from_member)
+        .values(member_id=to_member))
+    return sorted(theirs)
+
+
+def get_rules_addressed_to(conn: Connection, community_id: int, member_id: int, *, statuses: Iterable[str],
+                           channels: Iterable[str], exclude: Iterable[int] = ()) -> set[str]:
+    """The rules of the messages addressed to a member in these statuses and channels."""
+    statement = (select(outbox.c.rule).distinct()
+                 .join(outbox_recipients, outbox_recipients.c.outbox_id == outbox.c.id)
+                 .where(outbox.c.community_id == community_id, outbox_recipients.c.member_id == member_id,
+                        outbox.c.status.in_(list(statuses)), outbox.c.channel.in_(list(channels))))
+    excluded = list(exclude)
+    if excluded:
+        statement = statement.where(outbox.c.id.not_in(excluded))
+    return set(conn.execute(statement).scalars())
 
 
 # -- claiming -----------------------------------------------------------------------------------------
