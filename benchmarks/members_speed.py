@@ -187,7 +187,7 @@ def insert_stats(db: sqlite3.Connection, cid: int, a: dict[str, np.ndarray]) -> 
     fc, lc = first_last(kind > 0)
     active = np.flatnonzero(fa >= 0)
 
-    def value(x: np.ndarray, i: int) -> int | None:
+    def value(x: np.ndarray, i: Any) -> int | None:
         return None if x[i] < 0 else int(x[i])
 
     db.executemany("INSERT INTO member_stats (member_id, community_id, first_activity_at, last_activity_at, "
@@ -208,7 +208,7 @@ def cached_dataset(n_members: int, n_activities: int) -> tuple[Path, dict[str, n
     else:
         step("generating arrays")
         arrays = generate_arrays(n_members, n_activities)
-        np.savez(npz_path, **arrays)
+        np.savez(npz_path, **arrays)  # type: ignore[arg-type]
     if not db_path.exists():
         started = time.perf_counter()
         build_database(db_path, arrays)
