@@ -4,10 +4,16 @@ For each held-out video, every choice below is made by cross-validation inside t
 only (train on one, validate on the other, both ways, mean F1); the chosen configuration is then fitted
 on both training videos and scored once on the held-out video. Nothing is tuned on the evaluated video.
 
-Choices: character n-gram range within words (1-4, 2-5, 3-5 shipped, 2-6, 3-6), word 3-grams added or
-not, the scale of the hand-written features (4, 8 shipped, 16), the L2 penalty C (1, 4 shipped, 16),
-naive-Bayes log-count-ratio weighting of the features (NBSVM, Wang & Manning 2012) or none, and the
-decision threshold (on the inner validation scores).
+Choices: character n-gram range within words (1-4, 2-5, 3-5 shipped), word 3-grams added or not, the
+scale of the hand-written features (8 shipped, 16), the moderator features of
+text.moderator_features (shipped) or not, the L2 penalty C (1, 4 shipped, 16), naive-Bayes
+log-count-ratio weighting of the features (NBSVM, Wang & Manning 2012) or none, and the decision
+threshold (on the inner validation scores).
+
+With --recipes, it also compares, the same way, the shipped recipe's two threshold rules (precision
+0.95 out-of-fold over the whole training mix, shipped; or over its YouTube comments only), trained
+on the training videos plus the extra data (SMS spam, clean French and English messages); it prints
+the share of clean messages flagged out-of-fold beside each (slow: about 3 minutes per rule).
 
     uv run python benchmarks/moderation_spam_selection.py [--data ../shared/data]
 """
@@ -23,8 +29,8 @@ import numpy as np
 from scipy import sparse
 
 from tending.moderation import hashing, training
-from tending.moderation.classifier import CHAR_FEATURES, MAX_CHARS, WORD_FEATURES
-from tending.moderation.text import clean_markup, dense_features, normalise, word_text
+from tending.moderation.classifier import CHAR_FEATURES, MAX_CHARS, WORD_FEATURES, Featurizer, LinearModel, calibrate
+from tending.moderation.text import DENSE_NAMES, MODERATOR_NAMES, clean_markup, dense_features, normalise, word_text
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 THRESHOLDS = np.linspace(-1.5, 1.5, 31)  # on the decision value (0 = probability one half)
@@ -35,6 +41,7 @@ class Features(NamedTuple):
     high: int
     word_trigrams: bool
     dense_scale: float
+    moderator: bool
 
 
 class Config(NamedTuple):
@@ -43,7 +50,7 @@ class Config(NamedTuple):
     naive_bayes: bool
 
 
-SHIPPED = Config(Features(3, 5, False, 8.0), 4.0, False)
+SHIPPED = Config(Features(3, 5, False, 8.0, True), 4.0, False)
 
 
 def featurize(texts: list[str], spec: Features) -> sparse.csr_matrix:
@@ -60,6 +67,8 @@ def featurize(texts: list[str], spec: Features) -> sparse.csr_matrix:
         hashes = np.concatenate([hashes, hashing.murmur3_32(words.buffer, starts, lengths)])
         rows = np.concatenate([rows, words.rows[third]])
     dense = np.vstack([dense_features(t, m) for t, m in zip(cleaned, normalised, strict=True)])
+    if not spec.moderator:
+        dense = dense[:, :len(DENSE_NAMES) - len(MODERATOR_NAMES)]
     return sparse.hstack([hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
                           hashing.count_matrix(hashes, rows, n, WORD_FEATURES, l2=True),
                           sparse.csr_matrix(dense * spec.dense_scale)], format="csr")
@@ -81,14 +90,69 @@ def f1(labels: np.ndarray, flagged: np.ndarray) -> float:
     return 2 * tp / (2 * tp + wrong) if tp else 0.0
 
 
+def inner_f1(rows: dict[str, sparse.csr_matrix], labels: dict[str, np.ndarray], first: str, second: str,
+             config: Config) -> float:
+    """Train on one training video, validate on the other, both ways; mean F1 at decision value 0."""
+    scores = []
+    for train, valid in ((first, second), (second, first)):
+        weights, bias = fit(rows[train], labels[train], config)
+        scores.append(f1(labels[valid], rows[valid] @ weights + bias >= 0))
+    return float(np.mean(scores))
+
+
+def train_with_rule(examples: list[training.Example], rule: str) -> tuple[LinearModel, float]:
+    """The shipped recipe (training.train_model) with its threshold's precision measured over the whole
+    training mix ("mix", shipped) or over its YouTube comments only ("youtube"); also returns the share
+    of clean messages (not SMS, not YouTube) flagged out-of-fold at that threshold."""
+    model, _ = training.train_model("spam", examples, Featurizer())
+    if rule == "mix":
+        threshold = model.threshold
+    labels = np.array([e.label for e in examples])
+    rows = Featurizer().transform([e.text for e in examples])
+    oof = training.out_of_fold_scores(rows, labels, c=training.REGULARISATION["spam"],
+                                      sample_weights=training.source_weights("spam", examples))
+    probabilities = calibrate(oof, model.platt_a, model.platt_c)
+    youtube = np.array([e.source.startswith("youtube:") for e in examples])
+    if rule == "youtube":
+        threshold = training.precision_threshold(probabilities[youtube], labels[youtube],
+                                                 training.TARGET_PRECISION["spam"])
+    model.threshold = threshold
+    clean = ~youtube & (labels == 0) & np.array([e.source != "sms" for e in examples])
+    return model, float((probabilities[clean] >= threshold).mean())
+
+
+def compare_rules(data: Path, videos: dict[str, list[training.Example]]) -> None:
+    featurizer = Featurizer()
+    for rule in ("mix", "youtube"):
+        inner, outer, flagged = [], [], []
+        for held in videos:
+            first, second = [v for v in videos if v != held]
+            scores = []
+            for train, valid in ((first, second), (second, first)):
+                model, _ = train_with_rule(training.load_corpus(data, youtube_videos=[train]).sets["spam"], rule)
+                probabilities = model.probability(featurizer.transform([e.text for e in videos[valid]]))
+                scores.append(f1(np.array([e.label for e in videos[valid]]), probabilities >= model.threshold))
+            model, clean = train_with_rule(training.load_corpus(data, youtube_videos=[first, second]).sets["spam"],
+                                           rule)
+            probabilities = model.probability(featurizer.transform([e.text for e in videos[held]]))
+            outer.append(f1(np.array([e.label for e in videos[held]]), probabilities >= model.threshold))
+            inner.append(float(np.mean(scores)))
+            flagged.append(clean)
+            print(f"threshold rule {rule:<8} held out {held:<10} inner F1 {inner[-1]:.3f} held-out F1 {outer[-1]:.3f} "
+                  f"(threshold {model.threshold:.2f}; clean messages flagged out-of-fold {clean:.2%})", flush=True)
+        print(f"threshold rule {rule}: mean inner F1 {np.mean(inner):.3f}, mean held-out F1 {np.mean(outer):.3f}, "
+              f"clean messages flagged {np.mean(flagged):.2%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--recipes", action="store_true", help="Also compare the shipped recipe's threshold rules.")
     args = parser.parse_args()
     videos = training.read_youtube(args.data / "spam" / "youtube")
     labels = {v: np.array([e.label for e in rows]) for v, rows in videos.items()}
-    specs = [Features(lo, hi, tri, scale) for (lo, hi), tri, scale in
-             itertools.product([(1, 4), (2, 5), (3, 5), (2, 6), (3, 6)], [False, True], [4.0, 8.0, 16.0])]
+    specs = [Features(lo, hi, tri, scale, moderator) for (lo, hi), tri, scale, moderator in
+             itertools.product([(1, 4), (2, 5), (3, 5)], [False, True], [8.0, 16.0], [False, True])]
     rows = {spec: {v: featurize([e.text for e in videos[v]], spec) for v in videos} for spec in specs}
     configs = [Config(spec, c, nb) for spec in specs for c in (1.0, 4.0, 16.0) for nb in (False, True)]
     chosen_f1, shipped_f1 = [], []
@@ -110,6 +174,11 @@ def main() -> None:
             weights, bias = fit(sparse.vstack([x[first], x[second]]).tocsr(),
                                 np.concatenate([labels[first], labels[second]]), config)
             outcome[name] = f1(labels[held], x[held] @ weights + bias >= threshold)
+        plain = Config(SHIPPED.features._replace(moderator=False), SHIPPED.c, SHIPPED.naive_bayes)
+        with_them = inner_f1(rows[SHIPPED.features], labels, first, second, SHIPPED)
+        without = inner_f1(rows[plain.features], labels, first, second, plain)
+        print(f"held out {held:<10} inner F1 of the shipped configuration with the moderator features "
+              f"{with_them:.3f}, without {without:.3f}")
         chosen_f1.append(outcome["chosen"])
         shipped_f1.append(outcome["shipped"])
         print(f"held out {held:<10} chosen inside {first}+{second}: {best} threshold {THRESHOLDS[k]:+.1f} "
@@ -117,6 +186,8 @@ def main() -> None:
               f"shipped configuration: {outcome['shipped']:.3f}")
     print(f"mean held-out F1: chosen by inner cross-validation {np.mean(chosen_f1):.3f}, shipped configuration "
           f"{np.mean(shipped_f1):.3f} (target >= 0.95)")
+    if args.recipes:
+        compare_rules(args.data, videos)
 
 
 if __name__ == "__main__":

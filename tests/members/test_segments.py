@@ -15,7 +15,11 @@ from tending.lib.segments import (
     assign_segments,
     compute_segments,
     gini,
+    gini_of_histogram,
+    heavy_core_of_histogram,
     heavy_core_size,
+    histogram_of,
+    segments_of_histogram,
 )
 from tests.members.story import T, days
 
@@ -72,3 +76,45 @@ def test_a_community_in_the_90_9_1_shape() -> None:
 def test_counts_from_outside_the_population_are_refused() -> None:
     with pytest.raises(ValueError):
         compute_segments({1: 1, 2: 1}, population=1, as_of=T, window_start=T, window_days=1)
+
+
+def sorted_reference(counts: list[int], zeros: int) -> tuple[int, int, float | None]:
+    """(heavy core size, its sum, Gini) by sorting every member's count, as the definitions read."""
+    ordered = sorted(counts, reverse=True)
+    total, running, core = sum(ordered), 0, 0
+    for count in ordered:
+        if total and 2 * running >= total:
+            break
+        running += count
+        core += 1
+    values = sorted([0] * zeros + counts)
+    n = len(values)
+    if n == 0 or total == 0:
+        return core, running, None
+    return core, running, 2 * sum(i * x for i, x in enumerate(values, start=1)) / (n * total) - (n + 1) / n
+
+
+@given(st.lists(st.integers(min_value=1, max_value=9), max_size=60), st.integers(min_value=0, max_value=40))
+def test_the_histogram_forms_equal_the_member_by_member_definitions(counts: list[int], zeros: int) -> None:
+    histogram = histogram_of(counts)
+    core, core_sum, expected_gini = sorted_reference(counts, zeros)
+    assert heavy_core_of_histogram(histogram) == (core, core_sum)
+    if expected_gini is None:
+        assert gini_of_histogram(histogram, zeros=zeros) is None
+    else:
+        assert gini_of_histogram(histogram, zeros=zeros) == pytest.approx(expected_gini)
+    by_member = compute_segments(dict(enumerate(counts)), population=len(counts) + zeros, as_of=T,
+                                 window_start=T - days(90), window_days=90)
+    assigned = assign_segments(dict(enumerate(counts)))
+    assert by_member.counts[HEAVY_CORE] == sum(1 for s in assigned.values() if s == HEAVY_CORE) == core
+    assert by_member.contributions_by_segment[HEAVY_CORE] == sum(
+        counts[m] for m, s in assigned.items() if s == HEAVY_CORE) == core_sum
+    assert segments_of_histogram(histogram, population=len(counts) + zeros, as_of=T, window_start=T - days(90),
+                                 window_days=90) == by_member
+
+
+def test_a_histogram_of_one_run_needs_only_part_of_it() -> None:
+    # 7 members with 3 each = 21: half is 10.5, so 4 of them (12)
+    assert heavy_core_of_histogram({3: 7}) == (4, 12)
+    assert heavy_core_of_histogram({10: 1, 1: 10}) == (1, 10)
+    assert heavy_core_of_histogram({}) == (0, 0)

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from tending.moderation import reposts
+from tending.moderation.text import normalise
 
 ADA_TEXT = ("Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique "
             "dans la région de Lyon, vous avez des adresses à conseiller ?")
@@ -39,6 +40,62 @@ def test_the_earliest_copy_is_the_one_cited() -> None:
     third = ADA_TEXT.replace("Lyon", "Lyon ou Villeurbanne")
     matches = _find([ADA_TEXT, BRUNO_COPY, third])
     assert {(m.index, m.earlier) for m in matches} == {(1, 0), (2, 0)}
+
+
+AD = ("Vous cherchez des croquettes pour chat diabétique moins chères ? Notre boutique livre partout "
+      "en France, code BIENVENUE pour 10 % de remise sur la première commande.")
+THANKS = "Merci beaucoup à tous pour vos conseils !"
+NEW_YEAR = "Bonne année à tous les poilus du forum !"
+
+
+def _flagged(posts: list[tuple[str, str, str]]) -> list[tuple[int, int]]:
+    """(member, kind, text) in time order -> (later, earlier) of the reposts worth a queue item."""
+    names = sorted({member for member, _kind, _text in posts})
+    signatures, kept = reposts.minhash_batch([text for _m, _k, text in posts])
+    members = np.array([names.index(posts[i][0]) for i in kept], dtype=np.int64)
+    occurred = np.array(kept, dtype=np.int64) * 604_800_000_000  # one a week
+    matches = reposts.find_text_reposts(signatures, occurred, np.array(kept, dtype=np.int64) + 100,
+                                        np.arange(len(kept)), members)
+    out = []
+    for m in matches:
+        later, earlier = int(kept[m.index]), int(kept[m.earlier])
+        member, kind, text = posts[later]
+        if reposts.worth_flagging(same_member=member == posts[earlier][0], kind=kind,
+                                  tokens=len(normalise(text).split()), authors=m.authors, similarity=m.similarity):
+            out.append((later, earlier))
+    return out
+
+
+def test_a_member_posting_the_same_ad_every_week_is_flagged_each_time() -> None:
+    weekly = [("bruno", "post", AD)] * 4
+    assert _flagged(weekly) == [(1, 0), (2, 0), (3, 0)]
+
+
+def test_five_members_thanking_the_forum_alike_is_conversation() -> None:
+    thanks = [(name, kind, THANKS) for name in ("ada", "bruno", "chloe", "dede", "elise") for kind in ("reply", "post")]
+    assert _flagged(thanks) == []
+
+
+def test_a_short_common_phrase_is_no_repost_even_from_the_same_member() -> None:
+    greetings = [("ada", "post", NEW_YEAR), ("bruno", "post", NEW_YEAR), ("chloe", "post", NEW_YEAR),
+                 ("ada", "post", NEW_YEAR)]
+    assert _flagged(greetings) == []
+
+
+def test_a_long_text_copied_by_another_member_is_flagged_but_not_a_reply_or_a_template() -> None:
+    assert _flagged([("ada", "post", ADA_TEXT), ("chloe", "post", ADA_TEXT)]) == [(1, 0)]
+    assert _flagged([("ada", "post", ADA_TEXT), ("chloe", "reply", ADA_TEXT)]) == []
+    other_town = ADA_TEXT.replace("Lyon", "Nantes")  # the same template, not a copy
+    assert _flagged([("ada", "post", ADA_TEXT), ("chloe", "post", other_town)]) == []
+    assert _flagged([("ada", "post", ADA_TEXT), ("ada", "post", other_town)]) == [(1, 0)]
+
+
+def test_the_members_own_earlier_copy_is_cited_before_someone_elses() -> None:
+    posts = [("chloe", "post", ADA_TEXT), ("ada", "post", BRUNO_COPY), ("ada", "post", ADA_TEXT)]
+    signatures, _kept = reposts.minhash_batch([text for _m, _k, text in posts])
+    matches = reposts.find_text_reposts(signatures, np.arange(3, dtype=np.int64), np.arange(3, dtype=np.int64) + 100,
+                                        np.array([2]), np.array([0, 1, 1]))
+    assert [(m.index, m.earlier, m.authors) for m in matches] == [(2, 1, 2)]
 
 
 def _picture(path: Path) -> None:

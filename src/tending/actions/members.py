@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection
 
 from tending.actions.outbox import do_skip
@@ -87,9 +88,12 @@ def get_segments_report(conn: Connection, community: Community, *, as_of: dateti
     days = get_window_days(community, window_days)
     lifecycle = get_lifecycle_settings(community)
     start = days_before(as_of, days, lifecycle.zone)
-    counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
+    _, counts = store.get_window_count_arrays(conn, community.id, as_of=as_of, window_start=start,
+                                              lifecycle=lifecycle)
     population = store.count_population(conn, community.id, as_of=as_of, window_start=start)
-    return seg.compute_segments(counts, population=population, as_of=as_of, window_start=start, window_days=days)
+    histogram = np.bincount(counts) if len(counts) else np.zeros(1, dtype=np.int64)
+    return seg.segments_of_histogram({count: int(histogram[count]) for count in np.flatnonzero(histogram).tolist()},
+                                     population=population, as_of=as_of, window_start=start, window_days=days)
 
 
 # -- changes to one member ------------------------------------------------------------------------------------

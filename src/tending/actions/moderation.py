@@ -240,8 +240,11 @@ class _Scanner:
         if len(prints.activity_ids) < 2:
             return []
         candidates = np.flatnonzero(np.isin(prints.activity_ids, np.array(self.scanned_ids, dtype=np.int64)))
-        finder = reposts.find_text_reposts if kind == "text" else reposts.find_image_reposts
-        matches = finder(prints.signatures, prints.occurred, prints.activity_ids, candidates)
+        if kind == "text":
+            matches = reposts.find_text_reposts(prints.signatures, prints.occurred, prints.activity_ids, candidates,
+                                                prints.member_ids)
+        else:
+            matches = reposts.find_image_reposts(prints.signatures, prints.occurred, prints.activity_ids, candidates)
         texts = store.get_activity_texts(self.conn, self.cid, [int(prints.activity_ids[i]) for m in matches
                                                                 for i in (m.index, m.earlier)])
         items = []
@@ -249,8 +252,11 @@ class _Scanner:
             later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
             later_text, later_at, later_member, later_kind = texts[later]
             earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
-            if kind == "text" and later_kind != "post" and later_member != earlier_member:
-                continue  # the same advice given again by someone else in a reply is conversation, not a repost
+            if kind == "text" and not reposts.worth_flagging(
+                    same_member=later_member == earlier_member, kind=later_kind,
+                    tokens=len(normalise(clean_markup(later_text[:MAX_CHARS])).split()),
+                    authors=match.authors, similarity=match.similarity):
+                continue  # a common phrase, or someone else's short text or reply: conversation
             copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
                                     "text": clean_markup(earlier_text)[:SNIPPET],
                                     "same_member": earlier_member == later_member}

@@ -28,7 +28,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 N_FEATURES = CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: the moderator features of text.moderator_features
 MAX_CHARS = 1500  # longer messages are judged on their beginning (keeps a scan fast)
 # the dense features are in [0, 1] while hashed rows are l2-normalised and spread over thousands of
 # n-grams; scaling the few hand-written features up lets them carry weight under the same L2 penalty

@@ -7,6 +7,14 @@ messages sharing a band become candidates (Leskovec, Rajaraman, Ullman, Mining o
 ch. 3), and a candidate is a repost when the estimated Jaccard similarity reaches MIN_SIMILARITY.
 The hash family is multiply-shift (Dietzfelbinger et al. 1997) on 64-bit words.
 
+Which matches are worth a moderator's time (`worth_flagging`): a member posting their own text again
+(the weekly ad, the question cross-posted in another channel), unless it is one of the community's
+phrases (then only a long one opening a new thread again); another member copying a long text nearly
+word for word into a new thread, unless it is one of the community's phrases. The community's phrases
+("Bonne année à tous les poilus !", "Tips for travelling with a diabetic cat?", stock advice) are
+written by many members: `find_text_reposts` counts, for each repost, the distinct members among the
+message and all its near copies, and a text from COMMON_AUTHORS or more members is a common phrase.
+
 Images: dHash (difference hash, N. Krawetz 2013): the picture in grey at 9x8 pixels, one bit per
 horizontally adjacent pair (is the left pixel brighter?). Re-encoding and resizing keep most bits;
 two images are the same picture when at most MAX_IMAGE_DISTANCE of 64 bits differ.
@@ -30,6 +38,13 @@ ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_TOKENS = 6  # "thanks, welcome!" posted twice is not a repost
 MIN_SIMILARITY = 0.7
+# per band, a message is compared with the first MAX_LOOK messages of its group (the earliest copies)
+# and the MAX_LOOK on either side of it (the nearest): the cost stays flat for a phrase with many copies
+MAX_LOOK = 8
+CHUNK = 5000  # messages whose pairs are compared at once (memory: CHUNK x BANDS x 3 x MAX_LOOK pairs)
+COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
+LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
+CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
 MAX_IMAGE_DISTANCE = 10
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -107,42 +122,124 @@ class Match:
     index: int  # the later copy (position in the arrays given)
     earlier: int  # the earliest copy found
     similarity: float
+    authors: int = 1  # distinct members among the message and its near copies (texts only)
 
 
 def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-                      candidates: np.ndarray) -> list[Match]:
-    """For each index in `candidates`, the earliest other message whose signature is similar enough.
+                      candidates: np.ndarray, members: np.ndarray | None = None) -> list[Match]:
+    """For each index in `candidates` that has an earlier near copy (a message sharing one LSH band with
+    it whose estimated similarity reaches MIN_SIMILARITY): the earliest one, or with `members` the
+    earliest by the same member when there is one (a member's own repeat is the stronger evidence);
+    with the number of distinct members among the message and all its near copies, earlier or later.
 
-    Works on the whole set at once: per band, sort by (band value, time, id); within a run of equal
-    band values the first element is the earliest copy of all the others.
-    """
+    Per band, the messages are sorted by (band value, time, id), so that each message's band group is a
+    run of that order; a message alone in all its runs is skipped without a look. In a large group,
+    only the earliest and the nearest MAX_LOOK copies are compared (and counted for `authors`). All in
+    numpy, CHUNK messages at a time."""
     n = len(ids)
     if n < 2 or len(candidates) == 0:
         return []
-    earliest = np.full((n, BANDS), -1, dtype=np.int64)
-    for band in range(BANDS):
-        block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
-        key = np.zeros(n, dtype=np.uint64)
-        for column in range(ROWS):
-            key = key * np.uint64(0x100000001B3) + block[:, column]
-        order = np.lexsort((ids, occurred, key))
-        sorted_key = key[order]
-        starts = np.ones(n, dtype=bool)
-        starts[1:] = sorted_key[1:] != sorted_key[:-1]
-        first_position = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-        earliest[order, band] = order[first_position]
+    authors_of = members if members is not None else np.arange(n)
+    runs = [_band_runs(signatures, occurred, ids, band) for band in range(BANDS)]
+    shared = np.zeros(n, dtype=bool)
+    for _order, first, last, _where in runs:
+        shared |= last - first > 1
+    candidates = np.asarray(candidates, dtype=np.int64)[shared[candidates]]
     matches = []
-    for index in candidates:
-        options = {int(e) for e in earliest[index] if e >= 0 and e != index}
-        best: Match | None = None
-        for other in sorted(options, key=lambda o: (occurred[o], ids[o])):
-            similarity = float(np.mean(signatures[index] == signatures[other]))
-            if similarity >= MIN_SIMILARITY:
-                best = Match(int(index), other, similarity)
-                break
-        if best is not None:
-            matches.append(best)
+    for low in range(0, len(candidates), CHUNK):
+        chunk = candidates[low:low + CHUNK]
+        later, other = _near_pairs(chunk, runs, signatures)
+        matches += _pick(later, other, signatures, occurred, ids, authors_of, members is not None)
     return matches
+
+
+Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # order, first, last, own position
+
+
+def _near_pairs(chunk: np.ndarray, runs: list[Runs], signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(message, near copy) pairs, each once, for the messages of `chunk`: per band, the first MAX_LOOK
+    of its group and the MAX_LOOK on either side of it, kept when their similarity reaches MIN_SIMILARITY."""
+    steps = np.r_[np.arange(MAX_LOOK), np.arange(-MAX_LOOK, MAX_LOOK + 1)]
+    lefts, rights = [], []
+    for order, first, last, where in runs:
+        low, high, at = first[chunk][:, None], last[chunk][:, None], where[chunk][:, None]
+        position = np.hstack([low + steps[None, :MAX_LOOK], at + steps[None, MAX_LOOK:]])
+        valid = (position >= low) & (position < high) & (position != at)
+        lefts.append(np.broadcast_to(chunk[:, None], position.shape)[valid])
+        rights.append(order[position[valid]])
+    size = np.int64(len(signatures))
+    pairs = np.unique(np.concatenate(lefts) * size + np.concatenate(rights))
+    left, right = pairs // size, pairs % size
+    similar = (signatures[left] == signatures[right]).sum(axis=1) >= MIN_SIMILARITY * NUM_PERM
+    return left[similar], right[similar]
+
+
+def _pick(later: np.ndarray, other: np.ndarray, signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
+          authors_of: np.ndarray, prefer_own: bool) -> list[Match]:
+    """Per message: the distinct authors among it and its near copies, and the earlier copy to cite
+    (the same member's first when prefer_own, then the earliest)."""
+    out: list[Match] = []
+    if not later.size:
+        return out
+    # distinct authors of each message's near copies, itself included
+    messages = np.unique(later)
+    both = np.concatenate([later, messages])
+    who = np.concatenate([authors_of[other], authors_of[messages]])
+    order = np.lexsort((who, both))
+    b, w = both[order], who[order]
+    new_author = np.r_[True, (b[1:] != b[:-1]) | (w[1:] != w[:-1])]
+    group_start = np.r_[True, b[1:] != b[:-1]]
+    authors = dict(zip(b[group_start].tolist(),
+                       np.add.reduceat(new_author.astype(np.int64), np.flatnonzero(group_start)).tolist(), strict=True))
+    before = (occurred[other] < occurred[later]) | ((occurred[other] == occurred[later]) & (ids[other] < ids[later]))
+    later, other = later[before], other[before]
+    foreign = (authors_of[other] != authors_of[later]) if prefer_own else np.zeros(len(later), dtype=bool)
+    order = np.lexsort((ids[other], occurred[other], foreign, later))
+    first = np.r_[True, later[order][1:] != later[order][:-1]] if order.size else np.zeros(0, dtype=bool)
+    for index, earlier in zip(later[order][first].tolist(), other[order][first].tolist(), strict=True):
+        similarity = float(np.mean(signatures[index] == signatures[earlier]))
+        out.append(Match(index, earlier, similarity, authors[index]))
+    return out
+
+
+def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
+               band: int) -> Runs:
+    """The order of the messages by (band value, time, id), and for each message the first and
+    one-past-last positions of its run of equal band values in that order, and its own position."""
+    key = _band_key(signatures, band)
+    order = np.lexsort((ids, occurred, key))
+    sorted_key = key[order]
+    new_run = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    starts = np.flatnonzero(new_run)
+    ends = np.r_[starts[1:], len(order)]
+    run = np.cumsum(new_run) - 1
+    first, last, where = (np.empty(len(order), dtype=np.int64) for _ in range(3))
+    first[order], last[order], where[order] = starts[run], ends[run], np.arange(len(order))
+    return order, first, last, where
+
+
+def _band_key(signatures: np.ndarray, band: int) -> np.ndarray:
+    block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
+    key = np.zeros(len(signatures), dtype=np.uint64)
+    for column in range(ROWS):
+        key = key * np.uint64(0x100000001B3) + block[:, column]
+    return key
+
+
+def worth_flagging(*, same_member: bool, kind: str, tokens: int, authors: int, similarity: float) -> bool:
+    """Whether a text repost goes to the review queue.
+
+    same_member: the earlier copy is the same member's; kind: the later message's kind (post, reply,
+    comment); tokens: its words after normalisation; authors: Match.authors; similarity: the estimated
+    Jaccard similarity to the earlier copy."""
+    common = authors >= COMMON_AUTHORS  # one of the community's own phrases
+    long = tokens >= LONG_TEXT_TOKENS
+    if same_member:
+        # the member's own text again: flagged, except the community's phrases ("Happy new year to all
+        # the fur babies!", stock advice), unless the member opens a thread with a long one again
+        return not common or (kind == "post" and long)
+    # another member's text: only a new thread copying a long, uncommon text nearly word for word
+    return kind == "post" and long and not common and similarity >= CROSS_AUTHOR_MIN_SIMILARITY
 
 
 # -- images ------------------------------------------------------------------------------------------

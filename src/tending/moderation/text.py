@@ -34,6 +34,21 @@ MOJIBAKE_RE = re.compile("Ã.|â€|\ufffd|ð\u0178|Â[^a-zA-Z]")
 SECOND_PERSON = frozenset({"you", "your", "youre", "ur", "u", "yourself", "tu", "t", "toi", "te", "ta", "ton",
                            "tes", "vous", "votre", "espece", "sale"})
 OWNERSHIP = frozenset({"my", "our", "mon", "ma", "mes", "notre", "nos", "me", "moi"})
+FIRST_PERSON = frozenset({"i", "im", "ive", "ill", "id", "my", "me", "mine", "we", "our", "us",
+                          "je", "j", "ma", "mes", "moi", "nous", "notre", "nos"})  # not "mon": "c'mon"
+PLEASE = frozenset({"please", "plz", "pls", "plis", "plzz", "svp", "stp"})
+# what a moderator of a comment section looks for (matched on lower-cased, accent-stripped text): asking for
+# subscribers (misspelt too: "suscribe", "sub me", "sub 4 sub"), "check out / check me / check my",
+# and the vocabulary of channels and followers
+SUBSCRIBE_RE = re.compile(r"\b(?:su[bs]+c?r?i?b\w*|subs?|abonne\w*)\b")
+CHECK_RE = re.compile(r"\bcheck(?:ing)? (?:me|us|it|this|my|our|out|mah)\b"
+                      r"|\b(?:regarde[rz]?|ecoute[rz]?) (?:ma|mon|mes)\b")
+CHANNEL_RE = re.compile(r"\b(?:channel|chanel|chaine|vids?|videos|youtuber|subs|followers?|follow)\b")
+# a link written so that link detectors miss it ("marketglory . com", "site dot com")
+HIDDEN_LINK_RE = re.compile(r"\b\w+ ?(?:\.|dot) ?(?:com|net|org|ru|pl)\b|\bdot com\b", re.IGNORECASE)
+# a long token mixing letters and digits: wallet addresses, referral and promo codes, video ids
+CODE_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{12,}\b", re.IGNORECASE)
+PUNCT_RUN_RE = re.compile(r"[!?.]{3,}")
 
 _ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -42,7 +57,11 @@ _ASCII_DIGITS = b"0123456789"
 DENSE_NAMES = (
     "urls", "has_url", "mentions", "caps_ratio", "exclamations", "length", "other_script", "mojibake",
     "insults", "insult_share", "insult_at_person", "promo", "money", "own_promo", "digits", "repeats",
+    # since FEATURES_VERSION 2 (what a comment-section moderator looks for; MODERATOR_NAMES)
+    "first_person", "please", "subscribe", "check_out", "channel_words", "hidden_link", "code_token",
+    "caps_words", "punct_runs", "words",
 )
+MODERATOR_NAMES = DENSE_NAMES[16:]
 
 
 @dataclass(frozen=True)
@@ -217,8 +236,28 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         1.0 if insults and any(t in SECOND_PERSON for t in tokens) else 0.0,
         min(promo, 5) / 5, min(len(spam["money"].findall(folded)), 5) / 5, 1.0 if own else 0.0,
         digits / len(text) if text else 0.0, 1.0 if REPEAT_RE.search(text) else 0.0,
+        *moderator_features(text, folded, tokens),
     )
     return np.asarray(values, dtype=np.float32)
+
+
+def moderator_features(text: str, folded: str, tokens: list[str]) -> tuple[float, ...]:
+    """Signs a comment-section moderator reads (measured in benchmarks/moderation_spam_selection.py):
+    first-person share, "please", asking for subscribers, "check out/me/my", channel vocabulary, a
+    disguised link, a code-like token, words in capitals, runs of "!?.", and the number of words.
+    folded: the text lower-cased without accents but with its links (".../channel/...",
+    "subscription_center" are signs too); tokens: the normalised words."""
+    count = max(len(tokens), 1)
+    words = text.split()
+    caps = sum(1 for w in words if len(w) >= 2 and w.isupper())
+    return (
+        sum(t in FIRST_PERSON for t in tokens) / count, 1.0 if any(t in PLEASE for t in tokens) else 0.0,
+        1.0 if SUBSCRIBE_RE.search(folded) else 0.0, 1.0 if CHECK_RE.search(folded) else 0.0,
+        min(len(CHANNEL_RE.findall(folded)), 3) / 3,
+        1.0 if ("." in text or "dot" in folded) and HIDDEN_LINK_RE.search(text) else 0.0,
+        1.0 if CODE_TOKEN_RE.search(text) else 0.0, caps / len(words) if words else 0.0,
+        1.0 if PUNCT_RUN_RE.search(text) else 0.0, min(len(tokens), 100) / 100,
+    )
 
 
 def has_link(text: str) -> bool:

@@ -39,6 +39,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.store.contributor_days import add_activities_after
 from tending.store.rollups import (
     apply_new_activities,
     new_rows_where,
@@ -419,12 +420,13 @@ class Ingestor:
     def _after_insert(self, after_id: int) -> None:
         """The one place where the rollups follow new activities: every activity of this community with
         an id above `after_id` was inserted by this ingest since the last call, and only those are folded
-        in, so a re-import never counts twice. Each step is a set-based statement run by the database.
+        in, so a re-import never counts twice. Each step works on the whole set at once (SQL, or numpy).
         (rollups.new_contribution_days gives the UTC days these activities touched.)"""
         self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
         self._update_member_dates(after_id)
         # after the member dates: the monthly rows carry the member's join month
         apply_new_activities(self.conn, self.cid, after_id=after_id)
+        add_activities_after(self.conn, self.cid, after_id=after_id)  # the segments' packed days
         self._update_thread_starts(after_id)
 
     def _max_activity_id(self) -> int:

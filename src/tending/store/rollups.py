@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.models import CONTRIBUTION_KINDS
+from tending.store import contributor_days
 from tending.store.schema import Key, activities, members, metadata
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
@@ -261,12 +262,15 @@ def rebuild_member_rollups(conn: Connection, community_id: int, member_ids: list
     """Recompute the rollups of some members from their activities (after a merge or a deletion)."""
     for start in range(0, len(member_ids), 1000):
         chunk = member_ids[start:start + 1000]
+        days = contributor_days.member_contribution_days(conn, community_id, chunk)
         for table in (member_days, member_months):
             conn.execute(table.delete().where(table.c.community_id == community_id, table.c.member_id.in_(chunk)))
         rows = conn.execute(select(activities.c.member_id, activities.c.kind, activities.c.occurred_at,
                                    activities.c.extra).where(activities.c.community_id == community_id,
                                                              activities.c.member_id.in_(chunk)))
         apply_activity_rows(conn, community_id, [dict(row._mapping) for row in rows])
+        days |= contributor_days.member_contribution_days(conn, community_id, chunk)
+        contributor_days.refresh_days(conn, community_id, days)
 
 
 def month_sql(dialect: str, column: str) -> str:
@@ -312,6 +316,8 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
     fill_join_months(conn, where, params)
     if with_reads:
         _rebuild_reads(conn, where, params)
+    if contributor_days.exists(conn):  # migration 0006 runs this before 0008 creates the table (and fills it)
+        contributor_days.rebuild_all(conn, community_id)
 
 
 def fill_join_months(conn: Connection, where: str = "", params: dict[str, Any] | None = None) -> None:
