@@ -7,6 +7,7 @@ activities per second for jsonl into SQLite; under 500 MB of RSS on a 1 GB expor
 
     uv run python benchmarks/import_speed.py            # default sizes (a few minutes on 2 cores)
     uv run python benchmarks/import_speed.py --scale 0.2  # a quick look
+    uv run python benchmarks/import_speed.py --skip-speed --rss-mb 1000  # memory on a 1 GB export
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -121,57 +123,90 @@ def bare_parse(kind: str, path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - start
 
 
-def full_import(kind: str, path: Path, db: Path) -> tuple[int, float]:
+def full_import(kind: str, path: Path, db: Path) -> tuple[int, float, float]:
     from tending.actions.imports import do_import
     from tending.store import open_store
 
     engine = open_store(f"sqlite:///{db}")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     summary = do_import(engine, kind, path, community_name="bench")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     engine.dispose()
-    return summary.counts.activities_added, elapsed
+    return summary.counts.activities_added, elapsed, cpu
 
 
-def peak_rss_mb(kind: str, path: Path, db: Path) -> float:
-    """Peak RSS of a separate process importing `path` (so earlier work does not count)."""
-    code = ("import resource, sys; from tending.actions.imports import do_import; from tending.store import open_store;"
+def peak_rss_mb(kind: str, path: Path, db: Path) -> tuple[float, float, float]:
+    """Peak RSS of a separate process importing `path` (so earlier work does not count), the peak RSS of
+    its parsing child process (0 when it parsed itself), and the import's duration in seconds."""
+    code = ("import resource, sys, time; from tending.actions.imports import do_import;"
+            "from tending.store import open_store; start = time.perf_counter();"
             f"do_import(open_store('sqlite:///{db}'), {kind!r}, {str(path)!r}, community_name='rss');"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+            " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - start)")
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    return int(output.strip().splitlines()[-1]) / 1024
+    own, child, seconds = output.strip().splitlines()[-1].split()
+    return int(own) / 1024, int(child) / 1024, float(seconds)
+
+
+def jsonl_of_size(path: Path, megabytes: float, seed: int) -> None:
+    """A jsonl export of about `megabytes` MB (the generator writes about 260 bytes per activity)."""
+    make_jsonl(path, max(1000, int(megabytes * 1e6 / 262)), members=max(20_000, int(megabytes * 100)), seed=seed)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (default 1.0)")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--rss-mb", type=float, default=None,
+                        help="size in MB of the big jsonl of the memory check (default 520 x scale); the "
+                             "small one is a tenth of it")
     args = parser.parse_args()
     n = args.scale
     with tempfile.TemporaryDirectory(prefix="tending-bench-") as tmp:
         root = Path(tmp)
-        cases = [
-            ("jsonl", root / "activity.jsonl", lambda p: make_jsonl(p, int(500_000 * n))),
-            ("discourse", root / "discourse", lambda p: make_discourse(p, int(10_000 * n))),
-            ("stackexchange", root / "se", lambda p: make_stackexchange(p, int(60_000 * n))),
-        ]
-        print(f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}")
-        for kind, path, make in cases:
-            make(path)
-            size = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*"))) / 1e6
-            parsed, parse_s = bare_parse(kind, path)
-            added, import_s = full_import(kind, path, root / f"{kind}.db")
-            assert added == parsed, (kind, added, parsed)
-            print(f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
-                  f"{(added / import_s) / (parsed / parse_s):>7.2f}", flush=True)
+        if not args.skip_speed:
+            speed(root, n)
         if not args.skip_memory:
-            small, big = root / "small.jsonl", root / "big.jsonl"
-            make_jsonl(small, int(200_000 * n), seed=5)
-            make_jsonl(big, int(2_000_000 * n), seed=6)
-            for label, path in (("small", small), ("big", big)):
-                mb = path.stat().st_size / 1e6
-                rss = peak_rss_mb("jsonl", path, root / f"{label}.db")
-                print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB", flush=True)
+            memory(root, args.rss_mb or 520 * n)
+
+
+def speed(root: Path, n: float) -> None:
+    """Rates by the wall clock; the CPU seconds (the import's, its parsing child's included) tell how much
+    a busy machine (other processes on the two cores) distorted them."""
+    cases = [
+        ("jsonl", root / "activity.jsonl", lambda p: make_jsonl(p, int(500_000 * n))),
+        ("discourse", root / "discourse", lambda p: make_discourse(p, int(10_000 * n))),
+        ("stackexchange", root / "se", lambda p: make_stackexchange(p, int(60_000 * n))),
+    ]
+    print(f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}"
+          f"{'parse CPU s':>13}{'import CPU s':>14}")
+    for kind, path, make in cases:
+        make(path)
+        size = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*"))) / 1e6
+        cpu = cpu_seconds()
+        parsed, parse_s = bare_parse(kind, path)
+        parse_cpu = cpu_seconds() - cpu
+        added, import_s, import_cpu = full_import(kind, path, root / f"{kind}.db")
+        assert added == parsed, (kind, added, parsed)
+        print(f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
+              f"{(added / import_s) / (parsed / parse_s):>7.2f}{parse_cpu:>13.2f}{import_cpu:>14.2f}", flush=True)
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def memory(root: Path, megabytes: float) -> None:
+    for label, size, seed in (("small", megabytes / 10, 5), ("big", megabytes, 6)):
+        path = root / f"{label}.jsonl"
+        jsonl_of_size(path, size, seed)
+        mb = path.stat().st_size / 1e6
+        rss, child, seconds = peak_rss_mb("jsonl", path, root / f"{label}.db")
+        path.unlink()
+        print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB (its parsing process: "
+              f"{child:,.0f} MB), {seconds:,.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from tending.models import ActivityRecord, MemberRecord
 from tending.store.communities import do_create_community
 from tending.store.engine import alembic_config, migrate
 from tending.store.ingest import Ingestor, do_recompute_member_stats
-from tending.store.rollups import member_days, member_months, rebuild_community_rollups
+from tending.store.rollups import member_days, member_months, new_contribution_days, rebuild_community_rollups
 from tests.health.test_report import random_community
 
 T0 = datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC)
@@ -98,3 +98,17 @@ def test_the_migration_fills_the_rollups_from_existing_activities(db_url: str, e
     engine.dispose()
     migrate(engine)
     assert snapshot(engine) == expected
+
+
+def test_the_days_a_batch_touched_are_its_contribution_days(engine: Engine) -> None:
+    ada = [ActivityRecord(source="forum", source_id=f"a{i}", member_external_id="ada", kind=kind,
+                          occurred_at=T0 + timedelta(hours=hours))
+           for i, (kind, hours) in enumerate([("post", 0), ("reply", 1), ("reaction", 30), ("comment", 50)])]
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Forum", platform="forum")
+        Ingestor(conn, community).add_all(ada[:2])
+        before = int(conn.execute(text("SELECT max(id) FROM activities")).scalar_one())
+        Ingestor(conn, community).add_all(ada)  # only the reaction and the comment are new
+        jan31 = (T0 - datetime(1970, 1, 1, tzinfo=UTC)).days
+        assert new_contribution_days(conn, community.id, after_id=0) == [jan31, jan31 + 1, jan31 + 3]
+        assert new_contribution_days(conn, community.id, after_id=before) == [jan31 + 3]  # not the reaction's

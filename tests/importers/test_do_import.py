@@ -17,6 +17,7 @@ import tending.actions.imports as imports_module
 from tending.actions.imports import do_import
 from tending.cli import cli
 from tending.errors import BadInputError, UsageError
+from tending.importers.background import can_fork
 from tending.store.audit import get_events
 from tending.store.communities import find_community
 from tending.store.imports import get_imports
@@ -26,6 +27,15 @@ from tests.importers.helpers import FIXTURES
 
 ADA = {"member_id": "ada", "member_name": "Ada", "kind": "post", "occurred_at": "2024-03-01T10:00:00+01:00",
        "thread_id": "t1", "source_id": "a1"}
+
+
+@pytest.fixture(autouse=True, params=["parsed here", "parsed by a child process"])
+def parse_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every story twice: the parser in the import's process, and in a child process (large inputs)."""
+    in_child = request.param.endswith("child process")
+    assert can_fork() or not in_child  # a child is really used: fork exists and no other thread runs
+    monkeypatch.setattr(imports_module, "BACKGROUND_BYTES", 0 if in_child else 1 << 62)
+    return str(request.param)
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:

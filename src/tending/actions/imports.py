@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from tending.errors import BadInputError, TendingError
 from tending.importers import get_importer
+from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
 from tending.importers.base import (
     BadRecord,
     ByteMeter,
@@ -40,6 +41,8 @@ from tending.store.ingest import IngestCounts, Ingestor
 from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
+BACKGROUND_BYTES = 4 << 20  # inputs from this size on are parsed in a child process
+ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
 
 Progress = Callable[[int, int, int | None], None]  # (records read, bytes read, bytes in all or None)
@@ -148,6 +151,8 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
     """Feed the parser's records to an Ingestor in batches; the community is found or created once the
     first batch has shown what the export calls it."""
     batches = _batches(items, summary, skip_bad)
+    if _parse_in_background(meter):
+        batches = _batches_from_child(batches, summary, meter)
     first = next(batches, None)
     hint = summary.community or _first_hint(first) or community_name_from_path(path)
     summary.community = hint
@@ -156,7 +161,7 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
         records = first[1] if first else []
         community = do_create_community(conn, hint, platform=_platform(records, platform),
                                         timezone=timezone or "UTC", actor="import")
-    ingestor = Ingestor(conn, community)
+    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY)
     for batch in ([first] if first else []):
         _ingest(ingestor, batch[1], summary, progress, meter)
     for batch in batches:
@@ -200,6 +205,28 @@ def _batches(items: Iterator[ParseItem], summary: ImportSummary,
             hints.append(item)
     if hints or records:
         yield hints, records
+
+
+def _parse_in_background(meter: ByteMeter) -> bool:
+    """Parse in a child process when the input is large enough for it to pay (and fork exists)."""
+    return can_fork() and (meter.total is None or meter.total >= BACKGROUND_BYTES)
+
+
+def _batches_from_child(batches: Iterator[tuple[list[CommunityHint], list[ImportRecord]]], summary: ImportSummary,
+                        meter: ByteMeter) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+    """`batches` computed by a child process (importers/background.py). The child counts skips and bad
+    records in its copy of the summary and the bytes read in its copy of the meter: both come back."""
+    def produce() -> Iterator[tuple[Any, ...]]:
+        for hints, records in batches:
+            yield "batch", hints, pack_records(records), meter.done
+        yield "end", summary.skipped, summary.bad, summary.bad_count
+
+    for message in run_in_child(produce):
+        if message[0] == "batch":
+            meter.done = message[3]
+            yield message[1], unpack_records(message[2])
+        else:
+            summary.skipped, summary.bad, summary.bad_count = message[1], message[2], message[3]
 
 
 def _first_hint(first: tuple[list[CommunityHint], list[ImportRecord]] | None) -> str | None:

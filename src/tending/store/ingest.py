@@ -7,6 +7,11 @@ This is the one write path for imported and generated data, so the per-member ro
   rollups of store/rollups.py read by the health report), so counts never double;
 - a member's joined_at is the platform's join date when known, else their first activity.
 
+How (docs/importers.md, "Speed and memory"): rows go to the driver as plain tuples in one executemany per
+table and batch; `INSERT ... ON CONFLICT DO NOTHING` lets the unique index drop what is already stored;
+then every rollup is brought up to date by set-based statements over the activities with an id above
+the one read before the insert (`_after_insert`, the one place where rollups follow new activities).
+
 Use it inside one transaction (`with engine.begin() as conn`): a failed import leaves nothing behind.
 """
 
@@ -20,7 +25,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from tending.models import (
     CONTRIBUTION_KINDS,
@@ -35,8 +40,14 @@ from tending.models import (
     ThreadRecord,
 )
 from tending.store.contributor_days import add_activities_after
-from tending.store.rollups import apply_activity_rows, rebuild_member_rollups, sync_join_months
+from tending.store.rollups import (
+    apply_new_activities,
+    new_rows_where,
+    rebuild_member_rollups,
+    sync_join_months,
+)
 from tending.store.schema import (
+    Timestamp,
     activities,
     channels,
     identities,
@@ -44,7 +55,7 @@ from tending.store.schema import (
     members,
     threads,
 )
-from tending.timeutil import to_micros, utcnow
+from tending.timeutil import from_micros, to_micros, utcnow
 
 BATCH_SIZE = 5000
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
@@ -83,9 +94,13 @@ class _Cache:
         return self.ids.get(key)
 
     def put(self, key: tuple[str, str], value: int) -> None:
+        self.ids[key] = value
+
+    def trim(self) -> None:
+        """Forget everything once the cache is full; only between batches, so that every id a batch
+        looked up stays known until its rows are written."""
         if len(self.ids) >= CACHE_LIMIT:
             self.ids.clear()
-        self.ids[key] = value
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:
@@ -106,23 +121,29 @@ def batched(items: Iterable[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
-    def __init__(self, conn: Connection, community: Community) -> None:
+    def __init__(self, conn: Connection, community: Community, *, rollup_every: int = 0) -> None:
+        """rollup_every: fold new activities into the rollups once that many are pending, and in
+        finish(), instead of after every batch (0). A member active in many batches is then updated
+        once, not once per batch; the rollups are only exact after finish(), which is fine inside one
+        transaction (imports)."""
         self.conn = conn
         self.community = community
         self.cid = community.id
         self.members = _Cache()
         self.channels = _Cache()
         self.threads = _Cache()
-        # (joined_at, joined_at_exact, left_at) of members this ingest has read or written: a member seen
-        # in many batches is read once. Only this ingest writes these columns while it runs.
-        self.member_dates: dict[int, tuple[datetime | None, bool, datetime | None]] = {}
         self.counts = IngestCounts()
+        self.rollup_every = rollup_every
+        self.pending_after: int | None = None  # the rollups hold every activity up to this id
+        self.pending_rows = 0
 
     # -- public -----------------------------------------------------------------------------------
 
     def add(self, records: Iterable[ImportRecord]) -> IngestCounts:
         """Write one batch of records (any mix, in export order). Returns the counts for this batch."""
         before = IngestCounts(**self.counts.as_dict())
+        for cache in (self.members, self.channels, self.threads):
+            cache.trim()
         member_recs: list[MemberRecord] = []
         channel_recs: list[ChannelRecord] = []
         thread_recs: list[ThreadRecord] = []
@@ -156,7 +177,9 @@ class Ingestor:
         return self.counts
 
     def finish(self) -> None:
-        """Link replies to parents that arrived in a later batch or an earlier import."""
+        """Fold what is pending into the rollups; link replies to parents that arrived in a later batch or
+        an earlier import."""
+        self._flush_rollups()
         self.conn.execute(text(
             "UPDATE activities SET parent_id = (SELECT p.id FROM activities p "
             "WHERE p.community_id = activities.community_id AND p.source = activities.source "
@@ -171,21 +194,25 @@ class Ingestor:
         self._lookup_keyed(identities, self.members, keys, id_column="member_id")
 
     def _create_members(self, records: list[MemberRecord]) -> None:
-        now = utcnow()
-        rows = [self._member_row(record, now) | {"created_at": now, "platform": record.source,
-                                                 "external_id": record.external_id}
-                for record in records]
-        for row in rows:
-            # one executemany needs the same keys in every row: a member without a handle gets None
-            for name in ("display_name", "handle", "language", "left_at", "joined_at"):
-                row.setdefault(name, None)
-            row.setdefault("joined_at_exact", False)
-        self.conn.execute(insert(members), rows)
+        """Plain tuples through the driver, as for activities (a fresh import creates a member every few
+        activities). Values are converted as the column types would (Timestamp, the False defaults)."""
+        now = to_micros(utcnow())
+        cid = self.cid
+        columns = ("community_id", "platform", "external_id", "display_name", "handle", "joined_at",
+                   "joined_at_exact", "left_at", "language", "is_staff", "is_bot", "do_not_contact",
+                   "created_at", "updated_at")
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            f"INSERT INTO members ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})")), [
+            (cid, r.source, r.external_id, r.display_name, r.handle, _micros_or_none(r.joined_at),
+             r.joined_at is not None, _micros_or_none(r.left_at), r.language, r.is_staff, r.is_bot, False,
+             now, now) for r in records])
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
-        self.conn.execute(insert(identities), [
-            {"community_id": self.cid, "member_id": self.members.get((r.source, r.external_id)),
-             "platform": r.source, "external_id": r.external_id, "handle": r.handle, "email": r.email}
+        member_ids = self.members.ids
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
+            "VALUES (?, ?, ?, ?, ?, ?)")), [
+            (cid, member_ids[(r.source, r.external_id)], r.source, r.external_id, r.handle, r.email)
             for r in records])
         self.counts.members_added += len(records)
 
@@ -229,7 +256,6 @@ class Ingestor:
             else:
                 self.counts.members_unchanged += 1
         for change in changes:
-            self.member_dates.pop(change["b_id"], None)
             keys = [k for k in change if k != "b_id"]
             self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
                               .values({k: bindparam(k) for k in keys}), [change])
@@ -237,12 +263,12 @@ class Ingestor:
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
-        keys = {(r.source, r.member_external_id) for r in activity_recs}
-        self._lookup_members(keys)
+        """Create the members the activities name and nobody stored (looked up by _without_stored)."""
+        known = self.members.ids
         unknown: dict[tuple[str, str], MemberRecord] = {}
         for record in activity_recs:
             key = (record.source, record.member_external_id)
-            if self.members.get(key) is None and key not in unknown:
+            if key not in known and key not in unknown:
                 unknown[key] = MemberRecord(source=record.source, external_id=record.member_external_id,
                                             display_name=record.member_name)
         if unknown:
@@ -254,24 +280,46 @@ class Ingestor:
                       id_column: str = "id") -> None:
         """Fill `cache` with the ids of rows of `table` keyed by (platform, external_id)."""
         by_platform: dict[str, list[str]] = defaultdict(list)
-        for platform, external_id in keys:
-            if cache.get((platform, external_id)) is None:
-                by_platform[platform].append(external_id)
+        known = cache.ids
+        for key in keys:
+            if key not in known:
+                by_platform[key[0]].append(key[1])
         for platform, external_ids in by_platform.items():
             for chunk in batched(external_ids, 2000):
-                sql = _driver_sql(self.conn, f"SELECT external_id, {id_column} FROM {table.name} "
-                                  "WHERE community_id = ? AND platform = ? "
-                                  f"AND external_id IN ({_placeholders(len(chunk))})")
-                for external_id, row_id in self.conn.exec_driver_sql(sql, (self.cid, platform, *chunk)):
+                sql = self._keys_in(f"SELECT t.external_id, t.{id_column} FROM {table.name} t",
+                                    "t.community_id = ? AND t.platform = ?", "t.external_id", len(chunk))
+                for external_id, row_id in self.conn.exec_driver_sql(sql, self._key_params(platform, chunk)):
                     cache.put((platform, external_id), row_id)
+
+    def _keys_in(self, select_from: str, where: str, column: str, count: int) -> str:
+        """`select_from` narrowed by `where` (community, platform) and `column` among a list of keys.
+
+        On PostgreSQL the keys are an array joined to the table: during a long import the planner has no
+        statistics for the rows this transaction added and reads `IN (...)` as a filter over the whole
+        community (an import grew quadratic); a join on the unique key is an index probe per key."""
+        if self.conn.dialect.name == "postgresql":
+            return _driver_sql(self.conn, f"{select_from} JOIN unnest(?::text[]) AS k(key) "
+                               f"ON {column} = k.key WHERE {where}")
+        return _driver_sql(self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})")
+
+    def _key_params(self, platform: str, keys: list[str]) -> tuple[Any, ...]:
+        if self.conn.dialect.name == "postgresql":
+            return (keys, self.cid, platform)
+        return (self.cid, platform, *keys)
 
     def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> int:
         """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns how many."""
         self._lookup_keyed(table, cache, wanted)
-        new = {key: row for key, row in wanted.items() if cache.get(key) is None}
+        new = {key: row for key, row in wanted.items() if key not in cache.ids}
         if new:
-            self.conn.execute(insert(table), [
-                {"community_id": self.cid, "platform": key[0], "external_id": key[1], **row}
+            # plain tuples through the driver; every row of `wanted` has the same keys
+            names = list(next(iter(new.values())))
+            instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
+            sql = _driver_sql(self.conn, f"INSERT INTO {table.name} (community_id, platform, external_id, "
+                              f"{', '.join(names)}) VALUES ({_placeholders(3 + len(names))})")
+            self.conn.exec_driver_sql(sql, [
+                (self.cid, key[0], key[1],
+                 *(_micros_or_none(row[name]) if name in instants else row[name] for name in names))
                 for key, row in new.items()])
             self._lookup_keyed(table, cache, new)
         return len(new)
@@ -313,138 +361,177 @@ class Ingestor:
 
     # -- activities ---------------------------------------------------------------------------------
 
-    def _existing_source_ids(self, activity_recs: list[ActivityRecord]) -> set[tuple[str, str]]:
+    def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
+        """Insert the batch, leaving out what is already stored (the unique key decides, in the same
+        statement), then bring every rollup up to date from the rows really inserted."""
+        fresh = self._without_stored(activity_recs)
+        self.counts.activities_unchanged += len(activity_recs) - len(fresh)
+        self._ensure_members(fresh)
+        self._ensure_channels({(r.source, r.channel_external_id) for r in fresh if r.channel_external_id})
+        self._ensure_threads(fresh)
+        before = self._max_activity_id()
+        self._insert_activity_rows(fresh)
+        added = self._count_new_rows(before)
+        self.counts.activities_added += added
+        self.counts.activities_unchanged += len(fresh) - added
+        if added:
+            if self.pending_after is None:
+                self.pending_after = before
+            self.pending_rows += added
+            if self.pending_rows >= self.rollup_every:
+                self._flush_rollups()
+
+    def _flush_rollups(self) -> None:
+        if self.pending_after is not None:
+            self._after_insert(self.pending_after)
+        self.pending_after, self.pending_rows = None, 0
+
+    def _without_stored(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
+        """Leave out the activities already stored whose member, thread or channel is unknown: an activity
+        stored earlier must not create anything (the author of an old post may have another id in a newer
+        export). Only those records are looked up; the insert itself skips the others when stored."""
+        self._lookup_members({(r.source, r.member_external_id) for r in records})
+        self._lookup_keyed(threads, self.threads,
+                           {(r.source, r.thread_external_id) for r in records if r.thread_external_id})
+        self._lookup_keyed(channels, self.channels,
+                           {(r.source, r.channel_external_id) for r in records if r.channel_external_id})
+        members_, threads_, channels_ = self.members.ids, self.threads.ids, self.channels.ids
+        unknown = [r for r in records if (r.source, r.member_external_id) not in members_
+                   or (r.thread_external_id and (r.source, r.thread_external_id) not in threads_)
+                   or (r.channel_external_id and (r.source, r.channel_external_id) not in channels_)]
+        if not unknown:
+            return records
+        stored = self._existing_source_ids(unknown)
+        return [r for r in records if (r.source, r.source_id) not in stored] if stored else records
+
+    def _existing_source_ids(self, records: list[ActivityRecord]) -> set[tuple[str, str]]:
         by_source: dict[str, list[str]] = defaultdict(list)
-        for r in activity_recs:
+        for r in records:
             by_source[r.source].append(r.source_id)
         found: set[tuple[str, str]] = set()
         for source, source_ids in by_source.items():
             for chunk in batched(source_ids, 2000):
-                sql = _driver_sql(self.conn, "SELECT source_id FROM activities WHERE community_id = ? AND source = ? "
-                                  f"AND source_id IN ({_placeholders(len(chunk))})")
-                rows = self.conn.exec_driver_sql(sql, (self.cid, source, *chunk))
+                sql = self._keys_in("SELECT a.source_id FROM activities a", "a.community_id = ? AND a.source = ?",
+                                    "a.source_id", len(chunk))
+                rows = self.conn.exec_driver_sql(sql, self._key_params(source, chunk))
                 found.update((source, sid) for (sid,) in rows)
         return found
 
-    def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
-        existing = self._existing_source_ids(activity_recs)
-        fresh: list[ActivityRecord] = []
-        seen: set[tuple[str, str]] = set()
-        for r in activity_recs:
-            key = (r.source, r.source_id)
-            if key in existing or key in seen:
-                self.counts.activities_unchanged += 1
-                continue
-            seen.add(key)
-            fresh.append(r)
-        if not fresh:
-            return
-        self._ensure_members(fresh)
-        self._ensure_channels({(r.source, r.channel_external_id) for r in fresh if r.channel_external_id})
-        self._ensure_threads(fresh)
-        rows = [self._activity_row(r) for r in fresh]
-        before = self._max_activity_id()
-        self._insert_activity_rows(rows)
-        self.counts.activities_added += len(rows)
-        self._update_rollups(rows, after_id=before)
-        self._update_member_dates(rows)
-        # daily/monthly contribution rollups for the health report (store/rollups.py); after the member
-        # dates, because the monthly rows carry the member's join month
-        apply_activity_rows(self.conn, self.cid, rows)
-        add_activities_after(self.conn, self.cid, after_id=before)  # the segments' packed days
-        self._update_thread_starts(rows)
+    def _after_insert(self, after_id: int) -> None:
+        """The one place where the rollups follow new activities: every activity of this community with
+        an id above `after_id` was inserted by this ingest since the last call, and only those are folded
+        in, so a re-import never counts twice. Each step works on the whole set at once (SQL, or numpy).
+        (rollups.new_contribution_days gives the UTC days these activities touched.)"""
+        self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
+        self._update_member_dates(after_id)
+        # after the member dates: the monthly rows carry the member's join month
+        apply_new_activities(self.conn, self.cid, after_id=after_id)
+        add_activities_after(self.conn, self.cid, after_id=after_id)  # the segments' packed days
+        self._update_thread_starts(after_id)
 
     def _max_activity_id(self) -> int:
         return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one())
 
-    def _activity_row(self, r: ActivityRecord) -> dict[str, Any]:
-        return {
-            "community_id": self.cid,
-            "member_id": self.members.ids.get((r.source, r.member_external_id)),
-            "kind": r.kind,
-            "occurred_at": r.occurred_at,
-            "thread_id": self.threads.ids.get((r.source, r.thread_external_id)) if r.thread_external_id else None,
-            "parent_id": None,
-            "parent_source_id": r.parent_source_id,
-            "channel_id": self.channels.ids.get((r.source, r.channel_external_id)) if r.channel_external_id else None,
-            "text": r.text,
-            "url": r.url,
-            "language": r.language,
-            "source": r.source,
-            "source_id": r.source_id,
-            "extra": r.extra,
-        }
+    def _count_new_rows(self, after_id: int) -> int:
+        sql = _driver_sql(self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}")
+        return int(self.conn.exec_driver_sql(sql, (self.cid, after_id)).scalar_one())
 
-    def _insert_activity_rows(self, rows: list[dict[str, Any]]) -> None:
-        """executemany through the driver: SQLAlchemy's per-row parameter processing was a third of the
-        ingest time. Values are converted exactly as the column types would (Timestamp, JSON)."""
+    def _insert_activity_rows(self, records: list[ActivityRecord]) -> None:
+        """One executemany of plain tuples through the driver (SQLAlchemy's per-row parameter processing
+        cost more than the insert itself). Values are converted as the column types would (Timestamp,
+        JSON). ON CONFLICT DO NOTHING: an activity already stored, or twice in the batch, is left out by
+        the unique index the insert maintains anyway, instead of being looked up first."""
         sql = _driver_sql(self.conn, f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
-                          f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))})")
-        dumps = json.dumps
+                          f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))}) "
+                          "ON CONFLICT (community_id, source, source_id) DO NOTHING")
+        cid, dumps = self.cid, json.dumps
+        member_ids, thread_ids, channel_ids = self.members.ids, self.threads.ids, self.channels.ids
         self.conn.exec_driver_sql(sql, [
-            (r["community_id"], r["member_id"], r["kind"], to_micros(r["occurred_at"]), r["thread_id"],
-             r["parent_id"], r["parent_source_id"], r["channel_id"], r["text"], r["url"], r["language"],
-             r["source"], r["source_id"], JSON_NULL if r["extra"] is None else dumps(r["extra"]))
-            for r in rows])
+            (cid, member_ids[(r.source, r.member_external_id)], r.kind, to_micros(r.occurred_at),
+             thread_ids[(r.source, r.thread_external_id)] if r.thread_external_id else None,
+             None, r.parent_source_id,
+             channel_ids[(r.source, r.channel_external_id)] if r.channel_external_id else None,
+             r.text, r.url, r.language, r.source, r.source_id,
+             JSON_NULL if r.extra is None else dumps(r.extra))
+            for r in records])
 
-    def _update_rollups(self, rows: list[dict[str, Any]], *, after_id: int) -> None:
-        """Fold the rows just inserted (ids above after_id) into member_stats, aggregated by the database:
-        one set-based statement per batch instead of Python work per row."""
-        self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
+    def _update_member_dates(self, after_id: int) -> None:
+        """joined_at follows the first activity of members without a platform join date (set-based);
+        members with join or leave events among the new activities go through member_dates_after,
+        from their state before."""
+        events = self._join_leave_events(after_id)
+        before = self._member_states(sorted(events))
+        first_seen = ("UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
+                      f"FROM activities WHERE {new_rows_where(self.conn)} GROUP BY member_id) AS n "
+                      "WHERE members.id = n.member_id AND NOT members.joined_at_exact ")
+        params = (self.cid, after_id)
+        # a member without a join date has no activity yet, so no monthly rollup to follow
+        self.conn.exec_driver_sql(_driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
+        moved = self.conn.exec_driver_sql(_driver_sql(
+            self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"), params)
+        rejoined = {member_id for (member_id,) in moved}
+        if events:
+            rejoined.update(self._apply_join_leave_events(events, before))
+        sync_join_months(self.conn, self.cid, sorted(rejoined))
 
-    def _update_member_dates(self, rows: list[dict[str, Any]]) -> None:
-        first_seen: dict[int, datetime] = {}
-        joins: dict[int, list[datetime]] = defaultdict(list)
-        leaves: dict[int, list[datetime]] = defaultdict(list)
-        for row in rows:
-            mid, at = row["member_id"], row["occurred_at"]
-            if mid not in first_seen or at < first_seen[mid]:
-                first_seen[mid] = at
-            if row["kind"] == JOINED:
-                joins[mid].append(at)
-            elif row["kind"] == LEFT:
-                leaves[mid].append(at)
-        current = self.member_dates
-        unknown = [mid for mid in first_seen if mid not in current]
-        if len(current) + len(unknown) > CACHE_LIMIT:
-            current.clear()
-            unknown = list(first_seen)
-        for chunk in batched(unknown, 2000):
+    def _join_leave_events(self, after_id: int) -> dict[int, tuple[int, list[int], list[int]]]:
+        """(first activity, joins, leaves) among the new activities, of each member who joined or left.
+        Two scans of the new rows, no subquery: PostgreSQL without statistics re-ran one per row."""
+        where = new_rows_where(self.conn)
+        events = self.conn.exec_driver_sql(_driver_sql(
+            self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
+            "AND kind IN ('joined', 'left')"), (self.cid, after_id)).all()
+        if not events:
+            return {}
+        firsts: dict[int, int] = {int(member_id): int(at) for member_id, at in self.conn.exec_driver_sql(_driver_sql(
+            self.conn, f"SELECT member_id, min(occurred_at) FROM activities WHERE {where} GROUP BY member_id"),
+            (self.cid, after_id))}
+        found: dict[int, tuple[int, list[int], list[int]]] = {}
+        for member_id, kind, at in events:
+            _first, joins, leaves = found.setdefault(int(member_id), (firsts[int(member_id)], [], []))
+            (joins if kind == JOINED else leaves).append(int(at))
+        return found
+
+    def _member_states(self, member_ids: list[int]) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
+        states = {}
+        for chunk in batched(member_ids, 2000):
             for found in self.conn.execute(select(
                     members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at)
                     .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
-                current[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
-        changes = []
-        rejoined: list[int] = []  # members whose join date moved: their monthly rollups follow
-        for mid in first_seen:
-            state = current[mid]
-            new_state = member_dates_after(state, first_seen[mid], joins.get(mid, []), leaves.get(mid, []))
-            if new_state != state:
-                if new_state[0] != state[0]:
-                    rejoined.append(mid)
-                current[mid] = new_state
-                changes.append({"b_id": mid, "joined_at": new_state[0], "joined_at_exact": new_state[1],
-                                "left_at": new_state[2]})
-        if changes:
-            self.conn.execute(update(members).where(members.c.id == bindparam("b_id")).values(
-                joined_at=bindparam("joined_at"), joined_at_exact=bindparam("joined_at_exact"),
-                left_at=bindparam("left_at")), changes)
-            sync_join_months(self.conn, self.cid, rejoined)
+                states[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
+        return states
 
-    def _update_thread_starts(self, rows: list[dict[str, Any]]) -> None:
-        starts: dict[int, tuple[datetime, int]] = {}
-        for row in rows:
-            if row["kind"] == "post" and row["thread_id"] is not None:
-                tid = row["thread_id"]
-                if tid not in starts or row["occurred_at"] < starts[tid][0]:
-                    starts[tid] = (row["occurred_at"], row["member_id"])
-        if not starts:
-            return
-        params = [{"b_id": tid, "b_at": at, "b_by": by} for tid, (at, by) in starts.items()]
-        self.conn.execute(
-            update(threads).where(threads.c.id == bindparam("b_id"))
-            .where((threads.c.started_at.is_(None)) | (threads.c.started_at >= bindparam("b_at")))
-            .values(started_at=bindparam("b_at"), started_by=bindparam("b_by")), params)
+    def _apply_join_leave_events(self, events: dict[int, tuple[int, list[int], list[int]]],
+                                 before: dict[int, tuple[datetime | None, bool, datetime | None]]) -> list[int]:
+        """Write member_dates_after of each member with events (over whatever the set-based update did);
+        returns those whose joined_at moved."""
+        rows, rejoined = [], []
+        for member_id, (first, joins, leaves) in events.items():
+            state = before[member_id]
+            joined_at, exact, left_at = member_dates_after(
+                state, from_micros(first), [from_micros(at) for at in joins], [from_micros(at) for at in leaves])
+            if joined_at != state[0]:
+                rejoined.append(member_id)
+            rows.append((_micros_or_none(joined_at), exact, _micros_or_none(left_at), member_id))
+        self.conn.exec_driver_sql(_driver_sql(
+            self.conn, "UPDATE members SET joined_at = ?, joined_at_exact = ?, left_at = ? WHERE id = ?"), rows)
+        return rejoined
+
+    def _update_thread_starts(self, after_id: int) -> None:
+        """A thread starts with its earliest post (the first inserted, on a tie)."""
+        where = new_rows_where(self.conn)
+        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+            "UPDATE threads SET started_at = s.first_at, started_by = s.first_by FROM ("
+            "SELECT thread_id, occurred_at AS first_at, member_id AS first_by FROM ("
+            "SELECT thread_id, occurred_at, member_id, "
+            "row_number() OVER (PARTITION BY thread_id ORDER BY occurred_at, id) AS place FROM activities "
+            f"WHERE {where} AND kind = 'post' AND thread_id IS NOT NULL) AS p WHERE place = 1) AS s "
+            "WHERE threads.id = s.thread_id AND (threads.started_at IS NULL OR threads.started_at >= s.first_at)")),
+            (self.cid, after_id))
+
+
+def _micros_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
 
 
 def member_dates_after(state: tuple[datetime | None, bool, datetime | None], first_seen: datetime,
@@ -530,7 +617,7 @@ def _stats_from_new_rows_sql(conn: Connection) -> str:
     return _driver_sql(conn, (
         f"INSERT INTO member_stats ({', '.join(columns)}) "
         f"SELECT member_id, community_id, {', '.join(selects)} FROM activities "
-        "WHERE community_id = ? AND id > ? AND kind NOT IN ('joined', 'left', 'message_sent') "
+        f"WHERE {new_rows_where(conn)} AND kind NOT IN ('joined', 'left', 'message_sent') "
         "GROUP BY member_id, community_id ORDER BY member_id "
         f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}"))
 

@@ -10,10 +10,11 @@ counts (active contributors, daily contributors) need one row per member and day
   member so a join cohort's history is one seek per member.
 
 Days are `occurred_at // MICROS_PER_DAY` (UTC days since the epoch); months are `year * 12 + month - 1`
-(UTC). store/ingest.py calls `apply_activity_rows` for every activity it really inserts (so re-imports never
-double), and `rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a
-deletion). `rebuild_community_rollups` fills them from the activities (used by the migration for databases
-that already hold activities, and by bulk loaders).
+(UTC). store/ingest.py calls `apply_new_activities` with the id above which every activity was really
+inserted by it (so re-imports never double; two set-based statements run by the database), and
+`rebuild_member_rollups` when a member's history changes other than by insertion (a merge, a deletion).
+`rebuild_community_rollups` fills them from the activities (used by the migration for databases that
+already hold activities, and by bulk loaders).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tending.store import contributor_days
 from tending.store.schema import Key, activities, members, metadata
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
+MAX_ID = 2**63 - 1
 KIND_COLUMN = {"post": "posts", "reply": "replies", "comment": "comments", "reaction": "reactions"}
 DAY_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
 
@@ -138,6 +140,77 @@ def apply_activity_rows(conn: Connection, community_id: int, rows: Iterable[dict
             {"community_id": community_id, "member_id": member_id, "month": month, "contributions": n,
              "join_month": joined.get(member_id)}
             for (member_id, month), n in months.items()], ["contributions"])
+
+
+def new_rows_where(conn: Connection, alias: str = "") -> str:
+    """The WHERE of "activities of a community inserted after an id" (two qmark parameters: community,
+    id). Only the id range is to be read: `community_id + 0` keeps SQLite and PostgreSQL off the
+    community's indexes (which would read the community's whole history), and the upper bound gives
+    PostgreSQL's planner a small estimate for a range it has no statistics about yet (rows added by the
+    running import) instead of a third of the table."""
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}community_id + 0 = ? AND {prefix}id > ? AND {prefix}id <= {MAX_ID}"
+
+
+def reads_sql(dialect: str, column: str = "extra") -> str:
+    """SQL for `reads_of(extra)`: a non-negative integer `reads` of the JSON column, else NULL."""
+    if dialect == "postgresql":
+        value = f"({column} ->> 'reads')"
+        return (f"CASE WHEN json_typeof({column} -> 'reads') = 'number' AND {value} ~ '^[0-9]{{1,18}}$' "
+                f"THEN CAST({value} AS BIGINT) END")
+    return (f"CASE WHEN json_type({column}, '$.reads') = 'integer' AND json_extract({column}, '$.reads') >= 0 "
+            f"THEN json_extract({column}, '$.reads') END")
+
+
+def apply_new_activities(conn: Connection, community_id: int, *, after_id: int) -> None:
+    """Add the activities of a community inserted after `after_id` to member_days and member_months, in
+    two INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL): the database
+    aggregates the batch, no Python work per row. The members' join dates must be up to date first: the
+    monthly rows carry the join month."""
+    dialect = conn.dialect.name
+    where = new_rows_where(conn)
+    contribution = "kind IN ('post', 'reply', 'comment')"
+    day = f"occurred_at / {MICROS_PER_DAY}"
+    conn.exec_driver_sql(_qmark(conn, (
+        "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
+        "reactions, reads) "
+        f"SELECT community_id, {day}, member_id, count(CASE WHEN {contribution} THEN 1 END), "
+        "count(CASE WHEN kind = 'post' THEN 1 END), count(CASE WHEN kind = 'reply' THEN 1 END), "
+        "count(CASE WHEN kind = 'comment' THEN 1 END), count(CASE WHEN kind = 'reaction' THEN 1 END), "
+        f"sum(CASE WHEN {contribution} THEN {reads_sql(dialect)} END) FROM activities "
+        f"WHERE {where} AND kind IN ('post', 'reply', 'comment', 'reaction') "
+        f"GROUP BY community_id, {day}, member_id "
+        "ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
+        + ", ".join(f"{name} = member_days.{name} + excluded.{name}" for name in DAY_COUNTERS)
+        + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
+        "WHEN excluded.reads IS NULL THEN member_days.reads ELSE member_days.reads + excluded.reads END")),
+        (community_id, after_id))
+    # months from the batch's days (fewer rows to put a calendar month on), join months from members
+    month = month_sql(dialect, f"d.day * {MICROS_PER_DAY}")
+    conn.exec_driver_sql(_qmark(conn, (
+        "INSERT INTO member_months (community_id, member_id, month, contributions, join_month) "
+        f"SELECT d.community_id, d.member_id, {month}, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
+        f"FROM (SELECT community_id, member_id, {day} AS day, count(*) AS n FROM activities "
+        f"WHERE {where} AND {contribution} GROUP BY community_id, member_id, {day}) AS d "
+        "JOIN members m ON m.id = d.member_id "
+        f"GROUP BY d.community_id, d.member_id, {month}, m.joined_at "
+        "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
+        "contributions = member_months.contributions + excluded.contributions, join_month = excluded.join_month")),
+        (community_id, after_id))
+
+
+def new_contribution_days(conn: Connection, community_id: int, *, after_id: int) -> list[int]:
+    """The UTC days (`occurred_at / MICROS_PER_DAY`) of the contributions inserted after `after_id`: what
+    a per-day rollup must recompute after a batch."""
+    rows = conn.exec_driver_sql(_qmark(conn, (
+        f"SELECT DISTINCT occurred_at / {MICROS_PER_DAY} FROM activities WHERE {new_rows_where(conn)} "
+        "AND kind IN ('post', 'reply', 'comment')")), (community_id, after_id))
+    return sorted(int(day) for (day,) in rows)
+
+
+def _qmark(conn: Connection, sql: str) -> str:
+    """SQL written with qmark placeholders, in the driver's own style (psycopg takes %s)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def _join_months(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, int | None]:

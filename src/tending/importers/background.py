@@ -1,0 +1,125 @@
+"""Parsing in a child process, so that on a machine with two cores the parser and the database work at
+the same time (the import's own process is then busy with the database only).
+
+Threads would not do: the database drivers release the GIL once per row, and a parsing thread then
+slows the writer down more than it helps. A forked child inherits the parser (a generator) as it is,
+runs it, and sends its items through a pipe; records travel as plain tuples (a third of the cost of
+pickling the dataclasses). At most READ_AHEAD batches wait to be read, so memory stays flat.
+
+Errors keep their meaning: a TendingError raised by the parser (a malformed record names its file,
+line and field) is raised again, with the same message, by the process that reads the items. Where
+fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from multiprocessing.connection import Connection
+from operator import attrgetter
+from typing import Any
+
+from tending.errors import BadInputError, TendingError, UsageError
+from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRecord, ThreadRecord
+
+RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
+_GETTERS = {cls: (index, attrgetter(*(f.name for f in fields(cls)))) for index, cls in enumerate(RECORD_TYPES)}
+READ_AHEAD = 8  # messages (batches) the child may have ready before the parent reads them
+_ERRORS: dict[str, type[TendingError]] = {cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)}
+
+
+def pack_records(records: list[ImportRecord]) -> list[tuple[Any, ...]]:
+    """Records as (type, field values) tuples, cheap to pickle."""
+    getters = _GETTERS
+    packed = []
+    for record in records:
+        index, getter = getters[type(record)]
+        packed.append((index, getter(record)))
+    return packed
+
+
+def unpack_records(packed: list[tuple[Any, ...]]) -> list[ImportRecord]:
+    types = RECORD_TYPES
+    return [types[index](*values) for index, values in packed]
+
+
+def can_fork() -> bool:
+    """Whether a child can be forked safely: the platform has fork, and this process runs no other thread
+    (a lock another thread held at the fork would stay locked forever in the child; the web server's
+    worker threads, for instance). Otherwise the import parses in its own process."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    """The items of `produce()`, computed in a forked child process. Closing this generator (or an error
+    while reading) ends the child."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(produce, writer), name="tending-parse", daemon=True)
+    child.start()
+    writer.close()
+    try:
+        while True:
+            try:
+                tag, payload = reader.recv()
+            except EOFError:
+                raise TendingError("the parser process stopped unexpectedly.") from None
+            if tag == "item":
+                yield payload
+            elif tag == "end":
+                return
+            else:
+                raise _rebuilt(tag, payload)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        reader.close()
+
+
+def _child(produce: Callable[[], Iterator[Any]], writer: Connection) -> None:
+    """Run `produce` and send its items. A sender thread writes to the pipe, so the parser goes on while
+    the parent is busy (the pipe itself holds less than one batch): up to READ_AHEAD messages wait."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
+    outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD)
+    sender = threading.Thread(target=_send_all, args=(outbox, writer), daemon=True)
+    sender.start()
+    try:
+        for item in produce():
+            outbox.put(pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+        outbox.put(pickle.dumps(("end", None)))
+    except TendingError as error:
+        outbox.put(pickle.dumps(("error", (type(error).__name__, str(error), getattr(error, "path", None),
+                                           getattr(error, "line", None), getattr(error, "field", None)))))
+    except BaseException:
+        outbox.put(pickle.dumps(("crash", traceback.format_exc())))
+    finally:
+        outbox.put(None)
+        sender.join()
+        writer.close()
+
+
+def _send_all(outbox: queue.Queue[bytes | None], writer: Connection) -> None:
+    while (message := outbox.get()) is not None:
+        try:
+            writer.send_bytes(message)
+        except OSError:  # the parent has gone (it stopped reading): nothing left to do
+            return
+
+
+def _rebuilt(tag: str, payload: Any) -> BaseException:
+    if tag == "crash":
+        return RuntimeError(f"the parser failed:\n{payload}")
+    name, message, path, line, field = payload
+    cls = _ERRORS.get(name, TendingError)
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)  # the message already names the file, line and field
+    if isinstance(error, BadInputError):
+        error.path, error.line, error.field = path, line, field
+    return error
