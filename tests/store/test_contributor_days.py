@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from tending.actions.members import do_merge_members
 from tending.models import ActivityRecord, MemberRecord
@@ -18,6 +18,7 @@ from tending.store.contributor_days import decode, sum_by_member, window_counts
 from tending.store.engine import alembic_config, migrate
 from tending.store.ingest import Ingestor
 from tending.store.rollups import rebuild_community_rollups
+from tending.store.schema import member_stats
 from tests.health.test_report import random_community
 
 DAY = 86_400_000_000
@@ -195,3 +196,41 @@ def test_two_imports_at_once_on_one_day_keep_both_counts(engine: Engine) -> None
     assert not failures, failures
     assert packed(engine) == from_activities(engine)
     assert sorted(next(iter(packed(engine).values())).values()) == [1, 1]
+
+
+def test_a_second_import_of_the_community_waits_for_the_first(engine: Engine) -> None:
+    """The rollups take the activities above the newest id seen before an insert as the writer's own: an
+    import of the same community committing in between would count twice, so writers take turns (here on
+    different days and members: nothing else would make the second wait)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Forum", platform="forum")
+    ada = [ActivityRecord(source="forum", source_id="a", member_external_id="ada", kind="post",
+                          occurred_at=T0 - timedelta(days=3))]
+    bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
+                            occurred_at=T0 - timedelta(days=1))]
+    failures: list[BaseException] = []
+
+    def import_bruno() -> None:
+        try:
+            with engine.begin() as conn:
+                Ingestor(conn, community).add_all(bruno)
+        except BaseException as error:  # re-raised below, in the test's thread
+            failures.append(error)
+
+    with engine.connect() as first:
+        first.begin()
+        ingestor = Ingestor(first, community)
+        second = threading.Thread(target=import_bruno)
+        second.start()
+        second.join(timeout=1.5)
+        assert second.is_alive()  # waiting for the first import to end
+        ingestor.add_all(ada)
+        first.commit()
+    second.join(timeout=30)
+    assert not failures, failures
+    with engine.connect() as conn:
+        stats = conn.execute(select(member_stats.c.contributions)).scalars().all()
+    assert sorted(stats) == [1, 1]
+    assert packed(engine) == from_activities(engine)

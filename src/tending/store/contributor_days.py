@@ -35,6 +35,8 @@ from sqlalchemy import Column, Connection, Integer, LargeBinary, PrimaryKeyConst
 from tending.store.schema import Key, metadata
 from tending.timeutil import MICROS_PER_DAY
 
+MAX_ID = 2**63 - 1  # the largest BIGINT
+
 IDS = np.dtype("<i8")
 COUNTS = np.dtype("<i4")
 DAYS_PER_QUERY = 200  # days refreshed per statement: a bounded IN (...) list and a bounded read
@@ -106,8 +108,10 @@ def add_activities_after(conn: Connection, community_id: int, *, after_id: int) 
     first (INSERT ... ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same day), then the
     rows are read FOR UPDATE on PostgreSQL (the newest committed version, locked until commit) and updated in
     place. SQLite has one writer at a time."""
+    # the upper bound: PostgreSQL's planner has no statistics for the rows a running import adds, and would
+    # guess an open range is a third of the table (rollups.new_rows_where)
     rows = _fetch(conn, f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
-                        f"AND {CONTRIBUTION_SQL}", {"c": community_id, "after": after_id})
+                        f"AND id <= {MAX_ID} AND {CONTRIBUTION_SQL}", {"c": community_id, "after": after_id})
     if not rows:
         return
     table = np.array(rows, dtype=np.int64).reshape(-1, 2)

@@ -118,6 +118,21 @@ def batched(items: Iterable[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]
         yield chunk
 
 
+WRITE_LOCK_CLASS = 0x74656E64  # "tend": the first key of tending's PostgreSQL advisory locks
+
+
+def lock_community_writes(conn: Connection, community_id: int) -> None:
+    """Let writers of one community take turns, until the transaction ends.
+
+    The rollups count a community's activities with an id above the newest one seen before an insert as
+    this writer's; on PostgreSQL another import of the same community committing in between would be
+    counted twice. A transaction-scoped advisory lock per community makes the second writer wait for the
+    first to commit or roll back (imports of different communities still run side by side). SQLite has
+    one writer at a time, and a write transaction cannot start from a stale snapshot."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (WRITE_LOCK_CLASS, community_id % 2**31))
+
+
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
@@ -129,6 +144,7 @@ class Ingestor:
         self.conn = conn
         self.community = community
         self.cid = community.id
+        lock_community_writes(conn, self.cid)
         self.members = _Cache()
         self.channels = _Cache()
         self.threads = _Cache()
