@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import threading
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,12 @@ def _safe_name(name: str | None) -> str:
 @router.get("/c/{community_id}/imports")
 def imports_page(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
     community = community_or_404(request, community_id)
+    # the uploads' states first, then the history: an upload marked done has committed, so its line is in
+    # the history read after (read the other way round, an import ending in between showed done, unlogged)
+    uploads = [replace(u, counts=dict(u.counts)) for u in _uploads(request) if u.community_id == community.id][::-1]
     with get_state(request).engine.connect() as conn:
         history = [{**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
                    for row in dashboard.get_imports(conn, community.id)]
-    uploads = [u for u in _uploads(request) if u.community_id == community.id][::-1]
     running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
     return render(request, "imports.html", community=community, history=history, uploads=uploads,
                   available=importing.available(), kinds=importing.kinds(), running=running,
