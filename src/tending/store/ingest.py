@@ -28,10 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text, update
 
 from tending.models import (
-    CONTRIBUTION_KINDS,
     JOINED,
-    LEFT,
-    MESSAGE_SENT,
     ActivityRecord,
     ChannelRecord,
     Community,
@@ -42,13 +39,14 @@ from tending.models import (
 from tending.store.contributor_days import add_activities_after
 from tending.store.rollups import (
     apply_new_activities,
+    driver_sql,
+    members_where,
     new_rows_where,
     rebuild_member_rollups,
     sync_join_months,
 )
 from tending.store.schema import (
     Timestamp,
-    activities,
     channels,
     identities,
     member_stats,
@@ -65,7 +63,6 @@ STAT_INSTANTS = ("first_activity_at", "last_activity_at", "first_contribution_at
 JSON_NULL = "null"  # what SQLAlchemy's JSON type stores for None, kept so rows read the same either way
 ACTIVITY_COLUMNS = ("community_id", "member_id", "kind", "occurred_at", "thread_id", "parent_id", "parent_source_id",
                     "channel_id", "text", "url", "language", "source", "source_id", "extra")
-KIND_COUNTER = {"post": "posts", "reply": "replies", "comment": "comments", "reaction": "reactions"}
 
 
 @dataclass
@@ -101,11 +98,6 @@ class _Cache:
         looked up stays known until its rows are written."""
         if len(self.ids) >= CACHE_LIMIT:
             self.ids.clear()
-
-
-def _driver_sql(conn: Connection, sql: str) -> str:
-    """SQL written with qmark placeholders, in the driver's own style (psycopg takes %s)."""
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def _placeholders(count: int) -> str:
@@ -217,7 +209,7 @@ class Ingestor:
         columns = ("community_id", "platform", "external_id", "display_name", "handle", "joined_at",
                    "joined_at_exact", "left_at", "language", "is_staff", "is_bot", "do_not_contact",
                    "created_at", "updated_at")
-        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+        self.conn.exec_driver_sql(driver_sql(self.conn, (
             f"INSERT INTO members ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})")), [
             (cid, r.source, r.external_id, r.display_name, r.handle, _micros_or_none(r.joined_at),
              r.joined_at is not None, _micros_or_none(r.left_at), r.language, r.is_staff, r.is_bot, False,
@@ -225,7 +217,7 @@ class Ingestor:
         # the identities do not exist yet: read the new ids from members
         self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
         member_ids = self.members.ids
-        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+        self.conn.exec_driver_sql(driver_sql(self.conn, (
             "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
             "VALUES (?, ?, ?, ?, ?, ?)")), [
             (cid, member_ids[(r.source, r.external_id)], r.source, r.external_id, r.handle, r.email)
@@ -314,9 +306,9 @@ class Ingestor:
         statistics for the rows this transaction added and reads `IN (...)` as a filter over the whole
         community (an import grew quadratic); a join on the unique key is an index probe per key."""
         if self.conn.dialect.name == "postgresql":
-            return _driver_sql(self.conn, f"{select_from} JOIN unnest(?::text[]) AS k(key) "
+            return driver_sql(self.conn, f"{select_from} JOIN unnest(?::text[]) AS k(key) "
                                f"ON {column} = k.key WHERE {where}")
-        return _driver_sql(self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})")
+        return driver_sql(self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})")
 
     def _key_params(self, platform: str, keys: list[str]) -> tuple[Any, ...]:
         if self.conn.dialect.name == "postgresql":
@@ -331,7 +323,7 @@ class Ingestor:
             # plain tuples through the driver; every row of `wanted` has the same keys
             names = list(next(iter(new.values())))
             instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
-            sql = _driver_sql(self.conn, f"INSERT INTO {table.name} (community_id, platform, external_id, "
+            sql = driver_sql(self.conn, f"INSERT INTO {table.name} (community_id, platform, external_id, "
                               f"{', '.join(names)}) VALUES ({_placeholders(3 + len(names))})")
             self.conn.exec_driver_sql(sql, [
                 (self.cid, key[0], key[1],
@@ -438,7 +430,7 @@ class Ingestor:
         an id above `after_id` was inserted by this ingest since the last call, and only those are folded
         in, so a re-import never counts twice. Each step works on the whole set at once (SQL, or numpy).
         (rollups.new_contribution_days gives the UTC days these activities touched.)"""
-        self.conn.exec_driver_sql(_stats_from_new_rows_sql(self.conn), (self.cid, after_id))
+        self.conn.exec_driver_sql(_stats_from_rows_sql(self.conn, new_rows_where(self.conn)), (self.cid, after_id))
         self._update_member_dates(after_id)
         # after the member dates: the monthly rows carry the member's join month
         apply_new_activities(self.conn, self.cid, after_id=after_id)
@@ -449,7 +441,7 @@ class Ingestor:
         return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one())
 
     def _count_new_rows(self, after_id: int) -> int:
-        sql = _driver_sql(self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}")
+        sql = driver_sql(self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}")
         return int(self.conn.exec_driver_sql(sql, (self.cid, after_id)).scalar_one())
 
     def _insert_activity_rows(self, records: list[ActivityRecord]) -> None:
@@ -457,7 +449,7 @@ class Ingestor:
         cost more than the insert itself). Values are converted as the column types would (Timestamp,
         JSON). ON CONFLICT DO NOTHING: an activity already stored, or twice in the batch, is left out by
         the unique index the insert maintains anyway, instead of being looked up first."""
-        sql = _driver_sql(self.conn, f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
+        sql = driver_sql(self.conn, f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
                           f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))}) "
                           "ON CONFLICT (community_id, source, source_id) DO NOTHING")
         cid, dumps = self.cid, json.dumps
@@ -482,8 +474,8 @@ class Ingestor:
                       "WHERE members.id = n.member_id AND NOT members.joined_at_exact ")
         params = (self.cid, after_id)
         # a member without a join date has no activity yet, so no monthly rollup to follow
-        self.conn.exec_driver_sql(_driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
-        moved = self.conn.exec_driver_sql(_driver_sql(
+        self.conn.exec_driver_sql(driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
+        moved = self.conn.exec_driver_sql(driver_sql(
             self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"), params)
         rejoined = {member_id for (member_id,) in moved}
         if events:
@@ -494,12 +486,12 @@ class Ingestor:
         """(first activity, joins, leaves) among the new activities, of each member who joined or left.
         Two scans of the new rows, no subquery: PostgreSQL without statistics re-ran one per row."""
         where = new_rows_where(self.conn)
-        events = self.conn.exec_driver_sql(_driver_sql(
+        events = self.conn.exec_driver_sql(driver_sql(
             self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
             "AND kind IN ('joined', 'left')"), (self.cid, after_id)).all()
         if not events:
             return {}
-        firsts: dict[int, int] = {int(member_id): int(at) for member_id, at in self.conn.exec_driver_sql(_driver_sql(
+        firsts: dict[int, int] = {int(member_id): int(at) for member_id, at in self.conn.exec_driver_sql(driver_sql(
             self.conn, f"SELECT member_id, min(occurred_at) FROM activities WHERE {where} GROUP BY member_id"),
             (self.cid, after_id))}
         found: dict[int, tuple[int, list[int], list[int]]] = {}
@@ -529,14 +521,14 @@ class Ingestor:
             if joined_at != state[0]:
                 rejoined.append(member_id)
             rows.append((_micros_or_none(joined_at), exact, _micros_or_none(left_at), member_id))
-        self.conn.exec_driver_sql(_driver_sql(
+        self.conn.exec_driver_sql(driver_sql(
             self.conn, "UPDATE members SET joined_at = ?, joined_at_exact = ?, left_at = ? WHERE id = ?"), rows)
         return rejoined
 
     def _update_thread_starts(self, after_id: int) -> None:
         """A thread starts with its earliest post (the first inserted, on a tie)."""
         where = new_rows_where(self.conn)
-        self.conn.exec_driver_sql(_driver_sql(self.conn, (
+        self.conn.exec_driver_sql(driver_sql(self.conn, (
             "UPDATE threads SET started_at = s.first_at, started_by = s.first_by FROM ("
             "SELECT thread_id, occurred_at AS first_at, member_id AS first_by FROM ("
             "SELECT thread_id, occurred_at, member_id, "
@@ -572,48 +564,9 @@ def member_dates_after(state: tuple[datetime | None, bool, datetime | None], fir
     return joined_at, exact, left_at
 
 
-def _empty_stats() -> dict[str, Any]:
-    return {"first_activity_at": None, "last_activity_at": None, "first_contribution_at": None,
-            "last_contribution_at": None, **{name: 0 for name in STAT_COUNTERS}}
-
-
-def _fold(stats: dict[str, Any], kind: str, at: datetime) -> None:
-    # joins and leaves are dates, not activity; a message tending sent is not the member's activity
-    if kind in (JOINED, LEFT, MESSAGE_SENT):
-        return
-    _widen(stats, "first_activity_at", "last_activity_at", at, at)
-    counter = KIND_COUNTER.get(kind)
-    if counter:
-        stats[counter] += 1
-    if kind in CONTRIBUTION_KINDS:
-        stats["contributions"] += 1
-        _widen(stats, "first_contribution_at", "last_contribution_at", at, at)
-
-
-def _widen(stats: dict[str, Any], first: str, last: str, low: datetime | None, high: datetime | None) -> None:
-    if low is not None and (stats[first] is None or low < stats[first]):
-        stats[first] = low
-    if high is not None and (stats[last] is None or high > stats[last]):
-        stats[last] = high
-
-
-def _upsert_stats_sql(conn: Connection) -> str:
-    """Add counts and widen instants in the database itself (INSERT ... ON CONFLICT, SQLite >= 3.24 and
-    PostgreSQL): one statement per member, no read first, and atomic under concurrent writers."""
-    columns = ("member_id", "community_id", *STAT_COUNTERS, *STAT_INSTANTS)
-    counters = [f"{name} = member_stats.{name} + excluded.{name}" for name in STAT_COUNTERS]
-    instants = []
-    for name in STAT_INSTANTS:
-        wider = "<" if name.startswith("first") else ">"
-        instants.append(f"{name} = CASE WHEN member_stats.{name} IS NULL "
-                        f"OR excluded.{name} {wider} member_stats.{name} "
-                        f"THEN excluded.{name} ELSE member_stats.{name} END")
-    return _driver_sql(conn, f"INSERT INTO member_stats ({', '.join(columns)}) VALUES ({_placeholders(len(columns))}) "
-                             f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(counters + instants)}")
-
-
-def _stats_from_new_rows_sql(conn: Connection) -> str:
-    """member_stats upserted from an aggregate of the activities above an id, in one statement."""
+def _stats_from_rows_sql(conn: Connection, where: str) -> str:
+    """member_stats upserted from an aggregate of the activities matching `where` (qmark SQL: the rows an
+    ingest just inserted, or every row of some members being recomputed), in one statement."""
     def widen(name: str, op: str) -> str:
         # LEAST/GREATEST ignore NULLs on PostgreSQL; SQLite's min()/max() of two would return NULL
         pick = ("LEAST" if op == "<" else "GREATEST") if conn.dialect.name == "postgresql" else \
@@ -630,24 +583,12 @@ def _stats_from_new_rows_sql(conn: Connection) -> str:
     updates = [f"{name} = member_stats.{name} + excluded.{name}" for name in STAT_COUNTERS] + [
         widen(name, "<" if name.startswith("first") else ">") for name in STAT_INSTANTS]
     columns = ("member_id", "community_id", *STAT_COUNTERS, *STAT_INSTANTS)
-    return _driver_sql(conn, (
+    return driver_sql(conn, (
         f"INSERT INTO member_stats ({', '.join(columns)}) "
         f"SELECT member_id, community_id, {', '.join(selects)} FROM activities "
-        f"WHERE {new_rows_where(conn)} AND kind NOT IN ('joined', 'left', 'message_sent') "
+        f"WHERE {where} AND kind NOT IN ('joined', 'left', 'message_sent') "
         "GROUP BY member_id, community_id ORDER BY member_id "
         f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}"))
-
-
-def apply_stat_deltas(conn: Connection, community_id: int, deltas: dict[int, dict[str, Any]]) -> None:
-    """Merge per-member deltas (counts to add, instants to widen) into member_stats."""
-    if not deltas:
-        return
-    params = []
-    for member_id in sorted(deltas):  # a stable order: concurrent imports lock rows in the same order
-        delta = deltas[member_id]
-        params.append((member_id, community_id, *(delta[name] for name in STAT_COUNTERS),
-                       *(None if delta[name] is None else to_micros(delta[name]) for name in STAT_INSTANTS)))
-    conn.exec_driver_sql(_upsert_stats_sql(conn), params)
 
 
 def do_recompute_member_stats(conn: Connection, community_id: int, member_ids: list[int]) -> None:
@@ -656,11 +597,5 @@ def do_recompute_member_stats(conn: Connection, community_id: int, member_ids: l
     for chunk in batched(member_ids, 2000):
         conn.execute(member_stats.delete().where(member_stats.c.community_id == community_id,
                                                  member_stats.c.member_id.in_(chunk)))
-        deltas: dict[int, dict[str, Any]] = {}
-        rows = conn.execute(select(activities.c.member_id, activities.c.kind, activities.c.occurred_at).where(
-            activities.c.community_id == community_id, activities.c.member_id.in_(chunk)))
-        for member_id, kind, at in rows:
-            _fold(deltas.setdefault(member_id, _empty_stats()), kind, at)
-        if deltas:
-            apply_stat_deltas(conn, community_id, deltas)
+        conn.exec_driver_sql(_stats_from_rows_sql(conn, members_where(chunk)), (community_id,))
     rebuild_member_rollups(conn, community_id, member_ids)

@@ -219,7 +219,7 @@ def insert_timeline_entries(conn: Connection, community_id: int, message: Outbox
 
     Written here rather than through store/ingest.py: the Ingestor keys members by (platform, external id)
     and would create a "tending" member; a message sent is not the member's own activity, so it must not
-    move their activity rollups either (ingest's _fold ignores message_sent for the same reason).
+    move their activity rollups either (ingest's rollup SQL leaves message_sent out for the same reason).
     Re-recording the same message is a no-op thanks to the activities' unique (source, source_id).
     """
     if not member_ids:

@@ -20,7 +20,6 @@ already hold activities, and by bulk loaders).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,19 +31,14 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     Table,
-    case,
-    select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
-from tending.models import CONTRIBUTION_KINDS
 from tending.store import contributor_days
-from tending.store.schema import Key, activities, members, metadata
+from tending.store.schema import Key, metadata
 from tending.timeutil import MICROS_PER_DAY, to_micros
 
 MAX_ID = 2**63 - 1
-KIND_COLUMN = {"post": "posts", "reply": "replies", "comment": "comments", "reaction": "reactions"}
 DAY_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
 
 member_days = Table(
@@ -107,41 +101,6 @@ def reads_of(extra: Any) -> int | None:
     return None
 
 
-def _micros(value: datetime | int) -> int:
-    return value if isinstance(value, int) else to_micros(value)
-
-
-def apply_activity_rows(conn: Connection, community_id: int, rows: Iterable[dict[str, Any]]) -> None:
-    """Add freshly inserted activities (dicts with member_id, kind, occurred_at, extra) to the rollups."""
-    days: dict[tuple[int, int], dict[str, Any]] = {}
-    months: dict[tuple[int, int], int] = {}
-    for row in rows:
-        column = KIND_COLUMN.get(row["kind"])
-        if column is None:
-            continue  # joins, leaves and tending's own messages are not participation
-        at = _micros(row["occurred_at"])
-        member_id = row["member_id"]
-        cell = days.setdefault((day_of(at), member_id), {name: 0 for name in DAY_COUNTERS} | {"reads": None})
-        cell[column] += 1
-        if row["kind"] in CONTRIBUTION_KINDS:
-            cell["contributions"] += 1
-            key = (member_id, month_of(at))
-            months[key] = months.get(key, 0) + 1
-            reads = reads_of(row.get("extra"))
-            if reads is not None:
-                cell["reads"] = (cell["reads"] or 0) + reads
-    if days:
-        _upsert_add(conn, member_days, ("community_id", "day", "member_id"), [
-            {"community_id": community_id, "day": day, "member_id": member_id, **cell}
-            for (day, member_id), cell in days.items()], [*DAY_COUNTERS, "reads"])
-    if months:
-        joined = _join_months(conn, community_id, sorted({member_id for member_id, _ in months}))
-        _upsert_add(conn, member_months, ("community_id", "member_id", "month"), [
-            {"community_id": community_id, "member_id": member_id, "month": month, "contributions": n,
-             "join_month": joined.get(member_id)}
-            for (member_id, month), n in months.items()], ["contributions"])
-
-
 def new_rows_where(conn: Connection, alias: str = "") -> str:
     """The WHERE of "activities of a community inserted after an id" (two qmark parameters: community,
     id). Only the id range is to be read: `community_id + 0` keeps SQLite and PostgreSQL off the
@@ -167,11 +126,20 @@ def apply_new_activities(conn: Connection, community_id: int, *, after_id: int) 
     two INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL): the database
     aggregates the batch, no Python work per row. The members' join dates must be up to date first: the
     monthly rows carry the join month."""
+    _add_activities(conn, new_rows_where(conn), (community_id, after_id))
+
+
+def members_where(member_ids: list[int]) -> str:
+    """The WHERE of "activities of a community by these members" (one qmark parameter: the community)."""
+    return f"community_id = ? AND member_id IN ({', '.join(str(int(m)) for m in member_ids)})"
+
+
+def _add_activities(conn: Connection, where: str, params: tuple[int, ...]) -> None:
+    """Add the activities matching `where` (qmark SQL over `activities`) to member_days and member_months."""
     dialect = conn.dialect.name
-    where = new_rows_where(conn)
     contribution = "kind IN ('post', 'reply', 'comment')"
     day = f"occurred_at / {MICROS_PER_DAY}"
-    conn.exec_driver_sql(_qmark(conn, (
+    conn.exec_driver_sql(driver_sql(conn, (
         "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
         "reactions, reads) "
         f"SELECT community_id, {day}, member_id, count(CASE WHEN {contribution} THEN 1 END), "
@@ -184,10 +152,10 @@ def apply_new_activities(conn: Connection, community_id: int, *, after_id: int) 
         + ", ".join(f"{name} = member_days.{name} + excluded.{name}" for name in DAY_COUNTERS)
         + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
         "WHEN excluded.reads IS NULL THEN member_days.reads ELSE member_days.reads + excluded.reads END")),
-        (community_id, after_id))
+        params)
     # months from the batch's days (fewer rows to put a calendar month on), join months from members
     month = month_sql(dialect, f"d.day * {MICROS_PER_DAY}")
-    conn.exec_driver_sql(_qmark(conn, (
+    conn.exec_driver_sql(driver_sql(conn, (
         "INSERT INTO member_months (community_id, member_id, month, contributions, join_month) "
         f"SELECT d.community_id, d.member_id, {month}, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
         f"FROM (SELECT community_id, member_id, {day} AS day, count(*) AS n FROM activities "
@@ -196,66 +164,29 @@ def apply_new_activities(conn: Connection, community_id: int, *, after_id: int) 
         f"GROUP BY d.community_id, d.member_id, {month}, m.joined_at "
         "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
         "contributions = member_months.contributions + excluded.contributions, join_month = excluded.join_month")),
-        (community_id, after_id))
+        params)
 
 
 def new_contribution_days(conn: Connection, community_id: int, *, after_id: int) -> list[int]:
     """The UTC days (`occurred_at / MICROS_PER_DAY`) of the contributions inserted after `after_id`: what
     a per-day rollup must recompute after a batch."""
-    rows = conn.exec_driver_sql(_qmark(conn, (
+    rows = conn.exec_driver_sql(driver_sql(conn, (
         f"SELECT DISTINCT occurred_at / {MICROS_PER_DAY} FROM activities WHERE {new_rows_where(conn)} "
         "AND kind IN ('post', 'reply', 'comment')")), (community_id, after_id))
     return sorted(int(day) for (day,) in rows)
 
 
-def _qmark(conn: Connection, sql: str) -> str:
+def driver_sql(conn: Connection, sql: str) -> str:
     """SQL written with qmark placeholders, in the driver's own style (psycopg takes %s)."""
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-def _join_months(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, int | None]:
-    found: dict[int, int | None] = {}
-    for start in range(0, len(member_ids), 2000):
-        rows = conn.execute(select(members.c.id, members.c.joined_at).where(
-            members.c.community_id == community_id, members.c.id.in_(member_ids[start:start + 2000])))
-        for member_id, joined_at in rows:
-            found[member_id] = None if joined_at is None else month_of(to_micros(joined_at))
-    return found
-
-
 def sync_join_months(conn: Connection, community_id: int, member_ids: list[int]) -> None:
     """Copy the join month of members whose joined_at changed onto their monthly rows."""
-    if not member_ids:
-        return
-    joined = _join_months(conn, community_id, sorted(set(member_ids)))
-    conn.execute(text(
-        "UPDATE member_months SET join_month = :jm WHERE community_id = :c AND member_id = :m"),
-        [{"jm": month, "c": community_id, "m": member_id} for member_id, month in joined.items()])
-
-
-def _upsert_add(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]],
-                counters: list[str]) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE SET counter = counter + excluded.counter (SQLite and PostgreSQL)."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(table)
-        statement: Any = pg.on_conflict_do_update(index_elements=list(keys), set_={
-            name: _add(name, table.c[name], pg.excluded[name]) for name in counters})
-    elif dialect == "sqlite":
-        lite = sqlite.insert(table)
-        statement = lite.on_conflict_do_update(index_elements=list(keys), set_={
-            name: _add(name, table.c[name], lite.excluded[name]) for name in counters})
-    else:  # pragma: no cover - tending supports SQLite and PostgreSQL
-        raise NotImplementedError(dialect)
-    for start in range(0, len(rows), 2000):
-        conn.execute(statement, rows[start:start + 2000])
-
-
-def _add(name: str, current: Any, incoming: Any) -> Any:
-    if name != "reads":
-        return current + incoming
-    # reads stays NULL until some message carries a read count
-    return case((current.is_(None), incoming), (incoming.is_(None), current), else_=current + incoming)
+    wanted = sorted(set(member_ids))
+    for start in range(0, len(wanted), 2000):
+        listed = ", ".join(str(int(m)) for m in wanted[start:start + 2000])
+        fill_join_months(conn, f"AND community_id = :cid AND member_id IN ({listed})", {"cid": community_id})
 
 
 def rebuild_member_rollups(conn: Connection, community_id: int, member_ids: list[int]) -> None:
@@ -265,10 +196,7 @@ def rebuild_member_rollups(conn: Connection, community_id: int, member_ids: list
         days = contributor_days.member_contribution_days(conn, community_id, chunk)
         for table in (member_days, member_months):
             conn.execute(table.delete().where(table.c.community_id == community_id, table.c.member_id.in_(chunk)))
-        rows = conn.execute(select(activities.c.member_id, activities.c.kind, activities.c.occurred_at,
-                                   activities.c.extra).where(activities.c.community_id == community_id,
-                                                             activities.c.member_id.in_(chunk)))
-        apply_activity_rows(conn, community_id, [dict(row._mapping) for row in rows])
+        _add_activities(conn, members_where(chunk), (community_id,))
         days |= contributor_days.member_contribution_days(conn, community_id, chunk)
         contributor_days.refresh_days(conn, community_id, days)
 
