@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -166,6 +167,21 @@ def test_sum_by_member_with_sparse_huge_ids() -> None:
     assert sum_by_member([], [])[0].size == 0
 
 
+def import_in_background(engine: Engine, community: Any, records: list[ActivityRecord],
+                         failures: list[BaseException]) -> threading.Thread:
+    """Another import of the community, in its own connection and thread (errors land in `failures`)."""
+    def run() -> None:
+        try:
+            with engine.begin() as conn:
+                Ingestor(conn, community).add_all(records)
+        except BaseException as error:  # re-raised by the test, in its own thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def test_two_imports_at_once_on_one_day_keep_both_counts(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
@@ -176,19 +192,10 @@ def test_two_imports_at_once_on_one_day_keep_both_counts(engine: Engine) -> None
     bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
                             occurred_at=T0 - timedelta(hours=2))]  # the same UTC day
     failures: list[BaseException] = []
-
-    def import_bruno() -> None:
-        try:
-            with engine.begin() as conn:
-                Ingestor(conn, community).add_all(bruno)
-        except BaseException as error:  # re-raised below, in the test's thread
-            failures.append(error)
-
     with engine.connect() as first:
         first.begin()
         Ingestor(first, community).add_all(ada)
-        second = threading.Thread(target=import_bruno)
-        second.start()
+        second = import_in_background(engine, community, bruno, failures)
         second.join(timeout=1.5)
         assert second.is_alive()  # waiting for the first import's row of that day
         first.commit()
@@ -211,19 +218,10 @@ def test_a_second_import_of_the_community_waits_for_the_first(engine: Engine) ->
     bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
                             occurred_at=T0 - timedelta(days=1))]
     failures: list[BaseException] = []
-
-    def import_bruno() -> None:
-        try:
-            with engine.begin() as conn:
-                Ingestor(conn, community).add_all(bruno)
-        except BaseException as error:  # re-raised below, in the test's thread
-            failures.append(error)
-
     with engine.connect() as first:
         first.begin()
         ingestor = Ingestor(first, community)
-        second = threading.Thread(target=import_bruno)
-        second.start()
+        second = import_in_background(engine, community, bruno, failures)
         second.join(timeout=1.5)
         assert second.is_alive()  # waiting for the first import to end
         ingestor.add_all(ada)
