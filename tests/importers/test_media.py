@@ -15,7 +15,7 @@ from tending.actions.moderation import do_scan_community
 from tending.importers import get_importer
 from tending.models import ActivityRecord
 from tending.store.communities import find_community
-from tending.store.moderation import get_items
+from tending.store.moderation import get_items, sample_texts
 from tending.store.schema import activities
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
@@ -73,6 +73,8 @@ def test_an_imported_picture_reposted_is_noticed_by_the_scan(engine: Engine, tmp
         items = [i for i in get_items(conn, community.id) if i["signal"] == "repost"]
         ids = {row.source_id: row.id for row in conn.execute(select(activities.c.source_id, activities.c.id))}
     assert (summary.images_hashed, summary.images_missing) == (2, 0), summary
+    with engine.connect() as conn:  # the off-topic profile learns from words only, never from a bare picture
+        assert sample_texts(conn, community.id, limit=10) == ["Perdu !"]
     assert [(i["activity_id"], i["evidence"]["earlier"]["activity_id"]) for i in items] == [(ids["42:2"], ids["42:1"])]
 
 

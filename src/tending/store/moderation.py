@@ -164,22 +164,28 @@ def count_scannable(conn: Connection, community_id: int, *, since: datetime | No
                             .where(_scan_filter(community_id, since))).scalar_one())
 
 
-def iter_scannable(conn: Connection, community_id: int, *, since: datetime | None,
-                   batch_size: int = 5000) -> Iterator[list[ScanRow]]:
-    """Contributions with text, in batches ordered by id (keyset pagination: flat memory)."""
+SCAN_COLUMNS = (activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
+                activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
+                activities.c.extra)
+
+
+def _scan_batches(conn: Connection, condition: Any, batch_size: int) -> Iterator[list[ScanRow]]:
+    """The activities matching `condition`, in batches ordered by id (keyset pagination: flat memory)."""
     last_id = 0
-    columns = (activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
-               activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
-               activities.c.extra)
     while True:
-        query = (select(*columns).where(_scan_filter(community_id, since, by_id=_walk_ids(conn)),
-                                        activities.c.id > last_id)
+        query = (select(*SCAN_COLUMNS).where(condition, activities.c.id > last_id)
                  .order_by(activities.c.id).limit(batch_size))
         rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
         yield rows
         last_id = rows[-1].id
+
+
+def iter_scannable(conn: Connection, community_id: int, *, since: datetime | None,
+                   batch_size: int = 5000) -> Iterator[list[ScanRow]]:
+    """Contributions with text (or a picture), in batches ordered by id."""
+    return _scan_batches(conn, _scan_filter(community_id, since, by_id=_walk_ids(conn)), batch_size)
 
 
 def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetime,
@@ -191,27 +197,16 @@ def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetim
                      .where(moderation_fingerprints.c.community_id + 0 == community_id,
                             moderation_fingerprints.c.kind == "text",
                             moderation_fingerprints.c.activity_id == activities.c.id))
-    last_id = 0
-    columns = (activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
-               activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
-               activities.c.extra)
-    while True:
-        query = (select(*columns).where(_scan_filter(community_id, None, by_id=_walk_ids(conn)),
-                                        activities.c.occurred_at < before,
-                                        activities.c.id > last_id, ~fingerprinted.exists())
-                 .order_by(activities.c.id).limit(batch_size))
-        rows = [_scan_row(row) for row in conn.execute(query)]
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1].id
+    return _scan_batches(conn, and_(_scan_filter(community_id, None, by_id=_walk_ids(conn)),
+                                    activities.c.occurred_at < before, ~fingerprinted.exists()), batch_size)
 
 
 def sample_texts(conn: Connection, community_id: int, *, limit: int) -> list[str]:
     """An evenly spread sample of the community's contributions (the profile for off-topic drift)."""
     total = count_scannable(conn, community_id, since=None)
     step = max(total // limit, 1)
-    query = (select(activities.c.text).where(_scan_filter(community_id, None), (activities.c.id % step) == 0)
+    query = (select(activities.c.text).where(_scan_filter(community_id, None), activities.c.text.is_not(None),
+                                             (activities.c.id % step) == 0)
              .limit(limit))
     return [text for (text,) in conn.execute(query)]
 
