@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
 from tending.models import ActivityRecord, MemberRecord, ThreadRecord
+from tending.store import ingest as ingest_module
 from tending.store.communities import do_create_community, find_community
 from tending.store.ingest import Ingestor, member_dates_after
-from tending.store.schema import activities, member_stats, members, threads
+from tending.store.schema import activities, channels, identities, member_stats, members, threads
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -88,3 +91,74 @@ def test_join_and_leave_dates() -> None:
     earlier = T0 - timedelta(days=1)
     assert member_dates_after((T0, False, None), earlier, [], []) == (earlier, False, None)
     assert member_dates_after((T0, True, None), T0 - timedelta(days=1), [], []) == (T0, True, None)
+
+
+def test_a_stored_activity_creates_nothing_even_when_its_author_has_a_new_id(engine: Engine) -> None:
+    """A newer export may give an old post's author another id: the post is stored already, so neither
+    that author, nor the thread or channel it names, may appear; what is new in the batch still lands."""
+    ingest(engine, story())
+    counts = ingest(engine, [
+        act("p4", "chloe-2", "comment", T0 + timedelta(days=5), thread_external_id="t9", channel_external_id="c9",
+            member_name="Chloé"),
+        act("p6", "ada", "reply", T0 + timedelta(days=6), thread_external_id="t1"),
+    ])
+    assert counts["activities_added"] == 1 and counts["activities_unchanged"] == 1
+    assert counts["members_added"] == counts["threads_added"] == counts["channels_added"] == 0
+    with engine.connect() as conn:
+        assert "chloe-2" not in set(conn.execute(select(members.c.external_id)).scalars())
+        assert "chloe-2" not in set(conn.execute(select(identities.c.external_id)).scalars())
+        assert set(conn.execute(select(threads.c.external_id)).scalars()) == {"t1"}
+        assert conn.execute(select(func.count()).select_from(channels)).scalar_one() == 0
+
+
+def test_a_source_id_twice_in_one_export_keeps_the_first_and_creates_nothing_for_the_second(engine: Engine) -> None:
+    records = [act("p1", "ada", "post", T0, thread_external_id="t1", member_name="Ada"),
+               act("p1", "zed", "post", T0, thread_external_id="t2", member_name="Zed")]
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Cats", platform="forum")
+        counts = Ingestor(conn, community).add_all(records, batch_size=1).as_dict()
+    assert counts["activities_added"] == 1 and counts["members_added"] == 1 and counts["threads_added"] == 1
+    with engine.connect() as conn:
+        assert set(conn.execute(select(members.c.external_id)).scalars()) == {"ada"}
+        assert set(conn.execute(select(threads.c.external_id)).scalars()) == {"t1"}
+
+
+def sqlite_indexes(conn: Any) -> set[tuple[str, str]]:
+    return set(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+
+
+def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, monkeypatch: Any) -> None:
+    """SQLite: past BULK_AFTER activities the secondary indexes are dropped inside the transaction and
+    created again by finish(); a failed load rolls the drop back with everything else."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("bulk loads set indexes aside on SQLite only")
+    monkeypatch.setattr(ingest_module, "BULK_AFTER", 2)
+    with engine.connect() as conn:
+        indexes = sqlite_indexes(conn)
+    assert any(name == "ix_activities_contributions" for name, _ in indexes)
+    records = [act(f"p{i}", f"m{i % 3}", "reply", T0 + timedelta(hours=i), thread_external_id="t1",
+                   member_name="M") for i in range(12)]
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Cats", platform="forum")
+        ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
+        ingestor.add(records[:6])
+        set_aside = {name for name, _ in ingestor.set_aside}
+        assert "ix_activities_contributions" in set_aside and "ix_member_days_community_id_member_id_day" in set_aside
+        assert not set_aside & {name for name, sql in indexes if sql.upper().startswith("CREATE UNIQUE")}
+        assert sqlite_indexes(conn) == {index for index in indexes if index[0] not in set_aside}
+        ingestor.add(records[6:])
+        ingestor.finish()
+        assert sqlite_indexes(conn) == indexes
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        community = find_community(conn, "Cats")
+        assert community is not None
+        ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
+        ingestor.held_before = 0
+        ingestor.add([act(f"q{i}", "m1", "reply", T0, thread_external_id="t1") for i in range(6)])
+        assert ingestor.set_aside
+        raise RuntimeError("the export broke off")
+    with engine.connect() as conn:
+        assert sqlite_indexes(conn) == indexes
+        assert conn.execute(select(func.count()).select_from(activities)).scalar_one() == 12
+        stats = conn.execute(select(func.sum(member_stats.c.replies))).scalar_one()
+        assert stats == 12

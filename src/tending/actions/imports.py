@@ -161,7 +161,7 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
         records = first[1] if first else []
         community = do_create_community(conn, hint, platform=_platform(records, platform),
                                         timezone=timezone or "UTC", actor="import")
-    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY)
+    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY, bulk=True)
     for batch in ([first] if first else []):
         _ingest(ingestor, batch[1], summary, progress, meter)
     for batch in batches:

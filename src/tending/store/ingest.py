@@ -56,6 +56,10 @@ from tending.store.schema import (
 from tending.timeutil import from_micros, to_micros, utcnow
 
 BATCH_SIZE = 5000
+# SQLite bulk loads: once an ingest has inserted this many activities, and at least a quarter of what the
+# database held before, the secondary indexes of the big tables are set aside and built again at finish()
+BULK_AFTER = 50_000
+BULK_TABLES = ("activities", "member_days", "member_months")
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
 STAT_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
@@ -86,6 +90,9 @@ class IngestCounts:
 @dataclass
 class _Cache:
     ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    # False while every row of the table for this community is known to the cache (the community held
+    # none when the ingest began, and the cache was never emptied): lookups then need no query
+    store_may_know_more: bool = True
 
     def get(self, key: tuple[str, str]) -> int | None:
         return self.ids.get(key)
@@ -98,6 +105,7 @@ class _Cache:
         looked up stays known until its rows are written."""
         if len(self.ids) >= CACHE_LIMIT:
             self.ids.clear()
+            self.store_may_know_more = True
 
 
 def _placeholders(count: int) -> str:
@@ -128,22 +136,35 @@ def lock_community_writes(conn: Connection, community_id: int) -> None:
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
-    def __init__(self, conn: Connection, community: Community, *, rollup_every: int = 0) -> None:
+    def __init__(self, conn: Connection, community: Community, *, rollup_every: int = 0,
+                 bulk: bool = False) -> None:
         """rollup_every: fold new activities into the rollups once that many are pending, and in
         finish(), instead of after every batch (0). A member active in many batches is then updated
         once, not once per batch; the rollups are only exact after finish(), which is fine inside one
-        transaction (imports)."""
+        transaction (imports).
+
+        bulk: on SQLite, a large load sets the secondary indexes of activities and the daily/monthly
+        rollups aside and builds them again in finish() (see `_maybe_set_indexes_aside`); only for one
+        transaction that ends with finish() (imports), since other readers of the transaction would
+        miss the indexes until then."""
         self.conn = conn
         self.community = community
         self.cid = community.id
         lock_community_writes(conn, self.cid)
-        self.members = _Cache()
-        self.channels = _Cache()
-        self.threads = _Cache()
+        self.members = _Cache(store_may_know_more=self._holds_any(identities))
+        self.channels = _Cache(store_may_know_more=self._holds_any(channels))
+        self.threads = _Cache(store_may_know_more=self._holds_any(threads))
         self.counts = IngestCounts()
         self.rollup_every = rollup_every
         self.pending_after: int | None = None  # the rollups hold every activity up to this id
         self.pending_rows = 0
+        self.bulk = bulk and conn.dialect.name == "sqlite"
+        self.held_before = self._max_activity_id() if self.bulk else 0
+        self.set_aside: list[tuple[str, str]] = []  # (name, CREATE INDEX statement) of the indexes set aside
+
+    def _holds_any(self, table: Any) -> bool:
+        return self.conn.exec_driver_sql(driver_sql(
+            self.conn, f"SELECT 1 FROM {table.name} WHERE community_id = ? LIMIT 1"), (self.cid,)).first() is not None
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -188,6 +209,7 @@ class Ingestor:
         """Fold what is pending into the rollups; link replies to parents that arrived in a later batch or
         an earlier import."""
         self._flush_rollups()
+        self._restore_indexes()
         self.conn.execute(text(
             "UPDATE activities SET parent_id = (SELECT p.id FROM activities p "
             "WHERE p.community_id = activities.community_id AND p.source = activities.source "
@@ -201,21 +223,19 @@ class Ingestor:
         # identities, not members: after a merge, several identities lead to one member
         self._lookup_keyed(identities, self.members, keys, id_column="member_id")
 
-    def _create_members(self, records: list[MemberRecord]) -> None:
+    def _create_members(self, records: list[MemberRecord]) -> list[int]:
         """Plain tuples through the driver, as for activities (a fresh import creates a member every few
-        activities). Values are converted as the column types would (Timestamp, the False defaults)."""
+        activities). Values are converted as the column types would (Timestamp, the False defaults).
+        Returns the new members' ids."""
         now = to_micros(utcnow())
         cid = self.cid
         columns = ("community_id", "platform", "external_id", "display_name", "handle", "joined_at",
                    "joined_at_exact", "left_at", "language", "is_staff", "is_bot", "do_not_contact",
                    "created_at", "updated_at")
-        self.conn.exec_driver_sql(driver_sql(self.conn, (
-            f"INSERT INTO members ({', '.join(columns)}) VALUES ({_placeholders(len(columns))})")), [
+        created = self._insert_returning(members, columns, [
             (cid, r.source, r.external_id, r.display_name, r.handle, _micros_or_none(r.joined_at),
              r.joined_at is not None, _micros_or_none(r.left_at), r.language, r.is_staff, r.is_bot, False,
-             now, now) for r in records])
-        # the identities do not exist yet: read the new ids from members
-        self._lookup_keyed(members, self.members, [(r.source, r.external_id) for r in records])
+             now, now) for r in records], self.members)
         member_ids = self.members.ids
         self.conn.exec_driver_sql(driver_sql(self.conn, (
             "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
@@ -223,6 +243,24 @@ class Ingestor:
             (cid, member_ids[(r.source, r.external_id)], r.source, r.external_id, r.handle, r.email)
             for r in records])
         self.counts.members_added += len(records)
+        return created
+
+    def _insert_returning(self, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+                          cache: _Cache) -> list[int]:
+        """Insert rows keyed by (platform, external_id) (columns 2 and 3 after community_id) and put their
+        new ids in `cache`, read back by RETURNING: multi-row VALUES statements of up to 30,000 values
+        (SQLite's limit is 32,766; a query per chunk to read the ids back cost as much as the insert)."""
+        per_statement = max(1, 30_000 // len(columns))
+        row_sql = f"({_placeholders(len(columns))})"
+        created = []
+        for chunk in batched(rows, per_statement):
+            sql = driver_sql(self.conn, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                             f"{', '.join([row_sql] * len(chunk))} RETURNING platform, external_id, id")
+            for platform, external_id, row_id in self.conn.exec_driver_sql(
+                    sql, tuple(value for row in chunk for value in row)):
+                cache.put((platform, external_id), row_id)
+                created.append(row_id)
+        return created
 
     def _member_row(self, record: MemberRecord, now: datetime) -> dict[str, Any]:
         row: dict[str, Any] = {"community_id": self.cid, "updated_at": now,
@@ -270,8 +308,9 @@ class Ingestor:
         self.counts.members_updated += len(changes)
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
-    def _ensure_members(self, activity_recs: list[ActivityRecord]) -> None:
-        """Create the members the activities name and nobody stored (looked up by _without_stored)."""
+    def _ensure_members(self, activity_recs: list[ActivityRecord]) -> list[int]:
+        """Create the members the activities name and the store does not hold (looked up before);
+        returns their ids."""
         known = self.members.ids
         unknown: dict[tuple[str, str], MemberRecord] = {}
         for record in activity_recs:
@@ -279,14 +318,15 @@ class Ingestor:
             if key not in known and key not in unknown:
                 unknown[key] = MemberRecord(source=record.source, external_id=record.member_external_id,
                                             display_name=record.member_name)
-        if unknown:
-            self._create_members(list(unknown.values()))
+        return self._create_members(list(unknown.values())) if unknown else []
 
     # -- channels and threads -----------------------------------------------------------------------
 
     def _lookup_keyed(self, table: Any, cache: _Cache, keys: Iterable[tuple[str, str]],
                       id_column: str = "id") -> None:
         """Fill `cache` with the ids of rows of `table` keyed by (platform, external_id)."""
+        if not cache.store_may_know_more:
+            return
         by_platform: dict[str, list[str]] = defaultdict(list)
         known = cache.ids
         for key in keys:
@@ -315,26 +355,23 @@ class Ingestor:
             return (keys, self.cid, platform)
         return (self.cid, platform, *keys)
 
-    def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> int:
-        """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns how many."""
+    def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> list[int]:
+        """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns their ids."""
         self._lookup_keyed(table, cache, wanted)
         new = {key: row for key, row in wanted.items() if key not in cache.ids}
-        if new:
-            # plain tuples through the driver; every row of `wanted` has the same keys
-            names = list(next(iter(new.values())))
-            instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
-            sql = driver_sql(self.conn, f"INSERT INTO {table.name} (community_id, platform, external_id, "
-                              f"{', '.join(names)}) VALUES ({_placeholders(3 + len(names))})")
-            self.conn.exec_driver_sql(sql, [
-                (self.cid, key[0], key[1],
-                 *(_micros_or_none(row[name]) if name in instants else row[name] for name in names))
-                for key, row in new.items()])
-            self._lookup_keyed(table, cache, new)
-        return len(new)
+        if not new:
+            return []
+        # plain tuples through the driver; every row of `wanted` has the same keys
+        names = list(next(iter(new.values())))
+        instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
+        return self._insert_returning(table, ("community_id", "platform", "external_id", *names), [
+            (self.cid, key[0], key[1],
+             *(_micros_or_none(row[name]) if name in instants else row[name] for name in names))
+            for key, row in new.items()], cache)
 
     def _upsert_channels(self, records: list[ChannelRecord]) -> None:
         wanted = {(r.source, r.external_id): {"name": r.name} for r in records}
-        self.counts.channels_added += self._ensure_keyed(channels, self.channels, wanted)
+        self.counts.channels_added += len(self._ensure_keyed(channels, self.channels, wanted))
 
     def _upsert_threads(self, records: list[ThreadRecord]) -> None:
         self._ensure_channels({(r.source, r.channel_external_id) for r in records if r.channel_external_id})
@@ -349,14 +386,15 @@ class Ingestor:
                 "started_by": self.members.get((r.source, r.started_by_external_id))
                 if r.started_by_external_id else None,
             }
-        self.counts.threads_added += self._ensure_keyed(threads, self.threads, wanted)
+        self.counts.threads_added += len(self._ensure_keyed(threads, self.threads, wanted))
 
-    def _ensure_channels(self, keys: set[tuple[str, str | None]]) -> None:
+    def _ensure_channels(self, keys: set[tuple[str, str | None]]) -> list[int]:
         wanted = {(p, e): {"name": None} for p, e in keys if e}
-        if wanted:
-            self.counts.channels_added += self._ensure_keyed(channels, self.channels, wanted)
+        created = self._ensure_keyed(channels, self.channels, wanted) if wanted else []
+        self.counts.channels_added += len(created)
+        return created
 
-    def _ensure_threads(self, activity_recs: list[ActivityRecord]) -> None:
+    def _ensure_threads(self, activity_recs: list[ActivityRecord]) -> list[int]:
         wanted: dict[tuple[str, str], dict[str, Any]] = {}
         for r in activity_recs:
             if r.thread_external_id and (r.source, r.thread_external_id) not in wanted:
@@ -364,66 +402,103 @@ class Ingestor:
                     "title": None, "started_at": None, "started_by": None,
                     "channel_id": self.channels.get((r.source, r.channel_external_id))
                     if r.channel_external_id else None}
-        if wanted:
-            self.counts.threads_added += self._ensure_keyed(threads, self.threads, wanted)
+        created = self._ensure_keyed(threads, self.threads, wanted) if wanted else []
+        self.counts.threads_added += len(created)
+        return created
 
     # -- activities ---------------------------------------------------------------------------------
 
     def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
         """Insert the batch, leaving out what is already stored (the unique key decides, in the same
-        statement), then bring every rollup up to date from the rows really inserted."""
-        fresh = self._without_stored(activity_recs)
-        self.counts.activities_unchanged += len(activity_recs) - len(fresh)
-        self._ensure_members(fresh)
-        self._ensure_channels({(r.source, r.channel_external_id) for r in fresh if r.channel_external_id})
-        self._ensure_threads(fresh)
+        statement), then bring every rollup up to date from the rows really inserted.
+
+        An activity stored earlier must not create anything (the author of an old post may have another
+        id in a newer export): members, channels and threads the batch created for activities that
+        turned out to be stored already are removed again (`_drop_unused`). Checking first cost a
+        query per batch on every fresh import; this costs one only when both happen."""
+        self._lookup_members({(r.source, r.member_external_id) for r in activity_recs})
+        self._lookup_keyed(threads, self.threads,
+                           {(r.source, r.thread_external_id) for r in activity_recs if r.thread_external_id})
+        self._lookup_keyed(channels, self.channels,
+                           {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id})
+        created_members = self._ensure_members(activity_recs)
+        created_channels = self._ensure_channels(
+            {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id})
+        created_threads = self._ensure_threads(activity_recs)
         before = self._max_activity_id()
-        self._insert_activity_rows(fresh)
+        self._insert_activity_rows(activity_recs)
         added = self._count_new_rows(before)
         self.counts.activities_added += added
-        self.counts.activities_unchanged += len(fresh) - added
+        self.counts.activities_unchanged += len(activity_recs) - added
+        if added < len(activity_recs) and (created_members or created_channels or created_threads):
+            self._drop_unused(before, created_members, created_channels, created_threads)
         if added:
             if self.pending_after is None:
                 self.pending_after = before
             self.pending_rows += added
             if self.pending_rows >= self.rollup_every:
                 self._flush_rollups()
+            self._maybe_set_indexes_aside()
+
+    def _maybe_set_indexes_aside(self) -> None:
+        """Adding a row to a B-tree index costs a random seek per index and row, growing with the table;
+        building the index at the end from all rows is one sort. On a 100,000-activity import into a
+        table of as many rows, the four secondary indexes of activities cost 1.5 s of the insert's 2.3 s,
+        and building them again 0.3 s (benchmarks/import_speed.py). So once an ingest has written
+        BULK_AFTER activities and at least a quarter of the rows the database held before, the non-unique
+        indexes of the big tables are dropped, inside the transaction, and finish() creates them again
+        with the same statements. Unique indexes stay: they enforce the keys the inserts rely on. SQLite
+        only: a transaction's schema change is invisible to other connections until it commits (and is
+        undone with it), whereas on PostgreSQL dropping an index locks the table against every reader."""
+        added = self.counts.activities_added
+        if not self.bulk or self.set_aside or added < BULK_AFTER or added * 4 < self.held_before:
+            return
+        tables = ", ".join(f"'{name}'" for name in BULK_TABLES)
+        self.set_aside = [(name, sql) for name, sql in self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({tables}) ORDER BY name") if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+        for name, _sql in self.set_aside:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def _restore_indexes(self) -> None:
+        for _name, sql in self.set_aside:
+            self.conn.exec_driver_sql(sql)
+        self.set_aside = []
 
     def _flush_rollups(self) -> None:
         if self.pending_after is not None:
             self._after_insert(self.pending_after)
         self.pending_after, self.pending_rows = None, 0
 
-    def _without_stored(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
-        """Leave out the activities already stored whose member, thread or channel is unknown: an activity
-        stored earlier must not create anything (the author of an old post may have another id in a newer
-        export). Only those records are looked up; the insert itself skips the others when stored."""
-        self._lookup_members({(r.source, r.member_external_id) for r in records})
-        self._lookup_keyed(threads, self.threads,
-                           {(r.source, r.thread_external_id) for r in records if r.thread_external_id})
-        self._lookup_keyed(channels, self.channels,
-                           {(r.source, r.channel_external_id) for r in records if r.channel_external_id})
-        members_, threads_, channels_ = self.members.ids, self.threads.ids, self.channels.ids
-        unknown = [r for r in records if (r.source, r.member_external_id) not in members_
-                   or (r.thread_external_id and (r.source, r.thread_external_id) not in threads_)
-                   or (r.channel_external_id and (r.source, r.channel_external_id) not in channels_)]
-        if not unknown:
-            return records
-        stored = self._existing_source_ids(unknown)
-        return [r for r in records if (r.source, r.source_id) not in stored] if stored else records
-
-    def _existing_source_ids(self, records: list[ActivityRecord]) -> set[tuple[str, str]]:
-        by_source: dict[str, list[str]] = defaultdict(list)
-        for r in records:
-            by_source[r.source].append(r.source_id)
-        found: set[tuple[str, str]] = set()
-        for source, source_ids in by_source.items():
-            for chunk in batched(source_ids, 2000):
-                sql = self._keys_in("SELECT a.source_id FROM activities a", "a.community_id = ? AND a.source = ?",
-                                    "a.source_id", len(chunk))
-                rows = self.conn.exec_driver_sql(sql, self._key_params(source, chunk))
-                found.update((source, sid) for (sid,) in rows)
-        return found
+    def _drop_unused(self, before: int, created_members: list[int], created_channels: list[int],
+                     created_threads: list[int]) -> None:
+        """Remove what this batch created for activities that were stored already (none of the rows
+        inserted, those with an id above `before`, uses it)."""
+        where = new_rows_where(self.conn)
+        params = (self.cid, before)
+        for cache, created, column, table, counter in (
+                (self.threads, created_threads, "thread_id", threads, "threads_added"),
+                (self.channels, created_channels, "channel_id", channels, "channels_added"),
+                (self.members, created_members, "member_id", members, "members_added")):
+            if not created:
+                continue
+            used = {row_id for (row_id,) in self.conn.exec_driver_sql(driver_sql(
+                self.conn, f"SELECT DISTINCT {column} FROM activities WHERE {where}"), params)}
+            if table is channels:  # a thread kept may name a channel created with it
+                used.update(self.conn.execute(select(threads.c.channel_id).distinct().where(
+                    threads.c.community_id == self.cid, threads.c.channel_id.in_(created))).scalars())
+            unused = [row_id for row_id in created if row_id not in used]
+            if not unused:
+                continue
+            gone = set(unused)
+            for key in [key for key, row_id in cache.ids.items() if row_id in gone]:
+                del cache.ids[key]
+            for chunk in batched(unused, 2000):
+                if table is members:
+                    self.conn.execute(identities.delete().where(identities.c.community_id == self.cid,
+                                                                identities.c.member_id.in_(chunk)))
+                self.conn.execute(table.delete().where(table.c.community_id == self.cid, table.c.id.in_(chunk)))
+            setattr(self.counts, counter, getattr(self.counts, counter) - len(unused))
 
     def _after_insert(self, after_id: int) -> None:
         """The one place where the rollups follow new activities: every activity of this community with
