@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from tending.models import ActivityRecord, MemberRecord, ThreadRecord
 from tending.store import ingest as ingest_module
 from tending.store.communities import do_create_community, find_community
-from tending.store.ingest import Ingestor, member_dates_after
+from tending.store.ingest import Ingestor, member_dates_after, trusting_keys
 from tending.store.schema import activities, channels, identities, member_stats, members, threads
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -36,8 +36,12 @@ def story() -> list:
 
 def ingest(engine: Engine, records: list) -> dict[str, int]:
     with engine.begin() as conn:
-        community = find_community(conn, "Cats") or do_create_community(conn, "Cats", platform="forum")
-        return Ingestor(conn, community).add_all(records).as_dict()
+        return ingest_on(conn, records)
+
+
+def ingest_on(conn: Any, records: list) -> dict[str, int]:
+    community = find_community(conn, "Cats") or do_create_community(conn, "Cats", platform="forum")
+    return Ingestor(conn, community).add_all(records).as_dict()
 
 
 def test_a_story_lands_with_exact_rollups(engine: Engine) -> None:
@@ -154,11 +158,26 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, mo
         assert community is not None
         ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
         ingestor.held_before = 0
-        ingestor.add([act(f"q{i}", "m1", "reply", T0, thread_external_id="t1") for i in range(6)])
-        assert ingestor.set_aside
+        ingestor.add([act("q0", "m1", "reply", T0, thread_external_id="t1")])
+        ingestor.add([act(f"q{i}", "m1", "reply", T0, thread_external_id="t1") for i in range(1, 6)])
+        assert ingestor.set_aside  # after the first write: Python's sqlite3 had not begun the transaction
         raise RuntimeError("the export broke off")
     with engine.connect() as conn:
         assert sqlite_indexes(conn) == indexes
         assert conn.execute(select(func.count()).select_from(activities)).scalar_one() == 12
         stats = conn.execute(select(func.sum(member_stats.c.replies))).scalar_one()
         assert stats == 12
+
+
+def test_an_import_connection_skips_foreign_key_checks_only_for_its_transaction(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite pragma")
+    with engine.connect() as conn:
+        with trusting_keys(conn), conn.begin():
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0
+            ingest_on(conn, story())
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        conn.rollback()
+        with pytest.raises(RuntimeError), trusting_keys(conn), conn.begin():
+            raise RuntimeError("the export broke off")
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -56,10 +57,11 @@ from tending.store.schema import (
 from tending.timeutil import from_micros, to_micros, utcnow
 
 BATCH_SIZE = 5000
-# SQLite bulk loads: once an ingest has inserted this many activities, and at least a quarter of what the
-# database held before, the secondary indexes of the big tables are set aside and built again at finish()
+# SQLite bulk loads: once an ingest has inserted this many activities (at once when the database holds
+# fewer), and at least a quarter of what the database held before, the secondary indexes of the tables a
+# load writes most are set aside and built again at finish()
 BULK_AFTER = 50_000
-BULK_TABLES = ("activities", "member_days", "member_months")
+BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
 STAT_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
@@ -118,6 +120,23 @@ def batched(items: Iterable[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]
         yield chunk
 
 
+@contextmanager
+def trusting_keys(conn: Connection) -> Iterator[None]:
+    """For an import's connection, before its transaction: SQLite checks the foreign keys of every row
+    written (a fifth of the cost of the activities insert), but an ingest writes only ids it has just
+    read or created in its own transaction; the check is switched off for this connection, and on again
+    after (SQLite ignores the switch inside a transaction, so it is left alone there)."""
+    raw: Any = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+    if raw is None or getattr(raw, "in_transaction", True):
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 WRITE_LOCK_CLASS = 0x74656E64  # "tend": the first key of tending's PostgreSQL advisory locks
 
 
@@ -171,6 +190,7 @@ class Ingestor:
     def add(self, records: Iterable[ImportRecord]) -> IngestCounts:
         """Write one batch of records (any mix, in export order). Returns the counts for this batch."""
         before = IngestCounts(**self.counts.as_dict())
+        self._maybe_set_indexes_aside()
         for cache in (self.members, self.channels, self.threads):
             cache.trim()
         member_recs: list[MemberRecord] = []
@@ -438,20 +458,26 @@ class Ingestor:
             self.pending_rows += added
             if self.pending_rows >= self.rollup_every:
                 self._flush_rollups()
-            self._maybe_set_indexes_aside()
 
     def _maybe_set_indexes_aside(self) -> None:
         """Adding a row to a B-tree index costs a random seek per index and row, growing with the table;
         building the index at the end from all rows is one sort. On a 100,000-activity import into a
         table of as many rows, the four secondary indexes of activities cost 1.5 s of the insert's 2.3 s,
         and building them again 0.3 s (benchmarks/import_speed.py). So once an ingest has written
-        BULK_AFTER activities and at least a quarter of the rows the database held before, the non-unique
+        BULK_AFTER activities (from the first batch when the database holds fewer: building indexes over so
+        few rows again costs next to nothing) and at least a quarter of the rows it held before, the non-unique
         indexes of the big tables are dropped, inside the transaction, and finish() creates them again
         with the same statements. Unique indexes stay: they enforce the keys the inserts rely on. SQLite
         only: a transaction's schema change is invisible to other connections until it commits (and is
         undone with it), whereas on PostgreSQL dropping an index locks the table against every reader."""
         added = self.counts.activities_added
-        if not self.bulk or self.set_aside or added < BULK_AFTER or added * 4 < self.held_before:
+        if not self.bulk or self.set_aside or added * 4 < self.held_before:
+            return
+        if added < BULK_AFTER and self.held_before >= BULK_AFTER:
+            return
+        if not getattr(self.conn.connection.dbapi_connection, "in_transaction", False):
+            # Python's sqlite3 opens the transaction at the first write: a DROP INDEX before it would be
+            # committed on its own, and a failed import would leave the indexes dropped
             return
         tables = ", ".join(f"'{name}'" for name in BULK_TABLES)
         self.set_aside = [(name, sql) for name, sql in self.conn.exec_driver_sql(
