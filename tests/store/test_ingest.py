@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from tending.models import ActivityRecord, MemberRecord, ThreadRecord
 from tending.store import ingest as ingest_module
 from tending.store.communities import do_create_community, find_community
-from tending.store.ingest import Ingestor, member_dates_after, trusting_keys
+from tending.store.ingest import Ingestor, import_settings, member_dates_after
 from tending.store.schema import activities, channels, identities, member_stats, members, threads
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -169,15 +169,17 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, mo
         assert stats == 12
 
 
-def test_an_import_connection_skips_foreign_key_checks_only_for_its_transaction(engine: Engine) -> None:
+def test_an_import_skips_foreign_key_checks_and_spills_to_files_only_for_its_transaction(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("a SQLite pragma")
     with engine.connect() as conn:
-        with trusting_keys(conn), conn.begin():
+        with import_settings(conn), conn.begin():
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 1  # files
             ingest_on(conn, story())
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2  # memory, as the engine sets it
         conn.rollback()
-        with pytest.raises(RuntimeError), trusting_keys(conn), conn.begin():
+        with pytest.raises(RuntimeError), import_settings(conn), conn.begin():
             raise RuntimeError("the export broke off")
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1

@@ -37,7 +37,7 @@ from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecor
 from tending.store.audit import record_event
 from tending.store.communities import do_create_community, find_community
 from tending.store.imports import record_import
-from tending.store.ingest import IngestCounts, Ingestor, trusting_keys
+from tending.store.ingest import IngestCounts, Ingestor, import_settings
 from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
@@ -112,7 +112,7 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
     summary = ImportSummary(kind=importer.KIND, source_path=str(path), community=community_name or "",
                             file_hash=file_hash, check_only=check_only)
     try:
-        with engine.connect() as conn, trusting_keys(conn), conn.begin():
+        with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
             items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter))

@@ -61,6 +61,7 @@ BATCH_SIZE = 5000
 # fewer), and at least a quarter of what the database held before, the secondary indexes of the tables a
 # load writes most are set aside and built again at finish()
 BULK_AFTER = 50_000
+SORT_MEMORY_KB = 32_000  # SQLite's page cache, and so its sorter's memory, while the indexes are built again
 BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
@@ -121,20 +122,29 @@ def batched(items: Iterable[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]
 
 
 @contextmanager
-def trusting_keys(conn: Connection) -> Iterator[None]:
-    """For an import's connection, before its transaction: SQLite checks the foreign keys of every row
-    written (a fifth of the cost of the activities insert), but an ingest writes only ids it has just
-    read or created in its own transaction; the check is switched off for this connection, and on again
-    after (SQLite ignores the switch inside a transaction, so it is left alone there)."""
+def import_settings(conn: Connection) -> Iterator[None]:
+    """For an import's connection, around its transaction (SQLite takes neither switch inside one):
+
+    - no foreign-key probe per row: SQLite checks the foreign keys of every row written (a fifth of the
+      cost of the activities insert), but an ingest writes only ids it has just read or created in its
+      own transaction;
+    - temporary storage in files: what SQLite's sorter spills beyond its memory (the indexes a bulk load
+      builds again, see `Ingestor._restore_indexes`) stays on disk instead of in the process's memory.
+
+    Both are set back after."""
     raw: Any = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
     if raw is None or getattr(raw, "in_transaction", True):
         yield
         return
+    foreign_keys = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+    temp_store = raw.execute("PRAGMA temp_store").fetchone()[0]
     raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("PRAGMA temp_store=FILE")
     try:
         yield
     finally:
-        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute(f"PRAGMA foreign_keys={int(foreign_keys)}")
+        raw.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 WRITE_LOCK_CLASS = 0x74656E64  # "tend": the first key of tending's PostgreSQL advisory locks
@@ -487,8 +497,20 @@ class Ingestor:
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
 
     def _restore_indexes(self) -> None:
-        for _name, sql in self.set_aside:
-            self.conn.exec_driver_sql(sql)
+        """Build the indexes set aside again. Each build sorts every row of its table, and SQLite's sorter
+        keeps as much in memory as the page cache may hold (200 MB here) before it spills: a 1 GB
+        export's import peaked at 667 MB of RSS. The builds run with a small cache (imports also keep
+        SQLite's spills in files: `import_settings`)."""
+        if not self.set_aside:
+            return
+        run = self.conn.exec_driver_sql
+        cache_size = run("PRAGMA cache_size").scalar_one()
+        run(f"PRAGMA cache_size = -{SORT_MEMORY_KB}")
+        try:
+            for _name, sql in self.set_aside:
+                run(sql)
+        finally:
+            run(f"PRAGMA cache_size = {int(cache_size)}")
         self.set_aside = []
 
     def _flush_rollups(self) -> None:
