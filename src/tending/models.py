@@ -67,6 +67,11 @@ class ThreadRecord:
     started_at: datetime | None = None
 
 
+class JsonText(str):
+    """An activity's `extra` already encoded as JSON: records parsed in a child process cross to the
+    writing process that way (store/ingest.py writes it as it is; encoding is the parser's work)."""
+
+
 @dataclass(slots=True)
 class ActivityRecord:
     """One thing a member did, as the export says it. (source, source_id) is unique: re-importing it is a no-op."""
@@ -83,7 +88,7 @@ class ActivityRecord:
     url: str | None = None
     language: str | None = None
     member_name: str | None = None  # lets the store create a member the export never listed
-    extra: dict[str, Any] | None = None
+    extra: dict[str, Any] | JsonText | None = None
 
 
 ImportRecord = MemberRecord | ChannelRecord | ThreadRecord | ActivityRecord

@@ -212,3 +212,11 @@ def test_cli_errors_exit_with_their_code(tmp_path: Path, args: list[str], code: 
         main(["--db", f"sqlite:///{tmp_path / 'cli.db'}", *args])
     assert exit_info.value.code == code
     assert message in capsys.readouterr().err
+
+
+def test_an_activity_s_extra_is_stored_the_same_whichever_process_parsed_it(engine: Engine, tmp_path: Path) -> None:
+    """A child process sends `extra` already encoded as JSON (JsonText); stored, it reads as the dict."""
+    path = write_jsonl(tmp_path / "a.jsonl", [{**ADA, "thread_title": "Dose d'insuline, « urgent »"}])
+    do_import(engine, "jsonl", path, community_name="Cats")
+    with engine.connect() as conn:
+        assert conn.execute(select(activities.c.extra)).scalar_one() == {"thread_title": "Dose d'insuline, « urgent »"}

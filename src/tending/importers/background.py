@@ -13,6 +13,7 @@ fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import pickle
 import queue
@@ -26,21 +27,27 @@ from operator import attrgetter
 from typing import Any
 
 from tending.errors import BadInputError, TendingError, UsageError
-from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRecord, ThreadRecord
+from tending.models import ActivityRecord, ChannelRecord, ImportRecord, JsonText, MemberRecord, ThreadRecord
 
 RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
 _GETTERS = {cls: (index, attrgetter(*(f.name for f in fields(cls)))) for index, cls in enumerate(RECORD_TYPES)}
+_EXTRA = [f.name for f in fields(ActivityRecord)].index("extra")
 READ_AHEAD = 8  # messages (batches) the child may have ready before the parent reads them
 _ERRORS: dict[str, type[TendingError]] = {cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)}
 
 
 def pack_records(records: list[ImportRecord]) -> list[tuple[Any, ...]]:
-    """Records as (type, field values) tuples, cheap to pickle."""
+    """Records as (type, field values) tuples, cheap to pickle. An activity's `extra` is encoded to JSON
+    here, in the parsing process (JsonText), so the writing process stores it as it comes."""
     getters = _GETTERS
     packed = []
+    dumps = json.dumps
     for record in records:
         index, getter = getters[type(record)]
-        packed.append((index, getter(record)))
+        values = getter(record)
+        if index == 0 and isinstance(values[_EXTRA], dict):
+            values = (*values[:_EXTRA], JsonText(dumps(values[_EXTRA])), *values[_EXTRA + 1:])
+        packed.append((index, values))
     return packed
 
 

@@ -34,6 +34,7 @@ from tending.models import (
     ChannelRecord,
     Community,
     ImportRecord,
+    JsonText,
     MemberRecord,
     ThreadRecord,
 )
@@ -583,7 +584,7 @@ class Ingestor:
              None, r.parent_source_id,
              channel_ids[(r.source, r.channel_external_id)] if r.channel_external_id else None,
              r.text, r.url, r.language, r.source, r.source_id,
-             JSON_NULL if r.extra is None else dumps(r.extra))
+             JSON_NULL if r.extra is None else r.extra if type(r.extra) is JsonText else dumps(r.extra))
             for r in records])
 
     def _update_member_dates(self, after_id: int) -> None:
