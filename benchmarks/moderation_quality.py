@@ -1,8 +1,9 @@
 """Quality of the moderation models, per language, on data each model was not trained on.
 
 - Spam, YouTube Spam Collection: train on two videos, evaluate on the third, rotate (target F1 >= 0.95).
-  Two recipes: the two videos alone, and the two videos plus the shipped recipe's extra data (SMS spam,
-  clean French and English messages).
+  Three recipes: the two videos alone, the two videos plus the shipped recipe's extra data (SMS spam,
+  clean French and English messages), and the same at C 16 (measured for issue #6, not shipped). The
+  last two also print the clean messages they flag out-of-fold and the unseen forum posts they flag.
 - French toxicity: the model is trained WITHOUT toxicity/toxifrench-extra, then evaluated on it: RTP-LX
   French (native-French sentence starts) and the French side of Jigsaw bilingual (Wikipedia talk
   comments, translated). Neither is tweets. Target accuracy >= 0.78. Also: how many posts of a real
