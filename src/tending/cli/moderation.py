@@ -213,18 +213,23 @@ def _parse_line(line: str, number: int) -> tuple[Any, str, str | None]:
               help="Folder of labelled data laid out like shared/data (spam/, toxicity/, sentiment/).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the models (*.npz and manifest.json).")
-def train(data_dir: Path, out_dir: Path) -> None:
+@click.option("--model", "names", multiple=True, type=click.Choice(["spam", "self_promotion", "toxic_fr", "toxic_en"]),
+              help="Retrain only this model (repeatable); the others' files and manifest entries are kept.")
+def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     """Train the spam, self-promotion and toxicity (fr, en) models from labelled data.
 
     \b
     Example (reproduces the shipped models):
       tending train --data ../shared/data --out src/tending/moderation/models
+    Only the spam model:
+      tending train --data ../shared/data --out src/tending/moderation/models --model spam
     """
-    from tending.moderation.training import train_all
+    from tending.moderation.training import MODEL_NAMES, train_all
 
     if not data_dir.is_dir():
         raise click.UsageError(f"--data: {data_dir} is not a folder.")
-    report = train_all(data_dir, out_dir, progress=lambda message: click.echo(message, err=True))
+    report = train_all(data_dir, out_dir, names=names or MODEL_NAMES,
+                       progress=lambda message: click.echo(message, err=True))
     for name, entry in report.items():
         metrics = entry["out_of_fold"]
         click.echo(f"{name:15} threshold {entry['threshold']:.3f}  precision {metrics['precision']:.3f}  "
