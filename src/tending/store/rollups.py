@@ -153,21 +153,18 @@ def _add_activities(conn: Connection, where: str, params: tuple[int, ...]) -> No
         + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
         "WHEN excluded.reads IS NULL THEN member_days.reads ELSE member_days.reads + excluded.reads END")),
         params)
-    # months from the batch's days, each distinct day given its calendar month once (a date function
-    # per member and day cost more than the rest of the statement), join months from members
+    # months from the batch's days (fewer rows to put a calendar month on), join months from members
+    month = month_sql(dialect, f"d.day * {MICROS_PER_DAY}")
     conn.exec_driver_sql(driver_sql(conn, (
         "INSERT INTO member_months (community_id, member_id, month, contributions, join_month) "
-        f"SELECT d.community_id, d.member_id, dm.month, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
+        f"SELECT d.community_id, d.member_id, {month}, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
         f"FROM (SELECT community_id, member_id, {day} AS day, count(*) AS n FROM activities "
         f"WHERE {where} AND {contribution} GROUP BY community_id, member_id, {day}) AS d "
-        f"JOIN (SELECT day, {month_sql(dialect, f'day * {MICROS_PER_DAY}')} AS month FROM "
-        f"(SELECT DISTINCT {day} AS day FROM activities WHERE {where} AND {contribution}) AS days) AS dm "
-        "ON dm.day = d.day "
         "JOIN members m ON m.id = d.member_id "
-        "GROUP BY d.community_id, d.member_id, dm.month, m.joined_at "
+        f"GROUP BY d.community_id, d.member_id, {month}, m.joined_at "
         "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
         "contributions = member_months.contributions + excluded.contributions, join_month = excluded.join_month")),
-        params * 2)  # `where` is in the statement twice
+        params)
 
 
 def new_contribution_days(conn: Connection, community_id: int, *, after_id: int) -> list[int]:
