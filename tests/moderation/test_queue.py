@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -12,9 +11,9 @@ from tending.actions.moderation import do_act_on_item, do_scan_community, get_qu
 from tending.errors import TendingError
 from tending.models import ActivityRecord, MemberRecord
 from tending.moderation.classifier import Classifier, shipped_classifier
+from tending.store.audit import get_events
 from tending.store.communities import do_create_community
 from tending.store.ingest import Ingestor
-from tending.store.audit import get_events
 from tending.store.moderation import bulk_add_items, moderation_items
 from tending.store.schema import activities, members
 
