@@ -9,11 +9,15 @@ from sqlalchemy import Engine, func, select, update
 
 from tending.actions.moderation import do_act_on_item, do_scan_community, get_queue
 from tending.errors import TendingError
+from tending.models import ActivityRecord, MemberRecord
+from tending.moderation.classifier import Classifier, shipped_classifier
 from tending.store.audit import get_events
+from tending.store.communities import do_create_community
+from tending.store.ingest import Ingestor
 from tending.store.moderation import bulk_add_items, moderation_items
-from tending.store.schema import members
+from tending.store.schema import activities, members
 
-from .conftest import T0, Story
+from .conftest import SOURCE, T0, Story
 
 NOW = T0 + timedelta(days=10)
 
@@ -187,3 +191,46 @@ def test_a_heated_exchange_is_found_in_its_own_thread_among_others(engine: Engin
     [item] = heated
     assert item["subject_key"].endswith(f":{ids['h0']}")
     assert [m["activity_id"] for m in item["evidence"]["messages"]] == [ids[f"h{i}"] for i in range(4)]
+
+
+CAMPAIGN = ("Vos chats diabétiques méritent le meilleur : croquettes sans céréales livrées en 24 h, "
+            "code PROMO10 sur https://croquettes-discount.example/diabete")
+SHARED_GUIDE = ("Pour ceux qui débutent avec l'insuline, le guide de la clinique vétérinaire explique très "
+                "bien les courbes de glycémie : https://vet-guide.example/courbes")
+
+
+class _BlindToSpam(Classifier):
+    """The shipped models, with a spam threshold no score reaches: what the repost rules find alone."""
+
+    def threshold(self, name: str, lang: str) -> float:
+        return 2.0 if name == "spam" else super().threshold(name, lang)
+
+
+@pytest.mark.parametrize("blind", [False, True], ids=["shipped models", "spam model blind"])
+def test_the_same_link_from_several_new_accounts_is_spam_not_a_common_phrase(engine: Engine, blind: bool) -> None:
+    """Three fresh accounts posting one ad: a campaign, flagged as spam from the second copy on even
+    where the spam model misses it, although as many authors make a text one of the community's phrases;
+    three long-standing members sharing the same guide stay conversation."""
+    people = [MemberRecord(SOURCE, f"new{i}", f"Nouveau {i}", joined_at=T0 + timedelta(days=i, hours=-1))
+              for i in range(3)]
+    people += [MemberRecord(SOURCE, f"old{i}", f"Ancien {i}", joined_at=T0 - timedelta(days=300)) for i in range(3)]
+    acts = [ActivityRecord(SOURCE, f"ad{i}", f"new{i}", "reply", T0 + timedelta(days=i), thread_external_id=f"t{i}",
+                           text=CAMPAIGN.replace("PROMO10", f"PROMO10 {'!' * i}")) for i in range(3)]
+    acts += [ActivityRecord(SOURCE, f"guide{i}", f"old{i}", "reply", T0 + timedelta(days=i, hours=5),
+                            thread_external_id=f"t{i}", text=SHARED_GUIDE) for i in range(3)]
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Chats", platform="discourse", language="fr")
+        Ingestor(conn, community).add([*people, *acts])
+        ids = {sid: aid for sid, aid in conn.execute(select(activities.c.source_id, activities.c.id))}
+        shipped = shipped_classifier()
+        do_scan_community(conn, community, now=T0 + timedelta(days=10),
+                          classifier=_BlindToSpam(shipped.models) if blind else shipped)
+    with engine.connect() as conn:
+        items = {(i["signal"], i["activity_id"]): i for i in get_queue(conn, community, status=None)}
+    for later in ("ad1", "ad2"):
+        item = items[("spam", ids[later])]
+        assert "https://croquettes-discount.example/diabete" in item["evidence"]["matched"]
+        if blind:  # found by the campaign rule, with the copy it repeats
+            assert item["evidence"]["context"] == ["campaign", "new_account"]
+            assert item["evidence"]["earlier"]["activity_id"] == ids["ad0"] and item["evidence"]["authors"] == 3
+    assert not [key for key in items if key[1] in {ids[f"guide{i}"] for i in range(3)}]

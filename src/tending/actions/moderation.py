@@ -34,6 +34,7 @@ from tending.moderation.langid import detect_languages, known_language
 from tending.moderation.replies import render_reply
 from tending.moderation.text import (
     clean_markup,
+    find_links,
     has_link,
     matched_phrases,
     normalise,
@@ -247,27 +248,36 @@ class _Scanner:
             matches = reposts.find_image_reposts(prints.signatures, prints.occurred, prints.activity_ids, candidates)
         texts = store.get_activity_texts(self.conn, self.cid, [int(prints.activity_ids[i]) for m in matches
                                                                 for i in (m.index, m.earlier)])
+        authors = store.get_author_contexts(self.conn, self.cid, {texts[int(prints.activity_ids[m.index])][2]
+                                                                  for m in matches})
         items = []
         for match in matches:
             later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
             later_text, later_at, later_member, later_kind = texts[later]
             earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
+            signal, context = "repost", []
             if kind == "text" and not reposts.worth_flagging(
                     same_member=later_member == earlier_member, kind=later_kind,
                     tokens=len(normalise(clean_markup(later_text[:MAX_CHARS])).split()),
                     authors=match.authors, similarity=match.similarity):
-                continue  # a common phrase, or someone else's short text or reply: conversation
+                context = _newcomer(later_at, authors.get(later_member))
+                if not reposts.is_campaign(same_member=later_member == earlier_member, newcomer=bool(context),
+                                           link=has_link(later_text)):
+                    continue  # a common phrase, or someone else's short text or reply: conversation
+                signal, context = "spam", ["campaign", *context]  # the same link spread from fresh accounts
             copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
                                     "text": clean_markup(earlier_text)[:SNIPPET],
                                     "same_member": earlier_member == later_member}
             evidence: dict[str, Any] = {"text": clean_markup(later_text)[:SNIPPET],
                                         "score": round(match.similarity, 4), "kind": kind, "earlier": copy}
+            if context:
+                evidence |= {"context": context, "authors": match.authors, "matched": find_links(later_text)[:5]}
             key = f"activity:{later}"
             if kind == "image":
                 path = prints.paths[match.index] or ""
                 evidence["image"], copy["image"] = path, prints.paths[match.earlier]
                 key = f"activity:{later}:image:{zlib.crc32(path.encode()):08x}"  # stable across scans
-            items.append({"activity_id": later, "member_id": later_member, "signal": "repost", "subject_key": key,
+            items.append({"activity_id": later, "member_id": later_member, "signal": signal, "subject_key": key,
                           "score": round(match.similarity, 4), "evidence": evidence, "occurred_at": later_at})
         return items
 
@@ -314,6 +324,16 @@ class _Scanner:
                           "subject_key": f"week:{week.date().isoformat()}", "score": round(tally.share, 4),
                           "evidence": evidence, "occurred_at": week + timedelta(days=7) - timedelta(microseconds=1)})
         return items
+
+
+def _newcomer(at: datetime, author: store.AuthorContext | None) -> list[str]:
+    """["new_account"] when the author of a message posted at `at` had joined less than NEW_ACCOUNT
+    before (as for the spam threshold's new_account_link; without a platform join date, joined_at is
+    the first activity), else []. Not a first post alone: a member who read for a year and then shares
+    the guide everyone shares is no campaign. Staff and bots never are newcomers."""
+    if author is None or author.is_staff or author.is_bot or author.joined_at is None:
+        return []
+    return ["new_account"] if timedelta(0) <= at - author.joined_at < NEW_ACCOUNT else []
 
 
 def _is_staff_or_bot(author: store.AuthorContext | None) -> bool:

@@ -10,7 +10,8 @@ The hash family is multiply-shift (Dietzfelbinger et al. 1997) on 64-bit words.
 Which matches are worth a moderator's time (`worth_flagging`): a member posting their own text again
 (the weekly ad, the question cross-posted in another channel), unless it is one of the community's
 phrases (then only a long one opening a new thread again); another member copying a long text nearly
-word for word into a new thread, unless it is one of the community's phrases. The community's phrases
+word for word into a new thread, unless it is one of the community's phrases; and, as spam (`is_campaign`),
+a newcomer's copy of another member's text with a link, however many wrote it. The community's phrases
 ("Bonne année à tous les poilus !", "Tips for travelling with a diabetic cat?", stock advice) are
 written by many members: `find_text_reposts` counts, for each repost, the distinct members among the
 message and all its near copies, and a text from COMMON_AUTHORS or more members is a common phrase.
@@ -240,6 +241,14 @@ def worth_flagging(*, same_member: bool, kind: str, tokens: int, authors: int, s
         return not common or (kind == "post" and long)
     # another member's text: only a new thread copying a long, uncommon text nearly word for word
     return kind == "post" and long and not common and similarity >= CROSS_AUTHOR_MIN_SIMILARITY
+
+
+def is_campaign(*, same_member: bool, newcomer: bool, link: bool) -> bool:
+    """Whether a near copy that `worth_flagging` lets pass is spam spread from several accounts: another
+    member's text carrying a link, posted by a newcomer (an account days old). Many
+    members writing the same phrase is the community's own voice; the same link from fresh accounts is
+    an advertising campaign, and the rule for common phrases must not hide it."""
+    return not same_member and newcomer and link
 
 
 # -- images ------------------------------------------------------------------------------------------
