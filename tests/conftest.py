@@ -19,6 +19,21 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POSTGRES_URL = os.environ.get("TENDING_TEST_POSTGRES_URL")
 
 
+def remigrate_from_foundation(engine: Engine) -> None:
+    """Down to the foundation (every table after it goes, the activities stay), then up again: what a
+    database written before a migration goes through."""
+    from alembic import command
+
+    from tending.store.engine import alembic_config, migrate
+
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001_foundation")
+    engine.dispose()
+    migrate(engine)
+
+
 def shared_data(relative: str) -> Path:
     """A path in ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / relative

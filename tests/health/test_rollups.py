@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
 from sqlalchemy import Engine, select, text
 
 from tending.models import ActivityRecord, MemberRecord
 from tending.store.communities import do_create_community
-from tending.store.engine import alembic_config, migrate
 from tending.store.ingest import Ingestor, do_recompute_member_stats
 from tending.store.rollups import member_days, member_months, new_contribution_days, rebuild_community_rollups
+from tests.conftest import remigrate_from_foundation
 from tests.health.test_report import random_community
 
 T0 = datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC)
@@ -90,13 +89,7 @@ def test_the_migration_fills_the_rollups_from_existing_activities(db_url: str, e
         community = do_create_community(conn, "Forum", platform="forum")
         Ingestor(conn, community).add_all(records)
     expected = snapshot(engine)
-    # back to the foundation (the health tables go away, the activities stay), then up again
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0001_foundation")
-    engine.dispose()
-    migrate(engine)
+    remigrate_from_foundation(engine)  # the health tables go away, the activities stay
     assert snapshot(engine) == expected
 
 

@@ -9,17 +9,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from alembic import command
 from sqlalchemy import Engine, select, text
 
 from tending.actions.members import do_merge_members
 from tending.models import ActivityRecord, MemberRecord
 from tending.store.communities import do_create_community
 from tending.store.contributor_days import decode, sum_by_member, window_counts
-from tending.store.engine import alembic_config, migrate
 from tending.store.ingest import Ingestor
 from tending.store.rollups import rebuild_community_rollups
 from tending.store.schema import member_stats
+from tests.conftest import remigrate_from_foundation
 from tests.health.test_report import random_community
 
 DAY = 86_400_000_000
@@ -129,12 +128,7 @@ def test_the_migration_fills_it_from_existing_activities(engine: Engine) -> None
         Ingestor(conn, community).add_all(records)
     expected = packed(engine)
     assert expected
-    config = alembic_config()
-    with engine.begin() as conn:  # back to the foundation: the rollups go away, the activities stay
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0001_foundation")
-    engine.dispose()
-    migrate(engine)
+    remigrate_from_foundation(engine)  # the rollups go away, the activities stay
     assert packed(engine) == expected
 
 
@@ -210,15 +204,21 @@ def import_in_background(engine: Engine, community: Any, records: list[ActivityR
     return thread
 
 
+def two_writers(engine: Engine, ada_at: datetime, bruno_at: datetime
+                ) -> tuple[Any, list[ActivityRecord], list[ActivityRecord]]:
+    """A new community, and what two imports of it will write: Ada's post and Bruno's reply."""
+    with engine.begin() as conn:
+        community = do_create_community(conn, "Forum", platform="forum")
+    return (community,
+            [ActivityRecord(source="forum", source_id="a", member_external_id="ada", kind="post", occurred_at=ada_at)],
+            [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
+                            occurred_at=bruno_at)])
+
+
 def test_two_imports_at_once_on_one_day_keep_both_counts(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    with engine.begin() as conn:
-        community = do_create_community(conn, "Forum", platform="forum")
-    ada = [ActivityRecord(source="forum", source_id="a", member_external_id="ada", kind="post",
-                          occurred_at=T0 - timedelta(hours=1))]
-    bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
-                            occurred_at=T0 - timedelta(hours=2))]  # the same UTC day
+    community, ada, bruno = two_writers(engine, T0 - timedelta(hours=1), T0 - timedelta(hours=2))  # one UTC day
     failures: list[BaseException] = []
     with engine.connect() as first:
         first.begin()
@@ -239,12 +239,7 @@ def test_a_second_import_of_the_community_waits_for_the_first(engine: Engine) ->
     different days and members: nothing else would make the second wait)."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    with engine.begin() as conn:
-        community = do_create_community(conn, "Forum", platform="forum")
-    ada = [ActivityRecord(source="forum", source_id="a", member_external_id="ada", kind="post",
-                          occurred_at=T0 - timedelta(days=3))]
-    bruno = [ActivityRecord(source="forum", source_id="b", member_external_id="bruno", kind="reply",
-                            occurred_at=T0 - timedelta(days=1))]
+    community, ada, bruno = two_writers(engine, T0 - timedelta(days=3), T0 - timedelta(days=1))
     failures: list[BaseException] = []
     with engine.connect() as first:
         first.begin()

@@ -248,8 +248,9 @@ class _Scanner:
             matches = reposts.find_image_reposts(prints.signatures, prints.occurred, prints.activity_ids, candidates)
         texts = store.get_activity_texts(self.conn, self.cid, [int(prints.activity_ids[i]) for m in matches
                                                                 for i in (m.index, m.earlier)])
+        # the later copies' authors, for the campaign rule (staff and bots are never scanned, so never here)
         authors = store.get_author_contexts(self.conn, self.cid, {texts[int(prints.activity_ids[m.index])][2]
-                                                                  for m in matches})
+                                                                  for m in matches}) if kind == "text" else {}
         items = []
         for match in matches:
             later, earlier = int(prints.activity_ids[match.index]), int(prints.activity_ids[match.earlier])
@@ -260,11 +261,11 @@ class _Scanner:
                     same_member=later_member == earlier_member, kind=later_kind,
                     tokens=len(normalise(clean_markup(later_text[:MAX_CHARS])).split()),
                     authors=match.authors, similarity=match.similarity):
-                context = _newcomer(later_at, authors.get(later_member))
-                if not reposts.is_campaign(same_member=later_member == earlier_member, newcomer=bool(context),
+                if not reposts.is_campaign(same_member=later_member == earlier_member,
+                                           newcomer=_new_account(later_at, authors.get(later_member)),
                                            link=has_link(later_text)):
                     continue  # a common phrase, or someone else's short text or reply: conversation
-                signal, context = "spam", ["campaign", *context]  # the same link spread from fresh accounts
+                signal, context = "spam", ["campaign", "new_account"]  # the same link spread from fresh accounts
             copy: dict[str, Any] = {"activity_id": earlier, "occurred_at": isoformat_utc(earlier_at),
                                     "text": clean_markup(earlier_text)[:SNIPPET],
                                     "same_member": earlier_member == later_member}
@@ -326,14 +327,12 @@ class _Scanner:
         return items
 
 
-def _newcomer(at: datetime, author: store.AuthorContext | None) -> list[str]:
-    """["new_account"] when the author of a message posted at `at` had joined less than NEW_ACCOUNT
-    before (as for the spam threshold's new_account_link; without a platform join date, joined_at is
-    the first activity), else []. Not a first post alone: a member who read for a year and then shares
-    the guide everyone shares is no campaign. Staff and bots never are newcomers."""
-    if author is None or author.is_staff or author.is_bot or author.joined_at is None:
-        return []
-    return ["new_account"] if timedelta(0) <= at - author.joined_at < NEW_ACCOUNT else []
+def _new_account(at: datetime, author: store.AuthorContext | None) -> bool:
+    """Whether the author of a message posted at `at` had joined less than NEW_ACCOUNT before (without a
+    platform join date, joined_at is their first activity): the spam threshold's new_account_link and
+    the campaign rule. Not a first post alone: a member who read for a year and then shares the guide
+    everyone shares is no campaign."""
+    return author is not None and author.joined_at is not None and at - author.joined_at < NEW_ACCOUNT
 
 
 def _is_staff_or_bot(author: store.AuthorContext | None) -> bool:
@@ -348,7 +347,7 @@ def _context(row: store.ScanRow, text: str, author: store.AuthorContext | None, 
     if author is not None:
         if author.first_contribution_at is not None and row.occurred_at <= author.first_contribution_at:
             context.append("first_post")
-        if author.joined_at is not None and row.occurred_at - author.joined_at < NEW_ACCOUNT and has_link(text):
+        if _new_account(row.occurred_at, author) and has_link(text):
             context.append("new_account_link")
     return context
 

@@ -31,7 +31,7 @@ from tending.models import ActivityRecord, ChannelRecord, ImportRecord, JsonText
 
 RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
 _GETTERS = {cls: (index, attrgetter(*(f.name for f in fields(cls)))) for index, cls in enumerate(RECORD_TYPES)}
-_EXTRA = [f.name for f in fields(ActivityRecord)].index("extra")
+_ACTIVITY, _EXTRA = RECORD_TYPES.index(ActivityRecord), [f.name for f in fields(ActivityRecord)].index("extra")
 READ_AHEAD = 8  # messages (batches) the child may have ready before the parent reads them
 _ERRORS: dict[str, type[TendingError]] = {cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)}
 
@@ -45,7 +45,7 @@ def pack_records(records: list[ImportRecord]) -> list[tuple[Any, ...]]:
     for record in records:
         index, getter = getters[type(record)]
         values = getter(record)
-        if index == 0 and isinstance(values[_EXTRA], dict):
+        if index == _ACTIVITY and isinstance(values[_EXTRA], dict):
             values = (*values[:_EXTRA], JsonText(dumps(values[_EXTRA])), *values[_EXTRA + 1:])
         packed.append((index, values))
     return packed

@@ -62,12 +62,17 @@ def decode(member_ids: bytes | memoryview, counts: bytes | memoryview) -> tuple[
     return np.frombuffer(member_ids, dtype=IDS), np.frombuffer(counts, dtype=COUNTS)
 
 
-def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def fetch_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Rows straight from the driver's cursor: one SQLAlchemy Row per member-day costs more than the query."""
     result = conn.execute(text(sql), params)
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
     return list(rows)
+
+
+def fetch_ids(conn: Connection, sql: str, params: dict[str, Any]) -> np.ndarray:
+    """The first column of `sql`'s rows (member ids), as an int64 array, read as fetch_rows does."""
+    return np.array([row[0] for row in fetch_rows(conn, sql, params)], dtype=np.int64)
 
 
 def _by_day(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
@@ -110,7 +115,7 @@ def add_activities_after(conn: Connection, community_id: int, *, after_id: int) 
     place. SQLite has one writer at a time."""
     # the upper bound: PostgreSQL's planner has no statistics for the rows a running import adds, and would
     # guess an open range is a third of the table (rollups.new_rows_where)
-    rows = _fetch(conn, f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
+    rows = fetch_rows(conn, f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
                         f"AND id <= {MAX_ID} AND {CONTRIBUTION_SQL}", {"c": community_id, "after": after_id})
     if not rows:
         return
@@ -131,7 +136,7 @@ def _merge(conn: Connection, community_id: int, new: dict[int, np.ndarray]) -> N
                           "VALUES (:c, :d, 0, :empty, :empty) ON CONFLICT (community_id, day) DO NOTHING"),
                      [{"c": community_id, "d": day, "empty": b""} for day in chunk])
         listed = ", ".join(str(int(day)) for day in chunk)
-        stored = {int(day): decode(ids_blob, counts_blob) for day, ids_blob, counts_blob in _fetch(
+        stored = {int(day): decode(ids_blob, counts_blob) for day, ids_blob, counts_blob in fetch_rows(
             conn, "SELECT day, member_ids, counts FROM contributor_days WHERE community_id = :c "
                   f"AND day IN ({listed}) ORDER BY day{lock}", {"c": community_id})}
         values = []
@@ -150,7 +155,7 @@ def refresh_days(conn: Connection, community_id: int, days: Iterable[int]) -> No
     for start in range(0, len(wanted), DAYS_PER_QUERY):
         chunk = wanted[start:start + DAYS_PER_QUERY]
         listed = ", ".join(str(int(day)) for day in chunk)
-        rows = _fetch(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+        rows = fetch_rows(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
                             f"AND day IN ({listed}) AND contributions > 0 ORDER BY day, member_id",
                       {"c": community_id})
         _write_days(conn, community_id, chunk, rows)
@@ -161,7 +166,7 @@ def member_contribution_days(conn: Connection, community_id: int, member_ids: li
     found: set[int] = set()
     for start in range(0, len(member_ids), 900):
         listed = ", ".join(str(int(m)) for m in member_ids[start:start + 900])
-        found.update(int(day) for (day,) in _fetch(
+        found.update(int(day) for (day,) in fetch_rows(
             conn, f"SELECT DISTINCT day FROM member_days WHERE community_id = :c AND member_id IN ({listed}) "
                   "AND contributions > 0", {"c": community_id}))
     return found
@@ -175,7 +180,7 @@ def exists(conn: Connection) -> bool:
 def rebuild_all(conn: Connection, community_id: int | None = None) -> None:
     """Fill the table from member_days for one community, or all (the migration, bulk loaders)."""
     if community_id is None:
-        communities = [int(c) for (c,) in _fetch(conn, "SELECT DISTINCT community_id FROM member_days", {})]
+        communities = [int(c) for (c,) in fetch_rows(conn, "SELECT DISTINCT community_id FROM member_days", {})]
         conn.execute(contributor_days.delete())
     else:
         communities = [community_id]
@@ -187,7 +192,7 @@ def rebuild_all(conn: Connection, community_id: int | None = None) -> None:
             continue
         for first in range(int(low), int(high) + 1, DAYS_PER_QUERY):
             last = min(first + DAYS_PER_QUERY - 1, int(high))
-            rows = _fetch(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+            rows = fetch_rows(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
                                 "AND day >= :lo AND day <= :hi AND contributions > 0 ORDER BY day, member_id",
                           {"c": cid, "lo": first, "hi": last})
             _write_days(conn, cid, list(range(first, last + 1)), rows)
@@ -207,7 +212,7 @@ def window_counts(conn: Connection, community_id: int, *, start: int, end: int) 
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     if window.has_full_days:
-        for ids_blob, counts_blob in _fetch(
+        for ids_blob, counts_blob in fetch_rows(
                 conn, "SELECT member_ids, counts FROM contributor_days WHERE community_id = :c "
                       "AND day >= :lo AND day <= :hi", {"c": community_id, "lo": window.first_full_day,
                                                          "hi": window.last_full_day}):
@@ -215,7 +220,7 @@ def window_counts(conn: Connection, community_id: int, *, start: int, end: int) 
             ids.append(day_ids)
             counts.append(day_counts)
     for low, high in window.raw_ranges():
-        edge = np.array([m for (m,) in _fetch(
+        edge = np.array([m for (m,) in fetch_rows(
             conn, f"SELECT member_id FROM activities{_by_instant(conn)} WHERE community_id = :c AND occurred_at >= :lo "
                   f"AND occurred_at <= :hi AND {CONTRIBUTION_SQL}", {"c": community_id, "lo": low, "hi": high})],
             dtype=np.int64)

@@ -129,7 +129,7 @@ def funnel_months(as_of_micros: int) -> tuple[int, int]:
     return last - FUNNEL_COHORTS, last
 
 
-def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers | None = None) -> Participation:
+def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers) -> Participation:
     """Contributors of the window: their counts from the packed days of contributor_days (about one row
     per day of the window; the partial days at both ends from the activities), then the few members to
     leave out or set apart, by index ranges of members; numpy ranks them for Gini and the core (ties
@@ -138,17 +138,16 @@ def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers
 
     Left out everywhere: bots and merged members. `present`: still members at T (joined at or before T,
     not left at or before T). `core_in_funnel`: core members who joined in the funnel's cohorts."""
-    special = special or special_members(conn, cid)
     ids, counts = contributor_days.window_counts(conn, cid, start=w.start, end=w.end)
     kept = ~np.isin(ids, np.fromiter(special.bots | special.merged, dtype=np.int64))
     ids, counts = ids[kept], counts[kept]
-    gone = _member_ids(conn, "SELECT id FROM members WHERE community_id = :c AND joined_at > :t "
-                             "UNION ALL SELECT id FROM members WHERE community_id = :c AND left_at <= :t",
-                       {"c": cid, "t": w.end})
+    gone = contributor_days.fetch_ids(
+        conn, "SELECT id FROM members WHERE community_id = :c AND joined_at > :t "
+              "UNION ALL SELECT id FROM members WHERE community_id = :c AND left_at <= :t", {"c": cid, "t": w.end})
     first, last = funnel_months(w.end)
-    cohorts = _member_ids(conn, "SELECT id FROM members WHERE community_id = :c AND joined_at >= :flo "
-                                "AND joined_at < :fhi", {"c": cid, "flo": month_start_micros(first),
-                                                          "fhi": month_start_micros(last)})
+    cohorts = contributor_days.fetch_ids(
+        conn, "SELECT id FROM members WHERE community_id = :c AND joined_at >= :flo AND joined_at < :fhi",
+        {"c": cid, "flo": month_start_micros(first), "fhi": month_start_micros(last)})
     here = ~np.isin(ids, gone)
     p_ids, p_counts = ids[here], counts[here]
     p_funnel = np.isin(p_ids, cohorts)
@@ -162,14 +161,6 @@ def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers
     return Participation(active=len(ids), contributions=int(counts.sum()), present=len(p_ids),
                          present_contributions=total, rank_weighted=rank_weighted, core=core,
                          core_in_funnel=int(p_funnel[order[:core]].sum()))
-
-
-def _member_ids(conn: Connection, sql: str, params: dict[str, Any]) -> np.ndarray:
-    """The ids a query yields, as an int64 array (straight from the driver's cursor: no Row per member)."""
-    result = conn.execute(text(sql), params)
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    return np.array([row[0] for row in rows], dtype=np.int64)
 
 
 @dataclass(frozen=True)

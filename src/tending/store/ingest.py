@@ -340,8 +340,8 @@ class Ingestor:
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
     def _ensure_members(self, activity_recs: list[ActivityRecord]) -> list[int]:
-        """Create the members the activities name and the store does not hold (looked up before);
-        returns their ids."""
+        """Create the members the activities name and the store does not hold; returns their ids."""
+        self._lookup_members({(r.source, r.member_external_id) for r in activity_recs})
         known = self.members.ids
         unknown: dict[tuple[str, str], MemberRecord] = {}
         for record in activity_recs:
@@ -447,11 +447,6 @@ class Ingestor:
         id in a newer export): members, channels and threads the batch created for activities that
         turned out to be stored already are removed again (`_drop_unused`). Checking first cost a
         query per batch on every fresh import; this costs one only when both happen."""
-        self._lookup_members({(r.source, r.member_external_id) for r in activity_recs})
-        self._lookup_keyed(threads, self.threads,
-                           {(r.source, r.thread_external_id) for r in activity_recs if r.thread_external_id})
-        self._lookup_keyed(channels, self.channels,
-                           {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id})
         created_members = self._ensure_members(activity_recs)
         created_channels = self._ensure_channels(
             {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id})

@@ -401,10 +401,8 @@ def get_outside_population(conn: Connection, community_id: int, *, as_of: dateti
     special = "(m.is_bot OR m.is_staff OR m.merged_into IS NOT NULL)"  # ix_members_special's condition
     for condition in (f"{special} AND (m.is_bot OR m.merged_into IS NOT NULL)", "m.left_at <= :start",
                       "m.joined_at > :cutoff", "m.joined_at IS NULL AND m.created_at > :cutoff"):
-        result = conn.execute(text(f"SELECT m.id FROM members m WHERE m.community_id = :cid AND {condition}"), params)
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-        result.close()
-        found.append(np.array([member_id for (member_id,) in rows], dtype=np.int64))
+        found.append(contributor_days.fetch_ids(
+            conn, f"SELECT m.id FROM members m WHERE m.community_id = :cid AND {condition}", params))
     return np.unique(np.concatenate(found))
 
 
