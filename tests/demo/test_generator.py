@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tending.demo.generator import DEMO_NAME, build_demo, generate_demo_records
-from tending.demo.summary import DemoSummary
+from tending.models import DemoSummary
 from tending.store import open_store
 from tending.store.communities import find_community
 from tending.store.demo import get_demo_summary

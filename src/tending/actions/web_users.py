@@ -17,7 +17,13 @@ from sqlalchemy import Connection
 
 from tending.errors import UsageError
 from tending.store import web_users as store
-from tending.store.web_users import LANGUAGES, ROLES, WebSession, WebUser
+from tending.store.web_users import LANGUAGES as LANGUAGES
+from tending.store.web_users import ROLES as ROLES
+from tending.store.web_users import WebSession as WebSession
+from tending.store.web_users import WebUser as WebUser
+from tending.store.web_users import get_user as get_user  # reads re-exported for the shells
+from tending.store.web_users import get_user_events as get_user_events
+from tending.store.web_users import get_users as get_users
 
 SESSION_LIFETIME = timedelta(days=14)
 # Rate limits on failed logins (OWASP Authentication Cheat Sheet, "Login Throttling"): an account is

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from tending.actions.communities import do_create_community, get_communities
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
-from tending.store.communities import do_create_community, get_communities
 
 
 @click.group()
@@ -50,8 +50,8 @@ def add_command(app: AppContext, name: str, platform: str, timezone: str, langua
 
     Example: tending communities add "Cat diabetes support" --timezone America/New_York
     """
+    from tending.actions.communities import find_community
     from tending.errors import UsageError
-    from tending.store.communities import find_community
 
     with app.engine.begin() as conn:
         if find_community(conn, name) is not None:

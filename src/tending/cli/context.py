@@ -9,10 +9,10 @@ from typing import Any
 import click
 from sqlalchemy import Connection, Engine
 
+from tending.actions.communities import resolve_community
+from tending.actions.database import open_store
 from tending.config import Settings, load_settings
 from tending.models import Community
-from tending.store import open_store
-from tending.store.communities import resolve_community
 
 
 @dataclass

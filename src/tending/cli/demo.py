@@ -11,15 +11,22 @@ from typing import Any
 
 import click
 
+from tending.actions.communities import find_community
+from tending.actions.database import sqlite_path
+from tending.actions.demo import (
+    DEMO_NAME,
+    MIN_MEMBERS,
+    TIMEZONE,
+    ProgressFn,
+    build_demo,
+    delete_community_rows,
+    get_database_size,
+    get_demo_summary,
+)
 from tending.cli.context import AppContext, pass_app
 from tending.config import demo_database_url
-from tending.demo.generator import DEMO_NAME, MIN_MEMBERS, TIMEZONE, ProgressFn, build_demo
-from tending.demo.summary import DemoSummary
 from tending.errors import UsageError
-from tending.models import Community
-from tending.store.communities import find_community
-from tending.store.demo import delete_community_rows, get_database_size, get_demo_summary
-from tending.store.engine import sqlite_path
+from tending.models import Community, DemoSummary
 from tending.timeutil import get_zone, utcnow
 
 COMMIT_EVERY = 200_000  # activities per transaction: big builds keep a small write-ahead log

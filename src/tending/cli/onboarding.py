@@ -11,11 +11,11 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
+from tending.actions.communities import get_communities
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.config import data_home
 from tending.errors import UsageError
 from tending.models import Community
-from tending.store.communities import get_communities
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 
 now_option = click.option("--now", "now_text", metavar="ISO",

@@ -7,9 +7,9 @@ import sys
 import click
 
 from tending.actions import web_users as accounts
+from tending.actions.web_users import LANGUAGES, ROLES, get_users
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
 from tending.errors import UsageError
-from tending.store.web_users import LANGUAGES, ROLES, get_users
 from tending.timeutil import isoformat_utc, utcnow
 
 

@@ -33,7 +33,6 @@ from tending.demo.population import (
     Population,
     draw_population,
 )
-from tending.demo.summary import DemoSummary
 from tending.models import (
     COMMENT,
     JOINED,
@@ -44,6 +43,7 @@ from tending.models import (
     ActivityRecord,
     ChannelRecord,
     Community,
+    DemoSummary,
     ImportRecord,
     MemberRecord,
     ThreadRecord,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, MetaData, and_, case, exists, func, select
 
-from tending.demo.summary import DemoSummary
-from tending.models import COMMENT, REPLY, Community
+from tending.models import COMMENT, REPLY, Community, DemoSummary
 from tending.store.schema import activities, communities, member_stats, members, threads
 
 

@@ -11,8 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from tending.store import open_store
-from tending.store.dashboard import analyze_if_never_analyzed
+from tending.actions.database import analyze_if_never_analyzed, open_store
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
 from tending.web.views import (

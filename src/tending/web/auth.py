@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from tending.actions import web_users as accounts
-from tending.store.web_users import ROLES, WebSession
+from tending.actions.web_users import ROLES, WebSession
 
 SESSION_COOKIE = "tending_session"
 LOGIN_CSRF_COOKIE = "tending_login_csrf"

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from tending.actions.communities import get_communities
+from tending.actions.web_users import WebSession
 from tending.models import Community
-from tending.store.communities import get_communities
-from tending.store.web_users import WebSession
 from tending.web.auth import LANGUAGE_COOKIE, current_session, get_state, role_at_least
 from tending.web.i18n import LANGUAGES, Translator, environment, pick_language
 

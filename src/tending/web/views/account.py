@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from tending.actions import web_users as accounts
-from tending.store.communities import get_communities
-from tending.store.web_users import WebSession
+from tending.actions.communities import get_communities
+from tending.actions.web_users import WebSession
 from tending.web.auth import (
     LANGUAGE_COOKIE,
     LOGIN_CSRF_COOKIE,

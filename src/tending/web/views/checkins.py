@@ -17,13 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from tending.actions.checkins import CheckinLine, do_checkin, get_checkin_list, get_checkin_settings
+from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.lib.checkins import describe
 from tending.lib.lifecycle import days_before
 from tending.models import Community
 from tending.store import checkins as checkin_store
 from tending.store import dashboard
-from tending.store.web_users import WebSession
 from tending.timeutil import get_zone
 from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.pages import N_, module_available, render, translator
@@ -76,7 +76,7 @@ def still_listed(conn: Connection, community: Community, lines: list[CheckinLine
 def warm_checkins(state: WebState) -> None:
     """Precompute every community's queue for this hour and record check-in outcomes (background thread)."""
     from tending.actions.checkins import do_settle_outcomes
-    from tending.store.communities import get_communities
+    from tending.actions.communities import get_communities
 
     now = state.now()
     with state.engine.connect() as conn:

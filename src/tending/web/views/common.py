@@ -10,8 +10,8 @@ from sqlalchemy.exc import NoResultFound
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
 
+from tending.actions.communities import get_community_by_id
 from tending.models import Community
-from tending.store.communities import get_community_by_id
 from tending.web.auth import get_state
 
 

@@ -19,10 +19,10 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
+from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.models import Community
 from tending.store import dashboard
-from tending.store.web_users import WebSession
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
 from tending.actions import members as member_actions
+from tending.actions.web_users import WebSession
 from tending.errors import UsageError
 from tending.lib.lifecycle import STATES
 from tending.lib.segments import SEGMENTS
@@ -24,7 +25,6 @@ from tending.store import checkins as checkin_store
 from tending.store import dashboard
 from tending.store import members as member_store
 from tending.store.dashboard import MemberFilter
-from tending.store.web_users import WebSession
 from tending.timeutil import isoformat_utc
 from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.member_lists import IdList, Indexes, LifecycleFilter, get_lifecycle_ids, get_state_index, narrow
@@ -111,7 +111,7 @@ def get_states(state: WebState, conn: Any, community: Community, *, as_of: datet
 
 
 def warm_states(state: WebState) -> None:
-    from tending.store.communities import get_communities
+    from tending.actions.communities import get_communities
 
     now = hour_of(state.now())
     with state.engine.connect() as conn:

@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.models import Community
 from tending.store import dashboard
-from tending.store.web_users import WebSession
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, module_available, render, translator
 from tending.web.views.capabilities import unavailable

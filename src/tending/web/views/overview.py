@@ -24,9 +24,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
+from tending.actions.web_users import WebSession
 from tending.models import Community
 from tending.store import dashboard
-from tending.store.web_users import WebSession
 from tending.timeutil import from_micros, to_micros
 from tending.web import charts
 from tending.web.auth import WebState, get_state, remember, require
@@ -126,7 +126,7 @@ def get_overview(state: WebState, community: Community) -> OverviewData:
 def warm_overviews(state: WebState) -> int:
     """Compute the overview of every community whose data changed (the server does this in the background, so
     the first visit after an import rarely waits). Returns how many were computed."""
-    from tending.store.communities import get_communities
+    from tending.actions.communities import get_communities
 
     with state.engine.connect() as conn:
         communities = get_communities(conn)

@@ -10,11 +10,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from tending.actions import web_users as accounts
+from tending.actions.communities import get_communities
+from tending.actions.web_users import LANGUAGES, ROLES, WebSession
 from tending.config import load_settings, secret
 from tending.errors import TendingError, UsageError
-from tending.store import web_users as users_store
-from tending.store.communities import get_communities
-from tending.store.web_users import LANGUAGES, ROLES, WebSession
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import see_other
@@ -60,17 +59,17 @@ def _settings(request: Request, session: WebSession, *, error: str | None = None
     _ = translator(request)
     with get_state(request).engine.connect() as conn:
         communities = get_communities(conn)
-        users = users_store.get_users(conn) if session.user.role == "admin" else []
-        events = users_store.get_user_events(conn, limit=20) if session.user.role == "admin" else []
+        users = accounts.get_users(conn) if session.user.role == "admin" else []
+        events = accounts.get_user_events(conn, limit=20) if session.user.role == "admin" else []
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     return render(request, "settings.html", all_communities=communities, users=users, events=events,
                   roles=ROLES, user_languages=LANGUAGES, credentials=credential_status(),
                   message=_(msg) if msg else None, error=error, page_name="settings", status_code=status_code)
 
 
-def _by_id(request: Request, user_id: int) -> users_store.WebUser:
+def _by_id(request: Request, user_id: int) -> accounts.WebUser:
     with get_state(request).engine.connect() as conn:
-        user = users_store.get_user(conn, user_id)
+        user = accounts.get_user(conn, user_id)
     if user is None:
         raise HTTPException(404)
     return user

@@ -1,0 +1,1 @@
+"""The JSON API (/api/v1/...): the third shell over actions/, beside the CLI and the web dashboard."""

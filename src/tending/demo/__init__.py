@@ -1,0 +1,1 @@
+"""The demo community: a generated population and its activity, built through store/."""
