@@ -172,3 +172,56 @@ class DemoSummary:
     @property
     def total_activities(self) -> int:
         return sum(self.activities.values())
+
+
+# What the playbooks' engine reads (tending.playbooks), loaded by the store (tending.store.onboarding).
+@dataclass(frozen=True, slots=True)
+class MemberSnapshot:
+    """One member as the rules see them: identity, dates, rollups, tags, last contact. Read by the store."""
+
+    id: int
+    external_id: str
+    display_name: str | None
+    handle: str | None
+    platform: str
+    language: str | None
+    joined_at: datetime | None
+    left_at: datetime | None
+    is_staff: bool = False
+    is_bot: bool = False
+    do_not_contact: bool = False
+    merged: bool = False
+    tags: frozenset[str] = frozenset()
+    first_activity_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    first_contribution_at: datetime | None = None
+    last_contribution_at: datetime | None = None
+    contributions: int = 0
+    last_contacted_at: datetime | None = None
+    # instants the member came back after at least N days away, by N (only for rules that need it)
+    returns: dict[int, tuple[datetime, ...]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.handle or self.external_id
+
+    def has_left(self, now: datetime) -> bool:
+        return self.left_at is not None and self.left_at <= now
+
+    def contactable(self, now: datetime) -> bool:
+        """Whether any rule may concern this member at all: do-not-contact is always honoured, members
+        who left get nothing, bots and merged duplicates are not people to write to."""
+        return not (self.do_not_contact or self.is_bot or self.merged or self.has_left(now))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Members the store must load for a rule: those whose `field` lies in [lo, hi].
+
+    field is a member date (joined_at, last_activity_at, first_contribution_at), or "returns:N" for
+    members who came back after N days away within [lo, hi].
+    """
+
+    field: str
+    lo: datetime
+    hi: datetime

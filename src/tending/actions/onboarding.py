@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from tending.actions.playbook_apply import ApplyCounts, apply
 from tending.errors import UsageError
 from tending.models import Community
 from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
-from tending.playbooks.apply import ApplyCounts, apply
 from tending.playbooks.engine import rule_start
 from tending.playbooks.render import Templates
 from tending.store.audit import record_event

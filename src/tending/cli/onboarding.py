@@ -378,8 +378,8 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
     Example: tending outbox send 12 --approve
     """
+    from tending.actions.delivery import DeliveryCounts, deliver_one, make_router
     from tending.actions.outbox import claim_one, do_approve
-    from tending.delivery.worker import DeliveryCounts, deliver_one, make_router
     from tending.store.outbox import get_message
 
     now = utcnow()
@@ -407,8 +407,8 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
 def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[dict[str, Any]]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
+    from tending.actions.delivery import deliver_due, make_router
     from tending.actions.onboarding import do_run_playbook
-    from tending.delivery.worker import deliver_due, make_router
     from tending.store.outbox import get_enabled_playbook
 
     with app.engine.connect() as conn:

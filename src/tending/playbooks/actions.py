@@ -1,5 +1,5 @@
 """Actions: what a rule does for an occurrence. Each turns an occurrence into plan items; applying the
-plan (playbooks.apply) performs them. The first field is the action's main value:
+plan (actions.playbook_apply) performs them. The first field is the action's main value:
 `{draft_message: welcome, channel: private}` drafts the template "welcome" as a private message."""
 
 from __future__ import annotations

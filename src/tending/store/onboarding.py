@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, text
 
-from tending.models import CONTRIBUTION_KINDS, JOINED, LEFT, MESSAGE_SENT
-from tending.playbooks.model import MemberSnapshot, Window
+from tending.models import CONTRIBUTION_KINDS, JOINED, LEFT, MESSAGE_SENT, MemberSnapshot, Window
 from tending.store.ingest import batched
 from tending.store.outbox import get_last_contacted
 from tending.store.schema import member_stats, member_tags, members

@@ -145,9 +145,9 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     deliver through tending.delivery with the configured transports, record sent or failed)."""
     if not module_available(MODULE):
         raise HTTPException(404)
+    from tending.actions.delivery import DeliveryCounts, deliver_one, make_router
     from tending.actions.outbox import claim_one
     from tending.config import load_settings
-    from tending.delivery.worker import DeliveryCounts, deliver_one, make_router
     from tending.store.outbox import get_message
 
     community = community_or_404(request, community_id)
