@@ -20,6 +20,7 @@ from tending.store import moderation as moderation_store
 from tending.store import outbox as outbox_store
 from tending.store.audit import record_event
 from tending.store.checkins import move_checkins
+from tending.store.dashboard import get_member_names as get_member_names  # re-exported for the shells
 from tending.store.ingest import do_recompute_member_stats
 from tending.timeutil import get_zone, utcnow
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -11,9 +12,14 @@ from tending.actions.playbook_apply import ApplyCounts, apply
 from tending.errors import UsageError
 from tending.models import Community
 from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
+from tending.playbooks import default_playbook as default_playbook  # re-exported for the shells
+from tending.playbooks import load_playbook as load_playbook
 from tending.playbooks.engine import rule_start
+from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
 from tending.playbooks.render import Templates
+from tending.playbooks.report import RuleReport, holdout_report
 from tending.store.audit import record_event
+from tending.store.onboarding import get_external_ids as get_external_ids
 from tending.store.onboarding import get_snapshots
 from tending.store.outbox import (
     EnabledPlaybook,
@@ -72,3 +78,21 @@ def do_run_playbook(conn: Connection, community: Community, *, now: datetime, te
     counts = apply(conn, community, plan, playbook=playbook, templates=templates, actor=actor)
     set_playbook_last_run(conn, community.id, at=ensure_utc(now))
     return RunResult(plan=plan, counts=counts)
+
+
+def get_rules_playbook(conn: Connection, community: Community) -> Playbook:
+    """The playbook whose rules `onboarding rules` shows: the enabled one, else the built-in one."""
+    if get_enabled_playbook(conn, community.id) is None:
+        return default_playbook()
+    return get_active_playbook(conn, community)[1]
+
+
+def get_registry() -> dict[str, list[dict[str, Any]]]:
+    """The triggers, conditions and actions a rule may name, each with its one-line doc and fields."""
+    return {"triggers": TRIGGERS.describe(), "conditions": CONDITIONS.describe(), "actions": ACTIONS.describe()}
+
+
+def get_holdout_report(conn: Connection, community: Community, *, now: datetime, days: int) -> list[RuleReport]:
+    """Per rule with a holdout: contribution rates of messaged members and the holdout within `days`."""
+    _, playbook = get_active_playbook(conn, community)
+    return holdout_report(conn, community, playbook, now=now, days=days)

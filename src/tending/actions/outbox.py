@@ -40,6 +40,10 @@ from tending.store.outbox import (
     STAFF,
     OutboxMessage,
 )
+from tending.store.outbox import count_by_status as count_by_status  # reads re-exported for the shells
+from tending.store.outbox import get_message as get_message
+from tending.store.outbox import get_message_by_key as get_message_by_key
+from tending.store.outbox import list_messages as list_messages
 from tending.timeutil import ensure_utc, utcnow
 
 CHECKIN_RULE = "checkin"  # the rule of the private messages drafted by tending.actions.checkins

@@ -11,7 +11,6 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
-from tending.actions.communities import get_communities
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.config import data_home
 from tending.errors import UsageError
@@ -30,14 +29,8 @@ def _now(text: str | None, community: Community | None = None, field: str = "--n
     return parse_instant(text, default_tz=zone, field=field) if zone else parse_instant(text, field=field)
 
 
-def _templates() -> Any:
-    from tending.playbooks.render import Templates
-
-    return Templates(data_home() / "templates")
-
-
 def _external(conn: Connection, community: Community, member_ids: list[int]) -> dict[int, str]:
-    from tending.store.onboarding import get_external_ids
+    from tending.actions.onboarding import get_external_ids
 
     return get_external_ids(conn, community.id, member_ids)
 
@@ -69,8 +62,7 @@ def enable_command(app: AppContext, playbook_path: Path | None, since_text: str 
 
     Example: tending onboarding enable --playbook ./my-playbook.yaml --since 2026-03-01
     """
-    from tending.actions.onboarding import do_enable_playbook
-    from tending.playbooks import default_playbook, load_playbook
+    from tending.actions.onboarding import default_playbook, do_enable_playbook, load_playbook
 
     playbook = load_playbook(playbook_path) if playbook_path else default_playbook()
     with app.engine.begin() as conn:
@@ -121,12 +113,10 @@ def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, c
 
     Example: tending onboarding rules --registry
     """
-    from tending.playbooks import default_playbook, load_playbook
-    from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
+    from tending.actions.onboarding import get_registry, get_rules_playbook, load_playbook
 
     if registry:
-        entries = {"triggers": TRIGGERS.describe(), "conditions": CONDITIONS.describe(),
-                   "actions": ACTIONS.describe()}
+        entries = get_registry()
         if output_format == "json":
             echo_json(entries)
             return
@@ -139,13 +129,8 @@ def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, c
     if playbook_path:
         playbook = load_playbook(playbook_path)
     else:
-        from tending.actions.onboarding import get_active_playbook
-        from tending.store.outbox import get_enabled_playbook
-
         with app.engine.connect() as conn:
-            community = app.community(conn, community_name)
-            playbook = get_active_playbook(conn, community)[1] if get_enabled_playbook(
-                conn, community.id) else default_playbook()
+            playbook = get_rules_playbook(conn, app.community(conn, community_name))
     rows: list[dict[str, Any]] = [{"name": r.name, "trigger": r.trigger, "trigger_fields": r.trigger_params,
              "conditions": dict(r.conditions), "actions": [{a.name: a.params} for a in r.actions],
              "max_delay_days": r.max_delay.total_seconds() / 86400, "holdout": r.holdout} for r in playbook.rules]
@@ -170,13 +155,11 @@ def report_command(app: AppContext, now_text: str | None, days: int, community_n
 
     Example: tending onboarding report --format json
     """
-    from tending.actions.onboarding import get_active_playbook
-    from tending.playbooks.report import holdout_report
+    from tending.actions.onboarding import get_holdout_report
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        _, playbook = get_active_playbook(conn, community)
-        reports = holdout_report(conn, community, playbook, now=_now(now_text, community), days=days)
+        reports = get_holdout_report(conn, community, now=_now(now_text, community), days=days)
     if output_format == "json":
         echo_json([r.as_dict() for r in reports])
         return
@@ -237,7 +220,7 @@ def list_command(app: AppContext, statuses: tuple[str, ...], rule: str | None, l
 
     Example: tending outbox list --status drafted --format json
     """
-    from tending.store.outbox import list_messages
+    from tending.actions.outbox import list_messages
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
@@ -269,7 +252,7 @@ def show_command(app: AppContext, message_id: int, community_name: str | None, o
 
     Example: tending outbox show 12
     """
-    from tending.store.outbox import get_message
+    from tending.actions.outbox import get_message
 
     with app.engine.connect() as conn:
         community = _resolve(app, conn, community_name)
@@ -378,26 +361,12 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
     Example: tending outbox send 12 --approve
     """
-    from tending.actions.delivery import DeliveryCounts, deliver_one, make_router
-    from tending.actions.outbox import claim_one, do_approve
-    from tending.store.outbox import get_message
+    from tending.actions.run import do_send_now
 
-    now = utcnow()
-    with app.engine.begin() as conn:
-        community = _resolve(app, conn, community_name)
-        found = get_message(conn, community.id, message_id)
-        if found is not None and found.status == "drafted" and approve_first:
-            do_approve(conn, community, message_id, actor="cli")
-        message = claim_one(conn, community, message_id, now=now)
-    router = make_router(app.engine, community, app.settings.section("delivery"))
-    counts = DeliveryCounts()
-    try:
-        deliver_one(app.engine, community, message, now=now, router=router, counts=counts)
-    finally:
-        router.close()
     with app.engine.connect() as conn:
-        after = get_message(conn, community.id, message_id)
-    assert after is not None
+        community = _resolve(app, conn, community_name)
+    after = do_send_now(app.engine, community, message_id, now=utcnow(), approve_first=approve_first,
+                        delivery_settings=app.settings.section("delivery"), actor="cli")
     if after.status != "sent":
         raise UsageError(f"message {message_id} was not sent: {after.last_error} (now {after.status}).")
     click.echo(f"Message {message_id} sent.")
@@ -407,27 +376,14 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
 def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[dict[str, Any]]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
-    from tending.actions.delivery import deliver_due, make_router
-    from tending.actions.onboarding import do_run_playbook
-    from tending.store.outbox import get_enabled_playbook
+    from tending.actions.communities import get_communities
+    from tending.actions.run import do_tick
 
     with app.engine.connect() as conn:
         chosen = [app.community(conn, community_name)] if community_name else get_communities(conn)
-    summaries = []
-    for community in chosen:
-        moment = now or utcnow()
-        summary: dict[str, Any] = {"community": community.name, "now": isoformat_utc(moment)}
-        with app.engine.begin() as conn:
-            if get_enabled_playbook(conn, community.id) is not None:
-                result = do_run_playbook(conn, community, now=moment, templates=_templates())
-                summary["drafted"] = result.counts.as_dict()
-        router = make_router(app.engine, community, app.settings.section("delivery"))
-        try:
-            summary["delivered"] = deliver_due(app.engine, community, now=moment, router=router).as_dict()
-        finally:
-            router.close()
-        summaries.append(summary)
-    return summaries
+    summaries = do_tick(app.engine, chosen, now=now, delivery_settings=app.settings.section("delivery"),
+                        templates_dir=data_home() / "templates")
+    return [summary.as_json() for summary in summaries]
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

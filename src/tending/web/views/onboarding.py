@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from tending.actions.members import get_member_names
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError, UsageError
 from tending.models import Community
-from tending.store import dashboard
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, module_available, render, translator
 from tending.web.views.capabilities import unavailable
@@ -58,14 +58,14 @@ def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any
 
 
 def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[int, str]:
-    return dashboard.get_member_names(conn, community_id, sorted(member_ids))
+    return get_member_names(conn, community_id, sorted(member_ids))
 
 
 @router.get("/c/{community_id}/onboarding")
 def onboarding(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
     if not available():
         return unavailable(request, community_id, "onboarding")
-    from tending.store.outbox import count_by_status, list_messages
+    from tending.actions.outbox import count_by_status, list_messages
 
     community = community_or_404(request, community_id)
     _ = translator(request)
@@ -145,25 +145,15 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     deliver through tending.delivery with the configured transports, record sent or failed)."""
     if not module_available(MODULE):
         raise HTTPException(404)
-    from tending.actions.delivery import DeliveryCounts, deliver_one, make_router
-    from tending.actions.outbox import claim_one
+    from tending.actions.run import do_send_now
     from tending.config import load_settings
-    from tending.store.outbox import get_message
 
     community = community_or_404(request, community_id)
     state = get_state(request)
     page = back if back in BACK_PAGES else "onboarding"
-    now = state.now()
     try:
-        with state.engine.begin() as conn:
-            message = claim_one(conn, community, message_id, now=now)
+        after = do_send_now(state.engine, community, message_id, now=state.now(), actor=f"web:{session.user.email}",
+                            delivery_settings=load_settings().section("delivery"))
     except UsageError:
         return see_other(f"/c/{community.id}/{page}", msg="refused")
-    router_ = make_router(state.engine, community, load_settings().section("delivery"))
-    try:
-        deliver_one(state.engine, community, message, now=now, router=router_, counts=DeliveryCounts())
-    finally:
-        router_.close()
-    with state.engine.connect() as conn:
-        after = get_message(conn, community.id, message_id)
-    return see_other(f"/c/{community.id}/{page}", msg="sent" if after and after.status == "sent" else "not_sent")
+    return see_other(f"/c/{community.id}/{page}", msg="sent" if after.status == "sent" else "not_sent")
