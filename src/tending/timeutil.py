@@ -6,7 +6,7 @@ index and to bucket into days with the same SQL on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tending.errors import UsageError
@@ -66,3 +66,12 @@ def isoformat_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return ensure_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant a local day starts (a day starting in a DST gap starts at the gap's end)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
+    return local_midnight(day + timedelta(days=1), zone)

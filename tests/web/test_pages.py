@@ -12,16 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tending.actions.overview import get_overview
 from tending.store import open_store
 from tending.store.communities import get_community_by_id
-from tending.web.views.overview import compute_overview
 from tests.web.conftest import NOW, csrf_of, member_id
 
 
 def test_the_overview_figures_are_exact(seeded: tuple[str, int], cid: int) -> None:
     engine = open_store(seeded[0])
     with engine.connect() as conn:
-        data = compute_overview(conn, get_community_by_id(conn, cid), now=NOW)
+        data = get_overview(conn, get_community_by_id(conn, cid), now=NOW)
     engine.dispose()
     assert data.today == date(2026, 3, 2) and not data.shifted
     assert (data.counts.total, data.counts.staff, data.counts.bots, data.counts.left) == (4, 1, 1, 0)

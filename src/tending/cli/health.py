@@ -1,4 +1,4 @@
-"""`tending health` and `tending alerts`: thin shells over store/health.py and actions/alerts.py."""
+"""`tending health` and `tending alerts`: thin shells over actions/health.py and actions/alerts.py."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from tending.actions.alerts import do_raise_alerts
+from tending.actions.health import get_health_report
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
-from tending.store.health import get_health_report
 from tending.timeutil import get_zone, parse_instant, utcnow
 
 

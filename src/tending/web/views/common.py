@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from fastapi import Request
 from sqlalchemy.exc import NoResultFound
@@ -12,6 +11,8 @@ from starlette.responses import RedirectResponse
 
 from tending.actions.communities import get_community_by_id
 from tending.models import Community
+from tending.timeutil import end_of_local_day as end_of_local_day  # where the views found them
+from tending.timeutil import local_midnight as local_midnight
 from tending.web.auth import get_state
 
 
@@ -21,15 +22,6 @@ def community_or_404(request: Request, community_id: int) -> Community:
             return get_community_by_id(conn, community_id)
         except NoResultFound:
             raise HTTPException(404) from None
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The instant a local day starts (a day starting in a DST gap starts at the gap's end)."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
-def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
-    return local_midnight(day + timedelta(days=1), zone)
 
 
 def parse_date(text: str | None) -> date | None:
