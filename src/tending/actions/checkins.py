@@ -29,6 +29,10 @@ from tending.models import Community, Member
 from tending.store import checkins as store
 from tending.store import members as member_store
 from tending.store.audit import record_event
+from tending.store.checkins import Checkin as Checkin
+from tending.store.checkins import get_checkins as get_checkins  # re-exported for the shells
+from tending.store.dashboard import get_do_not_contact_ids, get_member_names
+from tending.store.outbox import OutboxMessage, get_message, get_message_by_key
 from tending.timeutil import get_zone
 
 
@@ -143,3 +147,35 @@ def do_settle_outcomes(conn: Connection, community: Community, *, now: datetime,
         record_event(conn, community.id, actor=actor, action="checkin.outcomes_settled",
                      details={"settled": settled}, at=now)
     return settled
+
+
+def drop_contacted_since(conn: Connection, community: Community, lines: list[CheckinLine], *,
+                 now: datetime) -> list[CheckinLine]:
+    """The cached queue without the members checked in on since, or marked do-not-contact since (the same
+    exclusions as tending.lib.checkins, read fresh)."""
+    settings = get_checkin_settings(community)
+    since = days_before(now, settings.checkin_cooldown_days, get_zone(community.timezone))
+    excluded = store.get_recently_contacted(conn, community.id, since=since)
+    excluded |= get_do_not_contact_ids(conn, community.id)
+    return [line for line in lines if line.entry.member_id not in excluded]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftedCheckin:
+    """A drafted check-in with its outbox message (None once gone) and the member's name."""
+
+    checkin: Checkin
+    message: OutboxMessage | None
+    name: str
+
+
+def get_drafted_checkins(conn: Connection, community: Community, *, limit: int = 50) -> list[DraftedCheckin]:
+    found = []
+    checkins = store.get_checkins(conn, community.id, limit=limit)
+    names = get_member_names(conn, community.id, sorted({c.member_id for c in checkins}))
+    for c in checkins:
+        ref = c.message_ref or ""
+        message = (get_message(conn, community.id, int(ref)) if ref.isdigit()
+                   else get_message_by_key(conn, community.id, ref) if ref else None)
+        found.append(DraftedCheckin(c, message, names.get(c.member_id, f"#{c.member_id}")))
+    return found

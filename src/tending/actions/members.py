@@ -19,9 +19,24 @@ from tending.store import members as store
 from tending.store import moderation as moderation_store
 from tending.store import outbox as outbox_store
 from tending.store.audit import record_event
-from tending.store.checkins import move_checkins
+from tending.store.checkins import Checkin, get_checkins, move_checkins
+from tending.store.dashboard import MemberFilter as MemberFilter  # the web list's own filters
+from tending.store.dashboard import MemberRow as _DashboardRow
+from tending.store.dashboard import count_members as count_members
+from tending.store.dashboard import get_matching_ids as get_matching_ids
+from tending.store.dashboard import get_member_detail as get_member_detail
+from tending.store.dashboard import get_member_events as get_member_events
+from tending.store.dashboard import get_member_id_exists as get_member_id_exists
 from tending.store.dashboard import get_member_names as get_member_names  # re-exported for the shells
+from tending.store.dashboard import get_member_rows_by_ids as get_member_rows_by_ids
+from tending.store.dashboard import get_members_page as get_members_page
+from tending.store.dashboard import get_tags as get_tags
+from tending.store.dashboard import get_timeline as get_timeline
+from tending.store.dashboard import iter_members as iter_members
 from tending.store.ingest import do_recompute_member_stats
+from tending.store.members import MemberRow as MemberRow
+from tending.store.members import get_members_by_id as get_members_by_id
+from tending.store.members import resolve_member as resolve_member
 from tending.timeutil import get_zone, utcnow
 
 MAX_TAG_LENGTH = 100
@@ -242,3 +257,36 @@ def get_merge_suggestions(conn: Connection, community: Community) -> list[MergeS
         seen.add(ids)
         found.append(MergeSuggestion(reason, ids, tuple(sorted({p for _, p in owners}))))
     return found
+
+
+ListedMember = _DashboardRow  # a row of the web's members list (name, dates, flags), without facts
+
+
+@dataclass
+class MemberProfile:
+    """One member as both shells show them: who they are, their state as of one instant, their accounts
+    (e-mail addresses left out) and their latest check-ins."""
+
+    member: Member
+    row: MemberRow | None  # facts and state as of the instant asked for; None for a member merged away
+    identities: list[dict[str, Any]]  # platform, external_id, handle
+    checkins: list[Checkin]
+
+    @property
+    def state(self) -> str | None:
+        return None if self.row is None else self.row.state
+
+
+def get_member_profile(conn: Connection, community: Community, member_id: int, *, as_of: datetime,
+                       checkins: int = 20) -> MemberProfile | None:
+    """The profile of `tending members show` and of the member's page; None when there is no such member."""
+    member = store.get_member(conn, community.id, member_id)
+    if member is None:
+        return None
+    rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=get_lifecycle_settings(community),
+                                 member_ids=[member_id])
+    row = rows[0] if rows else None
+    if row is not None:
+        row.member.tags = member.tags
+    return MemberProfile(member=member, row=row, identities=store.get_identities(conn, community.id, member_id),
+                         checkins=get_checkins(conn, community.id, member_id=member_id, limit=checkins))

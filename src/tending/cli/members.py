@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,8 +15,10 @@ from tending.cli.context import AppContext, community_option, echo_json, format_
 from tending.lib.lifecycle import STATES, usual_gap
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
-from tending.store.members import MemberRow
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
+
+if TYPE_CHECKING:
+    from tending.actions.members import MemberRow
 
 LIST_COLUMNS = ("id", "member_id", "name", "handle", "platform", "joined_at", "last_contribution_at",
                 "contributions", "state")
@@ -135,19 +137,15 @@ def show_command(app: AppContext, member_ref: str, as_of_text: str | None, commu
 
     Example: tending members show U024BE7LH
     """
-    from tending.actions.members import get_lifecycle_settings
-    from tending.store.checkins import get_checkins
-    from tending.store.members import get_identities, get_member_rows, resolve_member
+    from tending.actions.members import get_member_profile, resolve_member
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
         as_of = resolve_as_of(community, as_of_text)
         member = resolve_member(conn, community, member_ref)
-        (row,) = get_member_rows(conn, community.id, as_of=as_of, lifecycle=get_lifecycle_settings(community),
-                                 member_ids=[member.id])
-        row.member.tags = member.tags
-        accounts = get_identities(conn, community.id, member.id)
-        history = get_checkins(conn, community.id, member_id=member.id, limit=20)
+        profile = get_member_profile(conn, community, member.id, as_of=as_of)
+    assert profile is not None and profile.row is not None  # resolve_member leads to the member kept
+    row, accounts, history = profile.row, profile.identities, profile.checkins
     gap = usual_gap(row.facts)
     if output_format == "json":
         echo_json({**member_json(row), "joined_at_exact": member.joined_at_exact,
@@ -195,8 +193,8 @@ def set_command(app: AppContext, member_ref: str, do_not_contact: bool | None, t
     Example: tending members set U024BE7LH --do-not-contact --tag mentor --note "Prefers e-mail"
     """
     from tending.actions import members as actions
+    from tending.actions.members import resolve_member
     from tending.errors import UsageError
-    from tending.store.members import resolve_member
 
     if do_not_contact is None and not tags and not untags and note is None:
         raise UsageError("members set: nothing to change (give --do-not-contact, --contact-ok, --tag, --untag "
@@ -231,9 +229,8 @@ def merge_command(app: AppContext, keep_ref: str, other_ref: str, community_name
 
     Example: tending members merge slack:U024BE7LH discourse:1234
     """
-    from tending.actions.members import do_merge_members
+    from tending.actions.members import do_merge_members, resolve_member
     from tending.errors import UsageError
-    from tending.store.members import resolve_member
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
@@ -260,8 +257,7 @@ def suggest_merges_command(app: AppContext, community_name: str | None, output_f
 
     Example: tending members suggest-merges
     """
-    from tending.actions.members import get_merge_suggestions
-    from tending.store.members import get_members_by_id
+    from tending.actions.members import get_members_by_id, get_merge_suggestions
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
@@ -394,7 +390,7 @@ def draft_command(app: AppContext, member_ref: str, message: str | None, now_tex
     Example: tending checkins draft U024BE7LH --message "Hi Ada, how are you doing?"
     """
     from tending.actions.checkins import do_checkin
-    from tending.store.members import resolve_member
+    from tending.actions.members import resolve_member
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
@@ -419,9 +415,8 @@ def outcomes_command(app: AppContext, now_text: str | None, community_name: str 
 
     Example: tending checkins outcomes --format json
     """
-    from tending.actions.checkins import do_settle_outcomes
-    from tending.store.checkins import get_checkins
-    from tending.store.members import get_members_by_id
+    from tending.actions.checkins import do_settle_outcomes, get_checkins
+    from tending.actions.members import get_members_by_id
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)

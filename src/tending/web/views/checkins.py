@@ -7,24 +7,27 @@ The queue is for logged-in staff only and nothing here is ever published: a chec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from tending.actions.checkins import CheckinLine, do_checkin, get_checkin_list, get_checkin_settings
+from tending.actions.checkins import (
+    CheckinLine,
+    DraftedCheckin,
+    do_checkin,
+    drop_contacted_since,
+    get_checkin_list,
+    get_checkin_settings,
+    get_drafted_checkins,
+)
+from tending.actions.database import get_data_stamp
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.lib.checkins import describe
-from tending.lib.lifecycle import days_before
 from tending.models import Community
-from tending.store import checkins as checkin_store
-from tending.store import dashboard
-from tending.timeutil import get_zone
 from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.pages import N_, module_available, render, translator
 from tending.web.views.capabilities import unavailable
@@ -53,24 +56,13 @@ def available() -> bool:
 def get_queue(state: WebState, conn: Connection, community: Community, *, as_of: datetime) -> list[CheckinLine]:
     """The members capability's check-in list as of `as_of` (the start of the hour), cached until activities or
     members change. Drafting a check-in does not recompute it: the page drops who was contacted meanwhile."""
-    stamp = dashboard.get_data_stamp(conn)[:2]  # activities and members; not audit events
+    stamp = get_data_stamp(conn)[:2]  # activities and members; not audit events
     key = ("checkins", community.id, stamp, as_of)
     found = state.cache.get(key)
     if found is None:
         found = get_checkin_list(conn, community, as_of=as_of)
         remember(state, key, found)
     return found
-
-
-def still_listed(conn: Connection, community: Community, lines: list[CheckinLine], *,
-                 now: datetime) -> list[CheckinLine]:
-    """The cached queue without the members checked in on since, or marked do-not-contact since (the same
-    exclusions as tending.lib.checkins, read fresh)."""
-    settings = get_checkin_settings(community)
-    since = days_before(now, settings.checkin_cooldown_days, get_zone(community.timezone))
-    excluded = checkin_store.get_recently_contacted(conn, community.id, since=since)
-    excluded |= dashboard.get_do_not_contact_ids(conn, community.id)
-    return [line for line in lines if line.entry.member_id not in excluded]
 
 
 def warm_checkins(state: WebState) -> None:
@@ -88,28 +80,7 @@ def warm_checkins(state: WebState) -> None:
             do_settle_outcomes(conn, community, now=now, actor="web")
 
 
-@dataclass(frozen=True, slots=True)
-class Drafted:
-    checkin: checkin_store.Checkin
-    message: Any  # OutboxMessage | None
-    name: str
-
-
-def _drafted(conn: Connection, community: Community, *, limit: int = 50) -> list[Drafted]:
-    from tending.store.outbox import get_message, get_message_by_key
-
-    found = []
-    checkins = checkin_store.get_checkins(conn, community.id, limit=limit)
-    names = dashboard.get_member_names(conn, community.id, sorted({c.member_id for c in checkins}))
-    for c in checkins:
-        ref = c.message_ref or ""
-        message = (get_message(conn, community.id, int(ref)) if ref.isdigit()
-                   else get_message_by_key(conn, community.id, ref) if ref else None)
-        found.append(Drafted(c, message, names.get(c.member_id, f"#{c.member_id}")))
-    return found
-
-
-def _outcomes(drafted: list[Drafted]) -> dict[str, int]:
+def _outcomes(drafted: list[DraftedCheckin]) -> dict[str, int]:
     settled = [d.checkin for d in drafted if d.checkin.outcome is not None]
     return {"settled": len(settled), "contributed": sum(c.outcome == "contributed" for c in settled),
             "pending": len(drafted) - len(settled)}
@@ -126,8 +97,8 @@ def checkins(request: Request, community_id: int, session: WebSession = require(
     as_of = hour_of(now)
     page = parse_int(request.query_params.get("page"), low=1, high=100_000) or 1
     with state.engine.connect() as conn:
-        lines = still_listed(conn, community, get_queue(state, conn, community, as_of=as_of), now=now)
-        drafted = _drafted(conn, community)
+        lines = drop_contacted_since(conn, community, get_queue(state, conn, community, as_of=as_of), now=now)
+        drafted = get_drafted_checkins(conn, community)
     language = session.user.language
     shown = lines[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     reasons = {line.entry.member_id: [describe(r, language) for r in line.entry.reasons] for line in shown}

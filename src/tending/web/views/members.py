@@ -16,18 +16,16 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
 from tending.actions import members as member_actions
+from tending.actions.database import get_data_stamp
+from tending.actions.member_lists import IdList, Indexes, LifecycleFilter, get_lifecycle_ids, get_state_index, narrow
+from tending.actions.members import ListedMember, MemberFilter
 from tending.actions.web_users import WebSession
 from tending.errors import UsageError
 from tending.lib.lifecycle import STATES
 from tending.lib.segments import SEGMENTS
 from tending.models import Community
-from tending.store import checkins as checkin_store
-from tending.store import dashboard
-from tending.store import members as member_store
-from tending.store.dashboard import MemberFilter
 from tending.timeutil import isoformat_utc
 from tending.web.auth import WebState, acting, get_state, remember, require
-from tending.web.member_lists import IdList, Indexes, LifecycleFilter, get_lifecycle_ids, get_state_index, narrow
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, end_of_local_day, parse_date, parse_int, see_other
 
@@ -105,7 +103,7 @@ def _filter_from(request: Request, community: Community) -> tuple[Wanted, dict[s
 def get_states(state: WebState, conn: Any, community: Community, *, as_of: datetime) -> Indexes:
     """Every state's and segment's members as of `as_of` (the hour), cached until activities or members change
     (edits do not move a member's state or segment); the background thread precomputes it."""
-    stamp = dashboard.get_data_stamp(conn)[:2]
+    stamp = get_data_stamp(conn)[:2]
     return _cached(state, ("member-states", community.id, stamp, as_of),
                    lambda: get_state_index(conn, community, as_of=as_of))
 
@@ -139,19 +137,19 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
     state = get_state(request)
     order = "newest"
     with state.engine.connect() as conn:
-        stamp = dashboard.get_data_stamp(conn)
+        stamp = get_data_stamp(conn)
         if wanted.lifecycle.chosen:
             found = _lifecycle_list(state, conn, community, wanted, stamp)
             total, order = len(found.ids), found.order
-            rows = dashboard.get_member_rows_by_ids(
+            rows = member_actions.get_member_rows_by_ids(
                 conn, community.id, found.ids[(page - 1) * PAGE_SIZE:page * PAGE_SIZE].tolist())
         else:
             total = _cached(state, ("member-count", community.id, wanted.own, stamp),
-                            lambda: dashboard.count_members(conn, community.id, wanted.own))
+                            lambda: member_actions.count_members(conn, community.id, wanted.own))
             rows = _cached(state, ("member-page", community.id, wanted.own, page, stamp),
-                           lambda: dashboard.get_members_page(conn, community.id, wanted.own,
+                           lambda: member_actions.get_members_page(conn, community.id, wanted.own,
                                                               offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE))
-        tags = dashboard.get_tags(conn, community.id)
+        tags = member_actions.get_tags(conn, community.id)
     pages = max(1, -(-total // PAGE_SIZE))
     query = urlencode({k: v for k, v in cleaned.items() if v})
     return render(request, "members.html", community=community, rows=rows, total=total, page=page, pages=pages,
@@ -174,15 +172,15 @@ CSV_COLUMNS = ("id", "name", "handle", "platform", "joined_at", "left_at", "last
                "is_staff", "is_bot", "do_not_contact")
 
 
-def _csv_rows(request: Request, community: Community, wanted: Wanted) -> Iterator[dashboard.MemberRow]:
+def _csv_rows(request: Request, community: Community, wanted: Wanted) -> Iterator[ListedMember]:
     state = get_state(request)
     with state.engine.connect() as conn:
         if not wanted.lifecycle.chosen:
-            yield from dashboard.iter_members(conn, community.id, wanted.own)
+            yield from member_actions.iter_members(conn, community.id, wanted.own)
             return
-        found = _lifecycle_list(state, conn, community, wanted, dashboard.get_data_stamp(conn))
+        found = _lifecycle_list(state, conn, community, wanted, get_data_stamp(conn))
         for start in range(0, len(found.ids), 2000):
-            yield from dashboard.get_member_rows_by_ids(conn, community.id, found.ids[start:start + 2000].tolist())
+            yield from member_actions.get_member_rows_by_ids(conn, community.id, found.ids[start:start + 2000].tolist())
 
 
 def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterator[str]:
@@ -202,23 +200,13 @@ def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterat
 
 @router.get("/c/{community_id}/members.csv")
 def member_csv(request: Request, community_id: int, session: WebSession = require("moderator")) -> Response:
-    """The list as CSV (instants in UTC, ISO 8601): moderators and admins only, as it leaves the dashboard."""
+    """The list as CSV (instants in UTC, ISO 8601): moderators and admins only, as it leaves the member_actions."""
     community = community_or_404(request, community_id)
     wanted, _cleaned, errors = _filter_from(request, community)
     if errors:
         raise HTTPException(400, errors[0])
     return StreamingResponse(_csv_lines(request, community, wanted), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="members-{community.id}.csv"'})
-
-
-def _member_state(conn: Any, community: Community, member_id: int, now: datetime) -> str | None:
-    """The member's state as of now, by tending.lib.lifecycle (one member: cheap)."""
-    from tending.lib.lifecycle import state_of
-
-    lifecycle = member_actions.get_lifecycle_settings(community)
-    found = list(member_store.iter_member_facts(conn, community.id, as_of=now, lifecycle=lifecycle,
-                                                member_ids=[member_id]))
-    return state_of(found[0][1], as_of=now, settings=lifecycle) if found else None
 
 
 @router.get("/c/{community_id}/members/{member_id}")
@@ -228,28 +216,25 @@ def member_page(request: Request, community_id: int, member_id: int,
     _ = translator(request)
     now = get_state(request).now()
     with get_state(request).engine.connect() as conn:
-        detail = dashboard.get_member_detail(conn, community.id, member_id)
-        if detail is None:
+        detail = member_actions.get_member_detail(conn, community.id, member_id)
+        profile = member_actions.get_member_profile(conn, community, member_id, as_of=now, checkins=50)
+        if detail is None or profile is None:
             raise HTTPException(404)
-        timeline = dashboard.get_timeline(conn, community.id, member_id, limit=100)
-        sent = dashboard.get_timeline(conn, community.id, member_id, limit=50, kinds=["message_sent"])
-        ids = dashboard.get_identities(conn, community.id, member_id)
-        events = dashboard.get_member_events(conn, community.id, member_id)
-        checkins = checkin_store.get_checkins(conn, community.id, member_id=member_id, limit=50)
-        member_state = _member_state(conn, community, member_id, now)
-        merged_into = member_store.get_member(conn, community.id, member_id)
+        timeline = member_actions.get_timeline(conn, community.id, member_id, limit=100)
+        sent = member_actions.get_timeline(conn, community.id, member_id, limit=50, kinds=["message_sent"])
+        events = member_actions.get_member_events(conn, community.id, member_id)
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     error = request.query_params.get("error")
-    return render(request, "member.html", community=community, m=detail, timeline=timeline, identities=ids,
-                  events=events, sent=sent, checkins=checkins, member_state=member_state, states=STATE_LABELS,
-                  merged_into=merged_into.merged_into if merged_into else None,
+    return render(request, "member.html", community=community, m=detail, timeline=timeline,
+                  identities=profile.identities, events=events, sent=sent, checkins=profile.checkins,
+                  member_state=profile.state, states=STATE_LABELS, merged_into=profile.member.merged_into,
                   message=_(msg) if msg else None, error=error, page_name="members")
 
 
 def _member_or_404(request: Request, community_id: int, member_id: int) -> Community:
     community = community_or_404(request, community_id)
     with get_state(request).engine.connect() as conn:
-        if not dashboard.get_member_id_exists(conn, community.id, member_id):
+        if not member_actions.get_member_id_exists(conn, community.id, member_id):
             raise HTTPException(404)
     return community
 
