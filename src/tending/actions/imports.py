@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from tending.errors import BadInputError, TendingError
-from tending.importers import get_importer
+from tending.importers import KINDS as KINDS  # re-exported for the shells
+from tending.importers import get_importer as get_importer
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
 from tending.importers.base import (
     BadRecord,
@@ -38,6 +39,7 @@ from tending.importers.base import (
 from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
 from tending.store.audit import record_event
 from tending.store.communities import do_create_community, find_community
+from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
 from tending.store.ingest import IngestCounts, Ingestor, import_settings
 from tending.timeutil import get_zone, utcnow

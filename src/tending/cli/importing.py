@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
+from tending.actions.imports import KINDS, get_importer
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
-from tending.importers import KINDS, get_importer
 from tending.timeutil import isoformat_utc
 
 KIND_HELP = ", ".join(KINDS)
@@ -124,7 +124,7 @@ def imports_command(app: AppContext, community_name: str | None, limit: int, out
     Example:
       tending imports --community "Data viz Houston"
     """
-    from tending.store.imports import get_imports
+    from tending.actions.imports import get_imports
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)

@@ -47,7 +47,7 @@ def scan_command(app: AppContext, since: str | None, media_root: Path | None, wo
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from tending.actions.moderation import do_scan_community
-    from tending.store.moderation import count_scannable
+    from tending.actions.review import count_scannable
     from tending.timeutil import get_zone, parse_instant, utcnow
 
     with app.engine.begin() as conn:
@@ -160,7 +160,7 @@ def classify_command() -> None:
 
     Example: echo '{"id": 1, "text": "Abonnez-vous à ma chaîne !"}' | tending moderate classify
     """
-    from tending.moderation.classifier import shipped_classifier
+    from tending.actions.review import shipped_classifier
 
     classifier = shipped_classifier()
     out = sys.stdout
@@ -224,7 +224,7 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     Only the spam model:
       tending train --data ../shared/data --out src/tending/moderation/models --model spam
     """
-    from tending.moderation.training import MODEL_NAMES, train_all
+    from tending.actions.review import MODEL_NAMES, train_all
 
     if not data_dir.is_dir():
         raise click.UsageError(f"--data: {data_dir} is not a folder.")

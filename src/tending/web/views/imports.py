@@ -19,10 +19,10 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
+from tending.actions.imports import get_imports
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.models import Community
-from tending.store import dashboard
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render
@@ -69,7 +69,7 @@ def imports_page(request: Request, community_id: int, session: WebSession = requ
     uploads = [replace(u, counts=dict(u.counts)) for u in _uploads(request) if u.community_id == community.id][::-1]
     with get_state(request).engine.connect() as conn:
         history = [{**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
-                   for row in dashboard.get_imports(conn, community.id)]
+                   for row in get_imports(conn, community.id)]
     running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
     return render(request, "imports.html", community=community, history=history, uploads=uploads,
                   available=importing.available(), kinds=importing.kinds(), running=running,

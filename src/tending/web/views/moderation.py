@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from tending.actions.members import get_member_names
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.models import Community
-from tending.store import dashboard
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, module_available, render, translator
 from tending.web.views.capabilities import unavailable
@@ -43,15 +43,14 @@ def preload(_state: object = None) -> None:
     """Import the moderation capability (its models and language identifier take seconds to load) before the
     first visit: the server's background thread calls this once."""
     if available():
-        import tending.actions.moderation  # noqa: F401
-        from tending.moderation.langid import detect_language
+        from tending.actions.review import do_warm_up
 
-        detect_language("bonjour à tous, hello everyone")  # the identifier loads its model on first use
+        do_warm_up()
 
 
 def _activity_texts(conn: Connection, community_id: int, items: list[dict[str, Any]]) -> dict[int, Any]:
     """The texts of the messages of heated exchanges (the other evidence carries its own text)."""
-    from tending.store.moderation import get_activity_texts
+    from tending.actions.review import get_activity_texts
 
     ids = [m["activity_id"] for item in items if item["signal"] == "heated"
            for m in (item["evidence"] or {}).get("messages", [])[:12]]
@@ -74,8 +73,7 @@ def moderation(request: Request, community_id: int, session: WebSession = requir
     if not available():
         return unavailable(request, community_id, "moderation")
     from tending.actions.moderation import get_queue
-    from tending.moderation.escalation import DEFAULT_ACTION
-    from tending.store.moderation import DONE, OPEN, get_offender_counts
+    from tending.actions.review import DEFAULT_ACTION, DONE, OPEN, get_offender_counts
 
     community = community_or_404(request, community_id)
     _ = translator(request)
@@ -89,7 +87,7 @@ def moderation(request: Request, community_id: int, session: WebSession = requir
         items = items[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
         people = {i["member_id"] for i in items if i["member_id"]}
         people |= {m for i in items if i["signal"] == "heated" for m in (i["evidence"] or {}).get("members", [])}
-        names = dashboard.get_member_names(conn, community.id, sorted(people))
+        names = get_member_names(conn, community.id, sorted(people))
         history = get_offender_counts(conn, community.id, people)
         texts = _activity_texts(conn, community.id, items)
         editors = {item["id"]: _editor(conn, community, item, asked_action if asked_id == str(item["id"]) else None)
