@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Dashboard users: their roles, from least to most allowed, and the languages of the interface.
+ROLES = ("viewer", "moderator", "admin")
+LANGUAGES = ("en", "fr")
+
 # Kinds of activity. A contribution is a post (a thread's first message), a reply or a comment;
 # reactions are engagement, not contributions (a community setting may count them).
 JOINED = "joined"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from tending.actions.communities import do_create_community, get_communities
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
 
 
@@ -27,6 +26,8 @@ def list_command(app: AppContext, output_format: str) -> None:
 
     Example: tending communities list --format json
     """
+    from tending.actions.communities import get_communities
+
     with app.engine.connect() as conn:
         found = get_communities(conn)
     if output_format == "json":
@@ -50,7 +51,7 @@ def add_command(app: AppContext, name: str, platform: str, timezone: str, langua
 
     Example: tending communities add "Cat diabetes support" --timezone America/New_York
     """
-    from tending.actions.communities import find_community
+    from tending.actions.communities import do_create_community, find_community
     from tending.errors import UsageError
 
     with app.engine.begin() as conn:

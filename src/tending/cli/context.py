@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Connection, Engine
 
-from tending.actions.communities import resolve_community
-from tending.actions.database import open_store
 from tending.config import Settings, load_settings
 from tending.models import Community
+
+if TYPE_CHECKING:  # the database libraries load on first use, so `tending --help` starts fast
+    from sqlalchemy import Connection, Engine
 
 
 @dataclass
@@ -31,10 +31,14 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from tending.actions.database import open_store
+
             self._engine = open_store(self.settings.database_url)
         return self._engine
 
     def community(self, conn: Connection, name: str | None) -> Community:
+        from tending.actions.communities import resolve_community
+
         return resolve_community(conn, name)
 
     def close(self) -> None:

@@ -7,27 +7,18 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tending.actions.communities import find_community
-from tending.actions.database import sqlite_path
-from tending.actions.demo import (
-    DEMO_NAME,
-    MIN_MEMBERS,
-    TIMEZONE,
-    ProgressFn,
-    build_demo,
-    delete_community_rows,
-    get_database_size,
-    get_demo_summary,
-)
 from tending.cli.context import AppContext, pass_app
 from tending.config import demo_database_url
 from tending.errors import UsageError
 from tending.models import Community, DemoSummary
 from tending.timeutil import get_zone, utcnow
+
+if TYPE_CHECKING:
+    from tending.actions.demo import ProgressFn
 
 COMMIT_EVERY = 200_000  # activities per transaction: big builds keep a small write-ahead log
 KIND_ORDER = ("post", "reply", "comment", "reaction", "joined", "left")
@@ -57,6 +48,8 @@ def demo(app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, 
       tending demo --members 100000 --no-serve
       tending demo --seed 7 --fresh --port 9000
     """
+    from tending.actions.demo import MIN_MEMBERS, get_database_size
+
     if members < MIN_MEMBERS:
         raise UsageError(f"--members: {members} is too few; the demo needs at least {MIN_MEMBERS} members.")
     if not 0 < port < 65536:
@@ -76,6 +69,9 @@ def demo(app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, 
 
 
 def _build_or_reuse(app: AppContext, *, seed: int, members: int, fresh: bool) -> tuple[DemoSummary, bool]:
+    from tending.actions.communities import find_community
+    from tending.actions.demo import DEMO_NAME, build_demo, delete_community_rows, get_demo_summary
+
     engine = app.engine
     with engine.begin() as conn:
         existing = find_community(conn, DEMO_NAME)
@@ -105,6 +101,8 @@ def _mismatch(community: Community, *, seed: int, members: int) -> str:
 
 
 def _remove_sqlite_file(url: str) -> None:
+    from tending.actions.database import sqlite_path
+
     path = sqlite_path(url)
     if path is None:
         return
@@ -141,6 +139,9 @@ class _RichProgress:
 
 
 def _print_summary(summary: DemoSummary, *, reused: bool, url: str, size: int | None, elapsed: float) -> None:
+    from tending.actions.database import sqlite_path
+    from tending.actions.demo import TIMEZONE
+
     how = "reused" if reused else "built"
     kinds = ", ".join(f"{summary.activities.get(kind, 0):,} {kind}" for kind in KIND_ORDER)
     lines = [
@@ -161,6 +162,8 @@ def _print_summary(summary: DemoSummary, *, reused: bool, url: str, size: int | 
 
 
 def _day(moment: Any) -> str:
+    from tending.actions.demo import TIMEZONE
+
     if moment is None:
         return "-"
     day: date = moment.astimezone(get_zone(TIMEZONE)).date()

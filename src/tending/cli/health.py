@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 
-from tending.actions.alerts import do_raise_alerts
-from tending.actions.health import get_health_report
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
 from tending.timeutil import get_zone, parse_instant, utcnow
@@ -47,6 +45,8 @@ def health(app: AppContext, as_of: str | None, window_days: int, score: bool, co
 
             do_score_messages(conn, community, since=moment - timedelta(days=window_days), until=moment,
                               actor="cli")
+        from tending.actions.health import get_health_report
+
         report = get_health_report(conn, community, as_of=moment, window_days=window_days)
     if output_format == "json":
         echo_json(report)
@@ -117,6 +117,8 @@ def alerts(app: AppContext, as_of: str | None, deliver: bool, no_score: bool, co
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
         moment = _as_of(as_of, community.timezone)
+        from tending.actions.alerts import do_raise_alerts
+
         result = do_raise_alerts(conn, community, as_of=moment, deliver=deliver, score=not no_score, actor="cli")
     if output_format == "json":
         echo_json(result)

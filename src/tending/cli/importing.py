@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tending.actions.imports import KINDS, get_importer
+from tending.actions.import_kinds import KINDS
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.timeutil import isoformat_utc
 
@@ -43,7 +43,7 @@ def import_command(app: AppContext, kind: str, path: Path, community_name: str |
       tending import whatsapp "WhatsApp Chat with Entraide.txt" --timezone Europe/Paris
       tending import csv facebook-group.csv --community "Chats diabétiques" --skip-bad
     """
-    from tending.actions.imports import do_import
+    from tending.actions.imports import do_import, get_importer
 
     get_importer(kind)  # a wrong KIND fails before the database is opened
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None

@@ -6,16 +6,18 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Connection
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.config import data_home
 from tending.errors import UsageError
 from tending.models import Community
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 now_option = click.option("--now", "now_text", metavar="ISO",
                           help="Act as if it were this instant (default: now). A bare date is midnight in the "

@@ -6,10 +6,9 @@ import sys
 
 import click
 
-from tending.actions import web_users as accounts
-from tending.actions.web_users import LANGUAGES, ROLES, get_users
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
 from tending.errors import UsageError
+from tending.models import LANGUAGES, ROLES
 from tending.timeutil import isoformat_utc, utcnow
 
 
@@ -69,6 +68,8 @@ def add_command(app: AppContext, email: str, role: str, language: str, password_
 
     Example: tending users add chloe@example.org --role moderator --language fr
     """
+    from tending.actions import web_users as accounts
+
     email = accounts.check_email(email)
     password = accounts.check_password(_read_password(password_stdin))
     with app.engine.begin() as conn:
@@ -85,8 +86,10 @@ def list_command(app: AppContext, output_format: str) -> None:
 
     Example: tending users list --format json
     """
+    from tending.actions import web_users as accounts
+
     with app.engine.connect() as conn:
-        found = get_users(conn)
+        found = accounts.get_users(conn)
     if output_format == "json":
         echo_json([{"email": u.email, "role": u.role, "language": u.language,
                     "created_at": isoformat_utc(u.created_at)} for u in found])
@@ -106,6 +109,8 @@ def set_role_command(app: AppContext, email: str, role: str) -> None:
 
     Example: tending users set-role bruno@example.org moderator
     """
+    from tending.actions import web_users as accounts
+
     with app.engine.begin() as conn:
         user = accounts.do_set_role(conn, email, role=role, actor="cli", now=utcnow())
     click.echo(f"{user.email} is now {user.role}.")
@@ -120,6 +125,8 @@ def set_password_command(app: AppContext, email: str, password_stdin: bool) -> N
 
     Example: tending users set-password ada@example.org
     """
+    from tending.actions import web_users as accounts
+
     password = accounts.check_password(_read_password(password_stdin))
     with app.engine.begin() as conn:
         accounts.do_set_password(conn, email, password=password, actor="cli", now=utcnow())
@@ -134,6 +141,8 @@ def remove_command(app: AppContext, email: str) -> None:
 
     Example: tending users remove bruno@example.org
     """
+    from tending.actions import web_users as accounts
+
     with app.engine.begin() as conn:
         accounts.do_remove_user(conn, email, actor="cli", now=utcnow())
     click.echo(f"Removed {email}.")

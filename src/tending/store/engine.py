@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from tending.errors import TendingError, UsageError
+
+if TYPE_CHECKING:  # alembic loads only when the schema must change (it costs a command ~0.5 s of CPU)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -55,14 +57,58 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
 
 
 def current_revisions(engine: Engine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+@cache
+def script_heads() -> frozenset[str] | None:
+    """The newest revisions, read from the migration files' `revision` and `down_revision` without
+    alembic; None when a file does not say them plainly (then alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((Path(MIGRATIONS) / "versions").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        found: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                found[target.id] = ast.literal_eval(value)
+        if not isinstance(found.get("revision"), str):
+            return None
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        parents.update([down] if isinstance(down, str) else list(down or ()))
+    return frozenset(revisions - parents)
+
+
+def _up_to_date(engine: Engine) -> bool:
+    """Whether the database is already at the newest schema, asked with one SELECT (no alembic)."""
+    heads = script_heads()
+    if not heads:
+        return False
+    try:
+        with engine.connect() as connection:
+            current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except DBAPIError:  # no alembic_version table yet (a new database), or not readable: alembic decides
+        return False
+    return current == heads
 
 
 def migrate(engine: Engine) -> list[str]:
@@ -71,6 +117,11 @@ def migrate(engine: Engine) -> list[str]:
     A database written by a newer tending is refused rather than damaged; a SQLite file is copied to
     `<file>.before-<revision>` before its schema changes, so an upgrade can always be undone by hand.
     """
+    if _up_to_date(engine):
+        return []
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
     heads = set(script.get_heads())

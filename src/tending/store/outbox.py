@@ -41,7 +41,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.models import MESSAGE_SENT
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
@@ -177,13 +176,25 @@ class Recipient:
 
 # -- writing ----------------------------------------------------------------------------------------
 
+def _dialect(conn: Connection) -> Any:
+    """The dialect module whose insert() knows ON CONFLICT. Imported on use: loading the PostgreSQL
+    dialect pulls in its every driver (asyncpg, asyncio), about 0.1 s at each command's start."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite
+
+
 def insert_message(conn: Connection, row: dict[str, Any], member_ids: list[int]) -> int | None:
     """Insert one outbox row and its recipients; None (and nothing written) when the key exists.
 
     INSERT ... ON CONFLICT DO NOTHING makes the unique key the arbiter, so two writers racing on the
     same key both succeed and exactly one row exists.
     """
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(conn)
     statement = (dialect.insert(outbox).values(**row)
                  .on_conflict_do_nothing(index_elements=["community_id", "key"])
                  .returning(outbox.c.id))
@@ -393,7 +404,7 @@ def get_keys_since(conn: Connection, community_id: int, *, rules: list[str], sin
 def insert_playbook_action(conn: Connection, community_id: int, *, key: str, rule: str, action: str,
                            member_id: int | None, at: datetime) -> bool:
     """Record an action done once; False when its key was already recorded."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(conn)
     result = conn.execute(dialect.insert(playbook_actions).values(
         community_id=community_id, key=key, rule=rule, action=action, member_id=member_id, done_at=at)
         .on_conflict_do_nothing())
@@ -433,7 +444,7 @@ def get_room(conn: Connection, community_id: int, *, transport: str, address: st
 
 def save_room(conn: Connection, community_id: int, *, transport: str, address: str, room_id: str,
               at: datetime) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(conn)
     conn.execute(dialect.insert(delivery_rooms).values(
         community_id=community_id, transport=transport, address=address, room_id=room_id, created_at=at)
         .on_conflict_do_nothing())

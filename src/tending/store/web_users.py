@@ -32,10 +32,9 @@ from sqlalchemy import (
     update,
 )
 
+from tending.models import LANGUAGES as LANGUAGES  # defined with the other records
+from tending.models import ROLES as ROLES
 from tending.store.schema import Key, Timestamp, metadata
-
-ROLES = ("viewer", "moderator", "admin")
-LANGUAGES = ("en", "fr")
 
 web_users = Table(
     "web_users",
