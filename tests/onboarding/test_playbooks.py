@@ -242,3 +242,53 @@ def test_anniversary_of_a_leap_day_joiner() -> None:
 
     assert add_years(datetime(2024, 2, 29, 8, tzinfo=UTC), 1) == datetime(2025, 2, 28, 8, tzinfo=UTC)
     assert isinstance(MemberRecord, type)
+
+
+STATE_RULES = """
+rules:
+  - name: gone_inactive
+    trigger: inactive_for
+    days: 10
+    max_delay_days: 60
+    conditions: {state: inactive}
+    actions: [{draft_message: welcome, channel: private}]
+  - name: gone_quiet
+    trigger: inactive_for
+    days: 10
+    max_delay_days: 60
+    conditions: {state: quiet}
+    actions: [{draft_message: welcome, channel: private}]
+"""
+
+
+def test_a_rule_state_is_the_members_list_state_with_the_community_settings(engine: Engine) -> None:
+    """With inactive_days 20, ada (silent 25 days) is inactive and bruno (silent 16 days, a regular who
+    wrote every other day) is quiet, for the members list and for the rules alike; the old local rule
+    (60 days in UTC, no quiet state) called them both active."""
+    from tending.actions.members import get_member_list
+    from tending.store.communities import do_update_community_settings, get_community_by_id
+
+    now = T0 + timedelta(days=60)
+    joined = now - timedelta(days=100)
+
+    def every_other_day(who: str, until: datetime) -> list:
+        days = (until - joined).days // 2
+        return [act(f"{who}-{n}", who, "reply", joined + timedelta(days=2 * n)) for n in range(days + 1)]
+
+    story = ingest(engine, [person("ada", joined=joined), person("bruno", joined=joined),
+                            person("chloe", joined=joined),
+                            *every_other_day("ada", now - timedelta(days=25)),
+                            *every_other_day("bruno", now - timedelta(days=16)),
+                            *every_other_day("chloe", now - timedelta(days=1))])
+    with engine.begin() as conn:
+        do_update_community_settings(conn, story.community, {"inactive_days": 20}, actor="lea")
+        story.community = get_community_by_id(conn, story.community.id)
+    enable(engine, story, STATE_RULES, since=now - timedelta(days=30))
+    with engine.connect() as conn:
+        listed = {state: [r.member.external_id for r in get_member_list(conn, story.community, as_of=now,
+                                                                        state=state).rows]
+                  for state in ("inactive", "quiet", "active")}
+        _, plan = get_plan(conn, story.community, now=now)
+    assert listed == {"inactive": ["ada"], "quiet": ["bruno"], "active": ["chloe"]}
+    assert sorted((item["rule"], item["members"]) for item in plan.to_json()) == [
+        ("gone_inactive", ["ada"]), ("gone_quiet", ["bruno"])]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from tending.actions.members import get_lifecycle_settings
 from tending.actions.playbook_apply import ApplyCounts, apply
 from tending.errors import UsageError
-from tending.models import Community
+from tending.models import Community, MemberSnapshot
 from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
 from tending.playbooks import default_playbook as default_playbook  # re-exported for the shells
 from tending.playbooks import load_playbook as load_playbook
@@ -19,6 +20,7 @@ from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
 from tending.playbooks.render import Templates
 from tending.playbooks.report import RuleReport, holdout_report
 from tending.store.audit import record_event
+from tending.store.members import get_member_rows
 from tending.store.onboarding import get_external_ids as get_external_ids
 from tending.store.onboarding import get_snapshots
 from tending.store.outbox import (
@@ -57,12 +59,24 @@ def get_plan(conn: Connection, community: Community, *, now: datetime) -> tuple[
     now = ensure_utc(now)
     members = get_snapshots(conn, community.id, windows(playbook, since=enabled.since,
                                                         last_run_at=enabled.last_run_at, now=now))
+    if any(name == "state" for rule in playbook.rules for name, _value in rule.conditions):
+        members = with_states(conn, community, members, now=now)
     oldest = min((rule_start(r, since=enabled.since, last_run_at=enabled.last_run_at, now=now)
                   for r in playbook.rules), default=now)
     keys = get_keys_since(conn, community.id, rules=[r.name for r in playbook.rules], since=oldest)
     plan = evaluate(playbook, members=members, now=now, since=enabled.since, last_run_at=enabled.last_run_at,
                     existing_keys=keys, zone=get_zone(community.timezone))
     return playbook, plan
+
+
+def with_states(conn: Connection, community: Community, members: list[MemberSnapshot], *,
+                now: datetime) -> list[MemberSnapshot]:
+    """The snapshots with each member's lifecycle state as of `now`, computed as the members list computes
+    it (store.members.get_member_rows: the community's settings and time zone, facts as of `now`)."""
+    rows = get_member_rows(conn, community.id, as_of=now, lifecycle=get_lifecycle_settings(community),
+                           member_ids=[m.id for m in members])
+    states = {row.member.id: row.state for row in rows}
+    return [replace(m, state=states.get(m.id) or "") for m in members]
 
 
 @dataclass

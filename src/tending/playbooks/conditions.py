@@ -1,7 +1,9 @@
 """Conditions: a rule acts on a member only when every condition holds, evaluated at the run's instant.
 
-Member states and segments here are a minimal local computation (see docs/onboarding.md); they follow the
-names of tending.lib.lifecycle so the two can be unified.
+A member's state is the members capability's (tending.lib.lifecycle, docs/members.md): the run computes it
+with the community's settings and time zone (tending.actions.onboarding.get_plan), so `state: inactive` in
+a rule means what `tending members --state inactive` means. A snapshot built without it (a pure use of the
+engine) gets the same definition with the default settings, in UTC.
 """
 
 from __future__ import annotations
@@ -9,27 +11,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from tending.lib.lifecycle import STATES, LifecycleSettings, MemberFacts, state_of
 from tending.playbooks.model import MemberSnapshot
 from tending.playbooks.registry import CONDITIONS, Field
 
-NEWCOMER_DAYS = 30
-INACTIVE_DAYS = 60
-STATES = ("newcomer", "lurker", "active", "inactive", "left")
 SEGMENTS = ("staff", "contributors", "lurkers")
+DEFAULT_LIFECYCLE = LifecycleSettings()
 
 
-def member_state(member: MemberSnapshot, now: datetime) -> str:
-    """left; newcomer (joined less than 30 days ago); lurker (never contributed); inactive (no
-    contribution in the last 60 days); else active."""
-    if member.has_left(now):
-        return "left"
-    if member.joined_at is not None and now - member.joined_at < timedelta(days=NEWCOMER_DAYS):
-        return "newcomer"
-    if member.contributions == 0:
-        return "lurker"
-    if member.last_contribution_at is None or member.last_contribution_at <= now - timedelta(days=INACTIVE_DAYS):
-        return "inactive"
-    return "active"
+def member_facts(member: MemberSnapshot) -> MemberFacts:
+    """What the lifecycle definitions read, from a snapshot (its contributions are the rollups')."""
+    return MemberFacts(member_id=member.id, joined_at=member.joined_at or member.first_seen_at,
+                       left_at=member.left_at, is_bot=member.is_bot, contributions=member.contributions,
+                       first_contribution_at=member.first_contribution_at,
+                       last_contribution_at=member.last_contribution_at, do_not_contact=member.do_not_contact)
+
+
+def member_state(member: MemberSnapshot, now: datetime) -> str | None:
+    """The member's lifecycle state as of `now`: newcomer, lurker, active, quiet, inactive, left (or bot)."""
+    if member.state is not None:
+        return member.state or None
+    return state_of(member_facts(member), as_of=now, settings=DEFAULT_LIFECYCLE)
 
 
 def member_segment(member: MemberSnapshot) -> str:
@@ -48,7 +50,7 @@ def base_language(language: str | None) -> str | None:
 
 @CONDITIONS.register("state", Field("value", (str, list), required=True, choices=STATES))
 def state(value: Any, member: MemberSnapshot, now: datetime) -> bool:
-    """The member's state is one of these (newcomer, lurker, active, inactive, left)."""
+    """The member's state is one of these (newcomer, lurker, active, quiet, inactive, left)."""
     return member_state(member, now) in _one_of(value)
 
 

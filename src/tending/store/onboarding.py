@@ -90,7 +90,7 @@ def bulk_get_snapshots(conn: Connection, community_id: int, ids: list[int], *,
                 first_activity_at=row.first_activity_at, last_activity_at=row.last_activity_at,
                 first_contribution_at=row.first_contribution_at, last_contribution_at=row.last_contribution_at,
                 contributions=row.contributions or 0, last_contacted_at=contacted.get(row.id),
-                returns=(returns or {}).get(row.id, {})))
+                returns=(returns or {}).get(row.id, {}), first_seen_at=row.created_at))
     return snapshots
 
 
