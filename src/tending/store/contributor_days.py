@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Column, Connection, Integer, LargeBinary, PrimaryKeyConstraint, Table, inspect, text
 
+from tending.lib.periods import Window
 from tending.store.schema import Key, metadata
 from tending.timeutil import MICROS_PER_DAY
 
@@ -206,8 +207,6 @@ def window_counts(conn: Connection, community_id: int, *, start: int, end: int) 
 
     Whole UTC days come from the packed rows; the partial days at both ends from the activities themselves,
     so the answer is exact to the microsecond whatever the window's time zone."""
-    from tending.store.health import Window
-
     window = Window(start=start, end=end)
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []

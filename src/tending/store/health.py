@@ -28,9 +28,12 @@ from sqlalchemy import (
 )
 
 from tending.lib.health import gini_from_ranks, mean, median, segments_from_counts, share
+from tending.lib.periods import Window as Window  # where the health functions' callers found it
+from tending.lib.periods import month_label, month_of, month_start_micros
+from tending.lib.periods import window_of as window_of
 from tending.models import Community
 from tending.store import contributor_days
-from tending.store.rollups import month_label, month_of, month_start_micros, reads_of
+from tending.store.rollups import reads_of
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
 from tending.timeutil import MICROS_PER_DAY, from_micros, isoformat_utc, to_micros
 
@@ -58,39 +61,6 @@ message_scores = Table(
     Column("scorer", String(40), nullable=False),
     Index(None, "community_id", "occurred_at"),
 )
-
-
-@dataclass(frozen=True)
-class Window:
-    """(start, end] in microseconds, and the whole UTC days inside it."""
-
-    start: int
-    end: int
-
-    @property
-    def first_full_day(self) -> int:
-        return self.start // MICROS_PER_DAY + 1
-
-    @property
-    def last_full_day(self) -> int:
-        return (self.end + 1) // MICROS_PER_DAY - 1
-
-    @property
-    def has_full_days(self) -> bool:
-        return self.first_full_day <= self.last_full_day
-
-    def raw_ranges(self) -> list[tuple[int, int]]:
-        """The parts of the window outside whole days, as inclusive [low, high] microsecond ranges."""
-        if not self.has_full_days:
-            return [(self.start + 1, self.end)]
-        ranges = [(self.start + 1, self.first_full_day * MICROS_PER_DAY - 1),
-                  ((self.last_full_day + 1) * MICROS_PER_DAY, self.end)]
-        return [(low, high) for low, high in ranges if low <= high]
-
-
-def window_of(as_of: datetime, window_days: int) -> Window:
-    end = to_micros(as_of)
-    return Window(start=end - window_days * MICROS_PER_DAY, end=end)
 
 
 # -- the pieces ---------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ already hold activities, and by bulk loaders).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -36,7 +35,7 @@ from sqlalchemy import (
 
 from tending.store import contributor_days
 from tending.store.schema import Key, metadata
-from tending.timeutil import MICROS_PER_DAY, to_micros
+from tending.timeutil import MICROS_PER_DAY
 
 MAX_ID = 2**63 - 1
 DAY_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
@@ -77,19 +76,6 @@ member_months = Table(
 
 def day_of(micros: int) -> int:
     return micros // MICROS_PER_DAY
-
-
-def month_of(micros: int) -> int:
-    moment = datetime.fromtimestamp(micros / 1_000_000, UTC) if micros >= 0 else datetime(1970, 1, 1, tzinfo=UTC)
-    return moment.year * 12 + moment.month - 1
-
-
-def month_start_micros(month: int) -> int:
-    return to_micros(datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC))
-
-
-def month_label(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def reads_of(extra: Any) -> int | None:
