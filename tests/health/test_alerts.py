@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine, select
 
 from tending.actions.alerts import _toxicity_model, do_raise_alerts
@@ -160,7 +159,8 @@ def test_sentiment_in_english_and_french() -> None:
 
 
 def test_delivered_as_a_staff_note_through_the_outbox_once(engine: Engine) -> None:
-    outbox_store = pytest.importorskip("tending.store.outbox", reason="the onboarding outbox is not installed")
+    from tending.store import outbox as outbox_store
+
     community = load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)))
     with engine.begin() as conn:
         result = do_raise_alerts(conn, community, as_of=T, deliver=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +15,7 @@ from tending.errors import TendingError
 from tending.lib.checkins import months_before
 from tending.store.audit import get_events
 from tending.store.checkins import get_checkins
+from tending.store.outbox import get_message
 from tests.members.story import SECOND, T, act, days, ingest, member_ids, person, posts_every, thread
 
 
@@ -43,11 +42,6 @@ def who(engine: Engine, community: Any, as_of: datetime = T) -> list[tuple[str, 
     return [(line.member.external_id, [r.code for r in line.entry.reasons]) for line in lines]
 
 
-@pytest.fixture
-def no_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tending.actions.outbox", None)  # importing it now fails
-
-
 def test_the_list_gives_reasons_in_priority_order(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="UTC")
     with engine.begin() as conn:
@@ -69,23 +63,23 @@ def test_reasons_carry_their_figures(engine: Engine) -> None:
     assert lines["quentin"].reasons[0].details == {"posted_days_ago": 10.0}
 
 
-def test_drafting_records_the_checkin_and_keeps_the_text_without_an_outbox(engine: Engine, no_outbox: None) -> None:
+def test_drafting_records_the_checkin_and_drafts_the_message(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="UTC")
     nora = member_ids(engine, community)["nora"]
     with engine.begin() as conn:
         checkin = do_checkin(conn, community, nora, actor="moderator", now=T)
-    assert checkin.reason == "newcomer_silent" and checkin.message_ref is None
-    assert checkin.draft_text is not None and checkin.draft_text.startswith("Hi Nora,")
+    assert checkin.reason == "newcomer_silent" and checkin.message_ref is not None
+    assert checkin.draft_text is None
     assert "nora" not in [name for name, _ in who(engine, community)]  # contacted: off the list for 90 days
     assert "nora" not in [name for name, _ in who(engine, community, T + days(89))]
     with engine.begin() as conn:
         with pytest.raises(TendingError, match="already had a check-in"):
             do_checkin(conn, community, nora, actor="moderator", now=T + days(1))
         events = [e["action"] for e in get_events(conn, community.id, member_id=nora)]
-    assert events == ["checkin.drafted"]
+    assert sorted(events) == ["checkin.drafted", "outbox.drafted"]
 
 
-def test_the_cooldown_ends_after_ninety_days(engine: Engine, no_outbox: None) -> None:
+def test_the_cooldown_ends_after_ninety_days(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="UTC")
     tara = member_ids(engine, community)["tara"]
     with engine.begin() as conn:
@@ -94,41 +88,33 @@ def test_the_cooldown_ends_after_ninety_days(engine: Engine, no_outbox: None) ->
     assert "tara" not in [name for name, _ in who(engine, community, T - SECOND)]
 
 
-def test_drafting_goes_through_the_outbox_when_there_is_one(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
-    outbox = types.ModuleType("tending.actions.outbox")
-
-    def do_draft_message(conn: Any, community: Any, **kwargs: Any) -> Any:
-        calls.append({"community": community.name, **kwargs})
-        return types.SimpleNamespace(id=42)
-
-    outbox.do_draft_message = do_draft_message  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tending.actions.outbox", outbox)
+def test_drafting_keys_the_outbox_message_by_the_community_date(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="Pacific/Auckland")
     paul = member_ids(engine, community)["paul"]
     with engine.begin() as conn:
         checkin = do_checkin(conn, community, paul, actor="moderator", now=T, message="Kia ora Paul")
-    assert checkin.message_ref == "42" and checkin.draft_text is None
+        assert checkin.message_ref is not None and checkin.draft_text is None
+        message = get_message(conn, community.id, int(checkin.message_ref))
+    assert message is not None
     # T is 2025-06-01 12:00 UTC: already 2 June in Auckland, and the key uses the community's date
-    assert calls == [{"community": community.name, "member_ids": [paul], "rule": "checkin", "channel": "private",
-                      "body": "Kia ora Paul", "due_at": T, "key": f"checkin:{paul}:2025-06-02",
-                      "actor": "moderator", "language": "en"}]
+    assert (message.member_ids, message.rule, message.channel, message.body, message.due_at, message.key,
+            message.language) == ([paul], "checkin", "private", "Kia ora Paul", T, f"checkin:{paul}:2025-06-02",
+                                  "en")
 
 
 def test_the_real_outbox_gets_a_private_draft(engine: Engine) -> None:
-    outbox = pytest.importorskip("tending.store.outbox")
     community = ingest(engine, village(), timezone="Europe/Paris")
     nora = member_ids(engine, community)["nora"]
     with engine.begin() as conn:
         checkin = do_checkin(conn, community, nora, actor="moderator", now=T)
         assert checkin.message_ref is not None and checkin.draft_text is None
-        message = outbox.get_message(conn, community.id, int(checkin.message_ref))
+        message = get_message(conn, community.id, int(checkin.message_ref))
     assert message is not None
     assert (message.rule, message.channel, message.status) == ("checkin", "private", "drafted")
     assert message.member_ids == [nora] and message.body.startswith("Hi Nora,")
 
 
-def test_nobody_marked_do_not_contact_or_gone_gets_a_draft(engine: Engine, no_outbox: None) -> None:
+def test_nobody_marked_do_not_contact_or_gone_gets_a_draft(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="UTC")
     ids = member_ids(engine, community)
     with engine.begin() as conn:
@@ -139,7 +125,7 @@ def test_nobody_marked_do_not_contact_or_gone_gets_a_draft(engine: Engine, no_ou
         assert get_checkins(conn, community.id) == []
 
 
-def test_outcomes_say_whether_the_member_came_back(engine: Engine, no_outbox: None) -> None:
+def test_outcomes_say_whether_the_member_came_back(engine: Engine) -> None:
     community = ingest(engine, village(), timezone="UTC")
     ids = member_ids(engine, community)
     with engine.begin() as conn:

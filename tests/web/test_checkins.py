@@ -20,8 +20,6 @@ from tending.store.communities import do_update_community_settings, get_communit
 from tending.store.schema import audit_events
 from tests.web.conftest import EMAILS, NOW, csrf_of, member_id
 
-outbox = pytest.importorskip("tending.actions.outbox", reason="the onboarding capability is not installed")
-
 
 def queue_of(html: str) -> list[str]:
     if '<ol class="plain checkin-queue"' not in html:

@@ -13,13 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tending.actions import moderation
 from tending.models import ActivityRecord
 from tending.store import open_store
 from tending.store.ingest import Ingestor
 from tending.store.schema import activities, audit_events
 from tests.web.conftest import EMAILS, csrf_of
-
-moderation = pytest.importorskip("tending.actions.moderation", reason="the moderation capability is not installed")
 
 
 @pytest.fixture

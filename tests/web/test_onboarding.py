@@ -9,12 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tending.actions import outbox
 from tending.store import open_store
 from tending.store.communities import get_community_by_id
 from tending.store.schema import audit_events
 from tests.web.conftest import NOW, csrf_of, member_id
-
-outbox = pytest.importorskip("tending.actions.outbox", reason="the onboarding capability is not installed")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ as_of, stores new alerts (unique by dedupe key "<kind>:<subject>:<UTC day>", at 
 `alerts.per_kind_per_day` per kind and day), audits each, and with deliver=True drafts a message to every
 staff member through the onboarding outbox when it is installed:
 
-    tending.actions.outbox.do_draft_message(conn, community, *, member_ids, rule, channel, body, due_at, key,
+    tending.actions.do_draft_message(conn, community, *, member_ids, rule, channel, body, due_at, key,
                                             subject=None, approved=False, actor="system") -> int | None
 
 with rule "health-alert" and approved=True (alerts go out without review): by default one note per alert
@@ -22,7 +22,6 @@ outbox, alerts are only stored (`tending alerts` lists them).
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -30,35 +29,35 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tending.actions.outbox import do_draft_message
+from tending.errors import TendingError
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
 from tending.lib.sentiment import compound, is_negative
 from tending.models import Community
+from tending.moderation import drift
+from tending.moderation.classifier import Classifier, shipped_classifier
 from tending.store import alerts as alert_store
 from tending.store import health as health_store
+from tending.store import moderation as moderation_store
 from tending.store.audit import record_event
+from tending.store.outbox import STAFF
 from tending.timeutil import MICROS_PER_DAY, ensure_utc, from_micros, isoformat_utc, to_micros, utcnow
 
 SCORE_LIMIT = 5000
 ALERT_RULE = "health-alert"
 
 
-def _toxicity_model() -> Any | None:
-    """The moderation area's shipped classifier, when that area is installed; else None."""
+def _toxicity_model() -> Classifier | None:
+    """The moderation area's shipped classifier; None when no model is shipped (toxicity stays unknown)."""
     try:
-        module = importlib.import_module("tending.moderation.classifier")
-        return module.shipped_classifier()
-    except Exception:  # not installed, or no model shipped: toxicity stays unknown
+        return shipped_classifier()
+    except TendingError:  # no model file, or a file that is not a model: say nothing rather than guess
         return None
 
 
 def _offtopic_profile(conn: Connection, community: Community) -> Any | None:
     """The moderation area's off-topic profile of the community (a TF-IDF centroid of its own
-    contributions), when that area is installed and the community has enough text; else None."""
-    try:
-        drift = importlib.import_module("tending.moderation.drift")
-        moderation_store = importlib.import_module("tending.store.moderation")
-    except ImportError:
-        return None
+    contributions), when the community has enough text; else None."""
     sample = [t for t in moderation_store.sample_texts(conn, community.id, limit=20_000) if t]
     return drift.Profile(sample) if len(sample) >= drift.MIN_WEEKLY else None
 
@@ -168,29 +167,26 @@ def do_raise_alerts(conn: Connection, community: Community, *, as_of: datetime, 
 
 def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]], *, now: datetime,
              actor: str) -> int:
-    """Draft the alerts in the onboarding outbox, if installed: one staff note per alert (the delivery
-    settings route staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a
-    personal channel, one message per staff member. Returns how many drafts were made."""
-    try:
-        outbox = importlib.import_module("tending.actions.outbox")
-        staff_channel = importlib.import_module("tending.store.outbox").STAFF
-    except (ModuleNotFoundError, AttributeError):
-        return 0
+    """Draft the alerts in the onboarding outbox: one staff note per alert (the delivery settings route
+    staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a personal
+    channel, one message per staff member. Returns how many drafts were made."""
+    staff_channel = STAFF
     setting = community.settings.get("alerts")
     channel = (setting.get("channel") if isinstance(setting, dict) else None) or staff_channel
     drafted = 0
     for alert in raised:
-        common = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now, "approved": True,
-                  "subject": f"[{community.name}] {alert['summary'][:120]}", "actor": actor}
+        common: dict[str, Any] = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now,
+                                  "approved": True, "subject": f"[{community.name}] {alert['summary'][:120]}",
+                                  "actor": actor}
         if channel == staff_channel:
             # a note about the members concerned (for a heated thread, the people in it); never sent to them
             concerned = [int(m) for m in alert["figures"].get("members", [])]
-            made = outbox.do_draft_message(conn, community, member_ids=concerned, key=f"alert:{alert['id']}",
+            made = do_draft_message(conn, community, member_ids=concerned, key=f"alert:{alert['id']}",
                                            **common)
             drafted += made is not None
         else:
             for member_id in health_store.staff_members(conn, community.id):
-                made = outbox.do_draft_message(conn, community, member_ids=[member_id],
+                made = do_draft_message(conn, community, member_ids=[member_id],
                                                key=f"alert:{alert['id']}:{member_id}", **common)
                 drafted += made is not None
         alert_store.mark_alert_delivered(conn, alert["id"], at=now)

@@ -1,27 +1,26 @@
 """Check-ins: the prioritised private list, and acting on an entry (drafting a private message).
 
-Contract with the outbox. When `tending.actions.outbox.do_draft_message` is importable, do_checkin calls
+The private message goes through the outbox: do_checkin calls
 
     do_draft_message(conn, community, member_ids=[member_id], rule="checkin", channel="private",
                      body=<text>, due_at=now, key=f"checkin:{member_id}:{local date}")
 
-(plus actor= and language=) inside the caller's transaction and keeps what it returns (the outbox row's id,
-as text; its `id` attribute when it returns an object) in checkins.message_ref, or the key itself when the
-outbox already held a message with that key (it then returns None). The key makes a second check-in on the
-same member on the same day a no-op in the outbox. Without an outbox, the drafted text is kept in
-checkins.draft_text for a moderator to send by hand. Either way the check-in row exists from the moment of
-drafting, so the 90-day cooldown holds.
+(plus actor= and language=) inside the caller's transaction and keeps the outbox row's id, as text, in
+checkins.message_ref, or the key itself when the outbox already held a message with that key (it then
+returns None). The key makes a second check-in on the same member on the same day a no-op in the outbox.
+checkins.draft_text holds the text of check-ins drafted before the outbox existed. The check-in row exists
+from the moment of drafting, so the 90-day cooldown holds.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
 from tending.lib import checkins as lib
 from tending.lib.lifecycle import LifecycleSettings, days_before, has_left
@@ -67,16 +66,6 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
     return [CheckinLine(entry, members[entry.member_id]) for entry in entries]
 
 
-def _outbox_draft() -> Any:
-    try:
-        module = importlib.import_module("tending.actions.outbox")
-    except ModuleNotFoundError as error:
-        if error.name in ("tending.actions.outbox", "tending.actions"):
-            return None
-        raise
-    return getattr(module, "do_draft_message", None)
-
-
 def do_checkin(conn: Connection, community: Community, member_id: int, *, actor: str, now: datetime,
                message: str | None = None) -> store.Checkin:
     """Record a check-in on one member and draft the private message (see the module's contract).
@@ -106,19 +95,15 @@ def do_checkin(conn: Connection, community: Community, member_id: int, *, actor:
     checkin_id = store.insert_checkin(conn, community.id, member_id, reason=reason,
                                       details={"reasons": [{"code": r.code, **r.details} for r in reasons]},
                                       drafted_at=now, actor=actor)
-    draft = _outbox_draft()
-    if draft is not None:
-        local_day = now.astimezone(get_zone(community.timezone)).date().isoformat()
-        key = f"checkin:{member_id}:{local_day}"
-        ref = draft(conn, community, member_ids=[member_id], rule="checkin", channel="private", body=body,
-                    due_at=now, key=key, actor=actor, language=language)
-        # the outbox returns its row's id, or None when a message with this key already exists: name it by key
-        ref_text = key if ref is None else str(getattr(ref, "id", ref))
-        store.set_checkin_message(conn, community.id, checkin_id, message_ref=ref_text, draft_text=None)
-    else:
-        store.set_checkin_message(conn, community.id, checkin_id, message_ref=None, draft_text=body)
+    local_day = now.astimezone(get_zone(community.timezone)).date().isoformat()
+    key = f"checkin:{member_id}:{local_day}"
+    ref = do_draft_message(conn, community, member_ids=[member_id], rule="checkin", channel="private", body=body,
+                           due_at=now, key=key, actor=actor, language=language)
+    # the outbox returns its row's id, or None when a message with this key already exists: name it by key
+    ref_text = key if ref is None else str(ref)
+    store.set_checkin_message(conn, community.id, checkin_id, message_ref=ref_text, draft_text=None)
     record_event(conn, community.id, actor=actor, action="checkin.drafted", member_id=member_id,
-                 details={"checkin": checkin_id, "reason": reason, "outbox": draft is not None}, at=now)
+                 details={"checkin": checkin_id, "reason": reason, "outbox": True}, at=now)
     found = store.get_checkin(conn, community.id, checkin_id)
     assert found is not None
     return found
