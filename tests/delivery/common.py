@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tending.actions.outbox import do_draft_message
 from tending.actions.delivery import DeliveryCounts, deliver_due, make_router
+from tending.actions.outbox import do_draft_message
 from tending.models import MemberRecord
 from tending.store.outbox import OutboxMessage, get_message
 from tests.onboarding.story import T0, Story, ingest

@@ -235,10 +235,10 @@ def test_the_state_index_agrees_with_the_members_capability(seeded: tuple[str, i
     exactly what tending.actions.members.get_member_list lists, filter by filter."""
     from datetime import timedelta
 
+    from tending.actions.member_lists import get_state_index
     from tending.actions.members import get_member_list
     from tending.lib.lifecycle import STATES
     from tending.lib.segments import SEGMENTS
-    from tending.actions.member_lists import get_state_index
 
     engine = open_store(seeded[0])
     with engine.connect() as conn:
