@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -206,3 +206,15 @@ def _body(alert: dict[str, Any]) -> str:
         lines.append(f"Messages: {', '.join(str(m) for m in alert['message_ids'][:20])}")
     lines.append(f"(tending alert {alert['key']})")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsPage:
+    total: int
+    alerts: list[dict[str, Any]]
+
+
+def get_alerts_page(conn: Connection, community: Community, *, limit: int, offset: int) -> AlertsPage:
+    """The alerts raised so far, the latest first."""
+    return AlertsPage(alert_store.count_alerts(conn, community.id),
+                      alert_store.get_alerts(conn, community.id, limit=limit, offset=offset))
