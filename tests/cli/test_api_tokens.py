@@ -6,11 +6,13 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tending.store import open_store
 from tending.store.api_tokens import api_tokens
 from tending.store.web_users import web_user_events
+from tending.web import create_app
 from tests.conftest import CliResult
 
 
@@ -46,8 +48,17 @@ def test_a_token_lives_from_add_to_revoke(db_url: str, run_cli: Callable[..., Cl
         stored = conn.execute(select(api_tokens.c.token_hash)).scalar_one()
     assert secret not in stored and len(stored) == 64
 
+    app = create_app(db_url, secret_key="test")
+    client = TestClient(app)
+    assert client.get("/api/v1/communities", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert json.loads(run_cli("--db", db_url, "users", "token", "list", "--format", "json").stdout)[0][
+        "last_used_at"] is not None
+
     revoked = run_cli("--db", db_url, "users", "token", "revoke", "1")
     assert revoked.stdout == "Token 1 (bruno@example.org) is revoked.\n"
+    refused = client.get("/api/v1/communities", headers={"Authorization": f"Bearer {secret}"})
+    assert refused.status_code == 401 and refused.json() == {"error": "This API token is unknown or was revoked."}
+    app.state.web.engine.dispose()
     with engine.connect() as conn:
         events = [row.action for row in conn.execute(select(web_user_events.c.action)
                                                      .order_by(web_user_events.c.id))]
