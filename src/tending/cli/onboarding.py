@@ -426,8 +426,22 @@ def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -
             summary["delivered"] = deliver_due(app.engine, community, now=moment, router=router).as_dict()
         finally:
             router.close()
+        sent = _webhooks(app, community, moment)
+        if sent is not None:
+            summary["webhooks"] = sent
         summaries.append(summary)
     return summaries
+
+
+def _webhooks(app: AppContext, community: Community, moment: datetime) -> dict[str, int] | None:
+    """Turn the community's new events into webhook deliveries and send what is due (None: no webhook)."""
+    from tending.actions.webhooks import do_enqueue_webhook_events, do_send_webhooks, get_webhooks
+
+    with app.engine.begin() as conn:
+        if not get_webhooks(conn, community):
+            return None
+        do_enqueue_webhook_events(conn, community, now=moment)
+    return do_send_webhooks(app.engine, community, now=moment).as_dict()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -437,6 +451,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         parts.append(f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped")
     delivered = summary["delivered"]
     parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v) or "nothing to send")
+    hooks = summary.get("webhooks")
+    if hooks and any(hooks.values()):
+        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.items() if v))
     click.echo(f"{summary['now']}  {summary['community']}: {'; '.join(parts)}")
 
 
@@ -473,7 +490,8 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
         while True:
             started = time.monotonic()
             for summary in tick(app, now=None, community_name=community_name):
-                if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
+                if (any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values())
+                        or any((summary.get("webhooks") or {}).values())):
                     _print_summary(summary)
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
