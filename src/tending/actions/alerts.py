@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
 from tending.lib.sentiment import compound, is_negative
+from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.store import alerts as alert_store
 from tending.store import health as health_store
@@ -176,8 +177,7 @@ def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]
         staff_channel = importlib.import_module("tending.store.outbox").STAFF
     except (ModuleNotFoundError, AttributeError):
         return 0
-    setting = community.settings.get("alerts")
-    channel = (setting.get("channel") if isinstance(setting, dict) else None) or staff_channel
+    channel = get_setting(community.settings, "alerts.channel") or staff_channel
     drafted = 0
     for alert in raised:
         common = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now, "approved": True,

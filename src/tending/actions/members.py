@@ -14,6 +14,7 @@ from tending.actions.outbox import do_skip
 from tending.errors import NotFoundError, UsageError
 from tending.lib import segments as seg
 from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
+from tending.lib.settings import get_setting
 from tending.models import Community, Member
 from tending.store import dashboard
 from tending.store import members as store
@@ -33,7 +34,7 @@ def get_lifecycle_settings(community: Community) -> LifecycleSettings:
 
 
 def get_window_days(community: Community, window_days: int | None) -> int:
-    days = window_days if window_days is not None else community.settings.get("segments_window_days", 90)
+    days = window_days if window_days is not None else get_setting(community.settings, "segments_window_days")
     if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
         raise UsageError(f"--window-days: the window must be a positive number of days, not {days!r}.")
     return days

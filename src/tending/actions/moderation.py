@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from tending.errors import NotFoundError, TendingError
+from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation import drift, heated, reposts
 from tending.moderation.batch import TextAnalysis, analyse_texts, warm_up
@@ -99,8 +100,7 @@ class _Scanner:
         self.threads = _ThreadLog()
         self.scanned_ids: list[int] = []
         self.tallies: dict[datetime, drift.WeekTally] = {}
-        settings = community.settings.get("moderation", {}) if isinstance(community.settings, dict) else {}
-        self.tolerance = float(settings.get("offtopic_tolerance", drift.DEFAULT_TOLERANCE))
+        self.tolerance = get_setting(community.settings, "moderation.offtopic_tolerance")
         self.intro_channels = {cid for cid, name in store.get_channel_names(conn, self.cid).items()
                                if INTRO_CHANNEL.search(name)}
         sample = store.sample_texts(conn, self.cid, limit=20_000)
