@@ -1,5 +1,5 @@
-"""Every community setting is documented: the docs are generated from the registry, and these tests fail
-when a file is stale or a setting is read without being registered."""
+"""Every community setting, playbook entry and moderation signal is documented: the docs are generated from
+the registries, and these tests fail when a file is stale or a setting is read without being registered."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from tending.lib import settings as registry
 from tending.lib.alerts import AlertSettings
 from tending.lib.checkins import CheckinSettings
 from tending.lib.lifecycle import LifecycleSettings
+from tending.moderation import signals
 from tending.moderation.drift import DEFAULT_TOLERANCE
+from tending.playbooks import reference
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 GENERATED: dict[str, tuple[Callable[[], str], str]] = {
     "settings.md": (registry.render_markdown, "tending.lib.settings"),
+    "playbooks-reference.md": (reference.render_markdown, "tending.playbooks.reference"),
+    "signals.md": (signals.render_markdown, "tending.moderation.signals"),
 }
 
 
@@ -41,3 +45,14 @@ def test_every_threshold_a_community_can_set_is_registered_with_its_default(grou
 
 def test_the_drift_tolerance_default_is_the_registry_s() -> None:
     assert registry.SETTINGS["moderation.offtopic_tolerance"].default == DEFAULT_TOLERANCE
+
+
+def test_every_playbook_entry_and_signal_is_in_the_docs() -> None:
+    from tending.moderation.escalation import SIGNALS
+    from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
+
+    text = (DOCS / "playbooks-reference.md").read_text(encoding="utf-8")
+    for name in [*TRIGGERS.entries, *CONDITIONS.entries, *ACTIONS.entries]:
+        assert f"### `{name}`" in text
+    signal_text = (DOCS / "signals.md").read_text(encoding="utf-8")
+    assert all(f"| `{name}` |" in signal_text for name in SIGNALS)
