@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tending.actions.api_tokens import do_add_token
 from tending.store import open_store
-from tests.web.conftest import EMAILS, NOW, app, cid, quick_password_hashing, seeded  # noqa: F401
+from tests.web.conftest import EMAILS, NOW, app, cid, client_as, quick_password_hashing, seeded  # noqa: F401
 
 
 @pytest.fixture

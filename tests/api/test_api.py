@@ -164,3 +164,25 @@ def test_openapi_lists_the_api_and_none_of_the_dashboards_pages(api: TestClient)
     assert not any(p.startswith(("/c/", "/login", "/settings", "/static")) for p in paths)
     assert document.json()["servers"] == [{"url": "/api/v1"}]
     assert api.get("/openapi.json").status_code == 404
+
+
+def test_the_dashboards_session_cookie_does_not_open_the_api(client_as: Any, cid: int) -> None:
+    """The API reads only the Authorization header: a page on another site cannot drive it through the
+    browser's cookie (so no CSRF token is needed)."""
+    browser = client_as("admin")
+    assert browser.get("/").status_code == 200
+    assert browser.get("/api/v1/communities").status_code == 401
+    assert browser.post(f"/api/v1/communities/{cid}/outbox/1/skip").status_code == 401
+
+
+def test_the_api_calls_actions_and_never_the_store() -> None:
+    import ast
+    from pathlib import Path
+
+    import tending.api
+
+    for path in Path(tending.api.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+        assert not [m for m in imported if m.startswith(("tending.store", "tending.web"))], path.name
