@@ -88,6 +88,26 @@ def test_bad_query_values_get_one_sentence_and_never_a_500(api: TestClient, cid:
         "community_id: input should be less than or equal to 9223372036854775807.")
 
 
+def test_a_check_in_through_the_api_is_drafted_and_audited(api: TestClient, seeded: tuple[str, int], cid: int,
+                                                            tokens: dict[str, str]) -> None:
+    listed = get(api, tokens["viewer"], f"/communities/{cid}/checkins").json()
+    assert [(i["id"], i["reason"], i["priority"]) for i in listed["items"]] == [("chloe", "unanswered", 1)]
+    assert listed["total"] == 1
+    chloe = listed["items"][0]["member_id"]
+    path = f"/api/v1/communities/{cid}/checkins/{chloe}"
+    assert api.post(path, headers=bearer(tokens["viewer"])).status_code == 403
+    made = api.post(path, headers=bearer(tokens["moderator"]), json={"message": "Hi Chloé, how is your cat?"})
+    assert made.status_code == 201, made.text
+    assert made.json()["member_id"] == chloe
+    assert get(api, tokens["viewer"], f"/communities/{cid}/checkins").json()["total"] == 0  # the cooldown
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_events.c.actor, audit_events.c.action, audit_events.c.member_id)
+                            .where(audit_events.c.action == "checkin.drafted")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("api:bruno.mod@example.org", "checkin.drafted", chloe)]
+
+
 def test_checkins_health_and_alerts(api: TestClient, cid: int, tokens: dict[str, str]) -> None:
     checkins = get(api, tokens["viewer"], f"/communities/{cid}/checkins").json()
     assert checkins["total"] == len(checkins["items"])

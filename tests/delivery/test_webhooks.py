@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from tending.models import MemberRecord
 from tending.store import open_store
+from tending.store.alerts import insert_alert
 from tending.store.communities import get_community_by_id
 from tending.store.ingest import Ingestor
 from tending.store.moderation import bulk_add_items
@@ -72,9 +73,11 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _news(db_url: str, cid: int) -> None:
-    """After the webhook exists: a spam finding in the queue, and fay joins."""
+    """After the webhook exists: a spam finding in the queue, an alert, and fay joins."""
     engine = open_store(db_url)
     with engine.begin() as conn:
+        insert_alert(conn, cid, kind="volume", dedupe_key="volume:2026-03-02", day=20514, as_of=NOW, created_at=NOW,
+                     severity="warning", summary="Contributions spiked today", details={})
         bulk_add_items(conn, cid, [{"signal": "spam", "subject_key": "activity:9", "score": 0.97,
                                     "evidence": {"text": "Cheap pills"}, "occurred_at": NOW}], now=NOW)
         Ingestor(conn, get_community_by_id(conn, cid)).add_all([
@@ -98,7 +101,7 @@ def test_new_events_reach_the_receiver_once_signed(db_url: str, run_cli: Callabl
     cid = seed(engine)
     engine.dispose()
     added = run_cli("--db", db_url, "webhooks", "add", receiver.url, "--community", "Cats",
-                    "--event", "moderation.item", "--event", "member.joined")
+                    "--event", "member.joined", "--event", "moderation.item", "--event", "alert.raised")
     assert added.exit_code == 0, added.stderr
     receiver.secret = added.stdout.strip()
     assert len(receiver.secret) == 64
@@ -107,22 +110,24 @@ def test_new_events_reach_the_receiver_once_signed(db_url: str, run_cli: Callabl
     now = (NOW + timedelta(minutes=1)).isoformat()
     ran = run_cli("--db", db_url, "run", "--now", now, "--community", "Cats", "--format", "json")
     assert ran.exit_code == 0, ran.stderr
-    assert json.loads(ran.stdout)[0]["webhooks"] == {"sent": 2, "retrying": 0, "failed": 0, "recovered": 0}
+    assert json.loads(ran.stdout)[0]["webhooks"] == {"sent": 3, "retrying": 0, "failed": 0, "recovered": 0}
     assert receiver.bad_signatures == 0
-    assert [(r["event"], r["body"]["data"].get("signal"), r["body"]["data"].get("platform"))
-            for r in receiver.received] == [("moderation.item", "spam", None), ("member.joined", None, "forum")]
+    assert [(r["event"], r["body"]["data"].get("signal"), r["body"]["data"].get("severity"),
+             r["body"]["data"].get("platform")) for r in receiver.received] == [
+        ("moderation.item", "spam", None, None), ("alert.raised", None, "warning", None),
+        ("member.joined", None, None, "forum")]
     assert all(r["delivery"].startswith("1:") for r in receiver.received)
     everything = json.dumps([r["body"] for r in receiver.received])
     assert "Fay" not in everything and "Cheap pills" not in everything  # ids and kinds, never names or text
 
     again = run_cli("--db", db_url, "run", "--now", now, "--community", "Cats", "--format", "json")
     assert json.loads(again.stdout)[0]["webhooks"]["sent"] == 0
-    assert len(receiver.received) == 2
-    assert [status for _key, status, _n in _deliveries(db_url)] == ["sent", "sent"]
+    assert len(receiver.received) == 3
+    assert [status for _key, status, _n in _deliveries(db_url)] == ["sent", "sent", "sent"]
 
     listed = json.loads(run_cli("--db", db_url, "webhooks", "list", "--community", "Cats", "--format",
                                 "json").stdout)
-    assert listed[0]["deliveries"]["sent"] == 2 and receiver.secret not in json.dumps(listed)
+    assert listed[0]["deliveries"]["sent"] == 3 and receiver.secret not in json.dumps(listed)
 
 
 def test_a_failing_receiver_is_retried_after_the_backoff_then_given_up(db_url: str,
