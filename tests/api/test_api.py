@@ -170,6 +170,14 @@ def test_approving_and_skipping_outbox_messages(api: TestClient, seeded: tuple[s
     assert api.post(f"/api/v1/communities/{cid}/outbox/{ids[1]}/approve", headers=moderator).status_code == 409
     assert api.post(f"/api/v1/communities/{cid}/outbox/999/approve", headers=moderator).status_code == 404
     assert get(api, tokens["viewer"], f"/communities/{cid}/outbox", status="drafted").json()["total"] == 1
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_events.c.actor, audit_events.c.action, audit_events.c.details)
+                            .where(audit_events.c.actor.like("api:%")).order_by(audit_events.c.id)).all()
+    engine.dispose()
+    assert [(r.actor, r.action, r.details["outbox_id"]) for r in rows] == [
+        ("api:bruno.mod@example.org", "outbox.approved", ids[0]),
+        ("api:bruno.mod@example.org", "outbox.skipped", ids[1])]
 
 
 def test_openapi_lists_the_api_and_none_of_the_dashboards_pages(api: TestClient) -> None:

@@ -92,7 +92,7 @@ def _deliveries(db_url: str) -> list[tuple[str, str, int]]:
         rows = conn.execute(select(webhook_deliveries.c.key, webhook_deliveries.c.status,
                                    webhook_deliveries.c.attempts).order_by(webhook_deliveries.c.id)).all()
     engine.dispose()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(r.key, r.status, r.attempts) for r in rows]
 
 
 def test_new_events_reach_the_receiver_once_signed(db_url: str, run_cli: Callable[..., CliResult],
