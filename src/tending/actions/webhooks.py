@@ -181,3 +181,11 @@ def _send_one(engine: Engine, webhook: Webhook, delivery: WebhookDelivery, *, ht
 def get_deliveries(conn: Connection, community: Community, *, webhook_id: int | None = None,
                    limit: int = 100) -> list[WebhookDelivery]:
     return store.get_deliveries(conn, community.id, webhook_id=webhook_id, limit=limit)
+
+
+def get_delivery_counts(conn: Connection, community: Community) -> dict[int, dict[str, int]]:
+    """Per webhook, how many deliveries are pending, sending, sent and failed."""
+    counts = store.count_deliveries(conn, community.id)
+    return {webhook.id: {status: counts.get(webhook.id, {}).get(status, 0)
+                         for status in (store.PENDING, store.SENDING, store.SENT, store.FAILED)}
+            for webhook in store.get_webhooks(conn, community.id)}

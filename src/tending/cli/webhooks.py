@@ -59,14 +59,12 @@ def list_command(app: AppContext, community_name: str | None, output_format: str
 
     Example: tending webhooks list --format json
     """
-    from tending.actions.webhooks import get_deliveries, get_webhooks
+    from tending.actions.webhooks import get_delivery_counts, get_webhooks
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
         found = get_webhooks(conn, community)
-        recent = {w.id: get_deliveries(conn, community, webhook_id=w.id, limit=1000) for w in found}
-    tallies = {w.id: {status: sum(d.status == status for d in recent[w.id])
-                      for status in ("pending", "sending", "sent", "failed")} for w in found}
+        tallies = get_delivery_counts(conn, community)
     if output_format == "json":
         echo_json([{"id": w.id, "url": w.url, "events": list(w.events), "created_at": isoformat_utc(w.created_at),
                     "created_by": w.created_by, "deliveries": tallies[w.id]} for w in found])

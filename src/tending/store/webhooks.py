@@ -219,6 +219,17 @@ def recover_stale(conn: Connection, community_id: int, *, before: datetime) -> i
     return int(result.rowcount or 0)
 
 
+def count_deliveries(conn: Connection, community_id: int) -> dict[int, dict[str, int]]:
+    """How many deliveries each webhook has in each status."""
+    query = (select(webhook_deliveries.c.webhook_id, webhook_deliveries.c.status, func.count())
+             .where(webhook_deliveries.c.community_id == community_id)
+             .group_by(webhook_deliveries.c.webhook_id, webhook_deliveries.c.status))
+    found: dict[int, dict[str, int]] = {}
+    for webhook_id, status, count in conn.execute(query):
+        found.setdefault(int(webhook_id), {})[status] = int(count)
+    return found
+
+
 def get_deliveries(conn: Connection, community_id: int, *, webhook_id: int | None = None,
                    limit: int = 100) -> list[WebhookDelivery]:
     query = select(webhook_deliveries).where(webhook_deliveries.c.community_id == community_id)
