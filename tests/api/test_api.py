@@ -214,3 +214,23 @@ def test_the_api_calls_actions_and_never_the_store() -> None:
         imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
         assert not [m for m in imported if m.startswith(("tending.store", "tending.web"))], path.name
+
+
+def test_a_token_acts_with_its_users_role_as_it_is_now(api: TestClient, seeded: tuple[str, int], cid: int,
+                                                        tokens: dict[str, str]) -> None:
+    from tending.actions.web_users import do_set_role
+
+    path = f"/api/v1/communities/{cid}/outbox/999/approve"
+    assert api.post(path, headers=bearer(tokens["moderator"])).status_code == 404  # allowed; no such message
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        do_set_role(conn, "bruno.mod@example.org", role="viewer", actor="test", now=NOW)
+    engine.dispose()
+    assert api.post(path, headers=bearer(tokens["moderator"])).status_code == 403
+
+
+def test_every_operation_in_the_openapi_document_asks_for_the_bearer_token(api: TestClient) -> None:
+    document = api.get("/api/v1/openapi.json").json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    operations = [op for methods in document["paths"].values() for op in methods.values()]
+    assert operations and all(op.get("security") == [{"HTTPBearer": []}] for op in operations)
