@@ -13,6 +13,15 @@ class UsageError(TendingError):
     exit_code = 2
 
 
+class NotFoundError(UsageError):
+    """What the command names does not exist (a member, a message, a queue item): the JSON API answers 404.
+    `exit_code` keeps the CLI's code where a caller raised a plain TendingError before (1)."""
+
+    def __init__(self, message: str, *, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class BadInputError(TendingError):
     """Input data is malformed: the message names the file, the line or record, and the field."""
 

@@ -23,7 +23,7 @@ outbox, alerts are only stored (`tending alerts` lists them).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
 from tending.lib.sentiment import compound, is_negative
+from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation import drift
 from tending.moderation.classifier import Classifier, shipped_classifier
@@ -171,8 +172,7 @@ def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]
     staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a personal
     channel, one message per staff member. Returns how many drafts were made."""
     staff_channel = STAFF
-    setting = community.settings.get("alerts")
-    channel = (setting.get("channel") if isinstance(setting, dict) else None) or staff_channel
+    channel = get_setting(community.settings, "alerts.channel") or staff_channel
     drafted = 0
     for alert in raised:
         common: dict[str, Any] = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now,
@@ -202,3 +202,15 @@ def _body(alert: dict[str, Any]) -> str:
         lines.append(f"Messages: {', '.join(str(m) for m in alert['message_ids'][:20])}")
     lines.append(f"(tending alert {alert['key']})")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsPage:
+    total: int
+    alerts: list[dict[str, Any]]
+
+
+def get_alerts_page(conn: Connection, community: Community, *, limit: int, offset: int) -> AlertsPage:
+    """The alerts raised so far, the latest first."""
+    return AlertsPage(alert_store.count_alerts(conn, community.id),
+                      alert_store.get_alerts(conn, community.id, limit=limit, offset=offset))

@@ -6,6 +6,11 @@ the shells still reach it only through actions/.
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import NoResultFound
+
+from tending.errors import NotFoundError
+from tending.models import Community
 from tending.store.communities import (
     do_create_community,
     do_update_community_settings,
@@ -20,6 +25,15 @@ __all__ = [
     "do_update_community_settings",
     "find_community",
     "get_communities",
+    "get_community",
     "get_community_by_id",
     "resolve_community",
 ]
+
+
+def get_community(conn: Connection, community_id: int) -> Community:
+    """The community with this id, or NotFoundError (what the JSON API's paths name)."""
+    try:
+        return get_community_by_id(conn, community_id)
+    except NoResultFound:
+        raise NotFoundError(f"community_id: no community {community_id} (see /api/v1/communities).") from None

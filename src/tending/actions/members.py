@@ -11,10 +11,12 @@ import numpy as np
 from sqlalchemy import Connection
 
 from tending.actions.outbox import do_skip
-from tending.errors import UsageError
+from tending.errors import NotFoundError, UsageError
 from tending.lib import segments as seg
 from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
+from tending.lib.settings import get_setting
 from tending.models import Community, Member
+from tending.store import dashboard
 from tending.store import members as store
 from tending.store import moderation as moderation_store
 from tending.store import outbox as outbox_store
@@ -47,7 +49,7 @@ def get_lifecycle_settings(community: Community) -> LifecycleSettings:
 
 
 def get_window_days(community: Community, window_days: int | None) -> int:
-    days = window_days if window_days is not None else community.settings.get("segments_window_days", 90)
+    days = window_days if window_days is not None else get_setting(community.settings, "segments_window_days")
     if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
         raise UsageError(f"--window-days: the window must be a positive number of days, not {days!r}.")
     return days
@@ -118,7 +120,7 @@ def get_segments_report(conn: Connection, community: Community, *, as_of: dateti
 def _require(conn: Connection, community: Community, member_id: int) -> Member:
     member = store.get_member(conn, community.id, member_id)
     if member is None:
-        raise UsageError(f"ID: no member #{member_id} in community '{community.name}'.")
+        raise NotFoundError(f"ID: no member #{member_id} in community '{community.name}'.")
     if member.merged_into is not None:
         raise UsageError(f"ID: member #{member_id} was merged into #{member.merged_into}; change that one.")
     return member
@@ -290,3 +292,36 @@ def get_member_profile(conn: Connection, community: Community, member_id: int, *
         row.member.tags = member.tags
     return MemberProfile(member=member, row=row, identities=store.get_identities(conn, community.id, member_id),
                          checkins=get_checkins(conn, community.id, member_id=member_id, limit=checkins))
+# -- the members list with the dashboard's filters ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    total: int
+    rows: list[dashboard.MemberRow]
+    as_of: datetime
+    order: str  # "inactive" (the most recently silent first) or "newest" (the latest to join first)
+
+
+def _newest_first(row: store.MemberRow) -> tuple[float, int]:
+    joined = row.facts.joined_at.timestamp() if row.facts.joined_at is not None else float("-inf")
+    return -joined, -row.member.id
+
+
+def get_member_page(conn: Connection, community: Community, *, as_of: datetime, wanted: MemberFilter,
+                    inactive_days: int | None = None, state: str | None = None, segment: str | None = None,
+                    limit: int, offset: int) -> MemberPage:
+    """The members list of the dashboard, uncached: name/handle search, tag and who (wanted), with the
+    lifecycle filters of get_member_list (inactive for N days, state, segment) as of `as_of`."""
+    if inactive_days is None and state is None and segment is None:
+        rows = dashboard.get_members_page(conn, community.id, wanted, offset=offset, limit=limit)
+        return MemberPage(dashboard.count_members(conn, community.id, wanted), rows, as_of, "newest")
+    listing = get_member_list(conn, community, as_of=as_of, inactive_days=inactive_days, state=state,
+                              segment=segment)
+    found = listing.rows if inactive_days is not None else sorted(listing.rows, key=_newest_first)
+    ids = [row.member.id for row in found]
+    if wanted.narrows_people:
+        keep = dashboard.get_matching_ids(conn, community.id, wanted)
+        ids = [i for i in ids if i in keep]
+    page = dashboard.get_member_rows_by_ids(conn, community.id, ids[offset:offset + limit])
+    return MemberPage(len(ids), page, as_of, "inactive" if inactive_days is not None else "newest")

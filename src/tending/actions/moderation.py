@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from tending.errors import TendingError
+from tending.errors import NotFoundError, TendingError
+from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation import drift, heated, reposts
 from tending.moderation.batch import TextAnalysis, analyse_texts, warm_up
@@ -99,8 +100,7 @@ class _Scanner:
         self.threads = _ThreadLog()
         self.scanned_ids: list[int] = []
         self.tallies: dict[datetime, drift.WeekTally] = {}
-        settings = community.settings.get("moderation", {}) if isinstance(community.settings, dict) else {}
-        self.tolerance = float(settings.get("offtopic_tolerance", drift.DEFAULT_TOLERANCE))
+        self.tolerance = get_setting(community.settings, "moderation.offtopic_tolerance")
         self.intro_channels = {cid for cid, name in store.get_channel_names(conn, self.cid).items()
                                if INTRO_CHANNEL.search(name)}
         sample = store.sample_texts(conn, self.cid, limit=20_000)
@@ -467,7 +467,7 @@ def do_act_on_item(conn: Connection, community: Community, item_id: int, action:
     check_action(action)
     item = store.get_item(conn, item_id)
     if item is None or item["community_id"] != community.id:
-        raise TendingError(f"ITEM_ID: no queue item {item_id} in community '{community.name}'.")
+        raise NotFoundError(f"ITEM_ID: no queue item {item_id} in community '{community.name}'.", exit_code=1)
     if item["status"] != store.OPEN:
         raise TendingError(f"ITEM_ID: item {item_id} was already handled ({item['action']} by {item['acted_by']}).")
     member = store.get_member_brief(conn, community.id, item["member_id"]) if item["member_id"] else None
@@ -509,3 +509,20 @@ def _reply_context(item: dict[str, Any], member: dict[str, Any] | None, communit
             "earlier_date": (earlier.get("occurred_at") or "")[:10],
             "reason": SIGNAL_NAMES[lang if lang in SIGNAL_NAMES else "en"].get(item["signal"], item["signal"]),
             "flags": (counts or {}).get("flags", 0) + 1}
+
+
+@dataclass
+class QueuePage:
+    total: int
+    items: list[dict[str, Any]]
+
+
+def get_queue_page(conn: Connection, community: Community, *, status: str | None, limit: int,
+                   offset: int) -> QueuePage:
+    """One page of the queue (open items, or the decisions taken: status done), newest first, with each
+    item's suggested action, and how many items have that status."""
+    items = store.get_items(conn, community.id, status=status, limit=limit, offset=offset)
+    counts = store.get_offender_counts(conn, community.id, {i["member_id"] for i in items if i["member_id"]})
+    for item in items:
+        item["suggested_action"] = suggest_action(item["signal"], counts.get(item["member_id"]))
+    return QueuePage(store.count_items(conn, community.id, status=status), items)

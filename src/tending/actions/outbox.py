@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from tending.errors import UsageError
+from tending.errors import NotFoundError, UsageError
 from tending.models import Community
 from tending.store import outbox as store
 from tending.store.audit import record_event
@@ -106,7 +107,7 @@ def _insert(conn: Connection, community: Community, *, member_ids: list[int], st
 def _get(conn: Connection, community: Community, message_id: int) -> OutboxMessage:
     message = store.get_message(conn, community.id, message_id)
     if message is None:
-        raise UsageError(f"the outbox of '{community.name}' has no message {message_id}.")
+        raise NotFoundError(f"the outbox of '{community.name}' has no message {message_id}.")
     return message
 
 
@@ -279,3 +280,20 @@ def do_recover_stale(conn: Connection, community: Community, *, now: datetime,
 
 def is_claimed_by(message: OutboxMessage, token: str) -> bool:
     return message.status == SENDING and message.claim_token == token
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPage:
+    total: int
+    messages: list[OutboxMessage]
+
+
+def get_outbox_page(conn: Connection, community: Community, *, statuses: list[str] | None, limit: int,
+                    offset: int) -> OutboxPage:
+    """One page of the outbox, the latest due first, and how many messages have these statuses."""
+    for status in statuses or []:
+        if status not in store.STATUSES:
+            raise UsageError(f"status: '{status}' is not a status (choose from {', '.join(store.STATUSES)}).")
+    found = store.list_messages(conn, community.id, statuses=statuses, limit=limit, offset=offset)
+    return OutboxPage(store.count_messages(conn, community.id, statuses=statuses),
+                      sorted(found, key=lambda m: (m.due_at, m.id), reverse=True))

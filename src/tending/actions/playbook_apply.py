@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tending.actions.outbox import do_draft_message, do_record_skipped
+from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.playbooks.model import SKIP, MemberSnapshot, Plan, PlanItem, Playbook
 from tending.playbooks.render import Templates, local_date
@@ -41,7 +42,7 @@ def message_context(item: PlanItem, plan: Plan, community: Community, playbook: 
                     language: str) -> dict[str, Any]:
     zone = get_zone(community.timezone)
     people = [_person(plan.members[m]) for m in item.member_ids]
-    links = list(playbook.links) or list(community.settings.get("onboarding_links", []))
+    links = list(playbook.links) or list(get_setting(community.settings, "onboarding_links"))
     context = {"community": community.name, "rule": item.rule, "members": people, "links": links,
                "member": people[0] if len(people) == 1 else None, "part": 1, "total": len(people)}
     context.update({k: v for k, v in item.context.items() if k in ("part", "total")})

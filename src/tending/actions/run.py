@@ -15,6 +15,7 @@ from tending.actions.delivery import DeliveryCounts, deliver_due, deliver_one, m
 from tending.actions.onboarding import do_run_playbook
 from tending.actions.outbox import claim_one, do_approve
 from tending.actions.playbook_apply import ApplyCounts
+from tending.actions.webhooks import WebhookCounts, do_enqueue_webhook_events, do_send_webhooks, get_webhooks
 from tending.models import Community
 from tending.playbooks.render import Templates
 from tending.store.outbox import DRAFTED, OutboxMessage, get_enabled_playbook, get_message
@@ -29,12 +30,15 @@ class TickSummary:
     now: datetime
     drafted: ApplyCounts | None
     delivered: DeliveryCounts
+    webhooks: WebhookCounts | None = None  # None: the community has no webhook
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"community": self.community, "now": isoformat_utc(self.now)}
         if self.drafted is not None:
             data["drafted"] = self.drafted.as_dict()
         data["delivered"] = self.delivered.as_dict()
+        if self.webhooks is not None:
+            data["webhooks"] = self.webhooks.as_dict()
         return data
 
 
@@ -53,8 +57,18 @@ def do_tick(engine: Engine, communities: list[Community], *, now: datetime | Non
             delivered = deliver_due(engine, community, now=moment, router=router)
         finally:
             router.close()
-        summaries.append(TickSummary(community=community.name, now=moment, drafted=drafted, delivered=delivered))
+        summaries.append(TickSummary(community=community.name, now=moment, drafted=drafted, delivered=delivered,
+                                     webhooks=_webhooks(engine, community, moment)))
     return summaries
+
+
+def _webhooks(engine: Engine, community: Community, moment: datetime) -> WebhookCounts | None:
+    """Turn the community's new events into webhook deliveries and send what is due (None: no webhook)."""
+    with engine.begin() as conn:
+        if not get_webhooks(conn, community):
+            return None
+        do_enqueue_webhook_events(conn, community, now=moment)
+    return do_send_webhooks(engine, community, now=moment)
 
 
 def do_send_now(engine: Engine, community: Community, message_id: int, *, now: datetime,

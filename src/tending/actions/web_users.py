@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from tending.errors import UsageError
 from tending.store import web_users as store
+from tending.store.api_tokens import delete_user_tokens
 from tending.store.web_users import LANGUAGES as LANGUAGES
 from tending.store.web_users import ROLES as ROLES
 from tending.store.web_users import WebSession as WebSession
@@ -127,6 +128,7 @@ def do_set_password(conn: Connection, email: str, *, password: str, actor: str, 
 def do_remove_user(conn: Connection, email: str, *, actor: str, now: datetime) -> None:
     user = _existing(conn, email)
     _keep_an_admin(conn, user, None)
+    delete_user_tokens(conn, user.id)
     store.delete_user(conn, user.id)
     store.record_user_event(conn, actor=actor, action="user.removed", email=user.email, at=now)
 

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "alerts": "tending.cli.health:alerts",
     "serve": "tending.cli.web:serve",
     "users": "tending.cli.web:users",
+    "webhooks": "tending.cli.webhooks:webhooks",
 }
 
 

@@ -395,6 +395,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         parts.append(f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped")
     delivered = summary["delivered"]
     parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v) or "nothing to send")
+    hooks = summary.get("webhooks")
+    if hooks and any(hooks.values()):
+        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.items() if v))
     click.echo(f"{summary['now']}  {summary['community']}: {'; '.join(parts)}")
 
 
@@ -431,7 +434,8 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
         while True:
             started = time.monotonic()
             for summary in tick(app, now=None, community_name=community_name):
-                if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
+                if (any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values())
+                        or any((summary.get("webhooks") or {}).values())):
                     _print_summary(summary)
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:

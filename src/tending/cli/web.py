@@ -146,3 +146,74 @@ def remove_command(app: AppContext, email: str) -> None:
     with app.engine.begin() as conn:
         accounts.do_remove_user(conn, email, actor="cli", now=utcnow())
     click.echo(f"Removed {email}.")
+
+
+@users.group("token")
+def token_group() -> None:
+    """API tokens for scripts: each acts with its user's role on the JSON API (/api/v1).
+
+    The token is printed once, when made; tending keeps only its SHA-256. Send it as
+    `Authorization: Bearer TOKEN`.
+
+    \b
+    Example:
+      tending users token add ada@example.org
+      tending users token list
+      tending users token revoke 3
+    """
+
+
+@token_group.command("add")
+@click.argument("email")
+@pass_app
+def token_add_command(app: AppContext, email: str) -> None:
+    """Make an API token for an existing user and print it (the only time it is shown).
+
+    Example: tending users token add ada@example.org
+    """
+    from tending.actions.api_tokens import do_add_token
+
+    with app.engine.begin() as conn:
+        made = do_add_token(conn, email, actor="cli", now=utcnow())
+    click.echo(made.secret)
+    click.echo(f"Token {made.token.id} for {made.token.email}: keep it now, it is not shown again.", err=True)
+
+
+@token_group.command("list")
+@format_option("table", "json")
+@pass_app
+def token_list_command(app: AppContext, output_format: str) -> None:
+    """List the API tokens: id, user, created, last used, prefix (never the token itself).
+
+    Example: tending users token list --format json
+    """
+    from tending.actions.api_tokens import get_tokens
+
+    with app.engine.connect() as conn:
+        found = get_tokens(conn)
+    rows = [{"id": t.id, "email": t.email, "created_at": isoformat_utc(t.created_at),
+             "last_used_at": isoformat_utc(t.last_used_at), "prefix": t.prefix,
+             "revoked_at": isoformat_utc(t.revoked_at)} for t in found]
+    if output_format == "json":
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No API token yet. Make one: tending users token add EMAIL")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last used {row['last_used_at'] or 'never'}"
+        click.echo(f"{row['id']}  {row['email']}  created {row['created_at']}  {state}  {row['prefix']}…")
+
+
+@token_group.command("revoke")
+@click.argument("token_id", metavar="ID", type=click.IntRange(min=1, max=2**62))
+@pass_app
+def token_revoke_command(app: AppContext, token_id: int) -> None:
+    """Revoke an API token: requests with it are refused from now on.
+
+    Example: tending users token revoke 3
+    """
+    from tending.actions.api_tokens import do_revoke_token
+
+    with app.engine.begin() as conn:
+        token = do_revoke_token(conn, token_id, actor="cli", now=utcnow())
+    click.echo(f"Token {token.id} ({token.email}) is revoked.")

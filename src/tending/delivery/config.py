@@ -33,6 +33,7 @@ from tending.delivery.matrix import MatrixSettings, MatrixTransport
 from tending.delivery.slack import SlackSettings, SlackTransport
 from tending.delivery.smtp import SECURITY, SmtpSettings, SmtpTransport
 from tending.errors import UsageError
+from tending.lib.settings import get_setting
 
 TRANSPORTS = ("smtp", "matrix", "discord", "discourse", "slack")
 ALIASES = {"email": "smtp"}
@@ -47,7 +48,7 @@ PLATFORM_PRIVATE = {"matrix": "matrix", "discourse": "discourse", "slack": "slac
 def merged_delivery(file_section: dict[str, Any], community_settings: dict[str, Any]) -> dict[str, Any]:
     """The [delivery] table with the community's own `delivery` setting on top (one level deep)."""
     merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in file_section.items()}
-    for key, value in (community_settings.get("delivery") or {}).items():
+    for key, value in get_setting(community_settings, "delivery").items():
         if isinstance(value, dict):
             merged.setdefault(key, {}).update({k: v for k, v in value.items()
                                                if k not in SECRETS.get(key, ())})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tending.lib.health import mad_anomaly, mean, median
+from tending.lib.settings import get_setting
 
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
@@ -43,8 +44,7 @@ class AlertSettings:
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> AlertSettings:
         overrides = settings.get("alerts", {}) if isinstance(settings.get("alerts"), dict) else {}
-        known = {k: type(getattr(cls(), k))(v) for k, v in overrides.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        return cls(**{k: get_setting(settings, f"alerts.{k}") for k in overrides if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

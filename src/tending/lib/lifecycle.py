@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from tending.errors import UsageError
+from tending.lib.settings import get_setting
 from tending.models import CONTRIBUTION_KINDS, REACTION
 
 NEWCOMER = "newcomer"
@@ -52,22 +53,10 @@ class LifecycleSettings:
 
 
 def read_settings(cls: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of the dataclass `cls` found in `settings`, checked: one clear sentence when wrong."""
-    values: dict[str, Any] = {}
-    for spec in fields(cls):
-        if spec.name not in settings or spec.name == "zone":
-            continue
-        value = settings[spec.name]
-        kind: Any = type(spec.default)
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise UsageError(f"community setting '{spec.name}' must be true or false, not {value!r}.")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
-                kind is int and value != int(value)):
-            raise UsageError(f"community setting '{spec.name}' must be a non-negative "
-                             f"{'whole ' if kind is int else ''}number, not {value!r}.")
-        values[spec.name] = kind(value)
-    return values
+    """The fields of the dataclass `cls` found in `settings`, each read through the settings registry
+    (tending.lib.settings.get_setting): one clear sentence when wrong."""
+    return {spec.name: get_setting(settings, spec.name) for spec in fields(cls)
+            if spec.name in settings and spec.name != "zone"}
 
 
 def days_before(moment: datetime, days: float, zone: tzinfo = UTC) -> datetime:

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tending.moderation.signals import REGISTRY
+
 ACTIONS = ("leave", "nudge", "note", "warn", "remove")
-SIGNALS = ("spam", "self_promotion", "repost", "toxic", "heated", "off_topic_drift")
-DEFAULT_ACTION = {
-    "spam": "remove",
-    "self_promotion": "nudge",
-    "repost": "nudge",
-    "toxic": "warn",
-    "heated": "note",
-    "off_topic_drift": "leave",
-}
+SIGNALS = tuple(REGISTRY)
+DEFAULT_ACTION = {signal.name: signal.default_action for signal in REGISTRY.values()}
 FLAGS_BEFORE_WARN = 2
 WARNINGS_BEFORE_REMOVE = 2
 PRIVATE_ACTIONS = frozenset({"note", "warn"})  # a message to the member alone: do-not-contact applies

@@ -70,9 +70,14 @@ def mark_alert_delivered(conn: Connection, alert_id: int, *, at: datetime) -> No
 
 
 def get_alerts(conn: Connection, community_id: int, *, since_day: int | None = None,
-               limit: int = 200) -> list[dict[str, Any]]:
+               limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     query = select(alerts).where(alerts.c.community_id == community_id)
     if since_day is not None:
         query = query.where(alerts.c.day >= since_day)
-    query = query.order_by(alerts.c.as_of.desc(), alerts.c.id.desc()).limit(limit)
+    query = query.order_by(alerts.c.as_of.desc(), alerts.c.id.desc()).limit(limit).offset(offset)
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_alerts(conn: Connection, community_id: int) -> int:
+    return int(conn.execute(select(func.count()).select_from(alerts)
+                            .where(alerts.c.community_id == community_id)).scalar_one())

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from tending.errors import UsageError
+from tending.lib.settings import check_settings
 from tending.models import Community
 from tending.store.audit import record_event
 from tending.store.schema import communities
@@ -54,6 +55,7 @@ def do_create_community(conn: Connection, name: str, *, platform: str, timezone:
                         language: str = "en", settings: dict[str, Any] | None = None,
                         actor: str = "system") -> Community:
     get_zone(timezone)
+    check_settings(settings or {})
     if not name.strip():
         raise UsageError("--community: a community needs a non-empty name.")
     result = conn.execute(insert(communities).values(
@@ -74,6 +76,7 @@ def get_or_create_community(conn: Connection, name: str, *, platform: str, timez
 def do_update_community_settings(conn: Connection, community: Community, changes: dict[str, Any], *,
                                  actor: str) -> Community:
     merged = {**community.settings, **changes}
+    check_settings(merged)
     conn.execute(update(communities).where(communities.c.id == community.id).values(settings=merged))
     record_event(conn, community.id, actor=actor, action="community.settings_changed", details=changes)
     return get_community_by_id(conn, community.id)

@@ -326,14 +326,23 @@ def bulk_add_items(conn: Connection, community_id: int, items: list[dict[str, An
 
 
 def get_items(conn: Connection, community_id: int, *, status: str | None = OPEN,
-              limit: int | None = None) -> list[dict[str, Any]]:
+              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     query = select(moderation_items).where(moderation_items.c.community_id == community_id)
     if status is not None:
         query = query.where(moderation_items.c.status == status)
     query = query.order_by(moderation_items.c.occurred_at.desc(), moderation_items.c.id.desc())
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_items(conn: Connection, community_id: int, *, status: str | None = OPEN) -> int:
+    query = select(func.count()).select_from(moderation_items).where(moderation_items.c.community_id == community_id)
+    if status is not None:
+        query = query.where(moderation_items.c.status == status)
+    return int(conn.execute(query).scalar_one())
 
 
 def get_item(conn: Connection, item_id: int) -> dict[str, Any] | None:

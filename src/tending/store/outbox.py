@@ -378,7 +378,8 @@ def get_recipients(conn: Connection, community_id: int, message_id: int) -> list
 
 
 def list_messages(conn: Connection, community_id: int, *, statuses: list[str] | None = None,
-                  rule: str | None = None, member_id: int | None = None, limit: int = 200) -> list[OutboxMessage]:
+                  rule: str | None = None, member_id: int | None = None, limit: int = 200,
+                  offset: int = 0) -> list[OutboxMessage]:
     query = select(outbox.c.id).where(outbox.c.community_id == community_id)
     if statuses:
         query = query.where(outbox.c.status.in_(statuses))
@@ -387,7 +388,8 @@ def list_messages(conn: Connection, community_id: int, *, statuses: list[str] | 
     if member_id is not None:
         query = query.where(outbox.c.id.in_(select(outbox_recipients.c.outbox_id).where(
             outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == member_id)))
-    ids = list(conn.execute(query.order_by(outbox.c.due_at.desc(), outbox.c.id.desc()).limit(limit)).scalars())
+    ids = list(conn.execute(query.order_by(outbox.c.due_at.desc(), outbox.c.id.desc()).limit(limit)
+                            .offset(offset)).scalars())
     return sorted(get_messages(conn, community_id, ids), key=lambda m: (m.due_at, m.id))
 
 
@@ -426,6 +428,13 @@ def get_last_contacted(conn: Connection, community_id: int, member_ids: list[int
             if at is not None:
                 found[member_id] = at
     return found
+
+
+def count_messages(conn: Connection, community_id: int, *, statuses: list[str] | None = None) -> int:
+    query = select(func.count()).select_from(outbox).where(outbox.c.community_id == community_id)
+    if statuses:
+        query = query.where(outbox.c.status.in_(statuses))
+    return int(conn.execute(query).scalar_one())
 
 
 def count_by_status(conn: Connection, community_id: int) -> dict[str, int]:

@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from tending.actions.database import analyze_if_never_analyzed, open_store
+from tending.api import create_api
+from tending.api.app import PREFIX as API_PREFIX
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
 from tending.web.views import (
@@ -46,8 +48,11 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     engine = open_store(engine_url)
     with engine.begin() as conn:
         analyze_if_never_analyzed(conn)
-    app.state.web = WebState(engine=engine, secret_key=secret_key or secrets.token_urlsafe(32), demo_login=demo_login)
+    app.state.web = state = WebState(engine=engine, secret_key=secret_key or secrets.token_urlsafe(32),
+                                     demo_login=demo_login)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # the JSON API, its own application (JSON errors, its own OpenAPI document), on the same database and clock
+    app.mount(API_PREFIX, create_api(engine, clock=state.now), name="api")
     for router in ROUTERS:
         app.include_router(router)
     _add_handlers(app)
