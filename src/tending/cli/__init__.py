@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "worker": "tending.cli.onboarding:worker",
     "moderate": "tending.cli.moderation:moderate",
     "train": "tending.cli.moderation:train",
+    "retention": "tending.cli.rights:retention",
     "health": "tending.cli.health:health",
     "alerts": "tending.cli.health:alerts",
     "serve": "tending.cli.web:serve",
