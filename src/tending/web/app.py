@@ -24,12 +24,13 @@ from tending.web.views import (
     moderation,
     onboarding,
     overview,
+    rights,
     settings,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
-                                             settings, capabilities))
+                                             settings, capabilities, rights))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

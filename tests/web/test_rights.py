@@ -1,0 +1,40 @@
+"""The member page's rights: a moderator downloads chloe's export; only an admin erases, after a confirmation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import csrf_of, member_id
+
+
+def test_a_moderator_downloads_the_export_a_viewer_cannot(seeded: tuple[str, int], cid: int,
+                                                          client_as: Callable[[str], TestClient]) -> None:
+    chloe = member_id(seeded[0], "chloe")
+    moderator = client_as("moderator")
+    page = moderator.get(f"/c/{cid}/members/{chloe}")
+    assert f'/c/{cid}/members/{chloe}/export?format=html' in page.text and "erase-link" not in page.text
+    html = moderator.get(f"/c/{cid}/members/{chloe}/export?format=html")
+    assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]
+    assert "Ce que Cats détient à votre sujet" in html.text and "Our vet said..." in html.text  # community: fr
+    data = json.loads(moderator.get(f"/c/{cid}/members/{chloe}/export?format=json").text)
+    assert data["identities"][0]["email"] == "chloe@example.org"
+    assert client_as("viewer").get(f"/c/{cid}/members/{chloe}/export").status_code == 403
+
+
+def test_an_admin_erases_after_seeing_what_goes(seeded: tuple[str, int], cid: int,
+                                                client_as: Callable[[str], TestClient]) -> None:
+    chloe = member_id(seeded[0], "chloe")
+    assert client_as("moderator").get(f"/c/{cid}/members/{chloe}/erase").status_code == 403
+    admin = client_as("admin")
+    confirm = admin.get(f"/c/{cid}/members/{chloe}/erase")
+    assert confirm.status_code == 200 and "Erasing member #" in confirm.text
+    assert "<strong>1</strong> accounts" in confirm.text
+    done = admin.post(f"/c/{cid}/members/{chloe}/erase", data={"csrf_token": csrf_of(confirm.text)},
+                      follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("msg=erased")
+    page = admin.get(done.headers["location"])
+    assert "Chloé Dubois" not in page.text and "Our vet said" not in page.text
+    assert admin.get(f"/c/{cid}/members/{chloe}/erase").status_code == 409
