@@ -38,3 +38,21 @@ def test_an_admin_erases_after_seeing_what_goes(seeded: tuple[str, int], cid: in
     page = admin.get(done.headers["location"])
     assert "Chloé Dubois" not in page.text and "Our vet said" not in page.text
     assert admin.get(f"/c/{cid}/members/{chloe}/erase").status_code == 409
+
+
+def test_an_admin_sets_how_long_texts_are_kept(seeded: tuple[str, int], cid: int,
+                                               client_as: Callable[[str], TestClient]) -> None:
+    admin = client_as("admin")
+    page = admin.get("/settings")
+    token = csrf_of(page.text)
+    saved = admin.post(f"/settings/communities/{cid}/retention", data={"csrf_token": token, "text_days": "365"},
+                       follow_redirects=False)
+    assert saved.status_code == 303
+    assert f'id="retention-{cid}" name="text_days" type="number" min="1" max="36500" value="365"' in admin.get(
+        "/settings").text
+    refused = admin.post(f"/settings/communities/{cid}/retention", data={"csrf_token": token, "text_days": "-3"})
+    assert refused.status_code == 400
+    viewer = client_as("viewer")
+    assert "365 days" in viewer.get("/settings").text
+    assert viewer.post(f"/settings/communities/{cid}/retention",
+                       data={"csrf_token": csrf_of(viewer.get("/settings").text), "text_days": "1"}).status_code == 403

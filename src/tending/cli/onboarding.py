@@ -426,8 +426,18 @@ def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -
             summary["delivered"] = deliver_due(app.engine, community, now=moment, router=router).as_dict()
         finally:
             router.close()
+        _nightly_retention(app, community, moment, summary)
         summaries.append(summary)
     return summaries
+
+
+def _nightly_retention(app: AppContext, community: Community, moment: datetime, summary: dict[str, Any]) -> None:
+    """Once a day per community, remove the message texts older than retention.text_days (docs/privacy.md)."""
+    from tending.actions.rights import do_nightly_retention
+
+    done = do_nightly_retention(app.engine, community, now=moment)
+    if done is not None and done.days is not None:
+        summary["retention"] = {"texts": done.texts, "message_bodies": done.message_bodies}
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

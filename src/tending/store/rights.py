@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -324,8 +325,11 @@ def clear_texts_in_range(conn: Connection, community_id: int, *, before: datetim
     """Remove the texts of the community's activities with an id in (low_id, high_id] older than `before`:
     one statement over a primary-key range, so it holds the write lock for as long as that range takes."""
     a = activities
+    # `+ 0`: keep the planner on the primary-key range; the (community, instant) index would read every old
+    # activity of the community at each batch
     return int(conn.execute(update(a).where(
-        a.c.id > low_id, a.c.id <= high_id, a.c.community_id == community_id, a.c.occurred_at < before,
+        a.c.id > low_id, a.c.id <= high_id, (a.c.community_id + literal_column("0")) == community_id,
+        (a.c.occurred_at + literal_column("0")) < before,
         a.c.text.is_not(None)).values(text=None)).rowcount)
 
 

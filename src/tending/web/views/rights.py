@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -88,3 +88,24 @@ def erase_member(request: Request, community_id: int, member_id: int,
     except UsageError:
         return see_other(f"/c/{community.id}/members/{member_id}", error="erased")
     return see_other(f"/c/{community.id}/members/{result.member_id}", msg="erased")
+
+
+@router.post("/settings/communities/{community_id}/retention")
+def set_retention(request: Request, community_id: int, text_days: str = Form(""),
+                  session: WebSession = acting("admin")) -> Response:
+    """How many days a community's message texts are kept (empty: for ever); the worker applies it nightly."""
+    community = community_or_404(request, community_id)
+    _ = translator(request)
+    value = text_days.strip()
+    refused = render(request, "error.html", status_code=400, title=_("Not saved"),
+                     message=_("Message texts kept: a whole number of days between 1 and 36500, or empty to keep "
+                               "them for ever."))
+    if value and not value.isdigit():
+        return refused
+    try:
+        with get_state(request).engine.begin() as conn:
+            rights.do_set_retention_days(conn, community, int(value) if value else None,
+                                         actor=f"web:{session.user.email}")
+    except UsageError:
+        return refused
+    return see_other("/settings", msg="retention_saved")
