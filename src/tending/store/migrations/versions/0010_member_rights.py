@@ -1,4 +1,5 @@
-"""members' rights: erasure tombstones, the installation's secret, the retention pass's last run
+"""members' rights: erasure tombstones, the installation's secret, the retention pass's last run, and how a
+public post was rendered (so it can be rendered again without a member who must not be named)
 
 Revision ID: 0010_member_rights
 Revises: 0008_contributor_days
@@ -48,9 +49,22 @@ def upgrade() -> None:
                                 name=op.f("fk_retention_runs_community_id_communities")),
         sa.PrimaryKeyConstraint("community_id", name=op.f("pk_retention_runs")),
     )
+    op.create_table(
+        "outbox_renders",
+        sa.Column("outbox_id", Key, nullable=False),
+        sa.Column("community_id", Key, nullable=False),
+        sa.Column("template", sa.String(length=200), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("context", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"], name=op.f("fk_outbox_renders_outbox_id_outbox")),
+        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
+                                name=op.f("fk_outbox_renders_community_id_communities")),
+        sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_outbox_renders")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("outbox_renders")
     op.drop_table("retention_runs")
     op.drop_index(op.f("ix_member_tombstones_community_id_member_id"), table_name="member_tombstones")
     op.drop_table("member_tombstones")
