@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, ForeignKey, String, Table, delete, insert, select
+from sqlalchemy import JSON, Column, Connection, String, Table, delete, insert, select
 
 from tending.store.outbox import outbox_recipients
 from tending.store.schema import Key, community_fk, member_stats, members, metadata
@@ -14,7 +14,8 @@ from tending.store.schema import Key, community_fk, member_stats, members, metad
 outbox_renders = Table(
     "outbox_renders",
     metadata,
-    Column("outbox_id", Key, ForeignKey("outbox.id"), primary_key=True),
+    # the outbox row's id; no foreign key, so this revision does not depend on the outbox's (0004) branch
+    Column("outbox_id", Key, primary_key=True),
     community_fk(),
     Column("template", String(200), nullable=False),
     Column("language", String(8), nullable=False),

@@ -56,7 +56,6 @@ def upgrade() -> None:
         sa.Column("template", sa.String(length=200), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"], name=op.f("fk_outbox_renders_outbox_id_outbox")),
         sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
                                 name=op.f("fk_outbox_renders_community_id_communities")),
         sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_outbox_renders")),
