@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
+from tending.store import open_store
 from tests.web.conftest import csrf_of, member_id
 
 
@@ -56,3 +59,19 @@ def test_an_admin_sets_how_long_texts_are_kept(seeded: tuple[str, int], cid: int
     assert "365 days" in viewer.get("/settings").text
     assert viewer.post(f"/settings/communities/{cid}/retention",
                        data={"csrf_token": csrf_of(viewer.get("/settings").text), "text_days": "1"}).status_code == 403
+
+
+def test_an_unexpected_failure_answers_500_and_logs_no_data(seeded: tuple[str, int], cid: int,
+                                                            client_as: Callable[[str], TestClient],
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    chloe = member_id(seeded[0], "chloe")
+    admin = client_as("admin")
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:  # a damaged database: the accounts table is gone
+        conn.exec_driver_sql("ALTER TABLE identities RENAME TO identities_lost")
+    engine.dispose()
+    caplog.set_level(logging.DEBUG)
+    page = admin.get(f"/c/{cid}/members/{chloe}")
+    assert page.status_code == 500 and "Chloé" not in page.text and "Traceback" not in page.text
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "unexpected" in logged and "chloe@example.org" not in logged and "Chloé" not in logged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
+from tending.errors import describe_unexpected
 from tending.store import open_store
 from tending.store.dashboard import analyze_if_never_analyzed
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
@@ -28,6 +30,7 @@ from tending.web.views import (
     settings,
 )
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
                                              settings, capabilities, rights))
@@ -53,8 +56,20 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     for router in ROUTERS:
         app.include_router(router)
     _add_handlers(app)
+    app.middleware("http")(_no_data_in_errors)
     app.middleware("http")(_security_headers)
     return app
+
+
+async def _no_data_in_errors(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """An unexpected failure answers a plain 500 page and logs one line, its type and place, never its message
+    or traceback (which may quote names, e-mail addresses or texts; SQL parameters are hidden by the engine)."""
+    try:
+        return await call_next(request)
+    except Exception as error:
+        log.error("%s %s: %s", request.method, request.url.path, describe_unexpected(error))
+        return Response("Something went wrong on our side; nothing half-written was kept.", status_code=500,
+                        media_type="text/plain; charset=utf-8")
 
 
 async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
