@@ -1,5 +1,7 @@
 """Errors a user can cause. The CLI prints their message as one line and exits with their code."""
 
+import traceback
+
 
 class TendingError(Exception):
     """A failure the user can understand and fix: one clear sentence, exit code 1."""
@@ -39,3 +41,26 @@ class BadInputError(TendingError):
         self.path = path
         self.line = line
         self.field = field
+
+
+def shown_value(value: object, *, limit: int = 40) -> str:
+    """A bad value as an error message may quote it: short, with a digit (a date, a number), and no '@'.
+    Anything else may be a name, an address or a text that landed in the wrong column: it is not repeated."""
+    text = str(value)
+    if len(text) <= limit and "@" not in text and any(c.isdigit() for c in text) and "\n" not in text:
+        return f"'{text}'"
+    return "the value (not shown: it may be personal)"
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """An unexpected failure in one sentence: its type and where it happened, never its message (a database
+    error's message quotes the statement; other messages may quote the values being handled)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if "/tending/" in f.filename.replace("\\", "/")] or frames
+    where = ""
+    if ours:
+        last = ours[-1]
+        name = last.filename.replace("\\", "/").rsplit("/tending/", 1)[-1]
+        where = f" in tending/{name}, line {last.lineno} ({last.name})"
+    return (f"an unexpected {type(error).__name__} stopped the command{where}; each command writes in one "
+            "transaction, so nothing half-written was kept. Please report this line (it holds no personal data).")

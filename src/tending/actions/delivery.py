@@ -28,6 +28,7 @@ from tending.actions.outbox import (
     do_recover_stale,
     do_skip,
 )
+from tending.actions.posts import do_recheck_post
 from tending.delivery.base import DeliveryError, Outbound, PartialDelivery, Sent, Transport
 from tending.delivery.config import Router, merged_delivery
 from tending.models import Community
@@ -90,6 +91,9 @@ def deliver_one(engine: Engine, community: Community, message: OutboxMessage, *,
         counts.failed += after.status == "failed"
         log.warning("outbox %s: %s", message.id, error)
         return
+    if external_ref is _HELD:
+        counts.skipped += 1
+        return
     if external_ref is _ALL_SKIPPED:
         with engine.begin() as conn:
             do_skip(conn, community, message.id, actor="worker", reason="do_not_contact_or_left", claimed=True)
@@ -102,6 +106,7 @@ def deliver_one(engine: Engine, community: Community, message: OutboxMessage, *,
 
 
 _ALL_SKIPPED = "\x00all-skipped"
+_HELD = "\x00held"  # a post that would name someone it may not: re-rendered, skipped or back to drafted
 
 
 def _outbound(message: OutboxMessage, *, member_id: int | None, address: str | None, name: str | None) -> Outbound:
@@ -113,6 +118,12 @@ def _outbound(message: OutboxMessage, *, member_id: int | None, address: str | N
 def _send(engine: Engine, community: Community, message: OutboxMessage, *, now: datetime,
           router: Router) -> str | None:
     transport = router.transport(message.channel)
+    if message.channel == "post":
+        with engine.begin() as conn:
+            rechecked = do_recheck_post(conn, community, message, now=now)
+        if rechecked is None:
+            return _HELD
+        message = rechecked
     if message.channel not in PER_MEMBER:
         return transport.send(_outbound(message, member_id=None, address=None, name=None)).external_ref
     with engine.connect() as conn:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tending.actions.outbox import do_draft_message, do_record_skipped
+from tending.actions.posts import save_post_render
 from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.playbooks.model import SKIP, MemberSnapshot, Plan, PlanItem, Playbook
@@ -69,12 +70,14 @@ def _apply_message(conn: Connection, community: Community, item: PlanItem, plan:
         counts.existing += created is None
         return
     language = _language(item, plan, community, templates, template)
-    subject, body = templates.render(template, language,
-                                     message_context(item, plan, community, playbook, language))
+    context = message_context(item, plan, community, playbook, language)
+    subject, body = templates.render(template, language, context)
     approve = bool(item.params.get("approve"))
     created = do_draft_message(conn, community, member_ids=list(item.member_ids), rule=item.rule,
                                channel=channel, body=body, due_at=item.due_at, key=item.key, subject=subject,
                                approved=approve, actor=actor, language=language)
+    if created is not None and channel == "post":  # rendered again at send time without who may not be named
+        save_post_render(conn, community, created, template=template, language=language, context=context)
     if created is None:
         counts.existing += 1
     elif approve:

@@ -15,6 +15,7 @@ from tending.actions.delivery import DeliveryCounts, deliver_due, deliver_one, m
 from tending.actions.onboarding import do_run_playbook
 from tending.actions.outbox import claim_one, do_approve
 from tending.actions.playbook_apply import ApplyCounts
+from tending.actions.rights import RetentionResult, do_nightly_retention
 from tending.actions.webhooks import WebhookCounts, do_enqueue_webhook_events, do_send_webhooks, get_webhooks
 from tending.models import Community
 from tending.playbooks.render import Templates
@@ -31,6 +32,7 @@ class TickSummary:
     drafted: ApplyCounts | None
     delivered: DeliveryCounts
     webhooks: WebhookCounts | None = None  # None: the community has no webhook
+    retention: RetentionResult | None = None  # None: not the nightly pass, or no retention set
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"community": self.community, "now": isoformat_utc(self.now)}
@@ -39,6 +41,8 @@ class TickSummary:
         data["delivered"] = self.delivered.as_dict()
         if self.webhooks is not None:
             data["webhooks"] = self.webhooks.as_dict()
+        if self.retention is not None:
+            data["retention"] = {"texts": self.retention.texts, "message_bodies": self.retention.message_bodies}
         return data
 
 
@@ -58,8 +62,15 @@ def do_tick(engine: Engine, communities: list[Community], *, now: datetime | Non
         finally:
             router.close()
         summaries.append(TickSummary(community=community.name, now=moment, drafted=drafted, delivered=delivered,
-                                     webhooks=_webhooks(engine, community, moment)))
+                                     webhooks=_webhooks(engine, community, moment),
+                                     retention=_nightly_retention(engine, community, moment)))
     return summaries
+
+
+def _nightly_retention(engine: Engine, community: Community, moment: datetime) -> RetentionResult | None:
+    """Once a day per community, remove the message texts older than retention.text_days (docs/privacy.md)."""
+    done = do_nightly_retention(engine, community, now=moment)
+    return done if done is not None and done.days is not None else None
 
 
 def _webhooks(engine: Engine, community: Community, moment: datetime) -> WebhookCounts | None:

@@ -14,7 +14,7 @@ import click
 
 from tending import __version__
 from tending.cli.context import AppContext
-from tending.errors import TendingError
+from tending.errors import TendingError, describe_unexpected
 
 # command name -> "module:attribute"; a module that does not exist yet is simply not offered
 COMMANDS: dict[str, str] = {
@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "worker": "tending.cli.onboarding:worker",
     "moderate": "tending.cli.moderation:moderate",
     "train": "tending.cli.moderation:train",
+    "retention": "tending.cli.rights:retention",
     "health": "tending.cli.health:health",
     "alerts": "tending.cli.health:alerts",
     "serve": "tending.cli.web:serve",
@@ -98,3 +99,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as error:  # a bug or a damaged database: one line, never a traceback or the data involved
+        click.echo(f"Error: {describe_unexpected(error)}", err=True)
+        sys.exit(1)
+

@@ -437,3 +437,15 @@ def outcomes_command(app: AppContext, now_text: str | None, community_name: str 
         print_table(["check-in", "id", "reason", "drafted", "outcome"],
                     [[c.id, people[c.member_id].external_id, c.reason, local_day(community, c.drafted_at),
                       c.outcome or "pending"] for c in history])
+
+
+# -- members' rights (tending.cli.rights) -------------------------------------------------------------------------
+
+def _add_rights_commands() -> None:
+    from tending.cli.rights import erase_command, export_command, tombstones_group
+
+    for command in (export_command, erase_command, tombstones_group):
+        members.add_command(command)
+
+
+_add_rights_commands()

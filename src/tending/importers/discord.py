@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tending.errors import shown_value
 from tending.importers.base import (
     BadRecord,
     CommunityHint,
@@ -75,7 +76,8 @@ def _message(message: Any, channel: str, conversations: Conversations, members: 
     try:
         at = parse_iso(message["timestamp"])
     except (TypeError, ValueError):
-        yield BadRecord(label, None, "timestamp", f"message #{number}: '{message['timestamp']}' is not a date.")
+        yield BadRecord(label, None, "timestamp",
+                        f"message #{number}: {shown_value(message['timestamp'])} is not a date.")
         return
     member_id = str(author["id"])
     if member_id not in members:

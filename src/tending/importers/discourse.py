@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tending.errors import shown_value
 from tending.importers.base import (
     BadRecord,
     ParseItem,
@@ -149,7 +150,7 @@ def _post(source: SourceFile, post: dict[str, Any], topic_id: str, channel: str 
     try:
         at = parse_iso(post["created_at"])
     except (TypeError, ValueError):
-        yield BadRecord(source.label, None, "created_at", f"{where}: '{post['created_at']}' is not a date.")
+        yield BadRecord(source.label, None, "created_at", f"{where}: {shown_value(post['created_at'])} is not a date.")
         return
     member_id = str(post["user_id"])
     if member_id not in state.members:

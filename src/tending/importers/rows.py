@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import tzinfo
 from typing import Any
 
+from tending.errors import shown_value
 from tending.importers.base import BadRecord, ParseItem, parse_iso
 from tending.importers.dates import parse_written_date
 from tending.models import (
@@ -105,7 +106,7 @@ class RowReader:
             written = parse_written_date(raw, self.tz)
             if written is not None:
                 return written
-            raise RowError(field, f"'{raw}' is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
+            raise RowError(field, f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
                                   "or a written date (e.g. 1 mai 2024 à 18h30).") from None
 
 
@@ -141,7 +142,7 @@ def _flag(row: dict[str, Any], field: str) -> bool:
         return True
     if text in FALSE:
         return False
-    raise RowError(field, f"'{value}' is not true or false.")
+    raise RowError(field, f"{shown_value(value)} is not true or false.")
 
 
 def _derived_id(*parts: str | None) -> str:

@@ -90,6 +90,8 @@ def _entries() -> list[Setting]:
         Setting("delivery", dict, {}, "The community's own delivery settings over the config file's "
                 "[delivery] table, one level deep; secrets are never read from here (docs/delivery.md).",
                 "Delivery"),
+        Setting("retention.text_days", int, 0, "Message texts older than this many days are removed by the "
+                "worker's nightly pass, counts and rollups kept (0: texts are kept; docs/privacy.md).", "Privacy"),
         Setting("demo", dict, {}, "Written by `tending demo`: the seed, size and state of the demo build.",
                 "Demo"),
     ]

@@ -22,15 +22,17 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_db_engine(url: str) -> Engine:
+    """hide_parameters: a database error's message carries its SQL statement but never the values bound to
+    it (names, e-mail addresses, message texts), wherever it ends up (docs/privacy.md)."""
     try:
         if url.startswith("sqlite"):
             path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, poolclass=NullPool if path is None else None)
+            engine = create_engine(url, poolclass=NullPool if path is None else None, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ArgumentError:
         raise UsageError(f"--db: '{url}' is not a database URL (try sqlite:///path/to/file.db or "
                          "postgresql+psycopg://user@host/dbname).") from None

@@ -21,7 +21,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -55,6 +55,7 @@ from tending.store.schema import (
     members,
     threads,
 )
+from tending.store.tombstones import TombstoneCheck
 from tending.timeutil import from_micros, to_micros, utcnow
 
 BATCH_SIZE = 5000
@@ -191,6 +192,7 @@ class Ingestor:
         self.bulk = bulk and conn.dialect.name == "sqlite"
         self.held_before = self._max_activity_id() if self.bulk else 0
         self.set_aside: list[tuple[str, str]] = []  # (name, CREATE INDEX statement) of the indexes set aside
+        self.erased = TombstoneCheck(conn, self.cid)  # members erased: an import never brings them back
 
     def _holds_any(self, table: Any) -> bool:
         return self.conn.exec_driver_sql(driver_sql(
@@ -208,6 +210,8 @@ class Ingestor:
         channel_recs: list[ChannelRecord] = []
         thread_recs: list[ThreadRecord] = []
         activity_recs: list[ActivityRecord] = []
+        if self.erased:
+            records = self._without_erased(records)
         for record in records:
             if isinstance(record, ActivityRecord):
                 activity_recs.append(record)
@@ -229,6 +233,21 @@ class Ingestor:
         for key, value in self.counts.as_dict().items():
             setattr(delta, key, value - getattr(before, key))
         return delta
+
+    def _without_erased(self, records: Iterable[ImportRecord]) -> Iterator[ImportRecord]:
+        """Leave out erased members, their activities, and their name on the threads they started."""
+        erased = self.erased.is_erased
+        for record in records:
+            if isinstance(record, ActivityRecord):
+                if not erased(record.source, record.member_external_id):
+                    yield record
+            elif isinstance(record, MemberRecord):
+                if not erased(record.source, record.external_id):
+                    yield record
+            elif isinstance(record, ThreadRecord) and erased(record.source, record.started_by_external_id):
+                yield replace(record, started_by_external_id=None, title=None)
+            else:
+                yield record
 
     def add_all(self, records: Iterable[ImportRecord], *, batch_size: int = BATCH_SIZE) -> IngestCounts:
         for chunk in batched(records, batch_size):

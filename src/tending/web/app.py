@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from tending.actions.database import analyze_if_never_analyzed, open_store
 from tending.api import create_api
 from tending.api.app import PREFIX as API_PREFIX
+from tending.errors import describe_unexpected
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
 from tending.web.views import (
@@ -25,12 +27,14 @@ from tending.web.views import (
     moderation,
     onboarding,
     overview,
+    rights,
     settings,
 )
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
-                                             settings, capabilities))
+                                             settings, capabilities, rights))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -56,8 +60,20 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     for router in ROUTERS:
         app.include_router(router)
     _add_handlers(app)
+    app.middleware("http")(_no_data_in_errors)
     app.middleware("http")(_security_headers)
     return app
+
+
+async def _no_data_in_errors(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """An unexpected failure answers a plain 500 page and logs one line, its type and place, never its message
+    or traceback (which may quote names, e-mail addresses or texts; SQL parameters are hidden by the engine)."""
+    try:
+        return await call_next(request)
+    except Exception as error:
+        log.error("%s %s: %s", request.method, request.url.path, describe_unexpected(error))
+        return Response("Something went wrong on our side; nothing half-written was kept.", status_code=500,
+                        media_type="text/plain; charset=utf-8")
 
 
 async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -40,6 +40,7 @@ MESSAGES = {
     "tag_added": N_("Tag added."),
     "tag_removed": N_("Tag removed."),
     "notes_saved": N_("Notes saved."),
+    "erased": N_("This member was erased: only an anonymous member remains, for the figures."),
 }
 STATE_LABELS = {"newcomer": N_("newcomer"), "lurker": N_("lurker"), "active": N_("active"), "quiet": N_("quiet"),
                 "inactive": N_("inactive"), "left": N_("left"), "bot": N_("bot")}

@@ -32,6 +32,7 @@ CREDENTIALS = {
 MESSAGES = {
     "user_added": N_("User added."),
     "role_changed": N_("Role changed."),
+    "retention_saved": N_("How long message texts are kept is saved; the worker applies it every night."),
     "user_removed": N_("User removed."),
 }
 
