@@ -66,6 +66,14 @@ def flat_counts(counts: dict[str, Any] | None) -> list[tuple[str, Any]]:
     return pairs
 
 
+def upload_budget() -> Any:
+    """What an upload may take in the server's process: an hour of parsing, 16 GB once unpacked (an upload
+    is at most 2 GB), and the importers' bounds on depth and size, which keep memory under 500 MB."""
+    from tending.importers.base import Budget
+
+    return Budget(max_seconds=3600, max_bytes=16 << 30)
+
+
 def run_import(engine: Engine, community: Community, kind: str, path: Path, *, actor: str) -> dict[str, Any]:
     do_import = importlib.import_module(MODULE).do_import
     parameters = inspect.signature(do_import).parameters
@@ -80,6 +88,8 @@ def run_import(engine: Engine, community: Community, kind: str, path: Path, *, a
             values[name] = path
         elif name == "actor":
             values[name] = actor
+        elif name == "budget":
+            values[name] = upload_budget()
         elif name in ("engine", "conn", "connection"):
             values[name] = None  # filled below
     first = next(iter(parameters))
