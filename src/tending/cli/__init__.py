@@ -11,10 +11,12 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from tending import __version__
 from tending.cli.context import AppContext
 from tending.errors import TendingError
+from tending.store.engine import describe_database_error
 
 # command name -> "module:attribute"; a module that does not exist yet is simply not offered
 COMMANDS: dict[str, str] = {
@@ -35,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "alerts": "tending.cli.health:alerts",
     "serve": "tending.cli.web:serve",
     "users": "tending.cli.web:users",
+    "check": "tending.cli.service:check",
+    "status": "tending.cli.service:status",
 }
 
 
@@ -92,6 +96,9 @@ def main(argv: list[str] | None = None) -> Any:
     except TendingError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(error.exit_code)
+    except DBAPIError as error:  # a locked SQLite file, an unreachable server: one sentence, no traceback
+        click.echo(f"Error: {describe_database_error(error)}.", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)

@@ -3,7 +3,6 @@ actions/onboarding.py, actions/outbox.py, playbooks/ and delivery/."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from tending.cli.context import AppContext, community_option, echo_json, format_
 from tending.config import data_home
 from tending.errors import UsageError
 from tending.models import Community
-from tending.store.communities import get_communities
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 
 now_option = click.option("--now", "now_text", metavar="ISO",
@@ -407,27 +405,10 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
 def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[dict[str, Any]]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
-    from tending.actions.onboarding import do_run_playbook
-    from tending.delivery.worker import deliver_due, make_router
-    from tending.store.outbox import get_enabled_playbook
+    from tending.actions.worker import do_tick
 
-    with app.engine.connect() as conn:
-        chosen = [app.community(conn, community_name)] if community_name else get_communities(conn)
-    summaries = []
-    for community in chosen:
-        moment = now or utcnow()
-        summary: dict[str, Any] = {"community": community.name, "now": isoformat_utc(moment)}
-        with app.engine.begin() as conn:
-            if get_enabled_playbook(conn, community.id) is not None:
-                result = do_run_playbook(conn, community, now=moment, templates=_templates())
-                summary["drafted"] = result.counts.as_dict()
-        router = make_router(app.engine, community, app.settings.section("delivery"))
-        try:
-            summary["delivered"] = deliver_due(app.engine, community, now=moment, router=router).as_dict()
-        finally:
-            router.close()
-        summaries.append(summary)
-    return summaries
+    return do_tick(app.engine, app.settings.section("delivery"), now=now, community_name=community_name,
+                   templates=_templates())
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -468,13 +449,21 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
 
     Example: tending worker --interval 60
     """
+    import logging
+
+    from tending.actions.worker import WorkerLoop, refuse_invalid_configuration
+
+    refuse_invalid_configuration(app.settings, app.engine)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
+
+    def report(summaries: list[dict[str, Any]]) -> None:
+        for summary in summaries:
+            if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
+                _print_summary(summary)
+
     try:
-        while True:
-            started = time.monotonic()
-            for summary in tick(app, now=None, community_name=community_name):
-                if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
-                    _print_summary(summary)
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        WorkerLoop(app.engine, app.settings.section("delivery"), interval, community_name, _templates(),
+                   report=report).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

@@ -88,14 +88,17 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
 CHANNELS = ("private", "email", "post", "staff")
 
 
-def check_delivery(delivery: dict[str, Any], *, platform: str | None = None) -> list[str]:
-    """Every mistake in a [delivery] table, one sentence each (empty when it is fine): each channel's
-    transport exists, and every transport named or configured has the keys it needs."""
+def check_delivery(delivery: dict[str, Any], *, platform: str | None = None,
+                   channels: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Every mistake in a [delivery] table, one sentence each (empty when it is fine): each channel that
+    is configured, or in `channels` (messages wait on it), has a transport, and every transport named or
+    configured has the keys it needs."""
     problems: list[str] = []
     names: set[str] = {name for name in TRANSPORTS if isinstance(delivery.get(name), dict)}
     router = Router(delivery, platform=platform or "")
     for channel in CHANNELS:
-        if channel not in delivery and (channel != "private" or platform not in PLATFORM_PRIVATE):
+        if channel not in delivery and channel not in channels and (
+                channel != "private" or platform not in PLATFORM_PRIVATE):
             continue
         try:
             names.add(router.transport_name(channel))

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tending.actions.outbox import (
     claim_due,
@@ -76,7 +76,15 @@ def deliver_due(engine: Engine, community: Community, *, now: datetime, router: 
         if not batch:
             break
         for message in batch:
-            deliver_one(engine, community, message, now=now, router=router, counts=counts)
+            try:
+                deliver_one(engine, community, message, now=now, router=router, counts=counts)
+            except (ConfigurationError, DBAPIError):
+                raise
+            except Exception as error:
+                text = f"unexpected error while sending ({type(error).__name__}); retried later"
+                log.warning("outbox %s: %s", message.id, text)
+                recorded(engine, _failed(community, message.id, now=now, error=text))
+                counts.retrying += 1
         handled += len(batch)
     return counts
 
@@ -166,6 +174,10 @@ def _send(engine: Engine, community: Community, message: OutboxMessage, *, now: 
         if sent.external_ref:
             refs.append(sent.external_ref)
     return ",".join(refs)[:500] or None
+
+
+def _failed(community: Community, message_id: int, *, now: datetime, error: str) -> Callable[[Connection], object]:
+    return lambda conn: do_mark_failed(conn, community, message_id, now=now, error=error, retry=True)
 
 
 def _recipient_sent(community: Community, message: OutboxMessage, member_id: int, *, now: datetime,

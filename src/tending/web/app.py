@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -79,6 +80,17 @@ def _add_handlers(app: FastAPI) -> None:
         message = (_("This form has expired or did not come from this site. Go back, reload the page and try "
                      "again.") if error.reason == "csrf" else _("Your role does not allow this."))
         return render(request, "error.html", status_code=403, title=_("Not allowed"), message=message)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, error: DBAPIError) -> Response:
+        """A locked SQLite file (an import holds the write lock) or an unreachable server: 503 and a
+        sentence, not a 500, and the browser may try again shortly."""
+        _ = translator(request)
+        response = render(request, "error.html", status_code=503, title=_("Busy"),
+                          message=_("The database is busy (an import may be running) or out of reach. Try "
+                                    "again in a minute."))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
