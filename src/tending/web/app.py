@@ -16,6 +16,7 @@ from tending.store import open_store
 from tending.store.dashboard import analyze_if_never_analyzed
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
+from tending.web.proxy import ProxyHeaders
 from tending.web.views import (
     account,
     capabilities,
@@ -37,12 +38,15 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
-def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False) -> FastAPI:
+def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False,
+               forwarded_allow_ips: str | None = None) -> FastAPI:
     """The dashboard for the database at engine_url (migrated if needed).
 
     secret_key signs the login form's CSRF token and the demo's one-time login link; sessions themselves
     are server-side rows, so a random key (the default) only means a login form open across a restart
     must be reloaded. demo_login enables /demo-login, for loopback requests only (see server.serve_demo).
+    forwarded_allow_ips: behind a reverse proxy, the proxy's addresses whose X-Forwarded-* headers are
+    believed (web/proxy.py); None ignores those headers.
     """
     app = FastAPI(title="tending", docs_url=None, redoc_url=None, openapi_url=None)
     engine = open_store(engine_url)
@@ -54,6 +58,8 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
         app.include_router(router)
     _add_handlers(app)
     app.middleware("http")(_security_headers)
+    if forwarded_allow_ips is not None:
+        app.add_middleware(ProxyHeaders, allowed=forwarded_allow_ips)  # outermost: every layer sees the client
     return app
 
 
