@@ -45,8 +45,8 @@ def _export(path: Path, lines: int) -> Path:
 def test_the_parsing_child_dies_with_a_killed_import(engine: Engine, tmp_path: Path) -> None:
     export = _export(tmp_path / "export.jsonl", 150_000)  # over 4 MB: parsed in a child process
     (tmp_path / "config.toml").write_text("")
-    importer = tending_process(engine.url.render_as_string(hide_password=False), "import", "jsonl", str(export), "--community", "Cats",
-                               config=tmp_path / "config.toml", home=tmp_path)
+    importer = tending_process(engine.url.render_as_string(hide_password=False), "import", "jsonl", str(export),
+                               "--community", "Cats", config=tmp_path / "config.toml", home=tmp_path)
     deadline = time.monotonic() + 60
     while not (children := _children(importer.pid)):
         assert importer.poll() is None and time.monotonic() < deadline, "the import never forked its parser"
