@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from tending.config import Settings, load_settings
 from tending.models import Community
 from tending.store import open_store
+from tending.store.engine import check_database_exists
 from tending.store.communities import resolve_community
 
 
@@ -31,7 +32,9 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = open_store(self.settings.database_url)
+            url = self.settings.database_url
+            check_database_exists(url, creating=_creating_command())
+            self._engine = open_store(url)
         return self._engine
 
     def community(self, conn: Connection, name: str | None) -> Community:
@@ -41,6 +44,18 @@ class AppContext:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+# commands that may start a new database; the others (listings, reports, status) refuse to make one
+CREATING = ("import", "demo", "users add", "communities add", "serve")
+
+
+def _creating_command() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    path = " ".join(ctx.command_path.split()[1:])
+    return any(path == name or path.startswith(name + " ") for name in CREATING)
 
 
 pass_app = click.make_pass_decorator(AppContext)

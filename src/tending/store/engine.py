@@ -59,6 +59,21 @@ def describe_database_error(error: BaseException) -> str:
     return f"the database failed ({type(getattr(error, 'orig', error)).__name__}: {first[:160]})"
 
 
+def check_database_exists(url: str, *, creating: bool) -> None:
+    """A command that only reads must not create a SQLite file (nor its folders) by mistake: it says where
+    it looked instead. A path that is a folder is refused for every command."""
+    if not url.startswith("sqlite"):
+        return
+    path = sqlite_path(_busy_timeout(url)[0])
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"--db: {path} is a folder, not a database file.")
+    if not creating and not path.exists():
+        raise UsageError(f"no database at {path}: import an export first (tending import KIND FILE), try "
+                         "tending demo, or name the database with --db.")
+
+
 def sqlite_path(url: str) -> Path | None:
     rest = url.split(":///", 1)[1] if ":///" in url else ""
     if not rest or rest == ":memory:":

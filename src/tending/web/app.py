@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from tending.store import open_store
 from tending.store.dashboard import analyze_if_never_analyzed
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
+from tending.web.limits import BodyLimits
 from tending.web.pages import render, translator
 from tending.web.proxy import ProxyHeaders
 from tending.web.views import (
@@ -58,6 +59,7 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
         app.include_router(router)
     _add_handlers(app)
     app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimits)  # before any body is read: its size, and an upload's sender
     if forwarded_allow_ips is not None:
         app.add_middleware(ProxyHeaders, allowed=forwarded_allow_ips)  # outermost: every layer sees the client
     return app
@@ -97,6 +99,13 @@ def _add_handlers(app: FastAPI) -> None:
                                     "again in a minute."))
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, _error: OverflowError) -> Response:
+        """A number in the address too large for the database (a 20-digit id): nothing can be there."""
+        _ = translator(request)
+        return render(request, "error.html", status_code=404, title=_("Not found"),
+                      message=_("There is nothing at this address."))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
