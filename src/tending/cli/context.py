@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Engine
 from tending.config import Settings, load_settings
 from tending.models import Community
 from tending.store import open_store
-from tending.store.engine import check_database_exists
 from tending.store.communities import resolve_community
+from tending.store.engine import check_database_exists
 
 
 @dataclass
