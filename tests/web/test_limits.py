@@ -74,3 +74,10 @@ def test_values_out_of_range_in_the_address(cid: int, client_as: Callable[[str],
     assert page.status_code == 200 and "As of: a date such as 2026-03-01, please." in page.text  # 500 before
     assert client.get(f"/c/{cid}/members/{'9' * 20}").status_code == 404  # 500 before
     assert client.get(f"/c/{'9' * 20}/overview").status_code == 404
+
+
+def test_healthz_detail_is_for_admins(client_as: Callable[[str], TestClient], app: FastAPI) -> None:
+    assert TestClient(app).get("/healthz?detail=1").text == "ok"
+    assert client_as("viewer").get("/healthz?detail=1").text == "ok"
+    detail = client_as("admin").get("/healthz?detail=1").json()
+    assert detail == {"running": False, "workers": [], "stuck": {}}
