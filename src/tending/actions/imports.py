@@ -33,6 +33,7 @@ from tending.importers.base import (
     ParseOptions,
     Skip,
     community_name_from_path,
+    guarded,
     is_archive,
     sources_total,
 )
@@ -120,7 +121,8 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
         with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
-            items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter, budget=budget or Budget()))
+            items = guarded(importer.parse(path, options=ParseOptions(tz=zone, meter=meter, budget=budget or Budget())),
+                            importer.KIND, path)
             community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
                              skip_bad, progress, meter)
             summary.duration_s = time.perf_counter() - clock

@@ -133,6 +133,22 @@ def _size(n: int) -> str:
     return f"{n // MiB} MB" if n % MiB == 0 else f"{n:,} bytes"
 
 
+UNEXPECTED = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError,
+              UnicodeError)
+
+
+def guarded(items: Iterator[ParseItem], kind: str, path: Path) -> Iterator[ParseItem]:
+    """A parser's items, with any error a malformed export could still provoke (a value of a type the
+    parser did not expect) turned into one sentence naming the input, never a traceback."""
+    try:
+        yield from items
+    except BadInputError:
+        raise
+    except UNEXPECTED as error:
+        raise BadInputError(f"a value of an unexpected type or shape stopped the {kind} importer "
+                            f"({type(error).__name__}); is this a {kind} export?", path=str(path)) from None
+
+
 # -- sources: the files of a file, a folder or an archive ------------------------------------------
 
 
