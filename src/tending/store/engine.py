@@ -50,6 +50,8 @@ def describe_database_error(error: BaseException) -> str:
     if "database is locked" in lower or "database table is locked" in lower:
         return ("the database is busy: another process (an import, perhaps) holds its write lock; "
                 "try again when it has finished")
+    if "disk is full" in lower or "no space left" in lower:
+        return "the disk holding the database is full; nothing of this operation was kept (free some space)"
     if "file is not a database" in lower or "file is encrypted" in lower:
         return "the database file is not a SQLite database (check --db or TENDING_DATABASE_URL)"
     if "unable to open database file" in lower:
