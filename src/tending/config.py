@@ -54,14 +54,22 @@ class Settings:
 
 
 def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    """The config file's values ({} when the default file does not exist). A file named by TENDING_CONFIG
+    must exist: a mistyped path silently ignored is how every due message once failed."""
+    explicit = path is not None or bool(os.environ.get("TENDING_CONFIG"))
     path = path or config_path()
     if not path.exists():
+        if explicit:
+            raise UsageError(f"the configuration file {path} does not exist (named by TENDING_CONFIG); "
+                             "create it or unset TENDING_CONFIG.")
         return {}
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: not valid TOML ({error}).") from None
+    except OSError as error:
+        raise UsageError(f"the configuration file {path} cannot be read ({error.strerror}).") from None
 
 
 def load_settings(db_option: str | None = None, *, for_demo: bool = False) -> Settings:

@@ -14,7 +14,7 @@ from tending.cli import main
 @pytest.fixture(autouse=True)
 def demo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TENDING_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("TENDING_CONFIG", "/dev/null")  # no config file
     monkeypatch.delenv("TENDING_DATABASE_URL", raising=False)
     return tmp_path / "home"
 

@@ -98,7 +98,7 @@ def deliver_private_messages_by_email(db_url: str, cid: int, port: int) -> None:
 def test_bruno_drafts_edits_approves_and_sends_a_check_in_to_chloe(
         seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TENDING_CONFIG", "/nonexistent/config.toml")
+    monkeypatch.setenv("TENDING_CONFIG", "/dev/null")  # no config file
     client = client_as("moderator")
     page = f"/c/{cid}/checkins"
     chloe = member_id(seeded[0], "chloe")

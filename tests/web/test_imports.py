@@ -145,3 +145,19 @@ def test_the_real_importer_reads_an_uploaded_jsonl_file(cid: int, client_as: Cal
     failed = wait_for_upload(client, cid)
     assert "status-failed" in failed and "broken.jsonl, line 1" in failed
     assert "tending-upload-" not in failed  # neither in the upload's line nor in the history
+
+
+def test_a_deeply_nested_upload_fails_with_the_importers_sentence(cid: int,
+                                                                  client_as: Callable[[str], TestClient]) -> None:
+    from tending.web import importing
+
+    if not importing.available():
+        pytest.skip("tending.actions.imports is not installed")
+    client = client_as("admin")
+    token = csrf_of(client.get(f"/c/{cid}/imports").text)
+    client.post(f"/c/{cid}/imports", data={"kind": "discord", "csrf_token": token},
+                files={"file": ("channel.json", b"[" * 200_000 + b"]" * 200_000)})
+    html = wait_for_upload(client, cid)
+    assert "status-failed" in html
+    assert "channel.json: the JSON is nested deeper than 64 levels" in html
+    assert client.get("/healthz").status_code == 200  # the server is still up

@@ -13,11 +13,15 @@ Rows a dead worker left in `sending` are recovered at the next tick (actions.out
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tending.actions.outbox import (
     claim_due,
@@ -26,10 +30,11 @@ from tending.actions.outbox import (
     do_mark_recipient_sent,
     do_mark_sent,
     do_recover_stale,
+    do_release_claim,
     do_skip,
 )
 from tending.actions.posts import do_recheck_post
-from tending.delivery.base import DeliveryError, Outbound, PartialDelivery, Sent, Transport
+from tending.delivery.base import ConfigurationError, DeliveryError, Outbound, PartialDelivery, Sent, Transport
 from tending.delivery.config import Router, merged_delivery
 from tending.models import Community
 from tending.store.onboarding import get_addressees
@@ -55,9 +60,11 @@ class DeliveryCounts:
         return dict(self.__dict__)
 
 
-def deliver_due(engine: Engine, community: Community, *, now: datetime, router: Router, limit: int = 20,
+def deliver_due(engine: Engine, community: Community, *, now: datetime, router: Router, limit: int = 1,
                 max_rows: int = 1000) -> DeliveryCounts:
-    """Send every approved message due at `now` (up to max_rows this tick)."""
+    """Send every approved message due at `now` (up to max_rows this tick). Rows are claimed one at a time
+    by default: a claimed row is one being sent, so a crash leaves one row to check, not a batch of 20
+    that had never been sent (89 of 92 flagged rows were such bystanders)."""
     counts = DeliveryCounts()
     with engine.begin() as conn:
         counts.recovered = len(do_recover_stale(conn, community, now=now,
@@ -70,23 +77,38 @@ def deliver_due(engine: Engine, community: Community, *, now: datetime, router: 
         if not batch:
             break
         for message in batch:
-            deliver_one(engine, community, message, now=now, router=router, counts=counts)
+            try:
+                deliver_one(engine, community, message, now=now, router=router, counts=counts)
+            except (ConfigurationError, DBAPIError):
+                raise
+            except Exception as error:
+                text = f"unexpected error while sending ({type(error).__name__}); retried later"
+                log.warning("outbox %s: %s", message.id, text)
+                recorded(engine, _failed(community, message.id, now=now, error=text))
+                counts.retrying += 1
         handled += len(batch)
     return counts
 
 
 def deliver_one(engine: Engine, community: Community, message: OutboxMessage, *, now: datetime, router: Router,
                 counts: DeliveryCounts) -> None:
+    """Send one claimed row and record the outcome. A ConfigurationError puts the row back in the queue
+    untouched and is raised again: the tick stops there, the configuration is the operator's to fix."""
     try:
         external_ref = _send(engine, community, message, now=now, router=router)
+    except ConfigurationError as error:
+        text = str(error)
+        recorded(engine, lambda conn: do_release_claim(conn, community, message.id, now=now, error=text))
+        raise
     except PartialDelivery as error:
-        with engine.begin() as conn:
-            do_mark_needs_check(conn, community, message.id, now=now, error=str(error))
+        text = str(error)
+        recorded(engine, lambda conn: do_mark_needs_check(conn, community, message.id, now=now, error=text))
         counts.needs_check += 1
         return
     except DeliveryError as error:
-        with engine.begin() as conn:
-            after = do_mark_failed(conn, community, message.id, now=now, error=str(error), retry=error.retry)
+        text, retry = str(error), error.retry
+        after = recorded(engine, lambda conn: do_mark_failed(conn, community, message.id, now=now,
+                                                             error=text, retry=retry))
         counts.retrying += after.status == "approved"
         counts.failed += after.status == "failed"
         log.warning("outbox %s: %s", message.id, error)
@@ -95,14 +117,37 @@ def deliver_one(engine: Engine, community: Community, message: OutboxMessage, *,
         counts.skipped += 1
         return
     if external_ref is _ALL_SKIPPED:
-        with engine.begin() as conn:
-            do_skip(conn, community, message.id, actor="worker", reason="do_not_contact_or_left", claimed=True)
+        recorded(engine, lambda conn: do_skip(conn, community, message.id, actor="worker",
+                                              reason="do_not_contact_or_left", claimed=True))
         counts.skipped += 1
         return
-    with engine.begin() as conn:
-        do_mark_sent(conn, community, message.id, now=now, external_ref=external_ref,
-                     record_recipients=message.channel not in PER_MEMBER)
+    recorded(engine, lambda conn: do_mark_sent(conn, community, message.id, now=now, external_ref=external_ref,
+                                               record_recipients=message.channel not in PER_MEMBER))
     counts.sent += 1
+
+
+T = TypeVar("T")
+RECORD_PATIENCE_S = 600.0  # how long an outcome waits for a busy database before the row is left to recovery
+
+
+def recorded(engine: Engine, write: Callable[[Connection], T], *, patience: float = RECORD_PATIENCE_S) -> T:
+    """Run `write` in its own transaction, waiting out a busy or unreachable database: what it records
+    (a message went out) has happened and must not be lost to a lock held by an import. After `patience`
+    seconds the error is raised; the row stays `sending` and recovery deals with it."""
+    deadline = time.monotonic() + patience
+    wait = 0.5
+    while True:
+        try:
+            with engine.begin() as conn:
+                return write(conn)
+        except OperationalError as error:
+            if time.monotonic() + wait > deadline:
+                raise
+            if wait == 0.5:
+                log.warning("database busy or unreachable while recording a send (%s); waiting",
+                            type(error.orig).__name__)
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)
 
 
 _ALL_SKIPPED = "\x00all-skipped"
@@ -136,12 +181,19 @@ def _send(engine: Engine, community: Community, message: OutboxMessage, *, now: 
     for person in reachable:
         sent: Sent = transport.send(_outbound(message, member_id=person.member_id, address=person.address,
                                               name=person.name))
-        with engine.begin() as conn:
-            do_mark_recipient_sent(conn, community, message, person.member_id, now=now,
-                                   external_ref=sent.external_ref)
+        recorded(engine, _recipient_sent(community, message, person.member_id, now=now, ref=sent.external_ref))
         if sent.external_ref:
             refs.append(sent.external_ref)
     return ",".join(refs)[:500] or None
+
+
+def _failed(community: Community, message_id: int, *, now: datetime, error: str) -> Callable[[Connection], object]:
+    return lambda conn: do_mark_failed(conn, community, message_id, now=now, error=error, retry=True)
+
+
+def _recipient_sent(community: Community, message: OutboxMessage, member_id: int, *, now: datetime,
+                    ref: str | None) -> Callable[[Connection], None]:
+    return lambda conn: do_mark_recipient_sent(conn, community, message, member_id, now=now, external_ref=ref)
 
 
 def make_router(engine: Engine, community: Community, delivery_section: dict[str, object], *,

@@ -27,12 +27,14 @@ from tending.importers import get_importer as get_importer
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
 from tending.importers.base import (
     BadRecord,
+    Budget,
     ByteMeter,
     CommunityHint,
     ParseItem,
     ParseOptions,
     Skip,
     community_name_from_path,
+    guarded,
     is_archive,
     sources_total,
 )
@@ -100,11 +102,18 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
+def upload_budget() -> Budget:
+    """What an upload may take in the server's process: an hour of parsing, 16 GB once unpacked (an upload
+    is at most 2 GB), and the importers' bounds on depth and size, which keep memory under 500 MB."""
+    return Budget(max_seconds=3600, max_bytes=16 << 30)
+
+
 def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: str | None = None,
               check_only: bool = False, skip_bad: bool = False, progress: Progress | None = None,
-              timezone: str | None = None, actor: str = "cli") -> ImportSummary:
+              timezone: str | None = None, actor: str = "cli", budget: Budget | None = None) -> ImportSummary:
     """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
-    BadInputError (nothing written) on malformed input unless skip_bad; UsageError on a wrong kind."""
+    BadInputError (nothing written) on malformed input unless skip_bad, or when the input exceeds the
+    budget (depth, size, time; importers.base.Budget); UsageError on a wrong kind."""
     importer = get_importer(kind)
     path = Path(path)
     if not path.exists():
@@ -120,7 +129,8 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
         with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
-            items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter))
+            items = guarded(importer.parse(path, options=ParseOptions(tz=zone, meter=meter, budget=budget or Budget())),
+                            importer.KIND, path)
             community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
                              skip_bad, progress, meter)
             summary.duration_s = time.perf_counter() - clock

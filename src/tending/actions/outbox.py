@@ -263,19 +263,37 @@ def do_confirm_sent(conn: Connection, community: Community, message_id: int, *, 
 def do_recover_stale(conn: Connection, community: Community, *, now: datetime,
                      is_idempotent: Callable[[OutboxMessage], bool],
                      lease: timedelta = SENDING_LEASE) -> list[OutboxMessage]:
-    """Deal with rows a dead worker left in `sending`: requeue them where resending is idempotent (the
-    same transaction id), else mark them needs_check. Returns the rows handled."""
+    """Deal with rows a dead worker left in `sending`: a row whose every recipient is recorded as sent is
+    recorded as sent; others are requeued where resending is idempotent (the same transaction id), else
+    marked needs_check, naming how many recipients are recorded (a resend skips them). Returns the rows
+    handled."""
     stale = store.get_stale_sending(conn, community.id, before=now - lease)
     for message in stale:
-        if is_idempotent(message):
+        recipients = store.get_recipients(conn, community.id, message.id)
+        reached = sum(r.sent_at is not None for r in recipients)
+        if recipients and reached == len(recipients):
+            do_mark_sent(conn, community, message.id, now=now, record_recipients=False)
+        elif is_idempotent(message):
             store.update_message(conn, community.id, message.id, expect=(SENDING,), status=APPROVED,
                                  claim_token=None, next_attempt_at=None, updated_at=now)
             _audit(conn, community, message.id, "requeued_after_crash", actor="worker", at=now)
         else:
+            recorded = (f" ({reached} of {len(recipients)} recipients are recorded as sent and will not get "
+                        "it again)") if reached else ""
             do_mark_needs_check(conn, community, message.id, now=now, error=(
-                "the sender stopped while this message was being sent; check on the platform whether it "
-                "arrived, then mark it sent, resend it (approve) or skip it"))
+                f"the sender stopped while this message was being sent{recorded}; check on the platform "
+                "whether it arrived, then mark it sent, resend it (approve) or skip it"))
     return stale
+
+
+def do_release_claim(conn: Connection, community: Community, message_id: int, *, now: datetime,
+                     error: str) -> OutboxMessage:
+    """Put a claimed row back in the queue untouched (the attempt does not count): nothing was sent, and
+    the reason (a configuration mistake) is for the operator to fix, not for the message to fail on."""
+    store.update_message(conn, community.id, message_id, expect=(SENDING,), status=APPROVED, claim_token=None,
+                         attempts=max(_get(conn, community, message_id).attempts - 1, 0), last_error=error,
+                         updated_at=now)
+    return _get(conn, community, message_id)
 
 
 def is_claimed_by(message: OutboxMessage, token: str) -> bool:

@@ -47,7 +47,7 @@ class TickSummary:
 
 
 def do_tick(engine: Engine, communities: list[Community], *, now: datetime | None,
-            delivery_settings: dict[str, object], templates_dir: Path) -> list[TickSummary]:
+            delivery_settings: dict[str, object], templates_dir: Path | None) -> list[TickSummary]:
     """Evaluate each community's playbook, then deliver what is approved and due. One summary each."""
     summaries = []
     for community in communities:

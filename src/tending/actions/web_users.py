@@ -166,7 +166,8 @@ def do_login(conn: Connection, email: str, password: str, *, ip: str, now: datet
         return LoginResult(failure="throttled")
     user = store.find_user(conn, email)
     stored = store.get_password_hash(conn, user.id) if user else None
-    if user is None or not _password_matches(stored, password):
+    matches = _password_matches(stored, password)  # always verified (a dummy hash for no account): same timing
+    if user is None or not matches:
         store.record_login_attempt(conn, email=email, ip=ip, succeeded=False, at=now)
         return LoginResult(failure="invalid")
     store.record_login_attempt(conn, email=email, ip=ip, succeeded=True, at=now)

@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "serve": "tending.cli.web:serve",
     "users": "tending.cli.web:users",
     "webhooks": "tending.cli.webhooks:webhooks",
+    "check": "tending.cli.service:check",
+    "status": "tending.cli.service:status",
 }
 
 
@@ -100,6 +102,18 @@ def main(argv: list[str] | None = None) -> Any:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as error:  # a bug or a damaged database: one line, never a traceback or the data involved
-        click.echo(f"Error: {describe_unexpected(error)}", err=True)
+        if _is_database_error(error):  # a locked SQLite file, an unreachable server
+            from tending.actions.database import describe_database_error
+
+            click.echo(f"Error: {describe_database_error(error)}.", err=True)
+        else:
+            click.echo(f"Error: {describe_unexpected(error)}", err=True)
         sys.exit(1)
+
+
+def _is_database_error(error: Exception) -> bool:
+    """Whether `error` is SQLAlchemy's DBAPIError, without importing SQLAlchemy for commands that never
+    loaded it (`tending --help` starts fast)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.DBAPIError)
 

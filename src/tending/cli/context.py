@@ -31,9 +31,11 @@ class AppContext:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            from tending.actions.database import open_store
+            from tending.actions.database import check_database_exists, open_store
 
-            self._engine = open_store(self.settings.database_url)
+            url = self.settings.database_url
+            check_database_exists(url, creating=_creating_command())
+            self._engine = open_store(url)
         return self._engine
 
     def community(self, conn: Connection, name: str | None) -> Community:
@@ -45,6 +47,18 @@ class AppContext:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+# commands that may start a new database; the others (listings, reports, status) refuse to make one
+CREATING = ("import", "demo", "users add", "communities add", "serve")
+
+
+def _creating_command() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    path = " ".join(ctx.command_path.split()[1:])
+    return any(path == name or path.startswith(name + " ") for name in CREATING)
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -3,7 +3,6 @@ actions/onboarding.py, actions/outbox.py, playbooks/ and delivery/."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -429,14 +428,22 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
 
     Example: tending worker --interval 60
     """
+    import logging
+
+    from tending.actions.worker import WorkerLoop, refuse_invalid_configuration
+
+    refuse_invalid_configuration(app.settings, app.engine)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
+
+    def report(summaries: list[dict[str, Any]]) -> None:
+        for summary in summaries:
+            if (any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values())
+                    or any((summary.get("webhooks") or {}).values())):
+                _print_summary(summary)
+
     try:
-        while True:
-            started = time.monotonic()
-            for summary in tick(app, now=None, community_name=community_name):
-                if (any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values())
-                        or any((summary.get("webhooks") or {}).values())):
-                    _print_summary(summary)
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        WorkerLoop(app.engine, app.settings.section("delivery"), interval, community_name,
+                   data_home() / "templates", report=report).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

@@ -16,19 +16,27 @@ from tending.timeutil import isoformat_utc, utcnow
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (keep 127.0.0.1 unless a reverse proxy with HTTPS is in front).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--proxy-headers/--no-proxy-headers", default=None,
+              help="Behind a reverse proxy: believe its X-Forwarded-Proto, -Host and -For headers (config: "
+                   "[web] proxy_headers = true). Default: ignored.")
+@click.option("--forwarded-allow-ips", metavar="IPS",
+              help="The proxy's addresses or networks, comma-separated, whose X-Forwarded-* headers are believed "
+                   "(config: [web] forwarded_allow_ips). Default: 127.0.0.1,::1.")
 @pass_app
-def serve(app: AppContext, host: str, port: int) -> None:
+def serve(app: AppContext, host: str, port: int, proxy_headers: bool | None, forwarded_allow_ips: str | None) -> None:
     """Serve the web dashboard.
 
     \b
     Example:
       tending users add ada@example.org --role admin
       tending serve --port 8000      # then open http://127.0.0.1:8000/
+      tending serve --proxy-headers --forwarded-allow-ips 127.0.0.1   # behind Caddy or nginx (docs/web.md)
     """
     from tending.web.server import serve as run
 
     app.engine  # noqa: B018 -- open and migrate the database before printing the address
-    run(app.settings.database_url, host=host, port=port)
+    run(app.settings.database_url, host=host, port=port, proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips)
 
 
 @click.group()

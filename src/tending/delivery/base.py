@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from tending.errors import UsageError
+
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
@@ -46,6 +48,15 @@ class PermanentError(DeliveryError):
     """A send failed in a way no retry fixes (refused credentials, unknown recipient, no address)."""
 
     retry = False
+
+
+class ConfigurationError(DeliveryError, UsageError):
+    """The delivery settings are wrong or missing (no transport for a channel, a missing key): nothing was
+    sent, no message is at fault. The message goes back to the queue untouched and the tick stops, so a
+    configuration mistake never fails the outbox; `tending check` names the mistake."""
+
+    retry = True
+    exit_code = 2
 
 
 class PartialDelivery(DeliveryError):

@@ -26,7 +26,7 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 from tending.config import secret
-from tending.delivery.base import PermanentError, Transport
+from tending.delivery.base import ConfigurationError, DeliveryError, Transport
 from tending.delivery.discord import DiscordSettings, DiscordTransport
 from tending.delivery.discourse import DiscourseSettings, DiscourseTransport
 from tending.delivery.matrix import MatrixSettings, MatrixTransport
@@ -79,8 +79,40 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
     if name == "smtp" and section.get("security", "starttls") not in SECURITY:
         raise UsageError(f"[delivery.smtp]: security must be one of {', '.join(SECURITY)}.")
     if "port" in section:
-        section["port"] = int(section["port"])
+        try:
+            section["port"] = int(section["port"])
+        except (TypeError, ValueError):
+            raise UsageError(f"[delivery.{name}]: port must be a number, not '{section['port']}'.") from None
     return cls(**section)
+
+
+CHANNELS = ("private", "email", "post", "staff")
+
+
+def check_delivery(delivery: dict[str, Any], *, platform: str | None = None,
+                   channels: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Every mistake in a [delivery] table, one sentence each (empty when it is fine): each channel that
+    is configured, or in `channels` (messages wait on it), has a transport, and every transport named or
+    configured has the keys it needs."""
+    problems: list[str] = []
+    names: set[str] = {name for name in TRANSPORTS if isinstance(delivery.get(name), dict)}
+    router = Router(delivery, platform=platform or "")
+    for channel in CHANNELS:
+        if channel not in delivery and channel not in channels and (
+                channel != "private" or platform not in PLATFORM_PRIVATE):
+            continue
+        try:
+            names.add(router.transport_name(channel))
+        except ConfigurationError as error:
+            problems.append(str(error))
+    unknown = sorted(k for k in delivery if k not in CHANNELS and k not in TRANSPORTS)
+    problems.extend(f"[delivery]: unknown key '{key}'." for key in unknown)
+    for name in sorted(names):
+        try:
+            transport_settings(name, delivery)
+        except UsageError as error:
+            problems.append(str(error))
+    return problems
 
 
 class Router:
@@ -99,10 +131,10 @@ class Router:
         if chosen is None and channel == "private":
             chosen = PLATFORM_PRIVATE.get(self.platform)
         if chosen is None:
-            raise PermanentError(f"no transport for {channel} messages: set `{channel} = ...` in [delivery]")
+            raise ConfigurationError(f"no transport for {channel} messages: set `{channel} = ...` in [delivery]")
         chosen = ALIASES.get(str(chosen), str(chosen))
         if chosen not in TRANSPORTS:
-            raise PermanentError(f"[delivery] {channel} = '{chosen}' is not one of {', '.join(TRANSPORTS)}")
+            raise ConfigurationError(f"[delivery] {channel} = '{chosen}' is not one of {', '.join(TRANSPORTS)}")
         return chosen
 
     def transport(self, channel: str) -> Transport:
@@ -115,10 +147,10 @@ class Router:
         try:
             settings = transport_settings(name, self.delivery)
         except UsageError as error:
-            raise PermanentError(str(error)) from None
+            raise ConfigurationError(str(error)) from None
         if name == "matrix":
             if self.room_store is None:
-                raise PermanentError("matrix: no room cache")
+                raise ConfigurationError("matrix: no room cache")
             get_room, save_room = self.room_store
             return MatrixTransport(settings, get_room=lambda a: get_room("matrix", a),
                                    save_room=lambda a, r: save_room("matrix", a, r))
@@ -130,7 +162,7 @@ class Router:
     def is_idempotent(self, channel: str) -> bool:
         try:
             return self.transport(channel).idempotent
-        except PermanentError:
+        except DeliveryError:
             return False
 
     def close(self) -> None:

@@ -13,12 +13,16 @@ fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
 import pickle
 import queue
 import signal
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import fields
@@ -68,7 +72,7 @@ def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while reading) ends the child."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(produce, writer), name="tending-parse", daemon=True)
+    child = context.Process(target=_child, args=(produce, writer, os.getpid()), name="tending-parse", daemon=True)
     child.start()
     writer.close()
     try:
@@ -90,10 +94,11 @@ def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         reader.close()
 
 
-def _child(produce: Callable[[], Iterator[Any]], writer: Connection) -> None:
+def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int) -> None:
     """Run `produce` and send its items. A sender thread writes to the pipe, so the parser goes on while
     the parent is busy (the pipe itself holds less than one batch): up to READ_AHEAD messages wait."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
+    die_with(parent)
     outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD)
     sender = threading.Thread(target=_send_all, args=(outbox, writer), daemon=True)
     sender.start()
@@ -112,12 +117,37 @@ def _child(produce: Callable[[], Iterator[Any]], writer: Connection) -> None:
         writer.close()
 
 
+def die_with(parent: int) -> None:
+    """End this child when its parent dies, however it dies (kill -9 included): a child left behind parsed
+    on, then waited forever on a full pipe, holding the parent's PostgreSQL connection (inherited by the
+    fork) idle in its transaction, locks and all. On Linux the kernel sends SIGKILL (PR_SET_PDEATHSIG);
+    elsewhere a thread checks the parent every second."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="tending-parse-watch").start()
+
+
+PR_SET_PDEATHSIG = 1
+
+
 def _send_all(outbox: queue.Queue[bytes | None], writer: Connection) -> None:
     while (message := outbox.get()) is not None:
         try:
             writer.send_bytes(message)
-        except OSError:  # the parent has gone (it stopped reading): nothing left to do
-            return
+        except OSError:  # the parent has gone or stopped reading: the parser must not wait on a full queue
+            os._exit(0)
 
 
 def _rebuilt(tag: str, payload: Any) -> BaseException:

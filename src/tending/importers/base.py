@@ -20,6 +20,7 @@ import lzma
 import os
 import re
 import tarfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -69,6 +70,28 @@ class ByteMeter:
         self.total: int | None = None
 
 
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one import may take, whatever the input's shape, so that memory stays flat (under 500 MB) and
+    a hostile or broken file ends with one clear sentence instead of exhausting the machine:
+    - max_depth: nesting of JSON arrays and objects (exports nest less than ten levels);
+    - max_field_bytes: one value (a JSON string or number, a text line, an e-mail);
+    - max_item_values: values in one JSON element (a message and its reactions);
+    - max_json_bytes: a JSON file read whole (Slack's day files, Discourse topics);
+    - max_bytes: bytes read in all, archives decompressed (None: no limit);
+    - max_seconds: time spent parsing (None: no limit)."""
+
+    max_depth: int = 64
+    max_field_bytes: int = 64 * MiB
+    max_item_values: int = 1_000_000
+    max_json_bytes: int = 64 * MiB
+    max_bytes: int | None = None
+    max_seconds: float | None = 6 * 3600
+
+
 @dataclass
 class ParseOptions:
     """tz: the zone of local times in exports that carry no offset (WhatsApp, old Telegram)."""
@@ -76,6 +99,54 @@ class ParseOptions:
     tz: tzinfo = UTC
     meter: ByteMeter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)
+    _deadline: float | None = field(default=None, init=False, repr=False)
+    _read: int = field(default=0, init=False, repr=False)
+
+    def charge(self, label: str, n: int) -> None:
+        """Count `n` bytes read from `label` against the budget (time and size); raise once it is spent."""
+        budget = self.budget
+        if budget.max_seconds is not None:
+            now = time.monotonic()
+            if self._deadline is None:
+                self._deadline = now + budget.max_seconds
+            elif now > self._deadline:
+                raise BadInputError(f"reading the export took longer than its time budget of "
+                                    f"{budget.max_seconds:g} s; split it into smaller files.", path=label)
+        self._read += n
+        if budget.max_bytes is not None and self._read > budget.max_bytes:
+            raise BadInputError(f"the export holds more than {_size(budget.max_bytes)} once unpacked, the "
+                                "most one import may read; split it into smaller files.", path=label)
+
+
+def too_deep(label: str, budget: Budget) -> BadInputError:
+    return BadInputError(f"the JSON is nested deeper than {budget.max_depth} levels; no export does that: "
+                         "is the file damaged?", path=label)
+
+
+def too_large(label: str, what: str, limit: int, line: int | None = None) -> BadInputError:
+    return BadInputError(f"{what} is larger than {_size(limit)}, the most tending reads at once; "
+                         "is the file damaged?", path=label, line=line)
+
+
+def _size(n: int) -> str:
+    return f"{n // MiB} MB" if n % MiB == 0 else f"{n:,} bytes"
+
+
+UNEXPECTED = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError,
+              UnicodeError)
+
+
+def guarded(items: Iterator[ParseItem], kind: str, path: Path) -> Iterator[ParseItem]:
+    """A parser's items, with any error a malformed export could still provoke (a value of a type the
+    parser did not expect) turned into one sentence naming the input, never a traceback."""
+    try:
+        yield from items
+    except BadInputError:
+        raise
+    except UNEXPECTED as error:
+        raise BadInputError(f"a value of an unexpected type or shape stopped the {kind} importer "
+                            f"({type(error).__name__}); is this a {kind} export?", path=str(path)) from None
 
 
 # -- sources: the files of a file, a folder or an archive ------------------------------------------
@@ -90,6 +161,7 @@ class SourceFile:
     size: int | None
     _open: Callable[[], Any]
     folder: Path | None = None  # the folder holding the file on disk (None inside an archive): media resolve here
+    budget: Budget = field(default_factory=Budget)  # what reading it may take (the import's ParseOptions)
 
     def open(self) -> IO[bytes]:
         return cast(IO[bytes], self._open())
@@ -103,9 +175,10 @@ class _Metered(io.RawIOBase):
     """A read-only binary stream that reports how much was read, and turns archive damage into one
     clear sentence."""
 
-    def __init__(self, raw: IO[bytes], meter: ByteMeter | None, label: str) -> None:
+    def __init__(self, raw: IO[bytes], options: ParseOptions, label: str) -> None:
         self.raw = raw
-        self.meter = meter
+        self.meter = options.meter
+        self.options = options
         self.label = label
 
     def readable(self) -> bool:
@@ -120,6 +193,7 @@ class _Metered(io.RawIOBase):
         buffer[:n] = data
         if self.meter is not None:
             self.meter.done += n
+        self.options.charge(self.label, n)
         return n
 
     def close(self) -> None:
@@ -139,7 +213,7 @@ def is_archive(path: Path) -> bool:
 def iter_sources(path: Path, options: ParseOptions | None = None) -> Iterator[SourceFile]:
     """The files of `path`, sorted by name: the file itself, a folder's files (recursively), or an
     archive's members. Hidden files and macOS resource forks are left out."""
-    meter = options.meter if options else None
+    meter = options or ParseOptions()
     if not path.exists():
         raise BadInputError("no such file or folder.", path=str(path))
     if path.is_dir():
@@ -156,13 +230,13 @@ def _hidden(name: str) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in name.split("/"))
 
 
-def _file_source(path: Path, name: str, meter: ByteMeter | None) -> SourceFile:
+def _file_source(path: Path, name: str, meter: ParseOptions) -> SourceFile:
     label = str(path)
     opener = _decompressing_opener(path)
     return SourceFile(name=name.removesuffix(".gz").removesuffix(".xz").removesuffix(".bz2")
                       if opener is not None else name, label=label, size=path.stat().st_size,
                       _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label),
-                      folder=path.parent.absolute())
+                      folder=path.parent.absolute(), budget=meter.budget)
 
 
 def _decompressing_opener(path: Path) -> Callable[[], Any] | None:
@@ -177,7 +251,7 @@ def _decompressing_opener(path: Path) -> Callable[[], Any] | None:
     return None
 
 
-def _folder_sources(root: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
+def _folder_sources(root: Path, meter: ParseOptions) -> Iterator[SourceFile]:
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
@@ -188,12 +262,12 @@ def _folder_sources(root: Path, meter: ByteMeter | None) -> Iterator[SourceFile]
                 files.append((relative, full))
     for relative, full in sorted(files):
         if is_archive(full):
-            yield from iter_sources(full, ParseOptions(meter=meter))
+            yield from iter_sources(full, meter)
         else:
             yield _file_source(full, relative, meter)
 
 
-def _zip_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
+def _zip_sources(path: Path, meter: ParseOptions) -> Iterator[SourceFile]:
     try:
         archive = zipfile.ZipFile(path)
         infos = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
@@ -202,10 +276,10 @@ def _zip_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
     for info in sorted(infos, key=lambda i: i.filename):
         label = f"{path}:{info.filename}"
         yield SourceFile(name=info.filename, label=label, size=info.file_size,
-                         _open=_zip_opener(archive, info, meter, label))
+                         _open=_zip_opener(archive, info, meter, label), budget=meter.budget)
 
 
-def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ByteMeter | None,
+def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ParseOptions,
                 label: str) -> Callable[[], Any]:
     def opener() -> Any:
         try:
@@ -215,7 +289,7 @@ def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ByteMete
     return opener
 
 
-def _tar_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
+def _tar_sources(path: Path, meter: ParseOptions) -> Iterator[SourceFile]:
     """Members of a tar archive, in archive order (a compressed tar can only be read front to back)."""
     try:
         with tarfile.open(path, "r:*") as archive:
@@ -227,12 +301,12 @@ def _tar_sources(path: Path, meter: ByteMeter | None) -> Iterator[SourceFile]:
                 if extracted is None:
                     continue
                 yield SourceFile(name=member.name.removeprefix("./"), label=label, size=member.size,
-                                 _open=_opener(extracted, meter, label))
+                                 _open=_opener(extracted, meter, label), budget=meter.budget)
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
         raise truncated(str(path), error) from None
 
 
-def _opener(data: IO[bytes], meter: ByteMeter | None, label: str) -> Callable[[], Any]:
+def _opener(data: IO[bytes], meter: ParseOptions, label: str) -> Callable[[], Any]:
     return lambda: _Metered(data, meter, label)
 
 
@@ -271,15 +345,19 @@ def community_name_from_path(path: Path) -> str:
 # -- text and JSON -----------------------------------------------------------------------------------
 
 
-def text_lines(source: SourceFile) -> Iterator[tuple[int, str]]:
-    """(line number, line without its newline) of a UTF-8 text file; one clear error if it is empty or
-    not UTF-8."""
+def text_lines(source: SourceFile, budget: Budget | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, line without its newline) of a UTF-8 text file; one clear error if it is empty, not
+    UTF-8, or has a line longer than the budget's max_field_bytes (characters)."""
+    limit = (budget or source.budget).max_field_bytes
     empty = True
     with source.open() as raw:
         stream = io.TextIOWrapper(io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline="")
         number = 0
         try:
-            for number, line in enumerate(stream, start=1):
+            while line := stream.readline(limit + 1):
+                number += 1
+                if len(line) > limit:
+                    raise too_large(source.label, f"line {number}", limit, number)
                 empty = False
                 yield number, line.rstrip("\r\n")
         except UnicodeDecodeError:
@@ -302,23 +380,50 @@ def empty_file(source: SourceFile) -> BadInputError:
     return BadInputError("the file is empty; nothing to import.", path=source.label)
 
 
-def read_json(source: SourceFile) -> Any:
-    """A whole JSON file (Slack and Discourse keep each file small). Errors name the file and line."""
+def read_json(source: SourceFile, budget: Budget | None = None) -> Any:
+    """A whole JSON file (Slack and Discourse keep each file small: at most the budget's max_json_bytes).
+    Errors name the file and line."""
     import json
 
+    budget = budget or source.budget
     with source.open() as raw:
-        data = raw.read()
+        data = raw.read(budget.max_json_bytes + 1)
+    if len(data) > budget.max_json_bytes:
+        raise too_large(source.label, "this JSON file", budget.max_json_bytes)
     if not data.strip():
         raise empty_file(source)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise not_utf8(source, data.count(b"\n", 0, error.start) + 1) from None
+    if too_nested(text, budget):
+        raise too_deep(source.label, budget)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise BadInputError(f"not valid JSON ({error.msg}, column {error.colno}).", path=source.label,
                             line=error.lineno) from None
+    except RecursionError:
+        raise too_deep(source.label, budget) from None
+
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def too_nested(text: str, budget: Budget) -> bool:
+    """Whether JSON text nests deeper than the budget, found before json.loads recurses into it: with the
+    strings and everything but brackets taken out, each pass removes the innermost pairs (C-speed string
+    work, a few passes for real exports). Unbalanced brackets are left for json.loads to report."""
+    if text.count("[") + text.count("{") <= budget.max_depth:
+        return False
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    for _level in range(budget.max_depth):
+        inner = brackets.replace("[]", "").replace("{}", "")
+        if inner == brackets or not inner:
+            return False
+        brackets = inner
+    return bool(brackets) and brackets.replace("[]", "").replace("{}", "") != brackets
 
 
 # -- text ---------------------------------------------------------------------------------------------
@@ -356,16 +461,25 @@ def plain_text(rendered: str | None) -> str | None:
 
 
 def from_epoch(seconds: float | str) -> datetime:
-    return datetime.fromtimestamp(float(seconds), tz=UTC)
+    """Raises ValueError for what is not a number of seconds in datetime's range ("1e999", "nan")."""
+    try:
+        return datetime.fromtimestamp(float(seconds), tz=UTC)
+    except (OverflowError, OSError) as error:
+        raise ValueError(f"{seconds!r} is out of range") from error
 
 
 def parse_iso(text: str, tz: tzinfo = UTC) -> datetime:
     """ISO 8601 with or without an offset (local times are read in `tz`), as an aware UTC datetime.
-    Raises ValueError."""
+    Raises ValueError (a number or anything else that is not text included)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a date in text")
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # year 1 in a zone east of UTC, year 9999 west of it
+        raise ValueError(f"{text!r} is out of range") from error
 
 
 # -- conversations in chats --------------------------------------------------------------------------
@@ -399,45 +513,119 @@ class Conversations:
 SCALAR_EVENTS = frozenset({"string", "number", "boolean", "null"})
 
 
-def json_items(source: SourceFile, item_prefixes: tuple[str, ...]) -> Iterator[tuple[dict[str, Any], Any]]:
+def json_items(source: SourceFile, item_prefixes: tuple[str, ...],
+               budget: Budget | None = None) -> Iterator[tuple[dict[str, Any], Any]]:
     """Stream the elements of the arrays at `item_prefixes` (ijson prefixes such as "messages.item") of a
     JSON file of any size. With each element comes `header`: the scalar values met outside the arrays so
     far, by prefix ("guild.name", "chats.list.item.id"), which is how the chat an element belongs to is
-    known without holding the file in memory."""
+    known without holding the file in memory.
+
+    The prefixes are followed here on ijson's basic events rather than by ijson.parse: its C backend
+    builds every event's prefix (one word per level) for a whole buffer before yielding any, which made
+    a 400 KB file of nested brackets take 21 GB. Depth, one element's values and each value's size are
+    held to the budget."""
     import ijson
 
+    budget = budget or source.budget
     header: dict[str, Any] = {}
     with source.open() as stream:
         if not stream.read(1 << 12).strip():
             raise empty_file(source)
     with source.open() as stream:
-        builder: Any = None
-        depth = 0
         try:
-            for prefix, event, value in ijson.parse(stream, use_float=True):
-                if builder is None:
-                    if prefix in item_prefixes and event in ("start_map", "start_array"):
-                        builder, depth = ijson.ObjectBuilder(), 0
-                    elif event in SCALAR_EVENTS:
-                        if prefix in item_prefixes:
-                            yield header, value
-                        else:
-                            header[prefix] = value
-                        continue
-                    else:
-                        continue
-                builder.event(event, value)
-                if event in ("start_map", "start_array"):
-                    depth += 1
-                elif event in ("end_map", "end_array"):
-                    depth -= 1
-                    if depth == 0:
-                        yield header, builder.value
-                        builder = None
+            yield from _items(_BoundedValues(stream, source.label, budget), item_prefixes, header,
+                              source.label, budget)
         except ijson.IncompleteJSONError as error:
             raise _json_error(source, str(error)) from None
         except UnicodeDecodeError:
             raise not_utf8(source) from None
+
+
+def _items(stream: Any, item_prefixes: tuple[str, ...], header: dict[str, Any], label: str,
+           budget: Budget) -> Iterator[tuple[dict[str, Any], Any]]:
+    import ijson
+
+    containers: list[tuple[str, bool]] = []  # (prefix, is a map) of the containers outside elements
+    key = ""
+    builder: Any = None
+    depth = values = 0
+    for event, value in ijson.basic_parse(stream, use_float=True):
+        if builder is not None:
+            builder.event(event, value)
+            values += 1
+            if event == "start_map" or event == "start_array":
+                depth += 1
+                if depth + len(containers) > budget.max_depth:
+                    raise too_deep(label, budget)
+            elif event == "end_map" or event == "end_array":
+                depth -= 1
+                if depth == 0:
+                    yield header, builder.value
+                    builder = None
+            if values > budget.max_item_values:
+                raise BadInputError(f"one element holds more than {budget.max_item_values:,} values; no "
+                                    "export does that: is the file damaged?", path=label)
+            continue
+        if event == "map_key":
+            key = value
+            continue
+        if event == "end_map" or event == "end_array":
+            containers.pop()
+            continue
+        prefix = _prefix(containers, key)
+        if event == "start_map" or event == "start_array":
+            if prefix in item_prefixes:
+                builder, depth, values = ijson.ObjectBuilder(), 1, 0
+                builder.event(event, value)
+            else:
+                containers.append((prefix, event == "start_map"))
+                if len(containers) > budget.max_depth:
+                    raise too_deep(label, budget)
+        elif prefix in item_prefixes:
+            yield header, value
+        elif prefix in header or len(header) < MAX_HEADER_VALUES:
+            header[prefix] = value
+
+
+MAX_HEADER_VALUES = 10_000  # scalars kept from outside the elements (a chat's id and name, a guild's)
+
+
+def _prefix(containers: list[tuple[str, bool]], key: str) -> str:
+    if not containers:
+        return ""
+    parent, is_map = containers[-1]
+    child = key if is_map else "item"
+    return f"{parent}.{child}" if parent else child
+
+
+class _BoundedValues(io.RawIOBase):
+    """A stream that refuses a value (string or number) longer than the budget: between two quotes of
+    the JSON there are at most max_field_bytes, so the parser never holds a larger token."""
+
+    def __init__(self, raw: IO[bytes], label: str, budget: Budget) -> None:
+        self.raw = raw
+        self.label = label
+        self.limit = budget.max_field_bytes
+        self.run = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        first = data.find(b'"')
+        # reads are far smaller than the limit, so only a stretch across reads can exceed it
+        if first < 0:
+            self.run += n
+        elif self.run + first > self.limit:
+            self.run += first
+        else:
+            self.run = n - data.rfind(b'"') - 1
+        if self.run > self.limit:
+            raise too_large(self.label, "one value of this JSON file", self.limit)
+        return n
 
 
 def _json_error(source: SourceFile, text: str) -> BadInputError:

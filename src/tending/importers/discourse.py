@@ -118,7 +118,7 @@ def _topic(source: SourceFile, topic: dict[str, Any], state: _State) -> Iterator
         yield Skip("private message topic")
         return
     posts = [p for p in topic["post_stream"].get("posts") or [] if isinstance(p, dict)]
-    ids_by_number = {p.get("post_number"): p.get("id") for p in posts}
+    ids_by_number = {p.get("post_number"): p.get("id") for p in posts if isinstance(p.get("post_number"), int)}
     channel = str(topic["category_id"]) if topic.get("category_id") is not None else None
     if channel and channel not in state.channels:
         state.channels.add(channel)
@@ -139,7 +139,8 @@ def _post(source: SourceFile, post: dict[str, Any], topic_id: str, channel: str 
             return
     post_type = post.get("post_type", REGULAR)
     if post_type != REGULAR:
-        yield Skip(SKIPPED_TYPES.get(post_type, f"post type {post_type}"))
+        known = SKIPPED_TYPES.get(post_type) if isinstance(post_type, int) else None
+        yield Skip(known or f"post type {post_type!r:.40}")
         return
     if post.get("deleted_at"):
         yield Skip("deleted post")

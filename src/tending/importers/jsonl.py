@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from tending.importers.base import BadRecord, ParseItem, ParseOptions, iter_sources, text_lines
+from tending.importers.base import BadRecord, ParseItem, ParseOptions, iter_sources, text_lines, too_nested
 from tending.importers.rows import RowReader
 
 KIND = "jsonl"
@@ -29,9 +29,15 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             if not line.strip():
                 continue
             try:
+                if too_nested(line, source.budget):
+                    raise RecursionError
                 row = loads(line)
             except json.JSONDecodeError as error:
                 yield BadRecord(source.label, number, None, f"not a JSON object ({error.msg}, column {error.colno}).")
+                continue
+            except RecursionError:
+                yield BadRecord(source.label, number, None,
+                                f"the JSON is nested deeper than {source.budget.max_depth} levels.")
                 continue
             if not isinstance(row, dict):
                 yield BadRecord(source.label, number, None, "each line must be a JSON object {...}.")

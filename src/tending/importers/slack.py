@@ -81,10 +81,10 @@ def _list_of(source: SourceFile) -> list[Any]:
 
 def _users(source: SourceFile) -> Iterator[ParseItem]:
     for number, user in enumerate(_list_of(source), start=1):
-        if not isinstance(user, dict) or not user.get("id"):
+        if not isinstance(user, dict) or not user.get("id") or not isinstance(user["id"], str):
             yield BadRecord(source.label, None, "id", f"user #{number} has no id.")
             continue
-        profile = user.get("profile") or {}
+        profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
         yield MemberRecord(
             source=PLATFORM, external_id=user["id"], handle=user.get("name"),
             display_name=profile.get("display_name") or user.get("real_name") or profile.get("real_name")

@@ -21,16 +21,22 @@ if TYPE_CHECKING:  # alembic loads only when the schema must change (it costs a 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
 def create_db_engine(url: str) -> Engine:
-    """hide_parameters: a database error's message carries its SQL statement but never the values bound to
-    it (names, e-mail addresses, message texts), wherever it ends up (docs/privacy.md)."""
+    """An engine for `url`. A SQLite URL may end with ?busy_timeout_ms=N: how long a statement waits for
+    another process's write lock before "database is locked" (30 s by default). hide_parameters: a
+    database error's message carries its SQL statement but never the values bound to it (names, e-mail
+    addresses, message texts), wherever it ends up (docs/privacy.md)."""
     try:
         if url.startswith("sqlite"):
+            url, busy_ms = _busy_timeout(url)
             path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, poolclass=NullPool if path is None else None, hide_parameters=True)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, record, busy_ms))
             return engine
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ArgumentError:
@@ -40,6 +46,40 @@ def create_db_engine(url: str) -> Engine:
         raise UsageError(f"--db: no driver for '{url.split(':', 1)[0]}' ({error.name} is not installed).") from None
 
 
+def describe_database_error(error: BaseException) -> str:
+    """One sentence for a database that is busy, away or not a database (never the URL's password)."""
+    text = str(getattr(error, "orig", error) or "").strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    lower = first.lower()
+    if "database is locked" in lower or "database table is locked" in lower:
+        return ("the database is busy: another process (an import, perhaps) holds its write lock; "
+                "try again when it has finished")
+    if "disk is full" in lower or "no space left" in lower:
+        return "the disk holding the database is full; nothing of this operation was kept (free some space)"
+    if "file is not a database" in lower or "file is encrypted" in lower:
+        return "the database file is not a SQLite database (check --db or TENDING_DATABASE_URL)"
+    if "unable to open database file" in lower:
+        return "the database file cannot be opened (check the path and its folder's permissions)"
+    if "connection" in lower or "could not connect" in lower or "server closed" in lower or "timeout" in lower:
+        return f"the database server cannot be reached ({first[:160]})"
+    return f"the database failed ({type(getattr(error, 'orig', error)).__name__}: {first[:160]})"
+
+
+def check_database_exists(url: str, *, creating: bool) -> None:
+    """A command that only reads must not create a SQLite file (nor its folders) by mistake: it says where
+    it looked instead. A path that is a folder is refused for every command."""
+    if not url.startswith("sqlite"):
+        return
+    path = sqlite_path(_busy_timeout(url)[0])
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"--db: {path} is a folder, not a database file.")
+    if not creating and not path.exists():
+        raise UsageError(f"no database at {path}: import an export first (tending import KIND FILE), try "
+                         "tending demo, or name the database with --db.")
+
+
 def sqlite_path(url: str) -> Path | None:
     rest = url.split(":///", 1)[1] if ":///" in url else ""
     if not rest or rest == ":memory:":
@@ -47,12 +87,26 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest.split("?", 1)[0])
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _busy_timeout(url: str) -> tuple[str, int]:
+    base, _, query = url.partition("?")
+    kept, busy = [], BUSY_TIMEOUT_MS
+    for part in filter(None, query.split("&")):
+        name, _, value = part.partition("=")
+        if name == "busy_timeout_ms":
+            if not value.isdigit():
+                raise UsageError(f"--db: busy_timeout_ms must be a number of milliseconds, not '{value}'.")
+            busy = int(value)
+        else:
+            kept.append(part)
+    return (f"{base}?{'&'.join(kept)}" if kept else base), busy
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-200000")  # 200 MB of page cache: rollups and indexes stay hot
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()

@@ -492,3 +492,27 @@ def save_playbook(conn: Connection, community_id: int, *, name: str, source: str
 def set_playbook_last_run(conn: Connection, community_id: int, *, at: datetime) -> None:
     conn.execute(update(onboarding_playbooks).where(onboarding_playbooks.c.community_id == community_id)
                  .values(last_run_at=at))
+
+
+# -- what is stuck ----------------------------------------------------------------------------------------
+
+def get_stuck_counts(conn: Connection, community_id: int, *, now: datetime, stale_before: datetime,
+                     overdue_before: datetime) -> dict[str, int]:
+    """Rows that need someone: flagged for a human check, failed, left `sending` by a dead worker, and
+    approved rows due for a while that nothing sent (no worker running, or a configuration mistake)."""
+    c = outbox.c
+    mine = c.community_id == community_id
+    queries = {
+        "needs_check": and_(mine, c.status == FAILED, c.needs_check.is_(True)),
+        "failed": and_(mine, c.status == FAILED, c.needs_check.is_(False)),
+        "stale_sending": and_(mine, c.status == SENDING, c.claimed_at < stale_before),
+        "overdue": and_(mine, c.status == APPROVED, c.due_at < overdue_before,
+                        or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)),
+    }
+    return {name: int(conn.execute(select(func.count()).where(where)).scalar_one()) for name, where in queries.items()}
+
+
+def get_queued_channels(conn: Connection, community_id: int) -> set[str]:
+    """The channels of the approved rows waiting to be sent."""
+    return set(conn.execute(select(outbox.c.channel).where(
+        outbox.c.community_id == community_id, outbox.c.status == APPROVED).distinct()).scalars())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -17,7 +18,9 @@ from tending.api import create_api
 from tending.api.app import PREFIX as API_PREFIX
 from tending.errors import describe_unexpected
 from tending.web.auth import Forbidden, NotLoggedIn, WebState
+from tending.web.limits import BodyLimits
 from tending.web.pages import render, translator
+from tending.web.proxy import ProxyHeaders
 from tending.web.views import (
     account,
     capabilities,
@@ -41,12 +44,15 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
-def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False) -> FastAPI:
+def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False,
+               forwarded_allow_ips: str | None = None) -> FastAPI:
     """The dashboard for the database at engine_url (migrated if needed).
 
     secret_key signs the login form's CSRF token and the demo's one-time login link; sessions themselves
     are server-side rows, so a random key (the default) only means a login form open across a restart
     must be reloaded. demo_login enables /demo-login, for loopback requests only (see server.serve_demo).
+    forwarded_allow_ips: behind a reverse proxy, the proxy's addresses whose X-Forwarded-* headers are
+    believed (web/proxy.py); None ignores those headers.
     """
     app = FastAPI(title="tending", docs_url=None, redoc_url=None, openapi_url=None)
     engine = open_store(engine_url)
@@ -62,6 +68,9 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     _add_handlers(app)
     app.middleware("http")(_no_data_in_errors)
     app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimits)  # before any body is read: its size, and an upload's sender
+    if forwarded_allow_ips is not None:
+        app.add_middleware(ProxyHeaders, allowed=forwarded_allow_ips)  # outermost: every layer sees the client
     return app
 
 
@@ -99,6 +108,24 @@ def _add_handlers(app: FastAPI) -> None:
         message = (_("This form has expired or did not come from this site. Go back, reload the page and try "
                      "again.") if error.reason == "csrf" else _("Your role does not allow this."))
         return render(request, "error.html", status_code=403, title=_("Not allowed"), message=message)
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, error: DBAPIError) -> Response:
+        """A locked SQLite file (an import holds the write lock) or an unreachable server: 503 and a
+        sentence, not a 500, and the browser may try again shortly."""
+        _ = translator(request)
+        response = render(request, "error.html", status_code=503, title=_("Busy"),
+                          message=_("The database is busy (an import may be running) or out of reach. Try "
+                                    "again in a minute."))
+        response.headers["Retry-After"] = "30"
+        return response
+
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, _error: OverflowError) -> Response:
+        """A number in the address too large for the database (a 20-digit id): nothing can be there."""
+        _ = translator(request)
+        return render(request, "error.html", status_code=404, title=_("Not found"),
+                      message=_("There is nothing at this address."))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

@@ -66,6 +66,12 @@ def flat_counts(counts: dict[str, Any] | None) -> list[tuple[str, Any]]:
     return pairs
 
 
+def upload_budget() -> Any:
+    from tending.actions.imports import upload_budget as budget
+
+    return budget()
+
+
 def run_import(engine: Engine, community: Community, kind: str, path: Path, *, actor: str) -> dict[str, Any]:
     do_import = importlib.import_module(MODULE).do_import
     parameters = inspect.signature(do_import).parameters
@@ -80,6 +86,8 @@ def run_import(engine: Engine, community: Community, kind: str, path: Path, *, a
             values[name] = path
         elif name == "actor":
             values[name] = actor
+        elif name == "budget":
+            values[name] = upload_budget()
         elif name in ("engine", "conn", "connection"):
             values[name] = None  # filled below
     first = next(iter(parameters))

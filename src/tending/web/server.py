@@ -15,6 +15,7 @@ from tending.config import load_settings
 from tending.errors import UsageError
 from tending.web.app import create_app
 from tending.web.auth import WebState
+from tending.web.proxy import parse_allowed
 from tending.web.views.checkins import warm_checkins
 from tending.web.views.members import warm_states
 from tending.web.views.moderation import preload as preload_moderation
@@ -65,11 +66,28 @@ def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threa
     return thread
 
 
-def serve(engine_url: str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    app = create_app(engine_url, secret_key=secret_key_from_settings())
+def proxy_from_settings(proxy_headers: bool | None, forwarded_allow_ips: str | None) -> str | None:
+    """The proxy addresses to trust: the options, else [web] proxy_headers and forwarded_allow_ips in the
+    config file; None when X-Forwarded-* headers are to be ignored (the default)."""
+    section = load_settings().section("web")
+    enabled = proxy_headers if proxy_headers is not None else bool(
+        forwarded_allow_ips or section.get("proxy_headers", False))
+    if not enabled:
+        return None
+    allowed = forwarded_allow_ips or section.get("forwarded_allow_ips") or "127.0.0.1,::1"
+    parse_allowed(str(allowed))  # a mistake is refused before the server starts
+    return str(allowed)
+
+
+def serve(engine_url: str, host: str = "127.0.0.1", port: int = 8000, *, proxy_headers: bool | None = None,
+          forwarded_allow_ips: str | None = None) -> None:
+    trusted = proxy_from_settings(proxy_headers, forwarded_allow_ips)
+    app = create_app(engine_url, secret_key=secret_key_from_settings(), forwarded_allow_ips=trusted)
     start_warmer(app.state.web)
     print(f"tending dashboard on http://{host}:{port}/ (Ctrl+C to stop)", file=sys.stderr)
-    if not is_loopback(host):
+    if trusted is not None:
+        print(f"Trusting X-Forwarded-Proto/-Host/-For from {trusted}.", file=sys.stderr)
+    if not is_loopback(host) and trusted is None:
         print("Listening beyond this machine: put it behind HTTPS (a reverse proxy) before real use.",
               file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -6,7 +6,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from tending.actions import web_users as accounts
 from tending.actions.communities import get_communities
@@ -39,9 +39,17 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> Response:
-    """A page with no database work: the benchmark's baseline, and a liveness probe."""
-    return PlainTextResponse("ok")
+def healthz(request: Request) -> Response:
+    """A page with no database work: the benchmark's baseline, and a liveness probe. An admin asking for
+    ?detail=1 gets the workers' last ticks and what is stuck, as JSON (what `tending status` says)."""
+    if request.query_params.get("detail") != "1":
+        return PlainTextResponse("ok")
+    session = current_session(request)
+    if session is None or session.user.role != "admin":
+        return PlainTextResponse("ok")
+    from tending.actions.worker import get_worker_status
+
+    return JSONResponse(get_worker_status(get_state(request).engine, now=get_state(request).now()).as_dict())
 
 
 @router.get("/")

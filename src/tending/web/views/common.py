@@ -25,12 +25,14 @@ def community_or_404(request: Request, community_id: int) -> Community:
 
 
 def parse_date(text: str | None) -> date | None:
+    """A date from the address, within years 1900 to 2999 (9999-12-31 overflowed the end of its day)."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return value if 1900 <= value.year <= 2999 else None
 
 
 def parse_int(text: str | None, *, low: int, high: int) -> int | None:
