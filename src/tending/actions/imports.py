@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from tending.importers.base import (
     Skip,
     community_name_from_path,
     is_archive,
+    parse_iso,
     sources_total,
 )
 from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
@@ -100,9 +102,13 @@ def hash_path(path: Path) -> str:
 
 def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: str | None = None,
               check_only: bool = False, skip_bad: bool = False, progress: Progress | None = None,
-              timezone: str | None = None, actor: str = "cli") -> ImportSummary:
+              timezone: str | None = None, day_first: bool | None = None,
+              exported_at: datetime | None = None, actor: str = "cli") -> ImportSummary:
     """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
-    BadInputError (nothing written) on malformed input unless skip_bad; UsageError on a wrong kind."""
+    BadInputError (nothing written) on malformed input unless skip_bad; UsageError on a wrong kind.
+    day_first: how numeric dates (12/10/2026) read in tending's own format; None: day first when the
+    community writes French. exported_at: what relative dates ("Hier à 18:30") count from; None: the
+    file's modification time."""
     importer = get_importer(kind)
     path = Path(path)
     if not path.exists():
@@ -118,7 +124,10 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
         with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
-            items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter))
+            if day_first is None:
+                day_first = existing is not None and existing.language == "fr"
+            items = importer.parse(path, options=ParseOptions(tz=zone, meter=meter, day_first=day_first,
+                                                              exported_at=exported_at))
             community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
                              skip_bad, progress, meter)
             summary.duration_s = time.perf_counter() - clock
@@ -137,6 +146,17 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
         _log_failure(engine, summary.community, importer.KIND, path, file_hash, started, clock, error)
         raise
     return summary
+
+
+def parse_exported_at(text: str | None, timezone: str | None) -> datetime | None:
+    """--exported-at: ISO 8601, a local time read in `timezone` (default UTC). Raises UsageError."""
+    if text is None:
+        return None
+    try:
+        return parse_iso(text, get_zone(timezone or "UTC"))
+    except ValueError:
+        raise UsageError(f"--exported-at: '{text}' is not a date and time: use ISO 8601, "
+                         "e.g. 2026-12-03T09:00.") from None
 
 
 def _check_readable(path: Path) -> None:
