@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from tending.errors import BadInputError, TendingError
+from tending.errors import BadInputError, TendingError, UsageError
 from tending.importers import get_importer
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
 from tending.importers.base import (
@@ -39,7 +39,7 @@ from tending.importers.base import (
 )
 from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
 from tending.store.audit import record_event
-from tending.store.communities import do_create_community, find_community
+from tending.store.communities import do_create_community, find_community, get_communities, get_communities_knowing
 from tending.store.imports import record_import
 from tending.store.ingest import IngestCounts, Ingestor, import_settings
 from tending.timeutil import get_zone, utcnow
@@ -177,13 +177,8 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
     if _parse_in_background(meter):
         batches = _batches_from_child(batches, summary, meter)
     first = next(batches, None)
-    hint = summary.community or _first_hint(first) or community_name_from_path(path)
-    summary.community = hint
-    community = find_community(conn, hint)
-    if community is None:
-        records = first[1] if first else []
-        community = do_create_community(conn, hint, platform=_platform(records, platform),
-                                        timezone=timezone or "UTC", actor="import")
+    community = _destination(conn, summary.community or None, first, platform, path, timezone)
+    summary.community = community.name
     ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY, bulk=True)
     with _collecting_every(GC_EVERY_BATCHES) as collect:
         for batch in ([first] if first else []):
@@ -276,6 +271,46 @@ def _batches_from_child(batches: Iterator[tuple[list[CommunityHint], list[Import
             yield message[1], unpack_records(message[2])
         else:
             summary.skipped, summary.bad, summary.bad_count = message[1], message[2], message[3]
+
+
+def _destination(conn: Connection, named: str | None, first: tuple[list[CommunityHint], list[ImportRecord]] | None,
+                 default_platform: str, path: Path, timezone: str | None) -> Community:
+    """The community an import goes into. Named by --community: that one (created on the first import).
+    Otherwise the one the export names or its file is named after, if it exists; else the community that
+    the same source already fed (it knows the export's first members); else, for an export that names no
+    community (CSV, JSON Lines, mbox), the only community of that platform; and a first import creates
+    one. Several candidates and no clue: refused with the list, so a forgotten --community never
+    duplicates every member into a second community."""
+    records = first[1] if first else []
+    platform = _platform(records, default_platform)
+    hint = named or _first_hint(first)
+    for name in (hint, None if named else community_name_from_path(path)):
+        found = find_community(conn, name) if name else None
+        if found is not None:
+            return found
+    if named is None:
+        fed = get_communities_knowing(conn, platform, _first_member_ids(records, platform))
+        candidates = fed or ([] if hint else [c for c in get_communities(conn) if c.platform == platform])
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            names = ", ".join(f"'{c.name}'" for c in candidates)
+            raise UsageError(f"{path}: which community is this export of? Name it with --community NAME "
+                             f"(the {platform} communities: {names}), or a new name to create one.")
+    return do_create_community(conn, hint or community_name_from_path(path), platform=platform,
+                               timezone=timezone or "UTC", actor="import")
+
+
+def _first_member_ids(records: list[ImportRecord], platform: str) -> list[str]:
+    ids: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, MemberRecord) and record.source == platform:
+            ids[record.external_id] = None
+        elif isinstance(record, ActivityRecord) and record.source == platform:
+            ids[record.member_external_id] = None
+        if len(ids) >= 200:
+            break
+    return list(ids)
 
 
 def _first_hint(first: tuple[list[CommunityHint], list[ImportRecord]] | None) -> str | None:
