@@ -14,6 +14,7 @@ from tending.errors import BadInputError
 from tending.models import MemberRecord
 from tending.playbooks import default_playbook, parse_playbook
 from tending.playbooks.engine import in_holdout
+from tending.playbooks.model import MemberSnapshot
 from tending.playbooks.render import Templates
 from tending.store.outbox import list_messages
 from tending.store.schema import member_tags, members
@@ -292,3 +293,33 @@ def test_a_rule_state_is_the_members_list_state_with_the_community_settings(engi
     assert listed == {"inactive": ["ada"], "quiet": ["bruno"], "active": ["chloe"]}
     assert sorted((item["rule"], item["members"]) for item in plan.to_json()) == [
         ("gone_inactive", ["ada"]), ("gone_quiet", ["bruno"])]
+
+
+def _joiner(joined_at: datetime) -> MemberSnapshot:
+    return MemberSnapshot(id=1, external_id="ada", display_name="Ada", handle=None, platform="custom",
+                          language="fr", joined_at=joined_at, left_at=None)
+
+
+def test_a_delay_in_days_counts_local_calendar_days_across_the_clock_change() -> None:
+    """Issue "a volunteer admin's first week": a member who joined on 6 October (midnight in Paris, summer
+    time) was due at 23:00 on 4 December, the evening before, with 24-hour UTC days."""
+    from zoneinfo import ZoneInfo
+
+    from tending.playbooks.model import TriggerContext
+    from tending.playbooks.triggers import anniversary, days_after_join
+
+    paris = ZoneInfo("Europe/Paris")
+    joined = datetime(2026, 10, 6, tzinfo=paris).astimezone(UTC)
+    ctx = TriggerContext(members=(_joiner(joined),), start=joined, end=joined + timedelta(days=800), zone=paris)
+    [two_months] = days_after_join({"days": 60, "time": "10:00"}, ctx)
+    assert two_months.due_at.astimezone(paris) == datetime(2026, 12, 5, 10, 0, tzinfo=paris)
+    assert two_months.label == "joined-2026-10-05+60d"  # labels keep their UTC day: stored keys stay the same
+    [year] = anniversary({"years": 1, "time": "09:30"}, ctx)
+    assert year.due_at.astimezone(paris) == datetime(2027, 10, 6, 9, 30, tzinfo=paris)
+
+
+def test_a_delay_rule_with_a_wrong_time_names_the_field() -> None:
+    text = "rules:\n  - name: a\n    trigger: days_after_join\n    days: 60\n    time: matin\n" \
+           "    actions: [{draft_message: welcome}]\n"
+    with pytest.raises(BadInputError, match=r"test.yaml, line 2: field 'time': 'matin' is not a time of day"):
+        parse_playbook(text, path="test.yaml")

@@ -141,8 +141,10 @@ def test_pages_fit_a_phone(server: tuple[str, int], browser: Any) -> None:
     base, cid = server
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     log_in(page, base, "admin")
-    for name in ("overview", "members", "imports"):
-        page.goto(f"{base}/c/{cid}/{name}")
+    for name in ("/settings", "onboarding", "overview", "members", "imports"):
+        page.goto(f"{base}{name}" if name.startswith("/") else f"{base}/c/{cid}/{name}")
+        assert page.title() and "Not Found" not in page.content()
+        name = name.strip("/")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} scrolls sideways on a phone"
         page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)

@@ -50,3 +50,25 @@ def test_the_heatmap_leaves_future_months_empty() -> None:
                                     title="Retention")))
     cells = [r.get("class") for r in svg.iter("{http://www.w3.org/2000/svg}rect")]
     assert cells == ["heat heat-9", "heat heat-5", "heat heat-9"]
+
+
+def test_todays_partial_day_is_dashed_and_named_not_a_plunge() -> None:
+    """Issue "a volunteer admin's first week": charts ended with a plunge to zero for today's partial day."""
+    svg = ET.fromstring(str(line_chart([Series("posts", [8, 9, 1])], ["d1", "d2", "today"], title="t",
+                                       partial="today so far")))
+    whole, unfinished = list(svg.iter("{http://www.w3.org/2000/svg}polyline"))
+    assert len((whole.get("points") or "").split()) == 2 and "partial" not in (whole.get("class") or "")
+    assert unfinished.get("class") == "line partial series-0"
+    assert len((unfinished.get("points") or "").split()) == 2
+    notes = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if "partial-note" in (t.get("class") or "")]
+    assert notes == ["today so far"]
+
+
+def test_this_weeks_bar_is_marked_unfinished() -> None:
+    svg = ET.fromstring(str(bar_chart([Series("joins", [4, 5, 1])], ["w1", "w2", "w3"], title="t",
+                                      partial="this week so far")))
+    groups = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.find("svg:rect", NS) is not None]
+    assert [g.get("class") for g in groups] == [None, None, "partial"]
+    assert groups[2].find("svg:title", NS).text == "w3 (this week so far) — joins: 1"  # type: ignore[union-attr]
+    unmarked = ET.fromstring(str(bar_chart([Series("joins", [4, 5, 1])], ["w1", "w2", "w3"], title="t")))
+    assert not [t for t in unmarked.iter("{http://www.w3.org/2000/svg}text") if "partial" in (t.get("class") or "")]

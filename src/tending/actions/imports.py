@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from tending.errors import BadInputError, TendingError
+from tending.errors import BadInputError, TendingError, UsageError
 from tending.importers import KINDS as KINDS  # re-exported for the shells
 from tending.importers import get_importer as get_importer
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
@@ -36,11 +37,12 @@ from tending.importers.base import (
     community_name_from_path,
     guarded,
     is_archive,
+    parse_iso,
     sources_total,
 )
 from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
 from tending.store.audit import record_event
-from tending.store.communities import do_create_community, find_community
+from tending.store.communities import do_create_community, find_community, get_communities, get_communities_knowing
 from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
 from tending.store.ingest import IngestCounts, Ingestor, import_settings
@@ -110,10 +112,14 @@ def upload_budget() -> Budget:
 
 def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: str | None = None,
               check_only: bool = False, skip_bad: bool = False, progress: Progress | None = None,
-              timezone: str | None = None, actor: str = "cli", budget: Budget | None = None) -> ImportSummary:
+              timezone: str | None = None, day_first: bool | None = None, exported_at: datetime | None = None,
+              actor: str = "cli", budget: Budget | None = None) -> ImportSummary:
     """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
     BadInputError (nothing written) on malformed input unless skip_bad, or when the input exceeds the
-    budget (depth, size, time; importers.base.Budget); UsageError on a wrong kind."""
+    budget (depth, size, time; importers.base.Budget); UsageError on a wrong kind.
+    day_first: how numeric dates (12/10/2026) read in tending's own format; None: day first when the
+    community writes French. exported_at: what relative dates ("Hier à 18:30") count from; None: the
+    file's modification time."""
     importer = get_importer(kind)
     path = Path(path)
     if not path.exists():
@@ -129,8 +135,11 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
         with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
-            items = guarded(importer.parse(path, options=ParseOptions(tz=zone, meter=meter, budget=budget or Budget())),
-                            importer.KIND, path)
+            if day_first is None:
+                day_first = existing is not None and existing.language == "fr"
+            options = ParseOptions(tz=zone, meter=meter, budget=budget or Budget(), day_first=day_first,
+                                   exported_at=exported_at)
+            items = guarded(importer.parse(path, options=options), importer.KIND, path)
             community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
                              skip_bad, progress, meter)
             summary.duration_s = time.perf_counter() - clock
@@ -151,6 +160,17 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
     return summary
 
 
+def parse_exported_at(text: str | None, timezone: str | None) -> datetime | None:
+    """--exported-at: ISO 8601, a local time read in `timezone` (default UTC). Raises UsageError."""
+    if text is None:
+        return None
+    try:
+        return parse_iso(text, get_zone(timezone or "UTC"))
+    except ValueError:
+        raise UsageError(f"--exported-at: '{text}' is not a date and time: use ISO 8601, "
+                         "e.g. 2026-12-03T09:00.") from None
+
+
 def _check_readable(path: Path) -> None:
     if path.is_file() and not is_archive(path) and path.stat().st_size == 0:
         raise BadInputError("the file is empty; nothing to import.", path=str(path))
@@ -169,13 +189,8 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
     if _parse_in_background(meter):
         batches = _batches_from_child(batches, summary, meter)
     first = next(batches, None)
-    hint = summary.community or _first_hint(first) or community_name_from_path(path)
-    summary.community = hint
-    community = find_community(conn, hint)
-    if community is None:
-        records = first[1] if first else []
-        community = do_create_community(conn, hint, platform=_platform(records, platform),
-                                        timezone=timezone or "UTC", actor="import")
+    community = _destination(conn, summary.community or None, first, platform, path, timezone)
+    summary.community = community.name
     ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY, bulk=True)
     with _collecting_every(GC_EVERY_BATCHES) as collect:
         for batch in ([first] if first else []):
@@ -268,6 +283,46 @@ def _batches_from_child(batches: Iterator[tuple[list[CommunityHint], list[Import
             yield message[1], unpack_records(message[2])
         else:
             summary.skipped, summary.bad, summary.bad_count = message[1], message[2], message[3]
+
+
+def _destination(conn: Connection, named: str | None, first: tuple[list[CommunityHint], list[ImportRecord]] | None,
+                 default_platform: str, path: Path, timezone: str | None) -> Community:
+    """The community an import goes into. Named by --community: that one (created on the first import).
+    Otherwise the one the export names or its file is named after, if it exists; else the community that
+    the same source already fed (it knows the export's first members); else, for an export that names no
+    community (CSV, JSON Lines, mbox), the only community of that platform; and a first import creates
+    one. Several candidates and no clue: refused with the list, so a forgotten --community never
+    duplicates every member into a second community."""
+    records = first[1] if first else []
+    platform = _platform(records, default_platform)
+    hint = named or _first_hint(first)
+    for name in (hint, None if named else community_name_from_path(path)):
+        found = find_community(conn, name) if name else None
+        if found is not None:
+            return found
+    if named is None:
+        fed = get_communities_knowing(conn, platform, _first_member_ids(records, platform))
+        candidates = fed or ([] if hint else [c for c in get_communities(conn) if c.platform == platform])
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            names = ", ".join(f"'{c.name}'" for c in candidates)
+            raise UsageError(f"{path}: which community is this export of? Name it with --community NAME "
+                             f"(the {platform} communities: {names}), or a new name to create one.")
+    return do_create_community(conn, hint or community_name_from_path(path), platform=platform,
+                               timezone=timezone or "UTC", actor="import")
+
+
+def _first_member_ids(records: list[ImportRecord], platform: str) -> list[str]:
+    ids: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, MemberRecord) and record.source == platform:
+            ids[record.external_id] = None
+        elif isinstance(record, ActivityRecord) and record.source == platform:
+            ids[record.member_external_id] = None
+        if len(ids) >= 200:
+            break
+    return list(ids)
 
 
 def _first_hint(first: tuple[list[CommunityHint], list[ImportRecord]] | None) -> str | None:

@@ -26,10 +26,17 @@ KIND_HELP = ", ".join(KINDS)
 @click.option("--timezone", metavar="ZONE",
               help="IANA zone of local times in exports without offsets (WhatsApp, old Telegram); also the "
                    "new community's zone. Default: the community's zone, else UTC.")
+@click.option("--day-first/--month-first", "day_first", default=None,
+              help="How numeric dates such as 12/10/2026 read in tending's own CSV and JSON Lines. Default: "
+                   "day first when the community writes French, else month first.")
+@click.option("--exported-at", metavar="WHEN",
+              help="When the export was saved (ISO 8601), for the relative dates Facebook shows (\"Hier à "
+                   "18:30\", \"il y a 2 semaines\"). Default: the file's modification time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
 def import_command(app: AppContext, kind: str, path: Path, community_name: str | None, check_only: bool,
-                   skip_bad: bool, timezone: str | None, as_json: bool) -> None:
+                   skip_bad: bool, timezone: str | None, day_first: bool | None, exported_at: str | None,
+                   as_json: bool) -> None:
     """Import a community export: a file, a folder or an archive (.zip, .tar.gz, .tar.xz).
 
     KIND is one of: KINDS_LIST. Importing the same export again adds nothing; a newer export of the
@@ -42,14 +49,16 @@ def import_command(app: AppContext, kind: str, path: Path, community_name: str |
       tending import stackexchange ./history.stackexchange.com/ --check
       tending import whatsapp "WhatsApp Chat with Entraide.txt" --timezone Europe/Paris
       tending import csv facebook-group.csv --community "Chats diabétiques" --skip-bad
+      tending import csv groupe.csv --community "Chats diabétiques" --day-first --exported-at 2026-12-03T09:00
     """
-    from tending.actions.imports import do_import, get_importer
+    from tending.actions.imports import do_import, get_importer, parse_exported_at
 
     get_importer(kind)  # a wrong KIND fails before the database is opened
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
         summary = do_import(app.engine, kind, path, community_name=community_name, check_only=check_only,
-                            skip_bad=skip_bad, timezone=timezone, progress=bar.update if bar else None)
+                            skip_bad=skip_bad, timezone=timezone, day_first=day_first,
+                            exported_at=parse_exported_at(exported_at, timezone), progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()

@@ -94,9 +94,14 @@ class Budget:
 
 @dataclass
 class ParseOptions:
-    """tz: the zone of local times in exports that carry no offset (WhatsApp, old Telegram)."""
+    """tz: the zone of local times in exports that carry no offset (WhatsApp, old Telegram).
+    day_first: numeric dates such as 12/10/2026 are day first (tending's own CSV and JSON Lines).
+    exported_at: the moment the export was made, against which "Hier à 18:30" or "il y a 2 semaines"
+    resolve (None: the file's modification time)."""
 
     tz: tzinfo = UTC
+    day_first: bool = False
+    exported_at: datetime | None = None
     meter: ByteMeter | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     budget: Budget = field(default_factory=Budget)

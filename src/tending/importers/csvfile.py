@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tending.errors import BadInputError
 from tending.importers.base import BadRecord, ParseItem, ParseOptions, empty_file, iter_sources, not_utf8, text_stream
-from tending.importers.rows import RowReader
+from tending.importers.rows import RowReader, modified_at
 
 KIND = "csv"
 PLATFORM = "custom"
@@ -20,7 +20,8 @@ SUFFIXES = (".csv", ".tsv", ".txt")
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
-    reader = RowReader(options.tz)
+    reader = RowReader(options.tz, day_first=options.day_first,
+                       exported_at=options.exported_at or modified_at(path))
     for source in iter_sources(path, options):
         if not source.name.lower().endswith(SUFFIXES):
             continue

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tending.importers.base import BadRecord, ParseItem, ParseOptions, iter_sources, text_lines, too_nested
-from tending.importers.rows import RowReader
+from tending.importers.rows import RowReader, modified_at
 
 KIND = "jsonl"
 PLATFORM = "custom"
@@ -20,7 +20,8 @@ SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
-    reader = RowReader(options.tz)
+    reader = RowReader(options.tz, day_first=options.day_first,
+                       exported_at=options.exported_at or modified_at(path))
     loads = json.loads
     for source in iter_sources(path, options):
         if not source.name.lower().endswith(SUFFIXES):

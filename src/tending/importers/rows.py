@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from tending.errors import shown_value
 from tending.importers.base import BadRecord, ParseItem, parse_iso
-from tending.importers.dates import parse_written_date
+from tending.importers.dates import AmbiguousDate, parse_numeric_date, parse_relative_date, parse_written_date
 from tending.models import (
     JOINED,
     LEFT,
@@ -43,8 +44,10 @@ class RowReader:
     """Turns rows (dicts) into records. Remembers which members it already described, so a member's
     attributes are written once per file, not once per line."""
 
-    def __init__(self, tz: tzinfo) -> None:
+    def __init__(self, tz: tzinfo, *, day_first: bool = False, exported_at: datetime | None = None) -> None:
         self.tz = tz
+        self.day_first = day_first
+        self.exported_at = exported_at or datetime.now(UTC)
         self.described: set[tuple[str, str]] = set()
 
     def items(self, row: dict[str, Any], path: str, line: int) -> Iterator[ParseItem]:
@@ -103,11 +106,16 @@ class RowReader:
         try:
             return parse_iso(raw, self.tz)
         except ValueError:
-            written = parse_written_date(raw, self.tz)
-            if written is not None:
-                return written
-            raise RowError(field, f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
-                                  "or a written date (e.g. 1 mai 2024 à 18h30).") from None
+            pass
+        try:  # the forms people copy: written out, numeric as a spreadsheet saves it, Facebook's relative ones
+            written = (parse_written_date(raw, self.tz) or parse_numeric_date(raw, self.tz, day_first=self.day_first)
+                       or parse_relative_date(raw, self.tz, now=self.exported_at))
+        except AmbiguousDate as error:
+            raise RowError(field, str(error)) from None
+        if written is not None:
+            return written
+        raise RowError(field, f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
+                              "or a written date (e.g. 1 mai 2024 à 18h30).")
 
 
 def _text(row: dict[str, Any], field: str) -> str | None:
@@ -149,3 +157,11 @@ def _derived_id(*parts: str | None) -> str:
     """A stable id for rows that carry none: the same row in a newer file gets the same id."""
     digest = hashlib.sha1("\x1f".join(p or "" for p in parts).encode(), usedforsecurity=False)
     return "h:" + digest.hexdigest()[:20]
+
+
+def modified_at(path: Path) -> datetime | None:
+    """When the export was saved, for relative dates ("il y a 2 semaines"): the file's modification time."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None

@@ -87,7 +87,7 @@ def _rule(item: Any, path: str) -> Rule:
         raise where.error("the trigger is a name, e.g. days_after_join.", field="trigger")
     entry = TRIGGERS.get(trigger, where)
     trigger_params = TRIGGERS.check(trigger, {k: v for k, v in item.items() if k not in RULE_KEYS}, where)
-    if trigger == "weekly":
+    if "time" in trigger_params:  # weekly, days_after_join, anniversary
         _check_time(trigger_params["time"], where)
     del entry
     return Rule(name=name, trigger=trigger, trigger_params=trigger_params,

@@ -14,6 +14,7 @@ from tending.timeutil import ensure_utc
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_BATCH = 100  # names per weekly post
 SLACK = timedelta(days=1)
+MORNING = "10:00"  # the local hour a delay in days or an anniversary comes due (docs/onboarding.md)
 
 
 def _in(ctx: TriggerContext, due: datetime) -> bool:
@@ -46,29 +47,40 @@ def member_joined(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrenc
     return _each(ctx, lambda m: m.joined_at, _joined_label)
 
 
+def local_day_at(moment: datetime, zone: Any, at: time, *, days: int = 0, years: int = 0) -> datetime:
+    """`at` o'clock on the local calendar day `days` (and `years`) after `moment`'s local day in `zone`,
+    as UTC: calendar days, so a delay keeps its hour across a daylight-saving change (a member who
+    joined on 6 October at 9:00 in Paris is due on 5 December at `at`, not at 23:00 the evening before)."""
+    day = add_years(moment.astimezone(zone).date(), years) + timedelta(days=days)
+    return ensure_utc(datetime.combine(day, at, tzinfo=zone))
+
+
 @TRIGGERS.register("days_after_join", Field("days", int, required=True, help="days after joining"),
+                   Field("time", str, default=MORNING, help="local time, HH:MM, on that day in the community's "
+                                                            "time zone"),
                    windows=_joined_window(lambda p: timedelta(days=p["days"])))
 def days_after_join(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
-    """N days after a member joined."""
-    days = timedelta(days=params["days"])
-    return _each(ctx, lambda m: m.joined_at + days if m.joined_at else None,
+    """The Nth local calendar day after a member joined, at the given local time."""
+    at = _parse_time(params["time"])
+    return _each(ctx, lambda m: local_day_at(m.joined_at, ctx.zone, at, days=params["days"]) if m.joined_at else None,
                  lambda m: f"{_joined_label(m)}+{params['days']}d")
 
 
-def add_years(moment: datetime, years: int) -> datetime:
-    """The same instant `years` later; 29 February becomes 28 February in a common year."""
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February in a common year."""
     try:
-        return moment.replace(year=moment.year + years)
+        return day.replace(year=day.year + years)
     except ValueError:
-        return moment.replace(year=moment.year + years, day=28)
+        return day.replace(year=day.year + years, day=28)
 
 
 @TRIGGERS.register("anniversary", Field("years", int, default=1, help="which anniversary (1 = one year)"),
+                   Field("time", str, default=MORNING, help="local time, HH:MM, in the community's time zone"),
                    windows=_joined_window(lambda p: timedelta(days=366 * p["years"])))
 def anniversary(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
-    """The member's N-year anniversary of joining."""
-    years = params["years"]
-    return _each(ctx, lambda m: add_years(m.joined_at, years) if m.joined_at else None,
+    """The member's N-year anniversary of joining: the same local calendar day, at the given local time."""
+    years, at = params["years"], _parse_time(params["time"])
+    return _each(ctx, lambda m: local_day_at(m.joined_at, ctx.zone, at, years=years) if m.joined_at else None,
                  lambda m: f"{_joined_label(m)}+{years}y")
 
 
@@ -77,16 +89,21 @@ def _silent_since(member: MemberSnapshot) -> datetime | None:
 
 
 @TRIGGERS.register("inactive_for", Field("days", int, required=True, help="days without any activity"),
+                   Field("time", str, default=MORNING, help="local time, HH:MM, on that day in the community's "
+                                                            "time zone"),
                    windows=lambda p, start, end: [
-                       Window("last_activity_at", start - timedelta(days=p["days"]), end - timedelta(days=p["days"])),
-                       Window("joined_at", start - timedelta(days=p["days"]), end - timedelta(days=p["days"]))])
+                       Window("last_activity_at", start - timedelta(days=p["days"]) - SLACK,
+                              end - timedelta(days=p["days"]) + SLACK),
+                       Window("joined_at", start - timedelta(days=p["days"]) - SLACK,
+                              end - timedelta(days=p["days"]) + SLACK)])
 def inactive_for(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
-    """N days after a member's last activity (or their join, if they never did anything)."""
-    days = timedelta(days=params["days"])
+    """The Nth local calendar day after a member's last activity (or their join, if they never did
+    anything), at the given local time."""
+    at = _parse_time(params["time"])
 
     def due(member: MemberSnapshot) -> datetime | None:
         since = _silent_since(member)
-        return since + days if since else None
+        return local_day_at(since, ctx.zone, at, days=params["days"]) if since else None
 
     return _each(ctx, due, lambda m: f"silent-{_silent_since(m).isoformat()}+{params['days']}d")  # type: ignore[union-attr]
 
@@ -127,7 +144,7 @@ def week_ends(day: str, at: time, zone: Any, start: datetime, end: datetime) -> 
 
 
 def _parse_time(text: str) -> time:
-    hours, _, minutes = text.partition(":")
+    hours, _, minutes = str(text).partition(":")
     return time(int(hours), int(minutes or 0))
 
 

@@ -10,7 +10,7 @@ from tending.errors import UsageError
 from tending.lib.settings import check_settings
 from tending.models import Community
 from tending.store.audit import record_event
-from tending.store.schema import communities
+from tending.store.schema import communities, identities
 from tending.timeutil import get_zone, utcnow
 
 
@@ -26,6 +26,22 @@ def get_communities(conn: Connection) -> list[Community]:
 def find_community(conn: Connection, name: str) -> Community | None:
     row = conn.execute(select(communities).where(communities.c.name == name)).first()
     return _community(row) if row else None
+
+
+def get_communities_knowing(conn: Connection, platform: str, external_ids: list[str]) -> list[Community]:
+    """The communities that already hold an identity of `platform` among `external_ids` (an export's
+    first members): where an import of the same source went before. One lookup per community, through
+    the (community, platform, external_id) unique index."""
+    if not external_ids:
+        return []
+    found = []
+    for community in get_communities(conn):
+        hit = conn.execute(select(identities.c.id).where(
+            identities.c.community_id == community.id, identities.c.platform == platform,
+            identities.c.external_id.in_(external_ids[:500])).limit(1)).first()
+        if hit is not None:
+            found.append(community)
+    return found
 
 
 def get_community_by_id(conn: Connection, community_id: int) -> Community:

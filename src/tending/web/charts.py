@@ -82,25 +82,39 @@ def _label_every(count: int, width: int) -> int:
 
 
 def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
-               width: int = WIDTH, height: int = HEIGHT) -> Markup:
+               width: int = WIDTH, height: int = HEIGHT, partial: str | None = None) -> Markup:
+    """Lines. `partial` (e.g. "today so far") says the last point is an unfinished period: it is drawn
+    dashed and named, so today's morning does not read as a plunge to zero."""
     top = nice_max(max((max(s.values, default=0) for s in series), default=0))
     plot_w = width - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     count = len(x_labels)
     body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
     for index, s in enumerate(series):
-        points = " ".join(
-            f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
-            for i, v in enumerate(s.values))
-        body.append(f'<polyline class="line series-{index}" fill="none" points="{points}">'
+        points = [f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
+                  for i, v in enumerate(s.values)]
+        whole = points[:-1] if partial and len(points) > 1 else points
+        body.append(f'<polyline class="line series-{index}" fill="none" points="{" ".join(whole)}">'
                     f'<title>{escape(s.name)}</title></polyline>')
+        if whole is not points:
+            body.append(f'<polyline class="line partial series-{index}" fill="none" points="{" ".join(points[-2:])}">'
+                        f'<title>{escape(s.name)}, {escape(partial or "")}: {_fmt(s.values[-1])}</title></polyline>')
+    if partial and count:
+        body.append(_partial_mark(PAD_LEFT + plot_w * (count - 0.5) / count, partial))
     body.append(_legend(series, height=height))
     return _frame(title, desc, body, width=width, height=height)
 
 
+def _partial_mark(x: float, label: str) -> str:
+    """A short note above the unfinished period's slot, anchored so it stays inside the chart."""
+    return (f'<text class="tick partial-note" x="{_fmt(x)}" y="{PAD_TOP + 10}" text-anchor="end">'
+            f'{escape(label)}</text>')
+
+
 def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
-              width: int = WIDTH, height: int = HEIGHT) -> Markup:
-    """Bars, stacked when there are several series (each bar's title gives its exact figures)."""
+              width: int = WIDTH, height: int = HEIGHT, partial: str | None = None) -> Markup:
+    """Bars, stacked when there are several series (each bar's title gives its exact figures). `partial`
+    (e.g. "this week so far") marks the last bar as an unfinished period: lighter, and named."""
     count = len(x_labels)
     totals = [sum(s.values[i] for s in series) for i in range(count)]
     top = nice_max(max(totals, default=0))
@@ -113,13 +127,18 @@ def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, 
         base = float(PAD_TOP + plot_h)
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         detail = ", ".join(f"{s.name}: {_fmt(s.values[i])}" for s in series)
-        body.append(f"<g><title>{escape(label)} — {escape(detail)}</title>")
+        unfinished = bool(partial) and i == count - 1
+        note = f" ({partial})" if unfinished else ""
+        group = '<g class="partial">' if unfinished else "<g>"
+        body.append(f"{group}<title>{escape(label)}{escape(note)} — {escape(detail)}</title>")
         for index, s in enumerate(series):
             h = plot_h * s.values[i] / top
             base -= h
             body.append(f'<rect class="bar series-{index}" x="{_fmt(x)}" y="{_fmt(base)}" '
                         f'width="{_fmt(bar_w)}" height="{_fmt(h)}"/>')
         body.append("</g>")
+    if partial and count:
+        body.append(_partial_mark(PAD_LEFT + slot * count, partial))
     if len(series) > 1:
         body.append(_legend(series, height=height))
     return _frame(title, desc, body, width=width, height=height)

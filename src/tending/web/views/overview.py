@@ -62,14 +62,17 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
     activity = charts.line_chart(
         [charts.Series(_("Contributions"), data.contributions), charts.Series(_("Reactions"), data.reactions)],
         [short(d) for d in data.days], title=_("Activity per day"),
-        desc=_("Contributions (posts, replies, comments) and reactions per day, last 90 days."))
+        desc=_("Contributions (posts, replies, comments) and reactions per day, last 90 days."),
+        partial=_("today so far"))
+    # the last day and week are the one in progress (as of the last activity for an old archive)
     joins = charts.bar_chart([charts.Series(_("New members"), data.joins)], [short(w) for w in data.weeks],
                              title=_("New members per week"), desc=_("Members who joined, per week (from Monday)."),
-                             width=HALF_WIDTH)
+                             width=HALF_WIDTH, partial=_("this week so far"))
     starters = charts.bar_chart(
         [charts.Series(_("Members"), data.starts_members), charts.Series(_("Staff"), data.starts_staff)],
         [short(w) for w in data.weeks], title=_("Who starts the conversations"),
-        desc=_("Threads started per week by members and by staff (staff includes bots)."), width=HALF_WIDTH)
+        desc=_("Threads started per week by members and by staff (staff includes bots)."), width=HALF_WIDTH,
+        partial=_("this week so far"))
     rows = []
     for cohort in data.health["retention"]:
         month = date.fromisoformat(cohort["cohort"] + "-01")
