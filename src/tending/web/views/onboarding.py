@@ -147,6 +147,7 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
         raise HTTPException(404)
     from tending.actions.outbox import claim_one
     from tending.config import load_settings
+    from tending.delivery.base import ConfigurationError
     from tending.delivery.worker import DeliveryCounts, deliver_one, make_router
     from tending.store.outbox import get_message
 
@@ -162,6 +163,8 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     router_ = make_router(state.engine, community, load_settings().section("delivery"))
     try:
         deliver_one(state.engine, community, message, now=now, router=router_, counts=DeliveryCounts())
+    except ConfigurationError:  # the row is back in the queue untouched; `tending check` names the mistake
+        return see_other(f"/c/{community.id}/{page}", msg="not_sent")
     finally:
         router_.close()
     with state.engine.connect() as conn:
