@@ -145,6 +145,7 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     deliver through tending.delivery with the configured transports, record sent or failed)."""
     if not module_available(MODULE):
         raise HTTPException(404)
+    from tending.actions.delivery import ConfigurationError
     from tending.actions.run import do_send_now
     from tending.config import load_settings
 
@@ -154,6 +155,8 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     try:
         after = do_send_now(state.engine, community, message_id, now=state.now(), actor=f"web:{session.user.email}",
                             delivery_settings=load_settings().section("delivery"))
+    except ConfigurationError:  # the row is back in the queue untouched; `tending check` names the mistake
+        return see_other(f"/c/{community.id}/{page}", msg="not_sent")
     except UsageError:
         return see_other(f"/c/{community.id}/{page}", msg="refused")
     return see_other(f"/c/{community.id}/{page}", msg="sent" if after.status == "sent" else "not_sent")
