@@ -16,7 +16,6 @@ from tending.web.auth import Forbidden, NotLoggedIn, WebState
 from tending.web.pages import render, translator
 from tending.web.views import (
     account,
-    capabilities,
     checkins,
     imports,
     members,
@@ -28,7 +27,7 @@ from tending.web.views import (
 
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
-                                             settings, capabilities))
+                                             settings))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
