@@ -1,5 +1,5 @@
 """End to end in a real headless Chromium: log in, filter inactive members, switch language, toggle
-do-not-contact, import a file when the importer exists, and read the pages on a phone-sized screen.
+do-not-contact, import a file, and read the pages on a phone-sized screen.
 
 Screenshots go to test-artifacts/web/ (gitignored). Needs Debian's chromium (/usr/bin/chromium; `.ci/run`
 installs it); without it these tests skip and say why. Never `playwright install`.
@@ -19,7 +19,6 @@ import pytest
 
 from tending.store import open_store
 from tending.web import create_app
-from tending.web.importing import available as importer_available
 from tests.web.conftest import EMAILS, NOW, PASSWORD, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -155,17 +154,11 @@ def test_pages_fit_a_phone(server: tuple[str, int], browser: Any) -> None:
     page.close()
 
 
-def test_an_admin_imports_a_file_when_the_importer_exists(server: tuple[str, int], browser: Any,
-                                                          tmp_path: Path) -> None:
+def test_an_admin_imports_a_file(server: tuple[str, int], browser: Any, tmp_path: Path) -> None:
     base, cid = server
     page = browser.new_page()
     log_in(page, base, "admin")
     page.goto(f"{base}/c/{cid}/imports")
-    if not importer_available():
-        assert "The importer is not available yet" in page.content()
-        page.screenshot(path=str(ARTIFACTS / "imports-unavailable.png"))
-        page.close()
-        pytest.skip("tending.actions.imports is not installed in this branch: the page says so (checked)")
     export = tmp_path / "late-joiners.jsonl"
     export.write_text('{"member_id": "fay", "member_name": "Fay", "kind": "post", '
                       '"occurred_at": "2026-03-01T10:00:00Z", "thread_id": "t9", "source_id": "f1"}\n')

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from tending.errors import BadInputError, TendingError, UsageError
 from tending.importers import KINDS as KINDS  # re-exported for the shells
@@ -354,5 +355,5 @@ def _log_failure(engine: Engine, community_name: str, kind: str, path: Path, fil
                 record_import(conn, community.id, kind=kind, source_path=str(path), file_hash=file_hash,
                               status="failed", started_at=started, finished_at=utcnow(),
                               duration_ms=int((time.perf_counter() - clock) * 1000), counts={}, error=message)
-    except Exception:
+    except SQLAlchemyError:  # the database itself failed (full, locked, gone): the first error is the one to show
         pass

@@ -16,7 +16,7 @@ from tending import __version__
 from tending.cli.context import AppContext
 from tending.errors import TendingError, describe_unexpected
 
-# command name -> "module:attribute"; a module that does not exist yet is simply not offered
+# command name -> "module:attribute", imported when the command is listed or run (start-up stays fast)
 COMMANDS: dict[str, str] = {
     "demo": "tending.cli.demo:demo",
     "communities": "tending.cli.communities:communities",
@@ -44,7 +44,7 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._load(name) is not None)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
@@ -55,14 +55,9 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attribute = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                return None
-            raise
-        command = getattr(module, attribute, None)
-        return command if isinstance(command, click.Command) else None
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command), target
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

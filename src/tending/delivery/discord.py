@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tending.delivery.base import Outbound, PartialDelivery, PermanentError, Sent, split_text
+from tending.delivery.base import DeliveryError, Outbound, PartialDelivery, PermanentError, Sent, split_text
 from tending.delivery.http import client, json_of, request
 
 LIMIT = 2000
@@ -43,7 +43,7 @@ class DiscordTransport:
                 payload["username"] = self.settings.username
             try:
                 response = request(self.http, "discord", "POST", url, json=payload, params={"wait": "true"})
-            except Exception as error:
+            except DeliveryError as error:  # request() turns every HTTP failure into one
                 if i == 0:
                     raise
                 raise PartialDelivery(f"{error} after {i} part(s) went out") from None

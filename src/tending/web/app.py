@@ -23,7 +23,6 @@ from tending.web.pages import render, translator
 from tending.web.proxy import ProxyHeaders
 from tending.web.views import (
     account,
-    capabilities,
     checkins,
     imports,
     members,
@@ -37,7 +36,7 @@ from tending.web.views import (
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
-                                             settings, capabilities, rights))
+                                             settings, rights))
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +26,6 @@ class NavItem:
     key: str
     label: str
     path: str  # under /c/<id>
-    module: str | None = None  # the capability's module: the page says "not available yet" without it
 
 
 ROLE_LABELS = (N_("viewer"), N_("moderator"), N_("admin"))
@@ -35,18 +33,11 @@ ROLE_LABELS = (N_("viewer"), N_("moderator"), N_("admin"))
 NAV = (
     NavItem("overview", N_("Overview"), "overview"),
     NavItem("members", N_("Members"), "members"),
-    NavItem("checkins", N_("Check-ins"), "checkins", "tending.actions.outbox"),
-    NavItem("onboarding", N_("Onboarding"), "onboarding", "tending.actions.outbox"),
-    NavItem("moderation", N_("Moderation"), "moderation", "tending.store.moderation"),
+    NavItem("checkins", N_("Check-ins"), "checkins"),
+    NavItem("onboarding", N_("Onboarding"), "onboarding"),
+    NavItem("moderation", N_("Moderation"), "moderation"),
     NavItem("imports", N_("Imports"), "imports"),
 )
-
-
-def module_available(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def request_language(request: Request, session: WebSession | None = None) -> str:
@@ -80,7 +71,7 @@ def render(request: Request, template: str, *, community: Community | None = Non
         "community": community,
         "communities": communities,
         "zone": ZoneInfo(community.timezone) if community else ZoneInfo("UTC"),
-        "nav": [(item, item.module is None or module_available(item.module)) for item in NAV],
+        "nav": NAV,
         "path": request.url.path,
         **context,
     }

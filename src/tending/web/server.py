@@ -50,7 +50,7 @@ def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threa
     def loop() -> None:
         try:
             preload_moderation()
-        except Exception as error:  # the page will import it itself
+        except Exception as error:  # a thread's boundary: the page loads the models itself, and says why
             print(f"tending: could not load the moderation models ({type(error).__name__}).", file=sys.stderr)
         while True:
             for name, warm in (("overview", warm_overviews), ("check-ins", warm_checkins),

@@ -1,6 +1,6 @@
 """Check-ins: the private, prioritised queue of members to check in on (tending.actions.checkins), drafting a
 private message for one of them (do_checkin puts it in the outbox), and the drafted check-ins with their
-message to edit, approve, skip or send now (tending.actions.outbox, tending.delivery), and their outcome.
+message to edit, approve, skip or send now (tending.actions.outbox, tending.actions.run), and their outcome.
 
 The queue is for logged-in staff only and nothing here is ever published: a check-in is a private message.
 """
@@ -11,7 +11,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from tending.actions.checkins import (
@@ -29,8 +28,7 @@ from tending.errors import TendingError
 from tending.lib.checkins import describe
 from tending.models import Community
 from tending.web.auth import WebState, acting, get_state, remember, require
-from tending.web.pages import N_, module_available, render, translator
-from tending.web.views.capabilities import unavailable
+from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, parse_int, see_other
 from tending.web.views.members import hour_of
 
@@ -48,9 +46,6 @@ MESSAGES = {
     "empty": N_("A message cannot be empty."),
 }
 
-
-def available() -> bool:
-    return module_available("tending.actions.outbox")
 
 
 def get_queue(state: WebState, conn: Connection, community: Community, *, as_of: datetime) -> list[CheckinLine]:
@@ -88,8 +83,6 @@ def _outcomes(drafted: list[DraftedCheckin]) -> dict[str, int]:
 
 @router.get("/c/{community_id}/checkins")
 def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    if not available():
-        return unavailable(request, community_id, "checkins")
     community = community_or_404(request, community_id)
     _ = translator(request)
     state = get_state(request)
@@ -116,8 +109,6 @@ def checkins(request: Request, community_id: int, session: WebSession = require(
 def draft(request: Request, community_id: int, member_id: int,
           session: WebSession = acting("moderator")) -> Response:
     """Record a check-in and draft its private message in the outbox (nothing is sent before approval)."""
-    if not available():
-        raise HTTPException(404)
     community = community_or_404(request, community_id)
     state = get_state(request)
     try:

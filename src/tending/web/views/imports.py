@@ -2,7 +2,7 @@
 
 The upload is copied to a private temporary folder and handed to tending.actions.imports.do_import (the
 importers capability) in a background thread; the page reloads itself every few seconds while an import
-runs. Without that module the page says the importer is not available yet and still shows the history.
+runs.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def imports_page(request: Request, community_id: int, session: WebSession = requ
                    for row in get_imports(conn, community.id)]
     running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
     return render(request, "imports.html", community=community, history=history, uploads=uploads,
-                  available=importing.available(), kinds=importing.kinds(), running=running,
+                  kinds=importing.kinds(), running=running,
                   flat_counts=importing.flat_counts,
                   error=request.query_params.get("error"), page_name="imports")
 
@@ -99,8 +99,6 @@ def _run(upload: Upload, engine: Any, community: Community, path: Path, actor: s
 async def start_import(request: Request, community_id: int, kind: str = Form(...), file: UploadFile = File(...),
                        session: WebSession = acting("admin")) -> Response:
     community = community_or_404(request, community_id)
-    if not importing.available():
-        return see_other(f"/c/{community.id}/imports", error="unavailable")
     if kind not in importing.kinds():
         return see_other(f"/c/{community.id}/imports", error="kind")
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))

@@ -17,13 +17,11 @@ from tending.actions.web_users import WebSession
 from tending.errors import TendingError
 from tending.models import Community
 from tending.web.auth import acting, get_state, require
-from tending.web.pages import N_, module_available, render, translator
-from tending.web.views.capabilities import unavailable
+from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, parse_int, see_other
 
 router = APIRouter()
 
-MODULE = "tending.actions.moderation"
 PAGE_SIZE = 30
 REPLY_ACTIONS = ("nudge", "note", "warn")
 ACTION_LABELS = {"leave": N_("Leave it"), "nudge": N_("Nudge (public reply)"), "note": N_("Private note"),
@@ -35,17 +33,13 @@ MESSAGES = {action: N_("Done: the item is closed and the decision recorded.") fo
 MESSAGES["handled"] = N_("This item was already handled meanwhile.")
 
 
-def available() -> bool:
-    return module_available(MODULE) and module_available("tending.store.moderation")
-
 
 def preload(_state: object = None) -> None:
     """Import the moderation capability (its models and language identifier take seconds to load) before the
     first visit: the server's background thread calls this once."""
-    if available():
-        from tending.actions.review import do_warm_up
+    from tending.actions.review import do_warm_up
 
-        do_warm_up()
+    do_warm_up()
 
 
 def _activity_texts(conn: Connection, community_id: int, items: list[dict[str, Any]]) -> dict[int, Any]:
@@ -70,8 +64,6 @@ def _editor(conn: Connection, community: Community, item: dict[str, Any], wanted
 
 @router.get("/c/{community_id}/moderation")
 def moderation(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    if not available():
-        return unavailable(request, community_id, "moderation")
     from tending.actions.moderation import get_queue
     from tending.actions.review import DEFAULT_ACTION, DONE, OPEN, get_offender_counts
 
@@ -104,8 +96,6 @@ def act(request: Request, community_id: int, item_id: int, action: str = Form(..
         reply_for: str = Form(""), note: str = Form(""), session: WebSession = acting("moderator")) -> Response:
     """One click: record the decision (tending.actions.moderation.do_act_on_item, audited) with the reply as
     edited when it is the reply of this action; another action drafts its own template's reply."""
-    if not available():
-        raise HTTPException(404)
     from tending.actions.moderation import do_act_on_item
 
     if action not in ACTION_LABELS:

@@ -1,6 +1,6 @@
 """Onboarding: the enabled playbook's rules, what running it now would create, and the outbox, where
-moderators approve, edit or skip what goes out. Calls the onboarding capability (tending.actions.outbox,
-tending.actions.onboarding, tending.store.outbox); without it the page says it is not available yet.
+moderators approve, edit or skip what goes out. Calls tending.actions.onboarding, tending.actions.outbox
+and tending.actions.run (send now).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import Connection
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from tending.actions.members import get_member_names
@@ -17,13 +16,11 @@ from tending.actions.web_users import WebSession
 from tending.errors import TendingError, UsageError
 from tending.models import Community
 from tending.web.auth import acting, get_state, require
-from tending.web.pages import N_, module_available, render, translator
-from tending.web.views.capabilities import unavailable
+from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, see_other
 
 router = APIRouter()
 
-MODULE = "tending.actions.outbox"
 PENDING = ("drafted", "approved", "failed", "sending")
 DONE = ("sent", "skipped")
 STATUS_LABELS = (N_("drafted"), N_("approved"), N_("sending"), N_("sent"), N_("failed"), N_("skipped"))
@@ -37,9 +34,6 @@ MESSAGES = {
     "not_sent": N_("The message could not be sent: its error is shown with it."),
 }
 
-
-def available() -> bool:
-    return module_available(MODULE) and module_available("tending.actions.onboarding")
 
 
 def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any]:
@@ -63,8 +57,6 @@ def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[in
 
 @router.get("/c/{community_id}/onboarding")
 def onboarding(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
-    if not available():
-        return unavailable(request, community_id, "onboarding")
     from tending.actions.outbox import count_by_status, list_messages
 
     community = community_or_404(request, community_id)
@@ -88,8 +80,6 @@ BACK_PAGES = ("onboarding", "checkins")  # the pages that show outbox messages; 
 
 
 def _act(request: Request, community_id: int, message_id: int, action: Any, back: str = "onboarding") -> Response:
-    if not module_available(MODULE):
-        raise HTTPException(404)
     community = community_or_404(request, community_id)
     state = get_state(request)
     try:
@@ -143,8 +133,6 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
              session: WebSession = acting("moderator")) -> Response:
     """Send one approved message now, before it is due: the same path as `tending outbox send` (claim the row,
     deliver through tending.delivery with the configured transports, record sent or failed)."""
-    if not module_available(MODULE):
-        raise HTTPException(404)
     from tending.actions.delivery import ConfigurationError
     from tending.actions.run import do_send_now
     from tending.config import load_settings
