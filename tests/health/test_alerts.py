@@ -129,6 +129,34 @@ def test_a_volume_spike_and_a_pile_of_unanswered_questions(engine: Engine) -> No
     assert set(backlog["thread_ids"]) == questions and backlog["figures"]["value"] == 12
 
 
+def test_unanswered_spam_threads_are_not_a_backlog(engine: Engine) -> None:
+    """Eight ads nobody answered (spam findings open in the moderation queue) are not questions waiting:
+    the backlog alert names chloe's twelve questions only, and without them would not fire at all."""
+    from tending.store import moderation as moderation_store
+
+    records = calm_month()
+    for i in range(12):
+        at = T - timedelta(hours=30, minutes=i)
+        records += [ThreadRecord(source="forum", external_id=f"q{i}"),
+                    act(f"q{i}", "chloe", "post", at, f"q{i}", "Is anyone there?")]
+    for i in range(8):
+        at = T - timedelta(hours=28, minutes=i)
+        records += [ThreadRecord(source="forum", external_id=f"ad{i}"),
+                    act(f"ad{i}", "dan", "post", at, f"ad{i}", "Earn 5000 a month from home, WhatsApp me")]
+    community = load(engine, records)
+    with engine.begin() as conn:
+        ads = conn.execute(select(activities.c.id, activities.c.member_id, activities.c.occurred_at,
+                                  activities.c.thread_id).where(activities.c.source_id.like("ad%"))).all()
+        moderation_store.bulk_add_items(conn, community.id, [
+            {"activity_id": a.id, "member_id": a.member_id, "signal": "spam", "subject_key": f"activity:{a.id}",
+             "score": 0.99, "evidence": {}, "occurred_at": a.occurred_at} for a in ads], now=T)
+        result = do_raise_alerts(conn, community, as_of=T, score=False)
+        questions = set(conn.execute(select(threads.c.id).where(threads.c.external_id.like("q%"))).scalars())
+    backlog = next(a for a in result["raised"] if a["kind"] == "unanswered_backlog")
+    assert set(backlog["thread_ids"]) == questions and backlog["figures"]["value"] == 12
+    assert not {a.thread_id for a in ads} & set(backlog["thread_ids"])
+
+
 def test_backlog_counts_threads_waiting_longer_than_a_day() -> None:
     hour = 3_600_000_000
     now = 1_000 * 24 * hour

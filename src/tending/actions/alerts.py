@@ -75,6 +75,16 @@ def _off_topic(profile: Any | None, texts: list[str | None]) -> list[bool | None
     return flags
 
 
+def _spam_threads(conn: Connection, community: Community, thread_ids: list[int]) -> set[int]:
+    """Threads whose first post has an open spam finding (none when the moderation area is not installed)."""
+    try:
+        moderation_store = importlib.import_module("tending.store.moderation")
+    except ModuleNotFoundError:
+        return set()
+    return set(moderation_store.get_threads_with_open_findings(conn, community.id, signal="spam",
+                                                               thread_ids=thread_ids))
+
+
 def _flags_of(extra: Any) -> int:
     if isinstance(extra, dict):
         for key in ("flags", "flag_count"):
@@ -127,6 +137,8 @@ def get_alert_candidates(conn: Connection, community: Community, *, as_of: datet
     history_start = end - (days + settings.backlog_days) * MICROS_PER_DAY
     starts = [(t.thread_id, t.started_at, t.first_response_at)
               for t in health_store.threads_started(conn, community.id, history_start, end, until=end)]
+    spam = _spam_threads(conn, community, [tid for tid, _at, first in starts if first is None or first > end])
+    starts = [s for s in starts if s[0] not in spam]  # an unanswered spam thread is no one waiting
     return evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
 
 

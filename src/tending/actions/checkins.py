@@ -59,8 +59,17 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
     members = {facts.member_id: member for member, facts in pairs}
     entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=zone,
                                    lifecycle=lifecycle, settings=settings, recently_contacted=contacted,
-                                   unanswered=unanswered)
+                                   unanswered=unanswered, spam_accounts=_spam_accounts(conn, community))
     return [CheckinLine(entry, members[entry.member_id]) for entry in entries]
+
+
+def _spam_accounts(conn: Connection, community: Community) -> set[int]:
+    """Members with open spam findings in the moderation queue (none when that area is not installed)."""
+    try:
+        moderation_store = importlib.import_module("tending.store.moderation")
+    except ModuleNotFoundError:
+        return set()
+    return set(moderation_store.get_members_with_open_findings(conn, community.id, signal="spam"))
 
 
 def _outbox_draft() -> Any:
