@@ -343,6 +343,18 @@ class Reader:
         return out
 
 
+def complaint_scores(reader: Reader, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """The complaint score of each text, for a scan: the sentiment model reads only the texts with two
+    or more signs of a need (with fewer, the score stays under COMPLAINT_AT whatever the mood)."""
+    out = np.zeros(len(texts))
+    sections = [complaint_sections(t[:MAX_CHARS]) for t in texts]
+    wanted = [i for i, found in enumerate(sections) if sum(name in found for name in NEEDS_ANSWER) >= 2]
+    if wanted:
+        for i, mood in zip(wanted, reader.read([texts[i] for i in wanted], [langs[i] for i in wanted]), strict=True):
+            out[i] = mood.complaint
+    return out
+
+
 @cache
 def shipped_reader() -> Reader:
     """The sentiment models shipped inside the package (loaded once per process)."""
