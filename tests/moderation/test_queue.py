@@ -267,3 +267,21 @@ def store_moderation_bump(conn: object, community_id: int, member_id: int) -> No
     from tending.store.moderation import bump_offender
 
     bump_offender(conn, community_id, member_id, action="nudge", at=NOW)  # type: ignore[arg-type]
+
+
+def test_two_members_asking_about_different_cats_in_the_same_words_get_no_repost_reply(
+        engine: Engine, story: Story) -> None:
+    """chloe and dora tell the group their cat's news in its usual words (MinHash reads them as 0.96
+    alike): no repost item, so no reply telling dora the subject was covered."""
+    news = "{} is in remission after 7 weeks of ProZinc! Thank you all so much."
+    with engine.begin() as conn:
+        Ingestor(conn, story.community).add_all([
+            ActivityRecord(SOURCE, "q1", "chloe", "post", T0 + timedelta(days=6), thread_external_id="q1",
+                           channel_external_id="general", text=news.format("Shadow")),
+            ActivityRecord(SOURCE, "q2", "dora", "post", T0 + timedelta(days=7), thread_external_id="q2",
+                           channel_external_id="general", text=news.format("Minou"))])
+        dora = conn.execute(select(activities.c.id).where(activities.c.source_id == "q2")).scalar_one()
+    _scan(engine, story)
+    items = _items(engine, story)
+    assert ("repost", dora) not in items
+    assert ("repost", story.ids["d1"]) in items  # dora's word-for-word copy of ada's question still is one

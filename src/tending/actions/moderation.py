@@ -260,10 +260,12 @@ class _Scanner:
             later_text, later_at, later_member, later_kind = texts[later]
             earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
             signal, context = "repost", []
-            if kind == "text" and not reposts.worth_flagging(
+            template = kind == "text" and later_member != earlier_member and \
+                reposts.only_the_template(later_text, earlier_text)
+            if kind == "text" and (template or not reposts.worth_flagging(
                     same_member=later_member == earlier_member, kind=later_kind,
                     tokens=len(normalise(clean_markup(later_text[:MAX_CHARS])).split()),
-                    authors=match.authors, similarity=match.similarity):
+                    authors=match.authors, similarity=match.similarity)):
                 if not reposts.is_campaign(same_member=later_member == earlier_member,
                                            newcomer=_new_account(later_at, authors.get(later_member)),
                                            link=has_link(later_text)):
