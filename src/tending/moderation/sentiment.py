@@ -2,8 +2,9 @@
 
 The features are built for mood rather than moderation: the text keeps its emoji, emoticons and "!?"
 (tending.moderation.text.normalise drops them), words after a negation are marked ("n'es pas seule"
--> "neg_seule"), and a few dense features carry VADER's lexicon scores (Hutto & Gilbert 2014; its
-emoji lexicon reads French emoji too), capitals and punctuation. Negation is marked only after a real
+-> "neg_seule"), and a few dense features carry lexicon scores (VADER's word valences, Hutto & Gilbert
+2014, and Pattern's adjective polarities as shipped by textblob and textblob-fr), capitals and
+punctuation. Negation is marked only after a real
 negation word: in French "ne"/"n'" and "pas", "jamais", "aucun", "sans", never "plus" alone ("bien plus
 parlant" is no negation, "ne ... plus" is caught by its "ne").
 
