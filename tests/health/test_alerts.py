@@ -8,7 +8,6 @@ from sqlalchemy import Engine, select
 
 from tending.actions.alerts import _toxicity_model, do_raise_alerts
 from tending.lib.alerts import AlertSettings, backlog_series, heated_threads
-from tending.lib.sentiment import compound, is_negative
 from tending.models import ActivityRecord, Community, MemberRecord, ThreadRecord
 from tending.store.alerts import alerts
 from tending.store.communities import do_create_community, do_update_community_settings
@@ -128,6 +127,34 @@ def test_a_volume_spike_and_a_pile_of_unanswered_questions(engine: Engine) -> No
     assert set(backlog["thread_ids"]) == questions and backlog["figures"]["value"] == 12
 
 
+def test_unanswered_spam_threads_are_not_a_backlog(engine: Engine) -> None:
+    """Eight ads nobody answered (spam findings open in the moderation queue) are not questions waiting:
+    the backlog alert names chloe's twelve questions only, and without them would not fire at all."""
+    from tending.store import moderation as moderation_store
+
+    records = calm_month()
+    for i in range(12):
+        at = T - timedelta(hours=30, minutes=i)
+        records += [ThreadRecord(source="forum", external_id=f"q{i}"),
+                    act(f"q{i}", "chloe", "post", at, f"q{i}", "Is anyone there?")]
+    for i in range(8):
+        at = T - timedelta(hours=28, minutes=i)
+        records += [ThreadRecord(source="forum", external_id=f"ad{i}"),
+                    act(f"ad{i}", "dan", "post", at, f"ad{i}", "Earn 5000 a month from home, WhatsApp me")]
+    community = load(engine, records)
+    with engine.begin() as conn:
+        ads = conn.execute(select(activities.c.id, activities.c.member_id, activities.c.occurred_at,
+                                  activities.c.thread_id).where(activities.c.source_id.like("ad%"))).all()
+        moderation_store.bulk_add_items(conn, community.id, [
+            {"activity_id": a.id, "member_id": a.member_id, "signal": "spam", "subject_key": f"activity:{a.id}",
+             "score": 0.99, "evidence": {}, "occurred_at": a.occurred_at} for a in ads], now=T)
+        result = do_raise_alerts(conn, community, as_of=T, score=False)
+        questions = set(conn.execute(select(threads.c.id).where(threads.c.external_id.like("q%"))).scalars())
+    backlog = next(a for a in result["raised"] if a["kind"] == "unanswered_backlog")
+    assert set(backlog["thread_ids"]) == questions and backlog["figures"]["value"] == 12
+    assert not {a.thread_id for a in ads} & set(backlog["thread_ids"])
+
+
 def test_backlog_counts_threads_waiting_longer_than_a_day() -> None:
     hour = 3_600_000_000
     now = 1_000 * 24 * hour
@@ -150,12 +177,37 @@ def test_a_fast_friendly_exchange_is_not_heated() -> None:
 
 
 def test_sentiment_in_english_and_french() -> None:
-    assert is_negative(compound("You are an idiot and this is stupid.", "en"))
-    assert not is_negative(compound("Thanks, that worked for me.", "en"))
-    assert is_negative(compound("C'est nul, vraiment une honte.", "fr"))
-    assert compound("Merci beaucoup, c'est génial !", "fr") > 0.5
-    assert compound("Ce n'est pas mauvais du tout", "fr") > 0  # negated complaint
-    assert not is_negative(compound("Le fil de discussion est ouvert.", "fr"))
+    from tending.moderation.classifier import shipped_classifier
+
+    texts = {"You are an idiot and this is stupid.": "en", "Thanks, that worked for me.": "en",
+             "C'est nul, vraiment une honte.": "fr", "Merci beaucoup, c'est génial !": "fr",
+             "Le fil de discussion est ouvert.": "fr"}
+    read = {c.id: c for c in shipped_classifier().classify(list(texts), list(texts), list(texts.values()))}
+    assert read["You are an idiot and this is stupid."].confident_negative
+    assert read["C'est nul, vraiment une honte."].confident_negative
+    assert read["Merci beaucoup, c'est génial !"].sentiment == "positive"
+    assert read["Merci beaucoup, c'est génial !"].mood_score > 0.5
+    assert not read["Thanks, that worked for me."].confident_negative
+    assert read["Le fil de discussion est ouvert."].sentiment == "neutral"
+
+
+def test_support_is_not_quoted_as_negative_evidence(engine: Engine) -> None:
+    """The messages the issue saw quoted by the negative-messages alert: encouragement, in French and
+    English, next to five angry messages. The alert fires on the angry ones and quotes none of these."""
+    support = ["Tu n'es pas seule !", "Courage ! Le véto m'avait montré la courbe, c'était bien plus parlant "
+               "que les chiffres.", "You're not alone!"]
+    records = calm_month()
+    for i, text in enumerate(support * 2 + ANGRY):
+        records.append(act(f"today{i}", ["ada", "bruno", "chloe"][i % 3], "reply", T - timedelta(hours=1, minutes=i),
+                           f"d0-{i % 5}", text))
+    community = load(engine, records)
+    with engine.begin() as conn:
+        result = do_raise_alerts(conn, community, as_of=T)
+        supportive = set(conn.execute(select(activities.c.id).where(activities.c.text.in_(support))).scalars())
+        angry = set(conn.execute(select(activities.c.id).where(activities.c.text.in_(ANGRY))).scalars())
+    negative = next(a for a in result["raised"] if a["kind"] == "negative_rate")
+    assert not supportive & set(negative["message_ids"])
+    assert angry <= set(negative["message_ids"])
 
 
 def test_delivered_as_a_staff_note_through_the_outbox_once(engine: Engine) -> None:

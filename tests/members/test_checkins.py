@@ -170,3 +170,36 @@ def test_the_checkin_knows_when_its_message_went_out(engine: Engine) -> None:
         do_mark_sent(conn, community, int(checkin.message_ref), now=T + days(2))  # already sent: a no-op
         (found,) = get_checkins(conn, community.id)
     assert found.contacted_at == T + days(1)
+
+
+def _open_spam_finding(engine: Engine, community: Any, source_id: str) -> int:
+    """A spam item in the moderation queue for one of the member's messages, as a scan writes it."""
+    from sqlalchemy import select
+
+    from tending.store import moderation as moderation_store
+    from tending.store.schema import activities
+
+    with engine.begin() as conn:
+        activity_id, member_id, at = conn.execute(select(activities.c.id, activities.c.member_id,
+                                                         activities.c.occurred_at).where(
+            activities.c.source_id == source_id)).one()
+        moderation_store.bulk_add_items(conn, community.id, [{
+            "activity_id": activity_id, "member_id": member_id, "signal": "spam",
+            "subject_key": f"activity:{activity_id}", "score": 0.97, "evidence": {"text": "", "lang": "en"},
+            "occurred_at": at}], now=T)
+        return int(conn.execute(select(moderation_store.moderation_items.c.id)).scalars().all()[-1])
+
+
+def test_an_account_with_open_spam_findings_is_never_proposed(engine: Engine) -> None:
+    """paul posted every 3 days and went quiet: a regular gone silent, unless his posts were a spam
+    burst. With an open spam finding he is not proposed; once a moderator calls it a false alarm, he is."""
+    from tending.actions.moderation import do_act_on_item
+
+    community = ingest(engine, village(), timezone="UTC")
+    source_ids = [a.source_id for a in posts_every("paul", start=T - days(47), gap=days(3), count=10)]
+    item = _open_spam_finding(engine, community, source_ids[3])
+    assert "paul" not in [name for name, _reasons in who(engine, community)]
+    assert [name for name, _reasons in who(engine, community)] == ["nora", "quentin", "sam", "tara"]
+    with engine.begin() as conn:
+        do_act_on_item(conn, community, item, "leave", actor="moderator", now=T)
+    assert ("paul", ["rhythm_dropped"]) in who(engine, community)

@@ -21,3 +21,11 @@ def test_third_confirmed_flag_suggests_a_warning_then_removal() -> None:
 def test_unknown_action_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="'ban' is not an action"):
         check_action("ban")
+
+
+def test_a_complaint_is_answered_whatever_the_members_history() -> None:
+    from tending.moderation.escalation import NOT_COUNTED, suggest_action
+
+    assert suggest_action("complaint", None) == "nudge"
+    assert suggest_action("complaint", {"flags": 5, "warnings": 3}) == "nudge"
+    assert "complaint" in NOT_COUNTED

@@ -234,3 +234,54 @@ def test_the_same_link_from_several_new_accounts_is_spam_not_a_common_phrase(eng
             assert item["evidence"]["context"] == ["campaign", "new_account"]
             assert item["evidence"]["earlier"]["activity_id"] == ids["ad0"] and item["evidence"]["authors"] == 3
     assert not [key for key in items if key[1] in {ids[f"guide{i}"] for i in range(3)}]
+
+
+def test_a_complaint_is_offered_an_answer_and_never_counts_against_the_member(engine: Engine, story: Story) -> None:
+    """ada complains about the shop after two confirmed findings: the queue suggests a public answer in
+    French (not a warning, not a removal), and answering it does not count against her."""
+    complaint = "Service client nul, trois semaines sans réponse, je suis furieux"
+    with engine.begin() as conn:
+        Ingestor(conn, story.community).add_all([
+            ActivityRecord(SOURCE, "a9", "ada", "post", T0 + timedelta(days=6), thread_external_id="t9",
+                           channel_external_id="general", text=complaint)])
+        ada = conn.execute(select(members.c.id).where(members.c.external_id == "ada")).scalar_one()
+        aid = conn.execute(select(activities.c.id).where(activities.c.source_id == "a9")).scalar_one()
+        for _confirmed in range(2):
+            store_moderation_bump(conn, story.community.id, ada)
+    _scan(engine, story)
+    with engine.connect() as conn:
+        queue = {(i["signal"], i["activity_id"]): i for i in get_queue(conn, story.community)}
+    item = queue[("complaint", aid)]
+    assert item["suggested_action"] == "nudge" and item["score"] >= item["evidence"]["threshold"]
+    assert ("spam", aid) not in queue
+    with engine.begin() as conn:
+        result = do_act_on_item(conn, story.community, item["id"], "nudge", actor="chloe", now=NOW)
+        from tending.store.moderation import get_offender_counts
+        counts = get_offender_counts(conn, story.community.id, [ada])
+    assert result.reply is not None and result.reply.startswith("Bonjour Ada, merci de nous l'avoir signalé")
+    assert "en message privé" in result.reply
+    assert counts[ada]["flags"] == 2  # the two earlier findings; the complaint added nothing
+
+
+def store_moderation_bump(conn: object, community_id: int, member_id: int) -> None:
+    from tending.store.moderation import bump_offender
+
+    bump_offender(conn, community_id, member_id, action="nudge", at=NOW)  # type: ignore[arg-type]
+
+
+def test_two_members_asking_about_different_cats_in_the_same_words_get_no_repost_reply(
+        engine: Engine, story: Story) -> None:
+    """chloe and dora tell the group their cat's news in its usual words (MinHash reads them as 0.96
+    alike): no repost item, so no reply telling dora the subject was covered."""
+    news = "{} is in remission after 7 weeks of ProZinc! Thank you all so much."
+    with engine.begin() as conn:
+        Ingestor(conn, story.community).add_all([
+            ActivityRecord(SOURCE, "q1", "chloe", "post", T0 + timedelta(days=6), thread_external_id="q1",
+                           channel_external_id="general", text=news.format("Shadow")),
+            ActivityRecord(SOURCE, "q2", "dora", "post", T0 + timedelta(days=7), thread_external_id="q2",
+                           channel_external_id="general", text=news.format("Minou"))])
+        dora = conn.execute(select(activities.c.id).where(activities.c.source_id == "q2")).scalar_one()
+    _scan(engine, story)
+    items = _items(engine, story)
+    assert ("repost", dora) not in items
+    assert ("repost", story.ids["d1"]) in items  # dora's word-for-word copy of ada's question still is one

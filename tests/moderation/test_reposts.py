@@ -133,3 +133,16 @@ def test_image_paths_reads_attachment_fields(tmp_path: Path) -> None:
     extra = {"attachments": [{"path": "media/cat.jpg"}, {"path": "notes.pdf"}, "pic.PNG"]}
     assert reposts.image_paths(extra, tmp_path) == [tmp_path / "media/cat.jpg", tmp_path / "pic.PNG"]
     assert reposts.image_paths(None, tmp_path) == []
+
+
+def test_two_members_telling_their_own_news_in_the_same_words_share_only_a_template() -> None:
+    from tending.moderation.reposts import only_the_template
+
+    assert only_the_template("Minou is in remission after 7 weeks of ProZinc! Thank you all so much.",
+                             "Shadow is in remission after 7 weeks of ProZinc! Thank you all so much.")
+    assert only_the_template("Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 7 semaines, comment faire ?",
+                             "Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 4 semaines, comment faire ?")
+    copied = "Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique dans la région de Lyon"
+    assert not only_the_template(copied, copied)
+    assert not only_the_template(copied.lower().replace("é", "e") + " !!", copied)  # case, accents, punctuation
+    assert only_the_template(copied + " ou de Grenoble, et aussi un bon pet-sitter pour cet été", copied)

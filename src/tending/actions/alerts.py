@@ -1,7 +1,7 @@
 """Scoring recent messages and raising early-warning alerts: the state changes of the health area.
 
 do_score_messages(conn, community, *, since, until, limit) scores contributions with text not yet scored
-(sentiment always; toxicity when tending.moderation's shipped classifier is installed). It is bounded by
+(sentiment, toxicity and complaints from tending.moderation's shipped models). It is bounded by
 `limit` per run so a huge backlog never stalls a command; the newest messages go first.
 
 do_raise_alerts(conn, community, *, as_of, deliver) evaluates lib/alerts.py over the history ending at
@@ -32,7 +32,6 @@ from sqlalchemy import Connection
 from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
-from tending.lib.sentiment import compound, is_negative
 from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation import drift
@@ -75,6 +74,11 @@ def _off_topic(profile: Any | None, texts: list[str | None]) -> list[bool | None
     return flags
 
 
+def _spam_threads(conn: Connection, community: Community, thread_ids: list[int]) -> set[int]:
+    """Threads whose first post has an open spam finding: the unanswered backlog leaves them out."""
+    return moderation_store.get_threads_with_open_findings(conn, community.id, signal="spam", thread_ids=thread_ids)
+
+
 def _flags_of(extra: Any) -> int:
     if isinstance(extra, dict):
         for key in ("flags", "flag_count"):
@@ -86,32 +90,34 @@ def _flags_of(extra: Any) -> int:
 
 def do_score_messages(conn: Connection, community: Community, *, since: datetime, until: datetime,
                       limit: int = SCORE_LIMIT, actor: str = "system") -> int:
-    """Score up to `limit` unscored contributions in (since, until]. Returns how many were scored."""
+    """Score up to `limit` unscored contributions in (since, until]. Returns how many were scored.
+
+    Sentiment comes from the moderation area's models (tending.moderation.sentiment): `sentiment` is
+    P(positive) - P(negative) in [-1, 1], and `negative` means the model calls the message negative
+    with confidence (P(negative) at its confident cut), so alerts quote only those."""
     rows = health_store.unscored_messages(conn, community.id, since=since, until=until, limit=limit)
     if not rows:
         return 0
     model = _toxicity_model()
-    toxic: list[bool | None] = [None] * len(rows)
-    scorer = "vader+fr-lexicon"
-    if model is not None:
-        classified = model.classify([r["id"] for r in rows], [r["text"] for r in rows],
-                                    [r["language"] or community.language for r in rows])
-        toxic = ["toxic" in c.labels for c in classified]
-        scorer += "+moderation"
+    if model is None:
+        raise TendingError("the moderation models are not installed: messages cannot be scored; "
+                           "run tending train --data ../shared/data --out src/tending/moderation/models.")
+    classified = model.classify([r["id"] for r in rows], [r["text"] for r in rows],
+                                [r["language"] or community.language for r in rows])
+    scorer = "sentiment-model+moderation"
     off_topic = _off_topic(_offtopic_profile(conn, community), [r["text"] for r in rows])
     if any(flag is not None for flag in off_topic):
         scorer += "+drift"
     scores = []
-    for row, is_toxic, is_off_topic in zip(rows, toxic, off_topic, strict=True):
-        sentiment = compound(row["text"], row["language"] or community.language)
+    for row, reading, is_off_topic in zip(rows, classified, off_topic, strict=True):
         extra = row["extra"]
         if isinstance(extra, str):
             extra = json.loads(extra)
         scores.append({"activity_id": row["id"], "community_id": community.id,
                        "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"],
-                       "member_id": row["member_id"], "sentiment": round(sentiment, 4),
-                       "negative": is_negative(sentiment), "toxic": is_toxic, "off_topic": is_off_topic,
-                       "flags": _flags_of(extra), "scorer": scorer})
+                       "member_id": row["member_id"], "sentiment": reading.mood_score,
+                       "negative": reading.confident_negative, "toxic": "toxic" in reading.labels,
+                       "off_topic": is_off_topic, "flags": _flags_of(extra), "scorer": scorer})
     health_store.insert_scores(conn, scores)
     record_event(conn, community.id, actor=actor, action="health.messages_scored",
                  details={"count": len(scores), "scorer": scorer})
@@ -127,6 +133,8 @@ def get_alert_candidates(conn: Connection, community: Community, *, as_of: datet
     history_start = end - (days + settings.backlog_days) * MICROS_PER_DAY
     starts = [(t.thread_id, t.started_at, t.first_response_at)
               for t in health_store.threads_started(conn, community.id, history_start, end, until=end)]
+    spam = _spam_threads(conn, community, [tid for tid, _at, first in starts if first is None or first > end])
+    starts = [s for s in starts if s[0] not in spam]  # an unanswered spam thread is no one waiting
     return evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
 
 

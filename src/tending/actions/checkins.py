@@ -27,6 +27,7 @@ from tending.lib.lifecycle import LifecycleSettings, days_before, has_left
 from tending.models import Community, Member
 from tending.store import checkins as store
 from tending.store import members as member_store
+from tending.store import moderation as moderation_store
 from tending.store.audit import record_event
 from tending.store.checkins import Checkin as Checkin
 from tending.store.checkins import get_checkins as get_checkins  # re-exported for the shells
@@ -62,8 +63,13 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
     members = {facts.member_id: member for member, facts in pairs}
     entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=zone,
                                    lifecycle=lifecycle, settings=settings, recently_contacted=contacted,
-                                   unanswered=unanswered)
+                                   unanswered=unanswered, spam_accounts=_spam_accounts(conn, community))
     return [CheckinLine(entry, members[entry.member_id]) for entry in entries]
+
+
+def _spam_accounts(conn: Connection, community: Community) -> set[int]:
+    """Members with open spam findings in the moderation queue: never proposed for a friendly check-in."""
+    return moderation_store.get_members_with_open_findings(conn, community.id, signal="spam")
 
 
 def do_checkin(conn: Connection, community: Community, member_id: int, *, actor: str, now: datetime,

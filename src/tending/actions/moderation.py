@@ -30,9 +30,10 @@ from tending.models import Community
 from tending.moderation import drift, heated, reposts
 from tending.moderation.batch import TextAnalysis, analyse_texts, warm_up
 from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classifier
-from tending.moderation.escalation import PRIVATE_ACTIONS, check_action, suggest_action
+from tending.moderation.escalation import NOT_COUNTED, PRIVATE_ACTIONS, check_action, suggest_action
 from tending.moderation.langid import detect_languages, known_language
 from tending.moderation.replies import render_reply
+from tending.moderation.sentiment import COMPLAINT_AT
 from tending.moderation.text import (
     clean_markup,
     find_links,
@@ -52,9 +53,9 @@ SNIPPET = 500
 INTRO_CHANNEL = re.compile(r"intro|welcome|bienvenue|pr[ée]sent|new[- _]?members?|nouveaux|newcomers?", re.I)
 SIGNAL_NAMES = {
     "en": {"spam": "spam", "self_promotion": "self-promotion", "repost": "a repost", "toxic": "insults",
-           "heated": "a heated exchange", "off_topic_drift": "off-topic content"},
+           "heated": "a heated exchange", "off_topic_drift": "off-topic content", "complaint": "a complaint"},
     "fr": {"spam": "spam", "self_promotion": "autopromotion", "repost": "un doublon", "toxic": "des insultes",
-           "heated": "un échange tendu", "off_topic_drift": "du hors-sujet"},
+           "heated": "un échange tendu", "off_topic_drift": "du hors-sujet", "complaint": "une réclamation"},
 }
 
 
@@ -167,6 +168,8 @@ class _Scanner:
         toxic_threshold = self.classifier.threshold("toxic", lang)
         if scores["toxic"] >= toxic_threshold:
             found.append(self._item(row, "toxic", scores["toxic"], text, lang, context, toxic_threshold))
+        if scores.get("complaint", 0.0) >= COMPLAINT_AT and not is_spam:  # someone to answer, not to remove
+            found.append(self._item(row, "complaint", scores["complaint"], text, lang, context, COMPLAINT_AT))
         return found
 
     def _item(self, row: store.ScanRow, signal: str, score: float, text: str, lang: str, context: list[str],
@@ -257,10 +260,12 @@ class _Scanner:
             later_text, later_at, later_member, later_kind = texts[later]
             earlier_text, earlier_at, earlier_member, _kind = texts[earlier]
             signal, context = "repost", []
-            if kind == "text" and not reposts.worth_flagging(
+            template = kind == "text" and later_member != earlier_member and \
+                reposts.only_the_template(later_text, earlier_text)
+            if kind == "text" and (template or not reposts.worth_flagging(
                     same_member=later_member == earlier_member, kind=later_kind,
                     tokens=len(normalise(clean_markup(later_text[:MAX_CHARS])).split()),
-                    authors=match.authors, similarity=match.similarity):
+                    authors=match.authors, similarity=match.similarity)):
                 if not reposts.is_campaign(same_member=later_member == earlier_member,
                                            newcomer=_new_account(later_at, authors.get(later_member)),
                                            link=has_link(later_text)):
@@ -482,7 +487,7 @@ def do_act_on_item(conn: Connection, community: Community, item_id: int, action:
         reply = edited or render_reply(action, item["signal"], lang,
                                        _reply_context(item, member, community, counts, lang))
     store.update_item_action(conn, item_id, action=action, actor=actor, at=now, reply=reply, note=note)
-    if action != "leave" and item["member_id"]:
+    if action != "leave" and item["member_id"] and item["signal"] not in NOT_COUNTED:
         store.bump_offender(conn, community.id, item["member_id"], action=action, at=now)
     record_event(conn, community.id, actor=actor, action=f"moderation.{action}", member_id=item["member_id"], at=now,
                  details={"item_id": item_id, "signal": item["signal"], "suggested": suggested,

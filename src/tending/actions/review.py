@@ -8,6 +8,7 @@ from __future__ import annotations
 from tending.moderation.classifier import shipped_classifier
 from tending.moderation.escalation import DEFAULT_ACTION
 from tending.moderation.langid import detect_language
+from tending.moderation.sentiment_training import SENTIMENT_NAMES, train_sentiment_models
 from tending.moderation.training import MODEL_NAMES, train_all
 from tending.store.moderation import DONE, OPEN, count_scannable, get_activity_texts, get_offender_counts
 
@@ -16,12 +17,14 @@ __all__ = [
     "DONE",
     "MODEL_NAMES",
     "OPEN",
+    "SENTIMENT_NAMES",
     "count_scannable",
     "do_warm_up",
     "get_activity_texts",
     "get_offender_counts",
     "shipped_classifier",
     "train_all",
+    "train_sentiment_models",
 ]
 
 

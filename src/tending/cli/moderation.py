@@ -213,10 +213,13 @@ def _parse_line(line: str, number: int) -> tuple[Any, str, str | None]:
               help="Folder of labelled data laid out like shared/data (spam/, toxicity/, sentiment/).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the models (*.npz and manifest.json).")
-@click.option("--model", "names", multiple=True, type=click.Choice(["spam", "self_promotion", "toxic_fr", "toxic_en"]),
+@click.option("--model", "names", multiple=True,
+              type=click.Choice(["spam", "self_promotion", "toxic_fr", "toxic_en", "sentiment_fr", "sentiment_en"]),
               help="Retrain only this model (repeatable); the others' files and manifest entries are kept.")
 def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
-    """Train the spam, self-promotion and toxicity (fr, en) models from labelled data.
+    """Train the spam, self-promotion, toxicity (fr, en) and sentiment (fr, en) models from labelled data.
+
+    The sentiment models go to the folder sentiment/ inside --out, with their own manifest.
 
     \b
     Example (reproduces the shipped models):
@@ -224,14 +227,22 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     Only the spam model:
       tending train --data ../shared/data --out src/tending/moderation/models --model spam
     """
-    from tending.actions.review import MODEL_NAMES, train_all
+    from tending.actions.review import MODEL_NAMES, SENTIMENT_NAMES, train_all, train_sentiment_models
 
     if not data_dir.is_dir():
         raise click.UsageError(f"--data: {data_dir} is not a folder.")
-    report = train_all(data_dir, out_dir, names=names or MODEL_NAMES,
-                       progress=lambda message: click.echo(message, err=True))
+    chosen = names or (*MODEL_NAMES, *SENTIMENT_NAMES)
+    progress = lambda message: click.echo(message, err=True)  # noqa: E731
+    moderation = [name for name in chosen if name not in SENTIMENT_NAMES]
+    report = train_all(data_dir, out_dir, names=moderation, progress=progress) if moderation else {}
     for name, entry in report.items():
         metrics = entry["out_of_fold"]
         click.echo(f"{name:15} threshold {entry['threshold']:.3f}  precision {metrics['precision']:.3f}  "
                    f"recall {metrics['recall']:.3f}  ROC-AUC {metrics['roc_auc']:.3f}  ({entry['examples']} examples)")
+    moods = [name for name in chosen if name in SENTIMENT_NAMES]
+    for name, entry in (train_sentiment_models(data_dir, out_dir / "sentiment", names=moods, progress=progress)
+                        if moods else {}).items():
+        metrics = entry["out_of_fold"]
+        click.echo(f"{name:15} confident negative at {entry['threshold']:.3f}  out-of-fold macro-F1 "
+                   f"{metrics['macro_f1']:.3f}  ({entry['examples']} examples)")
     click.echo(f"Models written to {out_dir}.")

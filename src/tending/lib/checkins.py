@@ -8,8 +8,9 @@ Reasons, most urgent first:
    days ago, and nobody else (no bot) has contributed to that thread since.
 3. rhythm_dropped: a regular whose rhythm dropped (the `quiet` test of tending.lib.lifecycle).
 Reasons 2 and 3 only look back `checkin_lookback_days` (default 365): after a year, a check-in is no longer
-a check-in. Never listed: bots, members who left, members marked do-not-contact, and anyone with a
-check-in in the last `checkin_cooldown_days` (default 90) days.
+a check-in. Never listed: bots, members who left, members marked do-not-contact, anyone with a
+check-in in the last `checkin_cooldown_days` (default 90) days, and accounts with open spam findings in
+the moderation queue (a spam burst that stopped is not a regular gone quiet).
 
 Within a reason, the member with the most reasons comes first, then the shortest silence (the most
 recent silence is the easiest to mend), then the member id, so the order is stable.
@@ -134,11 +135,13 @@ def prioritise(entries: list[CheckinEntry]) -> list[CheckinEntry]:
 
 def get_checkin_list(facts: list[MemberFacts], *, as_of: datetime, zone: tzinfo, lifecycle: LifecycleSettings,
                      settings: CheckinSettings, recently_contacted: Collection[int],
-                     unanswered: Mapping[int, datetime] | None = None) -> list[CheckinEntry]:
-    """The prioritised check-in list. `unanswered`: member id -> instant of their unanswered thread start."""
+                     unanswered: Mapping[int, datetime] | None = None,
+                     spam_accounts: Collection[int] = ()) -> list[CheckinEntry]:
+    """The prioritised check-in list. `unanswered`: member id -> instant of their unanswered thread start;
+    `spam_accounts`: members with open spam findings, never proposed."""
     entries = []
     for member in facts:
-        if is_excluded(member, as_of=as_of, recently_contacted=recently_contacted):
+        if is_excluded(member, as_of=as_of, recently_contacted=recently_contacted) or member.member_id in spam_accounts:
             continue
         reasons = get_reasons(member, as_of=as_of, zone=zone, lifecycle=lifecycle, settings=settings,
                               unanswered_post_at=(unanswered or {}).get(member.member_id))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tending.moderation import reposts
+from tending.moderation import reposts, sentiment
 from tending.moderation.classifier import MAX_CHARS, Classifier
 from tending.moderation.drift import Profile
 from tending.moderation.langid import detect_languages
@@ -52,6 +52,7 @@ def warm_up(classifier: Classifier) -> None:
     text.insult_lexicon()
     text.script_letters("é")
     classifier.score(["warm up"], ["en"])
+    sentiment.complaint_scores(sentiment.shipped_reader(), ["service client, sans réponse"], ["fr"])
 
 
 def analyse_texts(texts: Sequence[str], known: Sequence[str | None], *, classifier: Classifier,
@@ -60,6 +61,7 @@ def analyse_texts(texts: Sequence[str], known: Sequence[str | None], *, classifi
     normalised = [normalise(t[:MAX_CHARS]) for t in texts]  # once, for the models, MinHash and drift
     langs = detect_languages(texts, known)
     scores = classifier.score(texts, langs, normalised)
+    scores["complaint"] = sentiment.complaint_scores(sentiment.shipped_reader(), texts, langs)
     signatures, positions = reposts.minhash_batch(normalised, normalised=True)
     similarity = profile.similarity(normalised, normalised=True) if profile is not None else None
     return TextAnalysis(langs, scores, [junk_reason(t) for t in texts], signatures, positions, similarity)

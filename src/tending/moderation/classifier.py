@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from tending.errors import TendingError
-from tending.moderation import hashing
+from tending.moderation import hashing, sentiment
 from tending.moderation.langid import detect_languages
 from tending.moderation.text import DENSE_NAMES, clean_markup, dense_features, normalise, word_text
 
@@ -109,9 +109,13 @@ class Classification:
     scores: dict[str, float]
     labels: list[str]
     lang: str
+    sentiment: str = "neutral"  # "negative" | "neutral" | "positive" (tending.moderation.sentiment)
+    confident_negative: bool = False  # P(negative) reached the sentiment model's confident cut
+    mood_score: float = 0.0  # P(positive) - P(negative), in [-1, 1]
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "scores": self.scores, "labels": self.labels, "lang": self.lang}
+        return {"id": self.id, "scores": self.scores, "labels": self.labels, "lang": self.lang,
+                "sentiment": self.sentiment}
 
 
 class Classifier:
@@ -151,11 +155,17 @@ class Classifier:
         known = list(langs) if langs is not None else [None] * len(texts)
         resolved = detect_languages(texts, known)
         scores = self.score(texts, resolved)
+        moods = sentiment.shipped_reader().read(texts, resolved)
         out = []
         for i, (ident, lang) in enumerate(zip(ids, resolved, strict=True)):
             values = {name: round(float(scores[name][i]), 4) for name in SCORES}
             labels = [name for name in SCORES if values[name] >= self.threshold(name, lang)]
-            out.append(Classification(ident, values, labels, lang))
+            mood = moods[i]
+            values |= {"negative": mood.negative, "complaint": mood.complaint}
+            if mood.complaint >= sentiment.COMPLAINT_AT:
+                labels.append("complaint")
+            out.append(Classification(ident, values, labels, lang, mood.sentiment, mood.confident_negative,
+                                      mood.score))
         return out
 
 

@@ -4,7 +4,8 @@ The actions, gentlest first: leave it, nudge (a public reply that redirects), no
 the member), warn (a formal private warning), remove (recorded; the platform action stays the
 moderator's). Each signal has a default; a member whose findings were confirmed twice before gets at
 least a warning suggested on the third (FLAGS_BEFORE_WARN), and one warned twice before gets removal
-suggested (WARNINGS_BEFORE_REMOVE).
+suggested (WARNINGS_BEFORE_REMOVE). A complaint is answered (nudge: a public reply), never escalated,
+and never counted against the member.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from tending.moderation.signals import REGISTRY
 ACTIONS = ("leave", "nudge", "note", "warn", "remove")
 SIGNALS = tuple(REGISTRY)
 DEFAULT_ACTION = {signal.name: signal.default_action for signal in REGISTRY.values()}
+# findings that never count against the member nor escalate: a complaint is a call for help
+NOT_COUNTED = frozenset({"complaint"})
 FLAGS_BEFORE_WARN = 2
 WARNINGS_BEFORE_REMOVE = 2
 PRIVATE_ACTIONS = frozenset({"note", "warn"})  # a message to the member alone: do-not-contact applies
@@ -32,7 +35,7 @@ def check_action(action: str) -> str:
 def suggest_action(signal: str, counts: Mapping[str, int] | None) -> str:
     """The action to suggest for a new finding given the member's confirmed history."""
     suggestion = DEFAULT_ACTION.get(signal, "leave")
-    if not counts:
+    if not counts or signal in NOT_COUNTED:
         return suggestion
     if counts.get("warnings", 0) >= WARNINGS_BEFORE_REMOVE:
         return "remove"

@@ -23,15 +23,17 @@ two images are the same picture when at most MAX_IMAGE_DISTANCE of 64 bits diffe
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tending.moderation.text import clean_markup, normalise
+from tending.moderation.text import clean_markup, normalise, strip_accents
 
 NUM_PERM = 24
 BANDS = 6
@@ -46,6 +48,8 @@ CHUNK = 5000  # messages whose pairs are compared at once (memory: CHUNK x BANDS
 COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
 LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
 CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
+MAX_COPY_EDITS = 2  # words (not names or numbers) another member's copy may change
+WORDS_RE = re.compile(r"[^\W_]+")
 MAX_IMAGE_DISTANCE = 10
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
@@ -241,6 +245,40 @@ def worth_flagging(*, same_member: bool, kind: str, tokens: int, authors: int, s
         return not common or (kind == "post" and long)
     # another member's text: only a new thread copying a long, uncommon text nearly word for word
     return kind == "post" and long and not common and similarity >= CROSS_AUTHOR_MIN_SIMILARITY
+
+
+def only_the_template(later: str, earlier: str) -> bool:
+    """Whether another member's near copy shares only a template with the earlier text: "Minou is in
+    remission after 7 weeks of ProZinc!" and "Shadow is in remission after 5 weeks..." are two members
+    telling their own news in the community's words, not a copy. MinHash only estimates the similarity
+    (24 values: a true 0.8 can read 0.95), so the texts themselves are compared: a copy keeps every
+    name and number, differs by at most MAX_COPY_EDITS other words, and its exact word 3-gram Jaccard
+    similarity reaches CROSS_AUTHOR_MIN_SIMILARITY."""
+    words_later, words_earlier = _cased_words(later), _cased_words(earlier)
+    folded_later = [strip_accents(w) for w in words_later]
+    folded_earlier = [strip_accents(w) for w in words_earlier]
+    edits = 0
+    matcher = SequenceMatcher(None, folded_later, folded_earlier, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        changed = words_later[i1:i2] + words_earlier[j1:j2]
+        if any(w[0].isupper() or any(c.isdigit() for c in w) for w in changed):
+            return True  # another name, another number: the member's own story in shared words
+        edits += max(i2 - i1, j2 - j1)
+    if edits > MAX_COPY_EDITS:
+        return True
+    return _shingle_jaccard(folded_later, folded_earlier) < CROSS_AUTHOR_MIN_SIMILARITY
+
+
+def _cased_words(text: str) -> list[str]:
+    return WORDS_RE.findall(clean_markup(text)[:4000])
+
+
+def _shingle_jaccard(a: list[str], b: list[str]) -> float:
+    first = {tuple(a[i:i + SHINGLE]) for i in range(max(len(a) - SHINGLE + 1, 1))}
+    second = {tuple(b[i:i + SHINGLE]) for i in range(max(len(b) - SHINGLE + 1, 1))}
+    return len(first & second) / len(first | second) if first | second else 1.0
 
 
 def is_campaign(*, same_member: bool, newcomer: bool, link: bool) -> bool:

@@ -33,6 +33,9 @@ REGISTRY: dict[str, Signal] = {s.name: s for s in (
            "rises.", "mean toxicity of the run's second half", "note"),
     Signal("off_topic_drift", "For one week, the share of contributions unlike the community's profile exceeds "
            "the setting moderation.offtopic_tolerance.", "the share", "leave"),
+    Signal("complaint", "An unhappy member or customer who needs an answer: the sentiment model's confident "
+           "negative with signs of a need (service, waiting, money, an order; lexicons/complaints.txt). Never "
+           "counted against the member nor escalated.", "complaint score", "nudge"),
 )}
 
 

@@ -345,6 +345,29 @@ def count_items(conn: Connection, community_id: int, *, status: str | None = OPE
     return int(conn.execute(query).scalar_one())
 
 
+def get_members_with_open_findings(conn: Connection, community_id: int, *, signal: str) -> set[int]:
+    """Members with at least one open finding of `signal` (the check-in list leaves spammers out)."""
+    rows = conn.execute(select(moderation_items.c.member_id).distinct().where(
+        moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
+        moderation_items.c.status == OPEN, moderation_items.c.member_id.is_not(None)))
+    return {int(member_id) for (member_id,) in rows}
+
+
+def get_threads_with_open_findings(conn: Connection, community_id: int, *, signal: str,
+                                   thread_ids: Iterable[int]) -> set[int]:
+    """Among `thread_ids`, the threads whose first message has an open finding of `signal`."""
+    wanted = list(dict.fromkeys(int(t) for t in thread_ids))
+    found: set[int] = set()
+    for chunk in batched(wanted, 500):
+        rows = conn.execute(select(activities.c.thread_id).distinct().select_from(
+            moderation_items.join(activities, activities.c.id == moderation_items.c.activity_id)).where(
+            moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
+            moderation_items.c.status == OPEN, activities.c.community_id == community_id,
+            activities.c.kind == "post", activities.c.thread_id.in_(chunk)))
+        found |= {int(t) for (t,) in rows}
+    return found
+
+
 def get_item(conn: Connection, item_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(moderation_items).where(moderation_items.c.id == item_id)).first()
     return dict(row._mapping) if row else None

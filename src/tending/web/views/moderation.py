@@ -28,7 +28,7 @@ ACTION_LABELS = {"leave": N_("Leave it"), "nudge": N_("Nudge (public reply)"), "
                  "warn": N_("Warn"), "remove": N_("Remove")}
 SIGNAL_LABELS = {"spam": N_("spam"), "self_promotion": N_("self-promotion"), "repost": N_("repost"),
                  "toxic": N_("insult or toxicity"), "heated": N_("heated exchange"),
-                 "off_topic_drift": N_("off-topic drift")}
+                 "off_topic_drift": N_("off-topic drift"), "complaint": N_("complaint to answer")}
 MESSAGES = {action: N_("Done: the item is closed and the decision recorded.") for action in ACTION_LABELS}
 MESSAGES["handled"] = N_("This item was already handled meanwhile.")
 

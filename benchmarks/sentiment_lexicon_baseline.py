@@ -1,8 +1,8 @@
-"""Cheap message sentiment for trends and alerts: VADER for English, a small lexicon written for tending
-for French. Both give a compound score in [-1, 1]; a message is negative at -0.05 or below (VADER's
-documented threshold, Hutto & Gilbert 2014).
-
-The French lexicon is deliberately small (common words of complaint, anger and praise on forums, with
+"""The sentiment signal tending used before issue #13, kept only as the baseline of
+benchmarks/sentiment_quality.py (the product now uses tending.moderation.sentiment's trained models):
+VADER for English, a small lexicon written for tending for French. Both give a compound score in [-1,
+1]; a message is negative at -0.05 or below (VADER's documented threshold, Hutto & Gilbert 2014). The
+French lexicon is deliberately small (common words of complaint, anger and praise on forums, with
 negation "ne ... pas/plus/jamais" and intensifiers). It is a trend signal, not a verdict on one message.
 """
 
