@@ -91,7 +91,9 @@ def test_erasing_twice_or_an_unknown_id_says_so(engine: Engine, tmp_path: Path) 
     community = quokkas(engine)
     with engine.begin() as conn:
         erased = do_erase_member(conn, community, "forum:ada", actor="test")
-    for ref in ("forum:ada", "U0ADAMARK", f"#{erased.member_id}"):
+    with engine.connect() as conn:
+        merged_away = conn.execute(select(members.c.id).where(members.c.merged_into == erased.member_id)).scalar_one()
+    for ref in ("forum:ada", "U0ADAMARK", f"#{erased.member_id}", f"#{merged_away}"):
         with engine.begin() as conn, pytest.raises(UsageError, match="was erased on 2"):
             do_erase_member(conn, community, ref, actor="test")
     with engine.connect() as conn, pytest.raises(UsageError, match="no member"):
