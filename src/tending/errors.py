@@ -44,10 +44,12 @@ class BadInputError(TendingError):
 
 
 def shown_value(value: object, *, limit: int = 40) -> str:
-    """A bad value as an error message may quote it: short, with a digit (a date, a number), and no '@'.
-    Anything else may be a name, an address or a text that landed in the wrong column: it is not repeated."""
+    """A bad value as an error message may quote it: short, no '@', and a date-like or number-like value (with a
+    digit) or a single word ('yesterday', 'peut-être'). Anything else may be a full name, an address or a text
+    that landed in the wrong column: it is not repeated."""
     text = str(value)
-    if len(text) <= limit and "@" not in text and any(c.isdigit() for c in text) and "\n" not in text:
+    plain = len(text) <= limit and "@" not in text and "\n" not in text and "\r" not in text
+    if plain and (any(c.isdigit() for c in text) or len(text.split()) <= 1):
         return f"'{text}'"
     return "the value (not shown: it may be personal)"
 

@@ -75,3 +75,17 @@ def test_an_unexpected_failure_answers_500_and_logs_no_data(seeded: tuple[str, i
     assert page.status_code == 500 and "Chloé" not in page.text and "Traceback" not in page.text
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "unexpected" in logged and "chloe@example.org" not in logged and "Chloé" not in logged
+
+
+def test_the_members_csv_of_the_web_is_safe(client_as: Callable[[str], TestClient],
+                                            seeded: tuple[str, int], cid: int) -> None:
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE members SET display_name = '=cmd|'' /C calc''!A0' WHERE external_id = 'eve'")
+    engine.dispose()
+    text = client_as("moderator").get(f"/c/{cid}/members.csv?kind=all").text
+    import csv
+    import io
+
+    names = [row[1] for row in csv.reader(io.StringIO(text))]
+    assert "'=cmd|' /C calc'!A0" in names and not any(n.startswith("=") for n in names)

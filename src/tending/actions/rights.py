@@ -57,7 +57,11 @@ def check_not_erased(conn: Connection, community: Community, ref: str) -> None:
 def resolve_person(conn: Connection, community: Community, ref: str) -> int:
     """The kept member a user names (as `members show` takes it), refusing erased members clearly."""
     check_not_erased(conn, community, ref)
-    return member_store.resolve_member(conn, community, ref).id
+    member = member_store.resolve_member(conn, community, ref)
+    if member.external_id.startswith("erased:"):  # reached through an account merged into an erased member
+        check_not_erased(conn, community, f"#{member.id}")
+        raise UsageError("ID: this member was erased; nothing about them is left to show or erase.")
+    return member.id
 
 
 # -- export ------------------------------------------------------------------------------------------------------

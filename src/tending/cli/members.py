@@ -4,7 +4,6 @@ JSON and CSV give instants in UTC (ISO 8601 with a Z)."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.lib.csvsafe import SafeDictWriter
 from tending.lib.lifecycle import STATES, usual_gap
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
@@ -107,7 +107,7 @@ def members(ctx: click.Context, inactive_days: int | None, as_of_text: str | Non
         return
     if output_format == "csv":
         columns = [*LIST_COLUMNS, "segment"] if segment else list(LIST_COLUMNS)
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer = SafeDictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for r in found.rows:
             writer.writerow(member_json(r, segment_of.get(r.member.id) if segment else None))

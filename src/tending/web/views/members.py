@@ -21,6 +21,7 @@ from tending.actions.member_lists import IdList, Indexes, LifecycleFilter, get_l
 from tending.actions.members import ListedMember, MemberFilter
 from tending.actions.web_users import WebSession
 from tending.errors import UsageError
+from tending.lib.csvsafe import safe_row
 from tending.lib.lifecycle import STATES
 from tending.lib.segments import SEGMENTS
 from tending.models import Community
@@ -189,9 +190,9 @@ def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterat
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in _csv_rows(request, community, wanted):
-        writer.writerow([row.id, row.name, row.handle or "", row.platform, isoformat_utc(row.joined_at) or "",
-                         isoformat_utc(row.left_at) or "", isoformat_utc(row.last_contribution_at) or "",
-                         row.contributions, int(row.is_staff), int(row.is_bot), int(row.do_not_contact)])
+        writer.writerow(safe_row([row.id, row.name, row.handle or "", row.platform, isoformat_utc(row.joined_at) or "",
+                                  isoformat_utc(row.left_at) or "", isoformat_utc(row.last_contribution_at) or "",
+                                  row.contributions, int(row.is_staff), int(row.is_bot), int(row.do_not_contact)]))
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
