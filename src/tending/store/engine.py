@@ -65,6 +65,14 @@ def describe_database_error(error: BaseException) -> str:
     return f"the database failed ({type(getattr(error, 'orig', error)).__name__}: {first[:160]})"
 
 
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether a database error says the database is busy or out of reach for now (worth trying again
+    shortly), rather than damaged or a bug."""
+    text = str(getattr(error, "orig", error) or "").lower()
+    return any(sign in text for sign in ("database is locked", "database table is locked", "connection",
+                                         "could not connect", "server closed", "timeout"))
+
+
 def check_database_exists(url: str, *, creating: bool) -> None:
     """A command that only reads must not create a SQLite file (nor its folders) by mistake: it says where
     it looked instead. A path that is a folder is refused for every command."""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from tending.actions.database import analyze_if_never_analyzed, open_store
+from tending.actions.database import analyze_if_never_analyzed, is_database_unavailable, open_store
 from tending.api import create_api
 from tending.api.app import PREFIX as API_PREFIX
 from tending.errors import describe_unexpected
@@ -111,7 +111,12 @@ def _add_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, error: DBAPIError) -> Response:
         """A locked SQLite file (an import holds the write lock) or an unreachable server: 503 and a
-        sentence, not a 500, and the browser may try again shortly."""
+        sentence, not a 500, and the browser may try again shortly. Any other database error (a damaged
+        database) is the unexpected failure it is: the plain 500, logged without data."""
+        if not is_database_unavailable(error):
+            log.error("%s %s: %s", request.method, request.url.path, describe_unexpected(error))
+            return Response("Something went wrong on our side; nothing half-written was kept.", status_code=500,
+                            media_type="text/plain; charset=utf-8")
         _ = translator(request)
         response = render(request, "error.html", status_code=503, title=_("Busy"),
                           message=_("The database is busy (an import may be running) or out of reach. Try "
