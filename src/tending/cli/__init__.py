@@ -35,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "alerts": "tending.cli.health:alerts",
     "serve": "tending.cli.web:serve",
     "users": "tending.cli.web:users",
+    "connect": "tending.cli.connectors:connect",
+    "connectors": "tending.cli.connectors:connectors",
+    "sync": "tending.cli.connectors:sync",
 }
 
 
