@@ -21,6 +21,7 @@ from tending.errors import UsageError
 # kind -> module; the one registry of connectors (`tending connect KIND` and docs/connectors.md list these)
 KINDS: dict[str, str] = {
     "discourse": "tending.connectors.discourse",
+    "rss": "tending.connectors.rss",
 }
 
 
