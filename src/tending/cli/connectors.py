@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.connectors import KINDS, get_connector
 from tending.errors import UsageError
+
+if TYPE_CHECKING:
+    from tending.actions.connectors import SyncResult
 
 
 def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -150,13 +153,21 @@ def sync(app: AppContext, community_name: str | None, connector_id: int | None, 
         echo_json([r.as_dict() for r in results])
     elif not results:
         click.echo("Nothing to sync: no connector, or every one is paused (see tending connectors).")
-    for result in results if not as_json else []:
+    if not as_json:
+        print_syncs(results, quiet=False)
+    if any(not r.ok for r in results):
+        sys.exit(1)
+
+
+def print_syncs(results: list[SyncResult], *, quiet: bool = True) -> None:
+    """One line per connector synced; quiet (the worker): only those that added something or failed."""
+    for result in results:
         head = f"Connector {result.connector_id} ({result.kind}, {result.community})"
         if not result.ok:
             click.echo(f"{head}: failing: {result.reason}")
             continue
         c = result.counts
+        if quiet and not (c.activities_added or c.members_added or c.threads_added):
+            continue
         click.echo(f"{head}: {c.activities_added} new activities, {c.members_added} new members, "
                    f"{c.threads_added} new threads; {result.requests} requests, {result.duration_s:.1f} s.")
-    if any(not r.ok for r in results):
-        sys.exit(1)

@@ -464,14 +464,19 @@ def run(app: AppContext, now_text: str | None, community_name: str | None, outpu
 @community_option
 @pass_app
 def worker(app: AppContext, interval: int, community_name: str | None) -> None:
-    """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends).
+    """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends): first the
+    connectors that are due (each at its own interval), then the playbooks and the deliveries.
 
     Example: tending worker --interval 60
     """
+    from tending.actions.connectors import do_sync_due
+    from tending.cli.connectors import print_syncs
+
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
     try:
         while True:
             started = time.monotonic()
+            print_syncs(do_sync_due(app.engine, community_name=community_name, file_values=app.settings.file_values))
             for summary in tick(app, now=None, community_name=community_name):
                 if any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values()):
                     _print_summary(summary)
