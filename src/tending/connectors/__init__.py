@@ -22,6 +22,7 @@ from tending.errors import UsageError
 KINDS: dict[str, str] = {
     "discourse": "tending.connectors.discourse",
     "rss": "tending.connectors.rss",
+    "matrix": "tending.connectors.matrix",
 }
 
 
