@@ -79,3 +79,12 @@ def test_bad_calls_are_one_sentence(run_cli: Callable[..., object], db_url: str)
     assert literal.exit_code == 2 and SECRET not in literal.stderr
     missing = run_cli("--db", db_url, "connectors", "pause", "9")
     assert missing.exit_code == 2 and "no connector 9" in missing.stderr
+
+
+def test_a_negative_chat_id_is_a_target_not_an_option(run_cli: Callable[..., object], db_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TENDING_TEST_UNSET_TOKEN", raising=False)
+    result = run_cli("--db", db_url, "connect", "telegram", "-1001234567890", "--community", "Entraide",
+                     "token=env:TENDING_TEST_UNSET_TOKEN")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: token: the environment variable TENDING_TEST_UNSET_TOKEN is not set.\n"

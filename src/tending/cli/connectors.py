@@ -25,7 +25,7 @@ def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-@click.command("connect")
+@click.command("connect", context_settings={"ignore_unknown_options": True})  # chat ids: -100...
 @click.argument("kind", metavar="KIND")
 @click.argument("target", metavar="URL-OR-ID")
 @click.option("--community", "community_name", metavar="NAME", required=True,
@@ -48,6 +48,9 @@ def connect(app: AppContext, kind: str, target: str, community_name: str, creden
       tending connect discourse https://forum.example.org --community "Cat owners" \\
           api_key=env:FORUM_API_KEY api_username=system
       tending connect rss https://blog.example.org/comments/feed/ --community "Blog readers"
+      tending connect matrix '!abc:example.org' --community Entraide \\
+          homeserver=https://matrix.example.org access_token=env:MATRIX_BOT_TOKEN
+      tending connect telegram -1001234567890 --community Entraide token=env:TELEGRAM_BOT_TOKEN
     """
     from tending.actions.connectors import do_connect
 

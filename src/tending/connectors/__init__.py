@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "discourse": "tending.connectors.discourse",
     "rss": "tending.connectors.rss",
     "matrix": "tending.connectors.matrix",
+    "telegram": "tending.connectors.telegram",
 }
 
 
