@@ -78,6 +78,9 @@ class Forum:
     def fail_next(self, path: str, status: int, *, retry_after: str | None = None, times: int = 1) -> None:
         self.faults.setdefault(path, []).extend([(status, retry_after)] * times)
 
+    def redirect_next(self, path: str, to: str) -> None:
+        self.faults.setdefault(path, []).append((301, to))
+
     # -- answers --------------------------------------------------------------------------------------
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
@@ -141,8 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         pending = forum.faults.get(parts.path)
         if pending:
-            status, retry_after = pending.pop(0)
-            self._send(status, {"Retry-After": retry_after} if retry_after else {}, {"errors": [f"HTTP {status}"]})
+            status, header = pending.pop(0)
+            name = "Location" if 300 <= status < 400 else "Retry-After"
+            self._send(status, {name: header} if header else {}, {"errors": [f"HTTP {status}"]})
             return
         status, headers, body = forum.answer(parts.path, parse_qs(parts.query))
         self._send(status, headers, body)

@@ -183,3 +183,20 @@ def test_an_unreachable_host_is_one_sentence(engine: Engine) -> None:
     [result] = do_sync(engine, backoff=FAST)
     assert not result.ok and result.reason is not None
     assert result.reason.startswith(f"cannot reach {url.split('//')[1]}/latest.json (ConnectError, 3 tries)")
+
+
+def test_with_a_key_a_redirect_is_not_followed_so_the_key_stays_with_the_forum(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 301 with Location (RFC 9110 15.4.2) to another host: an Api-Key header would go along."""
+    forum, elsewhere = a_forum(), a_forum()
+    forum.api_key = "k-0123456789abcdef"
+    monkeypatch.setenv("FORUM_KEY", forum.api_key)
+    with serving(forum) as url, serving(elsewhere) as other:
+        do_connect(engine, "discourse", url, community_name="Cats", fields={"api_key": "env:FORUM_KEY"},
+                   backoff=FAST)
+        forum.redirect_next("/latest.json", f"{other}/latest.json")
+        [result] = do_sync(engine, backoff=FAST)
+    assert not result.ok and result.reason == (
+        f"{url.split('//')[1]}/latest.json redirects to {other.split('//')[1]}/latest.json; with credentials "
+        "tending follows no redirect: connect to that address.")
+    assert elsewhere.requests == []

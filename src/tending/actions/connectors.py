@@ -163,7 +163,7 @@ def do_connect(engine: Engine, kind: str, target: str, *, community_name: str, f
     values = resolve_credentials(options, references, file_values)
     secrets = [values[name] for name in references]
     try:
-        with Http(headers=module.headers(values), backoff=backoff) as http:
+        with Http(headers=module.headers(values), backoff=backoff, follow_redirects=not references) as http:
             seen = module.check(normal, values, http=http)
     except TendingError as error:
         raise ConnectorError(_masked(str(error), secrets)) from None
@@ -268,7 +268,7 @@ def sync_one(engine: Engine, row: ConnectorRow, *, file_values: dict[str, Any] |
         module = get_connector(row.kind)
         values = resolve_credentials(row.options, row.credentials, file_values)
         secrets = [values[name] for name in row.credentials]
-        with Http(headers=module.headers(values), backoff=backoff) as http:
+        with Http(headers=module.headers(values), backoff=backoff, follow_redirects=not row.credentials) as http:
             try:
                 _run_steps(engine, row, module.fetch(row.target, values, row.cursor, http=http), result)
             finally:

@@ -101,11 +101,14 @@ class Http:
     check that a sync with nothing new makes one request per page it must check)."""
 
     def __init__(self, *, headers: dict[str, str] | None = None, backoff: Backoff | None = None,
-                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
+                 follow_redirects: bool = True) -> None:
+        """follow_redirects: False when the headers carry a credential (an Api-Key header would follow a
+        redirect to another host); a redirect then fails the request with one sentence."""
         self.backoff = backoff or Backoff()
         self.requests = 0
         self.client = httpx.Client(headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=timeout,
-                                   follow_redirects=True, transport=transport, verify=tls_context())
+                                   follow_redirects=follow_redirects, transport=transport, verify=tls_context())
 
     def close(self) -> None:
         self.client.close()
@@ -137,6 +140,9 @@ class Http:
                 continue
             if response.status_code in ok:
                 return response
+            if response.is_redirect:
+                raise ConnectorError(f"{where} redirects to {host_path(response.headers.get('Location', ''))}; "
+                                     "with credentials tending follows no redirect: connect to that address.")
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(self._wait_for(response, attempt))
                 continue
