@@ -97,3 +97,21 @@ def secret(name: str, section: dict[str, Any] | None = None) -> str | None:
     if section and name in section:
         return str(section[name])
     return None
+
+
+def credential(reference: str, file_values: dict[str, Any] | None = None) -> str | None:
+    """The value a connector's credential reference names: `env:VARIABLE` (the environment) or
+    `config:KEY` (the config file's [connectors] table). None when it is not set; never logged."""
+    scheme, _, name = reference.partition(":")
+    if scheme == "env":
+        return os.environ.get(name) or None
+    if scheme == "config":
+        section = (file_values or {}).get("connectors")
+        value = section.get(name) if isinstance(section, dict) else None
+        return None if value in (None, "") else str(value)
+    return None
+
+
+def is_credential_reference(value: str) -> bool:
+    scheme, _, name = value.partition(":")
+    return scheme in ("env", "config") and bool(name.strip())

@@ -74,7 +74,8 @@ def test_no_command_prints_personal_data_to_stderr_or_the_log(sqlite_engine: Eng
     values = {"member_ref": f"#{ids['ada']}", "keep_ref": f"#{ids['ada']}", "other_ref": f"#{ids['bruno']}",
               "kind": "jsonl", "path": str(bad_export(tmp_path)), "name": "Another community", "item_id": "1",
               "action": "leave", "message_ids": "1", "message_id": "1", "email": "nobody@example.net",
-              "role": "viewer", "ref": "1", "token_id": "1", "url": "http://127.0.0.1:9/hook", "webhook_id": "1"}
+              "role": "viewer", "ref": "1", "token_id": "1", "url": "http://127.0.0.1:9/hook", "webhook_id": "1",
+              "target": "http://127.0.0.1:9/", "connector_id": "1"}
     caplog.set_level(logging.DEBUG)
     ran = []
     for path in sorted(leaf_commands(), key=lambda p: p == ("members", "merge")):  # merge last: it changes the cast

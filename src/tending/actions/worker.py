@@ -85,6 +85,7 @@ class WorkerLoop:
     community_name: str | None
     templates: Path | None  # the user's templates folder (None: the built-in texts)
     report: Callable[[list[dict[str, Any]]], None] = lambda summaries: None
+    sync: Callable[[], None] | None = None  # the connectors' pass, run before each tick (tending worker)
     sleep: Callable[[float], None] = time.sleep
     stop: Callable[[], bool] = lambda: False
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -100,6 +101,8 @@ class WorkerLoop:
     def tick_once(self) -> float:
         """One tick; the seconds to wait before the next (longer after each failure in a row)."""
         try:
+            if self.sync is not None:
+                self.sync()  # a failing connector is marked failing and never stops the others or the tick
             summaries = do_tick(self.engine, self.delivery, now=None, community_name=self.community_name,
                                 templates=self.templates)
         except Exception as error:

@@ -39,6 +39,9 @@ COMMANDS: dict[str, str] = {
     "webhooks": "tending.cli.webhooks:webhooks",
     "check": "tending.cli.service:check",
     "status": "tending.cli.service:status",
+    "connect": "tending.cli.connectors:connect",
+    "connectors": "tending.cli.connectors:connectors",
+    "sync": "tending.cli.connectors:sync",
 }
 
 

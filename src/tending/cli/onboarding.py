@@ -424,7 +424,8 @@ def run(app: AppContext, now_text: str | None, community_name: str | None, outpu
 @community_option
 @pass_app
 def worker(app: AppContext, interval: int, community_name: str | None) -> None:
-    """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends).
+    """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends): first the
+    connectors that are due (each at its own interval), then the playbooks and the deliveries.
 
     Example: tending worker --interval 60
     """
@@ -434,6 +435,8 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
 
     refuse_invalid_configuration(app.settings, app.engine)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    from tending.actions.connectors import do_sync_due
+    from tending.cli.connectors import print_syncs
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
 
     def report(summaries: list[dict[str, Any]]) -> None:
@@ -444,6 +447,8 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
 
     try:
         WorkerLoop(app.engine, app.settings.section("delivery"), interval, community_name,
-                   data_home() / "templates", report=report).run()
+                   data_home() / "templates", report=report,
+                   sync=lambda: print_syncs(do_sync_due(app.engine, community_name=community_name,
+                                                        file_values=app.settings.file_values))).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

@@ -56,6 +56,18 @@ class _State:
         self.channels: set[str] = set()
 
 
+def parse_data(data: Any, *, label: str, state: _State | None = None) -> Iterator[ParseItem]:
+    """The records of one JSON document as the API serves it (a topic, a post, a users listing): the
+    live connector (connectors/discourse.py) reads the API through this, so a sync and an import of the
+    same forum give the same records and source ids. `state` carries the members and channels already
+    given across documents."""
+    source = SourceFile(name=label, label=label, size=None, _open=lambda: None)
+    yield from _file(source, data, state if state is not None else _State())
+
+
+State = _State
+
+
 def _file(source: SourceFile, data: Any, state: _State) -> Iterator[ParseItem]:
     if isinstance(data, dict) and isinstance(data.get("post_stream"), dict):
         yield from _topic(source, data, state)

@@ -92,6 +92,17 @@ def _file(source: SourceFile, tz: tzinfo) -> Iterator[ParseItem]:
         yield from _message(message, chat, tz, names, members, conversations, source.label, number, source.folder)
 
 
+def parse_updates(updates: list[Any], *, conversations: Conversations, label: str) -> Iterator[ParseItem]:
+    """The records of Bot API updates as getUpdates returns them (its `result`): the live connector
+    (connectors/telegram.py) reads the API through this, so a sync and an import of the same updates give
+    the same records and ids. `conversations` carries the conversation state across calls."""
+    chats: set[str] = set()
+    members: set[str] = set()
+    for number, update in enumerate(updates, start=1):
+        if isinstance(update, dict):
+            yield from _update(update, chats, members, conversations, label, number)
+
+
 def _update(update: dict[str, Any], chats: set[str], members: set[str], conversations: Conversations,
             label: str, number: int) -> Iterator[ParseItem]:
     """A Bot API update (getUpdates as a bot in the group saw it): ids are numbers, the sender is an

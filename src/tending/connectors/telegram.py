@@ -1,0 +1,102 @@
+"""A Telegram group through a bot (Bot API, https://core.telegram.org/bots/api#getupdates): getUpdates
+with `offset`, parsed by the importer's own reading of the same updates (importers/telegram.py
+parse_updates), so an import of a getUpdates dump and a sync give the same ids ({chat}:{message_id},
+members user{id}, the ids Telegram Desktop exports use).
+
+A bot sees messages only from when it joined, and in groups only with privacy mode off (BotFather
+/setprivacy) or as an admin: import the Desktop export first, then sync. Telegram keeps an update until a
+getUpdates asks with a higher offset; the offset is stored with the rows, so an update is confirmed only
+once it is stored. Updates of other chats the bot is in are confirmed and left out: one bot per connector.
+Cursor: offset, the conversation state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, json_of
+from tending.importers.base import BadRecord, Conversations
+from tending.importers.telegram import parse_updates
+from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRecord
+
+KIND = "telegram"
+PLATFORM = "telegram"
+DESCRIPTION = "A Telegram group, by its chat id (-100...), through a bot that is a member"
+FIELDS = (
+    Field("token", "The bot's token from BotFather (by reference).", secret=True, required=True),
+    Field("api_url", "The Bot API server (default https://api.telegram.org)."),
+)
+LIMIT = 100  # getUpdates' largest page
+MAX_PAGES = 1000
+
+
+def normalise_target(target: str) -> str:
+    chat = target.strip()
+    if not chat.lstrip("-").isdigit():
+        raise ConnectorError(f"'{chat}' is not a Telegram chat id (a number such as -1001234567890).")
+    return chat
+
+
+def headers(credentials: dict[str, str]) -> dict[str, str]:
+    return {}
+
+
+def _call(http: Http, credentials: dict[str, str], method: str, params: dict[str, Any] | None = None) -> Any:
+    """A Bot API call; errors name the method, never the URL (the token is in its path)."""
+    base = (credentials.get("api_url") or "https://api.telegram.org").rstrip("/")
+    try:
+        response = http.get(f"{base}/bot{credentials['token']}/{method}", params=params, ok=(200, 401, 404, 409))
+    except ConnectorError as error:
+        raise ConnectorError(str(error).replace(credentials["token"], "***")) from None
+    if response.status_code in (401, 404):
+        raise ConnectorError(f"Telegram refused the bot token ({method}, HTTP {response.status_code}): "
+                             "it is wrong or was revoked (BotFather /token).")
+    if response.status_code == 409:
+        raise ConnectorError("the bot has a webhook set, and getUpdates does not work while it has: "
+                             "remove it (deleteWebhook) or use another bot.")
+    data = json_of(response, method)
+    if not isinstance(data, dict) or not data.get("ok"):
+        raise ConnectorError(f"Telegram answered {method} with an error.")
+    return data.get("result")
+
+
+def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
+    me = _call(http, credentials, "getMe") or {}
+    chat = _call(http, credentials, "getChat", {"chat_id": target}) or {}
+    count = _call(http, credentials, "getChatMemberCount", {"chat_id": target})
+    return Seen(summary=f"the group '{chat.get('title') or target}' ({count} members) as @{me.get('username')}: "
+                        "messages, replies, joins and leaves from now on (a bot sees nothing from before it "
+                        "joined).", details={"title": chat.get("title"), "members": count})
+
+
+def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http) -> Iterator[Step]:
+    offset = int(cursor.get("offset") or 0)
+    conversations = Conversations()
+    for key, (at, thread) in (cursor.get("conversations") or {}).items():
+        conversations.last[key] = (datetime.fromisoformat(at), thread)
+    for _ in range(MAX_PAGES):
+        params = {"offset": offset, "limit": LIMIT, "timeout": 0,
+                  "allowed_updates": json.dumps(["message", "channel_post"])}
+        updates = [u for u in _call(http, credentials, "getUpdates", params) or [] if isinstance(u, dict)]
+        if not updates:
+            return
+        mine = [u for u in updates if str(((u.get("message") or u.get("channel_post") or {}).get("chat") or {})
+                                          .get("id")) == target]
+        offset = max(int(u.get("update_id") or 0) for u in updates) + 1
+        yield _records(mine, conversations), {
+            "offset": offset, "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()}}
+        if len(updates) < LIMIT:
+            return
+
+
+def _records(updates: list[dict[str, Any]], conversations: Conversations) -> list[ImportRecord]:
+    records: list[ImportRecord] = []
+    for item in parse_updates(updates, conversations=conversations, label="getUpdates"):
+        if isinstance(item, BadRecord):
+            raise ConnectorError(item.describe())
+        if isinstance(item, ActivityRecord | MemberRecord | ChannelRecord):
+            records.append(item)
+    return records

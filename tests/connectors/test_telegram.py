@@ -1,0 +1,135 @@
+"""The telegram connector against a local Bot API answering as https://core.telegram.org/bots/api
+shows: getMe, getChat, getChatMemberCount, getUpdates with offset (an update is kept until a later call
+asks with a higher offset; at most `limit` of them, 100 by default), {"ok": false, "error_code": 401}
+for a revoked token."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import Engine
+
+from tending.actions.connectors import do_connect, do_sync
+from tending.actions.imports import do_import
+from tending.connectors.base import Backoff
+
+FAST = Backoff(attempts=2, base_s=0.001, max_wait_s=0.01)
+TOKEN = "123456:AAE-secret-token-value"
+CHAT = -1001234567890
+ADA = {"id": 111, "is_bot": False, "first_name": "Ada", "username": "ada"}
+BRUNO = {"id": 222, "is_bot": False, "first_name": "Bruno"}
+
+
+class BotApi:
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.token = TOKEN
+        self.calls: list[str] = []
+        self.sent = 0
+
+    def add(self, message: dict[str, Any], chat: int = CHAT) -> None:
+        self.sent += 1
+        number = self.sent
+        self.updates.append({"update_id": 5000 + number, "message": {
+            "message_id": number, "date": 1772960000 + 60 * number,
+            "chat": {"id": chat, "type": "supergroup", "title": "Entraide"}, **message}})
+
+    def answer(self, method: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        if method == "getMe":
+            return 200, {"ok": True, "result": {"id": 9, "is_bot": True, "username": "tending_bot"}}
+        if method == "getChat":
+            return 200, {"ok": True, "result": {"id": CHAT, "type": "supergroup", "title": "Entraide"}}
+        if method == "getChatMemberCount":
+            return 200, {"ok": True, "result": 42}
+        offset = int(query.get("offset", ["0"])[0])
+        limit = int(query.get("limit", ["100"])[0])
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        return 200, {"ok": True, "result": self.updates[:limit]}
+
+
+@contextmanager
+def serving(api: BotApi) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            token, _, method = parts.path.lstrip("/").partition("/")
+            api.calls.append(method)
+            if token != f"bot{api.token}":
+                status, body = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            else:
+                status, body = api.answer(method, parse_qs(parts.query))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def a_group(api: BotApi) -> None:
+    api.add({"from": ADA, "new_chat_members": [ADA]})
+    api.add({"from": ADA, "text": "Bonjour !"})
+    api.add({"from": BRUNO, "text": "Salut Ada", "reply_to_message": {"message_id": 2}})
+    api.add({"from": BRUNO, "text": "ailleurs"}, chat=-100999)  # another group the bot is in
+
+
+def test_updates_are_synced_once_and_confirmed_only_after_they_are_stored(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = BotApi()
+    a_group(api)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    with serving(api) as url:
+        connected = do_connect(engine, "telegram", str(CHAT), community_name="Entraide",
+                               fields={"token": "env:BOT_TOKEN", "api_url": url}, backoff=FAST)
+        assert connected.seen.summary.startswith("the group 'Entraide' (42 members) as @tending_bot")
+        [first] = do_sync(engine, backoff=FAST)
+        assert first.ok and first.counts.activities_added == 3 and first.counts.members_added == 2
+        assert len(api.updates) == 4  # not confirmed yet: the next call's offset confirms them
+        api.calls.clear()
+        [idle] = do_sync(engine, backoff=FAST)
+        assert idle.ok and idle.records == 0 and api.calls == ["getUpdates"] and api.updates == []
+        api.add({"from": ADA, "text": "Merci"})
+        [later] = do_sync(engine, backoff=FAST)
+        assert later.counts.activities_added == 1
+        api.token = "revoked"
+        [revoked] = do_sync(engine, backoff=FAST)
+    assert not revoked.ok and revoked.reason == ("Telegram refused the bot token (getUpdates, HTTP 401): it is "
+                                                 "wrong or was revoked (BotFather /token).")
+
+
+def test_an_import_of_a_getupdates_dump_then_a_sync_adds_nothing(engine: Engine, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    api = BotApi()
+    a_group(api)
+    dump = tmp_path / "updates.json"
+    dump.write_text(json.dumps({"ok": True, "result": [u for u in api.updates
+                                                       if u["message"]["chat"]["id"] == CHAT]}))
+    imported = do_import(engine, "telegram", dump, community_name="Entraide")
+    assert imported.counts.activities_added == 3
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    with serving(api) as url:
+        do_connect(engine, "telegram", str(CHAT), community_name="Entraide",
+                   fields={"token": "env:BOT_TOKEN", "api_url": url}, backoff=FAST)
+        [synced] = do_sync(engine, backoff=FAST)
+    assert synced.ok and synced.records > 0
+    assert synced.counts.activities_added == 0 and synced.counts.members_added == 0
