@@ -21,16 +21,23 @@ from scipy import sparse
 
 from tending.errors import TendingError
 from tending.moderation import hashing
-from tending.moderation.langid import LANGUAGES, UNREADABLE, detect_languages, known_language, other_languages
+from tending.moderation.langid import (
+    LANGUAGES,
+    UNREADABLE,
+    identify_with_others,
+    known_language,
+    other_languages,
+)
 from tending.moderation.text import (
     DENSE_NAMES,
+    MENTION_RE,
     MOJIBAKE_RE,
     SECOND_PERSON,
+    URL_RE,
     clean_markup,
     dense_features,
-    find_links,
+    may_have_link,
     normalise,
-    profanity_count,
     script_letters,
     word_text,
 )
@@ -173,8 +180,8 @@ class Classifier:
         for name in TARGETS:
             if name in self.models:
                 scores[name] = self.models[name].probability(rows)
-        profanity = np.array([min(profanity_count(t[:MAX_CHARS]), PROFANITY_WORDS) / PROFANITY_WORDS
-                              for t in texts], dtype=np.float64)
+        # the profanity feature is min(words, 3) / 3, the score itself
+        profanity = np.round(_dense_values(rows, "profanity") / DENSE_SCALE, 4)
         scores["profanity"] = profanity
         scores["addressed"] = addressed(rows, texts, profanity > 0, normalised)
         return scores
@@ -231,9 +238,13 @@ class Classifier:
         return labels
 
 
-def _dense_column(rows: sparse.csr_matrix, name: str) -> np.ndarray:
+def _dense_values(rows: sparse.csr_matrix, name: str) -> np.ndarray:
     column = N_FEATURES - len(DENSE_NAMES) + DENSE_NAMES.index(name)
-    return np.asarray(rows[:, column].toarray()).ravel() > 0
+    return np.asarray(rows[:, column].toarray(), dtype=np.float64).ravel()
+
+
+def _dense_column(rows: sparse.csr_matrix, name: str) -> np.ndarray:
+    return _dense_values(rows, name) > 0
 
 
 def addressed(rows: sparse.csr_matrix, texts: Sequence[str], profane: np.ndarray,
@@ -268,11 +279,11 @@ def reading_languages(texts: Sequence[str], known: Sequence[str | None]) -> tupl
     and mentions are set aside (empty, only emoji, only a link: lang "und" unless the caller gave one);
     a language other than French or English, given by the caller ("de"), written mostly outside Latin
     scripts, or clearly identified (langid.other_languages)."""
-    langs = detect_languages(texts, known)
+    detected, others = identify_with_others(texts)
+    langs = [known_language(given) or found for given, found in zip(known, detected, strict=True)]
     readable = [True] * len(texts)
-    latin = []
     for i, (text, given) in enumerate(zip(texts, known, strict=True)):
-        words = " ".join(w for w in text.split() if not w.startswith("@") and not find_links(w))
+        words = _without_links(text)
         letters, other = script_letters(words)
         if len(MOJIBAKE_RE.findall(text)) >= MIN_MOJIBAKE:
             langs[i], readable[i] = UNREADABLE, False  # broken encoding: spam by the junk rule (classify)
@@ -282,12 +293,16 @@ def reading_languages(texts: Sequence[str], known: Sequence[str | None]) -> tupl
             langs[i], readable[i] = (known_language(given) or UNREADABLE), False
         elif other / letters >= OTHER_SCRIPT_SHARE and letters >= 3:
             langs[i], readable[i] = _script_language(words), False
-        elif known_language(given) is None:
-            latin.append(i)
-    for i, lang in zip(latin, other_languages([texts[i] for i in latin]), strict=True):
-        if lang is not None:
-            langs[i], readable[i] = lang, False
+        elif known_language(given) is None and others[i] is not None:
+            langs[i], readable[i] = str(others[i]), False
     return langs, readable
+
+
+def _without_links(text: str) -> str:
+    """The text without its links and mentions (what is left to read)."""
+    if "@" in text:
+        text = MENTION_RE.sub(" ", text)
+    return URL_RE.sub(" ", text) if may_have_link(text) else text
 
 
 def _script_language(text: str) -> str:

@@ -25,8 +25,8 @@ LANGUAGES = ("fr", "en")
 DEFAULT = "en"
 UNREADABLE = "und"  # BCP 47's "undetermined": no words to read (empty, emoji, a link, digits)
 # languages a message is said to be in instead of French or English, when it clearly is (see other_languages)
-OTHERS = ("de", "es", "it", "pt", "nl", "pl", "ro", "tr", "sv", "da", "no", "fi", "cs", "hu", "id", "vi",
-          "ru", "uk", "bg", "el", "ar", "he", "fa", "hi", "zh", "ja", "ko", "th")
+OTHERS = ("de", "es", "it", "pt", "nl", "pl", "ro", "tr", "sv", "ru", "uk", "el", "ar", "he", "hi", "zh", "ja",
+          "ko")
 OTHER_MIN_WORDS = 5
 OTHER_MIN_PROBABILITY = 0.9
 FINISH_IN_PYTHON = 24  # when this few texts are left, a plain loop is cheaper than a numpy step
@@ -149,24 +149,35 @@ def _wide_automaton() -> _Automaton:
 
 
 def other_languages(texts: Sequence[str]) -> list[str | None]:
-    """The language of each text when it is clearly neither French nor English, else None. Clearly: at
-    least OTHER_MIN_WORDS words, and py3langid (over fr, en and OTHERS) gives another language a
-    probability of OTHER_MIN_PROBABILITY or more. Short messages are never said to be in another language
-    ("ta gueule" alone looks like Acehnese to py3langid)."""
-    out: list[str | None] = [None] * len(texts)
-    wanted = [i for i, t in enumerate(texts) if len(t.split()) >= OTHER_MIN_WORDS]
+    """The language of each text when it is clearly neither French nor English, else None (see
+    identify_with_others)."""
+    return identify_with_others(texts)[1]
+
+
+def identify_with_others(texts: Sequence[str]) -> tuple[list[str], list[str | None]]:
+    """For each text, identify()'s answer (fr or en) and, when the text is clearly in another language,
+    that language (else None), from one walk of the automaton. Clearly: at least OTHER_MIN_WORDS words,
+    and py3langid over fr, en and OTHERS gives another language OTHER_MIN_PROBABILITY or more. Short
+    messages are never said to be in another language ("ta gueule" alone looks like Acehnese to py3langid)."""
+    fr_en: list[str] = [DEFAULT] * len(texts)
+    others: list[str | None] = [None] * len(texts)
+    wanted = [i for i, t in enumerate(texts) if t.strip()]
     if not wanted:
-        return out
-    model = _wide_automaton()
+        return fr_en, others
+    model, narrow = _wide_automaton(), _automaton()
     scores = _scores([texts[i] for i in wanted], model)
+    columns = [model.classes.index(lang) for lang in narrow.classes]
+    for i, best in zip(wanted, scores[:, columns].argmax(axis=1), strict=True):
+        fr_en[i] = narrow.classes[int(best)]
+    long_enough = np.array([len(texts[i].split()) >= OTHER_MIN_WORDS for i in wanted])
     probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     best = probabilities.argmax(axis=1)
-    for i, column, p in zip(wanted, best, probabilities[np.arange(len(wanted)), best], strict=True):
-        lang = model.classes[int(column)]
-        if lang not in LANGUAGES and p >= OTHER_MIN_PROBABILITY:
-            out[i] = lang
-    return out
+    for row in np.flatnonzero(long_enough).tolist():
+        lang = model.classes[int(best[row])]
+        if lang not in LANGUAGES and probabilities[row, best[row]] >= OTHER_MIN_PROBABILITY:
+            others[wanted[row]] = lang
+    return fr_en, others
 
 
 def detect_language(text: str, default: str = DEFAULT) -> str:

@@ -71,6 +71,9 @@ SHARE_RE = re.compile(r"\b(?:share|partage[rz]?|partagez|repost\w*|retweet\w*) "
                       r"|\bfai(?:tes|s) tourner\b|\bspread the word\b|\bmake (?:this|it) (?:go )?viral\b"
                       r"|\bfaites le buzz\b|\bsi (?:tu|vous) (?:es|etes) d'accord\b")
 CENSORED_RE = re.compile(r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+_DIGIT_RE = re.compile(r"\d")
+SPACED_RE = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+LEET_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b")
 _LEET = str.maketrans("013457@$!", "oieastasi")
 
 _ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -137,6 +140,9 @@ _CONFUSABLE_PAIRS = (
 CONFUSABLES = {ord(pair[0]): pair[1] for pair in _CONFUSABLE_PAIRS.split()}
 _SMALL_CAPITALS = frozenset("ᴀʙᴄᴅᴇɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɡ")
 _CONFUSABLE_RE = re.compile("[" + "".join(chr(c) for c in CONFUSABLES) + "]")
+# what a disguise is written with: full-width forms, enclosed (circled) and mathematical letters, look-alikes
+_DISGUISE_HINT_RE = re.compile("[\uff01-\uff5e\u24b6-\u24e9\U0001d400-\U0001d7ff"
+                               + "".join(chr(c) for c in CONFUSABLES) + "]")
 _NON_ASCII_WORD_RE = re.compile(r"[^\W\d_]*[^\x00-\x7f][^\W\d_]*")
 
 
@@ -169,7 +175,7 @@ def _fold_word(word: str, mostly_latin: bool) -> str:
 def is_disguised(text: str) -> bool:
     """The text writes Latin words with full-width, mathematical or look-alike letters. (NFKC alone
     changes harmless characters too, a non-breaking space or "…": only letters that became ASCII count.)"""
-    if text.isascii():
+    if text.isascii() or _DISGUISE_HINT_RE.search(text) is None:
         return False
     folded = fold_unicode(text)
     return sum(ch.isascii() and ch.isalpha() for ch in folded) > sum(ch.isascii() and ch.isalpha() for ch in text)
@@ -286,16 +292,17 @@ def has_insult(text: str) -> bool:
 def censored_insult(folded: str, tokens: list[str]) -> bool:
     """An insult written to get past a word filter: with asterisks ("c*nnard", "f**k"), in leet
     ("s4l0pe"), or spaced out ("c o n n a r d")."""
-    for match in CENSORED_RE.finditer(folded) if ("*" in folded or "#" in folded or "$" in folded
-                                                   or "  " not in folded) else ():
+    symbols = "*" in folded or "#" in folded or "$" in folded or "%" in folded or "@" in folded
+    for match in CENSORED_RE.finditer(folded) if symbols or SPACED_RE.search(folded) else ():
         token = match.group(0)
         if " " in token:
             if is_insult_word(token.replace(" ", "")):
                 return True
         elif "*" in token or "#" in token or is_insult_word(token.translate(_LEET)):
             return True
-    return any(not t.isalpha() and not t.isdigit() and is_insult_word(t.translate(_LEET)) for t in tokens
-               if len(t) >= 3 and any(c.isdigit() for c in t))
+    if _DIGIT_RE.search(folded) is None:
+        return False
+    return any(is_insult_word(t.translate(_LEET)) for t in LEET_TOKEN_RE.findall(" ".join(tokens)))
 
 
 def target_features(folded: str, tokens: list[str]) -> tuple[float, ...]:
@@ -319,7 +326,7 @@ def target_features(folded: str, tokens: list[str]) -> tuple[float, ...]:
 def scheme_features(text: str, folded: str) -> tuple[float, ...]:
     """The spam families of issue 13 (SCHEME_NAMES): a phone number, a messaging-app contact, a money
     scheme, a "share this" appeal, disguised letters, runs of broken encoding."""
-    digits = any(c.isdigit() for c in text)
+    digits = _DIGIT_RE.search(text) is not None
     return (
         1.0 if digits and PHONE_RE.search(text) else 0.0,
         1.0 if MESSAGING_RE.search(folded) else 0.0,
