@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tending.moderation.classifier import MODELS_DIR, SCORES, Classifier, shipped_classifier
+from tending.moderation.classifier import MODELS_DIR, SCORES, TARGET_SCORES, Classifier, shipped_classifier
 
 LINES = [
     {"id": 1, "text": "Merci pour ton aide hier, le chat va beaucoup mieux depuis qu'on a changé ses croquettes."},
@@ -26,7 +26,8 @@ def _run(stdin: str) -> subprocess.CompletedProcess[str]:
 
 def test_models_ship_inside_the_package_and_load_offline() -> None:
     paths = sorted(p.name for p in MODELS_DIR.glob("*.npz"))
-    assert paths == ["self_promotion.npz", "spam.npz", "toxic_en.npz", "toxic_fr.npz"]
+    assert {"self_promotion.npz", "spam.npz", "toxic_en.npz", "toxic_fr.npz", "insult.npz", "hate.npz",
+            "threat.npz"} <= set(paths)
     assert sum(p.stat().st_size for p in MODELS_DIR.iterdir()) < 20 * 1024 * 1024
     classifier = Classifier.load(MODELS_DIR)
     assert all(0.05 <= t < 1 for t in classifier.thresholds.values())
@@ -39,10 +40,10 @@ def test_labels_are_the_scores_at_or_above_their_thresholds() -> None:
     by_id = {r.id: r for r in results}
     for result in results:
         expected = [n for n in SCORES if result.scores[n] >= classifier.threshold(n, result.lang)]
-        assert [label for label in result.labels if label != "complaint"] == expected
+        assert [n for n in result.labels if n in SCORES] == expected
     assert by_id[1].labels == [] and by_id[1].lang == "fr"
     assert "spam" in by_id["b"].labels and by_id["b"].lang == "en"
-    assert by_id[3].labels == ["toxic"] and by_id[3].lang == "fr"
+    assert by_id[3].labels[0] == "toxic" and "insult" in by_id[3].labels and by_id[3].lang == "fr"
     assert "toxic" in by_id[4].labels
     assert "self_promotion" in by_id[5].labels and by_id[5].lang == "fr"
 
@@ -54,10 +55,11 @@ def test_classify_writes_one_json_line_per_input() -> None:
     assert [o["id"] for o in out] == [1, "b", 3, 4, 5]
     for line in out:
         assert set(line) == {"id", "scores", "labels", "lang", "sentiment"}
-        assert {"spam", "toxic", "self_promotion", "negative", "complaint"} <= set(line["scores"])
+        assert set(line["scores"]) >= {"spam", "toxic", "self_promotion", "insult", "hate", "threat", "profanity",
+                                       "negative", "complaint"}
         assert line["sentiment"] in ("negative", "neutral", "positive")
         assert all(0 <= v <= 1 for v in line["scores"].values())
-    assert out[2]["labels"] == ["toxic"]
+    assert out[2]["labels"][0] == "toxic" and "insult" in out[2]["labels"]
 
 
 def test_a_bad_line_is_named_and_exits_1() -> None:
@@ -72,5 +74,48 @@ def test_a_bad_line_is_named_and_exits_1() -> None:
 
 def test_model_card_names_every_shipped_model() -> None:
     card = (Path(__file__).resolve().parents[2] / "docs" / "model-card.md").read_text(encoding="utf-8")
-    for name in ("spam", "self_promotion", "toxic_fr", "toxic_en"):
+    for name in ("spam", "self_promotion", "toxic_fr", "toxic_en", "insult", "hate", "threat", "profanity"):
         assert f"`{name}`" in card
+
+
+def test_toxicity_names_its_target_and_profanity_stays_apart() -> None:
+    classifier = shipped_classifier()
+    texts = {"insult": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile",
+             "threat": "Je sais où tu habites, je vais te retrouver et te tuer",
+             "hate": "Les immigrés sont tous des parasites, qu'ils rentrent chez eux",
+             "swearing": "putain c'est dur"}
+    results = dict(zip(texts, classifier.classify(list(texts), list(texts.values()), ["fr"] * 4), strict=True))
+    for result in results.values():
+        assert set(TARGET_SCORES) <= set(result.scores)
+    assert {"toxic", "insult"} <= set(results["insult"].labels)
+    assert {"toxic", "threat"} <= set(results["threat"].labels)
+    assert {"toxic", "hate"} <= set(results["hate"].labels)
+    assert results["swearing"].labels == ["profanity"]
+
+
+def test_the_issue_examples_come_out_right() -> None:
+    classifier = shipped_classifier()
+    offer, complaint = classifier.classify(
+        [1, 2], ["Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 ...",
+                 "Service client nul, trois semaines sans réponse, je suis furieux"])
+    assert "spam" in offer.labels
+    assert "toxic" not in complaint.labels and complaint.lang == "fr"
+
+
+def test_a_message_the_models_cannot_read_gets_neutral_scores_and_a_lang() -> None:
+    classifier = shipped_classifier()
+    texts = ["", "😀🎉👍", "https://example.org/some/page", "@ada @bruno", "Привет всем, как дела?",
+             "Hallo zusammen, wie geht es euch heute? Alles gut bei mir.", "merci beaucoup"]
+    results = classifier.classify(list(range(len(texts))), texts)
+    assert [r.lang for r in results[:6]] == ["und", "und", "und", "und", "ru", "de"]
+    for result in results[:6]:
+        assert result.labels == [] and set(result.scores.values()) == {0.0}
+    assert results[6].lang == "fr"  # short French stays French, read by the models
+    given = classifier.classify([1], ["Guten Morgen"], ["de"])[0]
+    assert given.lang == "de" and given.labels == []
+
+
+def test_broken_encoding_is_spam_even_when_unreadable() -> None:
+    mojibake = "Ð¡ÐºÐ¸Ð´ÐºÐ¸ Ð½Ð° Ð¾Ð±ÑƒÐ²ÑŒ Ð² Ð½Ð°ÑˆÐµÐ¼ Ð¼Ð°Ð³Ð°Ð·Ð¸Ð½Ðµ http://shop.example.ru"
+    result = shipped_classifier().classify([1], [mojibake])[0]
+    assert result.labels == ["spam"] and result.lang == "und"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tending.moderation.text import DENSE_NAMES, dense_features
+from tending.moderation.text import (
+    DENSE_NAMES,
+    SCHEME_NAMES,
+    TARGET_NAMES,
+    dense_features,
+    fold_unicode,
+    is_disguised,
+    normalise,
+)
 
 
 def features(text: str) -> dict[str, float]:
@@ -39,3 +47,43 @@ def test_c_mon_is_not_french_first_person_and_capitals_count_by_word() -> None:
     shout = features("C'mon 3 BILLION VIEWS")
     assert shout["first_person"] == 0.0
     assert shout["caps_words"] == pytest.approx(2 / 4)
+
+
+def test_full_width_and_look_alike_letters_fold_to_latin() -> None:
+    assert fold_unicode("ｆｒｅｅ ｍｏｎｅｙ") == "free money"
+    assert fold_unicode("ϲliсk hеre") == "click here"  # a Greek c, a Cyrillic s and e
+    assert fold_unicode("Ѕрin nоw") == "Spin now"  # look-alike words in a Latin text
+    assert normalise("𝐅𝐑𝐄𝐄 𝐂𝐑𝐘𝐏𝐓𝐎") == "free crypto"  # mathematical bold, through NFKC
+    assert fold_unicode("plain ascii stays") == "plain ascii stays"
+
+
+def test_russian_and_greek_text_keep_their_letters() -> None:
+    assert fold_unicode("Скидки на обувь") == "Скидки на обувь"  # "на" is a word there, not "ha"
+    assert fold_unicode("Καλημέρα σε όλους") == "Καλημέρα σε όλους"
+    assert not is_disguised("Скидки на обувь") and not is_disguised("Bonjour à tous, ça va très bien")
+    assert is_disguised("ｆｒｅｅ ｍｏｎｅｙ") and is_disguised("buy ѕріn")
+
+
+def test_the_spam_families_of_the_issue_are_noticed() -> None:
+    offer = features("Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 12 34 56 78")
+    assert offer["phone"] == offer["messaging_app"] == offer["money_scheme"] == 1.0
+    assert features("Invest in bitcoin now and get 30% profit every week")["money_scheme"] == 1.0
+    assert features("please share this video everywhere")["share_appeal"] == 1.0
+    assert features("Ð¡ÐºÐ¸Ð´ÐºÐ¸ Ð½Ð° Ð¾Ð±ÑƒÐ²ÑŒ Ð² Ð½Ð°ÑˆÐµÐ¼ Ð¼Ð°Ð³Ð°Ð·Ð¸Ð½Ðµ")["mojibake_runs"] == 1.0
+    calm = features("Mon chat a 12 ans et pèse 5 kilos, le vétérinaire dit que tout va bien")
+    assert [calm[n] for n in SCHEME_NAMES] == [0.0] * len(SCHEME_NAMES)
+
+
+def test_what_a_toxic_message_aims_at_is_noticed() -> None:
+    assert features("putain c'est dur")["profanity"] == pytest.approx(1 / 3)
+    assert features("putain c'est dur")["insult_at_person"] == 0.0
+    assert features("je vais te retrouver et te tuer")["threat"] == 1.0
+    assert features("I will find you and hurt you")["threat"] == 1.0
+    group = features("Les immigrés sont tous des parasites")
+    assert group["group_generalisation"] == group["dehumanising"] == 1.0
+    assert features("t'es qu'un c*nnard")["censored_insult"] == 1.0
+    assert features("espèce de s4l0pe")["censored_insult"] == 1.0
+    assert features("c o n n a r d va")["censored_insult"] == 1.0
+    assert features("Dire que les musulmans sont des terroristes, c'est raciste")["group_defended"] == 1.0
+    calm = features("Merci pour les conseils, mon chat va mieux depuis hier")
+    assert [calm[n] for n in TARGET_NAMES] == [0.0] * len(TARGET_NAMES)

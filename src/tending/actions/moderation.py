@@ -166,7 +166,7 @@ class _Scanner:
         elif is_spam:
             found.append(self._item(row, "spam", spam_score, text, lang, context, spam_threshold))
         toxic_threshold = self.classifier.threshold("toxic", lang)
-        if scores["toxic"] >= toxic_threshold:
+        if self.classifier.is_toxic(scores, lang):
             found.append(self._item(row, "toxic", scores["toxic"], text, lang, context, toxic_threshold))
         if scores.get("complaint", 0.0) >= COMPLAINT_AT and not is_spam:  # someone to answer, not to remove
             found.append(self._item(row, "complaint", scores["complaint"], text, lang, context, COMPLAINT_AT))

@@ -156,7 +156,9 @@ def act_command(app: AppContext, item_id: int, action: str, note: str | None, ac
 def classify_command() -> None:
     """Score JSON lines from stdin: {"id", "text", optional "author", "thread", "lang"}.
 
-    Writes one JSON line per input: {"id", "scores": {"spam", "toxic", "self_promotion"}, "labels", "lang"}.
+    Writes one JSON line per input: {"id", "scores": {"spam", "toxic", "self_promotion", "insult", "hate",
+    "threat", "profanity"}, "labels", "lang"}. A message the models cannot read (empty, only emoji or a
+    link, another language) gets scores of 0 and its "lang" ("und" when there is nothing to read).
 
     Example: echo '{"id": 1, "text": "Abonnez-vous à ma chaîne !"}' | tending moderate classify
     """

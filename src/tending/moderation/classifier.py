@@ -21,20 +21,53 @@ from scipy import sparse
 
 from tending.errors import TendingError
 from tending.moderation import hashing, sentiment
-from tending.moderation.langid import detect_languages
-from tending.moderation.text import DENSE_NAMES, clean_markup, dense_features, normalise, word_text
+from tending.moderation.langid import (
+    LANGUAGES,
+    UNREADABLE,
+    identify_with_others,
+    known_language,
+    other_languages,
+)
+from tending.moderation.text import (
+    DENSE_NAMES,
+    MENTION_RE,
+    MOJIBAKE_RE,
+    SECOND_PERSON,
+    URL_RE,
+    clean_markup,
+    dense_features,
+    may_have_link,
+    normalise,
+    script_letters,
+    word_text,
+)
 
 MODELS_DIR = Path(__file__).parent / "models"
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 N_FEATURES = CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)
-FEATURES_VERSION = 2  # 2: the moderator features of text.moderator_features
+FEATURES_VERSION = 3  # 2: the moderator features of text.moderator_features; 3: target and scheme features
+# features are only ever appended: a model trained on an earlier version reads the same columns, with
+# weight 0 on the columns added since (LinearModel.load pads it)
 MAX_CHARS = 1500  # longer messages are judged on their beginning (keeps a scan fast)
 # the dense features are in [0, 1] while hashed rows are l2-normalised and spread over thousands of
 # n-grams; scaling the few hand-written features up lets them carry weight under the same L2 penalty
 # (measured on the YouTube rotation: mean F1 0.926 at scale 1, 0.938 at scale 8)
 DENSE_SCALE = 8.0
 SCORES = ("spam", "toxic", "self_promotion")
+# what a toxic message attacks (each its own model, French and English together) and strong language
+# aimed at nobody (a lexicon count: a weak signal, never a queue item on its own)
+TARGETS = ("insult", "hate", "threat")
+TARGET_SCORES = (*TARGETS, "profanity")
+PROFANITY_WORDS = 3  # profanity score = strong-language words / 3, at most 1
+JUNK_SPAM_SCORE = 0.99  # the spam score of a text in broken encoding (as the scan's junk rule)
+RULE_SPAM_SCORE = 0.99  # the spam score of a message the spam rules (spam_rules) catch
+# a toxic message must attack someone: the toxicity model alone also reacts to strong language and anger
+# ("putain c'est dur", an angry complaint); `toxic` is flagged only when one of the target models gives
+# at least this much (docs/model-card.md measures it)
+TARGET_FLOOR = 0.35
+MIN_MOJIBAKE = 3
+OTHER_SCRIPT_SHARE = 0.6
 
 
 class Featurizer:
@@ -89,7 +122,7 @@ class LinearModel:
     def load(cls, path: Path) -> LinearModel:
         try:
             with np.load(path, allow_pickle=False) as data:
-                weights = np.zeros(int(data["size"]), dtype=np.float32)
+                weights = np.zeros(max(int(data["size"]), N_FEATURES), dtype=np.float32)
                 weights[data["indices"]] = data["values"].astype(np.float32)
                 bias, platt_a, platt_c, threshold = (float(v) for v in data["params"])
                 meta = json.loads(str(data["meta"]))
@@ -139,27 +172,51 @@ class Classifier:
 
     def score(self, texts: Sequence[str], langs: Sequence[str],
               normalised: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-        """Calibrated probabilities per score name, one array entry per text."""
+        """Calibrated probabilities per score name, one array entry per text; and "addressed" (not an
+        output score): 0.0 for a text with strong language aimed at nobody (see `addressed`), else 1.0."""
         rows = self.featurizer.transform(texts, normalised)
         french = np.array([lang == "fr" for lang in langs], dtype=bool)
         toxic = np.where(french, self.models["toxic_fr"].probability(rows),
                          self.models["toxic_en"].probability(rows))
-        return {"spam": self.models["spam"].probability(rows), "toxic": toxic,
-                "self_promotion": self.models["self_promotion"].probability(rows)}
+        spam = np.maximum(self.models["spam"].probability(rows), np.where(spam_rules(rows), RULE_SPAM_SCORE, 0.0))
+        scores = {"spam": spam, "toxic": toxic,
+                  "self_promotion": self.models["self_promotion"].probability(rows)}
+        for name in TARGETS:
+            if name in self.models:
+                scores[name] = self.models[name].probability(rows)
+        # the profanity feature is min(words, 3) / 3, the score itself
+        profanity = np.round(_dense_values(rows, "profanity") / DENSE_SCALE, 4)
+        scores["profanity"] = profanity
+        scores["addressed"] = addressed(rows, texts, profanity > 0, normalised)
+        return scores
 
     def threshold(self, name: str, lang: str) -> float:
-        return self.thresholds[f"toxic_{lang}" if name == "toxic" else name]
+        if name == "toxic":
+            return self.thresholds[f"toxic_{lang if lang in LANGUAGES else 'en'}"]
+        if name == "profanity":
+            return 1 / PROFANITY_WORDS - 1e-3  # one word (scores are rounded to 4 decimals)
+        return self.thresholds.get(name, self.models[name].threshold if name in self.models else 0.5)
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        return (*SCORES, *(n for n in TARGETS if n in self.models), "profanity")
 
     def classify(self, ids: Sequence[Any], texts: Sequence[str],
                  langs: Sequence[str | None] | None = None) -> list[Classification]:
         known = list(langs) if langs is not None else [None] * len(texts)
-        resolved = detect_languages(texts, known)
-        scores = self.score(texts, resolved)
+        resolved, readable = reading_languages(texts, known)
+        scores = self.score(texts, [lang if lang in LANGUAGES else "en" for lang in resolved])
         moods = sentiment.shipped_reader().read(texts, resolved)
+        names = self.score_names
         out = []
         for i, (ident, lang) in enumerate(zip(ids, resolved, strict=True)):
-            values = {name: round(float(scores[name][i]), 4) for name in SCORES}
-            labels = [name for name in SCORES if values[name] >= self.threshold(name, lang)]
+            if not readable[i]:
+                values = dict.fromkeys(names, 0.0)
+            else:
+                values = {name: round(float(scores[name][i]), 4) for name in names}
+            if len(MOJIBAKE_RE.findall(texts[i])) >= MIN_MOJIBAKE:
+                values["spam"] = max(values["spam"], JUNK_SPAM_SCORE)
+            labels = self.labels({**values, "addressed": float(scores["addressed"][i]) if readable[i] else 1.0}, lang)
             mood = moods[i]
             values |= {"negative": mood.negative, "complaint": mood.complaint}
             if mood.complaint >= sentiment.COMPLAINT_AT:
@@ -167,6 +224,100 @@ class Classifier:
             out.append(Classification(ident, values, labels, lang, mood.sentiment, mood.confident_negative,
                                       mood.score))
         return out
+
+    def is_toxic(self, values: dict[str, float], lang: str) -> bool:
+        """The toxicity model reaches its threshold, a target model (insult, hate, threat) TARGET_FLOOR,
+        and the message is not strong language aimed at nobody."""
+        if values["toxic"] < self.threshold("toxic", lang) or values.get("addressed", 1.0) == 0.0:
+            return False
+        targets = [values[name] for name in TARGETS if name in values]
+        return not targets or max(targets) >= TARGET_FLOOR
+
+    def labels(self, values: dict[str, float], lang: str) -> list[str]:
+        """The scores at or above their thresholds; the targets of toxicity only when `toxic` is flagged
+        (then at least the likeliest one: `toxic` is the union of insult, hate and threat); profanity only
+        when the message is not toxic (strong language aimed at nobody)."""
+        targets = [name for name in TARGETS if name in values]
+        labels = [name for name in SCORES if (self.is_toxic(values, lang) if name == "toxic"
+                                              else values[name] >= self.threshold(name, lang))]
+        if "toxic" in labels and targets:
+            chosen = [name for name in targets if values[name] >= self.threshold(name, lang)]
+            labels += chosen or [max(targets, key=lambda name: values[name])]
+        elif values.get("profanity", 0.0) >= self.threshold("profanity", lang):
+            labels.append("profanity")
+        return labels
+
+
+def _dense_values(rows: sparse.csr_matrix, name: str) -> np.ndarray:
+    column = N_FEATURES - len(DENSE_NAMES) + DENSE_NAMES.index(name)
+    return np.asarray(rows[:, column].toarray(), dtype=np.float64).ravel()
+
+
+def _dense_column(rows: sparse.csr_matrix, name: str) -> np.ndarray:
+    return _dense_values(rows, name) > 0
+
+
+def addressed(rows: sparse.csr_matrix, texts: Sequence[str], profane: np.ndarray,
+              normalised: Sequence[str] | None) -> np.ndarray:
+    """1.0 unless a text with strong language is aimed at nobody: no second-person word, no mention, no
+    insult word (censored or not), no threat, no group named ("putain c'est dur", "fuck, missed the bus").
+    Only the texts with strong language are looked at."""
+    out = np.ones(len(texts))
+    if not profane.any():
+        return out
+    cues = _dense_column(rows, "insults") | _dense_column(rows, "censored_insult") | _dense_column(rows, "threat") \
+        | _dense_column(rows, "group_word") | _dense_column(rows, "mentions")
+    for i in np.flatnonzero(profane & ~cues).tolist():
+        tokens = (normalised[i] if normalised is not None else normalise(clean_markup(texts[i][:MAX_CHARS]))).split()
+        if not any(t in SECOND_PERSON for t in tokens):
+            out[i] = 0.0
+    return out
+
+
+def spam_rules(rows: sparse.csr_matrix) -> np.ndarray:
+    """Spam whatever the model says (the families the training data lacks, issue 13): a money scheme with
+    a way to be contacted or a link ("Gagnez 5000€ par mois... WhatsApp +33 6..."), and Latin words written
+    in full-width or look-alike letters next to a link, a phone number, a messaging app or money (the
+    disguise is there to get past filters)."""
+    contact = _dense_column(rows, "phone") | _dense_column(rows, "messaging_app") | _dense_column(rows, "has_url")
+    money = _dense_column(rows, "money_scheme")
+    return (money & contact) | (_dense_column(rows, "disguised") & (contact | money))
+
+
+def reading_languages(texts: Sequence[str], known: Sequence[str | None]) -> tuple[list[str], list[bool]]:
+    """The language of each text and whether the models can read it. Not readable: no letters once links
+    and mentions are set aside (empty, only emoji, only a link: lang "und" unless the caller gave one);
+    a language other than French or English, given by the caller ("de"), written mostly outside Latin
+    scripts, or clearly identified (langid.other_languages)."""
+    detected, others = identify_with_others(texts)
+    langs = [known_language(given) or found for given, found in zip(known, detected, strict=True)]
+    readable = [True] * len(texts)
+    for i, (text, given) in enumerate(zip(texts, known, strict=True)):
+        words = _without_links(text)
+        letters, other = script_letters(words)
+        if len(MOJIBAKE_RE.findall(text)) >= MIN_MOJIBAKE:
+            langs[i], readable[i] = UNREADABLE, False  # broken encoding: spam by the junk rule (classify)
+        elif given and known_language(given) is None and given.strip():
+            langs[i], readable[i] = given.strip().lower()[:2], False
+        elif letters == 0:
+            langs[i], readable[i] = (known_language(given) or UNREADABLE), False
+        elif other / letters >= OTHER_SCRIPT_SHARE and letters >= 3:
+            langs[i], readable[i] = _script_language(words), False
+        elif known_language(given) is None and others[i] is not None:
+            langs[i], readable[i] = str(others[i]), False
+    return langs, readable
+
+
+def _without_links(text: str) -> str:
+    """The text without its links and mentions (what is left to read)."""
+    if "@" in text:
+        text = MENTION_RE.sub(" ", text)
+    return URL_RE.sub(" ", text) if may_have_link(text) else text
+
+
+def _script_language(text: str) -> str:
+    found = other_languages([" ".join([text] * 5)])[0]  # repeated: a short message is still clear in its script
+    return found or UNREADABLE
 
 
 @cache

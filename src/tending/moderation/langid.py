@@ -23,6 +23,12 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 LANGUAGES = ("fr", "en")
 DEFAULT = "en"
+UNREADABLE = "und"  # BCP 47's "undetermined": no words to read (empty, emoji, a link, digits)
+# languages a message is said to be in instead of French or English, when it clearly is (see other_languages)
+OTHERS = ("de", "es", "it", "pt", "nl", "pl", "ro", "tr", "sv", "ru", "uk", "el", "ar", "he", "hi", "zh", "ja",
+          "ko")
+OTHER_MIN_WORDS = 5
+OTHER_MIN_PROBABILITY = 0.9
 FINISH_IN_PYTHON = 24  # when this few texts are left, a plain loop is cheaper than a numpy step
 
 
@@ -30,6 +36,13 @@ FINISH_IN_PYTHON = 24  # when this few texts are left, a plain loop is cheaper t
 def _identifier() -> LanguageIdentifier:
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+@cache
+def _wide_identifier() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES + OTHERS))
     return identifier
 
 
@@ -104,20 +117,67 @@ def identify(texts: Sequence[str]) -> list[str]:
     out = [DEFAULT] * len(texts)
     if not wanted:
         return out
-    text_of, feature = _feature_hits([_encode(texts[i]) for i in wanted], model)
+    scores = _scores([texts[i] for i in wanted], model)
+    for i, best in zip(wanted, scores.argmax(axis=1), strict=True):
+        out[i] = model.classes[int(best)]
+    return out
+
+
+def _scores(texts: Sequence[str], model: _Automaton) -> np.ndarray:
+    """py3langid's log scores (texts, model.classes) of non-blank texts."""
+    text_of, feature = _feature_hits([_encode(t) for t in texts], model)
     n_features = len(model.table)
     keys, counts = np.unique(text_of * n_features + feature, return_counts=True)
     which, feature = keys // n_features, keys % n_features
     contribution = np.log1p(counts.astype(np.float32))[:, None] * model.table[feature]
-    scores = np.zeros((len(wanted), len(model.classes)), dtype=np.float64)
+    scores = np.zeros((len(texts), len(model.classes)), dtype=np.float64)
     for column in range(len(model.classes)):
-        scores[:, column] = np.bincount(which, weights=contribution[:, column], minlength=len(wanted))
-    featureless = np.bincount(which, minlength=len(wanted)) == 0
+        scores[:, column] = np.bincount(which, weights=contribution[:, column], minlength=len(texts))
+    featureless = np.bincount(which, minlength=len(texts)) == 0
     scores += model.prior
     scores[featureless] = 0.0  # py3langid: no feature, every language equal, the first one wins
-    for i, best in zip(wanted, scores.argmax(axis=1), strict=True):
-        out[i] = model.classes[int(best)]
-    return out
+    return scores
+
+
+@cache
+def _wide_automaton() -> _Automaton:
+    identifier = _wide_identifier()
+    base = _automaton()
+    return _Automaton(base.nextmove, base.rowbase, base.output, np.asarray(identifier.nb_ptc, dtype=np.float32),
+                      np.asarray(identifier.nb_pc, dtype=np.float32), tuple(identifier.nb_classes),
+                      base.nextmove_array, base.rowbase_list)
+
+
+def other_languages(texts: Sequence[str]) -> list[str | None]:
+    """The language of each text when it is clearly neither French nor English, else None (see
+    identify_with_others)."""
+    return identify_with_others(texts)[1]
+
+
+def identify_with_others(texts: Sequence[str]) -> tuple[list[str], list[str | None]]:
+    """For each text, identify()'s answer (fr or en) and, when the text is clearly in another language,
+    that language (else None), from one walk of the automaton. Clearly: at least OTHER_MIN_WORDS words,
+    and py3langid over fr, en and OTHERS gives another language OTHER_MIN_PROBABILITY or more. Short
+    messages are never said to be in another language ("ta gueule" alone looks like Acehnese to py3langid)."""
+    fr_en: list[str] = [DEFAULT] * len(texts)
+    others: list[str | None] = [None] * len(texts)
+    wanted = [i for i, t in enumerate(texts) if t.strip()]
+    if not wanted:
+        return fr_en, others
+    model, narrow = _wide_automaton(), _automaton()
+    scores = _scores([texts[i] for i in wanted], model)
+    columns = [model.classes.index(lang) for lang in narrow.classes]
+    for i, best in zip(wanted, scores[:, columns].argmax(axis=1), strict=True):
+        fr_en[i] = narrow.classes[int(best)]
+    long_enough = np.array([len(texts[i].split()) >= OTHER_MIN_WORDS for i in wanted])
+    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    best = probabilities.argmax(axis=1)
+    for row in np.flatnonzero(long_enough).tolist():
+        lang = model.classes[int(best[row])]
+        if lang not in LANGUAGES and probabilities[row, best[row]] >= OTHER_MIN_PROBABILITY:
+            others[wanted[row]] = lang
+    return fr_en, others
 
 
 def detect_language(text: str, default: str = DEFAULT) -> str:

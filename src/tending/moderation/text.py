@@ -30,7 +30,10 @@ WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NON_WORD_RE = re.compile(r"[^a-z0-9@]+")
 UPPER_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]")
 REPEAT_RE = re.compile(r"(.)\1{3,}")
-MOJIBAKE_RE = re.compile("Ã.|â€|\ufffd|ð\u0178|Â[^a-zA-Z]")
+# UTF-8 read as Latin-1 or Windows-1252: accented Latin ("Ã©", "â€™") and Cyrillic ("Ð¡ÐºÐ¸", "Ñ\x83")
+_CP1252_CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
+    "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+MOJIBAKE_RE = re.compile(f"Ã.|â€|\ufffd|ð\u0178|Â[^a-zA-Z]|[ÐÑ][{_CP1252_CONTINUATION}]")
 SECOND_PERSON = frozenset({"you", "your", "youre", "ur", "u", "yourself", "tu", "t", "toi", "te", "ta", "ton",
                            "tes", "vous", "votre", "espece", "sale"})
 OWNERSHIP = frozenset({"my", "our", "mon", "ma", "mes", "notre", "nos", "me", "moi"})
@@ -49,6 +52,29 @@ HIDDEN_LINK_RE = re.compile(r"\b\w+ ?(?:\.|dot) ?(?:com|net|org|ru|pl)\b|\bdot c
 # a long token mixing letters and digits: wallet addresses, referral and promo codes, video ids
 CODE_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{12,}\b", re.IGNORECASE)
 PUNCT_RUN_RE = re.compile(r"[!?.]{3,}")
+# the spam families of issue 13: phone numbers, messaging-app contacts, money schemes, "share this" appeals
+PHONE_RE = re.compile(r"(?:\+|\b00)\d{1,3}[\s.()-]{0,2}\d|\b0[1-9](?:[\s.-]?\d\d){4}\b"
+                      r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{10,11}\b")
+MESSAGING_RE = re.compile(r"\b(?:whats ?app|wa\.me|telegram|t\.me|viber|wechat|signal|snapchat|snap|kik|wickr|"
+                          r"line id|skype|messenger|discord\.gg|imo)\b")
+SCHEME_RE = re.compile(
+    r"(?:\d[\d\s.,]*\s?(?:€|\$|euros?|dollars?|usd|eur|k€|btc)|(?:€|\$)\s?\d).{0,40}?"
+    r"\b(?:par|per|a|/|each|chaque) ?(?:jour|semaine|mois|day|week|month|heure|hour)"
+    r"|\b(?:depuis|de) chez (?:vous|soi|toi|moi)|\b(?:from|at) home\b|\bsans (?:diplome|experience|effort)"
+    r"|\b(?:invest\w*|crypto\w*|bitcoin|forex|trading|trader|mining|minage|placement)\b.{0,60}?"
+    r"\b(?:profit|gain|rendement|return|earn|gagne|benefice|revenu|income|roi|\d+ ?%)"
+    r"|\b(?:revenus? (?:passifs?|complementaires?)|passive income|financial freedom|liberte financiere"
+    r"|devenir riche|get rich|argent facile|easy money|double (?:your|votre)|pyramid|parrainage)\b")
+SHARE_RE = re.compile(r"\b(?:share|partage[rz]?|partagez|repost\w*|retweet\w*) "
+                      r"(?:this|it|ce|cette|ca|la|le|ma|mon|my|our|a (?:tous|tout le monde)|everywhere|partout"
+                      r"|with (?:your|all))\b|\blike (?:and|&|\+) share\b"
+                      r"|\bfai(?:tes|s) tourner\b|\bspread the word\b|\bmake (?:this|it) (?:go )?viral\b"
+                      r"|\bfaites le buzz\b|\bsi (?:tu|vous) (?:es|etes) d'accord\b")
+CENSORED_RE = re.compile(r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+_DIGIT_RE = re.compile(r"\d")
+SPACED_RE = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+LEET_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b")
+_LEET = str.maketrans("013457@$!", "oieastasi")
 
 _ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -60,8 +86,15 @@ DENSE_NAMES = (
     # since FEATURES_VERSION 2 (what a comment-section moderator looks for; MODERATOR_NAMES)
     "first_person", "please", "subscribe", "check_out", "channel_words", "hidden_link", "code_token",
     "caps_words", "punct_runs", "words",
+    # since FEATURES_VERSION 3: what a toxic message aims at (TARGET_NAMES) and the spam families of issue
+    # 13 (SCHEME_NAMES)
+    "profanity", "threat", "group_generalisation", "group_word", "censored_insult", "dehumanising",
+    "group_defended",
+    "phone", "messaging_app", "money_scheme", "share_appeal", "disguised", "mojibake_runs",
 )
-MODERATOR_NAMES = DENSE_NAMES[16:]
+MODERATOR_NAMES = DENSE_NAMES[16:26]
+TARGET_NAMES = DENSE_NAMES[26:33]
+SCHEME_NAMES = DENSE_NAMES[33:]
 
 
 @dataclass(frozen=True)
@@ -95,6 +128,59 @@ def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![^ ])(?:" + "|".join(map(re.escape, prefixes)) + r")[^ ]*")
 
 
+# Latin look-alikes from other scripts (Cyrillic, Greek, small capitals), folded to the Latin letter they
+# imitate; written for tending from the Unicode charts. Full-width forms, ligatures, circled and
+# mathematical letters are folded by NFKC first.
+_CONFUSABLE_PAIRS = (
+    "аa вb еe ёe кk мm нh оo рp сc тt уy хx іi їi јj ѕs ԁd ԛq ԝw һh ӏl ɡg "
+    "АA ВB ЕE КK МM НH ОO РP СC ТT ХX УY ІI ЈJ ЅS ԌG "
+    "ϲc ςc ϹC ϳj ϵe αa βb εe ηn ιi κk νv οo ρp τt υu χx ωw ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX "
+    "ᴀa ʙb ᴄc ᴅd ᴇe ɢg ʜh ɪi ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ʏy ᴢz"
+)
+CONFUSABLES = {ord(pair[0]): pair[1] for pair in _CONFUSABLE_PAIRS.split()}
+_SMALL_CAPITALS = frozenset("ᴀʙᴄᴅᴇɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɡ")
+_CONFUSABLE_RE = re.compile("[" + "".join(chr(c) for c in CONFUSABLES) + "]")
+# what a disguise is written with: full-width forms, enclosed (circled) and mathematical letters, look-alikes
+_DISGUISE_HINT_RE = re.compile("[\uff01-\uff5e\u24b6-\u24e9\U0001d400-\U0001d7ff"
+                               + "".join(chr(c) for c in CONFUSABLES) + "]")
+_NON_ASCII_WORD_RE = re.compile(r"[^\W\d_]*[^\x00-\x7f][^\W\d_]*")
+
+
+def fold_unicode(text: str) -> str:
+    """Full-width, circled, mathematical and look-alike letters back to plain Latin ("ｆｒｅｅ", "ϲliсk"
+    with a Greek and a Cyrillic letter -> "free", "click"). A word in another script is folded only when
+    it mixes in Latin letters or every letter of it is a look-alike, so Russian or Greek text stays what
+    it is (its share of other-script letters is a feature of its own). ASCII texts are returned as they are."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    if _CONFUSABLE_RE.search(text) is None:
+        return text
+    letters, other = script_letters(text)
+    mostly_latin = 2 * other < letters
+    return _NON_ASCII_WORD_RE.sub(lambda match: _fold_word(match.group(0), mostly_latin), text)
+
+
+def _fold_word(word: str, mostly_latin: bool) -> str:
+    """A word of look-alikes alone ("ѕріn") is folded only in a mostly Latin text: in Russian, "на" is a word."""
+    looks = sum(ord(ch) in CONFUSABLES for ch in word)
+    if not looks:
+        return word
+    latin = sum("a" <= ch.lower() <= "z" for ch in word)
+    if latin or all(ch in _SMALL_CAPITALS or ch.isascii() for ch in word) or (mostly_latin and looks == len(word)):
+        return word.translate(CONFUSABLES)
+    return word
+
+
+def is_disguised(text: str) -> bool:
+    """The text writes Latin words with full-width, mathematical or look-alike letters. (NFKC alone
+    changes harmless characters too, a non-breaking space or "…": only letters that became ASCII count.)"""
+    if text.isascii() or _DISGUISE_HINT_RE.search(text) is None:
+        return False
+    folded = fold_unicode(text)
+    return sum(ch.isascii() and ch.isalpha() for ch in folded) > sum(ch.isascii() and ch.isalpha() for ch in text)
+
+
 def strip_accents(text: str) -> str:
     """Lower-case ASCII folding: "Débile" -> "debile". Other scripts vanish (measured separately)."""
     return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
@@ -119,6 +205,7 @@ def find_links(text: str) -> list[str]:
 def normalise(text: str) -> str:
     """The text the n-gram features see: lower-case, accents stripped, links and mentions as tokens,
     punctuation folded to spaces (so tweets, Reddit dumps and forum posts look alike)."""
+    text = fold_unicode(text)
     if may_have_link(text):
         text = URL_RE.sub(" lienurl ", text)
     text = MENTION_RE.sub(" @user ", text)
@@ -174,6 +261,88 @@ def spam_patterns() -> dict[str, re.Pattern[str]]:
 
 
 @cache
+def target_patterns() -> dict[str, re.Pattern[str]]:
+    """Section name -> one compiled alternation of that section's patterns (lexicons/targets.txt)."""
+    sections: dict[str, list[str]] = {}
+    current = "profanity"
+    for raw in (LEXICONS / "targets.txt").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            continue
+        sections.setdefault(current, []).append(strip_accents(line))
+    return {name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")\b")
+            for name, items in sections.items()}
+
+
+def is_insult_word(token: str) -> bool:
+    lexicon = insult_lexicon()
+    return token in lexicon.words or any(token.startswith(p) for p in lexicon.prefixes if len(p) >= 3)
+
+
+def has_insult(text: str) -> bool:
+    """An insult of the lexicons appears in the text (the FTR reader keeps "not racist" tweets as clean
+    toxicity examples only when none does)."""
+    norm = normalise(text)
+    return insult_lexicon().count(norm.split(), norm) > 0
+
+
+def censored_insult(folded: str, tokens: list[str]) -> bool:
+    """An insult written to get past a word filter: with asterisks ("c*nnard", "f**k"), in leet
+    ("s4l0pe"), or spaced out ("c o n n a r d")."""
+    symbols = "*" in folded or "#" in folded or "$" in folded or "%" in folded or "@" in folded
+    for match in CENSORED_RE.finditer(folded) if symbols or SPACED_RE.search(folded) else ():
+        token = match.group(0)
+        if " " in token:
+            if is_insult_word(token.replace(" ", "")):
+                return True
+        elif "*" in token or "#" in token or is_insult_word(token.translate(_LEET)):
+            return True
+    if _DIGIT_RE.search(folded) is None:
+        return False
+    return any(is_insult_word(t.translate(_LEET)) for t in LEET_TOKEN_RE.findall(" ".join(tokens)))
+
+
+def target_features(folded: str, tokens: list[str]) -> tuple[float, ...]:
+    """What a toxic message aims at (TARGET_NAMES): strong language, a threat, a group said to be
+    something, a group named, a censored insult, dehumanising words, a group named by someone speaking
+    against an attack or well of it (counter-speech: "dire que les X sont... est raciste").
+    folded: lower-cased, accents stripped."""
+    patterns = target_patterns()
+    group = patterns["group"].search(folded) is not None
+    return (
+        min(len(patterns["profanity"].findall(folded)), 3) / 3,
+        1.0 if patterns["threat"].search(folded) else 0.0,
+        1.0 if group and patterns["generalisation"].search(folded) else 0.0,
+        1.0 if group else 0.0,
+        1.0 if censored_insult(folded, tokens) else 0.0,
+        1.0 if patterns["dehumanising"].search(folded) else 0.0,
+        1.0 if group and patterns["counter"].search(folded) else 0.0,
+    )
+
+
+def scheme_features(text: str, folded: str) -> tuple[float, ...]:
+    """The spam families of issue 13 (SCHEME_NAMES): a phone number, a messaging-app contact, a money
+    scheme, a "share this" appeal, disguised letters, runs of broken encoding."""
+    digits = _DIGIT_RE.search(text) is not None
+    return (
+        1.0 if digits and PHONE_RE.search(text) else 0.0,
+        1.0 if MESSAGING_RE.search(folded) else 0.0,
+        1.0 if SCHEME_RE.search(folded) else 0.0,
+        1.0 if SHARE_RE.search(folded) else 0.0,
+        1.0 if is_disguised(text) else 0.0,
+        min(len(MOJIBAKE_RE.findall(text)), 10) / 10 if not text.isascii() else 0.0,
+    )
+
+
+def profanity_count(text: str) -> int:
+    """Strong-language words of lexicons/targets.txt in a text."""
+    return len(target_patterns()["profanity"].findall(strip_accents(fold_unicode(text))))
+
+
+@cache
 def _letter_tables() -> tuple[np.ndarray, np.ndarray]:
     """For every code point of the basic plane: is it a letter (str.isalpha), and one outside Latin
     scripts. Other planes (emoji, rare scripts) are looked up one character at a time."""
@@ -222,7 +391,7 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     tokens = norm.split()
     spam = spam_patterns()
     lexicon = insult_lexicon()
-    folded = strip_accents(text)
+    folded = strip_accents(fold_unicode(text))
     letters, uppers, digits = char_counts(text)
     urls = len(find_links(text))
     insults = lexicon.count(tokens, norm)
@@ -237,6 +406,8 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         min(promo, 5) / 5, min(len(spam["money"].findall(folded)), 5) / 5, 1.0 if own else 0.0,
         digits / len(text) if text else 0.0, 1.0 if REPEAT_RE.search(text) else 0.0,
         *moderator_features(text, folded, tokens),
+        *target_features(folded, tokens),
+        *scheme_features(text, folded),
     )
     return np.asarray(values, dtype=np.float32)
 
