@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -125,8 +125,10 @@ def _add_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(OverflowError)
-    async def out_of_range(request: Request, _error: OverflowError) -> Response:
-        """A number in the address too large for the database (a 20-digit id): nothing can be there."""
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, _error: Exception) -> Response:
+        """A number in the address too large for the database (a 20-digit id: OverflowError from SQLite,
+        DataError from PostgreSQL): nothing can be there."""
         _ = translator(request)
         return render(request, "error.html", status_code=404, title=_("Not found"),
                       message=_("There is nothing at this address."))
