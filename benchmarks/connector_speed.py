@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     args = parser.parse_args()
     queue: multiprocessing.Queue[str] = multiprocessing.Queue()
-    server = multiprocessing.get_context("fork").Process(target=serve, args=(args.posts, queue), daemon=True)
+    server = multiprocessing.get_context("fork").Process(
+        target=serve, args=(args.posts, queue), daemon=True
+    )
     server.start()
     url = queue.get(timeout=60)
     work = Path(tempfile.mkdtemp(prefix="tending-bench-conn-"))
@@ -78,15 +80,21 @@ def main() -> None:
         folder.mkdir()
         export(build(args.posts), folder)
         imported_engine = open_store(f"sqlite:///{work / 'import.db'}")
-        summary, import_wall, import_cpu = timed(lambda: do_import(imported_engine, "discourse", folder,
-                                                                   community_name="Forum"))
+        summary, import_wall, import_cpu = timed(
+            lambda: do_import(imported_engine, "discourse", folder, community_name="Forum")
+        )
         engine = open_store(f"sqlite:///{work / 'sync.db'}")
         do_connect(engine, "discourse", url, community_name="Forum", fields={})
         [first], sync_wall, sync_cpu = timed(lambda: do_sync(engine))
-        assert first.ok and first.counts.activities_added == summary.counts.activities_added == args.posts, first
-        print(f"first sync of {args.posts:,} posts: {sync_wall:.2f} s ({sync_cpu:.2f} CPU s, {first.requests} requests)"
-              f"  | import of the same files: {import_wall:.2f} s ({import_cpu:.2f} CPU s)"
-              f"  | ratio {sync_wall / import_wall:.1f}x  (target: under 10 s)")
+        assert (
+            first.ok
+            and first.counts.activities_added == summary.counts.activities_added == args.posts
+        ), first
+        print(
+            f"first sync of {args.posts:,} posts: {sync_wall:.2f} s ({sync_cpu:.2f} CPU s, {first.requests} requests)"
+            f"  | import of the same files: {import_wall:.2f} s ({import_cpu:.2f} CPU s)"
+            f"  | ratio {sync_wall / import_wall:.1f}x  (target: under 10 s)"
+        )
         idle = []
         for _ in range(7):
             [again], wall, cpu = timed(lambda: do_sync(engine))
@@ -95,12 +103,16 @@ def main() -> None:
         wall, cpu, requests = sorted(idle)[len(idle) // 2]
         with httpx.Client() as client:
             bare = sorted(timed(lambda: client.get(f"{url}/latest.json"))[1] for _ in range(7))[3]
-        print(f"sync with nothing new: {wall * 1000:.1f} ms median ({cpu * 1000:.1f} CPU ms, {requests} request)"
-              f"  | one bare GET /latest.json: {bare * 1000:.1f} ms  | ratio {wall / bare:.1f}x"
-              "  (target: under 50 ms, one request)")
+        print(
+            f"sync with nothing new: {wall * 1000:.1f} ms median ({cpu * 1000:.1f} CPU ms, {requests} request)"
+            f"  | one bare GET /latest.json: {bare * 1000:.1f} ms  | ratio {wall / bare:.1f}x"
+            "  (target: under 50 ms, one request)"
+        )
         ticks = sorted(timed(lambda: do_sync_due(engine))[2] for _ in range(21))[10]
-        print(f"idle worker: {ticks * 1000:.2f} CPU ms per tick with nothing due = "
-              f"{ticks / 60 * 100:.4f} % of a core at one tick a minute  (target: under 2 %)")
+        print(
+            f"idle worker: {ticks * 1000:.2f} CPU ms per tick with nothing due = "
+            f"{ticks / 60 * 100:.4f} % of a core at one tick a minute  (target: under 2 %)"
+        )
     finally:
         server.terminate()
         server.join(10)

@@ -29,10 +29,14 @@ def measure(label: str, action) -> tuple[float, float]:  # type: ignore[no-untyp
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--dir", type=Path, default=None, help="where the demo database goes (kept)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="where the demo database goes (kept)"
+    )
     args = parser.parse_args()
     home = args.dir or Path(tempfile.mkdtemp(prefix="tending-demo-bench-"))
     home.mkdir(parents=True, exist_ok=True)
@@ -50,7 +54,17 @@ def main() -> None:
         summary = generate_demo_records(seed=args.seed, members=args.members, now=now)
 
     def build() -> None:
-        cli_main(["demo", "--members", str(args.members), "--seed", str(args.seed), "--no-serve", "--fresh"])
+        cli_main(
+            [
+                "demo",
+                "--members",
+                str(args.members),
+                "--seed",
+                str(args.seed),
+                "--no-serve",
+                "--fresh",
+            ]
+        )
 
     print(f"tending demo --members {args.members:,} --seed {args.seed} (SQLite in {home})")
     base_wall, base_cpu = measure("baseline: generate the records, no writing", baseline)
@@ -59,9 +73,13 @@ def main() -> None:
     db = home / "demo.db"
     size = sum(p.stat().st_size for p in home.glob("demo.db*"))
     total = summary.total_activities
-    print(f"activities {total:,}; database {size / 1e6:,.0f} MB ({size / total:.0f} bytes per activity)")
-    print(f"build: {total / wall:,.0f} activities/s wall, {wall / base_wall:.1f}x the baseline "
-          f"({total / base_wall:,.0f} activities/s); cpu {cpu / base_cpu:.1f}x")
+    print(
+        f"activities {total:,}; database {size / 1e6:,.0f} MB ({size / total:.0f} bytes per activity)"
+    )
+    print(
+        f"build: {total / wall:,.0f} activities/s wall, {wall / base_wall:.1f}x the baseline "
+        f"({total / base_wall:,.0f} activities/s); cpu {cpu / base_cpu:.1f}x"
+    )
     if args.dir is None:
         shutil.rmtree(home, ignore_errors=True)
     else:

@@ -25,8 +25,25 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
-WORDS = ("chat", "insuline", "vétérinaire", "merci", "bonjour", "dose", "glycémie", "croquettes", "question",
-         "help", "thanks", "welcome", "cat", "sugar", "curve", "vet", "hello")
+WORDS = (
+    "chat",
+    "insuline",
+    "vétérinaire",
+    "merci",
+    "bonjour",
+    "dose",
+    "glycémie",
+    "croquettes",
+    "question",
+    "help",
+    "thanks",
+    "welcome",
+    "cat",
+    "sugar",
+    "curve",
+    "vet",
+    "hello",
+)
 
 
 def sentence(rng: random.Random) -> str:
@@ -44,9 +61,15 @@ def make_jsonl(path: Path, activities: int, members: int = 20_000, seed: int = 1
             member = rng.randrange(members)
             at = T0 + timedelta(seconds=i * 17)
             kind = kinds[i % len(kinds)]
-            row = {"member_id": f"m{member}", "member_name": f"Member {member}", "kind": kind,
-                   "occurred_at": at.isoformat(), "source_id": f"a{i}", "thread_id": f"t{i // 10}",
-                   "text": sentence(rng) if kind != "reaction" else None}
+            row = {
+                "member_id": f"m{member}",
+                "member_name": f"Member {member}",
+                "kind": kind,
+                "occurred_at": at.isoformat(),
+                "source_id": f"a{i}",
+                "thread_id": f"t{i // 10}",
+                "text": sentence(rng) if kind != "reaction" else None,
+            }
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return activities
 
@@ -61,13 +84,31 @@ def make_discourse(folder: Path, topics: int, posts_per_topic: int = 20, seed: i
             post_id += 1
             user = rng.randrange(5000)
             at = T0 + timedelta(minutes=topic * 30 + number)
-            posts.append({"id": post_id, "post_number": number, "post_type": 1, "user_id": user,
-                          "username": f"user{user}", "name": f"User {user}", "created_at": at.isoformat(),
-                          "cooked": f"<p>{sentence(rng)}</p>", "reply_to_post_number": None if number < 3 else 2,
-                          "deleted_at": None, "user_deleted": False, "actions_summary": [{"id": 2, "count": 1}],
-                          "reads": 10, "staff": False})
-        topic_json = {"id": topic, "title": f"Topic {topic}", "category_id": topic % 12, "archetype": "regular",
-                      "post_stream": {"posts": posts, "stream": [p["id"] for p in posts]}}
+            posts.append(
+                {
+                    "id": post_id,
+                    "post_number": number,
+                    "post_type": 1,
+                    "user_id": user,
+                    "username": f"user{user}",
+                    "name": f"User {user}",
+                    "created_at": at.isoformat(),
+                    "cooked": f"<p>{sentence(rng)}</p>",
+                    "reply_to_post_number": None if number < 3 else 2,
+                    "deleted_at": None,
+                    "user_deleted": False,
+                    "actions_summary": [{"id": 2, "count": 1}],
+                    "reads": 10,
+                    "staff": False,
+                }
+            )
+        topic_json = {
+            "id": topic,
+            "title": f"Topic {topic}",
+            "category_id": topic % 12,
+            "archetype": "regular",
+            "post_stream": {"posts": posts, "stream": [p["id"] for p in posts]},
+        }
         (folder / f"t-{topic}.json").write_text(json.dumps(topic_json), encoding="utf-8")
     return topics * posts_per_topic
 
@@ -80,11 +121,15 @@ def make_stackexchange(folder: Path, questions: int, seed: int = 3) -> int:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<users>\n')
         for user in range(1, users + 1):
             at = (T0 + timedelta(minutes=user)).strftime("%Y-%m-%dT%H:%M:%S.000")
-            out.write(f'  <row Id="{user}" Reputation="1" CreationDate="{at}" DisplayName="User {user}" />\n')
+            out.write(
+                f'  <row Id="{user}" Reputation="1" CreationDate="{at}" DisplayName="User {user}" />\n'
+            )
         out.write("</users>\n")
     post_id, comment_id, activities = 0, 0, users
-    with open(folder / "Posts.xml", "w", encoding="utf-8") as posts, \
-            open(folder / "Comments.xml", "w", encoding="utf-8") as comments:
+    with (
+        open(folder / "Posts.xml", "w", encoding="utf-8") as posts,
+        open(folder / "Comments.xml", "w", encoding="utf-8") as comments,
+    ):
         posts.write('<?xml version="1.0" encoding="utf-8"?>\n<posts>\n')
         comments.write('<?xml version="1.0" encoding="utf-8"?>\n<comments>\n')
         for question in range(questions):
@@ -92,19 +137,25 @@ def make_stackexchange(folder: Path, questions: int, seed: int = 3) -> int:
             qid = post_id
             at = T0 + timedelta(minutes=question * 7)
             body = quoteattr(f"<p>{sentence(rng)}</p>")
-            posts.write(f'  <row Id="{qid}" PostTypeId="1" CreationDate="{at:%Y-%m-%dT%H:%M:%S}.000" Score="3" '
-                        f'Body={body} OwnerUserId="{rng.randint(1, users)}" Title="Question {qid}" />\n')
+            posts.write(
+                f'  <row Id="{qid}" PostTypeId="1" CreationDate="{at:%Y-%m-%dT%H:%M:%S}.000" Score="3" '
+                f'Body={body} OwnerUserId="{rng.randint(1, users)}" Title="Question {qid}" />\n'
+            )
             activities += 1
             for answer in range(2):
                 post_id += 1
                 when = at + timedelta(minutes=answer + 1)
-                posts.write(f'  <row Id="{post_id}" PostTypeId="2" ParentId="{qid}" '
-                            f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.000" Score="1" Body={body} '
-                            f'OwnerUserId="{rng.randint(1, users)}" />\n')
+                posts.write(
+                    f'  <row Id="{post_id}" PostTypeId="2" ParentId="{qid}" '
+                    f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.000" Score="1" Body={body} '
+                    f'OwnerUserId="{rng.randint(1, users)}" />\n'
+                )
                 comment_id += 1
                 text = quoteattr(sentence(rng))
-                comments.write(f'  <row Id="{comment_id}" PostId="{post_id}" Score="0" Text={text} '
-                               f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.500" UserId="{rng.randint(1, users)}" />\n')
+                comments.write(
+                    f'  <row Id="{comment_id}" PostId="{post_id}" Score="0" Text={text} '
+                    f'CreationDate="{when:%Y-%m-%dT%H:%M:%S}.500" UserId="{rng.randint(1, users)}" />\n'
+                )
                 activities += 2
         posts.write("</posts>\n")
         comments.write("</comments>\n")
@@ -138,29 +189,46 @@ def full_import(kind: str, path: Path, db: Path) -> tuple[int, float, float]:
 def peak_rss_mb(kind: str, path: Path, db: Path) -> tuple[float, float, float]:
     """Peak RSS of a separate process importing `path` (so earlier work does not count), the peak RSS of
     its parsing child process (0 when it parsed itself), and the import's duration in seconds."""
-    code = ("import resource, sys, time; from tending.actions.imports import do_import;"
-            "from tending.store import open_store; start = time.perf_counter();"
-            f"do_import(open_store('sqlite:///{db}'), {kind!r}, {str(path)!r}, community_name='rss');"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-            " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - start)")
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    code = (
+        "import resource, sys, time; from tending.actions.imports import do_import;"
+        "from tending.store import open_store; start = time.perf_counter();"
+        f"do_import(open_store('sqlite:///{db}'), {kind!r}, {str(path)!r}, community_name='rss');"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - start)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     own, child, seconds = output.strip().splitlines()[-1].split()
     return int(own) / 1024, int(child) / 1024, float(seconds)
 
 
 def jsonl_of_size(path: Path, megabytes: float, seed: int) -> None:
     """A jsonl export of about `megabytes` MB (the generator writes about 260 bytes per activity)."""
-    make_jsonl(path, max(1000, int(megabytes * 1e6 / 262)), members=max(20_000, int(megabytes * 100)), seed=seed)
+    make_jsonl(
+        path,
+        max(1000, int(megabytes * 1e6 / 262)),
+        members=max(20_000, int(megabytes * 100)),
+        seed=seed,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (default 1.0)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every size (default 1.0)"
+    )
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--rss-mb", type=float, default=None,
-                        help="size in MB of the big jsonl of the memory check (default 520 x scale); the "
-                             "small one is a tenth of it")
+    parser.add_argument(
+        "--rss-mb",
+        type=float,
+        default=None,
+        help="size in MB of the big jsonl of the memory check (default 520 x scale); the "
+        "small one is a tenth of it",
+    )
     args = parser.parse_args()
     n = args.scale
     with tempfile.TemporaryDirectory(prefix="tending-bench-") as tmp:
@@ -179,8 +247,10 @@ def speed(root: Path, n: float) -> None:
         ("discourse", root / "discourse", lambda p: make_discourse(p, int(10_000 * n))),
         ("stackexchange", root / "se", lambda p: make_stackexchange(p, int(60_000 * n))),
     ]
-    print(f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}"
-          f"{'parse CPU s':>13}{'import CPU s':>14}")
+    print(
+        f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}"
+        f"{'parse CPU s':>13}{'import CPU s':>14}"
+    )
     for kind, path, make in cases:
         make(path)
         size = sum(f.stat().st_size for f in ([path] if path.is_file() else path.rglob("*"))) / 1e6
@@ -189,12 +259,18 @@ def speed(root: Path, n: float) -> None:
         parse_cpu = cpu_seconds() - cpu
         added, import_s, import_cpu = full_import(kind, path, root / f"{kind}.db")
         assert added == parsed, (kind, added, parsed)
-        print(f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
-              f"{(added / import_s) / (parsed / parse_s):>7.2f}{parse_cpu:>13.2f}{import_cpu:>14.2f}", flush=True)
+        print(
+            f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
+            f"{(added / import_s) / (parsed / parse_s):>7.2f}{parse_cpu:>13.2f}{import_cpu:>14.2f}",
+            flush=True,
+        )
 
 
 def cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -205,8 +281,11 @@ def memory(root: Path, megabytes: float) -> None:
         mb = path.stat().st_size / 1e6
         rss, child, seconds = peak_rss_mb("jsonl", path, root / f"{label}.db")
         path.unlink()
-        print(f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB (its parsing process: "
-              f"{child:,.0f} MB), {seconds:,.0f} s", flush=True)
+        print(
+            f"peak RSS, jsonl import of {mb:,.0f} MB ({label}): {rss:,.0f} MB (its parsing process: "
+            f"{child:,.0f} MB), {seconds:,.0f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -36,24 +36,37 @@ from tending.moderation.classifier import Featurizer, LinearModel
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def evaluate(model: LinearModel, featurizer: Featurizer, examples: list[training.Example]) -> dict[str, Any]:
+def evaluate(
+    model: LinearModel, featurizer: Featurizer, examples: list[training.Example]
+) -> dict[str, Any]:
     labels = np.array([e.label for e in examples])
     probabilities = model.probability(featurizer.transform([e.text for e in examples]))
     at_threshold = training.binary_metrics(labels, probabilities, model.threshold)
     at_half = training.binary_metrics(labels, probabilities, 0.5)
-    return {**at_threshold, "accuracy_at_0.5": at_half["accuracy"], "f1_at_0.5": at_half["f1"],
-            "majority_baseline": round(max(labels.mean(), 1 - labels.mean()), 4)}
+    return {
+        **at_threshold,
+        "accuracy_at_0.5": at_half["accuracy"],
+        "f1_at_0.5": at_half["f1"],
+        "majority_baseline": round(max(labels.mean(), 1 - labels.mean()), 4),
+    }
 
 
 def line(name: str, m: dict[str, Any]) -> str:
-    return (f"  {name:<34} n={m['n']:<5} thr={m['threshold']:.2f} P={m['precision']:.3f} R={m['recall']:.3f} "
-            f"F1={m['f1']:.3f} acc={m['accuracy']:.3f} AUC={m['roc_auc']:.3f} Brier={m['brier']:.3f} "
-            f"ECE={m['ece']:.3f} | at 0.5: F1={m['f1_at_0.5']:.3f} acc={m['accuracy_at_0.5']:.3f} "
-            f"| baseline acc={m['majority_baseline']:.3f}")
+    return (
+        f"  {name:<34} n={m['n']:<5} thr={m['threshold']:.2f} P={m['precision']:.3f} R={m['recall']:.3f} "
+        f"F1={m['f1']:.3f} acc={m['accuracy']:.3f} AUC={m['roc_auc']:.3f} Brier={m['brier']:.3f} "
+        f"ECE={m['ece']:.3f} | at 0.5: F1={m['f1_at_0.5']:.3f} acc={m['accuracy_at_0.5']:.3f} "
+        f"| baseline acc={m['majority_baseline']:.3f}"
+    )
 
 
 def without_baseline(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {**metrics, "accuracy_at_0.5": float("nan"), "f1_at_0.5": float("nan"), "majority_baseline": float("nan")}
+    return {
+        **metrics,
+        "accuracy_at_0.5": float("nan"),
+        "f1_at_0.5": float("nan"),
+        "majority_baseline": float("nan"),
+    }
 
 
 SPAM_RECIPES = {  # name -> with the extra data (SMS spam, clean French and English messages)
@@ -80,12 +93,19 @@ def spam_rotation(data: Path, featurizer: Featurizer, *, baseline: bool = True) 
             if not extra:
                 examples = [e for e in examples if e.source.startswith("youtube:")]
             model, _oof, probabilities = training.train_with_out_of_fold(
-                "spam", examples, featurizer, outside_clean=forum_rows if extra else None)
+                "spam", examples, featurizer, outside_clean=forum_rows if extra else None
+            )
             metrics = evaluate(model, featurizer, videos[held])
             if extra:
-                clean = np.array([e.label == 0 and not e.source.startswith("youtube:") and e.source != "sms"
-                                  for e in examples])
-                metrics["clean_flagged_out_of_fold"] = round(float((probabilities[clean] >= model.threshold).mean()), 4)
+                clean = np.array(
+                    [
+                        e.label == 0 and not e.source.startswith("youtube:") and e.source != "sms"
+                        for e in examples
+                    ]
+                )
+                metrics["clean_flagged_out_of_fold"] = round(
+                    float((probabilities[clean] >= model.threshold).mean()), 4
+                )
                 if forum_rows is not None:
                     flagged = model.probability(forum_rows) >= model.threshold
                     metrics["twinoid_flagged"] = round(float(flagged.mean()), 4)
@@ -93,9 +113,13 @@ def spam_rotation(data: Path, featurizer: Featurizer, *, baseline: bool = True) 
             f1s.append(metrics["f1"])
             print(line(f"held out: {held}", metrics))
             if extra:
-                print(f"    clean messages flagged out-of-fold {metrics['clean_flagged_out_of_fold']:.2%}; French "
-                      f"forum posts flagged {metrics.get('twinoid_flagged', float('nan')):.2%} of {len(posts)}")
-        print(f"  mean F1 at the chosen threshold: {np.mean(f1s):.3f}, lowest {min(f1s):.3f} (target >= 0.96 on each)")
+                print(
+                    f"    clean messages flagged out-of-fold {metrics['clean_flagged_out_of_fold']:.2%}; French "
+                    f"forum posts flagged {metrics.get('twinoid_flagged', float('nan')):.2%} of {len(posts)}"
+                )
+        print(
+            f"  mean F1 at the chosen threshold: {np.mean(f1s):.3f}, lowest {min(f1s):.3f} (target >= 0.96 on each)"
+        )
         results[f"{recipe} mean F1"] = round(float(np.mean(f1s)), 4)
     if baseline:
         f1s = []
@@ -109,21 +133,34 @@ def spam_rotation(data: Path, featurizer: Featurizer, *, baseline: bool = True) 
             metrics = training.binary_metrics(labels[is_held], probabilities, threshold)
             results[f"TF-IDF + LR baseline -> {held}"] = metrics
             f1s.append(metrics["f1"])
-            print(f"  held out: {held:<12} P={metrics['precision']:.3f} R={metrics['recall']:.3f} "
-                  f"F1={metrics['f1']:.3f}")
+            print(
+                f"  held out: {held:<12} P={metrics['precision']:.3f} R={metrics['recall']:.3f} "
+                f"F1={metrics['f1']:.3f}"
+            )
         print(f"  mean F1: {np.mean(f1s):.3f}")
         results["TF-IDF + LR baseline mean F1"] = round(float(np.mean(f1s)), 4)
     return results
 
 
-FRENCH_TOXICITY = ("mlma:fr", "jigsaw-sample:fr", "jigsaw-bilingual:fr", "rtp-lx:fr", "hatecheck:fr", "ftr:fr",
-                   "cyberaggression:fr")
+FRENCH_TOXICITY = (
+    "mlma:fr",
+    "jigsaw-sample:fr",
+    "jigsaw-bilingual:fr",
+    "rtp-lx:fr",
+    "hatecheck:fr",
+    "ftr:fr",
+    "cyberaggression:fr",
+)
 EVALUATE_ONLY = frozenset({"cyberaggression:fr"})  # no licence: evaluated on, never trained on
 
 
-def leave_one_source_out(sources: np.ndarray, labels: np.ndarray,
-                         fit_score: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]],
-                         *, evaluate_only: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+def leave_one_source_out(
+    sources: np.ndarray,
+    labels: np.ndarray,
+    fit_score: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]],
+    *,
+    evaluate_only: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, Any]]:
     """For each source holding both classes: fit on every other source (never on `evaluate_only` ones),
     score the held-out one. fit_score(train_mask, test_mask) -> (probabilities of the test rows, threshold).
     Sources with one class (clean tweets, removed comments) are always trained on, never evaluated.
@@ -141,21 +178,28 @@ def leave_one_source_out(sources: np.ndarray, labels: np.ndarray,
         results[source] = metrics
     if results:
         values = list(results.values())
-        results["mean"] = {"accuracy": round(float(np.mean([m["accuracy"] for m in values])), 4),
-                           "f1": round(float(np.mean([m["f1"] for m in values])), 4),
-                           "roc_auc": round(float(np.nanmean([m["roc_auc"] for m in values])), 4),
-                           "lowest_accuracy": round(min(m["accuracy"] for m in values), 4),
-                           "sources": len(values)}
+        results["mean"] = {
+            "accuracy": round(float(np.mean([m["accuracy"] for m in values])), 4),
+            "f1": round(float(np.mean([m["f1"] for m in values])), 4),
+            "roc_auc": round(float(np.nanmean([m["roc_auc"] for m in values])), 4),
+            "lowest_accuracy": round(min(m["accuracy"] for m in values), 4),
+            "sources": len(values),
+        }
     return results
 
 
-def tending_recipe(name: str, examples: list[training.Example], rows: Any,
-                   featurizer: Featurizer) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
+def tending_recipe(
+    name: str, examples: list[training.Example], rows: Any, featurizer: Featurizer
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, float]]:
     """The shipped recipe of model `name` (training.train_with_out_of_fold) on precomputed rows."""
+
     def fit_score(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
         chosen = [examples[i] for i in np.flatnonzero(train)]
-        model, _metrics, _oof = training.train_with_out_of_fold(name, chosen, featurizer, rows=rows[train])
+        model, _metrics, _oof = training.train_with_out_of_fold(
+            name, chosen, featurizer, rows=rows[train]
+        )
         return model.probability(rows[test]), model.threshold
+
     return fit_score
 
 
@@ -172,20 +216,25 @@ def tfidf_baseline(texts: list[str], labels: np.ndarray) -> FitScore:
     def fit_score(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, float]:
         train_texts = [texts[i] for i in np.flatnonzero(train)]
         test_texts = [texts[i] for i in np.flatnonzero(test)]
-        views = [TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
-                 TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2)]
+        views = [
+            TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
+            TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5), min_df=2),
+        ]
         fitted = sparse.hstack([v.fit_transform(train_texts) for v in views], format="csr")
         model = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", max_iter=200)
         model.fit(fitted, labels[train])
         test_rows = sparse.hstack([v.transform(test_texts) for v in views], format="csr")
         return model.predict_proba(test_rows)[:, 1], 0.5
+
     return fit_score
 
 
 def loso_line(name: str, m: dict[str, Any]) -> str:
-    return (f"  {name:<22} n={m['n']:<5} pos={m['positive_share']:.2f} thr={m['threshold']:.2f} "
-            f"acc={m['accuracy']:.3f} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
-            f"AUC={m['roc_auc']:.3f} Brier={m['brier']:.3f} ECE={m['ece']:.3f}")
+    return (
+        f"  {name:<22} n={m['n']:<5} pos={m['positive_share']:.2f} thr={m['threshold']:.2f} "
+        f"acc={m['accuracy']:.3f} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
+        f"AUC={m['roc_auc']:.3f} Brier={m['brier']:.3f} ECE={m['ece']:.3f}"
+    )
 
 
 def print_loso(title: str, results: dict[str, dict[str, Any]]) -> None:
@@ -195,8 +244,10 @@ def print_loso(title: str, results: dict[str, dict[str, Any]]) -> None:
             print(loso_line(source, metrics))
     if "mean" in results:
         m = results["mean"]
-        print(f"  mean over {m['sources']} sources: accuracy {m['accuracy']:.3f} (lowest {m['lowest_accuracy']:.3f}), "
-              f"F1 {m['f1']:.3f}, ROC-AUC {m['roc_auc']:.3f}")
+        print(
+            f"  mean over {m['sources']} sources: accuracy {m['accuracy']:.3f} (lowest {m['lowest_accuracy']:.3f}), "
+            f"F1 {m['f1']:.3f}, ROC-AUC {m['roc_auc']:.3f}"
+        )
 
 
 def toxicity(data: Path, featurizer: Featurizer, *, baseline: bool = True) -> dict[str, Any]:
@@ -205,32 +256,44 @@ def toxicity(data: Path, featurizer: Featurizer, *, baseline: bool = True) -> di
     corpus = training.load_corpus(data)
     results: dict[str, Any] = {}
     aggression = data / "toxicity" / "cyberaggression-ado"
-    plans = {"toxic_fr": corpus.sets["toxic_fr"] + (training.read_cyberaggression(aggression)
-                                                    if aggression.exists() else []),
-             "toxic_en": corpus.sets["toxic_en"]}
+    plans = {
+        "toxic_fr": corpus.sets["toxic_fr"]
+        + (training.read_cyberaggression(aggression) if aggression.exists() else []),
+        "toxic_en": corpus.sets["toxic_en"],
+    }
     for name, examples in plans.items():
         texts = [e.text for e in examples]
         labels = np.array([e.label for e in examples])
         sources = np.array([e.source for e in examples])
         rows = featurizer.transform(texts)
-        ours = leave_one_source_out(sources, labels, tending_recipe(name, examples, rows, featurizer),
-                                    evaluate_only=EVALUATE_ONLY)
+        ours = leave_one_source_out(
+            sources,
+            labels,
+            tending_recipe(name, examples, rows, featurizer),
+            evaluate_only=EVALUATE_ONLY,
+        )
         print_loso(f"{name}, leave one source out (shipped recipe):", ours)
         results[f"{name} leave-one-source-out"] = ours
         if baseline:
-            base = leave_one_source_out(sources, labels, tfidf_baseline(texts, labels), evaluate_only=EVALUATE_ONLY)
+            base = leave_one_source_out(
+                sources, labels, tfidf_baseline(texts, labels), evaluate_only=EVALUATE_ONLY
+            )
             print_loso(f"{name}, leave one source out (TF-IDF + LR baseline):", base)
             results[f"{name} leave-one-source-out, TF-IDF + LR baseline"] = base
         if name == "toxic_fr":
             posts = training.read_forum_posts(data)
             keep = np.array([e.source not in EVALUATE_ONLY for e in examples])
             trainable = [e for e in examples if e.source not in EVALUATE_ONLY]
-            model, _m, _oof = training.train_with_out_of_fold(name, trainable, featurizer, rows=rows[keep])
+            model, _m, _oof = training.train_with_out_of_fold(
+                name, trainable, featurizer, rows=rows[keep]
+            )
             if posts:
                 flagged = model.probability(featurizer.transform(posts)) >= model.threshold
                 results["toxic_fr twinoid flag rate"] = round(float(flagged.mean()), 4)
-                print(f"  shipped recipe on every source: real French forum posts (twinoid, unlabelled, civil) "
-                      f"flagged {flagged.mean():.1%} of {len(posts)}")
+                print(
+                    f"  shipped recipe on every source: real French forum posts (twinoid, unlabelled, civil) "
+                    f"flagged {flagged.mean():.1%} of {len(posts)}"
+                )
     return results
 
 
@@ -246,8 +309,12 @@ def targets(data: Path, featurizer: Featurizer) -> dict[str, Any]:
         labels = np.array([e.label for e in examples])
         sources = np.array([e.source for e in examples])
         rows = featurizer.transform([e.text for e in examples])
-        found = leave_one_source_out(sources, labels, tending_recipe(name, examples, rows, featurizer),
-                                     evaluate_only=EVALUATE_ONLY)
+        found = leave_one_source_out(
+            sources,
+            labels,
+            tending_recipe(name, examples, rows, featurizer),
+            evaluate_only=EVALUATE_ONLY,
+        )
         print_loso(f"{name}, leave one source out:", found)
         results[f"{name} leave-one-source-out"] = found
     return results
@@ -261,16 +328,26 @@ def self_promotion(data: Path, featurizer: Featurizer) -> dict[str, Any]:
     return {"self_promotion out-of-fold": oof}
 
 
-PARTS: dict[str, Callable[..., dict[str, Any]]] = {"spam": spam_rotation, "toxicity": toxicity, "targets": targets,
-                                                   "self_promotion": self_promotion}
+PARTS: dict[str, Callable[..., dict[str, Any]]] = {
+    "spam": spam_rotation,
+    "toxicity": toxicity,
+    "targets": targets,
+    "self_promotion": self_promotion,
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", type=Path, help="Also write the figures to this JSON file.")
-    parser.add_argument("--only", default=",".join(PARTS), help=f"Comma-separated parts to run ({', '.join(PARTS)}).")
-    parser.add_argument("--no-baseline", action="store_true", help="Skip the TF-IDF + LR baselines.")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"Comma-separated parts to run ({', '.join(PARTS)}).",
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="Skip the TF-IDF + LR baselines."
+    )
     args = parser.parse_args()
     featurizer = Featurizer()
     started = time.perf_counter()
@@ -279,8 +356,11 @@ def main() -> None:
         if part not in PARTS:
             parser.error(f"--only: unknown part {part!r} (choose among {', '.join(PARTS)})")
         runner = PARTS[part]
-        results.update(runner(args.data, featurizer) if part in ("targets", "self_promotion")
-                       else runner(args.data, featurizer, baseline=not args.no_baseline))
+        results.update(
+            runner(args.data, featurizer)
+            if part in ("targets", "self_promotion")
+            else runner(args.data, featurizer, baseline=not args.no_baseline)
+        )
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -32,12 +32,16 @@ def best_f1(labels: np.ndarray, probabilities: np.ndarray) -> float:
     order = np.argsort(-probabilities, kind="stable")
     true_pos = np.cumsum(labels[order] == 1)
     flagged = np.arange(1, len(labels) + 1)
-    last_of_tie = np.r_[probabilities[order][1:] != probabilities[order][:-1], True]  # a threshold keeps ties together
+    last_of_tie = np.r_[
+        probabilities[order][1:] != probabilities[order][:-1], True
+    ]  # a threshold keeps ties together
     f1 = 2 * true_pos / (flagged + max(int((labels == 1).sum()), 1))
     return float(f1[last_of_tie].max())
 
 
-def prior_em(probabilities: np.ndarray, train_prior: float, rounds: int = 200) -> tuple[np.ndarray, float]:
+def prior_em(
+    probabilities: np.ndarray, train_prior: float, rounds: int = 200
+) -> tuple[np.ndarray, float]:
     """Saerens et al. (2002): the new prior and the posteriors moved to it."""
     prior, moved = train_prior, probabilities
     for _ in range(rounds):
@@ -51,7 +55,9 @@ def prior_em(probabilities: np.ndarray, train_prior: float, rounds: int = 200) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     featurizer = Featurizer()
@@ -72,14 +78,18 @@ def main() -> None:
         shipped.append(at_threshold["f1"])
         corrected.append(after["f1"])
         ceiling.append(best)
-        print(f"held out {held:<10} spam share {labels.mean():.3f}, estimated {prior:.3f} "
-              f"(training mix {train_prior:.3f})"
-              f" | shipped F1 {at_threshold['f1']:.3f} P {at_threshold['precision']:.3f} R {at_threshold['recall']:.3f}"
-              f" | prior-corrected F1 {after['f1']:.3f} P {after['precision']:.3f} R {after['recall']:.3f}"
-              f" | ceiling F1 {best:.3f}",
-              flush=True)
-    print(f"mean F1: shipped {np.mean(shipped):.3f}, prior-corrected {np.mean(corrected):.3f}, "
-          f"ceiling of any threshold {np.mean(ceiling):.3f} (target >= 0.95)")
+        print(
+            f"held out {held:<10} spam share {labels.mean():.3f}, estimated {prior:.3f} "
+            f"(training mix {train_prior:.3f})"
+            f" | shipped F1 {at_threshold['f1']:.3f} P {at_threshold['precision']:.3f} R {at_threshold['recall']:.3f}"
+            f" | prior-corrected F1 {after['f1']:.3f} P {after['precision']:.3f} R {after['recall']:.3f}"
+            f" | ceiling F1 {best:.3f}",
+            flush=True,
+        )
+    print(
+        f"mean F1: shipped {np.mean(shipped):.3f}, prior-corrected {np.mean(corrected):.3f}, "
+        f"ceiling of any threshold {np.mean(ceiling):.3f} (target >= 0.95)"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,22 @@ import numpy as np
 from scipy import sparse
 
 from tending.moderation import hashing, training
-from tending.moderation.classifier import CHAR_FEATURES, MAX_CHARS, WORD_FEATURES, Featurizer, LinearModel, calibrate
-from tending.moderation.text import DENSE_NAMES, MODERATOR_NAMES, clean_markup, dense_features, normalise, word_text
+from tending.moderation.classifier import (
+    CHAR_FEATURES,
+    MAX_CHARS,
+    WORD_FEATURES,
+    Featurizer,
+    LinearModel,
+    calibrate,
+)
+from tending.moderation.text import (
+    DENSE_NAMES,
+    MODERATOR_NAMES,
+    clean_markup,
+    dense_features,
+    normalise,
+    word_text,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 THRESHOLDS = np.linspace(-1.5, 1.5, 31)  # on the decision value (0 = probability one half)
@@ -91,10 +105,15 @@ def featurize(texts: list[str], spec: Features) -> sparse.csr_matrix:
         rows = np.concatenate([rows, words.rows[third]])
     dense = np.vstack([dense_features(t, m) for t, m in zip(cleaned, normalised, strict=True)])
     if not spec.moderator:
-        dense = dense[:, :len(DENSE_NAMES) - len(MODERATOR_NAMES)]
-    return sparse.hstack([hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
-                          hashing.count_matrix(hashes, rows, n, WORD_FEATURES, l2=True),
-                          sparse.csr_matrix(dense * spec.dense_scale)], format="csr")
+        dense = dense[:, : len(DENSE_NAMES) - len(MODERATOR_NAMES)]
+    return sparse.hstack(
+        [
+            hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+            hashing.count_matrix(hashes, rows, n, WORD_FEATURES, l2=True),
+            sparse.csr_matrix(dense * spec.dense_scale),
+        ],
+        format="csr",
+    )
 
 
 def fit(rows: sparse.csr_matrix, labels: np.ndarray, config: Config) -> tuple[np.ndarray, float]:
@@ -113,8 +132,13 @@ def f1(labels: np.ndarray, flagged: np.ndarray) -> float:
     return 2 * tp / (2 * tp + wrong) if tp else 0.0
 
 
-def inner_f1(rows: dict[str, sparse.csr_matrix], labels: dict[str, np.ndarray], first: str, second: str,
-             config: Config) -> float:
+def inner_f1(
+    rows: dict[str, sparse.csr_matrix],
+    labels: dict[str, np.ndarray],
+    first: str,
+    second: str,
+    config: Config,
+) -> float:
     """Train on one training video, validate on the other, both ways; mean F1 at decision value 0."""
     scores = []
     for train, valid in ((first, second), (second, first)):
@@ -132,13 +156,18 @@ def train_with_rule(examples: list[training.Example], rule: str) -> tuple[Linear
         threshold = model.threshold
     labels = np.array([e.label for e in examples])
     rows = Featurizer().transform([e.text for e in examples])
-    oof = training.out_of_fold_scores(rows, labels, c=training.REGULARISATION["spam"],
-                                      sample_weights=training.source_weights("spam", examples))
+    oof = training.out_of_fold_scores(
+        rows,
+        labels,
+        c=training.REGULARISATION["spam"],
+        sample_weights=training.source_weights("spam", examples),
+    )
     probabilities = calibrate(oof, model.platt_a, model.platt_c)
     youtube = np.array([e.source.startswith("youtube:") for e in examples])
     if rule == "youtube":
-        threshold = training.precision_threshold(probabilities[youtube], labels[youtube],
-                                                 training.TARGET_PRECISION["spam"])
+        threshold = training.precision_threshold(
+            probabilities[youtube], labels[youtube], training.TARGET_PRECISION["spam"]
+        )
     model.threshold = threshold
     clean = ~youtube & (labels == 0) & np.array([e.source != "sms" for e in examples])
     return model, float((probabilities[clean] >= threshold).mean())
@@ -152,19 +181,33 @@ def compare_rules(data: Path, videos: dict[str, list[training.Example]]) -> None
             first, second = [v for v in videos if v != held]
             scores = []
             for train, valid in ((first, second), (second, first)):
-                model, _ = train_with_rule(training.load_corpus(data, youtube_videos=[train]).sets["spam"], rule)
-                probabilities = model.probability(featurizer.transform([e.text for e in videos[valid]]))
-                scores.append(f1(np.array([e.label for e in videos[valid]]), probabilities >= model.threshold))
-            model, clean = train_with_rule(training.load_corpus(data, youtube_videos=[first, second]).sets["spam"],
-                                           rule)
+                model, _ = train_with_rule(
+                    training.load_corpus(data, youtube_videos=[train]).sets["spam"], rule
+                )
+                probabilities = model.probability(
+                    featurizer.transform([e.text for e in videos[valid]])
+                )
+                scores.append(
+                    f1(np.array([e.label for e in videos[valid]]), probabilities >= model.threshold)
+                )
+            model, clean = train_with_rule(
+                training.load_corpus(data, youtube_videos=[first, second]).sets["spam"], rule
+            )
             probabilities = model.probability(featurizer.transform([e.text for e in videos[held]]))
-            outer.append(f1(np.array([e.label for e in videos[held]]), probabilities >= model.threshold))
+            outer.append(
+                f1(np.array([e.label for e in videos[held]]), probabilities >= model.threshold)
+            )
             inner.append(float(np.mean(scores)))
             flagged.append(clean)
-            print(f"threshold rule {rule:<8} held out {held:<10} inner F1 {inner[-1]:.3f} held-out F1 {outer[-1]:.3f} "
-                  f"(threshold {model.threshold:.2f}; clean messages flagged out-of-fold {clean:.2%})", flush=True)
-        print(f"threshold rule {rule}: mean inner F1 {np.mean(inner):.3f}, mean held-out F1 {np.mean(outer):.3f}, "
-              f"clean messages flagged {np.mean(flagged):.2%}")
+            print(
+                f"threshold rule {rule:<8} held out {held:<10} inner F1 {inner[-1]:.3f} held-out F1 {outer[-1]:.3f} "
+                f"(threshold {model.threshold:.2f}; clean messages flagged out-of-fold {clean:.2%})",
+                flush=True,
+            )
+        print(
+            f"threshold rule {rule}: mean inner F1 {np.mean(inner):.3f}, mean held-out F1 {np.mean(outer):.3f}, "
+            f"clean messages flagged {np.mean(flagged):.2%}"
+        )
 
 
 class RecipeRun(NamedTuple):
@@ -174,24 +217,33 @@ class RecipeRun(NamedTuple):
 
 
 @functools.cache
-def _recipe_data(data: Path, train_videos: tuple[str, ...]) -> tuple[list[training.Example], sparse.csr_matrix]:
+def _recipe_data(
+    data: Path, train_videos: tuple[str, ...]
+) -> tuple[list[training.Example], sparse.csr_matrix]:
     examples = training.load_corpus(data, youtube_videos=train_videos).sets["spam"]
     return examples, Featurizer().transform([e.text for e in examples])
 
 
-def run_recipe(data: Path, train_videos: list[str], valid: list[training.Example], c: float,
-               share: float) -> RecipeRun:
+def run_recipe(
+    data: Path, train_videos: list[str], valid: list[training.Example], c: float, share: float
+) -> RecipeRun:
     """The shipped recipe (training videos + extra data) with penalty c and YouTube share `share`,
     scored on `valid` at its own threshold; the clean messages flagged are counted out-of-fold."""
     featurizer = Featurizer()
     examples, rows = _recipe_data(data, tuple(train_videos))
-    model, _metrics, probabilities = training.train_with_out_of_fold("spam", examples, featurizer, rows=rows, c=c,
-                                                                     youtube_share=share)
+    model, _metrics, probabilities = training.train_with_out_of_fold(
+        "spam", examples, featurizer, rows=rows, c=c, youtube_share=share
+    )
     labels = np.array([e.label for e in examples])
-    clean = (labels == 0) & np.array([not e.source.startswith("youtube:") and e.source != "sms" for e in examples])
+    clean = (labels == 0) & np.array(
+        [not e.source.startswith("youtube:") and e.source != "sms" for e in examples]
+    )
     scores = model.probability(featurizer.transform([e.text for e in valid]))
-    return RecipeRun(f1(np.array([e.label for e in valid]), scores >= model.threshold),
-                     float((probabilities[clean] >= model.threshold).mean()), model.threshold)
+    return RecipeRun(
+        f1(np.array([e.label for e in valid]), scores >= model.threshold),
+        float((probabilities[clean] >= model.threshold).mean()),
+        model.threshold,
+    )
 
 
 def choose_regularisation(data: Path, videos: dict[str, list[training.Example]]) -> None:
@@ -201,25 +253,38 @@ def choose_regularisation(data: Path, videos: dict[str, list[training.Example]])
         first, second = [v for v in videos if v != held]
         inner = {}
         for c, share in pairs:
-            runs = [run_recipe(data, [train], videos[valid], c, share)
-                    for train, valid in ((first, second), (second, first))]
-            inner[c, share] = (float(np.mean([r.f1 for r in runs])),
-                               float(np.mean([r.clean_flagged for r in runs])))
-            print(f"held out {held:<10} C {c:>4g} YouTube share {share:.2f}: inner F1 {inner[c, share][0]:.3f}, "
-                  f"inner clean flagged {inner[c, share][1]:.2%}", flush=True)
+            runs = [
+                run_recipe(data, [train], videos[valid], c, share)
+                for train, valid in ((first, second), (second, first))
+            ]
+            inner[c, share] = (
+                float(np.mean([r.f1 for r in runs])),
+                float(np.mean([r.clean_flagged for r in runs])),
+            )
+            print(
+                f"held out {held:<10} C {c:>4g} YouTube share {share:.2f}: inner F1 {inner[c, share][0]:.3f}, "
+                f"inner clean flagged {inner[c, share][1]:.2%}",
+                flush=True,
+            )
         allowed = {pair: value for pair, value in inner.items() if value[1] <= CLEAN_CEILING}
         best = max(allowed, key=lambda pair: allowed[pair][0])
-        outcome = {name: run_recipe(data, [first, second], videos[held], *pair)
-                   for name, pair in (("chosen", best), ("shipped", (4.0, training.YOUTUBE_SHARE)))}
+        outcome = {
+            name: run_recipe(data, [first, second], videos[held], *pair)
+            for name, pair in (("chosen", best), ("shipped", (4.0, training.YOUTUBE_SHARE)))
+        }
         chosen_f1.append(outcome["chosen"].f1)
         shipped_f1.append(outcome["shipped"].f1)
-        print(f"held out {held:<10} chosen inside {first}+{second}: C {best[0]:g}, YouTube share {best[1]:.2f} -> "
-              f"held-out F1 {outcome['chosen'].f1:.3f} (threshold {outcome['chosen'].threshold:.2f}, clean flagged "
-              f"{outcome['chosen'].clean_flagged:.2%}); before (C 4, share 0.75): {outcome['shipped'].f1:.3f} "
-              f"(threshold {outcome['shipped'].threshold:.2f}, clean flagged {outcome['shipped'].clean_flagged:.2%})",
-              flush=True)
-    print(f"mean held-out F1: chosen by inner cross-validation {np.mean(chosen_f1):.3f}, "
-          f"before {np.mean(shipped_f1):.3f} (target >= 0.95)")
+        print(
+            f"held out {held:<10} chosen inside {first}+{second}: C {best[0]:g}, YouTube share {best[1]:.2f} -> "
+            f"held-out F1 {outcome['chosen'].f1:.3f} (threshold {outcome['chosen'].threshold:.2f}, clean flagged "
+            f"{outcome['chosen'].clean_flagged:.2%}); before (C 4, share 0.75): {outcome['shipped'].f1:.3f} "
+            f"(threshold {outcome['shipped'].threshold:.2f}, clean flagged {outcome['shipped'].clean_flagged:.2%})",
+            flush=True,
+        )
+    print(
+        f"mean held-out F1: chosen by inner cross-validation {np.mean(chosen_f1):.3f}, "
+        f"before {np.mean(shipped_f1):.3f} (target >= 0.95)"
+    )
 
 
 class Views(NamedTuple):
@@ -230,8 +295,13 @@ class Views(NamedTuple):
     domain: tuple[np.ndarray, np.ndarray]
 
 
-def _view(rows: sparse.csr_matrix, labels: np.ndarray, train: np.ndarray, target: sparse.csr_matrix,
-          weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _view(
+    rows: sparse.csr_matrix,
+    labels: np.ndarray,
+    train: np.ndarray,
+    target: sparse.csr_matrix,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A linear view fitted on the rows `train`: out-of-fold decision values there, the final model's on
     the other rows of the mix and on `target`."""
     c = training.REGULARISATION["spam"]
@@ -243,8 +313,9 @@ def _view(rows: sparse.csr_matrix, labels: np.ndarray, train: np.ndarray, target
     return inside, np.asarray(target @ w) + b, oof
 
 
-def fit_views(data: Path, train_videos: list[str], valid: list[training.Example]) -> tuple[Views, np.ndarray,
-                                                                                           np.ndarray, np.ndarray]:
+def fit_views(
+    data: Path, train_videos: list[str], valid: list[training.Example]
+) -> tuple[Views, np.ndarray, np.ndarray, np.ndarray]:
     examples, raw = _recipe_data(data, tuple(train_videos))
     mask = training.feature_mask("spam")
     rows = (raw @ mask).tocsr()
@@ -259,50 +330,87 @@ def fit_views(data: Path, train_videos: list[str], valid: list[training.Example]
     return Views(mix[:2], videos[:2], domain[:2]), labels, clean, youtube
 
 
-def combined_scores(views: Views, labels: np.ndarray, youtube: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def combined_scores(
+    views: Views, labels: np.ndarray, youtube: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each combination's probability on the training mix (out-of-fold views) and on the scored video."""
     from sklearn.linear_model import LogisticRegression
 
-    def platt(decision: tuple[np.ndarray, np.ndarray], fit_on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def platt(
+        decision: tuple[np.ndarray, np.ndarray], fit_on: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         a, c = training.fit_platt(decision[0][fit_on], labels[fit_on])
         return calibrate(decision[0], a, c), calibrate(decision[1], a, c)
 
     everything = np.ones(len(labels), dtype=bool)
     mix, videos = platt(views.mix, everything), platt(views.videos, youtube)
     gate = (1 / (1 + np.exp(-views.domain[0])), 1 / (1 + np.exp(-views.domain[1])))
-    out = {"shipped (M)": mix, "cascade: min(M, Y)": (np.minimum(mix[0], videos[0]), np.minimum(mix[1], videos[1])),
-           "mixture gated by D": (gate[0] * videos[0] + (1 - gate[0]) * mix[0],
-                                  gate[1] * videos[1] + (1 - gate[1]) * mix[1])}
-    for name, parts in (("stacker over M, Y", (views.mix, views.videos)),
-                        ("stacker over M, Y, D", (views.mix, views.videos, views.domain))):
-        stacker = LogisticRegression(C=1e4, max_iter=1000).fit(np.c_[tuple(p[0] for p in parts)], labels)
-        out[name] = (stacker.predict_proba(np.c_[tuple(p[0] for p in parts)])[:, 1],
-                     stacker.predict_proba(np.c_[tuple(p[1] for p in parts)])[:, 1])
+    out = {
+        "shipped (M)": mix,
+        "cascade: min(M, Y)": (np.minimum(mix[0], videos[0]), np.minimum(mix[1], videos[1])),
+        "mixture gated by D": (
+            gate[0] * videos[0] + (1 - gate[0]) * mix[0],
+            gate[1] * videos[1] + (1 - gate[1]) * mix[1],
+        ),
+    }
+    for name, parts in (
+        ("stacker over M, Y", (views.mix, views.videos)),
+        ("stacker over M, Y, D", (views.mix, views.videos, views.domain)),
+    ):
+        stacker = LogisticRegression(C=1e4, max_iter=1000).fit(
+            np.c_[tuple(p[0] for p in parts)], labels
+        )
+        out[name] = (
+            stacker.predict_proba(np.c_[tuple(p[0] for p in parts)])[:, 1],
+            stacker.predict_proba(np.c_[tuple(p[1] for p in parts)])[:, 1],
+        )
     side = views.domain[0] > 0, views.domain[1] > 0
     per_side = [platt(views.mix, side[0] == s) for s in (False, True)]
-    out["Platt scaling per side of D"] = (np.where(side[0], per_side[1][0], per_side[0][0]),
-                                          np.where(side[1], per_side[1][1], per_side[0][1]))
+    out["Platt scaling per side of D"] = (
+        np.where(side[0], per_side[1][0], per_side[0][0]),
+        np.where(side[1], per_side[1][1], per_side[0][1]),
+    )
     return out
 
 
-def _rule_run(probabilities: tuple[np.ndarray, np.ndarray], labels: np.ndarray, clean: np.ndarray,
-              valid_labels: np.ndarray) -> RecipeRun:
-    threshold = training.precision_threshold(probabilities[0], labels, training.TARGET_PRECISION["spam"])
+def _rule_run(
+    probabilities: tuple[np.ndarray, np.ndarray],
+    labels: np.ndarray,
+    clean: np.ndarray,
+    valid_labels: np.ndarray,
+) -> RecipeRun:
+    threshold = training.precision_threshold(
+        probabilities[0], labels, training.TARGET_PRECISION["spam"]
+    )
     flagged_clean = float((probabilities[0][clean] >= threshold).mean())
     return RecipeRun(f1(valid_labels, probabilities[1] >= threshold), flagged_clean, threshold)
 
 
-def per_side_thresholds(views: Views, labels: np.ndarray, clean: np.ndarray, valid_labels: np.ndarray) -> RecipeRun:
+def per_side_thresholds(
+    views: Views, labels: np.ndarray, clean: np.ndarray, valid_labels: np.ndarray
+) -> RecipeRun:
     a, c = training.fit_platt(views.mix[0], labels)
     inside, outside = calibrate(views.mix[0], a, c), calibrate(views.mix[1], a, c)
     side = views.domain[0] > 0, views.domain[1] > 0
     target = training.TARGET_PRECISION["spam"]
-    cut = {s: training.precision_threshold(inside[side[0] == s], labels[side[0] == s], target) for s in (False, True)}
-    inside_cut, outside_cut = np.where(side[0], cut[True], cut[False]), np.where(side[1], cut[True], cut[False])
-    return RecipeRun(f1(valid_labels, outside >= outside_cut), float((inside >= inside_cut)[clean].mean()), cut[True])
+    cut = {
+        s: training.precision_threshold(inside[side[0] == s], labels[side[0] == s], target)
+        for s in (False, True)
+    }
+    inside_cut, outside_cut = (
+        np.where(side[0], cut[True], cut[False]),
+        np.where(side[1], cut[True], cut[False]),
+    )
+    return RecipeRun(
+        f1(valid_labels, outside >= outside_cut),
+        float((inside >= inside_cut)[clean].mean()),
+        cut[True],
+    )
 
 
-def combination_runs(data: Path, train_videos: list[str], valid: list[training.Example]) -> dict[str, RecipeRun]:
+def combination_runs(
+    data: Path, train_videos: list[str], valid: list[training.Example]
+) -> dict[str, RecipeRun]:
     views, labels, clean, youtube = fit_views(data, train_videos, valid)
     valid_labels = np.array([e.label for e in valid])
     scores = combined_scores(views, labels, youtube)
@@ -315,13 +423,19 @@ def compare_combinations(data: Path, videos: dict[str, list[training.Example]]) 
     held_f1: dict[str, list[float]] = {}
     for held in videos:
         first, second = [v for v in videos if v != held]
-        inner = [combination_runs(data, [train], videos[valid]) for train, valid in ((first, second), (second, first))]
+        inner = [
+            combination_runs(data, [train], videos[valid])
+            for train, valid in ((first, second), (second, first))
+        ]
         outer = combination_runs(data, [first, second], videos[held])
         for name, run in outer.items():
             held_f1.setdefault(name, []).append(run.f1)
-            print(f"held out {held:<10} {name:<30} inner F1 {np.mean([r[name].f1 for r in inner]):.3f}, inner clean "
-                  f"flagged {np.mean([r[name].clean_flagged for r in inner]):.2%} | held-out F1 {run.f1:.3f}, clean "
-                  f"flagged {run.clean_flagged:.2%}", flush=True)
+            print(
+                f"held out {held:<10} {name:<30} inner F1 {np.mean([r[name].f1 for r in inner]):.3f}, inner clean "
+                f"flagged {np.mean([r[name].clean_flagged for r in inner]):.2%} | held-out F1 {run.f1:.3f}, clean "
+                f"flagged {run.clean_flagged:.2%}",
+                flush=True,
+            )
     for name, values in held_f1.items():
         print(f"{name:<30} mean held-out F1 {np.mean(values):.3f}")
 
@@ -329,12 +443,22 @@ def compare_combinations(data: Path, videos: dict[str, list[training.Example]]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--recipes", action="store_true", help="Also compare the shipped recipe's threshold rules.")
-    parser.add_argument("--regularisation", action="store_true",
-                        help="Also choose the shipped recipe's C and YouTube share inside the training videos.")
-    parser.add_argument("--regularisation-only", action="store_true", help="Only that choice (about 10 minutes).")
-    parser.add_argument("--combinations-only", action="store_true",
-                        help="Only the combinations of the shipped model with a second view (about 3 minutes).")
+    parser.add_argument(
+        "--recipes", action="store_true", help="Also compare the shipped recipe's threshold rules."
+    )
+    parser.add_argument(
+        "--regularisation",
+        action="store_true",
+        help="Also choose the shipped recipe's C and YouTube share inside the training videos.",
+    )
+    parser.add_argument(
+        "--regularisation-only", action="store_true", help="Only that choice (about 10 minutes)."
+    )
+    parser.add_argument(
+        "--combinations-only",
+        action="store_true",
+        help="Only the combinations of the shipped model with a second view (about 3 minutes).",
+    )
     args = parser.parse_args()
     videos = training.read_youtube(args.data / "spam" / "youtube")
     if args.combinations_only:
@@ -344,10 +468,18 @@ def main() -> None:
         choose_regularisation(args.data, videos)
         return
     labels = {v: np.array([e.label for e in rows]) for v, rows in videos.items()}
-    specs = [Features(lo, hi, tri, scale, moderator) for (lo, hi), tri, scale, moderator in
-             itertools.product([(1, 4), (2, 5), (3, 5)], [False, True], [8.0, 16.0], [False, True])]
-    rows = {spec: {v: featurize([e.text for e in videos[v]], spec) for v in videos} for spec in specs}
-    configs = [Config(spec, c, nb) for spec in specs for c in (1.0, 4.0, 16.0) for nb in (False, True)]
+    specs = [
+        Features(lo, hi, tri, scale, moderator)
+        for (lo, hi), tri, scale, moderator in itertools.product(
+            [(1, 4), (2, 5), (3, 5)], [False, True], [8.0, 16.0], [False, True]
+        )
+    ]
+    rows = {
+        spec: {v: featurize([e.text for e in videos[v]], spec) for v in videos} for spec in specs
+    }
+    configs = [
+        Config(spec, c, nb) for spec in specs for c in (1.0, 4.0, 16.0) for nb in (False, True)
+    ]
     chosen_f1, shipped_f1 = [], []
     for held in videos:
         first, second = [v for v in videos if v != held]
@@ -364,21 +496,30 @@ def main() -> None:
         outcome = {}
         for name, config, threshold in (("chosen", best, THRESHOLDS[k]), ("shipped", SHIPPED, 0.0)):
             x = rows[config.features]
-            weights, bias = fit(sparse.vstack([x[first], x[second]]).tocsr(),
-                                np.concatenate([labels[first], labels[second]]), config)
+            weights, bias = fit(
+                sparse.vstack([x[first], x[second]]).tocsr(),
+                np.concatenate([labels[first], labels[second]]),
+                config,
+            )
             outcome[name] = f1(labels[held], x[held] @ weights + bias >= threshold)
         plain = Config(SHIPPED.features._replace(moderator=False), SHIPPED.c, SHIPPED.naive_bayes)
         with_them = inner_f1(rows[SHIPPED.features], labels, first, second, SHIPPED)
         without = inner_f1(rows[plain.features], labels, first, second, plain)
-        print(f"held out {held:<10} inner F1 of the shipped configuration with the moderator features "
-              f"{with_them:.3f}, without {without:.3f}")
+        print(
+            f"held out {held:<10} inner F1 of the shipped configuration with the moderator features "
+            f"{with_them:.3f}, without {without:.3f}"
+        )
         chosen_f1.append(outcome["chosen"])
         shipped_f1.append(outcome["shipped"])
-        print(f"held out {held:<10} chosen inside {first}+{second}: {best} threshold {THRESHOLDS[k]:+.1f} "
-              f"(inner F1 {best_inner:.3f}) -> held-out F1 {outcome['chosen']:.3f}; "
-              f"shipped configuration: {outcome['shipped']:.3f}")
-    print(f"mean held-out F1: chosen by inner cross-validation {np.mean(chosen_f1):.3f}, shipped configuration "
-          f"{np.mean(shipped_f1):.3f} (target >= 0.95)")
+        print(
+            f"held out {held:<10} chosen inside {first}+{second}: {best} threshold {THRESHOLDS[k]:+.1f} "
+            f"(inner F1 {best_inner:.3f}) -> held-out F1 {outcome['chosen']:.3f}; "
+            f"shipped configuration: {outcome['shipped']:.3f}"
+        )
+    print(
+        f"mean held-out F1: chosen by inner cross-validation {np.mean(chosen_f1):.3f}, shipped configuration "
+        f"{np.mean(shipped_f1):.3f} (target >= 0.95)"
+    )
     if args.recipes:
         compare_rules(args.data, videos)
     if args.regularisation:

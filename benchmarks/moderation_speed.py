@@ -52,8 +52,16 @@ def corpus_texts() -> list[str]:
     rng = random.Random(7)
     texts: list[str] = []
     if (DATA / "spam" / "youtube").exists():
-        texts += [e.text for rows in training.read_youtube(DATA / "spam" / "youtube").values() for e in rows]
-        hostile = [e.text for lang in ("fr", "en") for e in training.read_mlma(DATA / "toxicity" / "mlma", lang)]
+        texts += [
+            e.text
+            for rows in training.read_youtube(DATA / "spam" / "youtube").values()
+            for e in rows
+        ]
+        hostile = [
+            e.text
+            for lang in ("fr", "en")
+            for e in training.read_mlma(DATA / "toxicity" / "mlma", lang)
+        ]
         texts += rng.sample(hostile, 1500)
         texts += [e.text for e in training.read_sms(DATA / "spam" / "sms")]
         texts += [e.text for e in training.read_umsab(DATA / "sentiment" / "umsab-en", "en")]
@@ -65,7 +73,9 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def messages(texts: list[str], n: int, seed: int = 1, parts_per_message: tuple[int, ...] = (1, 1, 2)) -> list[str]:
+def messages(
+    texts: list[str], n: int, seed: int = 1, parts_per_message: tuple[int, ...] = (1, 1, 2)
+) -> list[str]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -79,7 +89,10 @@ def bench_classify(texts: list[str], n: int) -> None:
     from tending.moderation.classifier import shipped_classifier
     from tending.moderation.langid import detect_language
 
-    lines = [json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(messages(texts, n))]
+    lines = [
+        json.dumps({"id": i, "text": t}, ensure_ascii=False)
+        for i, t in enumerate(messages(texts, n))
+    ]
     classifier = shipped_classifier()
     classifier.classify([0], ["warm-up"])
     start, cpu = time.perf_counter(), time.process_time()
@@ -90,14 +103,18 @@ def bench_classify(texts: list[str], n: int) -> None:
     start, cpu = time.perf_counter(), time.process_time()
     written = 0
     for first in range(0, n, 512):
-        batch = [_parse_line(line, first + k + 1) for k, line in enumerate(lines[first:first + 512])]
+        batch = [
+            _parse_line(line, first + k + 1) for k, line in enumerate(lines[first : first + 512])
+        ]
         ids, batch_texts, langs = zip(*batch, strict=True)
         for result in classifier.classify(ids, batch_texts, langs):
             written += len(json.dumps(result.as_json(), ensure_ascii=False))
     full, full_cpu = n / (time.perf_counter() - start), n / (time.process_time() - cpu)
-    print(f"classify  {n} messages, one core: {full:,.0f} messages/s wall clock, {full_cpu:,.0f}/s of CPU time "
-          f"(baseline JSON parse + language id: {baseline:,.0f}/s wall, {baseline_cpu:,.0f}/s CPU; "
-          "target >= 2,000/s)")
+    print(
+        f"classify  {n} messages, one core: {full:,.0f} messages/s wall clock, {full_cpu:,.0f}/s of CPU time "
+        f"(baseline JSON parse + language id: {baseline:,.0f}/s wall, {baseline_cpu:,.0f}/s CPU; "
+        "target >= 2,000/s)"
+    )
 
 
 def generate(db_url: str, texts: list[str], n: int) -> None:
@@ -110,23 +127,43 @@ def generate(db_url: str, texts: list[str], n: int) -> None:
     engine = open_store(db_url)
     members = max(n // 20, 10)
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    bodies = messages(texts, n, seed=5, parts_per_message=(2,))  # pairs: mostly unique, a few real reposts
+    bodies = messages(
+        texts, n, seed=5, parts_per_message=(2,)
+    )  # pairs: mostly unique, a few real reposts
     with engine.begin() as conn:
         community = do_create_community(conn, "Bench", platform="forum")
         ingestor = Ingestor(conn, community)
-        ingestor.add([ChannelRecord("bench", "intro", "Introductions"), ChannelRecord("bench", "general", "General")])
-        ingestor.add([MemberRecord("bench", f"m{i}", f"Member {i}", joined_at=start + timedelta(minutes=i))
-                      for i in range(members)])
+        ingestor.add(
+            [
+                ChannelRecord("bench", "intro", "Introductions"),
+                ChannelRecord("bench", "general", "General"),
+            ]
+        )
+        ingestor.add(
+            [
+                MemberRecord(
+                    "bench", f"m{i}", f"Member {i}", joined_at=start + timedelta(minutes=i)
+                )
+                for i in range(members)
+            ]
+        )
         step = timedelta(days=365) / n
         for first in range(0, n, 5000):
             batch = []
             for i in range(first, min(first + 5000, n)):
                 thread = rng.randrange(max(n // 15, 1))
-                batch.append(ActivityRecord("bench", f"a{i}", f"m{rng.randrange(members)}",
-                                            "post" if rng.random() < 0.1 else "reply", start + step * i,
-                                            thread_external_id=f"t{thread}",
-                                            channel_external_id="intro" if rng.random() < 0.02 else "general",
-                                            text=bodies[i]))
+                batch.append(
+                    ActivityRecord(
+                        "bench",
+                        f"a{i}",
+                        f"m{rng.randrange(members)}",
+                        "post" if rng.random() < 0.1 else "reply",
+                        start + step * i,
+                        thread_external_id=f"t{thread}",
+                        channel_external_id="intro" if rng.random() < 0.02 else "general",
+                        text=bodies[i],
+                    )
+                )
             ingestor.add(batch)
     engine.dispose()
 
@@ -146,23 +183,31 @@ def bench_scan(texts: list[str], n: int, workers: int | None) -> None:
         engine = open_store(url)
         with engine.connect() as conn:
             start = time.perf_counter()
-            rows = sum(1 for _ in conn.execute(text("SELECT id, member_id, text, extra FROM activities")))
+            rows = sum(
+                1 for _ in conn.execute(text("SELECT id, member_id, text, extra FROM activities"))
+            )
             baseline = time.perf_counter() - start
         with engine.begin() as conn:
             community = find_community(conn, "Bench")
             assert community is not None
             start, cpu, child = time.perf_counter(), time.process_time(), children_cpu()
-            summary = do_scan_community(conn, community, now=datetime(2025, 6, 1, tzinfo=UTC), workers=workers)
+            summary = do_scan_community(
+                conn, community, now=datetime(2025, 6, 1, tzinfo=UTC), workers=workers
+            )
             elapsed = time.perf_counter() - start
             cpu_used = time.process_time() - cpu + children_cpu() - child
         engine.dispose()
     per_million = elapsed * 1_000_000 / n
     used = workers if workers is not None else f"auto ({os.cpu_count()} cores)"
     print(f"scan      workers: {used}; load average before: {os.getloadavg()[0]:.1f}")
-    print(f"scan      {n:,} activities in {elapsed:.1f} s ({n / elapsed:,.0f}/s); extrapolated to 1,000,000: "
-          f"{per_million / 60:.1f} min (target < 10 min); baseline reading {rows:,} rows back: {baseline:.1f} s")
-    print(f"          CPU time, this process and its workers: {cpu_used:.1f} s ({n / cpu_used:,.0f}/s): 1,000,000 "
-          f"would need {cpu_used * 1_000_000 / n / 60:.1f} min of CPU")
+    print(
+        f"scan      {n:,} activities in {elapsed:.1f} s ({n / elapsed:,.0f}/s); extrapolated to 1,000,000: "
+        f"{per_million / 60:.1f} min (target < 10 min); baseline reading {rows:,} rows back: {baseline:.1f} s"
+    )
+    print(
+        f"          CPU time, this process and its workers: {cpu_used:.1f} s ({n / cpu_used:,.0f}/s): 1,000,000 "
+        f"would need {cpu_used * 1_000_000 / n / 60:.1f} min of CPU"
+    )
     print(f"          queue items found: {dict(summary.new_items)}")
 
 
@@ -172,8 +217,12 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=100_000)
     parser.add_argument("--skip-scan", action="store_true")
     parser.add_argument("--skip-classify", action="store_true")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="Scan worker processes (default: the scan's own choice, one per core).")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Scan worker processes (default: the scan's own choice, one per core).",
+    )
     args = parser.parse_args()
     cores = one_core()
     texts = corpus_texts()

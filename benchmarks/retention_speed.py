@@ -39,15 +39,27 @@ def build(path: Path, activities: int, members: int) -> None:
     engine.dispose()
     db = sqlite3.connect(path)
     now = to_micros(END)
-    db.executemany("INSERT INTO members (id, community_id, platform, external_id, display_name, joined_at_exact, "
-                   "is_staff, is_bot, do_not_contact, created_at, updated_at) VALUES (?, 1, 'forum', ?, ?, 0, 0, 0, 0, "
-                   "?, ?)", ((i + 1, f"m{i}", f"Member {i}", now, now) for i in range(members)))
+    db.executemany(
+        "INSERT INTO members (id, community_id, platform, external_id, display_name, joined_at_exact, "
+        "is_staff, is_bot, do_not_contact, created_at, updated_at) VALUES (?, 1, 'forum', ?, ?, 0, 0, 0, 0, "
+        "?, ?)",
+        ((i + 1, f"m{i}", f"Member {i}", now, now) for i in range(members)),
+    )
     step = SPAN_DAYS * 86_400_000_000 // activities
     start = now - SPAN_DAYS * 86_400_000_000
-    db.executemany("INSERT INTO activities (community_id, member_id, kind, occurred_at, text, source, source_id) "
-                   "VALUES (1, ?, 'reply', ?, ?, 'forum', ?)",
-                   ((i % members + 1, start + i * step, f"message number {i}, a sentence or two of text", f"a{i}")
-                    for i in range(activities)))
+    db.executemany(
+        "INSERT INTO activities (community_id, member_id, kind, occurred_at, text, source, source_id) "
+        "VALUES (1, ?, 'reply', ?, ?, 'forum', ?)",
+        (
+            (
+                i % members + 1,
+                start + i * step,
+                f"message number {i}, a sentence or two of text",
+                f"a{i}",
+            )
+            for i in range(activities)
+        ),
+    )
     db.commit()
     db.close()
 
@@ -63,8 +75,10 @@ class Writer(threading.Thread):
         db = sqlite3.connect(self.path, timeout=120)
         while not self.stop.is_set():
             started = time.perf_counter()
-            db.execute("INSERT INTO audit_events (community_id, occurred_at, actor, action) "
-                       "VALUES (1, 0, 'bench', 'x')")
+            db.execute(
+                "INSERT INTO audit_events (community_id, occurred_at, actor, action) "
+                "VALUES (1, 0, 'bench', 'x')"
+            )
             db.commit()
             self.waits.append(time.perf_counter() - started)
             time.sleep(0.02)
@@ -83,7 +97,9 @@ def while_writing(path: Path, work: object) -> tuple[float, float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--activities", type=int, default=2_000_000)
     parser.add_argument("--members", type=int, default=50_000)
     args = parser.parse_args()
@@ -99,26 +115,37 @@ def main() -> None:
 
         def one_update() -> int:
             db = sqlite3.connect(baseline_db)
-            changed = db.execute("UPDATE activities SET text = NULL WHERE community_id = 1 AND occurred_at < ? "
-                                 "AND text IS NOT NULL", (cutoff,)).rowcount
+            changed = db.execute(
+                "UPDATE activities SET text = NULL WHERE community_id = 1 AND occurred_at < ? "
+                "AND text IS NOT NULL",
+                (cutoff,),
+            ).rowcount
             db.commit()
             db.close()
             return changed
 
         elapsed, wait, changed = while_writing(baseline_db, one_update)
-        print(f"baseline, one UPDATE: {changed:,} texts in {elapsed:.2f} s; another writer waited up to {wait:.2f} s")
+        print(
+            f"baseline, one UPDATE: {changed:,} texts in {elapsed:.2f} s; another writer waited up to {wait:.2f} s"
+        )
 
         engine = open_store(f"sqlite:///{tending_db}")
         with engine.connect() as conn:
             community = find_community(conn, "Retention")
         assert community is not None
-        elapsed, wait, result = while_writing(tending_db, lambda: do_apply_retention(engine, community, now=END))
+        elapsed, wait, result = while_writing(
+            tending_db, lambda: do_apply_retention(engine, community, now=END)
+        )
         engine.dispose()
-        print(f"tending retention: {result.texts:,} texts in {elapsed:.2f} s, {result.batches} batches, the longest "
-              f"{result.longest_batch_s:.3f} s; another writer waited up to {wait:.2f} s")
+        print(
+            f"tending retention: {result.texts:,} texts in {elapsed:.2f} s, {result.batches} batches, the longest "
+            f"{result.longest_batch_s:.3f} s; another writer waited up to {wait:.2f} s"
+        )
         per_million = elapsed / args.activities * 1_000_000
-        print(f"extrapolated to 20,000,000 activities: about {per_million * 20:.0f} s in "
-              f"{result.batches * 20_000_000 // max(args.activities, 1):,} batches of the same length")
+        print(
+            f"extrapolated to 20,000,000 activities: about {per_million * 20:.0f} s in "
+            f"{result.batches * 20_000_000 // max(args.activities, 1):,} batches of the same length"
+        )
 
 
 if __name__ == "__main__":

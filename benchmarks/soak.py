@@ -71,19 +71,43 @@ def free_port() -> int:
 def seed(url: str, people: int) -> tuple[Any, dict[str, int]]:
     engine = open_store(url)
     with engine.begin() as conn:
-        community = do_create_community(conn, "Soak", platform="forum", timezone="UTC", language="en")
-        Ingestor(conn, community).add_all([MemberRecord(source="forum", external_id=f"p{i}", display_name=f"P {i}",
-                                                        email=f"p{i}@soak.example", joined_at=T0)
-                                           for i in range(people)])
-        do_add_user(conn, "reader@soak.example", password=PASSWORD, role="viewer", actor="soak", now=T0)
-        ids = dict(conn.execute(select(members.c.external_id, members.c.id)
-                                .where(members.c.community_id == community.id)).all())
+        community = do_create_community(
+            conn, "Soak", platform="forum", timezone="UTC", language="en"
+        )
+        Ingestor(conn, community).add_all(
+            [
+                MemberRecord(
+                    source="forum",
+                    external_id=f"p{i}",
+                    display_name=f"P {i}",
+                    email=f"p{i}@soak.example",
+                    joined_at=T0,
+                )
+                for i in range(people)
+            ]
+        )
+        do_add_user(
+            conn, "reader@soak.example", password=PASSWORD, role="viewer", actor="soak", now=T0
+        )
+        ids = dict(
+            conn.execute(
+                select(members.c.external_id, members.c.id).where(
+                    members.c.community_id == community.id
+                )
+            ).all()
+        )
     engine.dispose()
     return community, ids
 
 
-def feeder(url: str, community: Any, ids: dict[str, int], stop: threading.Event, drafted: list[str],
-           per_second: int) -> None:
+def feeder(
+    url: str,
+    community: Any,
+    ids: dict[str, int],
+    stop: threading.Event,
+    drafted: list[str],
+    per_second: int,
+) -> None:
     engine = open_store(url)
     people = sorted(ids)
     n = 0
@@ -93,10 +117,22 @@ def feeder(url: str, community: Any, ids: dict[str, int], stop: threading.Event,
             with engine.begin() as conn:
                 for i in range(n, n + per_second):
                     who = people[i % len(people)]
-                    do_draft_message(conn, community, member_ids=[ids[who]], rule="soak", channel="email",
-                                     body=f"Message {i}", subject="Soak", due_at=T0, key=f"soak:{i}", approved=True)
+                    do_draft_message(
+                        conn,
+                        community,
+                        member_ids=[ids[who]],
+                        rule="soak",
+                        channel="email",
+                        body=f"Message {i}",
+                        subject="Soak",
+                        due_at=T0,
+                        key=f"soak:{i}",
+                        approved=True,
+                    )
                     batch.append(f"{who}@soak.example#{i}")
-        except Exception as error:  # the database may be busy (an import): nothing of this batch was kept
+        except (
+            Exception
+        ) as error:  # the database may be busy (an import): nothing of this batch was kept
             print(f"feeder: {type(error).__name__}", file=sys.stderr)
         else:
             drafted.extend(batch)
@@ -108,19 +144,42 @@ def feeder(url: str, community: Any, ids: dict[str, int], stop: threading.Event,
 def export(path: Path, lines: int) -> Path:
     with path.open("w") as handle:
         for i in range(lines):
-            handle.write(json.dumps({"platform": "forum", "member_id": f"i{i % 20000}", "member_name": f"I {i % 20000}",
-                                     "kind": "post", "occurred_at": (T0 + timedelta(seconds=i)).isoformat(),
-                                     "source_id": f"s{i}", "text": "Bonjour tout le monde"}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "platform": "forum",
+                        "member_id": f"i{i % 20000}",
+                        "member_name": f"I {i % 20000}",
+                        "kind": "post",
+                        "occurred_at": (T0 + timedelta(seconds=i)).isoformat(),
+                        "source_id": f"s{i}",
+                        "text": "Bonjour tout le monde",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
-def reader(base: str, stop: threading.Event, latencies: dict[str, list[float]], statuses: Counter[int],
-           community_id: int) -> None:
+def reader(
+    base: str,
+    stop: threading.Event,
+    latencies: dict[str, list[float]],
+    statuses: Counter[int],
+    community_id: int,
+) -> None:
     with httpx.Client(base_url=base, timeout=60) as client:
         page = client.get("/login")
         token = CSRF.search(page.text)
-        client.post("/login", data={"email": "reader@soak.example", "password": PASSWORD,
-                                    "csrf_token": token.group(1) if token else "", "next": "/"})
+        client.post(
+            "/login",
+            data={
+                "email": "reader@soak.example",
+                "password": PASSWORD,
+                "csrf_token": token.group(1) if token else "",
+                "next": "/",
+            },
+        )
         paths = [f"/c/{community_id}/overview", f"/c/{community_id}/members", "/healthz"]
         n = 0
         while not stop.is_set():
@@ -130,7 +189,9 @@ def reader(base: str, stop: threading.Event, latencies: dict[str, list[float]], 
                 status = client.get(path).status_code
             except httpx.HTTPError:
                 status = 599
-            latencies["healthz" if path == "/healthz" else "pages"].append(time.perf_counter() - started)
+            latencies["healthz" if path == "/healthz" else "pages"].append(
+                time.perf_counter() - started
+            )
             statuses[status] += 1
             n += 1
             stop.wait(0.2)
@@ -144,9 +205,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=600.0, help="seconds of load (default 600)")
-    parser.add_argument("--drain", type=float, default=60.0, help="seconds the workers get to finish afterwards")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--duration", type=float, default=600.0, help="seconds of load (default 600)"
+    )
+    parser.add_argument(
+        "--drain", type=float, default=60.0, help="seconds the workers get to finish afterwards"
+    )
     parser.add_argument("--people", type=int, default=500)
     parser.add_argument("--per-second", type=int, default=5, help="e-mails drafted each second")
     parser.add_argument("--import-lines", type=int, default=300_000)
@@ -161,16 +228,24 @@ def main() -> None:
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     config = home / "config.toml"
-    config.write_text(f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
-                      'sender = "Soak <soak@soak.example>"\n')
+    config.write_text(
+        f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n'
+        'sender = "Soak <soak@soak.example>"\n'
+    )
     env = {**os.environ, "TENDING_CONFIG": str(config), "TENDING_HOME": str(home)}
     env.pop("TENDING_DATABASE_URL", None)
     tending = [sys.executable, "-m", "tending", "--db", url]
     logs = [open(home / f"worker{i}.log", "wb") for i in range(3)]  # noqa: SIM115 (closed at the end)
-    workers = [subprocess.Popen([*tending, "worker", "--interval", "1"], env=env, stdout=log, stderr=log)
-               for log in logs]
-    server = subprocess.Popen([*tending, "serve", "--port", str(web_port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    workers = [
+        subprocess.Popen([*tending, "worker", "--interval", "1"], env=env, stdout=log, stderr=log)
+        for log in logs
+    ]
+    server = subprocess.Popen(
+        [*tending, "serve", "--port", str(web_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{web_port}"
     for _ in range(200):
         try:
@@ -182,21 +257,34 @@ def main() -> None:
     drafted: list[str] = []
     latencies: dict[str, list[float]] = {"pages": [], "healthz": []}
     statuses: Counter[int] = Counter()
-    threads = [threading.Thread(target=feeder, args=(url, community, ids, stop, drafted, args.per_second))]
-    threads += [threading.Thread(target=reader, args=(base, stop, latencies, statuses, community.id))
-                for _ in range(args.readers)]
+    threads = [
+        threading.Thread(target=feeder, args=(url, community, ids, stop, drafted, args.per_second))
+    ]
+    threads += [
+        threading.Thread(target=reader, args=(base, stop, latencies, statuses, community.id))
+        for _ in range(args.readers)
+    ]
     for thread in threads:
         thread.start()
     imports = Counter[str]()
     started = time.monotonic()
-    print(f"soak for {args.duration:g} s in {home}: 3 workers, {args.readers} readers, imports of "
-          f"{args.import_lines:,} lines, {args.per_second} e-mails drafted a second", flush=True)
+    print(
+        f"soak for {args.duration:g} s in {home}: 3 workers, {args.readers} readers, imports of "
+        f"{args.import_lines:,} lines, {args.per_second} e-mails drafted a second",
+        flush=True,
+    )
     source = export(home / "export.jsonl", args.import_lines)
     while time.monotonic() - started < args.duration:
         remaining = args.duration - (time.monotonic() - started)
-        run = subprocess.run([*tending, "import", "jsonl", str(source), "--community", "Imported"], env=env,
-                             capture_output=True, timeout=max(remaining, 1) + 600)
-        imports["ok" if run.returncode == 0 else run.stderr.decode(errors="replace").strip()[:120]] += 1
+        run = subprocess.run(
+            [*tending, "import", "jsonl", str(source), "--community", "Imported"],
+            env=env,
+            capture_output=True,
+            timeout=max(remaining, 1) + 600,
+        )
+        imports[
+            "ok" if run.returncode == 0 else run.stderr.decode(errors="replace").strip()[:120]
+        ] += 1
     stop.set()
     for thread in threads:
         thread.join()
@@ -204,8 +292,11 @@ def main() -> None:
 
     def unsent() -> int:
         with engine.connect() as conn:
-            return int(conn.execute(select(func.count()).where(outbox.c.status.in_(("approved", "sending"))))
-                       .scalar_one())
+            return int(
+                conn.execute(
+                    select(func.count()).where(outbox.c.status.in_(("approved", "sending")))
+                ).scalar_one()
+            )
 
     deadline = time.monotonic() + args.drain
     while unsent() and time.monotonic() < deadline:
@@ -220,23 +311,40 @@ def main() -> None:
             process.kill()
     controller.stop()
     with engine.connect() as conn:
-        by_status = Counter({("needs_check" if check else status): n for status, check, n in conn.execute(
-            select(outbox.c.status, outbox.c.needs_check, func.count()).group_by(outbox.c.status,
-                                                                                 outbox.c.needs_check))})
+        by_status = Counter(
+            {
+                ("needs_check" if check else status): n
+                for status, check, n in conn.execute(
+                    select(outbox.c.status, outbox.c.needs_check, func.count()).group_by(
+                        outbox.c.status, outbox.c.needs_check
+                    )
+                )
+            }
+        )
     engine.dispose()
     expected = Counter(entry.split("#", 1)[0] for entry in drafted)
     duplicates = sum(max(0, sink.received[a] - n) for a, n in expected.items())
-    losses = sum(max(0, n - sink.received[a]) for a, n in expected.items()) - by_status["needs_check"]
+    losses = (
+        sum(max(0, n - sink.received[a]) for a, n in expected.items()) - by_status["needs_check"]
+    )
     five_xx = sum(n for status, n in statuses.items() if status >= 500)
-    print(f"e-mails drafted {len(drafted):,}; sent {by_status['sent']:,}; received {sum(sink.received.values()):,}; "
-          f"duplicates {duplicates}; losses {max(losses, 0)}; needs check {by_status['needs_check']}; "
-          f"still queued {by_status['approved'] + by_status['sending']}; failed {by_status['failed']}")
+    print(
+        f"e-mails drafted {len(drafted):,}; sent {by_status['sent']:,}; received {sum(sink.received.values()):,}; "
+        f"duplicates {duplicates}; losses {max(losses, 0)}; needs check {by_status['needs_check']}; "
+        f"still queued {by_status['approved'] + by_status['sending']}; failed {by_status['failed']}"
+    )
     print(f"workers alive at the end: {alive} of 3; imports: {dict(imports)}")
-    print(f"page requests {sum(statuses.values()):,}; 5xx {five_xx}; statuses {dict(sorted(statuses.items()))}")
-    print(f"pages   p50 {percentile(latencies['pages'], 0.5) * 1000:7.1f} ms   "
-          f"p95 {percentile(latencies['pages'], 0.95) * 1000:7.1f} ms")
-    print(f"healthz p50 {percentile(latencies['healthz'], 0.5) * 1000:7.1f} ms   "
-          f"p95 {percentile(latencies['healthz'], 0.95) * 1000:7.1f} ms   (baseline: no database work)")
+    print(
+        f"page requests {sum(statuses.values()):,}; 5xx {five_xx}; statuses {dict(sorted(statuses.items()))}"
+    )
+    print(
+        f"pages   p50 {percentile(latencies['pages'], 0.5) * 1000:7.1f} ms   "
+        f"p95 {percentile(latencies['pages'], 0.95) * 1000:7.1f} ms"
+    )
+    print(
+        f"healthz p50 {percentile(latencies['healthz'], 0.5) * 1000:7.1f} ms   "
+        f"p95 {percentile(latencies['healthz'], 0.95) * 1000:7.1f} ms   (baseline: no database work)"
+    )
     for log in logs:
         log.close()
     shutil.rmtree(home, ignore_errors=True)

@@ -35,7 +35,9 @@ def child_cpu(command: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--members", type=int, default=2000, help="size of the demo community")
     parser.add_argument("--runs", type=int, default=5, help="runs of each command")
     args = parser.parse_args()
@@ -45,8 +47,12 @@ def main() -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     tending = [sys.executable, "-m", "tending"]
     try:
-        subprocess.run([*tending, "demo", "--members", str(args.members), "--no-serve"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*tending, "demo", "--members", str(args.members), "--no-serve"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         commands = {
             "python -c pass (baseline)": [sys.executable, "-c", "pass"],
             "python -c 'import click' (baseline)": [sys.executable, "-c", "import click"],
@@ -54,15 +60,22 @@ def main() -> None:
             "tending --version": [*tending, "--version"],
             "tending members --limit 5": [*tending, "members", "--limit", "5"],
         }
-        print(f"CPU seconds per command ({args.runs} runs, demo of {args.members:,} members in {home})")
+        print(
+            f"CPU seconds per command ({args.runs} runs, demo of {args.members:,} members in {home})"
+        )
         print(f"{'command':<38} {'median':>7} {'min':>7} {'max':>7}  target")
         for label, command in commands.items():
             child_cpu(command, env)  # warm-up: bytecode caches written, files in the page cache
             times = [child_cpu(command, env) for _ in range(args.runs)]
             target = TARGETS.get(label)
-            verdict = "" if target is None else f"< {target} s " + ("ok" if statistics.median(times) < target
-                                                                 else "MISSED")
-            print(f"{label:<38} {statistics.median(times):7.3f} {min(times):7.3f} {max(times):7.3f}  {verdict}")
+            verdict = (
+                ""
+                if target is None
+                else f"< {target} s " + ("ok" if statistics.median(times) < target else "MISSED")
+            )
+            print(
+                f"{label:<38} {statistics.median(times):7.3f} {min(times):7.3f} {max(times):7.3f}  {verdict}"
+            )
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

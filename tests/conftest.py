@@ -38,7 +38,9 @@ def shared_data(relative: str) -> Path:
     """A path in ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (it lives in ../shared/data beside the project)")
+        pytest.skip(
+            f"real data not available: {path} is absent (it lives in ../shared/data beside the project)"
+        )
     return path
 
 
@@ -79,8 +81,12 @@ def _backends() -> list[object]:
 
 
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-           postgres_template: str | None) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_template: str | None,
+) -> Iterator[str]:
     """The URL of a fresh, migrated, empty database."""
     if request.param == "sqlite":
         path = tmp_path / "tending.db"
@@ -88,7 +94,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         yield f"sqlite:///{path}"
         return
     if not POSTGRES_URL or postgres_template is None:
-        pytest.skip("PostgreSQL tests need TENDING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres)")
+        pytest.skip(
+            "PostgreSQL tests need TENDING_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres)"
+        )
     name = f"tending_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -60,8 +60,10 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
     path = path or config_path()
     if not path.exists():
         if explicit:
-            raise UsageError(f"the configuration file {path} does not exist (named by TENDING_CONFIG); "
-                             "create it or unset TENDING_CONFIG.")
+            raise UsageError(
+                f"the configuration file {path} does not exist (named by TENDING_CONFIG); "
+                "create it or unset TENDING_CONFIG."
+            )
         return {}
     try:
         with path.open("rb") as handle:
@@ -69,7 +71,9 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: not valid TOML ({error}).") from None
     except OSError as error:
-        raise UsageError(f"the configuration file {path} cannot be read ({error.strerror}).") from None
+        raise UsageError(
+            f"the configuration file {path} cannot be read ({error.strerror})."
+        ) from None
 
 
 def load_settings(db_option: str | None = None, *, for_demo: bool = False) -> Settings:

@@ -27,8 +27,14 @@ class NotFoundError(UsageError):
 class BadInputError(TendingError):
     """Input data is malformed: the message names the file, the line or record, and the field."""
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         where = []
         if path:
             where.append(str(path))
@@ -64,5 +70,7 @@ def describe_unexpected(error: BaseException) -> str:
         last = ours[-1]
         name = last.filename.replace("\\", "/").rsplit("/tending/", 1)[-1]
         where = f" in tending/{name}, line {last.lineno} ({last.name})"
-    return (f"an unexpected {type(error).__name__} stopped the command{where}; each command writes in one "
-            "transaction, so nothing half-written was kept. Please report this line (it holds no personal data).")
+    return (
+        f"an unexpected {type(error).__name__} stopped the command{where}; each command writes in one "
+        "transaction, so nothing half-written was kept. Please report this line (it holds no personal data)."
+    )

@@ -204,7 +204,9 @@ class MemberSnapshot:
     last_contacted_at: datetime | None = None
     # instants the member came back after at least N days away, by N (only for rules that need it)
     returns: dict[int, tuple[datetime, ...]] = field(default_factory=dict)
-    first_seen_at: datetime | None = None  # when tending first saw the member (the join date's fallback)
+    first_seen_at: datetime | None = (
+        None  # when tending first saw the member (the join date's fallback)
+    )
     # the lifecycle state as of the run, by the members capability with the community's settings (set by
     # tending.actions.onboarding when a rule asks for it); "" when the member has none (not joined yet)
     state: str | None = None

@@ -47,8 +47,10 @@ def parse_instant(text: str, *, default_tz: tzinfo = UTC, field: str = "--as-of"
             return datetime(day.year, day.month, day.day, tzinfo=default_tz).astimezone(UTC)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"{field}: '{text}' is not an ISO 8601 date or date-time "
-                         "(for example 2026-03-01 or 2026-03-01T18:30:00+01:00).") from None
+        raise UsageError(
+            f"{field}: '{text}' is not an ISO 8601 date or date-time "
+            "(for example 2026-03-01 or 2026-03-01T18:30:00+01:00)."
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
     return parsed.astimezone(UTC)
@@ -58,7 +60,9 @@ def get_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"'{name}' is not a known time zone (use an IANA name such as Europe/Paris).") from None
+        raise UsageError(
+            f"'{name}' is not a known time zone (use an IANA name such as Europe/Paris)."
+        ) from None
 
 
 def isoformat_utc(moment: datetime | None) -> str | None:

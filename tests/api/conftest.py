@@ -18,7 +18,10 @@ def tokens(seeded: tuple[str, int]) -> dict[str, str]:  # noqa: F811
     """A live API token for each of ada (admin), bruno (moderator) and chloe (viewer)."""
     engine = open_store(seeded[0])
     with engine.begin() as conn:
-        made = {role: do_add_token(conn, email, actor="test", now=NOW).secret for role, email in EMAILS.items()}
+        made = {
+            role: do_add_token(conn, email, actor="test", now=NOW).secret
+            for role, email in EMAILS.items()
+        }
     engine.dispose()
     return made
 

@@ -22,12 +22,17 @@ def assert_one_clean_error(result: CliResult, code: int, fragment: str) -> None:
 
 
 def test_the_installed_command_starts_and_fails_cleanly() -> None:
-    result = subprocess.run([sys.executable, "-m", "tending", "--db", "nonsense://", "communities", "list"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "tending", "--db", "nonsense://", "communities", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Error: --db: 'nonsense://' is not a database URL (try sqlite:///path/to/file.db or "
-        "postgresql+psycopg://user@host/dbname)."]
+        "postgresql+psycopg://user@host/dbname)."
+    ]
 
 
 def test_version_and_help(run_cli: Run) -> None:
@@ -42,18 +47,36 @@ def test_unknown_command_is_a_usage_error(run_cli: Run) -> None:
 
 def test_creating_and_listing_a_community(run_cli: Run, tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
-    created = run_cli("--db", db, "communities", "add", "Chats diabétiques", "--timezone", "Europe/Paris",
-                      "--language", "fr")
+    created = run_cli(
+        "--db",
+        db,
+        "communities",
+        "add",
+        "Chats diabétiques",
+        "--timezone",
+        "Europe/Paris",
+        "--language",
+        "fr",
+    )
     assert created.exit_code == 0 and "Chats diabétiques" in created.stdout
     listed = run_cli("--db", db, "communities", "list", "--format", "json")
     assert '"timezone": "Europe/Paris"' in listed.stdout
 
 
-@pytest.mark.parametrize(("args", "code", "fragment"), [
-    (["communities", "add", "X", "--timezone", "Mars/Olympus"], 2, "'Mars/Olympus' is not a known time zone"),
-    (["communities", "list", "--format", "xml"], 2, "Invalid value for '--format'"),
-])
-def test_bad_values_are_named(run_cli: Run, tmp_path: Path, args: list[str], code: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (
+            ["communities", "add", "X", "--timezone", "Mars/Olympus"],
+            2,
+            "'Mars/Olympus' is not a known time zone",
+        ),
+        (["communities", "list", "--format", "xml"], 2, "Invalid value for '--format'"),
+    ],
+)
+def test_bad_values_are_named(
+    run_cli: Run, tmp_path: Path, args: list[str], code: int, fragment: str
+) -> None:
     assert_one_clean_error(run_cli("--db", str(tmp_path / "e.db"), *args), code, fragment)
 
 

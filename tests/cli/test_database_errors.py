@@ -30,11 +30,16 @@ def test_a_read_only_command_creates_nothing(run_cli, tmp_path: Path) -> None:
     for args in (["communities", "list"], ["status"], ["outbox", "list"]):
         result = run_cli("--db", str(missing), *args)
         assert result.exit_code == 2, (args, result.stderr)
-        assert result.stderr == (f"Error: no database at {missing}: import an export first (tending import KIND "
-                                 "FILE), try tending demo, or name the database with --db.\n")
+        assert result.stderr == (
+            f"Error: no database at {missing}: import an export first (tending import KIND "
+            "FILE), try tending demo, or name the database with --db.\n"
+        )
     assert not (tmp_path / "nowhere").exists()
 
 
 def test_a_folder_given_as_the_database(run_cli, tmp_path: Path) -> None:
     result = run_cli("--db", str(tmp_path), "communities", "list")
-    assert (result.exit_code, result.stderr) == (2, f"Error: --db: {tmp_path} is a folder, not a database file.\n")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --db: {tmp_path} is a folder, not a database file.\n",
+    )

@@ -23,7 +23,12 @@ print(json.dumps(loaded), file=sys.stderr)
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
 def test_help_and_version_load_no_database_library(args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
-                          check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert "tending" in done.stdout
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []

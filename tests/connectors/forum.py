@@ -25,8 +25,13 @@ from urllib.parse import parse_qs, urlsplit
 PAGE = 30
 FIRST_POSTS = 20
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-CAST = [(11, "ada", "Ada"), (12, "bruno", "Bruno"), (13, "chloe", "Chloé"), (14, "dev", "Dev"),
-        (15, "emma", "Emma")]
+CAST = [
+    (11, "ada", "Ada"),
+    (12, "bruno", "Bruno"),
+    (13, "chloe", "Chloé"),
+    (14, "dev", "Dev"),
+    (15, "emma", "Emma"),
+]
 
 
 def _iso(moment: datetime) -> str:
@@ -49,33 +54,64 @@ class Forum:
         self.clock += timedelta(minutes=7)
         return self.clock
 
-    def new_topic(self, title: str, *, user: int = 0, category: int = 7, replies: int = 0,
-                  pinned: bool = False) -> int:
+    def new_topic(
+        self,
+        title: str,
+        *,
+        user: int = 0,
+        category: int = 7,
+        replies: int = 0,
+        pinned: bool = False,
+    ) -> int:
         topic_id = len(self.topics) + 40
-        self.topics[topic_id] = {"id": topic_id, "title": title, "category_id": category, "archetype": "regular",
-                                 "created_at": _iso(self.clock), "pinned": pinned, "posts": []}
+        self.topics[topic_id] = {
+            "id": topic_id,
+            "title": title,
+            "category_id": category,
+            "archetype": "regular",
+            "created_at": _iso(self.clock),
+            "pinned": pinned,
+            "posts": [],
+        }
         self.post(topic_id, user=user)
         for number in range(replies):
             self.post(topic_id, user=(user + number + 1) % len(CAST))
         return topic_id
 
-    def post(self, topic_id: int, *, user: int = 0, reply_to: int | None = None, **extra: Any) -> int:
+    def post(
+        self, topic_id: int, *, user: int = 0, reply_to: int | None = None, **extra: Any
+    ) -> int:
         topic = self.topics[topic_id]
         user_id, username, name = CAST[user]
         self.next_post_id += 1
-        post = {"id": self.next_post_id, "post_number": len(topic["posts"]) + 1, "post_type": 1,
-                "user_id": user_id, "username": username, "name": name, "created_at": _iso(self.tick()),
-                "cooked": f"<p>message {self.next_post_id}</p>", "reply_to_post_number": reply_to,
-                "deleted_at": None, "user_deleted": False, "staff": False, **extra}
+        post = {
+            "id": self.next_post_id,
+            "post_number": len(topic["posts"]) + 1,
+            "post_type": 1,
+            "user_id": user_id,
+            "username": username,
+            "name": name,
+            "created_at": _iso(self.tick()),
+            "cooked": f"<p>message {self.next_post_id}</p>",
+            "reply_to_post_number": reply_to,
+            "deleted_at": None,
+            "user_deleted": False,
+            "staff": False,
+            **extra,
+        }
         topic["posts"].append(post)
         topic["bumped_at"] = post["created_at"]
         return int(post["id"])
 
     def join(self, user: int) -> None:
         user_id, username, name = CAST[user]
-        self.users.insert(0, {"id": user_id, "username": username, "name": name, "created_at": _iso(self.tick())})
+        self.users.insert(
+            0, {"id": user_id, "username": username, "name": name, "created_at": _iso(self.tick())}
+        )
 
-    def fail_next(self, path: str, status: int, *, retry_after: str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self, path: str, status: int, *, retry_after: str | None = None, times: int = 1
+    ) -> None:
         self.faults.setdefault(path, []).extend([(status, retry_after)] * times)
 
     def redirect_next(self, path: str, to: str) -> None:
@@ -101,19 +137,36 @@ class Forum:
             return 200, {}, next(p for p in topic["posts"] if p["post_number"] == number)
         if path == "/admin/users/list/new.json":
             page = int((query.get("page") or ["1"])[0])
-            return 200, {}, self.users[(page - 1) * 100:page * 100]
+            return 200, {}, self.users[(page - 1) * 100 : page * 100]
         return 404, {}, {"errors": ["The requested URL or resource could not be found."]}
 
     def _latest(self, page: int) -> dict[str, Any]:
         pinned = [t for t in self.topics.values() if t["pinned"]]
-        others = sorted((t for t in self.topics.values() if not t["pinned"]), key=lambda t: t["bumped_at"],
-                        reverse=True)
+        others = sorted(
+            (t for t in self.topics.values() if not t["pinned"]),
+            key=lambda t: t["bumped_at"],
+            reverse=True,
+        )
         listing = pinned + others
-        chosen = listing[page * PAGE:(page + 1) * PAGE]
-        topic_list: dict[str, Any] = {"can_create_topic": False, "per_page": PAGE, "topics": [
-            {"id": t["id"], "title": t["title"], "posts_count": len(t["posts"]), "bumped_at": t["bumped_at"],
-             "last_posted_at": t["bumped_at"], "created_at": t["created_at"], "pinned": t["pinned"],
-             "category_id": t["category_id"], "highest_post_number": len(t["posts"])} for t in chosen]}
+        chosen = listing[page * PAGE : (page + 1) * PAGE]
+        topic_list: dict[str, Any] = {
+            "can_create_topic": False,
+            "per_page": PAGE,
+            "topics": [
+                {
+                    "id": t["id"],
+                    "title": t["title"],
+                    "posts_count": len(t["posts"]),
+                    "bumped_at": t["bumped_at"],
+                    "last_posted_at": t["bumped_at"],
+                    "created_at": t["created_at"],
+                    "pinned": t["pinned"],
+                    "category_id": t["category_id"],
+                    "highest_post_number": len(t["posts"]),
+                }
+                for t in chosen
+            ],
+        }
         if (page + 1) * PAGE < len(listing):
             topic_list["more_topics_url"] = f"/latest?page={page + 1}"
         return {"users": [], "topic_list": topic_list}
@@ -123,7 +176,10 @@ class Forum:
         if topic is None:
             return 404, {}, {"errors": ["The requested URL or resource could not be found."]}
         body = {k: v for k, v in topic.items() if k != "posts"}
-        body["post_stream"] = {"posts": topic["posts"][:FIRST_POSTS], "stream": [p["id"] for p in topic["posts"]]}
+        body["post_stream"] = {
+            "posts": topic["posts"][:FIRST_POSTS],
+            "stream": [p["id"] for p in topic["posts"]],
+        }
         body["posts_count"] = len(topic["posts"])
         return 200, {}, body
 
@@ -140,7 +196,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path in forum.hold:
             forum.hold[parts.path].wait(30)
         if forum.api_key is not None and self.headers.get("Api-Key") != forum.api_key:
-            self._send(403, {}, {"errors": ["You are not permitted to view the requested resource."]})
+            self._send(
+                403, {}, {"errors": ["You are not permitted to view the requested resource."]}
+            )
             return
         pending = forum.faults.get(parts.path)
         if pending:

@@ -22,13 +22,30 @@ def test_each_connector_is_synced_when_its_interval_has_passed(engine: Engine) -
         forum.new_topic("Hello", replies=1)
     with serving(cats) as cats_url, serving(dogs) as dogs_url, serving(birds) as birds_url:
         do_connect(engine, "discourse", cats_url, community_name="Cats", fields={}, backoff=FAST)
-        do_connect(engine, "discourse", dogs_url, community_name="Dogs", fields={}, interval_s=60, backoff=FAST)
-        paused = do_connect(engine, "discourse", birds_url, community_name="Birds", fields={}, backoff=FAST)
+        do_connect(
+            engine,
+            "discourse",
+            dogs_url,
+            community_name="Dogs",
+            fields={},
+            interval_s=60,
+            backoff=FAST,
+        )
+        paused = do_connect(
+            engine, "discourse", birds_url, community_name="Birds", fields={}, backoff=FAST
+        )
         do_pause(engine, paused.connector.id)
         first = do_sync_due(engine, now=T, backoff=FAST)
-        assert [(r.community, r.counts.activities_added) for r in first] == [("Cats", 2), ("Dogs", 2)]
-        assert [r.community for r in do_sync_due(engine, now=T + timedelta(seconds=59), backoff=FAST)] == []
-        assert [r.community for r in do_sync_due(engine, now=T + timedelta(seconds=60), backoff=FAST)] == ["Dogs"]
+        assert [(r.community, r.counts.activities_added) for r in first] == [
+            ("Cats", 2),
+            ("Dogs", 2),
+        ]
+        assert [
+            r.community for r in do_sync_due(engine, now=T + timedelta(seconds=59), backoff=FAST)
+        ] == []
+        assert [
+            r.community for r in do_sync_due(engine, now=T + timedelta(seconds=60), backoff=FAST)
+        ] == ["Dogs"]
         cats.fail_next("/latest.json", 503, times=2)
         failed = do_sync_due(engine, now=T + timedelta(seconds=300), backoff=FAST)
         assert [(r.community, r.ok) for r in failed] == [("Cats", False), ("Dogs", True)]

@@ -14,4 +14,7 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 
 
 def test_messages_name_the_host_and_path_never_the_query() -> None:
-    assert host_path("https://blog.example.org/comments/feed/?token=s3cret") == "blog.example.org/comments/feed/"
+    assert (
+        host_path("https://blog.example.org/comments/feed/?token=s3cret")
+        == "blog.example.org/comments/feed/"
+    )

@@ -29,26 +29,37 @@ do_sync(open_store(sys.argv[1]), community_name="Killed")
 
 def figures(engine: Engine, community: str) -> tuple[int, ...]:
     with engine.connect() as conn:
-        cid = conn.execute(text("SELECT id FROM communities WHERE name = :n"), {"n": community}).scalar_one()
-        return tuple(int(conn.execute(text(sql), {"c": cid}).scalar_one() or 0) for sql in (
-            "SELECT count(*) FROM activities WHERE community_id = :c",
-            "SELECT count(DISTINCT source_id) FROM activities WHERE community_id = :c",
-            "SELECT count(*) FROM members WHERE community_id = :c",
-            "SELECT count(*) FROM threads WHERE community_id = :c",
-            "SELECT count(*) FROM activities WHERE community_id = :c AND parent_id IS NOT NULL",
-            "SELECT sum(contributions) FROM member_stats WHERE community_id = :c",
-            "SELECT sum(replies) FROM member_stats WHERE community_id = :c",
-        ))
+        cid = conn.execute(
+            text("SELECT id FROM communities WHERE name = :n"), {"n": community}
+        ).scalar_one()
+        return tuple(
+            int(conn.execute(text(sql), {"c": cid}).scalar_one() or 0)
+            for sql in (
+                "SELECT count(*) FROM activities WHERE community_id = :c",
+                "SELECT count(DISTINCT source_id) FROM activities WHERE community_id = :c",
+                "SELECT count(*) FROM members WHERE community_id = :c",
+                "SELECT count(*) FROM threads WHERE community_id = :c",
+                "SELECT count(*) FROM activities WHERE community_id = :c AND parent_id IS NOT NULL",
+                "SELECT sum(contributions) FROM member_stats WHERE community_id = :c",
+                "SELECT sum(replies) FROM member_stats WHERE community_id = :c",
+            )
+        )
 
 
-def test_a_sync_killed_half_way_then_resumed_equals_one_clean_sync(engine: Engine, db_url: str) -> None:
+def test_a_sync_killed_half_way_then_resumed_equals_one_clean_sync(
+    engine: Engine, db_url: str
+) -> None:
     forum = Forum()
     for number in range(TOPICS):
         forum.new_topic(f"Topic {number}", user=number % 5)
-    for _ in range(POSTS - 1):  # replies round after round: every topic's posts interleave with the others'
+    for _ in range(
+        POSTS - 1
+    ):  # replies round after round: every topic's posts interleave with the others'
         for topic_id in forum.topics:
             forum.post(topic_id, user=topic_id % 5)
-    held = 40 + 80  # the 80th topic by activity: after the first step of about 2,000 records was stored
+    held = (
+        40 + 80
+    )  # the 80th topic by activity: after the first step of about 2,000 records was stored
     forum.hold[f"/t/{held}.json"] = threading.Event()
     forum.reached[f"/t/{held}.json"] = threading.Event()
     with serving(forum) as url:
@@ -56,7 +67,9 @@ def test_a_sync_killed_half_way_then_resumed_equals_one_clean_sync(engine: Engin
         do_connect(engine, "discourse", url, community_name="Clean", fields={}, backoff=FAST)
         child = subprocess.Popen([sys.executable, "-c", CHILD, db_url], env={**os.environ})
         try:
-            assert forum.reached[f"/t/{held}.json"].wait(120), "the child never reached the held topic"
+            assert forum.reached[f"/t/{held}.json"].wait(120), (
+                "the child never reached the held topic"
+            )
             partial = figures(engine, "Killed")
             os.kill(child.pid, signal.SIGKILL)
         finally:

@@ -31,37 +31,76 @@ def send(http: httpx.Client, room: str, kind: str, content: dict[str, Any]) -> s
 
 def kinds(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
-        return [(r[0], r[1]) for r in conn.execute(text(
-            "SELECT m.external_id, a.kind FROM activities a JOIN identities m ON m.member_id = a.member_id "
-            "ORDER BY a.occurred_at, a.id"))]
+        return [
+            (r[0], r[1])
+            for r in conn.execute(
+                text(
+                    "SELECT m.external_id, a.kind FROM activities a JOIN identities m ON m.member_id = a.member_id "
+                    "ORDER BY a.occurred_at, a.id"
+                )
+            )
+        ]
 
 
-def test_a_room_is_synced_then_kept_current(engine: Engine, homeserver: Homeserver,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_room_is_synced_then_kept_current(
+    engine: Engine, homeserver: Homeserver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     n = next(_n)
     (bot, bot_token), (ada, ada_token), (bruno, bruno_token) = (
-        homeserver.register(f"{name}c{n}") for name in ("tending", "ada", "bruno"))
-    with homeserver.client(ada_token) as as_ada, homeserver.client(bruno_token) as as_bruno, \
-            homeserver.client(bot_token) as as_bot:
-        room = as_ada.post("/_matrix/client/v3/createRoom", json={
-            "name": "Entraide", "invite": [bot, bruno], "preset": "private_chat"}).json()["room_id"]
+        homeserver.register(f"{name}c{n}") for name in ("tending", "ada", "bruno")
+    )
+    with (
+        homeserver.client(ada_token) as as_ada,
+        homeserver.client(bruno_token) as as_bruno,
+        homeserver.client(bot_token) as as_bot,
+    ):
+        room = as_ada.post(
+            "/_matrix/client/v3/createRoom",
+            json={"name": "Entraide", "invite": [bot, bruno], "preset": "private_chat"},
+        ).json()["room_id"]
         as_bot.post(f"/_matrix/client/v3/join/{room}").raise_for_status()
         as_bruno.post(f"/_matrix/client/v3/join/{room}").raise_for_status()
-        hello = send(as_ada, room, "m.room.message", {"msgtype": "m.text", "body": "Bonjour à tous"})
-        send(as_bruno, room, "m.room.message", {"msgtype": "m.text", "body": "Salut Ada",
-                                                "m.relates_to": {"m.in_reply_to": {"event_id": hello}}})
-        send(as_bruno, room, "m.reaction", {"m.relates_to": {"rel_type": "m.annotation", "event_id": hello,
-                                                             "key": "👍"}})
+        hello = send(
+            as_ada, room, "m.room.message", {"msgtype": "m.text", "body": "Bonjour à tous"}
+        )
+        send(
+            as_bruno,
+            room,
+            "m.room.message",
+            {
+                "msgtype": "m.text",
+                "body": "Salut Ada",
+                "m.relates_to": {"m.in_reply_to": {"event_id": hello}},
+            },
+        )
+        send(
+            as_bruno,
+            room,
+            "m.reaction",
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": hello, "key": "👍"}},
+        )
         monkeypatch.setenv("BOT_TOKEN", bot_token)
         fields = {"homeserver": homeserver.url, "access_token": "env:BOT_TOKEN"}
-        connected = do_connect(engine, "matrix", room, community_name="Entraide", fields=fields, backoff=FAST)
+        connected = do_connect(
+            engine, "matrix", room, community_name="Entraide", fields=fields, backoff=FAST
+        )
         assert connected.seen.summary.startswith(f"room {room} as {bot}: 3 members")
-        monkeypatch.setattr(matrix, "TIMELINE_LIMIT", 2)  # the first /sync shows 2 events: the rest is a gap
+        monkeypatch.setattr(
+            matrix, "TIMELINE_LIMIT", 2
+        )  # the first /sync shows 2 events: the rest is a gap
         [first] = do_sync(engine, backoff=FAST)
         assert first.ok, first.reason
-        assert first.requests == 4  # whoami, /sync, two pages of /messages (the second empty: the start)
-        assert kinds(engine) == [(ada, "joined"), (bot, "joined"), (bruno, "joined"), (ada, "post"),
-                                 (bruno, "reply"), (bruno, "reaction")]
+        assert (
+            first.requests == 4
+        )  # whoami, /sync, two pages of /messages (the second empty: the start)
+        assert kinds(engine) == [
+            (ada, "joined"),
+            (bot, "joined"),
+            (bruno, "joined"),
+            (ada, "post"),
+            (bruno, "reply"),
+            (bruno, "reaction"),
+        ]
         [idle] = do_sync(engine, backoff=FAST)
         assert idle.ok and idle.records == 0 and idle.requests == 1
         send(as_ada, room, "m.room.message", {"msgtype": "m.text", "body": "Qui vient samedi ?"})
@@ -71,11 +110,20 @@ def test_a_room_is_synced_then_kept_current(engine: Engine, homeserver: Homeserv
         assert kinds(engine)[-2:] == [(ada, "reply"), (bruno, "left")]
         as_bot.post("/_matrix/client/v3/logout").raise_for_status()  # the token is no longer valid
         [expired] = do_sync(engine, backoff=FAST)
-    assert not expired.ok and expired.reason is not None and "refused access (HTTP 401)" in expired.reason
+    assert (
+        not expired.ok
+        and expired.reason is not None
+        and "refused access (HTTP 401)" in expired.reason
+    )
     assert bot_token not in expired.reason
     [info] = get_connectors(engine)
     assert info.state == "failing" and bot_token not in str(info.as_dict())
     with engine.connect() as conn:
-        is_bot = conn.execute(text("SELECT m.is_bot FROM members m JOIN identities i ON i.member_id = m.id "
-                                   "WHERE i.external_id = :b"), {"b": bot}).scalar_one()
+        is_bot = conn.execute(
+            text(
+                "SELECT m.is_bot FROM members m JOIN identities i ON i.member_id = m.id "
+                "WHERE i.external_id = :b"
+            ),
+            {"b": bot},
+        ).scalar_one()
     assert is_bot

@@ -40,7 +40,7 @@ def wordpress_feed(items: list[str]) -> str:
   <title>Comments for Cat owners' blog</title>
   <link>https://blog.example.org</link>
   <description>Comments</description>
-  {''.join(items)}
+  {"".join(items)}
 </channel></rss>"""
 
 
@@ -84,31 +84,52 @@ def serving(blog: Blog) -> Iterator[str]:
 
 def activities(engine: Engine) -> list[tuple[str, str, str]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT a.source_id, a.kind, t.external_id FROM activities a JOIN threads t ON t.id = a.thread_id "
-            "ORDER BY a.occurred_at"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT a.source_id, a.kind, t.external_id FROM activities a JOIN threads t ON t.id = a.thread_id "
+                    "ORDER BY a.occurred_at"
+                )
+            )
+        ]
 
 
 def test_a_wordpress_comment_feed_syncs_and_an_unchanged_feed_is_one_304(engine: Engine) -> None:
     blog = Blog()
-    blog.pages["/comments/feed/"] = wordpress_feed([wordpress_item(2, "Bruno", 3), wordpress_item(1, "Ada", 2)])
+    blog.pages["/comments/feed/"] = wordpress_feed(
+        [wordpress_item(2, "Bruno", 3), wordpress_item(1, "Ada", 2)]
+    )
     with serving(blog) as url:
-        connected = do_connect(engine, "rss", f"{url}/comments/feed/", community_name="Blog", fields={},
-                               backoff=FAST)
-        assert connected.seen.summary.startswith("the feed 'Comments for Cat owners' blog' with 2 comments")
+        connected = do_connect(
+            engine, "rss", f"{url}/comments/feed/", community_name="Blog", fields={}, backoff=FAST
+        )
+        assert connected.seen.summary.startswith(
+            "the feed 'Comments for Cat owners' blog' with 2 comments"
+        )
         [first] = do_sync(engine, backoff=FAST)
         assert first.ok and first.counts.activities_added == 2 and first.counts.members_added == 2
         blog.requests.clear()
         [same] = do_sync(engine, backoff=FAST)
         assert same.records == 0 and blog.requests == [("/comments/feed/", 304)]
         blog.etag = '"v2"'
-        blog.pages["/comments/feed/"] = wordpress_feed([wordpress_item(3, "Chloé", 4), wordpress_item(2, "Bruno", 3),
-                                                        wordpress_item(1, "Ada", 2)])
+        blog.pages["/comments/feed/"] = wordpress_feed(
+            [
+                wordpress_item(3, "Chloé", 4),
+                wordpress_item(2, "Bruno", 3),
+                wordpress_item(1, "Ada", 2),
+            ]
+        )
         [newer] = do_sync(engine, backoff=FAST)
     assert newer.counts.activities_added == 1 and newer.counts.members_added == 1
     assert activities(engine) == [
-        (f"comment:https://blog.example.org/?p=7#comment-{n}", "comment",
-         "https://blog.example.org/2026/01/feeding-an-old-cat/") for n in (1, 2, 3)]
+        (
+            f"comment:https://blog.example.org/?p=7#comment-{n}",
+            "comment",
+            "https://blog.example.org/2026/01/feeding-an-old-cat/",
+        )
+        for n in (1, 2, 3)
+    ]
     [info] = get_connectors(engine)
     assert info.cursor == {"etag": '"v2"', "last_modified": None, "newest": "2026-02-04T10:00:00Z"}
 
@@ -117,17 +138,24 @@ def test_an_atom_feed_is_read_page_after_page_with_replies_linked(engine: Engine
     blog = Blog()
 
     def entry(number: int, parent: int | None) -> str:
-        reply = (f'<thr:in-reply-to ref="tag:blog.example.org,2026:comment-{parent}" '
-                 f'href="https://blog.example.org/post-7/#comment-{parent}"/>' if parent else
-                 '<thr:in-reply-to ref="tag:blog.example.org,2026:post-7" href="https://blog.example.org/post-7/"/>')
-        return (f"<entry><id>tag:blog.example.org,2026:comment-{number}</id><author><name>Ada</name></author>"
-                f"<published>2026-02-0{number}T10:00:00Z</published><content>Reply {number}</content>"
-                f'<link rel="alternate" href="https://blog.example.org/post-7/#comment-{number}"/>{reply}</entry>')
+        reply = (
+            f'<thr:in-reply-to ref="tag:blog.example.org,2026:comment-{parent}" '
+            f'href="https://blog.example.org/post-7/#comment-{parent}"/>'
+            if parent
+            else '<thr:in-reply-to ref="tag:blog.example.org,2026:post-7" href="https://blog.example.org/post-7/"/>'
+        )
+        return (
+            f"<entry><id>tag:blog.example.org,2026:comment-{number}</id><author><name>Ada</name></author>"
+            f"<published>2026-02-0{number}T10:00:00Z</published><content>Reply {number}</content>"
+            f'<link rel="alternate" href="https://blog.example.org/post-7/#comment-{number}"/>{reply}</entry>'
+        )
 
     def feed(entries: str, next_page: str | None) -> str:
         link = f'<link rel="next" href="{next_page}"/>' if next_page else ""
-        return ('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
-                f'xmlns:thr="http://purl.org/syndication/thread/1.0"><title>Comments</title>{link}{entries}</feed>')
+        return (
+            '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            f'xmlns:thr="http://purl.org/syndication/thread/1.0"><title>Comments</title>{link}{entries}</feed>'
+        )
 
     with serving(blog) as url:
         blog.pages["/feed"] = feed(entry(3, 1) + entry(2, None), f"{url}/feed?page=2")
@@ -136,25 +164,38 @@ def test_an_atom_feed_is_read_page_after_page_with_replies_linked(engine: Engine
         [result] = do_sync(engine, backoff=FAST)
     assert result.ok and result.counts.activities_added == 3
     with engine.connect() as conn:
-        parent = conn.execute(text("SELECT p.source_id FROM activities a JOIN activities p ON p.id = a.parent_id "
-                                   "WHERE a.source_id LIKE '%comment-3'")).scalar_one()
+        parent = conn.execute(
+            text(
+                "SELECT p.source_id FROM activities a JOIN activities p ON p.id = a.parent_id "
+                "WHERE a.source_id LIKE '%comment-3'"
+            )
+        ).scalar_one()
     assert parent == "comment:tag:blog.example.org,2026:comment-1"
 
 
 def test_a_feed_with_entities_or_broken_xml_fails_with_one_sentence(engine: Engine) -> None:
     blog = Blog()
-    blog.pages["/bomb"] = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><rss><channel/></rss>'
+    blog.pages["/bomb"] = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><rss><channel/></rss>'
+    )
     with serving(blog) as url:
         try:
             do_connect(engine, "rss", f"{url}/bomb", community_name="Blog", fields={}, backoff=FAST)
         except TendingError as error:
-            assert str(error) == f"{url.split('//')[1]}/bomb: a feed with a DOCTYPE or entities is refused."
+            assert (
+                str(error)
+                == f"{url.split('//')[1]}/bomb: a feed with a DOCTYPE or entities is refused."
+            )
         else:
             raise AssertionError("a feed declaring entities was accepted")
         blog.pages["/ok"] = wordpress_feed([wordpress_item(1, "Ada", 2)])
-        do_connect(engine, "rss", f"{url}/ok?token=s3cret", community_name="Blog", fields={}, backoff=FAST)
+        do_connect(
+            engine, "rss", f"{url}/ok?token=s3cret", community_name="Blog", fields={}, backoff=FAST
+        )
         blog.pages["/ok"] = wordpress_feed([wordpress_item(1, "Ada", 2)])[:-30]
         [result] = do_sync(engine, backoff=FAST)
     assert not result.ok and result.reason is not None
-    assert result.reason.startswith(f"{url.split('//')[1]}/ok is not a valid feed (XML error at line")
+    assert result.reason.startswith(
+        f"{url.split('//')[1]}/ok is not a valid feed (XML error at line"
+    )
     assert "s3cret" not in result.reason

@@ -38,15 +38,26 @@ class BotApi:
     def add(self, message: dict[str, Any], chat: int = CHAT) -> None:
         self.sent += 1
         number = self.sent
-        self.updates.append({"update_id": 5000 + number, "message": {
-            "message_id": number, "date": 1772960000 + 60 * number,
-            "chat": {"id": chat, "type": "supergroup", "title": "Entraide"}, **message}})
+        self.updates.append(
+            {
+                "update_id": 5000 + number,
+                "message": {
+                    "message_id": number,
+                    "date": 1772960000 + 60 * number,
+                    "chat": {"id": chat, "type": "supergroup", "title": "Entraide"},
+                    **message,
+                },
+            }
+        )
 
     def answer(self, method: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         if method == "getMe":
             return 200, {"ok": True, "result": {"id": 9, "is_bot": True, "username": "tending_bot"}}
         if method == "getChat":
-            return 200, {"ok": True, "result": {"id": CHAT, "type": "supergroup", "title": "Entraide"}}
+            return 200, {
+                "ok": True,
+                "result": {"id": CHAT, "type": "supergroup", "title": "Entraide"},
+            }
         if method == "getChatMemberCount":
             return 200, {"ok": True, "result": 42}
         offset = int(query.get("offset", ["0"])[0])
@@ -94,14 +105,23 @@ def a_group(api: BotApi) -> None:
 
 
 def test_updates_are_synced_once_and_confirmed_only_after_they_are_stored(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     api = BotApi()
     a_group(api)
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     with serving(api) as url:
-        connected = do_connect(engine, "telegram", str(CHAT), community_name="Entraide",
-                               fields={"token": "env:BOT_TOKEN", "api_url": url}, backoff=FAST)
-        assert connected.seen.summary.startswith("the group 'Entraide' (42 members) as @tending_bot")
+        connected = do_connect(
+            engine,
+            "telegram",
+            str(CHAT),
+            community_name="Entraide",
+            fields={"token": "env:BOT_TOKEN", "api_url": url},
+            backoff=FAST,
+        )
+        assert connected.seen.summary.startswith(
+            "the group 'Entraide' (42 members) as @tending_bot"
+        )
         [first] = do_sync(engine, backoff=FAST)
         assert first.ok and first.counts.activities_added == 3 and first.counts.members_added == 2
         assert len(api.updates) == 4  # not confirmed yet: the next call's offset confirms them
@@ -113,23 +133,35 @@ def test_updates_are_synced_once_and_confirmed_only_after_they_are_stored(
         assert later.counts.activities_added == 1
         api.token = "revoked"
         [revoked] = do_sync(engine, backoff=FAST)
-    assert not revoked.ok and revoked.reason == ("Telegram refused the bot token (getUpdates, HTTP 401): it is "
-                                                 "wrong or was revoked (BotFather /token).")
+    assert not revoked.ok and revoked.reason == (
+        "Telegram refused the bot token (getUpdates, HTTP 401): it is "
+        "wrong or was revoked (BotFather /token)."
+    )
 
 
-def test_an_import_of_a_getupdates_dump_then_a_sync_adds_nothing(engine: Engine, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_import_of_a_getupdates_dump_then_a_sync_adds_nothing(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     api = BotApi()
     a_group(api)
     dump = tmp_path / "updates.json"
-    dump.write_text(json.dumps({"ok": True, "result": [u for u in api.updates
-                                                       if u["message"]["chat"]["id"] == CHAT]}))
+    dump.write_text(
+        json.dumps(
+            {"ok": True, "result": [u for u in api.updates if u["message"]["chat"]["id"] == CHAT]}
+        )
+    )
     imported = do_import(engine, "telegram", dump, community_name="Entraide")
     assert imported.counts.activities_added == 3
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
     with serving(api) as url:
-        do_connect(engine, "telegram", str(CHAT), community_name="Entraide",
-                   fields={"token": "env:BOT_TOKEN", "api_url": url}, backoff=FAST)
+        do_connect(
+            engine,
+            "telegram",
+            str(CHAT),
+            community_name="Entraide",
+            fields={"token": "env:BOT_TOKEN", "api_url": url},
+            backoff=FAST,
+        )
         [synced] = do_sync(engine, backoff=FAST)
     assert synced.ok and synced.records > 0
     assert synced.counts.activities_added == 0 and synced.counts.members_added == 0

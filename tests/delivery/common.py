@@ -17,29 +17,58 @@ NOW = T0 + timedelta(hours=1)
 
 
 def people(engine: Engine, *, platform: str = "forum", **extra: Any) -> Story:
-    records = [MemberRecord(source=platform, external_id=ext, display_name=name, handle=handle, email=email,
-                            joined_at=T0, language=lang)
-               for ext, name, handle, email, lang in [
-                   (extra.get("ada", "ada"), "Ada", "ada_l", "ada@example.org", "fr"),
-                   (extra.get("bruno", "bruno"), "Bruno", "bruno_m", "bruno@example.org", "en"),
-                   (extra.get("chloe", "chloe"), "Chloé", "chloe_d", None, "fr")]]
+    records = [
+        MemberRecord(
+            source=platform,
+            external_id=ext,
+            display_name=name,
+            handle=handle,
+            email=email,
+            joined_at=T0,
+            language=lang,
+        )
+        for ext, name, handle, email, lang in [
+            (extra.get("ada", "ada"), "Ada", "ada_l", "ada@example.org", "fr"),
+            (extra.get("bruno", "bruno"), "Bruno", "bruno_m", "bruno@example.org", "en"),
+            (extra.get("chloe", "chloe"), "Chloé", "chloe_d", None, "fr"),
+        ]
+    ]
     story = ingest(engine, records, platform=platform)
     names = {extra.get(n, n): n for n in ("ada", "bruno", "chloe")}
     story.ids = {names[k]: v for k, v in story.ids.items()}
     return story
 
 
-def approved(engine: Engine, story: Story, *, channel: str, who: list[str], body: str = "Welcome!",
-             subject: str | None = "Welcome", key: str | None = None) -> int:
+def approved(
+    engine: Engine,
+    story: Story,
+    *,
+    channel: str,
+    who: list[str],
+    body: str = "Welcome!",
+    subject: str | None = "Welcome",
+    key: str | None = None,
+) -> int:
     with engine.begin() as conn:
-        message_id = do_draft_message(conn, story.community, member_ids=[story[w] for w in who], rule="welcome",
-                                      channel=channel, body=body, subject=subject, due_at=T0,
-                                      key=key or f"welcome:{channel}:{'+'.join(who)}", approved=True)
+        message_id = do_draft_message(
+            conn,
+            story.community,
+            member_ids=[story[w] for w in who],
+            rule="welcome",
+            channel=channel,
+            body=body,
+            subject=subject,
+            due_at=T0,
+            key=key or f"welcome:{channel}:{'+'.join(who)}",
+            approved=True,
+        )
     assert message_id is not None
     return message_id
 
 
-def deliver(engine: Engine, story: Story, delivery: dict[str, Any], *, now: Any = NOW) -> DeliveryCounts:
+def deliver(
+    engine: Engine, story: Story, delivery: dict[str, Any], *, now: Any = NOW
+) -> DeliveryCounts:
     router = make_router(engine, story.community, delivery)
     try:
         return deliver_due(engine, story.community, now=now, router=router)

@@ -51,8 +51,13 @@ def http_server(answer: Callable[[Request], tuple[int, Any]]) -> Iterator[FakeAp
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw
-            request = Request(self.command, parts.path, parse_qs(parts.query),
-                              {k.lower(): v for k, v in self.headers.items()}, body)
+            request = Request(
+                self.command,
+                parts.path,
+                parse_qs(parts.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
             api.requests.append(request)
             status, payload = api.answer(request)
             data = json.dumps(payload).encode()

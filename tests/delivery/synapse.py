@@ -61,10 +61,14 @@ rc_invites:
 
 
 def synapse_python() -> Path:
-    home = Path(os.environ.get("TENDING_SYNAPSE_HOME") or Path.home() / ".cache" / "tending-synapse")
+    home = Path(
+        os.environ.get("TENDING_SYNAPSE_HOME") or Path.home() / ".cache" / "tending-synapse"
+    )
     python = home / "venv" / "bin" / "python"
     if not python.exists():
-        pytest.skip(f"Synapse is not installed ({python} is absent): run scripts/synapse-for-tests install")
+        pytest.skip(
+            f"Synapse is not installed ({python} is absent): run scripts/synapse-for-tests install"
+        )
     return python
 
 
@@ -78,21 +82,37 @@ class Homeserver:
         nonce = httpx.get(f"{self.url}/_synapse/admin/v1/register").json()["nonce"]
         mac = hmac.new(SECRET.encode(), digestmod=hashlib.sha1)
         mac.update(b"\x00".join([nonce.encode(), user.encode(), password.encode(), b"notadmin"]))
-        answer = httpx.post(f"{self.url}/_synapse/admin/v1/register", json={
-            "nonce": nonce, "username": user, "password": password, "admin": False, "mac": mac.hexdigest()})
+        answer = httpx.post(
+            f"{self.url}/_synapse/admin/v1/register",
+            json={
+                "nonce": nonce,
+                "username": user,
+                "password": password,
+                "admin": False,
+                "mac": mac.hexdigest(),
+            },
+        )
         answer.raise_for_status()
         data = answer.json()
         return data["user_id"], data["access_token"]
 
     def login(self, user_id: str, password: str = "correct horse battery") -> str:
         """Another access token (a new device) for an existing account."""
-        answer = httpx.post(f"{self.url}/_matrix/client/v3/login", json={
-            "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user_id}, "password": password})
+        answer = httpx.post(
+            f"{self.url}/_matrix/client/v3/login",
+            json={
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": user_id},
+                "password": password,
+            },
+        )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
     def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
 
 
 def start_synapse(home: Path) -> Homeserver:
@@ -100,16 +120,33 @@ def start_synapse(home: Path) -> Homeserver:
     port = free_port()
     config = home / "homeserver.yaml"
     config.write_text(CONFIG.format(home=home, port=port, secret=SECRET))
-    subprocess.run([str(python), "-m", "synapse.app.homeserver", "--config-path", str(config), "--generate-keys"],
-                   check=True, capture_output=True, cwd=home)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "synapse.app.homeserver",
+            "--config-path",
+            str(config),
+            "--generate-keys",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=home,
+    )
     log = (home / "synapse.log").open("wb")
-    process = subprocess.Popen([str(python), "-m", "synapse.app.homeserver", "--config-path", str(config)],
-                               stdout=log, stderr=subprocess.STDOUT, cwd=home)
+    process = subprocess.Popen(
+        [str(python), "-m", "synapse.app.homeserver", "--config-path", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=home,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Synapse exited with {process.returncode}; see {home / 'synapse.log'}")
+            raise RuntimeError(
+                f"Synapse exited with {process.returncode}; see {home / 'synapse.log'}"
+            )
         try:
             if httpx.get(f"{url}/_matrix/client/versions", timeout=1).status_code == 200:
                 return Homeserver(url, process)

@@ -33,16 +33,27 @@ class Sink:
         return "250 OK"
 
 
-def check_password(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"bot", b"s3cret")
+def check_password(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"bot",
+        b"s3cret",
+    )
     return AuthResult(success=ok, handled=False)
 
 
 @contextmanager
 def smtp_server(**options: Any) -> Iterator[tuple[Sink, int]]:
     sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, authenticator=check_password,
-                            auth_require_tls=False, **options)
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=check_password,
+        auth_require_tls=False,
+        **options,
+    )
     controller.start()
     try:
         yield sink, port
@@ -56,9 +67,28 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         pytest.skip("openssl is needed to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -69,34 +99,57 @@ def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 
 
 def smtp(port: int, **extra: Any) -> dict[str, Any]:
-    return {"private": "email", "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
-                                         "username": "bot", "password": "s3cret",
-                                         "sender": "Cats team <team@cats.example>", **extra}}
+    return {
+        "private": "email",
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "username": "bot",
+            "password": "s3cret",
+            "sender": "Cats team <team@cats.example>",
+            **extra,
+        },
+    }
 
 
 def test_an_email_reaches_the_member_and_her_timeline(engine: Engine) -> None:
     story = people(engine)
-    ada_id = approved(engine, story, channel="email", who=["ada"], subject="Bienvenue, Ada !", body="Bonjour Ada")
+    ada_id = approved(
+        engine, story, channel="email", who=["ada"], subject="Bienvenue, Ada !", body="Bonjour Ada"
+    )
     with smtp_server() as (sink, port):
         counts = deliver(engine, story, smtp(port))
     assert counts.sent == 1
     ((rcpt, email),) = sink.received
     assert rcpt == ["ada@example.org"]
-    assert email["To"] == "Ada <ada@example.org>" and email["From"] == "Cats team <team@cats.example>"
+    assert (
+        email["To"] == "Ada <ada@example.org>" and email["From"] == "Cats team <team@cats.example>"
+    )
     assert str(email["Subject"]) == "Bienvenue, Ada !"
-    assert email["Message-ID"] == f"<tending-{story.community.id}-{ada_id}-{story['ada']}@cats.example>"
+    assert (
+        email["Message-ID"]
+        == f"<tending-{story.community.id}-{ada_id}-{story['ada']}@cats.example>"
+    )
     assert email.get_payload(decode=True).decode().strip() == "Bonjour Ada"
     sent = message(engine, story, ada_id)
     assert (sent.status, sent.sent_at) == ("sent", NOW)
     with engine.connect() as conn:
-        kinds = list(conn.execute(select(activities.c.kind).where(activities.c.member_id == story["ada"])).scalars())
+        kinds = list(
+            conn.execute(
+                select(activities.c.kind).where(activities.c.member_id == story["ada"])
+            ).scalars()
+        )
     assert kinds == ["message_sent"]
 
 
 def test_starttls_and_implicit_tls(engine: Engine, certificate: tuple[Path, Path]) -> None:
     story = people(engine)
     first = approved(engine, story, channel="email", who=["ada"])
-    with smtp_server(tls_context=server_context(certificate), require_starttls=True) as (sink, port):
+    with smtp_server(tls_context=server_context(certificate), require_starttls=True) as (
+        sink,
+        port,
+    ):
         deliver(engine, story, smtp(port, security="starttls", ca_file=str(certificate[0])))
     assert len(sink.received) == 1 and message(engine, story, first).status == "sent"
     second = approved(engine, story, channel="email", who=["bruno"])
@@ -126,8 +179,9 @@ def test_an_outage_is_retried_then_delivered(engine: Engine) -> None:
     assert after.last_error == f"smtp: ConnectionRefusedError talking to 127.0.0.1:{port}"
     assert after.next_attempt_at is not None
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, authenticator=check_password,
-                            auth_require_tls=False)
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, authenticator=check_password, auth_require_tls=False
+    )
     controller.start()  # the server is back
     try:
         assert deliver(engine, story, smtp(port), now=NOW).sent == 0  # not before its backoff
@@ -142,11 +196,16 @@ def test_do_not_contact_after_approval_and_a_member_without_address(engine: Engi
     ada_id = approved(engine, story, channel="email", who=["ada"])
     chloe_id = approved(engine, story, channel="email", who=["chloe"])  # no e-mail address
     with engine.begin() as conn:
-        conn.execute(members.update().where(members.c.id == story["ada"]).values(do_not_contact=True))
+        conn.execute(
+            members.update().where(members.c.id == story["ada"]).values(do_not_contact=True)
+        )
     with smtp_server() as (sink, port):
         counts = deliver(engine, story, smtp(port))
     assert sink.received == []
     assert (counts.skipped, counts.failed) == (1, 1)
     ada, chloe = message(engine, story, ada_id), message(engine, story, chloe_id)
     assert (ada.status, ada.skip_reason) == ("skipped", "do_not_contact_or_left")
-    assert (chloe.status, chloe.last_error) == ("failed", f"smtp: no e-mail address for member {story['chloe']}")
+    assert (chloe.status, chloe.last_error) == (
+        "failed",
+        f"smtp: no e-mail address for member {story['chloe']}",
+    )

@@ -43,39 +43,52 @@ def test_another_seed_or_fresh_rebuilds(capsys: pytest.CaptureFixture[str]) -> N
     assert run("demo", "--members", "120", "--no-serve") == 0
     assert run("demo", "--members", "120", "--seed", "7", "--no-serve") == 0
     captured = capsys.readouterr()
-    assert "Rebuilding the demo community (it was built with --seed 42 --members 120)" in captured.err
+    assert (
+        "Rebuilding the demo community (it was built with --seed 42 --members 120)" in captured.err
+    )
     assert "(built, seed 7)" in captured.out
     assert run("demo", "--members", "120", "--seed", "7", "--no-serve", "--fresh") == 0
     assert "(built, seed 7)" in capsys.readouterr().out
 
 
-def test_a_database_given_with_db_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_database_given_with_db_is_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "elsewhere.db"
     assert run("--db", str(path), "demo", "--members", "100", "--no-serve") == 0
     assert path.exists() and str(path) in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("members", ["0", "-3"])
-def test_too_few_members_is_a_usage_error(members: str, demo_home: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_too_few_members_is_a_usage_error(
+    members: str, demo_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run("demo", "--members", members, "--no-serve") == 2
     err = capsys.readouterr().err
     assert err == f"Error: --members: {members} is too few; the demo needs at least 10 members.\n"
     assert not (demo_home / "demo.db").exists()
 
 
-def test_serves_the_dashboard_when_there_is_one(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_serves_the_dashboard_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     calls = []
     server = types.ModuleType("tending.web.server")
-    server.serve_demo = lambda url, community_id, host, port: calls.append((url, community_id, host, port))  # type: ignore[attr-defined]
+    server.serve_demo = lambda url, community_id, host, port: calls.append(
+        (url, community_id, host, port)
+    )  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tending.web.server", server)
     assert run("demo", "--members", "100", "--port", "9123") == 0
-    assert len(calls) == 1 and calls[0][1:] == (1, "127.0.0.1", 9123) and calls[0][0].endswith("demo.db")
+    assert (
+        len(calls) == 1
+        and calls[0][1:] == (1, "127.0.0.1", 9123)
+        and calls[0][0].endswith("demo.db")
+    )
 
 
-def test_without_a_dashboard_it_says_so_and_succeeds(monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_dashboard_it_says_so_and_succeeds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "tending.web.server", None)  # importing it raises ImportError
     assert run("demo", "--members", "100") == 0
     assert "The web dashboard is not available in this version" in capsys.readouterr().out

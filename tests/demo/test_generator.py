@@ -32,9 +32,13 @@ def content(engine: Engine) -> dict[str, list[tuple]]:
     """Every row the demo wrote, without the columns the store stamps with the wall clock."""
     stamped = {"created_at", "updated_at"}
     with engine.connect() as conn:
-        return {table.name: [tuple(v for k, v in row._mapping.items() if k not in stamped)
-                             for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
-                for table in (members, threads, activities, member_stats)}
+        return {
+            table.name: [
+                tuple(v for k, v in row._mapping.items() if k not in stamped)
+                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in (members, threads, activities, member_stats)
+        }
 
 
 @pytest.fixture
@@ -53,7 +57,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return engine
 
 
-def test_same_seed_same_rows_and_later_the_same_day_too(sqlite_engine: Engine, second_engine: Engine) -> None:
+def test_same_seed_same_rows_and_later_the_same_day_too(
+    sqlite_engine: Engine, second_engine: Engine
+) -> None:
     build(sqlite_engine, size=200)
     build(second_engine, size=200, now=NOW + timedelta(hours=12))  # same local day in Paris
     first, second = content(sqlite_engine), content(second_engine)
@@ -89,8 +95,11 @@ def test_history_spans_two_years_before_now(demo_db: Engine) -> None:
 
 def test_most_members_never_contribute_and_a_few_post_every_day(demo_db: Engine) -> None:
     with demo_db.connect() as conn:
-        rows = conn.execute(select(members.c.is_staff, members.c.is_bot, member_stats.c.contributions).join(
-            member_stats, member_stats.c.member_id == members.c.id, isouter=True)).all()
+        rows = conn.execute(
+            select(members.c.is_staff, members.c.is_bot, member_stats.c.contributions).join(
+                member_stats, member_stats.c.member_id == members.c.id, isouter=True
+            )
+        ).all()
     ordinary = [count or 0 for staff, bot, count in rows if not staff and not bot]
     never = sum(1 for count in ordinary if count == 0) / len(ordinary)
     assert 0.70 <= never <= 0.90
@@ -100,8 +109,11 @@ def test_most_members_never_contribute_and_a_few_post_every_day(demo_db: Engine)
 
 def test_staff_start_many_threads_and_some_questions_stay_unanswered(demo_db: Engine) -> None:
     with demo_db.connect() as conn:
-        starters = conn.execute(select(members.c.is_staff, members.c.is_bot).join(
-            threads, threads.c.started_by == members.c.id)).all()
+        starters = conn.execute(
+            select(members.c.is_staff, members.c.is_bot).join(
+                threads, threads.c.started_by == members.c.id
+            )
+        ).all()
         community = find_community(conn, DEMO_NAME)
         assert community is not None
         summary = get_demo_summary(conn, community)
@@ -114,10 +126,19 @@ def test_staff_start_many_threads_and_some_questions_stay_unanswered(demo_db: En
 def test_members_leave_and_regulars_go_quiet(demo_db: Engine) -> None:
     with demo_db.connect() as conn:
         left = conn.execute(select(members.c.id).where(members.c.left_at.is_not(None))).all()
-        regulars = conn.execute(select(member_stats.c.last_contribution_at).join(
-            members, members.c.id == member_stats.c.member_id).where(
-            member_stats.c.contributions >= 20, members.c.is_staff.is_(False),
-            members.c.left_at.is_(None))).scalars().all()
+        regulars = (
+            conn.execute(
+                select(member_stats.c.last_contribution_at)
+                .join(members, members.c.id == member_stats.c.member_id)
+                .where(
+                    member_stats.c.contributions >= 20,
+                    members.c.is_staff.is_(False),
+                    members.c.left_at.is_(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert len(left) >= 0.03 * SIZE
     quiet = [at for at in regulars if at < NOW - timedelta(days=60)]
     assert quiet and len(quiet) < len(regulars)
@@ -126,7 +147,9 @@ def test_members_leave_and_regulars_go_quiet(demo_db: Engine) -> None:
 def test_both_languages_and_every_kind_of_trouble(demo_db: Engine) -> None:
     with demo_db.connect() as conn:
         languages = Counter(conn.execute(select(members.c.language)).scalars())
-        rows = conn.execute(select(activities.c.text, activities.c.language, activities.c.extra)).all()
+        rows = conn.execute(
+            select(activities.c.text, activities.c.language, activities.c.extra)
+        ).all()
     assert 0.4 < languages["fr"] / SIZE < 0.7 and languages["en"] > 0.3 * SIZE
     labelled: dict[str, list[tuple[str, str]]] = {}
     for text, language, extra in rows:
@@ -140,7 +163,9 @@ def test_both_languages_and_every_kind_of_trouble(demo_db: Engine) -> None:
     spam = Counter(text for text, _ in labelled["spam"])
     assert spam.most_common(1)[0][1] >= 2  # the same spam reposted word for word
     every_text = Counter(text for text, _, _ in rows)
-    assert any(every_text[text] >= 2 for text, _ in labelled["repost"])  # a cross-post matches its original
+    assert any(
+        every_text[text] >= 2 for text, _ in labelled["repost"]
+    )  # a cross-post matches its original
 
 
 def test_too_few_members_is_refused(sqlite_engine: Engine) -> None:

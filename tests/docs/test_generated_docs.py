@@ -29,18 +29,26 @@ GENERATED: dict[str, tuple[Callable[[], str], str]] = {
 def test_the_generated_reference_is_up_to_date(name: str) -> None:
     render, module = GENERATED[name]
     assert (DOCS / name).read_text(encoding="utf-8") == render(), (
-        f"docs/{name} is stale: run `uv run python -m {module} > docs/{name}`")
+        f"docs/{name} is stale: run `uv run python -m {module} > docs/{name}`"
+    )
 
 
-@pytest.mark.parametrize(("group", "cls"), [("", LifecycleSettings), ("", CheckinSettings),
-                                            ("alerts.", AlertSettings)])
-def test_every_threshold_a_community_can_set_is_registered_with_its_default(group: str, cls: type) -> None:
+@pytest.mark.parametrize(
+    ("group", "cls"), [("", LifecycleSettings), ("", CheckinSettings), ("alerts.", AlertSettings)]
+)
+def test_every_threshold_a_community_can_set_is_registered_with_its_default(
+    group: str, cls: type
+) -> None:
     for spec in fields(cls):
         if spec.name == "zone":  # the community's time zone, not a setting
             continue
         entry = registry.SETTINGS.get(group + spec.name)
         assert entry is not None, f"{cls.__name__}.{spec.name} is not in the settings registry"
-        assert spec.default is not MISSING and entry.default == spec.default and type(spec.default) is entry.kind
+        assert (
+            spec.default is not MISSING
+            and entry.default == spec.default
+            and type(spec.default) is entry.kind
+        )
 
 
 def test_the_drift_tolerance_default_is_the_registry_s() -> None:

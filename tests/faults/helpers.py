@@ -51,12 +51,21 @@ def smtp_sink(delay: float = 0.0) -> Iterator[tuple[SlowSink, int]]:
 
 
 def smtp_delivery(port: int) -> dict[str, Any]:
-    return {"smtp": {"host": "127.0.0.1", "port": port, "security": "none", "sender": "Cats <team@cats.example>"}}
+    return {
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "sender": "Cats <team@cats.example>",
+        }
+    }
 
 
 def write_config(path: Path, port: int) -> Path:
-    path.write_text(f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-                    'sender = "Cats <team@cats.example>"\n')
+    path.write_text(
+        f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "Cats <team@cats.example>"\n'
+    )
     return path
 
 
@@ -69,16 +78,28 @@ def crowd(engine: Engine, count: int) -> tuple[Story, list[int]]:
 
 def statuses(engine: Engine) -> Counter[str]:
     with engine.connect() as conn:
-        rows = conn.execute(select(outbox.c.status, outbox.c.needs_check, func.count()).group_by(
-            outbox.c.status, outbox.c.needs_check)).all()
+        rows = conn.execute(
+            select(outbox.c.status, outbox.c.needs_check, func.count()).group_by(
+                outbox.c.status, outbox.c.needs_check
+            )
+        ).all()
     return Counter({("needs_check" if check else status): n for status, check, n in rows})
 
 
 def tending_process(db_url: str, *args: str, config: Path, home: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TENDING_CONFIG": str(config), "TENDING_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "TENDING_CONFIG": str(config),
+        "TENDING_HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("TENDING_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "tending", "--db", db_url, *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tending", "--db", db_url, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def kill_when(process: subprocess.Popen[bytes], condition: Any, *, timeout: float = 30) -> None:

@@ -33,11 +33,20 @@ def _alive(pid: int) -> bool:
 
 
 def _export(path: Path, lines: int) -> Path:
-    row = {"platform": "forum", "member_id": "m0", "kind": "post", "occurred_at": "2026-02-27T09:00:00Z",
-           "text": "Bonjour à toutes et à tous"}
+    row = {
+        "platform": "forum",
+        "member_id": "m0",
+        "kind": "post",
+        "occurred_at": "2026-02-27T09:00:00Z",
+        "text": "Bonjour à toutes et à tous",
+    }
     with path.open("w") as handle:
         for i in range(lines):
-            row["member_id"], row["member_name"], row["source_id"] = f"m{i % 5000}", f"M {i % 5000}", f"p{i}"
+            row["member_id"], row["member_name"], row["source_id"] = (
+                f"m{i % 5000}",
+                f"M {i % 5000}",
+                f"p{i}",
+            )
             handle.write(json.dumps(row) + "\n")
     return path
 
@@ -45,11 +54,21 @@ def _export(path: Path, lines: int) -> Path:
 def test_the_parsing_child_dies_with_a_killed_import(engine: Engine, tmp_path: Path) -> None:
     export = _export(tmp_path / "export.jsonl", 150_000)  # over 4 MB: parsed in a child process
     (tmp_path / "config.toml").write_text("")
-    importer = tending_process(engine.url.render_as_string(hide_password=False), "import", "jsonl", str(export),
-                               "--community", "Cats", config=tmp_path / "config.toml", home=tmp_path)
+    importer = tending_process(
+        engine.url.render_as_string(hide_password=False),
+        "import",
+        "jsonl",
+        str(export),
+        "--community",
+        "Cats",
+        config=tmp_path / "config.toml",
+        home=tmp_path,
+    )
     deadline = time.monotonic() + 60
     while not (children := _children(importer.pid)):
-        assert importer.poll() is None and time.monotonic() < deadline, "the import never forked its parser"
+        assert importer.poll() is None and time.monotonic() < deadline, (
+            "the import never forked its parser"
+        )
         time.sleep(0.01)
     time.sleep(0.5)  # parsing and writing are under way
     assert importer.poll() is None, importer.communicate()[0].decode()
@@ -66,8 +85,10 @@ def test_the_parsing_child_dies_with_a_killed_import(engine: Engine, tmp_path: P
         os.kill(pid, signal.SIGKILL)
     with engine.connect() as conn:
         written = conn.execute(select(func.count()).select_from(activities)).scalar_one()
-    print(f"\nparsing children left running 5 s after kill -9 of the import: {len(left)}; partial writes: "
-          f"{written}; sessions idle in transaction: {idle}")
+    print(
+        f"\nparsing children left running 5 s after kill -9 of the import: {len(left)}; partial writes: "
+        f"{written}; sessions idle in transaction: {idle}"
+    )
     assert left == [] and written == 0 and idle == 0
 
 
@@ -75,6 +96,11 @@ def _idle_in_transaction(engine: Engine) -> int:
     if engine.dialect.name != "postgresql":
         return 0
     with engine.connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")).scalar_one())
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        )

@@ -20,8 +20,13 @@ def _cpu_of_failed_logins(engine: Engine, email: str, start: int) -> float:
     for attempt in range(ATTEMPTS):
         with engine.begin() as conn:
             started = time.process_time()
-            result = do_login(conn, email, "wrong password", ip=f"192.0.2.{start + attempt}",
-                              now=NOW + timedelta(hours=start + attempt))
+            result = do_login(
+                conn,
+                email,
+                "wrong password",
+                ip=f"192.0.2.{start + attempt}",
+                now=NOW + timedelta(hours=start + attempt),
+            )
             used += time.process_time() - started
         assert result.failure == "invalid"
     return used
@@ -29,9 +34,18 @@ def _cpu_of_failed_logins(engine: Engine, email: str, start: int) -> float:
 
 def test_a_known_and_an_unknown_email_cost_the_same(sqlite_engine: Engine) -> None:
     with sqlite_engine.begin() as conn:
-        do_add_user(conn, "ada@example.org", password="a long enough password", role="admin", language="en",
-                    actor="test", now=NOW)
-    _cpu_of_failed_logins(sqlite_engine, "nobody@example.org", 100)  # the dummy hash is made once, first
+        do_add_user(
+            conn,
+            "ada@example.org",
+            password="a long enough password",
+            role="admin",
+            language="en",
+            actor="test",
+            now=NOW,
+        )
+    _cpu_of_failed_logins(
+        sqlite_engine, "nobody@example.org", 100
+    )  # the dummy hash is made once, first
     known = _cpu_of_failed_logins(sqlite_engine, "ada@example.org", 0)
     unknown = _cpu_of_failed_logins(sqlite_engine, "nobody@example.org", 10)
     print(f"\nCPU of {ATTEMPTS} failed logins: known e-mail {known:.3f} s, unknown {unknown:.3f} s")

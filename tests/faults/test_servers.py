@@ -79,4 +79,3 @@ def test_a_server_that_says_try_later(sqlite_engine: Engine) -> None:
     assert after == {"approved": COUNT}
     _settle(sqlite_engine, story)
     assert statuses(sqlite_engine) == {"sent": COUNT}
-

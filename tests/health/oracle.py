@@ -90,23 +90,39 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
         day += timedelta(days=1)
     daily = []
     for d in days:
-        who = {k for k, p in humans.items() for a in p.acts
-               if a.kind in CONTRIB and d <= a.occurred_at < d + timedelta(days=1)}
+        who = {
+            k
+            for k, p in humans.items()
+            for a in p.acts
+            if a.kind in CONTRIB and d <= a.occurred_at < d + timedelta(days=1)
+        }
         daily.append(len(who))
     out["daily_contributors_mean"] = round(sum(daily) / len(daily), 4) if daily else None
-    out["daily_to_monthly_contributors"] = (round(sum(daily) / len(daily) / len(counts), 4)
-                                            if daily and counts else None)
+    out["daily_to_monthly_contributors"] = (
+        round(sum(daily) / len(daily) / len(counts), 4) if daily and counts else None
+    )
 
-    reads = [a.extra["reads"] for p in people.values() for a in p.acts
-             if a.kind in CONTRIB and inside(a.occurred_at) and a.extra and "reads" in a.extra]
+    reads = [
+        a.extra["reads"]
+        for p in people.values()
+        for a in p.acts
+        if a.kind in CONTRIB and inside(a.occurred_at) and a.extra and "reads" in a.extra
+    ]
     out["reads"] = sum(reads) if reads else None
 
     for n in (7, 30):
         lag = timedelta(days=n)
-        cohort = [p for p in humans.values() if p.joined is not None and start - lag < p.joined <= as_of - lag]
-        firsts = [min((a.occurred_at for a in p.acts if a.kind in CONTRIB), default=None) for p in cohort]
-        activated = sum(1 for p, f in zip(cohort, firsts, strict=True)
-                        if f is not None and f <= p.joined + lag)  # type: ignore[operator]
+        cohort = [
+            p
+            for p in humans.values()
+            if p.joined is not None and start - lag < p.joined <= as_of - lag
+        ]
+        firsts = [
+            min((a.occurred_at for a in p.acts if a.kind in CONTRIB), default=None) for p in cohort
+        ]
+        activated = sum(
+            1 for p, f in zip(cohort, firsts, strict=True) if f is not None and f <= p.joined + lag
+        )  # type: ignore[operator]
         out[f"activation_cohort_{n}d"] = len(cohort)
         out[f"activation_rate_{n}d"] = activated / len(cohort) if cohort else None
 
@@ -124,8 +140,14 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
         started, starter = min(posts)
         if not inside(started) or people[starter].bot:
             continue
-        responses = [a.occurred_at for a, k in items if a.kind in ("reply", "comment") and k != starter
-                     and not people[k].bot and a.occurred_at <= as_of]
+        responses = [
+            a.occurred_at
+            for a, k in items
+            if a.kind in ("reply", "comment")
+            and k != starter
+            and not people[k].bot
+            and a.occurred_at <= as_of
+        ]
         if responses:
             waits.append((min(responses) - started).total_seconds() / 3600)
         else:
@@ -135,7 +157,9 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
     out["threads_started"] = len(waits) + unanswered
     out["time_to_first_response_hours"] = {
         "median": round(statistics.median(waits), 4) if waits else None,
-        "mean": round(statistics.fmean(waits), 4) if waits else None, "answered": len(waits)}
+        "mean": round(statistics.fmean(waits), 4) if waits else None,
+        "answered": len(waits),
+    }
     out["unanswered_threads"] = unanswered
     out["member_started_threads_share"] = member_started / known if known else None
 
@@ -151,7 +175,9 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
         out["gini"] = None
     # ties broken by member id, i.e. by order of first appearance in the records
     order = {k: i for i, k in enumerate(people)}
-    ranked = sorted(((counts[k], k) for k in population if counts.get(k)), key=lambda x: (-x[0], order[x[1]]))
+    ranked = sorted(
+        ((counts[k], k) for k in population if counts.get(k)), key=lambda x: (-x[0], order[x[1]])
+    )
     core_keys: set[str] = set()
     running = 0
     for c, k in ranked:
@@ -161,29 +187,55 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
         running += c
     contributors = len(ranked)
     out["segments"] = {
-        "lurkers": {"count": n - contributors, "share": (n - contributors) / n if n else None, "reference": 0.90},
-        "occasional": {"count": contributors - len(core_keys),
-                       "share": (contributors - len(core_keys)) / n if n else None, "reference": 0.09},
-        "core": {"count": len(core_keys), "share": len(core_keys) / n if n else None, "reference": 0.01}}
+        "lurkers": {
+            "count": n - contributors,
+            "share": (n - contributors) / n if n else None,
+            "reference": 0.90,
+        },
+        "occasional": {
+            "count": contributors - len(core_keys),
+            "share": (contributors - len(core_keys)) / n if n else None,
+            "reference": 0.09,
+        },
+        "core": {
+            "count": len(core_keys),
+            "share": len(core_keys) / n if n else None,
+            "reference": 0.01,
+        },
+    }
 
     current = month_index(as_of)
 
     def active_months(p: Person) -> set[int]:
-        return {month_index(a.occurred_at) for a in p.acts if a.kind in CONTRIB and a.occurred_at <= as_of}
+        return {
+            month_index(a.occurred_at)
+            for a in p.acts
+            if a.kind in CONTRIB and a.occurred_at <= as_of
+        }
 
     retention = []
     for cohort_month in range(current - 12, current):
-        cohort = [p for p in humans.values() if p.joined is not None and month_index(p.joined) == cohort_month]
+        cohort = [
+            p
+            for p in humans.values()
+            if p.joined is not None and month_index(p.joined) == cohort_month
+        ]
         months = []
         for m in range(cohort_month, current):
             active = sum(1 for p in cohort if m in active_months(p))
             months.append(active / len(cohort) if cohort else None)
-        retention.append({"cohort": month_name(cohort_month), "members": len(cohort), "months": months})
+        retention.append(
+            {"cohort": month_name(cohort_month), "members": len(cohort), "months": months}
+        )
     out["retention"] = retention
 
     last = current - 6
     first = last - 11
-    cohort_keys = [k for k, p in humans.items() if p.joined is not None and first <= month_index(p.joined) <= last]
+    cohort_keys = [
+        k
+        for k, p in humans.items()
+        if p.joined is not None and first <= month_index(p.joined) <= last
+    ]
     stages = {"joined": len(cohort_keys), "first_contribution": 0, "regular": 0, "core": 0}
     for k in cohort_keys:
         p = humans[k]
@@ -195,6 +247,11 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
             stages["regular"] += 1
         if k in core_keys:
             stages["core"] += 1
-    out["funnel"] = {"cohorts": [month_name(first), month_name(last)], **stages,
-                     "shares": {s: (v / stages["joined"] if stages["joined"] else None) for s, v in stages.items()}}
+    out["funnel"] = {
+        "cohorts": [month_name(first), month_name(last)],
+        **stages,
+        "shares": {
+            s: (v / stages["joined"] if stages["joined"] else None) for s, v in stages.items()
+        },
+    }
     return out

@@ -46,11 +46,17 @@ def test_steady_series_stay_quiet_at_the_alert_threshold() -> None:
         series = steady(seed, n=60)
         for day in range(28, 60):
             days += 1
-            false_alarms += mad_anomaly(series[day], series[day - 28:day], threshold=threshold,
-                                        direction="both") is not None
+            false_alarms += (
+                mad_anomaly(
+                    series[day], series[day - 28 : day], threshold=threshold, direction="both"
+                )
+                is not None
+            )
     assert false_alarms / days <= 0.001
     # and the same threshold still catches a doubling of the volume
-    assert all(mad_anomaly(2.2 * 40, steady(seed), threshold=threshold) is not None for seed in range(50))
+    assert all(
+        mad_anomaly(2.2 * 40, steady(seed), threshold=threshold) is not None for seed in range(50)
+    )
 
 
 def test_a_flat_history_does_not_turn_one_message_into_an_alarm() -> None:
@@ -63,7 +69,9 @@ def test_a_flat_history_does_not_turn_one_message_into_an_alarm() -> None:
 def test_one_outlier_in_the_history_does_not_mask_the_next_spike() -> None:
     history = steady(3)
     history[10] = 400  # last week's incident
-    assert mad_anomaly(150, history) is not None  # a mean/stdev rule would be blinded by the outlier
+    assert (
+        mad_anomaly(150, history) is not None
+    )  # a mean/stdev rule would be blinded by the outlier
     centre, z = robust_z(150, history)
     assert centre < 50 and z > 3.5
 
@@ -80,17 +88,26 @@ def test_gini_and_segments_on_a_hand_count() -> None:
     counts = {1: 50, 2: 30, 3: 10, 4: 10, 5: 0}
     contributors = sum(1 for n in counts.values() if n)
     core = heavy_core_size(counts.values())
-    assert (100 - contributors, contributors - core, core) == (96, 3, 1)  # ada's 50 of 100 is half: the core is ada
+    assert (100 - contributors, contributors - core, core) == (
+        96,
+        3,
+        1,
+    )  # ada's 50 of 100 is half: the core is ada
     assert assign_segments({1: 40, 2: 40, 3: 20}) == {1: HEAVY_CORE, 2: HEAVY_CORE, 3: OCCASIONAL}
 
 
 def test_gini_from_ranked_aggregates_equals_the_direct_formula() -> None:
     """The store's SQL aggregates give the members area's Gini (one definition in the product)."""
     rng = random.Random(9)
-    cases = [[1, 1, 2, 3, 8, 40]] + [[int(rng.paretovariate(1.2)) or 1 for _ in range(rng.randint(1, 300))]
-                                      for _ in range(50)]
+    cases = [[1, 1, 2, 3, 8, 40]] + [
+        [int(rng.paretovariate(1.2)) or 1 for _ in range(rng.randint(1, 300))] for _ in range(50)
+    ]
     for counts in cases:
         ranked = sum(p * x for p, x in enumerate(sorted(counts), start=1))
         for population in (len(counts), len(counts) + 4, 1000):
-            assert gini_from_ranks(population=population, total=sum(counts), contributors=len(counts),
-                                   rank_weighted=ranked) == pytest.approx(gini(counts, zeros=population - len(counts)))
+            assert gini_from_ranks(
+                population=population,
+                total=sum(counts),
+                contributors=len(counts),
+                rank_weighted=ranked,
+            ) == pytest.approx(gini(counts, zeros=population - len(counts)))

@@ -16,11 +16,32 @@ from tending.models import ThreadRecord
 from tests.health.test_alerts import T, act, calm_month, fight, load
 
 REPORT_KEYS = {
-    "community", "as_of", "window_days", "window_start", "members_total", "new_members", "members_left",
-    "active_contributors", "contributions", "daily_contributors_mean", "daily_to_monthly_contributors", "reads",
-    "activation_rate_7d", "activation_cohort_7d", "activation_rate_30d", "activation_cohort_30d",
-    "threads_started", "time_to_first_response_hours", "unanswered_threads", "member_started_threads_share",
-    "gini", "segments", "retention", "funnel", "trends"}
+    "community",
+    "as_of",
+    "window_days",
+    "window_start",
+    "members_total",
+    "new_members",
+    "members_left",
+    "active_contributors",
+    "contributions",
+    "daily_contributors_mean",
+    "daily_to_monthly_contributors",
+    "reads",
+    "activation_rate_7d",
+    "activation_cohort_7d",
+    "activation_rate_30d",
+    "activation_cohort_30d",
+    "threads_started",
+    "time_to_first_response_hours",
+    "unanswered_threads",
+    "member_started_threads_share",
+    "gini",
+    "segments",
+    "retention",
+    "funnel",
+    "trends",
+}
 
 
 def run(db_url: str, *args: str) -> tuple[int, str]:
@@ -37,14 +58,20 @@ def run(db_url: str, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def forum(engine: Engine, db_url: str) -> str:
-    announcement = [ThreadRecord(source="forum", external_id="news", title="New release"),
-                    act("news", "farid", "post", T - timedelta(hours=5), "news", "Version 2 is out.")]
-    load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)) + announcement)
+    announcement = [
+        ThreadRecord(source="forum", external_id="news", title="New release"),
+        act("news", "farid", "post", T - timedelta(hours=5), "news", "Version 2 is out."),
+    ]
+    load(
+        engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)) + announcement
+    )
     return db_url
 
 
 def test_health_json_has_the_documented_keys(forum: str) -> None:
-    code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00Z", "--format", "json", "--score")
+    code, out = run(
+        forum, "health", "--as-of", "2025-06-15T18:00:00Z", "--format", "json", "--score"
+    )
     assert code == 0, out
     report = json.loads(out)
     assert set(report) == REPORT_KEYS

@@ -19,16 +19,42 @@ from tests.conftest import shared_data
 from tests.health.oracle import expected_report
 
 T = datetime(2025, 6, 15, 13, 45, 7, tzinfo=UTC)
-KEYS = ["members_total", "new_members", "members_left", "active_contributors", "contributions",
-        "daily_contributors_mean", "daily_to_monthly_contributors", "reads", "activation_rate_7d",
-        "activation_rate_30d", "activation_cohort_7d", "activation_cohort_30d", "threads_started",
-        "time_to_first_response_hours", "unanswered_threads", "member_started_threads_share", "gini",
-        "segments", "retention", "funnel"]
+KEYS = [
+    "members_total",
+    "new_members",
+    "members_left",
+    "active_contributors",
+    "contributions",
+    "daily_contributors_mean",
+    "daily_to_monthly_contributors",
+    "reads",
+    "activation_rate_7d",
+    "activation_rate_30d",
+    "activation_cohort_7d",
+    "activation_cohort_30d",
+    "threads_started",
+    "time_to_first_response_hours",
+    "unanswered_threads",
+    "member_started_threads_share",
+    "gini",
+    "segments",
+    "retention",
+    "funnel",
+]
 
 
-def act(sid: str, who: str, kind: str, at: datetime, thread: str | None = None, **extra: object) -> ActivityRecord:
-    return ActivityRecord(source="forum", source_id=sid, member_external_id=who, kind=kind, occurred_at=at,
-                          thread_external_id=thread, **extra)  # type: ignore[arg-type]
+def act(
+    sid: str, who: str, kind: str, at: datetime, thread: str | None = None, **extra: object
+) -> ActivityRecord:
+    return ActivityRecord(
+        source="forum",
+        source_id=sid,
+        member_external_id=who,
+        kind=kind,
+        occurred_at=at,
+        thread_external_id=thread,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def random_community(seed: int, *, members: int = 90, threads: int = 260) -> list:
@@ -47,15 +73,31 @@ def random_community(seed: int, *, members: int = 90, threads: int = 260) -> lis
         at = begin if who in staff else begin + timedelta(seconds=rng.random() * span * 0.95)
         joined[who] = at
         if rng.random() < 0.6:
-            records.append(MemberRecord(source="forum", external_id=who, joined_at=at, is_staff=who in staff,
-                                        is_bot=who in bots))
+            records.append(
+                MemberRecord(
+                    source="forum",
+                    external_id=who,
+                    joined_at=at,
+                    is_staff=who in staff,
+                    is_bot=who in bots,
+                )
+            )
         else:
-            records.append(MemberRecord(source="forum", external_id=who, is_staff=who in staff, is_bot=who in bots))
-            records.append(act(f"j-{who}", who, "joined", at) if rng.random() < 0.5 else
-                           act(f"r0-{who}", who, "reaction", at))
+            records.append(
+                MemberRecord(
+                    source="forum", external_id=who, is_staff=who in staff, is_bot=who in bots
+                )
+            )
+            records.append(
+                act(f"j-{who}", who, "joined", at)
+                if rng.random() < 0.5
+                else act(f"r0-{who}", who, "reaction", at)
+            )
         if who not in staff and rng.random() < 0.12:
             left[who] = at + timedelta(days=rng.uniform(1, 200))
-    records.append(MemberRecord(source="forum", external_id="ghost"))  # listed, never seen: no join date
+    records.append(
+        MemberRecord(source="forum", external_id="ghost")
+    )  # listed, never seen: no join date
 
     def can_act(who: str, at: datetime) -> bool:
         return joined[who] <= at and (who not in left or at < left[who])
@@ -125,17 +167,27 @@ def _close(got: object, want: object) -> bool:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_report_matches_a_plain_computation_on_a_generated_community(engine: Engine, seed: int) -> None:
+def test_report_matches_a_plain_computation_on_a_generated_community(
+    engine: Engine, seed: int
+) -> None:
     records = random_community(seed)
     community = load(engine, records)
-    for as_of, window in [(T, 28), (T - timedelta(days=61, hours=5), 90), (T + timedelta(days=40), 7),
-                          (datetime(2025, 3, 1, tzinfo=UTC), 28)]:
+    for as_of, window in [
+        (T, 28),
+        (T - timedelta(days=61, hours=5), 90),
+        (T + timedelta(days=40), 7),
+        (datetime(2025, 3, 1, tzinfo=UTC), 28),
+    ]:
         got = report(engine, community, as_of, window)
         want = expected_report(records, as_of=as_of, window_days=window)
         assert_same(got, want)
     # the story is not empty: the comparison compared something
     got = report(engine, community, T, 90)
-    assert got["active_contributors"] > 5 and got["threads_started"] > 5 and got["unanswered_threads"] > 0
+    assert (
+        got["active_contributors"] > 5
+        and got["threads_started"] > 5
+        and got["unanswered_threads"] > 0
+    )
     assert got["time_to_first_response_hours"]["answered"] > 3 and got["reads"] is not None
     assert any(c["members"] for c in got["retention"]) and got["funnel"]["joined"] > 0
 
@@ -147,7 +199,9 @@ def test_nothing_after_as_of_counts_and_the_window_start_is_excluded(engine: Eng
         MemberRecord(source="forum", external_id="bruno", joined_at=T - timedelta(days=100)),
         MemberRecord(source="forum", external_id="chloe", joined_at=T - timedelta(days=100)),
         MemberRecord(source="forum", external_id="dan", joined_at=T),  # joins at T: counts
-        MemberRecord(source="forum", external_id="eve", joined_at=T + timedelta(microseconds=1)),  # not yet
+        MemberRecord(
+            source="forum", external_id="eve", joined_at=T + timedelta(microseconds=1)
+        ),  # not yet
         ThreadRecord(source="forum", external_id="t1"),
         act("p1", "ada", "post", start, "t1"),  # exactly T - 28 days: outside
         act("p2", "bruno", "reply", start + timedelta(microseconds=1), "t1"),  # inside
@@ -162,7 +216,10 @@ def test_nothing_after_as_of_counts_and_the_window_start_is_excluded(engine: Eng
     assert_same(got, expected_report(records, as_of=T, window_days=28))
     # a window ending at midnight and shorter than a day takes every path of the day arithmetic
     for as_of, days in [(datetime(2025, 6, 15, tzinfo=UTC), 1), (T, 1), (T + timedelta(days=1), 2)]:
-        assert_same(report(engine, community, as_of, days), expected_report(records, as_of=as_of, window_days=days))
+        assert_same(
+            report(engine, community, as_of, days),
+            expected_report(records, as_of=as_of, window_days=days),
+        )
 
 
 def test_a_community_with_nothing_yet_reports_nulls_not_errors(engine: Engine) -> None:
@@ -187,8 +244,14 @@ def stackexchange_records(folder: Path) -> list:
     records: list = []
     for _, row in ET.iterparse(folder / "Users.xml"):
         if row.tag == "row":
-            records.append(MemberRecord(source="se", external_id=row.get("Id", ""), is_bot=row.get("Id") == "-1",
-                                        joined_at=_se_time(row.get("CreationDate", ""))))
+            records.append(
+                MemberRecord(
+                    source="se",
+                    external_id=row.get("Id", ""),
+                    is_bot=row.get("Id") == "-1",
+                    joined_at=_se_time(row.get("CreationDate", "")),
+                )
+            )
     thread_of: dict[str, str] = {}
     posts = []
     for _, row in ET.iterparse(folder / "Posts.xml"):
@@ -206,23 +269,39 @@ def stackexchange_records(folder: Path) -> list:
         kind = "post" if p["PostTypeId"] == "1" else "reply"
         if kind == "post":
             records.append(ThreadRecord(source="se", external_id=p["Id"]))
-        records.append(ActivityRecord(source="se", source_id=f"p{p['Id']}", member_external_id=p["OwnerUserId"],
-                                      kind=kind, occurred_at=_se_time(p["CreationDate"]),
-                                      thread_external_id=thread_of[p["Id"]]))
+        records.append(
+            ActivityRecord(
+                source="se",
+                source_id=f"p{p['Id']}",
+                member_external_id=p["OwnerUserId"],
+                kind=kind,
+                occurred_at=_se_time(p["CreationDate"]),
+                thread_external_id=thread_of[p["Id"]],
+            )
+        )
     for _, row in ET.iterparse(folder / "Comments.xml"):
         if row.tag == "row" and row.get("UserId") and row.get("PostId") in thread_of:
-            records.append(ActivityRecord(source="se", source_id=f"c{row.get('Id')}",
-                                          member_external_id=row.get("UserId", ""), kind="comment",
-                                          occurred_at=_se_time(row.get("CreationDate", "")),
-                                          thread_external_id=thread_of[row.get("PostId", "")]))
+            records.append(
+                ActivityRecord(
+                    source="se",
+                    source_id=f"c{row.get('Id')}",
+                    member_external_id=row.get("UserId", ""),
+                    kind="comment",
+                    occurred_at=_se_time(row.get("CreationDate", "")),
+                    thread_external_id=thread_of[row.get("PostId", "")],
+                )
+            )
     return records
 
 
 def test_report_matches_a_plain_computation_on_a_real_stack_exchange_dump(engine: Engine) -> None:
     records = stackexchange_records(shared_data("activity/stackexchange-meta-2018"))
     community = load(engine, records, name="History meta")
-    for as_of, window in [(datetime(2013, 3, 1, 12, tzinfo=UTC), 28), (datetime(2016, 7, 4, tzinfo=UTC), 90),
-                          (datetime(2018, 9, 30, tzinfo=UTC), 365)]:
+    for as_of, window in [
+        (datetime(2013, 3, 1, 12, tzinfo=UTC), 28),
+        (datetime(2016, 7, 4, tzinfo=UTC), 90),
+        (datetime(2018, 9, 30, tzinfo=UTC), 365),
+    ]:
         got = report(engine, community, as_of, window)
         want = expected_report(records, as_of=as_of, window_days=window)
         assert_same(got, want)

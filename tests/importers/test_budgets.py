@@ -33,16 +33,23 @@ def test_deeply_nested_json_is_refused_in_bounded_memory(kind: str, tmp_path: Pa
     started = time.process_time()
     with pytest.raises(BadInputError) as raised:
         parse(kind, path)
-    assert str(raised.value) == f"{path}: the JSON is nested deeper than 64 levels; no export does that: " \
-                                "is the file damaged?"
+    assert (
+        str(raised.value)
+        == f"{path}: the JSON is nested deeper than 64 levels; no export does that: "
+        "is the file damaged?"
+    )
     assert time.process_time() - started < 5
     assert _peak_mb() - before < 200
 
 
 def test_deep_nesting_inside_a_message_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "channel.json"
-    path.write_text('{"guild": {"name": "G"}, "channel": {"id": "1"}, "messages": [{"id": "1", "content": '
-                    + "[" * DEEP + "]" * DEEP + "}]}")
+    path.write_text(
+        '{"guild": {"name": "G"}, "channel": {"id": "1"}, "messages": [{"id": "1", "content": '
+        + "[" * DEEP
+        + "]" * DEEP
+        + "}]}"
+    )
     with pytest.raises(BadInputError, match="nested deeper than 64 levels"):
         parse("discord", path)
 
@@ -51,7 +58,9 @@ def _slack(tmp_path: Path, day: str) -> Path:
     root = tmp_path / "export"
     (root / "general").mkdir(parents=True)
     (root / "users.json").write_text(json.dumps([{"id": "U1", "name": "ada"}]))
-    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general", "is_general": True}]))
+    (root / "channels.json").write_text(
+        json.dumps([{"id": "C1", "name": "general", "is_general": True}])
+    )
     (root / "general" / "2024-01-01.json").write_text(day)
     return root
 
@@ -63,15 +72,34 @@ def test_slack_deep_day_file_is_refused_without_a_traceback(tmp_path: Path) -> N
 
 
 def test_slack_ts_out_of_range_is_a_bad_record(tmp_path: Path) -> None:
-    root = _slack(tmp_path, json.dumps([{"type": "message", "user": "U1", "text": "hi", "ts": "1e999"}]))
+    root = _slack(
+        tmp_path, json.dumps([{"type": "message", "user": "U1", "text": "hi", "ts": "1e999"}])
+    )
     parsed = parse("slack", root)
     assert [b.message for b in parsed.bad] == ["message #1 has no valid ts."]
 
 
 def test_discourse_integer_created_at_is_a_bad_record(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
-    path.write_text(json.dumps({"id": 7, "title": "T", "post_stream": {"posts": [
-        {"id": 1, "user_id": 3, "username": "ada", "post_number": 1, "created_at": 1700000000}]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "id": 7,
+                "title": "T",
+                "post_stream": {
+                    "posts": [
+                        {
+                            "id": 1,
+                            "user_id": 3,
+                            "username": "ada",
+                            "post_number": 1,
+                            "created_at": 1700000000,
+                        }
+                    ]
+                },
+            }
+        )
+    )
     parsed = parse("discourse", path)
     assert [b.message for b in parsed.bad] == ["topic 7, post 1: '1700000000' is not a date."]
 
@@ -80,7 +108,10 @@ def test_a_huge_value_is_refused_before_it_is_held(tmp_path: Path) -> None:
     path = tmp_path / "channel.json"
     path.write_text('{"messages": [{"id": "1", "content": "' + "x" * 3_000_000 + '"}]}')
     options = ParseOptions(budget=Budget(max_field_bytes=1_000_000))
-    with pytest.raises(BadInputError, match=r"channel\.json: one value of this JSON file is larger than 1,000,000 b"):
+    with pytest.raises(
+        BadInputError,
+        match=r"channel\.json: one value of this JSON file is larger than 1,000,000 b",
+    ):
         parse("discord", path, options)
 
 
@@ -110,7 +141,14 @@ def test_jsonl_deep_line_and_long_line(tmp_path: Path) -> None:
 
 def test_time_budget(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
-    line = json.dumps({"kind": "post", "member_id": "ada", "occurred_at": "2024-01-01T00:00:00Z", "text": "x" * 60})
+    line = json.dumps(
+        {
+            "kind": "post",
+            "member_id": "ada",
+            "occurred_at": "2024-01-01T00:00:00Z",
+            "text": "x" * 60,
+        }
+    )
     path.write_text((line + "\n") * 200_000)
     with pytest.raises(BadInputError, match=r"took longer than its time budget of 0\.01 s"):
         parse("jsonl", path, ParseOptions(budget=Budget(max_seconds=0.01)))
@@ -118,8 +156,10 @@ def test_time_budget(tmp_path: Path) -> None:
 
 def test_mbox_with_one_line_of_several_megabytes_is_read_quickly(tmp_path: Path) -> None:
     path = tmp_path / "list.mbox"
-    path.write_bytes(b"From ada@example.org Thu Mar  3 18:20:35 2016\nFrom: ada@example.org\n"
-                     b"Date: Thu, 03 Mar 2016 18:20:35 +0000\nSubject: hi\n\n" + b"y" * 5_000_000 + b"\n")
+    path.write_bytes(
+        b"From ada@example.org Thu Mar  3 18:20:35 2016\nFrom: ada@example.org\n"
+        b"Date: Thu, 03 Mar 2016 18:20:35 +0000\nSubject: hi\n\n" + b"y" * 5_000_000 + b"\n"
+    )
     started = time.process_time()
     parsed = parse("mbox", path)
     assert len(parsed.activities) == 1

@@ -17,9 +17,17 @@ from tending.store.schema import members
 
 
 def export(path: Path, people: list[str], platform: str = "facebook") -> Path:
-    rows = [{"platform": platform, "member_id": who, "member_name": who.title(), "kind": "post",
-             "occurred_at": f"2026-10-{i + 1:02d}T10:00:00+02:00", "source_id": f"{who}-{path.stem}"}
-            for i, who in enumerate(people)]
+    rows = [
+        {
+            "platform": platform,
+            "member_id": who,
+            "member_name": who.title(),
+            "kind": "post",
+            "occurred_at": f"2026-10-{i + 1:02d}T10:00:00+02:00",
+            "source_id": f"{who}-{path.stem}",
+        }
+        for i, who in enumerate(people)
+    ]
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
     return path
 
@@ -34,8 +42,15 @@ def member_count(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(members)).scalar_one())
 
 
-def test_next_months_export_without_community_goes_where_the_first_went(engine: Engine, tmp_path: Path) -> None:
-    do_import(engine, "jsonl", export(tmp_path / "octobre.jsonl", ["ada", "bruno"]), community_name="Chats")
+def test_next_months_export_without_community_goes_where_the_first_went(
+    engine: Engine, tmp_path: Path
+) -> None:
+    do_import(
+        engine,
+        "jsonl",
+        export(tmp_path / "octobre.jsonl", ["ada", "bruno"]),
+        community_name="Chats",
+    )
     with engine.begin() as conn:  # another group, of another platform, does not confuse it
         do_create_community(conn, "Le forum", platform="discourse")
     summary = do_import(engine, "jsonl", export(tmp_path / "novembre.jsonl", ["bruno", "chloe"]))
@@ -44,21 +59,27 @@ def test_next_months_export_without_community_goes_where_the_first_went(engine: 
     assert member_count(engine) == 3
 
 
-def test_the_only_community_of_the_platform_takes_an_export_of_new_members(engine: Engine, tmp_path: Path) -> None:
+def test_the_only_community_of_the_platform_takes_an_export_of_new_members(
+    engine: Engine, tmp_path: Path
+) -> None:
     do_import(engine, "jsonl", export(tmp_path / "octobre.jsonl", ["ada"]), community_name="Chats")
     summary = do_import(engine, "jsonl", export(tmp_path / "nouveaux.jsonl", ["denis"]))
     assert summary.community == "Chats"
     assert community_names(engine) == ["Chats"]
 
 
-def test_two_candidates_and_no_clue_are_refused_with_the_list(engine: Engine, tmp_path: Path) -> None:
+def test_two_candidates_and_no_clue_are_refused_with_the_list(
+    engine: Engine, tmp_path: Path
+) -> None:
     do_import(engine, "jsonl", export(tmp_path / "a.jsonl", ["ada"]), community_name="Chats")
     do_import(engine, "jsonl", export(tmp_path / "b.jsonl", ["eve"]), community_name="Chiens")
     path = export(tmp_path / "novembre.jsonl", ["denis"])
     with pytest.raises(UsageError) as refused:
         do_import(engine, "jsonl", path)
-    assert str(refused.value) == (f"{path}: which community is this export of? Name it with --community NAME "
-                                  "(the facebook communities: 'Chats', 'Chiens'), or a new name to create one.")
+    assert str(refused.value) == (
+        f"{path}: which community is this export of? Name it with --community NAME "
+        "(the facebook communities: 'Chats', 'Chiens'), or a new name to create one."
+    )
     assert member_count(engine) == 2
     assert do_import(engine, "jsonl", path, community_name="Chiens").community == "Chiens"
 

@@ -27,7 +27,9 @@ class Oracle:
                 if r.is_bot:
                     self.bots.add(r.external_id)
                 if r.joined_at:
-                    self.exact[r.external_id] = min(r.joined_at, self.exact.get(r.external_id, r.joined_at))
+                    self.exact[r.external_id] = min(
+                        r.joined_at, self.exact.get(r.external_id, r.joined_at)
+                    )
                 if r.left_at:
                     self.left[r.external_id] = r.left_at
             elif isinstance(r, ActivityRecord):
@@ -49,10 +51,14 @@ class Oracle:
 
     def inactive(self, as_of: datetime, days: int, zone: tzinfo = UTC) -> set[str]:
         cutoff = self.before(as_of, days, zone)
-        return {who for who in self.people
-                if who not in self.bots and self.joined[who] <= cutoff
-                and not (who in self.left and self.left[who] <= as_of)
-                and not any(cutoff < at <= as_of for at in self.contributions[who])}
+        return {
+            who
+            for who in self.people
+            if who not in self.bots
+            and self.joined[who] <= cutoff
+            and not (who in self.left and self.left[who] <= as_of)
+            and not any(cutoff < at <= as_of for at in self.contributions[who])
+        }
 
     def window_counts(self, as_of: datetime, days: int, zone: tzinfo = UTC) -> dict[str, int]:
         start = self.before(as_of, days, zone)
@@ -64,5 +70,10 @@ class Oracle:
         return counts
 
     def population(self, as_of: datetime, start: datetime) -> set[str]:
-        return {who for who in self.people if who not in self.bots and self.joined[who] <= as_of
-                and not (who in self.left and self.left[who] <= start)}
+        return {
+            who
+            for who in self.people
+            if who not in self.bots
+            and self.joined[who] <= as_of
+            and not (who in self.left and self.left[who] <= start)
+        }

@@ -22,8 +22,15 @@ def read_stackexchange(folder: Path) -> list[Any]:
     (replies) and comments; rows without an owner (deleted users) are left out."""
     records: list[Any] = []
     for row in ET.parse(folder / "Users.xml").getroot():
-        records.append(MemberRecord(source="se", external_id=row.get("Id", ""), display_name=row.get("DisplayName"),
-                                    joined_at=se_time(row.get("CreationDate", "")), is_bot=row.get("Id") == "-1"))
+        records.append(
+            MemberRecord(
+                source="se",
+                external_id=row.get("Id", ""),
+                display_name=row.get("DisplayName"),
+                joined_at=se_time(row.get("CreationDate", "")),
+                is_bot=row.get("Id") == "-1",
+            )
+        )
     thread_of: dict[str, str] = {}
     for row in ET.parse(folder / "Posts.xml").getroot():
         post_id, kind = row.get("Id", ""), row.get("PostTypeId")
@@ -35,22 +42,36 @@ def read_stackexchange(folder: Path) -> list[Any]:
         else:
             continue
         if row.get("OwnerUserId"):
-            records.append(ActivityRecord(
-                source="se", source_id=f"p{post_id}", member_external_id=row.get("OwnerUserId", ""),
-                kind="post" if kind == "1" else "reply", occurred_at=se_time(row.get("CreationDate", "")),
-                thread_external_id=thread_of[post_id]))
+            records.append(
+                ActivityRecord(
+                    source="se",
+                    source_id=f"p{post_id}",
+                    member_external_id=row.get("OwnerUserId", ""),
+                    kind="post" if kind == "1" else "reply",
+                    occurred_at=se_time(row.get("CreationDate", "")),
+                    thread_external_id=thread_of[post_id],
+                )
+            )
     for row in ET.parse(folder / "Comments.xml").getroot():
         if row.get("UserId"):
-            records.append(ActivityRecord(
-                source="se", source_id=f"c{row.get('Id')}", member_external_id=row.get("UserId", ""),
-                kind="comment", occurred_at=se_time(row.get("CreationDate", "")),
-                thread_external_id=thread_of.get(row.get("PostId", ""))))
+            records.append(
+                ActivityRecord(
+                    source="se",
+                    source_id=f"c{row.get('Id')}",
+                    member_external_id=row.get("UserId", ""),
+                    kind="comment",
+                    occurred_at=se_time(row.get("CreationDate", "")),
+                    thread_external_id=thread_of.get(row.get("PostId", "")),
+                )
+            )
     return records
 
 
 def slack_time(ts: str) -> datetime:
     seconds, _, fraction = ts.partition(".")
-    return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=int((fraction + "000000")[:6]))
+    return datetime.fromtimestamp(int(seconds), UTC).replace(
+        microsecond=int((fraction + "000000")[:6])
+    )
 
 
 def read_slack(path: Path) -> list[Any]:
@@ -60,10 +81,16 @@ def read_slack(path: Path) -> list[Any]:
     names = archive.namelist()
     users = json.loads(archive.read(next(n for n in names if n.endswith("users.json"))))
     # a name is always given (Slack's real_name is optional): the listings show one
-    records: list[Any] = [MemberRecord(source="slack", external_id=u["id"],
-                                       display_name=u.get("real_name") or u.get("name") or u["id"],
-                                       handle=u.get("name") or u["id"], is_bot=bool(u.get("is_bot")))
-                          for u in users]
+    records: list[Any] = [
+        MemberRecord(
+            source="slack",
+            external_id=u["id"],
+            display_name=u.get("real_name") or u.get("name") or u["id"],
+            handle=u.get("name") or u["id"],
+            is_bot=bool(u.get("is_bot")),
+        )
+        for u in users
+    ]
     for name in sorted(names):
         channel, _, day = name.rpartition("/")
         if not channel or not day.endswith(".json") or "/" in channel:
@@ -74,16 +101,36 @@ def read_slack(path: Path) -> list[Any]:
 
 
 def slack_records(channel: str, m: dict[str, Any]) -> list[ActivityRecord]:
-    kinds = {None: "post", "file_share": "post", "file_comment": "comment", "channel_join": "joined"}
+    kinds = {
+        None: "post",
+        "file_share": "post",
+        "file_comment": "comment",
+        "channel_join": "joined",
+    }
     subtype = m.get("subtype")
     if subtype not in kinds or not m.get("user"):
         return []
     at = slack_time(m["ts"])
-    found = [ActivityRecord(source="slack", source_id=f"{channel}/{m['ts']}", member_external_id=m["user"],
-                            kind=kinds[subtype], occurred_at=at, channel_external_id=channel)]
+    found = [
+        ActivityRecord(
+            source="slack",
+            source_id=f"{channel}/{m['ts']}",
+            member_external_id=m["user"],
+            kind=kinds[subtype],
+            occurred_at=at,
+            channel_external_id=channel,
+        )
+    ]
     for reaction in m.get("reactions", []):
         for user in reaction.get("users", []):
-            found.append(ActivityRecord(source="slack", source_id=f"{channel}/{m['ts']}/{reaction['name']}/{user}",
-                                        member_external_id=user, kind="reaction", occurred_at=at,
-                                        channel_external_id=channel))
+            found.append(
+                ActivityRecord(
+                    source="slack",
+                    source_id=f"{channel}/{m['ts']}/{reaction['name']}/{user}",
+                    member_external_id=user,
+                    kind="reaction",
+                    occurred_at=at,
+                    channel_external_id=channel,
+                )
+            )
     return found

@@ -23,11 +23,15 @@ from tests.members.story import T, act, days, ingest, member_ids, person
 
 
 def test_do_not_contact_tags_and_notes_are_kept_and_audited(engine: Engine) -> None:
-    community = ingest(engine, [person("ada", joined=T - days(100)), person("bruno", joined=T - days(100))])
+    community = ingest(
+        engine, [person("ada", joined=T - days(100)), person("bruno", joined=T - days(100))]
+    )
     ada = member_ids(engine, community)["ada"]
     with engine.begin() as conn:
         assert do_set_do_not_contact(conn, community, ada, True, actor="moderator")
-        assert not do_set_do_not_contact(conn, community, ada, True, actor="moderator")  # already so
+        assert not do_set_do_not_contact(
+            conn, community, ada, True, actor="moderator"
+        )  # already so
         assert do_add_tag(conn, community, ada, " mentor ", actor="moderator")
         assert not do_add_tag(conn, community, ada, "mentor", actor="moderator")
         assert do_add_tag(conn, community, ada, "French", actor="moderator")
@@ -39,8 +43,12 @@ def test_do_not_contact_tags_and_notes_are_kept_and_audited(engine: Engine) -> N
     assert member is not None and member.do_not_contact and member.tags == ["mentor"]
     assert member.notes == "Asked for a break until June"
     assert [e["action"] for e in events][::-1] == [
-        "member.do_not_contact_set", "member.tag_added", "member.tag_added", "member.tag_removed",
-        "member.note_set"]
+        "member.do_not_contact_set",
+        "member.tag_added",
+        "member.tag_added",
+        "member.tag_removed",
+        "member.note_set",
+    ]
     assert events[0]["details"] == {"length": 28}  # the note's words stay out of the audit log
     with engine.begin() as conn:
         assert do_set_note(conn, community, ada, "", actor="moderator")
@@ -58,8 +66,22 @@ def test_a_tag_must_fit(engine: Engine) -> None:
 
 def two_accounts() -> list:
     return [
-        person("U1", joined=T - days(300), source="slack", name="Ada L.", handle="ada", email="Ada@example.org"),
-        person("77", joined=T - days(500), source="discourse", name="Ada", handle="ada_l", email="ada@example.org"),
+        person(
+            "U1",
+            joined=T - days(300),
+            source="slack",
+            name="Ada L.",
+            handle="ada",
+            email="Ada@example.org",
+        ),
+        person(
+            "77",
+            joined=T - days(500),
+            source="discourse",
+            name="Ada",
+            handle="ada_l",
+            email="ada@example.org",
+        ),
         person("U2", joined=T - days(300), source="slack", handle="bruno"),
         person("12", joined=T - days(300), source="discourse", handle="Bruno"),
         person("U3", joined=T - days(300), source="slack", handle="chloe"),
@@ -76,10 +98,15 @@ def test_merge_suggestions_by_email_and_handle_never_merge(engine: Engine) -> No
     with engine.connect() as conn:
         suggestions = get_merge_suggestions(conn, community)
     found = {(s.reason, s.member_ids) for s in suggestions}
-    assert found == {("same_email", tuple(sorted((ids["U1"], ids["77"])))),
-                     ("same_handle", tuple(sorted((ids["U2"], ids["12"]))))}
+    assert found == {
+        ("same_email", tuple(sorted((ids["U1"], ids["77"])))),
+        ("same_handle", tuple(sorted((ids["U2"], ids["12"])))),
+    }
     with engine.connect() as conn:  # nothing was merged
-        assert all(m.merged_into is None for m in store.get_members_by_id(conn, community.id, ids.values()).values())
+        assert all(
+            m.merged_into is None
+            for m in store.get_members_by_id(conn, community.id, ids.values()).values()
+        )
 
 
 def test_merging_moves_everything_and_recomputes_the_rollups(engine: Engine) -> None:
@@ -90,8 +117,15 @@ def test_merging_moves_everything_and_recomputes_the_rollups(engine: Engine) -> 
         do_add_tag(conn, community, other, "mentor", actor="moderator")
         do_set_do_not_contact(conn, community, other, True, actor="moderator")
         moved = do_merge_members(conn, community, keep, other, actor="moderator")
-    assert moved == {"identities": 1, "activities": 2, "tags": 1, "checkins": 0, "messages": 0,
-                     "duplicates_skipped": 0, "moderation_items": 0}
+    assert moved == {
+        "identities": 1,
+        "activities": 2,
+        "tags": 1,
+        "checkins": 0,
+        "messages": 0,
+        "duplicates_skipped": 0,
+        "moderation_items": 0,
+    }
     with engine.connect() as conn:
         kept = store.get_member(conn, community.id, keep)
         gone = store.get_member(conn, community.id, other)
@@ -111,8 +145,9 @@ def test_merging_moves_everything_and_recomputes_the_rollups(engine: Engine) -> 
     assert other not in [r.member.id for r in listing.rows]  # merged-away members leave every list
     assert "member.merged" in events and "member.merged_into" in events
     with engine.connect() as conn:
-        assert get_merge_suggestions(conn, community) == [s for s in get_merge_suggestions(conn, community)
-                                                          if s.reason == "same_handle"]
+        assert get_merge_suggestions(conn, community) == [
+            s for s in get_merge_suggestions(conn, community) if s.reason == "same_handle"
+        ]
 
 
 def test_a_later_import_of_a_merged_account_lands_on_the_kept_member(engine: Engine) -> None:
@@ -121,7 +156,9 @@ def test_a_later_import_of_a_merged_account_lands_on_the_kept_member(engine: Eng
     with engine.begin() as conn:
         do_merge_members(conn, community, ids["U1"], ids["77"], actor="moderator")
     with engine.begin() as conn:
-        Ingestor(conn, community).add_all([act("d3", "77", "reply", T - days(1), source="discourse")])
+        Ingestor(conn, community).add_all(
+            [act("d3", "77", "reply", T - days(1), source="discourse")]
+        )
     with engine.connect() as conn:
         row = conn.execute(select(member_stats).where(member_stats.c.member_id == ids["U1"])).one()
     assert row.contributions == 4 and row.last_contribution_at == T - days(1)
@@ -141,7 +178,9 @@ def test_merges_are_refused_when_they_make_no_sense(engine: Engine) -> None:
 
 
 def test_an_id_on_two_platforms_must_name_its_platform(engine: Engine) -> None:
-    community = ingest(engine, [person("42", source="slack", joined=T), person("42", source="discourse", joined=T)])
+    community = ingest(
+        engine, [person("42", source="slack", joined=T), person("42", source="discourse", joined=T)]
+    )
     with engine.connect() as conn:
         with pytest.raises(UsageError, match="PLATFORM:42"):
             store.resolve_member(conn, community, "42")
@@ -162,34 +201,95 @@ def test_a_merge_takes_the_outbox_and_the_moderation_history_along(engine: Engin
     ids = member_ids(engine, community)
     keep, other, bruno = ids["U1"], ids["77"], ids["U2"]
     with engine.begin() as conn:
-        sent = do_draft_message(conn, community, member_ids=[keep], rule="welcome", channel="private",
-                                body="Welcome Ada!", due_at=T - days(299), key="welcome:a:1:private")
+        sent = do_draft_message(
+            conn,
+            community,
+            member_ids=[keep],
+            rule="welcome",
+            channel="private",
+            body="Welcome Ada!",
+            due_at=T - days(299),
+            key="welcome:a:1:private",
+        )
         assert sent is not None
-        outbox_store.update_message(conn, community.id, sent, status=outbox_store.SENT, sent_at=T - days(299))
-        waiting = do_draft_message(conn, community, member_ids=[other], rule="welcome", channel="private",
-                                   body="Welcome Ada (again)!", due_at=T, key="welcome:b:2:private")
-        two_months = do_draft_message(conn, community, member_ids=[other], rule="two_months", channel="private",
-                                      body="Two months already", due_at=T, key="two_months:b:2:private")
-        weekly = do_draft_message(conn, community, member_ids=[keep, other, bruno], rule="weekly", channel="post",
-                                  body="Welcome to our new members", due_at=T, key="weekly:w1:post")
-        moderation_store.bulk_add_items(conn, community.id, [
-            {"signal": "toxic", "subject_key": "activity:d1", "score": 0.9, "evidence": {}, "occurred_at": T,
-             "member_id": other}], now=T)
+        outbox_store.update_message(
+            conn, community.id, sent, status=outbox_store.SENT, sent_at=T - days(299)
+        )
+        waiting = do_draft_message(
+            conn,
+            community,
+            member_ids=[other],
+            rule="welcome",
+            channel="private",
+            body="Welcome Ada (again)!",
+            due_at=T,
+            key="welcome:b:2:private",
+        )
+        two_months = do_draft_message(
+            conn,
+            community,
+            member_ids=[other],
+            rule="two_months",
+            channel="private",
+            body="Two months already",
+            due_at=T,
+            key="two_months:b:2:private",
+        )
+        weekly = do_draft_message(
+            conn,
+            community,
+            member_ids=[keep, other, bruno],
+            rule="weekly",
+            channel="post",
+            body="Welcome to our new members",
+            due_at=T,
+            key="weekly:w1:post",
+        )
+        moderation_store.bulk_add_items(
+            conn,
+            community.id,
+            [
+                {
+                    "signal": "toxic",
+                    "subject_key": "activity:d1",
+                    "score": 0.9,
+                    "evidence": {},
+                    "occurred_at": T,
+                    "member_id": other,
+                }
+            ],
+            now=T,
+        )
         moderation_store.bump_offender(conn, community.id, other, action="warn", at=T - days(3))
         moderation_store.bump_offender(conn, community.id, keep, action="nudge", at=T - days(10))
         moved = do_merge_members(conn, community, keep, other, actor="moderator")
-    assert moved["messages"] == 3 and moved["duplicates_skipped"] == 1 and moved["moderation_items"] == 1
+    assert (
+        moved["messages"] == 3
+        and moved["duplicates_skipped"] == 1
+        and moved["moderation_items"] == 1
+    )
     with engine.connect() as conn:
-        messages = {m.id: m for m in outbox_store.get_messages(conn, community.id, [sent, waiting, two_months,
-                                                                                    weekly])}
+        messages = {
+            m.id: m
+            for m in outbox_store.get_messages(
+                conn, community.id, [sent, waiting, two_months, weekly]
+            )
+        }
         offenders = moderation_store.get_offender_counts(conn, community.id, [keep, other])
         items = moderation_store.get_items(conn, community.id)
         events = [e["action"] for e in get_events(conn, community.id)]
-    assert messages[waiting].status == outbox_store.SKIPPED and messages[waiting].skip_reason == "merged_duplicate"
+    assert (
+        messages[waiting].status == outbox_store.SKIPPED
+        and messages[waiting].skip_reason == "merged_duplicate"
+    )
     assert messages[waiting].member_ids == [keep]
-    assert messages[two_months].status == outbox_store.DRAFTED and messages[two_months].member_ids == [keep]
+    assert messages[two_months].status == outbox_store.DRAFTED and messages[
+        two_months
+    ].member_ids == [keep]
     assert messages[sent].status == outbox_store.SENT
-    assert sorted(messages[weekly].member_ids) == sorted([keep, bruno])  # Ada is named once in the weekly post
+    assert sorted(messages[weekly].member_ids) == sorted(
+        [keep, bruno]
+    )  # Ada is named once in the weekly post
     assert offenders == {keep: {"flags": 2, "nudges": 1, "notes": 0, "warnings": 1, "removals": 0}}
     assert [item["member_id"] for item in items] == [keep]
     assert "outbox.skipped" in events

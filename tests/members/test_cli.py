@@ -32,52 +32,106 @@ def test_members_inactive_json_contract(db_url: str, engine: Engine) -> None:
     found = run_json(db_url, "members", "--inactive-days", "60", "--as-of", AS_OF)
     assert [m["id"] for m in found] == ["ada", "jules", "chloe", "ines"]
     ada = found[0]
-    assert set(ada) == {"id", "member_id", "name", "handle", "platform", "joined_at", "last_contribution_at",
-                        "contributions", "state"}
-    assert ada == {"id": "ada", "member_id": ada["member_id"], "name": "Ada", "handle": "ada", "platform": "forum",
-                   "joined_at": "2024-04-27T12:00:00Z", "last_contribution_at": "2025-04-02T12:00:00Z",
-                   "contributions": 1, "state": "inactive"}
+    assert set(ada) == {
+        "id",
+        "member_id",
+        "name",
+        "handle",
+        "platform",
+        "joined_at",
+        "last_contribution_at",
+        "contributions",
+        "state",
+    }
+    assert ada == {
+        "id": "ada",
+        "member_id": ada["member_id"],
+        "name": "Ada",
+        "handle": "ada",
+        "platform": "forum",
+        "joined_at": "2024-04-27T12:00:00Z",
+        "last_contribution_at": "2025-04-02T12:00:00Z",
+        "contributions": 1,
+        "state": "inactive",
+    }
     assert found[1]["joined_at"] == "2024-11-13T12:00:00Z"  # jules: no join date, first activity
 
 
 def test_members_table_shows_local_dates(db_url: str, engine: Engine) -> None:
-    ingest(engine, cats(), timezone="Pacific/Kiritimati")  # UTC+14: noon UTC is already the next day there
+    ingest(
+        engine, cats(), timezone="Pacific/Kiritimati"
+    )  # UTC+14: noon UTC is already the next day there
     out = run(db_url, "members", "--inactive-days", "60", "--as-of", AS_OF)
-    assert out.splitlines()[0] == "4 members inactive for 60 days as of 2025-06-02 (Pacific/Kiritimati)."
-    assert "2025-04-03" in out.splitlines()[2]  # ada's last post, 2025-04-02 12:00 UTC, in Kiritimati
+    assert (
+        out.splitlines()[0]
+        == "4 members inactive for 60 days as of 2025-06-02 (Pacific/Kiritimati)."
+    )
+    assert (
+        "2025-04-03" in out.splitlines()[2]
+    )  # ada's last post, 2025-04-02 12:00 UTC, in Kiritimati
 
 
 def test_members_by_state_and_csv(db_url: str, engine: Engine) -> None:
     ingest(engine, cats(), timezone="UTC")
     quiet = run_json(db_url, "members", "--state", "quiet", "--as-of", AS_OF)
     assert [m["id"] for m in quiet] == ["eva"]
-    lines = run(db_url, "members", "--state", "lurker", "--as-of", AS_OF, "--format", "csv").splitlines()
-    assert lines[0] == "id,member_id,name,handle,platform,joined_at,last_contribution_at,contributions,state"
+    lines = run(
+        db_url, "members", "--state", "lurker", "--as-of", AS_OF, "--format", "csv"
+    ).splitlines()
+    assert (
+        lines[0]
+        == "id,member_id,name,handle,platform,joined_at,last_contribution_at,contributions,state"
+    )
     assert [line.split(",")[0] for line in lines[1:]] == ["chloe", "dmitri", "ines"]
 
 
 def test_show_set_and_merge(db_url: str, engine: Engine) -> None:
     ingest(engine, cats(), timezone="UTC")
-    run(db_url, "members", "set", "ada", "--do-not-contact", "--tag", "mentor", "--note", "Prefers e-mail")
+    run(
+        db_url,
+        "members",
+        "set",
+        "ada",
+        "--do-not-contact",
+        "--tag",
+        "mentor",
+        "--note",
+        "Prefers e-mail",
+    )
     shown = run_json(db_url, "members", "show", "ada", "--as-of", AS_OF)
-    assert shown["do_not_contact"] and shown["tags"] == ["mentor"] and shown["note"] == "Prefers e-mail"
+    assert (
+        shown["do_not_contact"]
+        and shown["tags"] == ["mentor"]
+        and shown["note"] == "Prefers e-mail"
+    )
     assert shown["identities"] == [{"platform": "forum", "external_id": "ada", "handle": "ada"}]
     out = run(db_url, "members", "merge", "ada", "jules")
-    assert out.startswith(f"Merged #{shown['member_id'] + 9} into #{shown['member_id']}: 1 accounts, 2 activities")
+    assert out.startswith(
+        f"Merged #{shown['member_id'] + 9} into #{shown['member_id']}: 1 accounts, 2 activities"
+    )
     merged = run_json(db_url, "members", "show", "jules", "--as-of", AS_OF)
     assert merged["id"] == "ada" and merged["contributions"] == 3
     assert "jules" not in [m["id"] for m in run_json(db_url, "members", "--as-of", AS_OF)]
-    shown_table = {line.split(":", 1)[0]: line.split(":", 1)[1].strip()
-                   for line in run(db_url, "members", "show", "ada").splitlines()}
-    assert shown_table["do not contact"] == "yes" and shown_table["accounts"] == "forum:ada @ada, forum:jules"
+    shown_table = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+        for line in run(db_url, "members", "show", "ada").splitlines()
+    }
+    assert (
+        shown_table["do not contact"] == "yes"
+        and shown_table["accounts"] == "forum:ada @ada, forum:jules"
+    )
 
 
 def test_segments_json(db_url: str, engine: Engine) -> None:
     ingest(engine, cats(), timezone="UTC")
     report = run_json(db_url, "segments", "--window-days", "90", "--as-of", AS_OF)
     assert report["members"] == 9 and report["contributions"] == 8
-    assert report["segments"]["heavy_core"] == {"count": 1, "share": 1 / 9, "reference_share": 0.01,
-                                                "contributions": 5}
+    assert report["segments"]["heavy_core"] == {
+        "count": 1,
+        "share": 1 / 9,
+        "reference_share": 0.01,
+        "contributions": 5,
+    }
     assert report["segments"]["lurkers"]["count"] == 5
     assert 0 < report["gini"] < 1
 
@@ -86,20 +140,30 @@ def test_checkins_list_and_draft(db_url: str, engine: Engine) -> None:
     ingest(engine, village(), timezone="UTC")
     listed = run_json(db_url, "checkins", "--as-of", AS_OF)
     assert [(e["priority"], e["id"], e["reason"]) for e in listed] == [
-        (1, "nora", "newcomer_silent"), (2, "quentin", "unanswered"), (3, "paul", "rhythm_dropped"),
-        (4, "sam", "rhythm_dropped"), (5, "tara", "rhythm_dropped")]
+        (1, "nora", "newcomer_silent"),
+        (2, "quentin", "unanswered"),
+        (3, "paul", "rhythm_dropped"),
+        (4, "sam", "rhythm_dropped"),
+        (5, "tara", "rhythm_dropped"),
+    ]
     out = run(db_url, "checkins", "draft", "nora", "--now", AS_OF)
     assert "the private message is drafted in the outbox" in out
     assert "nora" not in [e["id"] for e in run_json(db_url, "checkins", "--as-of", AS_OF)]
     outcomes = run_json(db_url, "checkins", "outcomes", "--now", AS_OF)
-    assert [(o["id"], o["reason"], o["outcome"]) for o in outcomes] == [("nora", "newcomer_silent", None)]
+    assert [(o["id"], o["reason"], o["outcome"]) for o in outcomes] == [
+        ("nora", "newcomer_silent", None)
+    ]
 
 
-def test_mistakes_get_one_sentence_and_exit_2(db_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mistakes_get_one_sentence_and_exit_2(
+    db_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     ingest(engine, cats(), timezone="UTC")
-    for args, words in ((["members", "--as-of", "last tuesday"], "--as-of: 'last tuesday' is not an ISO 8601"),
-                        (["members", "show", "zelda"], "ID: no member 'zelda'"),
-                        (["members", "set", "ada"], "nothing to change")):
+    for args, words in (
+        (["members", "--as-of", "last tuesday"], "--as-of: 'last tuesday' is not an ISO 8601"),
+        (["members", "show", "zelda"], "ID: no member 'zelda'"),
+        (["members", "set", "ada"], "nothing to change"),
+    ):
         with pytest.raises(SystemExit) as stop:
             main(["--db", db_url, *args])
         err = capsys.readouterr().err

@@ -34,8 +34,12 @@ def test_heavy_core_is_the_smallest_set_making_half() -> None:
 def test_ties_at_the_edge_go_by_member_id() -> None:
     assigned = assign_segments({7: 3, 3: 3, 5: 2})  # total 8: the first 3 is not half, two 3s are
     assert assigned == {3: HEAVY_CORE, 7: HEAVY_CORE, 5: OCCASIONAL}
-    assert assign_segments({7: 2, 3: 2, 5: 2, 9: 2}) == {3: HEAVY_CORE, 5: HEAVY_CORE, 7: OCCASIONAL,
-                                                         9: OCCASIONAL}
+    assert assign_segments({7: 2, 3: 2, 5: 2, 9: 2}) == {
+        3: HEAVY_CORE,
+        5: HEAVY_CORE,
+        7: OCCASIONAL,
+        9: OCCASIONAL,
+    }
 
 
 def test_gini_known_values() -> None:
@@ -66,7 +70,9 @@ def test_no_smaller_set_makes_half(counts: list[int]) -> None:
 def test_a_community_in_the_90_9_1_shape() -> None:
     # 100 members: one writes 50, nine write 5 each + one writes 5, 89 lurk
     counts = {1: 50, **{i: 5 for i in range(2, 12)}}
-    report = compute_segments(counts, population=100, as_of=T, window_start=T - days(90), window_days=90)
+    report = compute_segments(
+        counts, population=100, as_of=T, window_start=T - days(90), window_days=90
+    )
     assert report.counts == {LURKERS: 89, OCCASIONAL: 10, HEAVY_CORE: 1}
     assert report.contributions == 100 and report.contributions_by_segment[HEAVY_CORE] == 50
     assert report.shares() == {LURKERS: 0.89, OCCASIONAL: 0.10, HEAVY_CORE: 0.01}
@@ -91,11 +97,20 @@ def sorted_reference(counts: list[int], zeros: int) -> tuple[int, int, float | N
     n = len(values)
     if n == 0 or total == 0:
         return core, running, None
-    return core, running, 2 * sum(i * x for i, x in enumerate(values, start=1)) / (n * total) - (n + 1) / n
+    return (
+        core,
+        running,
+        2 * sum(i * x for i, x in enumerate(values, start=1)) / (n * total) - (n + 1) / n,
+    )
 
 
-@given(st.lists(st.integers(min_value=1, max_value=9), max_size=60), st.integers(min_value=0, max_value=40))
-def test_the_histogram_forms_equal_the_member_by_member_definitions(counts: list[int], zeros: int) -> None:
+@given(
+    st.lists(st.integers(min_value=1, max_value=9), max_size=60),
+    st.integers(min_value=0, max_value=40),
+)
+def test_the_histogram_forms_equal_the_member_by_member_definitions(
+    counts: list[int], zeros: int
+) -> None:
     histogram = histogram_of(counts)
     core, core_sum, expected_gini = sorted_reference(counts, zeros)
     assert heavy_core_of_histogram(histogram) == (core, core_sum)
@@ -103,14 +118,32 @@ def test_the_histogram_forms_equal_the_member_by_member_definitions(counts: list
         assert gini_of_histogram(histogram, zeros=zeros) is None
     else:
         assert gini_of_histogram(histogram, zeros=zeros) == pytest.approx(expected_gini)
-    by_member = compute_segments(dict(enumerate(counts)), population=len(counts) + zeros, as_of=T,
-                                 window_start=T - days(90), window_days=90)
+    by_member = compute_segments(
+        dict(enumerate(counts)),
+        population=len(counts) + zeros,
+        as_of=T,
+        window_start=T - days(90),
+        window_days=90,
+    )
     assigned = assign_segments(dict(enumerate(counts)))
-    assert by_member.counts[HEAVY_CORE] == sum(1 for s in assigned.values() if s == HEAVY_CORE) == core
-    assert by_member.contributions_by_segment[HEAVY_CORE] == sum(
-        counts[m] for m, s in assigned.items() if s == HEAVY_CORE) == core_sum
-    assert segments_of_histogram(histogram, population=len(counts) + zeros, as_of=T, window_start=T - days(90),
-                                 window_days=90) == by_member
+    assert (
+        by_member.counts[HEAVY_CORE] == sum(1 for s in assigned.values() if s == HEAVY_CORE) == core
+    )
+    assert (
+        by_member.contributions_by_segment[HEAVY_CORE]
+        == sum(counts[m] for m, s in assigned.items() if s == HEAVY_CORE)
+        == core_sum
+    )
+    assert (
+        segments_of_histogram(
+            histogram,
+            population=len(counts) + zeros,
+            as_of=T,
+            window_start=T - days(90),
+            window_days=90,
+        )
+        == by_member
+    )
 
 
 def test_a_histogram_of_one_run_needs_only_part_of_it() -> None:

@@ -14,7 +14,17 @@ from tending.models import Community
 from tending.store import members as store
 from tending.timeutil import parse_instant
 from tests.members.oracle import Oracle
-from tests.members.story import SECOND, T, act, days, ingest, member_ids, person, posts_every, thread
+from tests.members.story import (
+    SECOND,
+    T,
+    act,
+    days,
+    ingest,
+    member_ids,
+    person,
+    posts_every,
+    thread,
+)
 
 N = 60
 
@@ -32,15 +42,21 @@ def cats() -> list:
         person("hana", joined=T - days(5)),
         person("ines", joined=T - days(400)),
         thread("t1"),
-        act("a1", "ada", "post", T - days(60), thread="t1"),  # exactly T - 60 days: outside the window
+        act(
+            "a1", "ada", "post", T - days(60), thread="t1"
+        ),  # exactly T - 60 days: outside the window
         act("b1", "bruno", "reply", T - days(60) + SECOND, thread="t1"),  # one second later: inside
-        *posts_every("eva", start=T - days(22), gap=days(2), count=5),  # every 2 days, silent 14 days
+        *posts_every(
+            "eva", start=T - days(22), gap=days(2), count=5
+        ),  # every 2 days, silent 14 days
         act("f1", "fatou", "reply", T - days(100), thread="t1"),
         act("f2", "fatou", "left", T - days(10)),
         act("g1", "gus", "reply", T - days(1), thread="t1"),
         act("h1", "hana", "post", T - days(1), thread="t2"),
         act("i1", "ines", "reaction", T - days(1), thread="t1"),  # a reaction is not a contribution
-        act("j1", "jules", "reply", T - days(200), thread="t1"),  # no member record: first seen T - 200 days
+        act(
+            "j1", "jules", "reply", T - days(200), thread="t1"
+        ),  # no member record: first seen T - 200 days
         act("j2", "jules", "comment", T - days(90), thread="t1"),
     ]
 
@@ -49,12 +65,27 @@ def names(rows: list[store.MemberRow]) -> list[str]:
     return [row.member.external_id for row in rows]
 
 
-def inactive(engine: Engine, community: Community, *, as_of: datetime = T, days_: int = N,
-             method: str | None = None, limit: int | None = None, offset: int = 0) -> tuple[int, list[str]]:
+def inactive(
+    engine: Engine,
+    community: Community,
+    *,
+    as_of: datetime = T,
+    days_: int = N,
+    method: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[str]]:
     with engine.connect() as conn:
-        total, rows = store.get_inactive_members(conn, community.id, as_of=as_of, days=days_,
-                                                 lifecycle=get_lifecycle_settings(community), limit=limit,
-                                                 offset=offset, method=method)
+        total, rows = store.get_inactive_members(
+            conn,
+            community.id,
+            as_of=as_of,
+            days=days_,
+            lifecycle=get_lifecycle_settings(community),
+            limit=limit,
+            offset=offset,
+            method=method,
+        )
     return total, names(rows)
 
 
@@ -84,19 +115,37 @@ def test_states_as_of_t(engine: Engine) -> None:
     community = ingest(engine, cats(), timezone="UTC")
     with engine.connect() as conn:
         listing = get_member_list(conn, community, as_of=T)
-        past = store.get_member_rows(conn, community.id, as_of=T, lifecycle=get_lifecycle_settings(community),
-                                     force_activities=True)
+        past = store.get_member_rows(
+            conn,
+            community.id,
+            as_of=T,
+            lifecycle=get_lifecycle_settings(community),
+            force_activities=True,
+        )
     states = {row.member.external_id: row.state for row in listing.rows}
-    assert states == {"ada": "inactive", "bruno": "active", "chloe": "lurker", "dmitri": "lurker",
-                      "eva": "quiet", "fatou": "left", "hana": "newcomer", "ines": "lurker", "jules": "inactive"}
-    assert {row.member.external_id: row.state for row in past} == states  # gus the bot is never listed
+    assert states == {
+        "ada": "inactive",
+        "bruno": "active",
+        "chloe": "lurker",
+        "dmitri": "lurker",
+        "eva": "quiet",
+        "fatou": "left",
+        "hana": "newcomer",
+        "ines": "lurker",
+        "jules": "inactive",
+    }
+    assert {
+        row.member.external_id: row.state for row in past
+    } == states  # gus the bot is never listed
 
 
 def test_a_past_as_of_is_computed_from_the_activities(engine: Engine) -> None:
     community = ingest(engine, cats(), timezone="UTC")
     earlier = T - days(30)
     with engine.connect() as conn:
-        assert not store.rollups_answer(conn, community.id, earlier, get_lifecycle_settings(community))
+        assert not store.rollups_answer(
+            conn, community.id, earlier, get_lifecycle_settings(community)
+        )
         assert store.rollups_answer(conn, community.id, T, get_lifecycle_settings(community))
     # 30 days earlier, N = 30, so the cutoff is T - 60 days: ada's post sits exactly on it (inactive), bruno's
     # reply one second after it (not); chloe joined exactly on it; eva had not started; fatou had not left yet.
@@ -105,7 +154,9 @@ def test_a_past_as_of_is_computed_from_the_activities(engine: Engine) -> None:
         assert found == ["ada", "jules", "fatou", "chloe", "eva", "ines"]
         assert total == 6
     with engine.connect() as conn:
-        rows = {r.member.external_id: r for r in get_member_list(conn, community, as_of=earlier).rows}
+        rows = {
+            r.member.external_id: r for r in get_member_list(conn, community, as_of=earlier).rows
+        }
     assert "hana" not in rows and rows["eva"].facts.contributions == 0
     assert rows["fatou"].state == "inactive"  # she left later, at T - 10 days
 
@@ -120,9 +171,14 @@ def test_every_path_agrees_with_the_oracle(engine: Engine) -> None:
             want = oracle.inactive(as_of, n)
             total, found = inactive(engine, community, as_of=as_of, days_=n)
             assert (total, set(found)) == (len(want), want), (as_of_days, n)
-            by_activities = inactive(engine, community, as_of=as_of, days_=n, method=store.ACTIVITIES)
+            by_activities = inactive(
+                engine, community, as_of=as_of, days_=n, method=store.ACTIVITIES
+            )
             assert by_activities == (total, found)
-            assert inactive(engine, community, as_of=as_of, days_=n, method=store.PYTHON) == (total, found)
+            assert inactive(engine, community, as_of=as_of, days_=n, method=store.PYTHON) == (
+                total,
+                found,
+            )
 
 
 def test_reactions_count_when_the_community_says_so(engine: Engine) -> None:
@@ -139,15 +195,20 @@ def test_time_zones_never_shift_a_day(engine: Engine) -> None:
     assert as_of == datetime(2025, 4, 14, 22, tzinfo=UTC)
     late_on_the_13th = datetime(2025, 2, 13, 23, 30, tzinfo=paris)
     early_on_the_14th = datetime(2025, 2, 14, 0, 0, 1, tzinfo=paris)
-    records = [person("olga", joined=datetime(2024, 1, 1, tzinfo=UTC)),
-               person("pablo", joined=datetime(2024, 1, 1, tzinfo=UTC)),
-               act("o1", "olga", "reply", late_on_the_13th), act("p1", "pablo", "reply", early_on_the_14th),
-               act("z1", "pablo", "reaction", datetime(2025, 6, 1, tzinfo=UTC))]
+    records = [
+        person("olga", joined=datetime(2024, 1, 1, tzinfo=UTC)),
+        person("pablo", joined=datetime(2024, 1, 1, tzinfo=UTC)),
+        act("o1", "olga", "reply", late_on_the_13th),
+        act("p1", "pablo", "reply", early_on_the_14th),
+        act("z1", "pablo", "reaction", datetime(2025, 6, 1, tzinfo=UTC)),
+    ]
     community = ingest(engine, records, timezone="Europe/Paris")
     assert inactive(engine, community, as_of=as_of) == (1, ["olga"])
     assert Oracle(records, first_seen=T).inactive(as_of, 60, paris) == {"olga"}
     later = parse_instant("2025-06-01", default_tz=paris)
-    assert set(inactive(engine, community, as_of=later, days_=107)[1]) == {"olga"}  # rollup path, same rule
+    assert set(inactive(engine, community, as_of=later, days_=107)[1]) == {
+        "olga"
+    }  # rollup path, same rule
 
 
 def test_segments_of_the_cats(engine: Engine) -> None:
@@ -179,15 +240,28 @@ def test_segment_listing_matches_the_report(engine: Engine) -> None:
 
 def test_queries_stay_inside_one_community(engine: Engine) -> None:
     community = ingest(engine, cats(), timezone="UTC")
-    other = ingest(engine, [person("ada", joined=T - days(400)), act("x1", "ada", "reply", T - days(1))],
-                   name="Dogs", timezone="UTC")
+    other = ingest(
+        engine,
+        [person("ada", joined=T - days(400)), act("x1", "ada", "reply", T - days(1))],
+        name="Dogs",
+        timezone="UTC",
+    )
     assert inactive(engine, community)[1] == ["ada", "jules", "chloe", "ines"]
     assert inactive(engine, other) == (0, [])
     assert set(member_ids(engine, other)) == {"ada"}
 
 
 def test_a_leave_date_from_the_member_list_counts_too(engine: Engine) -> None:
-    community = ingest(engine, [person("kim", joined=T - days(400)), person("lou", joined=T - days(400),
-                                                                          left=T - days(5))], timezone="UTC")
+    community = ingest(
+        engine,
+        [
+            person("kim", joined=T - days(400)),
+            person("lou", joined=T - days(400), left=T - days(5)),
+        ],
+        timezone="UTC",
+    )
     assert inactive(engine, community) == (1, ["kim"])
-    assert inactive(engine, community, as_of=T - days(6), method=store.ACTIVITIES) == (2, ["kim", "lou"])
+    assert inactive(engine, community, as_of=T - days(6), method=store.ACTIVITIES) == (
+        2,
+        ["kim", "lou"],
+    )

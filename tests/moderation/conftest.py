@@ -17,12 +17,18 @@ from tending.store.schema import activities
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = "forum"
-ORIGINAL = ("Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique dans la région "
-            "de Lyon, vous avez des adresses à conseiller ? Merci d'avance pour vos retours.")
-COPY = ("bonjour a tous, je cherche un veterinaire specialise pour mon chat diabetique dans la region "
-        "de Lyon, vous avez des adresses a conseiller ?? merci d'avance pour vos retours")
-PROMO = ("Hi everyone! I'm new here. Check out my YouTube channel and subscribe, I post new videos every week: "
-         "https://www.youtube.com/c/brunocats")
+ORIGINAL = (
+    "Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique dans la région "
+    "de Lyon, vous avez des adresses à conseiller ? Merci d'avance pour vos retours."
+)
+COPY = (
+    "bonjour a tous, je cherche un veterinaire specialise pour mon chat diabetique dans la region "
+    "de Lyon, vous avez des adresses a conseiller ?? merci d'avance pour vos retours"
+)
+PROMO = (
+    "Hi everyone! I'm new here. Check out my YouTube channel and subscribe, I post new videos every week: "
+    "https://www.youtube.com/c/brunocats"
+)
 INSULT = "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile"
 CALM = [
     "Mon chat a fait une hypoglycémie hier soir, on a donné du sirop et il va mieux ce matin.",
@@ -52,35 +58,108 @@ def build_story(engine: Engine, tmp_path: Path) -> Story:
     media.mkdir()
     picture(media / "ada-cat.png")
     picture(media / "eve-cat.jpg", size=(320, 240), fmt="JPEG")
-    members = [MemberRecord(SOURCE, "ada", "Ada Lovelace", language="fr", joined_at=T0 - timedelta(days=400)),
-               MemberRecord(SOURCE, "bruno", "Bruno Martin", language="en", joined_at=T0 + timedelta(days=3)),
-               MemberRecord(SOURCE, "chloe", "Chloé Dupont", language="fr", joined_at=T0 - timedelta(days=300)),
-               MemberRecord(SOURCE, "dora", "Dora", language="fr", joined_at=T0 - timedelta(days=200)),
-               MemberRecord(SOURCE, "eve", "Eve", language="fr", joined_at=T0 - timedelta(days=100))]
-    channels = [ChannelRecord(SOURCE, "intro", "Présentations"), ChannelRecord(SOURCE, "general", "Général")]
-    acts = [
-        ActivityRecord(SOURCE, "a1", "ada", "post", T0, thread_external_id="t1", channel_external_id="general",
-                       text=ORIGINAL, extra={"attachments": [{"path": "ada-cat.png"}]}),
-        ActivityRecord(SOURCE, "c1", "chloe", "reply", T0 + timedelta(hours=1), thread_external_id="t1",
-                       channel_external_id="general", text=CALM[0]),
-        ActivityRecord(SOURCE, "b1", "bruno", "post", T0 + timedelta(days=3, hours=1), thread_external_id="t2",
-                       channel_external_id="intro", text=PROMO),
-        ActivityRecord(SOURCE, "d1", "dora", "post", T0 + timedelta(days=4), thread_external_id="t3",
-                       channel_external_id="general", text=COPY),
-        ActivityRecord(SOURCE, "e1", "eve", "reply", T0 + timedelta(days=4, hours=2), thread_external_id="t1",
-                       channel_external_id="general", text=INSULT),
-        ActivityRecord(SOURCE, "e2", "eve", "post", T0 + timedelta(days=5), thread_external_id="t4",
-                       channel_external_id="general", text="Regardez la photo de mon chat",
-                       extra={"attachments": [{"path": "eve-cat.jpg"}]}),
+    members = [
+        MemberRecord(
+            SOURCE, "ada", "Ada Lovelace", language="fr", joined_at=T0 - timedelta(days=400)
+        ),
+        MemberRecord(
+            SOURCE, "bruno", "Bruno Martin", language="en", joined_at=T0 + timedelta(days=3)
+        ),
+        MemberRecord(
+            SOURCE, "chloe", "Chloé Dupont", language="fr", joined_at=T0 - timedelta(days=300)
+        ),
+        MemberRecord(SOURCE, "dora", "Dora", language="fr", joined_at=T0 - timedelta(days=200)),
+        MemberRecord(SOURCE, "eve", "Eve", language="fr", joined_at=T0 - timedelta(days=100)),
     ]
-    acts += [ActivityRecord(SOURCE, f"calm{i}", "chloe", "reply", T0 + timedelta(days=1, hours=i),
-                            thread_external_id="t1", channel_external_id="general", text=text)
-             for i, text in enumerate(CALM[1:])]
+    channels = [
+        ChannelRecord(SOURCE, "intro", "Présentations"),
+        ChannelRecord(SOURCE, "general", "Général"),
+    ]
+    acts = [
+        ActivityRecord(
+            SOURCE,
+            "a1",
+            "ada",
+            "post",
+            T0,
+            thread_external_id="t1",
+            channel_external_id="general",
+            text=ORIGINAL,
+            extra={"attachments": [{"path": "ada-cat.png"}]},
+        ),
+        ActivityRecord(
+            SOURCE,
+            "c1",
+            "chloe",
+            "reply",
+            T0 + timedelta(hours=1),
+            thread_external_id="t1",
+            channel_external_id="general",
+            text=CALM[0],
+        ),
+        ActivityRecord(
+            SOURCE,
+            "b1",
+            "bruno",
+            "post",
+            T0 + timedelta(days=3, hours=1),
+            thread_external_id="t2",
+            channel_external_id="intro",
+            text=PROMO,
+        ),
+        ActivityRecord(
+            SOURCE,
+            "d1",
+            "dora",
+            "post",
+            T0 + timedelta(days=4),
+            thread_external_id="t3",
+            channel_external_id="general",
+            text=COPY,
+        ),
+        ActivityRecord(
+            SOURCE,
+            "e1",
+            "eve",
+            "reply",
+            T0 + timedelta(days=4, hours=2),
+            thread_external_id="t1",
+            channel_external_id="general",
+            text=INSULT,
+        ),
+        ActivityRecord(
+            SOURCE,
+            "e2",
+            "eve",
+            "post",
+            T0 + timedelta(days=5),
+            thread_external_id="t4",
+            channel_external_id="general",
+            text="Regardez la photo de mon chat",
+            extra={"attachments": [{"path": "eve-cat.jpg"}]},
+        ),
+    ]
+    acts += [
+        ActivityRecord(
+            SOURCE,
+            f"calm{i}",
+            "chloe",
+            "reply",
+            T0 + timedelta(days=1, hours=i),
+            thread_external_id="t1",
+            channel_external_id="general",
+            text=text,
+        )
+        for i, text in enumerate(CALM[1:])
+    ]
     with engine.begin() as conn:
-        community = do_create_community(conn, "Chats diabétiques", platform="discourse", language="fr",
-                                        timezone="Europe/Paris")
+        community = do_create_community(
+            conn, "Chats diabétiques", platform="discourse", language="fr", timezone="Europe/Paris"
+        )
         Ingestor(conn, community).add([*members, *channels, *acts])
-        ids = {sid: aid for sid, aid in conn.execute(select(activities.c.source_id, activities.c.id))}
+        ids = {
+            sid: aid for sid, aid in conn.execute(select(activities.c.source_id, activities.c.id))
+        }
     return Story(community, ids, media)
 
 

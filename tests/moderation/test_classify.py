@@ -7,27 +7,62 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tending.moderation.classifier import MODELS_DIR, SCORES, TARGET_SCORES, Classifier, shipped_classifier
+from tending.moderation.classifier import (
+    MODELS_DIR,
+    SCORES,
+    TARGET_SCORES,
+    Classifier,
+    shipped_classifier,
+)
 
 LINES = [
-    {"id": 1, "text": "Merci pour ton aide hier, le chat va beaucoup mieux depuis qu'on a changé ses croquettes."},
-    {"id": "b", "text": "CHECK OUT MY CHANNEL!!! subscribe for free iphone giveaway http://bit.ly/xyz",
-     "author": "bruno"},
-    {"id": 3, "text": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile", "thread": "t1"},
-    {"id": 4, "text": "you are a pathetic idiot and a worthless piece of shit, shut up", "lang": "en"},
-    {"id": 5, "text": "Abonnez-vous à ma chaîne YouTube, je poste une nouvelle vidéo chaque semaine !"},
+    {
+        "id": 1,
+        "text": "Merci pour ton aide hier, le chat va beaucoup mieux depuis qu'on a changé ses croquettes.",
+    },
+    {
+        "id": "b",
+        "text": "CHECK OUT MY CHANNEL!!! subscribe for free iphone giveaway http://bit.ly/xyz",
+        "author": "bruno",
+    },
+    {
+        "id": 3,
+        "text": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile",
+        "thread": "t1",
+    },
+    {
+        "id": 4,
+        "text": "you are a pathetic idiot and a worthless piece of shit, shut up",
+        "lang": "en",
+    },
+    {
+        "id": 5,
+        "text": "Abonnez-vous à ma chaîne YouTube, je poste une nouvelle vidéo chaque semaine !",
+    },
 ]
 
 
 def _run(stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tending", "moderate", "classify"], input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tending", "moderate", "classify"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_models_ship_inside_the_package_and_load_offline() -> None:
     paths = sorted(p.name for p in MODELS_DIR.glob("*.npz"))
-    assert {"self_promotion.npz", "spam.npz", "toxic_en.npz", "toxic_fr.npz", "insult.npz", "hate.npz",
-            "threat.npz"} <= set(paths)
+    assert {
+        "self_promotion.npz",
+        "spam.npz",
+        "toxic_en.npz",
+        "toxic_fr.npz",
+        "insult.npz",
+        "hate.npz",
+        "threat.npz",
+    } <= set(paths)
     assert sum(p.stat().st_size for p in MODELS_DIR.iterdir()) < 20 * 1024 * 1024
     classifier = Classifier.load(MODELS_DIR)
     assert all(0.05 <= t < 1 for t in classifier.thresholds.values())
@@ -35,8 +70,9 @@ def test_models_ship_inside_the_package_and_load_offline() -> None:
 
 def test_labels_are_the_scores_at_or_above_their_thresholds() -> None:
     classifier = shipped_classifier()
-    results = classifier.classify([r["id"] for r in LINES], [r["text"] for r in LINES],
-                                  [r.get("lang") for r in LINES])
+    results = classifier.classify(
+        [r["id"] for r in LINES], [r["text"] for r in LINES], [r.get("lang") for r in LINES]
+    )
     by_id = {r.id: r for r in results}
     for result in results:
         expected = [n for n in SCORES if result.scores[n] >= classifier.threshold(n, result.lang)]
@@ -55,15 +91,26 @@ def test_classify_writes_one_json_line_per_input() -> None:
     assert [o["id"] for o in out] == [1, "b", 3, 4, 5]
     for line in out:
         assert set(line) == {"id", "scores", "labels", "lang", "sentiment"}
-        assert set(line["scores"]) >= {"spam", "toxic", "self_promotion", "insult", "hate", "threat", "profanity",
-                                       "negative", "complaint"}
+        assert set(line["scores"]) >= {
+            "spam",
+            "toxic",
+            "self_promotion",
+            "insult",
+            "hate",
+            "threat",
+            "profanity",
+            "negative",
+            "complaint",
+        }
         assert line["sentiment"] in ("negative", "neutral", "positive")
         assert all(0 <= v <= 1 for v in line["scores"].values())
     assert out[2]["labels"][0] == "toxic" and "insult" in out[2]["labels"]
 
 
 def test_a_bad_line_is_named_and_exits_1() -> None:
-    done = _run('{"id": 1, "text": "bonjour à tous"}\n{"id": 2, "text": oops}\n{"id": 3, "text": "x"}\n')
+    done = _run(
+        '{"id": 1, "text": "bonjour à tous"}\n{"id": 2, "text": oops}\n{"id": 3, "text": "x"}\n'
+    )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("Error: stdin, line 2: not valid JSON")
     assert len(done.stdout.splitlines()) == 1  # the good line before it was still answered
@@ -73,18 +120,33 @@ def test_a_bad_line_is_named_and_exits_1() -> None:
 
 
 def test_model_card_names_every_shipped_model() -> None:
-    card = (Path(__file__).resolve().parents[2] / "docs" / "model-card.md").read_text(encoding="utf-8")
-    for name in ("spam", "self_promotion", "toxic_fr", "toxic_en", "insult", "hate", "threat", "profanity"):
+    card = (Path(__file__).resolve().parents[2] / "docs" / "model-card.md").read_text(
+        encoding="utf-8"
+    )
+    for name in (
+        "spam",
+        "self_promotion",
+        "toxic_fr",
+        "toxic_en",
+        "insult",
+        "hate",
+        "threat",
+        "profanity",
+    ):
         assert f"`{name}`" in card
 
 
 def test_toxicity_names_its_target_and_profanity_stays_apart() -> None:
     classifier = shipped_classifier()
-    texts = {"insult": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile",
-             "threat": "Je sais où tu habites, je vais te retrouver et te tuer",
-             "hate": "Les immigrés sont tous des parasites, qu'ils rentrent chez eux",
-             "swearing": "putain c'est dur"}
-    results = dict(zip(texts, classifier.classify(list(texts), list(texts.values()), ["fr"] * 4), strict=True))
+    texts = {
+        "insult": "Ferme ta gueule espèce de gros connard, t'es vraiment trop débile",
+        "threat": "Je sais où tu habites, je vais te retrouver et te tuer",
+        "hate": "Les immigrés sont tous des parasites, qu'ils rentrent chez eux",
+        "swearing": "putain c'est dur",
+    }
+    results = dict(
+        zip(texts, classifier.classify(list(texts), list(texts.values()), ["fr"] * 4), strict=True)
+    )
     for result in results.values():
         assert set(TARGET_SCORES) <= set(result.scores)
     assert {"toxic", "insult"} <= set(results["insult"].labels)
@@ -96,16 +158,27 @@ def test_toxicity_names_its_target_and_profanity_stays_apart() -> None:
 def test_the_issue_examples_come_out_right() -> None:
     classifier = shipped_classifier()
     offer, complaint = classifier.classify(
-        [1, 2], ["Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 ...",
-                 "Service client nul, trois semaines sans réponse, je suis furieux"])
+        [1, 2],
+        [
+            "Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 ...",
+            "Service client nul, trois semaines sans réponse, je suis furieux",
+        ],
+    )
     assert "spam" in offer.labels
     assert "toxic" not in complaint.labels and complaint.lang == "fr"
 
 
 def test_a_message_the_models_cannot_read_gets_neutral_scores_and_a_lang() -> None:
     classifier = shipped_classifier()
-    texts = ["", "😀🎉👍", "https://example.org/some/page", "@ada @bruno", "Привет всем, как дела?",
-             "Hallo zusammen, wie geht es euch heute? Alles gut bei mir.", "merci beaucoup"]
+    texts = [
+        "",
+        "😀🎉👍",
+        "https://example.org/some/page",
+        "@ada @bruno",
+        "Привет всем, как дела?",
+        "Hallo zusammen, wie geht es euch heute? Alles gut bei mir.",
+        "merci beaucoup",
+    ]
     results = classifier.classify(list(range(len(texts))), texts)
     assert [r.lang for r in results[:6]] == ["und", "und", "und", "und", "ru", "de"]
     for result in results[:6]:

@@ -13,8 +13,12 @@ from .conftest import build_story
 
 
 def _tending(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tending", "--db", str(db), *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tending", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_scan_queue_act_round_trip(tmp_path: Path) -> None:

@@ -15,18 +15,39 @@ from tending.moderation.text import clean_markup, normalise, word_text
 TEXTS = [
     "Bonjour à tous, je cherche un vétérinaire pour mon chat diabétique, des adresses ?",
     "CHECK OUT MY CHANNEL!!! subscribe http://bit.ly/xyz @bruno thanks",
-    "a", "", "ab", "abc de f", "x@y", "@", "mail me: ada@example.org ok",
+    "a",
+    "",
+    "ab",
+    "abc de f",
+    "x@y",
+    "@",
+    "mail me: ada@example.org ok",
     "Ferme ta gueule espèce de gros connard",
     "supercalifragilisticexpialidocious " * 3,
-    "日本語のテキスト", "Ã©tÃ© â€™ mojibake", "12 34 567 8901",
+    "日本語のテキスト",
+    "Ã©tÃ© â€™ mojibake",
+    "12 34 567 8901",
 ]
 
 
 def _sklearn_rows(normalised: list[str]) -> tuple[object, object]:
-    char = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=CHAR_FEATURES,
-                             alternate_sign=False, lowercase=False, dtype=np.float32)
-    word = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES,
-                             token_pattern=r"(?u)\b\w+\b", alternate_sign=False, lowercase=False, dtype=np.float32)
+    char = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        n_features=CHAR_FEATURES,
+        alternate_sign=False,
+        lowercase=False,
+        dtype=np.float32,
+    )
+    word = HashingVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        n_features=WORD_FEATURES,
+        token_pattern=r"(?u)\b\w+\b",
+        alternate_sign=False,
+        lowercase=False,
+        dtype=np.float32,
+    )
     return char.transform(normalised), word.transform(normalised)
 
 
@@ -34,8 +55,10 @@ def _ours(normalised: list[str]) -> tuple[object, object]:
     n = len(normalised)
     chars = hashing.char_wb_ngrams(hashing.split_words(normalised), 3, 5)
     words = hashing.word_ngrams(hashing.split_words([word_text(t) for t in normalised]))
-    return (hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
-            hashing.count_matrix(*words, n, WORD_FEATURES, l2=True))
+    return (
+        hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+        hashing.count_matrix(*words, n, WORD_FEATURES, l2=True),
+    )
 
 
 def _assert_same_rows(normalised: list[str]) -> None:
@@ -62,13 +85,20 @@ def test_murmur3_matches_scikit_learns_murmurhash3_32() -> None:
     buffer = np.frombuffer(b"".join(keys) + b"\0\0\0\0", dtype=np.uint8)
     lengths = np.array([len(k) for k in keys], dtype=np.int64)
     starts = np.cumsum(lengths) - lengths
-    assert hashing.murmur3_32(buffer, starts, lengths).tolist() == [murmurhash3_32(k, seed=0) for k in keys]
+    assert hashing.murmur3_32(buffer, starts, lengths).tolist() == [
+        murmurhash3_32(k, seed=0) for k in keys
+    ]
 
 
 def test_batch_language_identification_is_py3langids() -> None:
     # more texts than langid.FINISH_IN_PYTHON, so both the numpy steps and the tail loop run
     texts = [f"{t} {i}" for i in range(3) for t in TEXTS] + [
-        "THE CAT IS ON THE TABLE", "Le chat est sur la table, il dort au soleil.", "le " * 2000, "   ", "😀😀"]
+        "THE CAT IS ON THE TABLE",
+        "Le chat est sur la table, il dort au soleil.",
+        "le " * 2000,
+        "   ",
+        "😀😀",
+    ]
     identifier = langid._identifier()
     expected = [identifier.classify(t)[0] if t.strip() else "en" for t in texts]
     assert langid.identify(texts) == expected
@@ -79,8 +109,13 @@ def test_drift_word_counts_are_scikit_learns() -> None:
     from tending.moderation.drift import N_FEATURES, Profile
 
     normalised = [normalise(clean_markup(t)) for t in TEXTS] + ["abc1 1abc abc @user ab abcd@efg"]
-    expected = HashingVectorizer(n_features=N_FEATURES, alternate_sign=False, norm=None, lowercase=False,
-                                 token_pattern=r"(?u)\b[a-z][a-z]{2,}\b").transform(normalised)
+    expected = HashingVectorizer(
+        n_features=N_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,
+        token_pattern=r"(?u)\b[a-z][a-z]{2,}\b",
+    ).transform(normalised)
     got = Profile(TEXTS * 2)._counts(normalised, normalised=True)
     assert expected.nnz == got.nnz
     assert abs(expected - got).max() == 0
@@ -105,7 +140,11 @@ def test_script_counts_and_insult_counts_are_the_plain_loops(text: str) -> None:
     assert char_counts(text)[0] == sum(map(str.isalpha, text))
     assert char_counts(text)[2] == sum(map(str.isdigit, text))
     lexicon = insult_lexicon()
-    for sample in (text, "t'es un gros connard et un idiot, idiotie conne", "sale con abruti123 debile"):
+    for sample in (
+        text,
+        "t'es un gros connard et un idiot, idiotie conne",
+        "sale con abruti123 debile",
+    ):
         norm = normalise(sample)
         tokens = norm.split()
         expected = sum(1 for t in tokens if t in lexicon.words or t.startswith(lexicon.prefixes))
@@ -119,7 +158,14 @@ def test_the_link_hint_never_hides_a_link(text: str) -> None:
     from tending.moderation.text import URL_RE, find_links
 
     assert find_links(text) == URL_RE.findall(text)
-    for sample in ("see www.example.org now", "HTTP://X", "bit.ly/abc", "WWW.SITE", "a.COM", "end."):
+    for sample in (
+        "see www.example.org now",
+        "HTTP://X",
+        "bit.ly/abc",
+        "WWW.SITE",
+        "a.COM",
+        "end.",
+    ):
         assert find_links(sample) == URL_RE.findall(sample)
 
 

@@ -23,7 +23,9 @@ def quality() -> ModuleType:
 
 def test_each_source_is_scored_by_a_model_that_never_saw_it(quality: ModuleType) -> None:
     # three labelled sources, clean tweets (one class: always trained on) and a set we may only evaluate on
-    sources = np.array(["forum"] * 4 + ["tweets"] * 4 + ["chat"] * 4 + ["clean"] * 3 + ["unlicensed"] * 2)
+    sources = np.array(
+        ["forum"] * 4 + ["tweets"] * 4 + ["chat"] * 4 + ["clean"] * 3 + ["unlicensed"] * 2
+    )
     labels = np.array([1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0])
     seen: dict[str, set[str]] = {}
 
@@ -35,7 +37,9 @@ def test_each_source_is_scored_by_a_model_that_never_saw_it(quality: ModuleType)
         right = np.isin(sources[test], ["forum", "chat"])
         return np.where(right, labels[test], 1.0), 0.5
 
-    results = quality.leave_one_source_out(sources, labels, fit_score, evaluate_only=frozenset({"unlicensed"}))
+    results = quality.leave_one_source_out(
+        sources, labels, fit_score, evaluate_only=frozenset({"unlicensed"})
+    )
     assert set(results) == {"forum", "tweets", "chat", "unlicensed", "mean"}
     assert seen["forum"] == {"tweets", "chat", "clean"}  # never the unlicensed set, never itself
     assert seen["unlicensed"] == {"forum", "tweets", "chat", "clean"}

@@ -10,10 +10,14 @@ from PIL import Image, ImageDraw
 from tending.moderation import reposts
 from tending.moderation.text import normalise
 
-ADA_TEXT = ("Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique "
-            "dans la région de Lyon, vous avez des adresses à conseiller ?")
-BRUNO_COPY = ("bonjour a tous je cherche un veterinaire specialise pour mon chat diabetique "
-              "dans la region de Lyon, vous avez des adresses à conseiller ???")
+ADA_TEXT = (
+    "Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique "
+    "dans la région de Lyon, vous avez des adresses à conseiller ?"
+)
+BRUNO_COPY = (
+    "bonjour a tous je cherche un veterinaire specialise pour mon chat diabetique "
+    "dans la region de Lyon, vous avez des adresses à conseiller ???"
+)
 CHLOE_OTHER = "Quelqu'un a testé la nouvelle insuline pour chiens ? Mon vétérinaire hésite encore et moi aussi."
 
 
@@ -42,8 +46,10 @@ def test_the_earliest_copy_is_the_one_cited() -> None:
     assert {(m.index, m.earlier) for m in matches} == {(1, 0), (2, 0)}
 
 
-AD = ("Vous cherchez des croquettes pour chat diabétique moins chères ? Notre boutique livre partout "
-      "en France, code BIENVENUE pour 10 % de remise sur la première commande.")
+AD = (
+    "Vous cherchez des croquettes pour chat diabétique moins chères ? Notre boutique livre partout "
+    "en France, code BIENVENUE pour 10 % de remise sur la première commande."
+)
 THANKS = "Merci beaucoup à tous pour vos conseils !"
 NEW_YEAR = "Bonne année à tous les poilus du forum !"
 
@@ -54,14 +60,20 @@ def _flagged(posts: list[tuple[str, str, str]]) -> list[tuple[int, int]]:
     signatures, kept = reposts.minhash_batch([text for _m, _k, text in posts])
     members = np.array([names.index(posts[i][0]) for i in kept], dtype=np.int64)
     occurred = np.array(kept, dtype=np.int64) * 604_800_000_000  # one a week
-    matches = reposts.find_text_reposts(signatures, occurred, np.array(kept, dtype=np.int64) + 100,
-                                        np.arange(len(kept)), members)
+    matches = reposts.find_text_reposts(
+        signatures, occurred, np.array(kept, dtype=np.int64) + 100, np.arange(len(kept)), members
+    )
     out = []
     for m in matches:
         later, earlier = int(kept[m.index]), int(kept[m.earlier])
         member, kind, text = posts[later]
-        if reposts.worth_flagging(same_member=member == posts[earlier][0], kind=kind,
-                                  tokens=len(normalise(text).split()), authors=m.authors, similarity=m.similarity):
+        if reposts.worth_flagging(
+            same_member=member == posts[earlier][0],
+            kind=kind,
+            tokens=len(normalise(text).split()),
+            authors=m.authors,
+            similarity=m.similarity,
+        ):
             out.append((later, earlier))
     return out
 
@@ -72,13 +84,21 @@ def test_a_member_posting_the_same_ad_every_week_is_flagged_each_time() -> None:
 
 
 def test_five_members_thanking_the_forum_alike_is_conversation() -> None:
-    thanks = [(name, kind, THANKS) for name in ("ada", "bruno", "chloe", "dede", "elise") for kind in ("reply", "post")]
+    thanks = [
+        (name, kind, THANKS)
+        for name in ("ada", "bruno", "chloe", "dede", "elise")
+        for kind in ("reply", "post")
+    ]
     assert _flagged(thanks) == []
 
 
 def test_a_short_common_phrase_is_no_repost_even_from_the_same_member() -> None:
-    greetings = [("ada", "post", NEW_YEAR), ("bruno", "post", NEW_YEAR), ("chloe", "post", NEW_YEAR),
-                 ("ada", "post", NEW_YEAR)]
+    greetings = [
+        ("ada", "post", NEW_YEAR),
+        ("bruno", "post", NEW_YEAR),
+        ("chloe", "post", NEW_YEAR),
+        ("ada", "post", NEW_YEAR),
+    ]
     assert _flagged(greetings) == []
 
 
@@ -93,8 +113,13 @@ def test_a_long_text_copied_by_another_member_is_flagged_but_not_a_reply_or_a_te
 def test_the_members_own_earlier_copy_is_cited_before_someone_elses() -> None:
     posts = [("chloe", "post", ADA_TEXT), ("ada", "post", BRUNO_COPY), ("ada", "post", ADA_TEXT)]
     signatures, _kept = reposts.minhash_batch([text for _m, _k, text in posts])
-    matches = reposts.find_text_reposts(signatures, np.arange(3, dtype=np.int64), np.arange(3, dtype=np.int64) + 100,
-                                        np.array([2]), np.array([0, 1, 1]))
+    matches = reposts.find_text_reposts(
+        signatures,
+        np.arange(3, dtype=np.int64),
+        np.arange(3, dtype=np.int64) + 100,
+        np.array([2]),
+        np.array([0, 1, 1]),
+    )
     assert [(m.index, m.earlier, m.authors) for m in matches] == [(2, 1, 2)]
 
 
@@ -125,24 +150,37 @@ def test_dhash_recognises_a_resized_and_reencoded_picture(tmp_path: Path) -> Non
     assert reposts.hamming(a, b) <= reposts.MAX_IMAGE_DISTANCE
     assert reposts.hamming(a, c) > reposts.MAX_IMAGE_DISTANCE
     hashes = np.array([a, c, b], dtype=np.uint64)
-    matches = reposts.find_image_reposts(hashes, np.array([1, 2, 3]), np.array([10, 11, 12]), np.arange(3))
+    matches = reposts.find_image_reposts(
+        hashes, np.array([1, 2, 3]), np.array([10, 11, 12]), np.arange(3)
+    )
     assert [(m.index, m.earlier) for m in matches] == [(2, 0)]
 
 
 def test_image_paths_reads_attachment_fields(tmp_path: Path) -> None:
     extra = {"attachments": [{"path": "media/cat.jpg"}, {"path": "notes.pdf"}, "pic.PNG"]}
-    assert reposts.image_paths(extra, tmp_path) == [tmp_path / "media/cat.jpg", tmp_path / "pic.PNG"]
+    assert reposts.image_paths(extra, tmp_path) == [
+        tmp_path / "media/cat.jpg",
+        tmp_path / "pic.PNG",
+    ]
     assert reposts.image_paths(None, tmp_path) == []
 
 
 def test_two_members_telling_their_own_news_in_the_same_words_share_only_a_template() -> None:
     from tending.moderation.reposts import only_the_template
 
-    assert only_the_template("Minou is in remission after 7 weeks of ProZinc! Thank you all so much.",
-                             "Shadow is in remission after 7 weeks of ProZinc! Thank you all so much.")
-    assert only_the_template("Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 7 semaines, comment faire ?",
-                             "Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 4 semaines, comment faire ?")
+    assert only_the_template(
+        "Minou is in remission after 7 weeks of ProZinc! Thank you all so much.",
+        "Shadow is in remission after 7 weeks of ProZinc! Thank you all so much.",
+    )
+    assert only_the_template(
+        "Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 7 semaines, comment faire ?",
+        "Coucou ! ma minette (5,2 kg) a été diagnostiquée il y a 4 semaines, comment faire ?",
+    )
     copied = "Bonjour à tous, je cherche un vétérinaire spécialisé pour mon chat diabétique dans la région de Lyon"
     assert not only_the_template(copied, copied)
-    assert not only_the_template(copied.lower().replace("é", "e") + " !!", copied)  # case, accents, punctuation
-    assert only_the_template(copied + " ou de Grenoble, et aussi un bon pet-sitter pour cet été", copied)
+    assert not only_the_template(
+        copied.lower().replace("é", "e") + " !!", copied
+    )  # case, accents, punctuation
+    assert only_the_template(
+        copied + " ou de Grenoble, et aussi un bon pet-sitter pour cet été", copied
+    )

@@ -30,14 +30,24 @@ def test_bruno_asking_for_subscribers_in_a_misspelt_plea_is_read_as_such() -> No
 
 
 def test_a_disguised_link_and_a_wallet_address_are_noticed() -> None:
-    chloe = features("earn real money from game marketglory . com/strategygame or donate 1FHeNqx1twqM153v2PTAyieJ")
+    chloe = features(
+        "earn real money from game marketglory . com/strategygame or donate 1FHeNqx1twqM153v2PTAyieJ"
+    )
     assert chloe["hidden_link"] == 1.0
     assert chloe["code_token"] == 1.0
 
 
 def test_ada_praising_the_song_shows_none_of_the_signs() -> None:
     ada = features("Love this song, the chorus is so catchy. Seen it live in Lyon last year.")
-    signs = ("subscribe", "please", "check_out", "channel_words", "hidden_link", "code_token", "punct_runs")
+    signs = (
+        "subscribe",
+        "please",
+        "check_out",
+        "channel_words",
+        "hidden_link",
+        "code_token",
+        "punct_runs",
+    )
     assert [ada[name] for name in signs] == [0.0] * len(signs)
     assert ada["caps_words"] == 0.0
     assert ada["words"] == pytest.approx(15 / 100)
@@ -60,16 +70,23 @@ def test_full_width_and_look_alike_letters_fold_to_latin() -> None:
 def test_russian_and_greek_text_keep_their_letters() -> None:
     assert fold_unicode("Скидки на обувь") == "Скидки на обувь"  # "на" is a word there, not "ha"
     assert fold_unicode("Καλημέρα σε όλους") == "Καλημέρα σε όλους"
-    assert not is_disguised("Скидки на обувь") and not is_disguised("Bonjour à tous, ça va très bien")
+    assert not is_disguised("Скидки на обувь") and not is_disguised(
+        "Bonjour à tous, ça va très bien"
+    )
     assert is_disguised("ｆｒｅｅ ｍｏｎｅｙ") and is_disguised("buy ѕріn")
 
 
 def test_the_spam_families_of_the_issue_are_noticed() -> None:
-    offer = features("Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 12 34 56 78")
+    offer = features(
+        "Gagnez 5000€ par mois depuis chez vous, contactez moi sur WhatsApp +33 6 12 34 56 78"
+    )
     assert offer["phone"] == offer["messaging_app"] == offer["money_scheme"] == 1.0
     assert features("Invest in bitcoin now and get 30% profit every week")["money_scheme"] == 1.0
     assert features("please share this video everywhere")["share_appeal"] == 1.0
-    assert features("Ð¡ÐºÐ¸Ð´ÐºÐ¸ Ð½Ð° Ð¾Ð±ÑƒÐ²ÑŒ Ð² Ð½Ð°ÑˆÐµÐ¼ Ð¼Ð°Ð³Ð°Ð·Ð¸Ð½Ðµ")["mojibake_runs"] == 1.0
+    assert (
+        features("Ð¡ÐºÐ¸Ð´ÐºÐ¸ Ð½Ð° Ð¾Ð±ÑƒÐ²ÑŒ Ð² Ð½Ð°ÑˆÐµÐ¼ Ð¼Ð°Ð³Ð°Ð·Ð¸Ð½Ðµ")["mojibake_runs"]
+        == 1.0
+    )
     calm = features("Mon chat a 12 ans et pèse 5 kilos, le vétérinaire dit que tout va bien")
     assert [calm[n] for n in SCHEME_NAMES] == [0.0] * len(SCHEME_NAMES)
 
@@ -84,6 +101,9 @@ def test_what_a_toxic_message_aims_at_is_noticed() -> None:
     assert features("t'es qu'un c*nnard")["censored_insult"] == 1.0
     assert features("espèce de s4l0pe")["censored_insult"] == 1.0
     assert features("c o n n a r d va")["censored_insult"] == 1.0
-    assert features("Dire que les musulmans sont des terroristes, c'est raciste")["group_defended"] == 1.0
+    assert (
+        features("Dire que les musulmans sont des terroristes, c'est raciste")["group_defended"]
+        == 1.0
+    )
     calm = features("Merci pour les conseils, mon chat va mieux depuis hier")
     assert [calm[n] for n in TARGET_NAMES] == [0.0] * len(TARGET_NAMES)

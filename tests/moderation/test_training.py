@@ -25,17 +25,27 @@ def data(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     spam = [f"check out my channel number {i} and subscribe http://promo{i}.com" for i in range(12)]
     ham = [f"this song reminds me of summer {i}, what a voice" for i in range(12)]
-    _write_csv(root / "spam" / "youtube" / "youtube-01-ada.csv", ["CONTENT", "CLASS"],
-               [[t, "1"] for t in spam] + [[t, "0"] for t in ham])
-    for lang, rude, calm in (("fr", "espece d'idiot numero {i}", "bonne journee a tous numero {i}"),
-                             ("en", "you stupid idiot number {i}", "have a nice day everyone number {i}")):
-        _write_csv(root / "toxicity" / "mlma" / f"{lang}_dataset.csv", ["tweet", "sentiment"],
-                   [[rude.format(i=i), "offensive"] for i in range(12)]
-                   + [[calm.format(i=i), "normal"] for i in range(12)])
+    _write_csv(
+        root / "spam" / "youtube" / "youtube-01-ada.csv",
+        ["CONTENT", "CLASS"],
+        [[t, "1"] for t in spam] + [[t, "0"] for t in ham],
+    )
+    for lang, rude, calm in (
+        ("fr", "espece d'idiot numero {i}", "bonne journee a tous numero {i}"),
+        ("en", "you stupid idiot number {i}", "have a nice day everyone number {i}"),
+    ):
+        _write_csv(
+            root / "toxicity" / "mlma" / f"{lang}_dataset.csv",
+            ["tweet", "sentiment"],
+            [[rude.format(i=i), "offensive"] for i in range(12)]
+            + [[calm.format(i=i), "normal"] for i in range(12)],
+        )
     return root
 
 
-def test_retraining_spam_alone_keeps_the_toxicity_models_byte_for_byte(data: Path, tmp_path: Path) -> None:
+def test_retraining_spam_alone_keeps_the_toxicity_models_byte_for_byte(
+    data: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "models"
     training.train_all(data, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["models"]

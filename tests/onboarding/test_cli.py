@@ -35,8 +35,10 @@ class Sink:
 def smtp_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     sink, port = Sink(), free_port()
     config = tmp_path / "config.toml"
-    config.write_text(f'[delivery]\nprivate = "email"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-                      'security = "none"\nsender = "team@cats.example"\n')
+    config.write_text(
+        f'[delivery]\nprivate = "email"\n[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+        'security = "none"\nsender = "team@cats.example"\n'
+    )
     monkeypatch.setenv("TENDING_CONFIG", str(config))
     monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -51,34 +53,59 @@ def cli_json(run_cli: Run, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def test_a_welcome_goes_from_plan_to_inbox(engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink) -> None:
-    ingest(engine, [person("ada", joined=T0 - timedelta(days=400)), person("bruno", joined=T0 + timedelta(hours=2),
-                                                                            language="fr")])
+def test_a_welcome_goes_from_plan_to_inbox(
+    engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink
+) -> None:
+    ingest(
+        engine,
+        [
+            person("ada", joined=T0 - timedelta(days=400)),
+            person("bruno", joined=T0 + timedelta(hours=2), language="fr"),
+        ],
+    )
     db = ("--db", db_url)
     assert run_cli(*db, "onboarding", "enable", "--since", "2026-03-02T09:00:00Z").exit_code == 0
     plan = cli_json(run_cli, *db, "onboarding", "plan", "--now", "2026-03-02T12:00:00Z")
     assert [{k: i[k] for k in ("rule", "channel", "due_at", "members")} for i in plan] == [
-        {"rule": "welcome", "channel": "private", "due_at": "2026-03-02T11:00:00Z", "members": ["bruno"]}]
+        {
+            "rule": "welcome",
+            "channel": "private",
+            "due_at": "2026-03-02T11:00:00Z",
+            "members": ["bruno"],
+        }
+    ]
     assert run_cli(*db, "run", "--now", "2026-03-02T12:00:00Z").exit_code == 0
     (row,) = cli_json(run_cli, *db, "outbox", "list")
     assert {k: row[k] for k in ("rule", "channel", "members", "due_at", "status")} == {
-        "rule": "welcome", "channel": "private", "members": ["bruno"], "due_at": "2026-03-02T11:00:00Z",
-        "status": "drafted"}
+        "rule": "welcome",
+        "channel": "private",
+        "members": ["bruno"],
+        "due_at": "2026-03-02T11:00:00Z",
+        "status": "drafted",
+    }
     shown = cli_json(run_cli, *db, "outbox", "show", str(row["id"]))
     assert shown["subject"] == "Bienvenue sur Cats, Bruno !" and "Bonjour Bruno" in shown["body"]
-    assert run_cli(*db, "outbox", "edit", str(row["id"]), "--body", "Bonjour Bruno, bienvenue !").exit_code == 0
+    assert (
+        run_cli(
+            *db, "outbox", "edit", str(row["id"]), "--body", "Bonjour Bruno, bienvenue !"
+        ).exit_code
+        == 0
+    )
     assert run_cli(*db, "outbox", "approve", str(row["id"])).exit_code == 0
     result = run_cli(*db, "run", "--now", "2026-03-02T12:01:00Z")
     assert result.exit_code == 0 and "1 sent" in result.stdout
     ((rcpt, email),) = smtp_sink.received
-    assert rcpt == ["bruno@example.org"] and email.get_payload(decode=True).decode().strip() == \
-        "Bonjour Bruno, bienvenue !"
+    assert (
+        rcpt == ["bruno@example.org"]
+        and email.get_payload(decode=True).decode().strip() == "Bonjour Bruno, bienvenue !"
+    )
     (after,) = cli_json(run_cli, *db, "outbox", "list")
     assert (after["status"], after["sent_at"]) == ("sent", "2026-03-02T12:01:00Z")
 
 
-def test_send_now_and_mistakes_get_one_clear_line(engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink,
-                                                 tmp_path: Path) -> None:
+def test_send_now_and_mistakes_get_one_clear_line(
+    engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink, tmp_path: Path
+) -> None:
     ingest(engine, [person("ada", joined=T0 + timedelta(hours=1))])
     db = ("--db", db_url)
     run_cli(*db, "onboarding", "enable", "--since", "2026-03-02")
@@ -89,25 +116,43 @@ def test_send_now_and_mistakes_get_one_clear_line(engine: Engine, db_url: str, r
     assert run_cli(*db, "outbox", "send", str(row["id"]), "--approve").exit_code == 0
     assert len(smtp_sink.received) == 1
     again = run_cli(*db, "outbox", "approve", str(row["id"]))
-    assert (again.exit_code, again.stderr.strip()) == (2, f"Error: message {row['id']} is sent: it cannot be approved.")
+    assert (again.exit_code, again.stderr.strip()) == (
+        2,
+        f"Error: message {row['id']} is sent: it cannot be approved.",
+    )
     missing = run_cli(*db, "outbox", "skip", "999")
     assert missing.exit_code == 2 and "has no message 999" in missing.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text("rules:\n  - name: hello\n    trigger: on_join\n    actions: [{draft_message: welcome}]\n")
+    bad.write_text(
+        "rules:\n  - name: hello\n    trigger: on_join\n    actions: [{draft_message: welcome}]\n"
+    )
     failed = run_cli(*db, "onboarding", "enable", "--playbook", str(bad))
     assert failed.exit_code == 1 and "Traceback" not in failed.stderr
-    assert failed.stderr.startswith(f"Error: {bad}, line 2: field 'trigger': unknown trigger 'on_join'")
+    assert failed.stderr.startswith(
+        f"Error: {bad}, line 2: field 'trigger': unknown trigger 'on_join'"
+    )
 
 
 def test_rules_and_report(engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink) -> None:
     ingest(engine, [person("ada", joined=T0)])
     db = ("--db", db_url)
     rules = cli_json(run_cli, *db, "onboarding", "rules")
-    assert [r["name"] for r in rules] == ["welcome", "weekly_welcome", "two_months", "anniversary",
-                                          "newcomer_checkin"]
+    assert [r["name"] for r in rules] == [
+        "welcome",
+        "weekly_welcome",
+        "two_months",
+        "anniversary",
+        "newcomer_checkin",
+    ]
     registry = cli_json(run_cli, *db, "onboarding", "rules", "--registry")
     assert {e["name"] for e in registry["triggers"]} == {
-        "member_joined", "weekly", "days_after_join", "anniversary", "inactive_for", "first_contribution",
-        "returned_after"}
+        "member_joined",
+        "weekly",
+        "days_after_join",
+        "anniversary",
+        "inactive_for",
+        "first_contribution",
+        "returned_after",
+    }
     run_cli(*db, "onboarding", "enable")
     assert cli_json(run_cli, *db, "onboarding", "report") == []

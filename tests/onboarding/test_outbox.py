@@ -33,16 +33,39 @@ from .story import T0, Story, act, ingest, person
 
 
 def cats(engine: Engine) -> Story:
-    return ingest(engine, [person("ada", joined=T0), person("bruno", joined=T0), person("chloe", joined=T0),
-                           act("p1", "ada", "post", T0 + timedelta(hours=1))])
+    return ingest(
+        engine,
+        [
+            person("ada", joined=T0),
+            person("bruno", joined=T0),
+            person("chloe", joined=T0),
+            act("p1", "ada", "post", T0 + timedelta(hours=1)),
+        ],
+    )
 
 
-def draft(engine: Engine, story: Story, who: str, key: str, *, approved: bool = True, due_offset: int = 0,
-          channel: str = "private") -> int | None:
+def draft(
+    engine: Engine,
+    story: Story,
+    who: str,
+    key: str,
+    *,
+    approved: bool = True,
+    due_offset: int = 0,
+    channel: str = "private",
+) -> int | None:
     with engine.begin() as conn:
-        return do_draft_message(conn, story.community, member_ids=[story[who]], rule="welcome", channel=channel,
-                                body=f"Welcome, {who}!", due_at=T0 + timedelta(minutes=due_offset), key=key,
-                                approved=approved)
+        return do_draft_message(
+            conn,
+            story.community,
+            member_ids=[story[who]],
+            rule="welcome",
+            channel=channel,
+            body=f"Welcome, {who}!",
+            due_at=T0 + timedelta(minutes=due_offset),
+            key=key,
+            approved=approved,
+        )
 
 
 def test_a_key_is_drafted_once(engine: Engine) -> None:
@@ -52,7 +75,9 @@ def test_a_key_is_drafted_once(engine: Engine) -> None:
     assert first is not None and again is None
     with engine.connect() as conn:
         rows = list_messages(conn, story.community.id)
-        assert [(m.key, m.member_ids, m.status) for m in rows] == [("welcome:ada", [story["ada"]], "approved")]
+        assert [(m.key, m.member_ids, m.status) for m in rows] == [
+            ("welcome:ada", [story["ada"]], "approved")
+        ]
         events = get_events(conn, story.community.id, member_id=story["ada"])
         assert [e["action"] for e in events] == ["outbox.drafted"]
         assert "Welcome" not in str(events[0]["details"])  # the body is never in the audit log
@@ -94,8 +119,17 @@ def test_two_workers_never_claim_the_same_row(engine: Engine) -> None:
     story = ingest(engine, [person(f"member{i}", joined=T0) for i in range(40)])
     with engine.begin() as conn:
         for name, member_id in story.ids.items():
-            do_draft_message(conn, story.community, member_ids=[member_id], rule="welcome", channel="private",
-                             body="Welcome!", due_at=T0, key=f"welcome:{name}", approved=True)
+            do_draft_message(
+                conn,
+                story.community,
+                member_ids=[member_id],
+                rule="welcome",
+                channel="private",
+                body="Welcome!",
+                due_at=T0,
+                key=f"welcome:{name}",
+                approved=True,
+            )
     claimed: list[list[int]] = []
     barrier = threading.Barrier(4)
 
@@ -127,14 +161,27 @@ def test_failed_sends_retry_with_backoff_then_show_the_error(engine: Engine) -> 
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with engine.begin() as conn:
             assert [m.id for m in claim_due(conn, story.community, now=now)] == [message_id]
-            after = do_mark_failed(conn, story.community, message_id, now=now, error="connection refused")
+            after = do_mark_failed(
+                conn, story.community, message_id, now=now, error="connection refused"
+            )
         assert after.attempts == attempt
         if attempt < MAX_ATTEMPTS:
-            assert after.status == "approved" and after.next_attempt_at == now + BACKOFF[attempt - 1]
+            assert (
+                after.status == "approved" and after.next_attempt_at == now + BACKOFF[attempt - 1]
+            )
             with engine.begin() as conn:  # not before its backoff
-                assert claim_due(conn, story.community, now=now + BACKOFF[attempt - 1] - timedelta(seconds=1)) == []
+                assert (
+                    claim_due(
+                        conn, story.community, now=now + BACKOFF[attempt - 1] - timedelta(seconds=1)
+                    )
+                    == []
+                )
             now = now + BACKOFF[attempt - 1]
-    assert (after.status, after.last_error, after.needs_check) == ("failed", "connection refused", False)
+    assert (after.status, after.last_error, after.needs_check) == (
+        "failed",
+        "connection refused",
+        False,
+    )
 
 
 def test_a_sent_message_is_in_the_timeline_without_moving_activity(engine: Engine) -> None:
@@ -144,17 +191,29 @@ def test_a_sent_message_is_in_the_timeline_without_moving_activity(engine: Engin
     sent_at = T0 + timedelta(days=3)
     with engine.begin() as conn:
         claim_due(conn, story.community, now=sent_at)
-        message = do_mark_sent(conn, story.community, message_id, now=sent_at, external_ref="$event")
-        do_mark_sent(conn, story.community, message_id, now=sent_at)  # recording twice changes nothing
+        message = do_mark_sent(
+            conn, story.community, message_id, now=sent_at, external_ref="$event"
+        )
+        do_mark_sent(
+            conn, story.community, message_id, now=sent_at
+        )  # recording twice changes nothing
     assert (message.status, message.sent_at, message.external_ref) == ("sent", sent_at, "$event")
     with engine.begin() as conn:
-        timeline = list(conn.execute(select(activities.c.kind, activities.c.source_id, activities.c.occurred_at)
-                                     .where(activities.c.member_id == story["ada"],
-                                            activities.c.kind == "message_sent")))
+        timeline = list(
+            conn.execute(
+                select(activities.c.kind, activities.c.source_id, activities.c.occurred_at).where(
+                    activities.c.member_id == story["ada"], activities.c.kind == "message_sent"
+                )
+            )
+        )
         assert timeline == [("message_sent", f"outbox:{message_id}:{story['ada']}", sent_at)]
-        assert [r.sent_at for r in get_recipients(conn, story.community.id, message_id)] == [sent_at]
+        assert [r.sent_at for r in get_recipients(conn, story.community.id, message_id)] == [
+            sent_at
+        ]
         do_recompute_member_stats(conn, story.community.id, [story["ada"]])
-        stats = conn.execute(select(member_stats).where(member_stats.c.member_id == story["ada"])).one()
+        stats = conn.execute(
+            select(member_stats).where(member_stats.c.member_id == story["ada"])
+        ).one()
         assert stats.last_activity_at == T0 + timedelta(hours=1)  # her post, not our message
 
 
@@ -166,10 +225,21 @@ def test_a_crash_mid_send_is_never_silently_resent(engine: Engine) -> None:
         assert len(claim_due(conn, story.community, now=T0)) == 2
     # the worker dies here; a later tick finds both rows still `sending`
     with engine.begin() as conn:
-        assert do_recover_stale(conn, story.community, now=T0 + timedelta(minutes=1),
-                                is_idempotent=lambda m: m.channel == "private") == []  # within the lease
-        recovered = do_recover_stale(conn, story.community, now=T0 + SENDING_LEASE + timedelta(seconds=1),
-                                     is_idempotent=lambda m: m.channel == "private")
+        assert (
+            do_recover_stale(
+                conn,
+                story.community,
+                now=T0 + timedelta(minutes=1),
+                is_idempotent=lambda m: m.channel == "private",
+            )
+            == []
+        )  # within the lease
+        recovered = do_recover_stale(
+            conn,
+            story.community,
+            now=T0 + SENDING_LEASE + timedelta(seconds=1),
+            is_idempotent=lambda m: m.channel == "private",
+        )
         assert sorted(m.id for m in recovered) == sorted([email_id, matrix_id])
         email = get_message(conn, story.community.id, email_id)
         matrix = get_message(conn, story.community.id, matrix_id)

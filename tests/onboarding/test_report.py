@@ -30,7 +30,10 @@ def test_newcombe_matches_the_published_example() -> None:
     # Newcombe (1998), Statistics in Medicine 17, table II: 56/70 vs 48/80 -> 0.2000 (0.0524 to 0.3339)
     difference, low, high = newcombe_difference(56, 70, 48, 80)  # type: ignore[misc]
     assert (round(difference, 4), round(low, 4), round(high, 4)) == (0.2, 0.0524, 0.3339)
-    assert wilson_interval(0, 0) is None and wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
+    assert wilson_interval(0, 0) is None and wilson_interval(0, 10) == (
+        0.0,
+        pytest.approx(0.2775, abs=1e-4),
+    )
 
 
 def test_report_compares_messaged_members_with_the_holdout(engine: Engine) -> None:
@@ -47,14 +50,24 @@ def test_report_compares_messaged_members_with_the_holdout(engine: Engine) -> No
     messaged = sorted(names[m.member_ids[0]] for m in rows if m.status == "sent")
     held = sorted(names[m.member_ids[0]] for m in rows if m.skip_reason == "holdout")
     assert len(messaged) + len(held) == 30 and messaged and held
-    records = [act(f"a{i}", who, "post", joined + timedelta(days=3)) for i, who in enumerate(messaged[:6])]
-    records += [act(f"b{i}", who, "reply", joined + timedelta(days=20)) for i, who in enumerate(held[:2])]
+    records = [
+        act(f"a{i}", who, "post", joined + timedelta(days=3)) for i, who in enumerate(messaged[:6])
+    ]
+    records += [
+        act(f"b{i}", who, "reply", joined + timedelta(days=20)) for i, who in enumerate(held[:2])
+    ]
     records.append(act("late", held[2], "post", joined + timedelta(days=40)))  # after the 30 days
-    records.append(act("react", held[3], "reaction", joined + timedelta(days=2)))  # not a contribution
+    records.append(
+        act("react", held[3], "reaction", joined + timedelta(days=2))
+    )  # not a contribution
     ingest(engine, records)
     with engine.connect() as conn:
-        assert [(r.messaged.members, r.held_out.members) for r in
-                holdout_report(conn, story.community, playbook, now=joined + timedelta(days=10))] == [(0, 0)]
+        assert [
+            (r.messaged.members, r.held_out.members)
+            for r in holdout_report(
+                conn, story.community, playbook, now=joined + timedelta(days=10)
+            )
+        ] == [(0, 0)]
         (report,) = holdout_report(conn, story.community, playbook, now=joined + timedelta(days=30))
     assert (report.messaged.members, report.messaged.contributed) == (len(messaged), 6)
     assert (report.held_out.members, report.held_out.contributed) == (len(held), 2)

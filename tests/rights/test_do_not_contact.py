@@ -30,8 +30,14 @@ rules:
 
 def three_joiners(engine: Engine) -> Story:
     joined = WEEK_END - timedelta(days=3)
-    story = ingest(engine, [person("ada", joined=joined), person("bruno", joined=joined + timedelta(hours=1)),
-                            person("chloe", joined=joined + timedelta(hours=2))])
+    story = ingest(
+        engine,
+        [
+            person("ada", joined=joined),
+            person("bruno", joined=joined + timedelta(hours=1)),
+            person("chloe", joined=joined + timedelta(hours=2)),
+        ],
+    )
     enable(engine, story, WEEKLY, since=WEEK_END - timedelta(days=10))
     assert run(engine, story, WEEK_END + timedelta(minutes=1))["approved"] == 1
     return story
@@ -50,11 +56,16 @@ def the_post(engine: Engine, story: Story) -> OutboxMessage:
 
 def test_the_weekly_welcome_goes_out_without_who_may_not_be_named(engine: Engine) -> None:
     story = three_joiners(engine)
-    assert "- Bruno" in the_post(engine, story).body and "3 new members" in the_post(engine, story).body
+    assert (
+        "- Bruno" in the_post(engine, story).body
+        and "3 new members" in the_post(engine, story).body
+    )
     set_member(engine, story, "bruno", do_not_contact=True)
     set_member(engine, story, "chloe", left_at=WEEK_END)  # left after the post was drafted
     with http_server(discord_answer()) as api:
-        assert deliver(engine, story, discord(api.url), now=WEEK_END + timedelta(minutes=5)).sent == 1
+        assert (
+            deliver(engine, story, discord(api.url), now=WEEK_END + timedelta(minutes=5)).sent == 1
+        )
     (request,) = api.requests
     content = request.body["content"]
     assert "- Ada" in content and "Bruno" not in content and "Chloe" not in content
@@ -74,17 +85,33 @@ def test_a_welcome_with_nobody_left_to_name_is_held(engine: Engine) -> None:
     assert (post.status, post.skip_reason) == ("skipped", "nobody_left_to_name")
 
 
-def test_a_hand_written_post_naming_a_do_not_contact_member_goes_back_to_a_human(engine: Engine) -> None:
+def test_a_hand_written_post_naming_a_do_not_contact_member_goes_back_to_a_human(
+    engine: Engine,
+) -> None:
     story = three_joiners(engine)
     with engine.begin() as conn:
-        written = do_draft_message(conn, story.community, member_ids=[story["ada"], story["bruno"]], rule="manual",
-                                   channel="post", body="Thanks Ada and Bruno!", due_at=WEEK_END, key="manual:1",
-                                   approved=True)
+        written = do_draft_message(
+            conn,
+            story.community,
+            member_ids=[story["ada"], story["bruno"]],
+            rule="manual",
+            channel="post",
+            body="Thanks Ada and Bruno!",
+            due_at=WEEK_END,
+            key="manual:1",
+            approved=True,
+        )
     set_member(engine, story, "bruno", do_not_contact=True)
     with http_server(discord_answer()) as api:
         deliver(engine, story, discord(api.url), now=WEEK_END + timedelta(minutes=5))
     assert all("Thanks Ada and Bruno" not in r.body["content"] for r in api.requests)
     with engine.connect() as conn:
         (manual,) = [m for m in list_messages(conn, story.community.id) if m.id == written]
-        held = conn.execute(select(audit_events.c.action).where(audit_events.c.action == "outbox.held")).all()
-    assert manual.status == "drafted" and "may no longer be named" in (manual.last_error or "") and held
+        held = conn.execute(
+            select(audit_events.c.action).where(audit_events.c.action == "outbox.held")
+        ).all()
+    assert (
+        manual.status == "drafted"
+        and "may no longer be named" in (manual.last_error or "")
+        and held
+    )

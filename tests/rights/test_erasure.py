@@ -11,7 +11,12 @@ from sqlalchemy import Engine, MetaData, select
 
 from tending.actions.imports import do_import
 from tending.actions.members import get_segments_report
-from tending.actions.rights import do_erase_member, do_lift_tombstone, get_erasure_preview, get_member_export
+from tending.actions.rights import (
+    do_erase_member,
+    do_lift_tombstone,
+    get_erasure_preview,
+    get_member_export,
+)
 from tending.errors import UsageError
 from tending.models import Community
 from tending.store.communities import find_community
@@ -44,8 +49,16 @@ def figures(engine: Engine) -> dict[str, Any]:
     with engine.begin() as conn:
         health = get_health_report(conn, community, as_of=T, window_days=120)
         segments = get_segments_report(conn, community, as_of=T, window_days=120)
-    return {"health": health, "segments": (segments.members, segments.contributions, segments.counts,
-                                           segments.contributions_by_segment, segments.gini)}
+    return {
+        "health": health,
+        "segments": (
+            segments.members,
+            segments.contributions,
+            segments.counts,
+            segments.contributions_by_segment,
+            segments.gini,
+        ),
+    }
 
 
 def test_erasure_leaves_no_trace_and_the_same_figures(engine: Engine, tmp_path: Path) -> None:
@@ -57,7 +70,11 @@ def test_erasure_leaves_no_trace_and_the_same_figures(engine: Engine, tmp_path: 
     before = figures(engine)
     with engine.connect() as conn:
         preview = get_erasure_preview(conn, community, "slack:U0ADAMARK")
-    assert preview.counts["accounts"] == 2 and preview.counts["activities"] == 6 and preview.counts["texts"] == 4
+    assert (
+        preview.counts["accounts"] == 2
+        and preview.counts["activities"] == 6
+        and preview.counts["texts"] == 4
+    )
     assert len(preview.member_ids) == 2  # the kept member and the merged Slack account
 
     with engine.begin() as conn:
@@ -82,8 +99,16 @@ def test_erasure_leaves_no_trace_and_the_same_figures(engine: Engine, tmp_path: 
     for marker in ADA_MARKERS:
         assert marker.lower() not in again, marker
     with engine.connect() as conn:
-        assert conn.execute(select(members.c.id).where(members.c.display_name == "Adaline Zorglub")).first() is None
-        assert conn.execute(select(identities.c.id).where(identities.c.external_id == "ada")).first() is None
+        assert (
+            conn.execute(
+                select(members.c.id).where(members.c.display_name == "Adaline Zorglub")
+            ).first()
+            is None
+        )
+        assert (
+            conn.execute(select(identities.c.id).where(identities.c.external_id == "ada")).first()
+            is None
+        )
 
 
 def test_erasing_twice_or_an_unknown_id_says_so(engine: Engine, tmp_path: Path) -> None:
@@ -92,7 +117,9 @@ def test_erasing_twice_or_an_unknown_id_says_so(engine: Engine, tmp_path: Path) 
     with engine.begin() as conn:
         erased = do_erase_member(conn, community, "forum:ada", actor="test")
     with engine.connect() as conn:
-        merged_away = conn.execute(select(members.c.id).where(members.c.merged_into == erased.member_id)).scalar_one()
+        merged_away = conn.execute(
+            select(members.c.id).where(members.c.merged_into == erased.member_id)
+        ).scalar_one()
     for ref in ("forum:ada", "U0ADAMARK", f"#{erased.member_id}", f"#{merged_away}"):
         with engine.begin() as conn, pytest.raises(UsageError, match="was erased on 2"):
             do_erase_member(conn, community, ref, actor="test")
@@ -100,7 +127,9 @@ def test_erasing_twice_or_an_unknown_id_says_so(engine: Engine, tmp_path: Path) 
         get_member_export(conn, community, "nobody")
 
 
-def test_lifting_the_tombstone_lets_a_later_import_bring_the_identity_back(engine: Engine, tmp_path: Path) -> None:
+def test_lifting_the_tombstone_lets_a_later_import_bring_the_identity_back(
+    engine: Engine, tmp_path: Path
+) -> None:
     export = build(engine, tmp_path)
     community = quokkas(engine)
     with engine.begin() as conn:
@@ -110,7 +139,12 @@ def test_lifting_the_tombstone_lets_a_later_import_bring_the_identity_back(engin
     do_import(engine, "jsonl", export, community_name="Quokkas")
     with engine.connect() as conn:
         back = conn.execute(select(members.c.id).where(members.c.external_id == "ada")).scalar()
-        still = conn.execute(select(members.c.id).where(members.c.external_id == "U0ADAMARK")).scalar()
+        still = conn.execute(
+            select(members.c.id).where(members.c.external_id == "U0ADAMARK")
+        ).scalar()
         # the forum account comes back as a new member; its activities were already stored (anonymous)
         assert back is not None and still is None
-        assert conn.execute(select(activities.c.id).where(activities.c.member_id == back)).first() is None
+        assert (
+            conn.execute(select(activities.c.id).where(activities.c.member_id == back)).first()
+            is None
+        )

@@ -20,8 +20,12 @@ from tests.rights.cast import ADA_MARKERS, build
 
 MARKERS = (*ADA_MARKERS, "adaline.marker@example.org")
 # long-running or building their own database: not run here (each has its own tests)
-NOT_RUN = {("demo",): "builds the demo database", ("serve",): "runs the web server until stopped",
-           ("worker",): "ticks until stopped", ("train",): "trains a model for minutes"}
+NOT_RUN = {
+    ("demo",): "builds the demo database",
+    ("serve",): "runs the web server until stopped",
+    ("worker",): "ticks until stopped",
+    ("train",): "trains a model for minutes",
+}
 
 
 def leaf_commands() -> list[tuple[str, ...]]:
@@ -35,7 +39,9 @@ def leaf_commands() -> list[tuple[str, ...]]:
 
 
 def arguments(command: click.Command, values: dict[str, str]) -> list[str]:
-    return [values[p.name or ""] for p in command.params if isinstance(p, click.Argument) and p.required]
+    return [
+        values[p.name or ""] for p in command.params if isinstance(p, click.Argument) and p.required
+    ]
 
 
 def command_of(path: tuple[str, ...]) -> click.Command:
@@ -50,8 +56,14 @@ def command_of(path: tuple[str, ...]) -> click.Command:
 
 def bad_export(tmp_path: Path) -> Path:
     """A file with the markers on a malformed line (a date that is not one)."""
-    line = {"platform": "forum", "member_id": "adaline.marker@example.org", "member_name": "Adaline Zorglub",
-            "kind": "post", "occurred_at": "not a date knitting-quokka-one", "text": "knitting-quokka-two"}
+    line = {
+        "platform": "forum",
+        "member_id": "adaline.marker@example.org",
+        "member_name": "Adaline Zorglub",
+        "kind": "post",
+        "occurred_at": "not a date knitting-quokka-one",
+        "text": "knitting-quokka-two",
+    }
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     return path
@@ -62,23 +74,43 @@ def leaked(result: CliResult, caplog: pytest.LogCaptureFixture) -> list[str]:
     return [m for m in MARKERS if m.lower() in seen]
 
 
-def test_no_command_prints_personal_data_to_stderr_or_the_log(sqlite_engine: Engine, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch,
-                                                              caplog: pytest.LogCaptureFixture,
-                                                              run_cli: Callable[..., CliResult]) -> None:
+def test_no_command_prints_personal_data_to_stderr_or_the_log(
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., CliResult],
+) -> None:
     monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
     build(sqlite_engine, tmp_path)
     with sqlite_engine.connect() as conn:
         ids = dict(conn.execute(text("SELECT external_id, id FROM members")).all())
     url = str(sqlite_engine.url)
-    values = {"member_ref": f"#{ids['ada']}", "keep_ref": f"#{ids['ada']}", "other_ref": f"#{ids['bruno']}",
-              "kind": "jsonl", "path": str(bad_export(tmp_path)), "name": "Another community", "item_id": "1",
-              "action": "leave", "message_ids": "1", "message_id": "1", "email": "nobody@example.net",
-              "role": "viewer", "ref": "1", "token_id": "1", "url": "http://127.0.0.1:9/hook", "webhook_id": "1",
-              "target": "http://127.0.0.1:9/", "connector_id": "1"}
+    values = {
+        "member_ref": f"#{ids['ada']}",
+        "keep_ref": f"#{ids['ada']}",
+        "other_ref": f"#{ids['bruno']}",
+        "kind": "jsonl",
+        "path": str(bad_export(tmp_path)),
+        "name": "Another community",
+        "item_id": "1",
+        "action": "leave",
+        "message_ids": "1",
+        "message_id": "1",
+        "email": "nobody@example.net",
+        "role": "viewer",
+        "ref": "1",
+        "token_id": "1",
+        "url": "http://127.0.0.1:9/hook",
+        "webhook_id": "1",
+        "target": "http://127.0.0.1:9/",
+        "connector_id": "1",
+    }
     caplog.set_level(logging.DEBUG)
     ran = []
-    for path in sorted(leaf_commands(), key=lambda p: p == ("members", "merge")):  # merge last: it changes the cast
+    for path in sorted(
+        leaf_commands(), key=lambda p: p == ("members", "merge")
+    ):  # merge last: it changes the cast
         caplog.clear()
         result = run_cli("--db", url, *path, *arguments(command_of(path), values))
         assert "Traceback" not in result.stderr, (path, result.stderr)
@@ -87,15 +119,23 @@ def test_no_command_prints_personal_data_to_stderr_or_the_log(sqlite_engine: Eng
     assert ("import",) in ran and ("members", "export") in ran and len(ran) >= 40
 
 
-def test_an_unexpected_failure_is_one_line_without_data(sqlite_engine: Engine, tmp_path: Path,
-                                                        caplog: pytest.LogCaptureFixture,
-                                                        run_cli: Callable[..., CliResult]) -> None:
+def test_an_unexpected_failure_is_one_line_without_data(
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., CliResult],
+) -> None:
     build(sqlite_engine, tmp_path)
     with sqlite_engine.begin() as conn:  # a damaged database: the accounts table is gone
         conn.exec_driver_sql("ALTER TABLE identities RENAME TO identities_lost")
     caplog.set_level(logging.DEBUG)
-    result = run_cli("--db", str(sqlite_engine.url), "members", "show", "adaline.marker@example.org")
+    result = run_cli(
+        "--db", str(sqlite_engine.url), "members", "show", "adaline.marker@example.org"
+    )
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
     # the database's own sentence names the failure (the statement's values are never bound into it)
-    assert result.stderr == "Error: the database failed (OperationalError: no such table: identities).\n"
+    assert (
+        result.stderr
+        == "Error: the database failed (OperationalError: no such table: identities).\n"
+    )
     assert "Traceback" not in result.stderr and not leaked(result, caplog)

@@ -25,8 +25,18 @@ def test_an_empty_database_gets_every_table(db_url: str) -> None:
     engine.dispose()
 
 
-FOUNDATION = {"communities", "members", "member_tags", "identities", "channels", "threads", "activities",
-              "member_stats", "audit_events", "imports"}
+FOUNDATION = {
+    "communities",
+    "members",
+    "member_tags",
+    "identities",
+    "channels",
+    "threads",
+    "activities",
+    "member_stats",
+    "audit_events",
+    "imports",
+}
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
@@ -58,12 +68,18 @@ def test_a_database_from_a_newer_tending_is_refused_untouched(tmp_path: Path) ->
     engine = open_store(f"sqlite:///{path}")
     with engine.begin() as conn:
         # one head among possibly several (parallel branches each add a head)
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future' "
-                          "WHERE version_num = (SELECT min(version_num) FROM alembic_version)"))
+        conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '9999_future' "
+                "WHERE version_num = (SELECT min(version_num) FROM alembic_version)"
+            )
+        )
     with pytest.raises(TendingError, match="newer version of tending"):
         migrate(engine)
     with engine.connect() as conn:
-        assert "9999_future" in set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert "9999_future" in set(
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        )
     engine.dispose()
 
 

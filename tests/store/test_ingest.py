@@ -18,8 +18,14 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> ActivityRecord:
-    return ActivityRecord(source="forum", source_id=source_id, member_external_id=who, kind=kind,
-                          occurred_at=at, **extra)  # type: ignore[arg-type]
+    return ActivityRecord(
+        source="forum",
+        source_id=source_id,
+        member_external_id=who,
+        kind=kind,
+        occurred_at=at,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def story() -> list:
@@ -28,9 +34,30 @@ def story() -> list:
         MemberRecord(source="forum", external_id="bruno", display_name="Bruno", is_staff=True),
         ThreadRecord(source="forum", external_id="t1", title="Insulin doses"),
         act("p1", "ada", "post", T0 + timedelta(days=1), thread_external_id="t1"),
-        act("p2", "bruno", "reply", T0 + timedelta(days=2), thread_external_id="t1", parent_source_id="p1"),
-        act("p3", "ada", "reaction", T0 + timedelta(days=3), thread_external_id="t1", parent_source_id="p2"),
-        act("p4", "chloe", "comment", T0 + timedelta(days=5), thread_external_id="t1", member_name="Chloé"),
+        act(
+            "p2",
+            "bruno",
+            "reply",
+            T0 + timedelta(days=2),
+            thread_external_id="t1",
+            parent_source_id="p1",
+        ),
+        act(
+            "p3",
+            "ada",
+            "reaction",
+            T0 + timedelta(days=3),
+            thread_external_id="t1",
+            parent_source_id="p2",
+        ),
+        act(
+            "p4",
+            "chloe",
+            "comment",
+            T0 + timedelta(days=5),
+            thread_external_id="t1",
+            member_name="Chloé",
+        ),
     ]
 
 
@@ -97,15 +124,27 @@ def test_join_and_leave_dates() -> None:
     assert member_dates_after((T0, True, None), T0 - timedelta(days=1), [], []) == (T0, True, None)
 
 
-def test_a_stored_activity_creates_nothing_even_when_its_author_has_a_new_id(engine: Engine) -> None:
+def test_a_stored_activity_creates_nothing_even_when_its_author_has_a_new_id(
+    engine: Engine,
+) -> None:
     """A newer export may give an old post's author another id: the post is stored already, so neither
     that author, nor the thread or channel it names, may appear; what is new in the batch still lands."""
     ingest(engine, story())
-    counts = ingest(engine, [
-        act("p4", "chloe-2", "comment", T0 + timedelta(days=5), thread_external_id="t9", channel_external_id="c9",
-            member_name="Chloé"),
-        act("p6", "ada", "reply", T0 + timedelta(days=6), thread_external_id="t1"),
-    ])
+    counts = ingest(
+        engine,
+        [
+            act(
+                "p4",
+                "chloe-2",
+                "comment",
+                T0 + timedelta(days=5),
+                thread_external_id="t9",
+                channel_external_id="c9",
+                member_name="Chloé",
+            ),
+            act("p6", "ada", "reply", T0 + timedelta(days=6), thread_external_id="t1"),
+        ],
+    )
     assert counts["activities_added"] == 1 and counts["activities_unchanged"] == 1
     assert counts["members_added"] == counts["threads_added"] == counts["channels_added"] == 0
     with engine.connect() as conn:
@@ -115,23 +154,37 @@ def test_a_stored_activity_creates_nothing_even_when_its_author_has_a_new_id(eng
         assert conn.execute(select(func.count()).select_from(channels)).scalar_one() == 0
 
 
-def test_a_source_id_twice_in_one_export_keeps_the_first_and_creates_nothing_for_the_second(engine: Engine) -> None:
-    records = [act("p1", "ada", "post", T0, thread_external_id="t1", member_name="Ada"),
-               act("p1", "zed", "post", T0, thread_external_id="t2", member_name="Zed")]
+def test_a_source_id_twice_in_one_export_keeps_the_first_and_creates_nothing_for_the_second(
+    engine: Engine,
+) -> None:
+    records = [
+        act("p1", "ada", "post", T0, thread_external_id="t1", member_name="Ada"),
+        act("p1", "zed", "post", T0, thread_external_id="t2", member_name="Zed"),
+    ]
     with engine.begin() as conn:
         community = do_create_community(conn, "Cats", platform="forum")
         counts = Ingestor(conn, community).add_all(records, batch_size=1).as_dict()
-    assert counts["activities_added"] == 1 and counts["members_added"] == 1 and counts["threads_added"] == 1
+    assert (
+        counts["activities_added"] == 1
+        and counts["members_added"] == 1
+        and counts["threads_added"] == 1
+    )
     with engine.connect() as conn:
         assert set(conn.execute(select(members.c.external_id)).scalars()) == {"ada"}
         assert set(conn.execute(select(threads.c.external_id)).scalars()) == {"t1"}
 
 
 def sqlite_indexes(conn: Any) -> set[tuple[str, str]]:
-    return set(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+    return set(
+        conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    )
 
 
-def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, monkeypatch: Any) -> None:
+def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(
+    engine: Engine, monkeypatch: Any
+) -> None:
     """SQLite: past BULK_AFTER activities the secondary indexes are dropped inside the transaction and
     created again by finish(); a failed load rolls the drop back with everything else."""
     if engine.dialect.name != "sqlite":
@@ -140,15 +193,29 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, mo
     with engine.connect() as conn:
         indexes = sqlite_indexes(conn)
     assert any(name == "ix_activities_contributions" for name, _ in indexes)
-    records = [act(f"p{i}", f"m{i % 3}", "reply", T0 + timedelta(hours=i), thread_external_id="t1",
-                   member_name="M") for i in range(12)]
+    records = [
+        act(
+            f"p{i}",
+            f"m{i % 3}",
+            "reply",
+            T0 + timedelta(hours=i),
+            thread_external_id="t1",
+            member_name="M",
+        )
+        for i in range(12)
+    ]
     with engine.begin() as conn:
         community = do_create_community(conn, "Cats", platform="forum")
         ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
         ingestor.add(records[:6])
         set_aside = {name for name, _ in ingestor.set_aside}
-        assert "ix_activities_contributions" in set_aside and "ix_member_days_community_id_member_id_day" in set_aside
-        assert not set_aside & {name for name, sql in indexes if sql.upper().startswith("CREATE UNIQUE")}
+        assert (
+            "ix_activities_contributions" in set_aside
+            and "ix_member_days_community_id_member_id_day" in set_aside
+        )
+        assert not set_aside & {
+            name for name, sql in indexes if sql.upper().startswith("CREATE UNIQUE")
+        }
         assert sqlite_indexes(conn) == {index for index in indexes if index[0] not in set_aside}
         ingestor.add(records[6:])
         ingestor.finish()
@@ -159,8 +226,12 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, mo
         ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
         ingestor.held_before = 0
         ingestor.add([act("q0", "m1", "reply", T0, thread_external_id="t1")])
-        ingestor.add([act(f"q{i}", "m1", "reply", T0, thread_external_id="t1") for i in range(1, 6)])
-        assert ingestor.set_aside  # after the first write: Python's sqlite3 had not begun the transaction
+        ingestor.add(
+            [act(f"q{i}", "m1", "reply", T0, thread_external_id="t1") for i in range(1, 6)]
+        )
+        assert (
+            ingestor.set_aside
+        )  # after the first write: Python's sqlite3 had not begun the transaction
         raise RuntimeError("the export broke off")
     with engine.connect() as conn:
         assert sqlite_indexes(conn) == indexes
@@ -169,7 +240,9 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(engine: Engine, mo
         assert stats == 12
 
 
-def test_an_import_skips_foreign_key_checks_and_spills_to_files_only_for_its_transaction(engine: Engine) -> None:
+def test_an_import_skips_foreign_key_checks_and_spills_to_files_only_for_its_transaction(
+    engine: Engine,
+) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("a SQLite pragma")
     with engine.connect() as conn:
@@ -178,7 +251,9 @@ def test_an_import_skips_foreign_key_checks_and_spills_to_files_only_for_its_tra
             assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 1  # files
             ingest_on(conn, story())
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
-        assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2  # memory, as the engine sets it
+        assert (
+            conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2
+        )  # memory, as the engine sets it
         conn.rollback()
         with pytest.raises(RuntimeError), import_settings(conn), conn.begin():
             raise RuntimeError("the export broke off")

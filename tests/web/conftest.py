@@ -20,46 +20,126 @@ from tending.web import create_app
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday, 10:30 in Paris
 PASSWORD = "a long enough password"
-EMAILS = {"admin": "ada.admin@example.org", "moderator": "bruno.mod@example.org", "viewer": "chloe.view@example.org"}
+EMAILS = {
+    "admin": "ada.admin@example.org",
+    "moderator": "bruno.mod@example.org",
+    "viewer": "chloe.view@example.org",
+}
 
 
 def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> ActivityRecord:
-    return ActivityRecord(source="forum", source_id=source_id, member_external_id=who, kind=kind, occurred_at=at,
-                          **extra)  # type: ignore[arg-type]
+    return ActivityRecord(
+        source="forum",
+        source_id=source_id,
+        member_external_id=who,
+        kind=kind,
+        occurred_at=at,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def story() -> list[object]:
     """ada posts often; bruno is staff; chloe went quiet 100 days ago; dan is a bot; eve joined last week."""
     days = timedelta(days=1)
     return [
-        MemberRecord(source="forum", external_id="ada", display_name="Ada Lovelace", handle="ada",
-                     joined_at=NOW - 400 * days),
-        MemberRecord(source="forum", external_id="bruno", display_name="Bruno", handle="bruno", is_staff=True,
-                     joined_at=NOW - 500 * days),
-        MemberRecord(source="forum", external_id="chloe", display_name="Chloé Dubois", handle="chloe",
-                     email="chloe@example.org", joined_at=NOW - 300 * days),
-        MemberRecord(source="forum", external_id="dan", display_name="Dan Bot", handle="danbot", is_bot=True,
-                     joined_at=NOW - 300 * days),
-        MemberRecord(source="forum", external_id="eve", display_name="Eve", handle="eve", joined_at=NOW - 6 * days),
+        MemberRecord(
+            source="forum",
+            external_id="ada",
+            display_name="Ada Lovelace",
+            handle="ada",
+            joined_at=NOW - 400 * days,
+        ),
+        MemberRecord(
+            source="forum",
+            external_id="bruno",
+            display_name="Bruno",
+            handle="bruno",
+            is_staff=True,
+            joined_at=NOW - 500 * days,
+        ),
+        MemberRecord(
+            source="forum",
+            external_id="chloe",
+            display_name="Chloé Dubois",
+            handle="chloe",
+            email="chloe@example.org",
+            joined_at=NOW - 300 * days,
+        ),
+        MemberRecord(
+            source="forum",
+            external_id="dan",
+            display_name="Dan Bot",
+            handle="danbot",
+            is_bot=True,
+            joined_at=NOW - 300 * days,
+        ),
+        MemberRecord(
+            source="forum",
+            external_id="eve",
+            display_name="Eve",
+            handle="eve",
+            joined_at=NOW - 6 * days,
+        ),
         ThreadRecord(source="forum", external_id="t1", title="Insulin doses"),
         ThreadRecord(source="forum", external_id="t2", title="Welcome thread"),
         ThreadRecord(source="forum", external_id="t3", title="Vet visits"),
-        act("c1", "chloe", "post", NOW - 100 * days, thread_external_id="t3", text="Our vet said..."),
-        act("b1", "bruno", "post", NOW - 20 * days, thread_external_id="t2", text="Welcome, everyone"),
-        act("a1", "ada", "post", NOW - 10 * days, thread_external_id="t1", text="How much insulin?"),
-        act("b2", "bruno", "reply", NOW - 9 * days, thread_external_id="t1", parent_source_id="a1", text="Ask a vet"),
-        act("a2", "ada", "reply", NOW - 2 * days, thread_external_id="t1", parent_source_id="b2", text="Thanks!"),
-        act("a3", "ada", "reaction", NOW - 1 * days, thread_external_id="t1", parent_source_id="b2"),
-        act("d1", "dan", "reply", NOW - 1 * days, thread_external_id="t2", parent_source_id="b1", text="Beep"),
+        act(
+            "c1", "chloe", "post", NOW - 100 * days, thread_external_id="t3", text="Our vet said..."
+        ),
+        act(
+            "b1",
+            "bruno",
+            "post",
+            NOW - 20 * days,
+            thread_external_id="t2",
+            text="Welcome, everyone",
+        ),
+        act(
+            "a1", "ada", "post", NOW - 10 * days, thread_external_id="t1", text="How much insulin?"
+        ),
+        act(
+            "b2",
+            "bruno",
+            "reply",
+            NOW - 9 * days,
+            thread_external_id="t1",
+            parent_source_id="a1",
+            text="Ask a vet",
+        ),
+        act(
+            "a2",
+            "ada",
+            "reply",
+            NOW - 2 * days,
+            thread_external_id="t1",
+            parent_source_id="b2",
+            text="Thanks!",
+        ),
+        act(
+            "a3", "ada", "reaction", NOW - 1 * days, thread_external_id="t1", parent_source_id="b2"
+        ),
+        act(
+            "d1",
+            "dan",
+            "reply",
+            NOW - 1 * days,
+            thread_external_id="t2",
+            parent_source_id="b1",
+            text="Beep",
+        ),
     ]
 
 
 def seed(engine: Engine) -> int:
     with engine.begin() as conn:
-        community = do_create_community(conn, "Cats", platform="forum", timezone="Europe/Paris", language="fr")
+        community = do_create_community(
+            conn, "Cats", platform="forum", timezone="Europe/Paris", language="fr"
+        )
         Ingestor(conn, community).add_all(story())
         for role, email in EMAILS.items():
-            do_add_user(conn, email, password=PASSWORD, role=role, language="en", actor="test", now=NOW)
+            do_add_user(
+                conn, email, password=PASSWORD, role=role, language="en", actor="test", now=NOW
+            )
         return community.id
 
 
@@ -70,7 +150,9 @@ def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from tending.actions import web_users
 
-    monkeypatch.setattr(web_users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        web_users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -105,8 +187,11 @@ def csrf_of(html: str) -> str:
 
 def log_in(client: TestClient, email: str, password: str = PASSWORD) -> object:
     page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(page.text),
-                                       "next": "/"}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture
@@ -127,7 +212,9 @@ def member_id(db_url: str, external_id: str) -> int:
 
     engine = open_store(db_url)
     with engine.connect() as conn:
-        value = conn.execute(select(members.c.id).where(members.c.external_id == external_id)).scalar_one()
+        value = conn.execute(
+            select(members.c.id).where(members.c.external_id == external_id)
+        ).scalar_one()
     engine.dispose()
     return int(value)
 

@@ -18,7 +18,9 @@ def test_ada_logs_in_and_gets_a_strict_session_cookie(app: FastAPI) -> None:
     client = TestClient(app)
     response = log_in(client, EMAILS["admin"])
     assert response.status_code == 303 and response.headers["location"] == "/"
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("tending_session="))
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("tending_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain HTTP on loopback; over HTTPS the cookie is Secure
     assert client.get("/settings").status_code == 200
@@ -27,14 +29,19 @@ def test_ada_logs_in_and_gets_a_strict_session_cookie(app: FastAPI) -> None:
 def test_cookie_is_secure_over_https(app: FastAPI) -> None:
     client = TestClient(app, base_url="https://dashboard.example")
     response = log_in(client, EMAILS["admin"])
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("tending_session="))
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("tending_session=")
+    )
     assert "Secure" in cookie
 
 
 def test_pages_need_a_login(app: FastAPI, cid: int) -> None:
     client = TestClient(app)
     response = client.get(f"/c/{cid}/members", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == f"/login?next=/c/{cid}/members"
+    assert (
+        response.status_code == 303
+        and response.headers["location"] == f"/login?next=/c/{cid}/members"
+    )
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app: FastAPI) -> None:
@@ -49,15 +56,23 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app: Fast
 def test_login_without_its_csrf_token_is_refused(app: FastAPI) -> None:
     client = TestClient(app)
     client.get("/login")
-    response = client.post("/login", data={"email": EMAILS["admin"], "password": PASSWORD, "csrf_token": ""},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": EMAILS["admin"], "password": PASSWORD, "csrf_token": ""},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
-    forged = client.post("/login", data={"email": EMAILS["admin"], "password": PASSWORD,
-                                         "csrf_token": "forged.token.value"}, follow_redirects=False)
+    forged = client.post(
+        "/login",
+        data={"email": EMAILS["admin"], "password": PASSWORD, "csrf_token": "forged.token.value"},
+        follow_redirects=False,
+    )
     assert forged.status_code == 403
 
 
-def test_an_account_is_locked_after_five_failures_even_with_the_right_password(app: FastAPI) -> None:
+def test_an_account_is_locked_after_five_failures_even_with_the_right_password(
+    app: FastAPI,
+) -> None:
     client = TestClient(app)
     for _ in range(5):
         assert log_in(client, EMAILS["moderator"], "guess guess guess").status_code == 401
@@ -80,11 +95,15 @@ def test_an_address_is_locked_after_twenty_failures_across_accounts(app: FastAPI
     assert log_in(other_address, EMAILS["admin"]).status_code == 303
 
 
-def test_logout_ends_the_session_on_the_server(app: FastAPI, client_as: Callable[[str], TestClient]) -> None:
+def test_logout_ends_the_session_on_the_server(
+    app: FastAPI, client_as: Callable[[str], TestClient]
+) -> None:
     client = client_as("viewer")
     token = client.cookies.get("tending_session")
     page = client.get("/settings")
-    response = client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/login"
     replay = TestClient(app)
     replay.cookies.set("tending_session", token or "")
@@ -95,8 +114,16 @@ def test_logout_ends_the_session_on_the_server(app: FastAPI, client_as: Callable
 def test_next_never_leaves_the_site(app: FastAPI, target: str) -> None:
     client = TestClient(app)
     page = client.get("/login")
-    response = client.post("/login", data={"email": EMAILS["viewer"], "password": PASSWORD,
-                                           "csrf_token": csrf_of(page.text), "next": target}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "email": EMAILS["viewer"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": target,
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
@@ -124,31 +151,49 @@ def post_routes(db_url: str, cid: int) -> dict[str, dict[str, object]]:
     }
 
 
-def test_every_post_route_is_in_the_csrf_list(app: FastAPI, seeded: tuple[str, int], cid: int) -> None:
-    declared = {r.path for router in ROUTERS for r in router.routes
-                if isinstance(r, APIRoute) and "POST" in r.methods} - {"/login"}
+def test_every_post_route_is_in_the_csrf_list(
+    app: FastAPI, seeded: tuple[str, int], cid: int
+) -> None:
+    declared = {
+        r.path
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods
+    } - {"/login"}
     listed = post_routes(seeded[0], cid)
-    assert len(declared) == len(listed) == 17, f"add the new POST routes to post_routes(): {sorted(declared)}"
+    assert len(declared) == len(listed) == 17, (
+        f"add the new POST routes to post_routes(): {sorted(declared)}"
+    )
 
 
-def test_every_form_without_its_csrf_token_is_refused(seeded: tuple[str, int], cid: int,
-                                                      client_as: Callable[[str], TestClient]) -> None:
+def test_every_form_without_its_csrf_token_is_refused(
+    seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient]
+) -> None:
     client = client_as("admin")
     for path, data in post_routes(seeded[0], cid).items():
         response = client.post(path, data=data, follow_redirects=False)
         assert response.status_code == 403, path
-        wrong = client.post(path, data={**data, "csrf_token": "not-the-token"}, follow_redirects=False)
+        wrong = client.post(
+            path, data={**data, "csrf_token": "not-the-token"}, follow_redirects=False
+        )
         assert wrong.status_code == 403, path
-    assert client.get("/settings").status_code == 200  # nothing happened: still logged in, still admin
+    assert (
+        client.get("/settings").status_code == 200
+    )  # nothing happened: still logged in, still admin
 
 
-def test_a_cross_site_origin_is_refused_even_with_the_token(seeded: tuple[str, int], cid: int,
-                                                            client_as: Callable[[str], TestClient]) -> None:
+def test_a_cross_site_origin_is_refused_even_with_the_token(
+    seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient]
+) -> None:
     client = client_as("moderator")
     ada = member_id(seeded[0], "ada")
     token = csrf_of(client.get(f"/c/{cid}/members/{ada}").text)
-    response = client.post(f"/c/{cid}/members/{ada}/do-not-contact", data={"value": "on", "csrf_token": token},
-                           headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    response = client.post(
+        f"/c/{cid}/members/{ada}/do-not-contact",
+        data={"value": "on", "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
 
 

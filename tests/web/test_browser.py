@@ -23,8 +23,14 @@ from tests.web.conftest import EMAILS, NOW, PASSWORD, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SERVER_URLS: dict[int, str] = {}  # port -> database URL, for tests that set state before browsing
@@ -68,12 +74,16 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, int]]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("headless Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium; "
-                    ".ci/run installs it)")
+        pytest.skip(
+            "headless Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium; "
+            ".ci/run installs it)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the Python playwright package is not installed (uv sync installs the dev group)")
+        pytest.skip(
+            "the Python playwright package is not installed (uv sync installs the dev group)"
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
@@ -89,7 +99,9 @@ def log_in(page: Any, base: str, role: str) -> None:
     page.wait_for_url(f"{base}/c/*/overview")
 
 
-def test_a_moderator_finds_chloe_inactive_and_marks_her_do_not_contact(server: tuple[str, int], browser: Any) -> None:
+def test_a_moderator_finds_chloe_inactive_and_marks_her_do_not_contact(
+    server: tuple[str, int], browser: Any
+) -> None:
     base, _cid = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{base}/login")
@@ -110,13 +122,17 @@ def test_a_moderator_finds_chloe_inactive_and_marks_her_do_not_contact(server: t
     page.get_by_role("button", name="Français").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "fr"
-    assert page.get_by_label("Inactifs depuis (jours)").input_value() == "60"  # the filter survived the switch
+    assert (
+        page.get_by_label("Inactifs depuis (jours)").input_value() == "60"
+    )  # the filter survived the switch
 
     page.get_by_role("link", name="Chloé Dubois").click()
     page.get_by_role("button", name="Marquer « ne pas contacter »").click()
     page.wait_for_load_state()
     assert "Ne pas contacter : oui." in page.locator("#dnc-state").inner_text()
-    assert page.get_by_role("status").first.inner_text().startswith("« Ne pas contacter » est activé")
+    assert (
+        page.get_by_role("status").first.inner_text().startswith("« Ne pas contacter » est activé")
+    )
     page.screenshot(path=str(ARTIFACTS / "member-fr.png"), full_page=True)
     page.close()
 
@@ -138,13 +154,17 @@ def test_the_keyboard_reaches_the_content_first(server: tuple[str, int], browser
 
 def test_pages_fit_a_phone(server: tuple[str, int], browser: Any) -> None:
     base, cid = server
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     log_in(page, base, "admin")
     for name in ("/settings", "onboarding", "overview", "members", "imports"):
         page.goto(f"{base}{name}" if name.startswith("/") else f"{base}/c/{cid}/{name}")
         assert page.title() and "Not Found" not in page.content()
         name = name.strip("/")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{name} scrolls sideways on a phone"
         page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
     menu = page.get_by_role("button", name="Menu")
@@ -160,8 +180,10 @@ def test_an_admin_imports_a_file(server: tuple[str, int], browser: Any, tmp_path
     log_in(page, base, "admin")
     page.goto(f"{base}/c/{cid}/imports")
     export = tmp_path / "late-joiners.jsonl"
-    export.write_text('{"member_id": "fay", "member_name": "Fay", "kind": "post", '
-                      '"occurred_at": "2026-03-01T10:00:00Z", "thread_id": "t9", "source_id": "f1"}\n')
+    export.write_text(
+        '{"member_id": "fay", "member_name": "Fay", "kind": "post", '
+        '"occurred_at": "2026-03-01T10:00:00Z", "thread_id": "t9", "source_id": "f1"}\n'
+    )
     page.get_by_label("Kind of export").select_option("jsonl")
     page.get_by_label("File", exact=False).set_input_files(str(export))
     page.get_by_role("button", name="Import").click()
@@ -172,11 +194,15 @@ def test_an_admin_imports_a_file(server: tuple[str, int], browser: Any, tmp_path
             break
         time.sleep(0.5)
     page.screenshot(path=str(ARTIFACTS / "imports.png"), full_page=True)
-    assert page.locator(".uploads li.status-done").count() == 1, page.locator(".uploads").inner_text()
+    assert page.locator(".uploads li.status-done").count() == 1, page.locator(
+        ".uploads"
+    ).inner_text()
     page.close()
 
 
-def test_a_moderator_edits_and_approves_a_welcome_message(server: tuple[str, int], browser: Any) -> None:
+def test_a_moderator_edits_and_approves_a_welcome_message(
+    server: tuple[str, int], browser: Any
+) -> None:
     try:
         from tending.actions.outbox import do_draft_message
     except ImportError:
@@ -191,8 +217,16 @@ def test_a_moderator_edits_and_approves_a_welcome_message(server: tuple[str, int
     engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
     with engine.begin() as conn:
         eve = conn.execute(select(members.c.id).where(members.c.external_id == "eve")).scalar_one()
-        message_id = do_draft_message(conn, get_community_by_id(conn, cid), member_ids=[eve], rule="welcome",
-                                      channel="private", body="Welcome Eve!", due_at=NOW, key="welcome:eve")
+        message_id = do_draft_message(
+            conn,
+            get_community_by_id(conn, cid),
+            member_ids=[eve],
+            rule="welcome",
+            channel="private",
+            body="Welcome Eve!",
+            due_at=NOW,
+            key="welcome:eve",
+        )
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     log_in(page, base, "moderator")
     page.get_by_role("link", name="Onboarding").click()
@@ -210,7 +244,9 @@ def test_a_moderator_edits_and_approves_a_welcome_message(server: tuple[str, int
     page.close()
 
 
-def test_a_moderator_drafts_edits_and_approves_a_check_in(server: tuple[str, int], browser: Any) -> None:
+def test_a_moderator_drafts_edits_and_approves_a_check_in(
+    server: tuple[str, int], browser: Any
+) -> None:
     from tending.store.outbox import list_messages
 
     base, cid = server
@@ -223,7 +259,9 @@ def test_a_moderator_drafts_edits_and_approves_a_check_in(server: tuple[str, int
     page.get_by_role("button", name="Draft a private message").click()
     page.wait_for_url("**msg=drafted")
     assert page.locator(".checkin-queue").count() == 0  # she left the queue
-    page.get_by_label("Private message").fill("Hi Chloé, how is your cat doing? We'd love to hear from you.")
+    page.get_by_label("Private message").fill(
+        "Hi Chloé, how is your cat doing? We'd love to hear from you."
+    )
     page.get_by_role("button", name="Save the message").click()
     page.wait_for_url("**msg=edited")
     page.get_by_role("button", name="Approve").click()
@@ -239,8 +277,9 @@ def test_a_moderator_drafts_edits_and_approves_a_check_in(server: tuple[str, int
     assert message.body == "Hi Chloé, how is your cat doing? We'd love to hear from you."
 
 
-def test_a_moderator_edits_the_suggested_reply_and_nudges(server: tuple[str, int], browser: Any,
-                                                          tmp_path: Path) -> None:
+def test_a_moderator_edits_the_suggested_reply_and_nudges(
+    server: tuple[str, int], browser: Any, tmp_path: Path
+) -> None:
     from datetime import timedelta
 
     from tending.actions import moderation
@@ -250,7 +289,9 @@ def test_a_moderator_edits_the_suggested_reply_and_nudges(server: tuple[str, int
     engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
     story = build_story(engine, tmp_path)
     with engine.begin() as conn:
-        moderation.do_scan_community(conn, story.community, now=T0 + timedelta(days=6), media_root=story.media)
+        moderation.do_scan_community(
+            conn, story.community, now=T0 + timedelta(days=6), media_root=story.media
+        )
     cid = story.community.id
     page = browser.new_page(viewport={"width": 1100, "height": 1000})
     log_in(page, base, "moderator")
@@ -273,11 +314,15 @@ def test_a_moderator_edits_the_suggested_reply_and_nudges(server: tuple[str, int
 
 def test_new_pages_fit_a_phone(server: tuple[str, int], browser: Any) -> None:
     base, cid = server
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     log_in(page, base, "moderator")
     for name in ("checkins", "moderation", "members?state=active"):
         page.goto(f"{base}/c/{cid}/{name}")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{name} scrolls sideways on a phone"
         page.screenshot(path=str(ARTIFACTS / f"phone-{name.split('?')[0]}.png"), full_page=True)
     page.close()

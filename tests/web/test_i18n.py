@@ -16,13 +16,22 @@ MO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.mo"
 
 
 def source_messages() -> set[object]:
-    method_map = [("src/tending/web/**.py", "python"), ("src/tending/web/templates/**.html", "jinja2")]
-    options = {"src/tending/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
-                                                     "lstrip_blocks": "true"}}
+    method_map = [
+        ("src/tending/web/**.py", "python"),
+        ("src/tending/web/templates/**.html", "jinja2"),
+    ]
+    options = {
+        "src/tending/web/templates/**.html": {
+            "extensions": "jinja2.ext.i18n",
+            "trim_blocks": "true",
+            "lstrip_blocks": "true",
+        }
+    }
     found: set[object] = set()
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map=options, keywords=keywords):
+        str(ROOT), method_map, options_map=options, keywords=keywords
+    ):
         found.add(message)
     return found
 
@@ -30,10 +39,18 @@ def source_messages() -> set[object]:
 def test_every_string_of_the_interface_has_a_french_translation() -> None:
     with PO.open("rb") as handle:
         catalog = read_po(handle, locale="fr")
-    translated = {m.id for m in catalog if m.id and m.string and "fuzzy" not in m.flags
-                  and (isinstance(m.string, str) or all(m.string))}
+    translated = {
+        m.id
+        for m in catalog
+        if m.id
+        and m.string
+        and "fuzzy" not in m.flags
+        and (isinstance(m.string, str) or all(m.string))
+    }
     missing = {m for m in source_messages() if m not in translated}
-    assert not missing, f"untranslated (run pybabel extract/update, translate, compile): {sorted(map(str, missing))}"
+    assert not missing, (
+        f"untranslated (run pybabel extract/update, translate, compile): {sorted(map(str, missing))}"
+    )
 
 
 def test_the_compiled_catalog_is_up_to_date() -> None:
@@ -41,6 +58,7 @@ def test_the_compiled_catalog_is_up_to_date() -> None:
         po = read_po(handle, locale="fr")
     with MO.open("rb") as handle:
         mo = read_mo(handle)
+
     def key(value: object) -> object:
         return value if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]
 

@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 OFFERED = 300 * 1024**2
 
 
-def _post(app: FastAPI, path: str, *, cookie: str, length: int, declared: bool = True) -> tuple[int, int]:
+def _post(
+    app: FastAPI, path: str, *, cookie: str, length: int, declared: bool = True
+) -> tuple[int, int]:
     """POST `length` bytes (declared in Content-Length, offered in 1 MB chunks) straight to the ASGI app;
     returns the status and how many bytes the app read."""
     read = 0
@@ -33,11 +35,24 @@ def _post(app: FastAPI, path: str, *, cookie: str, length: int, declared: bool =
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-             "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode()),
-                         (b"content-type", b"application/x-www-form-urlencoded")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"cookie", cookie.encode()),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+        ],
+    }
     if declared:
         scope["headers"].append((b"content-length", str(length).encode()))
     asyncio.run(app(scope, receive, send))
@@ -48,30 +63,41 @@ def _cookie(client: TestClient) -> str:
     return f"tending_session={client.cookies['tending_session']}"
 
 
-def test_a_viewers_upload_is_refused_before_it_is_read(app: FastAPI, cid: int,
-                                                        client_as: Callable[[str], TestClient]) -> None:
-    status, read = _post(app, f"/c/{cid}/imports", cookie=_cookie(client_as("viewer")), length=OFFERED)
+def test_a_viewers_upload_is_refused_before_it_is_read(
+    app: FastAPI, cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    status, read = _post(
+        app, f"/c/{cid}/imports", cookie=_cookie(client_as("viewer")), length=OFFERED
+    )
     assert (status, read) == (403, 0)  # 300 MB read before the fix
 
 
-def test_an_oversized_body_is_refused_before_it_is_read(app: FastAPI, cid: int,
-                                                        client_as: Callable[[str], TestClient]) -> None:
+def test_an_oversized_body_is_refused_before_it_is_read(
+    app: FastAPI, cid: int, client_as: Callable[[str], TestClient]
+) -> None:
     admin = _cookie(client_as("admin"))
     assert _post(app, f"/c/{cid}/imports", cookie=admin, length=3 * 1024**3) == (413, 0)
     assert _post(app, f"/c/{cid}/members/1/notes", cookie=admin, length=OFFERED) == (413, 0)
 
 
-def test_a_body_without_length_is_cut_at_its_limit(app: FastAPI, cid: int,
-                                                   client_as: Callable[[str], TestClient]) -> None:
+def test_a_body_without_length_is_cut_at_its_limit(
+    app: FastAPI, cid: int, client_as: Callable[[str], TestClient]
+) -> None:
     moderator = _cookie(client_as("moderator"))
-    status, read = _post(app, f"/c/{cid}/members/1/notes", cookie=moderator, length=OFFERED, declared=False)
+    status, read = _post(
+        app, f"/c/{cid}/members/1/notes", cookie=moderator, length=OFFERED, declared=False
+    )
     assert status == 413 and read <= 2 << 20
 
 
-def test_values_out_of_range_in_the_address(cid: int, client_as: Callable[[str], TestClient]) -> None:
+def test_values_out_of_range_in_the_address(
+    cid: int, client_as: Callable[[str], TestClient]
+) -> None:
     client = client_as("viewer")
     page = client.get(f"/c/{cid}/members?as_of=9999-12-31")
-    assert page.status_code == 200 and "As of: a date such as 2026-03-01, please." in page.text  # 500 before
+    assert (
+        page.status_code == 200 and "As of: a date such as 2026-03-01, please." in page.text
+    )  # 500 before
     assert client.get(f"/c/{cid}/members/{'9' * 20}").status_code == 404  # 500 before
     assert client.get(f"/c/{'9' * 20}/overview").status_code == 404
 

@@ -21,7 +21,9 @@ FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "community.exampl
 
 @pytest.fixture
 def proxied(seeded: tuple[str, int]) -> Iterator[FastAPI]:
-    application = create_app(seeded[0], secret_key="test secret", forwarded_allow_ips="127.0.0.1,::1")
+    application = create_app(
+        seeded[0], secret_key="test secret", forwarded_allow_ips="127.0.0.1,::1"
+    )
     application.state.web.clock = lambda: NOW
     yield application
     application.state.web.engine.dispose()
@@ -38,15 +40,21 @@ def _log_in(client: TestClient, email: str, password: str) -> Any:
     page = client.get("/login")
     nonce = page.headers["set-cookie"].split(";", 1)[0]
     assert nonce.startswith("tending_login_csrf=")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_of(page.text),
-                                       "next": "/"}, headers={"Cookie": nonce}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+        headers={"Cookie": nonce},
+        follow_redirects=False,
+    )
 
 
 def _log_out(client: TestClient, session_cookie: str) -> Any:
     """A POST made once logged in: it passes the origin check only if the origin knows its public address."""
     headers = {"Cookie": session_cookie}
     token = csrf_of(client.get("/settings", headers=headers).text)
-    return client.post("/logout", data={"csrf_token": token}, headers=headers, follow_redirects=False)
+    return client.post(
+        "/logout", data={"csrf_token": token}, headers=headers, follow_redirects=False
+    )
 
 
 def test_through_the_proxy_cookies_are_secure_and_posts_pass(proxied: FastAPI) -> None:
@@ -55,7 +63,9 @@ def test_through_the_proxy_cookies_are_secure_and_posts_pass(proxied: FastAPI) -
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("tending_session=") and "Secure" in cookie and "HttpOnly" in cookie
-    assert _log_out(client, cookie.split(";", 1)[0]).status_code == 303  # 403 before: Origin https://... refused
+    assert (
+        _log_out(client, cookie.split(";", 1)[0]).status_code == 303
+    )  # 403 before: Origin https://... refused
 
 
 def test_forwarded_headers_from_elsewhere_are_ignored(proxied: FastAPI) -> None:
@@ -68,8 +78,12 @@ def test_forwarded_headers_from_elsewhere_are_ignored(proxied: FastAPI) -> None:
 def test_throttling_counts_each_real_client(proxied: FastAPI) -> None:
     mallory = _through_proxy(proxied, "203.0.113.66")
     for attempt in range(20):
-        _log_in(mallory, f"nobody{attempt}@example.org", "wrong password")  # 20 failures from one address
-    assert "Too many" in _log_in(mallory, EMAILS["viewer"], PASSWORD).text  # mallory's address is locked out
+        _log_in(
+            mallory, f"nobody{attempt}@example.org", "wrong password"
+        )  # 20 failures from one address
+    assert (
+        "Too many" in _log_in(mallory, EMAILS["viewer"], PASSWORD).text
+    )  # mallory's address is locked out
     ada = _through_proxy(proxied, "203.0.113.7")
     assert _log_in(ada, EMAILS["viewer"], PASSWORD).status_code == 303  # everyone else is not
 
@@ -77,5 +91,14 @@ def test_throttling_counts_each_real_client(proxied: FastAPI) -> None:
 def test_a_forged_forwarded_for_does_not_escape_throttling(proxied: FastAPI) -> None:
     """The proxy appends the address it saw; what the client wrote before it is not believed."""
     for attempt in range(20):
-        _log_in(_through_proxy(proxied, f"10.9.9.{attempt}, 203.0.113.66"), f"x{attempt}@example.org", "wrong")
-    assert "Too many" in _log_in(_through_proxy(proxied, "10.9.9.99, 203.0.113.66"), EMAILS["viewer"], PASSWORD).text
+        _log_in(
+            _through_proxy(proxied, f"10.9.9.{attempt}, 203.0.113.66"),
+            f"x{attempt}@example.org",
+            "wrong",
+        )
+    assert (
+        "Too many"
+        in _log_in(
+            _through_proxy(proxied, "10.9.9.99, 203.0.113.66"), EMAILS["viewer"], PASSWORD
+        ).text
+    )

@@ -51,9 +51,17 @@ def test_claiming_due_rows(seeded: tuple[str, int], store: Engine, cid: int) -> 
     with store.begin() as conn:
         community = get_community_by_id(conn, cid)
         for name in ("ada", "bruno", "chloe"):
-            do_draft_message(conn, community, member_ids=[member_id(seeded[0], name)], rule="test", channel="private",
-                             body=f"Hello {name}", due_at=NOW - timedelta(minutes=1), key=f"test:{name}",
-                             approved=True)
+            do_draft_message(
+                conn,
+                community,
+                member_ids=[member_id(seeded[0], name)],
+                rule="test",
+                channel="private",
+                body=f"Hello {name}",
+                due_at=NOW - timedelta(minutes=1),
+                key=f"test:{name}",
+                approved=True,
+            )
     with store.begin() as conn, count_queries(store) as statements:
         claimed = claim_rows(conn, cid, now=NOW, token="worker-1", limit=2)
     # SQLite: one conditional UPDATE, then the ids it took; PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED,

@@ -9,8 +9,17 @@ from tending.errors import UsageError
 from tending.web.server import demo_app, is_loopback, serve_demo
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
-                                                ("0.0.0.0", False), ("192.168.1.4", False), ("example.org", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("192.168.1.4", False),
+        ("example.org", False),
+    ],
+)
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -36,7 +45,10 @@ def test_the_demo_link_logs_in_once_from_loopback_only(seeded: tuple[str, int], 
 
 def test_without_demo_mode_there_is_no_demo_login(app: object, cid: int) -> None:
     client = TestClient(app, client=("127.0.0.1", 4000))  # type: ignore[arg-type]
-    assert client.get("/demo-login?token=anything", follow_redirects=False).headers["location"] == "/login"
+    assert (
+        client.get("/demo-login?token=anything", follow_redirects=False).headers["location"]
+        == "/login"
+    )
 
 
 def test_the_warmer_computes_each_overview_once_per_data_change(app: object, cid: int) -> None:
@@ -63,5 +75,7 @@ def test_the_warmer_precomputes_the_states_and_segments(app: object, cid: int) -
 
     state = app.state.web  # type: ignore[attr-defined]
     warm_states(state)
-    (index,) = [value for key, value in state.cache.items() if key[0] == "member-states" and key[1] == cid]
+    (index,) = [
+        value for key, value in state.cache.items() if key[0] == "member-states" and key[1] == cid
+    ]
     assert list(index[("state", "newcomer")]) and ("segment", "lurkers") in index

@@ -41,7 +41,14 @@ from tending.store import health as health_store
 from tending.store import moderation as moderation_store
 from tending.store.audit import record_event
 from tending.store.outbox import STAFF
-from tending.timeutil import MICROS_PER_DAY, ensure_utc, from_micros, isoformat_utc, to_micros, utcnow
+from tending.timeutil import (
+    MICROS_PER_DAY,
+    ensure_utc,
+    from_micros,
+    isoformat_utc,
+    to_micros,
+    utcnow,
+)
 
 SCORE_LIMIT = 5000
 ALERT_RULE = "health-alert"
@@ -51,7 +58,9 @@ def _toxicity_model() -> Classifier | None:
     """The moderation area's shipped classifier; None when no model is shipped (toxicity stays unknown)."""
     try:
         return shipped_classifier()
-    except TendingError:  # no model file, or a file that is not a model: say nothing rather than guess
+    except (
+        TendingError
+    ):  # no model file, or a file that is not a model: say nothing rather than guess
         return None
 
 
@@ -76,7 +85,9 @@ def _off_topic(profile: Any | None, texts: list[str | None]) -> list[bool | None
 
 def _spam_threads(conn: Connection, community: Community, thread_ids: list[int]) -> set[int]:
     """Threads whose first post has an open spam finding: the unanswered backlog leaves them out."""
-    return moderation_store.get_threads_with_open_findings(conn, community.id, signal="spam", thread_ids=thread_ids)
+    return moderation_store.get_threads_with_open_findings(
+        conn, community.id, signal="spam", thread_ids=thread_ids
+    )
 
 
 def _flags_of(extra: Any) -> int:
@@ -88,8 +99,15 @@ def _flags_of(extra: Any) -> int:
     return 0
 
 
-def do_score_messages(conn: Connection, community: Community, *, since: datetime, until: datetime,
-                      limit: int = SCORE_LIMIT, actor: str = "system") -> int:
+def do_score_messages(
+    conn: Connection,
+    community: Community,
+    *,
+    since: datetime,
+    until: datetime,
+    limit: int = SCORE_LIMIT,
+    actor: str = "system",
+) -> int:
     """Score up to `limit` unscored contributions in (since, until]. Returns how many were scored.
 
     Sentiment comes from the moderation area's models (tending.moderation.sentiment): `sentiment` is
@@ -100,10 +118,15 @@ def do_score_messages(conn: Connection, community: Community, *, since: datetime
         return 0
     model = _toxicity_model()
     if model is None:
-        raise TendingError("the moderation models are not installed: messages cannot be scored; "
-                           "run tending train --data ../shared/data --out src/tending/moderation/models.")
-    classified = model.classify([r["id"] for r in rows], [r["text"] for r in rows],
-                                [r["language"] or community.language for r in rows])
+        raise TendingError(
+            "the moderation models are not installed: messages cannot be scored; "
+            "run tending train --data ../shared/data --out src/tending/moderation/models."
+        )
+    classified = model.classify(
+        [r["id"] for r in rows],
+        [r["text"] for r in rows],
+        [r["language"] or community.language for r in rows],
+    )
     scorer = "sentiment-model+moderation"
     off_topic = _off_topic(_offtopic_profile(conn, community), [r["text"] for r in rows])
     if any(flag is not None for flag in off_topic):
@@ -113,41 +136,76 @@ def do_score_messages(conn: Connection, community: Community, *, since: datetime
         extra = row["extra"]
         if isinstance(extra, str):
             extra = json.loads(extra)
-        scores.append({"activity_id": row["id"], "community_id": community.id,
-                       "occurred_at": from_micros(int(row["occurred_at"])), "thread_id": row["thread_id"],
-                       "member_id": row["member_id"], "sentiment": reading.mood_score,
-                       "negative": reading.confident_negative, "toxic": "toxic" in reading.labels,
-                       "off_topic": is_off_topic, "flags": _flags_of(extra), "scorer": scorer})
+        scores.append(
+            {
+                "activity_id": row["id"],
+                "community_id": community.id,
+                "occurred_at": from_micros(int(row["occurred_at"])),
+                "thread_id": row["thread_id"],
+                "member_id": row["member_id"],
+                "sentiment": reading.mood_score,
+                "negative": reading.confident_negative,
+                "toxic": "toxic" in reading.labels,
+                "off_topic": is_off_topic,
+                "flags": _flags_of(extra),
+                "scorer": scorer,
+            }
+        )
     health_store.insert_scores(conn, scores)
-    record_event(conn, community.id, actor=actor, action="health.messages_scored",
-                 details={"count": len(scores), "scorer": scorer})
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="health.messages_scored",
+        details={"count": len(scores), "scorer": scorer},
+    )
     return len(scores)
 
 
-def get_alert_candidates(conn: Connection, community: Community, *, as_of: datetime,
-                         settings: AlertSettings) -> list[AlertCandidate]:
+def get_alert_candidates(
+    conn: Connection, community: Community, *, as_of: datetime, settings: AlertSettings
+) -> list[AlertCandidate]:
     days = settings.history_days + 1
     series = health_store.daily_slices(conn, community.id, as_of=as_of, days=days)
-    today = health_store.recent_messages(conn, community.id, since=as_of - timedelta(days=1), until=as_of)
+    today = health_store.recent_messages(
+        conn, community.id, since=as_of - timedelta(days=1), until=as_of
+    )
     end = to_micros(as_of)
     history_start = end - (days + settings.backlog_days) * MICROS_PER_DAY
-    starts = [(t.thread_id, t.started_at, t.first_response_at)
-              for t in health_store.threads_started(conn, community.id, history_start, end, until=end)]
-    spam = _spam_threads(conn, community, [tid for tid, _at, first in starts if first is None or first > end])
+    starts = [
+        (t.thread_id, t.started_at, t.first_response_at)
+        for t in health_store.threads_started(conn, community.id, history_start, end, until=end)
+    ]
+    spam = _spam_threads(
+        conn, community, [tid for tid, _at, first in starts if first is None or first > end]
+    )
     starts = [s for s in starts if s[0] not in spam]  # an unanswered spam thread is no one waiting
     return evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
 
 
-def do_raise_alerts(conn: Connection, community: Community, *, as_of: datetime, deliver: bool = False,
-                    score: bool = True, now: datetime | None = None, actor: str = "system") -> dict[str, Any]:
+def do_raise_alerts(
+    conn: Connection,
+    community: Community,
+    *,
+    as_of: datetime,
+    deliver: bool = False,
+    score: bool = True,
+    now: datetime | None = None,
+    actor: str = "system",
+) -> dict[str, Any]:
     """Evaluate, store and (optionally) deliver the alerts as of `as_of`. Returns what happened."""
     as_of = ensure_utc(as_of)
     now = now or utcnow()
     settings = AlertSettings.from_settings(community.settings)
     scored = 0
     if score:
-        scored = do_score_messages(conn, community, since=as_of - timedelta(days=settings.history_days + 1),
-                                   until=as_of, actor=actor)
+        scored = do_score_messages(
+            conn,
+            community,
+            since=as_of - timedelta(days=settings.history_days + 1),
+            until=as_of,
+            actor=actor,
+        )
     day = to_micros(as_of) // MICROS_PER_DAY
     day_label = as_of.date().isoformat()
     raised: list[dict[str, Any]] = []
@@ -157,25 +215,66 @@ def do_raise_alerts(conn: Connection, community: Community, *, as_of: datetime, 
         if alert_store.alert_exists(conn, community.id, key):
             duplicates += 1
             continue
-        if alert_store.count_alerts_on_day(conn, community.id, candidate.kind, day) >= settings.per_kind_per_day:
+        if (
+            alert_store.count_alerts_on_day(conn, community.id, candidate.kind, day)
+            >= settings.per_kind_per_day
+        ):
             limited += 1
             continue
-        details = {"threads": candidate.thread_ids, "messages": candidate.message_ids, "figures": candidate.figures}
+        details = {
+            "threads": candidate.thread_ids,
+            "messages": candidate.message_ids,
+            "figures": candidate.figures,
+        }
         titles = health_store.thread_titles(conn, community.id, candidate.thread_ids[:5])
         alert_id = alert_store.insert_alert(
-            conn, community.id, kind=candidate.kind, dedupe_key=key, day=day, as_of=as_of, created_at=now,
-            severity=candidate.severity, summary=candidate.summary, details=details)
-        record_event(conn, community.id, actor=actor, action="alert.raised", at=now,
-                     details={"alert_id": alert_id, "kind": candidate.kind, "key": key})
-        raised.append({"id": alert_id, "key": key, "as_of": isoformat_utc(as_of), **asdict(candidate),
-                       "titles": {str(k): v for k, v in titles.items()}})
+            conn,
+            community.id,
+            kind=candidate.kind,
+            dedupe_key=key,
+            day=day,
+            as_of=as_of,
+            created_at=now,
+            severity=candidate.severity,
+            summary=candidate.summary,
+            details=details,
+        )
+        record_event(
+            conn,
+            community.id,
+            actor=actor,
+            action="alert.raised",
+            at=now,
+            details={"alert_id": alert_id, "kind": candidate.kind, "key": key},
+        )
+        raised.append(
+            {
+                "id": alert_id,
+                "key": key,
+                "as_of": isoformat_utc(as_of),
+                **asdict(candidate),
+                "titles": {str(k): v for k, v in titles.items()},
+            }
+        )
     delivered = _deliver(conn, community, raised, now=now, actor=actor) if deliver and raised else 0
-    return {"as_of": isoformat_utc(as_of), "scored": scored, "raised": raised, "duplicates": duplicates,
-            "rate_limited": limited, "drafted": delivered}
+    return {
+        "as_of": isoformat_utc(as_of),
+        "scored": scored,
+        "raised": raised,
+        "duplicates": duplicates,
+        "rate_limited": limited,
+        "drafted": delivered,
+    }
 
 
-def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]], *, now: datetime,
-             actor: str) -> int:
+def _deliver(
+    conn: Connection,
+    community: Community,
+    raised: list[dict[str, Any]],
+    *,
+    now: datetime,
+    actor: str,
+) -> int:
     """Draft the alerts in the onboarding outbox: one staff note per alert (the delivery settings route
     staff notes to the team's e-mail, room or webhook), or, when `alerts.channel` names a personal
     channel, one message per staff member. Returns how many drafts were made."""
@@ -183,19 +282,31 @@ def _deliver(conn: Connection, community: Community, raised: list[dict[str, Any]
     channel = get_setting(community.settings, "alerts.channel") or staff_channel
     drafted = 0
     for alert in raised:
-        common: dict[str, Any] = {"rule": ALERT_RULE, "channel": channel, "body": _body(alert), "due_at": now,
-                                  "approved": True, "subject": f"[{community.name}] {alert['summary'][:120]}",
-                                  "actor": actor}
+        common: dict[str, Any] = {
+            "rule": ALERT_RULE,
+            "channel": channel,
+            "body": _body(alert),
+            "due_at": now,
+            "approved": True,
+            "subject": f"[{community.name}] {alert['summary'][:120]}",
+            "actor": actor,
+        }
         if channel == staff_channel:
             # a note about the members concerned (for a heated thread, the people in it); never sent to them
             concerned = [int(m) for m in alert["figures"].get("members", [])]
-            made = do_draft_message(conn, community, member_ids=concerned, key=f"alert:{alert['id']}",
-                                           **common)
+            made = do_draft_message(
+                conn, community, member_ids=concerned, key=f"alert:{alert['id']}", **common
+            )
             drafted += made is not None
         else:
             for member_id in health_store.staff_members(conn, community.id):
-                made = do_draft_message(conn, community, member_ids=[member_id],
-                                               key=f"alert:{alert['id']}:{member_id}", **common)
+                made = do_draft_message(
+                    conn,
+                    community,
+                    member_ids=[member_id],
+                    key=f"alert:{alert['id']}:{member_id}",
+                    **common,
+                )
                 drafted += made is not None
         alert_store.mark_alert_delivered(conn, alert["id"], at=now)
     return drafted
@@ -218,7 +329,11 @@ class AlertsPage:
     alerts: list[dict[str, Any]]
 
 
-def get_alerts_page(conn: Connection, community: Community, *, limit: int, offset: int) -> AlertsPage:
+def get_alerts_page(
+    conn: Connection, community: Community, *, limit: int, offset: int
+) -> AlertsPage:
     """The alerts raised so far, the latest first."""
-    return AlertsPage(alert_store.count_alerts(conn, community.id),
-                      alert_store.get_alerts(conn, community.id, limit=limit, offset=offset))
+    return AlertsPage(
+        alert_store.count_alerts(conn, community.id),
+        alert_store.get_alerts(conn, community.id, limit=limit, offset=offset),
+    )

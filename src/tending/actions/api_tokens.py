@@ -19,7 +19,9 @@ from tending.store.api_tokens import ApiToken
 from tending.store.web_users import WebUser, find_user, record_user_event
 
 TOKEN_PREFIX = "tnd_"
-SHOWN_PREFIX = 8  # "tnd_" and 4 random characters: enough to tell tokens apart, far too few to guess one
+SHOWN_PREFIX = (
+    8  # "tnd_" and 4 random characters: enough to tell tokens apart, far too few to guess one
+)
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most once a minute per token
 
 
@@ -32,11 +34,19 @@ class NewToken:
 def do_add_token(conn: Connection, email: str, *, actor: str, now: datetime) -> NewToken:
     user = find_user(conn, email)
     if user is None:
-        raise UsageError(f"EMAIL: no user '{email}' (add them first: tending users add EMAIL --role ROLE).")
+        raise UsageError(
+            f"EMAIL: no user '{email}' (add them first: tending users add EMAIL --role ROLE)."
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = store.insert_token(conn, user.id, token=secret, prefix=secret[:SHOWN_PREFIX], at=now)
-    record_user_event(conn, actor=actor, action="token.added", email=user.email, at=now,
-                      details={"token_id": token.id})
+    record_user_event(
+        conn,
+        actor=actor,
+        action="token.added",
+        email=user.email,
+        at=now,
+        details={"token_id": token.id},
+    )
     return NewToken(token, secret)
 
 
@@ -50,8 +60,14 @@ def do_revoke_token(conn: Connection, token_id: int, *, actor: str, now: datetim
         raise UsageError(f"ID: no API token {token_id} (see tending users token list).")
     if token.revoked_at is None:
         store.revoke_token(conn, token_id, at=now)
-        record_user_event(conn, actor=actor, action="token.revoked", email=token.email, at=now,
-                          details={"token_id": token_id})
+        record_user_event(
+            conn,
+            actor=actor,
+            action="token.revoked",
+            email=token.email,
+            at=now,
+            details={"token_id": token_id},
+        )
     found = store.get_token(conn, token_id)
     assert found is not None
     return found

@@ -46,7 +46,9 @@ def get_checkin_settings(community: Community) -> lib.CheckinSettings:
     return lib.CheckinSettings.from_settings(community.settings)
 
 
-def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime) -> list[CheckinLine]:
+def get_checkin_list(
+    conn: Connection, community: Community, *, as_of: datetime
+) -> list[CheckinLine]:
     """Who to check in on privately as of `as_of`, most urgent first, each with the reasons."""
     from tending.actions.members import get_lifecycle_settings
 
@@ -54,16 +56,35 @@ def get_checkin_list(conn: Connection, community: Community, *, as_of: datetime)
     settings = get_checkin_settings(community)
     zone = lifecycle.zone
     contacted = store.get_recently_contacted(
-        conn, community.id, since=days_before(as_of, settings.checkin_cooldown_days, zone))
+        conn, community.id, since=days_before(as_of, settings.checkin_cooldown_days, zone)
+    )
     unanswered = member_store.get_unanswered_last_posts(
-        conn, community.id, as_of=as_of, since=days_before(as_of, settings.checkin_lookback_days, zone),
-        lifecycle=lifecycle)
-    pairs = list(member_store.iter_member_facts(conn, community.id, as_of=as_of, lifecycle=lifecycle,
-                                                last_between=lib.candidate_range(as_of, zone, settings, lifecycle)))
+        conn,
+        community.id,
+        as_of=as_of,
+        since=days_before(as_of, settings.checkin_lookback_days, zone),
+        lifecycle=lifecycle,
+    )
+    pairs = list(
+        member_store.iter_member_facts(
+            conn,
+            community.id,
+            as_of=as_of,
+            lifecycle=lifecycle,
+            last_between=lib.candidate_range(as_of, zone, settings, lifecycle),
+        )
+    )
     members = {facts.member_id: member for member, facts in pairs}
-    entries = lib.get_checkin_list([facts for _, facts in pairs], as_of=as_of, zone=zone,
-                                   lifecycle=lifecycle, settings=settings, recently_contacted=contacted,
-                                   unanswered=unanswered, spam_accounts=_spam_accounts(conn, community))
+    entries = lib.get_checkin_list(
+        [facts for _, facts in pairs],
+        as_of=as_of,
+        zone=zone,
+        lifecycle=lifecycle,
+        settings=settings,
+        recently_contacted=contacted,
+        unanswered=unanswered,
+        spam_accounts=_spam_accounts(conn, community),
+    )
     return [CheckinLine(entry, members[entry.member_id]) for entry in entries]
 
 
@@ -72,8 +93,15 @@ def _spam_accounts(conn: Connection, community: Community) -> set[int]:
     return moderation_store.get_members_with_open_findings(conn, community.id, signal="spam")
 
 
-def do_checkin(conn: Connection, community: Community, member_id: int, *, actor: str, now: datetime,
-               message: str | None = None) -> store.Checkin:
+def do_checkin(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    message: str | None = None,
+) -> store.Checkin:
     """Record a check-in on one member and draft the private message (see the module's contract).
 
     Refused, with one sentence, for bots, members who left, members marked do-not-contact, and anyone with a
@@ -82,41 +110,90 @@ def do_checkin(conn: Connection, community: Community, member_id: int, *, actor:
 
     member = member_store.get_member(conn, community.id, member_id)
     if member is None or member.merged_into is not None:
-        raise TendingError(f"no member #{member_id} to check in on in community '{community.name}'.")
+        raise TendingError(
+            f"no member #{member_id} to check in on in community '{community.name}'."
+        )
     settings = get_checkin_settings(community)
     lifecycle = get_lifecycle_settings(community)
-    ((_, facts),) = member_store.iter_member_facts(conn, community.id, as_of=now, lifecycle=lifecycle,
-                                                   member_ids=[member_id])
-    _check_contactable(conn, community, member, facts, now=now, settings=settings, lifecycle=lifecycle)
+    ((_, facts),) = member_store.iter_member_facts(
+        conn, community.id, as_of=now, lifecycle=lifecycle, member_ids=[member_id]
+    )
+    _check_contactable(
+        conn, community, member, facts, now=now, settings=settings, lifecycle=lifecycle
+    )
     unanswered = member_store.get_unanswered_last_posts(
-        conn, community.id, as_of=now, since=days_before(now, settings.checkin_lookback_days, lifecycle.zone),
-        lifecycle=lifecycle)
-    reasons = lib.get_reasons(facts, as_of=now, zone=lifecycle.zone, lifecycle=lifecycle,
-                              settings=settings, unanswered_post_at=unanswered.get(member_id))
+        conn,
+        community.id,
+        as_of=now,
+        since=days_before(now, settings.checkin_lookback_days, lifecycle.zone),
+        lifecycle=lifecycle,
+    )
+    reasons = lib.get_reasons(
+        facts,
+        as_of=now,
+        zone=lifecycle.zone,
+        lifecycle=lifecycle,
+        settings=settings,
+        unanswered_post_at=unanswered.get(member_id),
+    )
     reasons.sort(key=lambda r: lib.RANK[r.code])
     reason = reasons[0].code if reasons else "manual"
     language = member.language or community.language
-    body = message if message is not None else lib.draft_message(
-        reason, name=member.display_name or member.handle, language=language)
-    checkin_id = store.insert_checkin(conn, community.id, member_id, reason=reason,
-                                      details={"reasons": [{"code": r.code, **r.details} for r in reasons]},
-                                      drafted_at=now, actor=actor)
+    body = (
+        message
+        if message is not None
+        else lib.draft_message(reason, name=member.display_name or member.handle, language=language)
+    )
+    checkin_id = store.insert_checkin(
+        conn,
+        community.id,
+        member_id,
+        reason=reason,
+        details={"reasons": [{"code": r.code, **r.details} for r in reasons]},
+        drafted_at=now,
+        actor=actor,
+    )
     local_day = now.astimezone(get_zone(community.timezone)).date().isoformat()
     key = f"checkin:{member_id}:{local_day}"
-    ref = do_draft_message(conn, community, member_ids=[member_id], rule="checkin", channel="private", body=body,
-                           due_at=now, key=key, actor=actor, language=language)
+    ref = do_draft_message(
+        conn,
+        community,
+        member_ids=[member_id],
+        rule="checkin",
+        channel="private",
+        body=body,
+        due_at=now,
+        key=key,
+        actor=actor,
+        language=language,
+    )
     # the outbox returns its row's id, or None when a message with this key already exists: name it by key
     ref_text = key if ref is None else str(ref)
     store.set_checkin_message(conn, community.id, checkin_id, message_ref=ref_text, draft_text=None)
-    record_event(conn, community.id, actor=actor, action="checkin.drafted", member_id=member_id,
-                 details={"checkin": checkin_id, "reason": reason, "outbox": True}, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="checkin.drafted",
+        member_id=member_id,
+        details={"checkin": checkin_id, "reason": reason, "outbox": True},
+        at=now,
+    )
     found = store.get_checkin(conn, community.id, checkin_id)
     assert found is not None
     return found
 
 
-def _check_contactable(conn: Connection, community: Community, member: Member, facts: Any, *, now: datetime,
-                       settings: lib.CheckinSettings, lifecycle: LifecycleSettings) -> None:
+def _check_contactable(
+    conn: Connection,
+    community: Community,
+    member: Member,
+    facts: Any,
+    *,
+    now: datetime,
+    settings: lib.CheckinSettings,
+    lifecycle: LifecycleSettings,
+) -> None:
     who = f"member #{member.id}"
     if member.do_not_contact:
         raise TendingError(f"{who} is marked do-not-contact: no check-in drafted.")
@@ -126,22 +203,37 @@ def _check_contactable(conn: Connection, community: Community, member: Member, f
         raise TendingError(f"{who} has left the community: no check-in drafted.")
     since = days_before(now, settings.checkin_cooldown_days, lifecycle.zone)
     if member.id in store.get_recently_contacted(conn, community.id, since=since):
-        raise TendingError(f"{who} already had a check-in in the last {settings.checkin_cooldown_days} days: "
-                           "no new one drafted.")
+        raise TendingError(
+            f"{who} already had a check-in in the last {settings.checkin_cooldown_days} days: "
+            "no new one drafted."
+        )
 
 
-def do_settle_outcomes(conn: Connection, community: Community, *, now: datetime, actor: str = "system") -> int:
+def do_settle_outcomes(
+    conn: Connection, community: Community, *, now: datetime, actor: str = "system"
+) -> int:
     """Write the outcome of every check-in that has one (see store.checkins.do_settle_checkin_outcomes)."""
     settled = store.do_settle_checkin_outcomes(
-        conn, community.id, now=now, outcome_days=get_checkin_settings(community).checkin_outcome_days)
+        conn,
+        community.id,
+        now=now,
+        outcome_days=get_checkin_settings(community).checkin_outcome_days,
+    )
     if settled:
-        record_event(conn, community.id, actor=actor, action="checkin.outcomes_settled",
-                     details={"settled": settled}, at=now)
+        record_event(
+            conn,
+            community.id,
+            actor=actor,
+            action="checkin.outcomes_settled",
+            details={"settled": settled},
+            at=now,
+        )
     return settled
 
 
-def drop_contacted_since(conn: Connection, community: Community, lines: list[CheckinLine], *,
-                 now: datetime) -> list[CheckinLine]:
+def drop_contacted_since(
+    conn: Connection, community: Community, lines: list[CheckinLine], *, now: datetime
+) -> list[CheckinLine]:
     """The cached queue without the members checked in on since, or marked do-not-contact since (the same
     exclusions as tending.lib.checkins, read fresh)."""
     settings = get_checkin_settings(community)
@@ -160,13 +252,20 @@ class DraftedCheckin:
     name: str
 
 
-def get_drafted_checkins(conn: Connection, community: Community, *, limit: int = 50) -> list[DraftedCheckin]:
+def get_drafted_checkins(
+    conn: Connection, community: Community, *, limit: int = 50
+) -> list[DraftedCheckin]:
     found = []
     checkins = store.get_checkins(conn, community.id, limit=limit)
     names = get_member_names(conn, community.id, sorted({c.member_id for c in checkins}))
     for c in checkins:
         ref = c.message_ref or ""
-        message = (get_message(conn, community.id, int(ref)) if ref.isdigit()
-                   else get_message_by_key(conn, community.id, ref) if ref else None)
+        message = (
+            get_message(conn, community.id, int(ref))
+            if ref.isdigit()
+            else get_message_by_key(conn, community.id, ref)
+            if ref
+            else None
+        )
         found.append(DraftedCheckin(c, message, names.get(c.member_id, f"#{c.member_id}")))
     return found

@@ -36,4 +36,6 @@ def get_community(conn: Connection, community_id: int) -> Community:
     try:
         return get_community_by_id(conn, community_id)
     except NoResultFound:
-        raise NotFoundError(f"community_id: no community {community_id} (see /api/v1/communities).") from None
+        raise NotFoundError(
+            f"community_id: no community {community_id} (see /api/v1/communities)."
+        ) from None

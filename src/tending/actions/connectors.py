@@ -22,7 +22,12 @@ from tending.connectors import get_connector
 from tending.connectors.base import Backoff, ConnectorError, Http, Seen
 from tending.errors import TendingError, UsageError
 from tending.store.audit import record_event
-from tending.store.communities import do_create_community, find_community, get_community_by_id, resolve_community
+from tending.store.communities import (
+    do_create_community,
+    find_community,
+    get_community_by_id,
+    resolve_community,
+)
 from tending.store.connectors import (
     FAILING,
     OK,
@@ -62,10 +67,20 @@ class ConnectorInfo:
     credentials: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "community": self.community, "kind": self.kind, "target": self.target,
-                "state": self.state, "reason": self.reason, "interval_s": self.interval_s,
-                "last_sync_at": isoformat_utc(self.last_sync_at), "last_ok_at": isoformat_utc(self.last_ok_at),
-                "cursor": self.cursor, "options": self.options, "credentials": self.credentials}
+        return {
+            "id": self.id,
+            "community": self.community,
+            "kind": self.kind,
+            "target": self.target,
+            "state": self.state,
+            "reason": self.reason,
+            "interval_s": self.interval_s,
+            "last_sync_at": isoformat_utc(self.last_sync_at),
+            "last_ok_at": isoformat_utc(self.last_ok_at),
+            "cursor": self.cursor,
+            "options": self.options,
+            "credentials": self.credentials,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +104,45 @@ class SyncResult:
     counts: IngestCounts = field(default_factory=IngestCounts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"connector": self.connector_id, "community": self.community, "kind": self.kind,
-                "target": self.target, "state": OK if self.ok else FAILING, "reason": self.reason,
-                "records": self.records, "requests": self.requests, "duration_s": round(self.duration_s, 3),
-                "added": {"members": self.counts.members_added, "activities": self.counts.activities_added,
-                          "threads": self.counts.threads_added, "channels": self.counts.channels_added},
-                "updated": {"members": self.counts.members_updated}}
+        return {
+            "connector": self.connector_id,
+            "community": self.community,
+            "kind": self.kind,
+            "target": self.target,
+            "state": OK if self.ok else FAILING,
+            "reason": self.reason,
+            "records": self.records,
+            "requests": self.requests,
+            "duration_s": round(self.duration_s, 3),
+            "added": {
+                "members": self.counts.members_added,
+                "activities": self.counts.activities_added,
+                "threads": self.counts.threads_added,
+                "channels": self.counts.channels_added,
+            },
+            "updated": {"members": self.counts.members_updated},
+        }
 
 
 def _info(row: ConnectorRow) -> ConnectorInfo:
-    return ConnectorInfo(id=row.id, community=row.community, kind=row.kind, target=row.target, state=row.state,
-                         reason=row.reason, interval_s=row.interval_s, last_sync_at=row.last_sync_at,
-                         last_ok_at=row.last_ok_at, cursor=row.cursor, options=row.options,
-                         credentials=row.credentials)
+    return ConnectorInfo(
+        id=row.id,
+        community=row.community,
+        kind=row.kind,
+        target=row.target,
+        state=row.state,
+        reason=row.reason,
+        interval_s=row.interval_s,
+        last_sync_at=row.last_sync_at,
+        last_ok_at=row.last_ok_at,
+        cursor=row.cursor,
+        options=row.options,
+        credentials=row.credentials,
+    )
 
 
 # -- connect ------------------------------------------------------------------------------------------
+
 
 def split_fields(kind: str, given: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The NAME=VALUE pairs of `tending connect`, as (options, credential references); a secret given as
@@ -120,8 +158,10 @@ def split_fields(kind: str, given: dict[str, str]) -> tuple[dict[str, Any], dict
             raise UsageError(f"{kind} connectors take no '{name}' (they take: {names}).")
         if spec.secret:
             if not is_credential_reference(value):
-                raise UsageError(f"{name}: give a reference, env:VARIABLE or config:KEY (a key of the config "
-                                 "file's [connectors] table), not the secret itself; it is never stored.")
+                raise UsageError(
+                    f"{name}: give a reference, env:VARIABLE or config:KEY (a key of the config "
+                    "file's [connectors] table), not the secret itself; it is never stored."
+                )
             references[name] = value
         else:
             options[name] = value
@@ -131,14 +171,18 @@ def split_fields(kind: str, given: dict[str, str]) -> tuple[dict[str, Any], dict
     return options, references
 
 
-def resolve_credentials(row_options: dict[str, Any], references: dict[str, str],
-                        file_values: dict[str, Any] | None) -> dict[str, str]:
+def resolve_credentials(
+    row_options: dict[str, Any], references: dict[str, str], file_values: dict[str, Any] | None
+) -> dict[str, str]:
     values = {k: str(v) for k, v in row_options.items()}
     for name, reference in references.items():
         value = credential(reference, file_values)
         if value is None:
-            where = (f"the environment variable {reference[4:]}" if reference.startswith("env:")
-                     else f"the key {reference[7:]} of the config file's [connectors] table")
+            where = (
+                f"the environment variable {reference[4:]}"
+                if reference.startswith("env:")
+                else f"the key {reference[7:]} of the config file's [connectors] table"
+            )
             raise ConnectorError(f"{name}: {where} is not set.")
         values[name] = value
     return values
@@ -151,9 +195,18 @@ def _masked(text: str, secrets: list[str]) -> str:
     return text
 
 
-def do_connect(engine: Engine, kind: str, target: str, *, community_name: str, fields: dict[str, str],
-               file_values: dict[str, Any] | None = None, interval_s: int = DEFAULT_INTERVAL_S,
-               backoff: Backoff | None = None, actor: str = "cli") -> Connected:
+def do_connect(
+    engine: Engine,
+    kind: str,
+    target: str,
+    *,
+    community_name: str,
+    fields: dict[str, str],
+    file_values: dict[str, Any] | None = None,
+    interval_s: int = DEFAULT_INTERVAL_S,
+    backoff: Backoff | None = None,
+    actor: str = "cli",
+) -> Connected:
     """Record a connector after one check against the platform (nothing is recorded if it fails)."""
     module = get_connector(kind)
     if interval_s < 10:
@@ -163,26 +216,45 @@ def do_connect(engine: Engine, kind: str, target: str, *, community_name: str, f
     values = resolve_credentials(options, references, file_values)
     secrets = [values[name] for name in references]
     try:
-        with Http(headers=module.headers(values), backoff=backoff, follow_redirects=not references) as http:
+        with Http(
+            headers=module.headers(values), backoff=backoff, follow_redirects=not references
+        ) as http:
             seen = module.check(normal, values, http=http)
     except TendingError as error:
         raise ConnectorError(_masked(str(error), secrets)) from None
     with engine.begin() as conn:
         community = find_community(conn, community_name) or do_create_community(
-            conn, community_name, platform=module.PLATFORM, actor=actor)
+            conn, community_name, platform=module.PLATFORM, actor=actor
+        )
         same = find_same_connector(conn, community.id, module.KIND, normal)
         if same is not None:
-            raise UsageError(f"{community_name} is already connected to {normal} (connector {same.id}).")
-        connector_id = insert_connector(conn, community.id, kind=module.KIND, target=normal, options=options,
-                                        credentials=references, interval_s=interval_s, now=utcnow())
-        record_event(conn, community.id, actor=actor, action="connector.connected",
-                     details={"connector_id": connector_id, "kind": module.KIND, "target": normal})
+            raise UsageError(
+                f"{community_name} is already connected to {normal} (connector {same.id})."
+            )
+        connector_id = insert_connector(
+            conn,
+            community.id,
+            kind=module.KIND,
+            target=normal,
+            options=options,
+            credentials=references,
+            interval_s=interval_s,
+            now=utcnow(),
+        )
+        record_event(
+            conn,
+            community.id,
+            actor=actor,
+            action="connector.connected",
+            details={"connector_id": connector_id, "kind": module.KIND, "target": normal},
+        )
         row = find_connector(conn, connector_id)
     assert row is not None
     return Connected(connector=_info(row), seen=seen)
 
 
 # -- list, pause, resume, remove ---------------------------------------------------------------------
+
 
 def get_connectors(engine: Engine, *, community_name: str | None = None) -> list[ConnectorInfo]:
     with engine.connect() as conn:
@@ -210,7 +282,13 @@ def _set(engine: Engine, connector_id: int, state: str, action: str, actor: str)
     row = _existing(engine, connector_id)
     with engine.begin() as conn:
         set_state(conn, connector_id, state)
-        record_event(conn, row.community_id, actor=actor, action=action, details={"connector_id": connector_id})
+        record_event(
+            conn,
+            row.community_id,
+            actor=actor,
+            action=action,
+            details={"connector_id": connector_id},
+        )
         after = find_connector(conn, connector_id)
     assert after is not None
     return _info(after)
@@ -221,16 +299,28 @@ def do_remove(engine: Engine, connector_id: int, *, actor: str = "cli") -> Conne
     row = _existing(engine, connector_id)
     with engine.begin() as conn:
         delete_connector(conn, connector_id)
-        record_event(conn, row.community_id, actor=actor, action="connector.removed",
-                     details={"connector_id": connector_id, "kind": row.kind, "target": row.target})
+        record_event(
+            conn,
+            row.community_id,
+            actor=actor,
+            action="connector.removed",
+            details={"connector_id": connector_id, "kind": row.kind, "target": row.target},
+        )
     return _info(row)
 
 
 # -- sync ---------------------------------------------------------------------------------------------
 
-def do_sync(engine: Engine, *, community_name: str | None = None, connector_id: int | None = None,
-            file_values: dict[str, Any] | None = None, backoff: Backoff | None = None,
-            now: datetime | None = None) -> list[SyncResult]:
+
+def do_sync(
+    engine: Engine,
+    *,
+    community_name: str | None = None,
+    connector_id: int | None = None,
+    file_values: dict[str, Any] | None = None,
+    backoff: Backoff | None = None,
+    now: datetime | None = None,
+) -> list[SyncResult]:
     """One incremental pass of every connector not paused (or of the one named, even paused)."""
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
@@ -238,45 +328,76 @@ def do_sync(engine: Engine, *, community_name: str | None = None, connector_id: 
     if connector_id is not None and not rows:
         raise UsageError(f"no connector {connector_id} (see tending connectors).")
     chosen = rows if connector_id is not None else [r for r in rows if r.state != PAUSED]
-    return [sync_one(engine, row, file_values=file_values, backoff=backoff, now=now) for row in chosen]
+    return [
+        sync_one(engine, row, file_values=file_values, backoff=backoff, now=now) for row in chosen
+    ]
 
 
 def get_due(rows: list[ConnectorRow], *, now: datetime) -> list[ConnectorRow]:
     """The connectors to sync now: not paused, never synced or synced at least their interval ago."""
-    return [row for row in rows if row.state != PAUSED
-            and (row.last_sync_at is None or row.last_sync_at + timedelta(seconds=row.interval_s) <= now)]
+    return [
+        row
+        for row in rows
+        if row.state != PAUSED
+        and (
+            row.last_sync_at is None or row.last_sync_at + timedelta(seconds=row.interval_s) <= now
+        )
+    ]
 
 
-def do_sync_due(engine: Engine, *, now: datetime | None = None, community_name: str | None = None,
-                file_values: dict[str, Any] | None = None, backoff: Backoff | None = None) -> list[SyncResult]:
+def do_sync_due(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    community_name: str | None = None,
+    file_values: dict[str, Any] | None = None,
+    backoff: Backoff | None = None,
+) -> list[SyncResult]:
     """What `tending worker` runs before the playbooks: the connectors whose interval has passed."""
     moment = now or utcnow()
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
         rows = get_connector_rows(conn, community_id=community_id)
-    return [sync_one(engine, row, file_values=file_values, backoff=backoff, now=moment)
-            for row in get_due(rows, now=moment)]
+    return [
+        sync_one(engine, row, file_values=file_values, backoff=backoff, now=moment)
+        for row in get_due(rows, now=moment)
+    ]
 
 
-def sync_one(engine: Engine, row: ConnectorRow, *, file_values: dict[str, Any] | None = None,
-             backoff: Backoff | None = None, now: datetime | None = None) -> SyncResult:
+def sync_one(
+    engine: Engine,
+    row: ConnectorRow,
+    *,
+    file_values: dict[str, Any] | None = None,
+    backoff: Backoff | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
     """Sync one connector; a failure is recorded on it (state failing, one sentence), never raised."""
-    result = SyncResult(connector_id=row.id, community=row.community, kind=row.kind, target=row.target)
+    result = SyncResult(
+        connector_id=row.id, community=row.community, kind=row.kind, target=row.target
+    )
     clock = time.perf_counter()
     secrets: list[str] = []
     try:
         module = get_connector(row.kind)
         values = resolve_credentials(row.options, row.credentials, file_values)
         secrets = [values[name] for name in row.credentials]
-        with Http(headers=module.headers(values), backoff=backoff, follow_redirects=not row.credentials) as http:
+        with Http(
+            headers=module.headers(values), backoff=backoff, follow_redirects=not row.credentials
+        ) as http:
             try:
-                _run_steps(engine, row, module.fetch(row.target, values, row.cursor, http=http), result)
+                _run_steps(
+                    engine, row, module.fetch(row.target, values, row.cursor, http=http), result
+                )
             finally:
                 result.requests = http.requests
     except TendingError as error:
         result.ok, result.reason = False, _masked(str(error), secrets)
     except Exception as error:  # a connector's bug must not stop the others, nor print a secret
-        result.ok, result.reason = False, f"the {row.kind} connector failed unexpectedly ({type(error).__name__})."
+        result.ok, result.reason = (
+            False,
+            f"the {row.kind} connector failed unexpectedly ({type(error).__name__}).",
+        )
     result.duration_s = time.perf_counter() - clock
     with engine.begin() as conn:
         record_sync(conn, row.id, at=now or utcnow(), ok=result.ok, reason=result.reason)

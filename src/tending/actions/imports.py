@@ -41,9 +41,21 @@ from tending.importers.base import (
     parse_iso,
     sources_total,
 )
-from tending.models import ActivityRecord, ChannelRecord, Community, ImportRecord, MemberRecord, ThreadRecord
+from tending.models import (
+    ActivityRecord,
+    ChannelRecord,
+    Community,
+    ImportRecord,
+    MemberRecord,
+    ThreadRecord,
+)
 from tending.store.audit import record_event
-from tending.store.communities import do_create_community, find_community, get_communities, get_communities_knowing
+from tending.store.communities import (
+    do_create_community,
+    find_community,
+    get_communities,
+    get_communities_knowing,
+)
 from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
 from tending.store.ingest import IngestCounts, Ingestor, import_settings
@@ -51,11 +63,15 @@ from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
 BACKGROUND_BYTES = 4 << 20  # inputs from this size on are parsed in a child process
-GC_EVERY_BATCHES = 20  # batches of BATCH_SIZE records between two collections of the youngest objects
+GC_EVERY_BATCHES = (
+    20  # batches of BATCH_SIZE records between two collections of the youngest objects
+)
 ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
 
-Progress = Callable[[int, int, int | None], None]  # (records read, bytes read, bytes in all or None)
+Progress = Callable[
+    [int, int, int | None], None
+]  # (records read, bytes read, bytes in all or None)
 
 
 @dataclass
@@ -75,16 +91,28 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "source": self.source_path, "community": self.community,
-            "file_hash": self.file_hash, "check_only": self.check_only, "records": self.records,
-            "added": {"members": self.counts.members_added, "activities": self.counts.activities_added,
-                      "channels": self.counts.channels_added, "threads": self.counts.threads_added},
+            "kind": self.kind,
+            "source": self.source_path,
+            "community": self.community,
+            "file_hash": self.file_hash,
+            "check_only": self.check_only,
+            "records": self.records,
+            "added": {
+                "members": self.counts.members_added,
+                "activities": self.counts.activities_added,
+                "channels": self.counts.channels_added,
+                "threads": self.counts.threads_added,
+            },
             "updated": {"members": self.counts.members_updated},
-            "unchanged": {"members": self.counts.members_unchanged,
-                          "activities": self.counts.activities_unchanged},
+            "unchanged": {
+                "members": self.counts.members_unchanged,
+                "activities": self.counts.activities_unchanged,
+            },
             "skipped": dict(sorted(self.skipped.items())),
-            "bad_records": self.bad_count, "bad": self.bad,
-            "duration_s": round(self.duration_s, 3), "import_id": self.import_id,
+            "bad_records": self.bad_count,
+            "bad": self.bad,
+            "duration_s": round(self.duration_s, 3),
+            "import_id": self.import_id,
         }
 
 
@@ -111,10 +139,21 @@ def upload_budget() -> Budget:
     return Budget(max_seconds=3600, max_bytes=16 << 30)
 
 
-def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: str | None = None,
-              check_only: bool = False, skip_bad: bool = False, progress: Progress | None = None,
-              timezone: str | None = None, day_first: bool | None = None, exported_at: datetime | None = None,
-              actor: str = "cli", budget: Budget | None = None) -> ImportSummary:
+def do_import(
+    engine: Engine,
+    kind: str,
+    path: Path | str,
+    *,
+    community_name: str | None = None,
+    check_only: bool = False,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+    timezone: str | None = None,
+    day_first: bool | None = None,
+    exported_at: datetime | None = None,
+    actor: str = "cli",
+    budget: Budget | None = None,
+) -> ImportSummary:
     """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
     BadInputError (nothing written) on malformed input unless skip_bad, or when the input exceeds the
     budget (depth, size, time; importers.base.Budget); UsageError on a wrong kind.
@@ -130,33 +169,72 @@ def do_import(engine: Engine, kind: str, path: Path | str, *, community_name: st
     file_hash = hash_path(path)
     meter = ByteMeter()
     meter.total = sources_total(path)
-    summary = ImportSummary(kind=importer.KIND, source_path=str(path), community=community_name or "",
-                            file_hash=file_hash, check_only=check_only)
+    summary = ImportSummary(
+        kind=importer.KIND,
+        source_path=str(path),
+        community=community_name or "",
+        file_hash=file_hash,
+        check_only=check_only,
+    )
     try:
         with engine.connect() as conn, import_settings(conn), conn.begin():
             existing = find_community(conn, community_name) if community_name else None
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
             if day_first is None:
                 day_first = existing is not None and existing.language == "fr"
-            options = ParseOptions(tz=zone, meter=meter, budget=budget or Budget(), day_first=day_first,
-                                   exported_at=exported_at)
+            options = ParseOptions(
+                tz=zone,
+                meter=meter,
+                budget=budget or Budget(),
+                day_first=day_first,
+                exported_at=exported_at,
+            )
             items = guarded(importer.parse(path, options=options), importer.KIND, path)
-            community = _run(conn, items, summary, importer.PLATFORM, path, community_name, timezone,
-                             skip_bad, progress, meter)
+            community = _run(
+                conn,
+                items,
+                summary,
+                importer.PLATFORM,
+                path,
+                community_name,
+                timezone,
+                skip_bad,
+                progress,
+                meter,
+            )
             summary.duration_s = time.perf_counter() - clock
             if check_only:
                 raise _CheckDone
             summary.import_id = record_import(
-                conn, community.id, kind=importer.KIND, source_path=str(path), file_hash=file_hash, status="ok",
-                started_at=started, finished_at=utcnow(), duration_ms=int(summary.duration_s * 1000),
-                counts=_logged_counts(summary))
-            record_event(conn, community.id, actor=actor, action="import.completed",
-                         details={"import_id": summary.import_id, "kind": importer.KIND,
-                                  "file_hash": file_hash, **_logged_counts(summary)})
+                conn,
+                community.id,
+                kind=importer.KIND,
+                source_path=str(path),
+                file_hash=file_hash,
+                status="ok",
+                started_at=started,
+                finished_at=utcnow(),
+                duration_ms=int(summary.duration_s * 1000),
+                counts=_logged_counts(summary),
+            )
+            record_event(
+                conn,
+                community.id,
+                actor=actor,
+                action="import.completed",
+                details={
+                    "import_id": summary.import_id,
+                    "kind": importer.KIND,
+                    "file_hash": file_hash,
+                    **_logged_counts(summary),
+                },
+            )
     except _CheckDone:
         return summary
     except (TendingError, KeyboardInterrupt) as error:
-        _log_failure(engine, summary.community, importer.KIND, path, file_hash, started, clock, error)
+        _log_failure(
+            engine, summary.community, importer.KIND, path, file_hash, started, clock, error
+        )
         raise
     return summary
 
@@ -168,8 +246,9 @@ def parse_exported_at(text: str | None, timezone: str | None) -> datetime | None
     try:
         return parse_iso(text, get_zone(timezone or "UTC"))
     except ValueError:
-        raise UsageError(f"--exported-at: '{text}' is not a date and time: use ISO 8601, "
-                         "e.g. 2026-12-03T09:00.") from None
+        raise UsageError(
+            f"--exported-at: '{text}' is not a date and time: use ISO 8601, e.g. 2026-12-03T09:00."
+        ) from None
 
 
 def _check_readable(path: Path) -> None:
@@ -181,9 +260,18 @@ def _check_readable(path: Path) -> None:
         raise TendingError(f"{path}: cannot be read (permission denied).")
 
 
-def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, platform: str, path: Path,
-         community_name: str | None, timezone: str | None, skip_bad: bool, progress: Progress | None,
-         meter: ByteMeter) -> Community:
+def _run(
+    conn: Connection,
+    items: Iterator[ParseItem],
+    summary: ImportSummary,
+    platform: str,
+    path: Path,
+    community_name: str | None,
+    timezone: str | None,
+    skip_bad: bool,
+    progress: Progress | None,
+    meter: ByteMeter,
+) -> Community:
     """Feed the parser's records to an Ingestor in batches; the community is found or created once the
     first batch has shown what the export calls it."""
     batches = _batches(items, summary, skip_bad)
@@ -194,7 +282,7 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
     summary.community = community.name
     ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY, bulk=True)
     with _collecting_every(GC_EVERY_BATCHES) as collect:
-        for batch in ([first] if first else []):
+        for batch in [first] if first else []:
             _ingest(ingestor, batch[1], summary, progress, meter)
         for batch in batches:
             _ingest(ingestor, batch[1], summary, progress, meter)
@@ -202,8 +290,10 @@ def _run(conn: Connection, items: Iterator[ParseItem], summary: ImportSummary, p
         ingestor.finish()
     summary.counts = ingestor.counts
     if summary.records == 0 and not summary.skipped and not summary.bad_count:
-        raise BadInputError(f"found nothing to import as {summary.kind}; is this the right KIND and file?",
-                            path=str(path))
+        raise BadInputError(
+            f"found nothing to import as {summary.kind}; is this the right KIND and file?",
+            path=str(path),
+        )
     return community
 
 
@@ -231,16 +321,22 @@ def _collecting_every(batches: int) -> Iterator[Callable[[], None]]:
             gc.enable()
 
 
-def _ingest(ingestor: Ingestor, records: list[ImportRecord], summary: ImportSummary,
-            progress: Progress | None, meter: ByteMeter) -> None:
+def _ingest(
+    ingestor: Ingestor,
+    records: list[ImportRecord],
+    summary: ImportSummary,
+    progress: Progress | None,
+    meter: ByteMeter,
+) -> None:
     ingestor.add(records)
     summary.records += len(records)
     if progress is not None:
         progress(summary.records, meter.done, meter.total)
 
 
-def _batches(items: Iterator[ParseItem], summary: ImportSummary,
-             skip_bad: bool) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+def _batches(
+    items: Iterator[ParseItem], summary: ImportSummary, skip_bad: bool
+) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
     """Batches of records; hints are kept aside, skips counted, bad records raised or listed."""
     hints: list[CommunityHint] = []
     records: list[ImportRecord] = []
@@ -269,10 +365,14 @@ def _parse_in_background(meter: ByteMeter) -> bool:
     return can_fork() and (meter.total is None or meter.total >= BACKGROUND_BYTES)
 
 
-def _batches_from_child(batches: Iterator[tuple[list[CommunityHint], list[ImportRecord]]], summary: ImportSummary,
-                        meter: ByteMeter) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+def _batches_from_child(
+    batches: Iterator[tuple[list[CommunityHint], list[ImportRecord]]],
+    summary: ImportSummary,
+    meter: ByteMeter,
+) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
     """`batches` computed by a child process (importers/background.py). The child counts skips and bad
     records in its copy of the summary and the bytes read in its copy of the meter: both come back."""
+
     def produce() -> Iterator[tuple[Any, ...]]:
         for hints, records in batches:
             yield "batch", hints, pack_records(records), meter.done
@@ -286,8 +386,14 @@ def _batches_from_child(batches: Iterator[tuple[list[CommunityHint], list[Import
             summary.skipped, summary.bad, summary.bad_count = message[1], message[2], message[3]
 
 
-def _destination(conn: Connection, named: str | None, first: tuple[list[CommunityHint], list[ImportRecord]] | None,
-                 default_platform: str, path: Path, timezone: str | None) -> Community:
+def _destination(
+    conn: Connection,
+    named: str | None,
+    first: tuple[list[CommunityHint], list[ImportRecord]] | None,
+    default_platform: str,
+    path: Path,
+    timezone: str | None,
+) -> Community:
     """The community an import goes into. Named by --community: that one (created on the first import).
     Otherwise the one the export names or its file is named after, if it exists; else the community that
     the same source already fed (it knows the export's first members); else, for an export that names no
@@ -303,15 +409,24 @@ def _destination(conn: Connection, named: str | None, first: tuple[list[Communit
             return found
     if named is None:
         fed = get_communities_knowing(conn, platform, _first_member_ids(records, platform))
-        candidates = fed or ([] if hint else [c for c in get_communities(conn) if c.platform == platform])
+        candidates = fed or (
+            [] if hint else [c for c in get_communities(conn) if c.platform == platform]
+        )
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
             names = ", ".join(f"'{c.name}'" for c in candidates)
-            raise UsageError(f"{path}: which community is this export of? Name it with --community NAME "
-                             f"(the {platform} communities: {names}), or a new name to create one.")
-    return do_create_community(conn, hint or community_name_from_path(path), platform=platform,
-                               timezone=timezone or "UTC", actor="import")
+            raise UsageError(
+                f"{path}: which community is this export of? Name it with --community NAME "
+                f"(the {platform} communities: {names}), or a new name to create one."
+            )
+    return do_create_community(
+        conn,
+        hint or community_name_from_path(path),
+        platform=platform,
+        timezone=timezone or "UTC",
+        actor="import",
+    )
 
 
 def _first_member_ids(records: list[ImportRecord], platform: str) -> list[str]:
@@ -340,20 +455,44 @@ def _platform(records: list[ImportRecord], default: str) -> str:
 
 
 def _logged_counts(summary: ImportSummary) -> dict[str, Any]:
-    return {**summary.counts.as_dict(), "records": summary.records, "skipped": dict(summary.skipped),
-            "bad_records": summary.bad_count}
+    return {
+        **summary.counts.as_dict(),
+        "records": summary.records,
+        "skipped": dict(summary.skipped),
+        "bad_records": summary.bad_count,
+    }
 
 
-def _log_failure(engine: Engine, community_name: str, kind: str, path: Path, file_hash: str,
-                 started: Any, clock: float, error: BaseException) -> None:
+def _log_failure(
+    engine: Engine,
+    community_name: str,
+    kind: str,
+    path: Path,
+    file_hash: str,
+    started: Any,
+    clock: float,
+    error: BaseException,
+) -> None:
     """A failed import leaves no data behind, only a line in the log (when its community exists)."""
     message = str(error) if isinstance(error, TendingError) else "interrupted"
     try:
         with engine.begin() as conn:
             community = find_community(conn, community_name) if community_name else None
             if community is not None:
-                record_import(conn, community.id, kind=kind, source_path=str(path), file_hash=file_hash,
-                              status="failed", started_at=started, finished_at=utcnow(),
-                              duration_ms=int((time.perf_counter() - clock) * 1000), counts={}, error=message)
-    except SQLAlchemyError:  # the database itself failed (full, locked, gone): the first error is the one to show
+                record_import(
+                    conn,
+                    community.id,
+                    kind=kind,
+                    source_path=str(path),
+                    file_hash=file_hash,
+                    status="failed",
+                    started_at=started,
+                    finished_at=utcnow(),
+                    duration_ms=int((time.perf_counter() - clock) * 1000),
+                    counts={},
+                    error=message,
+                )
+    except (
+        SQLAlchemyError
+    ):  # the database itself failed (full, locked, gone): the first error is the one to show
         pass

@@ -54,8 +54,14 @@ def _newest_first(row: member_store.MemberRow) -> tuple[float, int]:
     return -joined.timestamp(), -row.member.id
 
 
-def get_lifecycle_ids(conn: Connection, community: Community, wanted: LifecycleFilter, *,
-                      as_of: datetime, indexes: Indexes | None = None) -> IdList:
+def get_lifecycle_ids(
+    conn: Connection,
+    community: Community,
+    wanted: LifecycleFilter,
+    *,
+    as_of: datetime,
+    indexes: Indexes | None = None,
+) -> IdList:
     """Every member the members capability lists for this filter as of `as_of`, in its order.
 
     `indexes` answers a state or a segment alone (every state's and segment's members, computed once; see
@@ -65,18 +71,40 @@ def get_lifecycle_ids(conn: Connection, community: Community, wanted: LifecycleF
         lifecycle = get_lifecycle_settings(community)
         method = member_store.inactive_method(conn, community.id, as_of, lifecycle)
         if method == member_store.PYTHON:
-            _total, rows = member_store.get_inactive_members(conn, community.id, as_of=as_of,
-                                                             days=wanted.inactive_days, lifecycle=lifecycle)
+            _total, rows = member_store.get_inactive_members(
+                conn, community.id, as_of=as_of, days=wanted.inactive_days, lifecycle=lifecycle
+            )
             return IdList(array("q", (r.member.id for r in rows)), INACTIVE_ORDER)
-        ids = member_store.page_inactive(conn, community.id, as_of=as_of, days=wanted.inactive_days, method=method,
-                                         limit=None, zone=lifecycle.zone)
+        ids = member_store.page_inactive(
+            conn,
+            community.id,
+            as_of=as_of,
+            days=wanted.inactive_days,
+            method=method,
+            limit=None,
+            zone=lifecycle.zone,
+        )
         return IdList(array("q", ids), INACTIVE_ORDER)
-    if indexes is not None and wanted.inactive_days is None and (wanted.state is None) != (wanted.segment is None):
-        key = ("state", wanted.state) if wanted.state is not None else ("segment", str(wanted.segment))
+    if (
+        indexes is not None
+        and wanted.inactive_days is None
+        and (wanted.state is None) != (wanted.segment is None)
+    ):
+        key = (
+            ("state", wanted.state)
+            if wanted.state is not None
+            else ("segment", str(wanted.segment))
+        )
         found = indexes.get(key)
         return IdList(found if found is not None else array("q"), NEWEST_ORDER)
-    listing = get_member_list(conn, community, as_of=as_of, inactive_days=wanted.inactive_days, state=wanted.state,
-                              segment=wanted.segment)
+    listing = get_member_list(
+        conn,
+        community,
+        as_of=as_of,
+        inactive_days=wanted.inactive_days,
+        state=wanted.state,
+        segment=wanted.segment,
+    )
     if wanted.inactive_days is not None:  # get_member_list keeps the inactive list's order
         return IdList(array("q", (r.member.id for r in listing.rows)), INACTIVE_ORDER)
     rows = sorted(listing.rows, key=_newest_first)
@@ -93,10 +121,14 @@ def get_state_index(conn: Connection, community: Community, *, as_of: datetime) 
     window's population), done once for all states and segments instead of once per filter (a test checks both
     agree)."""
     lifecycle = get_lifecycle_settings(community)
-    rows = sorted(member_store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle),
-                  key=_newest_first)
+    rows = sorted(
+        member_store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle),
+        key=_newest_first,
+    )
     start = days_before(as_of, get_window_days(community, None), lifecycle.zone)
-    counts = member_store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
+    counts = member_store.get_window_counts(
+        conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle
+    )
     assigned = assign_segments(counts)
     index: Indexes = {}
     for row in rows:

@@ -29,7 +29,9 @@ from tending.store.dashboard import get_matching_ids as get_matching_ids
 from tending.store.dashboard import get_member_detail as get_member_detail
 from tending.store.dashboard import get_member_events as get_member_events
 from tending.store.dashboard import get_member_id_exists as get_member_id_exists
-from tending.store.dashboard import get_member_names as get_member_names  # re-exported for the shells
+from tending.store.dashboard import (
+    get_member_names as get_member_names,
+)  # re-exported for the shells
 from tending.store.dashboard import get_member_rows_by_ids as get_member_rows_by_ids
 from tending.store.dashboard import get_members_page as get_members_page
 from tending.store.dashboard import get_tags as get_tags
@@ -49,9 +51,15 @@ def get_lifecycle_settings(community: Community) -> LifecycleSettings:
 
 
 def get_window_days(community: Community, window_days: int | None) -> int:
-    days = window_days if window_days is not None else get_setting(community.settings, "segments_window_days")
+    days = (
+        window_days
+        if window_days is not None
+        else get_setting(community.settings, "segments_window_days")
+    )
     if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
-        raise UsageError(f"--window-days: the window must be a positive number of days, not {days!r}.")
+        raise UsageError(
+            f"--window-days: the window must be a positive number of days, not {days!r}."
+        )
     return days
 
 
@@ -67,9 +75,17 @@ class MemberList:
     segment_of: dict[int, str] | None = None
 
 
-def get_member_list(conn: Connection, community: Community, *, as_of: datetime, inactive_days: int | None = None,
-                    state: str | None = None, segment: str | None = None, window_days: int | None = None,
-                    limit: int | None = None) -> MemberList:
+def get_member_list(
+    conn: Connection,
+    community: Community,
+    *,
+    as_of: datetime,
+    inactive_days: int | None = None,
+    state: str | None = None,
+    segment: str | None = None,
+    window_days: int | None = None,
+    limit: int | None = None,
+) -> MemberList:
     """The members matching every filter given, as of `as_of` (merged-away members and bots never listed)."""
     lifecycle = get_lifecycle_settings(community)
     if inactive_days is not None and inactive_days < 0:
@@ -77,14 +93,21 @@ def get_member_list(conn: Connection, community: Community, *, as_of: datetime, 
     if state is not None:
         check_state(state)
     if segment is not None and segment not in seg.SEGMENTS:
-        raise UsageError(f"--segment: '{segment}' is not a segment (choose from {', '.join(seg.SEGMENTS)}).")
+        raise UsageError(
+            f"--segment: '{segment}' is not a segment (choose from {', '.join(seg.SEGMENTS)})."
+        )
     if inactive_days is not None and state is None and segment is None:
-        total, rows = store.get_inactive_members(conn, community.id, as_of=as_of, days=inactive_days,
-                                                 lifecycle=lifecycle, limit=limit)
+        total, rows = store.get_inactive_members(
+            conn, community.id, as_of=as_of, days=inactive_days, lifecycle=lifecycle, limit=limit
+        )
         return MemberList(total, rows, as_of, inactive_days=inactive_days)
     rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle)
     if inactive_days is not None:
-        rows = [r for r in rows if is_inactive(r.facts, as_of=as_of, days=inactive_days, zone=lifecycle.zone)]
+        rows = [
+            r
+            for r in rows
+            if is_inactive(r.facts, as_of=as_of, days=inactive_days, zone=lifecycle.zone)
+        ]
         rows.sort(key=lambda r: store.inactive_order_key(r.facts))
     if state is not None:
         rows = [r for r in rows if r.state == state]
@@ -92,26 +115,40 @@ def get_member_list(conn: Connection, community: Community, *, as_of: datetime, 
     if segment is not None:
         days = get_window_days(community, window_days)
         start = days_before(as_of, days, lifecycle.zone)
-        counts = store.get_window_counts(conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle)
+        counts = store.get_window_counts(
+            conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle
+        )
         assigned = seg.assign_segments(counts)
-        segment_of = {r.member.id: assigned.get(r.member.id, seg.LURKERS) for r in rows
-                      if store.in_population(r.facts, as_of=as_of, window_start=start)}
+        segment_of = {
+            r.member.id: assigned.get(r.member.id, seg.LURKERS)
+            for r in rows
+            if store.in_population(r.facts, as_of=as_of, window_start=start)
+        }
         rows = [r for r in rows if segment_of.get(r.member.id) == segment]
     total = len(rows)
-    return MemberList(total, rows if limit is None else rows[:limit], as_of, inactive_days, segment_of)
+    return MemberList(
+        total, rows if limit is None else rows[:limit], as_of, inactive_days, segment_of
+    )
 
 
-def get_segments_report(conn: Connection, community: Community, *, as_of: datetime,
-                        window_days: int | None = None) -> seg.SegmentsReport:
+def get_segments_report(
+    conn: Connection, community: Community, *, as_of: datetime, window_days: int | None = None
+) -> seg.SegmentsReport:
     days = get_window_days(community, window_days)
     lifecycle = get_lifecycle_settings(community)
     start = days_before(as_of, days, lifecycle.zone)
-    _, counts = store.get_window_count_arrays(conn, community.id, as_of=as_of, window_start=start,
-                                              lifecycle=lifecycle)
+    _, counts = store.get_window_count_arrays(
+        conn, community.id, as_of=as_of, window_start=start, lifecycle=lifecycle
+    )
     population = store.count_population(conn, community.id, as_of=as_of, window_start=start)
     histogram = np.bincount(counts) if len(counts) else np.zeros(1, dtype=np.int64)
-    return seg.segments_of_histogram({count: int(histogram[count]) for count in np.flatnonzero(histogram).tolist()},
-                                     population=population, as_of=as_of, window_start=start, window_days=days)
+    return seg.segments_of_histogram(
+        {count: int(histogram[count]) for count in np.flatnonzero(histogram).tolist()},
+        population=population,
+        as_of=as_of,
+        window_start=start,
+        window_days=days,
+    )
 
 
 # -- changes to one member ------------------------------------------------------------------------------------
@@ -122,20 +159,35 @@ def _require(conn: Connection, community: Community, member_id: int) -> Member:
     if member is None:
         raise NotFoundError(f"ID: no member #{member_id} in community '{community.name}'.")
     if member.merged_into is not None:
-        raise UsageError(f"ID: member #{member_id} was merged into #{member.merged_into}; change that one.")
+        raise UsageError(
+            f"ID: member #{member_id} was merged into #{member.merged_into}; change that one."
+        )
     return member
 
 
-def do_set_do_not_contact(conn: Connection, community: Community, member_id: int, value: bool, *, actor: str,
-                          now: datetime | None = None) -> bool:
+def do_set_do_not_contact(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    value: bool,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
     """Mark (or unmark) a member as not to be contacted. Returns whether anything changed."""
     member = _require(conn, community, member_id)
     if member.do_not_contact == value:
         return False
     now = now or utcnow()
     store.update_member(conn, community.id, member_id, now=now, do_not_contact=value)
-    record_event(conn, community.id, actor=actor, action="member.do_not_contact_set" if value
-                 else "member.do_not_contact_cleared", member_id=member_id, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.do_not_contact_set" if value else "member.do_not_contact_cleared",
+        member_id=member_id,
+        at=now,
+    )
     return True
 
 
@@ -146,29 +198,64 @@ def check_tag(tag: str) -> str:
     return clean
 
 
-def do_add_tag(conn: Connection, community: Community, member_id: int, tag: str, *, actor: str,
-               now: datetime | None = None) -> bool:
+def do_add_tag(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    tag: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
     _require(conn, community, member_id)
     tag = check_tag(tag)
     if not store.add_tag(conn, community.id, member_id, tag):
         return False
-    record_event(conn, community.id, actor=actor, action="member.tag_added", member_id=member_id,
-                 details={"tag": tag}, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.tag_added",
+        member_id=member_id,
+        details={"tag": tag},
+        at=now,
+    )
     return True
 
 
-def do_remove_tag(conn: Connection, community: Community, member_id: int, tag: str, *, actor: str,
-                  now: datetime | None = None) -> bool:
+def do_remove_tag(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    tag: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
     _require(conn, community, member_id)
     if not store.remove_tag(conn, community.id, member_id, tag.strip()):
         return False
-    record_event(conn, community.id, actor=actor, action="member.tag_removed", member_id=member_id,
-                 details={"tag": tag.strip()}, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.tag_removed",
+        member_id=member_id,
+        details={"tag": tag.strip()},
+        at=now,
+    )
     return True
 
 
-def do_set_note(conn: Connection, community: Community, member_id: int, note: str | None, *, actor: str,
-                now: datetime | None = None) -> bool:
+def do_set_note(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    note: str | None,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
     """Replace the member's private note (empty text clears it). The audit keeps the length, not the words."""
     member = _require(conn, community, member_id)
     note = (note or "").strip() or None
@@ -176,8 +263,15 @@ def do_set_note(conn: Connection, community: Community, member_id: int, note: st
         return False
     now = now or utcnow()
     store.update_member(conn, community.id, member_id, now=now, notes=note)
-    record_event(conn, community.id, actor=actor, action="member.note_set", member_id=member_id,
-                 details={"length": len(note or "")}, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.note_set",
+        member_id=member_id,
+        details={"length": len(note or "")},
+        at=now,
+    )
     return True
 
 
@@ -189,17 +283,33 @@ def merged_fields(keep: Member, other: Member) -> dict[str, Any]:
     contact preference, and what the kept member lacked taken from the other."""
     joins = [(m.joined_at, m.joined_at_exact) for m in (keep, other) if m.joined_at is not None]
     joined_at, exact = min(joins, key=lambda pair: pair[0]) if joins else (None, False)
-    left_at = None if keep.left_at is None or other.left_at is None else max(keep.left_at, other.left_at)
+    left_at = (
+        None if keep.left_at is None or other.left_at is None else max(keep.left_at, other.left_at)
+    )
     notes = "\n".join(n for n in (keep.notes, other.notes) if n) or None
-    return {"joined_at": joined_at, "joined_at_exact": exact, "left_at": left_at,
-            "is_staff": keep.is_staff or other.is_staff, "is_bot": keep.is_bot or other.is_bot,
-            "do_not_contact": keep.do_not_contact or other.do_not_contact, "notes": notes,
-            "display_name": keep.display_name or other.display_name, "handle": keep.handle or other.handle,
-            "language": keep.language or other.language}
+    return {
+        "joined_at": joined_at,
+        "joined_at_exact": exact,
+        "left_at": left_at,
+        "is_staff": keep.is_staff or other.is_staff,
+        "is_bot": keep.is_bot or other.is_bot,
+        "do_not_contact": keep.do_not_contact or other.do_not_contact,
+        "notes": notes,
+        "display_name": keep.display_name or other.display_name,
+        "handle": keep.handle or other.handle,
+        "language": keep.language or other.language,
+    }
 
 
-def do_merge_members(conn: Connection, community: Community, keep_id: int, merge_id: int, *, actor: str,
-                     now: datetime | None = None) -> dict[str, int]:
+def do_merge_members(
+    conn: Connection,
+    community: Community,
+    keep_id: int,
+    merge_id: int,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """Join two members known to be one person: `merge_id`'s identities, activities, tags and check-ins move to
     `keep_id`, whose rollups are recomputed; `merge_id` stays as a row marked merged_into (so its old id still
     leads somewhere) and leaves every list. Returns what moved."""
@@ -210,28 +320,53 @@ def do_merge_members(conn: Connection, community: Community, keep_id: int, merge
     now = now or utcnow()
     moved = store.move_member_history(conn, community.id, keep_id=keep_id, merge_id=merge_id)
     moved["checkins"] = move_checkins(conn, community.id, from_member=merge_id, to_member=keep_id)
-    moved["messages"], moved["duplicates_skipped"] = _move_messages(conn, community, keep_id, merge_id, actor=actor)
-    moved["moderation_items"] = moderation_store.move_member(conn, community.id, from_member=merge_id,
-                                                             to_member=keep_id)
+    moved["messages"], moved["duplicates_skipped"] = _move_messages(
+        conn, community, keep_id, merge_id, actor=actor
+    )
+    moved["moderation_items"] = moderation_store.move_member(
+        conn, community.id, from_member=merge_id, to_member=keep_id
+    )
     store.update_member(conn, community.id, keep_id, now=now, **merged_fields(keep, other))
     store.update_member(conn, community.id, merge_id, now=now, merged_into=keep_id)
     do_recompute_member_stats(conn, community.id, [keep_id, merge_id])
-    record_event(conn, community.id, actor=actor, action="member.merged", member_id=keep_id,
-                 details={"merged": merge_id, **moved}, at=now)
-    record_event(conn, community.id, actor=actor, action="member.merged_into", member_id=merge_id,
-                 details={"into": keep_id}, at=now)
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.merged",
+        member_id=keep_id,
+        details={"merged": merge_id, **moved},
+        at=now,
+    )
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="member.merged_into",
+        member_id=merge_id,
+        details={"into": keep_id},
+        at=now,
+    )
     return moved
 
 
-def _move_messages(conn: Connection, community: Community, keep_id: int, merge_id: int, *,
-                   actor: str) -> tuple[int, int]:
+def _move_messages(
+    conn: Connection, community: Community, keep_id: int, merge_id: int, *, actor: str
+) -> tuple[int, int]:
     """Readdress the merged account's messages to the kept member. A private message still waiting whose
     rule already reached the kept member (or is waiting for them) is skipped: one person, one welcome."""
     pending = (outbox_store.DRAFTED, outbox_store.APPROVED, outbox_store.FAILED)
     personal = (outbox_store.PRIVATE, outbox_store.EMAIL)
     kept_rules = outbox_store.get_rules_addressed_to(
-        conn, community.id, keep_id, statuses=(*pending, outbox_store.SENDING, outbox_store.SENT), channels=personal)
-    moved = outbox_store.move_recipients(conn, community.id, from_member=merge_id, to_member=keep_id)
+        conn,
+        community.id,
+        keep_id,
+        statuses=(*pending, outbox_store.SENDING, outbox_store.SENT),
+        channels=personal,
+    )
+    moved = outbox_store.move_recipients(
+        conn, community.id, from_member=merge_id, to_member=keep_id
+    )
     skipped = 0
     for message in outbox_store.get_messages(conn, community.id, moved):
         if message.status in pending and message.channel in personal and message.rule in kept_rules:
@@ -270,7 +405,9 @@ class MemberProfile:
     (e-mail addresses left out) and their latest check-ins."""
 
     member: Member
-    row: MemberRow | None  # facts and state as of the instant asked for; None for a member merged away
+    row: (
+        MemberRow | None
+    )  # facts and state as of the instant asked for; None for a member merged away
     identities: list[dict[str, Any]]  # platform, external_id, handle
     checkins: list[Checkin]
 
@@ -279,19 +416,31 @@ class MemberProfile:
         return None if self.row is None else self.row.state
 
 
-def get_member_profile(conn: Connection, community: Community, member_id: int, *, as_of: datetime,
-                       checkins: int = 20) -> MemberProfile | None:
+def get_member_profile(
+    conn: Connection, community: Community, member_id: int, *, as_of: datetime, checkins: int = 20
+) -> MemberProfile | None:
     """The profile of `tending members show` and of the member's page; None when there is no such member."""
     member = store.get_member(conn, community.id, member_id)
     if member is None:
         return None
-    rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=get_lifecycle_settings(community),
-                                 member_ids=[member_id])
+    rows = store.get_member_rows(
+        conn,
+        community.id,
+        as_of=as_of,
+        lifecycle=get_lifecycle_settings(community),
+        member_ids=[member_id],
+    )
     row = rows[0] if rows else None
     if row is not None:
         row.member.tags = member.tags
-    return MemberProfile(member=member, row=row, identities=store.get_identities(conn, community.id, member_id),
-                         checkins=get_checkins(conn, community.id, member_id=member_id, limit=checkins))
+    return MemberProfile(
+        member=member,
+        row=row,
+        identities=store.get_identities(conn, community.id, member_id),
+        checkins=get_checkins(conn, community.id, member_id=member_id, limit=checkins),
+    )
+
+
 # -- the members list with the dashboard's filters ----------------------------------------------------------
 
 
@@ -308,20 +457,32 @@ def _newest_first(row: store.MemberRow) -> tuple[float, int]:
     return -joined, -row.member.id
 
 
-def get_member_page(conn: Connection, community: Community, *, as_of: datetime, wanted: MemberFilter,
-                    inactive_days: int | None = None, state: str | None = None, segment: str | None = None,
-                    limit: int, offset: int) -> MemberPage:
+def get_member_page(
+    conn: Connection,
+    community: Community,
+    *,
+    as_of: datetime,
+    wanted: MemberFilter,
+    inactive_days: int | None = None,
+    state: str | None = None,
+    segment: str | None = None,
+    limit: int,
+    offset: int,
+) -> MemberPage:
     """The members list of the dashboard, uncached: name/handle search, tag and who (wanted), with the
     lifecycle filters of get_member_list (inactive for N days, state, segment) as of `as_of`."""
     if inactive_days is None and state is None and segment is None:
         rows = dashboard.get_members_page(conn, community.id, wanted, offset=offset, limit=limit)
-        return MemberPage(dashboard.count_members(conn, community.id, wanted), rows, as_of, "newest")
-    listing = get_member_list(conn, community, as_of=as_of, inactive_days=inactive_days, state=state,
-                              segment=segment)
+        return MemberPage(
+            dashboard.count_members(conn, community.id, wanted), rows, as_of, "newest"
+        )
+    listing = get_member_list(
+        conn, community, as_of=as_of, inactive_days=inactive_days, state=state, segment=segment
+    )
     found = listing.rows if inactive_days is not None else sorted(listing.rows, key=_newest_first)
     ids = [row.member.id for row in found]
     if wanted.narrows_people:
         keep = dashboard.get_matching_ids(conn, community.id, wanted)
         ids = [i for i in ids if i in keep]
-    page = dashboard.get_member_rows_by_ids(conn, community.id, ids[offset:offset + limit])
+    page = dashboard.get_member_rows_by_ids(conn, community.id, ids[offset : offset + limit])
     return MemberPage(len(ids), page, as_of, "inactive" if inactive_days is not None else "newest")

@@ -33,14 +33,29 @@ from tending.store.outbox import (
 from tending.timeutil import ensure_utc, get_zone, utcnow
 
 
-def do_enable_playbook(conn: Connection, community: Community, playbook: Playbook, *, since: datetime,
-                       actor: str) -> EnabledPlaybook:
+def do_enable_playbook(
+    conn: Connection, community: Community, playbook: Playbook, *, since: datetime, actor: str
+) -> EnabledPlaybook:
     """Start `playbook` in `community`: rules act only on what comes due at or after `since`."""
-    save_playbook(conn, community.id, name=playbook.name, source=playbook.source, since=ensure_utc(since),
-                  at=utcnow())
-    record_event(conn, community.id, actor=actor, action="onboarding.enabled",
-                 details={"playbook": playbook.name, "since": ensure_utc(since).isoformat(),
-                          "rules": [r.name for r in playbook.rules]})
+    save_playbook(
+        conn,
+        community.id,
+        name=playbook.name,
+        source=playbook.source,
+        since=ensure_utc(since),
+        at=utcnow(),
+    )
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="onboarding.enabled",
+        details={
+            "playbook": playbook.name,
+            "since": ensure_utc(since).isoformat(),
+            "rules": [r.name for r in playbook.rules],
+        },
+    )
     enabled = get_enabled_playbook(conn, community.id)
     assert enabled is not None
     return enabled
@@ -49,7 +64,9 @@ def do_enable_playbook(conn: Connection, community: Community, playbook: Playboo
 def get_active_playbook(conn: Connection, community: Community) -> tuple[EnabledPlaybook, Playbook]:
     enabled = get_enabled_playbook(conn, community.id)
     if enabled is None:
-        raise UsageError(f"no playbook is enabled in '{community.name}': run tending onboarding enable first.")
+        raise UsageError(
+            f"no playbook is enabled in '{community.name}': run tending onboarding enable first."
+        )
     return enabled, parse_playbook(enabled.source, path=f"playbook '{enabled.name}'")
 
 
@@ -57,24 +74,45 @@ def get_plan(conn: Connection, community: Community, *, now: datetime) -> tuple[
     """What running the enabled playbook at `now` would do (reads only)."""
     enabled, playbook = get_active_playbook(conn, community)
     now = ensure_utc(now)
-    members = get_snapshots(conn, community.id, windows(playbook, since=enabled.since,
-                                                        last_run_at=enabled.last_run_at, now=now))
+    members = get_snapshots(
+        conn,
+        community.id,
+        windows(playbook, since=enabled.since, last_run_at=enabled.last_run_at, now=now),
+    )
     if any(name == "state" for rule in playbook.rules for name, _value in rule.conditions):
         members = with_states(conn, community, members, now=now)
-    oldest = min((rule_start(r, since=enabled.since, last_run_at=enabled.last_run_at, now=now)
-                  for r in playbook.rules), default=now)
+    oldest = min(
+        (
+            rule_start(r, since=enabled.since, last_run_at=enabled.last_run_at, now=now)
+            for r in playbook.rules
+        ),
+        default=now,
+    )
     keys = get_keys_since(conn, community.id, rules=[r.name for r in playbook.rules], since=oldest)
-    plan = evaluate(playbook, members=members, now=now, since=enabled.since, last_run_at=enabled.last_run_at,
-                    existing_keys=keys, zone=get_zone(community.timezone))
+    plan = evaluate(
+        playbook,
+        members=members,
+        now=now,
+        since=enabled.since,
+        last_run_at=enabled.last_run_at,
+        existing_keys=keys,
+        zone=get_zone(community.timezone),
+    )
     return playbook, plan
 
 
-def with_states(conn: Connection, community: Community, members: list[MemberSnapshot], *,
-                now: datetime) -> list[MemberSnapshot]:
+def with_states(
+    conn: Connection, community: Community, members: list[MemberSnapshot], *, now: datetime
+) -> list[MemberSnapshot]:
     """The snapshots with each member's lifecycle state as of `now`, computed as the members list computes
     it (store.members.get_member_rows: the community's settings and time zone, facts as of `now`)."""
-    rows = get_member_rows(conn, community.id, as_of=now, lifecycle=get_lifecycle_settings(community),
-                           member_ids=[m.id for m in members])
+    rows = get_member_rows(
+        conn,
+        community.id,
+        as_of=now,
+        lifecycle=get_lifecycle_settings(community),
+        member_ids=[m.id for m in members],
+    )
     states = {row.member.id: row.state for row in rows}
     return [replace(m, state=states.get(m.id) or "") for m in members]
 
@@ -85,8 +123,14 @@ class RunResult:
     counts: ApplyCounts
 
 
-def do_run_playbook(conn: Connection, community: Community, *, now: datetime, templates: Templates,
-                    actor: str = "playbook") -> RunResult:
+def do_run_playbook(
+    conn: Connection,
+    community: Community,
+    *,
+    now: datetime,
+    templates: Templates,
+    actor: str = "playbook",
+) -> RunResult:
     """Evaluate the enabled playbook at `now` and write what comes due into the outbox."""
     playbook, plan = get_plan(conn, community, now=now)
     counts = apply(conn, community, plan, playbook=playbook, templates=templates, actor=actor)
@@ -103,10 +147,16 @@ def get_rules_playbook(conn: Connection, community: Community) -> Playbook:
 
 def get_registry() -> dict[str, list[dict[str, Any]]]:
     """The triggers, conditions and actions a rule may name, each with its one-line doc and fields."""
-    return {"triggers": TRIGGERS.describe(), "conditions": CONDITIONS.describe(), "actions": ACTIONS.describe()}
+    return {
+        "triggers": TRIGGERS.describe(),
+        "conditions": CONDITIONS.describe(),
+        "actions": ACTIONS.describe(),
+    }
 
 
-def get_holdout_report(conn: Connection, community: Community, *, now: datetime, days: int) -> list[RuleReport]:
+def get_holdout_report(
+    conn: Connection, community: Community, *, now: datetime, days: int
+) -> list[RuleReport]:
     """Per rule with a holdout: contribution rates of messaged members and the holdout within `days`."""
     _, playbook = get_active_playbook(conn, community)
     return holdout_report(conn, community, playbook, now=now, days=days)

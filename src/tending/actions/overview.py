@@ -58,14 +58,23 @@ def _per_week(days: dict[date, int], weeks: list[date]) -> list[int]:
     return [totals[w] for w in weeks]
 
 
-def _thread_starts_per_week(conn: Connection, community: Community, weeks: list[date], *, end: datetime,
-                            as_of: datetime, zone: ZoneInfo) -> tuple[list[int], list[int]]:
+def _thread_starts_per_week(
+    conn: Connection,
+    community: Community,
+    weeks: list[date],
+    *,
+    end: datetime,
+    as_of: datetime,
+    zone: ZoneInfo,
+) -> tuple[list[int], list[int]]:
     """Threads started per local week by members and by staff, as the health module counts them
     (store.health.threads_started: bots' threads left out, staff from the members' flags)."""
     low = to_micros(local_midnight(weeks[0], zone)) - 1  # threads_started takes (low, high]
     by_members: Counter[date] = Counter()
     by_staff: Counter[date] = Counter()
-    for thread in threads_started(conn, community.id, low, to_micros(end) - 1, until=to_micros(as_of)):
+    for thread in threads_started(
+        conn, community.id, low, to_micros(end) - 1, until=to_micros(as_of)
+    ):
         if thread.starter_is_staff is None:
             continue
         day = from_micros(thread.started_at).astimezone(zone).date()
@@ -83,30 +92,47 @@ def get_overview(conn: Connection, community: Community, *, now: datetime) -> Ov
     this_monday = today - timedelta(days=today.weekday())
     weeks = [this_monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     end = local_midnight(today + timedelta(days=1), zone)
-    activity = dashboard.get_daily_activity(conn, community.id, start=local_midnight(days[0], zone), end=end,
-                                            zone=zone)
+    activity = dashboard.get_daily_activity(
+        conn, community.id, start=local_midnight(days[0], zone), end=end, zone=zone
+    )
     week_start = local_midnight(weeks[0], zone)
     joins = dashboard.get_daily_joins(conn, community.id, start=week_start, end=end, zone=zone)
-    by_members, by_staff = _thread_starts_per_week(conn, community, weeks, end=end, as_of=as_of, zone=zone)
+    by_members, by_staff = _thread_starts_per_week(
+        conn, community, weeks, end=end, as_of=as_of, zone=zone
+    )
     return OverviewData(
-        today=today, shifted=shifted, counts=dashboard.get_member_counts(conn, community.id),
-        days=days, contributions=[activity["contributions"][d] for d in days],
+        today=today,
+        shifted=shifted,
+        counts=dashboard.get_member_counts(conn, community.id),
+        days=days,
+        contributions=[activity["contributions"][d] for d in days],
         reactions=[activity["reactions"][d] for d in days],
-        weeks=weeks, joins=_per_week(joins, weeks), starts_members=by_members, starts_staff=by_staff,
+        weeks=weeks,
+        joins=_per_week(joins, weeks),
+        starts_members=by_members,
+        starts_staff=by_staff,
         top=dashboard.get_top_contributors(conn, community.id),
         health=get_health_report(conn, community, as_of=as_of, window_days=RECENT_DAYS),
     )
 
 
-def get_overview_alerts(conn: Connection, community: Community, *, limit: int = 10) -> list[dict[str, Any]]:
+def get_overview_alerts(
+    conn: Connection, community: Community, *, limit: int = 10
+) -> list[dict[str, Any]]:
     """The newest alerts (tending.store.alerts), each with its threads' titles and its messages."""
     alerts = stored_alerts(conn, community.id, limit=limit)
-    thread_ids = sorted({int(t) for a in alerts for t in (a["details"] or {}).get("threads", [])[:5]})
-    message_ids = sorted({int(m) for a in alerts for m in (a["details"] or {}).get("messages", [])[:5]})
+    thread_ids = sorted(
+        {int(t) for a in alerts for t in (a["details"] or {}).get("threads", [])[:5]}
+    )
+    message_ids = sorted(
+        {int(m) for a in alerts for m in (a["details"] or {}).get("messages", [])[:5]}
+    )
     titles = dashboard.get_thread_titles(conn, community.id, thread_ids)
     messages = {m["id"]: m for m in dashboard.get_activities_brief(conn, community.id, message_ids)}
     for alert in alerts:
         details = alert["details"] or {}
         alert["threads"] = [(int(t), titles.get(int(t))) for t in details.get("threads", [])[:5]]
-        alert["messages"] = [messages[int(m)] for m in details.get("messages", [])[:5] if int(m) in messages]
+        alert["messages"] = [
+            messages[int(m)] for m in details.get("messages", [])[:5] if int(m) in messages
+        ]
     return alerts

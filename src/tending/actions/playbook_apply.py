@@ -36,36 +36,68 @@ class ApplyCounts:
 
 
 def _person(member: MemberSnapshot) -> dict[str, Any]:
-    return {"name": member.name, "handle": member.handle, "has_contributed": member.contributions > 0}
+    return {
+        "name": member.name,
+        "handle": member.handle,
+        "has_contributed": member.contributions > 0,
+    }
 
 
-def message_context(item: PlanItem, plan: Plan, community: Community, playbook: Playbook,
-                    language: str) -> dict[str, Any]:
+def message_context(
+    item: PlanItem, plan: Plan, community: Community, playbook: Playbook, language: str
+) -> dict[str, Any]:
     zone = get_zone(community.timezone)
     people = [_person(plan.members[m]) for m in item.member_ids]
     links = list(playbook.links) or list(get_setting(community.settings, "onboarding_links"))
-    context = {"community": community.name, "rule": item.rule, "members": people, "links": links,
-               "member": people[0] if len(people) == 1 else None, "part": 1, "total": len(people)}
+    context = {
+        "community": community.name,
+        "rule": item.rule,
+        "members": people,
+        "links": links,
+        "member": people[0] if len(people) == 1 else None,
+        "part": 1,
+        "total": len(people),
+    }
     context.update({k: v for k, v in item.context.items() if k in ("part", "total")})
     context["week_start"] = local_date(item.context.get("week_start"), zone, language)
     context["week_end"] = local_date(item.context.get("week_end"), zone, language)
     return context
 
 
-def _language(item: PlanItem, plan: Plan, community: Community, templates: Templates, template: str) -> str:
+def _language(
+    item: PlanItem, plan: Plan, community: Community, templates: Templates, template: str
+) -> str:
     if item.channel in ("private", "email") and len(item.member_ids) == 1:
-        return templates.language_for(template, plan.members[item.member_ids[0]].language, community.language)
+        return templates.language_for(
+            template, plan.members[item.member_ids[0]].language, community.language
+        )
     return templates.language_for(template, community.language)
 
 
-def _apply_message(conn: Connection, community: Community, item: PlanItem, plan: Plan, playbook: Playbook,
-                   templates: Templates, counts: ApplyCounts, actor: str) -> None:
+def _apply_message(
+    conn: Connection,
+    community: Community,
+    item: PlanItem,
+    plan: Plan,
+    playbook: Playbook,
+    templates: Templates,
+    counts: ApplyCounts,
+    actor: str,
+) -> None:
     template = item.params.get("template") or STAFF_TEMPLATE
     channel = item.channel or "private"
     if item.status == SKIP:
-        created = do_record_skipped(conn, community, member_ids=list(item.member_ids), rule=item.rule,
-                                    channel=channel, due_at=item.due_at, key=item.key,
-                                    reason=item.reason or "skipped", actor=actor)
+        created = do_record_skipped(
+            conn,
+            community,
+            member_ids=list(item.member_ids),
+            rule=item.rule,
+            channel=channel,
+            due_at=item.due_at,
+            key=item.key,
+            reason=item.reason or "skipped",
+            actor=actor,
+        )
         counts.skipped += created is not None
         counts.existing += created is None
         return
@@ -73,11 +105,26 @@ def _apply_message(conn: Connection, community: Community, item: PlanItem, plan:
     context = message_context(item, plan, community, playbook, language)
     subject, body = templates.render(template, language, context)
     approve = bool(item.params.get("approve"))
-    created = do_draft_message(conn, community, member_ids=list(item.member_ids), rule=item.rule,
-                               channel=channel, body=body, due_at=item.due_at, key=item.key, subject=subject,
-                               approved=approve, actor=actor, language=language)
-    if created is not None and channel == "post":  # rendered again at send time without who may not be named
-        save_post_render(conn, community, created, template=template, language=language, context=context)
+    created = do_draft_message(
+        conn,
+        community,
+        member_ids=list(item.member_ids),
+        rule=item.rule,
+        channel=channel,
+        body=body,
+        due_at=item.due_at,
+        key=item.key,
+        subject=subject,
+        approved=approve,
+        actor=actor,
+        language=language,
+    )
+    if (
+        created is not None and channel == "post"
+    ):  # rendered again at send time without who may not be named
+        save_post_render(
+            conn, community, created, template=template, language=language, context=context
+        )
     if created is None:
         counts.existing += 1
     elif approve:
@@ -86,20 +133,41 @@ def _apply_message(conn: Connection, community: Community, item: PlanItem, plan:
         counts.drafted += 1
 
 
-def _apply_tag(conn: Connection, community: Community, item: PlanItem, counts: ApplyCounts, actor: str) -> None:
+def _apply_tag(
+    conn: Connection, community: Community, item: PlanItem, counts: ApplyCounts, actor: str
+) -> None:
     member_id = item.member_ids[0]
-    if item.status == SKIP or not insert_playbook_action(conn, community.id, key=item.key, rule=item.rule,
-                                                         action=item.action, member_id=member_id,
-                                                         at=item.due_at):
+    if item.status == SKIP or not insert_playbook_action(
+        conn,
+        community.id,
+        key=item.key,
+        rule=item.rule,
+        action=item.action,
+        member_id=member_id,
+        at=item.due_at,
+    ):
         return
     if add_member_tag(conn, community.id, member_id, item.params["tag"]):
         counts.tagged += 1
-        record_event(conn, community.id, actor=actor, action="member.tagged", member_id=member_id,
-                     details={"tag": item.params["tag"], "rule": item.rule})
+        record_event(
+            conn,
+            community.id,
+            actor=actor,
+            action="member.tagged",
+            member_id=member_id,
+            details={"tag": item.params["tag"], "rule": item.rule},
+        )
 
 
-def apply(conn: Connection, community: Community, plan: Plan, *, playbook: Playbook, templates: Templates,
-          actor: str = "playbook") -> ApplyCounts:
+def apply(
+    conn: Connection,
+    community: Community,
+    plan: Plan,
+    *,
+    playbook: Playbook,
+    templates: Templates,
+    actor: str = "playbook",
+) -> ApplyCounts:
     counts = ApplyCounts()
     for item in plan.items:
         if item.action == "tag_member":

@@ -10,7 +10,13 @@ from tending.moderation.escalation import DEFAULT_ACTION
 from tending.moderation.langid import detect_language
 from tending.moderation.sentiment_training import SENTIMENT_NAMES, train_sentiment_models
 from tending.moderation.training import MODEL_NAMES, train_all
-from tending.store.moderation import DONE, OPEN, count_scannable, get_activity_texts, get_offender_counts
+from tending.store.moderation import (
+    DONE,
+    OPEN,
+    count_scannable,
+    get_activity_texts,
+    get_offender_counts,
+)
 
 __all__ = [
     "DEFAULT_ACTION",

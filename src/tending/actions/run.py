@@ -16,7 +16,12 @@ from tending.actions.onboarding import do_run_playbook
 from tending.actions.outbox import claim_one, do_approve
 from tending.actions.playbook_apply import ApplyCounts
 from tending.actions.rights import RetentionResult, do_nightly_retention
-from tending.actions.webhooks import WebhookCounts, do_enqueue_webhook_events, do_send_webhooks, get_webhooks
+from tending.actions.webhooks import (
+    WebhookCounts,
+    do_enqueue_webhook_events,
+    do_send_webhooks,
+    get_webhooks,
+)
 from tending.models import Community
 from tending.playbooks.render import Templates
 from tending.store.outbox import DRAFTED, OutboxMessage, get_enabled_playbook, get_message
@@ -42,12 +47,21 @@ class TickSummary:
         if self.webhooks is not None:
             data["webhooks"] = self.webhooks.as_dict()
         if self.retention is not None:
-            data["retention"] = {"texts": self.retention.texts, "message_bodies": self.retention.message_bodies}
+            data["retention"] = {
+                "texts": self.retention.texts,
+                "message_bodies": self.retention.message_bodies,
+            }
         return data
 
 
-def do_tick(engine: Engine, communities: list[Community], *, now: datetime | None,
-            delivery_settings: dict[str, object], templates_dir: Path | None) -> list[TickSummary]:
+def do_tick(
+    engine: Engine,
+    communities: list[Community],
+    *,
+    now: datetime | None,
+    delivery_settings: dict[str, object],
+    templates_dir: Path | None,
+) -> list[TickSummary]:
     """Evaluate each community's playbook, then deliver what is approved and due. One summary each."""
     summaries = []
     for community in communities:
@@ -55,19 +69,30 @@ def do_tick(engine: Engine, communities: list[Community], *, now: datetime | Non
         drafted = None
         with engine.begin() as conn:
             if get_enabled_playbook(conn, community.id) is not None:
-                drafted = do_run_playbook(conn, community, now=moment, templates=Templates(templates_dir)).counts
+                drafted = do_run_playbook(
+                    conn, community, now=moment, templates=Templates(templates_dir)
+                ).counts
         router = make_router(engine, community, delivery_settings)
         try:
             delivered = deliver_due(engine, community, now=moment, router=router)
         finally:
             router.close()
-        summaries.append(TickSummary(community=community.name, now=moment, drafted=drafted, delivered=delivered,
-                                     webhooks=_webhooks(engine, community, moment),
-                                     retention=_nightly_retention(engine, community, moment)))
+        summaries.append(
+            TickSummary(
+                community=community.name,
+                now=moment,
+                drafted=drafted,
+                delivered=delivered,
+                webhooks=_webhooks(engine, community, moment),
+                retention=_nightly_retention(engine, community, moment),
+            )
+        )
     return summaries
 
 
-def _nightly_retention(engine: Engine, community: Community, moment: datetime) -> RetentionResult | None:
+def _nightly_retention(
+    engine: Engine, community: Community, moment: datetime
+) -> RetentionResult | None:
     """Once a day per community, remove the message texts older than retention.text_days (docs/privacy.md)."""
     done = do_nightly_retention(engine, community, now=moment)
     return done if done is not None and done.days is not None else None
@@ -82,8 +107,16 @@ def _webhooks(engine: Engine, community: Community, moment: datetime) -> Webhook
     return do_send_webhooks(engine, community, now=moment)
 
 
-def do_send_now(engine: Engine, community: Community, message_id: int, *, now: datetime,
-                delivery_settings: dict[str, object], actor: str, approve_first: bool = False) -> OutboxMessage:
+def do_send_now(
+    engine: Engine,
+    community: Community,
+    message_id: int,
+    *,
+    now: datetime,
+    delivery_settings: dict[str, object],
+    actor: str,
+    approve_first: bool = False,
+) -> OutboxMessage:
     """Claim one approved message (approving a draft first if asked), deliver it through the configured
     transports and return it as recorded: sent, or retrying/failed with its error. A message that is not
     approved raises UsageError and nothing changes."""

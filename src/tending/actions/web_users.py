@@ -72,17 +72,28 @@ def check_password(password: str) -> str:
     return password
 
 
-def do_add_user(conn: Connection, email: str, *, password: str, role: str, language: str = "en",
-                actor: str, now: datetime) -> WebUser:
+def do_add_user(
+    conn: Connection,
+    email: str,
+    *,
+    password: str,
+    role: str,
+    language: str = "en",
+    actor: str,
+    now: datetime,
+) -> WebUser:
     email = check_email(email)
     check_role(role)
     check_language(language)
     check_password(password)
     if store.find_user(conn, email) is not None:
         raise UsageError(f"EMAIL: a user '{email}' already exists.")
-    user = store.insert_user(conn, email, password_hash=_hasher.hash(password), role=role, language=language,
-                             at=now)
-    store.record_user_event(conn, actor=actor, action="user.added", email=email, at=now, details={"role": role})
+    user = store.insert_user(
+        conn, email, password_hash=_hasher.hash(password), role=role, language=language, at=now
+    )
+    store.record_user_event(
+        conn, actor=actor, action="user.added", email=email, at=now, details={"role": role}
+    )
     return user
 
 
@@ -105,8 +116,14 @@ def do_set_role(conn: Connection, email: str, *, role: str, actor: str, now: dat
         return user
     _keep_an_admin(conn, user, role)
     store.update_user(conn, user.id, role=role)
-    store.record_user_event(conn, actor=actor, action="user.role_changed", email=user.email, at=now,
-                            details={"from": user.role, "to": role})
+    store.record_user_event(
+        conn,
+        actor=actor,
+        action="user.role_changed",
+        email=user.email,
+        at=now,
+        details={"from": user.role, "to": role},
+    )
     return _existing(conn, email)
 
 
@@ -114,15 +131,25 @@ def do_set_language(conn: Connection, user: WebUser, *, language: str, now: date
     check_language(language)
     if user.language != language:
         store.update_user(conn, user.id, language=language)
-        store.record_user_event(conn, actor=user.email, action="user.language_changed", email=user.email,
-                                at=now, details={"to": language})
+        store.record_user_event(
+            conn,
+            actor=user.email,
+            action="user.language_changed",
+            email=user.email,
+            at=now,
+            details={"to": language},
+        )
 
 
-def do_set_password(conn: Connection, email: str, *, password: str, actor: str, now: datetime) -> None:
+def do_set_password(
+    conn: Connection, email: str, *, password: str, actor: str, now: datetime
+) -> None:
     user = _existing(conn, email)
     check_password(password)
     store.update_user(conn, user.id, password_hash=_hasher.hash(password))
-    store.record_user_event(conn, actor=actor, action="user.password_changed", email=user.email, at=now)
+    store.record_user_event(
+        conn, actor=actor, action="user.password_changed", email=user.email, at=now
+    )
 
 
 def do_remove_user(conn: Connection, email: str, *, actor: str, now: datetime) -> None:
@@ -147,8 +174,10 @@ class LoginResult:
 
 def is_login_throttled(conn: Connection, email: str, *, ip: str, now: datetime) -> bool:
     since = now - LOGIN_WINDOW
-    return (store.count_failed_logins(conn, since=since, email=email) >= ACCOUNT_FAILURES
-            or store.count_failed_logins(conn, since=since, ip=ip) >= IP_FAILURES)
+    return (
+        store.count_failed_logins(conn, since=since, email=email) >= ACCOUNT_FAILURES
+        or store.count_failed_logins(conn, since=since, ip=ip) >= IP_FAILURES
+    )
 
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
@@ -166,7 +195,9 @@ def do_login(conn: Connection, email: str, password: str, *, ip: str, now: datet
         return LoginResult(failure="throttled")
     user = store.find_user(conn, email)
     stored = store.get_password_hash(conn, user.id) if user else None
-    matches = _password_matches(stored, password)  # always verified (a dummy hash for no account): same timing
+    matches = _password_matches(
+        stored, password
+    )  # always verified (a dummy hash for no account): same timing
     if user is None or not matches:
         store.record_login_attempt(conn, email=email, ip=ip, succeeded=False, at=now)
         return LoginResult(failure="invalid")
@@ -179,8 +210,14 @@ def do_login(conn: Connection, email: str, password: str, *, ip: str, now: datet
 def open_session(conn: Connection, user: WebUser, *, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     store.delete_expired_sessions(conn, now=now)
-    store.insert_session(conn, user.id, token=token, csrf_token=secrets.token_urlsafe(32), at=now,
-                         expires_at=now + SESSION_LIFETIME)
+    store.insert_session(
+        conn,
+        user.id,
+        token=token,
+        csrf_token=secrets.token_urlsafe(32),
+        at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
     return token
 
 
@@ -197,8 +234,14 @@ def ensure_demo_admin(conn: Connection, *, now: datetime) -> WebUser:
     user = store.find_user(conn, DEMO_ADMIN_EMAIL)
     if user is not None:
         return user
-    return do_add_user(conn, DEMO_ADMIN_EMAIL, password=secrets.token_urlsafe(24), role="admin",
-                       actor="demo", now=now)
+    return do_add_user(
+        conn,
+        DEMO_ADMIN_EMAIL,
+        password=secrets.token_urlsafe(24),
+        role="admin",
+        actor="demo",
+        now=now,
+    )
 
 
 DEMO_ADMIN_EMAIL = "demo-admin@localhost"

@@ -44,17 +44,30 @@ SILENT = timedelta(minutes=10)  # a worker not heard of for this long is not run
 FORGOTTEN = timedelta(days=7)
 
 
-def do_tick(engine: Engine, delivery: dict[str, Any], *, now: datetime | None, community_name: str | None,
-            templates: Path | None) -> list[dict[str, Any]]:
+def do_tick(
+    engine: Engine,
+    delivery: dict[str, Any],
+    *,
+    now: datetime | None,
+    community_name: str | None,
+    templates: Path | None,
+) -> list[dict[str, Any]]:
     """One tick of every community (or the one named), as `tending run --format json` prints it: the
     single tick of actions/run.py, with the community chosen by name."""
     with engine.connect() as conn:
-        chosen = [resolve_community(conn, community_name)] if community_name else get_communities(conn)
-    return [summary.as_json() for summary in
-            run_tick(engine, chosen, now=now, delivery_settings=delivery, templates_dir=templates)]
+        chosen = (
+            [resolve_community(conn, community_name)] if community_name else get_communities(conn)
+        )
+    return [
+        summary.as_json()
+        for summary in run_tick(
+            engine, chosen, now=now, delivery_settings=delivery, templates_dir=templates
+        )
+    ]
 
 
 # -- the configuration check ----------------------------------------------------------------------------
+
 
 def check_configuration(settings: Settings, engine: Engine | None) -> list[str]:
     """Every mistake that would stop delivery, one sentence each (empty: all is well): the [delivery]
@@ -75,6 +88,7 @@ def check_configuration(settings: Settings, engine: Engine | None) -> list[str]:
 
 # -- the loop -------------------------------------------------------------------------------------------
 
+
 @dataclass
 class WorkerLoop:
     """`tending worker`: a tick every `interval` seconds until `stop()` says so."""
@@ -85,7 +99,9 @@ class WorkerLoop:
     community_name: str | None
     templates: Path | None  # the user's templates folder (None: the built-in texts)
     report: Callable[[list[dict[str, Any]]], None] = lambda summaries: None
-    sync: Callable[[], None] | None = None  # the connectors' pass, run before each tick (tending worker)
+    sync: Callable[[], None] | None = (
+        None  # the connectors' pass, run before each tick (tending worker)
+    )
     sleep: Callable[[float], None] = time.sleep
     stop: Callable[[], bool] = lambda: False
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -103,8 +119,13 @@ class WorkerLoop:
         try:
             if self.sync is not None:
                 self.sync()  # a failing connector is marked failing and never stops the others or the tick
-            summaries = do_tick(self.engine, self.delivery, now=None, community_name=self.community_name,
-                                templates=self.templates)
+            summaries = do_tick(
+                self.engine,
+                self.delivery,
+                now=None,
+                community_name=self.community_name,
+                templates=self.templates,
+            )
         except Exception as error:
             self.failures += 1
             wait = min(self.interval * 2 ** min(self.failures, 10), MAX_BACKOFF_S)
@@ -117,11 +138,20 @@ class WorkerLoop:
         self.report(summaries)
         return self.interval
 
-    def _heartbeat(self, *, summary: list[dict[str, Any]] | None = None, error: str | None = None) -> None:
+    def _heartbeat(
+        self, *, summary: list[dict[str, Any]] | None = None, error: str | None = None
+    ) -> None:
         try:
             with self.engine.begin() as conn:
                 now = utcnow()
-                record_heartbeat(conn, self.name, started_at=self.started_at, at=now, summary=summary, error=error)
+                record_heartbeat(
+                    conn,
+                    self.name,
+                    started_at=self.started_at,
+                    at=now,
+                    summary=summary,
+                    error=error,
+                )
                 forget_heartbeats(conn, before=now - FORGOTTEN)
         except (OperationalError, DBAPIError):
             pass  # the database is busy or away: the tick's own error already says so
@@ -141,24 +171,38 @@ def describe_tick_error(error: BaseException) -> str:
 def refuse_invalid_configuration(settings: Settings, engine: Engine) -> None:
     problems = check_configuration(settings, engine)
     if problems:
-        more = f" (and {len(problems) - 1} more: tending check lists them)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more: tending check lists them)"
+            if len(problems) > 1
+            else ""
+        )
         raise UsageError(f"the worker cannot start: {problems[0]}{more}")
 
 
 # -- status ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class WorkerStatus:
     heartbeats: list[Heartbeat]
-    stuck: dict[str, dict[str, int]]  # community name -> counts (needs_check, failed, stale_sending, overdue)
+    stuck: dict[
+        str, dict[str, int]
+    ]  # community name -> counts (needs_check, failed, stale_sending, overdue)
     running: bool
 
     def as_dict(self) -> dict[str, Any]:
-        workers = [{"worker": h.worker, "started_at": isoformat_utc(h.started_at),
-                    "last_tick_at": isoformat_utc(h.last_tick_at),
-                    "last_ok_at": isoformat_utc(h.last_ok_at) if h.last_ok_at else None,
-                    "last_error": h.last_error, "ticks": h.ticks, "last_summary": h.last_summary}
-                   for h in self.heartbeats]
+        workers = [
+            {
+                "worker": h.worker,
+                "started_at": isoformat_utc(h.started_at),
+                "last_tick_at": isoformat_utc(h.last_tick_at),
+                "last_ok_at": isoformat_utc(h.last_ok_at) if h.last_ok_at else None,
+                "last_error": h.last_error,
+                "ticks": h.ticks,
+                "last_summary": h.last_summary,
+            }
+            for h in self.heartbeats
+        ]
         return {"running": self.running, "workers": workers, "stuck": self.stuck}
 
 
@@ -168,10 +212,14 @@ def get_worker_status(engine: Engine, *, now: datetime | None = None) -> WorkerS
         heartbeats = get_heartbeats(conn)
         stuck = {}
         for community in get_communities(conn):
-            counts = get_stuck_counts(conn, community.id, now=now, stale_before=now - SENDING_LEASE,
-                                      overdue_before=now - OVERDUE)
+            counts = get_stuck_counts(
+                conn,
+                community.id,
+                now=now,
+                stale_before=now - SENDING_LEASE,
+                overdue_before=now - OVERDUE,
+            )
             if any(counts.values()):
                 stuck[community.name] = counts
     running = any(now - h.last_tick_at < SILENT for h in heartbeats)
     return WorkerStatus(heartbeats=heartbeats, stuck=stuck, running=running)
-

@@ -21,10 +21,16 @@ PREFIX = "/api/v1"
 def create_api(engine: Engine, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The API over the database of `engine`, to be mounted at /api/v1 (its OpenAPI document is
     /api/v1/openapi.json; the dashboard's own pages are not in it)."""
-    api = FastAPI(title="tending API", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-                  servers=[{"url": PREFIX}],
-                  description="The JSON API of tending: the same operations as the CLI and the dashboard. "
-                              "Send an API token as `Authorization: Bearer TOKEN`.")
+    api = FastAPI(
+        title="tending API",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        servers=[{"url": PREFIX}],
+        description="The JSON API of tending: the same operations as the CLI and the dashboard. "
+        "Send an API token as `Authorization: Bearer TOKEN`.",
+    )
     api.state.api = ApiState(engine) if clock is None else ApiState(engine, clock)
     for module in (communities, outbox, moderation):
         api.include_router(module.router)
@@ -67,5 +73,7 @@ def _add_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> Response:
-        message = "There is nothing at this address." if error.status_code == 404 else str(error.detail)
+        message = (
+            "There is nothing at this address." if error.status_code == 404 else str(error.detail)
+        )
         return _error(error.status_code, message)

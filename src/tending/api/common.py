@@ -64,11 +64,16 @@ bearer = HTTPBearer(auto_error=False, description="An API token: tending users t
 def caller(role: str) -> Any:
     """A dependency: the user of the request's API token, if their role is at least `role`."""
 
-    def dependency(request: Request,
-                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> WebUser:
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> WebUser:
         if credentials is None or not credentials.credentials.strip():
-            raise ApiError(401, "Send an API token as 'Authorization: Bearer TOKEN' "
-                                "(make one with: tending users token add EMAIL).")
+            raise ApiError(
+                401,
+                "Send an API token as 'Authorization: Bearer TOKEN' "
+                "(make one with: tending users token add EMAIL).",
+            )
         state = get_state(request)
         with state.engine.begin() as conn:
             user = get_token_user(conn, credentials.credentials.strip(), now=state.now())
@@ -86,12 +91,19 @@ def actor(user: WebUser) -> str:
     return f"api:{user.email}"
 
 
-CommunityId = Annotated[int, Path(ge=1, le=MAX_ID, description="The community's id (GET /communities).")]
+CommunityId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The community's id (GET /communities).")
+]
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many items.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Skip this many items first.")]
-AsOf = Annotated[str | None, Query(description="An ISO 8601 instant or date (a bare date is midnight in the "
-                                               "community's time zone), up to now. Default: now.")]
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="An ISO 8601 instant or date (a bare date is midnight in the "
+        "community's time zone), up to now. Default: now."
+    ),
+]
 
 
 def community_of(request: Request, community_id: int) -> Community:

@@ -34,15 +34,24 @@ def message_json(message: Any) -> dict[str, Any]:
 
 
 @router.get("/communities/{community_id}/outbox", summary="The outbox")
-def list_outbox(request: Request, community_id: CommunityId, limit: Limit = 50, offset: Offset = 0,
-                status: Annotated[list[str] | None, Query(description="Only these statuses (repeat the "
-                                                                      "parameter for several).")] = None,
-                user: WebUser = caller("viewer")) -> dict[str, Any]:
+def list_outbox(
+    request: Request,
+    community_id: CommunityId,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[
+        list[str] | None,
+        Query(description="Only these statuses (repeat the parameter for several)."),
+    ] = None,
+    user: WebUser = caller("viewer"),
+) -> dict[str, Any]:
     """Messages, the latest due first: drafted, approved, sending, sent, failed, skipped."""
     community = community_of(request, community_id)
     with reading(request) as conn:
         found = get_outbox_page(conn, community, statuses=status, limit=limit, offset=offset)
-    return page([message_json(m) for m in found.messages], total=found.total, limit=limit, offset=offset)
+    return page(
+        [message_json(m) for m in found.messages], total=found.total, limit=limit, offset=offset
+    )
 
 
 def _act(request: Request, community_id: int, change: Any) -> dict[str, Any]:
@@ -57,16 +66,32 @@ def _act(request: Request, community_id: int, change: Any) -> dict[str, Any]:
 
 
 @router.post("/communities/{community_id}/outbox/{message_id}/approve", summary="Approve a message")
-def approve(request: Request, community_id: CommunityId, message_id: ItemId,
-            user: WebUser = caller("moderator")) -> dict[str, Any]:
+def approve(
+    request: Request,
+    community_id: CommunityId,
+    message_id: ItemId,
+    user: WebUser = caller("moderator"),
+) -> dict[str, Any]:
     """Let a drafted (or failed) message go when due; audited as the dashboard's button is."""
-    return _act(request, community_id, lambda conn, community: do_approve(conn, community, message_id,
-                                                                          actor=actor(user)))
+    return _act(
+        request,
+        community_id,
+        lambda conn, community: do_approve(conn, community, message_id, actor=actor(user)),
+    )
 
 
 @router.post("/communities/{community_id}/outbox/{message_id}/skip", summary="Skip a message")
-def skip(request: Request, community_id: CommunityId, message_id: ItemId,
-         user: WebUser = caller("moderator")) -> dict[str, Any]:
+def skip(
+    request: Request,
+    community_id: CommunityId,
+    message_id: ItemId,
+    user: WebUser = caller("moderator"),
+) -> dict[str, Any]:
     """Decide a message will not be sent; audited as the dashboard's button is."""
-    return _act(request, community_id, lambda conn, community: do_skip(conn, community, message_id,
-                                                                       actor=actor(user), reason="human"))
+    return _act(
+        request,
+        community_id,
+        lambda conn, community: do_skip(
+            conn, community, message_id, actor=actor(user), reason="human"
+        ),
+    )

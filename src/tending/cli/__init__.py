@@ -63,10 +63,18 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", "db", metavar="URL", envvar="TENDING_DATABASE_URL",
-              help="Database: a SQLite file path or URL, or postgresql+psycopg://user@host/db. "
-                   "Default: ~/.local/share/tending/tending.db (env TENDING_DATABASE_URL).")
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    envvar="TENDING_DATABASE_URL",
+    help="Database: a SQLite file path or URL, or postgresql+psycopg://user@host/db. "
+    "Default: ~/.local/share/tending/tending.db (env TENDING_DATABASE_URL).",
+)
 @click.version_option(__version__, "--version", prog_name="tending")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
@@ -99,7 +107,9 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as error:  # a bug or a damaged database: one line, never a traceback or the data involved
+    except (
+        Exception
+    ) as error:  # a bug or a damaged database: one line, never a traceback or the data involved
         if _is_database_error(error):  # a locked SQLite file, an unreachable server
             from tending.actions.database import describe_database_error
 
@@ -114,4 +124,3 @@ def _is_database_error(error: Exception) -> bool:
     loaded it (`tending --help` starts fast)."""
     exc = sys.modules.get("sqlalchemy.exc")
     return exc is not None and isinstance(error, exc.DBAPIError)
-

@@ -31,8 +31,18 @@ def list_command(app: AppContext, output_format: str) -> None:
     with app.engine.connect() as conn:
         found = get_communities(conn)
     if output_format == "json":
-        echo_json([{"id": c.id, "name": c.name, "platform": c.platform, "timezone": c.timezone,
-                    "language": c.language} for c in found])
+        echo_json(
+            [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "platform": c.platform,
+                    "timezone": c.timezone,
+                    "language": c.language,
+                }
+                for c in found
+            ]
+        )
         return
     if not found:
         click.echo("No community yet. Import an export (tending import) or run tending demo.")
@@ -43,7 +53,9 @@ def list_command(app: AppContext, output_format: str) -> None:
 @communities.command("add")
 @click.argument("name")
 @click.option("--platform", default="other", show_default=True, help="Where the community lives.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Paris.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Paris."
+)
 @click.option("--language", default="en", show_default=True, help="Default language (en or fr).")
 @pass_app
 def add_command(app: AppContext, name: str, platform: str, timezone: str, language: str) -> None:
@@ -57,6 +69,7 @@ def add_command(app: AppContext, name: str, platform: str, timezone: str, langua
     with app.engine.begin() as conn:
         if find_community(conn, name) is not None:
             raise UsageError(f"a community named '{name}' already exists.")
-        community = do_create_community(conn, name, platform=platform, timezone=timezone,
-                                        language=language, actor="cli")
+        community = do_create_community(
+            conn, name, platform=platform, timezone=timezone, language=language, actor="cli"
+        )
     click.echo(f"Created community {community.id}: {community.name}.")

@@ -20,7 +20,9 @@ def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"credentials are given as NAME=VALUE (e.g. api_key=env:FORUM_KEY); got '{name}'.")
+            raise UsageError(
+                f"credentials are given as NAME=VALUE (e.g. api_key=env:FORUM_KEY); got '{name}'."
+            )
         found[name.strip()] = value.strip()
     return found
 
@@ -28,14 +30,32 @@ def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.command("connect", context_settings={"ignore_unknown_options": True})  # chat ids: -100...
 @click.argument("kind", metavar="KIND")
 @click.argument("target", metavar="URL-OR-ID")
-@click.option("--community", "community_name", metavar="NAME", required=True,
-              help="The community the connector feeds (created if it does not exist yet).")
+@click.option(
+    "--community",
+    "community_name",
+    metavar="NAME",
+    required=True,
+    help="The community the connector feeds (created if it does not exist yet).",
+)
 @click.argument("credentials", nargs=-1, metavar="[NAME=VALUE]...")
-@click.option("--interval", "interval_s", type=int, default=300, show_default=True, metavar="SECONDS",
-              help="How often `tending worker` syncs it.")
+@click.option(
+    "--interval",
+    "interval_s",
+    type=int,
+    default=300,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often `tending worker` syncs it.",
+)
 @pass_app
-def connect(app: AppContext, kind: str, target: str, community_name: str, credentials: tuple[str, ...],
-            interval_s: int) -> None:
+def connect(
+    app: AppContext,
+    kind: str,
+    target: str,
+    community_name: str,
+    credentials: tuple[str, ...],
+    interval_s: int,
+) -> None:
     """Connect a community to its platform: record the connector, check it once, say what it can see.
 
     KIND is one of: KINDS_LIST. Secrets are given by reference, never as values:
@@ -55,11 +75,20 @@ def connect(app: AppContext, kind: str, target: str, community_name: str, creden
     from tending.actions.connectors import do_connect
 
     get_connector(kind)
-    connected = do_connect(app.engine, kind, target, community_name=community_name, fields=_fields(credentials),
-                           file_values=app.settings.file_values, interval_s=interval_s)
+    connected = do_connect(
+        app.engine,
+        kind,
+        target,
+        community_name=community_name,
+        fields=_fields(credentials),
+        file_values=app.settings.file_values,
+        interval_s=interval_s,
+    )
     info = connected.connector
-    click.echo(f"Connector {info.id} recorded: {info.kind} {info.target} for {info.community}, "
-               f"synced every {info.interval_s} s by tending worker.")
+    click.echo(
+        f"Connector {info.id} recorded: {info.kind} {info.target} for {info.community}, "
+        f"synced every {info.interval_s} s by tending worker."
+    )
     click.echo(f"It sees: {connected.seen.summary}")
     click.echo(f"Next: tending sync --connector {info.id}")
 
@@ -96,7 +125,9 @@ def connectors(ctx: click.Context, community_name: str | None, output_format: st
     click.echo(f"{'ID':>4}  {'COMMUNITY':<20} {'KIND':<10} {'STATE':<8} {'LAST SYNC':<21} TARGET")
     for c in found:
         last = c.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") + "Z" if c.last_sync_at else "never"
-        click.echo(f"{c.id:>4}  {c.community[:20]:<20} {c.kind:<10} {c.state:<8} {last:<21} {c.target}")
+        click.echo(
+            f"{c.id:>4}  {c.community[:20]:<20} {c.kind:<10} {c.state:<8} {last:<21} {c.target}"
+        )
         if c.state == "failing" and c.reason:
             click.echo(f"      failing: {c.reason}")
         if c.cursor:
@@ -115,28 +146,42 @@ def _change(state: str) -> Any:
     def command(app: AppContext, connector_id: int) -> None:
         from tending.actions import connectors as actions
 
-        action = {"pause": actions.do_pause, "resume": actions.do_resume, "remove": actions.do_remove}[state]
+        action = {
+            "pause": actions.do_pause,
+            "resume": actions.do_resume,
+            "remove": actions.do_remove,
+        }[state]
         info = action(app.engine, connector_id)
-        done = {"pause": "paused", "resume": "resumed", "remove": "removed (what it synced stays)"}[state]
+        done = {"pause": "paused", "resume": "resumed", "remove": "removed (what it synced stays)"}[
+            state
+        ]
         click.echo(f"Connector {info.id} ({info.kind} {info.target}, {info.community}) {done}.")
 
     return command
 
 
-connectors.command("pause", help="Stop syncing connector ID until resumed.\n\nExample: tending connectors pause 2")(
-    _change("pause"))
-connectors.command("resume", help="Sync connector ID again.\n\nExample: tending connectors resume 2")(
-    _change("resume"))
-connectors.command("remove", help="Forget connector ID; what it synced stays.\n\n"
-                                  "Example: tending connectors remove 2")(_change("remove"))
+connectors.command(
+    "pause", help="Stop syncing connector ID until resumed.\n\nExample: tending connectors pause 2"
+)(_change("pause"))
+connectors.command(
+    "resume", help="Sync connector ID again.\n\nExample: tending connectors resume 2"
+)(_change("resume"))
+connectors.command(
+    "remove",
+    help="Forget connector ID; what it synced stays.\n\nExample: tending connectors remove 2",
+)(_change("remove"))
 
 
 @click.command("sync")
 @community_option
-@click.option("--connector", "connector_id", type=int, metavar="ID", help="Only this connector (even paused).")
+@click.option(
+    "--connector", "connector_id", type=int, metavar="ID", help="Only this connector (even paused)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_app
-def sync(app: AppContext, community_name: str | None, connector_id: int | None, as_json: bool) -> None:
+def sync(
+    app: AppContext, community_name: str | None, connector_id: int | None, as_json: bool
+) -> None:
     """One incremental pass of every connector that is not paused: only what is new since its cursor.
 
     A failing connector is marked failing with its reason and the others still sync; the exit code is
@@ -150,12 +195,18 @@ def sync(app: AppContext, community_name: str | None, connector_id: int | None, 
     """
     from tending.actions.connectors import do_sync
 
-    results = do_sync(app.engine, community_name=community_name, connector_id=connector_id,
-                      file_values=app.settings.file_values)
+    results = do_sync(
+        app.engine,
+        community_name=community_name,
+        connector_id=connector_id,
+        file_values=app.settings.file_values,
+    )
     if as_json:
         echo_json([r.as_dict() for r in results])
     elif not results:
-        click.echo("Nothing to sync: no connector, or every one is paused (see tending connectors).")
+        click.echo(
+            "Nothing to sync: no connector, or every one is paused (see tending connectors)."
+        )
     if not as_json:
         print_syncs(results, quiet=False)
     if any(not r.ok for r in results):
@@ -172,5 +223,7 @@ def print_syncs(results: list[SyncResult], *, quiet: bool = True) -> None:
         c = result.counts
         if quiet and not (c.activities_added or c.members_added or c.threads_added):
             continue
-        click.echo(f"{head}: {c.activities_added} new activities, {c.members_added} new members, "
-                   f"{c.threads_added} new threads; {result.requests} requests, {result.duration_s:.1f} s.")
+        click.echo(
+            f"{head}: {c.activities_added} new activities, {c.members_added} new members, "
+            f"{c.threads_added} new threads; {result.requests} requests, {result.duration_s:.1f} s."
+        )

@@ -63,13 +63,23 @@ def _creating_command() -> bool:
 
 pass_app = click.make_pass_decorator(AppContext)
 
-community_option = click.option("--community", "community_name", metavar="NAME",
-                                help="The community to work on (needed when the database holds several).")
+community_option = click.option(
+    "--community",
+    "community_name",
+    metavar="NAME",
+    help="The community to work on (needed when the database holds several).",
+)
 
 
 def format_option(*choices: str, default: str = "table") -> Any:
-    return click.option("--format", "output_format", type=click.Choice(list(choices)), default=default,
-                        show_default=True, help="Output format.")
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
 
 
 def echo_json(value: Any) -> None:

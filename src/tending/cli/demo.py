@@ -25,16 +25,32 @@ KIND_ORDER = ("post", "reply", "comment", "reaction", "joined", "left")
 
 
 @click.command()
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="Seed of the generator: same seed, same community.")
-@click.option("--members", type=int, default=2000, show_default=True,
-              help="How many members (at least 10; 1000000 works, for benchmarks).")
-@click.option("--no-serve", is_flag=True, help="Build and print the summary, do not start the dashboard.")
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Seed of the generator: same seed, same community.",
+)
+@click.option(
+    "--members",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="How many members (at least 10; 1000000 works, for benchmarks).",
+)
+@click.option(
+    "--no-serve", is_flag=True, help="Build and print the summary, do not start the dashboard."
+)
 @click.option("--fresh", is_flag=True, help="Rebuild the demo community even if it already exists.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on."
+)
 @click.option("--port", type=int, default=8765, show_default=True, help="Port of the dashboard.")
 @pass_app
-def demo(app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, host: str, port: int) -> None:
+def demo(
+    app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, host: str, port: int
+) -> None:
     """Create (or reuse) a realistic demo community and open the dashboard on it.
 
     The community is a bilingual (French/English) support forum for people whose cat has diabetes: two
@@ -51,7 +67,9 @@ def demo(app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, 
     from tending.actions.demo import MIN_MEMBERS, get_database_size
 
     if members < MIN_MEMBERS:
-        raise UsageError(f"--members: {members} is too few; the demo needs at least {MIN_MEMBERS} members.")
+        raise UsageError(
+            f"--members: {members} is too few; the demo needs at least {MIN_MEMBERS} members."
+        )
     if not 0 < port < 65536:
         raise UsageError(f"--port: {port} is not a port number (1-65535).")
     app.for_demo = True
@@ -68,7 +86,9 @@ def demo(app: AppContext, seed: int, members: int, no_serve: bool, fresh: bool, 
         _serve(url, summary.community_id, host, port)
 
 
-def _build_or_reuse(app: AppContext, *, seed: int, members: int, fresh: bool) -> tuple[DemoSummary, bool]:
+def _build_or_reuse(
+    app: AppContext, *, seed: int, members: int, fresh: bool
+) -> tuple[DemoSummary, bool]:
     from tending.actions.communities import find_community
     from tending.actions.demo import DEMO_NAME, build_demo, delete_community_rows, get_demo_summary
 
@@ -82,15 +102,25 @@ def _build_or_reuse(app: AppContext, *, seed: int, members: int, fresh: bool) ->
             click.echo(f"Rebuilding the demo community ({reason}).", err=True)
             delete_community_rows(conn, existing.id)
     with engine.connect() as conn, _progress() as progress:
-        summary = build_demo(conn, seed=seed, members=members, now=utcnow(), progress=progress,
-                             commit_every=COMMIT_EVERY)
+        summary = build_demo(
+            conn,
+            seed=seed,
+            members=members,
+            now=utcnow(),
+            progress=progress,
+            commit_every=COMMIT_EVERY,
+        )
         conn.commit()
     return summary, False
 
 
 def _matches(community: Community, *, seed: int, members: int) -> bool:
     settings = community.settings.get("demo", {})
-    return bool(settings.get("complete")) and settings.get("seed") == seed and settings.get("members") == members
+    return (
+        bool(settings.get("complete"))
+        and settings.get("seed") == seed
+        and settings.get("members") == members
+    )
 
 
 def _mismatch(community: Community, *, seed: int, members: int) -> str:
@@ -121,11 +151,23 @@ class _RichProgress:
 
     def __enter__(self) -> ProgressFn:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self.bar = Progress(TextColumn("Building the demo community"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
-                            TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar = Progress(
+            TextColumn("Building the demo community"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} days"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.bar.__enter__()
         self.task = self.bar.add_task("build", total=None)
 
@@ -138,7 +180,9 @@ class _RichProgress:
         self.bar.__exit__(*exc)
 
 
-def _print_summary(summary: DemoSummary, *, reused: bool, url: str, size: int | None, elapsed: float) -> None:
+def _print_summary(
+    summary: DemoSummary, *, reused: bool, url: str, size: int | None, elapsed: float
+) -> None:
     from tending.actions.database import sqlite_path
     from tending.actions.demo import TIMEZONE
 
@@ -156,7 +200,9 @@ def _print_summary(summary: DemoSummary, *, reused: bool, url: str, size: int | 
         planted = ", ".join(f"{count:,} {label}" for label, count in summary.truth.items())
         lines.append(f"  trouble     {planted} (labelled in activities.extra.demo_truth)")
     where = sqlite_path(url) or url.split("@")[-1]
-    lines.append(f"  database    {where}" + (f" ({size / 1e6:,.1f} MB)" if size is not None else ""))
+    lines.append(
+        f"  database    {where}" + (f" ({size / 1e6:,.1f} MB)" if size is not None else "")
+    )
     lines.append(f"  time        {elapsed:.1f} s")
     click.echo("\n".join(lines))
 
@@ -176,6 +222,8 @@ def _serve(url: str, community_id: int, host: str, port: int) -> None:
     except ImportError as error:
         if error.name not in ("tending.web", "tending.web.server"):
             raise
-        click.echo("The web dashboard is not available in this version of tending; the demo database is ready.")
+        click.echo(
+            "The web dashboard is not available in this version of tending; the demo database is ready."
+        )
         return
     serve_demo(url, community_id, host, port)

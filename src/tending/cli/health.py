@@ -16,16 +16,37 @@ def _as_of(value: str | None, timezone: str) -> Any:
 
 
 @click.command("health")
-@click.option("--as-of", "as_of", metavar="ISO", help="Compute as of this instant (a bare date is midnight in the "
-              "community's time zone); nothing after it counts. Default: now.")
-@click.option("--window-days", type=int, default=28, show_default=True, help="Length of the window ending at --as-of.")
-@click.option("--score/--no-score", default=False, show_default=True,
-              help="Score the window's unscored messages first (sentiment, toxicity) for the trends.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="ISO",
+    help="Compute as of this instant (a bare date is midnight in the "
+    "community's time zone); nothing after it counts. Default: now.",
+)
+@click.option(
+    "--window-days",
+    type=int,
+    default=28,
+    show_default=True,
+    help="Length of the window ending at --as-of.",
+)
+@click.option(
+    "--score/--no-score",
+    default=False,
+    show_default=True,
+    help="Score the window's unscored messages first (sentiment, toxicity) for the trends.",
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def health(app: AppContext, as_of: str | None, window_days: int, score: bool, community_name: str | None,
-           output_format: str) -> None:
+def health(
+    app: AppContext,
+    as_of: str | None,
+    window_days: int,
+    score: bool,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Community health: members, contributors, activation, time to first response, who starts the
     conversations, 90-9-1 and Gini, retention, the funnel, trends. Definitions: docs/health.md.
 
@@ -43,8 +64,13 @@ def health(app: AppContext, as_of: str | None, window_days: int, score: bool, co
 
             from tending.actions.alerts import do_score_messages
 
-            do_score_messages(conn, community, since=moment - timedelta(days=window_days), until=moment,
-                              actor="cli")
+            do_score_messages(
+                conn,
+                community,
+                since=moment - timedelta(days=window_days),
+                until=moment,
+                actor="cli",
+            )
         from tending.actions.health import get_health_report
 
         report = get_health_report(conn, community, as_of=moment, window_days=window_days)
@@ -65,13 +91,25 @@ def _num(value: float | None, digits: int = 1) -> str:
 def _print_report(r: dict[str, Any]) -> None:
     ttfr = r["time_to_first_response_hours"]
     rows = [
-        ("Members", f"{r['members_total']:,}  (+{r['new_members']:,} joined, {r['members_left']:,} left)"),
-        ("Active contributors", f"{r['active_contributors']:,}  ({r['contributions']:,} contributions)"),
-        ("Daily / window contributors", f"{_num(r['daily_contributors_mean'])} a day, ratio "
-                                        f"{_num(r['daily_to_monthly_contributors'], 3)}"),
+        (
+            "Members",
+            f"{r['members_total']:,}  (+{r['new_members']:,} joined, {r['members_left']:,} left)",
+        ),
+        (
+            "Active contributors",
+            f"{r['active_contributors']:,}  ({r['contributions']:,} contributions)",
+        ),
+        (
+            "Daily / window contributors",
+            f"{_num(r['daily_contributors_mean'])} a day, ratio "
+            f"{_num(r['daily_to_monthly_contributors'], 3)}",
+        ),
         ("Reads", "not in this export" if r["reads"] is None else f"{r['reads']:,}"),
-        ("Activation 7 / 30 days", f"{_pct(r['activation_rate_7d'])} of {r['activation_cohort_7d']:,} / "
-                                   f"{_pct(r['activation_rate_30d'])} of {r['activation_cohort_30d']:,}"),
+        (
+            "Activation 7 / 30 days",
+            f"{_pct(r['activation_rate_7d'])} of {r['activation_cohort_7d']:,} / "
+            f"{_pct(r['activation_rate_30d'])} of {r['activation_cohort_30d']:,}",
+        ),
         ("Threads started", f"{r['threads_started']:,}, {r['unanswered_threads']:,} unanswered"),
         ("First response (hours)", f"median {_num(ttfr['median'])}, mean {_num(ttfr['mean'])}"),
         ("Started by members", _pct(r["member_started_threads_share"])),
@@ -82,31 +120,55 @@ def _print_report(r: dict[str, Any]) -> None:
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value}")
     seg = r["segments"]
-    click.echo("  90-9-1: " + ", ".join(f"{name} {_pct(seg[name]['share'])} ({seg[name]['count']:,})"
-                                        for name in ("lurkers", "occasional", "core")))
+    click.echo(
+        "  90-9-1: "
+        + ", ".join(
+            f"{name} {_pct(seg[name]['share'])} ({seg[name]['count']:,})"
+            for name in ("lurkers", "occasional", "core")
+        )
+    )
     f = r["funnel"]
-    click.echo(f"  Funnel ({f['cohorts'][0]}..{f['cohorts'][1]}): joined {f['joined']:,} → first contribution "
-               f"{f['first_contribution']:,} → regular {f['regular']:,} → core {f['core']:,}")
+    click.echo(
+        f"  Funnel ({f['cohorts'][0]}..{f['cohorts'][1]}): joined {f['joined']:,} → first contribution "
+        f"{f['first_contribution']:,} → regular {f['regular']:,} → core {f['core']:,}"
+    )
     click.echo("  Retention (share contributing in month 0, 1, 2, ... after joining):")
     for row in r["retention"]:
         if row["members"]:
-            click.echo(f"    {row['cohort']} ({row['members']:,}): "
-                       + " ".join("  —  " if x is None else f"{x:5.0%}" for x in row["months"]))
+            click.echo(
+                f"    {row['cohort']} ({row['members']:,}): "
+                + " ".join("  —  " if x is None else f"{x:5.0%}" for x in row["months"])
+            )
     if r["trends"]:
         last = r["trends"][-7:]
-        click.echo("  Sentiment, last days: " + ", ".join(
-            f"{d['day'][5:]} {_num(d['sentiment_mean'], 2)} ({_pct(d['negative_share'])} neg.)" for d in last))
+        click.echo(
+            "  Sentiment, last days: "
+            + ", ".join(
+                f"{d['day'][5:]} {_num(d['sentiment_mean'], 2)} ({_pct(d['negative_share'])} neg.)"
+                for d in last
+            )
+        )
 
 
 @click.command("alerts")
 @click.option("--as-of", "as_of", metavar="ISO", help="Evaluate as of this instant. Default: now.")
-@click.option("--deliver", is_flag=True, help="Draft a message to every staff member through the outbox.")
-@click.option("--no-score", "no_score", is_flag=True, help="Do not score recent unscored messages first.")
+@click.option(
+    "--deliver", is_flag=True, help="Draft a message to every staff member through the outbox."
+)
+@click.option(
+    "--no-score", "no_score", is_flag=True, help="Do not score recent unscored messages first."
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def alerts(app: AppContext, as_of: str | None, deliver: bool, no_score: bool, community_name: str | None,
-           output_format: str) -> None:
+def alerts(
+    app: AppContext,
+    as_of: str | None,
+    deliver: bool,
+    no_score: bool,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Early warnings: volume spikes and drops, negative or toxic messages, flags, unanswered questions
     piling up, heated threads. New alerts are stored once (rate-limited per kind and day).
 
@@ -119,13 +181,17 @@ def alerts(app: AppContext, as_of: str | None, deliver: bool, no_score: bool, co
         moment = _as_of(as_of, community.timezone)
         from tending.actions.alerts import do_raise_alerts
 
-        result = do_raise_alerts(conn, community, as_of=moment, deliver=deliver, score=not no_score, actor="cli")
+        result = do_raise_alerts(
+            conn, community, as_of=moment, deliver=deliver, score=not no_score, actor="cli"
+        )
     if output_format == "json":
         echo_json(result)
         return
     if not result["raised"]:
-        click.echo(f"No new alert as of {result['as_of']} ({result['duplicates']} already raised, "
-                   f"{result['rate_limited']} over the daily limit).")
+        click.echo(
+            f"No new alert as of {result['as_of']} ({result['duplicates']} already raised, "
+            f"{result['rate_limited']} over the daily limit)."
+        )
         return
     for alert in result["raised"]:
         click.echo(f"[{alert['severity']}] {alert['summary']}")

@@ -20,23 +20,50 @@ KIND_HELP = ", ".join(KINDS)
 @click.argument("kind", metavar="KIND")
 @click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
 @community_option
-@click.option("--check", "check_only", is_flag=True,
-              help="Validate and count what would be added, without writing anything.")
-@click.option("--skip-bad", is_flag=True, help="Import the rest when some records are malformed, and list them.")
-@click.option("--timezone", metavar="ZONE",
-              help="IANA zone of local times in exports without offsets (WhatsApp, old Telegram); also the "
-                   "new community's zone. Default: the community's zone, else UTC.")
-@click.option("--day-first/--month-first", "day_first", default=None,
-              help="How numeric dates such as 12/10/2026 read in tending's own CSV and JSON Lines. Default: "
-                   "day first when the community writes French, else month first.")
-@click.option("--exported-at", metavar="WHEN",
-              help="When the export was saved (ISO 8601), for the relative dates Facebook shows (\"Hier à "
-                   "18:30\", \"il y a 2 semaines\"). Default: the file's modification time.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Validate and count what would be added, without writing anything.",
+)
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="Import the rest when some records are malformed, and list them.",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="IANA zone of local times in exports without offsets (WhatsApp, old Telegram); also the "
+    "new community's zone. Default: the community's zone, else UTC.",
+)
+@click.option(
+    "--day-first/--month-first",
+    "day_first",
+    default=None,
+    help="How numeric dates such as 12/10/2026 read in tending's own CSV and JSON Lines. Default: "
+    "day first when the community writes French, else month first.",
+)
+@click.option(
+    "--exported-at",
+    metavar="WHEN",
+    help='When the export was saved (ISO 8601), for the relative dates Facebook shows ("Hier à '
+    '18:30", "il y a 2 semaines"). Default: the file\'s modification time.',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
-def import_command(app: AppContext, kind: str, path: Path, community_name: str | None, check_only: bool,
-                   skip_bad: bool, timezone: str | None, day_first: bool | None, exported_at: str | None,
-                   as_json: bool) -> None:
+def import_command(
+    app: AppContext,
+    kind: str,
+    path: Path,
+    community_name: str | None,
+    check_only: bool,
+    skip_bad: bool,
+    timezone: str | None,
+    day_first: bool | None,
+    exported_at: str | None,
+    as_json: bool,
+) -> None:
     """Import a community export: a file, a folder or an archive (.zip, .tar.gz, .tar.xz).
 
     KIND is one of: KINDS_LIST. Importing the same export again adds nothing; a newer export of the
@@ -56,9 +83,18 @@ def import_command(app: AppContext, kind: str, path: Path, community_name: str |
     get_importer(kind)  # a wrong KIND fails before the database is opened
     bar = _ProgressBar() if sys.stderr.isatty() and not as_json else None
     try:
-        summary = do_import(app.engine, kind, path, community_name=community_name, check_only=check_only,
-                            skip_bad=skip_bad, timezone=timezone, day_first=day_first,
-                            exported_at=parse_exported_at(exported_at, timezone), progress=bar.update if bar else None)
+        summary = do_import(
+            app.engine,
+            kind,
+            path,
+            community_name=community_name,
+            check_only=check_only,
+            skip_bad=skip_bad,
+            timezone=timezone,
+            day_first=day_first,
+            exported_at=parse_exported_at(exported_at, timezone),
+            progress=bar.update if bar else None,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -86,8 +122,10 @@ def _summary_text(result: dict[str, Any]) -> str:
     ]
     skipped = result["skipped"]
     if skipped:
-        lines.append(f"  skipped on purpose: {sum(skipped.values()):,} "
-                     f"({', '.join(f'{reason}: {n:,}' for reason, n in skipped.items())})")
+        lines.append(
+            f"  skipped on purpose: {sum(skipped.values()):,} "
+            f"({', '.join(f'{reason}: {n:,}' for reason, n in skipped.items())})"
+        )
     else:
         lines.append("  skipped on purpose: none")
     if result["bad_records"]:
@@ -103,19 +141,33 @@ class _ProgressBar:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("importing"), BarColumn(), TextColumn("{task.fields[records]:,} records"),
-            TextColumn("{task.fields[rate]:,.0f}/s"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=True)
+            TextColumn("importing"),
+            BarColumn(),
+            TextColumn("{task.fields[records]:,} records"),
+            TextColumn("{task.fields[rate]:,.0f}/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.task = self.progress.add_task("import", total=None, records=0, rate=0.0)
         self.started = time.perf_counter()
         self.progress.start()
 
     def update(self, records: int, done: int, total: int | None) -> None:
         elapsed = max(time.perf_counter() - self.started, 1e-6)
-        self.progress.update(self.task, completed=done, total=total, records=records, rate=records / elapsed)
+        self.progress.update(
+            self.task, completed=done, total=total, records=records, rate=records / elapsed
+        )
 
     def close(self) -> None:
         self.progress.stop()
@@ -123,10 +175,14 @@ class _ProgressBar:
 
 @click.command("imports")
 @community_option
-@click.option("--limit", default=20, show_default=True, help="How many imports to show, most recent first.")
+@click.option(
+    "--limit", default=20, show_default=True, help="How many imports to show, most recent first."
+)
 @format_option("table", "json")
 @pass_app
-def imports_command(app: AppContext, community_name: str | None, limit: int, output_format: str) -> None:
+def imports_command(
+    app: AppContext, community_name: str | None, limit: int, output_format: str
+) -> None:
     """The import log: what was imported, when, from which file (and its hash), with what result.
 
     \b
@@ -139,17 +195,30 @@ def imports_command(app: AppContext, community_name: str | None, limit: int, out
         community = app.community(conn, community_name)
         rows = get_imports(conn, community.id, limit=limit)
     if output_format == "json":
-        echo_json([{**row, "started_at": isoformat_utc(row["started_at"]),
-                    "finished_at": isoformat_utc(row["finished_at"])} for row in rows])
+        echo_json(
+            [
+                {
+                    **row,
+                    "started_at": isoformat_utc(row["started_at"]),
+                    "finished_at": isoformat_utc(row["finished_at"]),
+                }
+                for row in rows
+            ]
+        )
         return
     if not rows:
         click.echo(f"No import yet into '{community.name}'.")
         return
     for row in rows:
         counts = row["counts"] or {}
-        what = (f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} members, "
-                f"{counts.get('activities_unchanged', 0):,} unchanged" if row["status"] == "ok"
-                else f"failed: {row['error']}")
-        click.echo(f"{row['id']:>4}  {isoformat_utc(row['started_at'])}  {row['kind']:<13} {row['status']:<6} "
-                   f"{(row['duration_ms'] or 0) / 1000:>6.1f} s  {row['file_hash'][:12] if row['file_hash'] else '-'}  "
-                   f"{row['source_path']}\n      {what}")
+        what = (
+            f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} members, "
+            f"{counts.get('activities_unchanged', 0):,} unchanged"
+            if row["status"] == "ok"
+            else f"failed: {row['error']}"
+        )
+        click.echo(
+            f"{row['id']:>4}  {isoformat_utc(row['started_at'])}  {row['kind']:<13} {row['status']:<6} "
+            f"{(row['duration_ms'] or 0) / 1000:>6.1f} s  {row['file_hash'][:12] if row['file_hash'] else '-'}  "
+            f"{row['source_path']}\n      {what}"
+        )

@@ -20,12 +20,23 @@ from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 if TYPE_CHECKING:
     from tending.actions.members import MemberRow
 
-LIST_COLUMNS = ("id", "member_id", "name", "handle", "platform", "joined_at", "last_contribution_at",
-                "contributions", "state")
+LIST_COLUMNS = (
+    "id",
+    "member_id",
+    "name",
+    "handle",
+    "platform",
+    "joined_at",
+    "last_contribution_at",
+    "contributions",
+    "state",
+)
 
 
-def as_of_option(help_text: str = "The instant to answer for (ISO 8601; a bare date is midnight in the "
-                                  "community's time zone). Default: now.") -> Any:
+def as_of_option(
+    help_text: str = "The instant to answer for (ISO 8601; a bare date is midnight in the "
+    "community's time zone). Default: now.",
+) -> Any:
     return click.option("--as-of", "as_of_text", metavar="ISO", help=help_text)
 
 
@@ -36,15 +47,22 @@ def resolve_as_of(community: Community, text: str | None, field: str = "--as-of"
 
 
 def local_day(community: Community, moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(get_zone(community.timezone)).date().isoformat()
+    return (
+        "" if moment is None else moment.astimezone(get_zone(community.timezone)).date().isoformat()
+    )
 
 
 def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     m, f = row.member, row.facts
     data: dict[str, Any] = {
-        "id": m.external_id, "member_id": m.id, "name": m.display_name, "handle": m.handle,
-        "platform": m.platform, "joined_at": isoformat_utc(f.joined_at),
-        "last_contribution_at": isoformat_utc(f.last_contribution_at), "contributions": f.contributions,
+        "id": m.external_id,
+        "member_id": m.id,
+        "name": m.display_name,
+        "handle": m.handle,
+        "platform": m.platform,
+        "joined_at": isoformat_utc(f.joined_at),
+        "last_contribution_at": isoformat_utc(f.last_contribution_at),
+        "contributions": f.contributions,
         "state": row.state,
     }
     if segment is not None:
@@ -64,20 +82,36 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--inactive-days", type=click.IntRange(min=0), metavar="N",
-              help="Only members with no contribution in the last N days (who joined at least N days ago).")
+@click.option(
+    "--inactive-days",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only members with no contribution in the last N days (who joined at least N days ago).",
+)
 @as_of_option()
 @click.option("--state", type=click.Choice(STATES), help="Only members in this state.")
 @click.option("--segment", type=click.Choice(SEGMENTS), help="Only members in this 90-9-1 segment.")
-@click.option("--window-days", type=click.IntRange(min=1), metavar="DAYS",
-              help="The window for --segment (default: the community's segments_window_days, else 90).")
+@click.option(
+    "--window-days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="The window for --segment (default: the community's segments_window_days, else 90).",
+)
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show at most N members.")
 @community_option
 @format_option("table", "csv", "json")
 @click.pass_context
-def members(ctx: click.Context, inactive_days: int | None, as_of_text: str | None, state: str | None,
-            segment: str | None, window_days: int | None, limit: int | None, community_name: str | None,
-            output_format: str) -> None:
+def members(
+    ctx: click.Context,
+    inactive_days: int | None,
+    as_of_text: str | None,
+    state: str | None,
+    segment: str | None,
+    window_days: int | None,
+    limit: int | None,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """List members, who has gone quiet, and change what tending knows about one member.
 
     Without a subcommand, lists members (bots and merged-away members are never listed).
@@ -99,8 +133,16 @@ def members(ctx: click.Context, inactive_days: int | None, as_of_text: str | Non
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
         as_of = resolve_as_of(community, as_of_text)
-        found = get_member_list(conn, community, as_of=as_of, inactive_days=inactive_days, state=state,
-                                segment=segment, window_days=window_days, limit=limit)
+        found = get_member_list(
+            conn,
+            community,
+            as_of=as_of,
+            inactive_days=inactive_days,
+            state=state,
+            segment=segment,
+            window_days=window_days,
+            limit=limit,
+        )
     segment_of = found.segment_of or {}
     if output_format == "json":
         echo_json([member_json(r, segment_of.get(r.member.id)) for r in found.rows])
@@ -113,13 +155,27 @@ def members(ctx: click.Context, inactive_days: int | None, as_of_text: str | Non
             writer.writerow(member_json(r, segment_of.get(r.member.id) if segment else None))
         return
     what = f"inactive for {inactive_days} days" if inactive_days is not None else "listed"
-    click.echo(f"{found.total} members {what} as of {local_day(community, as_of)} ({community.timezone})"
-               + (f", showing {len(found.rows)}" if len(found.rows) < found.total else "") + ".")
+    click.echo(
+        f"{found.total} members {what} as of {local_day(community, as_of)} ({community.timezone})"
+        + (f", showing {len(found.rows)}" if len(found.rows) < found.total else "")
+        + "."
+    )
     if found.rows:
-        print_table(["id", "name", "platform", "joined", "last contribution", "contributions", "state"],
-                    [[r.member.external_id, r.member.display_name or r.member.handle, r.member.platform,
-                      local_day(community, r.facts.joined_at), local_day(community, r.facts.last_contribution_at),
-                      r.facts.contributions, r.state] for r in found.rows])
+        print_table(
+            ["id", "name", "platform", "joined", "last contribution", "contributions", "state"],
+            [
+                [
+                    r.member.external_id,
+                    r.member.display_name or r.member.handle,
+                    r.member.platform,
+                    local_day(community, r.facts.joined_at),
+                    local_day(community, r.facts.last_contribution_at),
+                    r.facts.contributions,
+                    r.state,
+                ]
+                for r in found.rows
+            ],
+        )
 
 
 @members.command("show")
@@ -128,8 +184,13 @@ def members(ctx: click.Context, inactive_days: int | None, as_of_text: str | Non
 @community_option
 @format_option("table", "json")
 @pass_app
-def show_command(app: AppContext, member_ref: str, as_of_text: str | None, community_name: str | None,
-                 output_format: str) -> None:
+def show_command(
+    app: AppContext,
+    member_ref: str,
+    as_of_text: str | None,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Everything tending knows about one member.
 
     ID is the member's id as the import gave it (PLATFORM:ID when several platforms share it, #N for
@@ -144,25 +205,51 @@ def show_command(app: AppContext, member_ref: str, as_of_text: str | None, commu
         as_of = resolve_as_of(community, as_of_text)
         member = resolve_member(conn, community, member_ref)
         profile = get_member_profile(conn, community, member.id, as_of=as_of)
-    assert profile is not None and profile.row is not None  # resolve_member leads to the member kept
+    assert (
+        profile is not None and profile.row is not None
+    )  # resolve_member leads to the member kept
     row, accounts, history = profile.row, profile.identities, profile.checkins
     gap = usual_gap(row.facts)
     if output_format == "json":
-        echo_json({**member_json(row), "joined_at_exact": member.joined_at_exact,
-                   "left_at": isoformat_utc(member.left_at), "is_staff": member.is_staff, "is_bot": member.is_bot,
-                   "do_not_contact": member.do_not_contact, "tags": member.tags, "note": member.notes,
-                   "usual_gap_days": None if gap is None else round(gap.total_seconds() / 86_400, 2),
-                   "identities": accounts,
-                   "checkins": [{"id": c.id, "reason": c.reason, "drafted_at": isoformat_utc(c.drafted_at),
-                                 "outcome": c.outcome} for c in history]})
+        echo_json(
+            {
+                **member_json(row),
+                "joined_at_exact": member.joined_at_exact,
+                "left_at": isoformat_utc(member.left_at),
+                "is_staff": member.is_staff,
+                "is_bot": member.is_bot,
+                "do_not_contact": member.do_not_contact,
+                "tags": member.tags,
+                "note": member.notes,
+                "usual_gap_days": None if gap is None else round(gap.total_seconds() / 86_400, 2),
+                "identities": accounts,
+                "checkins": [
+                    {
+                        "id": c.id,
+                        "reason": c.reason,
+                        "drafted_at": isoformat_utc(c.drafted_at),
+                        "outcome": c.outcome,
+                    }
+                    for c in history
+                ],
+            }
+        )
         return
     f = row.facts
     lines = [
         ("member", f"{member.display_name or member.handle or ''} (#{member.id})"),
-        ("accounts", ", ".join(f"{a['platform']}:{a['external_id']}"
-                               + (f" @{a['handle']}" if a["handle"] else "") for a in accounts)),
+        (
+            "accounts",
+            ", ".join(
+                f"{a['platform']}:{a['external_id']}" + (f" @{a['handle']}" if a["handle"] else "")
+                for a in accounts
+            ),
+        ),
         ("state", f"{row.state} as of {local_day(community, as_of)}"),
-        ("joined", local_day(community, f.joined_at) + ("" if member.joined_at_exact else " (first seen)")),
+        (
+            "joined",
+            local_day(community, f.joined_at) + ("" if member.joined_at_exact else " (first seen)"),
+        ),
         ("left", local_day(community, member.left_at) or "-"),
         ("contributions", str(f.contributions)),
         ("last contribution", local_day(community, f.last_contribution_at) or "never"),
@@ -170,8 +257,14 @@ def show_command(app: AppContext, member_ref: str, as_of_text: str | None, commu
         ("do not contact", "yes" if member.do_not_contact else "no"),
         ("tags", ", ".join(member.tags) or "-"),
         ("note", member.notes or "-"),
-        ("check-ins", "; ".join(f"{local_day(community, c.drafted_at)} {c.reason} ({c.outcome or 'pending'})"
-                                for c in history) or "none"),
+        (
+            "check-ins",
+            "; ".join(
+                f"{local_day(community, c.drafted_at)} {c.reason} ({c.outcome or 'pending'})"
+                for c in history
+            )
+            or "none",
+        ),
     ]
     for label, value in lines:
         click.echo(f"{label + ':':<19}{value}")
@@ -179,15 +272,26 @@ def show_command(app: AppContext, member_ref: str, as_of_text: str | None, commu
 
 @members.command("set")
 @click.argument("member_ref", metavar="ID")
-@click.option("--do-not-contact/--contact-ok", "do_not_contact", default=None,
-              help="Never (or again) suggest or draft a check-in for this member.")
+@click.option(
+    "--do-not-contact/--contact-ok",
+    "do_not_contact",
+    default=None,
+    help="Never (or again) suggest or draft a check-in for this member.",
+)
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
 @click.option("--untag", "untags", multiple=True, metavar="TAG", help="Remove a tag (repeatable).")
-@click.option("--note", metavar="TEXT", help="Replace the private note (\"\" clears it).")
+@click.option("--note", metavar="TEXT", help='Replace the private note ("" clears it).')
 @community_option
 @pass_app
-def set_command(app: AppContext, member_ref: str, do_not_contact: bool | None, tags: tuple[str, ...],
-                untags: tuple[str, ...], note: str | None, community_name: str | None) -> None:
+def set_command(
+    app: AppContext,
+    member_ref: str,
+    do_not_contact: bool | None,
+    tags: tuple[str, ...],
+    untags: tuple[str, ...],
+    note: str | None,
+    community_name: str | None,
+) -> None:
     """Change what tending keeps about one member: do-not-contact, tags, a private note.
 
     Example: tending members set U024BE7LH --do-not-contact --tag mentor --note "Prefers e-mail"
@@ -197,14 +301,17 @@ def set_command(app: AppContext, member_ref: str, do_not_contact: bool | None, t
     from tending.errors import UsageError
 
     if do_not_contact is None and not tags and not untags and note is None:
-        raise UsageError("members set: nothing to change (give --do-not-contact, --contact-ok, --tag, --untag "
-                         "or --note).")
+        raise UsageError(
+            "members set: nothing to change (give --do-not-contact, --contact-ok, --tag, --untag "
+            "or --note)."
+        )
     changes = []
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
         member = resolve_member(conn, community, member_ref)
-        if do_not_contact is not None and actions.do_set_do_not_contact(conn, community, member.id,
-                                                                         do_not_contact, actor="cli"):
+        if do_not_contact is not None and actions.do_set_do_not_contact(
+            conn, community, member.id, do_not_contact, actor="cli"
+        ):
             changes.append("do not contact" if do_not_contact else "contact ok")
         for tag in tags:
             if actions.do_add_tag(conn, community, member.id, tag, actor="cli"):
@@ -214,7 +321,9 @@ def set_command(app: AppContext, member_ref: str, do_not_contact: bool | None, t
                 changes.append(f"-{tag.strip()}")
         if note is not None and actions.do_set_note(conn, community, member.id, note, actor="cli"):
             changes.append("note")
-    click.echo(f"Member #{member.id}: " + (", ".join(changes) if changes else "nothing changed") + ".")
+    click.echo(
+        f"Member #{member.id}: " + (", ".join(changes) if changes else "nothing changed") + "."
+    )
 
 
 @members.command("merge")
@@ -222,7 +331,9 @@ def set_command(app: AppContext, member_ref: str, do_not_contact: bool | None, t
 @click.argument("other_ref", metavar="OTHER_ID")
 @community_option
 @pass_app
-def merge_command(app: AppContext, keep_ref: str, other_ref: str, community_name: str | None) -> None:
+def merge_command(
+    app: AppContext, keep_ref: str, other_ref: str, community_name: str | None
+) -> None:
     """Join two members who are one person (for example the same someone on Slack and on Discourse).
 
     OTHER_ID's accounts, activities, tags and check-ins move to KEEP_ID; OTHER_ID then leads to KEEP_ID.
@@ -237,13 +348,17 @@ def merge_command(app: AppContext, keep_ref: str, other_ref: str, community_name
         keep = resolve_member(conn, community, keep_ref)
         other = resolve_member(conn, community, other_ref)
         if keep.id == other.id:
-            raise UsageError(f"members merge: {keep_ref} and {other_ref} are already the same member (#{keep.id}).")
+            raise UsageError(
+                f"members merge: {keep_ref} and {other_ref} are already the same member (#{keep.id})."
+            )
         moved = do_merge_members(conn, community, keep.id, other.id, actor="cli")
     skipped = moved["duplicates_skipped"]
-    click.echo(f"Merged #{other.id} into #{keep.id}: {moved['identities']} accounts, {moved['activities']} "
-               f"activities, {moved['tags']} tags, {moved['checkins']} check-ins, {moved['messages']} outbox "
-               f"messages, {moved['moderation_items']} moderation items moved"
-               + (f"; {skipped} duplicate messages skipped." if skipped else "."))
+    click.echo(
+        f"Merged #{other.id} into #{keep.id}: {moved['identities']} accounts, {moved['activities']} "
+        f"activities, {moved['tags']} tags, {moved['checkins']} check-ins, {moved['messages']} outbox "
+        f"messages, {moved['moderation_items']} moderation items moved"
+        + (f"; {skipped} duplicate messages skipped." if skipped else ".")
+    )
 
 
 @members.command("suggest-merges")
@@ -262,19 +377,41 @@ def suggest_merges_command(app: AppContext, community_name: str | None, output_f
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
         suggestions = get_merge_suggestions(conn, community)
-        people = get_members_by_id(conn, community.id, {i for s in suggestions for i in s.member_ids})
+        people = get_members_by_id(
+            conn, community.id, {i for s in suggestions for i in s.member_ids}
+        )
     if output_format == "json":
-        echo_json([{"reason": s.reason, "platforms": list(s.platforms),
-                    "members": [{"id": people[i].external_id, "member_id": i, "platform": people[i].platform,
-                                 "name": people[i].display_name} for i in s.member_ids]} for s in suggestions])
+        echo_json(
+            [
+                {
+                    "reason": s.reason,
+                    "platforms": list(s.platforms),
+                    "members": [
+                        {
+                            "id": people[i].external_id,
+                            "member_id": i,
+                            "platform": people[i].platform,
+                            "name": people[i].display_name,
+                        }
+                        for i in s.member_ids
+                    ],
+                }
+                for s in suggestions
+            ]
+        )
         return
     if not suggestions:
         click.echo("No merge to suggest.")
         return
-    words = {"same_email": "same e-mail address", "same_handle": "same handle on different platforms"}
+    words = {
+        "same_email": "same e-mail address",
+        "same_handle": "same handle on different platforms",
+    }
     for s in suggestions:
-        names = ", ".join(f"{people[i].platform}:{people[i].external_id} ({people[i].display_name or '?'})"
-                          for i in s.member_ids)
+        names = ", ".join(
+            f"{people[i].platform}:{people[i].external_id} ({people[i].display_name or '?'})"
+            for i in s.member_ids
+        )
         click.echo(f"{words.get(s.reason, s.reason)}: {names}")
 
 
@@ -282,14 +419,23 @@ def suggest_merges_command(app: AppContext, community_name: str | None, output_f
 
 
 @click.command()
-@click.option("--window-days", type=click.IntRange(min=1), metavar="DAYS",
-              help="The window (default: the community's segments_window_days setting, else 90).")
+@click.option(
+    "--window-days",
+    type=click.IntRange(min=1),
+    metavar="DAYS",
+    help="The window (default: the community's segments_window_days setting, else 90).",
+)
 @as_of_option()
 @community_option
 @format_option("table", "json")
 @pass_app
-def segments(app: AppContext, window_days: int | None, as_of_text: str | None, community_name: str | None,
-             output_format: str) -> None:
+def segments(
+    app: AppContext,
+    window_days: int | None,
+    as_of_text: str | None,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """The 90-9-1 picture of a window: lurkers, occasional contributors, the heavy core, and the Gini coefficient.
 
     The heavy core is the smallest set of members who made half of the window's contributions.
@@ -300,29 +446,56 @@ def segments(app: AppContext, window_days: int | None, as_of_text: str | None, c
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        report = get_segments_report(conn, community, as_of=resolve_as_of(community, as_of_text),
-                                     window_days=window_days)
+        report = get_segments_report(
+            conn, community, as_of=resolve_as_of(community, as_of_text), window_days=window_days
+        )
     shares = report.shares()
 
     def percent(share: float | None) -> str:
         return "-" if share is None else f"{100 * share:.1f}%"
 
     if output_format == "json":
-        echo_json({"as_of": isoformat_utc(report.as_of), "window_start": isoformat_utc(report.window_start),
-                   "window_days": report.window_days, "members": report.members,
-                   "contributions": report.contributions,
-                   "segments": {name: {"count": report.counts[name], "share": shares[name],
-                                       "reference_share": NIELSEN[name],
-                                       "contributions": report.contributions_by_segment[name]}
-                                for name in SEGMENTS},
-                   "gini": report.gini})
+        echo_json(
+            {
+                "as_of": isoformat_utc(report.as_of),
+                "window_start": isoformat_utc(report.window_start),
+                "window_days": report.window_days,
+                "members": report.members,
+                "contributions": report.contributions,
+                "segments": {
+                    name: {
+                        "count": report.counts[name],
+                        "share": shares[name],
+                        "reference_share": NIELSEN[name],
+                        "contributions": report.contributions_by_segment[name],
+                    }
+                    for name in SEGMENTS
+                },
+                "gini": report.gini,
+            }
+        )
         return
-    click.echo(f"{report.members} members, {report.contributions} contributions in the {report.window_days} days "
-               f"up to {local_day(community, report.as_of)} ({community.timezone}).")
-    print_table(["segment", "members", "share", "90-9-1", "contributions"],
-                [[name, report.counts[name], percent(shares[name]),
-                  f"{100 * NIELSEN[name]:g}%", report.contributions_by_segment[name]] for name in SEGMENTS])
-    click.echo("Gini coefficient of contributions: " + ("-" if report.gini is None else f"{report.gini:.3f}"))
+    click.echo(
+        f"{report.members} members, {report.contributions} contributions in the {report.window_days} days "
+        f"up to {local_day(community, report.as_of)} ({community.timezone})."
+    )
+    print_table(
+        ["segment", "members", "share", "90-9-1", "contributions"],
+        [
+            [
+                name,
+                report.counts[name],
+                percent(shares[name]),
+                f"{100 * NIELSEN[name]:g}%",
+                report.contributions_by_segment[name],
+            ]
+            for name in SEGMENTS
+        ],
+    )
+    click.echo(
+        "Gini coefficient of contributions: "
+        + ("-" if report.gini is None else f"{report.gini:.3f}")
+    )
 
 
 # -- tending checkins ---------------------------------------------------------------------------------------------
@@ -334,8 +507,13 @@ def segments(app: AppContext, window_days: int | None, as_of_text: str | None, c
 @community_option
 @format_option("table", "json")
 @click.pass_context
-def checkins(ctx: click.Context, as_of_text: str | None, limit: int | None, community_name: str | None,
-             output_format: str) -> None:
+def checkins(
+    ctx: click.Context,
+    as_of_text: str | None,
+    limit: int | None,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Who to check in on privately, most urgent first, with the reason. For your eyes only: tending never
     publishes a list of inactive members.
 
@@ -361,19 +539,41 @@ def checkins(ctx: click.Context, as_of_text: str | None, limit: int | None, comm
         lines = get_checkin_list(conn, community, as_of=as_of)
     shown = lines if limit is None else lines[:limit]
     if output_format == "json":
-        echo_json([{"priority": n, "id": line.member.external_id, "member_id": line.member.id,
-                    "name": line.member.display_name, "handle": line.member.handle,
-                    "platform": line.member.platform, "reason": line.entry.reason,
+        echo_json(
+            [
+                {
+                    "priority": n,
+                    "id": line.member.external_id,
+                    "member_id": line.member.id,
+                    "name": line.member.display_name,
+                    "handle": line.member.handle,
+                    "platform": line.member.platform,
+                    "reason": line.entry.reason,
                     "reasons": [{"code": r.code, **r.details} for r in line.entry.reasons],
-                    "silent_days": line.entry.silent_days} for n, line in enumerate(shown, start=1)])
+                    "silent_days": line.entry.silent_days,
+                }
+                for n, line in enumerate(shown, start=1)
+            ]
+        )
         return
-    click.echo(f"{len(lines)} people to check in on as of {local_day(community, as_of)} ({community.timezone}).")
+    click.echo(
+        f"{len(lines)} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
+    )
     if shown:
         language = community.language
-        print_table(["#", "id", "name", "platform", "why"],
-                    [[n, line.member.external_id, line.member.display_name or line.member.handle,
-                      line.member.platform, "; ".join(describe(r, language) for r in line.entry.reasons)]
-                     for n, line in enumerate(shown, start=1)])
+        print_table(
+            ["#", "id", "name", "platform", "why"],
+            [
+                [
+                    n,
+                    line.member.external_id,
+                    line.member.display_name or line.member.handle,
+                    line.member.platform,
+                    "; ".join(describe(r, language) for r in line.entry.reasons),
+                ]
+                for n, line in enumerate(shown, start=1)
+            ],
+        )
         click.echo("Draft a private message: tending checkins draft ID")
 
 
@@ -383,8 +583,13 @@ def checkins(ctx: click.Context, as_of_text: str | None, limit: int | None, comm
 @click.option("--now", "now_text", metavar="ISO", help="The instant to record (default: now).")
 @community_option
 @pass_app
-def draft_command(app: AppContext, member_ref: str, message: str | None, now_text: str | None,
-                  community_name: str | None) -> None:
+def draft_command(
+    app: AppContext,
+    member_ref: str,
+    message: str | None,
+    now_text: str | None,
+    community_name: str | None,
+) -> None:
     """Act on a check-in: record it and draft a private message to the member (in the outbox when there is one).
 
     Example: tending checkins draft U024BE7LH --message "Hi Ada, how are you doing?"
@@ -398,19 +603,27 @@ def draft_command(app: AppContext, member_ref: str, message: str | None, now_tex
         member = resolve_member(conn, community, member_ref)
         checkin = do_checkin(conn, community, member.id, actor="cli", now=now, message=message)
     if checkin.message_ref is not None:
-        click.echo(f"Check-in {checkin.id} recorded; the private message is drafted in the outbox "
-                   f"({checkin.message_ref}): review it there before it goes out.")
+        click.echo(
+            f"Check-in {checkin.id} recorded; the private message is drafted in the outbox "
+            f"({checkin.message_ref}): review it there before it goes out."
+        )
     else:
-        click.echo(f"Check-in {checkin.id} recorded. Send this privately, in your own words if you prefer:\n")
+        click.echo(
+            f"Check-in {checkin.id} recorded. Send this privately, in your own words if you prefer:\n"
+        )
         click.echo(checkin.draft_text or "")
 
 
 @checkins.command("outcomes")
-@click.option("--now", "now_text", metavar="ISO", help="The instant to settle outcomes at (default: now).")
+@click.option(
+    "--now", "now_text", metavar="ISO", help="The instant to settle outcomes at (default: now)."
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def outcomes_command(app: AppContext, now_text: str | None, community_name: str | None, output_format: str) -> None:
+def outcomes_command(
+    app: AppContext, now_text: str | None, community_name: str | None, output_format: str
+) -> None:
     """What came of past check-ins: did the member contribute within 30 days after (checkin_outcome_days)?
 
     Example: tending checkins outcomes --format json
@@ -425,21 +638,46 @@ def outcomes_command(app: AppContext, now_text: str | None, community_name: str 
         history = get_checkins(conn, community.id, limit=500)
         people = get_members_by_id(conn, community.id, {c.member_id for c in history})
     if output_format == "json":
-        echo_json([{"checkin": c.id, "id": people[c.member_id].external_id, "member_id": c.member_id,
-                    "reason": c.reason, "drafted_at": isoformat_utc(c.drafted_at), "actor": c.actor,
-                    "outcome": c.outcome, "contributed_at": isoformat_utc(c.outcome_at)} for c in history])
+        echo_json(
+            [
+                {
+                    "checkin": c.id,
+                    "id": people[c.member_id].external_id,
+                    "member_id": c.member_id,
+                    "reason": c.reason,
+                    "drafted_at": isoformat_utc(c.drafted_at),
+                    "actor": c.actor,
+                    "outcome": c.outcome,
+                    "contributed_at": isoformat_utc(c.outcome_at),
+                }
+                for c in history
+            ]
+        )
         return
     settled = [c for c in history if c.outcome is not None]
     came_back = sum(1 for c in settled if c.outcome == "contributed")
-    click.echo(f"{len(history)} check-ins; {came_back} of {len(settled)} settled ones were followed by a "
-               "contribution within the follow-up window.")
+    click.echo(
+        f"{len(history)} check-ins; {came_back} of {len(settled)} settled ones were followed by a "
+        "contribution within the follow-up window."
+    )
     if history:
-        print_table(["check-in", "id", "reason", "drafted", "outcome"],
-                    [[c.id, people[c.member_id].external_id, c.reason, local_day(community, c.drafted_at),
-                      c.outcome or "pending"] for c in history])
+        print_table(
+            ["check-in", "id", "reason", "drafted", "outcome"],
+            [
+                [
+                    c.id,
+                    people[c.member_id].external_id,
+                    c.reason,
+                    local_day(community, c.drafted_at),
+                    c.outcome or "pending",
+                ]
+                for c in history
+            ],
+        )
 
 
 # -- members' rights (tending.cli.rights) -------------------------------------------------------------------------
+
 
 def _add_rights_commands() -> None:
     from tending.cli.rights import erase_command, export_command, tombstones_group

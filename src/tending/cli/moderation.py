@@ -30,21 +30,41 @@ def moderate() -> None:
 
 
 @moderate.command("scan")
-@click.option("--since", metavar="ISO", help="Only activities from this instant on (a date or date-time).")
-@click.option("--media-root", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder that relative attachment paths of the export are relative to (for image reposts).")
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="Processes that analyse the texts (default: one per core from 20,000 contributions on).")
+@click.option(
+    "--since", metavar="ISO", help="Only activities from this instant on (a date or date-time)."
+)
+@click.option(
+    "--media-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that relative attachment paths of the export are relative to (for image reposts).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that analyse the texts (default: one per core from 20,000 contributions on).",
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def scan_command(app: AppContext, since: str | None, media_root: Path | None, workers: int | None,
-                 community_name: str | None, output_format: str) -> None:
+def scan_command(
+    app: AppContext,
+    since: str | None,
+    media_root: Path | None,
+    workers: int | None,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Scan contributions and fill the review queue (rescanning adds nothing twice).
 
     Example: tending moderate scan --since 2026-03-01 --community "Chats diabétiques"
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from tending.actions.moderation import do_scan_community
     from tending.actions.review import count_scannable
@@ -52,21 +72,42 @@ def scan_command(app: AppContext, since: str | None, media_root: Path | None, wo
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
-        start = parse_instant(since, default_tz=get_zone(community.timezone), field="--since") if since else None
+        start = (
+            parse_instant(since, default_tz=get_zone(community.timezone), field="--since")
+            if since
+            else None
+        )
         total = count_scannable(conn, community.id, since=start)
         columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, transient=True, console=_stderr_console(), disable=output_format == "json") as bar:
+        with Progress(
+            *columns, transient=True, console=_stderr_console(), disable=output_format == "json"
+        ) as bar:
             task = bar.add_task("scan", total=total)
-            summary = do_scan_community(conn, community, now=utcnow(), since=start, media_root=media_root,
-                                        actor="cli", progress=lambda n: bar.advance(task, n), workers=workers)
+            summary = do_scan_community(
+                conn,
+                community,
+                now=utcnow(),
+                since=start,
+                media_root=media_root,
+                actor="cli",
+                progress=lambda n: bar.advance(task, n),
+                workers=workers,
+            )
     if output_format == "json":
         echo_json(summary.as_dict())
         return
-    found = ", ".join(f"{n} {signal}" for signal, n in sorted(summary.new_items.items())) or "nothing new"
-    click.echo(f"Scanned {summary.scanned} contributions ({summary.skipped_staff_or_bots} by staff or bots skipped): "
-               f"{found}.")
+    found = (
+        ", ".join(f"{n} {signal}" for signal, n in sorted(summary.new_items.items()))
+        or "nothing new"
+    )
+    click.echo(
+        f"Scanned {summary.scanned} contributions ({summary.skipped_staff_or_bots} by staff or bots skipped): "
+        f"{found}."
+    )
     if summary.images_missing:
-        click.echo(f"{summary.images_missing} attached images could not be read (see --media-root).")
+        click.echo(
+            f"{summary.images_missing} attached images could not be read (see --media-root)."
+        )
 
 
 def _stderr_console() -> Any:
@@ -76,13 +117,26 @@ def _stderr_console() -> Any:
 
 
 @moderate.command("queue")
-@click.option("--status", type=click.Choice(["open", "done", "all"]), default="open", show_default=True,
-              help="Which items to list.")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="At most this many items.")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "done", "all"]),
+    default="open",
+    show_default=True,
+    help="Which items to list.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="At most this many items.",
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def queue_command(app: AppContext, status: str, limit: int, community_name: str | None, output_format: str) -> None:
+def queue_command(
+    app: AppContext, status: str, limit: int, community_name: str | None, output_format: str
+) -> None:
     """List the review queue, newest first, with each item's evidence and suggested action.
 
     Example: tending moderate queue --format json --status all
@@ -94,9 +148,17 @@ def queue_command(app: AppContext, status: str, limit: int, community_name: str 
         community = app.community(conn, community_name)
         items = get_queue(conn, community, status=None if status == "all" else status, limit=limit)
     if output_format == "json":
-        echo_json([{**{k: v for k, v in item.items() if k != "community_id"},
-                    "occurred_at": isoformat_utc(item["occurred_at"]), "created_at": isoformat_utc(item["created_at"]),
-                    "acted_at": isoformat_utc(item["acted_at"])} for item in items])
+        echo_json(
+            [
+                {
+                    **{k: v for k, v in item.items() if k != "community_id"},
+                    "occurred_at": isoformat_utc(item["occurred_at"]),
+                    "created_at": isoformat_utc(item["created_at"]),
+                    "acted_at": isoformat_utc(item["acted_at"]),
+                }
+                for item in items
+            ]
+        )
         return
     if not items:
         click.echo("The queue is empty." if status == "open" else "No item.")
@@ -107,8 +169,12 @@ def queue_command(app: AppContext, status: str, limit: int, community_name: str 
 
 def _item_line(item: dict[str, Any]) -> str:
     evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
-    what = evidence.get("text") or (f"week of {evidence['week']}: {evidence['share']:.0%} unlike the community "
-                                    f"(tolerance {evidence['tolerance']:.0%})" if "week" in evidence else "")
+    what = evidence.get("text") or (
+        f"week of {evidence['week']}: {evidence['share']:.0%} unlike the community "
+        f"(tolerance {evidence['tolerance']:.0%})"
+        if "week" in evidence
+        else ""
+    )
     if item["signal"] == "heated":
         what = f"{len(evidence.get('messages', []))} fast replies between members {evidence.get('members')}"
     what = " ".join(str(what).split())
@@ -122,12 +188,25 @@ def _item_line(item: dict[str, Any]) -> str:
 @click.argument("item_id", type=int)
 @click.argument("action", type=click.Choice(["leave", "nudge", "note", "warn", "remove"]))
 @click.option("--note", help="A note for the other moderators, kept with the item.")
-@click.option("--by", "actor", default="cli", show_default=True, help="Who decides (recorded in the audit log).")
+@click.option(
+    "--by",
+    "actor",
+    default="cli",
+    show_default=True,
+    help="Who decides (recorded in the audit log).",
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def act_command(app: AppContext, item_id: int, action: str, note: str | None, actor: str,
-                community_name: str | None, output_format: str) -> None:
+def act_command(
+    app: AppContext,
+    item_id: int,
+    action: str,
+    note: str | None,
+    actor: str,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """Decide on a queue item: leave, nudge (public reply), note (private), warn, or remove.
 
     tending records the decision and drafts the reply; acting on the platform stays yours.
@@ -139,7 +218,9 @@ def act_command(app: AppContext, item_id: int, action: str, note: str | None, ac
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
-        result = do_act_on_item(conn, community, item_id, action, actor=actor, now=utcnow(), note=note)
+        result = do_act_on_item(
+            conn, community, item_id, action, actor=actor, now=utcnow(), note=note
+        )
     if output_format == "json":
         echo_json(result.__dict__)
         return
@@ -176,7 +257,9 @@ def classify_command() -> None:
             raise error
 
 
-def _batches(stream: TextIO) -> Iterator[tuple[list[tuple[Any, str, str | None]], BadInputError | None]]:
+def _batches(
+    stream: TextIO,
+) -> Iterator[tuple[list[tuple[Any, str, str | None]], BadInputError | None]]:
     """Parsed lines in batches; a bad line ends the stream with the batch before it and the error."""
     batch: list[tuple[Any, str, str | None]] = []
     for number, line in enumerate(stream, start=1):
@@ -211,13 +294,29 @@ def _parse_line(line: str, number: int) -> tuple[Any, str, str | None]:
 
 
 @click.command()
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of labelled data laid out like shared/data (spam/, toxicity/, sentiment/).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the models (*.npz and manifest.json).")
-@click.option("--model", "names", multiple=True,
-              type=click.Choice(["spam", "self_promotion", "toxic_fr", "toxic_en", "sentiment_fr", "sentiment_en"]),
-              help="Retrain only this model (repeatable); the others' files and manifest entries are kept.")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of labelled data laid out like shared/data (spam/, toxicity/, sentiment/).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the models (*.npz and manifest.json).",
+)
+@click.option(
+    "--model",
+    "names",
+    multiple=True,
+    type=click.Choice(
+        ["spam", "self_promotion", "toxic_fr", "toxic_en", "sentiment_fr", "sentiment_en"]
+    ),
+    help="Retrain only this model (repeatable); the others' files and manifest entries are kept.",
+)
 def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     """Train the spam, self-promotion, toxicity (fr, en) and sentiment (fr, en) models from labelled data.
 
@@ -229,7 +328,12 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     Only the spam model:
       tending train --data ../shared/data --out src/tending/moderation/models --model spam
     """
-    from tending.actions.review import MODEL_NAMES, SENTIMENT_NAMES, train_all, train_sentiment_models
+    from tending.actions.review import (
+        MODEL_NAMES,
+        SENTIMENT_NAMES,
+        train_all,
+        train_sentiment_models,
+    )
 
     if not data_dir.is_dir():
         raise click.UsageError(f"--data: {data_dir} is not a folder.")
@@ -239,12 +343,19 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
     report = train_all(data_dir, out_dir, names=moderation, progress=progress) if moderation else {}
     for name, entry in report.items():
         metrics = entry["out_of_fold"]
-        click.echo(f"{name:15} threshold {entry['threshold']:.3f}  precision {metrics['precision']:.3f}  "
-                   f"recall {metrics['recall']:.3f}  ROC-AUC {metrics['roc_auc']:.3f}  ({entry['examples']} examples)")
+        click.echo(
+            f"{name:15} threshold {entry['threshold']:.3f}  precision {metrics['precision']:.3f}  "
+            f"recall {metrics['recall']:.3f}  ROC-AUC {metrics['roc_auc']:.3f}  ({entry['examples']} examples)"
+        )
     moods = [name for name in chosen if name in SENTIMENT_NAMES]
-    for name, entry in (train_sentiment_models(data_dir, out_dir / "sentiment", names=moods, progress=progress)
-                        if moods else {}).items():
+    for name, entry in (
+        train_sentiment_models(data_dir, out_dir / "sentiment", names=moods, progress=progress)
+        if moods
+        else {}
+    ).items():
         metrics = entry["out_of_fold"]
-        click.echo(f"{name:15} confident negative at {entry['threshold']:.3f}  out-of-fold macro-F1 "
-                   f"{metrics['macro_f1']:.3f}  ({entry['examples']} examples)")
+        click.echo(
+            f"{name:15} confident negative at {entry['threshold']:.3f}  out-of-fold macro-F1 "
+            f"{metrics['macro_f1']:.3f}  ({entry['examples']} examples)"
+        )
     click.echo(f"Models written to {out_dir}.")

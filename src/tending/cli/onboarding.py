@@ -18,16 +18,24 @@ from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-now_option = click.option("--now", "now_text", metavar="ISO",
-                          help="Act as if it were this instant (default: now). A bare date is midnight in the "
-                               "community's time zone.")
+now_option = click.option(
+    "--now",
+    "now_text",
+    metavar="ISO",
+    help="Act as if it were this instant (default: now). A bare date is midnight in the "
+    "community's time zone.",
+)
 
 
 def _now(text: str | None, community: Community | None = None, field: str = "--now") -> datetime:
     if text is None:
         return utcnow()
     zone = get_zone(community.timezone) if community else None
-    return parse_instant(text, default_tz=zone, field=field) if zone else parse_instant(text, field=field)
+    return (
+        parse_instant(text, default_tz=zone, field=field)
+        if zone
+        else parse_instant(text, field=field)
+    )
 
 
 def _external(conn: Connection, community: Community, member_ids: list[int]) -> dict[int, str]:
@@ -37,6 +45,7 @@ def _external(conn: Connection, community: Community, member_ids: list[int]) -> 
 
 
 # -- onboarding ------------------------------------------------------------------------------------------
+
 
 @click.group()
 def onboarding() -> None:
@@ -51,14 +60,24 @@ def onboarding() -> None:
 
 
 @onboarding.command("enable")
-@click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A playbook file (YAML). Default: the built-in playbook.")
-@click.option("--since", "since_text", metavar="ISO", help="Act only on what comes due from this instant "
-              "(default: now), so imported history never triggers old welcomes.")
+@click.option(
+    "--playbook",
+    "playbook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A playbook file (YAML). Default: the built-in playbook.",
+)
+@click.option(
+    "--since",
+    "since_text",
+    metavar="ISO",
+    help="Act only on what comes due from this instant "
+    "(default: now), so imported history never triggers old welcomes.",
+)
 @community_option
 @pass_app
-def enable_command(app: AppContext, playbook_path: Path | None, since_text: str | None,
-                   community_name: str | None) -> None:
+def enable_command(
+    app: AppContext, playbook_path: Path | None, since_text: str | None, community_name: str | None
+) -> None:
     """Start a playbook in a community (replaces the one enabled before).
 
     Example: tending onboarding enable --playbook ./my-playbook.yaml --since 2026-03-01
@@ -70,8 +89,10 @@ def enable_command(app: AppContext, playbook_path: Path | None, since_text: str 
         community = app.community(conn, community_name)
         since = _now(since_text, community, "--since")
         do_enable_playbook(conn, community, playbook, since=since, actor="cli")
-    click.echo(f"Enabled playbook '{playbook.name}' ({len(playbook.rules)} rules) in {community.name}, "
-               f"acting on what comes due from {isoformat_utc(since)}.")
+    click.echo(
+        f"Enabled playbook '{playbook.name}' ({len(playbook.rules)} rules) in {community.name}, "
+        f"acting on what comes due from {isoformat_utc(since)}."
+    )
 
 
 @onboarding.command("plan")
@@ -79,7 +100,9 @@ def enable_command(app: AppContext, playbook_path: Path | None, since_text: str 
 @community_option
 @format_option("table", "json")
 @pass_app
-def plan_command(app: AppContext, now_text: str | None, community_name: str | None, output_format: str) -> None:
+def plan_command(
+    app: AppContext, now_text: str | None, community_name: str | None, output_format: str
+) -> None:
     """Show what running the playbook now would create, without writing anything.
 
     Example: tending onboarding plan --now 2026-03-08T18:00:00+01:00 --format json
@@ -98,18 +121,31 @@ def plan_command(app: AppContext, now_text: str | None, community_name: str | No
     for item in items:
         what = item["channel"] or item["action"]
         note = f" (skipped: {item['reason']})" if item["status"] == "skip" else ""
-        click.echo(f"{item['due_at']}  {item['rule']:<18} {what:<8} {len(item['members'])} member(s){note}")
+        click.echo(
+            f"{item['due_at']}  {item['rule']:<18} {what:<8} {len(item['members'])} member(s){note}"
+        )
 
 
 @onboarding.command("rules")
-@click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Show this file's rules instead of the enabled playbook's.")
-@click.option("--registry", is_flag=True, help="List the available triggers, conditions and actions instead.")
+@click.option(
+    "--playbook",
+    "playbook_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Show this file's rules instead of the enabled playbook's.",
+)
+@click.option(
+    "--registry", is_flag=True, help="List the available triggers, conditions and actions instead."
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, community_name: str | None,
-                  output_format: str) -> None:
+def rules_command(
+    app: AppContext,
+    playbook_path: Path | None,
+    registry: bool,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """List the rules of the enabled playbook (or of a file, or the built-in one).
 
     Example: tending onboarding rules --registry
@@ -125,16 +161,27 @@ def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, c
             click.echo(f"{kind}:")
             for entry in listed:
                 fields = ", ".join(f["name"] for f in entry["fields"])
-                click.echo(f"  {entry['name']:<22} {entry['doc']}" + (f" [{fields}]" if fields else ""))
+                click.echo(
+                    f"  {entry['name']:<22} {entry['doc']}" + (f" [{fields}]" if fields else "")
+                )
         return
     if playbook_path:
         playbook = load_playbook(playbook_path)
     else:
         with app.engine.connect() as conn:
             playbook = get_rules_playbook(conn, app.community(conn, community_name))
-    rows: list[dict[str, Any]] = [{"name": r.name, "trigger": r.trigger, "trigger_fields": r.trigger_params,
-             "conditions": dict(r.conditions), "actions": [{a.name: a.params} for a in r.actions],
-             "max_delay_days": r.max_delay.total_seconds() / 86400, "holdout": r.holdout} for r in playbook.rules]
+    rows: list[dict[str, Any]] = [
+        {
+            "name": r.name,
+            "trigger": r.trigger,
+            "trigger_fields": r.trigger_params,
+            "conditions": dict(r.conditions),
+            "actions": [{a.name: a.params} for a in r.actions],
+            "max_delay_days": r.max_delay.total_seconds() / 86400,
+            "holdout": r.holdout,
+        }
+        for r in playbook.rules
+    ]
     if output_format == "json":
         echo_json(rows)
         return
@@ -146,12 +193,15 @@ def rules_command(app: AppContext, playbook_path: Path | None, registry: bool, c
 
 @onboarding.command("report")
 @now_option
-@click.option("--days", default=30, show_default=True, help="Contribution window after each message.")
+@click.option(
+    "--days", default=30, show_default=True, help="Contribution window after each message."
+)
 @community_option
 @format_option("table", "json")
 @pass_app
-def report_command(app: AppContext, now_text: str | None, days: int, community_name: str | None,
-                   output_format: str) -> None:
+def report_command(
+    app: AppContext, now_text: str | None, days: int, community_name: str | None, output_format: str
+) -> None:
     """Compare contribution rates of messaged members and the holdout, per rule, with a 95% interval.
 
     Example: tending onboarding report --format json
@@ -165,7 +215,9 @@ def report_command(app: AppContext, now_text: str | None, days: int, community_n
         echo_json([r.as_dict() for r in reports])
         return
     if not reports:
-        click.echo("No rule has a holdout: add `holdout: 0.1` to a rule to measure whether its message helps.")
+        click.echo(
+            "No rule has a holdout: add `holdout: 0.1` to a rule to measure whether its message helps."
+        )
     for report in reports:
         data: dict[str, Any] = report.as_dict()
         click.echo(f"{report.rule}: contributed within {days} days")
@@ -177,10 +229,13 @@ def report_command(app: AppContext, now_text: str | None, days: int, community_n
             click.echo("  difference: not enough members yet")
         else:
             low, high = data["difference_interval"]
-            click.echo(f"  difference: {data['difference']:+.1%} (95% interval {low:+.1%} to {high:+.1%})")
+            click.echo(
+                f"  difference: {data['difference']:+.1%} (95% interval {low:+.1%} to {high:+.1%})"
+            )
 
 
 # -- outbox -----------------------------------------------------------------------------------------------
+
 
 @click.group()
 def outbox() -> None:
@@ -195,28 +250,54 @@ def outbox() -> None:
 
 
 def _message_json(message: Any, external: dict[int, str], *, full: bool = False) -> dict[str, Any]:
-    data = {"id": message.id, "rule": message.rule, "channel": message.channel,
-            "members": [external.get(m, str(m)) for m in message.member_ids], "due_at": isoformat_utc(message.due_at),
-            "status": message.status, "subject": message.subject, "language": message.language,
-            "attempts": message.attempts, "needs_check": message.needs_check, "last_error": message.last_error,
-            "skip_reason": message.skip_reason, "sent_at": isoformat_utc(message.sent_at), "key": message.key}
+    data = {
+        "id": message.id,
+        "rule": message.rule,
+        "channel": message.channel,
+        "members": [external.get(m, str(m)) for m in message.member_ids],
+        "due_at": isoformat_utc(message.due_at),
+        "status": message.status,
+        "subject": message.subject,
+        "language": message.language,
+        "attempts": message.attempts,
+        "needs_check": message.needs_check,
+        "last_error": message.last_error,
+        "skip_reason": message.skip_reason,
+        "sent_at": isoformat_utc(message.sent_at),
+        "key": message.key,
+    }
     if full:
-        data.update({"body": message.body, "external_ref": message.external_ref,
-                     "next_attempt_at": isoformat_utc(message.next_attempt_at)})
+        data.update(
+            {
+                "body": message.body,
+                "external_ref": message.external_ref,
+                "next_attempt_at": isoformat_utc(message.next_attempt_at),
+            }
+        )
     return data
 
 
 @outbox.command("list")
-@click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["drafted", "approved", "sending", "sent", "failed", "skipped"]),
-              help="Only these states (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["drafted", "approved", "sending", "sent", "failed", "skipped"]),
+    help="Only these states (repeatable).",
+)
 @click.option("--rule", help="Only this rule's messages.")
 @click.option("--limit", default=200, show_default=True)
 @community_option
 @format_option("table", "json")
 @pass_app
-def list_command(app: AppContext, statuses: tuple[str, ...], rule: str | None, limit: int,
-                 community_name: str | None, output_format: str) -> None:
+def list_command(
+    app: AppContext,
+    statuses: tuple[str, ...],
+    rule: str | None,
+    limit: int,
+    community_name: str | None,
+    output_format: str,
+) -> None:
     """List outbox messages, oldest due first.
 
     Example: tending outbox list --status drafted --format json
@@ -225,7 +306,9 @@ def list_command(app: AppContext, statuses: tuple[str, ...], rule: str | None, l
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        messages = list_messages(conn, community.id, statuses=list(statuses), rule=rule, limit=limit)
+        messages = list_messages(
+            conn, community.id, statuses=list(statuses), rule=rule, limit=limit
+        )
         external = _external(conn, community, [m for msg in messages for m in msg.member_ids])
     rows = [_message_json(m, external) for m in messages]
     if output_format == "json":
@@ -235,8 +318,10 @@ def list_command(app: AppContext, statuses: tuple[str, ...], rule: str | None, l
         click.echo("The outbox is empty.")
     for row in rows:
         flag = "  CHECK" if row["needs_check"] else ""
-        click.echo(f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
-                   f"{len(row['members'])} member(s){flag}")
+        click.echo(
+            f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
+            f"{len(row['members'])} member(s){flag}"
+        )
 
 
 def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:
@@ -248,7 +333,9 @@ def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> C
 @community_option
 @format_option("table", "json")
 @pass_app
-def show_command(app: AppContext, message_id: int, community_name: str | None, output_format: str) -> None:
+def show_command(
+    app: AppContext, message_id: int, community_name: str | None, output_format: str
+) -> None:
     """Show one message in full.
 
     Example: tending outbox show 12
@@ -264,8 +351,22 @@ def show_command(app: AppContext, message_id: int, community_name: str | None, o
     if output_format == "json":
         echo_json(data)
         return
-    for key in ("id", "rule", "channel", "status", "due_at", "members", "subject", "language", "attempts",
-                "last_error", "needs_check", "skip_reason", "sent_at", "external_ref"):
+    for key in (
+        "id",
+        "rule",
+        "channel",
+        "status",
+        "due_at",
+        "members",
+        "subject",
+        "language",
+        "attempts",
+        "last_error",
+        "needs_check",
+        "skip_reason",
+        "sent_at",
+        "external_ref",
+    ):
         if data[key] not in (None, [], False):
             click.echo(f"{key:<12} {data[key]}")
     click.echo("")
@@ -276,7 +377,9 @@ def show_command(app: AppContext, message_id: int, community_name: str | None, o
 @click.argument("message_ids", type=int, nargs=-1, required=True)
 @community_option
 @pass_app
-def approve_command(app: AppContext, message_ids: tuple[int, ...], community_name: str | None) -> None:
+def approve_command(
+    app: AppContext, message_ids: tuple[int, ...], community_name: str | None
+) -> None:
     """Approve drafted messages (they go when due), or queue failed ones again.
 
     Example: tending outbox approve 12 13
@@ -327,14 +430,24 @@ def mark_sent_command(app: AppContext, message_id: int, community_name: str | No
 @outbox.command("edit")
 @click.argument("message_id", type=int)
 @click.option("--body", help="The new text.")
-@click.option("--body-file", type=click.File("r", encoding="utf-8"),
-              help="Read the new text from a file (- for stdin).")
+@click.option(
+    "--body-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the new text from a file (- for stdin).",
+)
 @click.option("--subject", help="The new subject.")
 @click.option("--due", "due_text", metavar="ISO", help="The new due instant.")
 @community_option
 @pass_app
-def edit_command(app: AppContext, message_id: int, body: str | None, body_file: Any, subject: str | None,
-                 due_text: str | None, community_name: str | None) -> None:
+def edit_command(
+    app: AppContext,
+    message_id: int,
+    body: str | None,
+    body_file: Any,
+    subject: str | None,
+    due_text: str | None,
+    community_name: str | None,
+) -> None:
     """Change a message's text, subject or due instant before it goes.
 
     Example: tending outbox edit 12 --body "Bienvenue, Ada ! On se retrouve jeudi ?"
@@ -357,7 +470,9 @@ def edit_command(app: AppContext, message_id: int, body: str | None, body_file: 
 @click.option("--approve", "approve_first", is_flag=True, help="Approve it first if it is a draft.")
 @community_option
 @pass_app
-def send_command(app: AppContext, message_id: int, approve_first: bool, community_name: str | None) -> None:
+def send_command(
+    app: AppContext, message_id: int, approve_first: bool, community_name: str | None
+) -> None:
     """Send one approved message now, even before it is due.
 
     Example: tending outbox send 12 --approve
@@ -366,24 +481,41 @@ def send_command(app: AppContext, message_id: int, approve_first: bool, communit
 
     with app.engine.connect() as conn:
         community = _resolve(app, conn, community_name)
-    after = do_send_now(app.engine, community, message_id, now=utcnow(), approve_first=approve_first,
-                        delivery_settings=app.settings.section("delivery"), actor="cli")
+    after = do_send_now(
+        app.engine,
+        community,
+        message_id,
+        now=utcnow(),
+        approve_first=approve_first,
+        delivery_settings=app.settings.section("delivery"),
+        actor="cli",
+    )
     if after.status != "sent":
-        raise UsageError(f"message {message_id} was not sent: {after.last_error} (now {after.status}).")
+        raise UsageError(
+            f"message {message_id} was not sent: {after.last_error} (now {after.status})."
+        )
     click.echo(f"Message {message_id} sent.")
 
 
 # -- run and worker ---------------------------------------------------------------------------------------
 
-def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[dict[str, Any]]:
+
+def tick(
+    app: AppContext, *, now: datetime | None, community_name: str | None
+) -> list[dict[str, Any]]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
     from tending.actions.communities import get_communities
     from tending.actions.run import do_tick
 
     with app.engine.connect() as conn:
         chosen = [app.community(conn, community_name)] if community_name else get_communities(conn)
-    summaries = do_tick(app.engine, chosen, now=now, delivery_settings=app.settings.section("delivery"),
-                        templates_dir=data_home() / "templates")
+    summaries = do_tick(
+        app.engine,
+        chosen,
+        now=now,
+        delivery_settings=app.settings.section("delivery"),
+        templates_dir=data_home() / "templates",
+    )
     return [summary.as_json() for summary in summaries]
 
 
@@ -391,9 +523,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
     drafted = summary.get("drafted")
     parts = []
     if drafted:
-        parts.append(f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped")
+        parts.append(
+            f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped"
+        )
     delivered = summary["delivered"]
-    parts.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v) or "nothing to send")
+    parts.append(
+        ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v)
+        or "nothing to send"
+    )
     hooks = summary.get("webhooks")
     if hooks and any(hooks.values()):
         parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.items() if v))
@@ -405,7 +542,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @community_option
 @format_option("table", "json")
 @pass_app
-def run(app: AppContext, now_text: str | None, community_name: str | None, output_format: str) -> None:
+def run(
+    app: AppContext, now_text: str | None, community_name: str | None, output_format: str
+) -> None:
     """One tick: evaluate the playbooks, then deliver what is approved and due.
 
     Example: tending run --now 2026-03-08T18:05:00+01:00
@@ -434,21 +573,36 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
     from tending.actions.worker import WorkerLoop, refuse_invalid_configuration
 
     refuse_invalid_configuration(app.settings, app.engine)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"
+    )
     from tending.actions.connectors import do_sync_due
     from tending.cli.connectors import print_syncs
+
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
 
     def report(summaries: list[dict[str, Any]]) -> None:
         for summary in summaries:
-            if (any((summary.get("drafted") or {}).values()) or any(summary["delivered"].values())
-                    or any((summary.get("webhooks") or {}).values())):
+            if (
+                any((summary.get("drafted") or {}).values())
+                or any(summary["delivered"].values())
+                or any((summary.get("webhooks") or {}).values())
+            ):
                 _print_summary(summary)
 
     try:
-        WorkerLoop(app.engine, app.settings.section("delivery"), interval, community_name,
-                   data_home() / "templates", report=report,
-                   sync=lambda: print_syncs(do_sync_due(app.engine, community_name=community_name,
-                                                        file_values=app.settings.file_values))).run()
+        WorkerLoop(
+            app.engine,
+            app.settings.section("delivery"),
+            interval,
+            community_name,
+            data_home() / "templates",
+            report=report,
+            sync=lambda: print_syncs(
+                do_sync_due(
+                    app.engine, community_name=community_name, file_values=app.settings.file_values
+                )
+            ),
+        ).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

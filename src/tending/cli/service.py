@@ -22,12 +22,16 @@ def check(app: AppContext) -> None:
 
     settings = app.settings  # reading the config file refuses a missing or invalid one
     engine = app.engine
-    click.echo(f"database: {engine.url.render_as_string(hide_password=True)} is reachable and up to date")
+    click.echo(
+        f"database: {engine.url.render_as_string(hide_password=True)} is reachable and up to date"
+    )
     problems = check_configuration(settings, engine)
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:
-        raise TendingError(f"{len(problems)} problem(s) in the configuration; the worker would not start.")
+        raise TendingError(
+            f"{len(problems)} problem(s) in the configuration; the worker would not start."
+        )
     click.echo("configuration: ok")
 
 
@@ -49,9 +53,15 @@ def status(app: AppContext, output_format: str) -> None:
         click.echo("worker: none has ever run on this database (start one: tending worker)")
     for beat in found.heartbeats:
         state = f"last error: {beat.last_error}" if beat.last_error else "last tick ok"
-        click.echo(f"worker {beat.worker}: last tick {isoformat_utc(beat.last_tick_at)} ({state}); "
-                   f"{beat.ticks} ticks since {isoformat_utc(beat.started_at)}")
-    click.echo("delivery: a worker is running" if found.running else "delivery: no worker has ticked in 10 minutes")
+        click.echo(
+            f"worker {beat.worker}: last tick {isoformat_utc(beat.last_tick_at)} ({state}); "
+            f"{beat.ticks} ticks since {isoformat_utc(beat.started_at)}"
+        )
+    click.echo(
+        "delivery: a worker is running"
+        if found.running
+        else "delivery: no worker has ticked in 10 minutes"
+    )
     if not found.stuck:
         click.echo("stuck: nothing")
     for community, counts in found.stuck.items():

@@ -13,17 +13,39 @@ from tending.timeutil import isoformat_utc, utcnow
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep 127.0.0.1 unless a reverse proxy with HTTPS is in front).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--proxy-headers/--no-proxy-headers", default=None,
-              help="Behind a reverse proxy: believe its X-Forwarded-Proto, -Host and -For headers (config: "
-                   "[web] proxy_headers = true). Default: ignored.")
-@click.option("--forwarded-allow-ips", metavar="IPS",
-              help="The proxy's addresses or networks, comma-separated, whose X-Forwarded-* headers are believed "
-                   "(config: [web] forwarded_allow_ips). Default: 127.0.0.1,::1.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep 127.0.0.1 unless a reverse proxy with HTTPS is in front).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=None,
+    help="Behind a reverse proxy: believe its X-Forwarded-Proto, -Host and -For headers (config: "
+    "[web] proxy_headers = true). Default: ignored.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    help="The proxy's addresses or networks, comma-separated, whose X-Forwarded-* headers are believed "
+    "(config: [web] forwarded_allow_ips). Default: 127.0.0.1,::1.",
+)
 @pass_app
-def serve(app: AppContext, host: str, port: int, proxy_headers: bool | None, forwarded_allow_ips: str | None) -> None:
+def serve(
+    app: AppContext,
+    host: str,
+    port: int,
+    proxy_headers: bool | None,
+    forwarded_allow_ips: str | None,
+) -> None:
     """Serve the web dashboard.
 
     \b
@@ -35,8 +57,13 @@ def serve(app: AppContext, host: str, port: int, proxy_headers: bool | None, for
     from tending.web.server import serve as run
 
     app.engine  # noqa: B018 -- open and migrate the database before printing the address
-    run(app.settings.database_url, host=host, port=port, proxy_headers=proxy_headers,
-        forwarded_allow_ips=forwarded_allow_ips)
+    run(
+        app.settings.database_url,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 @click.group()
@@ -67,11 +94,22 @@ def _read_password(from_stdin: bool) -> str:
 @users.command("add")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True,
-              help="The dashboard's language for this user (they can switch it).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The dashboard's language for this user (they can switch it).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
 @pass_app
-def add_command(app: AppContext, email: str, role: str, language: str, password_stdin: bool) -> None:
+def add_command(
+    app: AppContext, email: str, role: str, language: str, password_stdin: bool
+) -> None:
     """Add a user; the password is prompted for (or read with --password-stdin).
 
     Example: tending users add chloe@example.org --role moderator --language fr
@@ -81,8 +119,9 @@ def add_command(app: AppContext, email: str, role: str, language: str, password_
     email = accounts.check_email(email)
     password = accounts.check_password(_read_password(password_stdin))
     with app.engine.begin() as conn:
-        user = accounts.do_add_user(conn, email, password=password, role=role, language=language, actor="cli",
-                                    now=utcnow())
+        user = accounts.do_add_user(
+            conn, email, password=password, role=role, language=language, actor="cli", now=utcnow()
+        )
     click.echo(f"Added {user.email} ({user.role}).")
 
 
@@ -99,8 +138,17 @@ def list_command(app: AppContext, output_format: str) -> None:
     with app.engine.connect() as conn:
         found = accounts.get_users(conn)
     if output_format == "json":
-        echo_json([{"email": u.email, "role": u.role, "language": u.language,
-                    "created_at": isoformat_utc(u.created_at)} for u in found])
+        echo_json(
+            [
+                {
+                    "email": u.email,
+                    "role": u.role,
+                    "language": u.language,
+                    "created_at": isoformat_utc(u.created_at),
+                }
+                for u in found
+            ]
+        )
         return
     if not found:
         click.echo("No user yet. Add one: tending users add EMAIL --role admin")
@@ -126,7 +174,11 @@ def set_role_command(app: AppContext, email: str, role: str) -> None:
 
 @users.command("set-password")
 @click.argument("email")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
 @pass_app
 def set_password_command(app: AppContext, email: str, password_stdin: bool) -> None:
     """Set a user's password.
@@ -184,7 +236,10 @@ def token_add_command(app: AppContext, email: str) -> None:
     with app.engine.begin() as conn:
         made = do_add_token(conn, email, actor="cli", now=utcnow())
     click.echo(made.secret)
-    click.echo(f"Token {made.token.id} for {made.token.email}: keep it now, it is not shown again.", err=True)
+    click.echo(
+        f"Token {made.token.id} for {made.token.email}: keep it now, it is not shown again.",
+        err=True,
+    )
 
 
 @token_group.command("list")
@@ -199,17 +254,31 @@ def token_list_command(app: AppContext, output_format: str) -> None:
 
     with app.engine.connect() as conn:
         found = get_tokens(conn)
-    rows = [{"id": t.id, "email": t.email, "created_at": isoformat_utc(t.created_at),
-             "last_used_at": isoformat_utc(t.last_used_at), "prefix": t.prefix,
-             "revoked_at": isoformat_utc(t.revoked_at)} for t in found]
+    rows = [
+        {
+            "id": t.id,
+            "email": t.email,
+            "created_at": isoformat_utc(t.created_at),
+            "last_used_at": isoformat_utc(t.last_used_at),
+            "prefix": t.prefix,
+            "revoked_at": isoformat_utc(t.revoked_at),
+        }
+        for t in found
+    ]
     if output_format == "json":
         echo_json(rows)
         return
     if not rows:
         click.echo("No API token yet. Make one: tending users token add EMAIL")
     for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last used {row['last_used_at'] or 'never'}"
-        click.echo(f"{row['id']}  {row['email']}  created {row['created_at']}  {state}  {row['prefix']}…")
+        state = (
+            f"revoked {row['revoked_at']}"
+            if row["revoked_at"]
+            else f"last used {row['last_used_at'] or 'never'}"
+        )
+        click.echo(
+            f"{row['id']}  {row['email']}  created {row['created_at']}  {state}  {row['prefix']}…"
+        )
 
 
 @token_group.command("revoke")

@@ -28,11 +28,19 @@ def webhooks() -> None:
 
 @webhooks.command("add")
 @click.argument("url")
-@click.option("--event", "events", multiple=True, type=click.Choice(EVENT_NAMES), required=True,
-              help="An event to send (repeat for several).")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    type=click.Choice(EVENT_NAMES),
+    required=True,
+    help="An event to send (repeat for several).",
+)
 @community_option
 @pass_app
-def add_command(app: AppContext, url: str, events: tuple[str, ...], community_name: str | None) -> None:
+def add_command(
+    app: AppContext, url: str, events: tuple[str, ...], community_name: str | None
+) -> None:
     """Add a webhook and print its signing secret (the only time it is shown).
 
     Only events from now on are sent, not the history. Plain http is accepted for 127.0.0.1 and
@@ -46,8 +54,11 @@ def add_command(app: AppContext, url: str, events: tuple[str, ...], community_na
         community = app.community(conn, community_name)
         made = do_add_webhook(conn, community, url, events=list(events), actor="cli", now=utcnow())
     click.echo(made.secret)
-    click.echo(f"Webhook {made.webhook.id} for {', '.join(made.webhook.events)}: the line above is its signing "
-               "secret; keep it now, it is not shown again.", err=True)
+    click.echo(
+        f"Webhook {made.webhook.id} for {', '.join(made.webhook.events)}: the line above is its signing "
+        "secret; keep it now, it is not shown again.",
+        err=True,
+    )
 
 
 @webhooks.command("list")
@@ -66,13 +77,27 @@ def list_command(app: AppContext, community_name: str | None, output_format: str
         found = get_webhooks(conn, community)
         tallies = get_delivery_counts(conn, community)
     if output_format == "json":
-        echo_json([{"id": w.id, "url": w.url, "events": list(w.events), "created_at": isoformat_utc(w.created_at),
-                    "created_by": w.created_by, "deliveries": tallies[w.id]} for w in found])
+        echo_json(
+            [
+                {
+                    "id": w.id,
+                    "url": w.url,
+                    "events": list(w.events),
+                    "created_at": isoformat_utc(w.created_at),
+                    "created_by": w.created_by,
+                    "deliveries": tallies[w.id],
+                }
+                for w in found
+            ]
+        )
         return
     if not found:
         click.echo("No webhook yet. Add one: tending webhooks add URL --event moderation.item")
     for w in found:
-        done = ", ".join(f"{n} {status}" for status, n in tallies[w.id].items() if n) or "nothing delivered yet"
+        done = (
+            ", ".join(f"{n} {status}" for status, n in tallies[w.id].items() if n)
+            or "nothing delivered yet"
+        )
         click.echo(f"{w.id}  {w.url}  {' '.join(w.events)}  ({done})")
 
 

@@ -30,5 +30,7 @@ KINDS: dict[str, str] = {
 def get_connector(kind: str) -> ModuleType:
     module = KINDS.get(kind.lower())
     if module is None:
-        raise UsageError(f"'{kind}' is not a kind of connector tending knows (kinds: {', '.join(KINDS)}).")
+        raise UsageError(
+            f"'{kind}' is not a kind of connector tending knows (kinds: {', '.join(KINDS)})."
+        )
     return importlib.import_module(module)

@@ -24,7 +24,10 @@ from tending.models import ImportRecord
 
 USER_AGENT = "tending (community workbench; live connector)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-DECODED = ("content-encoding", "content-length")  # headers that no longer describe the body once read
+DECODED = (
+    "content-encoding",
+    "content-length",
+)  # headers that no longer describe the body once read
 MAX_BYTES = 20 << 20  # a page larger than this is refused, not read into memory
 
 Step = tuple[list[ImportRecord], dict[str, Any]]
@@ -100,15 +103,26 @@ class Http:
     """A GET-only client for one connector's sync, counting its requests (tests and the benchmark
     check that a sync with nothing new makes one request per page it must check)."""
 
-    def __init__(self, *, headers: dict[str, str] | None = None, backoff: Backoff | None = None,
-                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None,
-                 follow_redirects: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        headers: dict[str, str] | None = None,
+        backoff: Backoff | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        follow_redirects: bool = True,
+    ) -> None:
         """follow_redirects: False when the headers carry a credential (an Api-Key header would follow a
         redirect to another host); a redirect then fails the request with one sentence."""
         self.backoff = backoff or Backoff()
         self.requests = 0
-        self.client = httpx.Client(headers={"User-Agent": USER_AGENT, **(headers or {})}, timeout=timeout,
-                                   follow_redirects=follow_redirects, transport=transport, verify=tls_context())
+        self.client = httpx.Client(
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            transport=transport,
+            verify=tls_context(),
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -119,8 +133,15 @@ class Http:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, *, params: Any = None, headers: dict[str, str] | None = None,
-            ok: tuple[int, ...] = (200,), max_bytes: int = MAX_BYTES) -> httpx.Response:
+    def get(
+        self,
+        url: str,
+        *,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+        max_bytes: int = MAX_BYTES,
+    ) -> httpx.Response:
         """GET with bounded retries; raises ConnectorError naming the host and path."""
         where = host_path(url)
         for attempt in range(1, self.backoff.attempts + 1):
@@ -129,38 +150,49 @@ class Http:
                 response = self._get(url, params, headers, max_bytes)
             except httpx.TimeoutException:
                 if last:
-                    raise ConnectorError(f"{where} did not answer in time ({self.backoff.attempts} tries).") from None
+                    raise ConnectorError(
+                        f"{where} did not answer in time ({self.backoff.attempts} tries)."
+                    ) from None
                 self._sleep(self._wait(attempt))
                 continue
             except httpx.HTTPError as error:
                 if last:
-                    raise ConnectorError(f"cannot reach {where} ({type(error).__name__}, "
-                                         f"{self.backoff.attempts} tries).") from None
+                    raise ConnectorError(
+                        f"cannot reach {where} ({type(error).__name__}, "
+                        f"{self.backoff.attempts} tries)."
+                    ) from None
                 self._sleep(self._wait(attempt))
                 continue
             if response.status_code in ok:
                 return response
             if response.is_redirect:
-                raise ConnectorError(f"{where} redirects to {host_path(response.headers.get('Location', ''))}; "
-                                     "with credentials tending follows no redirect: connect to that address.")
+                raise ConnectorError(
+                    f"{where} redirects to {host_path(response.headers.get('Location', ''))}; "
+                    "with credentials tending follows no redirect: connect to that address."
+                )
             if response.status_code in RETRY_STATUSES and not last:
                 self._sleep(self._wait_for(response, attempt))
                 continue
             raise status_error(response.status_code, where, self.backoff.attempts)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _get(self, url: str, params: Any, headers: dict[str, str] | None, max_bytes: int) -> httpx.Response:
+    def _get(
+        self, url: str, params: Any, headers: dict[str, str] | None, max_bytes: int
+    ) -> httpx.Response:
         self.requests += 1
         with self.client.stream("GET", url, params=params, headers=headers) as response:
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise ConnectorError(f"{host_path(url)} answered more than {max_bytes} bytes; refused.")
+                    raise ConnectorError(
+                        f"{host_path(url)} answered more than {max_bytes} bytes; refused."
+                    )
             kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in DECODED]
             # the body as read (decoded, bounded), in a response of its own: .json() and .text read it
-            return httpx.Response(response.status_code, headers=kept, content=bytes(body),
-                                  request=response.request)
+            return httpx.Response(
+                response.status_code, headers=kept, content=bytes(body), request=response.request
+            )
 
     def _wait(self, attempt: int) -> float:
         return min(self.backoff.max_wait_s, self.backoff.base_s * 2 ** (attempt - 1))
@@ -180,16 +212,22 @@ class Http:
 
 def status_error(status: int, where: str, attempts: int) -> ConnectorError:
     if status in (401, 403):
-        return ConnectorError(f"{where} refused access (HTTP {status}): the credentials are missing, wrong or "
-                              "expired, or the content is not public.")
+        return ConnectorError(
+            f"{where} refused access (HTTP {status}): the credentials are missing, wrong or "
+            "expired, or the content is not public."
+        )
     if status == 404:
         return ConnectorError(f"{where} was not found (HTTP 404): check the URL or id.")
     if status == 429:
-        return ConnectorError(f"{where} still limits the rate after {attempts} tries (HTTP 429); "
-                              "the next sync will try again.")
+        return ConnectorError(
+            f"{where} still limits the rate after {attempts} tries (HTTP 429); "
+            "the next sync will try again."
+        )
     if status >= 500:
-        return ConnectorError(f"{where} has a server error (HTTP {status}, {attempts} tries); "
-                              "the next sync will try again.")
+        return ConnectorError(
+            f"{where} has a server error (HTTP {status}, {attempts} tries); "
+            "the next sync will try again."
+        )
     return ConnectorError(f"{where} answered HTTP {status}.")
 
 
@@ -197,4 +235,6 @@ def json_of(response: httpx.Response, what: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise ConnectorError(f"{host_path(str(response.request.url))} did not answer JSON ({what}).") from None
+        raise ConnectorError(
+            f"{host_path(str(response.request.url))} did not answer JSON ({what})."
+        ) from None

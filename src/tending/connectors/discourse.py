@@ -33,7 +33,11 @@ KIND = "discourse"
 PLATFORM = "discourse"
 DESCRIPTION = "A Discourse forum, by its URL; anonymous on a public forum, or with an API key"
 FIELDS = (
-    Field("api_key", "An API key (Admin > API), for a private forum and members' join dates.", secret=True),
+    Field(
+        "api_key",
+        "An API key (Admin > API), for a private forum and members' join dates.",
+        secret=True,
+    ),
     Field("api_username", "The user the API key acts as (e.g. system).", secret=False),
 )
 POSTS_PER_REQUEST = 20  # what /t/{id}.json carries, and the chunk size of /t/{id}/posts.json
@@ -63,8 +67,11 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     latest = _latest_page(http, target, 0)
     topics = _topics(latest)
     newest = max((t["bumped_at"] for t in topics if t.get("bumped_at")), default=None)
-    details: dict[str, Any] = {"topics_on_first_page": len(topics), "newest_activity": newest,
-                               "join_dates": False}
+    details: dict[str, Any] = {
+        "topics_on_first_page": len(topics),
+        "newest_activity": newest,
+        "join_dates": False,
+    }
     summary = f"{len(topics)} topics on the first page of /latest"
     if newest:
         summary += f", the newest active at {newest}"
@@ -77,7 +84,9 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     return Seen(summary=summary + ".", details=details)
 
 
-def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http) -> Iterator[Step]:
+def fetch(
+    target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http
+) -> Iterator[Step]:
     changed = _changed_topics(http, target, cursor)
     floor = int(cursor.get("max_post_id") or 0)
     newest_id = max(floor, int(cursor.get("pending_max_post_id") or 0))
@@ -93,26 +102,47 @@ def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, h
         at_mark.append(int(topic["id"]))
         if len(records) >= STEP_RECORDS or number == len(changed):
             done = number == len(changed)
-            yield records, {**cursor, "bumped_at": mark, "at_bumped_at": list(at_mark),
-                            "max_post_id": newest_id if done else floor, "pending_max_post_id": newest_id}
+            yield (
+                records,
+                {
+                    **cursor,
+                    "bumped_at": mark,
+                    "at_bumped_at": list(at_mark),
+                    "max_post_id": newest_id if done else floor,
+                    "pending_max_post_id": newest_id,
+                },
+            )
             cursor = {**cursor, "bumped_at": mark, "at_bumped_at": list(at_mark)}
             records = []
-    cursor = {**cursor, "max_post_id": newest_id, "pending_max_post_id": newest_id} if changed else cursor
+    cursor = (
+        {**cursor, "max_post_id": newest_id, "pending_max_post_id": newest_id}
+        if changed
+        else cursor
+    )
     if credentials.get("api_key"):
         yield from _new_users(http, target, cursor)
 
 
 # -- topics ------------------------------------------------------------------------------------------
 
+
 def _latest_page(http: Http, target: str, page: int) -> dict[str, Any]:
-    data = json_of(http.get(f"{target}/latest.json", params={"page": page} if page else None), "latest topics")
+    data = json_of(
+        http.get(f"{target}/latest.json", params={"page": page} if page else None), "latest topics"
+    )
     if not isinstance(data, dict) or not isinstance(data.get("topic_list"), dict):
-        raise ConnectorError(f"{urlsplit(target).netloc}/latest.json has no topic_list: is this a Discourse forum?")
+        raise ConnectorError(
+            f"{urlsplit(target).netloc}/latest.json has no topic_list: is this a Discourse forum?"
+        )
     return data
 
 
 def _topics(page: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in page["topic_list"].get("topics") or [] if isinstance(t, dict) and t.get("id") is not None]
+    return [
+        t
+        for t in page["topic_list"].get("topics") or []
+        if isinstance(t, dict) and t.get("id") is not None
+    ]
 
 
 def _is_new(topic: dict[str, Any], cursor: dict[str, Any]) -> bool:
@@ -123,7 +153,9 @@ def _is_new(topic: dict[str, Any], cursor: dict[str, Any]) -> bool:
     if mark is None:
         return True
     when, then = parse_iso(bumped), parse_iso(mark)
-    return when > then or (when == then and int(topic["id"]) not in set(cursor.get("at_bumped_at") or []))
+    return when > then or (
+        when == then and int(topic["id"]) not in set(cursor.get("at_bumped_at") or [])
+    )
 
 
 def _changed_topics(http: Http, target: str, cursor: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,18 +167,26 @@ def _changed_topics(http: Http, target: str, cursor: dict[str, Any]) -> list[dic
         reached_old = False
         for topic in topics:
             if _is_new(topic, cursor):
-                bumped = topic.get("bumped_at") or topic.get("last_posted_at") or topic.get("created_at")
+                bumped = (
+                    topic.get("bumped_at") or topic.get("last_posted_at") or topic.get("created_at")
+                )
                 changed[int(topic["id"])] = {"id": int(topic["id"]), "bumped_at": bumped}
             elif not topic.get("pinned"):
                 reached_old = True
         if reached_old or not topics or not data["topic_list"].get("more_topics_url"):
             break
-    return sorted(changed.values(), key=lambda t: (parse_iso(t["bumped_at"]) if t["bumped_at"] else parse_iso(
-        "1970-01-01T00:00:00Z"), t["id"]))
+    return sorted(
+        changed.values(),
+        key=lambda t: (
+            parse_iso(t["bumped_at"]) if t["bumped_at"] else parse_iso("1970-01-01T00:00:00Z"),
+            t["id"],
+        ),
+    )
 
 
-def _topic_records(http: Http, target: str, topic_id: int, floor: int,
-                   state: State) -> tuple[list[ImportRecord], int]:
+def _topic_records(
+    http: Http, target: str, topic_id: int, floor: int, state: State
+) -> tuple[list[ImportRecord], int]:
     """The records of a topic's posts above `floor`, and the highest post id it holds."""
     data = json_of(http.get(f"{target}/t/{topic_id}.json"), f"topic {topic_id}")
     stream_box = data.get("post_stream") if isinstance(data, dict) else None
@@ -157,25 +197,43 @@ def _topic_records(http: Http, target: str, topic_id: int, floor: int,
     stream = [i for i in stream_box.get("stream") or [] if isinstance(i, int)]
     wanted = [i for i in stream if i > floor and i not in loaded]
     for start in range(0, len(wanted), POSTS_PER_REQUEST):
-        chunk = wanted[start:start + POSTS_PER_REQUEST]
-        more = json_of(http.get(f"{target}/t/{topic_id}/posts.json", params=[("post_ids[]", i) for i in chunk]),
-                       f"posts of topic {topic_id}")
-        posts.extend(p for p in ((more.get("post_stream") or {}).get("posts") or []) if isinstance(p, dict))
+        chunk = wanted[start : start + POSTS_PER_REQUEST]
+        more = json_of(
+            http.get(
+                f"{target}/t/{topic_id}/posts.json", params=[("post_ids[]", i) for i in chunk]
+            ),
+            f"posts of topic {topic_id}",
+        )
+        posts.extend(
+            p for p in ((more.get("post_stream") or {}).get("posts") or []) if isinstance(p, dict)
+        )
     posts.extend(_parents_outside(http, target, topic_id, posts))
-    records = _parsed({**data, "post_stream": {"posts": posts, "stream": stream}}, f"topic {topic_id}", state)
+    records = _parsed(
+        {**data, "post_stream": {"posts": posts, "stream": stream}}, f"topic {topic_id}", state
+    )
     kept = [r for r in records if not (isinstance(r, ActivityRecord) and _post_id(r) <= floor)]
     return kept, max([floor, *stream, *(p["id"] for p in posts if isinstance(p.get("id"), int))])
 
 
-def _parents_outside(http: Http, target: str, topic_id: int, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _parents_outside(
+    http: Http, target: str, topic_id: int, posts: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The posts replied to that were not fetched (a new reply to an old post), so the reply's parent is
     the one an import of the whole topic names."""
     numbers = {p.get("post_number") for p in posts}
-    missing = sorted({p["reply_to_post_number"] for p in posts
-                      if isinstance(p.get("reply_to_post_number"), int) and p["reply_to_post_number"] not in numbers})
+    missing = sorted(
+        {
+            p["reply_to_post_number"]
+            for p in posts
+            if isinstance(p.get("reply_to_post_number"), int)
+            and p["reply_to_post_number"] not in numbers
+        }
+    )
     found = []
     for number in missing:
-        post = json_of(http.get(f"{target}/posts/by_number/{topic_id}/{number}.json"), f"post {number}")
+        post = json_of(
+            http.get(f"{target}/posts/by_number/{topic_id}/{number}.json"), f"post {number}"
+        )
         if isinstance(post, dict) and post.get("id") is not None:
             found.append(post)
     return found
@@ -202,16 +260,24 @@ def _parsed(data: Any, label: str, state: State) -> list[ImportRecord]:
 
 # -- members' join dates (admin key) -----------------------------------------------------------------
 
+
 def _new_users(http: Http, target: str, cursor: dict[str, Any]) -> Iterator[Step]:
     mark = cursor.get("users_created_at")
     newest = mark
     users: list[dict[str, Any]] = []
     for page in range(1, MAX_PAGES):
-        listing = json_of(http.get(f"{target}/admin/users/list/new.json", params={"page": page}), "new users")
+        listing = json_of(
+            http.get(f"{target}/admin/users/list/new.json", params={"page": page}), "new users"
+        )
         if not isinstance(listing, list) or not listing:
             break
-        fresh = [u for u in listing if isinstance(u, dict) and u.get("created_at")
-                 and (mark is None or parse_iso(u["created_at"]) > parse_iso(mark))]
+        fresh = [
+            u
+            for u in listing
+            if isinstance(u, dict)
+            and u.get("created_at")
+            and (mark is None or parse_iso(u["created_at"]) > parse_iso(mark))
+        ]
         users.extend(fresh)
         if len(fresh) < len(listing):
             break
@@ -219,4 +285,7 @@ def _new_users(http: Http, target: str, cursor: dict[str, Any]) -> Iterator[Step
         if newest is None or parse_iso(user["created_at"]) > parse_iso(newest):
             newest = user["created_at"]
     if users:
-        yield _parsed({"users": users}, "new users", State()), {**cursor, "users_created_at": newest}
+        yield (
+            _parsed({"users": users}, "new users", State()),
+            {**cursor, "users_created_at": newest},
+        )

@@ -41,7 +41,9 @@ PLATFORM = "matrix"
 DESCRIPTION = "A Matrix room, by its id (!abc:example.org) or alias (#room:example.org)"
 FIELDS = (
     Field("homeserver", "The homeserver's URL (https://matrix.example.org).", required=True),
-    Field("access_token", "The bot account's access token (by reference).", secret=True, required=True),
+    Field(
+        "access_token", "The bot account's access token (by reference).", secret=True, required=True
+    ),
 )
 CLIENT = "/_matrix/client/v3"
 TIMELINE_LIMIT = 200
@@ -53,7 +55,9 @@ def normalise_target(target: str) -> str:
     room = target.strip()
     # room version 12 ids carry no server name (!abc); aliases always do (#room:example.org)
     if not (room.startswith("!") and len(room) > 1) and not (room.startswith("#") and ":" in room):
-        raise ConnectorError(f"'{room}' is not a Matrix room id (!abc:example.org) or alias (#room:example.org).")
+        raise ConnectorError(
+            f"'{room}' is not a Matrix room id (!abc:example.org) or alias (#room:example.org)."
+        )
     return room
 
 
@@ -64,7 +68,9 @@ def headers(credentials: dict[str, str]) -> dict[str, str]:
 def _base(credentials: dict[str, str]) -> str:
     url = credentials.get("homeserver", "").rstrip("/")
     if urlsplit(url).scheme not in ("http", "https"):
-        raise ConnectorError("homeserver: expected the homeserver's URL (https://matrix.example.org).")
+        raise ConnectorError(
+            "homeserver: expected the homeserver's URL (https://matrix.example.org)."
+        )
     return url
 
 
@@ -83,58 +89,98 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     room = _room_id(http, base, target)
     response = http.get(f"{base}{CLIENT}/rooms/{quote(room)}/joined_members", ok=(200, 403))
     if response.status_code == 403:
-        raise ConnectorError(f"{whoami.get('user_id', 'the account')} has not joined {target}: invite it, "
-                             "then have it join.")
+        raise ConnectorError(
+            f"{whoami.get('user_id', 'the account')} has not joined {target}: invite it, "
+            "then have it join."
+        )
     members = json_of(response, "joined members").get("joined", {})
-    return Seen(summary=f"room {target} as {whoami.get('user_id')}: {len(members)} members; messages, replies, "
-                        "reactions, joins and leaves the room's history visibility lets the account read.",
-                details={"room_id": room, "members": len(members)})
+    return Seen(
+        summary=f"room {target} as {whoami.get('user_id')}: {len(members)} members; messages, replies, "
+        "reactions, joins and leaves the room's history visibility lets the account read.",
+        details={"room_id": room, "members": len(members)},
+    )
 
 
-def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http) -> Iterator[Step]:
+def fetch(
+    target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http
+) -> Iterator[Step]:
     base = _base(credentials)
     room = cursor.get("room_id") or _room_id(http, base, target)
-    bot = cursor.get("bot") or json_of(http.get(f"{base}{CLIENT}/account/whoami"), "whoami").get("user_id")
-    data = json_of(http.get(f"{base}{CLIENT}/sync", params=_sync_params(room, cursor.get("since"))), "sync")
+    bot = cursor.get("bot") or json_of(http.get(f"{base}{CLIENT}/account/whoami"), "whoami").get(
+        "user_id"
+    )
+    data = json_of(
+        http.get(f"{base}{CLIENT}/sync", params=_sync_params(room, cursor.get("since"))), "sync"
+    )
     rooms = data.get("rooms") or {}
     joined = (rooms.get("join") or {}).get(room)
     if room in (rooms.get("leave") or {}):
-        raise ConnectorError(f"{bot} is no longer in {target} (it left or was removed); invite it again.")
+        raise ConnectorError(
+            f"{bot} is no longer in {target} (it left or was removed); invite it again."
+        )
     events: list[dict[str, Any]] = []
     if joined:
         timeline = joined.get("timeline") or {}
         events = [e for e in timeline.get("events") or [] if isinstance(e, dict)]
         if timeline.get("limited") and timeline.get("prev_batch"):
-            events = _backfill(http, base, room, timeline["prev_batch"], cursor.get("newest_ts")) + events
+            events = (
+                _backfill(http, base, room, timeline["prev_batch"], cursor.get("newest_ts"))
+                + events
+            )
         state = [e for e in (joined.get("state") or {}).get("events") or [] if isinstance(e, dict)]
         events = state + events
     conversations = Conversations()
     for key, (at, thread) in (cursor.get("conversations") or {}).items():
         conversations.last[key] = (datetime.fromisoformat(at), thread)
     records, newest = _records(events, room, bot, conversations, cursor.get("newest_ts"))
-    yield records, {"room_id": room, "bot": bot, "since": data.get("next_batch"), "newest_ts": newest,
-                    "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()}}
+    yield (
+        records,
+        {
+            "room_id": room,
+            "bot": bot,
+            "since": data.get("next_batch"),
+            "newest_ts": newest,
+            "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()},
+        },
+    )
 
 
 def _sync_params(room: str, since: str | None) -> dict[str, Any]:
-    room_filter = {"rooms": [room], "timeline": {"limit": TIMELINE_LIMIT}, "ephemeral": {"types": []},
-                   "account_data": {"types": []}}
-    params: dict[str, Any] = {"timeout": 0, "filter": json.dumps({
-        "room": room_filter, "presence": {"types": []}, "account_data": {"types": []}})}
+    room_filter = {
+        "rooms": [room],
+        "timeline": {"limit": TIMELINE_LIMIT},
+        "ephemeral": {"types": []},
+        "account_data": {"types": []},
+    }
+    params: dict[str, Any] = {
+        "timeout": 0,
+        "filter": json.dumps(
+            {"room": room_filter, "presence": {"types": []}, "account_data": {"types": []}}
+        ),
+    }
     if since:
         params["since"] = since
     return params
 
 
-def _backfill(http: Http, base: str, room: str, token: str, stop_ts: int | None) -> list[dict[str, Any]]:
+def _backfill(
+    http: Http, base: str, room: str, token: str, stop_ts: int | None
+) -> list[dict[str, Any]]:
     """Older events, from the gap's token backwards, until those already stored (or the room's start)."""
     older: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
-        page = json_of(http.get(f"{base}{CLIENT}/rooms/{quote(room)}/messages",
-                                params={"dir": "b", "from": token, "limit": PAGE}), "room messages")
+        page = json_of(
+            http.get(
+                f"{base}{CLIENT}/rooms/{quote(room)}/messages",
+                params={"dir": "b", "from": token, "limit": PAGE},
+            ),
+            "room messages",
+        )
         chunk = [e for e in page.get("chunk") or [] if isinstance(e, dict)]
         older.extend(chunk)
-        reached = stop_ts is not None and any(int(e.get("origin_server_ts") or 0) <= stop_ts for e in chunk)
+        reached = stop_ts is not None and any(
+            int(e.get("origin_server_ts") or 0) <= stop_ts for e in chunk
+        )
         if not chunk or not page.get("end") or reached:
             break
         token = page["end"]
@@ -145,12 +191,21 @@ def _at(event: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(event["origin_server_ts"]) / 1000, tz=UTC)
 
 
-def _records(events: list[dict[str, Any]], room: str, bot: str | None, conversations: Conversations,
-             newest_ts: int | None) -> tuple[list[ImportRecord], int | None]:
-    records: list[ImportRecord] = [ChannelRecord(source=PLATFORM, external_id=room, name=_room_name(events))]
+def _records(
+    events: list[dict[str, Any]],
+    room: str,
+    bot: str | None,
+    conversations: Conversations,
+    newest_ts: int | None,
+) -> tuple[list[ImportRecord], int | None]:
+    records: list[ImportRecord] = [
+        ChannelRecord(source=PLATFORM, external_id=room, name=_room_name(events))
+    ]
     members: dict[str, str | None] = {}
     seen: set[str] = set()
-    for event in sorted(events, key=lambda e: (int(e.get("origin_server_ts") or 0), str(e.get("event_id")))):
+    for event in sorted(
+        events, key=lambda e: (int(e.get("origin_server_ts") or 0), str(e.get("event_id")))
+    ):
         event_id, sender = event.get("event_id"), event.get("sender")
         if not event_id or not sender or event.get("origin_server_ts") is None or event_id in seen:
             continue
@@ -165,17 +220,33 @@ def _records(events: list[dict[str, Any]], room: str, bot: str | None, conversat
         newest_ts = max(newest_ts or 0, int(event["origin_server_ts"]))
     if len(records) == 1:
         return [], newest_ts  # nothing new: no write at all
-    people = [MemberRecord(source=PLATFORM, external_id=who, display_name=name or who, handle=who,
-                           is_bot=who == bot) for who, name in members.items()]
+    people = [
+        MemberRecord(
+            source=PLATFORM,
+            external_id=who,
+            display_name=name or who,
+            handle=who,
+            is_bot=who == bot,
+        )
+        for who, name in members.items()
+    ]
     return [records[0], *people, *records[1:]], newest_ts
 
 
 def _room_name(events: list[dict[str, Any]]) -> str | None:
-    names = [e for e in events if e.get("type") == "m.room.name" and isinstance(e.get("content"), dict)]
-    return str(names[-1]["content"].get("name")) if names and names[-1]["content"].get("name") else None
+    names = [
+        e for e in events if e.get("type") == "m.room.name" and isinstance(e.get("content"), dict)
+    ]
+    return (
+        str(names[-1]["content"].get("name"))
+        if names and names[-1]["content"].get("name")
+        else None
+    )
 
 
-def _activity(event: dict[str, Any], room: str, conversations: Conversations) -> ActivityRecord | None:
+def _activity(
+    event: dict[str, Any], room: str, conversations: Conversations
+) -> ActivityRecord | None:
     kind, content = event.get("type"), event.get("content")
     if not isinstance(content, dict) or not content:
         return None  # redacted
@@ -184,11 +255,20 @@ def _activity(event: dict[str, Any], room: str, conversations: Conversations) ->
     found = content.get("m.relates_to")
     relates: dict[str, Any] = found if isinstance(found, dict) else {}
     at = _at(event)
-    base = {"source": PLATFORM, "source_id": event["event_id"], "member_external_id": event["sender"],
-            "occurred_at": at, "channel_external_id": room}
+    base = {
+        "source": PLATFORM,
+        "source_id": event["event_id"],
+        "member_external_id": event["sender"],
+        "occurred_at": at,
+        "channel_external_id": room,
+    }
     if kind == "m.reaction" and relates.get("event_id"):
-        return ActivityRecord(**base, kind=REACTION, parent_source_id=relates["event_id"],
-                              extra={"key": relates.get("key")} if relates.get("key") else None)
+        return ActivityRecord(
+            **base,
+            kind=REACTION,
+            parent_source_id=relates["event_id"],
+            extra={"key": relates.get("key")} if relates.get("key") else None,
+        )
     if kind != "m.room.message" or relates.get("rel_type") == "m.replace" or "body" not in content:
         return None
     reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
@@ -197,8 +277,13 @@ def _activity(event: dict[str, Any], room: str, conversations: Conversations) ->
         reply_to = reply_to or relates["event_id"]
     else:
         thread, first = conversations.place(room, event["event_id"], at)
-    return ActivityRecord(**base, kind=POST if first and not reply_to else REPLY, thread_external_id=thread,
-                          parent_source_id=reply_to, text=str(content.get("body")))
+    return ActivityRecord(
+        **base,
+        kind=POST if first and not reply_to else REPLY,
+        thread_external_id=thread,
+        parent_source_id=reply_to,
+        text=str(content.get("body")),
+    )
 
 
 def _membership(event: dict[str, Any], content: dict[str, Any], room: str) -> ActivityRecord | None:
@@ -211,6 +296,12 @@ def _membership(event: dict[str, Any], content: dict[str, Any], room: str) -> Ac
         kind = LEFT
     else:
         return None
-    return ActivityRecord(source=PLATFORM, source_id=event["event_id"], member_external_id=who, kind=kind,
-                          occurred_at=_at(event), channel_external_id=room,
-                          member_name=content.get("displayname") if kind == JOINED else None)
+    return ActivityRecord(
+        source=PLATFORM,
+        source_id=event["event_id"],
+        member_external_id=who,
+        kind=kind,
+        occurred_at=_at(event),
+        channel_external_id=room,
+        member_name=content.get("displayname") if kind == JOINED else None,
+    )

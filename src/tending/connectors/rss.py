@@ -43,12 +43,16 @@ def normalise_target(target: str) -> str:
     url = target.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConnectorError(f"'{host_path(url)}' is not a feed URL (expected https://blog.example.org/comments/feed/).")
+        raise ConnectorError(
+            f"'{host_path(url)}' is not a feed URL (expected https://blog.example.org/comments/feed/)."
+        )
     return url
 
 
 def headers(credentials: dict[str, str]) -> dict[str, str]:
-    found = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"}
+    found = {
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"
+    }
     if credentials.get("username"):
         pair = f"{credentials['username']}:{credentials.get('password', '')}".encode()
         found["Authorization"] = "Basic " + base64.b64encode(pair).decode()
@@ -61,11 +65,15 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     summary = f"the feed '{title or host_path(target)}' with {len(items)} comments"
     if newest is not None:
         summary += f", the newest at {newest.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-    return Seen(summary=summary + "; comment authors by name only (a feed has no account ids).",
-                details={"title": title, "comments": len(items)})
+    return Seen(
+        summary=summary + "; comment authors by name only (a feed has no account ids).",
+        details={"title": title, "comments": len(items)},
+    )
 
 
-def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http) -> Iterator[Step]:
+def fetch(
+    target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http
+) -> Iterator[Step]:
     conditional = {}
     if cursor.get("etag"):
         conditional["If-None-Match"] = cursor["etag"]
@@ -83,8 +91,11 @@ def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, h
         fresh.extend(item for item in items if newest is None or item.occurred_at >= newest)
         pages += 1
     stamp = max([item.occurred_at for item in fresh] + ([newest] if newest else []), default=None)
-    new_cursor = {"etag": response.headers.get("ETag"), "last_modified": response.headers.get("Last-Modified"),
-                  "newest": stamp.isoformat().replace("+00:00", "Z") if stamp else None}
+    new_cursor = {
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+        "newest": stamp.isoformat().replace("+00:00", "Z") if stamp else None,
+    }
     yield _records(fresh), new_cursor
 
 
@@ -95,8 +106,14 @@ def _records(items: list[ActivityRecord]) -> list[ImportRecord]:
     for item in sorted(items, key=lambda i: i.occurred_at):
         if item.member_external_id not in members:
             members.add(item.member_external_id)
-            records.append(MemberRecord(source=PLATFORM, external_id=item.member_external_id,
-                                        display_name=item.member_name, handle=item.member_name))
+            records.append(
+                MemberRecord(
+                    source=PLATFORM,
+                    external_id=item.member_external_id,
+                    display_name=item.member_name,
+                    handle=item.member_name,
+                )
+            )
         if item.thread_external_id and item.thread_external_id not in threads:
             threads.add(item.thread_external_id)
             records.append(ThreadRecord(source=PLATFORM, external_id=item.thread_external_id))
@@ -106,6 +123,7 @@ def _records(items: list[ActivityRecord]) -> list[ImportRecord]:
 
 # -- parsing -----------------------------------------------------------------------------------------
 
+
 def _feed(body: bytes, url: str) -> tuple[str | None, list[ActivityRecord], str | None]:
     """(title, comments, next page URL) of an RSS 2.0 or Atom document."""
     if b"<!DOCTYPE" in body[:4096].upper() or b"<!ENTITY" in body.upper():
@@ -113,14 +131,23 @@ def _feed(body: bytes, url: str) -> tuple[str | None, list[ActivityRecord], str 
     try:
         root = ET.fromstring(body)
     except ET.ParseError as error:
-        raise ConnectorError(f"{host_path(url)} is not a valid feed (XML error at line {error.position[0]}).") from None
+        raise ConnectorError(
+            f"{host_path(url)} is not a valid feed (XML error at line {error.position[0]})."
+        ) from None
     if root.tag == f"{ATOM}feed":
-        return _text(root.find(f"{ATOM}title")), [c for e in root.iter(f"{ATOM}entry") if (c := _atom(e))], \
-            _next(root)
+        return (
+            _text(root.find(f"{ATOM}title")),
+            [c for e in root.iter(f"{ATOM}entry") if (c := _atom(e))],
+            _next(root),
+        )
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise ConnectorError(f"{host_path(url)} is neither an RSS 2.0 nor an Atom feed.")
-    return _text(channel.find("title")), [c for i in channel.iter("item") if (c := _rss(i))], _next(channel)
+    return (
+        _text(channel.find("title")),
+        [c for i in channel.iter("item") if (c := _rss(i))],
+        _next(channel),
+    )
 
 
 def _text(element: ET.Element | None) -> str | None:
@@ -143,17 +170,32 @@ def _thread_of(link: str | None) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
-def _comment(key: str | None, author: str | None, when: datetime | None, link: str | None, body: str | None,
-             parent: str | None, thread: str | None) -> ActivityRecord | None:
+def _comment(
+    key: str | None,
+    author: str | None,
+    when: datetime | None,
+    link: str | None,
+    body: str | None,
+    parent: str | None,
+    thread: str | None,
+) -> ActivityRecord | None:
     """An item without a date is left out: tending cannot place it in time."""
     if when is None:
         return None
     name = author or "anonymous"
     key = key or link or hashlib.sha256(f"{name}\0{when.isoformat()}\0{body}".encode()).hexdigest()
-    return ActivityRecord(source=PLATFORM, source_id=f"comment:{key}", member_external_id=f"name:{name}",
-                          kind=COMMENT, occurred_at=when, thread_external_id=thread or _thread_of(link),
-                          parent_source_id=f"comment:{parent}" if parent else None, text=plain_text(body),
-                          url=link, member_name=name)
+    return ActivityRecord(
+        source=PLATFORM,
+        source_id=f"comment:{key}",
+        member_external_id=f"name:{name}",
+        kind=COMMENT,
+        occurred_at=when,
+        thread_external_id=thread or _thread_of(link),
+        parent_source_id=f"comment:{parent}" if parent else None,
+        text=plain_text(body),
+        url=link,
+        member_name=name,
+    )
 
 
 def _rss(item: ET.Element) -> ActivityRecord | None:
@@ -161,24 +203,40 @@ def _rss(item: ET.Element) -> ActivityRecord | None:
     if (date := _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))) is not None:
         when = _date(date)
     reply = item.find(f"{THR}in-reply-to")
-    return _comment(_text(item.find("guid")), _text(item.find(f"{DC}creator")) or _text(item.find("author")),
-                    when, _text(item.find("link")),
-                    _text(item.find(f"{CONTENT}encoded")) or _text(item.find("description")),
-                    reply.get("ref") if reply is not None else None, None)
+    return _comment(
+        _text(item.find("guid")),
+        _text(item.find(f"{DC}creator")) or _text(item.find("author")),
+        when,
+        _text(item.find("link")),
+        _text(item.find(f"{CONTENT}encoded")) or _text(item.find("description")),
+        reply.get("ref") if reply is not None else None,
+        None,
+    )
 
 
 def _atom(entry: ET.Element) -> ActivityRecord | None:
     date = _text(entry.find(f"{ATOM}published")) or _text(entry.find(f"{ATOM}updated"))
-    link = next((x.get("href") for x in entry.findall(f"{ATOM}link") if x.get("rel", "alternate") == "alternate"),
-                None)
+    link = next(
+        (
+            x.get("href")
+            for x in entry.findall(f"{ATOM}link")
+            if x.get("rel", "alternate") == "alternate"
+        ),
+        None,
+    )
     author = entry.find(f"{ATOM}author")
     reply = entry.find(f"{THR}in-reply-to")
     parent_ref = reply.get("ref") if reply is not None else None
     thread = reply.get("href") if reply is not None else None
-    return _comment(_text(entry.find(f"{ATOM}id")), _text(author.find(f"{ATOM}name")) if author is not None else None,
-                    _date(date) if date else None, link,
-                    _text(entry.find(f"{ATOM}content")) or _text(entry.find(f"{ATOM}summary")),
-                    parent_ref, _thread_of(thread))
+    return _comment(
+        _text(entry.find(f"{ATOM}id")),
+        _text(author.find(f"{ATOM}name")) if author is not None else None,
+        _date(date) if date else None,
+        link,
+        _text(entry.find(f"{ATOM}content")) or _text(entry.find(f"{ATOM}summary")),
+        parent_ref,
+        _thread_of(thread),
+    )
 
 
 def _date(text: str) -> datetime | None:

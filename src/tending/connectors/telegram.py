@@ -36,7 +36,9 @@ MAX_PAGES = 1000
 def normalise_target(target: str) -> str:
     chat = target.strip()
     if not chat.lstrip("-").isdigit():
-        raise ConnectorError(f"'{chat}' is not a Telegram chat id (a number such as -1001234567890).")
+        raise ConnectorError(
+            f"'{chat}' is not a Telegram chat id (a number such as -1001234567890)."
+        )
     return chat
 
 
@@ -44,19 +46,27 @@ def headers(credentials: dict[str, str]) -> dict[str, str]:
     return {}
 
 
-def _call(http: Http, credentials: dict[str, str], method: str, params: dict[str, Any] | None = None) -> Any:
+def _call(
+    http: Http, credentials: dict[str, str], method: str, params: dict[str, Any] | None = None
+) -> Any:
     """A Bot API call; errors name the method, never the URL (the token is in its path)."""
     base = (credentials.get("api_url") or "https://api.telegram.org").rstrip("/")
     try:
-        response = http.get(f"{base}/bot{credentials['token']}/{method}", params=params, ok=(200, 401, 404, 409))
+        response = http.get(
+            f"{base}/bot{credentials['token']}/{method}", params=params, ok=(200, 401, 404, 409)
+        )
     except ConnectorError as error:
         raise ConnectorError(str(error).replace(credentials["token"], "***")) from None
     if response.status_code in (401, 404):
-        raise ConnectorError(f"Telegram refused the bot token ({method}, HTTP {response.status_code}): "
-                             "it is wrong or was revoked (BotFather /token).")
+        raise ConnectorError(
+            f"Telegram refused the bot token ({method}, HTTP {response.status_code}): "
+            "it is wrong or was revoked (BotFather /token)."
+        )
     if response.status_code == 409:
-        raise ConnectorError("the bot has a webhook set, and getUpdates does not work while it has: "
-                             "remove it (deleteWebhook) or use another bot.")
+        raise ConnectorError(
+            "the bot has a webhook set, and getUpdates does not work while it has: "
+            "remove it (deleteWebhook) or use another bot."
+        )
     data = json_of(response, method)
     if not isinstance(data, dict) or not data.get("ok"):
         raise ConnectorError(f"Telegram answered {method} with an error.")
@@ -67,27 +77,49 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     me = _call(http, credentials, "getMe") or {}
     chat = _call(http, credentials, "getChat", {"chat_id": target}) or {}
     count = _call(http, credentials, "getChatMemberCount", {"chat_id": target})
-    return Seen(summary=f"the group '{chat.get('title') or target}' ({count} members) as @{me.get('username')}: "
-                        "messages, replies, joins and leaves from now on (a bot sees nothing from before it "
-                        "joined).", details={"title": chat.get("title"), "members": count})
+    return Seen(
+        summary=f"the group '{chat.get('title') or target}' ({count} members) as @{me.get('username')}: "
+        "messages, replies, joins and leaves from now on (a bot sees nothing from before it "
+        "joined).",
+        details={"title": chat.get("title"), "members": count},
+    )
 
 
-def fetch(target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http) -> Iterator[Step]:
+def fetch(
+    target: str, credentials: dict[str, str], cursor: dict[str, Any], *, http: Http
+) -> Iterator[Step]:
     offset = int(cursor.get("offset") or 0)
     conversations = Conversations()
     for key, (at, thread) in (cursor.get("conversations") or {}).items():
         conversations.last[key] = (datetime.fromisoformat(at), thread)
     for _ in range(MAX_PAGES):
-        params = {"offset": offset, "limit": LIMIT, "timeout": 0,
-                  "allowed_updates": json.dumps(["message", "channel_post"])}
-        updates = [u for u in _call(http, credentials, "getUpdates", params) or [] if isinstance(u, dict)]
+        params = {
+            "offset": offset,
+            "limit": LIMIT,
+            "timeout": 0,
+            "allowed_updates": json.dumps(["message", "channel_post"]),
+        }
+        updates = [
+            u for u in _call(http, credentials, "getUpdates", params) or [] if isinstance(u, dict)
+        ]
         if not updates:
             return
-        mine = [u for u in updates if str(((u.get("message") or u.get("channel_post") or {}).get("chat") or {})
-                                          .get("id")) == target]
+        mine = [
+            u
+            for u in updates
+            if str(((u.get("message") or u.get("channel_post") or {}).get("chat") or {}).get("id"))
+            == target
+        ]
         offset = max(int(u.get("update_id") or 0) for u in updates) + 1
-        yield _records(mine, conversations), {
-            "offset": offset, "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()}}
+        yield (
+            _records(mine, conversations),
+            {
+                "offset": offset,
+                "conversations": {
+                    k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()
+                },
+            },
+        )
         if len(updates) < LIMIT:
             return
 

@@ -19,7 +19,9 @@ class Outbound:
     community_id: int
     outbox_id: int
     member_id: int | None  # None for posts and staff notes
-    address: str | None  # e-mail address, Matrix user id, Discourse username, Slack user id; None for posts
+    address: (
+        str | None
+    )  # e-mail address, Matrix user id, Discourse username, Slack user id; None for posts
     recipient_name: str | None
     subject: str | None
     body: str

@@ -37,21 +37,34 @@ from tending.lib.settings import get_setting
 
 TRANSPORTS = ("smtp", "matrix", "discord", "discourse", "slack")
 ALIASES = {"email": "smtp"}
-SECRETS = {"smtp": ("password",), "matrix": ("access_token",), "discord": ("webhook_url", "staff_webhook_url"),
-           "discourse": ("api_key",), "slack": ("token",)}
-SETTINGS: dict[str, Any] = {"smtp": SmtpSettings, "matrix": MatrixSettings, "discord": DiscordSettings,
-                            "discourse": DiscourseSettings, "slack": SlackSettings}
+SECRETS = {
+    "smtp": ("password",),
+    "matrix": ("access_token",),
+    "discord": ("webhook_url", "staff_webhook_url"),
+    "discourse": ("api_key",),
+    "slack": ("token",),
+}
+SETTINGS: dict[str, Any] = {
+    "smtp": SmtpSettings,
+    "matrix": MatrixSettings,
+    "discord": DiscordSettings,
+    "discourse": DiscourseSettings,
+    "slack": SlackSettings,
+}
 DEFAULT_FOR = {"email": "smtp"}
 PLATFORM_PRIVATE = {"matrix": "matrix", "discourse": "discourse", "slack": "slack"}
 
 
-def merged_delivery(file_section: dict[str, Any], community_settings: dict[str, Any]) -> dict[str, Any]:
+def merged_delivery(
+    file_section: dict[str, Any], community_settings: dict[str, Any]
+) -> dict[str, Any]:
     """The [delivery] table with the community's own `delivery` setting on top (one level deep)."""
     merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in file_section.items()}
     for key, value in get_setting(community_settings, "delivery").items():
         if isinstance(value, dict):
-            merged.setdefault(key, {}).update({k: v for k, v in value.items()
-                                               if k not in SECRETS.get(key, ())})
+            merged.setdefault(key, {}).update(
+                {k: v for k, v in value.items() if k not in SECRETS.get(key, ())}
+            )
         else:
             merged[key] = value
     return merged
@@ -70,7 +83,9 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise UsageError(f"[delivery.{name}]: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))}).")
+        raise UsageError(
+            f"[delivery.{name}]: unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})."
+        )
     missing = [f.name for f in fields(cls) if f.name not in section and f.default is MISSING]
     for key in missing:
         env = f"TENDING_{name.upper()}_{key.upper()}"
@@ -82,15 +97,21 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
         try:
             section["port"] = int(section["port"])
         except (TypeError, ValueError):
-            raise UsageError(f"[delivery.{name}]: port must be a number, not '{section['port']}'.") from None
+            raise UsageError(
+                f"[delivery.{name}]: port must be a number, not '{section['port']}'."
+            ) from None
     return cls(**section)
 
 
 CHANNELS = ("private", "email", "post", "staff")
 
 
-def check_delivery(delivery: dict[str, Any], *, platform: str | None = None,
-                   channels: set[str] | frozenset[str] = frozenset()) -> list[str]:
+def check_delivery(
+    delivery: dict[str, Any],
+    *,
+    platform: str | None = None,
+    channels: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
     """Every mistake in a [delivery] table, one sentence each (empty when it is fine): each channel that
     is configured, or in `channels` (messages wait on it), has a transport, and every transport named or
     configured has the keys it needs."""
@@ -98,8 +119,11 @@ def check_delivery(delivery: dict[str, Any], *, platform: str | None = None,
     names: set[str] = {name for name in TRANSPORTS if isinstance(delivery.get(name), dict)}
     router = Router(delivery, platform=platform or "")
     for channel in CHANNELS:
-        if channel not in delivery and channel not in channels and (
-                channel != "private" or platform not in PLATFORM_PRIVATE):
+        if (
+            channel not in delivery
+            and channel not in channels
+            and (channel != "private" or platform not in PLATFORM_PRIVATE)
+        ):
             continue
         try:
             names.add(router.transport_name(channel))
@@ -118,9 +142,15 @@ def check_delivery(delivery: dict[str, Any], *, platform: str | None = None,
 class Router:
     """Picks and builds (once) the transport for each outbox channel of one community."""
 
-    def __init__(self, delivery: dict[str, Any], *, platform: str,
-                 room_store: tuple[Callable[[str, str], str | None], Callable[[str, str, str], None]] | None = None,
-                 overrides: dict[str, Transport] | None = None) -> None:
+    def __init__(
+        self,
+        delivery: dict[str, Any],
+        *,
+        platform: str,
+        room_store: tuple[Callable[[str, str], str | None], Callable[[str, str, str], None]]
+        | None = None,
+        overrides: dict[str, Transport] | None = None,
+    ) -> None:
         self.delivery = delivery
         self.platform = platform
         self.room_store = room_store
@@ -131,10 +161,14 @@ class Router:
         if chosen is None and channel == "private":
             chosen = PLATFORM_PRIVATE.get(self.platform)
         if chosen is None:
-            raise ConfigurationError(f"no transport for {channel} messages: set `{channel} = ...` in [delivery]")
+            raise ConfigurationError(
+                f"no transport for {channel} messages: set `{channel} = ...` in [delivery]"
+            )
         chosen = ALIASES.get(str(chosen), str(chosen))
         if chosen not in TRANSPORTS:
-            raise ConfigurationError(f"[delivery] {channel} = '{chosen}' is not one of {', '.join(TRANSPORTS)}")
+            raise ConfigurationError(
+                f"[delivery] {channel} = '{chosen}' is not one of {', '.join(TRANSPORTS)}"
+            )
         return chosen
 
     def transport(self, channel: str) -> Transport:
@@ -152,10 +186,17 @@ class Router:
             if self.room_store is None:
                 raise ConfigurationError("matrix: no room cache")
             get_room, save_room = self.room_store
-            return MatrixTransport(settings, get_room=lambda a: get_room("matrix", a),
-                                   save_room=lambda a, r: save_room("matrix", a, r))
-        builders: dict[str, Any] = {"smtp": SmtpTransport, "discord": DiscordTransport,
-                                    "discourse": DiscourseTransport, "slack": SlackTransport}
+            return MatrixTransport(
+                settings,
+                get_room=lambda a: get_room("matrix", a),
+                save_room=lambda a, r: save_room("matrix", a, r),
+            )
+        builders: dict[str, Any] = {
+            "smtp": SmtpTransport,
+            "discord": DiscordTransport,
+            "discourse": DiscourseTransport,
+            "slack": SlackTransport,
+        }
         built: Transport = builders[name](settings)
         return built
 

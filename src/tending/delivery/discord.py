@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tending.delivery.base import DeliveryError, Outbound, PartialDelivery, PermanentError, Sent, split_text
+from tending.delivery.base import (
+    DeliveryError,
+    Outbound,
+    PartialDelivery,
+    PermanentError,
+    Sent,
+    split_text,
+)
 from tending.delivery.http import client, json_of, request
 
 LIMIT = 2000
@@ -32,8 +39,14 @@ class DiscordTransport:
 
     def send(self, message: Outbound) -> Sent:
         if message.kind not in ("post", "staff"):
-            raise PermanentError("discord: a webhook can only post in a channel, not send private messages")
-        url = self.settings.staff_webhook_url if message.kind == "staff" else self.settings.webhook_url
+            raise PermanentError(
+                "discord: a webhook can only post in a channel, not send private messages"
+            )
+        url = (
+            self.settings.staff_webhook_url
+            if message.kind == "staff"
+            else self.settings.webhook_url
+        )
         if not url:
             raise PermanentError("discord: no staff_webhook_url configured in [delivery.discord]")
         ids: list[str] = []
@@ -42,7 +55,9 @@ class DiscordTransport:
             if self.settings.username:
                 payload["username"] = self.settings.username
             try:
-                response = request(self.http, "discord", "POST", url, json=payload, params={"wait": "true"})
+                response = request(
+                    self.http, "discord", "POST", url, json=payload, params={"wait": "true"}
+                )
             except DeliveryError as error:  # request() turns every HTTP failure into one
                 if i == 0:
                     raise

@@ -27,14 +27,19 @@ class DiscourseTransport:
 
     def __init__(self, settings: DiscourseSettings) -> None:
         self.settings = settings
-        self.http = client(settings.url.rstrip("/"), {"Api-Key": settings.api_key,
-                                                      "Api-Username": settings.api_username}, settings.timeout)
+        self.http = client(
+            settings.url.rstrip("/"),
+            {"Api-Key": settings.api_key, "Api-Username": settings.api_username},
+            settings.timeout,
+        )
 
     def _payload(self, message: Outbound) -> dict[str, object]:
         title = message.subject or message.body.splitlines()[0][:80]
         if message.kind == "post":
             if not self.settings.post_topic_id:
-                raise PermanentError("discourse: no post_topic_id configured in [delivery.discourse]")
+                raise PermanentError(
+                    "discourse: no post_topic_id configured in [delivery.discourse]"
+                )
             return {"topic_id": int(self.settings.post_topic_id), "raw": message.body}
         if message.kind == "staff":
             if not self.settings.staff_group:
@@ -44,10 +49,17 @@ class DiscourseTransport:
             to = message.address
         else:
             raise PermanentError(f"discourse: no Discourse username for member {message.member_id}")
-        return {"title": title, "raw": message.body, "archetype": "private_message", "target_recipients": to}
+        return {
+            "title": title,
+            "raw": message.body,
+            "archetype": "private_message",
+            "target_recipients": to,
+        }
 
     def send(self, message: Outbound) -> Sent:
-        response = request(self.http, "discourse", "POST", "/posts.json", json=self._payload(message))
+        response = request(
+            self.http, "discourse", "POST", "/posts.json", json=self._payload(message)
+        )
         data = json_of(response, "discourse")
         return Sent(external_ref=f"topic {data.get('topic_id')} post {data.get('id')}")
 

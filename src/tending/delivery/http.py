@@ -13,13 +13,27 @@ from tending.delivery.base import DeliveryError, PermanentError, http_error
 USER_AGENT = "tending (community onboarding; +https://example.org/tending)"
 
 
-def client(base_url: str = "", headers: dict[str, str] | None = None, timeout: float = 30.0) -> httpx.Client:
-    return httpx.Client(base_url=base_url, headers={"User-Agent": USER_AGENT, **(headers or {})},
-                        timeout=timeout, follow_redirects=False)
+def client(
+    base_url: str = "", headers: dict[str, str] | None = None, timeout: float = 30.0
+) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        timeout=timeout,
+        follow_redirects=False,
+    )
 
 
-def request(http: httpx.Client, transport: str, method: str, url: str, *, json: Any = None,
-            params: dict[str, Any] | None = None, ok: tuple[int, ...] = (200,)) -> httpx.Response:
+def request(
+    http: httpx.Client,
+    transport: str,
+    method: str,
+    url: str,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+    ok: tuple[int, ...] = (200,),
+) -> httpx.Response:
     """Send JSON (UTF-8, declared as such: Slack warns without the charset) and check the status."""
     body = None if json is None else jsonlib.dumps(json, ensure_ascii=False).encode("utf-8")
     headers = {} if json is None else {"Content-Type": "application/json; charset=utf-8"}

@@ -36,13 +36,21 @@ class MatrixTransport:
     name = "matrix"
     idempotent = True
 
-    def __init__(self, settings: MatrixSettings, *, get_room: Callable[[str], str | None],
-                 save_room: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        settings: MatrixSettings,
+        *,
+        get_room: Callable[[str], str | None],
+        save_room: Callable[[str, str], None],
+    ) -> None:
         self.settings = settings
         self.get_room = get_room
         self.save_room = save_room
-        self.http = client(settings.homeserver.rstrip("/"), {"Authorization": f"Bearer {settings.access_token}"},
-                           settings.timeout)
+        self.http = client(
+            settings.homeserver.rstrip("/"),
+            {"Authorization": f"Bearer {settings.access_token}"},
+            settings.timeout,
+        )
 
     def _room_for(self, message: Outbound) -> str:
         if message.kind == "post":
@@ -64,8 +72,13 @@ class MatrixTransport:
         return room
 
     def create_direct_room(self, user_id: str) -> str:
-        response = request(self.http, "matrix", "POST", "/_matrix/client/v3/createRoom", json={
-            "invite": [user_id], "is_direct": True, "preset": "trusted_private_chat"})
+        response = request(
+            self.http,
+            "matrix",
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            json={"invite": [user_id], "is_direct": True, "preset": "trusted_private_chat"},
+        )
         room_id = json_of(response, "matrix").get("room_id")
         if not isinstance(room_id, str):
             raise PermanentError("matrix: createRoom answered without a room_id")
@@ -73,11 +86,19 @@ class MatrixTransport:
 
     def find_sent(self, room: str, txn_id: str) -> str | None:
         """The event id of a message this transaction already sent in `room`, among the recent ones."""
-        response = request(self.http, "matrix", "GET", f"/_matrix/client/v3/rooms/{quote(room)}/messages",
-                           params={"dir": "b", "limit": 100})
+        response = request(
+            self.http,
+            "matrix",
+            "GET",
+            f"/_matrix/client/v3/rooms/{quote(room)}/messages",
+            params={"dir": "b", "limit": 100},
+        )
         for event in json_of(response, "matrix").get("chunk", []):
             content: dict[str, Any] = event.get("content") or {}
-            if content.get(TXN_FIELD) == txn_id or (event.get("unsigned") or {}).get("transaction_id") == txn_id:
+            if (
+                content.get(TXN_FIELD) == txn_id
+                or (event.get("unsigned") or {}).get("transaction_id") == txn_id
+            ):
                 return str(event.get("event_id"))
         return None
 
@@ -88,8 +109,13 @@ class MatrixTransport:
             if found:
                 return Sent(external_ref=f"{room}/{found}")
         content = {"msgtype": "m.text", "body": message.body, TXN_FIELD: message.txn_id}
-        response = request(self.http, "matrix", "PUT", f"/_matrix/client/v3/rooms/{quote(room)}/send/"
-                           f"m.room.message/{quote(message.txn_id)}", json=content)
+        response = request(
+            self.http,
+            "matrix",
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/{quote(message.txn_id)}",
+            json=content,
+        )
         event_id = json_of(response, "matrix").get("event_id")
         return Sent(external_ref=f"{room}/{event_id}")
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from tending.delivery.base import DeliveryError, Outbound, PermanentError, Sent
 from tending.delivery.http import client, json_of, request
 
-RETRYABLE = {"ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"}
+RETRYABLE = {
+    "ratelimited",
+    "service_unavailable",
+    "fatal_error",
+    "internal_error",
+    "request_timeout",
+}
 
 
 @dataclass
@@ -29,21 +35,34 @@ class SlackTransport:
 
     def __init__(self, settings: SlackSettings) -> None:
         self.settings = settings
-        self.http = client(settings.api_url.rstrip("/"), {"Authorization": f"Bearer {settings.token}"},
-                           settings.timeout)
+        self.http = client(
+            settings.api_url.rstrip("/"),
+            {"Authorization": f"Bearer {settings.token}"},
+            settings.timeout,
+        )
 
     def _channel(self, message: Outbound) -> str:
         channel = {"post": self.settings.post_channel, "staff": self.settings.staff_channel}.get(
-            message.kind, message.address)
+            message.kind, message.address
+        )
         if not channel:
-            what = f"{message.kind}_channel" if message.kind in ("post", "staff") else "Slack user id"
-            raise PermanentError(f"slack: no {what}" + (f" for member {message.member_id}"
-                                                        if message.member_id is not None else ""))
+            what = (
+                f"{message.kind}_channel" if message.kind in ("post", "staff") else "Slack user id"
+            )
+            raise PermanentError(
+                f"slack: no {what}"
+                + (f" for member {message.member_id}" if message.member_id is not None else "")
+            )
         return channel
 
     def send(self, message: Outbound) -> Sent:
-        response = request(self.http, "slack", "POST", "/chat.postMessage",
-                           json={"channel": self._channel(message), "text": message.body})
+        response = request(
+            self.http,
+            "slack",
+            "POST",
+            "/chat.postMessage",
+            json={"channel": self._channel(message), "text": message.body},
+        )
         data = json_of(response, "slack")
         if not data.get("ok"):
             error = str(data.get("error") or "unknown_error")

@@ -24,7 +24,9 @@ class SmtpSettings:
     security: str = "starttls"
     username: str | None = None
     password: str | None = None
-    ca_file: str | None = None  # trust this CA (a self-hosted server's certificate) besides the system's
+    ca_file: str | None = (
+        None  # trust this CA (a self-hosted server's certificate) besides the system's
+    )
     timeout: float = 30.0
     staff_to: str | None = None
 
@@ -45,7 +47,9 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=self._context()
+            )
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             if s.security == "starttls":
@@ -58,8 +62,14 @@ class SmtpTransport:
         s = self.settings
         to = message.address if message.kind != "staff" else s.staff_to
         if not to:
-            raise PermanentError("smtp: no e-mail address" + (f" for member {message.member_id}"
-                                                             if message.member_id is not None else " for the staff"))
+            raise PermanentError(
+                "smtp: no e-mail address"
+                + (
+                    f" for member {message.member_id}"
+                    if message.member_id is not None
+                    else " for the staff"
+                )
+            )
         email = EmailMessage()
         email["From"] = s.sender
         email["To"] = formataddr((message.recipient_name or "", to))
@@ -80,13 +90,15 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as error:
             codes = sorted({code for code, _ in error.recipients.values()})
             raise (PermanentError if all(c >= 500 for c in codes) else DeliveryError)(
-                f"smtp: recipient refused ({', '.join(map(str, codes))})") from None
+                f"smtp: recipient refused ({', '.join(map(str, codes))})"
+            ) from None
         except smtplib.SMTPResponseException as error:
             kind = PermanentError if error.smtp_code >= 500 else DeliveryError
             raise kind(f"smtp: server answered {error.smtp_code}") from None
         except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryError(f"smtp: {type(error).__name__} talking to {self.settings.host}:{self.settings.port}"
-                                ) from None
+            raise DeliveryError(
+                f"smtp: {type(error).__name__} talking to {self.settings.host}:{self.settings.port}"
+            ) from None
         return Sent(external_ref=email["Message-ID"])
 
     def close(self) -> None:

@@ -22,20 +22,27 @@ TIMEOUT = 10.0
 
 
 def body_of(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(
+        "utf-8"
+    )
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def post_payload(http: httpx.Client, url: str, *, secret: str, event: str, delivery: str,
-                 payload: dict[str, Any]) -> None:
+def post_payload(
+    http: httpx.Client, url: str, *, secret: str, event: str, delivery: str, payload: dict[str, Any]
+) -> None:
     """Send one delivery; 2xx is success. Raises DeliveryError (retry) or PermanentError (a 4xx other than
     408 and 429: the receiver refuses it, and would refuse it again)."""
     body = body_of(payload)
-    headers = {"Content-Type": "application/json; charset=utf-8", "X-Tending-Event": event,
-               "X-Tending-Delivery": delivery, SIGNATURE_HEADER: sign(secret, body)}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Tending-Event": event,
+        "X-Tending-Delivery": delivery,
+        SIGNATURE_HEADER: sign(secret, body),
+    }
     try:
         response = http.post(url, content=body, headers=headers)
     except httpx.TimeoutException:

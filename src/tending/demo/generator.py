@@ -64,7 +64,9 @@ WINDOW_DAYS = 21  # a thread gets answers during three weeks, then sinks
 MIN_MEMBERS = 10
 
 # share of each local hour in a day's activity: quiet nights, a lunch bump, a long evening
-HOURS = np.array([2, 1, 0.5, 0.3, 0.3, 0.5, 1.5, 3, 4, 4, 4, 4.5, 5.5, 5, 4, 4, 4.5, 5, 6, 7, 8, 8, 6, 4])
+HOURS = np.array(
+    [2, 1, 0.5, 0.3, 0.3, 0.5, 1.5, 3, 4, 4, 4, 4.5, 5.5, 5, 4, 4, 4.5, 5, 6, 7, 8, 8, 6, 4]
+)
 HOUR_P = HOURS / HOURS.sum()
 
 P_POST = {STAFF: 0.3, MEMBER: 0.12}
@@ -83,37 +85,83 @@ def anchor_date(now: datetime) -> date:
 
 
 def demo_settings(*, seed: int, members: int, anchor: date, complete: bool) -> dict[str, Any]:
-    return {"demo": {"seed": seed, "members": members, "anchor": anchor.isoformat(),
-                     "generator": GENERATOR_VERSION, "complete": complete}}
+    return {
+        "demo": {
+            "seed": seed,
+            "members": members,
+            "anchor": anchor.isoformat(),
+            "generator": GENERATOR_VERSION,
+            "complete": complete,
+        }
+    }
 
 
-def build_demo(conn: Connection, *, seed: int, members: int, now: datetime, progress: ProgressFn | None = None,
-               commit_every: int | None = None, batch_size: int = BATCH_SIZE) -> DemoSummary:
+def build_demo(
+    conn: Connection,
+    *,
+    seed: int,
+    members: int,
+    now: datetime,
+    progress: ProgressFn | None = None,
+    commit_every: int | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> DemoSummary:
     """Create the demo community and write its history. `commit_every` (activities) commits as it goes,
     for huge builds on a connection the caller does not hold in a transaction block."""
     if members < MIN_MEMBERS:
         raise ValueError(f"the demo needs at least {MIN_MEMBERS} members")
     anchor = anchor_date(now)
     community = do_create_community(
-        conn, DEMO_NAME, platform=PLATFORM, timezone=TIMEZONE, language=LANGUAGE, actor="demo",
-        settings=demo_settings(seed=seed, members=members, anchor=anchor, complete=False))
-    builder = _Builder(community, _IngestSink(conn, Ingestor(conn, community), commit_every),
-                       seed=seed, members=members, anchor=anchor, batch_size=batch_size)
+        conn,
+        DEMO_NAME,
+        platform=PLATFORM,
+        timezone=TIMEZONE,
+        language=LANGUAGE,
+        actor="demo",
+        settings=demo_settings(seed=seed, members=members, anchor=anchor, complete=False),
+    )
+    builder = _Builder(
+        community,
+        _IngestSink(conn, Ingestor(conn, community), commit_every),
+        seed=seed,
+        members=members,
+        anchor=anchor,
+        batch_size=batch_size,
+    )
     builder.run(progress)
-    do_update_community_settings(conn, community, demo_settings(seed=seed, members=members, anchor=anchor,
-                                                                complete=True), actor="demo")
+    do_update_community_settings(
+        conn,
+        community,
+        demo_settings(seed=seed, members=members, anchor=anchor, complete=True),
+        actor="demo",
+    )
     return builder.summary()
 
 
-def generate_demo_records(*, seed: int, members: int, now: datetime, sink: Sink | None = None,
-                          progress: ProgressFn | None = None, batch_size: int = BATCH_SIZE) -> DemoSummary:
+def generate_demo_records(
+    *,
+    seed: int,
+    members: int,
+    now: datetime,
+    sink: Sink | None = None,
+    progress: ProgressFn | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> DemoSummary:
     """Run the generator without a database: the records go to `sink` (or nowhere). Benchmarks use it as
     the baseline the real build is compared with."""
     if members < MIN_MEMBERS:
         raise ValueError(f"the demo needs at least {MIN_MEMBERS} members")
-    community = Community(id=0, name=DEMO_NAME, platform=PLATFORM, timezone=TIMEZONE, language=LANGUAGE)
-    builder = _Builder(community, sink or _NullSink(), seed=seed, members=members, anchor=anchor_date(now),
-                       batch_size=batch_size)
+    community = Community(
+        id=0, name=DEMO_NAME, platform=PLATFORM, timezone=TIMEZONE, language=LANGUAGE
+    )
+    builder = _Builder(
+        community,
+        sink or _NullSink(),
+        seed=seed,
+        members=members,
+        anchor=anchor_date(now),
+        batch_size=batch_size,
+    )
     builder.run(progress)
     return builder.summary()
 
@@ -151,11 +199,32 @@ class _IngestSink:
 
 
 class _Thread:
-    __slots__ = ("answerable", "answered", "channel", "day", "ext", "heated", "lang", "post_sid", "recent",
-                 "starter", "title")
+    __slots__ = (
+        "answerable",
+        "answered",
+        "channel",
+        "day",
+        "ext",
+        "heated",
+        "lang",
+        "post_sid",
+        "recent",
+        "starter",
+        "title",
+    )
 
-    def __init__(self, ext: str, post_sid: str, channel: str, lang: str, starter: int, day: int,
-                 answerable: bool, heated: bool, title: str) -> None:
+    def __init__(
+        self,
+        ext: str,
+        post_sid: str,
+        channel: str,
+        lang: str,
+        starter: int,
+        day: int,
+        answerable: bool,
+        heated: bool,
+        title: str,
+    ) -> None:
         self.ext, self.post_sid, self.channel, self.lang = ext, post_sid, channel, lang
         self.starter, self.day, self.answerable, self.heated = starter, day, answerable, heated
         self.title = title
@@ -164,8 +233,16 @@ class _Thread:
 
 
 class _Builder:
-    def __init__(self, community: Community, sink: Sink, *, seed: int, members: int, anchor: date,
-                 batch_size: int) -> None:
+    def __init__(
+        self,
+        community: Community,
+        sink: Sink,
+        *,
+        seed: int,
+        members: int,
+        anchor: date,
+        batch_size: int,
+    ) -> None:
         self.community, self.sink = community, sink
         self.seed, self.anchor, self.batch_size = seed, anchor, batch_size
         self.np = np.random.default_rng([seed, 2024])
@@ -173,7 +250,9 @@ class _Builder:
         self.pop: Population = draw_population(self.np, members)
         pop = self.pop
         total = pop.contrib_rate + pop.react_rate
-        self.p_react = np.divide(pop.react_rate, total, out=np.zeros_like(total), where=total > 0).tolist()
+        self.p_react = np.divide(
+            pop.react_rate, total, out=np.zeros_like(total), where=total > 0
+        ).tolist()
         self.role: list[int] = pop.role.tolist()
         self.promo: list[bool] = pop.promo.tolist()
         self.contributed = bytearray(members)
@@ -183,7 +262,9 @@ class _Builder:
         self.seq = 0
         self.thread_seq = 0
         self.unflushed = 0
-        self.kinds: dict[str, int] = dict.fromkeys((JOINED, LEFT, POST, REPLY, COMMENT, REACTION), 0)
+        self.kinds: dict[str, int] = dict.fromkeys(
+            (JOINED, LEFT, POST, REPLY, COMMENT, REACTION), 0
+        )
         self.truth: dict[str, int] = {}
         self.threads = 0
         self.answered = 0
@@ -192,14 +273,18 @@ class _Builder:
         zone = get_zone(TIMEZONE)
         first = anchor - timedelta(days=HISTORY_DAYS)
         self.days = [first + timedelta(days=d) for d in range(HISTORY_DAYS)]
-        self.midnights = [datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC) for d in self.days]
+        self.midnights = [
+            datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC) for d in self.days
+        ]
 
     # -- the day loop ---------------------------------------------------------------------------------
 
     def run(self, progress: ProgressFn | None) -> None:
         pop = self.pop
-        self.buffer.extend(ChannelRecord(source=SOURCE, external_id=ext, name=name)
-                           for ext, name, _ in texts.CHANNELS)
+        self.buffer.extend(
+            ChannelRecord(source=SOURCE, external_id=ext, name=name)
+            for ext, name, _ in texts.CHANNELS
+        )
         actors = np.flatnonzero(pop.contrib_rate + pop.react_rate > 0)
         a_start = pop.join_day[actors] + 1
         a_stop, a_quiet = pop.stop_day[actors], pop.quiet_day[actors]
@@ -229,7 +314,9 @@ class _Builder:
         self._flush()
         self.sink.finish()
 
-    def _events(self, day: int, who: np.ndarray, rate: np.ndarray, quiet: np.ndarray, stop: np.ndarray) -> None:
+    def _events(
+        self, day: int, who: np.ndarray, rate: np.ndarray, quiet: np.ndarray, stop: np.ndarray
+    ) -> None:
         factor = 1.15 if self.days[day].weekday() >= 5 else 1.0
         today = np.where(quiet <= day, rate * (QUIET_FACTOR * factor), rate * factor)
         today[(stop <= day) | (quiet + QUIET_FADE_DAYS <= day)] = 0.0
@@ -238,7 +325,9 @@ class _Builder:
         if not len(busy):
             return
         people = np.repeat(who[busy], counts[busy])
-        seconds = self.np.choice(24, size=len(people), p=HOUR_P) * 3600 + self.np.integers(0, 3600, len(people))
+        seconds = self.np.choice(24, size=len(people), p=HOUR_P) * 3600 + self.np.integers(
+            0, 3600, len(people)
+        )
         order = np.argsort(seconds, kind="stable")
         midnight = self.midnights[day]
         for i, second in zip(people[order].tolist(), seconds[order].tolist(), strict=True):
@@ -252,7 +341,9 @@ class _Builder:
         rng = self.rng
         if rng.random() < self.p_react[i]:
             self._react(i, at)
-        elif role == MEMBER and not self.contributed[i] and (self.promo[i] or rng.random() < P_INTRO):
+        elif (
+            role == MEMBER and not self.contributed[i] and (self.promo[i] or rng.random() < P_INTRO)
+        ):
             self._introduce(i, day, at)
         elif rng.random() < P_POST[role]:
             self._start_thread(i, day, at)
@@ -276,8 +367,16 @@ class _Builder:
             channel = texts.pick(rng, texts.QUESTION_CHANNELS)
             title, text = texts.question(rng, lang, channel)
             heated = rng.random() < (P_HEATED if channel == "alimentation" else P_HEATED / 4)
-            self._thread(i, day, at, channel, title, text, answerable=rng.random() >= P_UNANSWERABLE,
-                         heated=heated)
+            self._thread(
+                i,
+                day,
+                at,
+                channel,
+                title,
+                text,
+                answerable=rng.random() >= P_UNANSWERABLE,
+                heated=heated,
+            )
             if rng.random() < P_REPOST:
                 self._repost(i, day, at, channel, title, text)
             return
@@ -302,8 +401,15 @@ class _Builder:
             thread = self._thread(i, day, at, "presentations", title, text)
         bot = self.pop.staff  # the welcome bot
         welcome = texts.BOT_WELCOME[lang].format(name=name.split(" ")[0])
-        self._message(bot, at + timedelta(minutes=rng.randrange(2, 40)), COMMENT, thread, thread.post_sid,
-                      welcome, lang)
+        self._message(
+            bot,
+            at + timedelta(minutes=rng.randrange(2, 40)),
+            COMMENT,
+            thread,
+            thread.post_sid,
+            welcome,
+            lang,
+        )
 
     def _answer(self, i: int, day: int, at: datetime, kind: str) -> None:
         rng, lang = self.rng, self.pop.lang[i]
@@ -321,13 +427,25 @@ class _Builder:
             text, truth = texts.heated(rng, lang), "heated"
         else:
             text = texts.reply(rng, lang)
-        parent = thread.post_sid if kind == REPLY and rng.random() < 0.6 else texts.pick(rng, thread.recent)
+        parent = (
+            thread.post_sid
+            if kind == REPLY and rng.random() < 0.6
+            else texts.pick(rng, thread.recent)
+        )
         self._message(i, at, kind, thread, parent, text, lang, truth)
 
     def _react(self, i: int, at: datetime) -> None:
         thread = self._pick_thread(i, self.pop.lang[i], replying=False)
         if thread is not None:
-            self._message(i, at, REACTION, thread, texts.pick(self.rng, thread.recent), texts.reaction(self.rng), None)
+            self._message(
+                i,
+                at,
+                REACTION,
+                thread,
+                texts.pick(self.rng, thread.recent),
+                texts.reaction(self.rng),
+                None,
+            )
 
     def _spam(self, i: int, day: int, at: datetime) -> None:
         rng, lang = self.rng, self.pop.lang[i]
@@ -336,39 +454,85 @@ class _Builder:
             text = texts.spam(rng, lang)
             self.spam_last[i] = text
             if rng.random() < 0.4:
-                self._thread(i, day, at, "presentations", texts.spam(rng, lang)[:60], text, answerable=False,
-                             truth="spam")
+                self._thread(
+                    i,
+                    day,
+                    at,
+                    "presentations",
+                    texts.spam(rng, lang)[:60],
+                    text,
+                    answerable=False,
+                    truth="spam",
+                )
                 return
         else:
             roll = rng.random()
-            text = last if roll < 0.45 else texts.near_duplicate(rng, last) if roll < 0.7 else texts.spam(rng, lang)
+            text = (
+                last
+                if roll < 0.45
+                else texts.near_duplicate(rng, last)
+                if roll < 0.7
+                else texts.spam(rng, lang)
+            )
         thread = self._pick_thread(i, lang)
         if thread is not None:
-            self._message(i, at, COMMENT, thread, texts.pick(rng, thread.recent), text, lang, "spam")
+            self._message(
+                i, at, COMMENT, thread, texts.pick(rng, thread.recent), text, lang, "spam"
+            )
 
     def _reminder(self, day: int) -> None:
         bot = self.pop.staff + 1
         lang = "fr" if (day // 7) % 2 == 0 else "en"
         at = self.midnights[day] + timedelta(hours=8)
-        self._thread(bot, day, at, "annonces", texts.BOT_REMINDER_TITLE[lang], texts.BOT_REMINDER[lang],
-                     lang=lang)
+        self._thread(
+            bot,
+            day,
+            at,
+            "annonces",
+            texts.BOT_REMINDER_TITLE[lang],
+            texts.BOT_REMINDER[lang],
+            lang=lang,
+        )
 
     def _join(self, i: int, day: int) -> None:
         pop = self.pop
         at = self.midnights[day] + timedelta(seconds=self.rng.randrange(0, 86_400))
         external_id, handle = f"u{i}", pop.handle(i)
         role = self.role[i]
-        self.buffer.append(MemberRecord(
-            source=SOURCE, external_id=external_id, display_name=pop.name(i), handle=handle, joined_at=at,
-            language=pop.lang[i], is_staff=role == STAFF, is_bot=role == BOT,
-            email=None if role == BOT else f"{handle}@example.org"))
-        self._activity(ActivityRecord(source=SOURCE, source_id=f"j{i}", member_external_id=external_id,
-                                      kind=JOINED, occurred_at=at))
+        self.buffer.append(
+            MemberRecord(
+                source=SOURCE,
+                external_id=external_id,
+                display_name=pop.name(i),
+                handle=handle,
+                joined_at=at,
+                language=pop.lang[i],
+                is_staff=role == STAFF,
+                is_bot=role == BOT,
+                email=None if role == BOT else f"{handle}@example.org",
+            )
+        )
+        self._activity(
+            ActivityRecord(
+                source=SOURCE,
+                source_id=f"j{i}",
+                member_external_id=external_id,
+                kind=JOINED,
+                occurred_at=at,
+            )
+        )
 
     def _leave(self, i: int, day: int) -> None:
         at = self.midnights[day] + timedelta(seconds=self.rng.randrange(0, 86_400))
-        self._activity(ActivityRecord(source=SOURCE, source_id=f"l{i}", member_external_id=f"u{i}",
-                                      kind=LEFT, occurred_at=at))
+        self._activity(
+            ActivityRecord(
+                source=SOURCE,
+                source_id=f"l{i}",
+                member_external_id=f"u{i}",
+                kind=LEFT,
+                occurred_at=at,
+            )
+        )
 
     # -- threads and messages -------------------------------------------------------------------------
 
@@ -387,31 +551,81 @@ class _Builder:
                 return thread
         return None
 
-    def _thread(self, i: int, day: int, at: datetime, channel: str, title: str, text: str, *,
-                lang: str | None = None, answerable: bool = True, heated: bool = False,
-                truth: str | None = None) -> _Thread:
+    def _thread(
+        self,
+        i: int,
+        day: int,
+        at: datetime,
+        channel: str,
+        title: str,
+        text: str,
+        *,
+        lang: str | None = None,
+        answerable: bool = True,
+        heated: bool = False,
+        truth: str | None = None,
+    ) -> _Thread:
         lang = lang or self.pop.lang[i]
         self.thread_seq += 1
         ext = f"t{self.thread_seq}"
-        self.buffer.append(ThreadRecord(source=SOURCE, external_id=ext, channel_external_id=channel, title=title,
-                                        started_by_external_id=f"u{i}", started_at=at))
+        self.buffer.append(
+            ThreadRecord(
+                source=SOURCE,
+                external_id=ext,
+                channel_external_id=channel,
+                title=title,
+                started_by_external_id=f"u{i}",
+                started_at=at,
+            )
+        )
         thread = _Thread(ext, self._next_sid(), channel, lang, i, day, answerable, heated, title)
         self.pools[lang].append(thread)
         self.threads += 1
-        self._activity(ActivityRecord(
-            source=SOURCE, source_id=thread.post_sid, member_external_id=f"u{i}", kind=POST, occurred_at=at,
-            thread_external_id=ext, channel_external_id=channel, text=text, url=f"{URL}/t/{self.thread_seq}",
-            language=lang, extra={"demo_truth": truth} if truth else None))
+        self._activity(
+            ActivityRecord(
+                source=SOURCE,
+                source_id=thread.post_sid,
+                member_external_id=f"u{i}",
+                kind=POST,
+                occurred_at=at,
+                thread_external_id=ext,
+                channel_external_id=channel,
+                text=text,
+                url=f"{URL}/t/{self.thread_seq}",
+                language=lang,
+                extra={"demo_truth": truth} if truth else None,
+            )
+        )
         self.contributed[i] = 1
         return thread
 
-    def _message(self, i: int, at: datetime, kind: str, thread: _Thread, parent: str, text: str,
-                 lang: str | None, truth: str | None = None) -> None:
+    def _message(
+        self,
+        i: int,
+        at: datetime,
+        kind: str,
+        thread: _Thread,
+        parent: str,
+        text: str,
+        lang: str | None,
+        truth: str | None = None,
+    ) -> None:
         sid = self._next_sid()
-        self._activity(ActivityRecord(
-            source=SOURCE, source_id=sid, member_external_id=f"u{i}", kind=kind, occurred_at=at,
-            thread_external_id=thread.ext, parent_source_id=parent, channel_external_id=thread.channel,
-            text=text, language=lang, extra={"demo_truth": truth} if truth else None))
+        self._activity(
+            ActivityRecord(
+                source=SOURCE,
+                source_id=sid,
+                member_external_id=f"u{i}",
+                kind=kind,
+                occurred_at=at,
+                thread_external_id=thread.ext,
+                parent_source_id=parent,
+                channel_external_id=thread.channel,
+                text=text,
+                language=lang,
+                extra={"demo_truth": truth} if truth else None,
+            )
+        )
         if kind == REACTION:
             return
         self.contributed[i] = 1
@@ -459,8 +673,17 @@ class _Builder:
     def summary(self) -> DemoSummary:
         pop = self.pop
         return DemoSummary(
-            community_id=self.community.id, community_name=self.community.name, seed=self.seed,
-            members=pop.size, staff=pop.staff, bots=int((pop.role == BOT).sum()),
-            activities=dict(self.kinds), threads=self.threads, unanswered_threads=self.threads - self.answered,
-            never_contributed=pop.size - sum(self.contributed), first_at=self.first_at, last_at=self.last_at,
-            truth=dict(sorted(self.truth.items())))
+            community_id=self.community.id,
+            community_name=self.community.name,
+            seed=self.seed,
+            members=pop.size,
+            staff=pop.staff,
+            bots=int((pop.role == BOT).sum()),
+            activities=dict(self.kinds),
+            threads=self.threads,
+            unanswered_threads=self.threads - self.answered,
+            never_contributed=pop.size - sum(self.contributed),
+            first_at=self.first_at,
+            last_at=self.last_at,
+            truth=dict(sorted(self.truth.items())),
+        )

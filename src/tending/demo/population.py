@@ -54,7 +54,9 @@ class Population:
     initial: np.ndarray
     join_day: np.ndarray  # int32, day of the history the member joined
     leave_day: np.ndarray  # int32, HISTORY_DAYS when the member never leaves
-    stop_day: np.ndarray  # int32, first day without activity (the leave day, or a spammer's last day + 1)
+    stop_day: (
+        np.ndarray
+    )  # int32, first day without activity (the leave day, or a spammer's last day + 1)
     quiet_day: np.ndarray  # int32, HISTORY_DAYS when the member never goes quiet
     contrib_rate: np.ndarray  # float64, contributions per day while active
     react_rate: np.ndarray  # float64, reactions per day while active
@@ -70,7 +72,9 @@ class Population:
     def handle(self, i: int) -> str:
         if self.role[i] == BOT:
             return ("welcome_bot", "reminder_bot")[i - self.staff]
-        base = self.name(i).split(" ")[0].lower().replace("é", "e").replace("è", "e").replace("ë", "e")
+        base = (
+            self.name(i).split(" ")[0].lower().replace("é", "e").replace("è", "e").replace("ë", "e")
+        )
         return f"{base.replace('-', '')}{i}"
 
 
@@ -85,7 +89,9 @@ def draw_population(rng: np.random.Generator, size: int) -> Population:
     u = rng.random(others)
     joins = np.floor(HISTORY_DAYS * np.log1p(u * math.expm1(GROWTH)) / GROWTH).astype(np.int32)
     joins.sort()
-    join_day = np.concatenate([np.zeros(founders, dtype=np.int32), np.minimum(joins, HISTORY_DAYS - 1)])
+    join_day = np.concatenate(
+        [np.zeros(founders, dtype=np.int32), np.minimum(joins, HISTORY_DAYS - 1)]
+    )
 
     kind = rng.random(size)
     role[founders:][kind[founders:] < SPAMMER_SHARE] = SPAMMER
@@ -95,7 +101,9 @@ def draw_population(rng: np.random.Generator, size: int) -> Population:
 
     contrib_rate = np.zeros(size)
     react_rate = np.zeros(size)
-    contrib_rate[contributor] = np.minimum(MAX_RATE, rng.lognormal(CONTRIB_MU, CONTRIB_SIGMA, contributor.sum()))
+    contrib_rate[contributor] = np.minimum(
+        MAX_RATE, rng.lognormal(CONTRIB_MU, CONTRIB_SIGMA, contributor.sum())
+    )
     react_rate[contributor] = contrib_rate[contributor] * rng.uniform(0.3, 1.5, contributor.sum())
     react_rate[reactor] = np.minimum(2.0, rng.lognormal(math.log(0.02), 1.0, reactor.sum()))
     contrib_rate[:staff] = rng.uniform(0.4, 1.2, staff)
@@ -120,9 +128,17 @@ def draw_population(rng: np.random.Generator, size: int) -> Population:
     lang = ["fr" if f else "en" for f in is_fr.tolist()]
     promo = contributor & (rng.random(size) < PROMO_SHARE)
     return Population(
-        size=size, staff=staff, role=role, lang=lang,
+        size=size,
+        staff=staff,
+        role=role,
+        lang=lang,
         first_name=rng.integers(0, 1000, size, dtype=np.int16),
         initial=rng.integers(0, len(texts.LAST_INITIALS), size, dtype=np.int8),
-        join_day=join_day, leave_day=leave_day, stop_day=stop_day, quiet_day=quiet_day,
-        contrib_rate=contrib_rate, react_rate=react_rate, promo=promo,
+        join_day=join_day,
+        leave_day=leave_day,
+        stop_day=stop_day,
+        quiet_day=quiet_day,
+        contrib_rate=contrib_rate,
+        react_rate=react_rate,
+        promo=promo,
     )

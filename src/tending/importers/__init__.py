@@ -28,5 +28,7 @@ KINDS: dict[str, str] = {
 def get_importer(kind: str) -> ModuleType:
     module = KINDS.get(kind.lower())
     if module is None:
-        raise UsageError(f"'{kind}' is not a kind of export tending can import (kinds: {', '.join(KINDS)}).")
+        raise UsageError(
+            f"'{kind}' is not a kind of export tending can import (kinds: {', '.join(KINDS)})."
+        )
     return importlib.import_module(module)

@@ -31,13 +31,28 @@ from operator import attrgetter
 from typing import Any
 
 from tending.errors import BadInputError, TendingError, UsageError
-from tending.models import ActivityRecord, ChannelRecord, ImportRecord, JsonText, MemberRecord, ThreadRecord
+from tending.models import (
+    ActivityRecord,
+    ChannelRecord,
+    ImportRecord,
+    JsonText,
+    MemberRecord,
+    ThreadRecord,
+)
 
 RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
-_GETTERS = {cls: (index, attrgetter(*(f.name for f in fields(cls)))) for index, cls in enumerate(RECORD_TYPES)}
-_ACTIVITY, _EXTRA = RECORD_TYPES.index(ActivityRecord), [f.name for f in fields(ActivityRecord)].index("extra")
+_GETTERS = {
+    cls: (index, attrgetter(*(f.name for f in fields(cls))))
+    for index, cls in enumerate(RECORD_TYPES)
+}
+_ACTIVITY, _EXTRA = (
+    RECORD_TYPES.index(ActivityRecord),
+    [f.name for f in fields(ActivityRecord)].index("extra"),
+)
 READ_AHEAD = 8  # messages (batches) the child may have ready before the parent reads them
-_ERRORS: dict[str, type[TendingError]] = {cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)}
+_ERRORS: dict[str, type[TendingError]] = {
+    cls.__name__: cls for cls in (TendingError, UsageError, BadInputError)
+}
 
 
 def pack_records(records: list[ImportRecord]) -> list[tuple[Any, ...]]:
@@ -50,7 +65,7 @@ def pack_records(records: list[ImportRecord]) -> list[tuple[Any, ...]]:
         index, getter = getters[type(record)]
         values = getter(record)
         if index == _ACTIVITY and isinstance(values[_EXTRA], dict):
-            values = (*values[:_EXTRA], JsonText(dumps(values[_EXTRA])), *values[_EXTRA + 1:])
+            values = (*values[:_EXTRA], JsonText(dumps(values[_EXTRA])), *values[_EXTRA + 1 :])
         packed.append((index, values))
     return packed
 
@@ -72,7 +87,9 @@ def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
     while reading) ends the child."""
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(produce, writer, os.getpid()), name="tending-parse", daemon=True)
+    child = context.Process(
+        target=_child, args=(produce, writer, os.getpid()), name="tending-parse", daemon=True
+    )
     child.start()
     writer.close()
     try:
@@ -97,7 +114,9 @@ def run_in_child(produce: Callable[[], Iterator[Any]]) -> Iterator[Any]:
 def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int) -> None:
     """Run `produce` and send its items. A sender thread writes to the pipe, so the parser goes on while
     the parent is busy (the pipe itself holds less than one batch): up to READ_AHEAD messages wait."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C is the parent's to handle: it ends the child
     die_with(parent)
     outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD)
     sender = threading.Thread(target=_send_all, args=(outbox, writer), daemon=True)
@@ -107,8 +126,20 @@ def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int
             outbox.put(pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
         outbox.put(pickle.dumps(("end", None)))
     except TendingError as error:
-        outbox.put(pickle.dumps(("error", (type(error).__name__, str(error), getattr(error, "path", None),
-                                           getattr(error, "line", None), getattr(error, "field", None)))))
+        outbox.put(
+            pickle.dumps(
+                (
+                    "error",
+                    (
+                        type(error).__name__,
+                        str(error),
+                        getattr(error, "path", None),
+                        getattr(error, "line", None),
+                        getattr(error, "field", None),
+                    ),
+                )
+            )
+        )
     except BaseException:
         outbox.put(pickle.dumps(("crash", traceback.format_exc())))
     finally:
@@ -146,7 +177,9 @@ def _send_all(outbox: queue.Queue[bytes | None], writer: Connection) -> None:
     while (message := outbox.get()) is not None:
         try:
             writer.send_bytes(message)
-        except OSError:  # the parent has gone or stopped reading: the parser must not wait on a full queue
+        except (
+            OSError
+        ):  # the parent has gone or stopped reading: the parser must not wait on a full queue
             os._exit(0)
 
 

@@ -116,30 +116,51 @@ class ParseOptions:
             if self._deadline is None:
                 self._deadline = now + budget.max_seconds
             elif now > self._deadline:
-                raise BadInputError(f"reading the export took longer than its time budget of "
-                                    f"{budget.max_seconds:g} s; split it into smaller files.", path=label)
+                raise BadInputError(
+                    f"reading the export took longer than its time budget of "
+                    f"{budget.max_seconds:g} s; split it into smaller files.",
+                    path=label,
+                )
         self._read += n
         if budget.max_bytes is not None and self._read > budget.max_bytes:
-            raise BadInputError(f"the export holds more than {_size(budget.max_bytes)} once unpacked, the "
-                                "most one import may read; split it into smaller files.", path=label)
+            raise BadInputError(
+                f"the export holds more than {_size(budget.max_bytes)} once unpacked, the "
+                "most one import may read; split it into smaller files.",
+                path=label,
+            )
 
 
 def too_deep(label: str, budget: Budget) -> BadInputError:
-    return BadInputError(f"the JSON is nested deeper than {budget.max_depth} levels; no export does that: "
-                         "is the file damaged?", path=label)
+    return BadInputError(
+        f"the JSON is nested deeper than {budget.max_depth} levels; no export does that: "
+        "is the file damaged?",
+        path=label,
+    )
 
 
 def too_large(label: str, what: str, limit: int, line: int | None = None) -> BadInputError:
-    return BadInputError(f"{what} is larger than {_size(limit)}, the most tending reads at once; "
-                         "is the file damaged?", path=label, line=line)
+    return BadInputError(
+        f"{what} is larger than {_size(limit)}, the most tending reads at once; "
+        "is the file damaged?",
+        path=label,
+        line=line,
+    )
 
 
 def _size(n: int) -> str:
     return f"{n // MiB} MB" if n % MiB == 0 else f"{n:,} bytes"
 
 
-UNEXPECTED = (TypeError, AttributeError, KeyError, IndexError, ValueError, OverflowError, RecursionError,
-              UnicodeError)
+UNEXPECTED = (
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
 
 
 def guarded(items: Iterator[ParseItem], kind: str, path: Path) -> Iterator[ParseItem]:
@@ -150,8 +171,11 @@ def guarded(items: Iterator[ParseItem], kind: str, path: Path) -> Iterator[Parse
     except BadInputError:
         raise
     except UNEXPECTED as error:
-        raise BadInputError(f"a value of an unexpected type or shape stopped the {kind} importer "
-                            f"({type(error).__name__}); is this a {kind} export?", path=str(path)) from None
+        raise BadInputError(
+            f"a value of an unexpected type or shape stopped the {kind} importer "
+            f"({type(error).__name__}); is this a {kind} export?",
+            path=str(path),
+        ) from None
 
 
 # -- sources: the files of a file, a folder or an archive ------------------------------------------
@@ -165,8 +189,12 @@ class SourceFile:
     label: str  # what error messages print: the file, or archive:member
     size: int | None
     _open: Callable[[], Any]
-    folder: Path | None = None  # the folder holding the file on disk (None inside an archive): media resolve here
-    budget: Budget = field(default_factory=Budget)  # what reading it may take (the import's ParseOptions)
+    folder: Path | None = (
+        None  # the folder holding the file on disk (None inside an archive): media resolve here
+    )
+    budget: Budget = field(
+        default_factory=Budget
+    )  # what reading it may take (the import's ParseOptions)
 
     def open(self) -> IO[bytes]:
         return cast(IO[bytes], self._open())
@@ -192,7 +220,14 @@ class _Metered(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         try:
             data = self.raw.read(len(buffer))
-        except (EOFError, zlib.error, lzma.LZMAError, OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+        except (
+            EOFError,
+            zlib.error,
+            lzma.LZMAError,
+            OSError,
+            zipfile.BadZipFile,
+            tarfile.TarError,
+        ) as error:
             raise truncated(self.label, error) from None
         n = len(data)
         buffer[:n] = data
@@ -207,8 +242,11 @@ class _Metered(io.RawIOBase):
 
 
 def truncated(label: str, error: BaseException | None = None) -> BadInputError:
-    return BadInputError("the archive is truncated or damaged; export it again or copy it whole "
-                         f"({type(error).__name__ if error else 'unexpected end'}).", path=label)
+    return BadInputError(
+        "the archive is truncated or damaged; export it again or copy it whole "
+        f"({type(error).__name__ if error else 'unexpected end'}).",
+        path=label,
+    )
 
 
 def is_archive(path: Path) -> bool:
@@ -238,10 +276,16 @@ def _hidden(name: str) -> bool:
 def _file_source(path: Path, name: str, meter: ParseOptions) -> SourceFile:
     label = str(path)
     opener = _decompressing_opener(path)
-    return SourceFile(name=name.removesuffix(".gz").removesuffix(".xz").removesuffix(".bz2")
-                      if opener is not None else name, label=label, size=path.stat().st_size,
-                      _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label),
-                      folder=path.parent.absolute(), budget=meter.budget)
+    return SourceFile(
+        name=name.removesuffix(".gz").removesuffix(".xz").removesuffix(".bz2")
+        if opener is not None
+        else name,
+        label=label,
+        size=path.stat().st_size,
+        _open=lambda: _Metered(opener() if opener else open(path, "rb"), meter, label),
+        folder=path.parent.absolute(),
+        budget=meter.budget,
+    )
 
 
 def _decompressing_opener(path: Path) -> Callable[[], Any] | None:
@@ -275,22 +319,31 @@ def _folder_sources(root: Path, meter: ParseOptions) -> Iterator[SourceFile]:
 def _zip_sources(path: Path, meter: ParseOptions) -> Iterator[SourceFile]:
     try:
         archive = zipfile.ZipFile(path)
-        infos = [info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)]
+        infos = [
+            info for info in archive.infolist() if not info.is_dir() and not _hidden(info.filename)
+        ]
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise truncated(str(path), error) from None
     for info in sorted(infos, key=lambda i: i.filename):
         label = f"{path}:{info.filename}"
-        yield SourceFile(name=info.filename, label=label, size=info.file_size,
-                         _open=_zip_opener(archive, info, meter, label), budget=meter.budget)
+        yield SourceFile(
+            name=info.filename,
+            label=label,
+            size=info.file_size,
+            _open=_zip_opener(archive, info, meter, label),
+            budget=meter.budget,
+        )
 
 
-def _zip_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ParseOptions,
-                label: str) -> Callable[[], Any]:
+def _zip_opener(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, meter: ParseOptions, label: str
+) -> Callable[[], Any]:
     def opener() -> Any:
         try:
             return _Metered(archive.open(info), meter, label)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
             raise truncated(label, error) from None
+
     return opener
 
 
@@ -305,8 +358,13 @@ def _tar_sources(path: Path, meter: ParseOptions) -> Iterator[SourceFile]:
                 extracted = archive.extractfile(member)
                 if extracted is None:
                     continue
-                yield SourceFile(name=member.name.removeprefix("./"), label=label, size=member.size,
-                                 _open=_opener(extracted, meter, label), budget=meter.budget)
+                yield SourceFile(
+                    name=member.name.removeprefix("./"),
+                    label=label,
+                    size=member.size,
+                    _open=_opener(extracted, meter, label),
+                    budget=meter.budget,
+                )
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
         raise truncated(str(path), error) from None
 
@@ -356,7 +414,9 @@ def text_lines(source: SourceFile, budget: Budget | None = None) -> Iterator[tup
     limit = (budget or source.budget).max_field_bytes
     empty = True
     with source.open() as raw:
-        stream = io.TextIOWrapper(io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline="")
+        stream = io.TextIOWrapper(
+            io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline=""
+        )
         number = 0
         try:
             while line := stream.readline(limit + 1):
@@ -373,12 +433,17 @@ def text_lines(source: SourceFile, budget: Budget | None = None) -> Iterator[tup
 
 def text_stream(source: SourceFile) -> io.TextIOWrapper:
     raw = source.open()
-    return io.TextIOWrapper(io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline="")
+    return io.TextIOWrapper(
+        io.BufferedReader(cast(Any, raw), 1 << 16), encoding="utf-8-sig", newline=""
+    )
 
 
 def not_utf8(source: SourceFile, line: int | None = None) -> BadInputError:
-    return BadInputError("the file is not UTF-8 text; save or export it as UTF-8 and try again.",
-                         path=source.label, line=line)
+    return BadInputError(
+        "the file is not UTF-8 text; save or export it as UTF-8 and try again.",
+        path=source.label,
+        line=line,
+    )
 
 
 def empty_file(source: SourceFile) -> BadInputError:
@@ -406,8 +471,11 @@ def read_json(source: SourceFile, budget: Budget | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadInputError(f"not valid JSON ({error.msg}, column {error.colno}).", path=source.label,
-                            line=error.lineno) from None
+        raise BadInputError(
+            f"not valid JSON ({error.msg}, column {error.colno}).",
+            path=source.label,
+            line=error.lineno,
+        ) from None
     except RecursionError:
         raise too_deep(source.label, budget) from None
 
@@ -518,8 +586,9 @@ class Conversations:
 SCALAR_EVENTS = frozenset({"string", "number", "boolean", "null"})
 
 
-def json_items(source: SourceFile, item_prefixes: tuple[str, ...],
-               budget: Budget | None = None) -> Iterator[tuple[dict[str, Any], Any]]:
+def json_items(
+    source: SourceFile, item_prefixes: tuple[str, ...], budget: Budget | None = None
+) -> Iterator[tuple[dict[str, Any], Any]]:
     """Stream the elements of the arrays at `item_prefixes` (ijson prefixes such as "messages.item") of a
     JSON file of any size. With each element comes `header`: the scalar values met outside the arrays so
     far, by prefix ("guild.name", "chats.list.item.id"), which is how the chat an element belongs to is
@@ -538,16 +607,22 @@ def json_items(source: SourceFile, item_prefixes: tuple[str, ...],
             raise empty_file(source)
     with source.open() as stream:
         try:
-            yield from _items(_BoundedValues(stream, source.label, budget), item_prefixes, header,
-                              source.label, budget)
+            yield from _items(
+                _BoundedValues(stream, source.label, budget),
+                item_prefixes,
+                header,
+                source.label,
+                budget,
+            )
         except ijson.IncompleteJSONError as error:
             raise _json_error(source, str(error)) from None
         except UnicodeDecodeError:
             raise not_utf8(source) from None
 
 
-def _items(stream: Any, item_prefixes: tuple[str, ...], header: dict[str, Any], label: str,
-           budget: Budget) -> Iterator[tuple[dict[str, Any], Any]]:
+def _items(
+    stream: Any, item_prefixes: tuple[str, ...], header: dict[str, Any], label: str, budget: Budget
+) -> Iterator[tuple[dict[str, Any], Any]]:
     import ijson
 
     containers: list[tuple[str, bool]] = []  # (prefix, is a map) of the containers outside elements
@@ -568,8 +643,11 @@ def _items(stream: Any, item_prefixes: tuple[str, ...], header: dict[str, Any], 
                     yield header, builder.value
                     builder = None
             if values > budget.max_item_values:
-                raise BadInputError(f"one element holds more than {budget.max_item_values:,} values; no "
-                                    "export does that: is the file damaged?", path=label)
+                raise BadInputError(
+                    f"one element holds more than {budget.max_item_values:,} values; no "
+                    "export does that: is the file damaged?",
+                    path=label,
+                )
             continue
         if event == "map_key":
             key = value
@@ -592,7 +670,9 @@ def _items(stream: Any, item_prefixes: tuple[str, ...], header: dict[str, Any], 
             header[prefix] = value
 
 
-MAX_HEADER_VALUES = 10_000  # scalars kept from outside the elements (a chat's id and name, a guild's)
+MAX_HEADER_VALUES = (
+    10_000  # scalars kept from outside the elements (a chat's id and name, a guild's)
+)
 
 
 def _prefix(containers: list[tuple[str, bool]], key: str) -> str:
@@ -638,6 +718,10 @@ def _json_error(source: SourceFile, text: str) -> BadInputError:
     if "utf8" in lower or "utf-8" in lower:
         return not_utf8(source)
     if "premature eof" in lower or "incomplete" in lower:
-        return BadInputError("the JSON ends too early: the file is truncated; export it again.", path=source.label)
+        return BadInputError(
+            "the JSON ends too early: the file is truncated; export it again.", path=source.label
+        )
     found = re.search(r"(parse|lexical) error: [a-z ,']+", lower)
-    return BadInputError(f"not valid JSON ({found.group(0).strip() if found else 'parse error'}).", path=source.label)
+    return BadInputError(
+        f"not valid JSON ({found.group(0).strip() if found else 'parse error'}).", path=source.label
+    )

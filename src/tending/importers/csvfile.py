@@ -9,19 +9,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tending.errors import BadInputError
-from tending.importers.base import BadRecord, ParseItem, ParseOptions, empty_file, iter_sources, not_utf8, text_stream
+from tending.importers.base import (
+    BadRecord,
+    ParseItem,
+    ParseOptions,
+    empty_file,
+    iter_sources,
+    not_utf8,
+    text_stream,
+)
 from tending.importers.rows import RowReader, modified_at
 
 KIND = "csv"
 PLATFORM = "custom"
-DESCRIPTION = "tending's own format, CSV with a header row (e.g. built from a Facebook group's member list)"
+DESCRIPTION = (
+    "tending's own format, CSV with a header row (e.g. built from a Facebook group's member list)"
+)
 SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
-    reader = RowReader(options.tz, day_first=options.day_first,
-                       exported_at=options.exported_at or modified_at(path))
+    reader = RowReader(
+        options.tz,
+        day_first=options.day_first,
+        exported_at=options.exported_at or modified_at(path),
+    )
     for source in iter_sources(path, options):
         if not source.name.lower().endswith(SUFFIXES):
             continue
@@ -39,10 +52,16 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                     if not any(cell.strip() for cell in row):
                         continue
                     if len(row) > len(columns):
-                        yield BadRecord(source.label, number, None,
-                                        f"{len(row)} cells but the header names {len(columns)} fields.")
+                        yield BadRecord(
+                            source.label,
+                            number,
+                            None,
+                            f"{len(row)} cells but the header names {len(columns)} fields.",
+                        )
                         continue
-                    yield from reader.items(dict(zip(columns, row, strict=False)), source.label, number)
+                    yield from reader.items(
+                        dict(zip(columns, row, strict=False)), source.label, number
+                    )
             except UnicodeDecodeError:
                 raise not_utf8(source) from None
             except csv.Error as error:
@@ -64,5 +83,9 @@ def _check_header(columns: list[str], label: str) -> None:
         columns[i] = name.strip().lower()
     missing = [name for name in ("member_id", "kind") if name not in columns]
     if missing:
-        raise BadInputError(f"the header row has no {' and no '.join(missing)} column "
-                            "(see docs/import-format.md for the fields).", path=label, line=1)
+        raise BadInputError(
+            f"the header row has no {' and no '.join(missing)} column "
+            "(see docs/import-format.md for the fields).",
+            path=label,
+            line=1,
+        )

@@ -9,18 +9,57 @@ import unicodedata
 from datetime import UTC, datetime, timedelta, tzinfo
 
 MONTHS = {
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "janv": 1, "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "janv": 1,
+    "fevr": 2,
+    "fev": 2,
+    "avr": 4,
+    "juil": 7,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
 }
 TIME = r"(?:\s*,?\s*(?:à|a|at)?\s*(?P<hour>\d{1,2})\s*(?:[:h]\s*(?P<minute>\d{2})?)\s*(?P<ampm>[ap]\.?m\.?)?)?"
-DAY_FIRST = re.compile(r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+"
-                       r"(?P<month>[a-z]+)\.?\s+(?P<year>\d{4})" + TIME + r"$")
-MONTH_FIRST = re.compile(r"^(?:on\s+)?(?:[a-z]+,?\s+)?(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
-                         r"\s+(?P<year>\d{4})" + TIME + r"$")
+DAY_FIRST = re.compile(
+    r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+"
+    r"(?P<month>[a-z]+)\.?\s+(?P<year>\d{4})" + TIME + r"$"
+)
+MONTH_FIRST = re.compile(
+    r"^(?:on\s+)?(?:[a-z]+,?\s+)?(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
+    r"\s+(?P<year>\d{4})" + TIME + r"$"
+)
 
 
 def _fold(text: str) -> str:
@@ -38,8 +77,14 @@ def parse_written_date(text: str, tz: tzinfo = UTC) -> datetime | None:
     if found["ampm"]:
         hour = hour % 12 + (12 if found["ampm"].startswith("p") else 0)
     try:
-        moment = datetime(int(found["year"]), MONTHS[found["month"]], int(found["day"]), hour,
-                          int(found["minute"] or 0), tzinfo=tz)
+        moment = datetime(
+            int(found["year"]),
+            MONTHS[found["month"]],
+            int(found["day"]),
+            hour,
+            int(found["minute"] or 0),
+            tzinfo=tz,
+        )
     except ValueError:
         return None
     return moment.astimezone(UTC)
@@ -47,27 +92,89 @@ def parse_written_date(text: str, tz: tzinfo = UTC) -> datetime | None:
 
 # -- dates as spreadsheets and Facebook show them ------------------------------------------------------
 
-NUMERIC = re.compile(r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<year>\d{4}|\d{2})" + TIME + r"(?::\d{2})?$")
-NO_YEAR = re.compile(r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+"
-                     r"(?P<month>[a-z]+)\.?" + TIME + r"$")
-NO_YEAR_MONTH_FIRST = re.compile(r"^(?:on\s+)?(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?" + TIME + r"$")
-DAY_WORDS = {"aujourd'hui": 0, "aujourdhui": 0, "today": 0, "hier": 1, "yesterday": 1, "avant-hier": 2}
-RELATIVE_DAY = re.compile(r"^(?P<word>aujourd'?hui|today|hier|yesterday|avant-hier)\s*,?\s*(?:à|a|at)\s*"
-                          r"(?P<hour>\d{1,2})\s*[:h]\s*(?P<minute>\d{2})?\s*(?P<ampm>[ap]\.?m\.?)?$")
-WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-            "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
-WEEKDAY = re.compile(r"^(?P<word>[a-z]+)\s*,?\s*(?:à|a|at)\s*(?P<hour>\d{1,2})\s*[:h]\s*(?P<minute>\d{2})?\s*"
-                     r"(?P<ampm>[ap]\.?m\.?)?$")
+NUMERIC = re.compile(
+    r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<year>\d{4}|\d{2})" + TIME + r"(?::\d{2})?$"
+)
+NO_YEAR = re.compile(
+    r"^(?:(?:le|on)\s+)?(?:[a-z]+\.?,?\s+)?(?P<day>\d{1,2})(?:er|st|nd|rd|th)?\s+"
+    r"(?P<month>[a-z]+)\.?" + TIME + r"$"
+)
+NO_YEAR_MONTH_FIRST = re.compile(
+    r"^(?:on\s+)?(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?" + TIME + r"$"
+)
+DAY_WORDS = {
+    "aujourd'hui": 0,
+    "aujourdhui": 0,
+    "today": 0,
+    "hier": 1,
+    "yesterday": 1,
+    "avant-hier": 2,
+}
+RELATIVE_DAY = re.compile(
+    r"^(?P<word>aujourd'?hui|today|hier|yesterday|avant-hier)\s*,?\s*(?:à|a|at)\s*"
+    r"(?P<hour>\d{1,2})\s*[:h]\s*(?P<minute>\d{2})?\s*(?P<ampm>[ap]\.?m\.?)?$"
+)
+WEEKDAYS = {
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+WEEKDAY = re.compile(
+    r"^(?P<word>[a-z]+)\s*,?\s*(?:à|a|at)\s*(?P<hour>\d{1,2})\s*[:h]\s*(?P<minute>\d{2})?\s*"
+    r"(?P<ampm>[ap]\.?m\.?)?$"
+)
 # "il y a 2 semaines", "2 weeks ago", and Facebook's short forms "2 sem", "3 j", "5 h", "2w", "3d"
 UNITS = {
-    "min": 60, "mn": 60, "minute": 60, "minutes": 60, "m": 60, "mins": 60,
-    "h": 3600, "heure": 3600, "heures": 3600, "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600,
-    "j": 86400, "jour": 86400, "jours": 86400, "d": 86400, "day": 86400, "days": 86400,
-    "sem": 7 * 86400, "semaine": 7 * 86400, "semaines": 7 * 86400, "w": 7 * 86400, "week": 7 * 86400,
-    "weeks": 7 * 86400, "wk": 7 * 86400, "wks": 7 * 86400,
-    "mois": 30 * 86400, "month": 30 * 86400, "months": 30 * 86400, "mo": 30 * 86400,
-    "an": 365 * 86400, "ans": 365 * 86400, "a": 365 * 86400, "y": 365 * 86400, "yr": 365 * 86400,
-    "yrs": 365 * 86400, "year": 365 * 86400, "years": 365 * 86400,
+    "min": 60,
+    "mn": 60,
+    "minute": 60,
+    "minutes": 60,
+    "m": 60,
+    "mins": 60,
+    "h": 3600,
+    "heure": 3600,
+    "heures": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "j": 86400,
+    "jour": 86400,
+    "jours": 86400,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "sem": 7 * 86400,
+    "semaine": 7 * 86400,
+    "semaines": 7 * 86400,
+    "w": 7 * 86400,
+    "week": 7 * 86400,
+    "weeks": 7 * 86400,
+    "wk": 7 * 86400,
+    "wks": 7 * 86400,
+    "mois": 30 * 86400,
+    "month": 30 * 86400,
+    "months": 30 * 86400,
+    "mo": 30 * 86400,
+    "an": 365 * 86400,
+    "ans": 365 * 86400,
+    "a": 365 * 86400,
+    "y": 365 * 86400,
+    "yr": 365 * 86400,
+    "yrs": 365 * 86400,
+    "year": 365 * 86400,
+    "years": 365 * 86400,
 }
 AGO = re.compile(r"^(?:il y a\s+)?(?P<count>\d+|un|une|a|an)\s*(?P<unit>[a-z]+)\.?(?:\s+ago)?$")
 
@@ -85,7 +192,7 @@ def _hour(found: re.Match[str]) -> tuple[int, int]:
 
 
 def parse_numeric_date(text: str, tz: tzinfo = UTC, *, day_first: bool = False) -> datetime | None:
-    """"12/10/2026 18:30" as a spreadsheet re-saves it: day first when `day_first` (French, most of the
+    """ "12/10/2026 18:30" as a spreadsheet re-saves it: day first when `day_first` (French, most of the
     world), month first otherwise (United States). Raises AmbiguousDate when the other order is the only
     one that reads it (25/10/2026 with month first), so a file is never read half one way."""
     found = NUMERIC.match(re.sub(r"\s+", " ", _fold(text)))
@@ -101,8 +208,10 @@ def parse_numeric_date(text: str, tz: tzinfo = UTC, *, day_first: bool = False) 
         if 1 <= month <= 12:
             return None
         order = "day first" if not day_first else "month first"
-        raise AmbiguousDate(f"'{text.strip()}' reads only {order}; say how the file writes dates "
-                            f"({'--day-first' if not day_first else '--month-first'}).") from None
+        raise AmbiguousDate(
+            f"'{text.strip()}' reads only {order}; say how the file writes dates "
+            f"({'--day-first' if not day_first else '--month-first'})."
+        ) from None
     return moment.astimezone(UTC)
 
 
@@ -113,19 +222,31 @@ def parse_relative_date(text: str, tz: tzinfo, *, now: datetime) -> datetime | N
     Facebook rounds them."""
     folded = re.sub(r"\s+", " ", _fold(text))
     local_now = now.astimezone(tz)
-    return (_no_year(folded, tz, local_now) or _relative_day(folded, tz, local_now)
-            or _weekday(folded, tz, local_now) or _ago(folded, now))
+    return (
+        _no_year(folded, tz, local_now)
+        or _relative_day(folded, tz, local_now)
+        or _weekday(folded, tz, local_now)
+        or _ago(folded, now)
+    )
 
 
 def _no_year(folded: str, tz: tzinfo, local_now: datetime) -> datetime | None:
-    found = next((m for m in (NO_YEAR.match(folded), NO_YEAR_MONTH_FIRST.match(folded))
-                  if m is not None and m["month"] in MONTHS), None)
+    found = next(
+        (
+            m
+            for m in (NO_YEAR.match(folded), NO_YEAR_MONTH_FIRST.match(folded))
+            if m is not None and m["month"] in MONTHS
+        ),
+        None,
+    )
     if found is None:
         return None
     hour, minute = _hour(found)
     for year in (local_now.year, local_now.year - 1):
         try:
-            moment = datetime(year, MONTHS[found["month"]], int(found["day"]), hour, minute, tzinfo=tz)
+            moment = datetime(
+                year, MONTHS[found["month"]], int(found["day"]), hour, minute, tzinfo=tz
+            )
         except ValueError:
             continue  # 29 February of a year that has none: try the year before
         if moment <= local_now:

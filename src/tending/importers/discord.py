@@ -32,7 +32,15 @@ from tending.importers.base import (
     media_path,
     parse_iso,
 )
-from tending.models import JOINED, POST, REACTION, REPLY, ActivityRecord, ChannelRecord, MemberRecord
+from tending.models import (
+    JOINED,
+    POST,
+    REACTION,
+    REPLY,
+    ActivityRecord,
+    ChannelRecord,
+    MemberRecord,
+)
 
 KIND = "discord"
 PLATFORM = "discord"
@@ -57,18 +65,32 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             channel = str(header.get("channel.id") or source.basename)
             if channel not in channels:
                 channels.add(channel)
-                yield ChannelRecord(source=PLATFORM, external_id=channel, name=header.get("channel.name"))
-            yield from _message(message, channel, conversations, members, source.label, number, source.folder)
+                yield ChannelRecord(
+                    source=PLATFORM, external_id=channel, name=header.get("channel.name")
+                )
+            yield from _message(
+                message, channel, conversations, members, source.label, number, source.folder
+            )
 
 
-def _message(message: Any, channel: str, conversations: Conversations, members: set[str], label: str,
-             number: int, folder: Path | None = None) -> Iterator[ParseItem]:
+def _message(
+    message: Any,
+    channel: str,
+    conversations: Conversations,
+    members: set[str],
+    label: str,
+    number: int,
+    folder: Path | None = None,
+) -> Iterator[ParseItem]:
     if not isinstance(message, dict):
         yield BadRecord(label, None, None, f"message #{number} is not an object.")
         return
     author = message.get("author") if isinstance(message.get("author"), dict) else None
-    for field, value in (("id", message.get("id")), ("timestamp", message.get("timestamp")),
-                         ("author.id", author.get("id") if author else None)):
+    for field, value in (
+        ("id", message.get("id")),
+        ("timestamp", message.get("timestamp")),
+        ("author.id", author.get("id") if author else None),
+    ):
         if not value:
             yield BadRecord(label, None, field, f"message #{number}: missing {field}.")
             return
@@ -76,31 +98,55 @@ def _message(message: Any, channel: str, conversations: Conversations, members: 
     try:
         at = parse_iso(message["timestamp"])
     except (TypeError, ValueError):
-        yield BadRecord(label, None, "timestamp",
-                        f"message #{number}: {shown_value(message['timestamp'])} is not a date.")
+        yield BadRecord(
+            label,
+            None,
+            "timestamp",
+            f"message #{number}: {shown_value(message['timestamp'])} is not a date.",
+        )
         return
     member_id = str(author["id"])
     if member_id not in members:
         members.add(member_id)
-        yield MemberRecord(source=PLATFORM, external_id=member_id, handle=author.get("name"),
-                           display_name=author.get("nickname") or author.get("name"),
-                           is_bot=bool(author.get("isBot")))
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=member_id,
+            handle=author.get("name"),
+            display_name=author.get("nickname") or author.get("name"),
+            is_bot=bool(author.get("isBot")),
+        )
     kind = message.get("type", "Default")
     source_id = str(message["id"])
     if kind == JOIN:
-        yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id, kind=JOINED,
-                             occurred_at=at, channel_external_id=channel)
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=source_id,
+            member_external_id=member_id,
+            kind=JOINED,
+            occurred_at=at,
+            channel_external_id=channel,
+        )
         return
     if kind not in CONTRIBUTING:
         yield Skip(f"service message ({kind})")
         return
     thread, first = conversations.place(channel, source_id, at)
-    reference: dict[str, Any] = message["reference"] if isinstance(message.get("reference"), dict) else {}
+    reference: dict[str, Any] = (
+        message["reference"] if isinstance(message.get("reference"), dict) else {}
+    )
     extra = _extra(message, folder)
-    yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
-                         kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
-                         parent_source_id=str(reference["messageId"]) if reference.get("messageId") else None,
-                         channel_external_id=channel, text=message.get("content") or None, extra=extra)
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=source_id,
+        member_external_id=member_id,
+        kind=POST if first else REPLY,
+        occurred_at=at,
+        thread_external_id=thread,
+        parent_source_id=str(reference["messageId"]) if reference.get("messageId") else None,
+        channel_external_id=channel,
+        text=message.get("content") or None,
+        extra=extra,
+    )
     yield from _reactions(message, source_id, thread, channel, at, members)
 
 
@@ -108,22 +154,36 @@ def _extra(message: dict[str, Any], folder: Path | None = None) -> dict[str, Any
     extra: dict[str, Any] = {}
     if message.get("timestampEdited"):
         extra["edited"] = True
-    counts = {r["emoji"].get("name", "?"): r.get("count", 0) for r in message.get("reactions") or []
-              if isinstance(r, dict) and isinstance(r.get("emoji"), dict) and not r.get("users")}
+    counts = {
+        r["emoji"].get("name", "?"): r.get("count", 0)
+        for r in message.get("reactions") or []
+        if isinstance(r, dict) and isinstance(r.get("emoji"), dict) and not r.get("users")
+    }
     if counts:
         extra["reactions"] = counts
     if message.get("attachments"):
         extra["attachments"] = len(message["attachments"])
         # exported with --media, an attachment's url is the downloaded file, relative to the JSON file
-        images = [found for a in message["attachments"] if isinstance(a, dict)
-                  for found in [media_path(folder, a.get("url"))] if found]
+        images = [
+            found
+            for a in message["attachments"]
+            if isinstance(a, dict)
+            for found in [media_path(folder, a.get("url"))]
+            if found
+        ]
         if images:
             extra["images"] = images
     return extra or None
 
 
-def _reactions(message: dict[str, Any], source_id: str, thread: str, channel: str, at: datetime,
-               members: set[str]) -> Iterator[ParseItem]:
+def _reactions(
+    message: dict[str, Any],
+    source_id: str,
+    thread: str,
+    channel: str,
+    at: datetime,
+    members: set[str],
+) -> Iterator[ParseItem]:
     for reaction in message.get("reactions") or []:
         if not isinstance(reaction, dict):
             continue
@@ -134,10 +194,21 @@ def _reactions(message: dict[str, Any], source_id: str, thread: str, channel: st
             user_id = str(user["id"])
             if user_id not in members:
                 members.add(user_id)
-                yield MemberRecord(source=PLATFORM, external_id=user_id, handle=user.get("name"),
-                                   display_name=user.get("nickname") or user.get("name"),
-                                   is_bot=bool(user.get("isBot")))
-            yield ActivityRecord(source=PLATFORM, source_id=f"{source_id}:{emoji}:{user_id}",
-                                 member_external_id=user_id, kind=REACTION, occurred_at=at,
-                                 thread_external_id=thread, parent_source_id=source_id,
-                                 channel_external_id=channel, extra={"emoji": emoji})
+                yield MemberRecord(
+                    source=PLATFORM,
+                    external_id=user_id,
+                    handle=user.get("name"),
+                    display_name=user.get("nickname") or user.get("name"),
+                    is_bot=bool(user.get("isBot")),
+                )
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"{source_id}:{emoji}:{user_id}",
+                member_external_id=user_id,
+                kind=REACTION,
+                occurred_at=at,
+                thread_external_id=thread,
+                parent_source_id=source_id,
+                channel_external_id=channel,
+                extra={"emoji": emoji},
+            )

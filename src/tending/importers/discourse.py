@@ -31,13 +31,27 @@ from tending.importers.base import (
     plain_text,
     read_json,
 )
-from tending.models import JOINED, POST, REPLY, ActivityRecord, ChannelRecord, MemberRecord, ThreadRecord
+from tending.models import (
+    JOINED,
+    POST,
+    REPLY,
+    ActivityRecord,
+    ChannelRecord,
+    MemberRecord,
+    ThreadRecord,
+)
 
 KIND = "discourse"
 PLATFORM = "discourse"
-DESCRIPTION = "Discourse topic JSON (/t/{id}.json), one file, a folder or an archive; optional users listing"
+DESCRIPTION = (
+    "Discourse topic JSON (/t/{id}.json), one file, a folder or an archive; optional users listing"
+)
 REGULAR = 1
-SKIPPED_TYPES = {2: "moderator action", 3: "small action (closed, pinned, moved...)", 4: "whisper (staff only)"}
+SKIPPED_TYPES = {
+    2: "moderator action",
+    3: "small action (closed, pinned, moved...)",
+    4: "whisper (staff only)",
+}
 LIKE = 2
 
 
@@ -75,7 +89,9 @@ def _file(source: SourceFile, data: Any, state: _State) -> Iterator[ParseItem]:
         yield from _topic(source, {"id": data["topic_id"], "post_stream": {"posts": [data]}}, state)
     elif isinstance(data, dict) and isinstance(data.get("latest_posts"), list):
         for post in data["latest_posts"]:
-            yield from _topic(source, {"id": post.get("topic_id"), "post_stream": {"posts": [post]}}, state)
+            yield from _topic(
+                source, {"id": post.get("topic_id"), "post_stream": {"posts": [post]}}, state
+            )
     elif _users_listing(data) is not None:
         yield from _users(source, _users_listing(data) or [])
     else:
@@ -88,7 +104,11 @@ def _users_listing(data: Any) -> list[Any] | None:
             return list(data["users"])
         if isinstance(data.get("directory_items"), list):
             return [item.get("user") for item in data["directory_items"] if isinstance(item, dict)]
-    if isinstance(data, list) and data and all(isinstance(u, dict) and "username" in u for u in data):
+    if (
+        isinstance(data, list)
+        and data
+        and all(isinstance(u, dict) and "username" in u for u in data)
+    ):
         return data
     return None
 
@@ -106,12 +126,23 @@ def _users(source: SourceFile, users: list[Any]) -> Iterator[ParseItem]:
             except (TypeError, ValueError):
                 yield BadRecord(source.label, None, "created_at", f"user #{number}: not a date.")
                 continue
-        yield MemberRecord(source=PLATFORM, external_id=member_id, handle=user.get("username"),
-                           display_name=user.get("name") or user.get("username"), joined_at=joined,
-                           is_staff=bool(user.get("admin") or user.get("moderator")), is_bot=_is_bot(user["id"]))
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=member_id,
+            handle=user.get("username"),
+            display_name=user.get("name") or user.get("username"),
+            joined_at=joined,
+            is_staff=bool(user.get("admin") or user.get("moderator")),
+            is_bot=_is_bot(user["id"]),
+        )
         if joined is not None:
-            yield ActivityRecord(source=PLATFORM, source_id=f"joined:{member_id}", member_external_id=member_id,
-                                 kind=JOINED, occurred_at=joined)
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"joined:{member_id}",
+                member_external_id=member_id,
+                kind=JOINED,
+                occurred_at=joined,
+            )
 
 
 def _is_bot(user_id: Any) -> bool:
@@ -130,20 +161,32 @@ def _topic(source: SourceFile, topic: dict[str, Any], state: _State) -> Iterator
         yield Skip("private message topic")
         return
     posts = [p for p in topic["post_stream"].get("posts") or [] if isinstance(p, dict)]
-    ids_by_number = {p.get("post_number"): p.get("id") for p in posts if isinstance(p.get("post_number"), int)}
+    ids_by_number = {
+        p.get("post_number"): p.get("id") for p in posts if isinstance(p.get("post_number"), int)
+    }
     channel = str(topic["category_id"]) if topic.get("category_id") is not None else None
     if channel and channel not in state.channels:
         state.channels.add(channel)
         yield ChannelRecord(source=PLATFORM, external_id=channel, name=None)
     if topic.get("title"):
-        yield ThreadRecord(source=PLATFORM, external_id=str(topic_id), channel_external_id=channel,
-                           title=topic.get("title"))
+        yield ThreadRecord(
+            source=PLATFORM,
+            external_id=str(topic_id),
+            channel_external_id=channel,
+            title=topic.get("title"),
+        )
     for post in posts:
         yield from _post(source, post, str(topic_id), channel, ids_by_number, state)
 
 
-def _post(source: SourceFile, post: dict[str, Any], topic_id: str, channel: str | None,
-          ids_by_number: dict[Any, Any], state: _State) -> Iterator[ParseItem]:
+def _post(
+    source: SourceFile,
+    post: dict[str, Any],
+    topic_id: str,
+    channel: str | None,
+    ids_by_number: dict[Any, Any],
+    state: _State,
+) -> Iterator[ParseItem]:
     where = f"topic {topic_id}, post {post.get('post_number', '?')}"
     for field in ("id", "user_id", "created_at", "post_number"):
         if post.get(field) is None:
@@ -163,23 +206,39 @@ def _post(source: SourceFile, post: dict[str, Any], topic_id: str, channel: str 
     try:
         at = parse_iso(post["created_at"])
     except (TypeError, ValueError):
-        yield BadRecord(source.label, None, "created_at", f"{where}: {shown_value(post['created_at'])} is not a date.")
+        yield BadRecord(
+            source.label,
+            None,
+            "created_at",
+            f"{where}: {shown_value(post['created_at'])} is not a date.",
+        )
         return
     member_id = str(post["user_id"])
     if member_id not in state.members:
         state.members.add(member_id)
-        yield MemberRecord(source=PLATFORM, external_id=member_id, handle=post.get("username"),
-                           display_name=post.get("name") or post.get("username"),
-                           is_staff=bool(post.get("staff") or post.get("admin") or post.get("moderator")),
-                           is_bot=_is_bot(post["user_id"]))
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=member_id,
+            handle=post.get("username"),
+            display_name=post.get("name") or post.get("username"),
+            is_staff=bool(post.get("staff") or post.get("admin") or post.get("moderator")),
+            is_bot=_is_bot(post["user_id"]),
+        )
     first = post["post_number"] == 1
     parent_id = ids_by_number.get(post.get("reply_to_post_number") or 1)
     yield ActivityRecord(
-        source=PLATFORM, source_id=f"post:{post['id']}", member_external_id=member_id,
-        kind=POST if first else REPLY, occurred_at=at, thread_external_id=topic_id,
+        source=PLATFORM,
+        source_id=f"post:{post['id']}",
+        member_external_id=member_id,
+        kind=POST if first else REPLY,
+        occurred_at=at,
+        thread_external_id=topic_id,
         parent_source_id=None if first or parent_id is None else f"post:{parent_id}",
-        channel_external_id=channel, text=post.get("raw") or plain_text(post.get("cooked")),
-        member_name=post.get("username"), extra=_extra(post))
+        channel_external_id=channel,
+        text=post.get("raw") or plain_text(post.get("cooked")),
+        member_name=post.get("username"),
+        extra=_extra(post),
+    )
 
 
 def _extra(post: dict[str, Any]) -> dict[str, Any] | None:

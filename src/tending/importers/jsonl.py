@@ -9,7 +9,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from tending.importers.base import BadRecord, ParseItem, ParseOptions, iter_sources, text_lines, too_nested
+from tending.importers.base import (
+    BadRecord,
+    ParseItem,
+    ParseOptions,
+    iter_sources,
+    text_lines,
+    too_nested,
+)
 from tending.importers.rows import RowReader, modified_at
 
 KIND = "jsonl"
@@ -20,8 +27,11 @@ SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
-    reader = RowReader(options.tz, day_first=options.day_first,
-                       exported_at=options.exported_at or modified_at(path))
+    reader = RowReader(
+        options.tz,
+        day_first=options.day_first,
+        exported_at=options.exported_at or modified_at(path),
+    )
     loads = json.loads
     for source in iter_sources(path, options):
         if not source.name.lower().endswith(SUFFIXES):
@@ -34,13 +44,24 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                     raise RecursionError
                 row = loads(line)
             except json.JSONDecodeError as error:
-                yield BadRecord(source.label, number, None, f"not a JSON object ({error.msg}, column {error.colno}).")
+                yield BadRecord(
+                    source.label,
+                    number,
+                    None,
+                    f"not a JSON object ({error.msg}, column {error.colno}).",
+                )
                 continue
             except RecursionError:
-                yield BadRecord(source.label, number, None,
-                                f"the JSON is nested deeper than {source.budget.max_depth} levels.")
+                yield BadRecord(
+                    source.label,
+                    number,
+                    None,
+                    f"the JSON is nested deeper than {source.budget.max_depth} levels.",
+                )
                 continue
             if not isinstance(row, dict):
-                yield BadRecord(source.label, number, None, "each line must be a JSON object {...}.")
+                yield BadRecord(
+                    source.label, number, None, "each line must be a JSON object {...}."
+                )
                 continue
             yield from reader.items(row, source.label, number)

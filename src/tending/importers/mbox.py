@@ -46,10 +46,16 @@ from tending.models import POST, REPLY, ActivityRecord, MemberRecord
 
 KIND = "mbox"
 PLATFORM = "email"
-DESCRIPTION = "mailing-list archives: mbox files or a folder of them (pipermail .txt/.txt.gz included)"
-ROBOTS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)$|-(bounces|owner|request)$")
+DESCRIPTION = (
+    "mailing-list archives: mbox files or a folder of them (pipermail .txt/.txt.gz included)"
+)
+ROBOTS = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)$|-(bounces|owner|request)$"
+)
 MASKED = re.compile(r"^\s*([^\s@]+) at ([^\s@]+\.[^\s@]+)")
-REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|tr|réf|ref)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE)
+REPLY_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|fwd?|tr|réf|ref)\s*(\[\d+\])?\s*:\s*|\[[^\]]*\]\s*)+", re.IGNORECASE
+)
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 IS_REPLY = re.compile(r"^\s*(\[[^\]]*\]\s*)*(re|aw|sv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 SUBJECTS_KEPT = 100_000
@@ -58,14 +64,18 @@ SUBJECTS_KEPT = 100_000
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
     state = _State()
-    single = path.is_file() and not path.name.lower().endswith((".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz"))
+    single = path.is_file() and not path.name.lower().endswith(
+        (".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz")
+    )
     for source in iter_sources(path, options):
         messages = _split(source)
         first = next(messages, None)
         if first is None:
             if single:
-                raise BadInputError("this is not an mbox file (it should start with a 'From ' line).",
-                                    path=source.label)
+                raise BadInputError(
+                    "this is not an mbox file (it should start with a 'From ' line).",
+                    path=source.label,
+                )
             yield Skip("file that is not a mailbox")
             continue
         yield from _message(first[0], first[1], source.label, state)
@@ -131,8 +141,10 @@ def _message(line: int, raw: bytes, label: str, state: _State) -> Iterator[Parse
     if at is None:
         yield BadRecord(label, line, "Date", "the message has no readable date.")
         return
-    message_id = _first_id(message.get("Message-ID")) or "h:" + hashlib.sha1(
-        rest.split(b"\n\n", 1)[0], usedforsecurity=False).hexdigest()[:24]
+    message_id = (
+        _first_id(message.get("Message-ID"))
+        or "h:" + hashlib.sha1(rest.split(b"\n\n", 1)[0], usedforsecurity=False).hexdigest()[:24]
+    )
     references = MESSAGE_ID.findall(_header(message.get("References")))
     in_reply_to = _first_id(message.get("In-Reply-To"))
     subject = _header(message.get("Subject"))
@@ -144,14 +156,26 @@ def _message(line: int, raw: bytes, label: str, state: _State) -> Iterator[Parse
     state.remember(topic, thread)
     if address not in state.members:
         state.members.add(address)
-        yield MemberRecord(source=PLATFORM, external_id=address, display_name=name or address.split("@")[0],
-                           email=address, is_bot=bool(ROBOTS.search(address.split("@")[0])))
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=address,
+            display_name=name or address.split("@")[0],
+            email=address,
+            is_bot=bool(ROBOTS.search(address.split("@")[0])),
+        )
     parent = in_reply_to or (references[-1].strip("<>") if references else None)
-    yield ActivityRecord(source=PLATFORM, source_id=message_id, member_external_id=address,
-                         kind=REPLY if thread != message_id else POST, occurred_at=at, thread_external_id=thread,
-                         parent_source_id=parent if thread != message_id else None,
-                         channel_external_id=_first_id(message.get("List-Id")),
-                         text=_body(message), extra={"subject": subject} if subject else None)
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=message_id,
+        member_external_id=address,
+        kind=REPLY if thread != message_id else POST,
+        occurred_at=at,
+        thread_external_id=thread,
+        parent_source_id=parent if thread != message_id else None,
+        channel_external_id=_first_id(message.get("List-Id")),
+        text=_body(message),
+        extra={"subject": subject} if subject else None,
+    )
 
 
 def _header(value: object) -> str:

@@ -15,7 +15,12 @@ from typing import Any
 
 from tending.errors import shown_value
 from tending.importers.base import BadRecord, ParseItem, parse_iso
-from tending.importers.dates import AmbiguousDate, parse_numeric_date, parse_relative_date, parse_written_date
+from tending.importers.dates import (
+    AmbiguousDate,
+    parse_numeric_date,
+    parse_relative_date,
+    parse_written_date,
+)
 from tending.models import (
     JOINED,
     LEFT,
@@ -27,9 +32,25 @@ from tending.models import (
 MEMBER = "member"
 ROW_KINDS = ("joined", "left", "post", "reply", "comment", "reaction", MEMBER)
 DEFAULT_PLATFORM = "custom"
-FIELDS = ("platform", "member_id", "member_name", "kind", "occurred_at", "source_id", "thread_id",
-          "thread_title", "parent_id", "channel", "text", "url", "language", "is_staff", "is_bot",
-          "member_email", "member_handle")
+FIELDS = (
+    "platform",
+    "member_id",
+    "member_name",
+    "kind",
+    "occurred_at",
+    "source_id",
+    "thread_id",
+    "thread_title",
+    "parent_id",
+    "channel",
+    "text",
+    "url",
+    "language",
+    "is_staff",
+    "is_bot",
+    "member_email",
+    "member_handle",
+)
 TRUE = frozenset({"true", "1", "yes", "y", "oui", "vrai", "t"})
 FALSE = frozenset({"false", "0", "no", "n", "non", "faux", "f", ""})
 
@@ -44,7 +65,9 @@ class RowReader:
     """Turns rows (dicts) into records. Remembers which members it already described, so a member's
     attributes are written once per file, not once per line."""
 
-    def __init__(self, tz: tzinfo, *, day_first: bool = False, exported_at: datetime | None = None) -> None:
+    def __init__(
+        self, tz: tzinfo, *, day_first: bool = False, exported_at: datetime | None = None
+    ) -> None:
         self.tz = tz
         self.day_first = day_first
         self.exported_at = exported_at or datetime.now(UTC)
@@ -61,7 +84,9 @@ class RowReader:
         member_id = _required(row, "member_id")
         kind = (_text(row, "kind") or "").lower()
         if kind not in ROW_KINDS:
-            raise RowError("kind", f"'{row.get('kind')}' is not a kind (use one of {', '.join(ROW_KINDS)}).")
+            raise RowError(
+                "kind", f"'{row.get('kind')}' is not a kind (use one of {', '.join(ROW_KINDS)})."
+            )
         name = _text(row, "member_name")
         key = (platform, member_id)
         if key not in self.described or kind == MEMBER:
@@ -75,31 +100,57 @@ class RowReader:
             return
         yield self._activity(row, platform, member_id, name, kind)
 
-    def _member(self, row: dict[str, Any], platform: str, member_id: str, name: str | None,
-                kind: str) -> MemberRecord | None:
+    def _member(
+        self, row: dict[str, Any], platform: str, member_id: str, name: str | None, kind: str
+    ) -> MemberRecord | None:
         is_staff, is_bot = _flag(row, "is_staff"), _flag(row, "is_bot")
         email, handle = _text(row, "member_email"), _text(row, "member_handle")
         language = _text(row, "language") if kind == MEMBER else None
-        joined = self._instant(row, "occurred_at") if kind == MEMBER and _text(row, "occurred_at") else None
+        joined = (
+            self._instant(row, "occurred_at")
+            if kind == MEMBER and _text(row, "occurred_at")
+            else None
+        )
         if kind != MEMBER and not (is_staff or is_bot or email or handle):
             return None  # the activity's member_name is enough to create the member
-        return MemberRecord(source=platform, external_id=member_id, display_name=name, joined_at=joined,
-                            is_staff=is_staff, is_bot=is_bot, email=email, handle=handle, language=language)
+        return MemberRecord(
+            source=platform,
+            external_id=member_id,
+            display_name=name,
+            joined_at=joined,
+            is_staff=is_staff,
+            is_bot=is_bot,
+            email=email,
+            handle=handle,
+            language=language,
+        )
 
-    def _activity(self, row: dict[str, Any], platform: str, member_id: str, name: str | None,
-                  kind: str) -> ActivityRecord:
+    def _activity(
+        self, row: dict[str, Any], platform: str, member_id: str, name: str | None, kind: str
+    ) -> ActivityRecord:
         at = self._instant(row, "occurred_at")
         thread = _text(row, "thread_id")
         text = _text(row, "text")
-        source_id = _text(row, "source_id") or _derived_id(member_id, kind, at.isoformat(), thread, text)
+        source_id = _text(row, "source_id") or _derived_id(
+            member_id, kind, at.isoformat(), thread, text
+        )
         if kind == POST and thread is None:
             thread = source_id
         return ActivityRecord(
-            source=platform, source_id=source_id, member_external_id=member_id, kind=kind, occurred_at=at,
+            source=platform,
+            source_id=source_id,
+            member_external_id=member_id,
+            kind=kind,
+            occurred_at=at,
             thread_external_id=thread if kind not in (JOINED, LEFT) else None,
-            parent_source_id=_text(row, "parent_id"), channel_external_id=_text(row, "channel"),
-            text=text, url=_text(row, "url"), language=_text(row, "language"),
-            member_name=name, extra={"thread_title": row["thread_title"]} if _text(row, "thread_title") else None)
+            parent_source_id=_text(row, "parent_id"),
+            channel_external_id=_text(row, "channel"),
+            text=text,
+            url=_text(row, "url"),
+            language=_text(row, "language"),
+            member_name=name,
+            extra={"thread_title": row["thread_title"]} if _text(row, "thread_title") else None,
+        )
 
     def _instant(self, row: dict[str, Any], field: str) -> Any:
         raw = _required(row, field)
@@ -108,14 +159,20 @@ class RowReader:
         except ValueError:
             pass
         try:  # the forms people copy: written out, numeric as a spreadsheet saves it, Facebook's relative ones
-            written = (parse_written_date(raw, self.tz) or parse_numeric_date(raw, self.tz, day_first=self.day_first)
-                       or parse_relative_date(raw, self.tz, now=self.exported_at))
+            written = (
+                parse_written_date(raw, self.tz)
+                or parse_numeric_date(raw, self.tz, day_first=self.day_first)
+                or parse_relative_date(raw, self.tz, now=self.exported_at)
+            )
         except AmbiguousDate as error:
             raise RowError(field, str(error)) from None
         if written is not None:
             return written
-        raise RowError(field, f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
-                              "or a written date (e.g. 1 mai 2024 à 18h30).")
+        raise RowError(
+            field,
+            f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
+            "or a written date (e.g. 1 mai 2024 à 18h30).",
+        )
 
 
 def _text(row: dict[str, Any], field: str) -> str | None:

@@ -33,11 +33,23 @@ from tending.importers.base import (
     iter_sources,
     read_json,
 )
-from tending.models import COMMENT, JOINED, LEFT, POST, REACTION, REPLY, ActivityRecord, ChannelRecord, MemberRecord
+from tending.models import (
+    COMMENT,
+    JOINED,
+    LEFT,
+    POST,
+    REACTION,
+    REPLY,
+    ActivityRecord,
+    ChannelRecord,
+    MemberRecord,
+)
 
 KIND = "slack"
 PLATFORM = "slack"
-DESCRIPTION = "Slack workspace export (.zip or folder): users.json, channels.json, a folder per channel"
+DESCRIPTION = (
+    "Slack workspace export (.zip or folder): users.json, channels.json, a folder per channel"
+)
 SLACKBOT = "USLACKBOT"
 CONTRIBUTING = {None, "file_share", "me_message", "thread_broadcast", "reply_broadcast"}
 EDITS = {"message_changed", "message_deleted", "tombstone", "message_replied"}
@@ -47,8 +59,9 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
     options = options or ParseOptions()
     listing = _listing(path, options)
     if "users.json" not in listing and "channels.json" not in listing:
-        raise BadInputError("no users.json or channels.json here: is this a Slack workspace export?",
-                            path=str(path))
+        raise BadInputError(
+            "no users.json or channels.json here: is this a Slack workspace export?", path=str(path)
+        )
     if "users.json" in listing:
         yield from _users(listing["users.json"])
     channels: dict[str, dict[str, Any]] = {}
@@ -57,7 +70,9 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             for channel in _list_of(listing[name]):
                 if isinstance(channel, dict) and channel.get("id") and channel.get("name"):
                     channels[channel["name"]] = channel
-                    yield ChannelRecord(source=PLATFORM, external_id=channel["id"], name=channel["name"])
+                    yield ChannelRecord(
+                        source=PLATFORM, external_id=channel["id"], name=channel["name"]
+                    )
     yield from _messages(path, options, channels)
 
 
@@ -86,15 +101,22 @@ def _users(source: SourceFile) -> Iterator[ParseItem]:
             continue
         profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
         yield MemberRecord(
-            source=PLATFORM, external_id=user["id"], handle=user.get("name"),
-            display_name=profile.get("display_name") or user.get("real_name") or profile.get("real_name")
+            source=PLATFORM,
+            external_id=user["id"],
+            handle=user.get("name"),
+            display_name=profile.get("display_name")
+            or user.get("real_name")
+            or profile.get("real_name")
             or user.get("name"),
             is_bot=bool(user.get("is_bot")) or user["id"] == SLACKBOT,
             is_staff=bool(user.get("is_admin") or user.get("is_owner")),
-            email=profile.get("email") or None)
+            email=profile.get("email") or None,
+        )
 
 
-def _messages(path: Path, options: ParseOptions, channels: dict[str, dict[str, Any]]) -> Iterator[ParseItem]:
+def _messages(
+    path: Path, options: ParseOptions, channels: dict[str, dict[str, Any]]
+) -> Iterator[ParseItem]:
     conversations = Conversations()
     bots: set[str] = set()
     for source in iter_sources(path, options):
@@ -104,14 +126,22 @@ def _messages(path: Path, options: ParseOptions, channels: dict[str, dict[str, A
         channel = channels[parts[-2]]
         messages = read_json(source)
         if not isinstance(messages, list):
-            yield BadRecord(source.label, None, None, "a channel's day file must be a JSON list of messages.")
+            yield BadRecord(
+                source.label, None, None, "a channel's day file must be a JSON list of messages."
+            )
             continue
         for number, message in enumerate(messages, start=1):
             yield from _message(message, channel, conversations, bots, source.label, number)
 
 
-def _message(message: Any, channel: dict[str, Any], conversations: Conversations, bots: set[str],
-             label: str, number: int) -> Iterator[ParseItem]:
+def _message(
+    message: Any,
+    channel: dict[str, Any],
+    conversations: Conversations,
+    bots: set[str],
+    label: str,
+    number: int,
+) -> Iterator[ParseItem]:
     if not isinstance(message, dict) or message.get("type", "message") != "message":
         yield Skip("not a message")
         return
@@ -139,7 +169,9 @@ def _message(message: Any, channel: dict[str, Any], conversations: Conversations
     member_id, member_name = author
     if member_id.startswith("bot:") and member_id not in bots:
         bots.add(member_id)
-        yield MemberRecord(source=PLATFORM, external_id=member_id, display_name=member_name, is_bot=True)
+        yield MemberRecord(
+            source=PLATFORM, external_id=member_id, display_name=member_name, is_bot=True
+        )
     thread_ts = message.get("thread_ts")
     if thread_ts and thread_ts != message["ts"]:
         thread, kind, parent = f"{cid}:{thread_ts}", REPLY, f"{cid}:{thread_ts}"
@@ -150,22 +182,38 @@ def _message(message: Any, channel: dict[str, Any], conversations: Conversations
         kind, parent = (POST if first else REPLY), None
     if subtype == "file_comment":
         kind = COMMENT
-    yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id, kind=kind,
-                         occurred_at=at, thread_external_id=thread, parent_source_id=parent,
-                         channel_external_id=cid, text=_text(message), member_name=member_name,
-                         extra={"edited": True} if message.get("edited") else None)
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=source_id,
+        member_external_id=member_id,
+        kind=kind,
+        occurred_at=at,
+        thread_external_id=thread,
+        parent_source_id=parent,
+        channel_external_id=cid,
+        text=_text(message),
+        member_name=member_name,
+        extra={"edited": True} if message.get("edited") else None,
+    )
     yield from _reactions(message, cid, source_id, thread, at)
 
 
-def _membership(message: dict[str, Any], channel: dict[str, Any], subtype: str, at: datetime,
-                source_id: str) -> Iterator[ParseItem]:
+def _membership(
+    message: dict[str, Any], channel: dict[str, Any], subtype: str, at: datetime, source_id: str
+) -> Iterator[ParseItem]:
     user = message.get("user")
     if not channel.get("is_general") or not user:
         yield Skip("joined or left a channel other than #general")
         return
     kind = JOINED if subtype.endswith("join") else LEFT
-    yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=user, kind=kind,
-                         occurred_at=at, channel_external_id=channel["id"])
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=source_id,
+        member_external_id=user,
+        kind=kind,
+        occurred_at=at,
+        channel_external_id=channel["id"],
+    )
 
 
 def _author(message: dict[str, Any], subtype: str | None) -> tuple[str, str | None] | None:
@@ -185,10 +233,20 @@ def _text(message: dict[str, Any]) -> str | None:
     return message.get("text") or None
 
 
-def _reactions(message: dict[str, Any], cid: str, source_id: str, thread: str, at: datetime) -> Iterator[ParseItem]:
+def _reactions(
+    message: dict[str, Any], cid: str, source_id: str, thread: str, at: datetime
+) -> Iterator[ParseItem]:
     for reaction in message.get("reactions") or []:
         name = reaction.get("name", "")
         for user in reaction.get("users") or []:
-            yield ActivityRecord(source=PLATFORM, source_id=f"{source_id}:{name}:{user}", member_external_id=user,
-                                 kind=REACTION, occurred_at=at, thread_external_id=thread,
-                                 parent_source_id=source_id, channel_external_id=cid, extra={"emoji": name})
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"{source_id}:{name}:{user}",
+                member_external_id=user,
+                kind=REACTION,
+                occurred_at=at,
+                thread_external_id=thread,
+                parent_source_id=source_id,
+                channel_external_id=cid,
+                extra={"emoji": name},
+            )

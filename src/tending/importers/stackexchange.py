@@ -42,23 +42,36 @@ PLATFORM = "stackexchange"
 DESCRIPTION = "Stack Exchange data dump folder: Users.xml, Posts.xml or Posts.csv, Comments.xml"
 COMMUNITY_USER = "-1"
 QUESTION, ANSWER = "1", "2"
-OTHER_POST_TYPES = {"3": "orphaned tag wiki", "4": "tag wiki excerpt", "5": "tag wiki",
-                    "6": "moderator nomination", "7": "wiki placeholder", "8": "privilege wiki"}
+OTHER_POST_TYPES = {
+    "3": "orphaned tag wiki",
+    "4": "tag wiki excerpt",
+    "5": "tag wiki",
+    "6": "moderator nomination",
+    "7": "wiki placeholder",
+    "8": "privilege wiki",
+}
 
 
 def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseItem]:
     options = options or ParseOptions()
-    if _find(path, "users.xml", options) is None and _find(path, "posts.xml", options) is None \
-            and _find(path, "posts.csv", options) is None:
-        raise BadInputError("no Users.xml, Posts.xml or Posts.csv here: is this a Stack Exchange data dump?",
-                            path=str(path))
+    if (
+        _find(path, "users.xml", options) is None
+        and _find(path, "posts.xml", options) is None
+        and _find(path, "posts.csv", options) is None
+    ):
+        raise BadInputError(
+            "no Users.xml, Posts.xml or Posts.csv here: is this a Stack Exchange data dump?",
+            path=str(path),
+        )
     users = _find(path, "users.xml", options)
     if users is not None:
         yield from _users(users)
     answers = _AnswerMap()
     posts = _find(path, "posts.xml", options)
     if posts is not None:
-        yield from _posts(((row, f"row Id={row.get('Id')}") for row in _xml_rows(posts)), answers, posts.label)
+        yield from _posts(
+            ((row, f"row Id={row.get('Id')}") for row in _xml_rows(posts)), answers, posts.label
+        )
     else:
         posts_csv = _find(path, "posts.csv", options)
         if posts_csv is not None:
@@ -97,8 +110,11 @@ def _xml_rows(source: SourceFile) -> Iterator[dict[str, str]]:
                         root.clear()  # type: ignore[union-attr]
         except ET.ParseError as error:
             line = error.position[0] if error.position else None
-            reason = "it ends before its closing tag (truncated?)" if "no element found" in str(error) \
+            reason = (
+                "it ends before its closing tag (truncated?)"
+                if "no element found" in str(error)
                 else f"not well-formed XML ({error.msg if hasattr(error, 'msg') else error})"
+            )
             raise BadInputError(f"{reason}.", path=source.label, line=line) from None
         except UnicodeDecodeError:
             raise not_utf8(source) from None
@@ -109,7 +125,10 @@ def _csv_rows(source: SourceFile) -> Iterator[tuple[dict[str, str], str]]:
         try:
             reader = csv.DictReader(stream)
             for row in reader:
-                yield {k: v for k, v in row.items() if v not in ("", None)}, f"line {reader.line_num}"
+                yield (
+                    {k: v for k, v in row.items() if v not in ("", None)},
+                    f"line {reader.line_num}",
+                )
         except UnicodeDecodeError:
             raise not_utf8(source) from None
         except csv.Error as error:
@@ -128,13 +147,27 @@ def _users(source: SourceFile) -> Iterator[ParseItem]:
         try:
             joined = parse_iso(row["CreationDate"])
         except (KeyError, ValueError):
-            yield BadRecord(source.label, None, "CreationDate",
-                            f"user Id={user_id}: missing or not a date ({row.get('CreationDate')!r}).")
+            yield BadRecord(
+                source.label,
+                None,
+                "CreationDate",
+                f"user Id={user_id}: missing or not a date ({row.get('CreationDate')!r}).",
+            )
             continue
-        yield MemberRecord(source=PLATFORM, external_id=user_id, display_name=row.get("DisplayName"),
-                           joined_at=joined, is_bot=user_id == COMMUNITY_USER)
-        yield ActivityRecord(source=PLATFORM, source_id=f"joined:{user_id}", member_external_id=user_id,
-                             kind=JOINED, occurred_at=joined)
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=user_id,
+            display_name=row.get("DisplayName"),
+            joined_at=joined,
+            is_bot=user_id == COMMUNITY_USER,
+        )
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=f"joined:{user_id}",
+            member_external_id=user_id,
+            kind=JOINED,
+            occurred_at=joined,
+        )
 
 
 # -- posts ---------------------------------------------------------------------------------------------
@@ -168,14 +201,18 @@ class _AnswerMap:
         self.ordered = True
 
 
-def _posts(rows: Iterator[tuple[dict[str, str], str]], answers: _AnswerMap, label: str) -> Iterator[ParseItem]:
+def _posts(
+    rows: Iterator[tuple[dict[str, str], str]], answers: _AnswerMap, label: str
+) -> Iterator[ParseItem]:
     for row, where in rows:
         post_id, post_type = row.get("Id"), row.get("PostTypeId")
         if not post_id or not post_id.lstrip("-").isdigit():
             yield BadRecord(label, None, "Id", f"{where}: a post needs a numeric Id.")
             continue
         if post_type not in (QUESTION, ANSWER):
-            yield Skip(f"not a question or answer ({OTHER_POST_TYPES.get(post_type or '', 'other post type')})")
+            yield Skip(
+                f"not a question or answer ({OTHER_POST_TYPES.get(post_type or '', 'other post type')})"
+            )
             continue
         author = _author(row, "OwnerUserId", "OwnerDisplayName")
         if author is None:
@@ -186,29 +223,57 @@ def _posts(rows: Iterator[tuple[dict[str, str], str]], answers: _AnswerMap, labe
         except (KeyError, ValueError):
             yield BadRecord(label, None, "CreationDate", f"{where}: missing or not a date.")
             continue
-        extra = {"score": int(row["Score"])} if row.get("Score", "0").lstrip("-").isdigit() else None
+        extra = (
+            {"score": int(row["Score"])} if row.get("Score", "0").lstrip("-").isdigit() else None
+        )
         if post_type == QUESTION:
-            yield ThreadRecord(source=PLATFORM, external_id=post_id, title=row.get("Title"),
-                               started_by_external_id=author, started_at=at)
-            yield ActivityRecord(source=PLATFORM, source_id=f"post:{post_id}", member_external_id=author,
-                                 kind=POST, occurred_at=at, thread_external_id=post_id,
-                                 text=plain_text(row.get("Body")), extra=extra)
+            yield ThreadRecord(
+                source=PLATFORM,
+                external_id=post_id,
+                title=row.get("Title"),
+                started_by_external_id=author,
+                started_at=at,
+            )
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"post:{post_id}",
+                member_external_id=author,
+                kind=POST,
+                occurred_at=at,
+                thread_external_id=post_id,
+                text=plain_text(row.get("Body")),
+                extra=extra,
+            )
             continue
         parent = row.get("ParentId")
         if not parent or not parent.isdigit():
-            yield BadRecord(label, None, "ParentId", f"{where}: an answer needs its question's ParentId.")
+            yield BadRecord(
+                label, None, "ParentId", f"{where}: an answer needs its question's ParentId."
+            )
             continue
         answers.add(int(post_id), int(parent))
-        yield ActivityRecord(source=PLATFORM, source_id=f"post:{post_id}", member_external_id=author, kind=REPLY,
-                             occurred_at=at, thread_external_id=parent, parent_source_id=f"post:{parent}",
-                             text=plain_text(row.get("Body")), extra=extra)
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=f"post:{post_id}",
+            member_external_id=author,
+            kind=REPLY,
+            occurred_at=at,
+            thread_external_id=parent,
+            parent_source_id=f"post:{parent}",
+            text=plain_text(row.get("Body")),
+            extra=extra,
+        )
 
 
-def _comments(rows: Iterator[dict[str, str]], answers: _AnswerMap, label: str) -> Iterator[ParseItem]:
+def _comments(
+    rows: Iterator[dict[str, str]], answers: _AnswerMap, label: str
+) -> Iterator[ParseItem]:
     for row in rows:
         comment_id, post_id = row.get("Id"), row.get("PostId")
         if not comment_id or not post_id or not post_id.isdigit():
-            yield BadRecord(label, None, "PostId", f"comment Id={comment_id}: needs Id and a numeric PostId.")
+            yield BadRecord(
+                label, None, "PostId", f"comment Id={comment_id}: needs Id and a numeric PostId."
+            )
             continue
         author = _author(row, "UserId", "UserDisplayName")
         if author is None:
@@ -217,12 +282,21 @@ def _comments(rows: Iterator[dict[str, str]], answers: _AnswerMap, label: str) -
         try:
             at = parse_iso(row["CreationDate"])
         except (KeyError, ValueError):
-            yield BadRecord(label, None, "CreationDate", f"comment Id={comment_id}: missing or not a date.")
+            yield BadRecord(
+                label, None, "CreationDate", f"comment Id={comment_id}: missing or not a date."
+            )
             continue
         question = answers.get(int(post_id))
-        yield ActivityRecord(source=PLATFORM, source_id=f"comment:{comment_id}", member_external_id=author,
-                             kind=COMMENT, occurred_at=at, thread_external_id=str(question or post_id),
-                             parent_source_id=f"post:{post_id}", text=row.get("Text"))
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=f"comment:{comment_id}",
+            member_external_id=author,
+            kind=COMMENT,
+            occurred_at=at,
+            thread_external_id=str(question or post_id),
+            parent_source_id=f"post:{post_id}",
+            text=row.get("Text"),
+        )
 
 
 def _author(row: dict[str, str], id_field: str, name_field: str) -> str | None:

@@ -38,7 +38,16 @@ from tending.importers.base import (
     media_path,
     parse_iso,
 )
-from tending.models import JOINED, LEFT, POST, REACTION, REPLY, ActivityRecord, ChannelRecord, MemberRecord
+from tending.models import (
+    JOINED,
+    LEFT,
+    POST,
+    REACTION,
+    REPLY,
+    ActivityRecord,
+    ChannelRecord,
+    MemberRecord,
+)
 
 KIND = "telegram"
 PLATFORM = "telegram"
@@ -89,10 +98,14 @@ def _file(source: SourceFile, tz: tzinfo) -> Iterator[ParseItem]:
             if chat_name and len(chats) == 1:
                 yield CommunityHint(str(chat_name))
             yield ChannelRecord(source=PLATFORM, external_id=chat, name=chat_name)
-        yield from _message(message, chat, tz, names, members, conversations, source.label, number, source.folder)
+        yield from _message(
+            message, chat, tz, names, members, conversations, source.label, number, source.folder
+        )
 
 
-def parse_updates(updates: list[Any], *, conversations: Conversations, label: str) -> Iterator[ParseItem]:
+def parse_updates(
+    updates: list[Any], *, conversations: Conversations, label: str
+) -> Iterator[ParseItem]:
     """The records of Bot API updates as getUpdates returns them (its `result`): the live connector
     (connectors/telegram.py) reads the API through this, so a sync and an import of the same updates give
     the same records and ids. `conversations` carries the conversation state across calls."""
@@ -103,8 +116,14 @@ def parse_updates(updates: list[Any], *, conversations: Conversations, label: st
             yield from _update(update, chats, members, conversations, label, number)
 
 
-def _update(update: dict[str, Any], chats: set[str], members: set[str], conversations: Conversations,
-            label: str, number: int) -> Iterator[ParseItem]:
+def _update(
+    update: dict[str, Any],
+    chats: set[str],
+    members: set[str],
+    conversations: Conversations,
+    label: str,
+    number: int,
+) -> Iterator[ParseItem]:
     """A Bot API update (getUpdates as a bot in the group saw it): ids are numbers, the sender is an
     object, new_chat_members and left_chat_member are joins and leaves."""
     message = update.get("message") or update.get("channel_post")
@@ -130,8 +149,14 @@ def _update(update: dict[str, Any], chats: set[str], members: set[str], conversa
         movers.append((message["left_chat_member"], LEFT))
     for person, kind in movers:
         member_id = yield from _bot_api_member(person, members)
-        yield ActivityRecord(source=PLATFORM, source_id=f"{source_id}:{member_id}", member_external_id=member_id,
-                             kind=kind, occurred_at=at, channel_external_id=chat)
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=f"{source_id}:{member_id}",
+            member_external_id=member_id,
+            kind=kind,
+            occurred_at=at,
+            channel_external_id=chat,
+        )
     if movers:
         return
     if not isinstance(message.get("from"), dict):
@@ -139,34 +164,59 @@ def _update(update: dict[str, Any], chats: set[str], members: set[str], conversa
         return
     member_id = yield from _bot_api_member(message["from"], members)
     thread, first = conversations.place(chat, str(message.get("message_id")), at)
-    reply: dict[str, Any] | None = message["reply_to_message"] if isinstance(message.get("reply_to_message"), dict) \
-        else None
-    yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
-                         kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
-                         parent_source_id=f"{chat}:{reply.get('message_id')}" if reply else None,
-                         channel_external_id=chat, text=message.get("text") or message.get("caption"))
+    reply: dict[str, Any] | None = (
+        message["reply_to_message"] if isinstance(message.get("reply_to_message"), dict) else None
+    )
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=source_id,
+        member_external_id=member_id,
+        kind=POST if first else REPLY,
+        occurred_at=at,
+        thread_external_id=thread,
+        parent_source_id=f"{chat}:{reply.get('message_id')}" if reply else None,
+        channel_external_id=chat,
+        text=message.get("text") or message.get("caption"),
+    )
 
 
 def _bot_api_member(person: dict[str, Any], members: set[str]) -> Generator[ParseItem, None, str]:
-    member_id = f"user{person.get('id')}"  # the id Telegram Desktop exports show for the same person
+    member_id = (
+        f"user{person.get('id')}"  # the id Telegram Desktop exports show for the same person
+    )
     if member_id not in members:
         members.add(member_id)
         name = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p) or None
-        yield MemberRecord(source=PLATFORM, external_id=member_id, display_name=name, handle=person.get("username"),
-                           is_bot=bool(person.get("is_bot")))
+        yield MemberRecord(
+            source=PLATFORM,
+            external_id=member_id,
+            display_name=name,
+            handle=person.get("username"),
+            is_bot=bool(person.get("is_bot")),
+        )
     return member_id
 
 
-def _message(message: Any, chat: str, tz: tzinfo, names: dict[str, str | None], members: set[str],
-             conversations: Conversations, label: str, number: int,
-             folder: Path | None = None) -> Iterator[ParseItem]:
+def _message(
+    message: Any,
+    chat: str,
+    tz: tzinfo,
+    names: dict[str, str | None],
+    members: set[str],
+    conversations: Conversations,
+    label: str,
+    number: int,
+    folder: Path | None = None,
+) -> Iterator[ParseItem]:
     if not isinstance(message, dict) or message.get("id") is None:
         yield BadRecord(label, None, "id", f"message #{number} has no id.")
         return
     try:
         at = _instant(message, tz)
     except (KeyError, TypeError, ValueError):
-        yield BadRecord(label, None, "date", f"message id {message['id']}: no valid date or date_unixtime.")
+        yield BadRecord(
+            label, None, "date", f"message id {message['id']}: no valid date or date_unixtime."
+        )
         return
     source_id = f"{chat}:{message['id']}"
     if message.get("type") == "service":
@@ -182,10 +232,18 @@ def _message(message: Any, chat: str, tz: tzinfo, names: dict[str, str | None], 
     yield from _member(member_id, message.get("from"), members)
     thread, first = conversations.place(chat, str(message["id"]), at)
     reply_to = message.get("reply_to_message_id")
-    yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=member_id,
-                         kind=POST if first else REPLY, occurred_at=at, thread_external_id=thread,
-                         parent_source_id=f"{chat}:{reply_to}" if reply_to is not None else None,
-                         channel_external_id=chat, text=_text(message.get("text")), extra=_extra(message, folder))
+    yield ActivityRecord(
+        source=PLATFORM,
+        source_id=source_id,
+        member_external_id=member_id,
+        kind=POST if first else REPLY,
+        occurred_at=at,
+        thread_external_id=thread,
+        parent_source_id=f"{chat}:{reply_to}" if reply_to is not None else None,
+        channel_external_id=chat,
+        text=_text(message.get("text")),
+        extra=_extra(message, folder),
+    )
     yield from _reactions(message, chat, source_id, thread, tz, members)
 
 
@@ -199,18 +257,34 @@ def _member(member_id: str, name: Any, members: set[str]) -> Iterator[ParseItem]
     if member_id in members:
         return
     members.add(member_id)
-    yield MemberRecord(source=PLATFORM, external_id=member_id, display_name=name if isinstance(name, str) else None,
-                       is_bot=member_id.startswith("channel"))
+    yield MemberRecord(
+        source=PLATFORM,
+        external_id=member_id,
+        display_name=name if isinstance(name, str) else None,
+        is_bot=member_id.startswith("channel"),
+    )
 
 
-def _service(message: dict[str, Any], chat: str, at: datetime, source_id: str, names: dict[str, str | None],
-             members: set[str]) -> Iterator[ParseItem]:
+def _service(
+    message: dict[str, Any],
+    chat: str,
+    at: datetime,
+    source_id: str,
+    names: dict[str, str | None],
+    members: set[str],
+) -> Iterator[ParseItem]:
     action = message.get("action")
     actor = str(message["actor_id"]) if message.get("actor_id") is not None else None
     if action in JOIN_ACTIONS and actor:
         yield from _member(actor, message.get("actor"), members)
-        yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=actor, kind=JOINED,
-                             occurred_at=at, channel_external_id=chat)
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=source_id,
+            member_external_id=actor,
+            kind=JOINED,
+            occurred_at=at,
+            channel_external_id=chat,
+        )
         return
     if action in ("invite_members", "remove_members"):
         kind = JOINED if action == "invite_members" else LEFT
@@ -220,8 +294,14 @@ def _service(message: dict[str, Any], chat: str, at: datetime, source_id: str, n
                 yield Skip("member named in a service message whose id is unknown or ambiguous")
                 continue
             yield from _member(member_id, name, members)
-            yield ActivityRecord(source=PLATFORM, source_id=f"{source_id}:{member_id}", member_external_id=member_id,
-                                 kind=kind, occurred_at=at, channel_external_id=chat)
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"{source_id}:{member_id}",
+                member_external_id=member_id,
+                kind=kind,
+                occurred_at=at,
+                channel_external_id=chat,
+            )
         return
     yield Skip(f"service message ({action})")
 
@@ -230,23 +310,36 @@ def _text(text: Any) -> str | None:
     if isinstance(text, str):
         return text or None
     if isinstance(text, list):
-        joined = "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in text
-                         if isinstance(part, str | dict))
+        joined = "".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in text
+            if isinstance(part, str | dict)
+        )
         return joined or None
     return None
 
 
 def _extra(message: dict[str, Any], folder: Path | None = None) -> dict[str, Any] | None:
     extra: dict[str, Any] = {}
-    images = [found for found in (media_path(folder, message.get("photo")),
-                                  media_path(folder, message.get("file"))
-                                  if str(message.get("mime_type") or "").startswith("image/") else None) if found]
+    images = [
+        found
+        for found in (
+            media_path(folder, message.get("photo")),
+            media_path(folder, message.get("file"))
+            if str(message.get("mime_type") or "").startswith("image/")
+            else None,
+        )
+        if found
+    ]
     if images:
         extra["images"] = images
     if message.get("edited") or message.get("edited_unixtime"):
         extra["edited"] = True
-    counts = {str(r.get("emoji") or r.get("document_id") or "?"): r.get("count", 0)
-              for r in message.get("reactions") or [] if isinstance(r, dict)}
+    counts = {
+        str(r.get("emoji") or r.get("document_id") or "?"): r.get("count", 0)
+        for r in message.get("reactions") or []
+        if isinstance(r, dict)
+    }
     if counts:
         extra["reactions"] = counts
     for media in ("photo", "file", "media_type", "sticker_emoji"):
@@ -256,8 +349,9 @@ def _extra(message: dict[str, Any], folder: Path | None = None) -> dict[str, Any
     return extra or None
 
 
-def _reactions(message: dict[str, Any], chat: str, source_id: str, thread: str, tz: tzinfo,
-               members: set[str]) -> Iterator[ParseItem]:
+def _reactions(
+    message: dict[str, Any], chat: str, source_id: str, thread: str, tz: tzinfo, members: set[str]
+) -> Iterator[ParseItem]:
     for reaction in message.get("reactions") or []:
         if not isinstance(reaction, dict):
             continue
@@ -273,7 +367,14 @@ def _reactions(message: dict[str, Any], chat: str, source_id: str, thread: str, 
             if at is None:
                 continue
             yield from _member(member_id, who.get("from"), members)
-            yield ActivityRecord(source=PLATFORM, source_id=f"{source_id}:{emoji}:{member_id}",
-                                 member_external_id=member_id, kind=REACTION, occurred_at=at,
-                                 thread_external_id=thread, parent_source_id=source_id, channel_external_id=chat,
-                                 extra={"emoji": emoji})
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"{source_id}:{emoji}:{member_id}",
+                member_external_id=member_id,
+                kind=REACTION,
+                occurred_at=at,
+                thread_external_id=thread,
+                parent_source_id=source_id,
+                channel_external_id=chat,
+                extra={"emoji": emoji},
+            )

@@ -47,26 +47,46 @@ MARKS = "\u200e\u200f\u202a\u202c\ufeff"
 LINE = re.compile(
     r"^\[?(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})(?:,\s*|\s+à\s+|\s+)"
     r"(?P<time>\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)(?:[\s\u202f\u00a0]*(?P<ampm>[aApP]\.?\s?[mM]\.?))?"
-    r"(?:\]\s*|\s+-\s+)(?P<rest>.*)$")
+    r"(?:\]\s*|\s+-\s+)(?P<rest>.*)$"
+)
 AUTHOR = re.compile(r"^(?P<author>[^:]{1,80}?)\s?:\s(?P<text>.*)$", re.DOTALL)
 YOU = frozenset({"you", "vous", "tú", "du"})
-JOIN_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
-    r"^(?P<who>.+?) joined using this group's invite link$", r"^(?P<who>.+?) joined( from the community)?$",
-    r"^(?P<who>.+?) a rejoint( ce groupe| le groupe)?.*$")]
-ADD_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (r"^(?P<actor>.+?) added (?P<who>.+)$",
-                                                       r"^(?P<actor>.+?) a ajouté (?P<who>.+)$")]
-LEAVE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (r"^(?P<who>.+?) left$",
-                                                         r"^(?P<who>.+?) (est parti\(?e?\)?|a quitté.*)$")]
-REMOVE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (r"^(?P<actor>.+?) removed (?P<who>.+)$",
-                                                          r"^(?P<actor>.+?) a retiré (?P<who>.+)$")]
-CREATED = re.compile(r"^.+? (created group|a créé le groupe) [\"“«]\s?(?P<name>.+?)\s?[\"”»]$", re.IGNORECASE)
-DELETED = re.compile(r"^(this message was deleted|you deleted this message|ce message a été supprimé|"
-                     r"vous avez supprimé ce message)\.?$", re.IGNORECASE)
+JOIN_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^(?P<who>.+?) joined using this group's invite link$",
+        r"^(?P<who>.+?) joined( from the community)?$",
+        r"^(?P<who>.+?) a rejoint( ce groupe| le groupe)?.*$",
+    )
+]
+ADD_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (r"^(?P<actor>.+?) added (?P<who>.+)$", r"^(?P<actor>.+?) a ajouté (?P<who>.+)$")
+]
+LEAVE_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (r"^(?P<who>.+?) left$", r"^(?P<who>.+?) (est parti\(?e?\)?|a quitté.*)$")
+]
+REMOVE_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (r"^(?P<actor>.+?) removed (?P<who>.+)$", r"^(?P<actor>.+?) a retiré (?P<who>.+)$")
+]
+CREATED = re.compile(
+    r"^.+? (created group|a créé le groupe) [\"“«]\s?(?P<name>.+?)\s?[\"”»]$", re.IGNORECASE
+)
+DELETED = re.compile(
+    r"^(this message was deleted|you deleted this message|ce message a été supprimé|"
+    r"vous avez supprimé ce message)\.?$",
+    re.IGNORECASE,
+)
 MEDIA = re.compile(r"^<(media omitted|médias omis|média omis)>$|omitted$|omis$", re.IGNORECASE)
 # an attached file: Android's "IMG-20240315-WA0002.jpg (file attached)" ("(fichier joint)" in French), iOS's
 # "<attached: 00000012-PHOTO-2024-03-15-10-14-33.jpg>"; the file sits next to the chat's .txt in the export
-ATTACHED = re.compile(r"^(?:<(?:attached|pièce jointe)\s?:\s*(?P<ios>[^>]+)>|(?P<android>\S.*?\.\w{2,5}) "
-                      r"\((?:file attached|fichier joint)\))$", re.IGNORECASE)
+ATTACHED = re.compile(
+    r"^(?:<(?:attached|pièce jointe)\s?:\s*(?P<ios>[^>]+)>|(?P<android>\S.*?\.\w{2,5}) "
+    r"\((?:file attached|fichier joint)\))$",
+    re.IGNORECASE,
+)
 LIST_SPLIT = re.compile(r",\s*|\s+(?:and|et)\s+")
 
 
@@ -87,7 +107,7 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
 
 
 def _date_order(source: SourceFile) -> str:
-    """"dmy", "mdy" or "ymd" for the whole file (see the module's docstring)."""
+    """ "dmy", "mdy" or "ymd" for the whole file (see the module's docstring)."""
     day_first = month_first = twelve_hour = False
     for _number, line in text_lines(source):
         found = LINE.match(line.lstrip(MARKS))
@@ -129,7 +149,9 @@ class _Pending:
         self.line, self.at, self.author, self.lines = line, at, author, [text]
 
 
-def _chat(source: SourceFile, chat: str, order: str, tz: tzinfo, folder: Path | None = None) -> Iterator[ParseItem]:
+def _chat(
+    source: SourceFile, chat: str, order: str, tz: tzinfo, folder: Path | None = None
+) -> Iterator[ParseItem]:
     state = _ChatState(chat, folder)
     pending: _Pending | None = None
     for number, raw in text_lines(source):
@@ -144,13 +166,22 @@ def _chat(source: SourceFile, chat: str, order: str, tz: tzinfo, folder: Path | 
         try:
             at = _instant(found["date"], found["time"], found["ampm"], order, tz)
         except ValueError:
-            yield BadRecord(source.label, number, "date", f"'{found['date']} {found['time']}' is not a valid date.")
+            yield BadRecord(
+                source.label,
+                number,
+                "date",
+                f"'{found['date']} {found['time']}' is not a valid date.",
+            )
             pending = None
             continue
         rest = found["rest"].strip(MARKS)
         author = AUTHOR.match(rest)
-        pending = _Pending(number, at, author["author"].strip(MARKS + " ") if author else None,
-                           author["text"] if author else rest)
+        pending = _Pending(
+            number,
+            at,
+            author["author"].strip(MARKS + " ") if author else None,
+            author["text"] if author else rest,
+        )
     if pending is not None:
         yield from state.emit(pending)
 
@@ -166,8 +197,9 @@ class _ChatState:
     def source_id(self, at: datetime, author: str, first_line: str) -> str:
         if at != self.minute:
             self.minute, self.seen = at, {}
-        digest = hashlib.sha1(f"{at.isoformat()}\x1f{author}\x1f{first_line}".encode(),
-                              usedforsecurity=False).hexdigest()[:20]
+        digest = hashlib.sha1(
+            f"{at.isoformat()}\x1f{author}\x1f{first_line}".encode(), usedforsecurity=False
+        ).hexdigest()[:20]
         rank = self.seen.get(digest, 0)
         self.seen[digest] = rank + 1
         return f"{digest}#{rank}" if rank else digest
@@ -205,10 +237,17 @@ class _ChatState:
         if images and extra is not None:
             extra["images"] = images
         text = "\n".join(lines).strip()
-        yield ActivityRecord(source=PLATFORM, source_id=source_id, member_external_id=pending.author,
-                             kind=POST if first else REPLY, occurred_at=pending.at, thread_external_id=thread,
-                             channel_external_id=self.chat,
-                             text=None if MEDIA.search(text.strip(MARKS)) else text or None, extra=extra)
+        yield ActivityRecord(
+            source=PLATFORM,
+            source_id=source_id,
+            member_external_id=pending.author,
+            kind=POST if first else REPLY,
+            occurred_at=pending.at,
+            thread_external_id=thread,
+            channel_external_id=self.chat,
+            text=None if MEDIA.search(text.strip(MARKS)) else text or None,
+            extra=extra,
+        )
 
     def system(self, at: datetime, text: str) -> Iterator[ParseItem]:
         created = CREATED.match(text)
@@ -216,8 +255,12 @@ class _ChatState:
             yield CommunityHint(created["name"])
             yield Skip("group created")
             return
-        for patterns, kind, field in ((JOIN_PATTERNS, JOINED, "who"), (ADD_PATTERNS, JOINED, "who"),
-                                      (LEAVE_PATTERNS, LEFT, "who"), (REMOVE_PATTERNS, LEFT, "who")):
+        for patterns, kind, field in (
+            (JOIN_PATTERNS, JOINED, "who"),
+            (ADD_PATTERNS, JOINED, "who"),
+            (LEAVE_PATTERNS, LEFT, "who"),
+            (REMOVE_PATTERNS, LEFT, "who"),
+        ):
             for pattern in patterns:
                 found = pattern.match(text)
                 if found:
@@ -232,5 +275,11 @@ class _ChatState:
                 continue
             yield from self.member(name)
             source_id = self.source_id(at, name, kind)
-            yield ActivityRecord(source=PLATFORM, source_id=f"{kind}:{source_id}", member_external_id=name,
-                                 kind=kind, occurred_at=at, channel_external_id=self.chat)
+            yield ActivityRecord(
+                source=PLATFORM,
+                source_id=f"{kind}:{source_id}",
+                member_external_id=name,
+                kind=kind,
+                occurred_at=at,
+                channel_external_id=self.chat,
+            )

@@ -29,14 +29,18 @@ class AlertSettings:
     # about 1 false alarm in 1,300 days instead of 1 in 150 (tests/health/test_anomaly.py)
     mad_threshold: float = 4.5
     min_volume: int = 10  # a spike of fewer contributions than this is not worth a message
-    min_negative: int = 3  # negative (or toxic) messages needed in the day before the rate can alert
+    min_negative: int = (
+        3  # negative (or toxic) messages needed in the day before the rate can alert
+    )
     rate_floor: float = 0.05  # the rate's robust spread never falls below 5 points
     min_flags: int = 3
     unanswered_after_hours: int = 24  # a thread is unanswered once it waited this long
     backlog_days: int = 7  # unanswered threads started within this many days count in the backlog
     min_backlog: int = 5
     heated_min_messages: int = 8  # in the last 24 hours, in one thread
-    heated_top_two_share: float = 0.7  # share of those messages written by its two most active people
+    heated_top_two_share: float = (
+        0.7  # share of those messages written by its two most active people
+    )
     heated_max_gap_minutes: float = 10.0  # median gap between consecutive messages
     heated_negative_share: float = 0.3
     per_kind_per_day: int = 3  # rate limit
@@ -44,7 +48,13 @@ class AlertSettings:
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> AlertSettings:
         overrides = settings.get("alerts", {}) if isinstance(settings.get("alerts"), dict) else {}
-        return cls(**{k: get_setting(settings, f"alerts.{k}") for k in overrides if k in cls.__dataclass_fields__})
+        return cls(
+            **{
+                k: get_setting(settings, f"alerts.{k}")
+                for k in overrides
+                if k in cls.__dataclass_fields__
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -63,25 +73,37 @@ def _top_threads(messages: Sequence[dict[str, Any]], n: int = 5) -> list[int]:
     return [tid for tid, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:n]]
 
 
-def volume_alert(series: Sequence[float], today: Sequence[dict[str, Any]], s: AlertSettings) -> AlertCandidate | None:
+def volume_alert(
+    series: Sequence[float], today: Sequence[dict[str, Any]], s: AlertSettings
+) -> AlertCandidate | None:
     """Contributions today against the rolling median and MAD of the days before: a spike or a collapse."""
     if not series:
         return None
-    found = mad_anomaly(series[-1], series[:-1], threshold=s.mad_threshold, min_value=s.min_volume,
-                        direction="both")
+    found = mad_anomaly(
+        series[-1], series[:-1], threshold=s.mad_threshold, min_value=s.min_volume, direction="both"
+    )
     if found is None:
         return None
     word = "spike" if found.direction == "up" else "drop"
     return AlertCandidate(
-        kind=f"volume_{word}", subject=word, severity="warning",
+        kind=f"volume_{word}",
+        subject=word,
+        severity="warning",
         summary=f"Daily volume {word}: {int(found.value)} contributions in the last 24 hours "
-                f"against a usual {found.baseline:g}.",
-        thread_ids=_top_threads(today), message_ids=[m["id"] for m in today[-20:]],
-        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)})
+        f"against a usual {found.baseline:g}.",
+        thread_ids=_top_threads(today),
+        message_ids=[m["id"] for m in today[-20:]],
+        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
+    )
 
 
-def rate_alert(kind: str, hits: Sequence[float], scored: Sequence[float], flagged: Sequence[dict[str, Any]],
-               s: AlertSettings) -> AlertCandidate | None:
+def rate_alert(
+    kind: str,
+    hits: Sequence[float],
+    scored: Sequence[float],
+    flagged: Sequence[dict[str, Any]],
+    s: AlertSettings,
+) -> AlertCandidate | None:
     """The share of negative (or toxic) messages today against its usual level (median + MAD of daily
     rates, days with scored messages only), with at least `min_negative` such messages today."""
     if not scored or scored[-1] == 0 or hits[-1] < s.min_negative:
@@ -93,29 +115,44 @@ def rate_alert(kind: str, hits: Sequence[float], scored: Sequence[float], flagge
         return None
     label = "negative" if kind == "negative_rate" else "toxic"
     return AlertCandidate(
-        kind=kind, subject=label, severity="critical" if kind == "toxic_rate" else "warning",
+        kind=kind,
+        subject=label,
+        severity="critical" if kind == "toxic_rate" else "warning",
         summary=f"{label.capitalize()} messages: {today:.0%} of the last 24 hours ({int(hits[-1])} messages) "
-                f"against a usual {found.baseline:.0%}.",
-        thread_ids=_top_threads(flagged), message_ids=[m["id"] for m in flagged[:50]],
-        figures={"rate": round(today, 4), "baseline": round(found.baseline, 4), "messages": int(hits[-1]),
-                 "score": round(found.score, 2)})
+        f"against a usual {found.baseline:.0%}.",
+        thread_ids=_top_threads(flagged),
+        message_ids=[m["id"] for m in flagged[:50]],
+        figures={
+            "rate": round(today, 4),
+            "baseline": round(found.baseline, 4),
+            "messages": int(hits[-1]),
+            "score": round(found.score, 2),
+        },
+    )
 
 
-def flags_alert(flags: Sequence[float], flagged: Sequence[dict[str, Any]], s: AlertSettings) -> AlertCandidate | None:
+def flags_alert(
+    flags: Sequence[float], flagged: Sequence[dict[str, Any]], s: AlertSettings
+) -> AlertCandidate | None:
     if not flags:
         return None
     found = mad_anomaly(flags[-1], flags[:-1], threshold=s.mad_threshold, min_value=s.min_flags)
     if found is None:
         return None
     return AlertCandidate(
-        kind="flags", subject="flags", severity="warning",
+        kind="flags",
+        subject="flags",
+        severity="warning",
         summary=f"Flags: {int(found.value)} in the last 24 hours against a usual {found.baseline:g}.",
-        thread_ids=_top_threads(flagged), message_ids=[m["id"] for m in flagged[:50]],
-        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)})
+        thread_ids=_top_threads(flagged),
+        message_ids=[m["id"] for m in flagged[:50]],
+        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
+    )
 
 
-def backlog_series(starts: Sequence[tuple[int, int, int | None]], *, as_of: int, days: int,
-                   s: AlertSettings) -> tuple[list[float], list[int]]:
+def backlog_series(
+    starts: Sequence[tuple[int, int, int | None]], *, as_of: int, days: int, s: AlertSettings
+) -> tuple[list[float], list[int]]:
     """Unanswered threads at the end of each 24-hour slice (oldest first), and those open now, oldest first.
 
     starts: (thread_id, started_at, first_response_at or None), microseconds. At an instant e a thread is
@@ -125,27 +162,42 @@ def backlog_series(starts: Sequence[tuple[int, int, int | None]], *, as_of: int,
     series = []
     for i in range(days - 1, -1, -1):
         end = as_of - i * MICROS_PER_DAY
-        series.append(float(sum(1 for _, at, first in starts
-                                if end - s.backlog_days * MICROS_PER_DAY < at <= end - wait
-                                and (first is None or first > end))))
+        series.append(
+            float(
+                sum(
+                    1
+                    for _, at, first in starts
+                    if end - s.backlog_days * MICROS_PER_DAY < at <= end - wait
+                    and (first is None or first > end)
+                )
+            )
+        )
     oldest = as_of - s.backlog_days * MICROS_PER_DAY
-    open_now = sorted((at, tid) for tid, at, first in starts
-                      if oldest < at <= as_of - wait and (first is None or first > as_of))
+    open_now = sorted(
+        (at, tid)
+        for tid, at, first in starts
+        if oldest < at <= as_of - wait and (first is None or first > as_of)
+    )
     return series, [tid for _, tid in open_now]
 
 
-def backlog_alert(series: Sequence[float], open_threads: list[int], s: AlertSettings) -> AlertCandidate | None:
+def backlog_alert(
+    series: Sequence[float], open_threads: list[int], s: AlertSettings
+) -> AlertCandidate | None:
     if not series:
         return None
     found = mad_anomaly(series[-1], series[:-1], threshold=s.mad_threshold, min_value=s.min_backlog)
     if found is None:
         return None
     return AlertCandidate(
-        kind="unanswered_backlog", subject="unanswered", severity="warning",
+        kind="unanswered_backlog",
+        subject="unanswered",
+        severity="warning",
         summary=f"Unanswered questions piling up: {int(found.value)} threads waiting more than "
-                f"{s.unanswered_after_hours} h, against a usual {found.baseline:g}.",
-        thread_ids=open_threads[:20], figures={"value": found.value, "baseline": found.baseline,
-                                                "score": round(found.score, 2)})
+        f"{s.unanswered_after_hours} h, against a usual {found.baseline:g}.",
+        thread_ids=open_threads[:20],
+        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
+    )
 
 
 def heated_threads(messages: Sequence[dict[str, Any]], s: AlertSettings) -> list[AlertCandidate]:
@@ -163,7 +215,9 @@ def heated_threads(messages: Sequence[dict[str, Any]], s: AlertSettings) -> list
         items = sorted(items, key=lambda m: (m["occurred_at"], m["id"]))
         authors = Counter(m["member_id"] for m in items)
         top_two = sum(n for _, n in authors.most_common(2)) / len(items)
-        gaps = [(b["occurred_at"] - a["occurred_at"]) / 60_000_000 for a, b in itertools.pairwise(items)]
+        gaps = [
+            (b["occurred_at"] - a["occurred_at"]) / 60_000_000 for a, b in itertools.pairwise(items)
+        ]
         gap = median(gaps) or 0.0
         if top_two < s.heated_top_two_share or gap > s.heated_max_gap_minutes:
             continue
@@ -171,26 +225,49 @@ def heated_threads(messages: Sequence[dict[str, Any]], s: AlertSettings) -> list
         negative = [m for m in scored if m.get("negative")]
         toxic = [m for m in items if m.get("toxic")]
         half = len(scored) // 2
-        early, late = mean([m["sentiment"] for m in scored[:half]]), mean([m["sentiment"] for m in scored[half:]])
+        early, late = (
+            mean([m["sentiment"] for m in scored[:half]]),
+            mean([m["sentiment"] for m in scored[half:]]),
+        )
         rising = early is not None and late is not None and late < early - 0.2
         share = len(negative) / len(scored) if scored else 0.0
         if not (rising or toxic or share >= s.heated_negative_share):
             continue
         evidence = sorted({m["id"] for m in negative + toxic} | {m["id"] for m in items[-10:]})
-        out.append(AlertCandidate(
-            kind="heated_thread", subject=f"thread:{tid}", severity="critical" if toxic or rising else "warning",
-            summary=f"Heated thread: {len(items)} messages in 24 hours, {top_two:.0%} of them by two people, "
-                    f"a message every {gap:.1f} min, {share:.0%} negative"
-                    + (", hostility rising" if rising else "") + (f", {len(toxic)} toxic" if toxic else "") + ".",
-            thread_ids=[tid], message_ids=evidence,
-            figures={"messages": len(items), "top_two_share": round(top_two, 3), "median_gap_minutes": round(gap, 2),
-                     "negative_share": round(share, 3), "toxic": len(toxic), "rising": rising,
-                     "members": sorted(authors)}))
+        out.append(
+            AlertCandidate(
+                kind="heated_thread",
+                subject=f"thread:{tid}",
+                severity="critical" if toxic or rising else "warning",
+                summary=f"Heated thread: {len(items)} messages in 24 hours, {top_two:.0%} of them by two people, "
+                f"a message every {gap:.1f} min, {share:.0%} negative"
+                + (", hostility rising" if rising else "")
+                + (f", {len(toxic)} toxic" if toxic else "")
+                + ".",
+                thread_ids=[tid],
+                message_ids=evidence,
+                figures={
+                    "messages": len(items),
+                    "top_two_share": round(top_two, 3),
+                    "median_gap_minutes": round(gap, 2),
+                    "negative_share": round(share, 3),
+                    "toxic": len(toxic),
+                    "rising": rising,
+                    "members": sorted(authors),
+                },
+            )
+        )
     return out
 
 
-def evaluate(*, series: dict[str, list[float]], today: Sequence[dict[str, Any]],
-             starts: Sequence[tuple[int, int, int | None]], as_of: int, s: AlertSettings) -> list[AlertCandidate]:
+def evaluate(
+    *,
+    series: dict[str, list[float]],
+    today: Sequence[dict[str, Any]],
+    starts: Sequence[tuple[int, int, int | None]],
+    as_of: int,
+    s: AlertSettings,
+) -> list[AlertCandidate]:
     """All candidate alerts as of `as_of` (microseconds). `today` holds the last 24 hours' contributions
     with their scores; `starts` the threads started over the history (for the backlog)."""
     out: list[AlertCandidate] = []
@@ -199,15 +276,19 @@ def evaluate(*, series: dict[str, list[float]], today: Sequence[dict[str, Any]],
         out.append(found)
     negative = [m for m in today if m.get("negative")]
     toxic = [m for m in today if m.get("toxic")]
-    for kind, hits, flagged in (("negative_rate", series["negative"], negative),
-                                ("toxic_rate", series["toxic"], toxic)):
+    for kind, hits, flagged in (
+        ("negative_rate", series["negative"], negative),
+        ("toxic_rate", series["toxic"], toxic),
+    ):
         found = rate_alert(kind, hits, series["scored"], flagged, s)
         if found:
             out.append(found)
     found = flags_alert(series["flags"], [m for m in today if m.get("flags")], s)
     if found:
         out.append(found)
-    backlog, open_threads = backlog_series(starts, as_of=as_of, days=len(series["contributions"]), s=s)
+    backlog, open_threads = backlog_series(
+        starts, as_of=as_of, days=len(series["contributions"]), s=s
+    )
     found = backlog_alert(backlog, open_threads, s)
     if found:
         out.append(found)

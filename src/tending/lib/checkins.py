@@ -85,8 +85,15 @@ def _days(delta: timedelta) -> float:
     return round(delta.total_seconds() / 86_400, 2)
 
 
-def get_reasons(facts: MemberFacts, *, as_of: datetime, zone: tzinfo, lifecycle: LifecycleSettings,
-                settings: CheckinSettings, unanswered_post_at: datetime | None = None) -> list[Reason]:
+def get_reasons(
+    facts: MemberFacts,
+    *,
+    as_of: datetime,
+    zone: tzinfo,
+    lifecycle: LifecycleSettings,
+    settings: CheckinSettings,
+    unanswered_post_at: datetime | None = None,
+) -> list[Reason]:
     """Every reason to check in on this member as of `as_of` (exclusions are not applied here)."""
     if facts.last_contribution_at is None or facts.joined_at is None:
         return []
@@ -95,33 +102,67 @@ def get_reasons(facts: MemberFacts, *, as_of: datetime, zone: tzinfo, lifecycle:
     recent_enough = last >= days_before(as_of, settings.checkin_lookback_days, zone)
     reasons = []
     critical_since = months_before(as_of, settings.checkin_newcomer_months, zone)
-    if facts.joined_at > critical_since and last <= days_before(as_of, settings.checkin_silence_days, zone):
-        reasons.append(Reason(NEWCOMER_SILENT, {"joined_days_ago": _days(as_of - facts.joined_at),
-                                                "silent_days": _days(silent)}))
-    if unanswered_post_at is not None and unanswered_post_at == last and recent_enough and (
-            last <= days_before(as_of, settings.checkin_unanswered_days, zone)):
+    if facts.joined_at > critical_since and last <= days_before(
+        as_of, settings.checkin_silence_days, zone
+    ):
+        reasons.append(
+            Reason(
+                NEWCOMER_SILENT,
+                {"joined_days_ago": _days(as_of - facts.joined_at), "silent_days": _days(silent)},
+            )
+        )
+    if (
+        unanswered_post_at is not None
+        and unanswered_post_at == last
+        and recent_enough
+        and (last <= days_before(as_of, settings.checkin_unanswered_days, zone))
+    ):
         reasons.append(Reason(UNANSWERED, {"posted_days_ago": _days(silent)}))
     if recent_enough and is_quiet(facts, as_of=as_of, settings=lifecycle):
         gap = facts.last_contribution_at - facts.first_contribution_at  # type: ignore[operator]
-        reasons.append(Reason(RHYTHM_DROPPED, {
-            "silent_days": _days(silent), "usual_gap_days": _days(gap / (facts.contributions - 1)),
-            "contributions": facts.contributions}))
+        reasons.append(
+            Reason(
+                RHYTHM_DROPPED,
+                {
+                    "silent_days": _days(silent),
+                    "usual_gap_days": _days(gap / (facts.contributions - 1)),
+                    "contributions": facts.contributions,
+                },
+            )
+        )
     return reasons
 
 
-def candidate_range(as_of: datetime, zone: tzinfo, settings: CheckinSettings,
-                    lifecycle: LifecycleSettings) -> tuple[datetime, datetime]:
+def candidate_range(
+    as_of: datetime, zone: tzinfo, settings: CheckinSettings, lifecycle: LifecycleSettings
+) -> tuple[datetime, datetime]:
     """Every reason needs a latest contribution in this range (a hint that lets the store read fewer members)."""
-    oldest = min(days_before(as_of, settings.checkin_lookback_days, zone),
-                 months_before(as_of, settings.checkin_newcomer_months, zone))
-    newest = days_before(as_of, min(settings.checkin_silence_days, settings.checkin_unanswered_days,
-                                    lifecycle.quiet_min_days), zone)
+    oldest = min(
+        days_before(as_of, settings.checkin_lookback_days, zone),
+        months_before(as_of, settings.checkin_newcomer_months, zone),
+    )
+    newest = days_before(
+        as_of,
+        min(
+            settings.checkin_silence_days,
+            settings.checkin_unanswered_days,
+            lifecycle.quiet_min_days,
+        ),
+        zone,
+    )
     return oldest, newest
 
 
-def is_excluded(facts: MemberFacts, *, as_of: datetime, recently_contacted: Collection[int]) -> bool:
-    return (facts.is_bot or facts.do_not_contact or not is_member_at(facts, as_of) or has_left(facts, as_of)
-            or facts.member_id in recently_contacted)
+def is_excluded(
+    facts: MemberFacts, *, as_of: datetime, recently_contacted: Collection[int]
+) -> bool:
+    return (
+        facts.is_bot
+        or facts.do_not_contact
+        or not is_member_at(facts, as_of)
+        or has_left(facts, as_of)
+        or facts.member_id in recently_contacted
+    )
 
 
 def prioritise(entries: list[CheckinEntry]) -> list[CheckinEntry]:
@@ -133,23 +174,42 @@ def prioritise(entries: list[CheckinEntry]) -> list[CheckinEntry]:
     return sorted(entries, key=key)
 
 
-def get_checkin_list(facts: list[MemberFacts], *, as_of: datetime, zone: tzinfo, lifecycle: LifecycleSettings,
-                     settings: CheckinSettings, recently_contacted: Collection[int],
-                     unanswered: Mapping[int, datetime] | None = None,
-                     spam_accounts: Collection[int] = ()) -> list[CheckinEntry]:
+def get_checkin_list(
+    facts: list[MemberFacts],
+    *,
+    as_of: datetime,
+    zone: tzinfo,
+    lifecycle: LifecycleSettings,
+    settings: CheckinSettings,
+    recently_contacted: Collection[int],
+    unanswered: Mapping[int, datetime] | None = None,
+    spam_accounts: Collection[int] = (),
+) -> list[CheckinEntry]:
     """The prioritised check-in list. `unanswered`: member id -> instant of their unanswered thread start;
     `spam_accounts`: members with open spam findings, never proposed."""
     entries = []
     for member in facts:
-        if is_excluded(member, as_of=as_of, recently_contacted=recently_contacted) or member.member_id in spam_accounts:
+        if (
+            is_excluded(member, as_of=as_of, recently_contacted=recently_contacted)
+            or member.member_id in spam_accounts
+        ):
             continue
-        reasons = get_reasons(member, as_of=as_of, zone=zone, lifecycle=lifecycle, settings=settings,
-                              unanswered_post_at=(unanswered or {}).get(member.member_id))
+        reasons = get_reasons(
+            member,
+            as_of=as_of,
+            zone=zone,
+            lifecycle=lifecycle,
+            settings=settings,
+            unanswered_post_at=(unanswered or {}).get(member.member_id),
+        )
         if reasons:
             reasons.sort(key=lambda r: RANK[r.code])
             assert member.last_contribution_at is not None
-            entries.append(CheckinEntry(member.member_id, tuple(reasons),
-                                        _days(as_of - member.last_contribution_at)))
+            entries.append(
+                CheckinEntry(
+                    member.member_id, tuple(reasons), _days(as_of - member.last_contribution_at)
+                )
+            )
     return prioritise(entries)
 
 
@@ -166,28 +226,29 @@ REASON_TEXT = {
         NEWCOMER_SILENT: "arrivé·e il y a {joined_days_ago:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
         UNANSWERED: "son sujet d'il y a {posted_days_ago:.0f} jours n'a pas eu de réponse",
         RHYTHM_DROPPED: "d'habitude tous les {usual_gap_days:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
-        RHYTHM_DROPPED + ":daily": "d'habitude plusieurs fois par jour, silencieux·se depuis {silent_days:.0f} jours",
+        RHYTHM_DROPPED
+        + ":daily": "d'habitude plusieurs fois par jour, silencieux·se depuis {silent_days:.0f} jours",
     },
 }
 
 MESSAGES = {
     "en": {
         NEWCOMER_SILENT: "Hi {name}, it was good to see you join us. We haven't heard from you in a little "
-                         "while and wanted to check in: how are things going? No need to reply if you'd "
-                         "rather not.",
+        "while and wanted to check in: how are things going? No need to reply if you'd "
+        "rather not.",
         UNANSWERED: "Hi {name}, I noticed nobody has answered your thread yet, sorry about that. "
-                    "Is it still useful? I'll make sure it gets seen.",
+        "Is it still useful? I'll make sure it gets seen.",
         RHYTHM_DROPPED: "Hi {name}, we've missed you around here lately. Just checking in: how are you "
-                        "doing? No need to reply if you'd rather not.",
+        "doing? No need to reply if you'd rather not.",
     },
     "fr": {
         NEWCOMER_SILENT: "Bonjour {name}, ça nous a fait plaisir de vous voir arriver. Nous n'avons pas eu "
-                         "de nouvelles depuis quelque temps et voulions prendre des nouvelles : comment "
-                         "ça va ? Aucune obligation de répondre.",
+        "de nouvelles depuis quelque temps et voulions prendre des nouvelles : comment "
+        "ça va ? Aucune obligation de répondre.",
         UNANSWERED: "Bonjour {name}, je vois que personne n'a encore répondu à votre sujet, désolé. "
-                    "Est-ce toujours d'actualité ? Je vais veiller à ce qu'il soit vu.",
+        "Est-ce toujours d'actualité ? Je vais veiller à ce qu'il soit vu.",
         RHYTHM_DROPPED: "Bonjour {name}, vous nous avez manqué ces derniers temps. Juste un petit mot "
-                        "pour prendre des nouvelles : comment allez-vous ? Aucune obligation de répondre.",
+        "pour prendre des nouvelles : comment allez-vous ? Aucune obligation de répondre.",
     },
 }
 
@@ -207,4 +268,8 @@ def draft_message(reason: str, *, name: str | None, language: str = "en") -> str
     """The private message a check-in drafts; a moderator reads and edits it before it goes out."""
     messages = MESSAGES.get(language, MESSAGES["en"])
     fallback = "there" if language != "fr" else ""
-    return messages.get(reason, messages[RHYTHM_DROPPED]).format(name=name or fallback).replace(" ,", ",")
+    return (
+        messages.get(reason, messages[RHYTHM_DROPPED])
+        .format(name=name or fallback)
+        .replace(" ,", ",")
+    )

@@ -31,7 +31,9 @@ def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def gini_from_ranks(*, population: int, total: int, contributors: int, rank_weighted: int) -> float | None:
+def gini_from_ranks(
+    *, population: int, total: int, contributors: int, rank_weighted: int
+) -> float | None:
     """tending.lib.segments.gini (the one definition) from aggregates the store makes in SQL:
     `rank_weighted` = sum of p * x_p over the contributors ranked
     ascending from p = 1; the population's zeros shift every rank by (population - contributors)."""
@@ -53,15 +55,22 @@ class Segments:
         def part(count: int, reference: float) -> dict[str, float | int | None]:
             return {"count": count, "share": share(count, self.population), "reference": reference}
 
-        return {"lurkers": part(self.lurkers, 0.90), "occasional": part(self.occasional, 0.09),
-                "core": part(self.core, 0.01)}
+        return {
+            "lurkers": part(self.lurkers, 0.90),
+            "occasional": part(self.occasional, 0.09),
+            "core": part(self.core, 0.01),
+        }
 
 
 def segments_from_counts(*, population: int, contributors: int, core: int) -> Segments:
     """The 90-9-1 picture from counts already made (the store computes the core in SQL, with the
     definition of tending.lib.segments.heavy_core_size)."""
-    return Segments(population=population, lurkers=max(population - contributors, 0),
-                    occasional=contributors - core, core=core)
+    return Segments(
+        population=population,
+        lurkers=max(population - contributors, 0),
+        occasional=contributors - core,
+        core=core,
+    )
 
 
 # -- anomaly detection ----------------------------------------------------------------------------------
@@ -87,8 +96,16 @@ def robust_z(value: float, history: Sequence[float], *, floor: float = 1.0) -> t
     return centre, (value - centre) / scale
 
 
-def mad_anomaly(value: float, history: Sequence[float], *, threshold: float = 3.5, min_history: int = 7,
-                floor: float = 1.0, min_value: float = 0.0, direction: str = "up") -> Anomaly | None:
+def mad_anomaly(
+    value: float,
+    history: Sequence[float],
+    *,
+    threshold: float = 3.5,
+    min_history: int = 7,
+    floor: float = 1.0,
+    min_value: float = 0.0,
+    direction: str = "up",
+) -> Anomaly | None:
     """Rolling median + MAD: flags `value` when its robust z-score passes `threshold` (Iglewicz & Hoaglin's
     3.5). `direction` is "up", "down" or "both"; `min_value` ignores spikes too small to matter."""
     if len(history) < min_history:
@@ -111,8 +128,16 @@ def ewma(series: Sequence[float], *, alpha: float = 0.3) -> list[float]:
     return out
 
 
-def ewma_anomaly(value: float, history: Sequence[float], *, alpha: float = 0.3, threshold: float = 3.0,
-                 min_history: int = 7, floor: float = 1.0, min_value: float = 0.0) -> Anomaly | None:
+def ewma_anomaly(
+    value: float,
+    history: Sequence[float],
+    *,
+    alpha: float = 0.3,
+    threshold: float = 3.0,
+    min_history: int = 7,
+    floor: float = 1.0,
+    min_value: float = 0.0,
+) -> Anomaly | None:
     """EWMA control chart: the forecast is the EWMA of the history, the spread the EWMA of its squared
     one-step errors (Roberts 1959; Hunter 1986). Flags an upward break only (rates, backlogs)."""
     if len(history) < min_history:

@@ -43,7 +43,9 @@ class LifecycleSettings:
     newcomer_days: int = 30
     quiet_gap_factor: float = 3.0  # silent for more than this many times their usual gap...
     quiet_min_days: int = 14  # ...and at least this many days
-    quiet_min_contributions: int = 3  # a "regular" has made at least this many contributions (two gaps)
+    quiet_min_contributions: int = (
+        3  # a "regular" has made at least this many contributions (two gaps)
+    )
     count_reactions: bool = False
     zone: tzinfo = UTC  # the community's time zone (not a setting: communities.timezone)
 
@@ -55,8 +57,11 @@ class LifecycleSettings:
 def read_settings(cls: Any, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of the dataclass `cls` found in `settings`, each read through the settings registry
     (tending.lib.settings.get_setting): one clear sentence when wrong."""
-    return {spec.name: get_setting(settings, spec.name) for spec in fields(cls)
-            if spec.name in settings and spec.name != "zone"}
+    return {
+        spec.name: get_setting(settings, spec.name)
+        for spec in fields(cls)
+        if spec.name in settings and spec.name != "zone"
+    }
 
 
 def days_before(moment: datetime, days: float, zone: tzinfo = UTC) -> datetime:
@@ -98,14 +103,22 @@ def has_left(facts: MemberFacts, as_of: datetime) -> bool:
 def is_inactive(facts: MemberFacts, *, as_of: datetime, days: int, zone: tzinfo = UTC) -> bool:
     """No contribution in (as_of - days, as_of], among those who had joined by as_of - days."""
     cutoff = days_before(as_of, days, zone)
-    return (not facts.is_bot and facts.joined_at is not None and facts.joined_at <= cutoff
-            and not has_left(facts, as_of)
-            and (facts.last_contribution_at is None or facts.last_contribution_at <= cutoff))
+    return (
+        not facts.is_bot
+        and facts.joined_at is not None
+        and facts.joined_at <= cutoff
+        and not has_left(facts, as_of)
+        and (facts.last_contribution_at is None or facts.last_contribution_at <= cutoff)
+    )
 
 
 def usual_gap(facts: MemberFacts) -> timedelta | None:
     """The member's mean interval between contributions: (last - first) / (count - 1)."""
-    if facts.contributions < 2 or facts.first_contribution_at is None or facts.last_contribution_at is None:
+    if (
+        facts.contributions < 2
+        or facts.first_contribution_at is None
+        or facts.last_contribution_at is None
+    ):
         return None
     return (facts.last_contribution_at - facts.first_contribution_at) / (facts.contributions - 1)
 
@@ -121,8 +134,9 @@ def is_quiet(facts: MemberFacts, *, as_of: datetime, settings: LifecycleSettings
     if facts.contributions < settings.quiet_min_contributions or gap is None or silent is None:
         return False
     assert facts.last_contribution_at is not None
-    return (silent > gap * settings.quiet_gap_factor
-            and facts.last_contribution_at <= days_before(as_of, settings.quiet_min_days, settings.zone))
+    return silent > gap * settings.quiet_gap_factor and facts.last_contribution_at <= days_before(
+        as_of, settings.quiet_min_days, settings.zone
+    )
 
 
 def state_of(facts: MemberFacts, *, as_of: datetime, settings: LifecycleSettings) -> str | None:

@@ -32,8 +32,10 @@ class Window:
         """The parts of the window outside whole days, as inclusive [low, high] microsecond ranges."""
         if not self.has_full_days:
             return [(self.start + 1, self.end)]
-        ranges = [(self.start + 1, self.first_full_day * MICROS_PER_DAY - 1),
-                  ((self.last_full_day + 1) * MICROS_PER_DAY, self.end)]
+        ranges = [
+            (self.start + 1, self.first_full_day * MICROS_PER_DAY - 1),
+            ((self.last_full_day + 1) * MICROS_PER_DAY, self.end),
+        ]
         return [(low, high) for low, high in ranges if low <= high]
 
 
@@ -43,7 +45,11 @@ def window_of(as_of: datetime, window_days: int) -> Window:
 
 
 def month_of(micros: int) -> int:
-    moment = datetime.fromtimestamp(micros / 1_000_000, UTC) if micros >= 0 else datetime(1970, 1, 1, tzinfo=UTC)
+    moment = (
+        datetime.fromtimestamp(micros / 1_000_000, UTC)
+        if micros >= 0
+        else datetime(1970, 1, 1, tzinfo=UTC)
+    )
     return moment.year * 12 + moment.month - 1
 
 

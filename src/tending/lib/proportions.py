@@ -26,8 +26,9 @@ def wilson_interval(successes: int, n: int, *, z: float = Z95) -> tuple[float, f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def newcombe_difference(x1: int, n1: int, x2: int, n2: int, *, z: float = Z95
-                        ) -> tuple[float, float, float] | None:
+def newcombe_difference(
+    x1: int, n1: int, x2: int, n2: int, *, z: float = Z95
+) -> tuple[float, float, float] | None:
     """(p1 - p2, lower, upper) by Newcombe's hybrid score method; None when a sample is empty."""
     first, second = wilson_interval(x1, n1, z=z), wilson_interval(x2, n2, z=z)
     if first is None or second is None:

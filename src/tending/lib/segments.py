@@ -37,7 +37,10 @@ class SegmentsReport:
     gini: float | None
 
     def shares(self) -> dict[str, float | None]:
-        return {name: (count / self.members if self.members else None) for name, count in self.counts.items()}
+        return {
+            name: (count / self.members if self.members else None)
+            for name, count in self.counts.items()
+        }
 
 
 def histogram_of(counts: Iterable[int]) -> dict[int, int]:
@@ -59,7 +62,9 @@ def heavy_core_of_histogram(histogram: Mapping[int, int]) -> tuple[int, int]:
     for count in sorted((c for c in histogram if c > 0), reverse=True):
         members = histogram[count]
         if 2 * (running + count * members) >= total:
-            needed = -((2 * running - total) // (2 * count))  # ceil((total - 2 * running) / (2 * count))
+            needed = -(
+                (2 * running - total) // (2 * count)
+            )  # ceil((total - 2 * running) / (2 * count))
             return size + needed, running + needed * count
         size += members
         running += count * members
@@ -94,25 +99,46 @@ def gini_of_histogram(histogram: Mapping[int, int], *, zeros: int = 0) -> float 
 
 def assign_segments(counts: Mapping[int, int]) -> dict[int, str]:
     """Segment of every contributor (member id -> heavy_core or occasional); absent members are lurkers."""
-    ranked = sorted(((count, member_id) for member_id, count in counts.items() if count > 0),
-                    key=lambda pair: (-pair[0], pair[1]))
+    ranked = sorted(
+        ((count, member_id) for member_id, count in counts.items() if count > 0),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
     core = heavy_core_size(count for count, _ in ranked)
-    return {member_id: HEAVY_CORE if position < core else OCCASIONAL
-            for position, (_, member_id) in enumerate(ranked)}
+    return {
+        member_id: HEAVY_CORE if position < core else OCCASIONAL
+        for position, (_, member_id) in enumerate(ranked)
+    }
 
 
-def compute_segments(counts: Mapping[int, int], *, population: int, as_of: datetime, window_start: datetime,
-                     window_days: int) -> SegmentsReport:
+def compute_segments(
+    counts: Mapping[int, int],
+    *,
+    population: int,
+    as_of: datetime,
+    window_start: datetime,
+    window_days: int,
+) -> SegmentsReport:
     """counts: window contributions of each contributor of the population (member id -> count > 0)."""
     contributors = [c for c in counts.values() if c > 0]
     if len(contributors) > population:
         raise ValueError("more contributors than members: the counts must come from the population")
-    return segments_of_histogram(histogram_of(contributors), population=population, as_of=as_of,
-                                 window_start=window_start, window_days=window_days)
+    return segments_of_histogram(
+        histogram_of(contributors),
+        population=population,
+        as_of=as_of,
+        window_start=window_start,
+        window_days=window_days,
+    )
 
 
-def segments_of_histogram(histogram: Mapping[int, int], *, population: int, as_of: datetime,
-                          window_start: datetime, window_days: int) -> SegmentsReport:
+def segments_of_histogram(
+    histogram: Mapping[int, int],
+    *,
+    population: int,
+    as_of: datetime,
+    window_start: datetime,
+    window_days: int,
+) -> SegmentsReport:
     """The report from a histogram of the contributors' counts {count: members} (zero counts ignored):
     the sizes and sums of the segments, and Gini, depend only on it. assign_segments names the members."""
     histogram = {c: m for c, m in histogram.items() if c > 0 and m > 0}
@@ -123,6 +149,13 @@ def segments_of_histogram(histogram: Mapping[int, int], *, population: int, as_o
     core, core_sum = heavy_core_of_histogram(histogram)
     sizes = {LURKERS: population - contributors, OCCASIONAL: contributors - core, HEAVY_CORE: core}
     sums = {LURKERS: 0, OCCASIONAL: total - core_sum, HEAVY_CORE: core_sum}
-    return SegmentsReport(as_of=as_of, window_start=window_start, window_days=window_days, members=population,
-                          contributions=total, counts=sizes, contributions_by_segment=sums,
-                          gini=gini_of_histogram(histogram, zeros=population - contributors))
+    return SegmentsReport(
+        as_of=as_of,
+        window_start=window_start,
+        window_days=window_days,
+        members=population,
+        contributions=total,
+        counts=sizes,
+        contributions_by_segment=sums,
+        gini=gini_of_histogram(histogram, zeros=population - contributors),
+    )

@@ -55,13 +55,22 @@ def warm_up(classifier: Classifier) -> None:
     sentiment.complaint_scores(sentiment.shipped_reader(), ["service client, sans réponse"], ["fr"])
 
 
-def analyse_texts(texts: Sequence[str], known: Sequence[str | None], *, classifier: Classifier,
-                  profile: Profile | None) -> TextAnalysis:
+def analyse_texts(
+    texts: Sequence[str],
+    known: Sequence[str | None],
+    *,
+    classifier: Classifier,
+    profile: Profile | None,
+) -> TextAnalysis:
     """texts: already through clean_markup; known: the language the export or the member gives."""
-    normalised = [normalise(t[:MAX_CHARS]) for t in texts]  # once, for the models, MinHash and drift
+    normalised = [
+        normalise(t[:MAX_CHARS]) for t in texts
+    ]  # once, for the models, MinHash and drift
     langs = detect_languages(texts, known)
     scores = classifier.score(texts, langs, normalised)
     scores["complaint"] = sentiment.complaint_scores(sentiment.shipped_reader(), texts, langs)
     signatures, positions = reposts.minhash_batch(normalised, normalised=True)
     similarity = profile.similarity(normalised, normalised=True) if profile is not None else None
-    return TextAnalysis(langs, scores, [junk_reason(t) for t in texts], signatures, positions, similarity)
+    return TextAnalysis(
+        langs, scores, [junk_reason(t) for t in texts], signatures, positions, similarity
+    )

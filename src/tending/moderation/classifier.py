@@ -46,7 +46,9 @@ MODELS_DIR = Path(__file__).parent / "models"
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 N_FEATURES = CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)
-FEATURES_VERSION = 3  # 2: the moderator features of text.moderator_features; 3: target and scheme features
+FEATURES_VERSION = (
+    3  # 2: the moderator features of text.moderator_features; 3: target and scheme features
+)
 # features are only ever appended: a model trained on an earlier version reads the same columns, with
 # weight 0 on the columns added since (LinearModel.load pads it)
 MAX_CHARS = 1500  # longer messages are judged on their beginning (keeps a scan fast)
@@ -77,19 +79,26 @@ class Featurizer:
     columns; analyzer "word", token pattern \\b\\w+\\b, 1-2-grams, 2**17 columns; l2-normalised; no
     alternating sign), computed for the whole batch at once by tending.moderation.hashing."""
 
-    def transform(self, texts: Sequence[str], normalised: Sequence[str] | None = None) -> sparse.csr_matrix:
+    def transform(
+        self, texts: Sequence[str], normalised: Sequence[str] | None = None
+    ) -> sparse.csr_matrix:
         """normalised: the texts after clean_markup and normalise, when the caller has them already."""
         texts = [clean_markup(t[:MAX_CHARS]) for t in texts]
         if normalised is None:
             normalised = [normalise(t) for t in texts]
-        dense = np.vstack([dense_features(t, n) for t, n in zip(texts, normalised, strict=True)]) \
-            if texts else np.zeros((0, len(DENSE_NAMES)), dtype=np.float32)
+        dense = (
+            np.vstack([dense_features(t, n) for t, n in zip(texts, normalised, strict=True)])
+            if texts
+            else np.zeros((0, len(DENSE_NAMES)), dtype=np.float32)
+        )
         n = len(normalised)
         chars = hashing.char_wb_ngrams(hashing.split_words(normalised), 3, 5)
         words = hashing.word_ngrams(hashing.split_words([word_text(t) for t in normalised]))
-        blocks = [hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
-                  hashing.count_matrix(*words, n, WORD_FEATURES, l2=True),
-                  sparse.csr_matrix(dense * DENSE_SCALE)]
+        blocks = [
+            hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+            hashing.count_matrix(*words, n, WORD_FEATURES, l2=True),
+            sparse.csr_matrix(dense * DENSE_SCALE),
+        ]
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
 
@@ -113,10 +122,14 @@ class LinearModel:
 
     def save(self, path: Path) -> None:
         nonzero = np.flatnonzero(self.weights).astype(np.int32)
-        np.savez_compressed(path, indices=nonzero, values=self.weights[nonzero].astype(np.float16),
-                            size=np.int64(self.weights.shape[0]),
-                            params=np.array([self.bias, self.platt_a, self.platt_c, self.threshold]),
-                            meta=np.array(json.dumps(self.meta)))
+        np.savez_compressed(
+            path,
+            indices=nonzero,
+            values=self.weights[nonzero].astype(np.float16),
+            size=np.int64(self.weights.shape[0]),
+            params=np.array([self.bias, self.platt_a, self.platt_c, self.threshold]),
+            meta=np.array(json.dumps(self.meta)),
+        )
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -127,8 +140,10 @@ class LinearModel:
                 bias, platt_a, platt_c, threshold = (float(v) for v in data["params"])
                 meta = json.loads(str(data["meta"]))
         except (OSError, KeyError, ValueError) as error:
-            raise TendingError(f"{path}: not a tending moderation model ({error}); "
-                               "run tending train to rebuild the models.") from None
+            raise TendingError(
+                f"{path}: not a tending moderation model ({error}); "
+                "run tending train to rebuild the models."
+            ) from None
         return cls(path.stem, weights, bias, platt_a, platt_c, threshold, meta)
 
 
@@ -147,8 +162,13 @@ class Classification:
     mood_score: float = 0.0  # P(positive) - P(negative), in [-1, 1]
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "scores": self.scores, "labels": self.labels, "lang": self.lang,
-                "sentiment": self.sentiment}
+        return {
+            "id": self.id,
+            "scores": self.scores,
+            "labels": self.labels,
+            "lang": self.lang,
+            "sentiment": self.sentiment,
+        }
 
 
 class Classifier:
@@ -160,27 +180,42 @@ class Classifier:
             raise TendingError(f"moderation models missing: {', '.join(sorted(missing))}.")
         self.models = models
         self.featurizer = Featurizer()
-        self.thresholds = {"spam": models["spam"].threshold, "self_promotion": models["self_promotion"].threshold,
-                           "toxic_fr": models["toxic_fr"].threshold, "toxic_en": models["toxic_en"].threshold}
+        self.thresholds = {
+            "spam": models["spam"].threshold,
+            "self_promotion": models["self_promotion"].threshold,
+            "toxic_fr": models["toxic_fr"].threshold,
+            "toxic_en": models["toxic_en"].threshold,
+        }
 
     @classmethod
     def load(cls, directory: Path = MODELS_DIR) -> Classifier:
         paths = sorted(directory.glob("*.npz"))
         if not paths:
-            raise TendingError(f"{directory}: no moderation model found; run tending train --out {directory}.")
+            raise TendingError(
+                f"{directory}: no moderation model found; run tending train --out {directory}."
+            )
         return cls({p.stem: LinearModel.load(p) for p in paths})
 
-    def score(self, texts: Sequence[str], langs: Sequence[str],
-              normalised: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    def score(
+        self, texts: Sequence[str], langs: Sequence[str], normalised: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """Calibrated probabilities per score name, one array entry per text; and "addressed" (not an
         output score): 0.0 for a text with strong language aimed at nobody (see `addressed`), else 1.0."""
         rows = self.featurizer.transform(texts, normalised)
         french = np.array([lang == "fr" for lang in langs], dtype=bool)
-        toxic = np.where(french, self.models["toxic_fr"].probability(rows),
-                         self.models["toxic_en"].probability(rows))
-        spam = np.maximum(self.models["spam"].probability(rows), np.where(spam_rules(rows), RULE_SPAM_SCORE, 0.0))
-        scores = {"spam": spam, "toxic": toxic,
-                  "self_promotion": self.models["self_promotion"].probability(rows)}
+        toxic = np.where(
+            french,
+            self.models["toxic_fr"].probability(rows),
+            self.models["toxic_en"].probability(rows),
+        )
+        spam = np.maximum(
+            self.models["spam"].probability(rows), np.where(spam_rules(rows), RULE_SPAM_SCORE, 0.0)
+        )
+        scores = {
+            "spam": spam,
+            "toxic": toxic,
+            "self_promotion": self.models["self_promotion"].probability(rows),
+        }
         for name in TARGETS:
             if name in self.models:
                 scores[name] = self.models[name].probability(rows)
@@ -195,14 +230,17 @@ class Classifier:
             return self.thresholds[f"toxic_{lang if lang in LANGUAGES else 'en'}"]
         if name == "profanity":
             return 1 / PROFANITY_WORDS - 1e-3  # one word (scores are rounded to 4 decimals)
-        return self.thresholds.get(name, self.models[name].threshold if name in self.models else 0.5)
+        return self.thresholds.get(
+            name, self.models[name].threshold if name in self.models else 0.5
+        )
 
     @property
     def score_names(self) -> tuple[str, ...]:
         return (*SCORES, *(n for n in TARGETS if n in self.models), "profanity")
 
-    def classify(self, ids: Sequence[Any], texts: Sequence[str],
-                 langs: Sequence[str | None] | None = None) -> list[Classification]:
+    def classify(
+        self, ids: Sequence[Any], texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> list[Classification]:
         known = list(langs) if langs is not None else [None] * len(texts)
         resolved, readable = reading_languages(texts, known)
         scores = self.score(texts, [lang if lang in LANGUAGES else "en" for lang in resolved])
@@ -216,13 +254,18 @@ class Classifier:
                 values = {name: round(float(scores[name][i]), 4) for name in names}
             if len(MOJIBAKE_RE.findall(texts[i])) >= MIN_MOJIBAKE:
                 values["spam"] = max(values["spam"], JUNK_SPAM_SCORE)
-            labels = self.labels({**values, "addressed": float(scores["addressed"][i]) if readable[i] else 1.0}, lang)
+            labels = self.labels(
+                {**values, "addressed": float(scores["addressed"][i]) if readable[i] else 1.0}, lang
+            )
             mood = moods[i]
             values |= {"negative": mood.negative, "complaint": mood.complaint}
             if mood.complaint >= sentiment.COMPLAINT_AT:
                 labels.append("complaint")
-            out.append(Classification(ident, values, labels, lang, mood.sentiment, mood.confident_negative,
-                                      mood.score))
+            out.append(
+                Classification(
+                    ident, values, labels, lang, mood.sentiment, mood.confident_negative, mood.score
+                )
+            )
         return out
 
     def is_toxic(self, values: dict[str, float], lang: str) -> bool:
@@ -238,8 +281,15 @@ class Classifier:
         (then at least the likeliest one: `toxic` is the union of insult, hate and threat); profanity only
         when the message is not toxic (strong language aimed at nobody)."""
         targets = [name for name in TARGETS if name in values]
-        labels = [name for name in SCORES if (self.is_toxic(values, lang) if name == "toxic"
-                                              else values[name] >= self.threshold(name, lang))]
+        labels = [
+            name
+            for name in SCORES
+            if (
+                self.is_toxic(values, lang)
+                if name == "toxic"
+                else values[name] >= self.threshold(name, lang)
+            )
+        ]
         if "toxic" in labels and targets:
             chosen = [name for name in targets if values[name] >= self.threshold(name, lang)]
             labels += chosen or [max(targets, key=lambda name: values[name])]
@@ -257,18 +307,31 @@ def _dense_column(rows: sparse.csr_matrix, name: str) -> np.ndarray:
     return _dense_values(rows, name) > 0
 
 
-def addressed(rows: sparse.csr_matrix, texts: Sequence[str], profane: np.ndarray,
-              normalised: Sequence[str] | None) -> np.ndarray:
+def addressed(
+    rows: sparse.csr_matrix,
+    texts: Sequence[str],
+    profane: np.ndarray,
+    normalised: Sequence[str] | None,
+) -> np.ndarray:
     """1.0 unless a text with strong language is aimed at nobody: no second-person word, no mention, no
     insult word (censored or not), no threat, no group named ("putain c'est dur", "fuck, missed the bus").
     Only the texts with strong language are looked at."""
     out = np.ones(len(texts))
     if not profane.any():
         return out
-    cues = _dense_column(rows, "insults") | _dense_column(rows, "censored_insult") | _dense_column(rows, "threat") \
-        | _dense_column(rows, "group_word") | _dense_column(rows, "mentions")
+    cues = (
+        _dense_column(rows, "insults")
+        | _dense_column(rows, "censored_insult")
+        | _dense_column(rows, "threat")
+        | _dense_column(rows, "group_word")
+        | _dense_column(rows, "mentions")
+    )
     for i in np.flatnonzero(profane & ~cues).tolist():
-        tokens = (normalised[i] if normalised is not None else normalise(clean_markup(texts[i][:MAX_CHARS]))).split()
+        tokens = (
+            normalised[i]
+            if normalised is not None
+            else normalise(clean_markup(texts[i][:MAX_CHARS]))
+        ).split()
         if not any(t in SECOND_PERSON for t in tokens):
             out[i] = 0.0
     return out
@@ -279,12 +342,18 @@ def spam_rules(rows: sparse.csr_matrix) -> np.ndarray:
     a way to be contacted or a link ("Gagnez 5000€ par mois... WhatsApp +33 6..."), and Latin words written
     in full-width or look-alike letters next to a link, a phone number, a messaging app or money (the
     disguise is there to get past filters)."""
-    contact = _dense_column(rows, "phone") | _dense_column(rows, "messaging_app") | _dense_column(rows, "has_url")
+    contact = (
+        _dense_column(rows, "phone")
+        | _dense_column(rows, "messaging_app")
+        | _dense_column(rows, "has_url")
+    )
     money = _dense_column(rows, "money_scheme")
     return (money & contact) | (_dense_column(rows, "disguised") & (contact | money))
 
 
-def reading_languages(texts: Sequence[str], known: Sequence[str | None]) -> tuple[list[str], list[bool]]:
+def reading_languages(
+    texts: Sequence[str], known: Sequence[str | None]
+) -> tuple[list[str], list[bool]]:
     """The language of each text and whether the models can read it. Not readable: no letters once links
     and mentions are set aside (empty, only emoji, only a link: lang "und" unless the caller gave one);
     a language other than French or English, given by the caller ("de"), written mostly outside Latin
@@ -296,7 +365,10 @@ def reading_languages(texts: Sequence[str], known: Sequence[str | None]) -> tupl
         words = _without_links(text)
         letters, other = script_letters(words)
         if len(MOJIBAKE_RE.findall(text)) >= MIN_MOJIBAKE:
-            langs[i], readable[i] = UNREADABLE, False  # broken encoding: spam by the junk rule (classify)
+            langs[i], readable[i] = (
+                UNREADABLE,
+                False,
+            )  # broken encoding: spam by the junk rule (classify)
         elif given and known_language(given) is None and given.strip():
             langs[i], readable[i] = given.strip().lower()[:2], False
         elif letters == 0:
@@ -316,7 +388,9 @@ def _without_links(text: str) -> str:
 
 
 def _script_language(text: str) -> str:
-    found = other_languages([" ".join([text] * 5)])[0]  # repeated: a short message is still clear in its script
+    found = other_languages([" ".join([text] * 5)])[
+        0
+    ]  # repeated: a short message is still clear in its script
     return found or UNREADABLE
 
 

@@ -54,7 +54,9 @@ class Profile:
         return sparse.diags(1 / norms) @ rows
 
     def similarity(self, texts: Sequence[str], *, normalised: bool = False) -> np.ndarray:
-        return np.asarray(self._weigh(self._counts(texts, normalised=normalised)) @ self.centroid).ravel()
+        return np.asarray(
+            self._weigh(self._counts(texts, normalised=normalised)) @ self.centroid
+        ).ravel()
 
 
 def week_start(moment: datetime) -> datetime:
@@ -67,7 +69,9 @@ def week_start(moment: datetime) -> datetime:
 class WeekTally:
     total: int = 0
     unlike: int = 0
-    examples: list[tuple[float, int]] = field(default_factory=list)  # (similarity, activity id), most unlike first
+    examples: list[tuple[float, int]] = field(
+        default_factory=list
+    )  # (similarity, activity id), most unlike first
 
     def add(self, activity_id: int, similarity: float, unlike: bool) -> None:
         self.total += 1
@@ -82,6 +86,11 @@ class WeekTally:
         return self.unlike / self.total if self.total else 0.0
 
 
-def drifting_weeks(tallies: dict[datetime, WeekTally], *, tolerance: float) -> list[tuple[datetime, WeekTally]]:
-    return [(week, tally) for week, tally in sorted(tallies.items())
-            if tally.total >= MIN_WEEKLY and tally.share > tolerance]
+def drifting_weeks(
+    tallies: dict[datetime, WeekTally], *, tolerance: float
+) -> list[tuple[datetime, WeekTally]]:
+    return [
+        (week, tally)
+        for week, tally in sorted(tallies.items())
+        if tally.total >= MIN_WEEKLY and tally.share > tolerance
+    ]

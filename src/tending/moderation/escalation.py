@@ -21,14 +21,18 @@ DEFAULT_ACTION = {signal.name: signal.default_action for signal in REGISTRY.valu
 NOT_COUNTED = frozenset({"complaint"})
 FLAGS_BEFORE_WARN = 2
 WARNINGS_BEFORE_REMOVE = 2
-PRIVATE_ACTIONS = frozenset({"note", "warn"})  # a message to the member alone: do-not-contact applies
+PRIVATE_ACTIONS = frozenset(
+    {"note", "warn"}
+)  # a message to the member alone: do-not-contact applies
 
 
 def check_action(action: str) -> str:
     from tending.errors import UsageError
 
     if action not in ACTIONS:
-        raise UsageError(f"ACTION: '{action}' is not an action (choose one of {', '.join(ACTIONS)}).")
+        raise UsageError(
+            f"ACTION: '{action}' is not an action (choose one of {', '.join(ACTIONS)})."
+        )
     return action
 
 
@@ -39,6 +43,8 @@ def suggest_action(signal: str, counts: Mapping[str, int] | None) -> str:
         return suggestion
     if counts.get("warnings", 0) >= WARNINGS_BEFORE_REMOVE:
         return "remove"
-    if counts.get("flags", 0) >= FLAGS_BEFORE_WARN and ACTIONS.index(suggestion) < ACTIONS.index("warn"):
+    if counts.get("flags", 0) >= FLAGS_BEFORE_WARN and ACTIONS.index(suggestion) < ACTIONS.index(
+        "warn"
+    ):
         return "warn"
     return suggestion

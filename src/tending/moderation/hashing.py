@@ -76,11 +76,15 @@ def split_words(texts: Sequence[str]) -> Words:
     joined = (" " + " ".join(texts) + " ").encode("ascii", "replace")
     buffer = np.frombuffer(joined + b"\0\0\0\0", dtype=np.uint8)
     is_char = np.zeros(len(buffer) + 1, dtype=np.int8)
-    is_char[1:len(joined) + 1] = buffer[:len(joined)] != SPACE
+    is_char[1 : len(joined) + 1] = buffer[: len(joined)] != SPACE
     edges = np.diff(is_char)
     starts = np.flatnonzero(edges == 1).astype(np.int64)
     ends = np.flatnonzero(edges == -1).astype(np.int64)
-    text_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]], dtype=np.int64) + 1 if texts else np.zeros(0)
+    text_starts = (
+        np.cumsum([0] + [len(t) + 1 for t in texts[:-1]], dtype=np.int64) + 1
+        if texts
+        else np.zeros(0)
+    )
     rows = np.searchsorted(text_starts, starts, side="right").astype(np.int64) - 1
     return Words(buffer, starts, ends - starts, rows, len(texts))
 
@@ -111,7 +115,9 @@ def word_ngrams(words: Words) -> tuple[np.ndarray, np.ndarray]:
     same_text = words.rows[1:] == words.rows[:-1]
     pair = np.flatnonzero(same_text)
     starts = np.concatenate([words.starts, words.starts[pair]])
-    lengths = np.concatenate([words.lengths, words.starts[pair + 1] + words.lengths[pair + 1] - words.starts[pair]])
+    lengths = np.concatenate(
+        [words.lengths, words.starts[pair + 1] + words.lengths[pair + 1] - words.starts[pair]]
+    )
     rows = np.concatenate([words.rows, words.rows[pair]])
     return murmur3_32(words.buffer, starts, lengths), rows
 
@@ -126,8 +132,9 @@ def letter_words(words: Words) -> tuple[np.ndarray, np.ndarray]:
     return murmur3_32(words.buffer, starts, lengths), words.rows[keep]
 
 
-def count_matrix(hashes: np.ndarray, rows: np.ndarray, n_rows: int, n_features: int,
-                 *, l2: bool) -> sparse.csr_matrix:
+def count_matrix(
+    hashes: np.ndarray, rows: np.ndarray, n_rows: int, n_features: int, *, l2: bool
+) -> sparse.csr_matrix:
     """Rows of hashed counts (duplicates summed), optionally l2-normalised, as float32 CSR."""
     shift = n_features.bit_length() - 1
     if n_features != 1 << shift:
@@ -144,5 +151,7 @@ def count_matrix(hashes: np.ndarray, rows: np.ndarray, n_rows: int, n_features: 
         counts /= norms[row_of]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    return sparse.csr_matrix((counts.astype(np.float32), (unique & (n_features - 1)).astype(np.int32), indptr),
-                             shape=(n_rows, n_features))
+    return sparse.csr_matrix(
+        (counts.astype(np.float32), (unique & (n_features - 1)).astype(np.int32), indptr),
+        shape=(n_rows, n_features),
+    )

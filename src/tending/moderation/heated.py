@@ -46,7 +46,7 @@ def _run_from(messages: list[ThreadMessage], i: int, max_gap: timedelta) -> list
     start = messages[i]
     run = [start]
     pair: set[int] | None = None
-    for message in messages[i + 1:]:
+    for message in messages[i + 1 :]:
         if message.occurred_at - run[-1].occurred_at > max_gap:
             break
         if message.member_id == run[-1].member_id:
@@ -61,9 +61,13 @@ def _run_from(messages: list[ThreadMessage], i: int, max_gap: timedelta) -> list
     return run
 
 
-def find_heated_exchanges(messages: list[ThreadMessage], *, max_gap: timedelta = MAX_GAP,
-                          min_messages: int = MIN_MESSAGES, hostile_level: float = HOSTILE_LEVEL
-                          ) -> list[HeatedExchange]:
+def find_heated_exchanges(
+    messages: list[ThreadMessage],
+    *,
+    max_gap: timedelta = MAX_GAP,
+    min_messages: int = MIN_MESSAGES,
+    hostile_level: float = HOSTILE_LEVEL,
+) -> list[HeatedExchange]:
     ordered = sorted(messages, key=lambda m: (m.occurred_at, m.activity_id))
     found: list[HeatedExchange] = []
     covered: set[int] = set()
@@ -75,7 +79,7 @@ def find_heated_exchanges(messages: list[ThreadMessage], *, max_gap: timedelta =
             continue
         scores = np.array([m.toxicity for m in run])
         slope = float(np.polyfit(np.arange(len(run)), scores, 1)[0])
-        late = float(scores[len(run) // 2:].mean())
+        late = float(scores[len(run) // 2 :].mean())
         if slope > 0 and late >= hostile_level:
             a, b = sorted({m.member_id for m in run})
             found.append(HeatedExchange((a, b), run, slope, late))

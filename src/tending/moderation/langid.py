@@ -25,8 +25,26 @@ LANGUAGES = ("fr", "en")
 DEFAULT = "en"
 UNREADABLE = "und"  # BCP 47's "undetermined": no words to read (empty, emoji, a link, digits)
 # languages a message is said to be in instead of French or English, when it clearly is (see other_languages)
-OTHERS = ("de", "es", "it", "pt", "nl", "pl", "ro", "tr", "sv", "ru", "uk", "el", "ar", "he", "hi", "zh", "ja",
-          "ko")
+OTHERS = (
+    "de",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "ro",
+    "tr",
+    "sv",
+    "ru",
+    "uk",
+    "el",
+    "ar",
+    "he",
+    "hi",
+    "zh",
+    "ja",
+    "ko",
+)
 OTHER_MIN_WORDS = 5
 OTHER_MIN_PROBABILITY = 0.9
 FINISH_IN_PYTHON = 24  # when this few texts are left, a plain loop is cheaper than a numpy step
@@ -63,9 +81,16 @@ def _automaton() -> _Automaton:
     identifier = _identifier()
     nextmove = np.asarray(identifier.tk_nextmove)
     rowbase = np.asarray(identifier.tk_row, dtype=np.int64) << 8
-    return _Automaton(nextmove, rowbase, np.asarray(identifier.tk_output, dtype=np.int64),
-                      np.asarray(identifier.nb_ptc, dtype=np.float32), np.asarray(identifier.nb_pc, dtype=np.float32),
-                      tuple(identifier.nb_classes), identifier.tk_nextmove, rowbase.tolist())
+    return _Automaton(
+        nextmove,
+        rowbase,
+        np.asarray(identifier.tk_output, dtype=np.int64),
+        np.asarray(identifier.nb_ptc, dtype=np.float32),
+        np.asarray(identifier.nb_pc, dtype=np.float32),
+        tuple(identifier.nb_classes),
+        identifier.tk_nextmove,
+        rowbase.tolist(),
+    )
 
 
 def _encode(text: str) -> bytes:
@@ -90,7 +115,9 @@ def _feature_hits(encoded: list[bytes], model: _Automaton) -> tuple[np.ndarray, 
         active = len(encoded) - int(np.searchsorted(ascending, step, side="right"))
         if active <= FINISH_IN_PYTHON:
             break
-        moved = model.nextmove[model.rowbase[state[:active]] + buffer[starts[:active] + step]].astype(np.int64)
+        moved = model.nextmove[
+            model.rowbase[state[:active]] + buffer[starts[:active] + step]
+        ].astype(np.int64)
         state[:active] = moved
         emitted = model.output[moved]
         hit = np.flatnonzero(emitted >= 0)
@@ -132,7 +159,9 @@ def _scores(texts: Sequence[str], model: _Automaton) -> np.ndarray:
     contribution = np.log1p(counts.astype(np.float32))[:, None] * model.table[feature]
     scores = np.zeros((len(texts), len(model.classes)), dtype=np.float64)
     for column in range(len(model.classes)):
-        scores[:, column] = np.bincount(which, weights=contribution[:, column], minlength=len(texts))
+        scores[:, column] = np.bincount(
+            which, weights=contribution[:, column], minlength=len(texts)
+        )
     featureless = np.bincount(which, minlength=len(texts)) == 0
     scores += model.prior
     scores[featureless] = 0.0  # py3langid: no feature, every language equal, the first one wins
@@ -143,9 +172,16 @@ def _scores(texts: Sequence[str], model: _Automaton) -> np.ndarray:
 def _wide_automaton() -> _Automaton:
     identifier = _wide_identifier()
     base = _automaton()
-    return _Automaton(base.nextmove, base.rowbase, base.output, np.asarray(identifier.nb_ptc, dtype=np.float32),
-                      np.asarray(identifier.nb_pc, dtype=np.float32), tuple(identifier.nb_classes),
-                      base.nextmove_array, base.rowbase_list)
+    return _Automaton(
+        base.nextmove,
+        base.rowbase,
+        base.output,
+        np.asarray(identifier.nb_ptc, dtype=np.float32),
+        np.asarray(identifier.nb_pc, dtype=np.float32),
+        tuple(identifier.nb_classes),
+        base.nextmove_array,
+        base.rowbase_list,
+    )
 
 
 def other_languages(texts: Sequence[str]) -> list[str | None]:

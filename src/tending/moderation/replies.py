@@ -26,12 +26,17 @@ def override_dir() -> Path:
 
 @cache
 def _environment(lang: str, override: Path) -> Environment:
-    loader = ChoiceLoader([FileSystemLoader(str(override / lang)), FileSystemLoader(str(PACKAGE_TEMPLATES / lang))])
-    return Environment(loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    loader = ChoiceLoader(
+        [FileSystemLoader(str(override / lang)), FileSystemLoader(str(PACKAGE_TEMPLATES / lang))]
+    )
+    return Environment(
+        loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
 
 
-def render_reply(action: str, signal: str, lang: str, context: dict[str, Any], *,
-                 override: Path | None = None) -> str | None:
+def render_reply(
+    action: str, signal: str, lang: str, context: dict[str, Any], *, override: Path | None = None
+) -> str | None:
     """The suggested message for an action on a finding, or None when the action has no message."""
     language = lang if lang in LANGUAGES else "en"
     environment = _environment(language, override or override_dir())

@@ -44,17 +44,27 @@ MIN_SIMILARITY = 0.7
 # per band, a message is compared with the first MAX_LOOK messages of its group (the earliest copies)
 # and the MAX_LOOK on either side of it (the nearest): the cost stays flat for a phrase with many copies
 MAX_LOOK = 8
-CHUNK = 5000  # messages whose pairs are compared at once (memory: CHUNK x BANDS x 3 x MAX_LOOK pairs)
-COMMON_AUTHORS = 3  # a text written (near copies) by this many members is one of the community's phrases
-LONG_TEXT_TOKENS = 12  # shorter texts that are common phrases, or another member's, are never reposts
-CROSS_AUTHOR_MIN_SIMILARITY = 0.9  # another member's text, nearly word for word (not a template with a new name)
+CHUNK = (
+    5000  # messages whose pairs are compared at once (memory: CHUNK x BANDS x 3 x MAX_LOOK pairs)
+)
+COMMON_AUTHORS = (
+    3  # a text written (near copies) by this many members is one of the community's phrases
+)
+LONG_TEXT_TOKENS = (
+    12  # shorter texts that are common phrases, or another member's, are never reposts
+)
+CROSS_AUTHOR_MIN_SIMILARITY = (
+    0.9  # another member's text, nearly word for word (not a template with a new name)
+)
 MAX_COPY_EDITS = 2  # words (not names or numbers) another member's copy may change
 WORDS_RE = re.compile(r"[^\W_]+")
 MAX_IMAGE_DISTANCE = 10
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
 _rng = np.random.default_rng(0x7E4D1)
-_A = (_rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1))  # odd multipliers
+_A = _rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(
+    1
+)  # odd multipliers
 _B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
 _WORD_CACHE: dict[str, int] = {}
 
@@ -90,8 +100,11 @@ def minhash_batch(texts: list[str], *, normalised: bool = False) -> tuple[np.nda
     if not kept:
         return np.zeros((0, NUM_PERM), dtype=np.uint32), np.zeros(0, dtype=np.int64)
     counts = np.array([len(token_lists[i]) for i in kept], dtype=np.int64)
-    words = np.fromiter(map(_word_hash, chain.from_iterable(token_lists[i] for i in kept)), dtype=np.uint64,
-                        count=int(counts.sum()))
+    words = np.fromiter(
+        map(_word_hash, chain.from_iterable(token_lists[i] for i in kept)),
+        dtype=np.uint64,
+        count=int(counts.sum()),
+    )
     mixed = words[:-2] * np.uint64(0x9E3779B1) + words[1:-1] * np.uint64(0x85EBCA77) + words[2:]
     signatures = np.empty((len(kept), NUM_PERM), dtype=np.uint32)
     first_token = np.cumsum(counts) - counts
@@ -101,7 +114,9 @@ def minhash_batch(texts: list[str], *, normalised: bool = False) -> tuple[np.nda
         offsets = np.cumsum(shingles[low:high]) - shingles[low:high]
         at = first_token[origin] + (np.arange(origin.size) - offsets[origin - low])
         values = mixed[at] & np.uint64(0xFFFFFFFF)
-        permuted = ((values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)).astype(np.uint32)
+        permuted = ((values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)).astype(
+            np.uint32
+        )
         signatures[low:high] = np.minimum.reduceat(permuted, offsets, axis=0)
     return signatures, np.array(kept, dtype=np.int64)
 
@@ -130,8 +145,13 @@ class Match:
     authors: int = 1  # distinct members among the message and its near copies (texts only)
 
 
-def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-                      candidates: np.ndarray, members: np.ndarray | None = None) -> list[Match]:
+def find_text_reposts(
+    signatures: np.ndarray,
+    occurred: np.ndarray,
+    ids: np.ndarray,
+    candidates: np.ndarray,
+    members: np.ndarray | None = None,
+) -> list[Match]:
     """For each index in `candidates` that has an earlier near copy (a message sharing one LSH band with
     it whose estimated similarity reaches MIN_SIMILARITY): the earliest one, or with `members` the
     earliest by the same member when there is one (a member's own repeat is the stronger evidence);
@@ -152,7 +172,7 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
     candidates = np.asarray(candidates, dtype=np.int64)[shared[candidates]]
     matches = []
     for low in range(0, len(candidates), CHUNK):
-        chunk = candidates[low:low + CHUNK]
+        chunk = candidates[low : low + CHUNK]
         later, other = _near_pairs(chunk, runs, signatures)
         matches += _pick(later, other, signatures, occurred, ids, authors_of, members is not None)
     return matches
@@ -161,7 +181,9 @@ def find_text_reposts(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndar
 Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # order, first, last, own position
 
 
-def _near_pairs(chunk: np.ndarray, runs: list[Runs], signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _near_pairs(
+    chunk: np.ndarray, runs: list[Runs], signatures: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(message, near copy) pairs, each once, for the messages of `chunk`: per band, the first MAX_LOOK
     of its group and the MAX_LOOK on either side of it, kept when their similarity reaches MIN_SIMILARITY."""
     steps = np.r_[np.arange(MAX_LOOK), np.arange(-MAX_LOOK, MAX_LOOK + 1)]
@@ -179,8 +201,15 @@ def _near_pairs(chunk: np.ndarray, runs: list[Runs], signatures: np.ndarray) -> 
     return left[similar], right[similar]
 
 
-def _pick(later: np.ndarray, other: np.ndarray, signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-          authors_of: np.ndarray, prefer_own: bool) -> list[Match]:
+def _pick(
+    later: np.ndarray,
+    other: np.ndarray,
+    signatures: np.ndarray,
+    occurred: np.ndarray,
+    ids: np.ndarray,
+    authors_of: np.ndarray,
+    prefer_own: bool,
+) -> list[Match]:
     """Per message: the distinct authors among it and its near copies, and the earlier copy to cite
     (the same member's first when prefer_own, then the earliest)."""
     out: list[Match] = []
@@ -194,21 +223,35 @@ def _pick(later: np.ndarray, other: np.ndarray, signatures: np.ndarray, occurred
     b, w = both[order], who[order]
     new_author = np.r_[True, (b[1:] != b[:-1]) | (w[1:] != w[:-1])]
     group_start = np.r_[True, b[1:] != b[:-1]]
-    authors = dict(zip(b[group_start].tolist(),
-                       np.add.reduceat(new_author.astype(np.int64), np.flatnonzero(group_start)).tolist(), strict=True))
-    before = (occurred[other] < occurred[later]) | ((occurred[other] == occurred[later]) & (ids[other] < ids[later]))
+    authors = dict(
+        zip(
+            b[group_start].tolist(),
+            np.add.reduceat(new_author.astype(np.int64), np.flatnonzero(group_start)).tolist(),
+            strict=True,
+        )
+    )
+    before = (occurred[other] < occurred[later]) | (
+        (occurred[other] == occurred[later]) & (ids[other] < ids[later])
+    )
     later, other = later[before], other[before]
-    foreign = (authors_of[other] != authors_of[later]) if prefer_own else np.zeros(len(later), dtype=bool)
+    foreign = (
+        (authors_of[other] != authors_of[later]) if prefer_own else np.zeros(len(later), dtype=bool)
+    )
     order = np.lexsort((ids[other], occurred[other], foreign, later))
-    first = np.r_[True, later[order][1:] != later[order][:-1]] if order.size else np.zeros(0, dtype=bool)
-    for index, earlier in zip(later[order][first].tolist(), other[order][first].tolist(), strict=True):
+    first = (
+        np.r_[True, later[order][1:] != later[order][:-1]]
+        if order.size
+        else np.zeros(0, dtype=bool)
+    )
+    for index, earlier in zip(
+        later[order][first].tolist(), other[order][first].tolist(), strict=True
+    ):
         similarity = float(np.mean(signatures[index] == signatures[earlier]))
         out.append(Match(index, earlier, similarity, authors[index]))
     return out
 
 
-def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-               band: int) -> Runs:
+def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray, band: int) -> Runs:
     """The order of the messages by (band value, time, id), and for each message the first and
     one-past-last positions of its run of equal band values in that order, and its own position."""
     key = _band_key(signatures, band)
@@ -224,14 +267,16 @@ def _band_runs(signatures: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
 
 
 def _band_key(signatures: np.ndarray, band: int) -> np.ndarray:
-    block = signatures[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
+    block = signatures[:, band * ROWS : (band + 1) * ROWS].astype(np.uint64)
     key = np.zeros(len(signatures), dtype=np.uint64)
     for column in range(ROWS):
         key = key * np.uint64(0x100000001B3) + block[:, column]
     return key
 
 
-def worth_flagging(*, same_member: bool, kind: str, tokens: int, authors: int, similarity: float) -> bool:
+def worth_flagging(
+    *, same_member: bool, kind: str, tokens: int, authors: int, similarity: float
+) -> bool:
     """Whether a text repost goes to the review queue.
 
     same_member: the earlier copy is the same member's; kind: the later message's kind (post, reply,
@@ -276,8 +321,8 @@ def _cased_words(text: str) -> list[str]:
 
 
 def _shingle_jaccard(a: list[str], b: list[str]) -> float:
-    first = {tuple(a[i:i + SHINGLE]) for i in range(max(len(a) - SHINGLE + 1, 1))}
-    second = {tuple(b[i:i + SHINGLE]) for i in range(max(len(b) - SHINGLE + 1, 1))}
+    first = {tuple(a[i : i + SHINGLE]) for i in range(max(len(a) - SHINGLE + 1, 1))}
+    second = {tuple(b[i : i + SHINGLE]) for i in range(max(len(b) - SHINGLE + 1, 1))}
     return len(first & second) / len(first | second) if first | second else 1.0
 
 
@@ -290,6 +335,7 @@ def is_campaign(*, same_member: bool, newcomer: bool, link: bool) -> bool:
 
 
 # -- images ------------------------------------------------------------------------------------------
+
 
 def dhash(path: Path) -> int:
     """The 64-bit difference hash of an image file."""
@@ -306,15 +352,21 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def find_image_reposts(hashes: np.ndarray, occurred: np.ndarray, ids: np.ndarray,
-                       candidates: np.ndarray) -> list[Match]:
+def find_image_reposts(
+    hashes: np.ndarray, occurred: np.ndarray, ids: np.ndarray, candidates: np.ndarray
+) -> list[Match]:
     """For each candidate image, the earliest other image within MAX_IMAGE_DISTANCE bits."""
     matches = []
     for index in candidates:
         distance = np.bitwise_count(hashes ^ hashes[index])
         close = np.flatnonzero(distance <= MAX_IMAGE_DISTANCE)
-        close = close[(close != index) & ((occurred[close] < occurred[index]) |
-                                          ((occurred[close] == occurred[index]) & (ids[close] < ids[index])))]
+        close = close[
+            (close != index)
+            & (
+                (occurred[close] < occurred[index])
+                | ((occurred[close] == occurred[index]) & (ids[close] < ids[index]))
+            )
+        ]
         if close.size:
             earliest = close[np.lexsort((ids[close], occurred[close]))[0]]
             matches.append(Match(int(index), int(earliest), 1 - float(distance[earliest]) / 64))
@@ -329,10 +381,21 @@ def image_paths(extra: dict[str, Any] | None, media_root: Path | None) -> list[P
     for key in ("attachments", "images", "files", "image_paths"):
         value = extra.get(key)
         for entry in value if isinstance(value, list) else [value] if value else []:
-            raw = entry if isinstance(entry, str) else next(
-                (entry.get(k) for k in ("path", "local_path", "file", "filename") if isinstance(entry, dict)
-                 and isinstance(entry.get(k), str)), None)
+            raw = (
+                entry
+                if isinstance(entry, str)
+                else next(
+                    (
+                        entry.get(k)
+                        for k in ("path", "local_path", "file", "filename")
+                        if isinstance(entry, dict) and isinstance(entry.get(k), str)
+                    ),
+                    None,
+                )
+            )
             if raw and raw.lower().endswith(IMAGE_SUFFIXES):
                 path = Path(raw)
-                found.append(path if path.is_absolute() or media_root is None else media_root / path)
+                found.append(
+                    path if path.is_absolute() or media_root is None else media_root / path
+                )
     return found

@@ -59,27 +59,49 @@ CHAR_LOW, CHAR_HIGH = 2, 5
 WORD_FEATURES = 2**16
 SYMBOL_FEATURES = 2**10
 DENSE_SCALE = 2.0
-NEGATION_SPAN = 3  # words marked after a negation (Das & Chen 2001 mark up to the punctuation; 3 is tighter)
+NEGATION_SPAN = (
+    3  # words marked after a negation (Das & Chen 2001 mark up to the punctuation; 3 is tighter)
+)
 NEGATORS = {
     "en": frozenset({"not", "no", "never", "nothing", "nobody", "nor", "without", "cannot"}),
     "fr": frozenset({"ne", "n", "pas", "jamais", "aucun", "aucune", "sans", "ni"}),
 }
-CLAUSE_END = frozenset({".", ",", ";", ":", "!", "?", "but", "mais", "however", "pourtant", "cependant"})
+CLAUSE_END = frozenset(
+    {".", ",", ";", ":", "!", "?", "but", "mais", "however", "pourtant", "cependant"}
+)
 TOKEN_RE = re.compile(r"[a-z0-9]+|[!?]|[.,;:]")
 # emoji (the pictographic blocks), and the common emoticons
-SYMBOL_RE = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2764]"
-                       r"|(?<!\w)(?:[:;=]-?[)(DPp/|]|<3|\^\^|xD|XD|:'\()(?!\w)")
+SYMBOL_RE = re.compile(
+    r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2764]"
+    r"|(?<!\w)(?:[:;=]-?[)(DPp/|]|<3|\^\^|xD|XD|:'\()(?!\w)"
+)
 WORDY_RE = re.compile(r"[^\W\d_]{2,}")
 # sections of lexicons/complaints.txt that say someone needs an answer ("anger" is the other one)
 NEEDS_ANSWER = ("service", "unanswered", "waiting", "money", "order", "broken")
 COMPLAINT_AT = 0.5  # the complaint score at which classify labels a message "complaint"
 COMPLAINT_FLOOR = 0.2
-DENSE_NAMES = ("vader_valence", "vader_positive", "vader_negative", "exclamations", "questions", "caps_ratio",
-               "french", "symbols", "adjective_polarity", "positive_adjectives", "negative_adjectives",
-               "subjectivity")
+DENSE_NAMES = (
+    "vader_valence",
+    "vader_positive",
+    "vader_negative",
+    "exclamations",
+    "questions",
+    "caps_ratio",
+    "french",
+    "symbols",
+    "adjective_polarity",
+    "positive_adjectives",
+    "negative_adjectives",
+    "subjectivity",
+)
 # the adjective lexicons of Pattern (De Smedt & Daelemans 2012, PDDL) as shipped by textblob and textblob-fr
-POLARITY_FILES = {"fr": ("textblob_fr", "fr-sentiment.xml"), "en": ("textblob", "en/en-sentiment.xml")}
-POLARITY_RE = re.compile(r'<word form="([^"]+)"[^>]*?polarity="(-?[0-9.]+)" subjectivity="([0-9.]+)"')
+POLARITY_FILES = {
+    "fr": ("textblob_fr", "fr-sentiment.xml"),
+    "en": ("textblob", "en/en-sentiment.xml"),
+}
+POLARITY_RE = re.compile(
+    r'<word form="([^"]+)"[^>]*?polarity="(-?[0-9.]+)" subjectivity="([0-9.]+)"'
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +111,9 @@ class Mood:
     sentiment: str  # "negative" | "neutral" | "positive"
     negative: float  # P(negative)
     positive: float  # P(positive)
-    complaint: float  # how much it reads like an unhappy member who needs an answer (complaint_score)
+    complaint: (
+        float  # how much it reads like an unhappy member who needs an answer (complaint_score)
+    )
     confident_negative: bool  # P(negative) reached the model's confident threshold
     readable: bool
 
@@ -104,13 +128,16 @@ UNREAD = Mood("neutral", 0.0, 0.0, 0.0, False, False)
 
 # -- text -> features ------------------------------------------------------------------------------------
 
+
 def _prepare(text: str) -> str:
     """Lower-case, accent-stripped text with links and mentions as words and apostrophes as spaces
     ("n't" -> " not", so English negations are words)."""
     if may_have_link(text):
         text = URL_RE.sub(" lienurl ", text)
     text = MENTION_RE.sub(" @user ", text)
-    text = text.replace("\u2019", "'").replace("n't", " not").replace("N'T", " not").replace("'", " ")
+    text = (
+        text.replace("\u2019", "'").replace("n't", " not").replace("N'T", " not").replace("'", " ")
+    )
     return strip_accents(text)
 
 
@@ -165,7 +192,9 @@ def polarity_lexicon(lang: str) -> dict[str, tuple[float, float]]:
     package, name = POLARITY_FILES[lang]
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise TendingError(f"the {package} package is missing (a dependency of tending): reinstall tending.")
+        raise TendingError(
+            f"the {package} package is missing (a dependency of tending): reinstall tending."
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / name
     found: dict[str, tuple[float, float]] = {}
     for form, polarity, subjectivity in POLARITY_RE.findall(path.read_text(encoding="utf-8")):
@@ -185,8 +214,12 @@ def lexicon_features(words: Sequence[str], lang: str) -> list[float]:
             polarities.append(-0.5 * entry[0] if negated else entry[0])
             subjectivity = max(subjectivity, entry[1])
     total = sum(polarities)
-    return [total / (total * total + 1) ** 0.5, sum(p > 0.1 for p in polarities) / 3,
-            sum(p < -0.1 for p in polarities) / 3, subjectivity]
+    return [
+        total / (total * total + 1) ** 0.5,
+        sum(p > 0.1 for p in polarities) / 3,
+        sum(p < -0.1 for p in polarities) / 3,
+        subjectivity,
+    ]
 
 
 @cache
@@ -217,16 +250,25 @@ def lexicon_valence(words: Sequence[str]) -> list[float]:
             negative -= valence
     total = positive - negative
     spread = positive + negative + len(words)
-    return [total / (total * total + 15) ** 0.5, positive / spread if spread else 0.0,
-            negative / spread if spread else 0.0]
+    return [
+        total / (total * total + 15) ** 0.5,
+        positive / spread if spread else 0.0,
+        negative / spread if spread else 0.0,
+    ]
 
 
 def dense_features(text: str, lang: str, words: Sequence[str]) -> list[float]:
     letters, capitals, _digits = char_counts(text)
     marks = SYMBOL_RE.findall(text)  # VADER's lexicon holds emoticons too (":)", "<3")
-    return [*lexicon_valence([*words, *marks]), min(text.count("!"), 5) / 5,
-            min(text.count("?"), 5) / 5, capitals / letters if letters >= 8 else 0.0, float(lang == "fr"),
-            min(len(marks), 5) / 5, *lexicon_features(words, lang)]
+    return [
+        *lexicon_valence([*words, *marks]),
+        min(text.count("!"), 5) / 5,
+        min(text.count("?"), 5) / 5,
+        capitals / letters if letters >= 8 else 0.0,
+        float(lang == "fr"),
+        min(len(marks), 5) / 5,
+        *lexicon_features(words, lang),
+    ]
 
 
 class Featurizer:
@@ -240,18 +282,29 @@ class Featurizer:
         n = len(texts)
         # a negated word gives no character n-grams: "pas seule" must not carry the evidence of "seule";
         # its word feature is "neg_seule" and the lexicon features reverse its polarity
-        chars = hashing.char_wb_ngrams(hashing.split_words(
-            [" ".join(w for w in t if not w.startswith("neg_")) for t in tokens]), CHAR_LOW, CHAR_HIGH)
+        chars = hashing.char_wb_ngrams(
+            hashing.split_words(
+                [" ".join(w for w in t if not w.startswith("neg_")) for t in tokens]
+            ),
+            CHAR_LOW,
+            CHAR_HIGH,
+        )
         grams = hashing.word_ngrams(hashing.split_words([" ".join(t) for t in tokens]))
         marks = hashing.split_words([" ".join(symbols(t)) for t in texts])
         singles = len(marks.starts)  # word_ngrams lists the single tokens first, then the pairs
         mark_hashes, mark_rows = hashing.word_ngrams(marks)
-        dense = np.array([dense_features(t, lang, w) for t, lang, w in zip(texts, langs, tokens, strict=True)],
-                         dtype=np.float32).reshape(n, len(DENSE_NAMES))
-        blocks = [hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
-                  hashing.count_matrix(*grams, n, WORD_FEATURES, l2=True),
-                  hashing.count_matrix(mark_hashes[:singles], mark_rows[:singles], n, SYMBOL_FEATURES, l2=False),
-                  sparse.csr_matrix(dense * DENSE_SCALE)]
+        dense = np.array(
+            [dense_features(t, lang, w) for t, lang, w in zip(texts, langs, tokens, strict=True)],
+            dtype=np.float32,
+        ).reshape(n, len(DENSE_NAMES))
+        blocks = [
+            hashing.count_matrix(*chars, n, CHAR_FEATURES, l2=True),
+            hashing.count_matrix(*grams, n, WORD_FEATURES, l2=True),
+            hashing.count_matrix(
+                mark_hashes[:singles], mark_rows[:singles], n, SYMBOL_FEATURES, l2=False
+            ),
+            sparse.csr_matrix(dense * DENSE_SCALE),
+        ]
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
 
@@ -259,6 +312,7 @@ N_FEATURES = CHAR_FEATURES + WORD_FEATURES + SYMBOL_FEATURES + len(DENSE_NAMES)
 
 
 # -- models ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ClassModel:
@@ -271,7 +325,9 @@ class ClassModel:
     calibration: np.ndarray  # (K, K)
     intercept: np.ndarray  # (K,)
     classes: tuple[str, ...]
-    threshold: float  # for "negative" (sentiment) or the positive class (complaint): the confident cut
+    threshold: (
+        float  # for "negative" (sentiment) or the positive class (complaint): the confident cut
+    )
     meta: dict[str, Any] = field(default_factory=dict)
 
     def probabilities(self, rows: sparse.csr_matrix) -> np.ndarray:
@@ -284,11 +340,17 @@ class ClassModel:
     def save(self, path: Path) -> None:
         flat = self.weights.reshape(-1)
         nonzero = np.flatnonzero(flat).astype(np.int32)
-        np.savez_compressed(path, indices=nonzero, values=flat[nonzero].astype(np.float16),
-                            shape=np.array(self.weights.shape, dtype=np.int64), bias=self.bias,
-                            calibration=self.calibration, intercept=self.intercept,
-                            threshold=np.float64(self.threshold),
-                            meta=np.array(json.dumps({**self.meta, "classes": list(self.classes)})))
+        np.savez_compressed(
+            path,
+            indices=nonzero,
+            values=flat[nonzero].astype(np.float16),
+            shape=np.array(self.weights.shape, dtype=np.int64),
+            bias=self.bias,
+            calibration=self.calibration,
+            intercept=self.intercept,
+            threshold=np.float64(self.threshold),
+            meta=np.array(json.dumps({**self.meta, "classes": list(self.classes)})),
+        )
 
     @classmethod
     def load(cls, path: Path) -> ClassModel:
@@ -298,13 +360,21 @@ class ClassModel:
                 flat = np.zeros(shape[0] * shape[1], dtype=np.float32)
                 flat[data["indices"]] = data["values"].astype(np.float32)
                 meta = json.loads(str(data["meta"]))
-                return cls(path.stem, flat.reshape(shape), data["bias"].astype(np.float64),
-                           data["calibration"].astype(np.float64), data["intercept"].astype(np.float64),
-                           tuple(meta["classes"]), float(data["threshold"]), meta)
+                return cls(
+                    path.stem,
+                    flat.reshape(shape),
+                    data["bias"].astype(np.float64),
+                    data["calibration"].astype(np.float64),
+                    data["intercept"].astype(np.float64),
+                    tuple(meta["classes"]),
+                    float(data["threshold"]),
+                    meta,
+                )
         except (OSError, KeyError, ValueError) as error:
-            raise TendingError(f"{path}: not a tending sentiment model ({error}); "
-                               "run tending train --model sentiment_fr --model sentiment_en.") \
-                from None
+            raise TendingError(
+                f"{path}: not a tending sentiment model ({error}); "
+                "run tending train --model sentiment_fr --model sentiment_en."
+            ) from None
 
 
 @cache
@@ -320,8 +390,10 @@ def complaint_patterns() -> dict[str, re.Pattern[str]]:
             current = line[1:-1]
             continue
         sections.setdefault(current, []).append(line)
-    return {name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
-            for name, items in sections.items()}
+    return {
+        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
+        for name, items in sections.items()
+    }
 
 
 def complaint_sections(text: str) -> list[str]:
@@ -359,24 +431,40 @@ class Reader:
 
     def read(self, texts: Sequence[str], langs: Sequence[str]) -> list[Mood]:
         """One Mood per text. langs: "fr" or "en"; a text in any other language is not read (neutral)."""
-        keep = [i for i, t in enumerate(texts) if langs[i] in ("fr", "en") and readable(clean_markup(t[:MAX_CHARS]))]
+        keep = [
+            i
+            for i, t in enumerate(texts)
+            if langs[i] in ("fr", "en") and readable(clean_markup(t[:MAX_CHARS]))
+        ]
         out = [UNREAD] * len(texts)
         if not keep:
             return out
         langs_kept = [langs[i] for i in keep]
         rows = self.featurizer.transform([texts[i] for i in keep], langs_kept)
         french = np.array([lang == "fr" for lang in langs_kept])
-        mood = np.where(french[:, None], self.models["sentiment_fr"].probabilities(rows),
-                        self.models["sentiment_en"].probabilities(rows))
+        mood = np.where(
+            french[:, None],
+            self.models["sentiment_fr"].probabilities(rows),
+            self.models["sentiment_en"].probabilities(rows),
+        )
         for j, i in enumerate(keep):
             model = self.models["sentiment_fr" if french[j] else "sentiment_en"]
             p = mood[j]
             # under COMPLAINT_FLOOR of P(negative) only a long list of grievances could reach COMPLAINT_AT:
             # the lexicon is not read (it costs a tenth of the reading)
-            complaint = complaint_score(float(p[0]), complaint_sections(texts[i][:MAX_CHARS])) \
-                if p[0] >= COMPLAINT_FLOOR else 0.0
-            out[i] = Mood(LABELS[int(np.argmax(p))], round(float(p[0]), 4), round(float(p[2]), 4),
-                          complaint, bool(p[0] >= model.threshold), True)
+            complaint = (
+                complaint_score(float(p[0]), complaint_sections(texts[i][:MAX_CHARS]))
+                if p[0] >= COMPLAINT_FLOOR
+                else 0.0
+            )
+            out[i] = Mood(
+                LABELS[int(np.argmax(p))],
+                round(float(p[0]), 4),
+                round(float(p[2]), 4),
+                complaint,
+                bool(p[0] >= model.threshold),
+                True,
+            )
         return out
 
 
@@ -385,9 +473,13 @@ def complaint_scores(reader: Reader, texts: Sequence[str], langs: Sequence[str])
     or more signs of a need (with fewer, the score stays under COMPLAINT_AT whatever the mood)."""
     out = np.zeros(len(texts))
     sections = [complaint_sections(t[:MAX_CHARS]) for t in texts]
-    wanted = [i for i, found in enumerate(sections) if sum(name in found for name in NEEDS_ANSWER) >= 2]
+    wanted = [
+        i for i, found in enumerate(sections) if sum(name in found for name in NEEDS_ANSWER) >= 2
+    ]
     if wanted:
-        for i, mood in zip(wanted, reader.read([texts[i] for i in wanted], [langs[i] for i in wanted]), strict=True):
+        for i, mood in zip(
+            wanted, reader.read([texts[i] for i in wanted], [langs[i] for i in wanted]), strict=True
+        ):
             out[i] = mood.complaint
     return out
 

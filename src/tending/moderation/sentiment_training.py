@@ -47,8 +47,16 @@ def read_umsab_split(folder: Path, lang: str, split: str) -> list[Tweet]:
     escapes ("\\u2019"); they are decoded, and the CSV quoting around some tweets is dropped."""
     name = {"fr": "french", "en": "english"}[lang]
     try:
-        texts = (folder / f"data_sentiment_{name}_{split}_text.txt").read_text(encoding="utf-8").splitlines()
-        labels = (folder / f"data_sentiment_{name}_{split}_labels.txt").read_text(encoding="utf-8").splitlines()
+        texts = (
+            (folder / f"data_sentiment_{name}_{split}_text.txt")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
+        labels = (
+            (folder / f"data_sentiment_{name}_{split}_labels.txt")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
     except OSError as error:
         raise UsageError(f"--data: {folder} has no {split} split ({error.strerror}).") from None
     out = []
@@ -61,8 +69,14 @@ def read_umsab_split(folder: Path, lang: str, split: str) -> list[Tweet]:
 
 # -- fitting --------------------------------------------------------------------------------------------
 
-def fit_one_vs_rest(rows: sparse.csr_matrix, labels: np.ndarray, classes: int, *, c: float,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+
+def fit_one_vs_rest(
+    rows: sparse.csr_matrix,
+    labels: np.ndarray,
+    classes: int,
+    *,
+    c: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """(weights (features, K), bias (K,)): one L2 logistic regression per class against the rest,
     classes balanced, solved in the dual (far fewer examples than hashed features)."""
     from sklearn.exceptions import ConvergenceWarning
@@ -71,7 +85,9 @@ def fit_one_vs_rest(rows: sparse.csr_matrix, labels: np.ndarray, classes: int, *
     weights = np.zeros((rows.shape[1], classes), dtype=np.float32)
     bias = np.zeros(classes)
     for k in range(classes):
-        model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=200)
+        model = LogisticRegression(
+            C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=200
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(rows, (labels == k).astype(np.int8))
@@ -79,8 +95,9 @@ def fit_one_vs_rest(rows: sparse.csr_matrix, labels: np.ndarray, classes: int, *
     return weights, bias
 
 
-def out_of_fold_decisions(rows: sparse.csr_matrix, labels: np.ndarray, classes: int, *, c: float,
-                          folds: int = FOLDS) -> np.ndarray:
+def out_of_fold_decisions(
+    rows: sparse.csr_matrix, labels: np.ndarray, classes: int, *, c: float, folds: int = FOLDS
+) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
 
     decisions = np.zeros((len(labels), classes))
@@ -99,8 +116,10 @@ def fit_calibration(decisions: np.ndarray, labels: np.ndarray) -> tuple[np.ndarr
     model.fit(decisions, labels)
     if len(model.classes_) == 2:  # binary: scikit-learn gives one row
         row = model.coef_[0]
-        return (np.vstack([-row / 2, row / 2]),
-                np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2]))
+        return (
+            np.vstack([-row / 2, row / 2]),
+            np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2]),
+        )
     return model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
 
 
@@ -125,8 +144,15 @@ def precision_cut(scores: np.ndarray, positive: np.ndarray, target: float) -> fl
     return float(max(scores[order][int(np.argmax(f_half))], MIN_CONFIDENT))
 
 
-def train_classes(name: str, rows: sparse.csr_matrix, labels: np.ndarray, classes: tuple[str, ...], *,
-                  target: float, c: float | None = None) -> tuple[ClassModel, dict[str, Any], np.ndarray]:
+def train_classes(
+    name: str,
+    rows: sparse.csr_matrix,
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    *,
+    target: float,
+    c: float | None = None,
+) -> tuple[ClassModel, dict[str, Any], np.ndarray]:
     """One model with its out-of-fold figures and probabilities. The confident threshold is on the
     first class for three classes ("negative") and on the second for two."""
     c = REGULARISATION.get(name, 4.0) if c is None else c
@@ -138,34 +164,58 @@ def train_classes(name: str, rows: sparse.csr_matrix, labels: np.ndarray, classe
     threshold = precision_cut(probabilities[:, watched], labels == watched, target)
     weights, bias = fit_one_vs_rest(rows, labels, k, c=c)
     metrics = class_metrics(labels, probabilities, classes)
-    metrics["confident"] = confident_metrics(probabilities[:, watched], labels == watched, threshold)
-    model = ClassModel(name, weights, bias, calibration, intercept, classes, threshold,
-                       {"C": c, "examples": len(labels), "out_of_fold": metrics})
+    metrics["confident"] = confident_metrics(
+        probabilities[:, watched], labels == watched, threshold
+    )
+    model = ClassModel(
+        name,
+        weights,
+        bias,
+        calibration,
+        intercept,
+        classes,
+        threshold,
+        {"C": c, "examples": len(labels), "out_of_fold": metrics},
+    )
     return model, metrics, probabilities
 
 
-def class_metrics(labels: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
+def class_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ...]
+) -> dict[str, Any]:
     """Macro-F1 and per-class F1 of the most probable class; ECE of the top probability (10 bins)."""
     from sklearn.metrics import f1_score
 
     predicted = probabilities.argmax(axis=1)
-    per_class = f1_score(labels, predicted, average=None, labels=list(range(len(classes))), zero_division=0)
+    per_class = f1_score(
+        labels, predicted, average=None, labels=list(range(len(classes))), zero_division=0
+    )
     top = probabilities.max(axis=1)
-    return {"n": len(labels), "macro_f1": round(float(np.mean(per_class)), 4),
-            "f1": {name: round(float(v), 4) for name, v in zip(classes, per_class, strict=True)},
-            "accuracy": round(float((predicted == labels).mean()), 4),
-            "ece": round(expected_calibration_error(predicted == labels, top), 4)}
+    return {
+        "n": len(labels),
+        "macro_f1": round(float(np.mean(per_class)), 4),
+        "f1": {name: round(float(v), 4) for name, v in zip(classes, per_class, strict=True)},
+        "accuracy": round(float((predicted == labels).mean()), 4),
+        "ece": round(expected_calibration_error(predicted == labels, top), 4),
+    }
 
 
-def confident_metrics(scores: np.ndarray, positive: np.ndarray, threshold: float) -> dict[str, float]:
+def confident_metrics(
+    scores: np.ndarray, positive: np.ndarray, threshold: float
+) -> dict[str, float]:
     flagged = scores >= threshold
     hits = int((flagged & positive).sum())
-    return {"threshold": round(threshold, 4), "flagged": int(flagged.sum()),
-            "precision": round(hits / flagged.sum(), 4) if flagged.any() else 0.0,
-            "recall": round(hits / positive.sum(), 4) if positive.any() else 0.0}
+    return {
+        "threshold": round(threshold, 4),
+        "flagged": int(flagged.sum()),
+        "precision": round(hits / flagged.sum(), 4) if flagged.any() else 0.0,
+        "recall": round(hits / positive.sum(), 4) if positive.any() else 0.0,
+    }
 
 
-def expected_calibration_error(correct: np.ndarray, confidence: np.ndarray, bins: int = 10) -> float:
+def expected_calibration_error(
+    correct: np.ndarray, confidence: np.ndarray, bins: int = 10
+) -> float:
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     total = 0.0
@@ -178,23 +228,36 @@ def expected_calibration_error(correct: np.ndarray, confidence: np.ndarray, bins
 
 # -- the command's work ---------------------------------------------------------------------------------
 
+
 def training_tweets(data: Path) -> dict[str, list[Tweet]]:
     folder = data / "sentiment"
     if not (folder / "umsab-fr").is_dir() or not (folder / "umsab-en").is_dir():
-        raise UsageError(f"--data: {folder}/umsab-fr and umsab-en are needed for the sentiment models.")
-    return {lang: read_umsab_split(folder / f"umsab-{lang}", lang, "train") for lang in ("fr", "en")}
+        raise UsageError(
+            f"--data: {folder}/umsab-fr and umsab-en are needed for the sentiment models."
+        )
+    return {
+        lang: read_umsab_split(folder / f"umsab-{lang}", lang, "train") for lang in ("fr", "en")
+    }
 
 
-def train_sentiment_models(data: Path, out: Path = SENTIMENT_DIR, *, names: Sequence[str] = MODEL_NAMES,
-                           progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+def train_sentiment_models(
+    data: Path,
+    out: Path = SENTIMENT_DIR,
+    *,
+    names: Sequence[str] = MODEL_NAMES,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
     """Train the models `names` into `out` (*.npz + manifest.json); the others' files and manifest
     entries are kept."""
     tweets = training_tweets(data)
     featurizer = Featurizer()
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
-    report: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8")).get("models", {}) \
-        if manifest.exists() else {}
+    report: dict[str, Any] = (
+        json.loads(manifest.read_text(encoding="utf-8")).get("models", {})
+        if manifest.exists()
+        else {}
+    )
     for name in names:
         lang = name.rsplit("_", 1)[1]
         examples = tweets[lang]
@@ -203,7 +266,13 @@ def train_sentiment_models(data: Path, out: Path = SENTIMENT_DIR, *, names: Sequ
         labels = np.array([t.label for t in examples], dtype=np.int64)
         model, metrics, _p = train_classes(name, rows, labels, LABELS, target=CONFIDENT_PRECISION)
         model.save(out / f"{name}.npz")
-        report[name] = {"threshold": round(model.threshold, 4), "out_of_fold": metrics,
-                        "examples": model.meta["examples"], "C": model.meta["C"]}
-    manifest.write_text(json.dumps({"models": report}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        report[name] = {
+            "threshold": round(model.threshold, 4),
+            "out_of_fold": metrics,
+            "examples": model.meta["examples"],
+            "C": model.meta["C"],
+        }
+    manifest.write_text(
+        json.dumps({"models": report}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return {name: report[name] for name in names}

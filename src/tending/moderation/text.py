@@ -19,8 +19,10 @@ import numpy as np
 LEXICONS = Path(__file__).parent / "lexicons"
 
 # possessive [\w-]++ : no backtracking inside words (this runs on every message of a scan)
-URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]++\.(?:com|net|org|io|ly|me|fr|tv|gl|be|info|biz|xyz|co)\b(?:/\S*)?",
-                    re.IGNORECASE)
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]++\.(?:com|net|org|io|ly|me|fr|tv|gl|be|info|biz|xyz|co)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
 # a link needs "://", "www." or a dot before a known ending: texts without any are not searched (the
 # full pattern costs tens of microseconds per message; these tests are done in C)
 TLD_HINT_RE = re.compile(r"\.(?:com|net|org|io|ly|me|fr|tv|gl|be|info|biz|xyz|co)\b", re.IGNORECASE)
@@ -31,32 +33,84 @@ NON_WORD_RE = re.compile(r"[^a-z0-9@]+")
 UPPER_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]")
 REPEAT_RE = re.compile(r"(.)\1{3,}")
 # UTF-8 read as Latin-1 or Windows-1252: accented Latin ("Ã©", "â€™") and Cyrillic ("Ð¡ÐºÐ¸", "Ñ\x83")
-_CP1252_CONTINUATION = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014" \
+_CP1252_CONTINUATION = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
     "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
 MOJIBAKE_RE = re.compile(f"Ã.|â€|\ufffd|ð\u0178|Â[^a-zA-Z]|[ÐÑ][{_CP1252_CONTINUATION}]")
-SECOND_PERSON = frozenset({"you", "your", "youre", "ur", "u", "yourself", "tu", "t", "toi", "te", "ta", "ton",
-                           "tes", "vous", "votre", "espece", "sale"})
+SECOND_PERSON = frozenset(
+    {
+        "you",
+        "your",
+        "youre",
+        "ur",
+        "u",
+        "yourself",
+        "tu",
+        "t",
+        "toi",
+        "te",
+        "ta",
+        "ton",
+        "tes",
+        "vous",
+        "votre",
+        "espece",
+        "sale",
+    }
+)
 OWNERSHIP = frozenset({"my", "our", "mon", "ma", "mes", "notre", "nos", "me", "moi"})
-FIRST_PERSON = frozenset({"i", "im", "ive", "ill", "id", "my", "me", "mine", "we", "our", "us",
-                          "je", "j", "ma", "mes", "moi", "nous", "notre", "nos"})  # not "mon": "c'mon"
+FIRST_PERSON = frozenset(
+    {
+        "i",
+        "im",
+        "ive",
+        "ill",
+        "id",
+        "my",
+        "me",
+        "mine",
+        "we",
+        "our",
+        "us",
+        "je",
+        "j",
+        "ma",
+        "mes",
+        "moi",
+        "nous",
+        "notre",
+        "nos",
+    }
+)  # not "mon": "c'mon"
 PLEASE = frozenset({"please", "plz", "pls", "plis", "plzz", "svp", "stp"})
 # what a moderator of a comment section looks for (matched on lower-cased, accent-stripped text): asking for
 # subscribers (misspelt too: "suscribe", "sub me", "sub 4 sub"), "check out / check me / check my",
 # and the vocabulary of channels and followers
 SUBSCRIBE_RE = re.compile(r"\b(?:su[bs]+c?r?i?b\w*|subs?|abonne\w*)\b")
-CHECK_RE = re.compile(r"\bcheck(?:ing)? (?:me|us|it|this|my|our|out|mah)\b"
-                      r"|\b(?:regarde[rz]?|ecoute[rz]?) (?:ma|mon|mes)\b")
-CHANNEL_RE = re.compile(r"\b(?:channel|chanel|chaine|vids?|videos|youtuber|subs|followers?|follow)\b")
+CHECK_RE = re.compile(
+    r"\bcheck(?:ing)? (?:me|us|it|this|my|our|out|mah)\b"
+    r"|\b(?:regarde[rz]?|ecoute[rz]?) (?:ma|mon|mes)\b"
+)
+CHANNEL_RE = re.compile(
+    r"\b(?:channel|chanel|chaine|vids?|videos|youtuber|subs|followers?|follow)\b"
+)
 # a link written so that link detectors miss it ("marketglory . com", "site dot com")
-HIDDEN_LINK_RE = re.compile(r"\b\w+ ?(?:\.|dot) ?(?:com|net|org|ru|pl)\b|\bdot com\b", re.IGNORECASE)
+HIDDEN_LINK_RE = re.compile(
+    r"\b\w+ ?(?:\.|dot) ?(?:com|net|org|ru|pl)\b|\bdot com\b", re.IGNORECASE
+)
 # a long token mixing letters and digits: wallet addresses, referral and promo codes, video ids
 CODE_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{12,}\b", re.IGNORECASE)
 PUNCT_RUN_RE = re.compile(r"[!?.]{3,}")
 # the spam families of issue 13: phone numbers, messaging-app contacts, money schemes, "share this" appeals
-PHONE_RE = re.compile(r"(?:\+|\b00)\d{1,3}[\s.()-]{0,2}\d|\b0[1-9](?:[\s.-]?\d\d){4}\b"
-                      r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{10,11}\b")
-MESSAGING_RE = re.compile(r"\b(?:whats ?app|wa\.me|telegram|t\.me|viber|wechat|signal|snapchat|snap|kik|wickr|"
-                          r"line id|skype|messenger|discord\.gg|imo)\b")
+PHONE_RE = re.compile(
+    r"(?:\+|\b00)\d{1,3}[\s.()-]{0,2}\d|\b0[1-9](?:[\s.-]?\d\d){4}\b"
+    r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{10,11}\b"
+)
+MESSAGING_RE = re.compile(
+    r"\b(?:whats ?app|wa\.me|telegram|t\.me|viber|wechat|signal|snapchat|snap|kik|wickr|"
+    r"line id|skype|messenger|discord\.gg|imo)\b"
+)
 SCHEME_RE = re.compile(
     r"(?:\d[\d\s.,]*\s?(?:€|\$|euros?|dollars?|usd|eur|k€|btc)|(?:€|\$)\s?\d).{0,40}?"
     r"\b(?:par|per|a|/|each|chaque) ?(?:jour|semaine|mois|day|week|month|heure|hour)"
@@ -64,13 +118,18 @@ SCHEME_RE = re.compile(
     r"|\b(?:invest\w*|crypto\w*|bitcoin|forex|trading|trader|mining|minage|placement)\b.{0,60}?"
     r"\b(?:profit|gain|rendement|return|earn|gagne|benefice|revenu|income|roi|\d+ ?%)"
     r"|\b(?:revenus? (?:passifs?|complementaires?)|passive income|financial freedom|liberte financiere"
-    r"|devenir riche|get rich|argent facile|easy money|double (?:your|votre)|pyramid|parrainage)\b")
-SHARE_RE = re.compile(r"\b(?:share|partage[rz]?|partagez|repost\w*|retweet\w*) "
-                      r"(?:this|it|ce|cette|ca|la|le|ma|mon|my|our|a (?:tous|tout le monde)|everywhere|partout"
-                      r"|with (?:your|all))\b|\blike (?:and|&|\+) share\b"
-                      r"|\bfai(?:tes|s) tourner\b|\bspread the word\b|\bmake (?:this|it) (?:go )?viral\b"
-                      r"|\bfaites le buzz\b|\bsi (?:tu|vous) (?:es|etes) d'accord\b")
-CENSORED_RE = re.compile(r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+    r"|devenir riche|get rich|argent facile|easy money|double (?:your|votre)|pyramid|parrainage)\b"
+)
+SHARE_RE = re.compile(
+    r"\b(?:share|partage[rz]?|partagez|repost\w*|retweet\w*) "
+    r"(?:this|it|ce|cette|ca|la|le|ma|mon|my|our|a (?:tous|tout le monde)|everywhere|partout"
+    r"|with (?:your|all))\b|\blike (?:and|&|\+) share\b"
+    r"|\bfai(?:tes|s) tourner\b|\bspread the word\b|\bmake (?:this|it) (?:go )?viral\b"
+    r"|\bfaites le buzz\b|\bsi (?:tu|vous) (?:es|etes) d'accord\b"
+)
+CENSORED_RE = re.compile(
+    r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])"
+)
 _DIGIT_RE = re.compile(r"\d")
 SPACED_RE = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
 LEET_TOKEN_RE = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b")
@@ -81,16 +140,48 @@ _ASCII_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_DIGITS = b"0123456789"
 
 DENSE_NAMES = (
-    "urls", "has_url", "mentions", "caps_ratio", "exclamations", "length", "other_script", "mojibake",
-    "insults", "insult_share", "insult_at_person", "promo", "money", "own_promo", "digits", "repeats",
+    "urls",
+    "has_url",
+    "mentions",
+    "caps_ratio",
+    "exclamations",
+    "length",
+    "other_script",
+    "mojibake",
+    "insults",
+    "insult_share",
+    "insult_at_person",
+    "promo",
+    "money",
+    "own_promo",
+    "digits",
+    "repeats",
     # since FEATURES_VERSION 2 (what a comment-section moderator looks for; MODERATOR_NAMES)
-    "first_person", "please", "subscribe", "check_out", "channel_words", "hidden_link", "code_token",
-    "caps_words", "punct_runs", "words",
+    "first_person",
+    "please",
+    "subscribe",
+    "check_out",
+    "channel_words",
+    "hidden_link",
+    "code_token",
+    "caps_words",
+    "punct_runs",
+    "words",
     # since FEATURES_VERSION 3: what a toxic message aims at (TARGET_NAMES) and the spam families of issue
     # 13 (SCHEME_NAMES)
-    "profanity", "threat", "group_generalisation", "group_word", "censored_insult", "dehumanising",
+    "profanity",
+    "threat",
+    "group_generalisation",
+    "group_word",
+    "censored_insult",
+    "dehumanising",
     "group_defended",
-    "phone", "messaging_app", "money_scheme", "share_appeal", "disguised", "mojibake_runs",
+    "phone",
+    "messaging_app",
+    "money_scheme",
+    "share_appeal",
+    "disguised",
+    "mojibake_runs",
 )
 MODERATOR_NAMES = DENSE_NAMES[16:26]
 TARGET_NAMES = DENSE_NAMES[26:33]
@@ -141,8 +232,9 @@ CONFUSABLES = {ord(pair[0]): pair[1] for pair in _CONFUSABLE_PAIRS.split()}
 _SMALL_CAPITALS = frozenset("ᴀʙᴄᴅᴇɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢɡ")
 _CONFUSABLE_RE = re.compile("[" + "".join(chr(c) for c in CONFUSABLES) + "]")
 # what a disguise is written with: full-width forms, enclosed (circled) and mathematical letters, look-alikes
-_DISGUISE_HINT_RE = re.compile("[\uff01-\uff5e\u24b6-\u24e9\U0001d400-\U0001d7ff"
-                               + "".join(chr(c) for c in CONFUSABLES) + "]")
+_DISGUISE_HINT_RE = re.compile(
+    "[\uff01-\uff5e\u24b6-\u24e9\U0001d400-\U0001d7ff" + "".join(chr(c) for c in CONFUSABLES) + "]"
+)
 _NON_ASCII_WORD_RE = re.compile(r"[^\W\d_]*[^\x00-\x7f][^\W\d_]*")
 
 
@@ -167,7 +259,11 @@ def _fold_word(word: str, mostly_latin: bool) -> str:
     if not looks:
         return word
     latin = sum("a" <= ch.lower() <= "z" for ch in word)
-    if latin or all(ch in _SMALL_CAPITALS or ch.isascii() for ch in word) or (mostly_latin and looks == len(word)):
+    if (
+        latin
+        or all(ch in _SMALL_CAPITALS or ch.isascii() for ch in word)
+        or (mostly_latin and looks == len(word))
+    ):
         return word.translate(CONFUSABLES)
     return word
 
@@ -178,7 +274,9 @@ def is_disguised(text: str) -> bool:
     if text.isascii() or _DISGUISE_HINT_RE.search(text) is None:
         return False
     folded = fold_unicode(text)
-    return sum(ch.isascii() and ch.isalpha() for ch in folded) > sum(ch.isascii() and ch.isalpha() for ch in text)
+    return sum(ch.isascii() and ch.isalpha() for ch in folded) > sum(
+        ch.isascii() and ch.isalpha() for ch in text
+    )
 
 
 def strip_accents(text: str) -> str:
@@ -195,7 +293,9 @@ def clean_markup(text: str) -> str:
 
 def may_have_link(text: str) -> bool:
     """False only when URL_RE cannot match (no "://", no "www.", no dot before a known ending)."""
-    return "://" in text or ("." in text and ("www." in text.lower() or TLD_HINT_RE.search(text) is not None))
+    return "://" in text or (
+        "." in text and ("www." in text.lower() or TLD_HINT_RE.search(text) is not None)
+    )
 
 
 def find_links(text: str) -> list[str]:
@@ -256,8 +356,10 @@ def spam_patterns() -> dict[str, re.Pattern[str]]:
             current = line[1:-1]
             continue
         sections.setdefault(current, []).append(line)
-    return {name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
-            for name, items in sections.items()}
+    return {
+        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
+        for name, items in sections.items()
+    }
 
 
 @cache
@@ -273,13 +375,17 @@ def target_patterns() -> dict[str, re.Pattern[str]]:
             current = line[1:-1]
             continue
         sections.setdefault(current, []).append(strip_accents(line))
-    return {name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")\b")
-            for name, items in sections.items()}
+    return {
+        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")\b")
+        for name, items in sections.items()
+    }
 
 
 def is_insult_word(token: str) -> bool:
     lexicon = insult_lexicon()
-    return token in lexicon.words or any(token.startswith(p) for p in lexicon.prefixes if len(p) >= 3)
+    return token in lexicon.words or any(
+        token.startswith(p) for p in lexicon.prefixes if len(p) >= 3
+    )
 
 
 def has_insult(text: str) -> bool:
@@ -364,7 +470,10 @@ def script_letters(text: str) -> tuple[int, int]:
     letters, other = int(letter[basic].sum()), int(outside[basic].sum())
     if len(basic) < len(points):
         extra = sum(chr(p).isalpha() for p in points[points >= 0x10000].tolist())
-        letters, other = letters + extra, other + extra  # every letter beyond the basic plane is non-Latin
+        letters, other = (
+            letters + extra,
+            other + extra,
+        )  # every letter beyond the basic plane is non-Latin
     return letters, other
 
 
@@ -380,8 +489,11 @@ def char_counts(text: str) -> tuple[int, int, int]:
     if text.isascii():
         raw = text.encode("ascii")
         size = len(raw)
-        return (size - len(raw.translate(None, _ASCII_LETTERS)), size - len(raw.translate(None, _ASCII_UPPER)),
-                size - len(raw.translate(None, _ASCII_DIGITS)))
+        return (
+            size - len(raw.translate(None, _ASCII_LETTERS)),
+            size - len(raw.translate(None, _ASCII_UPPER)),
+            size - len(raw.translate(None, _ASCII_DIGITS)),
+        )
     return sum(map(str.isalpha, text)), len(UPPER_RE.findall(text)), sum(map(str.isdigit, text))
 
 
@@ -398,13 +510,22 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     promo = len(spam["promo"].findall(folded))
     own = promo > 0 and any(t in OWNERSHIP for t in tokens)
     values = (
-        min(urls, 5) / 5, 1.0 if urls else 0.0, min(len(MENTION_RE.findall(text)), 5) / 5,
-        uppers / letters if letters >= 8 else 0.0, min(text.count("!"), 10) / 10,
-        min(len(text), 2000) / 2000, other_script_share(text), 1.0 if MOJIBAKE_RE.search(text) else 0.0,
-        min(insults, 5) / 5, insults / len(tokens) if tokens else 0.0,
+        min(urls, 5) / 5,
+        1.0 if urls else 0.0,
+        min(len(MENTION_RE.findall(text)), 5) / 5,
+        uppers / letters if letters >= 8 else 0.0,
+        min(text.count("!"), 10) / 10,
+        min(len(text), 2000) / 2000,
+        other_script_share(text),
+        1.0 if MOJIBAKE_RE.search(text) else 0.0,
+        min(insults, 5) / 5,
+        insults / len(tokens) if tokens else 0.0,
         1.0 if insults and any(t in SECOND_PERSON for t in tokens) else 0.0,
-        min(promo, 5) / 5, min(len(spam["money"].findall(folded)), 5) / 5, 1.0 if own else 0.0,
-        digits / len(text) if text else 0.0, 1.0 if REPEAT_RE.search(text) else 0.0,
+        min(promo, 5) / 5,
+        min(len(spam["money"].findall(folded)), 5) / 5,
+        1.0 if own else 0.0,
+        digits / len(text) if text else 0.0,
+        1.0 if REPEAT_RE.search(text) else 0.0,
         *moderator_features(text, folded, tokens),
         *target_features(folded, tokens),
         *scheme_features(text, folded),
@@ -422,12 +543,16 @@ def moderator_features(text: str, folded: str, tokens: list[str]) -> tuple[float
     words = text.split()
     caps = sum(1 for w in words if len(w) >= 2 and w.isupper())
     return (
-        sum(t in FIRST_PERSON for t in tokens) / count, 1.0 if any(t in PLEASE for t in tokens) else 0.0,
-        1.0 if SUBSCRIBE_RE.search(folded) else 0.0, 1.0 if CHECK_RE.search(folded) else 0.0,
+        sum(t in FIRST_PERSON for t in tokens) / count,
+        1.0 if any(t in PLEASE for t in tokens) else 0.0,
+        1.0 if SUBSCRIBE_RE.search(folded) else 0.0,
+        1.0 if CHECK_RE.search(folded) else 0.0,
         min(len(CHANNEL_RE.findall(folded)), 3) / 3,
         1.0 if ("." in text or "dot" in folded) and HIDDEN_LINK_RE.search(text) else 0.0,
-        1.0 if CODE_TOKEN_RE.search(text) else 0.0, caps / len(words) if words else 0.0,
-        1.0 if PUNCT_RUN_RE.search(text) else 0.0, min(len(tokens), 100) / 100,
+        1.0 if CODE_TOKEN_RE.search(text) else 0.0,
+        caps / len(words) if words else 0.0,
+        1.0 if PUNCT_RUN_RE.search(text) else 0.0,
+        min(len(tokens), 100) / 100,
     )
 
 

@@ -23,21 +23,51 @@ import numpy as np
 from scipy import sparse
 
 from tending.errors import UsageError
-from tending.moderation.classifier import FEATURES_VERSION, N_FEATURES, Featurizer, LinearModel, calibrate
-from tending.moderation.text import DENSE_NAMES, MODERATOR_NAMES, SCHEME_NAMES, dense_features, has_insult
+from tending.moderation.classifier import (
+    FEATURES_VERSION,
+    N_FEATURES,
+    Featurizer,
+    LinearModel,
+    calibrate,
+)
+from tending.moderation.text import (
+    DENSE_NAMES,
+    MODERATOR_NAMES,
+    SCHEME_NAMES,
+    dense_features,
+    has_insult,
+)
 
 SEED = 20260321
-TARGETS = ("insult", "hate", "threat")  # what a toxic message attacks: a person, a group, or a threat
+TARGETS = (
+    "insult",
+    "hate",
+    "threat",
+)  # what a toxic message attacks: a person, a group, or a threat
 MODEL_NAMES = ("spam", "self_promotion", "toxic_fr", "toxic_en", *TARGETS)
 # out-of-fold precision the threshold must reach (self_promotion; the others' rules are THRESHOLD_RULES')
-TARGET_PRECISION = {"spam": 0.95, "self_promotion": 0.9, "toxic_fr": 0.9, "toxic_en": 0.9,
-                    "insult": 0.8, "hate": 0.8, "threat": 0.8}
+TARGET_PRECISION = {
+    "spam": 0.95,
+    "self_promotion": 0.9,
+    "toxic_fr": 0.9,
+    "toxic_en": 0.9,
+    "insult": 0.8,
+    "hate": 0.8,
+    "threat": 0.8,
+}
 # how each model's threshold is chosen on its out-of-fold probabilities (see choose_threshold):
 # "precision": the lowest reaching TARGET_PRECISION; "balanced": 0.5 at an even prior (the most accurate on
 # a balanced unseen set: issue 13 measures toxicity by accuracy); "clean_ceiling": the best F1 on the
 # YouTube comments among thresholds flagging at most CLEAN_CEILING of the clean messages
-THRESHOLD_RULES = {"spam": "clean_ceiling", "self_promotion": "precision", "toxic_fr": "balanced",
-                   "toxic_en": "balanced", "insult": "balanced", "hate": "balanced", "threat": "balanced"}
+THRESHOLD_RULES = {
+    "spam": "clean_ceiling",
+    "self_promotion": "precision",
+    "toxic_fr": "balanced",
+    "toxic_en": "balanced",
+    "insult": "balanced",
+    "hate": "balanced",
+    "threat": "balanced",
+}
 CLEAN_CEILING = 0.005
 # toxicity: every source weighs the same in total, so the largest collections (MLMA, HateCheck) do not
 # set the model's idea of toxicity alone (leave-one-source-out mean 0.729 -> 0.747, docs/model-card.md)
@@ -47,22 +77,42 @@ MIN_THRESHOLD = 0.5  # never flag a message the model finds more likely fine tha
 # spam: C 16 was also measured (benchmarks/moderation_spam_selection.py --regularisation-only): chosen
 # inside the training videos, +0.005 of held-out F1, within liblinear's run-to-run noise, for slightly more
 # clean messages flagged; 4 stays (docs/model-card.md)
-REGULARISATION = {"spam": 4.0, "self_promotion": 2.0, "toxic_fr": 0.5, "toxic_en": 2.0,
-                  "insult": 1.0, "hate": 1.0, "threat": 1.0}
-REDDIT_TOXIC = ("t0-misogynistic-slurs", "t4-verbal-attacks-on-Reddit", "t8-personal-attacks",
-                "t9-personal-attacks", "t2-hatespeech-racist-homophobic", "t3-abusing-and-criticisizing-mods",
-                "t9-namecalling-claiming-other-too-sensitive")
+REGULARISATION = {
+    "spam": 4.0,
+    "self_promotion": 2.0,
+    "toxic_fr": 0.5,
+    "toxic_en": 2.0,
+    "insult": 1.0,
+    "hate": 1.0,
+    "threat": 1.0,
+}
+REDDIT_TOXIC = (
+    "t0-misogynistic-slurs",
+    "t4-verbal-attacks-on-Reddit",
+    "t8-personal-attacks",
+    "t9-personal-attacks",
+    "t2-hatespeech-racist-homophobic",
+    "t3-abusing-and-criticisizing-mods",
+    "t9-namecalling-claiming-other-too-sensitive",
+)
 REDDIT_PER_FILE = 700
 STACKEXCHANGE_SAMPLE = 3000
 MLMA_TOXIC = re.compile(r"offensive|abusive|hateful|disrespectful")
 MLMA_PROTECTED = frozenset({"origin", "religion", "gender", "sexual_orientation", "disability"})
 JIGSAW_TARGETS = {"insult": "insult", "hate": "identity_hate", "threat": "threat"}
-THREAT_HINT = re.compile(r"tuer|poignard|crever|souffrir|frapper|buter|egorg|massacr|abattre|pendre")
+THREAT_HINT = re.compile(
+    r"tuer|poignard|crever|souffrir|frapper|buter|egorg|massacr|abattre|pendre"
+)
 # Reddit's removed comments by kind of violation -> the target of the attack
-REDDIT_KINDS = {"t0-misogynistic-slurs": "hate", "t2-hatespeech-racist-homophobic": "hate",
-                "t4-verbal-attacks-on-Reddit": "insult", "t8-personal-attacks": "insult",
-                "t9-personal-attacks": "insult", "t3-abusing-and-criticisizing-mods": "insult",
-                "t9-namecalling-claiming-other-too-sensitive": "insult"}
+REDDIT_KINDS = {
+    "t0-misogynistic-slurs": "hate",
+    "t2-hatespeech-racist-homophobic": "hate",
+    "t4-verbal-attacks-on-Reddit": "insult",
+    "t8-personal-attacks": "insult",
+    "t9-personal-attacks": "insult",
+    "t3-abusing-and-criticisizing-mods": "insult",
+    "t9-namecalling-claiming-other-too-sensitive": "insult",
+}
 # the moderator features (text.moderator_features) were chosen for spam on the YouTube rotation; the
 # toxicity models do without them (with them, 2.5 % of a civil French forum's posts were flagged as
 # toxic instead of 1.5 %)
@@ -101,6 +151,7 @@ class Corpus:
 
 # -- readers: one per data set, each yields examples with the label mapping documented in the card --
 
+
 def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         yield from csv.DictReader(handle)
@@ -111,14 +162,20 @@ def read_youtube(folder: Path) -> dict[str, list[Example]]:
     videos = {}
     for path in sorted(folder.glob("youtube-*.csv")):
         name = path.stem.split("-", 2)[-1]
-        videos[name] = [Example(html.unescape(r["CONTENT"]), int(r["CLASS"]), f"youtube:{name}")
-                        for r in _csv_rows(path)]
+        videos[name] = [
+            Example(html.unescape(r["CONTENT"]), int(r["CLASS"]), f"youtube:{name}")
+            for r in _csv_rows(path)
+        ]
     return videos
 
 
 def read_sms(folder: Path) -> list[Example]:
     out = []
-    for line in (folder / "SMSSpamCollection").read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+    for line in (
+        (folder / "SMSSpamCollection")
+        .read_text(encoding="utf-8", errors="replace")
+        .splitlines()[1:]
+    ):
         label, _, text = line.partition("\t")
         if label in ("ham", "spam") and text:
             out.append(Example(text, int(label == "spam"), "sms"))
@@ -137,8 +194,16 @@ def read_mlma(folder: Path, lang: str) -> list[Example]:
             out.append(_clean(row["tweet"], f"mlma:{lang}", lang))
         elif MLMA_TOXIC.search(kinds) and "normal" not in kinds:
             group = row.get("group") != "individual" and row.get("target") in MLMA_PROTECTED
-            out.append(Example(row["tweet"], 1, f"mlma:{lang}", lang, frozenset({"hate" if group else "insult"}),
-                               frozenset({"insult", "hate"})))
+            out.append(
+                Example(
+                    row["tweet"],
+                    1,
+                    f"mlma:{lang}",
+                    lang,
+                    frozenset({"hate" if group else "insult"}),
+                    frozenset({"insult", "hate"}),
+                )
+            )
     return out
 
 
@@ -149,8 +214,12 @@ def read_jigsaw_sample(folder: Path, exclude_ids: set[str]) -> list[Example]:
         if row["msg_id"] in exclude_ids:
             continue
         kinds = frozenset(k for k, column in JIGSAW_TARGETS.items() if row[column] == "1")
-        out.append(Example(row["original_text"], int(row["toxic"]), "jigsaw-sample:en", "en", kinds, CLEAN))
-        out.append(Example(row["content"], int(row["toxic"]), "jigsaw-sample:fr", "fr", kinds, CLEAN))
+        out.append(
+            Example(row["original_text"], int(row["toxic"]), "jigsaw-sample:en", "en", kinds, CLEAN)
+        )
+        out.append(
+            Example(row["content"], int(row["toxic"]), "jigsaw-sample:fr", "fr", kinds, CLEAN)
+        )
     return out
 
 
@@ -168,8 +237,16 @@ def read_hatecheck(folder: Path) -> list[Example]:
             out.append(Example(text, 1, "hatecheck:fr", "fr", kinds, frozenset({"hate", "threat"})))
         elif function in ("target_indiv_nh", "target_group_nh"):
             threat = bool(THREAT_HINT.search(text.lower()))
-            out.append(Example(text, 1, "hatecheck:fr", "fr", frozenset({"insult"} | ({"threat"} if threat else set())),
-                               frozenset({"insult", "hate"})))
+            out.append(
+                Example(
+                    text,
+                    1,
+                    "hatecheck:fr",
+                    "fr",
+                    frozenset({"insult"} | ({"threat"} if threat else set())),
+                    frozenset({"insult", "hate"}),
+                )
+            )
         else:
             out.append(_clean(text, "hatecheck:fr", "fr"))
     return out
@@ -201,11 +278,22 @@ def read_cyberaggression(folder: Path) -> list[Example]:
             if not text:
                 continue
             abuse, hate = row.get("VERBAL_ABUSE", "none"), row.get("HATE_SPEECH", "no") == "yes"
-            kinds = ({"insult"} if abuse in ("name_calling", "denigration", "blaming") else set()) \
-                | ({"threat"} if abuse == "threat" else set()) | ({"hate"} if hate else set())
+            kinds = (
+                ({"insult"} if abuse in ("name_calling", "denigration", "blaming") else set())
+                | ({"threat"} if abuse == "threat" else set())
+                | ({"hate"} if hate else set())
+            )
             toxic = int(abuse != "none" or hate)
-            out.append(Example(text, toxic, "cyberaggression:fr", "fr", frozenset(kinds),
-                               CLEAN if not toxic or kinds else frozenset()))
+            out.append(
+                Example(
+                    text,
+                    toxic,
+                    "cyberaggression:fr",
+                    "fr",
+                    frozenset(kinds),
+                    CLEAN if not toxic or kinds else frozenset(),
+                )
+            )
     return out
 
 
@@ -223,8 +311,10 @@ def jigsaw_bilingual_ids(folder: Path) -> set[str]:
 
 
 def read_rtp_lx(folder: Path) -> list[Example]:
-    return [Example(r["content"], int(r["label"]), "rtp-lx:fr", "fr")
-            for r in _csv_rows(folder / "rtp-lx-french.csv")]
+    return [
+        Example(r["content"], int(r["label"]), "rtp-lx:fr", "fr")
+        for r in _csv_rows(folder / "rtp-lx-french.csv")
+    ]
 
 
 def read_reddit_removed(folder: Path, rng: random.Random) -> list[Example]:
@@ -234,11 +324,15 @@ def read_reddit_removed(folder: Path, rng: random.Random) -> list[Example]:
         kind = next((k for k in REDDIT_TOXIC if path.stem.endswith(k)), None)
         if kind is None:
             continue
-        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        lines = [
+            line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        ]
         lines = [line for line in lines if len(line.split()) >= 3]
         target = frozenset({REDDIT_KINDS[kind]})
-        out += [Example(t, 1, "reddit-removed", "en", target, target)
-                for t in rng.sample(lines, min(REDDIT_PER_FILE, len(lines)))]
+        out += [
+            Example(t, 1, "reddit-removed", "en", target, target)
+            for t in rng.sample(lines, min(REDDIT_PER_FILE, len(lines)))
+        ]
     return out
 
 
@@ -247,9 +341,21 @@ def read_umsab(folder: Path, lang: str) -> list[Example]:
     name = {"fr": "french", "en": "english"}[lang]
     out = []
     for split in ("train", "val"):
-        texts = (folder / f"data_sentiment_{name}_{split}_text.txt").read_text(encoding="utf-8").splitlines()
-        labels = (folder / f"data_sentiment_{name}_{split}_labels.txt").read_text(encoding="utf-8").splitlines()
-        out += [_clean(t, f"umsab:{lang}", lang) for t, y in zip(texts, labels, strict=False) if y.strip() in "12"]
+        texts = (
+            (folder / f"data_sentiment_{name}_{split}_text.txt")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
+        labels = (
+            (folder / f"data_sentiment_{name}_{split}_labels.txt")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
+        out += [
+            _clean(t, f"umsab:{lang}", lang)
+            for t, y in zip(texts, labels, strict=False)
+            if y.strip() in "12"
+        ]
     return out
 
 
@@ -258,7 +364,10 @@ def read_stackexchange_comments(folder: Path, rng: random.Random) -> list[Exampl
     raw = (folder / "Comments.xml").read_text(encoding="utf-8-sig")
     texts = [html.unescape(m) for m in re.findall(r' Text="([^"]*)"', raw)]
     texts = [t for t in texts if len(t.split()) >= 4]
-    return [_clean(t, "stackexchange", "en") for t in rng.sample(texts, min(STACKEXCHANGE_SAMPLE, len(texts)))]
+    return [
+        _clean(t, "stackexchange", "en")
+        for t in rng.sample(texts, min(STACKEXCHANGE_SAMPLE, len(texts)))
+    ]
 
 
 def read_forum_posts(data: Path) -> list[str]:
@@ -268,8 +377,11 @@ def read_forum_posts(data: Path) -> list[str]:
     if not path.exists():
         return []
     archive = json.loads(path.read_text(encoding="utf-8"))
-    posts = [html.unescape(re.sub(r"<[^>]{0,500}>", " ", c.get("content") or ""))
-             for t in archive["threads"] for c in t.get("comments", [])]
+    posts = [
+        html.unescape(re.sub(r"<[^>]{0,500}>", " ", c.get("content") or ""))
+        for t in archive["threads"]
+        for c in t.get("comments", [])
+    ]
     return [re.sub(r"\s+", " ", p).strip() for p in posts if len(p.split()) >= 3]
 
 
@@ -281,19 +393,31 @@ def self_promotion_label(example: Example) -> int:
 
 # -- assembling the training sets ----------------------------------------------------------------
 
-def load_corpus(data: Path, *, holdout_french: bool = False, youtube_videos: Sequence[str] | None = None,
-                ) -> Corpus:
+
+def load_corpus(
+    data: Path,
+    *,
+    holdout_french: bool = False,
+    youtube_videos: Sequence[str] | None = None,
+) -> Corpus:
     """Every model's examples from a data folder. holdout_french leaves toxifrench-extra out (the
     quality benchmark's unseen French set); youtube_videos limits the YouTube videos used."""
     rng = random.Random(SEED)
     need = [data / "spam" / "youtube", data / "toxicity" / "mlma"]
     for path in need:
         if not path.exists():
-            raise UsageError(f"--data: {path} is missing (expected the layout of shared/data: spam/, toxicity/, "
-                             "sentiment/).")
+            raise UsageError(
+                f"--data: {path} is missing (expected the layout of shared/data: spam/, toxicity/, "
+                "sentiment/)."
+            )
     corpus = Corpus()
     videos = read_youtube(data / "spam" / "youtube")
-    youtube = [e for name, rows in videos.items() if youtube_videos is None or name in youtube_videos for e in rows]
+    youtube = [
+        e
+        for name, rows in videos.items()
+        if youtube_videos is None or name in youtube_videos
+        for e in rows
+    ]
     optional: dict[str, Callable[[Path], list[Example]]] = {
         "spam/sms": read_sms,
         "sentiment/umsab-fr": lambda p: read_umsab(p, "fr"),
@@ -301,13 +425,22 @@ def load_corpus(data: Path, *, holdout_french: bool = False, youtube_videos: Seq
         "activity/stackexchange-meta-2018": lambda p: read_stackexchange_comments(p, rng),
         "toxicity/reddit-removed": lambda p: read_reddit_removed(p, rng),
     }
-    extra = {key: reader(data / key) if (data / key).exists() else [] for key, reader in optional.items()}
-    french_ham = [e for e in read_mlma(data / "toxicity" / "mlma", "fr") if e.label == 0] + extra["sentiment/umsab-fr"]
+    extra = {
+        key: reader(data / key) if (data / key).exists() else [] for key, reader in optional.items()
+    }
+    french_ham = [e for e in read_mlma(data / "toxicity" / "mlma", "fr") if e.label == 0] + extra[
+        "sentiment/umsab-fr"
+    ]
     clean_en = extra["activity/stackexchange-meta-2018"] + extra["sentiment/umsab-en"]
     corpus.add("spam", youtube + extra["spam/sms"] + _relabel(french_ham + clean_en, 0))
-    promo = [Example(e.text, self_promotion_label(e), e.source, e.lang) for e in youtube + extra["spam/sms"]]
+    promo = [
+        Example(e.text, self_promotion_label(e), e.source, e.lang)
+        for e in youtube + extra["spam/sms"]
+    ]
     corpus.add("self_promotion", promo + _relabel(french_ham + clean_en, 0))
-    casual_en = [_clean(e.text, e.source, "en") for e in youtube + extra["spam/sms"] if e.label == 0]
+    casual_en = [
+        _clean(e.text, e.source, "en") for e in youtube + extra["spam/sms"] if e.label == 0
+    ]
     _add_toxicity(corpus, data, extra, holdout_french, casual_en)
     return corpus
 
@@ -316,24 +449,49 @@ def _relabel(examples: list[Example], label: int) -> list[Example]:
     return [Example(e.text, label, e.source, e.lang) for e in examples]
 
 
-def _add_toxicity(corpus: Corpus, data: Path, extra: dict[str, list[Example]], holdout_french: bool,
-                  casual_en: list[Example]) -> None:
+def _add_toxicity(
+    corpus: Corpus,
+    data: Path,
+    extra: dict[str, list[Example]],
+    holdout_french: bool,
+    casual_en: list[Example],
+) -> None:
     """casual_en: the clean YouTube comments and SMS, short everyday English the toxicity sets lack.
     The Jigsaw sample leaves out the comments Jigsaw bilingual holds (so either can be held out)."""
     toxicity = data / "toxicity"
     extra_dir = toxicity / "toxifrench-extra"
     jigsaw_dir = toxicity / "jigsaw-sample"
-    jigsaw = read_jigsaw_sample(jigsaw_dir, jigsaw_bilingual_ids(extra_dir)) if jigsaw_dir.exists() else []
-    bilingual = read_jigsaw_bilingual(extra_dir) if extra_dir.exists() and not holdout_french else []
+    jigsaw = (
+        read_jigsaw_sample(jigsaw_dir, jigsaw_bilingual_ids(extra_dir))
+        if jigsaw_dir.exists()
+        else []
+    )
+    bilingual = (
+        read_jigsaw_bilingual(extra_dir) if extra_dir.exists() and not holdout_french else []
+    )
     rtp = read_rtp_lx(extra_dir) if extra_dir.exists() and not holdout_french else []
-    native = [e for folder, reader in (("hatecheck-fr", read_hatecheck), ("ftr-fr", read_ftr))
-              if (toxicity / folder).exists() for e in reader(toxicity / folder)]
+    native = [
+        e
+        for folder, reader in (("hatecheck-fr", read_hatecheck), ("ftr-fr", read_ftr))
+        if (toxicity / folder).exists()
+        for e in reader(toxicity / folder)
+    ]
     mlma = toxicity / "mlma"
-    french = read_mlma(mlma, "fr") + [e for e in jigsaw + bilingual if e.lang == "fr"] + rtp + native \
+    french = (
+        read_mlma(mlma, "fr")
+        + [e for e in jigsaw + bilingual if e.lang == "fr"]
+        + rtp
+        + native
         + extra["sentiment/umsab-fr"]
-    english = read_mlma(mlma, "en") + [e for e in jigsaw + bilingual if e.lang == "en"] \
-        + extra["toxicity/reddit-removed"] + extra["activity/stackexchange-meta-2018"] + extra["sentiment/umsab-en"] \
+    )
+    english = (
+        read_mlma(mlma, "en")
+        + [e for e in jigsaw + bilingual if e.lang == "en"]
+        + extra["toxicity/reddit-removed"]
+        + extra["activity/stackexchange-meta-2018"]
+        + extra["sentiment/umsab-en"]
         + casual_en
+    )
     corpus.add("toxic_fr", french)
     corpus.add("toxic_en", english)
     for target in TARGETS:
@@ -343,14 +501,19 @@ def _add_toxicity(corpus: Corpus, data: Path, extra: dict[str, list[Example]], h
 def target_examples(examples: Sequence[Example], target: str) -> list[Example]:
     """The examples whose source annotates `target`, labelled 1 when they carry it. A toxic example
     aimed elsewhere is a 0 (an insult is not a threat), which is what teaches the target."""
-    return [Example(e.text, int(target in e.kinds), e.source, e.lang, e.kinds, e.known)
-            for e in examples if target in e.known]
+    return [
+        Example(e.text, int(target in e.kinds), e.source, e.lang, e.kinds, e.known)
+        for e in examples
+        if target in e.known
+    ]
 
 
 # -- fitting ----------------------------------------------------------------------------------------
 
-def fit_linear(rows: sparse.csr_matrix, labels: np.ndarray, *, c: float,
-               weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+
+def fit_linear(
+    rows: sparse.csr_matrix, labels: np.ndarray, *, c: float, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """L2 logistic regression, solved in the dual (far fewer samples than hashed features). 100 dual
     iterations give decision values correlated at 0.9999 with the converged solution, four times faster."""
     import warnings
@@ -358,21 +521,33 @@ def fit_linear(rows: sparse.csr_matrix, labels: np.ndarray, *, c: float,
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=100)
+    model = LogisticRegression(
+        C=c, class_weight="balanced", solver="liblinear", dual=True, max_iter=100
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(rows, labels, sample_weight=weights)
     return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
 
-def out_of_fold_scores(rows: sparse.csr_matrix, labels: np.ndarray, *, c: float, folds: int = 3,
-                       sample_weights: np.ndarray | None = None) -> np.ndarray:
+def out_of_fold_scores(
+    rows: sparse.csr_matrix,
+    labels: np.ndarray,
+    *,
+    c: float,
+    folds: int = 3,
+    sample_weights: np.ndarray | None = None,
+) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
 
     scores = np.zeros(len(labels))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(rows, labels):
-        weights, bias = fit_linear(rows[train], labels[train], c=c,
-                                   weights=None if sample_weights is None else sample_weights[train])
+        weights, bias = fit_linear(
+            rows[train],
+            labels[train],
+            c=c,
+            weights=None if sample_weights is None else sample_weights[train],
+        )
         scores[test] = rows[test] @ weights + bias
     return scores
 
@@ -418,8 +593,13 @@ def precision_threshold(probabilities: np.ndarray, labels: np.ndarray, target: f
     return float(max(sorted_p[int(np.argmax(f_half))], MIN_THRESHOLD))
 
 
-def choose_threshold(name: str, probabilities: np.ndarray, labels: np.ndarray, examples: Sequence[Example],
-                     outside: np.ndarray | None = None) -> float:
+def choose_threshold(
+    name: str,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    examples: Sequence[Example],
+    outside: np.ndarray | None = None,
+) -> float:
     """The threshold of model `name` by its rule (THRESHOLD_RULES)."""
     rule = THRESHOLD_RULES[name]
     if rule == "balanced":
@@ -428,17 +608,27 @@ def choose_threshold(name: str, probabilities: np.ndarray, labels: np.ndarray, e
         return precision_threshold(probabilities, labels, TARGET_PRECISION[name])
     youtube = np.array([e.source.startswith("youtube:") for e in examples])
     clean = (labels == 0) & ~youtube & np.array([e.source != "sms" for e in examples])
-    clean_scores = probabilities[clean] if outside is None else np.concatenate([probabilities[clean], outside])
+    clean_scores = (
+        probabilities[clean] if outside is None else np.concatenate([probabilities[clean], outside])
+    )
     target = youtube if youtube.any() else np.ones(len(labels), dtype=bool)
     return ceiling_threshold(probabilities[target], labels[target], clean_scores, CLEAN_CEILING)
 
 
-def ceiling_threshold(probabilities: np.ndarray, labels: np.ndarray, clean: np.ndarray, ceiling: float,
-                      *, floor: float = 0.05) -> float:
+def ceiling_threshold(
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    clean: np.ndarray,
+    ceiling: float,
+    *,
+    floor: float = 0.05,
+) -> float:
     """The threshold with the best F1 on (probabilities, labels) among those flagging at most `ceiling`
     of the clean messages' scores `clean` (and not under `floor`). Issue 13: F1 under a ceiling on false
     flags, not the precision-first rule, which cost about 0.02 of F1."""
-    lowest = max(float(np.quantile(clean, 1 - ceiling, method="higher")) if clean.size else floor, floor)
+    lowest = max(
+        float(np.quantile(clean, 1 - ceiling, method="higher")) if clean.size else floor, floor
+    )
     candidates = np.unique(np.concatenate([[lowest], probabilities[probabilities > lowest]]))
     if clean.size:
         candidates = candidates[[float((clean >= t).mean()) <= ceiling for t in candidates]]
@@ -452,7 +642,9 @@ def ceiling_threshold(probabilities: np.ndarray, labels: np.ndarray, clean: np.n
     return best
 
 
-def source_weights(name: str, examples: Sequence[Example], *, share: float = YOUTUBE_SHARE) -> np.ndarray | None:
+def source_weights(
+    name: str, examples: Sequence[Example], *, share: float = YOUTUBE_SHARE
+) -> np.ndarray | None:
     """The spam models give the YouTube comments (the only set labelled for spam in a comment section)
     YOUTUBE_SHARE of the total weight, the extra sets (SMS, clean forum and tweet messages) the rest:
     unweighted, the extra sets outnumber YouTube 18 to 1. Measured with features version 1: the YouTube
@@ -489,20 +681,33 @@ def feature_mask(name: str) -> sparse.dia_matrix:
     return sparse.diags(keep)
 
 
-def train_model(name: str, examples: Sequence[Example], featurizer: Featurizer,
-                *, rows: sparse.csr_matrix | None = None, c: float | None = None,
-                youtube_share: float = YOUTUBE_SHARE) -> tuple[LinearModel, dict[str, Any]]:
+def train_model(
+    name: str,
+    examples: Sequence[Example],
+    featurizer: Featurizer,
+    *,
+    rows: sparse.csr_matrix | None = None,
+    c: float | None = None,
+    youtube_share: float = YOUTUBE_SHARE,
+) -> tuple[LinearModel, dict[str, Any]]:
     """Fit one model; returns it with its out-of-fold metrics. c and youtube_share replace the shipped
     REGULARISATION and YOUTUBE_SHARE (benchmarks/moderation_spam_selection.py compares them)."""
-    model, metrics, _probabilities = train_with_out_of_fold(name, examples, featurizer, rows=rows, c=c,
-                                                            youtube_share=youtube_share)
+    model, metrics, _probabilities = train_with_out_of_fold(
+        name, examples, featurizer, rows=rows, c=c, youtube_share=youtube_share
+    )
     return model, metrics
 
 
-def train_with_out_of_fold(name: str, examples: Sequence[Example], featurizer: Featurizer,
-                           *, rows: sparse.csr_matrix | None = None, c: float | None = None,
-                           youtube_share: float = YOUTUBE_SHARE, outside_clean: sparse.csr_matrix | None = None,
-                           ) -> tuple[LinearModel, dict[str, Any], np.ndarray]:
+def train_with_out_of_fold(
+    name: str,
+    examples: Sequence[Example],
+    featurizer: Featurizer,
+    *,
+    rows: sparse.csr_matrix | None = None,
+    c: float | None = None,
+    youtube_share: float = YOUTUBE_SHARE,
+    outside_clean: sparse.csr_matrix | None = None,
+) -> tuple[LinearModel, dict[str, Any], np.ndarray]:
     """train_model, also returning the calibrated out-of-fold probability of every example (what the
     threshold was chosen on; the benchmarks count the clean messages flagged from it). outside_clean:
     feature rows of clean messages from outside the training mix (the civil French forum), which the
@@ -518,20 +723,36 @@ def train_with_out_of_fold(name: str, examples: Sequence[Example], featurizer: F
     weights, bias = fit_linear(rows, labels, c=c, weights=sample_weights)
     outside = None
     if outside_clean is not None and outside_clean.shape[0]:
-        outside = calibrate(np.asarray((outside_clean @ feature_mask(name)) @ weights) + bias, platt_a, platt_c)
+        outside = calibrate(
+            np.asarray((outside_clean @ feature_mask(name)) @ weights) + bias, platt_a, platt_c
+        )
     threshold = choose_threshold(name, probabilities, labels, examples, outside)
     metrics = binary_metrics(labels, probabilities, threshold)
     sources = sorted({e.source for e in examples})
-    meta = {"features_version": FEATURES_VERSION, "examples": len(examples), "positives": int(labels.sum()),
-            "sources": sources, "C": c, "threshold_rule": THRESHOLD_RULES[name], "out_of_fold": metrics}
+    meta = {
+        "features_version": FEATURES_VERSION,
+        "examples": len(examples),
+        "positives": int(labels.sum()),
+        "sources": sources,
+        "C": c,
+        "threshold_rule": THRESHOLD_RULES[name],
+        "out_of_fold": metrics,
+    }
     if THRESHOLD_RULES[name] == "precision":
         meta["target_precision"] = TARGET_PRECISION[name]
-    return LinearModel(name, weights, bias, platt_a, platt_c, threshold, meta), metrics, probabilities
+    return (
+        LinearModel(name, weights, bias, platt_a, platt_c, threshold, meta),
+        metrics,
+        probabilities,
+    )
 
 
 # -- metrics ----------------------------------------------------------------------------------------
 
-def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[str, float]:
+
+def binary_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, threshold: float
+) -> dict[str, float]:
     """Precision, recall, F1, accuracy at the threshold; ROC-AUC; Brier score; expected calibration
     error over 10 equal-width bins (Guo et al. 2017)."""
     from sklearn.metrics import roc_auc_score
@@ -544,15 +765,27 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: flo
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    auc = float(roc_auc_score(labels, probabilities)) if 0 < labels.sum() < len(labels) else float("nan")
-    return {"n": len(labels), "threshold": round(threshold, 4), "precision": round(precision, 4),
-            "recall": round(recall, 4), "f1": round(f1, 4),
-            "accuracy": round(float((predicted == labels).mean()), 4), "roc_auc": round(auc, 4),
-            "brier": round(float(np.mean((probabilities - labels) ** 2)), 4),
-            "ece": round(expected_calibration_error(labels, probabilities), 4)}
+    auc = (
+        float(roc_auc_score(labels, probabilities))
+        if 0 < labels.sum() < len(labels)
+        else float("nan")
+    )
+    return {
+        "n": len(labels),
+        "threshold": round(threshold, 4),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "accuracy": round(float((predicted == labels).mean()), 4),
+        "roc_auc": round(auc, 4),
+        "brier": round(float(np.mean((probabilities - labels) ** 2)), 4),
+        "ece": round(expected_calibration_error(labels, probabilities), 4),
+    }
 
 
-def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+def expected_calibration_error(
+    labels: np.ndarray, probabilities: np.ndarray, bins: int = 10
+) -> float:
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
     total = 0.0
@@ -565,8 +798,14 @@ def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bi
 
 # -- the command's work -----------------------------------------------------------------------------
 
-def train_all(data: Path, out: Path, *, names: Sequence[str] = MODEL_NAMES,
-              progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+
+def train_all(
+    data: Path,
+    out: Path,
+    *,
+    names: Sequence[str] = MODEL_NAMES,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
     """Train the models `names` (all by default) from `data` into `out` (models/*.npz + manifest.json).
     Retraining some of them keeps the others' files and manifest entries as they are (liblinear's
     solver shuffles at random, so retraining a model that did not change would still move its weights)."""
@@ -584,18 +823,34 @@ def train_all(data: Path, out: Path, *, names: Sequence[str] = MODEL_NAMES,
         examples = corpus.sets.get(name, [])
         positives = sum(e.label for e in examples)
         if not 0 < positives < len(examples):
-            progress(f"skipping {name}: its examples do not hold both classes ({len(examples)} examples)")
+            progress(
+                f"skipping {name}: its examples do not hold both classes ({len(examples)} examples)"
+            )
             report.pop(name, None)
             continue
         progress(f"training {name} on {len(examples)} examples")
         subset = rows[[position[e.text] for e in examples]]
-        model, metrics, _oof = train_with_out_of_fold(name, examples, featurizer, rows=subset,
-                                                      outside_clean=outside if name == "spam" else None)
+        model, metrics, _oof = train_with_out_of_fold(
+            name,
+            examples,
+            featurizer,
+            rows=subset,
+            outside_clean=outside if name == "spam" else None,
+        )
         model.save(out / f"{name}.npz")
-        report[name] = {"threshold": model.threshold, "out_of_fold": metrics, "examples": len(examples),
-                        "sources": model.meta["sources"]}
-    (out / "manifest.json").write_text(json.dumps({"features_version": FEATURES_VERSION, "models": report},
-                                                  indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        report[name] = {
+            "threshold": model.threshold,
+            "out_of_fold": metrics,
+            "examples": len(examples),
+            "sources": model.meta["sources"],
+        }
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {"features_version": FEATURES_VERSION, "models": report}, indent=2, sort_keys=True
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return {name: report[name] for name in names if name in report}
 
 
@@ -604,5 +859,8 @@ def _kept_entries(manifest: Path, retrained: Sequence[str]) -> dict[str, Any]:
     if set(retrained) >= set(MODEL_NAMES) or not manifest.exists():
         return {}
     entries = json.loads(manifest.read_text(encoding="utf-8")).get("models", {})
-    return {name: entry for name, entry in entries.items()
-            if name not in retrained and (manifest.parent / f"{name}.npz").exists()}
+    return {
+        name: entry
+        for name, entry in entries.items()
+        if name not in retrained and (manifest.parent / f"{name}.npz").exists()
+    }

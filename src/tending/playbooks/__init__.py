@@ -6,5 +6,15 @@ from tending.playbooks.engine import evaluate, windows
 from tending.playbooks.model import MemberSnapshot, Plan, PlanItem, Playbook, Rule
 from tending.playbooks.parse import default_playbook, load_playbook, parse_playbook
 
-__all__ = ["MemberSnapshot", "Plan", "PlanItem", "Playbook", "Rule", "default_playbook", "evaluate",
-           "load_playbook", "parse_playbook", "windows"]
+__all__ = [
+    "MemberSnapshot",
+    "Plan",
+    "PlanItem",
+    "Playbook",
+    "Rule",
+    "default_playbook",
+    "evaluate",
+    "load_playbook",
+    "parse_playbook",
+    "windows",
+]

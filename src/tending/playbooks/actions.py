@@ -17,28 +17,61 @@ def message_key(rule: Rule, occurrence: Occurrence, channel: str) -> str:
     return f"{rule.name}:{occurrence.label}:{occurrence.member_ids[0]}:{channel}"
 
 
-@ACTIONS.register("draft_message", Field("template", str, required=True),
-                  Field("channel", str, default="private", choices=("private", "email", "post")),
-                  Field("approve", bool, default=False, help="go without a human's approval"),
-                  holdout_applies=True)
+@ACTIONS.register(
+    "draft_message",
+    Field("template", str, required=True),
+    Field("channel", str, default="private", choices=("private", "email", "post")),
+    Field("approve", bool, default=False, help="go without a human's approval"),
+    holdout_applies=True,
+)
 def draft_message(params: dict[str, Any], rule: Rule, occurrence: Occurrence) -> list[PlanItem]:
     """Draft a message from a template: a private message, an e-mail, or a public post."""
-    return [PlanItem(rule=rule.name, action="draft_message", key=message_key(rule, occurrence, params["channel"]),
-                     due_at=occurrence.due_at, member_ids=occurrence.member_ids, channel=params["channel"],
-                     params=params, context=occurrence.context)]
+    return [
+        PlanItem(
+            rule=rule.name,
+            action="draft_message",
+            key=message_key(rule, occurrence, params["channel"]),
+            due_at=occurrence.due_at,
+            member_ids=occurrence.member_ids,
+            channel=params["channel"],
+            params=params,
+            context=occurrence.context,
+        )
+    ]
 
 
 @ACTIONS.register("tag_member", Field("tag", str, required=True))
 def tag_member(params: dict[str, Any], rule: Rule, occurrence: Occurrence) -> list[PlanItem]:
     """Add a tag to each member concerned."""
-    return [PlanItem(rule=rule.name, action="tag_member", key=f"{rule.name}:{occurrence.label}:{m}:tag:{params['tag']}",
-                     due_at=occurrence.due_at, member_ids=(m,), params=params) for m in occurrence.member_ids]
+    return [
+        PlanItem(
+            rule=rule.name,
+            action="tag_member",
+            key=f"{rule.name}:{occurrence.label}:{m}:tag:{params['tag']}",
+            due_at=occurrence.due_at,
+            member_ids=(m,),
+            params=params,
+        )
+        for m in occurrence.member_ids
+    ]
 
 
-@ACTIONS.register("notify_staff", Field("template", str, required=True),
-                  Field("approve", bool, default=True, help="staff notes go without approval by default"))
+@ACTIONS.register(
+    "notify_staff",
+    Field("template", str, required=True),
+    Field("approve", bool, default=True, help="staff notes go without approval by default"),
+)
 def notify_staff(params: dict[str, Any], rule: Rule, occurrence: Occurrence) -> list[PlanItem]:
     """Tell the staff (the configured staff destination) about the members concerned."""
-    return [PlanItem(rule=rule.name, action="notify_staff", key=message_key(rule, occurrence, "staff"),
-                     due_at=occurrence.due_at, member_ids=occurrence.member_ids, channel="staff",
-                     params=params, context=occurrence.context)]
+    return [
+        PlanItem(
+            rule=rule.name,
+            action="notify_staff",
+            key=message_key(rule, occurrence, "staff"),
+            due_at=occurrence.due_at,
+            member_ids=occurrence.member_ids,
+            channel="staff",
+            params=params,
+            context=occurrence.context,
+        )
+    ]

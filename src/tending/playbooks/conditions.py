@@ -21,10 +21,16 @@ DEFAULT_LIFECYCLE = LifecycleSettings()
 
 def member_facts(member: MemberSnapshot) -> MemberFacts:
     """What the lifecycle definitions read, from a snapshot (its contributions are the rollups')."""
-    return MemberFacts(member_id=member.id, joined_at=member.joined_at or member.first_seen_at,
-                       left_at=member.left_at, is_bot=member.is_bot, contributions=member.contributions,
-                       first_contribution_at=member.first_contribution_at,
-                       last_contribution_at=member.last_contribution_at, do_not_contact=member.do_not_contact)
+    return MemberFacts(
+        member_id=member.id,
+        joined_at=member.joined_at or member.first_seen_at,
+        left_at=member.left_at,
+        is_bot=member.is_bot,
+        contributions=member.contributions,
+        first_contribution_at=member.first_contribution_at,
+        last_contribution_at=member.last_contribution_at,
+        do_not_contact=member.do_not_contact,
+    )
 
 
 def member_state(member: MemberSnapshot, now: datetime) -> str | None:
@@ -76,7 +82,9 @@ def platform(value: Any, member: MemberSnapshot, now: datetime) -> bool:
 def tags(value: Any, member: MemberSnapshot, now: datetime) -> bool:
     """The member has every one of these tags; a tag written "!name" must be absent."""
     for tag in _one_of(value):
-        if (tag.startswith("!") and tag[1:] in member.tags) or (not tag.startswith("!") and tag not in member.tags):
+        if (tag.startswith("!") and tag[1:] in member.tags) or (
+            not tag.startswith("!") and tag not in member.tags
+        ):
             return False
     return True
 
@@ -90,4 +98,6 @@ def has_contributed(value: Any, member: MemberSnapshot, now: datetime) -> bool:
 @CONDITIONS.register("not_contacted_within", Field("value", int, required=True))
 def not_contacted_within(value: Any, member: MemberSnapshot, now: datetime) -> bool:
     """No private message or e-mail was sent to the member in the last N days."""
-    return member.last_contacted_at is None or member.last_contacted_at <= now - timedelta(days=value)
+    return member.last_contacted_at is None or member.last_contacted_at <= now - timedelta(
+        days=value
+    )

@@ -32,7 +32,9 @@ from tending.playbooks.parse import ACTIONS, CONDITIONS, TRIGGERS
 OVERLAP = timedelta(days=1)
 
 
-def rule_start(rule: Rule, *, since: datetime, last_run_at: datetime | None, now: datetime) -> datetime:
+def rule_start(
+    rule: Rule, *, since: datetime, last_run_at: datetime | None, now: datetime
+) -> datetime:
     """The oldest due instant a run considers for `rule`: the playbook's start, or — once it has run —
     the last run minus the rule's max delay (so occurrences that came due during downtime are still seen,
     created or recorded as skipped, and the work per run stays bounded)."""
@@ -41,12 +43,16 @@ def rule_start(rule: Rule, *, since: datetime, last_run_at: datetime | None, now
     return max(since, min(last_run_at, now) - rule.max_delay - OVERLAP)
 
 
-def windows(playbook: Playbook, *, since: datetime, last_run_at: datetime | None, now: datetime) -> list[Window]:
+def windows(
+    playbook: Playbook, *, since: datetime, last_run_at: datetime | None, now: datetime
+) -> list[Window]:
     """Which members the store must load to evaluate `playbook` at `now`."""
     found: list[Window] = []
     for rule in playbook.rules:
         start = rule_start(rule, since=since, last_run_at=last_run_at, now=now)
-        found.extend(TRIGGERS.entries[rule.trigger].extra["windows"](rule.trigger_params, start, now))
+        found.extend(
+            TRIGGERS.entries[rule.trigger].extra["windows"](rule.trigger_params, start, now)
+        )
     return found
 
 
@@ -58,13 +64,20 @@ def in_holdout(rule_name: str, member_id: int, fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
-def eligible(rule: Rule, members: Iterable[MemberSnapshot], now: datetime) -> tuple[MemberSnapshot, ...]:
-    return tuple(m for m in members if m.contactable(now) and all(
-        CONDITIONS.entries[name].function(value, m, now) for name, value in rule.conditions))
+def eligible(
+    rule: Rule, members: Iterable[MemberSnapshot], now: datetime
+) -> tuple[MemberSnapshot, ...]:
+    return tuple(
+        m
+        for m in members
+        if m.contactable(now)
+        and all(CONDITIONS.entries[name].function(value, m, now) for name, value in rule.conditions)
+    )
 
 
-def occurrences(rule: Rule, members: Sequence[MemberSnapshot], *, start: datetime, now: datetime,
-                zone: Any) -> list[Occurrence]:
+def occurrences(
+    rule: Rule, members: Sequence[MemberSnapshot], *, start: datetime, now: datetime, zone: Any
+) -> list[Occurrence]:
     ctx = TriggerContext(members=tuple(members), start=start, end=now, zone=zone)
     return TRIGGERS.entries[rule.trigger].function(rule.trigger_params, ctx)
 
@@ -86,9 +99,16 @@ def _items(rule: Rule, occurrence: Occurrence, now: datetime) -> list[PlanItem]:
     return items
 
 
-def evaluate(playbook: Playbook, *, members: Sequence[MemberSnapshot], now: datetime, since: datetime,
-             last_run_at: datetime | None = None, existing_keys: set[str] | frozenset[str] = frozenset(),
-             zone: Any) -> Plan:
+def evaluate(
+    playbook: Playbook,
+    *,
+    members: Sequence[MemberSnapshot],
+    now: datetime,
+    since: datetime,
+    last_run_at: datetime | None = None,
+    existing_keys: set[str] | frozenset[str] = frozenset(),
+    zone: Any,
+) -> Plan:
     """What applying `playbook` at `now` would do, given what the outbox already holds."""
     items: list[PlanItem] = []
     for rule in playbook.rules:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tending.models import MemberSnapshot as MemberSnapshot  # read by the store, so defined below it
+from tending.models import (
+    MemberSnapshot as MemberSnapshot,
+)  # read by the store, so defined below it
 from tending.models import Window as Window
 from tending.timeutil import isoformat_utc
 
@@ -78,9 +80,19 @@ class Plan:
     members: dict[int, MemberSnapshot]
 
     def to_json(self) -> list[dict[str, Any]]:
-        return [{"rule": i.rule, "action": i.action, "channel": i.channel, "due_at": isoformat_utc(i.due_at),
-                 "members": [self.members[m].external_id for m in i.member_ids], "status": i.status,
-                 "reason": i.reason, "key": i.key} for i in self.items]
+        return [
+            {
+                "rule": i.rule,
+                "action": i.action,
+                "channel": i.channel,
+                "due_at": isoformat_utc(i.due_at),
+                "members": [self.members[m].external_id for m in i.member_ids],
+                "status": i.status,
+                "reason": i.reason,
+                "key": i.key,
+            }
+            for i in self.items
+        ]
 
 
 @dataclass(frozen=True, slots=True)

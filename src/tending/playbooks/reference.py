@@ -11,9 +11,11 @@ from typing import Any
 from tending.playbooks import actions, conditions, triggers  # noqa: F401 -- they fill the registries
 from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS, Field, Registry
 
-TITLES = ((TRIGGERS, "Triggers", "When a rule looks at a member."),
-          (CONDITIONS, "Conditions", "Which members the rule keeps (all must hold)."),
-          (ACTIONS, "Actions", "What the rule does for each member kept."))
+TITLES = (
+    (TRIGGERS, "Triggers", "When a rule looks at a member."),
+    (CONDITIONS, "Conditions", "Which members the rule keeps (all must hold)."),
+    (ACTIONS, "Actions", "What the rule does for each member kept."),
+)
 
 
 def _default(field: dict[str, Any]) -> str:
@@ -35,17 +37,23 @@ def _section(registry: Registry, title: str, lead: str) -> list[str]:
         lines += [f"### `{entry.name}`", "", entry.doc or "(no description)", ""]
         if entry.fields:
             lines += ["| Field | Type | Default | Meaning |", "|---|---|---|---|"]
-            lines += [f"| `{f['name']}` | {f['type']} | {_default(f)} | {_meaning(spec)} |"
-                      for f, spec in zip(described["fields"], entry.fields, strict=True)]
+            lines += [
+                f"| `{f['name']}` | {f['type']} | {_default(f)} | {_meaning(spec)} |"
+                for f, spec in zip(described["fields"], entry.fields, strict=True)
+            ]
             lines.append("")
     return lines
 
 
 def render_markdown() -> str:
-    lines = ["# Playbook registry", "",
-             "Generated from `src/tending/playbooks/registry.py`'s registries by "
-             "`uv run python -m tending.playbooks.reference > docs/playbooks-reference.md`; a test fails when "
-             "it is out of date. How rules are written: [onboarding.md](onboarding.md).", ""]
+    lines = [
+        "# Playbook registry",
+        "",
+        "Generated from `src/tending/playbooks/registry.py`'s registries by "
+        "`uv run python -m tending.playbooks.reference > docs/playbooks-reference.md`; a test fails when "
+        "it is out of date. How rules are written: [onboarding.md](onboarding.md).",
+        "",
+    ]
     for registry, title, lead in TITLES:
         lines += _section(registry, title, lead)
     return "\n".join(lines)

@@ -45,7 +45,13 @@ class Entry:
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "a whole number", float: "a number", str: "a text", bool: "true or false", list: "a list"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "a text",
+        bool: "true or false",
+        list: "a list",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -67,18 +73,23 @@ class Registry:
         self.kind = kind
         self.entries: dict[str, Entry] = {}
 
-    def register(self, name: str, *fields: Field, **extra: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(
+        self, name: str, *fields: Field, **extra: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
             doc = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
             self.entries[name] = Entry(name, function, fields, doc, extra)
             return function
+
         return decorate
 
     def get(self, name: str, where: Where, *, label: str | None = None) -> Entry:
         entry = self.entries.get(name)
         if entry is None:
             known = ", ".join(sorted(self.entries))
-            raise where.error(f"unknown {self.kind} '{name}' (known: {known}).", field=label or self.kind)
+            raise where.error(
+                f"unknown {self.kind} '{name}' (known: {known}).", field=label or self.kind
+            )
         return entry
 
     def check(self, name: str, params: dict[str, Any], where: Where) -> dict[str, Any]:
@@ -88,7 +99,9 @@ class Registry:
         for key in params:
             if key not in known:
                 allowed = ", ".join(sorted(known)) or "none"
-                raise where.error(f"{self.kind} '{name}' has no field '{key}' (fields: {allowed}).", field=key)
+                raise where.error(
+                    f"{self.kind} '{name}' has no field '{key}' (fields: {allowed}).", field=key
+                )
         checked: dict[str, Any] = {}
         for spec in entry.fields:
             if spec.name in params and params[spec.name] is not None:
@@ -100,10 +113,23 @@ class Registry:
         return checked
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{"name": e.name, "doc": e.doc,
-                 "fields": [{"name": f.name, "type": _type_name(f.kind), "required": f.required,
-                             "default": f.default, "help": f.help} for f in e.fields]}
-                for e in sorted(self.entries.values(), key=lambda e: e.name)]
+        return [
+            {
+                "name": e.name,
+                "doc": e.doc,
+                "fields": [
+                    {
+                        "name": f.name,
+                        "type": _type_name(f.kind),
+                        "required": f.required,
+                        "default": f.default,
+                        "help": f.help,
+                    }
+                    for f in e.fields
+                ],
+            }
+            for e in sorted(self.entries.values(), key=lambda e: e.name)
+        ]
 
 
 TRIGGERS = Registry("trigger")

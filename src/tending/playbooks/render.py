@@ -36,8 +36,14 @@ class Templates:
             loaders.append(FileSystemLoader(str(user_dir)))
         loaders.append(PackageLoader("tending.playbooks", "templates"))
         self.user_dir = user_dir
-        self.env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
 
     def exists(self, name: str, language: str) -> bool:
         try:
@@ -51,17 +57,24 @@ class Templates:
         for language in (*(base_language(p) for p in preferred), "en", *LANGUAGES):
             if language and self.exists(name, language):
                 return language
-        where = f"{self.user_dir} or the built-in templates" if self.user_dir else "the built-in templates"
-        raise BadInputError(f"no template named '{name}' in {where} (expected <language>/{name}.txt.j2).",
-                            field="template")
+        where = (
+            f"{self.user_dir} or the built-in templates"
+            if self.user_dir
+            else "the built-in templates"
+        )
+        raise BadInputError(
+            f"no template named '{name}' in {where} (expected <language>/{name}.txt.j2).",
+            field="template",
+        )
 
     def render(self, name: str, language: str, context: dict[str, Any]) -> tuple[str | None, str]:
         filename = f"{language}/{name}.txt.j2"
         try:
             text = self.env.get_template(filename).render(**context, language=language)
         except TemplateSyntaxError as error:
-            raise BadInputError(error.message or "syntax error", path=error.filename or filename,
-                                line=error.lineno) from None
+            raise BadInputError(
+                error.message or "syntax error", path=error.filename or filename, line=error.lineno
+            ) from None
         except TemplateError as error:
             raise BadInputError(f"cannot render: {error}", path=filename) from None
         return split_subject(text)

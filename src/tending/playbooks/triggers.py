@@ -38,6 +38,7 @@ def _each(ctx: TriggerContext, due_of: Any, label_of: Any) -> list[Occurrence]:
 def _joined_window(offset: Callable[[dict[str, Any]], timedelta]) -> Any:
     def windows(params: dict[str, Any], start: datetime, end: datetime) -> list[Window]:
         return [Window("joined_at", start - offset(params) - SLACK, end - offset(params) + SLACK)]
+
     return windows
 
 
@@ -47,7 +48,9 @@ def member_joined(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrenc
     return _each(ctx, lambda m: m.joined_at, _joined_label)
 
 
-def local_day_at(moment: datetime, zone: Any, at: time, *, days: int = 0, years: int = 0) -> datetime:
+def local_day_at(
+    moment: datetime, zone: Any, at: time, *, days: int = 0, years: int = 0
+) -> datetime:
     """`at` o'clock on the local calendar day `days` (and `years`) after `moment`'s local day in `zone`,
     as UTC: calendar days, so a delay keeps its hour across a daylight-saving change (a member who
     joined on 6 October at 9:00 in Paris is due on 5 December at `at`, not at 23:00 the evening before)."""
@@ -55,15 +58,27 @@ def local_day_at(moment: datetime, zone: Any, at: time, *, days: int = 0, years:
     return ensure_utc(datetime.combine(day, at, tzinfo=zone))
 
 
-@TRIGGERS.register("days_after_join", Field("days", int, required=True, help="days after joining"),
-                   Field("time", str, default=MORNING, help="local time, HH:MM, on that day in the community's "
-                                                            "time zone"),
-                   windows=_joined_window(lambda p: timedelta(days=p["days"])))
+@TRIGGERS.register(
+    "days_after_join",
+    Field("days", int, required=True, help="days after joining"),
+    Field(
+        "time",
+        str,
+        default=MORNING,
+        help="local time, HH:MM, on that day in the community's time zone",
+    ),
+    windows=_joined_window(lambda p: timedelta(days=p["days"])),
+)
 def days_after_join(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """The Nth local calendar day after a member joined, at the given local time."""
     at = _parse_time(params["time"])
-    return _each(ctx, lambda m: local_day_at(m.joined_at, ctx.zone, at, days=params["days"]) if m.joined_at else None,
-                 lambda m: f"{_joined_label(m)}+{params['days']}d")
+    return _each(
+        ctx,
+        lambda m: (
+            local_day_at(m.joined_at, ctx.zone, at, days=params["days"]) if m.joined_at else None
+        ),
+        lambda m: f"{_joined_label(m)}+{params['days']}d",
+    )
 
 
 def add_years(day: date, years: int) -> date:
@@ -74,28 +89,48 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-@TRIGGERS.register("anniversary", Field("years", int, default=1, help="which anniversary (1 = one year)"),
-                   Field("time", str, default=MORNING, help="local time, HH:MM, in the community's time zone"),
-                   windows=_joined_window(lambda p: timedelta(days=366 * p["years"])))
+@TRIGGERS.register(
+    "anniversary",
+    Field("years", int, default=1, help="which anniversary (1 = one year)"),
+    Field("time", str, default=MORNING, help="local time, HH:MM, in the community's time zone"),
+    windows=_joined_window(lambda p: timedelta(days=366 * p["years"])),
+)
 def anniversary(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """The member's N-year anniversary of joining: the same local calendar day, at the given local time."""
     years, at = params["years"], _parse_time(params["time"])
-    return _each(ctx, lambda m: local_day_at(m.joined_at, ctx.zone, at, years=years) if m.joined_at else None,
-                 lambda m: f"{_joined_label(m)}+{years}y")
+    return _each(
+        ctx,
+        lambda m: local_day_at(m.joined_at, ctx.zone, at, years=years) if m.joined_at else None,
+        lambda m: f"{_joined_label(m)}+{years}y",
+    )
 
 
 def _silent_since(member: MemberSnapshot) -> datetime | None:
     return member.last_activity_at or member.joined_at
 
 
-@TRIGGERS.register("inactive_for", Field("days", int, required=True, help="days without any activity"),
-                   Field("time", str, default=MORNING, help="local time, HH:MM, on that day in the community's "
-                                                            "time zone"),
-                   windows=lambda p, start, end: [
-                       Window("last_activity_at", start - timedelta(days=p["days"]) - SLACK,
-                              end - timedelta(days=p["days"]) + SLACK),
-                       Window("joined_at", start - timedelta(days=p["days"]) - SLACK,
-                              end - timedelta(days=p["days"]) + SLACK)])
+@TRIGGERS.register(
+    "inactive_for",
+    Field("days", int, required=True, help="days without any activity"),
+    Field(
+        "time",
+        str,
+        default=MORNING,
+        help="local time, HH:MM, on that day in the community's time zone",
+    ),
+    windows=lambda p, start, end: [
+        Window(
+            "last_activity_at",
+            start - timedelta(days=p["days"]) - SLACK,
+            end - timedelta(days=p["days"]) + SLACK,
+        ),
+        Window(
+            "joined_at",
+            start - timedelta(days=p["days"]) - SLACK,
+            end - timedelta(days=p["days"]) + SLACK,
+        ),
+    ],
+)
 def inactive_for(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """The Nth local calendar day after a member's last activity (or their join, if they never did
     anything), at the given local time."""
@@ -108,22 +143,31 @@ def inactive_for(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence
     return _each(ctx, due, lambda m: f"silent-{_silent_since(m).isoformat()}+{params['days']}d")  # type: ignore[union-attr]
 
 
-@TRIGGERS.register("first_contribution",
-                   windows=lambda p, start, end: [Window("first_contribution_at", start, end)])
+@TRIGGERS.register(
+    "first_contribution",
+    windows=lambda p, start, end: [Window("first_contribution_at", start, end)],
+)
 def first_contribution(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """A member's first post, reply or comment."""
     return _each(ctx, lambda m: m.first_contribution_at, lambda m: "first-contribution")
 
 
-@TRIGGERS.register("returned_after", Field("days", int, required=True, help="days away before coming back"),
-                   windows=lambda p, start, end: [Window(f"returns:{p['days']}", start, end)])
+@TRIGGERS.register(
+    "returned_after",
+    Field("days", int, required=True, help="days away before coming back"),
+    windows=lambda p, start, end: [Window(f"returns:{p['days']}", start, end)],
+)
 def returned_after(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """A member is active again after N days or more without any activity."""
     found = []
     for member in ctx.members:
         for back in member.returns.get(params["days"], ()):
             if _in(ctx, back):
-                found.append(Occurrence(label=f"back-{back.isoformat()}", due_at=back, member_ids=(member.id,)))
+                found.append(
+                    Occurrence(
+                        label=f"back-{back.isoformat()}", due_at=back, member_ids=(member.id,)
+                    )
+                )
     return found
 
 
@@ -148,10 +192,13 @@ def _parse_time(text: str) -> time:
     return time(int(hours), int(minutes or 0))
 
 
-@TRIGGERS.register("weekly", Field("day", str, default="sunday", choices=WEEKDAYS),
-                   Field("time", str, default="18:00", help="local time, HH:MM, in the community's time zone"),
-                   Field("batch", int, default=WEEKLY_BATCH, help="at most this many names per post"),
-                   windows=lambda p, start, end: [Window("joined_at", start - timedelta(days=8), end)])
+@TRIGGERS.register(
+    "weekly",
+    Field("day", str, default="sunday", choices=WEEKDAYS),
+    Field("time", str, default="18:00", help="local time, HH:MM, in the community's time zone"),
+    Field("batch", int, default=WEEKLY_BATCH, help="at most this many names per post"),
+    windows=lambda p, start, end: [Window("joined_at", start - timedelta(days=8), end)],
+)
 def weekly(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     """Once a week (day and time in the community's time zone), for everyone who joined that week,
     in batches of at most `batch` members (oldest joiners first)."""
@@ -159,14 +206,28 @@ def weekly(params: dict[str, Any], ctx: TriggerContext) -> list[Occurrence]:
     found = []
     for due in week_ends(params["day"], at, ctx.zone, ctx.start, ctx.end):
         local = due.astimezone(ctx.zone)
-        week_start = ensure_utc(datetime.combine(local.date() - timedelta(days=7), at, tzinfo=ctx.zone))
-        joiners = sorted((m for m in ctx.members if m.joined_at and week_start <= m.joined_at < due),
-                         key=lambda m: (m.joined_at, m.id))
+        week_start = ensure_utc(
+            datetime.combine(local.date() - timedelta(days=7), at, tzinfo=ctx.zone)
+        )
+        joiners = sorted(
+            (m for m in ctx.members if m.joined_at and week_start <= m.joined_at < due),
+            key=lambda m: (m.joined_at, m.id),
+        )
         size = max(1, params["batch"])
         for part, first in enumerate(range(0, len(joiners), size), start=1):
-            chunk = tuple(m.id for m in joiners[first:first + size])
-            found.append(Occurrence(label=f"week-{local.date().isoformat()}:part{part}", due_at=due,
-                                    member_ids=chunk, batch=True,
-                                    context={"week_start": week_start, "week_end": due, "part": part,
-                                             "total": len(joiners)}))
+            chunk = tuple(m.id for m in joiners[first : first + size])
+            found.append(
+                Occurrence(
+                    label=f"week-{local.date().isoformat()}:part{part}",
+                    due_at=due,
+                    member_ids=chunk,
+                    batch=True,
+                    context={
+                        "week_start": week_start,
+                        "week_end": due,
+                        "part": part,
+                        "total": len(joiners),
+                    },
+                )
+            )
     return found

@@ -47,21 +47,54 @@ alerts = Table(
 
 
 def alert_exists(conn: Connection, community_id: int, dedupe_key: str) -> bool:
-    return conn.execute(select(alerts.c.id).where(alerts.c.community_id == community_id,
-                                                  alerts.c.dedupe_key == dedupe_key)).first() is not None
+    return (
+        conn.execute(
+            select(alerts.c.id).where(
+                alerts.c.community_id == community_id, alerts.c.dedupe_key == dedupe_key
+            )
+        ).first()
+        is not None
+    )
 
 
 def count_alerts_on_day(conn: Connection, community_id: int, kind: str, day: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(alerts).where(
-        alerts.c.community_id == community_id, alerts.c.kind == kind, alerts.c.day == day)).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(alerts)
+            .where(
+                alerts.c.community_id == community_id, alerts.c.kind == kind, alerts.c.day == day
+            )
+        ).scalar_one()
+    )
 
 
-def insert_alert(conn: Connection, community_id: int, *, kind: str, dedupe_key: str, day: int,
-                 as_of: datetime, created_at: datetime, severity: str, summary: str,
-                 details: dict[str, Any]) -> int:
-    result = conn.execute(insert(alerts).values(
-        community_id=community_id, kind=kind, dedupe_key=dedupe_key, day=day, as_of=as_of,
-        created_at=created_at, severity=severity, summary=summary, details=details))
+def insert_alert(
+    conn: Connection,
+    community_id: int,
+    *,
+    kind: str,
+    dedupe_key: str,
+    day: int,
+    as_of: datetime,
+    created_at: datetime,
+    severity: str,
+    summary: str,
+    details: dict[str, Any],
+) -> int:
+    result = conn.execute(
+        insert(alerts).values(
+            community_id=community_id,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            day=day,
+            as_of=as_of,
+            created_at=created_at,
+            severity=severity,
+            summary=summary,
+            details=details,
+        )
+    )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -69,8 +102,14 @@ def mark_alert_delivered(conn: Connection, alert_id: int, *, at: datetime) -> No
     conn.execute(update(alerts).where(alerts.c.id == alert_id).values(delivered_at=at))
 
 
-def get_alerts(conn: Connection, community_id: int, *, since_day: int | None = None,
-               limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+def get_alerts(
+    conn: Connection,
+    community_id: int,
+    *,
+    since_day: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     query = select(alerts).where(alerts.c.community_id == community_id)
     if since_day is not None:
         query = query.where(alerts.c.day >= since_day)
@@ -79,5 +118,8 @@ def get_alerts(conn: Connection, community_id: int, *, since_day: int | None = N
 
 
 def count_alerts(conn: Connection, community_id: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(alerts)
-                            .where(alerts.c.community_id == community_id)).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(alerts).where(alerts.c.community_id == community_id)
+        ).scalar_one()
+    )

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, ForeignKey, Index, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from tending.store.schema import Key, Timestamp, metadata
 from tending.store.web_users import WebUser, hash_token, web_users
@@ -45,18 +56,30 @@ class ApiToken:
 
 
 def _token(row: Any) -> ApiToken:
-    return ApiToken(id=row.id, email=row.email, prefix=row.prefix, created_at=row.created_at,
-                    last_used_at=row.last_used_at, revoked_at=row.revoked_at)
+    return ApiToken(
+        id=row.id,
+        email=row.email,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def _listing() -> Any:
-    return (select(api_tokens, web_users.c.email)
-            .join(web_users, web_users.c.id == api_tokens.c.user_id))
+    return select(api_tokens, web_users.c.email).join(
+        web_users, web_users.c.id == api_tokens.c.user_id
+    )
 
 
-def insert_token(conn: Connection, user_id: int, *, token: str, prefix: str, at: datetime) -> ApiToken:
-    result = conn.execute(insert(api_tokens).values(user_id=user_id, token_hash=hash_token(token), prefix=prefix,
-                                                    created_at=at))
+def insert_token(
+    conn: Connection, user_id: int, *, token: str, prefix: str, at: datetime
+) -> ApiToken:
+    result = conn.execute(
+        insert(api_tokens).values(
+            user_id=user_id, token_hash=hash_token(token), prefix=prefix, created_at=at
+        )
+    )
     found = get_token(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
     assert found is not None
     return found
@@ -73,13 +96,17 @@ def get_tokens(conn: Connection) -> list[ApiToken]:
 
 def find_user_by_token(conn: Connection, token: str) -> tuple[int, WebUser, datetime | None] | None:
     """(token id, its user, when it was last used) for a live (unrevoked) token, else None."""
-    query = (select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, web_users)
-             .join(web_users, web_users.c.id == api_tokens.c.user_id)
-             .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None)))
+    query = (
+        select(api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at, web_users)
+        .join(web_users, web_users.c.id == api_tokens.c.user_id)
+        .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None))
+    )
     row = conn.execute(query).first()
     if row is None:
         return None
-    user = WebUser(id=row.id, email=row.email, role=row.role, language=row.language, created_at=row.created_at)
+    user = WebUser(
+        id=row.id, email=row.email, role=row.role, language=row.language, created_at=row.created_at
+    )
     return int(row.token_id), user, row.last_used_at
 
 

@@ -11,13 +11,26 @@ from tending.store.schema import audit_events
 from tending.timeutil import utcnow
 
 
-def record_event(conn: Connection, community_id: int, *, actor: str, action: str,
-                 member_id: int | None = None, details: dict[str, Any] | None = None,
-                 at: datetime | None = None) -> None:
-    conn.execute(insert(audit_events).values(
-        community_id=community_id, occurred_at=at or utcnow(), actor=actor, action=action,
-        member_id=member_id, details=details or {},
-    ))
+def record_event(
+    conn: Connection,
+    community_id: int,
+    *,
+    actor: str,
+    action: str,
+    member_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    conn.execute(
+        insert(audit_events).values(
+            community_id=community_id,
+            occurred_at=at or utcnow(),
+            actor=actor,
+            action=action,
+            member_id=member_id,
+            details=details or {},
+        )
+    )
 
 
 def bulk_record_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -25,13 +38,15 @@ def bulk_record_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     now = utcnow()
-    conn.execute(insert(audit_events), [
-        {"occurred_at": now, "member_id": None, "details": {}, **row} for row in rows
-    ])
+    conn.execute(
+        insert(audit_events),
+        [{"occurred_at": now, "member_id": None, "details": {}, **row} for row in rows],
+    )
 
 
-def get_events(conn: Connection, community_id: int, *, member_id: int | None = None,
-               limit: int = 100) -> list[dict[str, Any]]:
+def get_events(
+    conn: Connection, community_id: int, *, member_id: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     query = select(audit_events).where(audit_events.c.community_id == community_id)
     if member_id is not None:
         query = query.where(audit_events.c.member_id == member_id)

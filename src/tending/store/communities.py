@@ -15,12 +15,20 @@ from tending.timeutil import get_zone, utcnow
 
 
 def _community(row: Any) -> Community:
-    return Community(id=row.id, name=row.name, platform=row.platform, timezone=row.timezone,
-                     language=row.language, settings=dict(row.settings or {}))
+    return Community(
+        id=row.id,
+        name=row.name,
+        platform=row.platform,
+        timezone=row.timezone,
+        language=row.language,
+        settings=dict(row.settings or {}),
+    )
 
 
 def get_communities(conn: Connection) -> list[Community]:
-    return [_community(row) for row in conn.execute(select(communities).order_by(communities.c.name))]
+    return [
+        _community(row) for row in conn.execute(select(communities).order_by(communities.c.name))
+    ]
 
 
 def find_community(conn: Connection, name: str) -> Community | None:
@@ -28,7 +36,9 @@ def find_community(conn: Connection, name: str) -> Community | None:
     return _community(row) if row else None
 
 
-def get_communities_knowing(conn: Connection, platform: str, external_ids: list[str]) -> list[Community]:
+def get_communities_knowing(
+    conn: Connection, platform: str, external_ids: list[str]
+) -> list[Community]:
     """The communities that already hold an identity of `platform` among `external_ids` (an export's
     first members): where an import of the same source went before. One lookup per community, through
     the (community, platform, external_id) unique index."""
@@ -36,9 +46,15 @@ def get_communities_knowing(conn: Connection, platform: str, external_ids: list[
         return []
     found = []
     for community in get_communities(conn):
-        hit = conn.execute(select(identities.c.id).where(
-            identities.c.community_id == community.id, identities.c.platform == platform,
-            identities.c.external_id.in_(external_ids[:500])).limit(1)).first()
+        hit = conn.execute(
+            select(identities.c.id)
+            .where(
+                identities.c.community_id == community.id,
+                identities.c.platform == platform,
+                identities.c.external_id.in_(external_ids[:500]),
+            )
+            .limit(1)
+        ).first()
         if hit is not None:
             found.append(community)
     return found
@@ -59,40 +75,70 @@ def resolve_community(conn: Connection, name: str | None) -> Community:
         return found
     every = get_communities(conn)
     if not every:
-        raise UsageError("the database holds no community yet: import an export first "
-                         "(tending import KIND PATH) or run tending demo.")
+        raise UsageError(
+            "the database holds no community yet: import an export first "
+            "(tending import KIND PATH) or run tending demo."
+        )
     if len(every) > 1:
         names = ", ".join(c.name for c in every)
-        raise UsageError(f"the database holds several communities ({names}): choose one with --community NAME.")
+        raise UsageError(
+            f"the database holds several communities ({names}): choose one with --community NAME."
+        )
     return every[0]
 
 
-def do_create_community(conn: Connection, name: str, *, platform: str, timezone: str = "UTC",
-                        language: str = "en", settings: dict[str, Any] | None = None,
-                        actor: str = "system") -> Community:
+def do_create_community(
+    conn: Connection,
+    name: str,
+    *,
+    platform: str,
+    timezone: str = "UTC",
+    language: str = "en",
+    settings: dict[str, Any] | None = None,
+    actor: str = "system",
+) -> Community:
     get_zone(timezone)
     check_settings(settings or {})
     if not name.strip():
         raise UsageError("--community: a community needs a non-empty name.")
-    result = conn.execute(insert(communities).values(
-        name=name, platform=platform, timezone=timezone, language=language,
-        settings=settings or {}, created_at=utcnow()))
+    result = conn.execute(
+        insert(communities).values(
+            name=name,
+            platform=platform,
+            timezone=timezone,
+            language=language,
+            settings=settings or {},
+            created_at=utcnow(),
+        )
+    )
     community_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    record_event(conn, community_id, actor=actor, action="community.created",
-                 details={"platform": platform, "timezone": timezone, "language": language})
+    record_event(
+        conn,
+        community_id,
+        actor=actor,
+        action="community.created",
+        details={"platform": platform, "timezone": timezone, "language": language},
+    )
     return get_community_by_id(conn, community_id)
 
 
-def get_or_create_community(conn: Connection, name: str, *, platform: str, timezone: str = "UTC",
-                            language: str = "en") -> Community:
+def get_or_create_community(
+    conn: Connection, name: str, *, platform: str, timezone: str = "UTC", language: str = "en"
+) -> Community:
     return find_community(conn, name) or do_create_community(
-        conn, name, platform=platform, timezone=timezone, language=language)
+        conn, name, platform=platform, timezone=timezone, language=language
+    )
 
 
-def do_update_community_settings(conn: Connection, community: Community, changes: dict[str, Any], *,
-                                 actor: str) -> Community:
+def do_update_community_settings(
+    conn: Connection, community: Community, changes: dict[str, Any], *, actor: str
+) -> Community:
     merged = {**community.settings, **changes}
     check_settings(merged)
-    conn.execute(update(communities).where(communities.c.id == community.id).values(settings=merged))
-    record_event(conn, community.id, actor=actor, action="community.settings_changed", details=changes)
+    conn.execute(
+        update(communities).where(communities.c.id == community.id).values(settings=merged)
+    )
+    record_event(
+        conn, community.id, actor=actor, action="community.settings_changed", details=changes
+    )
     return get_community_by_id(conn, community.id)

@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Index, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from tending.store.schema import Key, Timestamp, communities, community_fk, metadata
 
@@ -26,7 +39,9 @@ connectors = Table(
     Column("kind", String(40), nullable=False),
     Column("target", String(2000), nullable=False),
     Column("options", JSON, nullable=False),  # fields that are not secret (e.g. api_username)
-    Column("credentials", JSON, nullable=False),  # field -> reference (env:NAME, config:KEY), never a secret
+    Column(
+        "credentials", JSON, nullable=False
+    ),  # field -> reference (env:NAME, config:KEY), never a secret
     Column("state", String(10), nullable=False),
     Column("reason", Text),
     Column("interval_s", Integer, nullable=False),
@@ -57,27 +72,61 @@ class ConnectorRow:
 
 
 def _row(row: Any) -> ConnectorRow:
-    return ConnectorRow(id=row.id, community_id=row.community_id, community=row.community_name, kind=row.kind,
-                        target=row.target, options=dict(row.options or {}), credentials=dict(row.credentials or {}),
-                        state=row.state, reason=row.reason, interval_s=row.interval_s, cursor=dict(row.cursor or {}),
-                        created_at=row.created_at, last_sync_at=row.last_sync_at, last_ok_at=row.last_ok_at)
+    return ConnectorRow(
+        id=row.id,
+        community_id=row.community_id,
+        community=row.community_name,
+        kind=row.kind,
+        target=row.target,
+        options=dict(row.options or {}),
+        credentials=dict(row.credentials or {}),
+        state=row.state,
+        reason=row.reason,
+        interval_s=row.interval_s,
+        cursor=dict(row.cursor or {}),
+        created_at=row.created_at,
+        last_sync_at=row.last_sync_at,
+        last_ok_at=row.last_ok_at,
+    )
 
 
 def _select() -> Any:
-    return (select(connectors, communities.c.name.label("community_name"))
-            .join(communities, communities.c.id == connectors.c.community_id))
+    return select(connectors, communities.c.name.label("community_name")).join(
+        communities, communities.c.id == connectors.c.community_id
+    )
 
 
-def insert_connector(conn: Connection, community_id: int, *, kind: str, target: str, options: dict[str, Any],
-                     credentials: dict[str, str], interval_s: int, now: datetime) -> int:
-    result = conn.execute(insert(connectors).values(
-        community_id=community_id, kind=kind, target=target, options=options, credentials=credentials,
-        state=OK, reason=None, interval_s=interval_s, cursor={}, created_at=now))
+def insert_connector(
+    conn: Connection,
+    community_id: int,
+    *,
+    kind: str,
+    target: str,
+    options: dict[str, Any],
+    credentials: dict[str, str],
+    interval_s: int,
+    now: datetime,
+) -> int:
+    result = conn.execute(
+        insert(connectors).values(
+            community_id=community_id,
+            kind=kind,
+            target=target,
+            options=options,
+            credentials=credentials,
+            state=OK,
+            reason=None,
+            interval_s=interval_s,
+            cursor={},
+            created_at=now,
+        )
+    )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def get_connector_rows(conn: Connection, *, community_id: int | None = None,
-                       connector_id: int | None = None) -> list[ConnectorRow]:
+def get_connector_rows(
+    conn: Connection, *, community_id: int | None = None, connector_id: int | None = None
+) -> list[ConnectorRow]:
     query = _select().order_by(connectors.c.id)
     if community_id is not None:
         query = query.where(connectors.c.community_id == community_id)
@@ -91,13 +140,25 @@ def find_connector(conn: Connection, connector_id: int) -> ConnectorRow | None:
     return found[0] if found else None
 
 
-def find_same_connector(conn: Connection, community_id: int, kind: str, target: str) -> ConnectorRow | None:
-    return next((row for row in get_connector_rows(conn, community_id=community_id)
-                 if row.kind == kind and row.target == target), None)
+def find_same_connector(
+    conn: Connection, community_id: int, kind: str, target: str
+) -> ConnectorRow | None:
+    return next(
+        (
+            row
+            for row in get_connector_rows(conn, community_id=community_id)
+            if row.kind == kind and row.target == target
+        ),
+        None,
+    )
 
 
-def set_state(conn: Connection, connector_id: int, state: str, *, reason: str | None = None) -> None:
-    conn.execute(update(connectors).where(connectors.c.id == connector_id).values(state=state, reason=reason))
+def set_state(
+    conn: Connection, connector_id: int, state: str, *, reason: str | None = None
+) -> None:
+    conn.execute(
+        update(connectors).where(connectors.c.id == connector_id).values(state=state, reason=reason)
+    )
 
 
 def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> None:
@@ -105,15 +166,23 @@ def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> 
     conn.execute(update(connectors).where(connectors.c.id == connector_id).values(cursor=cursor))
 
 
-def record_sync(conn: Connection, connector_id: int, *, at: datetime, ok: bool, reason: str | None) -> None:
+def record_sync(
+    conn: Connection, connector_id: int, *, at: datetime, ok: bool, reason: str | None
+) -> None:
     """A sync ended: ok (state ok, reason cleared) or failing with its reason; a paused connector stays paused."""
     values: dict[str, Any] = {"last_sync_at": at, "reason": reason}
     if ok:
         values["last_ok_at"] = at
-    conn.execute(update(connectors).where(connectors.c.id == connector_id, connectors.c.state != PAUSED)
-                 .values(state=OK if ok else FAILING, **values))
-    conn.execute(update(connectors).where(connectors.c.id == connector_id, connectors.c.state == PAUSED)
-                 .values(last_sync_at=at))
+    conn.execute(
+        update(connectors)
+        .where(connectors.c.id == connector_id, connectors.c.state != PAUSED)
+        .values(state=OK if ok else FAILING, **values)
+    )
+    conn.execute(
+        update(connectors)
+        .where(connectors.c.id == connector_id, connectors.c.state == PAUSED)
+        .values(last_sync_at=at)
+    )
 
 
 def delete_connector(conn: Connection, connector_id: int) -> None:

@@ -30,7 +30,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, Connection, Integer, LargeBinary, PrimaryKeyConstraint, Table, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    Table,
+    inspect,
+    text,
+)
 
 from tending.lib.periods import Window
 from tending.store.schema import Key, metadata
@@ -47,7 +56,9 @@ contributor_days = Table(
     "contributor_days",
     metadata,
     Column("community_id", Key, nullable=False),
-    Column("day", Integer, nullable=False),  # UTC days since the epoch: occurred_at // MICROS_PER_DAY
+    Column(
+        "day", Integer, nullable=False
+    ),  # UTC days since the epoch: occurred_at // MICROS_PER_DAY
     Column("contributors", Integer, nullable=False),  # the arrays' length
     Column("member_ids", LargeBinary, nullable=False),  # sorted int64, little-endian
     Column("counts", LargeBinary, nullable=False),  # int32, little-endian, aligned with member_ids
@@ -59,7 +70,9 @@ def encode(member_ids: np.ndarray, counts: np.ndarray) -> tuple[bytes, bytes]:
     return member_ids.astype(IDS).tobytes(), counts.astype(COUNTS).tobytes()
 
 
-def decode(member_ids: bytes | memoryview, counts: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
+def decode(
+    member_ids: bytes | memoryview, counts: bytes | memoryview
+) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(member_ids, dtype=IDS), np.frombuffer(counts, dtype=COUNTS)
 
 
@@ -86,20 +99,36 @@ def _by_day(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, np.ndarray, np.n
         yield int(part[0, 0]), part[:, 1], part[:, 2]
 
 
-def _write_days(conn: Connection, community_id: int, days: list[int], rows: list[tuple[Any, ...]]) -> None:
+def _write_days(
+    conn: Connection, community_id: int, days: list[int], rows: list[tuple[Any, ...]]
+) -> None:
     _replace_days(conn, community_id, days, _by_day(rows))
 
 
-def _replace_days(conn: Connection, community_id: int, days: list[int],
-                  contents: Iterable[tuple[int, np.ndarray, np.ndarray]]) -> None:
+def _replace_days(
+    conn: Connection,
+    community_id: int,
+    days: list[int],
+    contents: Iterable[tuple[int, np.ndarray, np.ndarray]],
+) -> None:
     """Replace the rows of `days` by `contents` (day, member ids, counts); days without contents are left empty."""
-    conn.execute(contributor_days.delete().where(contributor_days.c.community_id == community_id,
-                                                 contributor_days.c.day.in_(days)))
+    conn.execute(
+        contributor_days.delete().where(
+            contributor_days.c.community_id == community_id, contributor_days.c.day.in_(days)
+        )
+    )
     values = []
     for day, member_ids, counts in contents:
         ids_blob, counts_blob = encode(member_ids, counts)
-        values.append({"community_id": community_id, "day": day, "contributors": len(member_ids),
-                       "member_ids": ids_blob, "counts": counts_blob})
+        values.append(
+            {
+                "community_id": community_id,
+                "day": day,
+                "contributors": len(member_ids),
+                "member_ids": ids_blob,
+                "counts": counts_blob,
+            }
+        )
     if values:
         conn.execute(contributor_days.insert(), values)
 
@@ -116,8 +145,12 @@ def add_activities_after(conn: Connection, community_id: int, *, after_id: int) 
     place. SQLite has one writer at a time."""
     # the upper bound: PostgreSQL's planner has no statistics for the rows a running import adds, and would
     # guess an open range is a third of the table (rollups.new_rows_where)
-    rows = fetch_rows(conn, f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
-                        f"AND id <= {MAX_ID} AND {CONTRIBUTION_SQL}", {"c": community_id, "after": after_id})
+    rows = fetch_rows(
+        conn,
+        f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
+        f"AND id <= {MAX_ID} AND {CONTRIBUTION_SQL}",
+        {"c": community_id, "after": after_id},
+    )
     if not rows:
         return
     table = np.array(rows, dtype=np.int64).reshape(-1, 2)
@@ -129,47 +162,86 @@ def _merge(conn: Connection, community_id: int, new: dict[int, np.ndarray]) -> N
     """Add one contribution per entry of {day: member ids (repeated once per contribution)} to the packed rows.
     (`+community_id`, above: SQLite would otherwise read the community's whole partial index of contributions
     rather than the rowid range of the new activities.)"""
-    wanted = sorted(new)  # one order for every writer: row locks taken in the same order never deadlock
+    wanted = sorted(
+        new
+    )  # one order for every writer: row locks taken in the same order never deadlock
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
     for start in range(0, len(wanted), DAYS_PER_QUERY):
-        chunk = wanted[start:start + DAYS_PER_QUERY]
-        conn.execute(text("INSERT INTO contributor_days (community_id, day, contributors, member_ids, counts) "
-                          "VALUES (:c, :d, 0, :empty, :empty) ON CONFLICT (community_id, day) DO NOTHING"),
-                     [{"c": community_id, "d": day, "empty": b""} for day in chunk])
+        chunk = wanted[start : start + DAYS_PER_QUERY]
+        conn.execute(
+            text(
+                "INSERT INTO contributor_days (community_id, day, contributors, member_ids, counts) "
+                "VALUES (:c, :d, 0, :empty, :empty) ON CONFLICT (community_id, day) DO NOTHING"
+            ),
+            [{"c": community_id, "d": day, "empty": b""} for day in chunk],
+        )
         listed = ", ".join(str(int(day)) for day in chunk)
-        stored = {int(day): decode(ids_blob, counts_blob) for day, ids_blob, counts_blob in fetch_rows(
-            conn, "SELECT day, member_ids, counts FROM contributor_days WHERE community_id = :c "
-                  f"AND day IN ({listed}) ORDER BY day{lock}", {"c": community_id})}
+        stored = {
+            int(day): decode(ids_blob, counts_blob)
+            for day, ids_blob, counts_blob in fetch_rows(
+                conn,
+                "SELECT day, member_ids, counts FROM contributor_days WHERE community_id = :c "
+                f"AND day IN ({listed}) ORDER BY day{lock}",
+                {"c": community_id},
+            )
+        }
         values = []
         for day in chunk:
-            member_ids, totals = sum_by_member([new[day], stored[day][0]],
-                                               [np.ones(len(new[day]), dtype=np.int64), stored[day][1]], dense=False)
+            member_ids, totals = sum_by_member(
+                [new[day], stored[day][0]],
+                [np.ones(len(new[day]), dtype=np.int64), stored[day][1]],
+                dense=False,
+            )
             ids_blob, counts_blob = encode(member_ids, totals)
-            values.append({"c": community_id, "d": day, "n": len(member_ids), "ids": ids_blob, "counts": counts_blob})
-        conn.execute(text("UPDATE contributor_days SET contributors = :n, member_ids = :ids, counts = :counts "
-                          "WHERE community_id = :c AND day = :d"), values)
+            values.append(
+                {
+                    "c": community_id,
+                    "d": day,
+                    "n": len(member_ids),
+                    "ids": ids_blob,
+                    "counts": counts_blob,
+                }
+            )
+        conn.execute(
+            text(
+                "UPDATE contributor_days SET contributors = :n, member_ids = :ids, counts = :counts "
+                "WHERE community_id = :c AND day = :d"
+            ),
+            values,
+        )
 
 
 def refresh_days(conn: Connection, community_id: int, days: Iterable[int]) -> None:
     """Recompute the packed contributors of these UTC days from member_days (after it changed)."""
     wanted = sorted(set(days))
     for start in range(0, len(wanted), DAYS_PER_QUERY):
-        chunk = wanted[start:start + DAYS_PER_QUERY]
+        chunk = wanted[start : start + DAYS_PER_QUERY]
         listed = ", ".join(str(int(day)) for day in chunk)
-        rows = fetch_rows(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
-                            f"AND day IN ({listed}) AND contributions > 0 ORDER BY day, member_id",
-                      {"c": community_id})
+        rows = fetch_rows(
+            conn,
+            "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+            f"AND day IN ({listed}) AND contributions > 0 ORDER BY day, member_id",
+            {"c": community_id},
+        )
         _write_days(conn, community_id, chunk, rows)
 
 
-def member_contribution_days(conn: Connection, community_id: int, member_ids: list[int]) -> set[int]:
+def member_contribution_days(
+    conn: Connection, community_id: int, member_ids: list[int]
+) -> set[int]:
     """The UTC days on which these members have contributions in member_days (before a rebuild moves them)."""
     found: set[int] = set()
     for start in range(0, len(member_ids), 900):
-        listed = ", ".join(str(int(m)) for m in member_ids[start:start + 900])
-        found.update(int(day) for (day,) in fetch_rows(
-            conn, f"SELECT DISTINCT day FROM member_days WHERE community_id = :c AND member_id IN ({listed}) "
-                  "AND contributions > 0", {"c": community_id}))
+        listed = ", ".join(str(int(m)) for m in member_ids[start : start + 900])
+        found.update(
+            int(day)
+            for (day,) in fetch_rows(
+                conn,
+                f"SELECT DISTINCT day FROM member_days WHERE community_id = :c AND member_id IN ({listed}) "
+                "AND contributions > 0",
+                {"c": community_id},
+            )
+        )
     return found
 
 
@@ -181,28 +253,38 @@ def exists(conn: Connection) -> bool:
 def rebuild_all(conn: Connection, community_id: int | None = None) -> None:
     """Fill the table from member_days for one community, or all (the migration, bulk loaders)."""
     if community_id is None:
-        communities = [int(c) for (c,) in fetch_rows(conn, "SELECT DISTINCT community_id FROM member_days", {})]
+        communities = [
+            int(c) for (c,) in fetch_rows(conn, "SELECT DISTINCT community_id FROM member_days", {})
+        ]
         conn.execute(contributor_days.delete())
     else:
         communities = [community_id]
-        conn.execute(contributor_days.delete().where(contributor_days.c.community_id == community_id))
+        conn.execute(
+            contributor_days.delete().where(contributor_days.c.community_id == community_id)
+        )
     for cid in communities:
-        low, high = conn.execute(text("SELECT min(day), max(day) FROM member_days WHERE community_id = :c"),
-                                 {"c": cid}).one()
+        low, high = conn.execute(
+            text("SELECT min(day), max(day) FROM member_days WHERE community_id = :c"), {"c": cid}
+        ).one()
         if low is None:
             continue
         for first in range(int(low), int(high) + 1, DAYS_PER_QUERY):
             last = min(first + DAYS_PER_QUERY - 1, int(high))
-            rows = fetch_rows(conn, "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
-                                "AND day >= :lo AND day <= :hi AND contributions > 0 ORDER BY day, member_id",
-                          {"c": cid, "lo": first, "hi": last})
+            rows = fetch_rows(
+                conn,
+                "SELECT day, member_id, contributions FROM member_days WHERE community_id = :c "
+                "AND day >= :lo AND day <= :hi AND contributions > 0 ORDER BY day, member_id",
+                {"c": cid, "lo": first, "hi": last},
+            )
             _write_days(conn, cid, list(range(first, last + 1)), rows)
 
 
 # -- reading a window -------------------------------------------------------------------------------------------
 
 
-def window_counts(conn: Connection, community_id: int, *, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+def window_counts(
+    conn: Connection, community_id: int, *, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Contributions in the window (start, end] (microseconds) by member: (sorted member ids, counts > 0).
 
     Whole UTC days come from the packed rows; the partial days at both ends from the activities themselves,
@@ -212,17 +294,28 @@ def window_counts(conn: Connection, community_id: int, *, start: int, end: int) 
     counts: list[np.ndarray] = []
     if window.has_full_days:
         for ids_blob, counts_blob in fetch_rows(
-                conn, "SELECT member_ids, counts FROM contributor_days WHERE community_id = :c "
-                      "AND day >= :lo AND day <= :hi", {"c": community_id, "lo": window.first_full_day,
-                                                         "hi": window.last_full_day}):
+            conn,
+            "SELECT member_ids, counts FROM contributor_days WHERE community_id = :c "
+            "AND day >= :lo AND day <= :hi",
+            {"c": community_id, "lo": window.first_full_day, "hi": window.last_full_day},
+        ):
             day_ids, day_counts = decode(ids_blob, counts_blob)
             ids.append(day_ids)
             counts.append(day_counts)
     for low, high in window.raw_ranges():
-        edge = np.array([m for (m,) in fetch_rows(
-            conn, f"SELECT member_id FROM activities{_by_instant(conn)} WHERE community_id = :c AND occurred_at >= :lo "
-                  f"AND occurred_at <= :hi AND {CONTRIBUTION_SQL}", {"c": community_id, "lo": low, "hi": high})],
-            dtype=np.int64)
+        edge = np.array(
+            [
+                m
+                for (m,) in fetch_rows(
+                    conn,
+                    f"SELECT member_id FROM activities{_by_instant(conn)} "
+                    "WHERE community_id = :c AND occurred_at >= :lo "
+                    f"AND occurred_at <= :hi AND {CONTRIBUTION_SQL}",
+                    {"c": community_id, "lo": low, "hi": high},
+                )
+            ],
+            dtype=np.int64,
+        )
         ids.append(edge)
         counts.append(np.ones(len(edge), dtype=np.int64))
     return sum_by_member(ids, counts)
@@ -234,11 +327,16 @@ def _by_instant(conn: Connection) -> str:
     (sqlite_stat1 written before it existed) SQLite takes it for very selective and scans the
     community's every contribution for the two edge ranges: 3.5 s instead of milliseconds on 20,000,000
     activities (benchmarks/health_speed.py's database)."""
-    return " INDEXED BY ix_activities_community_id_occurred_at" if conn.dialect.name == "sqlite" else ""
+    return (
+        " INDEXED BY ix_activities_community_id_occurred_at"
+        if conn.dialect.name == "sqlite"
+        else ""
+    )
 
 
-def sum_by_member(ids: list[np.ndarray], counts: list[np.ndarray], *,
-                  dense: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def sum_by_member(
+    ids: list[np.ndarray], counts: list[np.ndarray], *, dense: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Add up the counts of each member over several (ids, counts) arrays: (sorted ids, totals > 0).
 
     `dense`: allowed to use an array indexed by member id when the ids are not too sparse (a window's

@@ -79,43 +79,67 @@ class MemberCounts:
 
 def get_member_counts(conn: Connection, community_id: int) -> MemberCounts:
     row = conn.execute(
-        select(func.count(),
-               func.coalesce(func.sum(case((members.c.is_staff, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((members.c.is_bot, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((members.c.left_at.is_not(None) & ~members.c.is_bot, 1), else_=0)), 0))
-        .where(members.c.community_id == community_id, members.c.merged_into.is_(None))).one()
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((members.c.is_staff, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((members.c.is_bot, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((members.c.left_at.is_not(None) & ~members.c.is_bot, 1), else_=0)), 0
+            ),
+        ).where(members.c.community_id == community_id, members.c.merged_into.is_(None))
+    ).one()
     contributors = conn.execute(
-        select(func.count()).select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
-        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))).scalar_one()
+        select(func.count())
+        .select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
+        .where(
+            member_stats.c.community_id == community_id,
+            member_stats.c.contributions > 0,
+            members.c.is_bot.is_(False),
+            members.c.merged_into.is_(None),
+        )
+    ).scalar_one()
     total, staff, bots, left = (int(v) for v in row)
-    return MemberCounts(total=total - bots, staff=staff, bots=bots, left=left, contributors=int(contributors))
+    return MemberCounts(
+        total=total - bots, staff=staff, bots=bots, left=left, contributors=int(contributors)
+    )
 
 
-def get_daily_activity(conn: Connection, community_id: int, *, start: datetime, end: datetime,
-                       zone: ZoneInfo) -> dict[str, Counter[date]]:
+def get_daily_activity(
+    conn: Connection, community_id: int, *, start: datetime, end: datetime, zone: ZoneInfo
+) -> dict[str, Counter[date]]:
     """Contributions and reactions per local day in [start, end)."""
     bucket = _micros(activities.c.occurred_at) // BUCKET_MICROS
     rows = conn.execute(
         select(bucket, activities.c.kind, func.count())
-        .where(activities.c.community_id == community_id, activities.c.occurred_at >= start,
-               activities.c.occurred_at < end,
-               activities.c.kind.in_(sorted(CONTRIBUTION_KINDS | {"reaction"})))
-        .group_by(bucket, activities.c.kind)).all()
+        .where(
+            activities.c.community_id == community_id,
+            activities.c.occurred_at >= start,
+            activities.c.occurred_at < end,
+            activities.c.kind.in_(sorted(CONTRIBUTION_KINDS | {"reaction"})),
+        )
+        .group_by(bucket, activities.c.kind)
+    ).all()
     contributions = _local_days([(b, n) for b, kind, n in rows if kind in CONTRIBUTION_KINDS], zone)
     reactions = _local_days([(b, n) for b, kind, n in rows if kind == "reaction"], zone)
     return {"contributions": contributions, "reactions": reactions}
 
 
-def get_daily_joins(conn: Connection, community_id: int, *, start: datetime, end: datetime,
-                    zone: ZoneInfo) -> Counter[date]:
+def get_daily_joins(
+    conn: Connection, community_id: int, *, start: datetime, end: datetime, zone: ZoneInfo
+) -> Counter[date]:
     """Members (not bots) whose joined_at falls on each local day in [start, end)."""
     bucket = _micros(members.c.joined_at) // BUCKET_MICROS
     rows = conn.execute(
         select(bucket, func.count())
-        .where(members.c.community_id == community_id, members.c.joined_at >= start, members.c.joined_at < end,
-               members.c.is_bot.is_(False), members.c.merged_into.is_(None))
-        .group_by(bucket)).all()
+        .where(
+            members.c.community_id == community_id,
+            members.c.joined_at >= start,
+            members.c.joined_at < end,
+            members.c.is_bot.is_(False),
+            members.c.merged_into.is_(None),
+        )
+        .group_by(bucket)
+    ).all()
     return _local_days(rows, zone)
 
 
@@ -128,16 +152,38 @@ class Contributor:
     is_staff: bool
 
 
-def get_top_contributors(conn: Connection, community_id: int, *, limit: int = 10) -> list[Contributor]:
+def get_top_contributors(
+    conn: Connection, community_id: int, *, limit: int = 10
+) -> list[Contributor]:
     rows = conn.execute(
-        select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id, members.c.is_staff,
-               member_stats.c.contributions, member_stats.c.last_contribution_at)
+        select(
+            members.c.id,
+            members.c.display_name,
+            members.c.handle,
+            members.c.external_id,
+            members.c.is_staff,
+            member_stats.c.contributions,
+            member_stats.c.last_contribution_at,
+        )
         .select_from(member_stats.join(members, members.c.id == member_stats.c.member_id))
-        .where(member_stats.c.community_id == community_id, member_stats.c.contributions > 0,
-               members.c.is_bot.is_(False))
-        .order_by(member_stats.c.contributions.desc(), members.c.id).limit(limit)).all()
-    return [Contributor(member_id=r.id, name=display_name(r), contributions=r.contributions,
-                        last_contribution_at=r.last_contribution_at, is_staff=r.is_staff) for r in rows]
+        .where(
+            member_stats.c.community_id == community_id,
+            member_stats.c.contributions > 0,
+            members.c.is_bot.is_(False),
+        )
+        .order_by(member_stats.c.contributions.desc(), members.c.id)
+        .limit(limit)
+    ).all()
+    return [
+        Contributor(
+            member_id=r.id,
+            name=display_name(r),
+            contributions=r.contributions,
+            last_contribution_at=r.last_contribution_at,
+            is_staff=r.is_staff,
+        )
+        for r in rows
+    ]
 
 
 def display_name(row: Any) -> str:
@@ -187,44 +233,88 @@ def _member_conditions(community_id: int, wanted: MemberFilter) -> list[Any]:
     }
     where += kinds.get(wanted.kind, [])
     if wanted.search:
-        pattern = "%" + wanted.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%"
+            + wanted.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         # what the page shows: the display name, else the handle, else the platform's id
-        where.append(or_(func.lower(members.c.display_name).like(pattern, escape="\\"),
-                         func.lower(members.c.handle).like(pattern, escape="\\"),
-                         and_(members.c.display_name.is_(None), members.c.handle.is_(None),
-                              func.lower(members.c.external_id).like(pattern, escape="\\"))))
+        where.append(
+            or_(
+                func.lower(members.c.display_name).like(pattern, escape="\\"),
+                func.lower(members.c.handle).like(pattern, escape="\\"),
+                and_(
+                    members.c.display_name.is_(None),
+                    members.c.handle.is_(None),
+                    func.lower(members.c.external_id).like(pattern, escape="\\"),
+                ),
+            )
+        )
     if wanted.tag:
-        where.append(members.c.id.in_(select(member_tags.c.member_id).where(
-            member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag)))
+        where.append(
+            members.c.id.in_(
+                select(member_tags.c.member_id).where(
+                    member_tags.c.community_id == community_id, member_tags.c.tag == wanted.tag
+                )
+            )
+        )
     return where
 
 
 def _member_select(community_id: int, wanted: MemberFilter) -> Select[Any]:
-    return (select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id,
-                   members.c.platform, members.c.joined_at, members.c.left_at, members.c.is_staff, members.c.is_bot,
-                   members.c.do_not_contact, member_stats.c.last_contribution_at,
-                   func.coalesce(member_stats.c.contributions, 0).label("contributions"))
-            .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-            .where(*_member_conditions(community_id, wanted)))
+    return (
+        select(
+            members.c.id,
+            members.c.display_name,
+            members.c.handle,
+            members.c.external_id,
+            members.c.platform,
+            members.c.joined_at,
+            members.c.left_at,
+            members.c.is_staff,
+            members.c.is_bot,
+            members.c.do_not_contact,
+            member_stats.c.last_contribution_at,
+            func.coalesce(member_stats.c.contributions, 0).label("contributions"),
+        )
+        .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
+        .where(*_member_conditions(community_id, wanted))
+    )
 
 
 def _member_row(r: Any) -> MemberRow:
-    return MemberRow(id=r.id, name=display_name(r), handle=r.handle, platform=r.platform, joined_at=r.joined_at,
-                     left_at=r.left_at, last_contribution_at=r.last_contribution_at, contributions=r.contributions,
-                     is_staff=r.is_staff, is_bot=r.is_bot, do_not_contact=r.do_not_contact)
+    return MemberRow(
+        id=r.id,
+        name=display_name(r),
+        handle=r.handle,
+        platform=r.platform,
+        joined_at=r.joined_at,
+        left_at=r.left_at,
+        last_contribution_at=r.last_contribution_at,
+        contributions=r.contributions,
+        is_staff=r.is_staff,
+        is_bot=r.is_bot,
+        do_not_contact=r.do_not_contact,
+    )
 
 
 def count_members(conn: Connection, community_id: int, wanted: MemberFilter) -> int:
-    query = select(func.count()).select_from(members).where(*_member_conditions(community_id, wanted))
+    query = (
+        select(func.count()).select_from(members).where(*_member_conditions(community_id, wanted))
+    )
     return int(conn.execute(query).scalar_one())
 
 
-def get_members_page(conn: Connection, community_id: int, wanted: MemberFilter, *, offset: int,
-                     limit: int) -> list[MemberRow]:
+def get_members_page(
+    conn: Connection, community_id: int, wanted: MemberFilter, *, offset: int, limit: int
+) -> list[MemberRow]:
     """Newest members first (by join date, then id): the order of an index, so a page costs its rows."""
-    query = (_member_select(community_id, wanted)
-             .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
-             .offset(offset).limit(limit))
+    query = (
+        _member_select(community_id, wanted)
+        .order_by(members.c.joined_at.desc().nulls_last(), members.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return [_member_row(r) for r in conn.execute(query)]
 
 
@@ -234,22 +324,32 @@ def get_matching_ids(conn: Connection, community_id: int, wanted: MemberFilter) 
     return {member_id for (member_id,) in conn.execute(query)}
 
 
-def get_member_rows_by_ids(conn: Connection, community_id: int, member_ids: Sequence[int]) -> list[MemberRow]:
+def get_member_rows_by_ids(
+    conn: Connection, community_id: int, member_ids: Sequence[int]
+) -> list[MemberRow]:
     """The rows of these members, in the order given (ids not found are left out)."""
     found: dict[int, MemberRow] = {}
     for start in range(0, len(member_ids), 500):
-        chunk = list(member_ids[start:start + 500])
-        query = _member_select(community_id, MemberFilter(kind="all")).where(members.c.id.in_(chunk))
+        chunk = list(member_ids[start : start + 500])
+        query = _member_select(community_id, MemberFilter(kind="all")).where(
+            members.c.id.in_(chunk)
+        )
         found.update((r.id, _member_row(r)) for r in conn.execute(query))
     return [found[i] for i in member_ids if i in found]
 
 
-def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, batch: int = 5000) -> Any:
+def iter_members(
+    conn: Connection, community_id: int, wanted: MemberFilter, *, batch: int = 5000
+) -> Any:
     """Every member matching the filter, by id, in batches (for the CSV export)."""
     after = 0
     while True:
-        query = (_member_select(community_id, wanted).where(members.c.id > after)
-                 .order_by(members.c.id).limit(batch))
+        query = (
+            _member_select(community_id, wanted)
+            .where(members.c.id > after)
+            .order_by(members.c.id)
+            .limit(batch)
+        )
         rows = [_member_row(r) for r in conn.execute(query)]
         if not rows:
             return
@@ -258,8 +358,15 @@ def iter_members(conn: Connection, community_id: int, wanted: MemberFilter, *, b
 
 
 def get_tags(conn: Connection, community_id: int) -> list[str]:
-    return [tag for (tag,) in conn.execute(select(member_tags.c.tag).where(member_tags.c.community_id == community_id)
-                                           .distinct().order_by(member_tags.c.tag))]
+    return [
+        tag
+        for (tag,) in conn.execute(
+            select(member_tags.c.tag)
+            .where(member_tags.c.community_id == community_id)
+            .distinct()
+            .order_by(member_tags.c.tag)
+        )
+    ]
 
 
 # -- one member -----------------------------------------------------------------------------------------
@@ -280,41 +387,97 @@ class MemberDetail:
 
 def get_member_detail(conn: Connection, community_id: int, member_id: int) -> MemberDetail | None:
     r = conn.execute(
-        select(members, member_stats.c.first_activity_at, member_stats.c.last_activity_at,
-               member_stats.c.last_contribution_at, member_stats.c.contributions, member_stats.c.posts,
-               member_stats.c.replies, member_stats.c.comments, member_stats.c.reactions)
+        select(
+            members,
+            member_stats.c.first_activity_at,
+            member_stats.c.last_activity_at,
+            member_stats.c.last_contribution_at,
+            member_stats.c.contributions,
+            member_stats.c.posts,
+            member_stats.c.replies,
+            member_stats.c.comments,
+            member_stats.c.reactions,
+        )
         .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-        .where(members.c.community_id == community_id, members.c.id == member_id)).first()
+        .where(members.c.community_id == community_id, members.c.id == member_id)
+    ).first()
     if r is None:
         return None
-    tags = [t for (t,) in conn.execute(select(member_tags.c.tag).where(
-        member_tags.c.community_id == community_id, member_tags.c.member_id == member_id).order_by(member_tags.c.tag))]
-    counts = {k: int(getattr(r, k) or 0) for k in ("contributions", "posts", "replies", "comments", "reactions")}
-    row = MemberRow(id=r.id, name=display_name(r), handle=r.handle, platform=r.platform, joined_at=r.joined_at,
-                    left_at=r.left_at, last_contribution_at=r.last_contribution_at,
-                    contributions=counts["contributions"], is_staff=r.is_staff, is_bot=r.is_bot,
-                    do_not_contact=r.do_not_contact)
-    return MemberDetail(row=row, external_id=r.external_id, language=r.language, joined_at_exact=r.joined_at_exact,
-                        notes=r.notes, tags=tags, first_activity_at=r.first_activity_at,
-                        last_activity_at=r.last_activity_at, counts=counts)
+    tags = [
+        t
+        for (t,) in conn.execute(
+            select(member_tags.c.tag)
+            .where(member_tags.c.community_id == community_id, member_tags.c.member_id == member_id)
+            .order_by(member_tags.c.tag)
+        )
+    ]
+    counts = {
+        k: int(getattr(r, k) or 0)
+        for k in ("contributions", "posts", "replies", "comments", "reactions")
+    }
+    row = MemberRow(
+        id=r.id,
+        name=display_name(r),
+        handle=r.handle,
+        platform=r.platform,
+        joined_at=r.joined_at,
+        left_at=r.left_at,
+        last_contribution_at=r.last_contribution_at,
+        contributions=counts["contributions"],
+        is_staff=r.is_staff,
+        is_bot=r.is_bot,
+        do_not_contact=r.do_not_contact,
+    )
+    return MemberDetail(
+        row=row,
+        external_id=r.external_id,
+        language=r.language,
+        joined_at_exact=r.joined_at_exact,
+        notes=r.notes,
+        tags=tags,
+        first_activity_at=r.first_activity_at,
+        last_activity_at=r.last_activity_at,
+        counts=counts,
+    )
 
 
 def get_identities(conn: Connection, community_id: int, member_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(identities.c.platform, identities.c.external_id, identities.c.handle)
-                        .where(identities.c.community_id == community_id, identities.c.member_id == member_id)
-                        .order_by(identities.c.id))
+    rows = conn.execute(
+        select(identities.c.platform, identities.c.external_id, identities.c.handle)
+        .where(identities.c.community_id == community_id, identities.c.member_id == member_id)
+        .order_by(identities.c.id)
+    )
     return [dict(r._mapping) for r in rows]
 
 
-def get_timeline(conn: Connection, community_id: int, member_id: int, *, before: datetime | None = None,
-                 limit: int = 50, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def get_timeline(
+    conn: Connection,
+    community_id: int,
+    member_id: int,
+    *,
+    before: datetime | None = None,
+    limit: int = 50,
+    kinds: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """The member's activities (of these kinds), newest first, with the thread's title and the channel's name.
     Messages tending sent them are `message_sent` entries (written by the outbox when a message goes out)."""
-    query = (select(activities.c.id, activities.c.kind, activities.c.occurred_at, activities.c.text,
-                    activities.c.url, threads.c.title.label("thread_title"), channels.c.name.label("channel_name"))
-             .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
-                          .outerjoin(channels, channels.c.id == activities.c.channel_id))
-             .where(activities.c.community_id == community_id, activities.c.member_id == member_id))
+    query = (
+        select(
+            activities.c.id,
+            activities.c.kind,
+            activities.c.occurred_at,
+            activities.c.text,
+            activities.c.url,
+            threads.c.title.label("thread_title"),
+            channels.c.name.label("channel_name"),
+        )
+        .select_from(
+            activities.outerjoin(threads, threads.c.id == activities.c.thread_id).outerjoin(
+                channels, channels.c.id == activities.c.channel_id
+            )
+        )
+        .where(activities.c.community_id == community_id, activities.c.member_id == member_id)
+    )
     if before is not None:
         query = query.where(activities.c.occurred_at < before)
     if kinds is not None:
@@ -323,11 +486,15 @@ def get_timeline(conn: Connection, community_id: int, member_id: int, *, before:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def get_member_events(conn: Connection, community_id: int, member_id: int, *, limit: int = 20
-                      ) -> list[dict[str, Any]]:
-    query = (select(audit_events).where(audit_events.c.community_id == community_id,
-                                        audit_events.c.member_id == member_id)
-             .order_by(audit_events.c.occurred_at.desc(), audit_events.c.id.desc()).limit(limit))
+def get_member_events(
+    conn: Connection, community_id: int, member_id: int, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    query = (
+        select(audit_events)
+        .where(audit_events.c.community_id == community_id, audit_events.c.member_id == member_id)
+        .order_by(audit_events.c.occurred_at.desc(), audit_events.c.id.desc())
+        .limit(limit)
+    )
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
@@ -335,19 +502,32 @@ def get_member_events(conn: Connection, community_id: int, member_id: int, *, li
 
 
 def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
-    query = (select(imports).where(imports.c.community_id == community_id)
-             .order_by(imports.c.started_at.desc(), imports.c.id.desc()).limit(limit))
+    query = (
+        select(imports)
+        .where(imports.c.community_id == community_id)
+        .order_by(imports.c.started_at.desc(), imports.c.id.desc())
+        .limit(limit)
+    )
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def get_member_id_exists(conn: Connection, community_id: int, member_id: int) -> bool:
-    return conn.execute(select(members.c.id).where(and_(members.c.community_id == community_id,
-                                                        members.c.id == member_id))).first() is not None
+    return (
+        conn.execute(
+            select(members.c.id).where(
+                and_(members.c.community_id == community_id, members.c.id == member_id)
+            )
+        ).first()
+        is not None
+    )
 
 
 def get_last_activity_at(conn: Connection, community_id: int) -> datetime | None:
-    value = conn.execute(select(func.max(_micros(activities.c.occurred_at)))
-                         .where(activities.c.community_id == community_id)).scalar()
+    value = conn.execute(
+        select(func.max(_micros(activities.c.occurred_at))).where(
+            activities.c.community_id == community_id
+        )
+    ).scalar()
     return None if value is None else from_micros(int(value))
 
 
@@ -357,7 +537,9 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
     PostgreSQL's autovacuum does this by itself. Returns True when statistics were gathered now."""
     if conn.dialect.name != "sqlite":
         return False
-    has_stats = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+    has_stats = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+    ).first()
     if has_stats is None:
         conn.exec_driver_sql("ANALYZE")
         return True
@@ -365,38 +547,69 @@ def analyze_if_never_analyzed(conn: Connection) -> bool:
     return False
 
 
-def get_thread_titles(conn: Connection, community_id: int, thread_ids: Sequence[int]) -> dict[int, str | None]:
+def get_thread_titles(
+    conn: Connection, community_id: int, thread_ids: Sequence[int]
+) -> dict[int, str | None]:
     if not thread_ids:
         return {}
-    rows = conn.execute(select(threads.c.id, threads.c.title).where(threads.c.community_id == community_id,
-                                                                    threads.c.id.in_(list(thread_ids))))
+    rows = conn.execute(
+        select(threads.c.id, threads.c.title).where(
+            threads.c.community_id == community_id, threads.c.id.in_(list(thread_ids))
+        )
+    )
     return {int(i): t for i, t in rows}
 
 
-def get_activities_brief(conn: Connection, community_id: int, activity_ids: Sequence[int]) -> list[dict[str, Any]]:
+def get_activities_brief(
+    conn: Connection, community_id: int, activity_ids: Sequence[int]
+) -> list[dict[str, Any]]:
     """Messages named by id (an alert's evidence): author, instant, kind, text, thread title."""
     if not activity_ids:
         return []
-    query = (select(activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
-                    activities.c.text, threads.c.title.label("thread_title"), members.c.display_name,
-                    members.c.handle, members.c.external_id)
-             .select_from(activities.outerjoin(threads, threads.c.id == activities.c.thread_id)
-                          .outerjoin(members, members.c.id == activities.c.member_id))
-             .where(activities.c.community_id == community_id, activities.c.id.in_(list(activity_ids)))
-             .order_by(activities.c.occurred_at, activities.c.id))
+    query = (
+        select(
+            activities.c.id,
+            activities.c.member_id,
+            activities.c.kind,
+            activities.c.occurred_at,
+            activities.c.text,
+            threads.c.title.label("thread_title"),
+            members.c.display_name,
+            members.c.handle,
+            members.c.external_id,
+        )
+        .select_from(
+            activities.outerjoin(threads, threads.c.id == activities.c.thread_id).outerjoin(
+                members, members.c.id == activities.c.member_id
+            )
+        )
+        .where(activities.c.community_id == community_id, activities.c.id.in_(list(activity_ids)))
+        .order_by(activities.c.occurred_at, activities.c.id)
+    )
     return [{**dict(r._mapping), "name": display_name(r)} for r in conn.execute(query)]
 
 
 def get_do_not_contact_ids(conn: Connection, community_id: int) -> set[int]:
-    return {member_id for (member_id,) in conn.execute(select(members.c.id).where(
-        members.c.community_id == community_id, members.c.do_not_contact.is_(True)))}
+    return {
+        member_id
+        for (member_id,) in conn.execute(
+            select(members.c.id).where(
+                members.c.community_id == community_id, members.c.do_not_contact.is_(True)
+            )
+        )
+    }
 
 
-def get_member_names(conn: Connection, community_id: int, member_ids: Sequence[int]) -> dict[int, str]:
+def get_member_names(
+    conn: Connection, community_id: int, member_ids: Sequence[int]
+) -> dict[int, str]:
     names: dict[int, str] = {}
     for start in range(0, len(member_ids), 500):
-        chunk = list(member_ids[start:start + 500])
-        rows = conn.execute(select(members.c.id, members.c.display_name, members.c.handle, members.c.external_id)
-                            .where(members.c.community_id == community_id, members.c.id.in_(chunk)))
+        chunk = list(member_ids[start : start + 500])
+        rows = conn.execute(
+            select(
+                members.c.id, members.c.display_name, members.c.handle, members.c.external_id
+            ).where(members.c.community_id == community_id, members.c.id.in_(chunk))
+        )
         names.update((r.id, display_name(r)) for r in rows)
     return names

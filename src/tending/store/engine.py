@@ -14,7 +14,9 @@ from sqlalchemy.pool import NullPool
 
 from tending.errors import TendingError, UsageError
 
-if TYPE_CHECKING:  # alembic loads only when the schema must change (it costs a command ~0.5 s of CPU)
+if (
+    TYPE_CHECKING
+):  # alembic loads only when the schema must change (it costs a command ~0.5 s of CPU)
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -35,15 +37,23 @@ def create_db_engine(url: str) -> Engine:
             path = sqlite_path(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, poolclass=NullPool if path is None else None, hide_parameters=True)
-            event.listen(engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, record, busy_ms))
+            engine = create_engine(
+                url, poolclass=NullPool if path is None else None, hide_parameters=True
+            )
+            event.listen(
+                engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, record, busy_ms)
+            )
             return engine
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except ArgumentError:
-        raise UsageError(f"--db: '{url}' is not a database URL (try sqlite:///path/to/file.db or "
-                         "postgresql+psycopg://user@host/dbname).") from None
+        raise UsageError(
+            f"--db: '{url}' is not a database URL (try sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host/dbname)."
+        ) from None
     except ModuleNotFoundError as error:
-        raise UsageError(f"--db: no driver for '{url.split(':', 1)[0]}' ({error.name} is not installed).") from None
+        raise UsageError(
+            f"--db: no driver for '{url.split(':', 1)[0]}' ({error.name} is not installed)."
+        ) from None
 
 
 def describe_database_error(error: BaseException) -> str:
@@ -52,15 +62,22 @@ def describe_database_error(error: BaseException) -> str:
     first = text[0] if text else type(error).__name__
     lower = first.lower()
     if "database is locked" in lower or "database table is locked" in lower:
-        return ("the database is busy: another process (an import, perhaps) holds its write lock; "
-                "try again when it has finished")
+        return (
+            "the database is busy: another process (an import, perhaps) holds its write lock; "
+            "try again when it has finished"
+        )
     if "disk is full" in lower or "no space left" in lower:
         return "the disk holding the database is full; nothing of this operation was kept (free some space)"
     if "file is not a database" in lower or "file is encrypted" in lower:
         return "the database file is not a SQLite database (check --db or TENDING_DATABASE_URL)"
     if "unable to open database file" in lower:
         return "the database file cannot be opened (check the path and its folder's permissions)"
-    if "connection" in lower or "could not connect" in lower or "server closed" in lower or "timeout" in lower:
+    if (
+        "connection" in lower
+        or "could not connect" in lower
+        or "server closed" in lower
+        or "timeout" in lower
+    ):
         return f"the database server cannot be reached ({first[:160]})"
     return f"the database failed ({type(getattr(error, 'orig', error)).__name__}: {first[:160]})"
 
@@ -69,8 +86,17 @@ def is_database_unavailable(error: BaseException) -> bool:
     """Whether a database error says the database is busy or out of reach for now (worth trying again
     shortly), rather than damaged or a bug."""
     text = str(getattr(error, "orig", error) or "").lower()
-    return any(sign in text for sign in ("database is locked", "database table is locked", "connection",
-                                         "could not connect", "server closed", "timeout"))
+    return any(
+        sign in text
+        for sign in (
+            "database is locked",
+            "database table is locked",
+            "connection",
+            "could not connect",
+            "server closed",
+            "timeout",
+        )
+    )
 
 
 def check_database_exists(url: str, *, creating: bool) -> None:
@@ -84,8 +110,10 @@ def check_database_exists(url: str, *, creating: bool) -> None:
     if path.is_dir():
         raise UsageError(f"--db: {path} is a folder, not a database file.")
     if not creating and not path.exists():
-        raise UsageError(f"no database at {path}: import an export first (tending import KIND FILE), try "
-                         "tending demo, or name the database with --db.")
+        raise UsageError(
+            f"no database at {path}: import an export first (tending import KIND FILE), try "
+            "tending demo, or name the database with --db."
+        )
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -102,7 +130,9 @@ def _busy_timeout(url: str) -> tuple[str, int]:
         name, _, value = part.partition("=")
         if name == "busy_timeout_ms":
             if not value.isdigit():
-                raise UsageError(f"--db: busy_timeout_ms must be a number of milliseconds, not '{value}'.")
+                raise UsageError(
+                    f"--db: busy_timeout_ms must be a number of milliseconds, not '{value}'."
+                )
             busy = int(value)
         else:
             kept.append(part)
@@ -115,7 +145,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_ms: int = BUSY_TIM
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA cache_size=-200000")  # 200 MB of page cache: rollups and indexes stay hot
+    cursor.execute(
+        "PRAGMA cache_size=-200000"
+    )  # 200 MB of page cache: rollups and indexes stay hot
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
@@ -169,8 +201,13 @@ def _up_to_date(engine: Engine) -> bool:
         return False
     try:
         with engine.connect() as connection:
-            current = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
-    except DBAPIError:  # no alembic_version table yet (a new database), or not readable: alembic decides
+            current = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
+    except (
+        DBAPIError
+    ):  # no alembic_version table yet (a new database), or not readable: alembic decides
         return False
     return current == heads
 
@@ -192,14 +229,18 @@ def migrate(engine: Engine) -> list[str]:
     try:
         current = current_revisions(engine)
     except OperationalError as error:
-        raise TendingError(f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
-                           f"{error.orig}") from None
+        raise TendingError(
+            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{error.orig}"
+        ) from None
     known = {rev.revision for rev in script.walk_revisions()}
     unknown = current - known
     if unknown:
         names = ", ".join(sorted(unknown))
-        raise TendingError(f"the database was written by a newer version of tending (schema {names}); "
-                           "upgrade tending to open it.")
+        raise TendingError(
+            f"the database was written by a newer version of tending (schema {names}); "
+            "upgrade tending to open it."
+        )
     if current == heads:
         return []
     pending = _pending(script, current)

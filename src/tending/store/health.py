@@ -67,17 +67,28 @@ message_scores = Table(
 
 
 def member_counts(conn: Connection, cid: int, w: Window) -> dict[str, int]:
-    row = conn.execute(text(
-        "SELECT "
-        "SUM(CASE WHEN (joined_at IS NULL OR joined_at <= :t) AND (left_at IS NULL OR left_at > :t) "
-        "THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN joined_at > :s AND joined_at <= :t THEN 1 ELSE 0 END) "
-        "FROM members WHERE community_id = :c AND NOT is_bot AND merged_into IS NULL"),
-        {"c": cid, "s": w.start, "t": w.end}).one()
-    left = conn.execute(text(
-        "SELECT COUNT(*) FROM members WHERE community_id = :c AND left_at > :s AND left_at <= :t "
-        "AND NOT is_bot AND merged_into IS NULL"), {"c": cid, "s": w.start, "t": w.end}).scalar_one()
-    return {"members_total": int(row[0] or 0), "new_members": int(row[1] or 0), "members_left": int(left)}
+    row = conn.execute(
+        text(
+            "SELECT "
+            "SUM(CASE WHEN (joined_at IS NULL OR joined_at <= :t) AND (left_at IS NULL OR left_at > :t) "
+            "THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN joined_at > :s AND joined_at <= :t THEN 1 ELSE 0 END) "
+            "FROM members WHERE community_id = :c AND NOT is_bot AND merged_into IS NULL"
+        ),
+        {"c": cid, "s": w.start, "t": w.end},
+    ).one()
+    left = conn.execute(
+        text(
+            "SELECT COUNT(*) FROM members WHERE community_id = :c AND left_at > :s AND left_at <= :t "
+            "AND NOT is_bot AND merged_into IS NULL"
+        ),
+        {"c": cid, "s": w.start, "t": w.end},
+    ).scalar_one()
+    return {
+        "members_total": int(row[0] or 0),
+        "new_members": int(row[1] or 0),
+        "members_left": int(left),
+    }
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,9 @@ class Participation:
     contributions: int  # their contributions
     present: int  # those of them still members at T
     present_contributions: int
-    rank_weighted: int  # sum over present contributors of rank * contributions, ranks ascending from 1
+    rank_weighted: (
+        int  # sum over present contributors of rank * contributions, ranks ascending from 1
+    )
     core: int  # the smallest set of present members making at least half of their contributions
     core_in_funnel: int  # core members who joined in the funnel's cohorts
 
@@ -112,12 +125,17 @@ def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers
     kept = ~np.isin(ids, np.fromiter(special.bots | special.merged, dtype=np.int64))
     ids, counts = ids[kept], counts[kept]
     gone = contributor_days.fetch_ids(
-        conn, "SELECT id FROM members WHERE community_id = :c AND joined_at > :t "
-              "UNION ALL SELECT id FROM members WHERE community_id = :c AND left_at <= :t", {"c": cid, "t": w.end})
+        conn,
+        "SELECT id FROM members WHERE community_id = :c AND joined_at > :t "
+        "UNION ALL SELECT id FROM members WHERE community_id = :c AND left_at <= :t",
+        {"c": cid, "t": w.end},
+    )
     first, last = funnel_months(w.end)
     cohorts = contributor_days.fetch_ids(
-        conn, "SELECT id FROM members WHERE community_id = :c AND joined_at >= :flo AND joined_at < :fhi",
-        {"c": cid, "flo": month_start_micros(first), "fhi": month_start_micros(last)})
+        conn,
+        "SELECT id FROM members WHERE community_id = :c AND joined_at >= :flo AND joined_at < :fhi",
+        {"c": cid, "flo": month_start_micros(first), "fhi": month_start_micros(last)},
+    )
     here = ~np.isin(ids, gone)
     p_ids, p_counts = ids[here], counts[here]
     p_funnel = np.isin(p_ids, cohorts)
@@ -128,9 +146,15 @@ def participation(conn: Connection, cid: int, w: Window, special: SpecialMembers
     running = np.cumsum(p_counts[order])
     # the core ends with the first member whose running total reaches half of all contributions
     core = int(np.searchsorted(2 * running, total, side="left")) + 1 if total else 0
-    return Participation(active=len(ids), contributions=int(counts.sum()), present=len(p_ids),
-                         present_contributions=total, rank_weighted=rank_weighted, core=core,
-                         core_in_funnel=int(p_funnel[order[:core]].sum()))
+    return Participation(
+        active=len(ids),
+        contributions=int(counts.sum()),
+        present=len(p_ids),
+        present_contributions=total,
+        rank_weighted=rank_weighted,
+        core=core,
+        core_in_funnel=int(p_funnel[order[:core]].sum()),
+    )
 
 
 @dataclass(frozen=True)
@@ -149,9 +173,13 @@ class SpecialMembers:
 
 def special_members(conn: Connection, cid: int) -> SpecialMembers:
     bots, staff, merged = set(), set(), set()
-    for member, bot, is_staff, merged_into in conn.execute(text(
+    for member, bot, is_staff, merged_into in conn.execute(
+        text(
             "SELECT id, is_bot, is_staff, merged_into FROM members WHERE community_id = :c "
-            "AND (is_bot OR is_staff OR merged_into IS NOT NULL)"), {"c": cid}):
+            "AND (is_bot OR is_staff OR merged_into IS NOT NULL)"
+        ),
+        {"c": cid},
+    ):
         if bot:
             bots.add(int(member))
         if is_staff:
@@ -161,8 +189,9 @@ def special_members(conn: Connection, cid: int) -> SpecialMembers:
     return SpecialMembers(frozenset(bots), frozenset(staff), frozenset(merged))
 
 
-def daily_contributors_and_reads(conn: Connection, cid: int, w: Window, excluded: list[int]
-                                 ) -> tuple[list[int], int | None]:
+def daily_contributors_and_reads(
+    conn: Connection, cid: int, w: Window, excluded: list[int]
+) -> tuple[list[int], int | None]:
     """Distinct contributors on each whole UTC day of the window (days without any count as 0), and the
     reads of the messages written in the window, when the export carries them (Discourse: post reads).
     One scan of the window's member_days; the partial days' reads come from the raw activities."""
@@ -174,17 +203,26 @@ def daily_contributors_and_reads(conn: Connection, cid: int, w: Window, excluded
             "SUM(reads) FROM member_days WHERE community_id = :c AND day >= :lo AND day <= :hi GROUP BY day"
         ).bindparams(bindparam("excluded", expanding=True))
         found: dict[int, int] = {}
-        for day, n, day_reads in conn.execute(query, {"c": cid, "lo": w.first_full_day, "hi": w.last_full_day,
-                                                      "excluded": excluded or [-1]}):
+        for day, n, day_reads in conn.execute(
+            query,
+            {"c": cid, "lo": w.first_full_day, "hi": w.last_full_day, "excluded": excluded or [-1]},
+        ):
             found[int(day)] = int(n)
             if day_reads is not None:
                 reads = (reads or 0) + int(day_reads)
         daily = [found.get(day, 0) for day in range(w.first_full_day, w.last_full_day + 1)]
     for low, high in w.raw_ranges():
-        rows = conn.execute(activities.select().with_only_columns(activities.c.extra).where(
-            activities.c.community_id == cid, activities.c.occurred_at >= from_micros(low),
-            activities.c.occurred_at <= from_micros(high), activities.c.kind.in_(("post", "reply", "comment")),
-            activities.c.extra.is_not(None)))
+        rows = conn.execute(
+            activities.select()
+            .with_only_columns(activities.c.extra)
+            .where(
+                activities.c.community_id == cid,
+                activities.c.occurred_at >= from_micros(low),
+                activities.c.occurred_at <= from_micros(high),
+                activities.c.kind.in_(("post", "reply", "comment")),
+                activities.c.extra.is_not(None),
+            )
+        )
         for (extra,) in rows:
             value = reads_of(extra)
             if value is not None:
@@ -196,14 +234,17 @@ def activation(conn: Connection, cid: int, w: Window, days: int) -> tuple[int, i
     """(cohort size, activated): members who joined in the window shifted back `days` days, and those of
     them whose first contribution came at most `days` days after joining."""
     shift = days * MICROS_PER_DAY
-    row = conn.execute(text(
-        # a lookup of member_stats per cohort member (tens of thousands), not a join planned as a scan of
-        # every member's stats
-        "SELECT COUNT(*), SUM(CASE WHEN (SELECT s.first_contribution_at FROM member_stats s "
-        "WHERE s.member_id = m.id) <= m.joined_at + :k THEN 1 ELSE 0 END) "
-        "FROM members m WHERE m.community_id = :c AND m.joined_at > :lo AND m.joined_at <= :hi "
-        "AND NOT m.is_bot AND m.merged_into IS NULL"),
-        {"c": cid, "k": shift, "lo": w.start - shift, "hi": w.end - shift}).one()
+    row = conn.execute(
+        text(
+            # a lookup of member_stats per cohort member (tens of thousands), not a join planned as a scan of
+            # every member's stats
+            "SELECT COUNT(*), SUM(CASE WHEN (SELECT s.first_contribution_at FROM member_stats s "
+            "WHERE s.member_id = m.id) <= m.joined_at + :k THEN 1 ELSE 0 END) "
+            "FROM members m WHERE m.community_id = :c AND m.joined_at > :lo AND m.joined_at <= :hi "
+            "AND NOT m.is_bot AND m.merged_into IS NULL"
+        ),
+        {"c": cid, "k": shift, "lo": w.start - shift, "hi": w.end - shift},
+    ).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
@@ -216,8 +257,15 @@ class ThreadStart:
     first_response_at: int | None
 
 
-def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: int,
-                    special: SpecialMembers | None = None) -> list[ThreadStart]:
+def threads_started(
+    conn: Connection,
+    cid: int,
+    low: int,
+    high: int,
+    *,
+    until: int,
+    special: SpecialMembers | None = None,
+) -> list[ThreadStart]:
     """Threads whose first post lies in (low, high] and was not written by a bot, with the first reply or
     comment by another human (not the author, not a bot) at or before `until`.
 
@@ -233,14 +281,22 @@ def threads_started(conn: Connection, cid: int, low: int, high: int, *, until: i
         " AND a.member_id NOT IN :bots ORDER BY a.occurred_at LIMIT 1) "
         "FROM threads t WHERE t.community_id = :c AND t.started_at > :lo AND t.started_at <= :hi"
     ).bindparams(bindparam("bots", expanding=True))
-    rows = conn.execute(query, {"c": cid, "lo": low, "hi": high, "u": until, "bots": sorted(special.bots) or [-1]})
+    rows = conn.execute(
+        query, {"c": cid, "lo": low, "hi": high, "u": until, "bots": sorted(special.bots) or [-1]}
+    )
     out = []
     for tid, at, by, first in rows:
         if by is not None and int(by) in special.bots:
             continue
-        out.append(ThreadStart(int(tid), int(at), None if by is None else int(by),
-                               None if by is None else int(by) in special.staff,
-                               None if first is None else int(first)))
+        out.append(
+            ThreadStart(
+                int(tid),
+                int(at),
+                None if by is None else int(by),
+                None if by is None else int(by) in special.staff,
+                None if first is None else int(first),
+            )
+        )
     return out
 
 
@@ -249,10 +305,15 @@ def cohort_sizes(conn: Connection, cid: int, first: int, last: int) -> dict[int,
     one count over a range of the narrow index ix_members_present per month."""
     sizes = {}
     for month in range(first, last):
-        sizes[month] = int(conn.execute(text(
-            "SELECT COUNT(*) FROM members m WHERE m.community_id = :c AND m.joined_at >= :lo "
-            "AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL"),
-            {"c": cid, "lo": month_start_micros(month), "hi": month_start_micros(month + 1)}).scalar_one())
+        sizes[month] = int(
+            conn.execute(
+                text(
+                    "SELECT COUNT(*) FROM members m WHERE m.community_id = :c AND m.joined_at >= :lo "
+                    "AND m.joined_at < :hi AND NOT m.is_bot AND m.merged_into IS NULL"
+                ),
+                {"c": cid, "lo": month_start_micros(month), "hi": month_start_micros(month + 1)},
+            ).scalar_one()
+        )
     return sizes
 
 
@@ -260,82 +321,134 @@ def _months_query(sql: str) -> Any:
     return text(sql).bindparams(bindparam("excluded", expanding=True))
 
 
-def retention(conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int],
-              excluded: list[int]) -> list[dict[str, Any]]:
+def retention(
+    conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int], excluded: list[int]
+) -> list[dict[str, Any]]:
     """Per join month (the 12 whole months before T's month): cohort size and, for the join month and
     each following whole month before T's month, the share of the cohort who contributed in it.
     One range of member_months by (join_month, month): no seek per member."""
     current = month_of(as_of_micros)
     first = current - RETENTION_COHORTS
-    active = {(int(jm), int(month)): int(n) for jm, month, n in conn.execute(_months_query(
-        "SELECT join_month, month, COUNT(*) FROM member_months WHERE community_id = :c "
-        "AND join_month >= :first AND join_month < :cur AND month >= join_month AND month < :cur "
-        "AND member_id NOT IN :excluded GROUP BY join_month, month"),
-        {"c": cid, "first": first, "cur": current, "excluded": excluded or [-1]})}
+    active = {
+        (int(jm), int(month)): int(n)
+        for jm, month, n in conn.execute(
+            _months_query(
+                "SELECT join_month, month, COUNT(*) FROM member_months WHERE community_id = :c "
+                "AND join_month >= :first AND join_month < :cur AND month >= join_month AND month < :cur "
+                "AND member_id NOT IN :excluded GROUP BY join_month, month"
+            ),
+            {"c": cid, "first": first, "cur": current, "excluded": excluded or [-1]},
+        )
+    }
     table = []
     for cohort in range(first, current):
         size = sizes.get(cohort, 0)
-        table.append({"cohort": month_label(cohort), "members": size,
-                      "months": [share(active.get((cohort, m), 0), size) for m in range(cohort, current)]})
+        table.append(
+            {
+                "cohort": month_label(cohort),
+                "members": size,
+                "months": [share(active.get((cohort, m), 0), size) for m in range(cohort, current)],
+            }
+        )
     return table
 
 
-def funnel(conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int], excluded: list[int],
-           core: int) -> dict[str, Any]:
+def funnel(
+    conn: Connection,
+    cid: int,
+    as_of_micros: int,
+    *,
+    sizes: dict[int, int],
+    excluded: list[int],
+    core: int,
+) -> dict[str, Any]:
     """Members who joined in the 12 months whose first six months are all complete before T's month:
     joined -> made a first contribution (by T) -> regular (active in 3 of their first 6 months) -> core
     (`core`: how many of them are in the window's core, counted by participation())."""
     current = month_of(as_of_micros)
     first, last = funnel_months(as_of_micros)
-    params = {"c": cid, "first": first, "last": last, "cur": current, "excluded": excluded or [-1],
-              "span": REGULAR_SPAN - 1, "need": REGULAR_MONTHS, "cur_start": month_start_micros(current),
-              "t": as_of_micros}
+    params = {
+        "c": cid,
+        "first": first,
+        "last": last,
+        "cur": current,
+        "excluded": excluded or [-1],
+        "span": REGULAR_SPAN - 1,
+        "need": REGULAR_MONTHS,
+        "cur_start": month_start_micros(current),
+        "t": as_of_micros,
+    }
     joined = sum(sizes.get(month, 0) for month in range(first, last))
     # one pass over the cohorts' monthly rows, member by member (the index streams them in that order):
     # who contributed in a whole month before T's, and in how many of their first six months
-    earlier, regular = conn.execute(_months_query(
-        "SELECT COUNT(*), SUM(CASE WHEN k >= :need THEN 1 ELSE 0 END) FROM ("
-        "SELECT join_month, member_id, SUM(CASE WHEN month >= join_month AND month <= join_month + :span "
-        "THEN 1 ELSE 0 END) AS k FROM member_months WHERE community_id = :c AND join_month >= :first "
-        "AND join_month < :last AND month < :cur AND member_id NOT IN :excluded "
-        "GROUP BY join_month, member_id) r"), params).one()
+    earlier, regular = conn.execute(
+        _months_query(
+            "SELECT COUNT(*), SUM(CASE WHEN k >= :need THEN 1 ELSE 0 END) FROM ("
+            "SELECT join_month, member_id, SUM(CASE WHEN month >= join_month AND month <= join_month + :span "
+            "THEN 1 ELSE 0 END) AS k FROM member_months WHERE community_id = :c AND join_month >= :first "
+            "AND join_month < :last AND month < :cur AND member_id NOT IN :excluded "
+            "GROUP BY join_month, member_id) r"
+        ),
+        params,
+    ).one()
     # and those whose first contribution came in T's month, by T
-    this_month = conn.execute(_months_query(
-        "SELECT COUNT(*) FROM member_months mm JOIN member_stats s ON s.member_id = mm.member_id "
-        "WHERE mm.community_id = :c AND mm.join_month >= :first AND mm.join_month < :last AND mm.month = :cur "
-        "AND s.first_contribution_at >= :cur_start AND s.first_contribution_at <= :t "
-        "AND mm.member_id NOT IN :excluded"), params).scalar_one()
-    stages = {"joined": joined, "first_contribution": int(earlier or 0) + int(this_month),
-              "regular": int(regular or 0), "core": core}
-    return {"cohorts": [month_label(first), month_label(last - 1)], **stages,
-            "shares": {name: share(value, joined) for name, value in stages.items()}}
+    this_month = conn.execute(
+        _months_query(
+            "SELECT COUNT(*) FROM member_months mm JOIN member_stats s ON s.member_id = mm.member_id "
+            "WHERE mm.community_id = :c AND mm.join_month >= :first AND mm.join_month < :last AND mm.month = :cur "
+            "AND s.first_contribution_at >= :cur_start AND s.first_contribution_at <= :t "
+            "AND mm.member_id NOT IN :excluded"
+        ),
+        params,
+    ).scalar_one()
+    stages = {
+        "joined": joined,
+        "first_contribution": int(earlier or 0) + int(this_month),
+        "regular": int(regular or 0),
+        "core": core,
+    }
+    return {
+        "cohorts": [month_label(first), month_label(last - 1)],
+        **stages,
+        "shares": {name: share(value, joined) for name, value in stages.items()},
+    }
 
 
 def trends(conn: Connection, cid: int, w: Window) -> list[dict[str, Any]]:
     """Per UTC day of the window: messages scored, mean sentiment, negative / toxic / off-topic shares."""
-    rows = conn.execute(text(
-        f"SELECT occurred_at / {MICROS_PER_DAY} AS day, COUNT(*), AVG(sentiment), "
-        "SUM(CASE WHEN negative THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN toxic THEN 1 ELSE 0 END), COUNT(toxic), "
-        "SUM(CASE WHEN off_topic THEN 1 ELSE 0 END), COUNT(off_topic), SUM(flags) "
-        "FROM message_scores WHERE community_id = :c AND occurred_at > :s AND occurred_at <= :t "
-        f"GROUP BY occurred_at / {MICROS_PER_DAY} ORDER BY 1"), {"c": cid, "s": w.start, "t": w.end})
+    rows = conn.execute(
+        text(
+            f"SELECT occurred_at / {MICROS_PER_DAY} AS day, COUNT(*), AVG(sentiment), "
+            "SUM(CASE WHEN negative THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN toxic THEN 1 ELSE 0 END), COUNT(toxic), "
+            "SUM(CASE WHEN off_topic THEN 1 ELSE 0 END), COUNT(off_topic), SUM(flags) "
+            "FROM message_scores WHERE community_id = :c AND occurred_at > :s AND occurred_at <= :t "
+            f"GROUP BY occurred_at / {MICROS_PER_DAY} ORDER BY 1"
+        ),
+        {"c": cid, "s": w.start, "t": w.end},
+    )
     out = []
     for day, n, sentiment, negative, toxic, toxic_n, off, off_n, flags in rows:
-        out.append({"day": from_micros(int(day) * MICROS_PER_DAY).date().isoformat(), "messages": int(n),
-                    "sentiment_mean": None if sentiment is None else round(float(sentiment), 4),
-                    "negative_share": share(int(negative or 0), int(n)),
-                    "toxic_share": share(int(toxic or 0), int(toxic_n)),
-                    "off_topic_share": share(int(off or 0), int(off_n)),
-                    "flags": int(flags or 0)})
+        out.append(
+            {
+                "day": from_micros(int(day) * MICROS_PER_DAY).date().isoformat(),
+                "messages": int(n),
+                "sentiment_mean": None if sentiment is None else round(float(sentiment), 4),
+                "negative_share": share(int(negative or 0), int(n)),
+                "toxic_share": share(int(toxic or 0), int(toxic_n)),
+                "off_topic_share": share(int(off or 0), int(off_n)),
+                "flags": int(flags or 0),
+            }
+        )
     return out
 
 
 # -- the report ---------------------------------------------------------------------------------------
 
 
-def get_health_report(conn: Connection, community: Community, *, as_of: datetime,
-                      window_days: int = 28) -> dict[str, Any]:
+def get_health_report(
+    conn: Connection, community: Community, *, as_of: datetime, window_days: int = 28
+) -> dict[str, Any]:
     """The whole health report as of `as_of` (see docs/health.md for every key)."""
     w = window_of(as_of, window_days)
     cid = community.id
@@ -344,8 +457,12 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
         # per large query, measured), and the window's grouping fits in memory instead of spilling to disk
         conn.execute(text("SET LOCAL jit = off"))
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
-    report: dict[str, Any] = {"community": community.name, "as_of": isoformat_utc(as_of),
-                              "window_days": window_days, "window_start": isoformat_utc(from_micros(w.start))}
+    report: dict[str, Any] = {
+        "community": community.name,
+        "as_of": isoformat_utc(as_of),
+        "window_days": window_days,
+        "window_start": isoformat_utc(from_micros(w.start)),
+    }
     report |= member_counts(conn, cid, w)
 
     special = special_members(conn, cid)
@@ -356,7 +473,8 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
     daily_mean = mean(daily)
     report["daily_contributors_mean"] = None if daily_mean is None else round(daily_mean, 4)
     report["daily_to_monthly_contributors"] = (
-        None if daily_mean is None or not part.active else round(daily_mean / part.active, 4))
+        None if daily_mean is None or not part.active else round(daily_mean / part.active, 4)
+    )
     report["reads"] = reads
 
     for days in (7, 30):
@@ -365,24 +483,44 @@ def get_health_report(conn: Connection, community: Community, *, as_of: datetime
         report[f"activation_cohort_{days}d"] = cohort
 
     started = threads_started(conn, cid, w.start, w.end, until=w.end, special=special)
-    waits = [(t.first_response_at - t.started_at) / MICROS_PER_HOUR for t in started
-             if t.first_response_at is not None]
+    waits = [
+        (t.first_response_at - t.started_at) / MICROS_PER_HOUR
+        for t in started
+        if t.first_response_at is not None
+    ]
     report["threads_started"] = len(started)
     report["time_to_first_response_hours"] = {
-        "median": _round(median(waits)), "mean": _round(mean(waits)), "answered": len(waits)}
+        "median": _round(median(waits)),
+        "mean": _round(mean(waits)),
+        "answered": len(waits),
+    }
     report["unanswered_threads"] = len(started) - len(waits)
     known = [t for t in started if t.starter_is_staff is not None]
-    report["member_started_threads_share"] = share(sum(1 for t in known if not t.starter_is_staff), len(known))
+    report["member_started_threads_share"] = share(
+        sum(1 for t in known if not t.starter_is_staff), len(known)
+    )
 
     population = report["members_total"]
-    segments = segments_from_counts(population=population, contributors=part.present, core=part.core)
-    report["gini"] = _round(gini_from_ranks(population=population, total=part.present_contributions,
-                                            contributors=part.present, rank_weighted=part.rank_weighted))
+    segments = segments_from_counts(
+        population=population, contributors=part.present, core=part.core
+    )
+    report["gini"] = _round(
+        gini_from_ranks(
+            population=population,
+            total=part.present_contributions,
+            contributors=part.present,
+            rank_weighted=part.rank_weighted,
+        )
+    )
     report["segments"] = segments.as_dict()
     current = month_of(w.end)
-    sizes = cohort_sizes(conn, cid, min(funnel_months(w.end)[0], current - RETENTION_COHORTS), current)
+    sizes = cohort_sizes(
+        conn, cid, min(funnel_months(w.end)[0], current - RETENTION_COHORTS), current
+    )
     report["retention"] = retention(conn, cid, w.end, sizes=sizes, excluded=special.excluded)
-    report["funnel"] = funnel(conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel)
+    report["funnel"] = funnel(
+        conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel
+    )
     report["trends"] = trends(conn, cid, w)
     return report
 
@@ -394,22 +532,32 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 # -- series for alerts ----------------------------------------------------------------------------------
 
 
-def daily_slices(conn: Connection, cid: int, *, as_of: datetime, days: int) -> dict[str, list[float]]:
+def daily_slices(
+    conn: Connection, cid: int, *, as_of: datetime, days: int
+) -> dict[str, list[float]]:
     """Per 24-hour slice ending at as_of (slice 0 is (T - 24h, T], slice 1 the day before, ...):
     contributions, scored messages, negative, toxic, flags. Lists are oldest first."""
     end = to_micros(as_of)
     start = end - days * MICROS_PER_DAY
-    series: dict[str, list[float]] = {name: [0.0] * days for name in
-                                      ("contributions", "scored", "negative", "toxic", "flags")}
-    for index, n in conn.execute(text(
+    series: dict[str, list[float]] = {
+        name: [0.0] * days for name in ("contributions", "scored", "negative", "toxic", "flags")
+    }
+    for index, n in conn.execute(
+        text(
             f"SELECT (:t - occurred_at) / {MICROS_PER_DAY}, COUNT(*) FROM activities WHERE community_id = :c "
-            f"AND occurred_at > :s AND occurred_at <= :t AND kind IN {CONTRIBUTION_SQL} GROUP BY 1"),
-            {"c": cid, "s": start, "t": end}):
+            f"AND occurred_at > :s AND occurred_at <= :t AND kind IN {CONTRIBUTION_SQL} GROUP BY 1"
+        ),
+        {"c": cid, "s": start, "t": end},
+    ):
         series["contributions"][days - 1 - int(index)] = float(n)
-    for index, n, negative, toxic, flags in conn.execute(text(
+    for index, n, negative, toxic, flags in conn.execute(
+        text(
             f"SELECT (:t - occurred_at) / {MICROS_PER_DAY}, COUNT(*), SUM(CASE WHEN negative THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN toxic THEN 1 ELSE 0 END), SUM(flags) FROM message_scores WHERE community_id = :c "
-            "AND occurred_at > :s AND occurred_at <= :t GROUP BY 1"), {"c": cid, "s": start, "t": end}):
+            "AND occurred_at > :s AND occurred_at <= :t GROUP BY 1"
+        ),
+        {"c": cid, "s": start, "t": end},
+    ):
         slot = days - 1 - int(index)
         series["scored"][slot] = float(n)
         series["negative"][slot] = float(negative or 0)
@@ -418,28 +566,50 @@ def daily_slices(conn: Connection, cid: int, *, as_of: datetime, days: int) -> d
     return series
 
 
-def recent_messages(conn: Connection, cid: int, *, since: datetime, until: datetime) -> list[dict[str, Any]]:
+def recent_messages(
+    conn: Connection, cid: int, *, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
     """Contributions in (since, until] with their scores, oldest first (for heated threads and evidence)."""
-    rows = conn.execute(text(
-        "SELECT a.id, a.thread_id, a.member_id, a.kind, a.occurred_at, s.sentiment, s.negative, s.toxic, s.flags "
-        "FROM activities a LEFT JOIN message_scores s ON s.activity_id = a.id "
-        f"WHERE a.community_id = :c AND a.occurred_at > :s AND a.occurred_at <= :t AND a.kind IN {CONTRIBUTION_SQL} "
-        "ORDER BY a.occurred_at, a.id"), {"c": cid, "s": to_micros(since), "t": to_micros(until)})
-    return [{"id": int(r[0]), "thread_id": None if r[1] is None else int(r[1]), "member_id": int(r[2]),
-             "kind": r[3], "occurred_at": int(r[4]), "sentiment": r[5],
-             "negative": None if r[6] is None else bool(r[6]), "toxic": None if r[7] is None else bool(r[7]),
-             "flags": int(r[8] or 0)} for r in rows]
+    rows = conn.execute(
+        text(
+            "SELECT a.id, a.thread_id, a.member_id, a.kind, a.occurred_at, s.sentiment, s.negative, s.toxic, s.flags "
+            "FROM activities a LEFT JOIN message_scores s ON s.activity_id = a.id "
+            "WHERE a.community_id = :c AND a.occurred_at > :s AND a.occurred_at <= :t "
+            f"AND a.kind IN {CONTRIBUTION_SQL} "
+            "ORDER BY a.occurred_at, a.id"
+        ),
+        {"c": cid, "s": to_micros(since), "t": to_micros(until)},
+    )
+    return [
+        {
+            "id": int(r[0]),
+            "thread_id": None if r[1] is None else int(r[1]),
+            "member_id": int(r[2]),
+            "kind": r[3],
+            "occurred_at": int(r[4]),
+            "sentiment": r[5],
+            "negative": None if r[6] is None else bool(r[6]),
+            "toxic": None if r[7] is None else bool(r[7]),
+            "flags": int(r[8] or 0),
+        }
+        for r in rows
+    ]
 
 
-def unscored_messages(conn: Connection, cid: int, *, since: datetime, until: datetime,
-                      limit: int) -> list[dict[str, Any]]:
+def unscored_messages(
+    conn: Connection, cid: int, *, since: datetime, until: datetime, limit: int
+) -> list[dict[str, Any]]:
     """Contributions with text in (since, until] not scored yet, newest first."""
-    rows = conn.execute(text(
-        "SELECT a.id, a.thread_id, a.member_id, a.occurred_at, a.text, a.language, a.extra FROM activities a "
-        "LEFT JOIN message_scores s ON s.activity_id = a.id "
-        f"WHERE a.community_id = :c AND a.occurred_at > :s AND a.occurred_at <= :t AND a.kind IN {CONTRIBUTION_SQL} "
-        "AND a.text IS NOT NULL AND s.activity_id IS NULL ORDER BY a.occurred_at DESC LIMIT :n"),
-        {"c": cid, "s": to_micros(since), "t": to_micros(until), "n": limit})
+    rows = conn.execute(
+        text(
+            "SELECT a.id, a.thread_id, a.member_id, a.occurred_at, a.text, a.language, a.extra FROM activities a "
+            "LEFT JOIN message_scores s ON s.activity_id = a.id "
+            "WHERE a.community_id = :c AND a.occurred_at > :s AND a.occurred_at <= :t "
+            f"AND a.kind IN {CONTRIBUTION_SQL} "
+            "AND a.text IS NOT NULL AND s.activity_id IS NULL ORDER BY a.occurred_at DESC LIMIT :n"
+        ),
+        {"c": cid, "s": to_micros(since), "t": to_micros(until), "n": limit},
+    )
     return [dict(row._mapping) for row in rows]
 
 
@@ -449,14 +619,22 @@ def insert_scores(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def staff_members(conn: Connection, cid: int) -> list[int]:
-    return [int(x) for (x,) in conn.execute(text(
-        "SELECT id FROM members WHERE community_id = :c AND is_staff AND NOT is_bot AND merged_into IS NULL "
-        "AND NOT do_not_contact ORDER BY id"), {"c": cid})]
+    return [
+        int(x)
+        for (x,) in conn.execute(
+            text(
+                "SELECT id FROM members WHERE community_id = :c AND is_staff AND NOT is_bot AND merged_into IS NULL "
+                "AND NOT do_not_contact ORDER BY id"
+            ),
+            {"c": cid},
+        )
+    ]
 
 
 def thread_titles(conn: Connection, cid: int, thread_ids: list[int]) -> dict[int, str | None]:
     if not thread_ids:
         return {}
     query = text("SELECT id, title FROM threads WHERE community_id = :c AND id IN :ids").bindparams(
-        bindparam("ids", expanding=True))
+        bindparam("ids", expanding=True)
+    )
     return {int(i): t for i, t in conn.execute(query, {"c": cid, "ids": thread_ids})}

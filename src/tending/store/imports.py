@@ -10,25 +10,60 @@ from sqlalchemy import Connection, insert, select
 from tending.store.schema import imports
 
 
-def record_import(conn: Connection, community_id: int, *, kind: str, source_path: str, file_hash: str | None,
-                  status: str, started_at: datetime, finished_at: datetime, duration_ms: int,
-                  counts: dict[str, Any], error: str | None = None) -> int:
-    result = conn.execute(insert(imports).values(
-        community_id=community_id, kind=kind, source_path=source_path, file_hash=file_hash, status=status,
-        started_at=started_at, finished_at=finished_at, duration_ms=duration_ms, counts=counts, error=error))
+def record_import(
+    conn: Connection,
+    community_id: int,
+    *,
+    kind: str,
+    source_path: str,
+    file_hash: str | None,
+    status: str,
+    started_at: datetime,
+    finished_at: datetime,
+    duration_ms: int,
+    counts: dict[str, Any],
+    error: str | None = None,
+) -> int:
+    result = conn.execute(
+        insert(imports).values(
+            community_id=community_id,
+            kind=kind,
+            source_path=source_path,
+            file_hash=file_hash,
+            status=status,
+            started_at=started_at,
+            finished_at=finished_at,
+            duration_ms=duration_ms,
+            counts=counts,
+            error=error,
+        )
+    )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
     """The most recent imports first."""
-    query = (select(imports).where(imports.c.community_id == community_id)
-             .order_by(imports.c.started_at.desc(), imports.c.id.desc()).limit(limit))
+    query = (
+        select(imports)
+        .where(imports.c.community_id == community_id)
+        .order_by(imports.c.started_at.desc(), imports.c.id.desc())
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def find_import_by_hash(conn: Connection, community_id: int, file_hash: str) -> dict[str, Any] | None:
+def find_import_by_hash(
+    conn: Connection, community_id: int, file_hash: str
+) -> dict[str, Any] | None:
     """The last successful import of exactly this file, if any."""
-    row = conn.execute(select(imports).where(
-        imports.c.community_id == community_id, imports.c.file_hash == file_hash, imports.c.status == "ok")
-        .order_by(imports.c.id.desc()).limit(1)).first()
+    row = conn.execute(
+        select(imports)
+        .where(
+            imports.c.community_id == community_id,
+            imports.c.file_hash == file_hash,
+            imports.c.status == "ok",
+        )
+        .order_by(imports.c.id.desc())
+        .limit(1)
+    ).first()
     return dict(row._mapping) if row else None

@@ -63,15 +63,38 @@ BATCH_SIZE = 5000
 # fewer), and at least a quarter of what the database held before, the secondary indexes of the tables a
 # load writes most are set aside and built again at finish()
 BULK_AFTER = 50_000
-SORT_MEMORY_KB = 32_000  # SQLite's page cache, and so its sorter's memory, while the indexes are built again
+SORT_MEMORY_KB = (
+    32_000  # SQLite's page cache, and so its sorter's memory, while the indexes are built again
+)
 BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
 STAT_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
-STAT_INSTANTS = ("first_activity_at", "last_activity_at", "first_contribution_at", "last_contribution_at")
-JSON_NULL = "null"  # what SQLAlchemy's JSON type stores for None, kept so rows read the same either way
-ACTIVITY_COLUMNS = ("community_id", "member_id", "kind", "occurred_at", "thread_id", "parent_id", "parent_source_id",
-                    "channel_id", "text", "url", "language", "source", "source_id", "extra")
+STAT_INSTANTS = (
+    "first_activity_at",
+    "last_activity_at",
+    "first_contribution_at",
+    "last_contribution_at",
+)
+JSON_NULL = (
+    "null"  # what SQLAlchemy's JSON type stores for None, kept so rows read the same either way
+)
+ACTIVITY_COLUMNS = (
+    "community_id",
+    "member_id",
+    "kind",
+    "occurred_at",
+    "thread_id",
+    "parent_id",
+    "parent_source_id",
+    "channel_id",
+    "text",
+    "url",
+    "language",
+    "source",
+    "source_id",
+    "extra",
+)
 
 
 @dataclass
@@ -161,14 +184,17 @@ def lock_community_writes(conn: Connection, community_id: int) -> None:
     first to commit or roll back (imports of different communities still run side by side). SQLite has
     one writer at a time, and a write transaction cannot start from a stale snapshot."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (WRITE_LOCK_CLASS, community_id % 2**31))
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(%s, %s)", (WRITE_LOCK_CLASS, community_id % 2**31)
+        )
 
 
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
-    def __init__(self, conn: Connection, community: Community, *, rollup_every: int = 0,
-                 bulk: bool = False) -> None:
+    def __init__(
+        self, conn: Connection, community: Community, *, rollup_every: int = 0, bulk: bool = False
+    ) -> None:
         """rollup_every: fold new activities into the rollups once that many are pending, and in
         finish(), instead of after every batch (0). A member active in many batches is then updated
         once, not once per batch; the rollups are only exact after finish(), which is fine inside one
@@ -191,12 +217,21 @@ class Ingestor:
         self.pending_rows = 0
         self.bulk = bulk and conn.dialect.name == "sqlite"
         self.held_before = self._max_activity_id() if self.bulk else 0
-        self.set_aside: list[tuple[str, str]] = []  # (name, CREATE INDEX statement) of the indexes set aside
-        self.erased = TombstoneCheck(conn, self.cid)  # members erased: an import never brings them back
+        self.set_aside: list[
+            tuple[str, str]
+        ] = []  # (name, CREATE INDEX statement) of the indexes set aside
+        self.erased = TombstoneCheck(
+            conn, self.cid
+        )  # members erased: an import never brings them back
 
     def _holds_any(self, table: Any) -> bool:
-        return self.conn.exec_driver_sql(driver_sql(
-            self.conn, f"SELECT 1 FROM {table.name} WHERE community_id = ? LIMIT 1"), (self.cid,)).first() is not None
+        return (
+            self.conn.exec_driver_sql(
+                driver_sql(self.conn, f"SELECT 1 FROM {table.name} WHERE community_id = ? LIMIT 1"),
+                (self.cid,),
+            ).first()
+            is not None
+        )
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -244,12 +279,16 @@ class Ingestor:
             elif isinstance(record, MemberRecord):
                 if not erased(record.source, record.external_id):
                     yield record
-            elif isinstance(record, ThreadRecord) and erased(record.source, record.started_by_external_id):
+            elif isinstance(record, ThreadRecord) and erased(
+                record.source, record.started_by_external_id
+            ):
                 yield replace(record, started_by_external_id=None, title=None)
             else:
                 yield record
 
-    def add_all(self, records: Iterable[ImportRecord], *, batch_size: int = BATCH_SIZE) -> IngestCounts:
+    def add_all(
+        self, records: Iterable[ImportRecord], *, batch_size: int = BATCH_SIZE
+    ) -> IngestCounts:
         for chunk in batched(records, batch_size):
             self.add(chunk)
         self.finish()
@@ -260,12 +299,15 @@ class Ingestor:
         an earlier import."""
         self._flush_rollups()
         self._restore_indexes()
-        self.conn.execute(text(
-            "UPDATE activities SET parent_id = (SELECT p.id FROM activities p "
-            "WHERE p.community_id = activities.community_id AND p.source = activities.source "
-            "AND p.source_id = activities.parent_source_id) "
-            "WHERE community_id = :cid AND parent_id IS NULL AND parent_source_id IS NOT NULL"
-        ), {"cid": self.cid})
+        self.conn.execute(
+            text(
+                "UPDATE activities SET parent_id = (SELECT p.id FROM activities p "
+                "WHERE p.community_id = activities.community_id AND p.source = activities.source "
+                "AND p.source_id = activities.parent_source_id) "
+                "WHERE community_id = :cid AND parent_id IS NULL AND parent_source_id IS NOT NULL"
+            ),
+            {"cid": self.cid},
+        )
 
     # -- members ----------------------------------------------------------------------------------
 
@@ -279,24 +321,73 @@ class Ingestor:
         Returns the new members' ids."""
         now = to_micros(utcnow())
         cid = self.cid
-        columns = ("community_id", "platform", "external_id", "display_name", "handle", "joined_at",
-                   "joined_at_exact", "left_at", "language", "is_staff", "is_bot", "do_not_contact",
-                   "created_at", "updated_at")
-        created = self._insert_returning(members, columns, [
-            (cid, r.source, r.external_id, r.display_name, r.handle, _micros_or_none(r.joined_at),
-             r.joined_at is not None, _micros_or_none(r.left_at), r.language, r.is_staff, r.is_bot, False,
-             now, now) for r in records], self.members)
+        columns = (
+            "community_id",
+            "platform",
+            "external_id",
+            "display_name",
+            "handle",
+            "joined_at",
+            "joined_at_exact",
+            "left_at",
+            "language",
+            "is_staff",
+            "is_bot",
+            "do_not_contact",
+            "created_at",
+            "updated_at",
+        )
+        created = self._insert_returning(
+            members,
+            columns,
+            [
+                (
+                    cid,
+                    r.source,
+                    r.external_id,
+                    r.display_name,
+                    r.handle,
+                    _micros_or_none(r.joined_at),
+                    r.joined_at is not None,
+                    _micros_or_none(r.left_at),
+                    r.language,
+                    r.is_staff,
+                    r.is_bot,
+                    False,
+                    now,
+                    now,
+                )
+                for r in records
+            ],
+            self.members,
+        )
         member_ids = self.members.ids
-        self.conn.exec_driver_sql(driver_sql(self.conn, (
-            "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
-            "VALUES (?, ?, ?, ?, ?, ?)")), [
-            (cid, member_ids[(r.source, r.external_id)], r.source, r.external_id, r.handle, r.email)
-            for r in records])
+        self.conn.exec_driver_sql(
+            driver_sql(
+                self.conn,
+                (
+                    "INSERT INTO identities (community_id, member_id, platform, external_id, handle, email) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"
+                ),
+            ),
+            [
+                (
+                    cid,
+                    member_ids[(r.source, r.external_id)],
+                    r.source,
+                    r.external_id,
+                    r.handle,
+                    r.email,
+                )
+                for r in records
+            ],
+        )
         self.counts.members_added += len(records)
         return created
 
-    def _insert_returning(self, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]],
-                          cache: _Cache) -> list[int]:
+    def _insert_returning(
+        self, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]], cache: _Cache
+    ) -> list[int]:
         """Insert rows keyed by (platform, external_id) (columns 2 and 3 after community_id) and put their
         new ids in `cache`, read back by RETURNING: multi-row VALUES statements of up to 30,000 values
         (SQLite's limit is 32,766; a query per chunk to read the ids back cost as much as the insert)."""
@@ -304,17 +395,25 @@ class Ingestor:
         row_sql = f"({_placeholders(len(columns))})"
         created = []
         for chunk in batched(rows, per_statement):
-            sql = driver_sql(self.conn, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-                             f"{', '.join([row_sql] * len(chunk))} RETURNING platform, external_id, id")
+            sql = driver_sql(
+                self.conn,
+                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                f"{', '.join([row_sql] * len(chunk))} RETURNING platform, external_id, id",
+            )
             for platform, external_id, row_id in self.conn.exec_driver_sql(
-                    sql, tuple(value for row in chunk for value in row)):
+                sql, tuple(value for row in chunk for value in row)
+            ):
                 cache.put((platform, external_id), row_id)
                 created.append(row_id)
         return created
 
     def _member_row(self, record: MemberRecord, now: datetime) -> dict[str, Any]:
-        row: dict[str, Any] = {"community_id": self.cid, "updated_at": now,
-                               "is_staff": record.is_staff, "is_bot": record.is_bot}
+        row: dict[str, Any] = {
+            "community_id": self.cid,
+            "updated_at": now,
+            "is_staff": record.is_staff,
+            "is_bot": record.is_bot,
+        }
         for name in ("display_name", "handle", "language", "left_at"):
             value = getattr(record, name)
             if value is not None:
@@ -338,23 +437,36 @@ class Ingestor:
 
     def _update_members(self, records: list[MemberRecord]) -> None:
         ids = {self.members.get((r.source, r.external_id)): r for r in records}
-        current = {row.id: row for row in self.conn.execute(
-            select(members).where(members.c.community_id == self.cid, members.c.id.in_(list(ids))))}
+        current = {
+            row.id: row
+            for row in self.conn.execute(
+                select(members).where(
+                    members.c.community_id == self.cid, members.c.id.in_(list(ids))
+                )
+            )
+        }
         now = utcnow()
         changes = []
         for member_id, record in ids.items():
             row = current[member_id]
             wanted = self._member_row(record, now)
-            diff = {k: v for k, v in wanted.items()
-                    if k not in ("updated_at", "community_id") and getattr(row, k) != v}
+            diff = {
+                k: v
+                for k, v in wanted.items()
+                if k not in ("updated_at", "community_id") and getattr(row, k) != v
+            }
             if diff:
                 changes.append({"b_id": member_id, **wanted})
             else:
                 self.counts.members_unchanged += 1
         for change in changes:
             keys = [k for k in change if k != "b_id"]
-            self.conn.execute(update(members).where(members.c.id == bindparam("b_id"))
-                              .values({k: bindparam(k) for k in keys}), [change])
+            self.conn.execute(
+                update(members)
+                .where(members.c.id == bindparam("b_id"))
+                .values({k: bindparam(k) for k in keys}),
+                [change],
+            )
         self.counts.members_updated += len(changes)
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
@@ -366,14 +478,18 @@ class Ingestor:
         for record in activity_recs:
             key = (record.source, record.member_external_id)
             if key not in known and key not in unknown:
-                unknown[key] = MemberRecord(source=record.source, external_id=record.member_external_id,
-                                            display_name=record.member_name)
+                unknown[key] = MemberRecord(
+                    source=record.source,
+                    external_id=record.member_external_id,
+                    display_name=record.member_name,
+                )
         return self._create_members(list(unknown.values())) if unknown else []
 
     # -- channels and threads -----------------------------------------------------------------------
 
-    def _lookup_keyed(self, table: Any, cache: _Cache, keys: Iterable[tuple[str, str]],
-                      id_column: str = "id") -> None:
+    def _lookup_keyed(
+        self, table: Any, cache: _Cache, keys: Iterable[tuple[str, str]], id_column: str = "id"
+    ) -> None:
         """Fill `cache` with the ids of rows of `table` keyed by (platform, external_id)."""
         if not cache.store_may_know_more:
             return
@@ -384,9 +500,15 @@ class Ingestor:
                 by_platform[key[0]].append(key[1])
         for platform, external_ids in by_platform.items():
             for chunk in batched(external_ids, 2000):
-                sql = self._keys_in(f"SELECT t.external_id, t.{id_column} FROM {table.name} t",
-                                    "t.community_id = ? AND t.platform = ?", "t.external_id", len(chunk))
-                for external_id, row_id in self.conn.exec_driver_sql(sql, self._key_params(platform, chunk)):
+                sql = self._keys_in(
+                    f"SELECT t.external_id, t.{id_column} FROM {table.name} t",
+                    "t.community_id = ? AND t.platform = ?",
+                    "t.external_id",
+                    len(chunk),
+                )
+                for external_id, row_id in self.conn.exec_driver_sql(
+                    sql, self._key_params(platform, chunk)
+                ):
                     cache.put((platform, external_id), row_id)
 
     def _keys_in(self, select_from: str, where: str, column: str, count: int) -> str:
@@ -396,16 +518,22 @@ class Ingestor:
         statistics for the rows this transaction added and reads `IN (...)` as a filter over the whole
         community (an import grew quadratic); a join on the unique key is an index probe per key."""
         if self.conn.dialect.name == "postgresql":
-            return driver_sql(self.conn, f"{select_from} JOIN unnest(?::text[]) AS k(key) "
-                               f"ON {column} = k.key WHERE {where}")
-        return driver_sql(self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})")
+            return driver_sql(
+                self.conn,
+                f"{select_from} JOIN unnest(?::text[]) AS k(key) ON {column} = k.key WHERE {where}",
+            )
+        return driver_sql(
+            self.conn, f"{select_from} WHERE {where} AND {column} IN ({_placeholders(count)})"
+        )
 
     def _key_params(self, platform: str, keys: list[str]) -> tuple[Any, ...]:
         if self.conn.dialect.name == "postgresql":
             return (keys, self.cid, platform)
         return (self.cid, platform, *keys)
 
-    def _ensure_keyed(self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]) -> list[int]:
+    def _ensure_keyed(
+        self, table: Any, cache: _Cache, wanted: dict[tuple[str, str], dict[str, Any]]
+    ) -> list[int]:
         """Insert the rows of `wanted` not yet in `table` (keyed by platform, external_id). Returns their ids."""
         self._lookup_keyed(table, cache, wanted)
         new = {key: row for key, row in wanted.items() if key not in cache.ids}
@@ -414,27 +542,47 @@ class Ingestor:
         # plain tuples through the driver; every row of `wanted` has the same keys
         names = list(next(iter(new.values())))
         instants = {name for name in names if isinstance(table.c[name].type, Timestamp)}
-        return self._insert_returning(table, ("community_id", "platform", "external_id", *names), [
-            (self.cid, key[0], key[1],
-             *(_micros_or_none(row[name]) if name in instants else row[name] for name in names))
-            for key, row in new.items()], cache)
+        return self._insert_returning(
+            table,
+            ("community_id", "platform", "external_id", *names),
+            [
+                (
+                    self.cid,
+                    key[0],
+                    key[1],
+                    *(
+                        _micros_or_none(row[name]) if name in instants else row[name]
+                        for name in names
+                    ),
+                )
+                for key, row in new.items()
+            ],
+            cache,
+        )
 
     def _upsert_channels(self, records: list[ChannelRecord]) -> None:
         wanted = {(r.source, r.external_id): {"name": r.name} for r in records}
         self.counts.channels_added += len(self._ensure_keyed(channels, self.channels, wanted))
 
     def _upsert_threads(self, records: list[ThreadRecord]) -> None:
-        self._ensure_channels({(r.source, r.channel_external_id) for r in records if r.channel_external_id})
-        starters = {(r.source, r.started_by_external_id) for r in records if r.started_by_external_id}
+        self._ensure_channels(
+            {(r.source, r.channel_external_id) for r in records if r.channel_external_id}
+        )
+        starters = {
+            (r.source, r.started_by_external_id) for r in records if r.started_by_external_id
+        }
         self._lookup_members(starters)
         wanted = {}
         for r in records:
             wanted[(r.source, r.external_id)] = {
-                "title": r.title, "started_at": r.started_at,
+                "title": r.title,
+                "started_at": r.started_at,
                 "channel_id": self.channels.get((r.source, r.channel_external_id))
-                if r.channel_external_id else None,
+                if r.channel_external_id
+                else None,
                 "started_by": self.members.get((r.source, r.started_by_external_id))
-                if r.started_by_external_id else None,
+                if r.started_by_external_id
+                else None,
             }
         self.counts.threads_added += len(self._ensure_keyed(threads, self.threads, wanted))
 
@@ -449,9 +597,13 @@ class Ingestor:
         for r in activity_recs:
             if r.thread_external_id and (r.source, r.thread_external_id) not in wanted:
                 wanted[(r.source, r.thread_external_id)] = {
-                    "title": None, "started_at": None, "started_by": None,
+                    "title": None,
+                    "started_at": None,
+                    "started_by": None,
                     "channel_id": self.channels.get((r.source, r.channel_external_id))
-                    if r.channel_external_id else None}
+                    if r.channel_external_id
+                    else None,
+                }
         created = self._ensure_keyed(threads, self.threads, wanted) if wanted else []
         self.counts.threads_added += len(created)
         return created
@@ -468,7 +620,8 @@ class Ingestor:
         query per batch on every fresh import; this costs one only when both happen."""
         created_members = self._ensure_members(activity_recs)
         created_channels = self._ensure_channels(
-            {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id})
+            {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id}
+        )
         created_threads = self._ensure_threads(activity_recs)
         before = self._max_activity_id()
         self._insert_activity_rows(activity_recs)
@@ -505,9 +658,14 @@ class Ingestor:
             # committed on its own, and a failed import would leave the indexes dropped
             return
         tables = ", ".join(f"'{name}'" for name in BULK_TABLES)
-        self.set_aside = [(name, sql) for name, sql in self.conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({tables}) ORDER BY name") if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+        self.set_aside = [
+            (name, sql)
+            for name, sql in self.conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND tbl_name IN ({tables}) ORDER BY name"
+            )
+            if not sql.lstrip().upper().startswith("CREATE UNIQUE")
+        ]
         for name, _sql in self.set_aside:
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
 
@@ -533,23 +691,43 @@ class Ingestor:
             self._after_insert(self.pending_after)
         self.pending_after, self.pending_rows = None, 0
 
-    def _drop_unused(self, before: int, created_members: list[int], created_channels: list[int],
-                     created_threads: list[int]) -> None:
+    def _drop_unused(
+        self,
+        before: int,
+        created_members: list[int],
+        created_channels: list[int],
+        created_threads: list[int],
+    ) -> None:
         """Remove what this batch created for activities that were stored already (none of the rows
         inserted, those with an id above `before`, uses it)."""
         where = new_rows_where(self.conn)
         params = (self.cid, before)
         for cache, created, column, table, counter in (
-                (self.threads, created_threads, "thread_id", threads, "threads_added"),
-                (self.channels, created_channels, "channel_id", channels, "channels_added"),
-                (self.members, created_members, "member_id", members, "members_added")):
+            (self.threads, created_threads, "thread_id", threads, "threads_added"),
+            (self.channels, created_channels, "channel_id", channels, "channels_added"),
+            (self.members, created_members, "member_id", members, "members_added"),
+        ):
             if not created:
                 continue
-            used = {row_id for (row_id,) in self.conn.exec_driver_sql(driver_sql(
-                self.conn, f"SELECT DISTINCT {column} FROM activities WHERE {where}"), params)}
+            used = {
+                row_id
+                for (row_id,) in self.conn.exec_driver_sql(
+                    driver_sql(
+                        self.conn, f"SELECT DISTINCT {column} FROM activities WHERE {where}"
+                    ),
+                    params,
+                )
+            }
             if table is channels:  # a thread kept may name a channel created with it
-                used.update(self.conn.execute(select(threads.c.channel_id).distinct().where(
-                    threads.c.community_id == self.cid, threads.c.channel_id.in_(created))).scalars())
+                used.update(
+                    self.conn.execute(
+                        select(threads.c.channel_id)
+                        .distinct()
+                        .where(
+                            threads.c.community_id == self.cid, threads.c.channel_id.in_(created)
+                        )
+                    ).scalars()
+                )
             unused = [row_id for row_id in created if row_id not in used]
             if not unused:
                 continue
@@ -558,9 +736,14 @@ class Ingestor:
                 del cache.ids[key]
             for chunk in batched(unused, 2000):
                 if table is members:
-                    self.conn.execute(identities.delete().where(identities.c.community_id == self.cid,
-                                                                identities.c.member_id.in_(chunk)))
-                self.conn.execute(table.delete().where(table.c.community_id == self.cid, table.c.id.in_(chunk)))
+                    self.conn.execute(
+                        identities.delete().where(
+                            identities.c.community_id == self.cid, identities.c.member_id.in_(chunk)
+                        )
+                    )
+                self.conn.execute(
+                    table.delete().where(table.c.community_id == self.cid, table.c.id.in_(chunk))
+                )
             setattr(self.counts, counter, getattr(self.counts, counter) - len(unused))
 
     def _after_insert(self, after_id: int) -> None:
@@ -568,7 +751,9 @@ class Ingestor:
         an id above `after_id` was inserted by this ingest since the last call, and only those are folded
         in, so a re-import never counts twice. Each step works on the whole set at once (SQL, or numpy).
         (rollups.new_contribution_days gives the UTC days these activities touched.)"""
-        self.conn.exec_driver_sql(_stats_from_rows_sql(self.conn, new_rows_where(self.conn)), (self.cid, after_id))
+        self.conn.exec_driver_sql(
+            _stats_from_rows_sql(self.conn, new_rows_where(self.conn)), (self.cid, after_id)
+        )
         self._update_member_dates(after_id)
         # after the member dates: the monthly rows carry the member's join month
         apply_new_activities(self.conn, self.cid, after_id=after_id)
@@ -576,10 +761,14 @@ class Ingestor:
         self._update_thread_starts(after_id)
 
     def _max_activity_id(self) -> int:
-        return int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one())
+        return int(
+            self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one()
+        )
 
     def _count_new_rows(self, after_id: int) -> int:
-        sql = driver_sql(self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}")
+        sql = driver_sql(
+            self.conn, f"SELECT count(*) FROM activities WHERE {new_rows_where(self.conn)}"
+        )
         return int(self.conn.exec_driver_sql(sql, (self.cid, after_id)).scalar_one())
 
     def _insert_activity_rows(self, records: list[ActivityRecord]) -> None:
@@ -587,19 +776,42 @@ class Ingestor:
         cost more than the insert itself). Values are converted as the column types would (Timestamp,
         JSON). ON CONFLICT DO NOTHING: an activity already stored, or twice in the batch, is left out by
         the unique index the insert maintains anyway, instead of being looked up first."""
-        sql = driver_sql(self.conn, f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
-                          f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))}) "
-                          "ON CONFLICT (community_id, source, source_id) DO NOTHING")
+        sql = driver_sql(
+            self.conn,
+            f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
+            f"VALUES ({_placeholders(len(ACTIVITY_COLUMNS))}) "
+            "ON CONFLICT (community_id, source, source_id) DO NOTHING",
+        )
         cid, dumps = self.cid, json.dumps
         member_ids, thread_ids, channel_ids = self.members.ids, self.threads.ids, self.channels.ids
-        self.conn.exec_driver_sql(sql, [
-            (cid, member_ids[(r.source, r.member_external_id)], r.kind, to_micros(r.occurred_at),
-             thread_ids[(r.source, r.thread_external_id)] if r.thread_external_id else None,
-             None, r.parent_source_id,
-             channel_ids[(r.source, r.channel_external_id)] if r.channel_external_id else None,
-             r.text, r.url, r.language, r.source, r.source_id,
-             JSON_NULL if r.extra is None else r.extra if type(r.extra) is JsonText else dumps(r.extra))
-            for r in records])
+        self.conn.exec_driver_sql(
+            sql,
+            [
+                (
+                    cid,
+                    member_ids[(r.source, r.member_external_id)],
+                    r.kind,
+                    to_micros(r.occurred_at),
+                    thread_ids[(r.source, r.thread_external_id)] if r.thread_external_id else None,
+                    None,
+                    r.parent_source_id,
+                    channel_ids[(r.source, r.channel_external_id)]
+                    if r.channel_external_id
+                    else None,
+                    r.text,
+                    r.url,
+                    r.language,
+                    r.source,
+                    r.source_id,
+                    JSON_NULL
+                    if r.extra is None
+                    else r.extra
+                    if type(r.extra) is JsonText
+                    else dumps(r.extra),
+                )
+                for r in records
+            ],
+        )
 
     def _update_member_dates(self, after_id: int) -> None:
         """joined_at follows the first activity of members without a platform join date (set-based);
@@ -607,14 +819,22 @@ class Ingestor:
         from their state before."""
         events = self._join_leave_events(after_id)
         before = self._member_states(sorted(events))
-        first_seen = ("UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
-                      f"FROM activities WHERE {new_rows_where(self.conn)} GROUP BY member_id) AS n "
-                      "WHERE members.id = n.member_id AND NOT members.joined_at_exact ")
+        first_seen = (
+            "UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
+            f"FROM activities WHERE {new_rows_where(self.conn)} GROUP BY member_id) AS n "
+            "WHERE members.id = n.member_id AND NOT members.joined_at_exact "
+        )
         params = (self.cid, after_id)
         # a member without a join date has no activity yet, so no monthly rollup to follow
-        self.conn.exec_driver_sql(driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params)
-        moved = self.conn.exec_driver_sql(driver_sql(
-            self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"), params)
+        self.conn.exec_driver_sql(
+            driver_sql(self.conn, first_seen + "AND members.joined_at IS NULL"), params
+        )
+        moved = self.conn.exec_driver_sql(
+            driver_sql(
+                self.conn, first_seen + "AND members.joined_at > n.first_at RETURNING members.id"
+            ),
+            params,
+        )
         rejoined = {member_id for (member_id,) in moved}
         if events:
             rejoined.update(self._apply_join_leave_events(events, before))
@@ -624,65 +844,105 @@ class Ingestor:
         """(first activity, joins, leaves) among the new activities, of each member who joined or left.
         Two scans of the new rows, no subquery: PostgreSQL without statistics re-ran one per row."""
         where = new_rows_where(self.conn)
-        events = self.conn.exec_driver_sql(driver_sql(
-            self.conn, f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
-            "AND kind IN ('joined', 'left')"), (self.cid, after_id)).all()
+        events = self.conn.exec_driver_sql(
+            driver_sql(
+                self.conn,
+                f"SELECT member_id, kind, occurred_at FROM activities WHERE {where} "
+                "AND kind IN ('joined', 'left')",
+            ),
+            (self.cid, after_id),
+        ).all()
         if not events:
             return {}
-        firsts: dict[int, int] = {int(member_id): int(at) for member_id, at in self.conn.exec_driver_sql(driver_sql(
-            self.conn, f"SELECT member_id, min(occurred_at) FROM activities WHERE {where} GROUP BY member_id"),
-            (self.cid, after_id))}
+        firsts: dict[int, int] = {
+            int(member_id): int(at)
+            for member_id, at in self.conn.exec_driver_sql(
+                driver_sql(
+                    self.conn,
+                    f"SELECT member_id, min(occurred_at) FROM activities WHERE {where} GROUP BY member_id",
+                ),
+                (self.cid, after_id),
+            )
+        }
         found: dict[int, tuple[int, list[int], list[int]]] = {}
         for member_id, kind, at in events:
-            _first, joins, leaves = found.setdefault(int(member_id), (firsts[int(member_id)], [], []))
+            _first, joins, leaves = found.setdefault(
+                int(member_id), (firsts[int(member_id)], [], [])
+            )
             (joins if kind == JOINED else leaves).append(int(at))
         return found
 
-    def _member_states(self, member_ids: list[int]) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
+    def _member_states(
+        self, member_ids: list[int]
+    ) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
         states = {}
         for chunk in batched(member_ids, 2000):
-            for found in self.conn.execute(select(
-                    members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at)
-                    .where(members.c.community_id == self.cid, members.c.id.in_(chunk))):
+            for found in self.conn.execute(
+                select(
+                    members.c.id, members.c.joined_at, members.c.joined_at_exact, members.c.left_at
+                ).where(members.c.community_id == self.cid, members.c.id.in_(chunk))
+            ):
                 states[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
         return states
 
-    def _apply_join_leave_events(self, events: dict[int, tuple[int, list[int], list[int]]],
-                                 before: dict[int, tuple[datetime | None, bool, datetime | None]]) -> list[int]:
+    def _apply_join_leave_events(
+        self,
+        events: dict[int, tuple[int, list[int], list[int]]],
+        before: dict[int, tuple[datetime | None, bool, datetime | None]],
+    ) -> list[int]:
         """Write member_dates_after of each member with events (over whatever the set-based update did);
         returns those whose joined_at moved."""
         rows, rejoined = [], []
         for member_id, (first, joins, leaves) in events.items():
             state = before[member_id]
             joined_at, exact, left_at = member_dates_after(
-                state, from_micros(first), [from_micros(at) for at in joins], [from_micros(at) for at in leaves])
+                state,
+                from_micros(first),
+                [from_micros(at) for at in joins],
+                [from_micros(at) for at in leaves],
+            )
             if joined_at != state[0]:
                 rejoined.append(member_id)
             rows.append((_micros_or_none(joined_at), exact, _micros_or_none(left_at), member_id))
-        self.conn.exec_driver_sql(driver_sql(
-            self.conn, "UPDATE members SET joined_at = ?, joined_at_exact = ?, left_at = ? WHERE id = ?"), rows)
+        self.conn.exec_driver_sql(
+            driver_sql(
+                self.conn,
+                "UPDATE members SET joined_at = ?, joined_at_exact = ?, left_at = ? WHERE id = ?",
+            ),
+            rows,
+        )
         return rejoined
 
     def _update_thread_starts(self, after_id: int) -> None:
         """A thread starts with its earliest post (the first inserted, on a tie)."""
         where = new_rows_where(self.conn)
-        self.conn.exec_driver_sql(driver_sql(self.conn, (
-            "UPDATE threads SET started_at = s.first_at, started_by = s.first_by FROM ("
-            "SELECT thread_id, occurred_at AS first_at, member_id AS first_by FROM ("
-            "SELECT thread_id, occurred_at, member_id, "
-            "row_number() OVER (PARTITION BY thread_id ORDER BY occurred_at, id) AS place FROM activities "
-            f"WHERE {where} AND kind = 'post' AND thread_id IS NOT NULL) AS p WHERE place = 1) AS s "
-            "WHERE threads.id = s.thread_id AND (threads.started_at IS NULL OR threads.started_at >= s.first_at)")),
-            (self.cid, after_id))
+        self.conn.exec_driver_sql(
+            driver_sql(
+                self.conn,
+                (
+                    "UPDATE threads SET started_at = s.first_at, started_by = s.first_by FROM ("
+                    "SELECT thread_id, occurred_at AS first_at, member_id AS first_by FROM ("
+                    "SELECT thread_id, occurred_at, member_id, "
+                    "row_number() OVER (PARTITION BY thread_id ORDER BY occurred_at, id) AS place FROM activities "
+                    f"WHERE {where} AND kind = 'post' AND thread_id IS NOT NULL) AS p WHERE place = 1) AS s "
+                    "WHERE threads.id = s.thread_id "
+                    "AND (threads.started_at IS NULL OR threads.started_at >= s.first_at)"
+                ),
+            ),
+            (self.cid, after_id),
+        )
 
 
 def _micros_or_none(moment: datetime | None) -> int | None:
     return None if moment is None else to_micros(moment)
 
 
-def member_dates_after(state: tuple[datetime | None, bool, datetime | None], first_seen: datetime,
-                       joins: list[datetime], leaves: list[datetime]
-                       ) -> tuple[datetime | None, bool, datetime | None]:
+def member_dates_after(
+    state: tuple[datetime | None, bool, datetime | None],
+    first_seen: datetime,
+    joins: list[datetime],
+    leaves: list[datetime],
+) -> tuple[datetime | None, bool, datetime | None]:
     """A member's (joined_at, joined_at_exact, left_at) after new activities.
 
     A join event is the platform's join date; a member who left and joins again starts afresh.
@@ -705,35 +965,57 @@ def member_dates_after(state: tuple[datetime | None, bool, datetime | None], fir
 def _stats_from_rows_sql(conn: Connection, where: str) -> str:
     """member_stats upserted from an aggregate of the activities matching `where` (qmark SQL: the rows an
     ingest just inserted, or every row of some members being recomputed), in one statement."""
+
     def widen(name: str, op: str) -> str:
         # LEAST/GREATEST ignore NULLs on PostgreSQL; SQLite's min()/max() of two would return NULL
-        pick = ("LEAST" if op == "<" else "GREATEST") if conn.dialect.name == "postgresql" else \
-            ("min" if op == "<" else "max")
-        return (f"{name} = {pick}(coalesce(member_stats.{name}, excluded.{name}), "
-                f"coalesce(excluded.{name}, member_stats.{name}))")
+        pick = (
+            ("LEAST" if op == "<" else "GREATEST")
+            if conn.dialect.name == "postgresql"
+            else ("min" if op == "<" else "max")
+        )
+        return (
+            f"{name} = {pick}(coalesce(member_stats.{name}, excluded.{name}), "
+            f"coalesce(excluded.{name}, member_stats.{name}))"
+        )
 
     contribution = "kind IN ('post', 'reply', 'comment')"
-    counted = {"contributions": contribution, "posts": "kind = 'post'", "replies": "kind = 'reply'",
-               "comments": "kind = 'comment'", "reactions": "kind = 'reaction'"}
+    counted = {
+        "contributions": contribution,
+        "posts": "kind = 'post'",
+        "replies": "kind = 'reply'",
+        "comments": "kind = 'comment'",
+        "reactions": "kind = 'reaction'",
+    }
     selects = [f"count(CASE WHEN {counted[name]} THEN 1 END)" for name in STAT_COUNTERS] + [
-        "min(occurred_at)", "max(occurred_at)",
-        f"min(CASE WHEN {contribution} THEN occurred_at END)", f"max(CASE WHEN {contribution} THEN occurred_at END)"]
+        "min(occurred_at)",
+        "max(occurred_at)",
+        f"min(CASE WHEN {contribution} THEN occurred_at END)",
+        f"max(CASE WHEN {contribution} THEN occurred_at END)",
+    ]
     updates = [f"{name} = member_stats.{name} + excluded.{name}" for name in STAT_COUNTERS] + [
-        widen(name, "<" if name.startswith("first") else ">") for name in STAT_INSTANTS]
+        widen(name, "<" if name.startswith("first") else ">") for name in STAT_INSTANTS
+    ]
     columns = ("member_id", "community_id", *STAT_COUNTERS, *STAT_INSTANTS)
-    return driver_sql(conn, (
-        f"INSERT INTO member_stats ({', '.join(columns)}) "
-        f"SELECT member_id, community_id, {', '.join(selects)} FROM activities "
-        f"WHERE {where} AND kind NOT IN ('joined', 'left', 'message_sent') "
-        "GROUP BY member_id, community_id ORDER BY member_id "
-        f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}"))
+    return driver_sql(
+        conn,
+        (
+            f"INSERT INTO member_stats ({', '.join(columns)}) "
+            f"SELECT member_id, community_id, {', '.join(selects)} FROM activities "
+            f"WHERE {where} AND kind NOT IN ('joined', 'left', 'message_sent') "
+            "GROUP BY member_id, community_id ORDER BY member_id "
+            f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}"
+        ),
+    )
 
 
 def do_recompute_member_stats(conn: Connection, community_id: int, member_ids: list[int]) -> None:
     """Rebuild rollups from the activities, for members whose history changed other than by insertion
     (a merge, a deletion)."""
     for chunk in batched(member_ids, 2000):
-        conn.execute(member_stats.delete().where(member_stats.c.community_id == community_id,
-                                                 member_stats.c.member_id.in_(chunk)))
+        conn.execute(
+            member_stats.delete().where(
+                member_stats.c.community_id == community_id, member_stats.c.member_id.in_(chunk)
+            )
+        )
         conn.exec_driver_sql(_stats_from_rows_sql(conn, members_where(chunk)), (community_id,))
     rebuild_member_rollups(conn, community_id, member_ids)

@@ -81,7 +81,9 @@ moderation_offenders = Table(
     metadata,
     Column("member_id", Key, primary_key=True),
     community_fk(),
-    Column("flags", Integer, nullable=False, default=0),  # findings a moderator confirmed (any action but leave)
+    Column(
+        "flags", Integer, nullable=False, default=0
+    ),  # findings a moderator confirmed (any action but leave)
     Column("nudges", Integer, nullable=False, default=0),
     Column("notes", Integer, nullable=False, default=0),
     Column("warnings", Integer, nullable=False, default=0),
@@ -134,6 +136,7 @@ class AuthorContext:
 
 # -- activities to scan --------------------------------------------------------------------------------
 
+
 def _scan_filter(community_id: int, since: datetime | None, *, by_id: bool = False) -> Any:
     """by_id: for keyset pagination in id order. SQLite otherwise picks a (community, ...) index and
     reads and sorts every contribution of the community for each batch (quadratic: a million-message
@@ -141,8 +144,11 @@ def _scan_filter(community_id: int, since: datetime | None, *, by_id: bool = Fal
     primary key from the last id instead."""
     community = activities.c.community_id + 0 if by_id else activities.c.community_id
     # a contribution without text is scanned when it carries something (a picture, for image reposts)
-    condition = and_(community == community_id, activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
-                     or_(activities.c.text.is_not(None), activities.c.extra.is_not(None)))
+    condition = and_(
+        community == community_id,
+        activities.c.kind.in_(sorted(CONTRIBUTION_KINDS)),
+        or_(activities.c.text.is_not(None), activities.c.extra.is_not(None)),
+    )
     if since is not None:
         condition = and_(condition, activities.c.occurred_at >= since)
     return condition
@@ -160,21 +166,36 @@ def _walk_ids(conn: Connection) -> bool:
 
 
 def count_scannable(conn: Connection, community_id: int, *, since: datetime | None) -> int:
-    return int(conn.execute(select(func.count()).select_from(activities)
-                            .where(_scan_filter(community_id, since))).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(activities).where(_scan_filter(community_id, since))
+        ).scalar_one()
+    )
 
 
-SCAN_COLUMNS = (activities.c.id, activities.c.member_id, activities.c.kind, activities.c.occurred_at,
-                activities.c.thread_id, activities.c.channel_id, activities.c.text, activities.c.language,
-                activities.c.extra)
+SCAN_COLUMNS = (
+    activities.c.id,
+    activities.c.member_id,
+    activities.c.kind,
+    activities.c.occurred_at,
+    activities.c.thread_id,
+    activities.c.channel_id,
+    activities.c.text,
+    activities.c.language,
+    activities.c.extra,
+)
 
 
 def _scan_batches(conn: Connection, condition: Any, batch_size: int) -> Iterator[list[ScanRow]]:
     """The activities matching `condition`, in batches ordered by id (keyset pagination: flat memory)."""
     last_id = 0
     while True:
-        query = (select(*SCAN_COLUMNS).where(condition, activities.c.id > last_id)
-                 .order_by(activities.c.id).limit(batch_size))
+        query = (
+            select(*SCAN_COLUMNS)
+            .where(condition, activities.c.id > last_id)
+            .order_by(activities.c.id)
+            .limit(batch_size)
+        )
         rows = [_scan_row(row) for row in conn.execute(query)]
         if not rows:
             return
@@ -182,68 +203,106 @@ def _scan_batches(conn: Connection, condition: Any, batch_size: int) -> Iterator
         last_id = rows[-1].id
 
 
-def iter_scannable(conn: Connection, community_id: int, *, since: datetime | None,
-                   batch_size: int = 5000) -> Iterator[list[ScanRow]]:
+def iter_scannable(
+    conn: Connection, community_id: int, *, since: datetime | None, batch_size: int = 5000
+) -> Iterator[list[ScanRow]]:
     """Contributions with text (or a picture), in batches ordered by id."""
     return _scan_batches(conn, _scan_filter(community_id, since, by_id=_walk_ids(conn)), batch_size)
 
 
-def iter_unfingerprinted(conn: Connection, community_id: int, *, before: datetime,
-                         batch_size: int = 5000) -> Iterator[list[ScanRow]]:
+def iter_unfingerprinted(
+    conn: Connection, community_id: int, *, before: datetime, batch_size: int = 5000
+) -> Iterator[list[ScanRow]]:
     """Contributions before `before` that have no text fingerprint yet (not even the empty marker)."""
     # "+ 0": looked up by the primary key (activity id), not by the community's index (which SQLite
     # chose, reading every fingerprint of the community for each activity)
-    fingerprinted = (select(moderation_fingerprints.c.activity_id)
-                     .where(moderation_fingerprints.c.community_id + 0 == community_id,
-                            moderation_fingerprints.c.kind == "text",
-                            moderation_fingerprints.c.activity_id == activities.c.id))
-    return _scan_batches(conn, and_(_scan_filter(community_id, None, by_id=_walk_ids(conn)),
-                                    activities.c.occurred_at < before, ~fingerprinted.exists()), batch_size)
+    fingerprinted = select(moderation_fingerprints.c.activity_id).where(
+        moderation_fingerprints.c.community_id + 0 == community_id,
+        moderation_fingerprints.c.kind == "text",
+        moderation_fingerprints.c.activity_id == activities.c.id,
+    )
+    return _scan_batches(
+        conn,
+        and_(
+            _scan_filter(community_id, None, by_id=_walk_ids(conn)),
+            activities.c.occurred_at < before,
+            ~fingerprinted.exists(),
+        ),
+        batch_size,
+    )
 
 
 def sample_texts(conn: Connection, community_id: int, *, limit: int) -> list[str]:
     """An evenly spread sample of the community's contributions (the profile for off-topic drift)."""
     total = count_scannable(conn, community_id, since=None)
     step = max(total // limit, 1)
-    query = (select(activities.c.text).where(_scan_filter(community_id, None), activities.c.text.is_not(None),
-                                             (activities.c.id % step) == 0)
-             .limit(limit))
+    query = (
+        select(activities.c.text)
+        .where(
+            _scan_filter(community_id, None),
+            activities.c.text.is_not(None),
+            (activities.c.id % step) == 0,
+        )
+        .limit(limit)
+    )
     return [text for (text,) in conn.execute(query)]
 
 
-def get_author_contexts(conn: Connection, community_id: int, member_ids: Iterable[int]) -> dict[int, AuthorContext]:
+def get_author_contexts(
+    conn: Connection, community_id: int, member_ids: Iterable[int]
+) -> dict[int, AuthorContext]:
     # lookups by id use "community_id + 0": the rows are found by primary key and the community is still
     # checked; with the plain condition SQLite read the community's whole index for every chunk of ids
     found: dict[int, AuthorContext] = {}
     for chunk in batched(sorted(set(member_ids)), 2000):
-        query = (select(members.c.id, members.c.joined_at, member_stats.c.first_contribution_at, members.c.language,
-                        members.c.is_staff, members.c.is_bot, members.c.do_not_contact, members.c.display_name)
-                 .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
-                 .where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk)))  # by the key
+        query = (
+            select(
+                members.c.id,
+                members.c.joined_at,
+                member_stats.c.first_contribution_at,
+                members.c.language,
+                members.c.is_staff,
+                members.c.is_bot,
+                members.c.do_not_contact,
+                members.c.display_name,
+            )
+            .select_from(members.outerjoin(member_stats, member_stats.c.member_id == members.c.id))
+            .where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk))
+        )  # by the key
         for row in conn.execute(query):
             found[row[0]] = AuthorContext(*row[1:])
     return found
 
 
 def get_channel_names(conn: Connection, community_id: int) -> dict[int, str]:
-    rows = conn.execute(select(channels.c.id, channels.c.name).where(channels.c.community_id == community_id))
+    rows = conn.execute(
+        select(channels.c.id, channels.c.name).where(channels.c.community_id == community_id)
+    )
     return {cid: name or "" for cid, name in rows}
 
 
-def get_activity_texts(conn: Connection, community_id: int,
-                       ids: Iterable[int]) -> dict[int, tuple[str, datetime, int, str]]:
+def get_activity_texts(
+    conn: Connection, community_id: int, ids: Iterable[int]
+) -> dict[int, tuple[str, datetime, int, str]]:
     """id -> (text, occurred_at, member_id, kind), for the evidence of reposts."""
     found = {}
     for chunk in batched(sorted(set(ids)), 2000):
-        rows = conn.execute(select(activities.c.id, activities.c.text, activities.c.occurred_at,
-                                   activities.c.member_id, activities.c.kind)
-                            .where(activities.c.community_id + 0 == community_id, activities.c.id.in_(chunk)))
+        rows = conn.execute(
+            select(
+                activities.c.id,
+                activities.c.text,
+                activities.c.occurred_at,
+                activities.c.member_id,
+                activities.c.kind,
+            ).where(activities.c.community_id + 0 == community_id, activities.c.id.in_(chunk))
+        )
         for aid, text, at, mid, kind in rows:
             found[aid] = (text or "", at, mid, kind)
     return found
 
 
 # -- fingerprints ----------------------------------------------------------------------------------------
+
 
 def bulk_add_fingerprints(conn: Connection, community_id: int, rows: list[dict[str, Any]]) -> int:
     """rows: activity_id, kind, position, member_id, occurred_at, signature, path. Existing ones are kept."""
@@ -256,12 +315,21 @@ def bulk_add_fingerprints(conn: Connection, community_id: int, rows: list[dict[s
         # the rows): with the community in the WHERE clause, SQLite chose the community's index and read
         # every fingerprint of the community for each chunk
         found = conn.execute(
-            select(moderation_fingerprints.c.activity_id, moderation_fingerprints.c.kind,
-                   moderation_fingerprints.c.position, moderation_fingerprints.c.community_id)
-            .where(moderation_fingerprints.c.activity_id.in_(chunk)))
-        existing.update((aid, kind, position) for aid, kind, position, cid in found if cid == community_id)
-    fresh = [{"community_id": community_id, **r} for r in rows
-             if (r["activity_id"], r["kind"], r["position"]) not in existing]
+            select(
+                moderation_fingerprints.c.activity_id,
+                moderation_fingerprints.c.kind,
+                moderation_fingerprints.c.position,
+                moderation_fingerprints.c.community_id,
+            ).where(moderation_fingerprints.c.activity_id.in_(chunk))
+        )
+        existing.update(
+            (aid, kind, position) for aid, kind, position, cid in found if cid == community_id
+        )
+    fresh = [
+        {"community_id": community_id, **r}
+        for r in rows
+        if (r["activity_id"], r["kind"], r["position"]) not in existing
+    ]
     if fresh:
         conn.execute(insert(moderation_fingerprints), fresh)
     return len(fresh)
@@ -278,10 +346,16 @@ class Fingerprints:
 
 def get_fingerprints(conn: Connection, community_id: int, kind: str, *, width: int) -> Fingerprints:
     """Every fingerprint of a kind in the community; signatures as a (n, width) uint32 or (n,) uint64 array."""
-    query = (select(moderation_fingerprints.c.activity_id, moderation_fingerprints.c.member_id,
-                    moderation_fingerprints.c.occurred_at, moderation_fingerprints.c.signature,
-                    moderation_fingerprints.c.path)
-             .where(moderation_fingerprints.c.community_id == community_id, moderation_fingerprints.c.kind == kind))
+    query = select(
+        moderation_fingerprints.c.activity_id,
+        moderation_fingerprints.c.member_id,
+        moderation_fingerprints.c.occurred_at,
+        moderation_fingerprints.c.signature,
+        moderation_fingerprints.c.path,
+    ).where(
+        moderation_fingerprints.c.community_id == community_id,
+        moderation_fingerprints.c.kind == kind,
+    )
     ids, mids, at, blobs, paths = [], [], [], [], []
     for aid, mid, occurred, blob, path in conn.execute(query.execution_options(yield_per=20000)):
         if not blob:
@@ -295,13 +369,21 @@ def get_fingerprints(conn: Connection, community_id: int, kind: str, *, width: i
     signatures = np.frombuffer(b"".join(blobs), dtype=dtype)
     if kind == "text":
         signatures = signatures.reshape(len(ids), width)
-    return Fingerprints(np.array(ids, dtype=np.int64), np.array(mids, dtype=np.int64),
-                        np.array(at, dtype=np.int64), signatures, paths)
+    return Fingerprints(
+        np.array(ids, dtype=np.int64),
+        np.array(mids, dtype=np.int64),
+        np.array(at, dtype=np.int64),
+        signatures,
+        paths,
+    )
 
 
 # -- queue items ---------------------------------------------------------------------------------------
 
-def bulk_add_items(conn: Connection, community_id: int, items: list[dict[str, Any]], *, now: datetime) -> int:
+
+def bulk_add_items(
+    conn: Connection, community_id: int, items: list[dict[str, Any]], *, now: datetime
+) -> int:
     """Insert findings not yet in the queue (unique by signal and subject). Returns how many were new."""
     if not items:
         return 0
@@ -314,19 +396,40 @@ def bulk_add_items(conn: Connection, community_id: int, items: list[dict[str, An
         for chunk in batched(keys, 2000):
             # community, signal and keys: the unique index answers it (without the signal, the lookup
             # read every item of the community, and a million-message scan slowed down as its queue grew)
-            existing.update(conn.execute(
-                select(moderation_items.c.signal, moderation_items.c.subject_key)
-                .where(moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
-                       moderation_items.c.subject_key.in_(chunk))).all())
-    fresh = [{"community_id": community_id, "created_at": now, "status": OPEN, "activity_id": None,
-              "member_id": None, **item} for key, item in wanted.items() if key not in existing]
+            existing.update(
+                conn.execute(
+                    select(moderation_items.c.signal, moderation_items.c.subject_key).where(
+                        moderation_items.c.community_id == community_id,
+                        moderation_items.c.signal == signal,
+                        moderation_items.c.subject_key.in_(chunk),
+                    )
+                ).all()
+            )
+    fresh = [
+        {
+            "community_id": community_id,
+            "created_at": now,
+            "status": OPEN,
+            "activity_id": None,
+            "member_id": None,
+            **item,
+        }
+        for key, item in wanted.items()
+        if key not in existing
+    ]
     if fresh:
         conn.execute(insert(moderation_items), fresh)
     return len(fresh)
 
 
-def get_items(conn: Connection, community_id: int, *, status: str | None = OPEN,
-              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+def get_items(
+    conn: Connection,
+    community_id: int,
+    *,
+    status: str | None = OPEN,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     query = select(moderation_items).where(moderation_items.c.community_id == community_id)
     if status is not None:
         query = query.where(moderation_items.c.status == status)
@@ -339,7 +442,11 @@ def get_items(conn: Connection, community_id: int, *, status: str | None = OPEN,
 
 
 def count_items(conn: Connection, community_id: int, *, status: str | None = OPEN) -> int:
-    query = select(func.count()).select_from(moderation_items).where(moderation_items.c.community_id == community_id)
+    query = (
+        select(func.count())
+        .select_from(moderation_items)
+        .where(moderation_items.c.community_id == community_id)
+    )
     if status is not None:
         query = query.where(moderation_items.c.status == status)
     return int(conn.execute(query).scalar_one())
@@ -347,23 +454,41 @@ def count_items(conn: Connection, community_id: int, *, status: str | None = OPE
 
 def get_members_with_open_findings(conn: Connection, community_id: int, *, signal: str) -> set[int]:
     """Members with at least one open finding of `signal` (the check-in list leaves spammers out)."""
-    rows = conn.execute(select(moderation_items.c.member_id).distinct().where(
-        moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
-        moderation_items.c.status == OPEN, moderation_items.c.member_id.is_not(None)))
+    rows = conn.execute(
+        select(moderation_items.c.member_id)
+        .distinct()
+        .where(
+            moderation_items.c.community_id == community_id,
+            moderation_items.c.signal == signal,
+            moderation_items.c.status == OPEN,
+            moderation_items.c.member_id.is_not(None),
+        )
+    )
     return {int(member_id) for (member_id,) in rows}
 
 
-def get_threads_with_open_findings(conn: Connection, community_id: int, *, signal: str,
-                                   thread_ids: Iterable[int]) -> set[int]:
+def get_threads_with_open_findings(
+    conn: Connection, community_id: int, *, signal: str, thread_ids: Iterable[int]
+) -> set[int]:
     """Among `thread_ids`, the threads whose first message has an open finding of `signal`."""
     wanted = list(dict.fromkeys(int(t) for t in thread_ids))
     found: set[int] = set()
     for chunk in batched(wanted, 500):
-        rows = conn.execute(select(activities.c.thread_id).distinct().select_from(
-            moderation_items.join(activities, activities.c.id == moderation_items.c.activity_id)).where(
-            moderation_items.c.community_id == community_id, moderation_items.c.signal == signal,
-            moderation_items.c.status == OPEN, activities.c.community_id == community_id,
-            activities.c.kind == "post", activities.c.thread_id.in_(chunk)))
+        rows = conn.execute(
+            select(activities.c.thread_id)
+            .distinct()
+            .select_from(
+                moderation_items.join(activities, activities.c.id == moderation_items.c.activity_id)
+            )
+            .where(
+                moderation_items.c.community_id == community_id,
+                moderation_items.c.signal == signal,
+                moderation_items.c.status == OPEN,
+                activities.c.community_id == community_id,
+                activities.c.kind == "post",
+                activities.c.thread_id.in_(chunk),
+            )
+        )
         found |= {int(t) for (t,) in rows}
     return found
 
@@ -373,10 +498,21 @@ def get_item(conn: Connection, item_id: int) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-def update_item_action(conn: Connection, item_id: int, *, action: str, actor: str, at: datetime,
-                       reply: str | None, note: str | None) -> None:
-    conn.execute(update(moderation_items).where(moderation_items.c.id == item_id).values(
-        status=DONE, action=action, acted_by=actor, acted_at=at, reply=reply, note=note))
+def update_item_action(
+    conn: Connection,
+    item_id: int,
+    *,
+    action: str,
+    actor: str,
+    at: datetime,
+    reply: str | None,
+    note: str | None,
+) -> None:
+    conn.execute(
+        update(moderation_items)
+        .where(moderation_items.c.id == item_id)
+        .values(status=DONE, action=action, acted_by=actor, acted_at=at, reply=reply, note=note)
+    )
 
 
 # -- offenders -----------------------------------------------------------------------------------------
@@ -384,60 +520,117 @@ def update_item_action(conn: Connection, item_id: int, *, action: str, actor: st
 OFFENDER_COUNTERS = {"nudge": "nudges", "note": "notes", "warn": "warnings", "remove": "removals"}
 
 
-def get_offender_counts(conn: Connection, community_id: int, member_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+def get_offender_counts(
+    conn: Connection, community_id: int, member_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
     found = {}
     for chunk in batched(sorted(set(member_ids)), 2000):
-        rows = conn.execute(select(moderation_offenders).where(
-            moderation_offenders.c.community_id == community_id, moderation_offenders.c.member_id.in_(chunk)))
+        rows = conn.execute(
+            select(moderation_offenders).where(
+                moderation_offenders.c.community_id == community_id,
+                moderation_offenders.c.member_id.in_(chunk),
+            )
+        )
         for row in rows:
-            found[row.member_id] = {"flags": row.flags, "nudges": row.nudges, "notes": row.notes,
-                                    "warnings": row.warnings, "removals": row.removals}
+            found[row.member_id] = {
+                "flags": row.flags,
+                "nudges": row.nudges,
+                "notes": row.notes,
+                "warnings": row.warnings,
+                "removals": row.removals,
+            }
     return found
 
 
-def bump_offender(conn: Connection, community_id: int, member_id: int, *, action: str, at: datetime) -> None:
+def bump_offender(
+    conn: Connection, community_id: int, member_id: int, *, action: str, at: datetime
+) -> None:
     """Count a confirmed finding against a member (the basis of escalation)."""
     counter = OFFENDER_COUNTERS[action]
     current = get_offender_counts(conn, community_id, [member_id]).get(member_id)
     if current is None:
-        row = {"member_id": member_id, "community_id": community_id, "flags": 1, "nudges": 0, "notes": 0,
-               "warnings": 0, "removals": 0, "last_flag_at": at}
+        row = {
+            "member_id": member_id,
+            "community_id": community_id,
+            "flags": 1,
+            "nudges": 0,
+            "notes": 0,
+            "warnings": 0,
+            "removals": 0,
+            "last_flag_at": at,
+        }
         row[counter] = 1
         conn.execute(insert(moderation_offenders).values(row))
         return
-    conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == member_id).values(
-        {"flags": current["flags"] + 1, counter: current[counter] + 1, "last_flag_at": at}))
+    conn.execute(
+        update(moderation_offenders)
+        .where(moderation_offenders.c.member_id == member_id)
+        .values({"flags": current["flags"] + 1, counter: current[counter] + 1, "last_flag_at": at})
+    )
 
 
 def move_member(conn: Connection, community_id: int, *, from_member: int, to_member: int) -> int:
     """A merge: `from_member`'s findings, fingerprints and offender counts become `to_member`'s, so repeat
     offences escalate across the person's accounts. Returns how many queue items moved."""
-    moved = conn.execute(update(moderation_items).where(
-        moderation_items.c.community_id == community_id, moderation_items.c.member_id == from_member)
-        .values(member_id=to_member)).rowcount
-    conn.execute(update(moderation_fingerprints).where(
-        moderation_fingerprints.c.community_id == community_id, moderation_fingerprints.c.member_id == from_member)
-        .values(member_id=to_member))
-    rows = {row.member_id: row for row in conn.execute(select(moderation_offenders).where(
-        moderation_offenders.c.community_id == community_id,
-        moderation_offenders.c.member_id.in_([from_member, to_member])))}
+    moved = conn.execute(
+        update(moderation_items)
+        .where(
+            moderation_items.c.community_id == community_id,
+            moderation_items.c.member_id == from_member,
+        )
+        .values(member_id=to_member)
+    ).rowcount
+    conn.execute(
+        update(moderation_fingerprints)
+        .where(
+            moderation_fingerprints.c.community_id == community_id,
+            moderation_fingerprints.c.member_id == from_member,
+        )
+        .values(member_id=to_member)
+    )
+    rows = {
+        row.member_id: row
+        for row in conn.execute(
+            select(moderation_offenders).where(
+                moderation_offenders.c.community_id == community_id,
+                moderation_offenders.c.member_id.in_([from_member, to_member]),
+            )
+        )
+    }
     other = rows.get(from_member)
     if other is not None:
-        conn.execute(delete(moderation_offenders).where(moderation_offenders.c.member_id == from_member))
+        conn.execute(
+            delete(moderation_offenders).where(moderation_offenders.c.member_id == from_member)
+        )
         kept = rows.get(to_member)
         if kept is None:
-            conn.execute(insert(moderation_offenders).values({**other._mapping, "member_id": to_member}))
+            conn.execute(
+                insert(moderation_offenders).values({**other._mapping, "member_id": to_member})
+            )
         else:
             counters = ("flags", "nudges", "notes", "warnings", "removals")
             latest = [at for at in (kept.last_flag_at, other.last_flag_at) if at is not None]
-            conn.execute(update(moderation_offenders).where(moderation_offenders.c.member_id == to_member).values(
-                {**{name: getattr(kept, name) + getattr(other, name) for name in counters},
-                 "last_flag_at": max(latest) if latest else None}))
+            conn.execute(
+                update(moderation_offenders)
+                .where(moderation_offenders.c.member_id == to_member)
+                .values(
+                    {
+                        **{name: getattr(kept, name) + getattr(other, name) for name in counters},
+                        "last_flag_at": max(latest) if latest else None,
+                    }
+                )
+            )
     return int(moved or 0)
 
 
 def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(members.c.id, members.c.display_name, members.c.handle, members.c.language,
-                              members.c.do_not_contact)
-                       .where(members.c.community_id == community_id, members.c.id == member_id)).first()
+    row = conn.execute(
+        select(
+            members.c.id,
+            members.c.display_name,
+            members.c.handle,
+            members.c.language,
+            members.c.do_not_contact,
+        ).where(members.c.community_id == community_id, members.c.id == member_id)
+    ).first()
     return dict(row._mapping) if row else None

@@ -176,6 +176,7 @@ class Recipient:
 
 # -- writing ----------------------------------------------------------------------------------------
 
+
 def _dialect(conn: Connection) -> Any:
     """The dialect module whose insert() knows ON CONFLICT. Imported on use: loading the PostgreSQL
     dialect pulls in its every driver (asyncpg, asyncio), about 0.1 s at each command's start."""
@@ -195,37 +196,76 @@ def insert_message(conn: Connection, row: dict[str, Any], member_ids: list[int])
     same key both succeed and exactly one row exists.
     """
     dialect = _dialect(conn)
-    statement = (dialect.insert(outbox).values(**row)
-                 .on_conflict_do_nothing(index_elements=["community_id", "key"])
-                 .returning(outbox.c.id))
+    statement = (
+        dialect.insert(outbox)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["community_id", "key"])
+        .returning(outbox.c.id)
+    )
     new_id = conn.execute(statement).scalar()
     if new_id is None:
         return None
     if member_ids:
-        conn.execute(insert(outbox_recipients), [
-            {"community_id": row["community_id"], "outbox_id": new_id, "member_id": member_id, "position": i}
-            for i, member_id in enumerate(member_ids)])
+        conn.execute(
+            insert(outbox_recipients),
+            [
+                {
+                    "community_id": row["community_id"],
+                    "outbox_id": new_id,
+                    "member_id": member_id,
+                    "position": i,
+                }
+                for i, member_id in enumerate(member_ids)
+            ],
+        )
     return int(new_id)
 
 
-def update_message(conn: Connection, community_id: int, message_id: int, *,
-                   expect: Iterable[str] | None = None, **values: Any) -> bool:
+def update_message(
+    conn: Connection,
+    community_id: int,
+    message_id: int,
+    *,
+    expect: Iterable[str] | None = None,
+    **values: Any,
+) -> bool:
     """Change one row; with `expect`, only when its status is one of those. True when a row changed."""
-    statement = update(outbox).where(outbox.c.community_id == community_id, outbox.c.id == message_id)
+    statement = update(outbox).where(
+        outbox.c.community_id == community_id, outbox.c.id == message_id
+    )
     if expect is not None:
         statement = statement.where(outbox.c.status.in_(list(expect)))
     return bool(conn.execute(statement.values(**values)).rowcount)
 
 
-def mark_recipient_sent(conn: Connection, community_id: int, message_id: int, member_id: int, *,
-                        at: datetime, external_ref: str | None) -> None:
-    conn.execute(update(outbox_recipients).where(
-        outbox_recipients.c.community_id == community_id, outbox_recipients.c.outbox_id == message_id,
-        outbox_recipients.c.member_id == member_id).values(sent_at=at, external_ref=external_ref))
+def mark_recipient_sent(
+    conn: Connection,
+    community_id: int,
+    message_id: int,
+    member_id: int,
+    *,
+    at: datetime,
+    external_ref: str | None,
+) -> None:
+    conn.execute(
+        update(outbox_recipients)
+        .where(
+            outbox_recipients.c.community_id == community_id,
+            outbox_recipients.c.outbox_id == message_id,
+            outbox_recipients.c.member_id == member_id,
+        )
+        .values(sent_at=at, external_ref=external_ref)
+    )
 
 
-def insert_timeline_entries(conn: Connection, community_id: int, message: OutboxMessage, member_ids: list[int],
-                            *, at: datetime) -> None:
+def insert_timeline_entries(
+    conn: Connection,
+    community_id: int,
+    message: OutboxMessage,
+    member_ids: list[int],
+    *,
+    at: datetime,
+) -> None:
     """One `message_sent` activity per member, source "tending", source_id "outbox:<id>:<member>".
 
     Written here rather than through store/ingest.py: the Ingestor keys members by (platform, external id)
@@ -236,48 +276,106 @@ def insert_timeline_entries(conn: Connection, community_id: int, message: Outbox
     if not member_ids:
         return
     wanted = {f"outbox:{message.id}:{member_id}": member_id for member_id in member_ids}
-    existing = set(conn.execute(select(activities.c.source_id).where(
-        activities.c.community_id == community_id, activities.c.source == "tending",
-        activities.c.source_id.in_(list(wanted)))).scalars())
-    rows = [{"community_id": community_id, "member_id": member_id, "kind": MESSAGE_SENT, "occurred_at": at,
-             "text": message.body, "source": "tending", "source_id": source_id,
-             "extra": {"outbox_id": message.id, "rule": message.rule, "channel": message.channel}}
-            for source_id, member_id in wanted.items() if source_id not in existing]
+    existing = set(
+        conn.execute(
+            select(activities.c.source_id).where(
+                activities.c.community_id == community_id,
+                activities.c.source == "tending",
+                activities.c.source_id.in_(list(wanted)),
+            )
+        ).scalars()
+    )
+    rows = [
+        {
+            "community_id": community_id,
+            "member_id": member_id,
+            "kind": MESSAGE_SENT,
+            "occurred_at": at,
+            "text": message.body,
+            "source": "tending",
+            "source_id": source_id,
+            "extra": {"outbox_id": message.id, "rule": message.rule, "channel": message.channel},
+        }
+        for source_id, member_id in wanted.items()
+        if source_id not in existing
+    ]
     if rows:
         conn.execute(insert(activities), rows)
 
 
-def move_recipients(conn: Connection, community_id: int, *, from_member: int, to_member: int) -> list[int]:
+def move_recipients(
+    conn: Connection, community_id: int, *, from_member: int, to_member: int
+) -> list[int]:
     """A merge: readdress `from_member`'s messages (sent or not) to `to_member`, so the person's history and
     pending messages follow them. A message already addressed to both keeps the kept member's row (the other
     is dropped: one person gets it once). Playbook actions follow too. Returns the ids of the messages that
     were addressed to `from_member`."""
-    theirs = set(conn.execute(select(outbox_recipients.c.outbox_id).where(
-        outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member)).scalars())
+    theirs = set(
+        conn.execute(
+            select(outbox_recipients.c.outbox_id).where(
+                outbox_recipients.c.community_id == community_id,
+                outbox_recipients.c.member_id == from_member,
+            )
+        ).scalars()
+    )
     if theirs:
-        ours = set(conn.execute(select(outbox_recipients.c.outbox_id).where(
-            outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == to_member,
-            outbox_recipients.c.outbox_id.in_(sorted(theirs)))).scalars())
+        ours = set(
+            conn.execute(
+                select(outbox_recipients.c.outbox_id).where(
+                    outbox_recipients.c.community_id == community_id,
+                    outbox_recipients.c.member_id == to_member,
+                    outbox_recipients.c.outbox_id.in_(sorted(theirs)),
+                )
+            ).scalars()
+        )
         if ours:
-            conn.execute(delete(outbox_recipients).where(
-                outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member,
-                outbox_recipients.c.outbox_id.in_(sorted(ours))))
-        conn.execute(update(outbox_recipients).where(
-            outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == from_member)
-            .values(member_id=to_member))
-    conn.execute(update(playbook_actions).where(
-        playbook_actions.c.community_id == community_id, playbook_actions.c.member_id == from_member)
-        .values(member_id=to_member))
+            conn.execute(
+                delete(outbox_recipients).where(
+                    outbox_recipients.c.community_id == community_id,
+                    outbox_recipients.c.member_id == from_member,
+                    outbox_recipients.c.outbox_id.in_(sorted(ours)),
+                )
+            )
+        conn.execute(
+            update(outbox_recipients)
+            .where(
+                outbox_recipients.c.community_id == community_id,
+                outbox_recipients.c.member_id == from_member,
+            )
+            .values(member_id=to_member)
+        )
+    conn.execute(
+        update(playbook_actions)
+        .where(
+            playbook_actions.c.community_id == community_id,
+            playbook_actions.c.member_id == from_member,
+        )
+        .values(member_id=to_member)
+    )
     return sorted(theirs)
 
 
-def get_rules_addressed_to(conn: Connection, community_id: int, member_id: int, *, statuses: Iterable[str],
-                           channels: Iterable[str], exclude: Iterable[int] = ()) -> set[str]:
+def get_rules_addressed_to(
+    conn: Connection,
+    community_id: int,
+    member_id: int,
+    *,
+    statuses: Iterable[str],
+    channels: Iterable[str],
+    exclude: Iterable[int] = (),
+) -> set[str]:
     """The rules of the messages addressed to a member in these statuses and channels."""
-    statement = (select(outbox.c.rule).distinct()
-                 .join(outbox_recipients, outbox_recipients.c.outbox_id == outbox.c.id)
-                 .where(outbox.c.community_id == community_id, outbox_recipients.c.member_id == member_id,
-                        outbox.c.status.in_(list(statuses)), outbox.c.channel.in_(list(channels))))
+    statement = (
+        select(outbox.c.rule)
+        .distinct()
+        .join(outbox_recipients, outbox_recipients.c.outbox_id == outbox.c.id)
+        .where(
+            outbox.c.community_id == community_id,
+            outbox_recipients.c.member_id == member_id,
+            outbox.c.status.in_(list(statuses)),
+            outbox.c.channel.in_(list(channels)),
+        )
+    )
     excluded = list(exclude)
     if excluded:
         statement = statement.where(outbox.c.id.not_in(excluded))
@@ -286,64 +384,126 @@ def get_rules_addressed_to(conn: Connection, community_id: int, member_id: int, 
 
 # -- claiming -----------------------------------------------------------------------------------------
 
+
 def _due_clause(community_id: int, now: datetime) -> Any:
-    return and_(outbox.c.community_id == community_id, outbox.c.status == APPROVED, outbox.c.due_at <= now,
-                or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+    return and_(
+        outbox.c.community_id == community_id,
+        outbox.c.status == APPROVED,
+        outbox.c.due_at <= now,
+        or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+    )
 
 
-def claim_rows(conn: Connection, community_id: int, *, now: datetime, token: str, limit: int) -> list[int]:
+def claim_rows(
+    conn: Connection, community_id: int, *, now: datetime, token: str, limit: int
+) -> list[int]:
     """Move up to `limit` approved, due rows to `sending` under `token`; return their ids.
 
     PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without
     waiting. SQLite: one conditional UPDATE (a write statement takes the database's write lock before
     reading), so a row can be claimed by one worker only; the others see it no longer `approved`.
     """
-    values = {"status": SENDING, "claim_token": token, "claimed_at": now, "updated_at": now,
-              "attempts": outbox.c.attempts + 1}
+    values = {
+        "status": SENDING,
+        "claim_token": token,
+        "claimed_at": now,
+        "updated_at": now,
+        "attempts": outbox.c.attempts + 1,
+    }
     if conn.dialect.name == "postgresql":
-        ids = list(conn.execute(select(outbox.c.id).where(_due_clause(community_id, now))
-                                .order_by(outbox.c.due_at, outbox.c.id).limit(limit)
-                                .with_for_update(skip_locked=True)).scalars())
+        ids = list(
+            conn.execute(
+                select(outbox.c.id)
+                .where(_due_clause(community_id, now))
+                .order_by(outbox.c.due_at, outbox.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
         if ids:
             conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(**values))
         return ids
-    chosen = (select(outbox.c.id).where(_due_clause(community_id, now))
-              .order_by(outbox.c.due_at, outbox.c.id).limit(limit).scalar_subquery())
-    conn.execute(update(outbox).where(outbox.c.id.in_(chosen), outbox.c.status == APPROVED).values(**values))
-    return list(conn.execute(select(outbox.c.id).where(
-        outbox.c.community_id == community_id, outbox.c.claim_token == token,
-        outbox.c.status == SENDING)).scalars())
+    chosen = (
+        select(outbox.c.id)
+        .where(_due_clause(community_id, now))
+        .order_by(outbox.c.due_at, outbox.c.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(outbox).where(outbox.c.id.in_(chosen), outbox.c.status == APPROVED).values(**values)
+    )
+    return list(
+        conn.execute(
+            select(outbox.c.id).where(
+                outbox.c.community_id == community_id,
+                outbox.c.claim_token == token,
+                outbox.c.status == SENDING,
+            )
+        ).scalars()
+    )
 
 
-def claim_row(conn: Connection, community_id: int, message_id: int, *, now: datetime, token: str) -> bool:
+def claim_row(
+    conn: Connection, community_id: int, message_id: int, *, now: datetime, token: str
+) -> bool:
     """Claim one approved row now, whatever its due instant (a human asked to send it)."""
-    return bool(conn.execute(update(outbox).where(
-        outbox.c.community_id == community_id, outbox.c.id == message_id, outbox.c.status == APPROVED).values(
-        status=SENDING, claim_token=token, claimed_at=now, updated_at=now, attempts=outbox.c.attempts + 1)).rowcount)
+    return bool(
+        conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.community_id == community_id,
+                outbox.c.id == message_id,
+                outbox.c.status == APPROVED,
+            )
+            .values(
+                status=SENDING,
+                claim_token=token,
+                claimed_at=now,
+                updated_at=now,
+                attempts=outbox.c.attempts + 1,
+            )
+        ).rowcount
+    )
 
 
-def get_stale_sending(conn: Connection, community_id: int, *, before: datetime) -> list[OutboxMessage]:
+def get_stale_sending(
+    conn: Connection, community_id: int, *, before: datetime
+) -> list[OutboxMessage]:
     """Rows left in `sending` since before `before`: their worker crashed or was killed mid-send."""
-    ids = list(conn.execute(select(outbox.c.id).where(
-        outbox.c.community_id == community_id, outbox.c.status == SENDING,
-        outbox.c.claimed_at < before)).scalars())
+    ids = list(
+        conn.execute(
+            select(outbox.c.id).where(
+                outbox.c.community_id == community_id,
+                outbox.c.status == SENDING,
+                outbox.c.claimed_at < before,
+            )
+        ).scalars()
+    )
     return get_messages(conn, community_id, ids)
 
 
 # -- reading --------------------------------------------------------------------------------------------
 
+
 def _message(row: Any, member_ids: list[int]) -> OutboxMessage:
-    values = {name: getattr(row, name) for name in OutboxMessage.__slots__ if name not in ("member_ids",)}
+    values = {
+        name: getattr(row, name) for name in OutboxMessage.__slots__ if name not in ("member_ids",)
+    }
     return OutboxMessage(**values, member_ids=member_ids)
 
 
 def _recipients_of(conn: Connection, community_id: int, ids: list[int]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {i: [] for i in ids}
     for start in range(0, len(ids), 2000):
-        rows = conn.execute(select(outbox_recipients.c.outbox_id, outbox_recipients.c.member_id).where(
-            outbox_recipients.c.community_id == community_id,
-            outbox_recipients.c.outbox_id.in_(ids[start:start + 2000]))
-            .order_by(outbox_recipients.c.outbox_id, outbox_recipients.c.position))
+        rows = conn.execute(
+            select(outbox_recipients.c.outbox_id, outbox_recipients.c.member_id)
+            .where(
+                outbox_recipients.c.community_id == community_id,
+                outbox_recipients.c.outbox_id.in_(ids[start : start + 2000]),
+            )
+            .order_by(outbox_recipients.c.outbox_id, outbox_recipients.c.position)
+        )
         for outbox_id, member_id in rows:
             found[outbox_id].append(member_id)
     return found
@@ -352,8 +512,13 @@ def _recipients_of(conn: Connection, community_id: int, ids: list[int]) -> dict[
 def get_messages(conn: Connection, community_id: int, ids: list[int]) -> list[OutboxMessage]:
     if not ids:
         return []
-    rows = list(conn.execute(select(outbox).where(outbox.c.community_id == community_id, outbox.c.id.in_(ids))
-                             .order_by(outbox.c.due_at, outbox.c.id)))
+    rows = list(
+        conn.execute(
+            select(outbox)
+            .where(outbox.c.community_id == community_id, outbox.c.id.in_(ids))
+            .order_by(outbox.c.due_at, outbox.c.id)
+        )
+    )
     recipients = _recipients_of(conn, community_id, [row.id for row in rows])
     return [_message(row, recipients[row.id]) for row in rows]
 
@@ -364,73 +529,142 @@ def get_message(conn: Connection, community_id: int, message_id: int) -> OutboxM
 
 
 def get_message_by_key(conn: Connection, community_id: int, key: str) -> OutboxMessage | None:
-    message_id = conn.execute(select(outbox.c.id).where(
-        outbox.c.community_id == community_id, outbox.c.key == key)).scalar()
+    message_id = conn.execute(
+        select(outbox.c.id).where(outbox.c.community_id == community_id, outbox.c.key == key)
+    ).scalar()
     return None if message_id is None else get_message(conn, community_id, message_id)
 
 
 def get_recipients(conn: Connection, community_id: int, message_id: int) -> list[Recipient]:
-    rows = conn.execute(select(outbox_recipients).where(
-        outbox_recipients.c.community_id == community_id, outbox_recipients.c.outbox_id == message_id)
-        .order_by(outbox_recipients.c.position))
-    return [Recipient(member_id=r.member_id, position=r.position, sent_at=r.sent_at,
-                      external_ref=r.external_ref) for r in rows]
+    rows = conn.execute(
+        select(outbox_recipients)
+        .where(
+            outbox_recipients.c.community_id == community_id,
+            outbox_recipients.c.outbox_id == message_id,
+        )
+        .order_by(outbox_recipients.c.position)
+    )
+    return [
+        Recipient(
+            member_id=r.member_id,
+            position=r.position,
+            sent_at=r.sent_at,
+            external_ref=r.external_ref,
+        )
+        for r in rows
+    ]
 
 
-def list_messages(conn: Connection, community_id: int, *, statuses: list[str] | None = None,
-                  rule: str | None = None, member_id: int | None = None, limit: int = 200,
-                  offset: int = 0) -> list[OutboxMessage]:
+def list_messages(
+    conn: Connection,
+    community_id: int,
+    *,
+    statuses: list[str] | None = None,
+    rule: str | None = None,
+    member_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[OutboxMessage]:
     query = select(outbox.c.id).where(outbox.c.community_id == community_id)
     if statuses:
         query = query.where(outbox.c.status.in_(statuses))
     if rule:
         query = query.where(outbox.c.rule == rule)
     if member_id is not None:
-        query = query.where(outbox.c.id.in_(select(outbox_recipients.c.outbox_id).where(
-            outbox_recipients.c.community_id == community_id, outbox_recipients.c.member_id == member_id)))
-    ids = list(conn.execute(query.order_by(outbox.c.due_at.desc(), outbox.c.id.desc()).limit(limit)
-                            .offset(offset)).scalars())
+        query = query.where(
+            outbox.c.id.in_(
+                select(outbox_recipients.c.outbox_id).where(
+                    outbox_recipients.c.community_id == community_id,
+                    outbox_recipients.c.member_id == member_id,
+                )
+            )
+        )
+    ids = list(
+        conn.execute(
+            query.order_by(outbox.c.due_at.desc(), outbox.c.id.desc()).limit(limit).offset(offset)
+        ).scalars()
+    )
     return sorted(get_messages(conn, community_id, ids), key=lambda m: (m.due_at, m.id))
 
 
-def get_keys_since(conn: Connection, community_id: int, *, rules: list[str], since: datetime) -> set[str]:
+def get_keys_since(
+    conn: Connection, community_id: int, *, rules: list[str], since: datetime
+) -> set[str]:
     """Keys of the outbox rows and playbook actions of these rules due at or after `since`."""
-    found = set(conn.execute(select(outbox.c.key).where(
-        outbox.c.community_id == community_id, outbox.c.rule.in_(rules), outbox.c.due_at >= since)).scalars())
-    found.update(conn.execute(select(playbook_actions.c.key).where(
-        playbook_actions.c.community_id == community_id, playbook_actions.c.rule.in_(rules),
-        playbook_actions.c.done_at >= since)).scalars())
+    found = set(
+        conn.execute(
+            select(outbox.c.key).where(
+                outbox.c.community_id == community_id,
+                outbox.c.rule.in_(rules),
+                outbox.c.due_at >= since,
+            )
+        ).scalars()
+    )
+    found.update(
+        conn.execute(
+            select(playbook_actions.c.key).where(
+                playbook_actions.c.community_id == community_id,
+                playbook_actions.c.rule.in_(rules),
+                playbook_actions.c.done_at >= since,
+            )
+        ).scalars()
+    )
     return found
 
 
-def insert_playbook_action(conn: Connection, community_id: int, *, key: str, rule: str, action: str,
-                           member_id: int | None, at: datetime) -> bool:
+def insert_playbook_action(
+    conn: Connection,
+    community_id: int,
+    *,
+    key: str,
+    rule: str,
+    action: str,
+    member_id: int | None,
+    at: datetime,
+) -> bool:
     """Record an action done once; False when its key was already recorded."""
     dialect = _dialect(conn)
-    result = conn.execute(dialect.insert(playbook_actions).values(
-        community_id=community_id, key=key, rule=rule, action=action, member_id=member_id, done_at=at)
-        .on_conflict_do_nothing())
+    result = conn.execute(
+        dialect.insert(playbook_actions)
+        .values(
+            community_id=community_id,
+            key=key,
+            rule=rule,
+            action=action,
+            member_id=member_id,
+            done_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
     return bool(result.rowcount)
 
 
-def get_last_contacted(conn: Connection, community_id: int, member_ids: list[int]) -> dict[int, datetime]:
+def get_last_contacted(
+    conn: Connection, community_id: int, member_ids: list[int]
+) -> dict[int, datetime]:
     """When each member was last sent a private message or e-mail (posts naming them do not count)."""
     found: dict[int, datetime] = {}
     for start in range(0, len(member_ids), 2000):
-        rows = conn.execute(select(outbox_recipients.c.member_id, func.max(outbox_recipients.c.sent_at))
-                            .join(outbox, outbox.c.id == outbox_recipients.c.outbox_id)
-                            .where(outbox_recipients.c.community_id == community_id,
-                                   outbox_recipients.c.member_id.in_(member_ids[start:start + 2000]),
-                                   outbox_recipients.c.sent_at.is_not(None),
-                                   outbox.c.channel.in_([PRIVATE, EMAIL]))
-                            .group_by(outbox_recipients.c.member_id))
+        rows = conn.execute(
+            select(outbox_recipients.c.member_id, func.max(outbox_recipients.c.sent_at))
+            .join(outbox, outbox.c.id == outbox_recipients.c.outbox_id)
+            .where(
+                outbox_recipients.c.community_id == community_id,
+                outbox_recipients.c.member_id.in_(member_ids[start : start + 2000]),
+                outbox_recipients.c.sent_at.is_not(None),
+                outbox.c.channel.in_([PRIVATE, EMAIL]),
+            )
+            .group_by(outbox_recipients.c.member_id)
+        )
         for member_id, at in rows:
             if at is not None:
                 found[member_id] = at
     return found
 
 
-def count_messages(conn: Connection, community_id: int, *, statuses: list[str] | None = None) -> int:
+def count_messages(
+    conn: Connection, community_id: int, *, statuses: list[str] | None = None
+) -> int:
     query = select(func.count()).select_from(outbox).where(outbox.c.community_id == community_id)
     if statuses:
         query = query.where(outbox.c.status.in_(statuses))
@@ -438,28 +672,46 @@ def count_messages(conn: Connection, community_id: int, *, statuses: list[str] |
 
 
 def count_by_status(conn: Connection, community_id: int) -> dict[str, int]:
-    rows = conn.execute(select(outbox.c.status, func.count()).where(outbox.c.community_id == community_id)
-                        .group_by(outbox.c.status))
+    rows = conn.execute(
+        select(outbox.c.status, func.count())
+        .where(outbox.c.community_id == community_id)
+        .group_by(outbox.c.status)
+    )
     return {status: int(count) for status, count in rows}
 
 
 # -- rooms ------------------------------------------------------------------------------------------------
 
+
 def get_room(conn: Connection, community_id: int, *, transport: str, address: str) -> str | None:
-    return conn.execute(select(delivery_rooms.c.room_id).where(
-        delivery_rooms.c.community_id == community_id, delivery_rooms.c.transport == transport,
-        delivery_rooms.c.address == address)).scalar()
+    return conn.execute(
+        select(delivery_rooms.c.room_id).where(
+            delivery_rooms.c.community_id == community_id,
+            delivery_rooms.c.transport == transport,
+            delivery_rooms.c.address == address,
+        )
+    ).scalar()
 
 
-def save_room(conn: Connection, community_id: int, *, transport: str, address: str, room_id: str,
-              at: datetime) -> None:
+def save_room(
+    conn: Connection, community_id: int, *, transport: str, address: str, room_id: str, at: datetime
+) -> None:
     dialect = _dialect(conn)
-    conn.execute(dialect.insert(delivery_rooms).values(
-        community_id=community_id, transport=transport, address=address, room_id=room_id, created_at=at)
-        .on_conflict_do_nothing())
+    conn.execute(
+        dialect.insert(delivery_rooms)
+        .values(
+            community_id=community_id,
+            transport=transport,
+            address=address,
+            room_id=room_id,
+            created_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 # -- playbooks ------------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class EnabledPlaybook:
@@ -471,33 +723,60 @@ class EnabledPlaybook:
 
 
 def get_enabled_playbook(conn: Connection, community_id: int) -> EnabledPlaybook | None:
-    row = conn.execute(select(onboarding_playbooks).where(
-        onboarding_playbooks.c.community_id == community_id)).first()
+    row = conn.execute(
+        select(onboarding_playbooks).where(onboarding_playbooks.c.community_id == community_id)
+    ).first()
     if row is None:
         return None
-    return EnabledPlaybook(community_id=row.community_id, name=row.name, source=row.source, since=row.since,
-                           last_run_at=row.last_run_at)
+    return EnabledPlaybook(
+        community_id=row.community_id,
+        name=row.name,
+        source=row.source,
+        since=row.since,
+        last_run_at=row.last_run_at,
+    )
 
 
-def save_playbook(conn: Connection, community_id: int, *, name: str, source: str, since: datetime,
-                  at: datetime) -> None:
-    changed = conn.execute(update(onboarding_playbooks).where(
-        onboarding_playbooks.c.community_id == community_id).values(
-        name=name, source=source, since=since, last_run_at=None, updated_at=at)).rowcount
+def save_playbook(
+    conn: Connection, community_id: int, *, name: str, source: str, since: datetime, at: datetime
+) -> None:
+    changed = conn.execute(
+        update(onboarding_playbooks)
+        .where(onboarding_playbooks.c.community_id == community_id)
+        .values(name=name, source=source, since=since, last_run_at=None, updated_at=at)
+    ).rowcount
     if not changed:
-        conn.execute(insert(onboarding_playbooks).values(
-            community_id=community_id, name=name, source=source, since=since, created_at=at, updated_at=at))
+        conn.execute(
+            insert(onboarding_playbooks).values(
+                community_id=community_id,
+                name=name,
+                source=source,
+                since=since,
+                created_at=at,
+                updated_at=at,
+            )
+        )
 
 
 def set_playbook_last_run(conn: Connection, community_id: int, *, at: datetime) -> None:
-    conn.execute(update(onboarding_playbooks).where(onboarding_playbooks.c.community_id == community_id)
-                 .values(last_run_at=at))
+    conn.execute(
+        update(onboarding_playbooks)
+        .where(onboarding_playbooks.c.community_id == community_id)
+        .values(last_run_at=at)
+    )
 
 
 # -- what is stuck ----------------------------------------------------------------------------------------
 
-def get_stuck_counts(conn: Connection, community_id: int, *, now: datetime, stale_before: datetime,
-                     overdue_before: datetime) -> dict[str, int]:
+
+def get_stuck_counts(
+    conn: Connection,
+    community_id: int,
+    *,
+    now: datetime,
+    stale_before: datetime,
+    overdue_before: datetime,
+) -> dict[str, int]:
     """Rows that need someone: flagged for a human check, failed, left `sending` by a dead worker, and
     approved rows due for a while that nothing sent (no worker running, or a configuration mistake)."""
     c = outbox.c
@@ -506,13 +785,25 @@ def get_stuck_counts(conn: Connection, community_id: int, *, now: datetime, stal
         "needs_check": and_(mine, c.status == FAILED, c.needs_check.is_(True)),
         "failed": and_(mine, c.status == FAILED, c.needs_check.is_(False)),
         "stale_sending": and_(mine, c.status == SENDING, c.claimed_at < stale_before),
-        "overdue": and_(mine, c.status == APPROVED, c.due_at < overdue_before,
-                        or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)),
+        "overdue": and_(
+            mine,
+            c.status == APPROVED,
+            c.due_at < overdue_before,
+            or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+        ),
     }
-    return {name: int(conn.execute(select(func.count()).where(where)).scalar_one()) for name, where in queries.items()}
+    return {
+        name: int(conn.execute(select(func.count()).where(where)).scalar_one())
+        for name, where in queries.items()
+    }
 
 
 def get_queued_channels(conn: Connection, community_id: int) -> set[str]:
     """The channels of the approved rows waiting to be sent."""
-    return set(conn.execute(select(outbox.c.channel).where(
-        outbox.c.community_id == community_id, outbox.c.status == APPROVED).distinct()).scalars())
+    return set(
+        conn.execute(
+            select(outbox.c.channel)
+            .where(outbox.c.community_id == community_id, outbox.c.status == APPROVED)
+            .distinct()
+        ).scalars()
+    )

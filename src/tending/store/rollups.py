@@ -51,7 +51,9 @@ member_days = Table(
     Column("replies", Integer, nullable=False, default=0),
     Column("comments", Integer, nullable=False, default=0),
     Column("reactions", Integer, nullable=False, default=0),
-    Column("reads", BigInteger),  # sum of extra["reads"] of that day's contributions, when the export has it
+    Column(
+        "reads", BigInteger
+    ),  # sum of extra["reads"] of that day's contributions, when the export has it
     PrimaryKeyConstraint("community_id", "day", "member_id"),
     Index(None, "community_id", "member_id", "day"),
     sqlite_with_rowid=False,
@@ -101,10 +103,14 @@ def reads_sql(dialect: str, column: str = "extra") -> str:
     """SQL for `reads_of(extra)`: a non-negative integer `reads` of the JSON column, else NULL."""
     if dialect == "postgresql":
         value = f"({column} ->> 'reads')"
-        return (f"CASE WHEN json_typeof({column} -> 'reads') = 'number' AND {value} ~ '^[0-9]{{1,18}}$' "
-                f"THEN CAST({value} AS BIGINT) END")
-    return (f"CASE WHEN json_type({column}, '$.reads') = 'integer' AND json_extract({column}, '$.reads') >= 0 "
-            f"THEN json_extract({column}, '$.reads') END")
+        return (
+            f"CASE WHEN json_typeof({column} -> 'reads') = 'number' AND {value} ~ '^[0-9]{{1,18}}$' "
+            f"THEN CAST({value} AS BIGINT) END"
+        )
+    return (
+        f"CASE WHEN json_type({column}, '$.reads') = 'integer' AND json_extract({column}, '$.reads') >= 0 "
+        f"THEN json_extract({column}, '$.reads') END"
+    )
 
 
 def apply_new_activities(conn: Connection, community_id: int, *, after_id: int) -> None:
@@ -125,40 +131,61 @@ def _add_activities(conn: Connection, where: str, params: tuple[int, ...]) -> No
     dialect = conn.dialect.name
     contribution = "kind IN ('post', 'reply', 'comment')"
     day = f"occurred_at / {MICROS_PER_DAY}"
-    conn.exec_driver_sql(driver_sql(conn, (
-        "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
-        "reactions, reads) "
-        f"SELECT community_id, {day}, member_id, count(CASE WHEN {contribution} THEN 1 END), "
-        "count(CASE WHEN kind = 'post' THEN 1 END), count(CASE WHEN kind = 'reply' THEN 1 END), "
-        "count(CASE WHEN kind = 'comment' THEN 1 END), count(CASE WHEN kind = 'reaction' THEN 1 END), "
-        f"sum(CASE WHEN {contribution} THEN {reads_sql(dialect)} END) FROM activities "
-        f"WHERE {where} AND kind IN ('post', 'reply', 'comment', 'reaction') "
-        f"GROUP BY community_id, {day}, member_id "
-        "ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
-        + ", ".join(f"{name} = member_days.{name} + excluded.{name}" for name in DAY_COUNTERS)
-        + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
-        "WHEN excluded.reads IS NULL THEN member_days.reads ELSE member_days.reads + excluded.reads END")),
-        params)
+    conn.exec_driver_sql(
+        driver_sql(
+            conn,
+            (
+                "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
+                "reactions, reads) "
+                f"SELECT community_id, {day}, member_id, count(CASE WHEN {contribution} THEN 1 END), "
+                "count(CASE WHEN kind = 'post' THEN 1 END), count(CASE WHEN kind = 'reply' THEN 1 END), "
+                "count(CASE WHEN kind = 'comment' THEN 1 END), count(CASE WHEN kind = 'reaction' THEN 1 END), "
+                f"sum(CASE WHEN {contribution} THEN {reads_sql(dialect)} END) FROM activities "
+                f"WHERE {where} AND kind IN ('post', 'reply', 'comment', 'reaction') "
+                f"GROUP BY community_id, {day}, member_id "
+                "ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
+                + ", ".join(
+                    f"{name} = member_days.{name} + excluded.{name}" for name in DAY_COUNTERS
+                )
+                + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
+                "WHEN excluded.reads IS NULL THEN member_days.reads ELSE member_days.reads + excluded.reads END"
+            ),
+        ),
+        params,
+    )
     # months from the batch's days (fewer rows to put a calendar month on), join months from members
     month = month_sql(dialect, f"d.day * {MICROS_PER_DAY}")
-    conn.exec_driver_sql(driver_sql(conn, (
-        "INSERT INTO member_months (community_id, member_id, month, contributions, join_month) "
-        f"SELECT d.community_id, d.member_id, {month}, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
-        f"FROM (SELECT community_id, member_id, {day} AS day, count(*) AS n FROM activities "
-        f"WHERE {where} AND {contribution} GROUP BY community_id, member_id, {day}) AS d "
-        "JOIN members m ON m.id = d.member_id "
-        f"GROUP BY d.community_id, d.member_id, {month}, m.joined_at "
-        "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
-        "contributions = member_months.contributions + excluded.contributions, join_month = excluded.join_month")),
-        params)
+    conn.exec_driver_sql(
+        driver_sql(
+            conn,
+            (
+                "INSERT INTO member_months (community_id, member_id, month, contributions, join_month) "
+                f"SELECT d.community_id, d.member_id, {month}, sum(d.n), {month_sql(dialect, 'm.joined_at')} "
+                f"FROM (SELECT community_id, member_id, {day} AS day, count(*) AS n FROM activities "
+                f"WHERE {where} AND {contribution} GROUP BY community_id, member_id, {day}) AS d "
+                "JOIN members m ON m.id = d.member_id "
+                f"GROUP BY d.community_id, d.member_id, {month}, m.joined_at "
+                "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
+                "contributions = member_months.contributions + excluded.contributions, join_month = excluded.join_month"
+            ),
+        ),
+        params,
+    )
 
 
 def new_contribution_days(conn: Connection, community_id: int, *, after_id: int) -> list[int]:
     """The UTC days (`occurred_at / MICROS_PER_DAY`) of the contributions inserted after `after_id`: what
     a per-day rollup must recompute after a batch."""
-    rows = conn.exec_driver_sql(driver_sql(conn, (
-        f"SELECT DISTINCT occurred_at / {MICROS_PER_DAY} FROM activities WHERE {new_rows_where(conn)} "
-        "AND kind IN ('post', 'reply', 'comment')")), (community_id, after_id))
+    rows = conn.exec_driver_sql(
+        driver_sql(
+            conn,
+            (
+                f"SELECT DISTINCT occurred_at / {MICROS_PER_DAY} FROM activities WHERE {new_rows_where(conn)} "
+                "AND kind IN ('post', 'reply', 'comment')"
+            ),
+        ),
+        (community_id, after_id),
+    )
     return sorted(int(day) for (day,) in rows)
 
 
@@ -171,17 +198,23 @@ def sync_join_months(conn: Connection, community_id: int, member_ids: list[int])
     """Copy the join month of members whose joined_at changed onto their monthly rows."""
     wanted = sorted(set(member_ids))
     for start in range(0, len(wanted), 2000):
-        listed = ", ".join(str(int(m)) for m in wanted[start:start + 2000])
-        fill_join_months(conn, f"AND community_id = :cid AND member_id IN ({listed})", {"cid": community_id})
+        listed = ", ".join(str(int(m)) for m in wanted[start : start + 2000])
+        fill_join_months(
+            conn, f"AND community_id = :cid AND member_id IN ({listed})", {"cid": community_id}
+        )
 
 
 def rebuild_member_rollups(conn: Connection, community_id: int, member_ids: list[int]) -> None:
     """Recompute the rollups of some members from their activities (after a merge or a deletion)."""
     for start in range(0, len(member_ids), 1000):
-        chunk = member_ids[start:start + 1000]
+        chunk = member_ids[start : start + 1000]
         days = contributor_days.member_contribution_days(conn, community_id, chunk)
         for table in (member_days, member_months):
-            conn.execute(table.delete().where(table.c.community_id == community_id, table.c.member_id.in_(chunk)))
+            conn.execute(
+                table.delete().where(
+                    table.c.community_id == community_id, table.c.member_id.in_(chunk)
+                )
+            )
         _add_activities(conn, members_where(chunk), (community_id,))
         days |= contributor_days.member_contribution_days(conn, community_id, chunk)
         contributor_days.refresh_days(conn, community_id, days)
@@ -191,14 +224,17 @@ def month_sql(dialect: str, column: str) -> str:
     """SQL for the UTC month index (year * 12 + month - 1) of a microseconds column."""
     if dialect == "postgresql":
         moment = f"(TIMESTAMP 'epoch' + ({column}) * INTERVAL '1 microsecond')"
-        return (f"(CAST(EXTRACT(YEAR FROM {moment}) AS INTEGER) * 12 "
-                f"+ CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)")
+        return (
+            f"(CAST(EXTRACT(YEAR FROM {moment}) AS INTEGER) * 12 "
+            f"+ CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)"
+        )
     moment = f"(({column}) / 1000000), 'unixepoch'"
     return f"(CAST(strftime('%Y', {moment}) AS INTEGER) * 12 + CAST(strftime('%m', {moment}) AS INTEGER) - 1)"
 
 
-def rebuild_community_rollups(conn: Connection, community_id: int | None = None, *,
-                              with_reads: bool = True) -> None:
+def rebuild_community_rollups(
+    conn: Connection, community_id: int | None = None, *, with_reads: bool = True
+) -> None:
     """Fill the rollups from the activities with two INSERT ... SELECT (bulk loads, the migration).
 
     Read counts live in the JSON column: `with_reads` adds them in a second pass over the activities
@@ -211,48 +247,72 @@ def rebuild_community_rollups(conn: Connection, community_id: int | None = None,
     for table in ("member_days", "member_months"):
         conn.execute(text(f"DELETE FROM {table} WHERE 1 = 1 {where}"), params)
     contribution = "kind IN ('post', 'reply', 'comment')"
-    conn.execute(text(
-        "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
-        "reactions, reads) "
-        f"SELECT community_id, occurred_at / {MICROS_PER_DAY}, member_id, "
-        f"SUM(CASE WHEN {contribution} THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN kind = 'post' THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 'reply' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN kind = 'comment' THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 'reaction' THEN 1 ELSE 0 END), "
-        "NULL FROM activities "
-        f"WHERE kind IN ('post', 'reply', 'comment', 'reaction') {where} "
-        f"GROUP BY community_id, occurred_at / {MICROS_PER_DAY}, member_id"), params)
+    conn.execute(
+        text(
+            "INSERT INTO member_days (community_id, day, member_id, contributions, posts, replies, comments, "
+            "reactions, reads) "
+            f"SELECT community_id, occurred_at / {MICROS_PER_DAY}, member_id, "
+            f"SUM(CASE WHEN {contribution} THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN kind = 'post' THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 'reply' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN kind = 'comment' THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 'reaction' THEN 1 ELSE 0 END), "
+            "NULL FROM activities "
+            f"WHERE kind IN ('post', 'reply', 'comment', 'reaction') {where} "
+            f"GROUP BY community_id, occurred_at / {MICROS_PER_DAY}, member_id"
+        ),
+        params,
+    )
     # months from the (much smaller) daily rollup
     month = month_sql(conn.dialect.name, f"day * {MICROS_PER_DAY}")
-    conn.execute(text(
-        "INSERT INTO member_months (community_id, member_id, month, contributions) "
-        f"SELECT community_id, member_id, {month}, SUM(contributions) FROM member_days "
-        f"WHERE contributions > 0 {where} GROUP BY community_id, member_id, {month}"), params)
+    conn.execute(
+        text(
+            "INSERT INTO member_months (community_id, member_id, month, contributions) "
+            f"SELECT community_id, member_id, {month}, SUM(contributions) FROM member_days "
+            f"WHERE contributions > 0 {where} GROUP BY community_id, member_id, {month}"
+        ),
+        params,
+    )
     fill_join_months(conn, where, params)
     if with_reads:
         _rebuild_reads(conn, where, params)
-    if contributor_days.exists(conn):  # migration 0006 runs this before 0008 creates the table (and fills it)
+    if contributor_days.exists(
+        conn
+    ):  # migration 0006 runs this before 0008 creates the table (and fills it)
         contributor_days.rebuild_all(conn, community_id)
 
 
-def fill_join_months(conn: Connection, where: str = "", params: dict[str, Any] | None = None) -> None:
+def fill_join_months(
+    conn: Connection, where: str = "", params: dict[str, Any] | None = None
+) -> None:
     """Set member_months.join_month from members.joined_at in one UPDATE (`where` narrows the rows)."""
     joined = month_sql(conn.dialect.name, "m.joined_at")
-    conn.execute(text(
-        f"UPDATE member_months SET join_month = (SELECT {joined} FROM members m "
-        f"WHERE m.id = member_months.member_id AND m.joined_at IS NOT NULL) WHERE 1 = 1 {where}"), params or {})
+    conn.execute(
+        text(
+            f"UPDATE member_months SET join_month = (SELECT {joined} FROM members m "
+            f"WHERE m.id = member_months.member_id AND m.joined_at IS NOT NULL) WHERE 1 = 1 {where}"
+        ),
+        params or {},
+    )
 
 
 def _rebuild_reads(conn: Connection, where: str, params: dict[str, Any]) -> None:
     totals: dict[tuple[int, int, int], int] = {}
-    rows = conn.execute(text(
-        "SELECT community_id, member_id, occurred_at, extra FROM activities "
-        f"WHERE extra IS NOT NULL AND kind IN ('post', 'reply', 'comment') {where}"), params)
+    rows = conn.execute(
+        text(
+            "SELECT community_id, member_id, occurred_at, extra FROM activities "
+            f"WHERE extra IS NOT NULL AND kind IN ('post', 'reply', 'comment') {where}"
+        ),
+        params,
+    )
     for community, member_id, at, extra in rows:
         reads = reads_of(json.loads(extra) if isinstance(extra, str) else extra)
         if reads is not None:
             key = (community, day_of(int(at)), member_id)
             totals[key] = totals.get(key, 0) + reads
     if totals:
-        conn.execute(text("UPDATE member_days SET reads = :reads WHERE community_id = :c AND day = :d "
-                          "AND member_id = :m"),
-                     [{"reads": n, "c": c, "d": d, "m": m} for (c, d, m), n in totals.items()])
+        conn.execute(
+            text(
+                "UPDATE member_days SET reads = :reads WHERE community_id = :c AND day = :d "
+                "AND member_id = :m"
+            ),
+            [{"reads": n, "c": c, "d": d, "m": m} for (c, d, m), n in totals.items()],
+        )

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, String, Table, UniqueConstraint, delete, func, or_, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.store.schema import Key, Timestamp, community_fk, metadata
@@ -48,15 +59,23 @@ member_tombstones = Table(
 # -- the tombstones' key ------------------------------------------------------------------------------------
 
 
-def get_installation_secret(conn: Connection, name: str = TOMBSTONE_SECRET, *, now: datetime) -> bytes:
+def get_installation_secret(
+    conn: Connection, name: str = TOMBSTONE_SECRET, *, now: datetime
+) -> bytes:
     """The installation's secret of that name, created (32 random bytes) the first time it is asked for."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    found = conn.execute(select(installation_secrets.c.value).where(installation_secrets.c.name == name)).scalar()
+    found = conn.execute(
+        select(installation_secrets.c.value).where(installation_secrets.c.name == name)
+    ).scalar()
     if found is None:
-        conn.execute(dialect.insert(installation_secrets).values(
-            name=name, value=secrets.token_hex(32), created_at=now).on_conflict_do_nothing())
-        found = conn.execute(select(installation_secrets.c.value).where(
-            installation_secrets.c.name == name)).scalar_one()
+        conn.execute(
+            dialect.insert(installation_secrets)
+            .values(name=name, value=secrets.token_hex(32), created_at=now)
+            .on_conflict_do_nothing()
+        )
+        found = conn.execute(
+            select(installation_secrets.c.value).where(installation_secrets.c.name == name)
+        ).scalar_one()
     return bytes.fromhex(found)
 
 
@@ -74,7 +93,9 @@ class Tombstone:
 
 
 def _read_secret(conn: Connection, name: str = TOMBSTONE_SECRET) -> bytes | None:
-    found = conn.execute(select(installation_secrets.c.value).where(installation_secrets.c.name == name)).scalar()
+    found = conn.execute(
+        select(installation_secrets.c.value).where(installation_secrets.c.name == name)
+    ).scalar()
     return None if found is None else bytes.fromhex(found)
 
 
@@ -82,8 +103,13 @@ class TombstoneCheck:
     """Answers "is this (platform, external id) erased?" for one ingest; free when nobody was erased."""
 
     def __init__(self, conn: Connection, community_id: int) -> None:
-        self.keys = set(conn.execute(select(member_tombstones.c.key).where(
-            member_tombstones.c.community_id == community_id)).scalars())
+        self.keys = set(
+            conn.execute(
+                select(member_tombstones.c.key).where(
+                    member_tombstones.c.community_id == community_id
+                )
+            ).scalars()
+        )
         self.secret = (_read_secret(conn) or b"") if self.keys else b""
         self._seen: dict[tuple[str, str], bool] = {}
 
@@ -96,60 +122,129 @@ class TombstoneCheck:
         pair = (platform, external_id)
         answer = self._seen.get(pair)
         if answer is None:
-            answer = self._seen[pair] = tombstone_key(self.secret, platform, external_id) in self.keys
+            answer = self._seen[pair] = (
+                tombstone_key(self.secret, platform, external_id) in self.keys
+            )
         return answer
 
 
-def insert_tombstones(conn: Connection, community_id: int, pairs: Iterable[tuple[str, str]], *, member_id: int,
-                      at: datetime, actor: str) -> int:
+def insert_tombstones(
+    conn: Connection,
+    community_id: int,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    member_id: int,
+    at: datetime,
+    actor: str,
+) -> int:
     secret = get_installation_secret(conn, now=at)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    rows = {tombstone_key(secret, platform, external_id): platform for platform, external_id in pairs}
+    rows = {
+        tombstone_key(secret, platform, external_id): platform for platform, external_id in pairs
+    }
     for key, platform in rows.items():
-        conn.execute(dialect.insert(member_tombstones).values(
-            community_id=community_id, key=key, platform=platform, member_id=member_id, erased_at=at,
-            actor=actor).on_conflict_do_nothing())
+        conn.execute(
+            dialect.insert(member_tombstones)
+            .values(
+                community_id=community_id,
+                key=key,
+                platform=platform,
+                member_id=member_id,
+                erased_at=at,
+                actor=actor,
+            )
+            .on_conflict_do_nothing()
+        )
     return len(rows)
 
 
-def find_tombstones(conn: Connection, community_id: int, *, pairs: Iterable[tuple[str, str]] = (),
-                    member_id: int | None = None, tombstone_id: int | None = None) -> list[Tombstone]:
+def find_tombstones(
+    conn: Connection,
+    community_id: int,
+    *,
+    pairs: Iterable[tuple[str, str]] = (),
+    member_id: int | None = None,
+    tombstone_id: int | None = None,
+) -> list[Tombstone]:
     """Tombstones matching any of these identities, or this member number, or this tombstone number."""
     conditions: list[Any] = []
     found_pairs = list(pairs)
     if found_pairs:
         secret = _read_secret(conn)
         if secret is not None:
-            conditions.append(member_tombstones.c.key.in_(
-                [tombstone_key(secret, platform, external_id) for platform, external_id in found_pairs]))
+            conditions.append(
+                member_tombstones.c.key.in_(
+                    [
+                        tombstone_key(secret, platform, external_id)
+                        for platform, external_id in found_pairs
+                    ]
+                )
+            )
     if member_id is not None:
         conditions.append(member_tombstones.c.member_id == member_id)
     if tombstone_id is not None:
         conditions.append(member_tombstones.c.id == tombstone_id)
     if not conditions:
         return []
-    return _tombstones(conn, select(member_tombstones).where(
-        member_tombstones.c.community_id == community_id, or_(*conditions)))
+    return _tombstones(
+        conn,
+        select(member_tombstones).where(
+            member_tombstones.c.community_id == community_id, or_(*conditions)
+        ),
+    )
 
 
-def get_tombstones(conn: Connection, community_id: int, *, limit: int, offset: int = 0) -> tuple[int, list[Tombstone]]:
-    total = int(conn.execute(select(func.count()).select_from(member_tombstones).where(
-        member_tombstones.c.community_id == community_id)).scalar_one())
-    return total, _tombstones(conn, select(member_tombstones).where(
-        member_tombstones.c.community_id == community_id).order_by(member_tombstones.c.id).limit(limit).offset(offset))
+def get_tombstones(
+    conn: Connection, community_id: int, *, limit: int, offset: int = 0
+) -> tuple[int, list[Tombstone]]:
+    total = int(
+        conn.execute(
+            select(func.count())
+            .select_from(member_tombstones)
+            .where(member_tombstones.c.community_id == community_id)
+        ).scalar_one()
+    )
+    return total, _tombstones(
+        conn,
+        select(member_tombstones)
+        .where(member_tombstones.c.community_id == community_id)
+        .order_by(member_tombstones.c.id)
+        .limit(limit)
+        .offset(offset),
+    )
 
 
 def _tombstones(conn: Connection, query: Any) -> list[Tombstone]:
-    return [Tombstone(id=r.id, platform=r.platform, member_id=r.member_id, erased_at=r.erased_at, actor=r.actor)
-            for r in conn.execute(query.order_by(member_tombstones.c.id))]
+    return [
+        Tombstone(
+            id=r.id,
+            platform=r.platform,
+            member_id=r.member_id,
+            erased_at=r.erased_at,
+            actor=r.actor,
+        )
+        for r in conn.execute(query.order_by(member_tombstones.c.id))
+    ]
 
 
 def delete_tombstones(conn: Connection, community_id: int, ids: list[int]) -> int:
-    return int(conn.execute(delete(member_tombstones).where(
-        member_tombstones.c.community_id == community_id, member_tombstones.c.id.in_(ids))).rowcount)
+    return int(
+        conn.execute(
+            delete(member_tombstones).where(
+                member_tombstones.c.community_id == community_id, member_tombstones.c.id.in_(ids)
+            )
+        ).rowcount
+    )
 
 
 def known_platforms(conn: Connection, community_id: int) -> list[str]:
     """Platforms a tombstone may be on (to look an id up without its platform)."""
-    return sorted(set(conn.execute(select(member_tombstones.c.platform).distinct().where(
-        member_tombstones.c.community_id == community_id)).scalars()))
+    return sorted(
+        set(
+            conn.execute(
+                select(member_tombstones.c.platform)
+                .distinct()
+                .where(member_tombstones.c.community_id == community_id)
+            ).scalars()
+        )
+    )

@@ -109,7 +109,9 @@ def normalise_email(email: str) -> str:
 
 
 def _user(row: Any) -> WebUser:
-    return WebUser(id=row.id, email=row.email, role=row.role, language=row.language, created_at=row.created_at)
+    return WebUser(
+        id=row.id, email=row.email, role=row.role, language=row.language, created_at=row.created_at
+    )
 
 
 # -- users --------------------------------------------------------------------------------------------
@@ -134,14 +136,25 @@ def get_password_hash(conn: Connection, user_id: int) -> str | None:
 
 
 def count_admins(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(web_users).where(web_users.c.role == "admin"))
-               .scalar_one())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(web_users).where(web_users.c.role == "admin")
+        ).scalar_one()
+    )
 
 
-def insert_user(conn: Connection, email: str, *, password_hash: str, role: str, language: str,
-                at: datetime) -> WebUser:
-    result = conn.execute(insert(web_users).values(email=normalise_email(email), password_hash=password_hash,
-                                                   role=role, language=language, created_at=at))
+def insert_user(
+    conn: Connection, email: str, *, password_hash: str, role: str, language: str, at: datetime
+) -> WebUser:
+    result = conn.execute(
+        insert(web_users).values(
+            email=normalise_email(email),
+            password_hash=password_hash,
+            role=role,
+            language=language,
+            created_at=at,
+        )
+    )
     user = get_user(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
     assert user is not None
     return user
@@ -156,10 +169,20 @@ def delete_user(conn: Connection, user_id: int) -> None:
     conn.execute(delete(web_users).where(web_users.c.id == user_id))
 
 
-def record_user_event(conn: Connection, *, actor: str, action: str, email: str, at: datetime,
-                      details: dict[str, Any] | None = None) -> None:
-    conn.execute(insert(web_user_events).values(occurred_at=at, actor=actor, action=action, email=email,
-                                                details=details or {}))
+def record_user_event(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    email: str,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(web_user_events).values(
+            occurred_at=at, actor=actor, action=action, email=email, details=details or {}
+        )
+    )
 
 
 def get_user_events(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]]:
@@ -170,23 +193,51 @@ def get_user_events(conn: Connection, *, limit: int = 50) -> list[dict[str, Any]
 # -- sessions -----------------------------------------------------------------------------------------
 
 
-def insert_session(conn: Connection, user_id: int, *, token: str, csrf_token: str, at: datetime,
-                   expires_at: datetime) -> None:
-    conn.execute(insert(web_sessions).values(token_hash=hash_token(token), user_id=user_id, csrf_token=csrf_token,
-                                             created_at=at, expires_at=expires_at))
+def insert_session(
+    conn: Connection,
+    user_id: int,
+    *,
+    token: str,
+    csrf_token: str,
+    at: datetime,
+    expires_at: datetime,
+) -> None:
+    conn.execute(
+        insert(web_sessions).values(
+            token_hash=hash_token(token),
+            user_id=user_id,
+            csrf_token=csrf_token,
+            created_at=at,
+            expires_at=expires_at,
+        )
+    )
 
 
 def get_session(conn: Connection, token: str, *, now: datetime) -> WebSession | None:
-    query = (select(web_sessions.c.id, web_sessions.c.csrf_token, web_sessions.c.expires_at,
-                    web_users.c.id.label("user_id"), web_users.c.email, web_users.c.role, web_users.c.language,
-                    web_users.c.created_at)
-             .join(web_users, web_users.c.id == web_sessions.c.user_id)
-             .where(web_sessions.c.token_hash == hash_token(token), web_sessions.c.expires_at > now))
+    query = (
+        select(
+            web_sessions.c.id,
+            web_sessions.c.csrf_token,
+            web_sessions.c.expires_at,
+            web_users.c.id.label("user_id"),
+            web_users.c.email,
+            web_users.c.role,
+            web_users.c.language,
+            web_users.c.created_at,
+        )
+        .join(web_users, web_users.c.id == web_sessions.c.user_id)
+        .where(web_sessions.c.token_hash == hash_token(token), web_sessions.c.expires_at > now)
+    )
     row = conn.execute(query).first()
     if row is None:
         return None
-    user = WebUser(id=row.user_id, email=row.email, role=row.role, language=row.language,
-                   created_at=row.created_at)
+    user = WebUser(
+        id=row.user_id,
+        email=row.email,
+        role=row.role,
+        language=row.language,
+        created_at=row.created_at,
+    )
     return WebSession(id=row.id, user=user, csrf_token=row.csrf_token, expires_at=row.expires_at)
 
 
@@ -201,24 +252,37 @@ def delete_expired_sessions(conn: Connection, *, now: datetime) -> None:
 # -- login attempts -----------------------------------------------------------------------------------
 
 
-def record_login_attempt(conn: Connection, *, email: str, ip: str, succeeded: bool, at: datetime) -> None:
-    conn.execute(insert(web_login_attempts).values(email=normalise_email(email), ip=ip, occurred_at=at,
-                                                   succeeded=succeeded))
+def record_login_attempt(
+    conn: Connection, *, email: str, ip: str, succeeded: bool, at: datetime
+) -> None:
+    conn.execute(
+        insert(web_login_attempts).values(
+            email=normalise_email(email), ip=ip, occurred_at=at, succeeded=succeeded
+        )
+    )
 
 
-def count_failed_logins(conn: Connection, *, since: datetime, email: str | None = None,
-                        ip: str | None = None) -> int:
+def count_failed_logins(
+    conn: Connection, *, since: datetime, email: str | None = None, ip: str | None = None
+) -> int:
     """Failed attempts since `since`, for an account (counting only those after its last success) or for an
     address (all of them: a success on one's own account must not reset the count for guessing others')."""
     attempts = web_login_attempts.c
     if email is not None:
         value = normalise_email(email)
-        last_success = conn.execute(select(func.max(attempts.occurred_at))
-                                    .where(attempts.email == value, attempts.succeeded.is_(True))).scalar()
+        last_success = conn.execute(
+            select(func.max(attempts.occurred_at)).where(
+                attempts.email == value, attempts.succeeded.is_(True)
+            )
+        ).scalar()
         if last_success is not None and last_success > since:
             since = last_success
         where = [attempts.email == value, attempts.occurred_at > since]
     else:
         where = [attempts.ip == (ip or ""), attempts.occurred_at > since]
-    query = select(func.count()).select_from(web_login_attempts).where(*where, attempts.succeeded.is_(False))
+    query = (
+        select(func.count())
+        .select_from(web_login_attempts)
+        .where(*where, attempts.succeeded.is_(False))
+    )
     return int(conn.execute(query).scalar_one())

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from tending.store.schema import Timestamp, metadata
 
@@ -36,26 +47,55 @@ class Heartbeat:
     ticks: int
 
 
-def record_heartbeat(conn: Connection, worker: str, *, started_at: datetime, at: datetime,
-                     summary: list[dict[str, Any]] | None = None, error: str | None = None) -> None:
+def record_heartbeat(
+    conn: Connection,
+    worker: str,
+    *,
+    started_at: datetime,
+    at: datetime,
+    summary: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+) -> None:
     """One tick of `worker`: a summary when it went well, else the error (one sentence, no personal data)."""
-    values: dict[str, Any] = {"last_tick_at": at, "last_error": error, "ticks": worker_heartbeats.c.ticks + 1}
+    values: dict[str, Any] = {
+        "last_tick_at": at,
+        "last_error": error,
+        "ticks": worker_heartbeats.c.ticks + 1,
+    }
     if error is None:
         values.update(last_ok_at=at, last_summary=json.dumps(summary or [], default=str))
-    changed = conn.execute(update(worker_heartbeats).where(worker_heartbeats.c.worker == worker)
-                           .values(**values)).rowcount
+    changed = conn.execute(
+        update(worker_heartbeats).where(worker_heartbeats.c.worker == worker).values(**values)
+    ).rowcount
     if not changed:
         values["ticks"] = 1
-        conn.execute(insert(worker_heartbeats).values(worker=worker, started_at=started_at, **values))
+        conn.execute(
+            insert(worker_heartbeats).values(worker=worker, started_at=started_at, **values)
+        )
 
 
 def forget_heartbeats(conn: Connection, *, before: datetime) -> int:
     """Drop workers not heard of since `before` (stopped long ago)."""
-    return int(conn.execute(delete(worker_heartbeats).where(worker_heartbeats.c.last_tick_at < before)).rowcount)
+    return int(
+        conn.execute(
+            delete(worker_heartbeats).where(worker_heartbeats.c.last_tick_at < before)
+        ).rowcount
+    )
 
 
 def get_heartbeats(conn: Connection) -> list[Heartbeat]:
-    rows = conn.execute(select(worker_heartbeats).order_by(worker_heartbeats.c.last_tick_at.desc())).all()
-    return [Heartbeat(worker=r.worker, started_at=r.started_at, last_tick_at=r.last_tick_at, last_ok_at=r.last_ok_at,
-                      last_error=r.last_error, last_summary=json.loads(r.last_summary) if r.last_summary else None,
-                      ticks=r.ticks) for r in rows]
+    rows = conn.execute(
+        select(worker_heartbeats).order_by(worker_heartbeats.c.last_tick_at.desc())
+    ).all()
+    return [
+        Heartbeat(
+            worker=r.worker,
+            started_at=r.started_at,
+            last_tick_at=r.last_tick_at,
+            last_ok_at=r.last_ok_at,
+            last_error=r.last_error,
+            last_summary=json.loads(r.last_summary) if r.last_summary else None,
+            ticks=r.ticks,
+        )
+        for r in rows
+    ]

@@ -35,16 +35,35 @@ from tending.web.views import (
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
-ROUTERS = tuple(module.router for module in (account, overview, members, checkins, onboarding, moderation, imports,
-                                             settings, rights))
+ROUTERS = tuple(
+    module.router
+    for module in (
+        account,
+        overview,
+        members,
+        checkins,
+        onboarding,
+        moderation,
+        imports,
+        settings,
+        rights,
+    )
+)
 
 # Everything comes from this site; no inline script; SVG charts are inline markup, not resources.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
-def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bool = False,
-               forwarded_allow_ips: str | None = None) -> FastAPI:
+def create_app(
+    engine_url: str,
+    *,
+    secret_key: str | None = None,
+    demo_login: bool = False,
+    forwarded_allow_ips: str | None = None,
+) -> FastAPI:
     """The dashboard for the database at engine_url (migrated if needed).
 
     secret_key signs the login form's CSRF token and the demo's one-time login link; sessions themselves
@@ -57,8 +76,9 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     engine = open_store(engine_url)
     with engine.begin() as conn:
         analyze_if_never_analyzed(conn)
-    app.state.web = state = WebState(engine=engine, secret_key=secret_key or secrets.token_urlsafe(32),
-                                     demo_login=demo_login)
+    app.state.web = state = WebState(
+        engine=engine, secret_key=secret_key or secrets.token_urlsafe(32), demo_login=demo_login
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # the JSON API, its own application (JSON errors, its own OpenAPI document), on the same database and clock
     app.mount(API_PREFIX, create_api(engine, clock=state.now), name="api")
@@ -69,22 +89,31 @@ def create_app(engine_url: str, *, secret_key: str | None = None, demo_login: bo
     app.middleware("http")(_security_headers)
     app.add_middleware(BodyLimits)  # before any body is read: its size, and an upload's sender
     if forwarded_allow_ips is not None:
-        app.add_middleware(ProxyHeaders, allowed=forwarded_allow_ips)  # outermost: every layer sees the client
+        app.add_middleware(
+            ProxyHeaders, allowed=forwarded_allow_ips
+        )  # outermost: every layer sees the client
     return app
 
 
-async def _no_data_in_errors(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _no_data_in_errors(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     """An unexpected failure answers a plain 500 page and logs one line, its type and place, never its message
     or traceback (which may quote names, e-mail addresses or texts; SQL parameters are hidden by the engine)."""
     try:
         return await call_next(request)
     except Exception as error:
         log.error("%s %s: %s", request.method, request.url.path, describe_unexpected(error))
-        return Response("Something went wrong on our side; nothing half-written was kept.", status_code=500,
-                        media_type="text/plain; charset=utf-8")
+        return Response(
+            "Something went wrong on our side; nothing half-written was kept.",
+            status_code=500,
+            media_type="text/plain; charset=utf-8",
+        )
 
 
-async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     response = await call_next(request)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -104,9 +133,17 @@ def _add_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
         _ = translator(request)
-        message = (_("This form has expired or did not come from this site. Go back, reload the page and try "
-                     "again.") if error.reason == "csrf" else _("Your role does not allow this."))
-        return render(request, "error.html", status_code=403, title=_("Not allowed"), message=message)
+        message = (
+            _(
+                "This form has expired or did not come from this site. Go back, reload the page and try "
+                "again."
+            )
+            if error.reason == "csrf"
+            else _("Your role does not allow this.")
+        )
+        return render(
+            request, "error.html", status_code=403, title=_("Not allowed"), message=message
+        )
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, error: DBAPIError) -> Response:
@@ -115,12 +152,22 @@ def _add_handlers(app: FastAPI) -> None:
         database) is the unexpected failure it is: the plain 500, logged without data."""
         if not is_database_unavailable(error):
             log.error("%s %s: %s", request.method, request.url.path, describe_unexpected(error))
-            return Response("Something went wrong on our side; nothing half-written was kept.", status_code=500,
-                            media_type="text/plain; charset=utf-8")
+            return Response(
+                "Something went wrong on our side; nothing half-written was kept.",
+                status_code=500,
+                media_type="text/plain; charset=utf-8",
+            )
         _ = translator(request)
-        response = render(request, "error.html", status_code=503, title=_("Busy"),
-                          message=_("The database is busy (an import may be running) or out of reach. Try "
-                                    "again in a minute."))
+        response = render(
+            request,
+            "error.html",
+            status_code=503,
+            title=_("Busy"),
+            message=_(
+                "The database is busy (an import may be running) or out of reach. Try "
+                "again in a minute."
+            ),
+        )
         response.headers["Retry-After"] = "30"
         return response
 
@@ -130,14 +177,29 @@ def _add_handlers(app: FastAPI) -> None:
         """A number in the address too large for the database (a 20-digit id: OverflowError from SQLite,
         DataError from PostgreSQL): nothing can be there."""
         _ = translator(request)
-        return render(request, "error.html", status_code=404, title=_("Not found"),
-                      message=_("There is nothing at this address."))
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            title=_("Not found"),
+            message=_("There is nothing at this address."),
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         _ = translator(request)
         if error.status_code == 404:
-            return render(request, "error.html", status_code=404, title=_("Not found"),
-                          message=_("There is nothing at this address."))
-        return render(request, "error.html", status_code=error.status_code, title=str(error.status_code),
-                      message=str(error.detail))
+            return render(
+                request,
+                "error.html",
+                status_code=404,
+                title=_("Not found"),
+                message=_("There is nothing at this address."),
+            )
+        return render(
+            request,
+            "error.html",
+            status_code=error.status_code,
+            title=str(error.status_code),
+            message=str(error.detail),
+        )

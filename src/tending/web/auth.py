@@ -42,7 +42,9 @@ class WebState:
     demo_community_id: int | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     cache: dict[Any, Any] = field(default_factory=dict)
-    uploads: list[Any] = field(default_factory=list)  # imports started from this process (views.imports)
+    uploads: list[Any] = field(
+        default_factory=list
+    )  # imports started from this process (views.imports)
 
     def now(self) -> datetime:
         from tending.timeutil import ensure_utc
@@ -166,6 +168,15 @@ def check_login_csrf(request: Request, form_token: str) -> bool:
     return isinstance(signed, str) and tokens_match(signed, nonce)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )

@@ -45,14 +45,25 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _frame(title: str, desc: str, body: list[str], *, width: int = WIDTH, height: int = HEIGHT,
-           css: str = "chart") -> Markup:
-    head = (f'<svg class="{css}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet" '
-            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title><desc>{escape(desc)}</desc>')
+def _frame(
+    title: str,
+    desc: str,
+    body: list[str],
+    *,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    css: str = "chart",
+) -> Markup:
+    head = (
+        f'<svg class="{css}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title><desc>{escape(desc)}</desc>'
+    )
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label_every: int) -> list[str]:
+def _axes(
+    top: float, x_labels: Sequence[str], *, width: int, height: int, label_every: int
+) -> list[str]:
     parts = []
     plot_h = height - PAD_TOP - PAD_BOTTOM
     step = nice_step(top / 4)
@@ -60,9 +71,13 @@ def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label
     for i in range(steps + 1):
         value = step * i
         y = PAD_TOP + plot_h - plot_h * value / top
-        parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"/>')
-        parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end">'
-                     f'{escape(_fmt(value))}</text>')
+        parts.append(
+            f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}"/>'
+        )
+        parts.append(
+            f'<text class="tick" x="{PAD_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end">'
+            f"{escape(_fmt(value))}</text>"
+        )
     count = len(x_labels)
     plot_w = width - PAD_LEFT - PAD_RIGHT
     for i, label in enumerate(x_labels):
@@ -71,8 +86,10 @@ def _axes(top: float, x_labels: Sequence[str], *, width: int, height: int, label
         if i == count - 1 and i % label_every and i % label_every < label_every / 2:
             continue  # too close to the previous label
         x = PAD_LEFT + plot_w * (i + 0.5) / max(count, 1)
-        parts.append(f'<text class="tick" x="{_fmt(x)}" y="{height - PAD_BOTTOM + 16}" text-anchor="middle">'
-                     f'{escape(label)}</text>')
+        parts.append(
+            f'<text class="tick" x="{_fmt(x)}" y="{height - PAD_BOTTOM + 16}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
     return parts
 
 
@@ -81,8 +98,16 @@ def _label_every(count: int, width: int) -> int:
     return max(1, math.ceil(count / room))
 
 
-def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
-               width: int = WIDTH, height: int = HEIGHT, partial: str | None = None) -> Markup:
+def line_chart(
+    series: Sequence[Series],
+    x_labels: Sequence[str],
+    *,
+    title: str,
+    desc: str = "",
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    partial: str | None = None,
+) -> Markup:
     """Lines. `partial` (e.g. "today so far") says the last point is an unfinished period: it is drawn
     dashed and named, so today's morning does not read as a plunge to zero."""
     top = nice_max(max((max(s.values, default=0) for s in series), default=0))
@@ -91,14 +116,20 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str,
     count = len(x_labels)
     body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
     for index, s in enumerate(series):
-        points = [f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
-                  for i, v in enumerate(s.values)]
+        points = [
+            f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
+            for i, v in enumerate(s.values)
+        ]
         whole = points[:-1] if partial and len(points) > 1 else points
-        body.append(f'<polyline class="line series-{index}" fill="none" points="{" ".join(whole)}">'
-                    f'<title>{escape(s.name)}</title></polyline>')
+        body.append(
+            f'<polyline class="line series-{index}" fill="none" points="{" ".join(whole)}">'
+            f"<title>{escape(s.name)}</title></polyline>"
+        )
         if whole is not points:
-            body.append(f'<polyline class="line partial series-{index}" fill="none" points="{" ".join(points[-2:])}">'
-                        f'<title>{escape(s.name)}, {escape(partial or "")}: {_fmt(s.values[-1])}</title></polyline>')
+            body.append(
+                f'<polyline class="line partial series-{index}" fill="none" points="{" ".join(points[-2:])}">'
+                f"<title>{escape(s.name)}, {escape(partial or '')}: {_fmt(s.values[-1])}</title></polyline>"
+            )
     if partial and count:
         body.append(_partial_mark(PAD_LEFT + plot_w * (count - 0.5) / count, partial))
     body.append(_legend(series, height=height))
@@ -107,12 +138,22 @@ def line_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str,
 
 def _partial_mark(x: float, label: str) -> str:
     """A short note above the unfinished period's slot, anchored so it stays inside the chart."""
-    return (f'<text class="tick partial-note" x="{_fmt(x)}" y="{PAD_TOP + 10}" text-anchor="end">'
-            f'{escape(label)}</text>')
+    return (
+        f'<text class="tick partial-note" x="{_fmt(x)}" y="{PAD_TOP + 10}" text-anchor="end">'
+        f"{escape(label)}</text>"
+    )
 
 
-def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, desc: str = "",
-              width: int = WIDTH, height: int = HEIGHT, partial: str | None = None) -> Markup:
+def bar_chart(
+    series: Sequence[Series],
+    x_labels: Sequence[str],
+    *,
+    title: str,
+    desc: str = "",
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    partial: str | None = None,
+) -> Markup:
     """Bars, stacked when there are several series (each bar's title gives its exact figures). `partial`
     (e.g. "this week so far") marks the last bar as an unfinished period: lighter, and named."""
     count = len(x_labels)
@@ -134,8 +175,10 @@ def bar_chart(series: Sequence[Series], x_labels: Sequence[str], *, title: str, 
         for index, s in enumerate(series):
             h = plot_h * s.values[i] / top
             base -= h
-            body.append(f'<rect class="bar series-{index}" x="{_fmt(x)}" y="{_fmt(base)}" '
-                        f'width="{_fmt(bar_w)}" height="{_fmt(h)}"/>')
+            body.append(
+                f'<rect class="bar series-{index}" x="{_fmt(x)}" y="{_fmt(base)}" '
+                f'width="{_fmt(bar_w)}" height="{_fmt(h)}"/>'
+            )
         body.append("</g>")
     if partial and count:
         body.append(_partial_mark(PAD_LEFT + slot * count, partial))
@@ -148,8 +191,10 @@ def _legend(series: Sequence[Series], *, height: int) -> str:
     parts = ['<g class="legend">']
     x = PAD_LEFT
     for index, s in enumerate(series):
-        parts.append(f'<rect class="bar series-{index}" x="{x}" y="{height - 14}" width="10" height="10"/>'
-                     f'<text class="tick" x="{x + 14}" y="{height - 5}">{escape(s.name)}</text>')
+        parts.append(
+            f'<rect class="bar series-{index}" x="{x}" y="{height - 14}" width="10" height="10"/>'
+            f'<text class="tick" x="{x + 14}" y="{height - 5}">{escape(s.name)}</text>'
+        )
         x += 24 + 8 * len(s.name)
     parts.append("</g>")
     return "".join(parts)
@@ -162,27 +207,39 @@ class HeatRow:
     shares: Sequence[float | None]  # None: month not reached yet
 
 
-def heatmap(rows: Sequence[HeatRow], col_labels: Sequence[str], *, title: str, desc: str = "",
-            cell: int = 36) -> Markup:
+def heatmap(
+    rows: Sequence[HeatRow],
+    col_labels: Sequence[str],
+    *,
+    title: str,
+    desc: str = "",
+    cell: int = 36,
+) -> Markup:
     """A cohort triangle: one row per cohort, one column per month since joining; darker is higher."""
     left, top_pad = 150, 24
     width = left + cell * len(col_labels) + 8
     height = top_pad + cell * len(rows) + 8
     body = []
     for j, label in enumerate(col_labels):
-        body.append(f'<text class="tick" x="{left + cell * j + cell / 2:.0f}" y="16" text-anchor="middle">'
-                    f'{escape(label)}</text>')
+        body.append(
+            f'<text class="tick" x="{left + cell * j + cell / 2:.0f}" y="16" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
     for i, row in enumerate(rows):
         y = top_pad + cell * i
-        body.append(f'<text class="tick" x="{left - 8}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
-                    f'{escape(row.label)} ({row.size})</text>')
+        body.append(
+            f'<text class="tick" x="{left - 8}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
+            f"{escape(row.label)} ({row.size})</text>"
+        )
         for j, share in enumerate(row.shares):
             if share is None or not row.size:
                 continue
             level = min(9, int(share * 10))
             x = left + cell * j
-            body.append(f'<g><title>{escape(row.label)}, +{j}: {share:.0%}</title>'
-                        f'<rect class="heat heat-{level}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}"/>'
-                        f'<text class="heat-label{" light" if level >= 5 else ""}" x="{x + (cell - 2) / 2:.0f}" '
-                        f'y="{y + cell / 2 + 3:.0f}" text-anchor="middle">{share * 100:.0f}</text></g>')
+            body.append(
+                f"<g><title>{escape(row.label)}, +{j}: {share:.0%}</title>"
+                f'<rect class="heat heat-{level}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}"/>'
+                f'<text class="heat-label{" light" if level >= 5 else ""}" x="{x + (cell - 2) / 2:.0f}" '
+                f'y="{y + cell / 2 + 3:.0f}" text-anchor="middle">{share * 100:.0f}</text></g>'
+            )
     return _frame(title, desc, body, width=width, height=height, css="chart heatmap")

@@ -73,7 +73,9 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
 
     @pass_context
     def isolocal(context: Context, value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(_zone(context)).isoformat(timespec="minutes")
+        return (
+            "" if value is None else value.astimezone(_zone(context)).isoformat(timespec="minutes")
+        )
 
     def number(value: float | int | None) -> str:
         if value is None:
@@ -85,14 +87,24 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
     def percent(value: float | None) -> str:
         return "—" if value is None else format_percent(value, locale=locale)
 
-    return {"localdate": localdate, "localdatetime": localdatetime, "isolocal": isolocal, "number": number,
-            "percent": percent}
+    return {
+        "localdate": localdate,
+        "localdatetime": localdatetime,
+        "isolocal": isolocal,
+        "number": number,
+        "percent": percent,
+    }
 
 
 @cache
 def environment(language: str) -> Environment:
-    env = Environment(loader=PackageLoader("tending.web", "templates"), autoescape=select_autoescape(default=True),
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("tending.web", "templates"),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(_filters(language))
     env.tests["day"] = lambda value: isinstance(value, date)

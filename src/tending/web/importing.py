@@ -26,14 +26,21 @@ def flat_counts(counts: dict[str, Any] | None) -> list[tuple[str, Any]]:
     for key, value in (counts or {}).items():
         if isinstance(value, dict):
             pairs.extend((f"{key} {inner}", number) for inner, number in value.items() if number)
-        elif isinstance(value, int | float) and not isinstance(value, bool) and value and (
-                key in SHOWN or key.endswith(("_added", "_updated", "_unchanged"))):
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value
+            and (key in SHOWN or key.endswith(("_added", "_updated", "_unchanged")))
+        ):
             pairs.append((key.replace("_", " "), value))
     return pairs
 
 
-def run_import(engine: Engine, community: Community, kind: str, path: Path, *, actor: str) -> dict[str, Any]:
+def run_import(
+    engine: Engine, community: Community, kind: str, path: Path, *, actor: str
+) -> dict[str, Any]:
     from tending.actions.imports import do_import, upload_budget
 
-    return do_import(engine, kind, path, community_name=community.name, actor=actor,
-                     budget=upload_budget()).as_dict()
+    return do_import(
+        engine, kind, path, community_name=community.name, actor=actor, budget=upload_budget()
+    ).as_dict()

@@ -53,8 +53,14 @@ def translator(request: Request) -> Translator:
     return Translator(request_language(request, current_session(request)))
 
 
-def render(request: Request, template: str, *, community: Community | None = None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    *,
+    community: Community | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
     session = current_session(request)
     language = request_language(request, session)
     state = get_state(request)

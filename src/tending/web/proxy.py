@@ -17,7 +17,9 @@ from typing import Any
 from tending.errors import UsageError
 
 Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -49,9 +51,17 @@ class ProxyHeaders:
             return False
         return any(ip in network for network in self.allowed)
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
-        if scope["type"] in ("http", "websocket") and scope.get("client") and self.trusts(scope["client"][0]):
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        if (
+            scope["type"] in ("http", "websocket")
+            and scope.get("client")
+            and self.trusts(scope["client"][0])
+        ):
             self._apply(scope)
         await self.app(scope, receive, send)
 
@@ -59,11 +69,14 @@ class ProxyHeaders:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
         if proto in ("http", "https"):
-            scope["scheme"] = proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+            scope["scheme"] = (
+                proto if scope["type"] == "http" else {"http": "ws", "https": "wss"}[proto]
+            )
         host = headers.get("x-forwarded-host", "").split(",")[0].strip()
         if host and HOST.match(host):
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"host"] + [
-                (b"host", host.encode("latin-1"))]
+                (b"host", host.encode("latin-1"))
+            ]
         client = self._client(headers.get("x-forwarded-for", ""))
         if client is not None:
             scope["client"] = (client, 0)

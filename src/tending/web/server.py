@@ -50,15 +50,28 @@ def start_warmer(state: WebState, *, every: float = WARM_EVERY_SECONDS) -> threa
     def loop() -> None:
         try:
             preload_moderation()
-        except Exception as error:  # a thread's boundary: the page loads the models itself, and says why
-            print(f"tending: could not load the moderation models ({type(error).__name__}).", file=sys.stderr)
+        except (
+            Exception
+        ) as error:  # a thread's boundary: the page loads the models itself, and says why
+            print(
+                f"tending: could not load the moderation models ({type(error).__name__}).",
+                file=sys.stderr,
+            )
         while True:
-            for name, warm in (("overview", warm_overviews), ("check-ins", warm_checkins),
-                               ("member states", warm_states)):
+            for name, warm in (
+                ("overview", warm_overviews),
+                ("check-ins", warm_checkins),
+                ("member states", warm_states),
+            ):
                 try:
                     warm(state)
-                except Exception as error:  # never let the warmer take the server down; the page computes itself
-                    print(f"tending: could not precompute the {name} ({type(error).__name__}).", file=sys.stderr)
+                except (
+                    Exception
+                ) as error:  # never let the warmer take the server down; the page computes itself
+                    print(
+                        f"tending: could not precompute the {name} ({type(error).__name__}).",
+                        file=sys.stderr,
+                    )
             time.sleep(every)
 
     thread = threading.Thread(target=loop, daemon=True, name="tending-overview-warmer")
@@ -70,8 +83,11 @@ def proxy_from_settings(proxy_headers: bool | None, forwarded_allow_ips: str | N
     """The proxy addresses to trust: the options, else [web] proxy_headers and forwarded_allow_ips in the
     config file; None when X-Forwarded-* headers are to be ignored (the default)."""
     section = load_settings().section("web")
-    enabled = proxy_headers if proxy_headers is not None else bool(
-        forwarded_allow_ips or section.get("proxy_headers", False))
+    enabled = (
+        proxy_headers
+        if proxy_headers is not None
+        else bool(forwarded_allow_ips or section.get("proxy_headers", False))
+    )
     if not enabled:
         return None
     allowed = forwarded_allow_ips or section.get("forwarded_allow_ips") or "127.0.0.1,::1"
@@ -79,8 +95,14 @@ def proxy_from_settings(proxy_headers: bool | None, forwarded_allow_ips: str | N
     return str(allowed)
 
 
-def serve(engine_url: str, host: str = "127.0.0.1", port: int = 8000, *, proxy_headers: bool | None = None,
-          forwarded_allow_ips: str | None = None) -> None:
+def serve(
+    engine_url: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    proxy_headers: bool | None = None,
+    forwarded_allow_ips: str | None = None,
+) -> None:
     trusted = proxy_from_settings(proxy_headers, forwarded_allow_ips)
     app = create_app(engine_url, secret_key=secret_key_from_settings(), forwarded_allow_ips=trusted)
     start_warmer(app.state.web)
@@ -88,8 +110,10 @@ def serve(engine_url: str, host: str = "127.0.0.1", port: int = 8000, *, proxy_h
     if trusted is not None:
         print(f"Trusting X-Forwarded-Proto/-Host/-For from {trusted}.", file=sys.stderr)
     if not is_loopback(host) and trusted is None:
-        print("Listening beyond this machine: put it behind HTTPS (a reverse proxy) before real use.",
-              file=sys.stderr)
+        print(
+            "Listening beyond this machine: put it behind HTTPS (a reverse proxy) before real use.",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
@@ -102,17 +126,26 @@ def demo_app(engine_url: str, community_id: int) -> tuple[object, str]:
     return app, f"/demo-login?token={state.demo_token}"
 
 
-def serve_demo(engine_url: str, community_id: int, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve_demo(
+    engine_url: str, community_id: int, host: str = "127.0.0.1", port: int = 8000
+) -> None:
     """Serve the demo on loopback with its admin logged in by a one-time link printed here.
 
     The link works once, from this machine only; restart to get a new one. Other hosts are refused: the demo
     admin has no password, so the demo must never listen beyond this machine.
     """
     if not is_loopback(host):
-        raise UsageError(f"--host: the demo only listens on this machine (127.0.0.1), not on '{host}'.")
+        raise UsageError(
+            f"--host: the demo only listens on this machine (127.0.0.1), not on '{host}'."
+        )
     app, path = demo_app(engine_url, community_id)
     start_warmer(app.state.web)  # type: ignore[attr-defined]
-    shown = "127.0.0.1" if host in ("localhost", "127.0.0.1") else f"[{host}]" if ":" in host else host
-    print(f"Open the demo dashboard (logged in as the demo admin; the link works once):\n"
-          f"  http://{shown}:{port}{path}", flush=True)
+    shown = (
+        "127.0.0.1" if host in ("localhost", "127.0.0.1") else f"[{host}]" if ":" in host else host
+    )
+    print(
+        f"Open the demo dashboard (logged in as the demo admin; the link works once):\n"
+        f"  http://{shown}:{port}{path}",
+        flush=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")  # type: ignore[arg-type]

@@ -49,7 +49,9 @@ def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
     from tending.actions.worker import get_worker_status
 
-    return JSONResponse(get_worker_status(get_state(request).engine, now=get_state(request).now()).as_dict())
+    return JSONResponse(
+        get_worker_status(get_state(request).engine, now=get_state(request).now()).as_dict()
+    )
 
 
 @router.get("/")
@@ -62,10 +64,19 @@ def home(request: Request, session: WebSession = require("viewer")) -> Response:
     return RedirectResponse(f"/c/{communities[0].id}/overview", status_code=303)
 
 
-def _login_page(request: Request, *, error: str | None = None, status_code: int = 200, email: str = "") -> Response:
+def _login_page(
+    request: Request, *, error: str | None = None, status_code: int = 200, email: str = ""
+) -> Response:
     nonce, token = login_csrf(request)
-    response = render(request, "login.html", login_token=token, error=error, email=email,
-                      next=safe_next(request.query_params.get("next")), status_code=status_code)
+    response = render(
+        request,
+        "login.html",
+        login_token=token,
+        error=error,
+        email=email,
+        next=safe_next(request.query_params.get("next")),
+        status_code=status_code,
+    )
     set_cookie(request, response, LOGIN_CSRF_COOKIE, nonce, max_age=3600)
     lang = request.query_params.get("lang")
     if lang in LANGUAGES:
@@ -81,22 +92,43 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, email: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
-          next: str = Form("/")) -> Response:
+def login(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
     _ = translator(request)
     if not check_login_csrf(request, csrf_token):
-        return _login_page(request, error=_("This form has expired. Please try again."), status_code=403,
-                           email=email)
+        return _login_page(
+            request,
+            error=_("This form has expired. Please try again."),
+            status_code=403,
+            email=email,
+        )
     state = get_state(request)
     with state.engine.begin() as conn:
         result = accounts.do_login(conn, email, password, ip=client_ip(request), now=state.now())
     if result.token is None:
         if result.failure == "throttled":
-            return _login_page(request, error=_("Too many failed attempts. Wait 15 minutes and try again."),
-                               status_code=429, email=email)
-        return _login_page(request, error=_("Wrong e-mail address or password."), status_code=401, email=email)
+            return _login_page(
+                request,
+                error=_("Too many failed attempts. Wait 15 minutes and try again."),
+                status_code=429,
+                email=email,
+            )
+        return _login_page(
+            request, error=_("Wrong e-mail address or password."), status_code=401, email=email
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, result.token, max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        result.token,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
 
@@ -112,8 +144,12 @@ def logout(request: Request, session: WebSession = acting("viewer")) -> Response
 
 
 @router.post("/account/language")
-def set_language(request: Request, language: str = Form(...), next: str = Form("/"),
-                 session: WebSession = acting("viewer")) -> Response:
+def set_language(
+    request: Request,
+    language: str = Form(...),
+    next: str = Form("/"),
+    session: WebSession = acting("viewer"),
+) -> Response:
     state = get_state(request)
     if language in LANGUAGES:
         with state.engine.begin() as conn:
@@ -125,8 +161,12 @@ def set_language(request: Request, language: str = Form(...), next: str = Form("
 def demo_login(request: Request, token: str = "") -> Response:
     """The demo's one-time link (server.serve_demo prints it): loopback only, used once."""
     state = get_state(request)
-    if not (state.demo_login and state.demo_token and client_ip(request) in ("127.0.0.1", "::1")
-            and hmac.compare_digest(token.encode(), state.demo_token.encode())):
+    if not (
+        state.demo_login
+        and state.demo_token
+        and client_ip(request) in ("127.0.0.1", "::1")
+        and hmac.compare_digest(token.encode(), state.demo_token.encode())
+    ):
         return RedirectResponse("/login", status_code=303)
     state.demo_token = None
     with state.engine.begin() as conn:
@@ -134,6 +174,11 @@ def demo_login(request: Request, token: str = "") -> Response:
         session_token = accounts.open_session(conn, user, now=state.now())
     target = f"/c/{state.demo_community_id}/overview" if state.demo_community_id else "/"
     response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, session_token,
-               max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        session_token,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+    )
     return response

@@ -47,8 +47,9 @@ MESSAGES = {
 }
 
 
-
-def get_queue(state: WebState, conn: Connection, community: Community, *, as_of: datetime) -> list[CheckinLine]:
+def get_queue(
+    state: WebState, conn: Connection, community: Community, *, as_of: datetime
+) -> list[CheckinLine]:
     """The members capability's check-in list as of `as_of` (the start of the hour), cached until activities or
     members change. Drafting a check-in does not recompute it: the page drops who was contacted meanwhile."""
     stamp = get_data_stamp(conn)[:2]  # activities and members; not audit events
@@ -77,12 +78,17 @@ def warm_checkins(state: WebState) -> None:
 
 def _outcomes(drafted: list[DraftedCheckin]) -> dict[str, int]:
     settled = [d.checkin for d in drafted if d.checkin.outcome is not None]
-    return {"settled": len(settled), "contributed": sum(c.outcome == "contributed" for c in settled),
-            "pending": len(drafted) - len(settled)}
+    return {
+        "settled": len(settled),
+        "contributed": sum(c.outcome == "contributed" for c in settled),
+        "pending": len(drafted) - len(settled),
+    }
 
 
 @router.get("/c/{community_id}/checkins")
-def checkins(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+def checkins(
+    request: Request, community_id: int, session: WebSession = require("viewer")
+) -> Response:
     community = community_or_404(request, community_id)
     _ = translator(request)
     state = get_state(request)
@@ -90,30 +96,49 @@ def checkins(request: Request, community_id: int, session: WebSession = require(
     as_of = hour_of(now)
     page = parse_int(request.query_params.get("page"), low=1, high=100_000) or 1
     with state.engine.connect() as conn:
-        lines = drop_contacted_since(conn, community, get_queue(state, conn, community, as_of=as_of), now=now)
+        lines = drop_contacted_since(
+            conn, community, get_queue(state, conn, community, as_of=as_of), now=now
+        )
         drafted = get_drafted_checkins(conn, community)
     language = session.user.language
-    shown = lines[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
-    reasons = {line.entry.member_id: [describe(r, language) for r in line.entry.reasons] for line in shown}
+    shown = lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    reasons = {
+        line.entry.member_id: [describe(r, language) for r in line.entry.reasons] for line in shown
+    }
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     refusal = REFUSALS.get(request.query_params.get("error", ""))
-    return render(request, "checkins.html", community=community, lines=shown, total=len(lines), page=page,
-                  pages=max(1, -(-len(lines) // PAGE_SIZE)), first=(page - 1) * PAGE_SIZE, reasons=reasons,
-                  as_of=as_of, drafted=drafted, outcomes=_outcomes(drafted),
-                  outcome_days=get_checkin_settings(community).checkin_outcome_days,
-                  message=_(msg) if msg else None, error=_(refusal[1]) if refusal else None,
-                  page_name="checkins")
+    return render(
+        request,
+        "checkins.html",
+        community=community,
+        lines=shown,
+        total=len(lines),
+        page=page,
+        pages=max(1, -(-len(lines) // PAGE_SIZE)),
+        first=(page - 1) * PAGE_SIZE,
+        reasons=reasons,
+        as_of=as_of,
+        drafted=drafted,
+        outcomes=_outcomes(drafted),
+        outcome_days=get_checkin_settings(community).checkin_outcome_days,
+        message=_(msg) if msg else None,
+        error=_(refusal[1]) if refusal else None,
+        page_name="checkins",
+    )
 
 
 @router.post("/c/{community_id}/checkins/{member_id}/draft")
-def draft(request: Request, community_id: int, member_id: int,
-          session: WebSession = acting("moderator")) -> Response:
+def draft(
+    request: Request, community_id: int, member_id: int, session: WebSession = acting("moderator")
+) -> Response:
     """Record a check-in and draft its private message in the outbox (nothing is sent before approval)."""
     community = community_or_404(request, community_id)
     state = get_state(request)
     try:
         with state.engine.begin() as conn:
-            do_checkin(conn, community, member_id, actor=f"web:{session.user.email}", now=state.now())
+            do_checkin(
+                conn, community, member_id, actor=f"web:{session.user.email}", now=state.now()
+            )
     except TendingError as error:
         return see_other(f"/c/{community.id}/checkins", error=_refusal(str(error)))
     return see_other(f"/c/{community.id}/checkins", msg="drafted")
@@ -121,7 +146,10 @@ def draft(request: Request, community_id: int, member_id: int,
 
 REFUSALS = {  # code: (words of the TendingError, what the page says)
     "dnc": ("do-not-contact", N_("This member is marked do-not-contact: no check-in drafted.")),
-    "recent": ("already had a check-in", N_("This member already had a check-in recently: no new one drafted.")),
+    "recent": (
+        "already had a check-in",
+        N_("This member already had a check-in recently: no new one drafted."),
+    ),
     "left": ("has left", N_("This member has left the community: no check-in drafted.")),
     "bot": ("is a bot", N_("This member is a bot: no check-in drafted.")),
     "unknown": ("", N_("No check-in drafted: this member cannot be found.")),
@@ -129,4 +157,6 @@ REFUSALS = {  # code: (words of the TendingError, what the page says)
 
 
 def _refusal(text: str) -> str:
-    return next((code for code, (words, _message) in REFUSALS.items() if words and words in text), "unknown")
+    return next(
+        (code for code, (words, _message) in REFUSALS.items() if words and words in text), "unknown"
+    )

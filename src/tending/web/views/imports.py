@@ -62,19 +62,37 @@ def _safe_name(name: str | None) -> str:
 
 
 @router.get("/c/{community_id}/imports")
-def imports_page(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+def imports_page(
+    request: Request, community_id: int, session: WebSession = require("viewer")
+) -> Response:
     community = community_or_404(request, community_id)
     # the uploads' states first, then the history: an upload marked done has committed, so its line is in
     # the history read after (read the other way round, an import ending in between showed done, unlogged)
-    uploads = [replace(u, counts=dict(u.counts)) for u in _uploads(request) if u.community_id == community.id][::-1]
+    uploads = [
+        replace(u, counts=dict(u.counts))
+        for u in _uploads(request)
+        if u.community_id == community.id
+    ][::-1]
     with get_state(request).engine.connect() as conn:
-        history = [{**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
-                   for row in get_imports(conn, community.id)]
-    running = any(u.status == "running" for u in uploads) or any(h["status"] == "running" for h in history)
-    return render(request, "imports.html", community=community, history=history, uploads=uploads,
-                  kinds=importing.kinds(), running=running,
-                  flat_counts=importing.flat_counts,
-                  error=request.query_params.get("error"), page_name="imports")
+        history = [
+            {**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
+            for row in get_imports(conn, community.id)
+        ]
+    running = any(u.status == "running" for u in uploads) or any(
+        h["status"] == "running" for h in history
+    )
+    return render(
+        request,
+        "imports.html",
+        community=community,
+        history=history,
+        uploads=uploads,
+        kinds=importing.kinds(),
+        running=running,
+        flat_counts=importing.flat_counts,
+        error=request.query_params.get("error"),
+        page_name="imports",
+    )
 
 
 def _without_folder(message: str, path: Path) -> str:
@@ -89,15 +107,23 @@ def _run(upload: Upload, engine: Any, community: Community, path: Path, actor: s
     except TendingError as error:
         upload.status, upload.error = "failed", _without_folder(str(error), path)
     except Exception as error:  # an importer's bug must not kill the server; show its one line
-        upload.status, upload.error = "failed", _without_folder(f"{type(error).__name__}: {error}", path)
+        upload.status, upload.error = (
+            "failed",
+            _without_folder(f"{type(error).__name__}: {error}", path),
+        )
         traceback.print_exc()
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
 @router.post("/c/{community_id}/imports")
-async def start_import(request: Request, community_id: int, kind: str = Form(...), file: UploadFile = File(...),
-                       session: WebSession = acting("admin")) -> Response:
+async def start_import(
+    request: Request,
+    community_id: int,
+    kind: str = Form(...),
+    file: UploadFile = File(...),
+    session: WebSession = acting("admin"),
+) -> Response:
     community = community_or_404(request, community_id)
     if kind not in importing.kinds():
         return see_other(f"/c/{community.id}/imports", error="kind")
@@ -117,9 +143,15 @@ async def start_import(request: Request, community_id: int, kind: str = Form(...
         return see_other(f"/c/{community.id}/imports", error="empty")
     uploads = _uploads(request)
     with _lock:
-        upload = Upload(number=len(uploads) + 1, community_id=community.id, kind=kind, filename=path.name)
+        upload = Upload(
+            number=len(uploads) + 1, community_id=community.id, kind=kind, filename=path.name
+        )
         uploads.append(upload)
     state = get_state(request)
-    threading.Thread(target=_run, args=(upload, state.engine, community, path, f"web:{session.user.email}"),
-                     daemon=True, name=f"import-{upload.number}").start()
+    threading.Thread(
+        target=_run,
+        args=(upload, state.engine, community, path, f"web:{session.user.email}"),
+        daemon=True,
+        name=f"import-{upload.number}",
+    ).start()
     return see_other(f"/c/{community.id}/imports", started=str(upload.number))

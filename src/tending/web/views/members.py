@@ -17,7 +17,14 @@ from starlette.responses import Response, StreamingResponse
 
 from tending.actions import members as member_actions
 from tending.actions.database import get_data_stamp
-from tending.actions.member_lists import IdList, Indexes, LifecycleFilter, get_lifecycle_ids, get_state_index, narrow
+from tending.actions.member_lists import (
+    IdList,
+    Indexes,
+    LifecycleFilter,
+    get_lifecycle_ids,
+    get_state_index,
+    narrow,
+)
 from tending.actions.members import ListedMember, MemberFilter
 from tending.actions.web_users import WebSession
 from tending.errors import UsageError
@@ -28,13 +35,24 @@ from tending.models import Community
 from tending.timeutil import isoformat_utc
 from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.pages import N_, render, translator
-from tending.web.views.common import community_or_404, end_of_local_day, parse_date, parse_int, see_other
+from tending.web.views.common import (
+    community_or_404,
+    end_of_local_day,
+    parse_date,
+    parse_int,
+    see_other,
+)
 
 router = APIRouter()
 
 PAGE_SIZE = 50
-KINDS = {"people": N_("People (not bots)"), "members": N_("Members (not staff)"), "staff": N_("Staff"),
-         "bots": N_("Bots"), "all": N_("Everyone")}
+KINDS = {
+    "people": N_("People (not bots)"),
+    "members": N_("Members (not staff)"),
+    "staff": N_("Staff"),
+    "bots": N_("Bots"),
+    "all": N_("Everyone"),
+}
 MESSAGES = {
     "dnc_set": N_("Do-not-contact is on: tending will never message this member."),
     "dnc_cleared": N_("Do-not-contact is off."),
@@ -43,10 +61,20 @@ MESSAGES = {
     "notes_saved": N_("Notes saved."),
     "erased": N_("This member was erased: only an anonymous member remains, for the figures."),
 }
-STATE_LABELS = {"newcomer": N_("newcomer"), "lurker": N_("lurker"), "active": N_("active"), "quiet": N_("quiet"),
-                "inactive": N_("inactive"), "left": N_("left"), "bot": N_("bot")}
-SEGMENT_LABELS = {"lurkers": N_("lurkers (no contribution)"), "occasional": N_("occasional contributors"),
-                  "heavy_core": N_("heavy core")}
+STATE_LABELS = {
+    "newcomer": N_("newcomer"),
+    "lurker": N_("lurker"),
+    "active": N_("active"),
+    "quiet": N_("quiet"),
+    "inactive": N_("inactive"),
+    "left": N_("left"),
+    "bot": N_("bot"),
+}
+SEGMENT_LABELS = {
+    "lurkers": N_("lurkers (no contribution)"),
+    "occasional": N_("occasional contributors"),
+    "heavy_core": N_("heavy core"),
+}
 assert set(STATES) <= set(STATE_LABELS) and set(SEGMENTS) == set(SEGMENT_LABELS)
 MAX_NOTES_LENGTH = 10_000
 
@@ -64,7 +92,9 @@ class Wanted:
     as_of: datetime
 
 
-def _filter_from(request: Request, community: Community) -> tuple[Wanted, dict[str, str], list[str]]:
+def _filter_from(
+    request: Request, community: Community
+) -> tuple[Wanted, dict[str, str], list[str]]:
     """The filter the query string asks for, the instant it is evaluated at, the cleaned values, errors."""
     _ = translator(request)
     q = request.query_params
@@ -97,8 +127,15 @@ def _filter_from(request: Request, community: Community) -> tuple[Wanted, dict[s
         now = hour_of(now)
     as_of = min(end_of_local_day(as_of_day, zone), now) if as_of_day else now
     own = MemberFilter(search=q.get("q", "").strip()[:200], tag=q.get("tag", "").strip(), kind=kind)
-    cleaned = {"q": own.search, "inactive": str(inactive or ""), "state": state or "", "segment": segment or "",
-               "tag": own.tag, "kind": kind, "as_of": as_of_day.isoformat() if as_of_day else ""}
+    cleaned = {
+        "q": own.search,
+        "inactive": str(inactive or ""),
+        "state": state or "",
+        "segment": segment or "",
+        "tag": own.tag,
+        "kind": kind,
+        "as_of": as_of_day.isoformat() if as_of_day else "",
+    }
     return Wanted(own, lifecycle, as_of), cleaned, errors
 
 
@@ -106,8 +143,11 @@ def get_states(state: WebState, conn: Any, community: Community, *, as_of: datet
     """Every state's and segment's members as of `as_of` (the hour), cached until activities or members change
     (edits do not move a member's state or segment); the background thread precomputes it."""
     stamp = get_data_stamp(conn)[:2]
-    return _cached(state, ("member-states", community.id, stamp, as_of),
-                   lambda: get_state_index(conn, community, as_of=as_of))
+    return _cached(
+        state,
+        ("member-states", community.id, stamp, as_of),
+        lambda: get_state_index(conn, community, as_of=as_of),
+    )
 
 
 def warm_states(state: WebState) -> None:
@@ -119,20 +159,34 @@ def warm_states(state: WebState) -> None:
             get_states(state, conn, community, as_of=now)
 
 
-def _lifecycle_list(state: WebState, conn: Any, community: Community, wanted: Wanted, stamp: Any) -> IdList:
+def _lifecycle_list(
+    state: WebState, conn: Any, community: Community, wanted: Wanted, stamp: Any
+) -> IdList:
     lifecycle = wanted.lifecycle
-    alone = lifecycle.inactive_days is None and (lifecycle.state is None) != (lifecycle.segment is None)
+    alone = lifecycle.inactive_days is None and (lifecycle.state is None) != (
+        lifecycle.segment is None
+    )
     indexes = get_states(state, conn, community, as_of=wanted.as_of) if alone else None
-    found = _cached(state, ("member-ids", community.id, wanted.lifecycle, wanted.as_of, stamp),
-                    lambda: get_lifecycle_ids(conn, community, wanted.lifecycle, as_of=wanted.as_of, indexes=indexes))
+    found = _cached(
+        state,
+        ("member-ids", community.id, wanted.lifecycle, wanted.as_of, stamp),
+        lambda: get_lifecycle_ids(
+            conn, community, wanted.lifecycle, as_of=wanted.as_of, indexes=indexes
+        ),
+    )
     if not wanted.own.narrows_people:
         return found
-    return _cached(state, ("member-ids", community.id, wanted, stamp),
-                   lambda: narrow(conn, community.id, found, wanted.own))
+    return _cached(
+        state,
+        ("member-ids", community.id, wanted, stamp),
+        lambda: narrow(conn, community.id, found, wanted.own),
+    )
 
 
 @router.get("/c/{community_id}/members")
-def member_list(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+def member_list(
+    request: Request, community_id: int, session: WebSession = require("viewer")
+) -> Response:
     community = community_or_404(request, community_id)
     wanted, cleaned, errors = _filter_from(request, community)
     page = parse_int(request.query_params.get("page"), low=1, high=1_000_000) or 1
@@ -144,20 +198,43 @@ def member_list(request: Request, community_id: int, session: WebSession = requi
             found = _lifecycle_list(state, conn, community, wanted, stamp)
             total, order = len(found.ids), found.order
             rows = member_actions.get_member_rows_by_ids(
-                conn, community.id, found.ids[(page - 1) * PAGE_SIZE:page * PAGE_SIZE].tolist())
+                conn, community.id, found.ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE].tolist()
+            )
         else:
-            total = _cached(state, ("member-count", community.id, wanted.own, stamp),
-                            lambda: member_actions.count_members(conn, community.id, wanted.own))
-            rows = _cached(state, ("member-page", community.id, wanted.own, page, stamp),
-                           lambda: member_actions.get_members_page(conn, community.id, wanted.own,
-                                                              offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE))
+            total = _cached(
+                state,
+                ("member-count", community.id, wanted.own, stamp),
+                lambda: member_actions.count_members(conn, community.id, wanted.own),
+            )
+            rows = _cached(
+                state,
+                ("member-page", community.id, wanted.own, page, stamp),
+                lambda: member_actions.get_members_page(
+                    conn, community.id, wanted.own, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+                ),
+            )
         tags = member_actions.get_tags(conn, community.id)
     pages = max(1, -(-total // PAGE_SIZE))
     query = urlencode({k: v for k, v in cleaned.items() if v})
-    return render(request, "members.html", community=community, rows=rows, total=total, page=page, pages=pages,
-                  filters=cleaned, kinds=KINDS, states=STATE_LABELS, segments=SEGMENT_LABELS, tags=tags,
-                  errors=errors, query=query, order=order, as_of=wanted.as_of if wanted.lifecycle.chosen else None,
-                  page_name="members")
+    return render(
+        request,
+        "members.html",
+        community=community,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=cleaned,
+        kinds=KINDS,
+        states=STATE_LABELS,
+        segments=SEGMENT_LABELS,
+        tags=tags,
+        errors=errors,
+        query=query,
+        order=order,
+        as_of=wanted.as_of if wanted.lifecycle.chosen else None,
+        page_name="members",
+    )
 
 
 def _cached(state: WebState, key: Any, compute: Callable[[], Any]) -> Any:
@@ -170,8 +247,19 @@ def _cached(state: WebState, key: Any, compute: Callable[[], Any]) -> Any:
     return found
 
 
-CSV_COLUMNS = ("id", "name", "handle", "platform", "joined_at", "left_at", "last_contribution_at", "contributions",
-               "is_staff", "is_bot", "do_not_contact")
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "handle",
+    "platform",
+    "joined_at",
+    "left_at",
+    "last_contribution_at",
+    "contributions",
+    "is_staff",
+    "is_bot",
+    "do_not_contact",
+)
 
 
 def _csv_rows(request: Request, community: Community, wanted: Wanted) -> Iterator[ListedMember]:
@@ -182,7 +270,9 @@ def _csv_rows(request: Request, community: Community, wanted: Wanted) -> Iterato
             return
         found = _lifecycle_list(state, conn, community, wanted, get_data_stamp(conn))
         for start in range(0, len(found.ids), 2000):
-            yield from member_actions.get_member_rows_by_ids(conn, community.id, found.ids[start:start + 2000].tolist())
+            yield from member_actions.get_member_rows_by_ids(
+                conn, community.id, found.ids[start : start + 2000].tolist()
+            )
 
 
 def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterator[str]:
@@ -190,9 +280,23 @@ def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterat
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in _csv_rows(request, community, wanted):
-        writer.writerow(safe_row([row.id, row.name, row.handle or "", row.platform, isoformat_utc(row.joined_at) or "",
-                                  isoformat_utc(row.left_at) or "", isoformat_utc(row.last_contribution_at) or "",
-                                  row.contributions, int(row.is_staff), int(row.is_bot), int(row.do_not_contact)]))
+        writer.writerow(
+            safe_row(
+                [
+                    row.id,
+                    row.name,
+                    row.handle or "",
+                    row.platform,
+                    isoformat_utc(row.joined_at) or "",
+                    isoformat_utc(row.left_at) or "",
+                    isoformat_utc(row.last_contribution_at) or "",
+                    row.contributions,
+                    int(row.is_staff),
+                    int(row.is_bot),
+                    int(row.do_not_contact),
+                ]
+            )
+        )
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -201,36 +305,59 @@ def _csv_lines(request: Request, community: Community, wanted: Wanted) -> Iterat
 
 
 @router.get("/c/{community_id}/members.csv")
-def member_csv(request: Request, community_id: int, session: WebSession = require("moderator")) -> Response:
+def member_csv(
+    request: Request, community_id: int, session: WebSession = require("moderator")
+) -> Response:
     """The list as CSV (instants in UTC, ISO 8601): moderators and admins only, as it leaves the member_actions."""
     community = community_or_404(request, community_id)
     wanted, _cleaned, errors = _filter_from(request, community)
     if errors:
         raise HTTPException(400, errors[0])
-    return StreamingResponse(_csv_lines(request, community, wanted), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="members-{community.id}.csv"'})
+    return StreamingResponse(
+        _csv_lines(request, community, wanted),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="members-{community.id}.csv"'},
+    )
 
 
 @router.get("/c/{community_id}/members/{member_id}")
-def member_page(request: Request, community_id: int, member_id: int,
-                session: WebSession = require("viewer")) -> Response:
+def member_page(
+    request: Request, community_id: int, member_id: int, session: WebSession = require("viewer")
+) -> Response:
     community = community_or_404(request, community_id)
     _ = translator(request)
     now = get_state(request).now()
     with get_state(request).engine.connect() as conn:
         detail = member_actions.get_member_detail(conn, community.id, member_id)
-        profile = member_actions.get_member_profile(conn, community, member_id, as_of=now, checkins=50)
+        profile = member_actions.get_member_profile(
+            conn, community, member_id, as_of=now, checkins=50
+        )
         if detail is None or profile is None:
             raise HTTPException(404)
         timeline = member_actions.get_timeline(conn, community.id, member_id, limit=100)
-        sent = member_actions.get_timeline(conn, community.id, member_id, limit=50, kinds=["message_sent"])
+        sent = member_actions.get_timeline(
+            conn, community.id, member_id, limit=50, kinds=["message_sent"]
+        )
         events = member_actions.get_member_events(conn, community.id, member_id)
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     error = request.query_params.get("error")
-    return render(request, "member.html", community=community, m=detail, timeline=timeline,
-                  identities=profile.identities, events=events, sent=sent, checkins=profile.checkins,
-                  member_state=profile.state, states=STATE_LABELS, merged_into=profile.member.merged_into,
-                  message=_(msg) if msg else None, error=error, page_name="members")
+    return render(
+        request,
+        "member.html",
+        community=community,
+        m=detail,
+        timeline=timeline,
+        identities=profile.identities,
+        events=events,
+        sent=sent,
+        checkins=profile.checkins,
+        member_state=profile.state,
+        states=STATE_LABELS,
+        merged_into=profile.member.merged_into,
+        message=_(msg) if msg else None,
+        error=error,
+        page_name="members",
+    )
 
 
 def _member_or_404(request: Request, community_id: int, member_id: int) -> Community:
@@ -245,8 +372,16 @@ def _back(community_id: int, member_id: int, msg: str) -> Response:
     return see_other(f"/c/{community_id}/members/{member_id}", msg=msg)
 
 
-def _edit(request: Request, community_id: int, member_id: int, session: WebSession, change: Callable[..., object],
-          *, done: str, error: str) -> Response:
+def _edit(
+    request: Request,
+    community_id: int,
+    member_id: int,
+    session: WebSession,
+    change: Callable[..., object],
+    *,
+    done: str,
+    error: str,
+) -> Response:
     """Call one of tending.actions.members' do_* (each writes its audit event) as `web:<email>`."""
     community = _member_or_404(request, community_id, member_id)
     state = get_state(request)
@@ -259,31 +394,70 @@ def _edit(request: Request, community_id: int, member_id: int, session: WebSessi
 
 
 @router.post("/c/{community_id}/members/{member_id}/do-not-contact")
-def set_do_not_contact(request: Request, community_id: int, member_id: int, value: str = Form(...),
-                       session: WebSession = acting("moderator")) -> Response:
+def set_do_not_contact(
+    request: Request,
+    community_id: int,
+    member_id: int,
+    value: str = Form(...),
+    session: WebSession = acting("moderator"),
+) -> Response:
     on = value == "on"
-    return _edit(request, community_id, member_id, session,
-                 lambda conn, community, **who: member_actions.do_set_do_not_contact(conn, community, member_id, on,
-                                                                                    **who),
-                 done="dnc_set" if on else "dnc_cleared", error="merged")
+    return _edit(
+        request,
+        community_id,
+        member_id,
+        session,
+        lambda conn, community, **who: member_actions.do_set_do_not_contact(
+            conn, community, member_id, on, **who
+        ),
+        done="dnc_set" if on else "dnc_cleared",
+        error="merged",
+    )
 
 
 @router.post("/c/{community_id}/members/{member_id}/tags")
-def change_tag(request: Request, community_id: int, member_id: int, tag: str = Form(""), op: str = Form("add"),
-               session: WebSession = acting("moderator")) -> Response:
-    tag = " ".join(tag.split())  # what a form field holds: runs of spaces and line breaks are one space
+def change_tag(
+    request: Request,
+    community_id: int,
+    member_id: int,
+    tag: str = Form(""),
+    op: str = Form("add"),
+    session: WebSession = acting("moderator"),
+) -> Response:
+    tag = " ".join(
+        tag.split()
+    )  # what a form field holds: runs of spaces and line breaks are one space
     verb = member_actions.do_remove_tag if op == "remove" else member_actions.do_add_tag
-    return _edit(request, community_id, member_id, session,
-                 lambda conn, community, **who: verb(conn, community, member_id, tag, **who),
-                 done="tag_removed" if op == "remove" else "tag_added", error="tag")
+    return _edit(
+        request,
+        community_id,
+        member_id,
+        session,
+        lambda conn, community, **who: verb(conn, community, member_id, tag, **who),
+        done="tag_removed" if op == "remove" else "tag_added",
+        error="tag",
+    )
 
 
 @router.post("/c/{community_id}/members/{member_id}/notes")
-def save_notes(request: Request, community_id: int, member_id: int, notes: str = Form(""),
-               session: WebSession = acting("moderator")) -> Response:
+def save_notes(
+    request: Request,
+    community_id: int,
+    member_id: int,
+    notes: str = Form(""),
+    session: WebSession = acting("moderator"),
+) -> Response:
     if len(notes) > MAX_NOTES_LENGTH:
         return see_other(f"/c/{community_id}/members/{member_id}", error="notes")
     text = notes.replace("\r\n", "\n")
-    return _edit(request, community_id, member_id, session,
-                 lambda conn, community, **who: member_actions.do_set_note(conn, community, member_id, text, **who),
-                 done="notes_saved", error="notes")
+    return _edit(
+        request,
+        community_id,
+        member_id,
+        session,
+        lambda conn, community, **who: member_actions.do_set_note(
+            conn, community, member_id, text, **who
+        ),
+        done="notes_saved",
+        error="notes",
+    )

@@ -23,7 +23,14 @@ router = APIRouter()
 
 PENDING = ("drafted", "approved", "failed", "sending")
 DONE = ("sent", "skipped")
-STATUS_LABELS = (N_("drafted"), N_("approved"), N_("sending"), N_("sent"), N_("failed"), N_("skipped"))
+STATUS_LABELS = (
+    N_("drafted"),
+    N_("approved"),
+    N_("sending"),
+    N_("sent"),
+    N_("failed"),
+    N_("skipped"),
+)
 MESSAGES = {
     "approved": N_("Message approved: it goes out when due."),
     "skipped": N_("Message skipped: it will not be sent."),
@@ -33,7 +40,6 @@ MESSAGES = {
     "sent": N_("Message sent."),
     "not_sent": N_("The message could not be sent: its error is shown with it."),
 }
-
 
 
 def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any]:
@@ -56,7 +62,9 @@ def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[in
 
 
 @router.get("/c/{community_id}/onboarding")
-def onboarding(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+def onboarding(
+    request: Request, community_id: int, session: WebSession = require("viewer")
+) -> Response:
     from tending.actions.outbox import count_by_status, list_messages
 
     community = community_or_404(request, community_id)
@@ -72,14 +80,29 @@ def onboarding(request: Request, community_id: int, session: WebSession = requir
         wanted |= {m for item in playbook.get("upcoming", [])[:50] for m in item.member_ids[:20]}
         names = _names(conn, community.id, wanted)
     msg = MESSAGES.get(request.query_params.get("msg", ""))
-    return render(request, "onboarding.html", community=community, messages=messages, counts=counts, show=show,
-                  names=names, message=_(msg) if msg else None, page_name="onboarding", **playbook)
+    return render(
+        request,
+        "onboarding.html",
+        community=community,
+        messages=messages,
+        counts=counts,
+        show=show,
+        names=names,
+        message=_(msg) if msg else None,
+        page_name="onboarding",
+        **playbook,
+    )
 
 
-BACK_PAGES = ("onboarding", "checkins")  # the pages that show outbox messages; a form says which it came from
+BACK_PAGES = (
+    "onboarding",
+    "checkins",
+)  # the pages that show outbox messages; a form says which it came from
 
 
-def _act(request: Request, community_id: int, message_id: int, action: Any, back: str = "onboarding") -> Response:
+def _act(
+    request: Request, community_id: int, message_id: int, action: Any, back: str = "onboarding"
+) -> Response:
     community = community_or_404(request, community_id)
     state = get_state(request)
     try:
@@ -92,8 +115,13 @@ def _act(request: Request, community_id: int, message_id: int, action: Any, back
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/approve")
-def approve(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
-            session: WebSession = acting("moderator")) -> Response:
+def approve(
+    request: Request,
+    community_id: int,
+    message_id: int,
+    back: str = Form("onboarding"),
+    session: WebSession = acting("moderator"),
+) -> Response:
     from tending.actions.outbox import do_approve
 
     def action(conn: Connection, community: Community) -> str:
@@ -104,8 +132,13 @@ def approve(request: Request, community_id: int, message_id: int, back: str = Fo
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/skip")
-def skip(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
-         session: WebSession = acting("moderator")) -> Response:
+def skip(
+    request: Request,
+    community_id: int,
+    message_id: int,
+    back: str = Form("onboarding"),
+    session: WebSession = acting("moderator"),
+) -> Response:
     from tending.actions.outbox import do_skip
 
     def action(conn: Connection, community: Community) -> str:
@@ -116,21 +149,39 @@ def skip(request: Request, community_id: int, message_id: int, back: str = Form(
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/edit")
-def edit(request: Request, community_id: int, message_id: int, body: str = Form(""), subject: str = Form(""),
-         back: str = Form("onboarding"), session: WebSession = acting("moderator")) -> Response:
+def edit(
+    request: Request,
+    community_id: int,
+    message_id: int,
+    body: str = Form(""),
+    subject: str = Form(""),
+    back: str = Form("onboarding"),
+    session: WebSession = acting("moderator"),
+) -> Response:
     from tending.actions.outbox import do_edit
 
     def action(conn: Connection, community: Community) -> str:
-        do_edit(conn, community, message_id, actor=f"web:{session.user.email}", body=body.replace("\r\n", "\n"),
-                subject=subject or None)
+        do_edit(
+            conn,
+            community,
+            message_id,
+            actor=f"web:{session.user.email}",
+            body=body.replace("\r\n", "\n"),
+            subject=subject or None,
+        )
         return "edited"
 
     return _act(request, community_id, message_id, action, back)
 
 
 @router.post("/c/{community_id}/outbox/{message_id}/send")
-def send_now(request: Request, community_id: int, message_id: int, back: str = Form("onboarding"),
-             session: WebSession = acting("moderator")) -> Response:
+def send_now(
+    request: Request,
+    community_id: int,
+    message_id: int,
+    back: str = Form("onboarding"),
+    session: WebSession = acting("moderator"),
+) -> Response:
     """Send one approved message now, before it is due: the same path as `tending outbox send` (claim the row,
     deliver through tending.delivery with the configured transports, record sent or failed)."""
     from tending.actions.delivery import ConfigurationError
@@ -141,10 +192,20 @@ def send_now(request: Request, community_id: int, message_id: int, back: str = F
     state = get_state(request)
     page = back if back in BACK_PAGES else "onboarding"
     try:
-        after = do_send_now(state.engine, community, message_id, now=state.now(), actor=f"web:{session.user.email}",
-                            delivery_settings=load_settings().section("delivery"))
-    except ConfigurationError:  # the row is back in the queue untouched; `tending check` names the mistake
+        after = do_send_now(
+            state.engine,
+            community,
+            message_id,
+            now=state.now(),
+            actor=f"web:{session.user.email}",
+            delivery_settings=load_settings().section("delivery"),
+        )
+    except (
+        ConfigurationError
+    ):  # the row is back in the queue untouched; `tending check` names the mistake
         return see_other(f"/c/{community.id}/{page}", msg="not_sent")
     except UsageError:
         return see_other(f"/c/{community.id}/{page}", msg="refused")
-    return see_other(f"/c/{community.id}/{page}", msg="sent" if after.status == "sent" else "not_sent")
+    return see_other(
+        f"/c/{community.id}/{page}", msg="sent" if after.status == "sent" else "not_sent"
+    )

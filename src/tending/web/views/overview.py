@@ -31,8 +31,13 @@ HALF_WIDTH = 420  # charts in half-width cards: fewer units, so their text stays
 def cached_overview(state: WebState, community: Community) -> OverviewData:
     now = state.now()
     with state.engine.connect() as conn:
-        key = ("overview", community.id, community.timezone, get_data_stamp(conn),
-               now.astimezone(ZoneInfo(community.timezone)).date())
+        key = (
+            "overview",
+            community.id,
+            community.timezone,
+            get_data_stamp(conn),
+            now.astimezone(ZoneInfo(community.timezone)).date(),
+        )
         cached = state.cache.get(key)
         if cached is None:
             cached = get_overview(conn, community, now=now)
@@ -60,32 +65,64 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         return format_date(day, format="d MMM", locale=locale)
 
     activity = charts.line_chart(
-        [charts.Series(_("Contributions"), data.contributions), charts.Series(_("Reactions"), data.reactions)],
-        [short(d) for d in data.days], title=_("Activity per day"),
+        [
+            charts.Series(_("Contributions"), data.contributions),
+            charts.Series(_("Reactions"), data.reactions),
+        ],
+        [short(d) for d in data.days],
+        title=_("Activity per day"),
         desc=_("Contributions (posts, replies, comments) and reactions per day, last 90 days."),
-        partial=_("today so far"))
+        partial=_("today so far"),
+    )
     # the last day and week are the one in progress (as of the last activity for an old archive)
-    joins = charts.bar_chart([charts.Series(_("New members"), data.joins)], [short(w) for w in data.weeks],
-                             title=_("New members per week"), desc=_("Members who joined, per week (from Monday)."),
-                             width=HALF_WIDTH, partial=_("this week so far"))
+    joins = charts.bar_chart(
+        [charts.Series(_("New members"), data.joins)],
+        [short(w) for w in data.weeks],
+        title=_("New members per week"),
+        desc=_("Members who joined, per week (from Monday)."),
+        width=HALF_WIDTH,
+        partial=_("this week so far"),
+    )
     starters = charts.bar_chart(
-        [charts.Series(_("Members"), data.starts_members), charts.Series(_("Staff"), data.starts_staff)],
-        [short(w) for w in data.weeks], title=_("Who starts the conversations"),
-        desc=_("Threads started per week by members and by staff (staff includes bots)."), width=HALF_WIDTH,
-        partial=_("this week so far"))
+        [
+            charts.Series(_("Members"), data.starts_members),
+            charts.Series(_("Staff"), data.starts_staff),
+        ],
+        [short(w) for w in data.weeks],
+        title=_("Who starts the conversations"),
+        desc=_("Threads started per week by members and by staff (staff includes bots)."),
+        width=HALF_WIDTH,
+        partial=_("this week so far"),
+    )
     rows = []
     for cohort in data.health["retention"]:
         month = date.fromisoformat(cohort["cohort"] + "-01")
-        rows.append(charts.HeatRow(format_date(month, format="MMM y", locale=locale), cohort["members"],
-                                   [share if cohort["members"] else 0.0 for share in cohort["months"]]))
-    heat = charts.heatmap(rows, [f"+{k}" for k in range(len(rows))], title=_("Retention by join month"),
-                          desc=_("Share of each month's newcomers who contributed in each following month."))
-    return {"activity_chart": activity, "joins_chart": joins, "starters_chart": starters, "retention_chart": heat,
-            "retention_rows": rows}
+        rows.append(
+            charts.HeatRow(
+                format_date(month, format="MMM y", locale=locale),
+                cohort["members"],
+                [share if cohort["members"] else 0.0 for share in cohort["months"]],
+            )
+        )
+    heat = charts.heatmap(
+        rows,
+        [f"+{k}" for k in range(len(rows))],
+        title=_("Retention by join month"),
+        desc=_("Share of each month's newcomers who contributed in each following month."),
+    )
+    return {
+        "activity_chart": activity,
+        "joins_chart": joins,
+        "starters_chart": starters,
+        "retention_chart": heat,
+        "retention_rows": rows,
+    }
 
 
 @router.get("/c/{community_id}/overview")
-def overview(request: Request, community_id: int, session: WebSession = require("viewer")) -> Response:
+def overview(
+    request: Request, community_id: int, session: WebSession = require("viewer")
+) -> Response:
     community = community_or_404(request, community_id)
     _ = translator(request)
     data = cached_overview(get_state(request), community)
@@ -93,5 +130,15 @@ def overview(request: Request, community_id: int, session: WebSession = require(
         alerts = get_overview_alerts(conn, community)
     started = sum(data.starts_members) + sum(data.starts_staff)
     member_share = sum(data.starts_members) / started if started else None
-    return render(request, "overview.html", community=community, data=data, h=data.health, alerts=alerts,
-                  started=started, member_share=member_share, page="overview", **_charts(data, _.language, _))
+    return render(
+        request,
+        "overview.html",
+        community=community,
+        data=data,
+        h=data.health,
+        alerts=alerts,
+        started=started,
+        member_share=member_share,
+        page="overview",
+        **_charts(data, _.language, _),
+    )

@@ -32,7 +32,9 @@ CREDENTIALS = {
 MESSAGES = {
     "user_added": N_("User added."),
     "role_changed": N_("Role changed."),
-    "retention_saved": N_("How long message texts are kept is saved; the worker applies it every night."),
+    "retention_saved": N_(
+        "How long message texts are kept is saved; the worker applies it every night."
+    ),
     "user_removed": N_("User removed."),
 }
 
@@ -56,16 +58,29 @@ def settings_page(request: Request, session: WebSession = require("viewer")) -> 
     return _settings(request, session)
 
 
-def _settings(request: Request, session: WebSession, *, error: str | None = None, status_code: int = 200) -> Response:
+def _settings(
+    request: Request, session: WebSession, *, error: str | None = None, status_code: int = 200
+) -> Response:
     _ = translator(request)
     with get_state(request).engine.connect() as conn:
         communities = get_communities(conn)
         users = accounts.get_users(conn) if session.user.role == "admin" else []
         events = accounts.get_user_events(conn, limit=20) if session.user.role == "admin" else []
     msg = MESSAGES.get(request.query_params.get("msg", ""))
-    return render(request, "settings.html", all_communities=communities, users=users, events=events,
-                  roles=ROLES, user_languages=LANGUAGES, credentials=credential_status(),
-                  message=_(msg) if msg else None, error=error, page_name="settings", status_code=status_code)
+    return render(
+        request,
+        "settings.html",
+        all_communities=communities,
+        users=users,
+        events=events,
+        roles=ROLES,
+        user_languages=LANGUAGES,
+        credentials=credential_status(),
+        message=_(msg) if msg else None,
+        error=error,
+        page_name="settings",
+        status_code=status_code,
+    )
 
 
 def _by_id(request: Request, user_id: int) -> accounts.WebUser:
@@ -87,22 +102,53 @@ def _attempt(request: Request, session: WebSession, action: Any, done: str) -> R
 
 
 @router.post("/settings/users")
-def add_user(request: Request, email: str = Form(...), role: str = Form(...), password: str = Form(...),
-             language: str = Form("en"), session: WebSession = acting("admin")) -> Response:
-    return _attempt(request, session, lambda conn, now: accounts.do_add_user(
-        conn, email, password=password, role=role, language=language, actor=session.user.email, now=now),
-        "user_added")
+def add_user(
+    request: Request,
+    email: str = Form(...),
+    role: str = Form(...),
+    password: str = Form(...),
+    language: str = Form("en"),
+    session: WebSession = acting("admin"),
+) -> Response:
+    return _attempt(
+        request,
+        session,
+        lambda conn, now: accounts.do_add_user(
+            conn,
+            email,
+            password=password,
+            role=role,
+            language=language,
+            actor=session.user.email,
+            now=now,
+        ),
+        "user_added",
+    )
 
 
 @router.post("/settings/users/{user_id}/role")
-def set_role(request: Request, user_id: int, role: str = Form(...), session: WebSession = acting("admin")) -> Response:
+def set_role(
+    request: Request, user_id: int, role: str = Form(...), session: WebSession = acting("admin")
+) -> Response:
     user = _by_id(request, user_id)
-    return _attempt(request, session, lambda conn, now: accounts.do_set_role(
-        conn, user.email, role=role, actor=session.user.email, now=now), "role_changed")
+    return _attempt(
+        request,
+        session,
+        lambda conn, now: accounts.do_set_role(
+            conn, user.email, role=role, actor=session.user.email, now=now
+        ),
+        "role_changed",
+    )
 
 
 @router.post("/settings/users/{user_id}/remove")
 def remove_user(request: Request, user_id: int, session: WebSession = acting("admin")) -> Response:
     user = _by_id(request, user_id)
-    return _attempt(request, session, lambda conn, now: accounts.do_remove_user(
-        conn, user.email, actor=session.user.email, now=now), "user_removed")
+    return _attempt(
+        request,
+        session,
+        lambda conn, now: accounts.do_remove_user(
+            conn, user.email, actor=session.user.email, now=now
+        ),
+        "user_removed",
+    )

@@ -47,11 +47,16 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=200), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_activities_community_id_communities")
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_activities_community_id_communities"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activities")),
         sa.UniqueConstraint(
-            "community_id", "source", "source_id", name=op.f("uq_activities_community_id_source_source_id")
+            "community_id",
+            "source",
+            "source_id",
+            name=op.f("uq_activities_community_id_source_source_id"),
         ),
     )
     with op.batch_alter_table("activities", schema=None) as batch_op:
@@ -81,13 +86,17 @@ def upgrade() -> None:
         sa.Column("member_id", Key, nullable=True),
         sa.Column("details", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_audit_events_community_id_communities")
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_audit_events_community_id_communities"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_audit_events_community_id_member_id"), ["community_id", "member_id"], unique=False
+            batch_op.f("ix_audit_events_community_id_member_id"),
+            ["community_id", "member_id"],
+            unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_audit_events_community_id_occurred_at"),
@@ -133,7 +142,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("imports", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_imports_community_id_started_at"), ["community_id", "started_at"], unique=False
+            batch_op.f("ix_imports_community_id_started_at"),
+            ["community_id", "started_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -150,7 +161,9 @@ def upgrade() -> None:
         sa.Column("comments", sa.Integer(), nullable=False),
         sa.Column("reactions", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_member_stats_community_id_communities")
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_member_stats_community_id_communities"),
         ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_stats")),
     )
@@ -193,7 +206,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_members_community_id_joined_at"), ["community_id", "joined_at"], unique=False
+            batch_op.f("ix_members_community_id_joined_at"),
+            ["community_id", "joined_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -219,7 +234,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("threads", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_threads_community_id_started_at"), ["community_id", "started_at"], unique=False
+            batch_op.f("ix_threads_community_id_started_at"),
+            ["community_id", "started_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -232,9 +249,13 @@ def upgrade() -> None:
         sa.Column("handle", sa.String(length=300), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_identities_community_id_communities")
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_identities_community_id_communities"),
         ),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_identities_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_identities_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identities")),
         sa.UniqueConstraint(
             "community_id",
@@ -248,7 +269,9 @@ def upgrade() -> None:
             batch_op.f("ix_identities_community_id_email"), ["community_id", "email"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_identities_community_id_member_id"), ["community_id", "member_id"], unique=False
+            batch_op.f("ix_identities_community_id_member_id"),
+            ["community_id", "member_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -257,9 +280,13 @@ def upgrade() -> None:
         sa.Column("member_id", Key, nullable=False),
         sa.Column("tag", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
-            ["community_id"], ["communities.id"], name=op.f("fk_member_tags_community_id_communities")
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_member_tags_community_id_communities"),
         ),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_member_tags_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_member_tags_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("member_id", "tag", name=op.f("pk_member_tags")),
     )
     with op.batch_alter_table("member_tags", schema=None) as batch_op:

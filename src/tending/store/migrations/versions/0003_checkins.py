@@ -39,17 +39,31 @@ def upgrade() -> None:
         sa.Column("draft_text", sa.Text(), nullable=True),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("outcome_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_checkins_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_checkins_community_id_communities")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_checkins")),
     )
-    op.create_index(op.f("ix_checkins_community_id_member_id_drafted_at"), "checkins",
-                    ["community_id", "member_id", "drafted_at"])
-    op.create_index(op.f("ix_checkins_community_id_drafted_at"), "checkins", ["community_id", "drafted_at"])
-    op.create_index("ix_members_eligibility", "members",
-                    ["community_id", "joined_at", "left_at", "is_bot", "merged_into"])
-    op.create_index("ix_activities_contributions", "activities", ["community_id", "member_id", "occurred_at", "kind"],
-                    sqlite_where=sa.text(CONTRIBUTIONS), postgresql_where=sa.text(CONTRIBUTIONS))
+    op.create_index(
+        op.f("ix_checkins_community_id_member_id_drafted_at"),
+        "checkins",
+        ["community_id", "member_id", "drafted_at"],
+    )
+    op.create_index(
+        op.f("ix_checkins_community_id_drafted_at"), "checkins", ["community_id", "drafted_at"]
+    )
+    op.create_index(
+        "ix_members_eligibility",
+        "members",
+        ["community_id", "joined_at", "left_at", "is_bot", "merged_into"],
+    )
+    op.create_index(
+        "ix_activities_contributions",
+        "activities",
+        ["community_id", "member_id", "occurred_at", "kind"],
+        sqlite_where=sa.text(CONTRIBUTIONS),
+        postgresql_where=sa.text(CONTRIBUTIONS),
+    )
 
 
 def downgrade() -> None:

@@ -16,8 +16,9 @@ depends_on = None
 
 
 def _community_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                   name=op.f(f"fk_{table}_community_id_communities"))
+    return sa.ForeignKeyConstraint(
+        ["community_id"], ["communities.id"], name=op.f(f"fk_{table}_community_id_communities")
+    )
 
 
 def upgrade() -> None:
@@ -49,10 +50,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("community_id", "key", name=op.f("uq_outbox_community_id_key")),
     )
-    op.create_index(op.f("ix_outbox_community_id_status_due_at"), "outbox",
-                    ["community_id", "status", "due_at"], unique=False)
-    op.create_index(op.f("ix_outbox_community_id_rule_due_at"), "outbox",
-                    ["community_id", "rule", "due_at"], unique=False)
+    op.create_index(
+        op.f("ix_outbox_community_id_status_due_at"),
+        "outbox",
+        ["community_id", "status", "due_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_outbox_community_id_rule_due_at"),
+        "outbox",
+        ["community_id", "rule", "due_at"],
+        unique=False,
+    )
 
     op.create_table(
         "outbox_recipients",
@@ -63,11 +72,17 @@ def upgrade() -> None:
         sa.Column("sent_at", Timestamp(), nullable=True),
         sa.Column("external_ref", sa.String(length=500), nullable=True),
         _community_fk("outbox_recipients"),
-        sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"], name=op.f("fk_outbox_recipients_outbox_id_outbox")),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"], ["outbox.id"], name=op.f("fk_outbox_recipients_outbox_id_outbox")
+        ),
         sa.PrimaryKeyConstraint("outbox_id", "member_id", name=op.f("pk_outbox_recipients")),
     )
-    op.create_index(op.f("ix_outbox_recipients_community_id_member_id"), "outbox_recipients",
-                    ["community_id", "member_id"], unique=False)
+    op.create_index(
+        op.f("ix_outbox_recipients_community_id_member_id"),
+        "outbox_recipients",
+        ["community_id", "member_id"],
+        unique=False,
+    )
 
     op.create_table(
         "delivery_rooms",
@@ -77,7 +92,9 @@ def upgrade() -> None:
         sa.Column("room_id", sa.String(length=300), nullable=False),
         sa.Column("created_at", Timestamp(), nullable=False),
         _community_fk("delivery_rooms"),
-        sa.PrimaryKeyConstraint("community_id", "transport", "address", name=op.f("pk_delivery_rooms")),
+        sa.PrimaryKeyConstraint(
+            "community_id", "transport", "address", name=op.f("pk_delivery_rooms")
+        ),
     )
 
     op.create_table(
@@ -112,7 +129,9 @@ def downgrade() -> None:
     op.drop_table("onboarding_playbooks")
     op.drop_table("playbook_actions")
     op.drop_table("delivery_rooms")
-    op.drop_index(op.f("ix_outbox_recipients_community_id_member_id"), table_name="outbox_recipients")
+    op.drop_index(
+        op.f("ix_outbox_recipients_community_id_member_id"), table_name="outbox_recipients"
+    )
     op.drop_table("outbox_recipients")
     op.drop_index(op.f("ix_outbox_community_id_rule_due_at"), table_name="outbox")
     op.drop_index(op.f("ix_outbox_community_id_status_due_at"), table_name="outbox")

@@ -34,16 +34,29 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("acted_by", sa.String(length=200), nullable=True),
         sa.Column("acted_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_moderation_items_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_moderation_items_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderation_items")),
-        sa.UniqueConstraint("community_id", "signal", "subject_key",
-                            name=op.f("uq_moderation_items_community_id_signal_subject_key")),
+        sa.UniqueConstraint(
+            "community_id",
+            "signal",
+            "subject_key",
+            name=op.f("uq_moderation_items_community_id_signal_subject_key"),
+        ),
     )
-    op.create_index(op.f("ix_moderation_items_community_id_status_occurred_at"), "moderation_items",
-                    ["community_id", "status", "occurred_at"])
-    op.create_index(op.f("ix_moderation_items_community_id_member_id"), "moderation_items",
-                    ["community_id", "member_id"])
+    op.create_index(
+        op.f("ix_moderation_items_community_id_status_occurred_at"),
+        "moderation_items",
+        ["community_id", "status", "occurred_at"],
+    )
+    op.create_index(
+        op.f("ix_moderation_items_community_id_member_id"),
+        "moderation_items",
+        ["community_id", "member_id"],
+    )
     op.create_table(
         "moderation_offenders",
         sa.Column("member_id", Key, nullable=False),
@@ -54,12 +67,18 @@ def upgrade() -> None:
         sa.Column("warnings", sa.Integer(), nullable=False),
         sa.Column("removals", sa.Integer(), nullable=False),
         sa.Column("last_flag_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_moderation_offenders_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_moderation_offenders_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_moderation_offenders")),
     )
-    op.create_index(op.f("ix_moderation_offenders_community_id_flags"), "moderation_offenders",
-                    ["community_id", "flags"])
+    op.create_index(
+        op.f("ix_moderation_offenders_community_id_flags"),
+        "moderation_offenders",
+        ["community_id", "flags"],
+    )
     op.create_table(
         "moderation_fingerprints",
         sa.Column("activity_id", Key, nullable=False),
@@ -70,12 +89,20 @@ def upgrade() -> None:
         sa.Column("occurred_at", Timestamp(), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.Column("path", sa.String(length=1000), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_moderation_fingerprints_community_id_communities")),
-        sa.PrimaryKeyConstraint("activity_id", "kind", "position", name=op.f("pk_moderation_fingerprints")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_moderation_fingerprints_community_id_communities"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "activity_id", "kind", "position", name=op.f("pk_moderation_fingerprints")
+        ),
     )
-    op.create_index(op.f("ix_moderation_fingerprints_community_id_kind_occurred_at"), "moderation_fingerprints",
-                    ["community_id", "kind", "occurred_at"])
+    op.create_index(
+        op.f("ix_moderation_fingerprints_community_id_kind_occurred_at"),
+        "moderation_fingerprints",
+        ["community_id", "kind", "occurred_at"],
+    )
 
 
 def downgrade() -> None:

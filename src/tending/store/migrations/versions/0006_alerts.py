@@ -41,8 +41,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("community_id", "day", "member_id", name=op.f("pk_member_days")),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_member_days_community_id_member_id_day"), "member_days",
-                    ["community_id", "member_id", "day"])
+    op.create_index(
+        op.f("ix_member_days_community_id_member_id_day"),
+        "member_days",
+        ["community_id", "member_id", "day"],
+    )
     op.create_table(
         "member_months",
         sa.Column("community_id", Key, nullable=False),
@@ -50,11 +53,16 @@ def upgrade() -> None:
         sa.Column("month", sa.Integer(), nullable=False),
         sa.Column("contributions", sa.Integer(), nullable=False),
         sa.Column("join_month", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("community_id", "member_id", "month", name=op.f("pk_member_months")),
+        sa.PrimaryKeyConstraint(
+            "community_id", "member_id", "month", name=op.f("pk_member_months")
+        ),
         sqlite_with_rowid=False,
     )
-    op.create_index(op.f("ix_member_months_community_id_join_month_member_id_month"), "member_months",
-                    ["community_id", "join_month", "member_id", "month"])
+    op.create_index(
+        op.f("ix_member_months_community_id_join_month_member_id_month"),
+        "member_months",
+        ["community_id", "join_month", "member_id", "month"],
+    )
     op.create_table(
         "message_scores",
         sa.Column("activity_id", Key, nullable=False),
@@ -68,12 +76,18 @@ def upgrade() -> None:
         sa.Column("off_topic", sa.Boolean(), nullable=True),
         sa.Column("flags", sa.Integer(), nullable=False),
         sa.Column("scorer", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_message_scores_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_message_scores_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("activity_id", name=op.f("pk_message_scores")),
     )
-    op.create_index(op.f("ix_message_scores_community_id_occurred_at"), "message_scores",
-                    ["community_id", "occurred_at"])
+    op.create_index(
+        op.f("ix_message_scores_community_id_occurred_at"),
+        "message_scores",
+        ["community_id", "occurred_at"],
+    )
     op.create_table(
         "alerts",
         sa.Column("id", Key, nullable=False),
@@ -87,19 +101,34 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("delivered_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_alerts_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_alerts_community_id_communities")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
-        sa.UniqueConstraint("community_id", "dedupe_key", name=op.f("uq_alerts_community_id_dedupe_key")),
+        sa.UniqueConstraint(
+            "community_id", "dedupe_key", name=op.f("uq_alerts_community_id_dedupe_key")
+        ),
     )
-    op.create_index(op.f("ix_alerts_community_id_kind_day"), "alerts", ["community_id", "kind", "day"])
+    op.create_index(
+        op.f("ix_alerts_community_id_kind_day"), "alerts", ["community_id", "kind", "day"]
+    )
     op.create_index(op.f("ix_members_community_id_left_at"), "members", ["community_id", "left_at"])
     humans = sa.text("NOT is_bot AND merged_into IS NULL")
-    op.create_index("ix_members_present", "members", ["community_id", "joined_at", "left_at", "id"],
-                    sqlite_where=humans, postgresql_where=humans)
+    op.create_index(
+        "ix_members_present",
+        "members",
+        ["community_id", "joined_at", "left_at", "id"],
+        sqlite_where=humans,
+        postgresql_where=humans,
+    )
     special = sa.text("is_bot OR is_staff OR merged_into IS NOT NULL")
-    op.create_index("ix_members_special", "members", ["community_id", "id", "is_bot", "is_staff", "merged_into"],
-                    sqlite_where=special, postgresql_where=special)
+    op.create_index(
+        "ix_members_special",
+        "members",
+        ["community_id", "id", "is_bot", "is_staff", "merged_into"],
+        sqlite_where=special,
+        postgresql_where=special,
+    )
 
     from tending.store.rollups import rebuild_community_rollups
 
@@ -114,7 +143,9 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_index(op.f("ix_message_scores_community_id_occurred_at"), table_name="message_scores")
     op.drop_table("message_scores")
-    op.drop_index(op.f("ix_member_months_community_id_join_month_member_id_month"), table_name="member_months")
+    op.drop_index(
+        op.f("ix_member_months_community_id_join_month_member_id_month"), table_name="member_months"
+    )
     op.drop_table("member_months")
     op.drop_index(op.f("ix_member_days_community_id_member_id_day"), table_name="member_days")
     op.drop_table("member_days")

@@ -35,7 +35,9 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", Timestamp(), nullable=False),
         sa.Column("expires_at", Timestamp(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
     )
@@ -49,10 +51,18 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_login_attempts")),
     )
-    op.create_index(op.f("ix_web_login_attempts_email_occurred_at"), "web_login_attempts",
-                    ["email", "occurred_at"], unique=False)
-    op.create_index(op.f("ix_web_login_attempts_ip_occurred_at"), "web_login_attempts",
-                    ["ip", "occurred_at"], unique=False)
+    op.create_index(
+        op.f("ix_web_login_attempts_email_occurred_at"),
+        "web_login_attempts",
+        ["email", "occurred_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_web_login_attempts_ip_occurred_at"),
+        "web_login_attempts",
+        ["ip", "occurred_at"],
+        unique=False,
+    )
     op.create_table(
         "web_user_events",
         sa.Column("id", Key, nullable=False),

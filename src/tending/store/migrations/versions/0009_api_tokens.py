@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp(), nullable=False),
         sa.Column("last_used_at", Timestamp(), nullable=True),
         sa.Column("revoked_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["web_users.id"], name=op.f("fk_api_tokens_user_id_web_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["web_users.id"], name=op.f("fk_api_tokens_user_id_web_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -41,8 +43,9 @@ def upgrade() -> None:
         sa.Column("cursors", sa.JSON(), nullable=False),
         sa.Column("created_at", Timestamp(), nullable=False),
         sa.Column("created_by", sa.String(length=320), nullable=False),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_webhooks_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name=op.f("fk_webhooks_community_id_communities")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
     )
     op.create_index(op.f("ix_webhooks_community_id"), "webhooks", ["community_id"])
@@ -61,15 +64,22 @@ def upgrade() -> None:
         sa.Column("sent_at", Timestamp(), nullable=True),
         sa.Column("claim_token", sa.String(length=64), nullable=True),
         sa.Column("last_error", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_webhook_deliveries_community_id_communities")),
-        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"],
-                                name=op.f("fk_webhook_deliveries_webhook_id_webhooks")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_webhook_deliveries_community_id_communities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"], ["webhooks.id"], name=op.f("fk_webhook_deliveries_webhook_id_webhooks")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
         sa.UniqueConstraint("webhook_id", "key", name=op.f("uq_webhook_deliveries_webhook_id_key")),
     )
-    op.create_index(op.f("ix_webhook_deliveries_community_id_status_next_attempt_at"), "webhook_deliveries",
-                    ["community_id", "status", "next_attempt_at"])
+    op.create_index(
+        op.f("ix_webhook_deliveries_community_id_status_next_attempt_at"),
+        "webhook_deliveries",
+        ["community_id", "status", "next_attempt_at"],
+    )
 
 
 def downgrade() -> None:

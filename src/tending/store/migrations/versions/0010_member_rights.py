@@ -33,20 +33,32 @@ def upgrade() -> None:
         sa.Column("member_id", Key, nullable=True),
         sa.Column("erased_at", Timestamp(), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_member_tombstones_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_member_tombstones_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_tombstones")),
-        sa.UniqueConstraint("community_id", "key", name=op.f("uq_member_tombstones_community_id_key")),
+        sa.UniqueConstraint(
+            "community_id", "key", name=op.f("uq_member_tombstones_community_id_key")
+        ),
     )
-    op.create_index(op.f("ix_member_tombstones_community_id_member_id"), "member_tombstones",
-                    ["community_id", "member_id"], unique=False)
+    op.create_index(
+        op.f("ix_member_tombstones_community_id_member_id"),
+        "member_tombstones",
+        ["community_id", "member_id"],
+        unique=False,
+    )
     op.create_table(
         "retention_runs",
         sa.Column("community_id", Key, nullable=False),
         sa.Column("last_run_at", Timestamp(), nullable=False),
         sa.Column("cleared", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_retention_runs_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_retention_runs_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("community_id", name=op.f("pk_retention_runs")),
     )
     op.create_table(
@@ -56,8 +68,11 @@ def upgrade() -> None:
         sa.Column("template", sa.String(length=200), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_outbox_renders_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_outbox_renders_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_outbox_renders")),
     )
 
@@ -65,6 +80,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("outbox_renders")
     op.drop_table("retention_runs")
-    op.drop_index(op.f("ix_member_tombstones_community_id_member_id"), table_name="member_tombstones")
+    op.drop_index(
+        op.f("ix_member_tombstones_community_id_member_id"), table_name="member_tombstones"
+    )
     op.drop_table("member_tombstones")
     op.drop_table("installation_secrets")

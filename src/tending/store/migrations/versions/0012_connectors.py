@@ -34,8 +34,11 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp(), nullable=False),
         sa.Column("last_sync_at", Timestamp(), nullable=True),
         sa.Column("last_ok_at", Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"],
-                                name=op.f("fk_connectors_community_id_communities")),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_connectors_community_id_communities"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connectors")),
     )
     op.create_index(op.f("ix_connectors_community_id"), "connectors", ["community_id"])
