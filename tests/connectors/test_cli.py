@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import CliResult
 from tests.connectors.forum import Forum, serving
 
 SECRET = "k-5e3c2a9f7b1d"
@@ -21,7 +22,7 @@ def a_forum() -> Forum:
 
 
 def test_connect_list_sync_pause_resume_remove(
-    run_cli: Callable[..., object], db_url: str, monkeypatch: pytest.MonkeyPatch
+    run_cli: Callable[..., CliResult], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     forum = a_forum()
     forum.api_key = SECRET
@@ -81,7 +82,7 @@ def test_connect_list_sync_pause_resume_remove(
 
 
 def test_a_connect_that_cannot_see_the_platform_records_nothing(
-    run_cli: Callable[..., object], db_url: str
+    run_cli: Callable[..., CliResult], db_url: str
 ) -> None:
     with serving(Forum()) as url:
         pass
@@ -91,7 +92,7 @@ def test_a_connect_that_cannot_see_the_platform_records_nothing(
     assert json.loads(run_cli("--db", db_url, "connectors", "--format", "json").stdout) == []
 
 
-def test_bad_calls_are_one_sentence(run_cli: Callable[..., object], db_url: str) -> None:
+def test_bad_calls_are_one_sentence(run_cli: Callable[..., CliResult], db_url: str) -> None:
     wrong_kind = run_cli("--db", db_url, "connect", "myspace", "x", "--community", "Cats")
     assert wrong_kind.exit_code == 2 and "kinds: discourse" in wrong_kind.stderr
     literal = run_cli(
@@ -110,7 +111,7 @@ def test_bad_calls_are_one_sentence(run_cli: Callable[..., object], db_url: str)
 
 
 def test_a_negative_chat_id_is_a_target_not_an_option(
-    run_cli: Callable[..., object], db_url: str, monkeypatch: pytest.MonkeyPatch
+    run_cli: Callable[..., CliResult], db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TENDING_TEST_UNSET_TOKEN", raising=False)
     result = run_cli(

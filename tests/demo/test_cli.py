@@ -74,9 +74,9 @@ def test_serves_the_dashboard_when_there_is_one(
 ) -> None:
     calls = []
     server = types.ModuleType("tending.web.server")
-    server.serve_demo = lambda url, community_id, host, port: calls.append(
+    server.serve_demo = lambda url, community_id, host, port: calls.append(  # type: ignore[attr-defined]
         (url, community_id, host, port)
-    )  # type: ignore[attr-defined]
+    )
     monkeypatch.setitem(sys.modules, "tending.web.server", server)
     assert run("demo", "--members", "100", "--port", "9123") == 0
     assert (

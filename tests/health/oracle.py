@@ -121,8 +121,10 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
             min((a.occurred_at for a in p.acts if a.kind in CONTRIB), default=None) for p in cohort
         ]
         activated = sum(
-            1 for p, f in zip(cohort, firsts, strict=True) if f is not None and f <= p.joined + lag
-        )  # type: ignore[operator]
+            1
+            for p, f in zip(cohort, firsts, strict=True)
+            if f is not None and f <= p.joined + lag  # type: ignore[misc, operator]
+        )
         out[f"activation_cohort_{n}d"] = len(cohort)
         out[f"activation_rate_{n}d"] = activated / len(cohort) if cohort else None
 

@@ -53,8 +53,8 @@ def act(
         kind=kind,
         occurred_at=at,
         thread_external_id=thread,
-        **extra,
-    )  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def random_community(seed: int, *, members: int = 90, threads: int = 260) -> list:

@@ -25,8 +25,12 @@ NOW = T0 + timedelta(days=10)
 def _scan(engine: Engine, story: Story, **kwargs: object) -> dict[str, int]:
     with engine.begin() as conn:
         summary = do_scan_community(
-            conn, story.community, now=NOW, media_root=story.media, **kwargs
-        )  # type: ignore[arg-type]
+            conn,
+            story.community,
+            now=NOW,
+            media_root=story.media,
+            **kwargs,  # type: ignore[arg-type]
+        )
     return dict(summary.new_items)
 
 
@@ -199,10 +203,10 @@ def test_worker_processes_find_the_same_queue_as_one_process(engine: Engine, sto
     """Batches of 2 messages analysed by 2 forked workers, applied in order by the scanning process."""
 
     def findings(conn: object) -> list[tuple[str, str, float, object]]:
-        rows = conn.execute(
+        rows = conn.execute(  # type: ignore[attr-defined]
             select(
                 moderation_items.c.signal,
-                moderation_items.c.subject_key,  # type: ignore[attr-defined]
+                moderation_items.c.subject_key,
                 moderation_items.c.score,
                 moderation_items.c.evidence,
             ).order_by(moderation_items.c.signal, moderation_items.c.subject_key)

@@ -62,8 +62,8 @@ def person(
         joined_at=joined,
         language=language,
         email=f"{name}@example.org",
-        **extra,
-    )  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def act(source_id: str, who: str, kind: str, at: datetime) -> ActivityRecord:

@@ -24,8 +24,8 @@ def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> A
         member_external_id=who,
         kind=kind,
         occurred_at=at,
-        **extra,
-    )  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def story() -> list:

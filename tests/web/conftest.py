@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -34,8 +35,8 @@ def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> A
         member_external_id=who,
         kind=kind,
         occurred_at=at,
-        **extra,
-    )  # type: ignore[arg-type]
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def story() -> list[object]:
@@ -185,7 +186,7 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, email: str, password: str = PASSWORD) -> object:
+def log_in(client: TestClient, email: str, password: str = PASSWORD) -> httpx.Response:
     page = client.get("/login")
     return client.post(
         "/login",
