@@ -445,3 +445,21 @@ def test_a_delay_rule_with_a_wrong_time_names_the_field() -> None:
         BadInputError, match=r"test.yaml, line 2: field 'time': 'matin' is not a time of day"
     ):
         parse_playbook(text, path="test.yaml")
+
+
+def test_the_welcome_offers_the_communitys_start_link_not_the_placeholder(engine: Engine) -> None:
+    """The built-in playbook's "Start here" is https://example.org/start, a placeholder that must never
+    reach real members: the community's own link (tending communities set --start-url) replaces it."""
+    from tending.actions.communities import do_set_start_url, get_community_by_id
+
+    joined = T0 + timedelta(hours=1)
+    story = ingest(engine, [person("ada", joined=joined, language="fr")], language="fr")
+    with engine.begin() as conn:
+        do_set_start_url(conn, story.community, "https://example.net/groupe/regles", actor="lea")
+        story.community = get_community_by_id(conn, story.community.id)
+    enable(engine, story)  # the built-in playbook, with its placeholder link
+    run(engine, story, T0 + timedelta(hours=2))
+    with engine.connect() as conn:
+        [welcome] = [m for m in list_messages(conn, story.community.id) if m.rule == "welcome"]
+    assert "- Commencer ici : https://example.net/groupe/regles" in welcome.body
+    assert "example.org/start" not in welcome.body

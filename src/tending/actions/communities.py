@@ -9,10 +9,11 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.exc import NoResultFound
 
-from tending.errors import NotFoundError
+from tending.errors import NotFoundError, UsageError
 from tending.models import Community
 from tending.store.communities import (
     do_create_community,
+    do_update_community,
     do_update_community_settings,
     find_community,
     get_communities,
@@ -22,6 +23,8 @@ from tending.store.communities import (
 
 __all__ = [
     "do_create_community",
+    "do_set_start_url",
+    "do_update_community",
     "do_update_community_settings",
     "find_community",
     "get_communities",
@@ -39,3 +42,15 @@ def get_community(conn: Connection, community_id: int) -> Community:
         raise NotFoundError(
             f"community_id: no community {community_id} (see /api/v1/communities)."
         ) from None
+
+
+START_TITLES = {"fr": "Commencer ici", "en": "Start here"}
+
+
+def do_set_start_url(conn: Connection, community: Community, url: str, *, actor: str) -> Community:
+    """The community's "start here" link, offered in its onboarding messages in place of the
+    playbook's (the built-in playbook's is a placeholder that must never reach real members)."""
+    if not url.startswith(("https://", "http://")):
+        raise UsageError(f"--start-url: '{url}' is not a web address (https://...).")
+    link = {"title": START_TITLES.get(community.language, START_TITLES["en"]), "url": url}
+    return do_update_community_settings(conn, community, {"onboarding_links": [link]}, actor=actor)

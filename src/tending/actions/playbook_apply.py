@@ -48,7 +48,8 @@ def message_context(
 ) -> dict[str, Any]:
     zone = get_zone(community.timezone)
     people = [_person(plan.members[m]) for m in item.member_ids]
-    links = list(playbook.links) or list(get_setting(community.settings, "onboarding_links"))
+    # the community's own links (tending communities set --start-url) before the playbook's
+    links = list(get_setting(community.settings, "onboarding_links")) or list(playbook.links)
     context = {
         "community": community.name,
         "rule": item.rule,

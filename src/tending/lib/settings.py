@@ -227,7 +227,8 @@ def _entries() -> list[Setting]:
             "onboarding_links",
             list,
             [],
-            "Links offered in onboarding messages when the playbook gives none.",
+            "Links offered in onboarding messages, in place of the playbook's "
+            "(tending communities set --start-url).",
             "Onboarding",
         ),
         Setting(

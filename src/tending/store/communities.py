@@ -8,7 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from tending.errors import UsageError
 from tending.lib.settings import check_settings
-from tending.models import Community
+from tending.models import LANGUAGES, Community
 from tending.store.audit import record_event
 from tending.store.schema import communities, identities
 from tending.timeutil import get_zone, utcnow
@@ -141,4 +141,35 @@ def do_update_community_settings(
     record_event(
         conn, community.id, actor=actor, action="community.settings_changed", details=changes
     )
+    return get_community_by_id(conn, community.id)
+
+
+def do_update_community(
+    conn: Connection,
+    community: Community,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    actor: str,
+) -> Community:
+    """Rename a community, or change its time zone or language (what its drafts and dates follow).
+    Each change is checked first (one sentence naming the option) and audited."""
+    changes: dict[str, Any] = {}
+    if name is not None and name != community.name:
+        if not name.strip():
+            raise UsageError("--name: a community needs a non-empty name.")
+        if find_community(conn, name) is not None:
+            raise UsageError(f"--name: a community named '{name}' already exists.")
+        changes["name"] = name
+    if timezone is not None and timezone != community.timezone:
+        get_zone(timezone)
+        changes["timezone"] = timezone
+    if language is not None and language != community.language:
+        if language not in LANGUAGES:
+            raise UsageError(f"--language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+        changes["language"] = language
+    if changes:
+        conn.execute(update(communities).where(communities.c.id == community.id).values(**changes))
+        record_event(conn, community.id, actor=actor, action="community.updated", details=changes)
     return get_community_by_id(conn, community.id)
