@@ -97,6 +97,21 @@ def test_alerts_lists_what_was_raised_then_nothing_new(forum: str) -> None:
     assert code == 0 and json.loads(out)["raised"] == [] and json.loads(out)["duplicates"] == kinds
 
 
+def test_raised_alerts_can_be_listed_again_page_by_page(forum: str) -> None:
+    """Issue "a volunteer admin's first week": raised alerts could not be listed again from the CLI."""
+    code, out = run(forum, "alerts", "list")
+    assert code == 0 and out.strip() == "No alert raised yet (0 in all)."
+    run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
+    code, out = run(forum, "alerts", "list", "--format", "json")
+    listed = json.loads(out)
+    assert code == 0 and listed["total"] >= 3 and len(listed["items"]) == listed["total"]
+    assert any(item["kind"] == "heated_thread" for item in listed["items"])
+    code, out = run(forum, "alerts", "list", "--limit", "2")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[0].startswith("when (") and "severity" in lines[0]
+    assert len(lines) == 4 and lines[-1] == f"2 of {listed['total']} alerts (--offset for more)"
+
+
 def test_a_bad_date_or_window_is_one_clear_sentence(forum: str) -> None:
     code, out = run(forum, "health", "--as-of", "yesterday")
     assert code == 2 and "--as-of" in out and "Traceback" not in out

@@ -8,7 +8,7 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
-from tending.timeutil import get_zone, parse_instant, utcnow
+from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
 def _as_of(value: str | None, timezone: str) -> Any:
@@ -150,7 +150,7 @@ def _print_report(r: dict[str, Any]) -> None:
         )
 
 
-@click.command("alerts")
+@click.group("alerts", invoke_without_command=True)
 @click.option("--as-of", "as_of", metavar="ISO", help="Evaluate as of this instant. Default: now.")
 @click.option(
     "--deliver", is_flag=True, help="Draft a message to every staff member through the outbox."
@@ -161,7 +161,9 @@ def _print_report(r: dict[str, Any]) -> None:
 @community_option
 @format_option("table", "json")
 @pass_app
+@click.pass_context
 def alerts(
+    ctx: click.Context,
     app: AppContext,
     as_of: str | None,
     deliver: bool,
@@ -173,9 +175,12 @@ def alerts(
     piling up, heated threads. New alerts are stored once (rate-limited per kind and day).
 
     \b
-    Example:
+    Examples:
       tending alerts --as-of 2026-03-01T18:00:00Z --deliver
+      tending alerts list --limit 20          # the alerts raised so far, the latest first
     """
+    if ctx.invoked_subcommand is not None:
+        return
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
         moment = _as_of(as_of, community.timezone)
@@ -201,3 +206,59 @@ def alerts(
             click.echo(f"    messages: {', '.join(str(m) for m in alert['message_ids'][:10])}")
     if deliver:
         click.echo(f"{result['drafted']} message(s) drafted for staff.")
+
+
+@alerts.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@community_option
+@format_option("table", "json")
+@pass_app
+def list_alerts(
+    app: AppContext, limit: int, offset: int, community_name: str | None, output_format: str
+) -> None:
+    """The alerts raised so far, the latest first, with their time in the community's zone.
+
+    Example: tending alerts list --limit 20 --format json
+    """
+    from tending.actions.alerts import get_alerts_page
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        page = get_alerts_page(conn, community, limit=limit, offset=offset)
+    if output_format == "json":
+        echo_json(
+            {
+                "total": page.total,
+                "limit": limit,
+                "offset": offset,
+                "items": [
+                    {
+                        "id": a["id"],
+                        "kind": a["kind"],
+                        "severity": a["severity"],
+                        "as_of": isoformat_utc(a["as_of"]),
+                        "summary": a["summary"],
+                    }
+                    for a in page.alerts
+                ],
+            }
+        )
+        return
+    zone = get_zone(community.timezone)
+    if not page.alerts:
+        click.echo(
+            f"No alert raised yet ({page.total} in all)."
+            if not offset
+            else f"No alert past the first {offset} ({page.total} in all)."
+        )
+        return
+    click.echo(f"{'when (' + community.timezone + ')':<22}  {'severity':<8}  {'kind':<20}  summary")
+    for alert in page.alerts:
+        when = ensure_utc(alert["as_of"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{when:<22}  {alert['severity']:<8}  {alert['kind']:<20}  {alert['summary']}")
+    shown = f"{offset + 1}-{offset + len(page.alerts)}" if offset else str(len(page.alerts))
+    click.echo(
+        f"{shown} of {page.total} alerts"
+        + (" (--offset for more)" if offset + len(page.alerts) < page.total else "")
+    )
