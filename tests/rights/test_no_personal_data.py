@@ -105,6 +105,7 @@ def test_no_command_prints_personal_data_to_stderr_or_the_log(
         "webhook_id": "1",
         "target": "http://127.0.0.1:9/",
         "connector_id": "1",
+        "text": "nobody",
     }
     caplog.set_level(logging.DEBUG)
     ran = []

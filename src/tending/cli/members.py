@@ -15,7 +15,7 @@ from tending.lib.csvsafe import SafeDictWriter
 from tending.lib.lifecycle import STATES, usual_gap
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
-from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
+from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
     from tending.actions.members import MemberRow
@@ -268,6 +268,69 @@ def show_command(
     ]
     for label, value in lines:
         click.echo(f"{label + ':':<19}{value}")
+
+
+@members.command("find")
+@click.argument("text")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@community_option
+@format_option("table", "json")
+@pass_app
+def find_command(
+    app: AppContext,
+    text: str,
+    limit: int,
+    offset: int,
+    community_name: str | None,
+    output_format: str,
+) -> None:
+    """Find members by name or handle (case ignored), as the dashboard's search does.
+
+    Example: tending members find "chloé"
+    """
+    from tending.actions.members import MemberFilter, count_members, get_members_page
+
+    wanted = MemberFilter(search=text.strip(), kind="all")
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        total = count_members(conn, community.id, wanted)
+        rows = get_members_page(conn, community.id, wanted, offset=offset, limit=limit)
+    if output_format == "json":
+        items = [
+            {
+                "id": r.id,
+                "name": r.name,
+                "handle": r.handle,
+                "platform": r.platform,
+                "joined_at": isoformat_utc(r.joined_at) if r.joined_at else None,
+                "last_contribution_at": isoformat_utc(r.last_contribution_at)
+                if r.last_contribution_at
+                else None,
+                "contributions": r.contributions,
+            }
+            for r in rows
+        ]
+        echo_json({"total": total, "limit": limit, "offset": offset, "items": items})
+        return
+    if not rows:
+        click.echo(f"No member matches '{text}'.")
+        return
+    zone = get_zone(community.timezone)
+
+    def day(moment: Any) -> str:
+        return ensure_utc(moment).astimezone(zone).strftime("%Y-%m-%d") if moment else "-"
+
+    click.echo(f"{'#':>6}  {'name':<28}  {'handle':<18}  {'joined':<10}  {'last contribution':<17}")
+    for r in rows:
+        click.echo(
+            f"{'#' + str(r.id):>6}  {r.name[:28]:<28}  {(r.handle or '-')[:18]:<18}  "
+            f"{day(r.joined_at):<10}  {day(r.last_contribution_at):<17}"
+        )
+    click.echo(
+        f"{len(rows)} of {total} members"
+        + (" (--offset for more)" if offset + len(rows) < total else "")
+    )
 
 
 @members.command("set")
