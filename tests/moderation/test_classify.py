@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tending.moderation.classifier import (
     MODELS_DIR,
@@ -14,6 +17,7 @@ from tending.moderation.classifier import (
     Classifier,
     shipped_classifier,
 )
+from tests.conftest import CliResult
 
 LINES = [
     {
@@ -42,14 +46,17 @@ LINES = [
 ]
 
 
-def _run(stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tending", "moderate", "classify"],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@pytest.fixture
+def classify(
+    run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], CliResult]:
+    """`tending moderate classify` in process, reading `stdin` as the command's standard input."""
+
+    def run(stdin: str) -> CliResult:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return run_cli("moderate", "classify")
+
+    return run
 
 
 def test_models_ship_inside_the_package_and_load_offline() -> None:
@@ -84,9 +91,9 @@ def test_labels_are_the_scores_at_or_above_their_thresholds() -> None:
     assert "self_promotion" in by_id[5].labels and by_id[5].lang == "fr"
 
 
-def test_classify_writes_one_json_line_per_input() -> None:
-    done = _run("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in LINES))
-    assert done.returncode == 0, done.stderr
+def test_classify_writes_one_json_line_per_input(classify: Callable[[str], CliResult]) -> None:
+    done = classify("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in LINES))
+    assert done.exit_code == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o["id"] for o in out] == [1, "b", 3, 4, 5]
     for line in out:
@@ -107,15 +114,15 @@ def test_classify_writes_one_json_line_per_input() -> None:
     assert out[2]["labels"][0] == "toxic" and "insult" in out[2]["labels"]
 
 
-def test_a_bad_line_is_named_and_exits_1() -> None:
-    done = _run(
+def test_a_bad_line_is_named_and_exits_1(classify: Callable[[str], CliResult]) -> None:
+    done = classify(
         '{"id": 1, "text": "bonjour à tous"}\n{"id": 2, "text": oops}\n{"id": 3, "text": "x"}\n'
     )
-    assert done.returncode == 1
+    assert done.exit_code == 1
     assert done.stderr.strip().startswith("Error: stdin, line 2: not valid JSON")
     assert len(done.stdout.splitlines()) == 1  # the good line before it was still answered
-    missing = _run('{"id": 1}\n')
-    assert missing.returncode == 1
+    missing = classify('{"id": 1}\n')
+    assert missing.exit_code == 1
     assert "stdin, line 1: field 'text': missing or not a string" in missing.stderr
 
 
