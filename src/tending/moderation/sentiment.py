@@ -40,11 +40,11 @@ from scipy import sparse
 from tending.errors import TendingError
 from tending.moderation import hashing
 from tending.moderation.text import (
-    LEXICONS,
     MENTION_RE,
     URL_RE,
     char_counts,
     clean_markup,
+    lexicon_sections,
     may_have_link,
     script_letters,
     strip_accents,
@@ -380,20 +380,7 @@ class ClassModel:
 @cache
 def complaint_patterns() -> dict[str, re.Pattern[str]]:
     """Section name -> one alternation of its phrases (lexicons/complaints.txt)."""
-    sections: dict[str, list[str]] = {}
-    current = "service"
-    for raw in (LEXICONS / "complaints.txt").read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1]
-            continue
-        sections.setdefault(current, []).append(line)
-    return {
-        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
-        for name, items in sections.items()
-    }
+    return lexicon_sections("complaints.txt", "service")
 
 
 def complaint_sections(text: str) -> list[str]:

@@ -343,42 +343,39 @@ def insult_lexicon() -> Lexicon:
     return Lexicon(fr.words | en.words, fr.prefixes + en.prefixes, merged)
 
 
-@cache
-def spam_patterns() -> dict[str, re.Pattern[str]]:
-    """Section name -> one compiled alternation of that section's phrases (lexicons/spam.txt)."""
+def lexicon_sections(
+    name: str, first: str, *, fold: bool = False, word_end: bool = False
+) -> dict[str, re.Pattern[str]]:
+    """A sectioned lexicon file (`[section]` lines, `#` comments), as section name -> one compiled
+    alternation of its patterns, each starting at a word boundary (and ending at one with word_end);
+    lines before the first `[section]` belong to `first`. fold: accents stripped from the patterns."""
     sections: dict[str, list[str]] = {}
-    current = "promo"
-    for raw in (LEXICONS / "spam.txt").read_text(encoding="utf-8").splitlines():
+    current = first
+    for raw in (LEXICONS / name).read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and line.endswith("]"):
             current = line[1:-1]
             continue
-        sections.setdefault(current, []).append(line)
+        sections.setdefault(current, []).append(strip_accents(line) if fold else line)
+    end = r"\b" if word_end else ""
     return {
-        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")")
-        for name, items in sections.items()
+        section: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")" + end)
+        for section, items in sections.items()
     }
+
+
+@cache
+def spam_patterns() -> dict[str, re.Pattern[str]]:
+    """Section name -> one compiled alternation of that section's phrases (lexicons/spam.txt)."""
+    return lexicon_sections("spam.txt", "promo")
 
 
 @cache
 def target_patterns() -> dict[str, re.Pattern[str]]:
     """Section name -> one compiled alternation of that section's patterns (lexicons/targets.txt)."""
-    sections: dict[str, list[str]] = {}
-    current = "profanity"
-    for raw in (LEXICONS / "targets.txt").read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = line[1:-1]
-            continue
-        sections.setdefault(current, []).append(strip_accents(line))
-    return {
-        name: re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in items) + r")\b")
-        for name, items in sections.items()
-    }
+    return lexicon_sections("targets.txt", "profanity", fold=True, word_end=True)
 
 
 def is_insult_word(token: str) -> bool:
