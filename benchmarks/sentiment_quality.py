@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tending.moderation import sentiment_training as st  # noqa: E402
 from tending.moderation.sentiment import LABELS, Featurizer, readable  # noqa: E402
+from tending.moderation.training import expected_calibration_error  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "moderation" / "fixtures" / "complaints.jsonl"
 
@@ -128,7 +129,7 @@ def main() -> None:
                 f"{found['positive']:.3f} | {found['accuracy']:.3f} |"
             )
         correct = probabilities.argmax(axis=1) == labels
-        ece = st.expected_calibration_error(correct, probabilities.max(axis=1))
+        ece = expected_calibration_error(correct, probabilities.max(axis=1))
         onehot = np.eye(3)[labels]
         brier = float(np.mean(np.sum((probabilities - onehot) ** 2, axis=1)))
         confident = st.confident_metrics(probabilities[:, 0], labels == 0, cut)

@@ -24,6 +24,7 @@ from scipy import sparse
 
 from tending.errors import UsageError
 from tending.moderation.sentiment import LABELS, SENTIMENT_DIR, ClassModel, Featurizer
+from tending.moderation.training import expected_calibration_error
 
 SEED = 20261203
 SENTIMENT_NAMES = ("sentiment_fr", "sentiment_en")
@@ -211,19 +212,6 @@ def confident_metrics(
         "precision": round(hits / flagged.sum(), 4) if flagged.any() else 0.0,
         "recall": round(hits / positive.sum(), 4) if positive.any() else 0.0,
     }
-
-
-def expected_calibration_error(
-    correct: np.ndarray, confidence: np.ndarray, bins: int = 10
-) -> float:
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
-    return float(total)
 
 
 # -- the command's work ---------------------------------------------------------------------------------
