@@ -44,7 +44,7 @@ SILENT = timedelta(minutes=10)  # a worker not heard of for this long is not run
 FORGOTTEN = timedelta(days=7)
 
 
-def do_tick(
+def do_tick_named(
     engine: Engine,
     delivery: dict[str, Any],
     *,
@@ -53,7 +53,7 @@ def do_tick(
     templates: Path | None,
 ) -> list[dict[str, Any]]:
     """One tick of every community (or the one named), as `tending run --format json` prints it: the
-    single tick of actions/run.py, with the community chosen by name."""
+    single tick of actions/run.py, with the community chosen by name (`tending run` and the worker)."""
     with engine.connect() as conn:
         chosen = (
             [resolve_community(conn, community_name)] if community_name else get_communities(conn)
@@ -119,7 +119,7 @@ class WorkerLoop:
         try:
             if self.sync is not None:
                 self.sync()  # a failing connector is marked failing and never stops the others or the tick
-            summaries = do_tick(
+            summaries = do_tick_named(
                 self.engine,
                 self.delivery,
                 now=None,

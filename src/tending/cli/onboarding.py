@@ -504,19 +504,15 @@ def tick(
     app: AppContext, *, now: datetime | None, community_name: str | None
 ) -> list[dict[str, Any]]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
-    from tending.actions.communities import get_communities
-    from tending.actions.run import do_tick
+    from tending.actions.worker import do_tick_named
 
-    with app.engine.connect() as conn:
-        chosen = [app.community(conn, community_name)] if community_name else get_communities(conn)
-    summaries = do_tick(
+    return do_tick_named(
         app.engine,
-        chosen,
+        app.settings.section("delivery"),
         now=now,
-        delivery_settings=app.settings.section("delivery"),
-        templates_dir=data_home() / "templates",
+        community_name=community_name,
+        templates=data_home() / "templates",
     )
-    return [summary.as_json() for summary in summaries]
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
