@@ -19,6 +19,7 @@ import pytest
 
 from tending.store import open_store
 from tending.web.app import create_app
+from tests.delivery.servers import free_port
 
 from .conftest import EMAILS, NOW, PASSWORD, csrf_of, seed
 
@@ -44,12 +45,6 @@ server {{
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_for(port: int, what: str, alive: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and alive():
@@ -73,7 +68,7 @@ def origin(tmp_path: Path, sqlite_template: Path) -> Iterator[int]:
     engine.dispose()
     app = create_app(url, secret_key="nginx test", forwarded_allow_ips="127.0.0.1")
     app.state.web.clock = lambda: NOW
-    port = _free_port()
+    port = free_port()
     # as `tending serve` runs it: uvicorn's own proxy handling off, tending's ProxyHeaders decides
     server = uvicorn.Server(
         uvicorn.Config(
@@ -121,7 +116,7 @@ def nginx(tmp_path: Path, origin: int) -> Iterator[int]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     (conf / "nginx.conf").write_text(
         f"pid {conf}/nginx.pid;\nerror_log {conf}/error.log;\nevents {{}}\nhttp {{\n"
         f"    access_log off;\n    client_body_temp_path {conf}/body;\n    proxy_temp_path {conf}/proxy;\n"

@@ -56,12 +56,16 @@ def create_db_engine(url: str) -> Engine:
         ) from None
 
 
+LOCKED_SIGNS = ("database is locked", "database table is locked")
+AWAY_SIGNS = ("connection", "could not connect", "server closed", "timeout")
+
+
 def describe_database_error(error: BaseException) -> str:
     """One sentence for a database that is busy, away or not a database (never the URL's password)."""
     text = str(getattr(error, "orig", error) or "").strip().splitlines()
     first = text[0] if text else type(error).__name__
     lower = first.lower()
-    if "database is locked" in lower or "database table is locked" in lower:
+    if any(sign in lower for sign in LOCKED_SIGNS):
         return (
             "the database is busy: another process (an import, perhaps) holds its write lock; "
             "try again when it has finished"
@@ -72,12 +76,7 @@ def describe_database_error(error: BaseException) -> str:
         return "the database file is not a SQLite database (check --db or TENDING_DATABASE_URL)"
     if "unable to open database file" in lower:
         return "the database file cannot be opened (check the path and its folder's permissions)"
-    if (
-        "connection" in lower
-        or "could not connect" in lower
-        or "server closed" in lower
-        or "timeout" in lower
-    ):
+    if any(sign in lower for sign in AWAY_SIGNS):
         return f"the database server cannot be reached ({first[:160]})"
     return f"the database failed ({type(getattr(error, 'orig', error)).__name__}: {first[:160]})"
 
@@ -86,17 +85,7 @@ def is_database_unavailable(error: BaseException) -> bool:
     """Whether a database error says the database is busy or out of reach for now (worth trying again
     shortly), rather than damaged or a bug."""
     text = str(getattr(error, "orig", error) or "").lower()
-    return any(
-        sign in text
-        for sign in (
-            "database is locked",
-            "database table is locked",
-            "connection",
-            "could not connect",
-            "server closed",
-            "timeout",
-        )
-    )
+    return any(sign in text for sign in (*LOCKED_SIGNS, *AWAY_SIGNS))
 
 
 def check_database_exists(url: str, *, creating: bool) -> None:
