@@ -4,10 +4,17 @@ subprocess smoke test; benchmarks/startup.py measures the CPU seconds)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import CliResult
+
+FIXTURES = Path(__file__).parents[1] / "importers" / "fixtures"
 
 PROBE = """
 import json, sys
@@ -32,3 +39,31 @@ def test_help_and_version_load_no_database_library(args: list[str]) -> None:
     )
     assert "tending" in done.stdout
     assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
+def test_a_member_list_loads_no_numpy_and_no_alembic(
+    tmp_path: Path, sqlite_template: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """`tending members` on an up-to-date database: numpy (~70 ms) and alembic are left for the commands
+    that need them, and the schema check reads no migration with alembic."""
+    db = tmp_path / "tending.db"
+    shutil.copy(sqlite_template, db)
+    imported = run_cli(
+        "--db",
+        str(db),
+        "import",
+        "whatsapp",
+        str(FIXTURES / "whatsapp_fr.txt"),
+        "--community",
+        "Chats",
+    )
+    assert imported.exit_code == 0, imported.stderr
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=["--db", str(db), "members", "--limit", "5"])],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.strip()
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == ["sqlalchemy"]

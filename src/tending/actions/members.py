@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    pass
 
 from tending.actions.outbox import do_skip
 from tending.errors import NotFoundError, UsageError
@@ -134,6 +136,8 @@ def get_member_list(
 def get_segments_report(
     conn: Connection, community: Community, *, as_of: datetime, window_days: int | None = None
 ) -> seg.SegmentsReport:
+    import numpy as np
+
     days = get_window_days(community, window_days)
     lifecycle = get_lifecycle_settings(community)
     start = days_before(as_of, days, lifecycle.zone)

@@ -27,9 +27,8 @@ answered from the activities (store/members.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import (
     Column,
     Connection,
@@ -41,14 +40,17 @@ from sqlalchemy import (
     text,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+
 from tending.lib.periods import Window
 from tending.store.schema import Key, metadata
 from tending.timeutil import MICROS_PER_DAY
 
 MAX_ID = 2**63 - 1  # the largest BIGINT
 
-IDS = np.dtype("<i8")
-COUNTS = np.dtype("<i4")
+IDS = "<i8"  # numpy dtype strings: numpy is imported where it is used, not at start-up
+COUNTS = "<i4"
 DAYS_PER_QUERY = 200  # days refreshed per statement: a bounded IN (...) list and a bounded read
 CONTRIBUTION_SQL = "kind IN ('post', 'reply', 'comment')"
 
@@ -73,6 +75,8 @@ def encode(member_ids: np.ndarray, counts: np.ndarray) -> tuple[bytes, bytes]:
 def decode(
     member_ids: bytes | memoryview, counts: bytes | memoryview
 ) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
     return np.frombuffer(member_ids, dtype=IDS), np.frombuffer(counts, dtype=COUNTS)
 
 
@@ -86,11 +90,15 @@ def fetch_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple
 
 def fetch_ids(conn: Connection, sql: str, params: dict[str, Any]) -> np.ndarray:
     """The first column of `sql`'s rows (member ids), as an int64 array, read as fetch_rows does."""
+    import numpy as np
+
     return np.array([row[0] for row in fetch_rows(conn, sql, params)], dtype=np.int64)
 
 
 def _by_day(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(day, member ids, counts) per day from (day, member_id, contributions) rows sorted by day, member."""
+    import numpy as np
+
     if not rows:
         return
     table = np.array(rows, dtype=np.int64).reshape(-1, 3)
@@ -145,6 +153,8 @@ def add_activities_after(conn: Connection, community_id: int, *, after_id: int) 
     place. SQLite has one writer at a time."""
     # the upper bound: PostgreSQL's planner has no statistics for the rows a running import adds, and would
     # guess an open range is a third of the table (rollups.new_rows_where)
+    import numpy as np
+
     rows = fetch_rows(
         conn,
         f"SELECT occurred_at, member_id FROM activities WHERE +community_id = :c AND id > :after "
@@ -162,6 +172,8 @@ def _merge(conn: Connection, community_id: int, new: dict[int, np.ndarray]) -> N
     """Add one contribution per entry of {day: member ids (repeated once per contribution)} to the packed rows.
     (`+community_id`, above: SQLite would otherwise read the community's whole partial index of contributions
     rather than the rowid range of the new activities.)"""
+    import numpy as np
+
     wanted = sorted(
         new
     )  # one order for every writer: row locks taken in the same order never deadlock
@@ -289,6 +301,8 @@ def window_counts(
 
     Whole UTC days come from the packed rows; the partial days at both ends from the activities themselves,
     so the answer is exact to the microsecond whatever the window's time zone."""
+    import numpy as np
+
     window = Window(start=start, end=end)
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
@@ -341,6 +355,8 @@ def sum_by_member(
 
     `dense`: allowed to use an array indexed by member id when the ids are not too sparse (a window's
     hundreds of thousands of rows); a single day's merge sorts instead."""
+    import numpy as np
+
     if not ids or sum(len(part) for part in ids) == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     all_ids = np.concatenate(ids).astype(np.int64)

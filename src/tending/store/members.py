@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Connection, Index, delete, insert, select, text, update
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from tending.errors import UsageError
 from tending.lib.lifecycle import LifecycleSettings, MemberFacts, days_before, is_inactive, state_of
@@ -601,6 +603,8 @@ def get_outside_population(
     """Ids of the community's members outside the window's population (the complement of count_population's
     condition): bots and merged-away members (a partial index of a handful of rows), those who left by the
     window's start, and those who had not joined by `as_of` (index ranges). Sorted, unique."""
+    import numpy as np
+
     params = {"cid": community_id, "start": _micros(window_start), "cutoff": _micros(as_of)}
     found = []
     special = (
@@ -638,6 +642,8 @@ def get_window_count_arrays(
     ends from the activities, minus the members outside the population: the work grows with the window's
     days and contributors, never with its contributions. ACTIVITIES (forced when reactions count, which the
     packed days do not hold): each candidate's count from the activities' partial index."""
+    import numpy as np
+
     method = method or (ACTIVITIES if lifecycle.count_reactions else ROLLUPS)
     if method == ROLLUPS and not lifecycle.count_reactions:
         ids, counts = contributor_days.window_counts(

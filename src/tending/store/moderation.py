@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import (
     JSON,
     Column,
@@ -33,6 +32,9 @@ from sqlalchemy import (
     select,
     update,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from tending.models import CONTRIBUTION_KINDS
 from tending.store.ingest import batched
@@ -346,6 +348,8 @@ class Fingerprints:
 
 def get_fingerprints(conn: Connection, community_id: int, kind: str, *, width: int) -> Fingerprints:
     """Every fingerprint of a kind in the community; signatures as a (n, width) uint32 or (n,) uint64 array."""
+    import numpy as np
+
     query = select(
         moderation_fingerprints.c.activity_id,
         moderation_fingerprints.c.member_id,
