@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from tending import __version__
 from tending.cli.context import AppContext
 from tending.errors import TendingError, describe_unexpected
 
@@ -75,7 +74,7 @@ class LazyGroup(click.Group):
     help="Database: a SQLite file path or URL, or postgresql+psycopg://user@host/db. "
     "Default: ~/.local/share/tending/tending.db (env TENDING_DATABASE_URL).",
 )
-@click.version_option(__version__, "--version", prog_name="tending")
+@click.version_option(None, "--version", package_name="tending", prog_name="tending")  # read lazily
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """tending: a workbench for the people who run online communities.
