@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -156,6 +157,9 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=([^\n#]*)", re.MULTILINE)
+
+
 @cache
 def script_heads() -> frozenset[str] | None:
     """The newest revisions, read from the migration files' `revision` and `down_revision` without
@@ -165,16 +169,13 @@ def script_heads() -> frozenset[str] | None:
     for path in sorted((Path(MIGRATIONS) / "versions").glob("*.py")):
         if path.name == "__init__.py":
             continue
+        # a line match, not ast.parse: parsing every migration cost ~20 ms of each command's start-up
         found: dict[str, Any] = {}
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                target, value = node.target, node.value
-            else:
-                continue
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-                found[target.id] = ast.literal_eval(value)
+        for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")):
+            try:
+                found[match[1]] = ast.literal_eval(match[2].strip())
+            except (ValueError, SyntaxError):
+                return None
         if not isinstance(found.get("revision"), str):
             return None
         revisions.add(found["revision"])
