@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from typing_extensions import (
+    TypedDict,  # pydantic (the JSON API) reads these; it needs this one on 3.11
+)
+
 # Dashboard users: their roles, from least to most allowed, and the languages of the interface.
 ROLES = ("viewer", "moderator", "admin")
 LANGUAGES = ("en", "fr")
@@ -235,3 +239,89 @@ class Window:
     field: str
     lo: datetime
     hi: datetime
+
+
+# -- the health report (store.health.get_health_report; every key is defined in docs/health.md) ----------
+# TypedDicts, not dataclasses: the report is the JSON `tending health --format json` and /api/v1 print,
+# key for key, and a typed dict keeps it that while the checker sees every key across the seam.
+
+
+class FirstResponse(TypedDict):
+    median: float | None
+    mean: float | None
+    answered: int
+
+
+class SegmentShare(TypedDict):
+    count: int
+    share: float | None
+    reference: float
+
+
+class SegmentShares(TypedDict):
+    lurkers: SegmentShare
+    occasional: SegmentShare
+    core: SegmentShare
+
+
+class RetentionCohort(TypedDict):
+    cohort: str
+    members: int
+    months: list[float | None]
+
+
+class FunnelShares(TypedDict):
+    joined: float | None
+    first_contribution: float | None
+    regular: float | None
+    core: float | None
+
+
+class Funnel(TypedDict):
+    cohorts: list[str]
+    joined: int
+    first_contribution: int
+    regular: int
+    core: int
+    shares: FunnelShares
+
+
+class TrendDay(TypedDict):
+    day: str
+    messages: int
+    sentiment_mean: float | None
+    negative_share: float | None
+    toxic_share: float | None
+    off_topic_share: float | None
+    flags: int
+
+
+class HealthMemberCounts(TypedDict):
+    members_total: int
+    new_members: int
+    members_left: int
+
+
+class HealthReport(HealthMemberCounts):
+    community: str
+    as_of: str
+    window_days: int
+    window_start: str
+    active_contributors: int
+    contributions: int
+    daily_contributors_mean: float | None
+    daily_to_monthly_contributors: float | None
+    reads: int | None
+    activation_rate_7d: float | None
+    activation_cohort_7d: int
+    activation_rate_30d: float | None
+    activation_cohort_30d: int
+    threads_started: int
+    time_to_first_response_hours: FirstResponse
+    unanswered_threads: int
+    member_started_threads_share: float | None
+    gini: float | None
+    segments: SegmentShares
+    retention: list[RetentionCohort]
+    funnel: Funnel
+    trends: list[TrendDay]

@@ -7,6 +7,7 @@ index and to bucket into days with the same SQL on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tending.errors import UsageError
@@ -63,6 +64,14 @@ def get_zone(name: str) -> ZoneInfo:
         raise UsageError(
             f"'{name}' is not a known time zone (use an IANA name such as Europe/Paris)."
         ) from None
+
+
+@overload
+def isoformat_utc(moment: datetime) -> str: ...
+@overload
+def isoformat_utc(moment: None) -> None: ...
+@overload
+def isoformat_utc(moment: datetime | None) -> str | None: ...
 
 
 def isoformat_utc(moment: datetime | None) -> str | None:

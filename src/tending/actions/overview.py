@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from tending.models import Community
+from tending.models import Community, HealthReport
 from tending.store import dashboard
 from tending.store.alerts import get_alerts as stored_alerts
 from tending.store.dashboard import Contributor as Contributor
@@ -46,7 +46,7 @@ class OverviewData:
     starts_members: list[int]
     starts_staff: list[int]
     top: list[Contributor]
-    health: dict[str, Any]  # tending.store.health.get_health_report as of the overview's instant
+    health: HealthReport  # tending.store.health.get_health_report as of the overview's instant
 
 
 def _per_week(days: dict[date, int], weeks: list[date]) -> list[int]:

@@ -31,7 +31,7 @@ from tending.api.common import (
 )
 from tending.lib.lifecycle import STATES
 from tending.lib.segments import SEGMENTS
-from tending.models import Community
+from tending.models import Community, HealthReport
 from tending.timeutil import isoformat_utc
 
 router = APIRouter()
@@ -222,7 +222,7 @@ def health(
     as_of: AsOf = None,
     window_days: Annotated[int, Query(ge=1, le=3660)] = 28,
     user: WebUser = caller("viewer"),
-) -> dict[str, Any]:
+) -> HealthReport:
     """As `tending health --format json` (every key is defined in docs/health.md)."""
     community = community_of(request, community_id)
     moment = resolve_as_of(request, community, as_of)

@@ -8,6 +8,7 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
+from tending.models import HealthReport
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
@@ -88,7 +89,7 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_report(r: dict[str, Any]) -> None:
+def _print_report(r: HealthReport) -> None:
     ttfr = r["time_to_first_response_hours"]
     rows = [
         (

@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tending.models import SegmentShare, SegmentShares
+
 # MAD * 1.4826 estimates the standard deviation of normally distributed data (Rousseeuw & Croux 1993).
 MAD_SCALE = 1.4826
 
@@ -51,8 +53,8 @@ class Segments:
     occasional: int
     core: int
 
-    def as_dict(self) -> dict[str, dict[str, float | int | None]]:
-        def part(count: int, reference: float) -> dict[str, float | int | None]:
+    def as_dict(self) -> SegmentShares:
+        def part(count: int, reference: float) -> SegmentShare:
             return {"count": count, "share": share(count, self.population), "reference": reference}
 
         return {

@@ -31,7 +31,14 @@ from tending.lib.health import gini_from_ranks, mean, median, segments_from_coun
 from tending.lib.periods import Window as Window  # where the health functions' callers found it
 from tending.lib.periods import month_label, month_of, month_start_micros
 from tending.lib.periods import window_of as window_of
-from tending.models import Community
+from tending.models import (
+    Community,
+    Funnel,
+    HealthMemberCounts,
+    HealthReport,
+    RetentionCohort,
+    TrendDay,
+)
 from tending.store import contributor_days
 from tending.store.rollups import reads_of
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
@@ -66,7 +73,7 @@ message_scores = Table(
 # -- the pieces ---------------------------------------------------------------------------------------
 
 
-def member_counts(conn: Connection, cid: int, w: Window) -> dict[str, int]:
+def member_counts(conn: Connection, cid: int, w: Window) -> HealthMemberCounts:
     row = conn.execute(
         text(
             "SELECT "
@@ -323,7 +330,7 @@ def _months_query(sql: str) -> Any:
 
 def retention(
     conn: Connection, cid: int, as_of_micros: int, *, sizes: dict[int, int], excluded: list[int]
-) -> list[dict[str, Any]]:
+) -> list[RetentionCohort]:
     """Per join month (the 12 whole months before T's month): cohort size and, for the join month and
     each following whole month before T's month, the share of the cohort who contributed in it.
     One range of member_months by (join_month, month): no seek per member."""
@@ -340,7 +347,7 @@ def retention(
             {"c": cid, "first": first, "cur": current, "excluded": excluded or [-1]},
         )
     }
-    table = []
+    table: list[RetentionCohort] = []
     for cohort in range(first, current):
         size = sizes.get(cohort, 0)
         table.append(
@@ -361,7 +368,7 @@ def funnel(
     sizes: dict[int, int],
     excluded: list[int],
     core: int,
-) -> dict[str, Any]:
+) -> Funnel:
     """Members who joined in the 12 months whose first six months are all complete before T's month:
     joined -> made a first contribution (by T) -> regular (active in 3 of their first 6 months) -> core
     (`core`: how many of them are in the window's core, counted by participation())."""
@@ -401,20 +408,24 @@ def funnel(
         ),
         params,
     ).scalar_one()
-    stages = {
-        "joined": joined,
-        "first_contribution": int(earlier or 0) + int(this_month),
-        "regular": int(regular or 0),
-        "core": core,
-    }
+    first_contribution = int(earlier or 0) + int(this_month)
+    regulars = int(regular or 0)
     return {
         "cohorts": [month_label(first), month_label(last - 1)],
-        **stages,
-        "shares": {name: share(value, joined) for name, value in stages.items()},
+        "joined": joined,
+        "first_contribution": first_contribution,
+        "regular": regulars,
+        "core": core,
+        "shares": {
+            "joined": share(joined, joined),
+            "first_contribution": share(first_contribution, joined),
+            "regular": share(regulars, joined),
+            "core": share(core, joined),
+        },
     }
 
 
-def trends(conn: Connection, cid: int, w: Window) -> list[dict[str, Any]]:
+def trends(conn: Connection, cid: int, w: Window) -> list[TrendDay]:
     """Per UTC day of the window: messages scored, mean sentiment, negative / toxic / off-topic shares."""
     rows = conn.execute(
         text(
@@ -427,7 +438,7 @@ def trends(conn: Connection, cid: int, w: Window) -> list[dict[str, Any]]:
         ),
         {"c": cid, "s": w.start, "t": w.end},
     )
-    out = []
+    out: list[TrendDay] = []
     for day, n, sentiment, negative, toxic, toxic_n, off, off_n, flags in rows:
         out.append(
             {
@@ -448,7 +459,7 @@ def trends(conn: Connection, cid: int, w: Window) -> list[dict[str, Any]]:
 
 def get_health_report(
     conn: Connection, community: Community, *, as_of: datetime, window_days: int = 28
-) -> dict[str, Any]:
+) -> HealthReport:
     """The whole health report as of `as_of` (see docs/health.md for every key)."""
     w = window_of(as_of, window_days)
     cid = community.id
@@ -457,30 +468,14 @@ def get_health_report(
         # per large query, measured), and the window's grouping fits in memory instead of spilling to disk
         conn.execute(text("SET LOCAL jit = off"))
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
-    report: dict[str, Any] = {
-        "community": community.name,
-        "as_of": isoformat_utc(as_of),
-        "window_days": window_days,
-        "window_start": isoformat_utc(from_micros(w.start)),
-    }
-    report |= member_counts(conn, cid, w)
+    counts = member_counts(conn, cid, w)
 
     special = special_members(conn, cid)
     part = participation(conn, cid, w, special)
-    report["active_contributors"] = part.active
-    report["contributions"] = part.contributions
     daily, reads = daily_contributors_and_reads(conn, cid, w, special.excluded)
     daily_mean = mean(daily)
-    report["daily_contributors_mean"] = None if daily_mean is None else round(daily_mean, 4)
-    report["daily_to_monthly_contributors"] = (
-        None if daily_mean is None or not part.active else round(daily_mean / part.active, 4)
-    )
-    report["reads"] = reads
-
-    for days in (7, 30):
-        cohort, activated = activation(conn, cid, w, days)
-        report[f"activation_rate_{days}d"] = share(activated, cohort)
-        report[f"activation_cohort_{days}d"] = cohort
+    cohort_7, activated_7 = activation(conn, cid, w, 7)
+    cohort_30, activated_30 = activation(conn, cid, w, 30)
 
     started = threads_started(conn, cid, w.start, w.end, until=w.end, special=special)
     waits = [
@@ -488,41 +483,58 @@ def get_health_report(
         for t in started
         if t.first_response_at is not None
     ]
-    report["threads_started"] = len(started)
-    report["time_to_first_response_hours"] = {
-        "median": _round(median(waits)),
-        "mean": _round(mean(waits)),
-        "answered": len(waits),
-    }
-    report["unanswered_threads"] = len(started) - len(waits)
     known = [t for t in started if t.starter_is_staff is not None]
-    report["member_started_threads_share"] = share(
-        sum(1 for t in known if not t.starter_is_staff), len(known)
-    )
 
-    population = report["members_total"]
+    population = counts["members_total"]
     segments = segments_from_counts(
         population=population, contributors=part.present, core=part.core
     )
-    report["gini"] = _round(
-        gini_from_ranks(
-            population=population,
-            total=part.present_contributions,
-            contributors=part.present,
-            rank_weighted=part.rank_weighted,
-        )
-    )
-    report["segments"] = segments.as_dict()
     current = month_of(w.end)
     sizes = cohort_sizes(
         conn, cid, min(funnel_months(w.end)[0], current - RETENTION_COHORTS), current
     )
-    report["retention"] = retention(conn, cid, w.end, sizes=sizes, excluded=special.excluded)
-    report["funnel"] = funnel(
-        conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel
-    )
-    report["trends"] = trends(conn, cid, w)
-    return report
+    return {
+        "community": community.name,
+        "as_of": isoformat_utc(as_of),
+        "window_days": window_days,
+        "window_start": isoformat_utc(from_micros(w.start)),
+        **counts,
+        "active_contributors": part.active,
+        "contributions": part.contributions,
+        "daily_contributors_mean": None if daily_mean is None else round(daily_mean, 4),
+        "daily_to_monthly_contributors": (
+            None if daily_mean is None or not part.active else round(daily_mean / part.active, 4)
+        ),
+        "reads": reads,
+        "activation_rate_7d": share(activated_7, cohort_7),
+        "activation_cohort_7d": cohort_7,
+        "activation_rate_30d": share(activated_30, cohort_30),
+        "activation_cohort_30d": cohort_30,
+        "threads_started": len(started),
+        "time_to_first_response_hours": {
+            "median": _round(median(waits)),
+            "mean": _round(mean(waits)),
+            "answered": len(waits),
+        },
+        "unanswered_threads": len(started) - len(waits),
+        "member_started_threads_share": share(
+            sum(1 for t in known if not t.starter_is_staff), len(known)
+        ),
+        "gini": _round(
+            gini_from_ranks(
+                population=population,
+                total=part.present_contributions,
+                contributors=part.present,
+                rank_weighted=part.rank_weighted,
+            )
+        ),
+        "segments": segments.as_dict(),
+        "retention": retention(conn, cid, w.end, sizes=sizes, excluded=special.excluded),
+        "funnel": funnel(
+            conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel
+        ),
+        "trends": trends(conn, cid, w),
+    }
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
