@@ -325,3 +325,76 @@ class HealthReport(HealthMemberCounts):
     retention: list[RetentionCohort]
     funnel: Funnel
     trends: list[TrendDay]
+
+
+# -- alerts (store.alerts, actions.alerts) ----------------------------------------------------------------
+
+
+class AlertDetails(TypedDict):
+    threads: list[int]
+    messages: list[int]
+    figures: dict[str, Any]  # the figures behind an alert, which differ by kind (docs/health.md)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert as stored: raised once per kind, subject and day."""
+
+    id: int
+    kind: str
+    dedupe_key: str
+    day: int
+    as_of: datetime
+    created_at: datetime
+    severity: str  # "warning" or "critical"
+    summary: str
+    details: AlertDetails
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BriefMessage:
+    """A message named as an alert's evidence: author, instant, kind, text, thread title."""
+
+    id: int
+    member_id: int | None
+    kind: str
+    occurred_at: datetime
+    text: str | None
+    thread_title: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewAlert(Alert):
+    """An alert as the overview shows it, with its first threads' titles and its messages."""
+
+    threads: list[tuple[int, str | None]]
+    messages: list[BriefMessage]
+
+
+class RaisedAlert(TypedDict):
+    """One alert raised by a run of `tending alerts` (its JSON, key for key)."""
+
+    id: int
+    key: str
+    as_of: str
+    kind: str
+    subject: str
+    severity: str
+    summary: str
+    thread_ids: list[int]
+    message_ids: list[int]
+    figures: dict[str, Any]
+    titles: dict[str, str | None]
+
+
+class AlertsRun(TypedDict):
+    """What a run of `tending alerts` did (`--format json`)."""
+
+    as_of: str
+    scored: int
+    raised: list[RaisedAlert]
+    duplicates: int
+    rate_limited: int
+    drafted: int

@@ -90,7 +90,7 @@ def _news(db_url: str, cid: int) -> None:
             created_at=NOW,
             severity="warning",
             summary="Contributions spiked today",
-            details={},
+            details={"threads": [], "messages": [], "figures": {}},
         )
         bulk_add_items(
             conn,

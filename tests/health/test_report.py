@@ -140,8 +140,9 @@ def load(engine: Engine, records: list, name: str = "Forum") -> Community:
 
 
 def report(engine: Engine, community: Community, as_of: datetime, window_days: int) -> dict:
+    """The report as a plain dict, to compare with the oracle's key by key."""
     with engine.connect() as conn:
-        return get_health_report(conn, community, as_of=as_of, window_days=window_days)
+        return dict(get_health_report(conn, community, as_of=as_of, window_days=window_days))
 
 
 def assert_same(got: dict, want: dict) -> None:

@@ -23,7 +23,7 @@ outbox, alerts are only stored (`tending alerts` lists them).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
 from tending.lib.settings import get_setting
-from tending.models import Community
+from tending.models import Alert, AlertDetails, AlertsRun, Community, RaisedAlert
 from tending.moderation import drift
 from tending.moderation.classifier import Classifier, shipped_classifier
 from tending.store import alerts as alert_store
@@ -192,7 +192,7 @@ def do_raise_alerts(
     score: bool = True,
     now: datetime | None = None,
     actor: str = "system",
-) -> dict[str, Any]:
+) -> AlertsRun:
     """Evaluate, store and (optionally) deliver the alerts as of `as_of`. Returns what happened."""
     as_of = ensure_utc(as_of)
     now = now or utcnow()
@@ -208,7 +208,7 @@ def do_raise_alerts(
         )
     day = to_micros(as_of) // MICROS_PER_DAY
     day_label = as_of.date().isoformat()
-    raised: list[dict[str, Any]] = []
+    raised: list[RaisedAlert] = []
     duplicates = limited = 0
     for candidate in get_alert_candidates(conn, community, as_of=as_of, settings=settings):
         key = f"{candidate.kind}:{candidate.subject}:{day_label}"
@@ -221,7 +221,7 @@ def do_raise_alerts(
         ):
             limited += 1
             continue
-        details = {
+        details: AlertDetails = {
             "threads": candidate.thread_ids,
             "messages": candidate.message_ids,
             "figures": candidate.figures,
@@ -252,7 +252,13 @@ def do_raise_alerts(
                 "id": alert_id,
                 "key": key,
                 "as_of": isoformat_utc(as_of),
-                **asdict(candidate),
+                "kind": candidate.kind,
+                "subject": candidate.subject,
+                "severity": candidate.severity,
+                "summary": candidate.summary,
+                "thread_ids": candidate.thread_ids,
+                "message_ids": candidate.message_ids,
+                "figures": candidate.figures,
                 "titles": {str(k): v for k, v in titles.items()},
             }
         )
@@ -270,7 +276,7 @@ def do_raise_alerts(
 def _deliver(
     conn: Connection,
     community: Community,
-    raised: list[dict[str, Any]],
+    raised: list[RaisedAlert],
     *,
     now: datetime,
     actor: str,
@@ -312,7 +318,7 @@ def _deliver(
     return drafted
 
 
-def _body(alert: dict[str, Any]) -> str:
+def _body(alert: RaisedAlert) -> str:
     lines = [alert["summary"], ""]
     for tid in alert["thread_ids"][:10]:
         title = alert["titles"].get(str(tid))
@@ -326,7 +332,7 @@ def _body(alert: dict[str, Any]) -> str:
 @dataclass(frozen=True, slots=True)
 class AlertsPage:
     total: int
-    alerts: list[dict[str, Any]]
+    alerts: list[Alert]
 
 
 def get_alerts_page(

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from tending.models import Community, HealthReport
+from tending.models import Alert, Community, HealthReport, OverviewAlert
 from tending.store import dashboard
 from tending.store.alerts import get_alerts as stored_alerts
 from tending.store.dashboard import Contributor as Contributor
@@ -118,21 +117,18 @@ def get_overview(conn: Connection, community: Community, *, now: datetime) -> Ov
 
 def get_overview_alerts(
     conn: Connection, community: Community, *, limit: int = 10
-) -> list[dict[str, Any]]:
+) -> list[OverviewAlert]:
     """The newest alerts (tending.store.alerts), each with its threads' titles and its messages."""
     alerts = stored_alerts(conn, community.id, limit=limit)
-    thread_ids = sorted(
-        {int(t) for a in alerts for t in (a["details"] or {}).get("threads", [])[:5]}
-    )
-    message_ids = sorted(
-        {int(m) for a in alerts for m in (a["details"] or {}).get("messages", [])[:5]}
-    )
+    thread_ids = sorted({t for a in alerts for t in a.details["threads"][:5]})
+    message_ids = sorted({m for a in alerts for m in a.details["messages"][:5]})
     titles = dashboard.get_thread_titles(conn, community.id, thread_ids)
-    messages = {m["id"]: m for m in dashboard.get_activities_brief(conn, community.id, message_ids)}
-    for alert in alerts:
-        details = alert["details"] or {}
-        alert["threads"] = [(int(t), titles.get(int(t))) for t in details.get("threads", [])[:5]]
-        alert["messages"] = [
-            messages[int(m)] for m in details.get("messages", [])[:5] if int(m) in messages
-        ]
-    return alerts
+    messages = {m.id: m for m in dashboard.get_activities_brief(conn, community.id, message_ids)}
+    return [
+        OverviewAlert(
+            **{name: getattr(alert, name) for name in Alert.__dataclass_fields__},
+            threads=[(t, titles.get(t)) for t in alert.details["threads"][:5]],
+            messages=[messages[m] for m in alert.details["messages"][:5] if m in messages],
+        )
+        for alert in alerts
+    ]

@@ -244,14 +244,14 @@ def list_alerts(
         found = get_alerts_page(conn, community, limit=limit, offset=offset)
     items = [
         {
-            "id": a["id"],
-            "kind": a["kind"],
-            "severity": a["severity"],
-            "summary": a["summary"],
-            "as_of": isoformat_utc(a["as_of"]),
-            "created_at": isoformat_utc(a["created_at"]),
-            "delivered_at": isoformat_utc(a["delivered_at"]),
-            "details": a["details"],
+            "id": a.id,
+            "kind": a.kind,
+            "severity": a.severity,
+            "summary": a.summary,
+            "as_of": isoformat_utc(a.as_of),
+            "created_at": isoformat_utc(a.created_at),
+            "delivered_at": isoformat_utc(a.delivered_at),
+            "details": a.details,
         }
         for a in found.alerts
     ]

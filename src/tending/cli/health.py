@@ -235,11 +235,11 @@ def list_alerts(
                 "offset": offset,
                 "items": [
                     {
-                        "id": a["id"],
-                        "kind": a["kind"],
-                        "severity": a["severity"],
-                        "as_of": isoformat_utc(a["as_of"]),
-                        "summary": a["summary"],
+                        "id": a.id,
+                        "kind": a.kind,
+                        "severity": a.severity,
+                        "as_of": isoformat_utc(a.as_of),
+                        "summary": a.summary,
                     }
                     for a in page.alerts
                 ],
@@ -256,8 +256,8 @@ def list_alerts(
         return
     click.echo(f"{'when (' + community.timezone + ')':<22}  {'severity':<8}  {'kind':<20}  summary")
     for alert in page.alerts:
-        when = ensure_utc(alert["as_of"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{when:<22}  {alert['severity']:<8}  {alert['kind']:<20}  {alert['summary']}")
+        when = ensure_utc(alert.as_of).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {alert.summary}")
     shown = f"{offset + 1}-{offset + len(page.alerts)}" if offset else str(len(page.alerts))
     click.echo(
         f"{shown} of {page.total} alerts"

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from tending.models import Alert, AlertDetails
 from tending.store.schema import Key, Timestamp, community_fk, metadata
 
 alerts = Table(
@@ -80,7 +81,7 @@ def insert_alert(
     created_at: datetime,
     severity: str,
     summary: str,
-    details: dict[str, Any],
+    details: AlertDetails,
 ) -> int:
     result = conn.execute(
         insert(alerts).values(
@@ -109,12 +110,36 @@ def get_alerts(
     since_day: int | None = None,
     limit: int = 200,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[Alert]:
     query = select(alerts).where(alerts.c.community_id == community_id)
     if since_day is not None:
         query = query.where(alerts.c.day >= since_day)
     query = query.order_by(alerts.c.as_of.desc(), alerts.c.id.desc()).limit(limit).offset(offset)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [
+        Alert(
+            id=row.id,
+            kind=row.kind,
+            dedupe_key=row.dedupe_key,
+            day=row.day,
+            as_of=row.as_of,
+            created_at=row.created_at,
+            severity=row.severity,
+            summary=row.summary,
+            details=_details(row.details),
+            delivered_at=row.delivered_at,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def _details(stored: Any) -> AlertDetails:
+    """The JSON column as written by insert_alert (an older row may lack a key)."""
+    stored = stored or {}
+    return {
+        "threads": [int(t) for t in stored.get("threads", [])],
+        "messages": [int(m) for m in stored.get("messages", [])],
+        "figures": dict(stored.get("figures", {})),
+    }
 
 
 def count_alerts(conn: Connection, community_id: int) -> int:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from tending.models import CONTRIBUTION_KINDS
+from tending.models import CONTRIBUTION_KINDS, BriefMessage
 from tending.store.schema import (
     activities,
     audit_events,
@@ -562,7 +562,7 @@ def get_thread_titles(
 
 def get_activities_brief(
     conn: Connection, community_id: int, activity_ids: Sequence[int]
-) -> list[dict[str, Any]]:
+) -> list[BriefMessage]:
     """Messages named by id (an alert's evidence): author, instant, kind, text, thread title."""
     if not activity_ids:
         return []
@@ -586,7 +586,18 @@ def get_activities_brief(
         .where(activities.c.community_id == community_id, activities.c.id.in_(list(activity_ids)))
         .order_by(activities.c.occurred_at, activities.c.id)
     )
-    return [{**dict(r._mapping), "name": display_name(r)} for r in conn.execute(query)]
+    return [
+        BriefMessage(
+            id=r.id,
+            member_id=r.member_id,
+            kind=r.kind,
+            occurred_at=r.occurred_at,
+            text=r.text,
+            thread_title=r.thread_title,
+            name=display_name(r),
+        )
+        for r in conn.execute(query)
+    ]
 
 
 def get_do_not_contact_ids(conn: Connection, community_id: int) -> set[int]:
