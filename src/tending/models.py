@@ -398,3 +398,22 @@ class AlertsRun(TypedDict):
     duplicates: int
     rate_limited: int
     drafted: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLogEntry:
+    """One import in the import log (`tending imports`): its source, hash, counts, duration, status."""
+
+    id: int
+    community_id: int
+    kind: str
+    source_path: str
+    file_hash: str | None
+    status: str  # "running", "ok" or "failed"
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    counts: (
+        dict[str, Any] | None
+    )  # the import summary's counts, as `tending import --format json` prints
+    error: str | None

@@ -101,11 +101,11 @@ def test_a_slack_export_imports_once_and_twice_changes_nothing(engine: Engine) -
         community = find_community(conn, "Cats")
         assert community is not None and community.platform == "slack"
         log = get_imports(conn, community.id)
-        assert [row["status"] for row in log] == ["ok", "ok"]
-        assert (
-            log[1]["counts"]["activities_added"] == 11 and log[0]["counts"]["activities_added"] == 0
-        )
-        assert len(log[0]["file_hash"]) == 64 and log[0]["file_hash"] == log[1]["file_hash"]
+        assert [row.status for row in log] == ["ok", "ok"]
+        assert log[1].counts and log[0].counts
+        assert log[1].counts["activities_added"] == 11 and log[0].counts["activities_added"] == 0
+        assert log[0].file_hash and len(log[0].file_hash) == 64
+        assert log[0].file_hash == log[1].file_hash
         assert [e["action"] for e in get_events(conn, community.id)].count("import.completed") == 2
 
 
@@ -177,7 +177,7 @@ def test_a_malformed_record_leaves_the_database_as_it_was(
     with engine.connect() as conn:
         community = find_community(conn, "Cats")
         assert community is not None
-        assert [row["status"] for row in get_imports(conn, community.id)] == ["failed", "ok"]
+        assert [row.status for row in get_imports(conn, community.id)] == ["failed", "ok"]
 
 
 def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(

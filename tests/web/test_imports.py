@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tending.models import ImportLogEntry
 from tending.store import open_store
 from tests.web.conftest import csrf_of
 
 
-def imports_of(db_url: str, cid: int) -> list[dict[str, Any]]:
+def imports_of(db_url: str, cid: int) -> list[ImportLogEntry]:
     from tending.store.imports import get_imports
 
     engine = open_store(db_url)
@@ -59,10 +59,8 @@ def test_an_admin_uploads_a_file_and_sees_what_was_added(
         'class="plain uploads"'
     )[-1][:500]
     [logged] = imports_of(seeded[0], cid)
-    assert (logged["kind"], logged["status"]) == ("jsonl", "ok")
-    assert logged["source_path"].endswith(
-        "/Fay_s_export.jsonl"
-    )  # the name made safe, in its own folder
+    assert (logged.kind, logged.status) == ("jsonl", "ok")
+    assert logged.source_path.endswith("/Fay_s_export.jsonl")  # the name made safe, in its own folder
     assert "1 member" in client.get(f"/c/{cid}/members?q=fay").text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -198,9 +199,9 @@ def imports_command(
         echo_json(
             [
                 {
-                    **row,
-                    "started_at": isoformat_utc(row["started_at"]),
-                    "finished_at": isoformat_utc(row["finished_at"]),
+                    **asdict(row),
+                    "started_at": isoformat_utc(row.started_at),
+                    "finished_at": isoformat_utc(row.finished_at),
                 }
                 for row in rows
             ]
@@ -210,15 +211,15 @@ def imports_command(
         click.echo(f"No import yet into '{community.name}'.")
         return
     for row in rows:
-        counts = row["counts"] or {}
+        counts = row.counts or {}
         what = (
             f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} members, "
             f"{counts.get('activities_unchanged', 0):,} unchanged"
-            if row["status"] == "ok"
-            else f"failed: {row['error']}"
+            if row.status == "ok"
+            else f"failed: {row.error}"
         )
         click.echo(
-            f"{row['id']:>4}  {isoformat_utc(row['started_at'])}  {row['kind']:<13} {row['status']:<6} "
-            f"{(row['duration_ms'] or 0) / 1000:>6.1f} s  {row['file_hash'][:12] if row['file_hash'] else '-'}  "
-            f"{row['source_path']}\n      {what}"
+            f"{row.id:>4}  {isoformat_utc(row.started_at)}  {row.kind:<13} {row.status:<6} "
+            f"{(row.duration_ms or 0) / 1000:>6.1f} s  {row.file_hash[:12] if row.file_hash else '-'}  "
+            f"{row.source_path}\n      {what}"
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from tending.models import ImportLogEntry
 from tending.store.schema import imports
 
 
@@ -41,7 +42,7 @@ def record_import(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[ImportLogEntry]:
     """The most recent imports first."""
     query = (
         select(imports)
@@ -49,21 +50,4 @@ def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list
         .order_by(imports.c.started_at.desc(), imports.c.id.desc())
         .limit(limit)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def find_import_by_hash(
-    conn: Connection, community_id: int, file_hash: str
-) -> dict[str, Any] | None:
-    """The last successful import of exactly this file, if any."""
-    row = conn.execute(
-        select(imports)
-        .where(
-            imports.c.community_id == community_id,
-            imports.c.file_hash == file_hash,
-            imports.c.status == "ok",
-        )
-        .order_by(imports.c.id.desc())
-        .limit(1)
-    ).first()
-    return dict(row._mapping) if row else None
+    return [ImportLogEntry(**row._mapping) for row in conn.execute(query)]

@@ -75,11 +75,11 @@ def imports_page(
     ][::-1]
     with get_state(request).engine.connect() as conn:
         history = [
-            {**row, "error": UPLOAD_FOLDER.sub("", row["error"]) if row["error"] else None}
+            replace(row, error=UPLOAD_FOLDER.sub("", row.error) if row.error else None)
             for row in get_imports(conn, community.id)
         ]
     running = any(u.status == "running" for u in uploads) or any(
-        h["status"] == "running" for h in history
+        h.status == "running" for h in history
     )
     return render(
         request,
