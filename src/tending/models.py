@@ -417,3 +417,41 @@ class ImportLogEntry:
         dict[str, Any] | None
     )  # the import summary's counts, as `tending import --format json` prints
     error: str | None
+
+
+# -- a member's page: accounts, timeline, audit --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """One of a member's accounts; e-mail addresses are left out on purpose."""
+
+    platform: str
+    external_id: str
+    handle: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One of a member's activities, with its thread's title and its channel's name."""
+
+    id: int
+    kind: str
+    occurred_at: datetime
+    text: str | None
+    url: str | None
+    thread_title: str | None
+    channel_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One row of the audit log: who did what, when, to which member."""
+
+    id: int
+    community_id: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    member_id: int | None
+    details: dict[str, Any] | None  # what the action recorded, which differs by action

@@ -17,7 +17,7 @@ from tending.errors import NotFoundError, UsageError
 from tending.lib import segments as seg
 from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
 from tending.lib.settings import get_setting
-from tending.models import Community, Member
+from tending.models import Community, Identity, Member
 from tending.store import dashboard
 from tending.store import members as store
 from tending.store import moderation as moderation_store
@@ -412,7 +412,7 @@ class MemberProfile:
     row: (
         MemberRow | None
     )  # facts and state as of the instant asked for; None for a member merged away
-    identities: list[dict[str, Any]]  # platform, external_id, handle
+    identities: list[Identity]
     checkins: list[Checkin]
 
     @property

@@ -5,6 +5,7 @@ JSON and CSV give instants in UTC (ISO 8601 with a Z)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -222,7 +223,7 @@ def show_command(
                 "tags": member.tags,
                 "note": member.notes,
                 "usual_gap_days": None if gap is None else round(gap.total_seconds() / 86_400, 2),
-                "identities": accounts,
+                "identities": [asdict(account) for account in accounts],
                 "checkins": [
                     {
                         "id": c.id,
@@ -241,7 +242,7 @@ def show_command(
         (
             "accounts",
             ", ".join(
-                f"{a['platform']}:{a['external_id']}" + (f" @{a['handle']}" if a["handle"] else "")
+                f"{a.platform}:{a.external_id}" + (f" @{a.handle}" if a.handle else "")
                 for a in accounts
             ),
         ),

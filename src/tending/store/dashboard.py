@@ -28,13 +28,12 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from tending.models import CONTRIBUTION_KINDS, BriefMessage
+from tending.models import CONTRIBUTION_KINDS, AuditEvent, BriefMessage, TimelineEntry
 from tending.store.schema import (
     activities,
     audit_events,
     channels,
     identities,
-    imports,
     member_stats,
     member_tags,
     members,
@@ -458,7 +457,7 @@ def get_timeline(
     before: datetime | None = None,
     limit: int = 50,
     kinds: Sequence[str] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TimelineEntry]:
     """The member's activities (of these kinds), newest first, with the thread's title and the channel's name.
     Messages tending sent them are `message_sent` entries (written by the outbox when a message goes out)."""
     query = (
@@ -483,32 +482,19 @@ def get_timeline(
     if kinds is not None:
         query = query.where(activities.c.kind.in_(list(kinds)))
     query = query.order_by(activities.c.occurred_at.desc(), activities.c.id.desc()).limit(limit)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [TimelineEntry(**r._mapping) for r in conn.execute(query)]
 
 
 def get_member_events(
     conn: Connection, community_id: int, member_id: int, *, limit: int = 20
-) -> list[dict[str, Any]]:
+) -> list[AuditEvent]:
     query = (
         select(audit_events)
         .where(audit_events.c.community_id == community_id, audit_events.c.member_id == member_id)
         .order_by(audit_events.c.occurred_at.desc(), audit_events.c.id.desc())
         .limit(limit)
     )
-    return [dict(r._mapping) for r in conn.execute(query)]
-
-
-# -- imports --------------------------------------------------------------------------------------------
-
-
-def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
-    query = (
-        select(imports)
-        .where(imports.c.community_id == community_id)
-        .order_by(imports.c.started_at.desc(), imports.c.id.desc())
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [AuditEvent(**r._mapping) for r in conn.execute(query)]
 
 
 def get_member_id_exists(conn: Connection, community_id: int, member_id: int) -> bool:

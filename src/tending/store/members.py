@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 from tending.errors import UsageError
 from tending.lib.lifecycle import LifecycleSettings, MemberFacts, days_before, is_inactive, state_of
-from tending.models import Community, Member
+from tending.models import Community, Identity, Member
 from tending.store import contributor_days
 from tending.store.schema import activities, identities, member_tags, members, threads
 from tending.timeutil import from_micros, to_micros
@@ -190,14 +190,14 @@ def _find_member_id(conn: Connection, community: Community, ref: str) -> int | N
     return None
 
 
-def get_identities(conn: Connection, community_id: int, member_id: int) -> list[dict[str, Any]]:
+def get_identities(conn: Connection, community_id: int, member_id: int) -> list[Identity]:
     """The member's accounts (platform, external id, handle). E-mail addresses are left out on purpose."""
     rows = conn.execute(
         select(identities.c.platform, identities.c.external_id, identities.c.handle)
         .where(identities.c.community_id == community_id, identities.c.member_id == member_id)
         .order_by(identities.c.id)
     )
-    return [dict(row._mapping) for row in rows]
+    return [Identity(**row._mapping) for row in rows]
 
 
 # -- facts as of an instant -------------------------------------------------------------------------------
