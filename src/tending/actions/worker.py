@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tending.actions.outbox import SENDING_LEASE
+from tending.actions.run import TickSummary
 from tending.actions.run import do_tick as run_tick
 from tending.config import Settings
 from tending.delivery.base import ConfigurationError
@@ -51,19 +52,14 @@ def do_tick_named(
     now: datetime | None,
     community_name: str | None,
     templates: Path | None,
-) -> list[dict[str, Any]]:
-    """One tick of every community (or the one named), as `tending run --format json` prints it: the
-    single tick of actions/run.py, with the community chosen by name (`tending run` and the worker)."""
+) -> list[TickSummary]:
+    """One tick of every community (or the one named): the single tick of actions/run.py, with the
+    community chosen by name (`tending run` and the worker)."""
     with engine.connect() as conn:
         chosen = (
             [resolve_community(conn, community_name)] if community_name else get_communities(conn)
         )
-    return [
-        summary.as_json()
-        for summary in run_tick(
-            engine, chosen, now=now, delivery_settings=delivery, templates_dir=templates
-        )
-    ]
+    return run_tick(engine, chosen, now=now, delivery_settings=delivery, templates_dir=templates)
 
 
 # -- the configuration check ----------------------------------------------------------------------------
@@ -98,7 +94,7 @@ class WorkerLoop:
     interval: float
     community_name: str | None
     templates: Path | None  # the user's templates folder (None: the built-in texts)
-    report: Callable[[list[dict[str, Any]]], None] = lambda summaries: None
+    report: Callable[[list[TickSummary]], None] = lambda summaries: None
     sync: Callable[[], None] | None = (
         None  # the connectors' pass, run before each tick (tending worker)
     )
@@ -134,7 +130,7 @@ class WorkerLoop:
             self._heartbeat(error=sentence)
             return wait
         self.failures = 0
-        self._heartbeat(summary=summaries)
+        self._heartbeat(summary=[summary.as_json() for summary in summaries])
         self.report(summaries)
         return self.interval
 

@@ -18,6 +18,8 @@ from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from tending.actions.run import TickSummary
+
 now_option = click.option(
     "--now",
     "now_text",
@@ -500,9 +502,7 @@ def send_command(
 # -- run and worker ---------------------------------------------------------------------------------------
 
 
-def tick(
-    app: AppContext, *, now: datetime | None, community_name: str | None
-) -> list[dict[str, Any]]:
+def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -> list[TickSummary]:
     """Evaluate each community's playbook, then deliver what is approved and due. Returns one summary each."""
     from tending.actions.worker import do_tick_named
 
@@ -515,22 +515,21 @@ def tick(
     )
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    drafted = summary.get("drafted")
+def _print_summary(summary: TickSummary) -> None:
+    drafted = summary.drafted
     parts = []
-    if drafted:
+    if drafted is not None:
         parts.append(
-            f"{drafted['drafted'] + drafted['approved']} new, {drafted['skipped']} recorded as skipped"
+            f"{drafted.drafted + drafted.approved} new, {drafted.skipped} recorded as skipped"
         )
-    delivered = summary["delivered"]
     parts.append(
-        ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in delivered.items() if v)
+        ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.delivered.as_dict().items() if v)
         or "nothing to send"
     )
-    hooks = summary.get("webhooks")
-    if hooks and any(hooks.values()):
-        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.items() if v))
-    click.echo(f"{summary['now']}  {summary['community']}: {'; '.join(parts)}")
+    hooks = summary.webhooks
+    if hooks is not None and any(hooks.as_dict().values()):
+        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.as_dict().items() if v))
+    click.echo(f"{isoformat_utc(summary.now)}  {summary.community}: {'; '.join(parts)}")
 
 
 @click.command("run")
@@ -548,7 +547,7 @@ def run(
     now = parse_instant(now_text, field="--now") if now_text else None
     summaries = tick(app, now=now, community_name=community_name)
     if output_format == "json":
-        echo_json(summaries)
+        echo_json([summary.as_json() for summary in summaries])
         return
     for summary in summaries:
         _print_summary(summary)
@@ -577,12 +576,12 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
 
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
 
-    def report(summaries: list[dict[str, Any]]) -> None:
+    def report(summaries: list[TickSummary]) -> None:
         for summary in summaries:
             if (
-                any((summary.get("drafted") or {}).values())
-                or any(summary["delivered"].values())
-                or any((summary.get("webhooks") or {}).values())
+                (summary.drafted is not None and any(summary.drafted.as_dict().values()))
+                or any(summary.delivered.as_dict().values())
+                or (summary.webhooks is not None and any(summary.webhooks.as_dict().values()))
             ):
                 _print_summary(summary)
 
