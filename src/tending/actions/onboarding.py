@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -16,7 +15,7 @@ from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
 from tending.playbooks import default_playbook as default_playbook  # re-exported for the shells
 from tending.playbooks import load_playbook as load_playbook
 from tending.playbooks.engine import rule_start
-from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS
+from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS, DescribedEntry
 from tending.playbooks.render import Templates
 from tending.playbooks.report import RuleReport, holdout_report
 from tending.store.audit import record_event
@@ -145,7 +144,7 @@ def get_rules_playbook(conn: Connection, community: Community) -> Playbook:
     return get_active_playbook(conn, community)[1]
 
 
-def get_registry() -> dict[str, list[dict[str, Any]]]:
+def get_registry() -> dict[str, list[DescribedEntry]]:
     """The triggers, conditions and actions a rule may name, each with its one-line doc and fields."""
     return {
         "triggers": TRIGGERS.describe(),

@@ -6,10 +6,15 @@ Regenerate it with: uv run python -m tending.playbooks.reference > docs/playbook
 
 from __future__ import annotations
 
-from typing import Any
-
 from tending.playbooks import actions, conditions, triggers  # noqa: F401 -- they fill the registries
-from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS, Field, Registry
+from tending.playbooks.registry import (
+    ACTIONS,
+    CONDITIONS,
+    TRIGGERS,
+    DescribedField,
+    Field,
+    Registry,
+)
 
 TITLES = (
     (TRIGGERS, "Triggers", "When a rule looks at a member."),
@@ -18,7 +23,7 @@ TITLES = (
 )
 
 
-def _default(field: dict[str, Any]) -> str:
+def _default(field: DescribedField) -> str:
     if field["required"]:
         return "required"
     value = field["default"]

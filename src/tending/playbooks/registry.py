@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from tending.errors import BadInputError
 
 
@@ -112,7 +114,7 @@ class Registry:
                 checked[spec.name] = spec.default
         return checked
 
-    def describe(self) -> list[dict[str, Any]]:
+    def describe(self) -> list[DescribedEntry]:
         return [
             {
                 "name": e.name,
@@ -130,6 +132,22 @@ class Registry:
             }
             for e in sorted(self.entries.values(), key=lambda e: e.name)
         ]
+
+
+class DescribedField(TypedDict):
+    """A field as `tending onboarding rules --registry --format json` prints it."""
+
+    name: str
+    type: str
+    required: bool
+    default: Any  # the field's default value, of its own type
+    help: str
+
+
+class DescribedEntry(TypedDict):
+    name: str
+    doc: str
+    fields: list[DescribedField]
 
 
 TRIGGERS = Registry("trigger")
