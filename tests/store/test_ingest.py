@@ -221,9 +221,9 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(
         ingestor.finish()
         assert sqlite_indexes(conn) == indexes
     with pytest.raises(RuntimeError), engine.begin() as conn:
-        community = find_community(conn, "Cats")
-        assert community is not None
-        ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
+        cats = find_community(conn, "Cats")
+        assert cats is not None
+        ingestor = Ingestor(conn, cats, rollup_every=5, bulk=True)
         ingestor.held_before = 0
         ingestor.add([act("q0", "m1", "reply", T0, thread_external_id="t1")])
         ingestor.add(

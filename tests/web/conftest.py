@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tending.actions.web_users import do_add_user
-from tending.models import ActivityRecord, MemberRecord, ThreadRecord
+from tending.models import ActivityRecord, ImportRecord, MemberRecord, ThreadRecord
 from tending.store import open_store
 from tending.store.communities import do_create_community
 from tending.store.ingest import Ingestor
@@ -39,7 +39,7 @@ def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> A
     )
 
 
-def story() -> list[object]:
+def story() -> list[ImportRecord]:
     """ada posts often; bruno is staff; chloe went quiet 100 days ago; dan is a bot; eve joined last week."""
     days = timedelta(days=1)
     return [
@@ -200,7 +200,7 @@ def client_as(app: FastAPI) -> Callable[[str], TestClient]:
     def make(role: str) -> TestClient:
         client = TestClient(app, base_url="http://testserver")
         response = log_in(client, EMAILS[role])
-        assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+        assert response.status_code == 303, response.text
         return client
 
     return make
