@@ -31,7 +31,7 @@ from tending.store.communities import (
     do_update_community_settings,
     find_community,
 )
-from tending.store.ingest import Ingestor
+from tending.store.ingest import BATCH_SIZE, Ingestor
 from tending.store.schema import members
 
 
@@ -121,15 +121,17 @@ def build_on(
     timezone: str = "Europe/Paris",
     language: str = "en",
     settings: Mapping[str, Any] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Story:
-    """Write `records` into the community `name` (created if new) in the open transaction `conn`."""
+    """Write `records` into the community `name` (created if new) in the open transaction `conn`, in
+    batches of `batch_size` as an import does."""
     community = find_community(conn, name) or do_create_community(
         conn, name, platform=platform, timezone=timezone, language=language, actor="test"
     )
     if settings:
         community = do_update_community_settings(conn, community, dict(settings), actor="test")
     records = list(records)
-    Ingestor(conn, community).add_all(records)
+    Ingestor(conn, community).add_all(records, batch_size=batch_size)
     ids = member_ids(conn, community)
     for record in records:
         if isinstance(record, MemberRecord) and person_of(record.external_id).do_not_contact:
@@ -146,6 +148,7 @@ def build(
     timezone: str = "Europe/Paris",
     language: str = "en",
     settings: Mapping[str, Any] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Story:
     """`build_on` in a transaction of its own."""
     with engine.begin() as conn:
@@ -157,4 +160,5 @@ def build(
             timezone=timezone,
             language=language,
             settings=settings,
+            batch_size=batch_size,
         )
