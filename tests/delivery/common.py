@@ -11,27 +11,23 @@ from tending.actions.delivery import DeliveryCounts, deliver_due, make_router
 from tending.actions.outbox import do_draft_message
 from tending.models import MemberRecord
 from tending.store.outbox import OutboxMessage, get_message
+from tests.cast import member
 from tests.onboarding.story import T0, Story, ingest
 
 NOW = T0 + timedelta(hours=1)
 
 
 def people(engine: Engine, *, platform: str = "forum", **extra: Any) -> Story:
+    """ada, bruno and chloe of tests/cast.py on `platform` (`extra` maps a key to their id there), with
+    the handles and the short names the messages address; chloe writes French and has no e-mail."""
+
+    def on(key: str, **changes: Any) -> MemberRecord:
+        return member(key, source=platform, joined=T0, external_id=extra.get(key, key), **changes)
+
     records = [
-        MemberRecord(
-            source=platform,
-            external_id=ext,
-            display_name=name,
-            handle=handle,
-            email=email,
-            joined_at=T0,
-            language=lang,
-        )
-        for ext, name, handle, email, lang in [
-            (extra.get("ada", "ada"), "Ada", "ada_l", "ada@example.org", "fr"),
-            (extra.get("bruno", "bruno"), "Bruno", "bruno_m", "bruno@example.org", "en"),
-            (extra.get("chloe", "chloe"), "Chloé", "chloe_d", None, "fr"),
-        ]
+        on("ada", display_name="Ada", handle="ada_l"),
+        on("bruno", handle="bruno_m"),
+        on("chloe", display_name="Chloé", handle="chloe_d", email=None, language="fr"),
     ]
     story = ingest(engine, records, platform=platform)
     names = {extra.get(n, n): n for n in ("ada", "bruno", "chloe")}

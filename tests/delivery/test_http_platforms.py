@@ -136,12 +136,11 @@ def test_discourse_private_message_and_reply(engine: Engine) -> None:
     post = approved(
         engine, story, channel="post", who=["ada", "bruno"], body="Welcome to Ada and Bruno!"
     )
-    settings = {
-        "post": "discourse",
-        "discourse": {"url": "", "api_key": "d1sc0urse-key", "post_topic_id": 12},
-    }
     with http_server(discourse_answer) as api:
-        settings["discourse"]["url"] = api.url
+        settings = {
+            "post": "discourse",
+            "discourse": {"url": api.url, "api_key": "d1sc0urse-key", "post_topic_id": 12},
+        }
         assert deliver(engine, story, settings).sent == 2
     pm, reply = api.requests
     assert pm.body == {

@@ -131,7 +131,8 @@ def test_an_email_reaches_the_member_and_her_timeline(engine: Engine) -> None:
         email["Message-ID"]
         == f"<tending-{story.community.id}-{ada_id}-{story['ada']}@cats.example>"
     )
-    assert email.get_payload(decode=True).decode().strip() == "Bonjour Ada"
+    payload = email.get_payload(decode=True)
+    assert isinstance(payload, bytes) and payload.decode().strip() == "Bonjour Ada"
     sent = message(engine, story, ada_id)
     assert (sent.status, sent.sent_at) == ("sent", NOW)
     with engine.connect() as conn:

@@ -40,7 +40,7 @@ def people_of(records: list) -> dict[str, Person]:
             people.setdefault(r.member_external_id, Person()).acts.append(r)
     for p in people.values():
         for a in p.acts:
-            if a.kind == "joined" and (not p.exact or a.occurred_at < p.joined):  # type: ignore[operator]
+            if a.kind == "joined" and (not p.exact or p.joined is None or a.occurred_at < p.joined):
                 p.joined, p.exact = a.occurred_at, True
             if a.kind == "left":
                 p.left = a.occurred_at
@@ -106,27 +106,31 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
         a.extra["reads"]
         for p in people.values()
         for a in p.acts
-        if a.kind in CONTRIB and inside(a.occurred_at) and a.extra and "reads" in a.extra
+        if a.kind in CONTRIB
+        and inside(a.occurred_at)
+        and isinstance(a.extra, dict)
+        and "reads" in a.extra
     ]
     out["reads"] = sum(reads) if reads else None
 
     for n in (7, 30):
         lag = timedelta(days=n)
-        cohort = [
-            p
+        joiners = [
+            (p, p.joined)
             for p in humans.values()
             if p.joined is not None and start - lag < p.joined <= as_of - lag
         ]
         firsts = [
-            min((a.occurred_at for a in p.acts if a.kind in CONTRIB), default=None) for p in cohort
+            min((a.occurred_at for a in p.acts if a.kind in CONTRIB), default=None)
+            for p, _ in joiners
         ]
         activated = sum(
             1
-            for p, f in zip(cohort, firsts, strict=True)
-            if f is not None and f <= p.joined + lag  # type: ignore[misc, operator]
+            for (_, joined), f in zip(joiners, firsts, strict=True)
+            if f is not None and f <= joined + lag
         )
-        out[f"activation_cohort_{n}d"] = len(cohort)
-        out[f"activation_rate_{n}d"] = activated / len(cohort) if cohort else None
+        out[f"activation_cohort_{n}d"] = len(joiners)
+        out[f"activation_rate_{n}d"] = activated / len(joiners) if joiners else None
 
     # threads: started by their earliest post; first response = first reply/comment by another human
     by_thread: dict[str, list[tuple[ActivityRecord, str]]] = defaultdict(list)
@@ -241,11 +245,12 @@ def expected_report(records: list, *, as_of: datetime, window_days: int) -> dict
     stages = {"joined": len(cohort_keys), "first_contribution": 0, "regular": 0, "core": 0}
     for k in cohort_keys:
         p = humans[k]
-        months = active_months(p)
-        if months:
+        contributed = active_months(p)
+        if contributed:
             stages["first_contribution"] += 1
-        jm = month_index(p.joined)  # type: ignore[arg-type]
-        if len([m for m in months if jm <= m <= jm + 5]) >= 3:
+        assert p.joined is not None  # cohort_keys holds only members with a join date
+        jm = month_index(p.joined)
+        if len([m for m in contributed if jm <= m <= jm + 5]) >= 3:
             stages["regular"] += 1
         if k in core_keys:
             stages["core"] += 1

@@ -10,9 +10,9 @@ from tending.actions.alerts import _toxicity_model, do_raise_alerts
 from tending.lib.alerts import AlertSettings, backlog_series, heated_threads
 from tending.models import ActivityRecord, Community, MemberRecord, ThreadRecord
 from tending.store.alerts import alerts
-from tending.store.communities import do_create_community, do_update_community_settings
-from tending.store.ingest import Ingestor
+from tending.store.communities import do_update_community_settings
 from tending.store.schema import activities, audit_events, members, threads
+from tests.cast import build
 
 T = datetime(2025, 6, 15, 18, 0, tzinfo=UTC)
 CALM = [
@@ -96,10 +96,7 @@ def fight(thread: str, a: str, b: str, start: datetime, messages: int = 14) -> l
 
 
 def load(engine: Engine, records: list) -> Community:
-    with engine.begin() as conn:
-        community = do_create_community(conn, "Forum", platform="forum")
-        Ingestor(conn, community).add_all(records)
-    return community
+    return build(engine, records, name="Forum", timezone="UTC").community
 
 
 def test_a_calm_month_raises_nothing(engine: Engine) -> None:

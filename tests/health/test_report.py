@@ -7,6 +7,7 @@ import random
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -14,7 +15,8 @@ from sqlalchemy import Engine
 from tending.models import ActivityRecord, Community, MemberRecord, ThreadRecord
 from tending.store.communities import do_create_community
 from tending.store.health import get_health_report
-from tending.store.ingest import Ingestor
+from tests.cast import act as cast_act
+from tests.cast import build
 from tests.conftest import shared_data
 from tests.health.oracle import expected_report
 
@@ -44,17 +46,9 @@ KEYS = [
 
 
 def act(
-    sid: str, who: str, kind: str, at: datetime, thread: str | None = None, **extra: object
+    sid: str, who: str, kind: str, at: datetime, thread: str | None = None, **extra: Any
 ) -> ActivityRecord:
-    return ActivityRecord(
-        source="forum",
-        source_id=sid,
-        member_external_id=who,
-        kind=kind,
-        occurred_at=at,
-        thread_external_id=thread,
-        **extra,  # type: ignore[arg-type]
-    )
+    return cast_act(sid, who, kind, at, thread_external_id=thread, **extra)
 
 
 def random_community(seed: int, *, members: int = 90, threads: int = 260) -> list:
@@ -131,12 +125,8 @@ def random_community(seed: int, *, members: int = 90, threads: int = 260) -> lis
 
 
 def load(engine: Engine, records: list, name: str = "Forum") -> Community:
-    with engine.begin() as conn:
-        community = do_create_community(conn, name, platform="forum")
-        ingestor = Ingestor(conn, community)
-        # several batches, so rollups are merged across batches as in a real import
-        ingestor.add_all(records, batch_size=97)
-    return community
+    # several batches, so rollups are merged across batches as in a real import
+    return build(engine, records, name=name, timezone="UTC", batch_size=97).community
 
 
 def report(engine: Engine, community: Community, as_of: datetime, window_days: int) -> dict:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, text
 
-from tending.models import ActivityRecord, MemberRecord
+from tending.models import ActivityRecord, ImportRecord, MemberRecord
 from tending.store.communities import do_create_community
 from tending.store.ingest import Ingestor, do_recompute_member_stats
 from tending.store.rollups import (
@@ -57,7 +57,7 @@ def test_write_time_rollups_equal_a_rebuild_and_survive_a_reimport(engine: Engin
 
 
 def test_a_day_and_a_month_end_at_midnight_utc(engine: Engine) -> None:
-    records = [
+    records: list[ImportRecord] = [
         MemberRecord(source="forum", external_id="ada", joined_at=T0 - timedelta(days=3)),
         ActivityRecord(
             source="forum",

@@ -12,8 +12,10 @@ from tests.importers.helpers import FIXTURES, parse
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_whatsapp_in_french_with_joins_leaves_and_a_dst_change() -> None:

@@ -26,7 +26,7 @@ names = (
     .map(str.strip)
     .filter(bool)
 )
-texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=80)
 instants = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)
 ).map(lambda d: d.replace(microsecond=0))

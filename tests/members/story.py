@@ -1,20 +1,18 @@
-"""Small hand-built communities where every answer is known. Times are chosen around T, a Sunday noon UTC."""
+"""Small hand-built communities where every answer is known, built with tests/cast.py. Times are chosen
+around T, a Sunday noon UTC."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tending.models import ActivityRecord, Community, MemberRecord, ThreadRecord
-from tending.store.communities import (
-    do_create_community,
-    do_update_community_settings,
-    find_community,
-)
-from tending.store.ingest import Ingestor
-from tending.store.schema import members
+from tending.models import ActivityRecord, Community, ImportRecord, MemberRecord, ThreadRecord
+from tests.cast import act as cast_act
+from tests.cast import build, member
+from tests.cast import member_ids as cast_member_ids
 
 T = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -35,13 +33,17 @@ def person(
     source: str = "forum",
     name: str | None = None,
 ) -> MemberRecord:
-    return MemberRecord(
+    """`who` named after the key, with no language or e-mail unless given: these stories spell the names
+    and count the languages they expect."""
+    return member(
+        who,
         source=source,
-        external_id=who,
+        joined=joined,
+        left=left,
         display_name=name or who.capitalize(),
         handle=handle or who,
-        joined_at=joined,
-        left_at=left,
+        language=None,
+        is_staff=False,
         is_bot=bot,
         email=email,
     )
@@ -56,14 +58,7 @@ def act(
     thread: str | None = None,
     source: str = "forum",
 ) -> ActivityRecord:
-    return ActivityRecord(
-        source=source,
-        source_id=source_id,
-        member_external_id=who,
-        kind=kind,
-        occurred_at=at,
-        thread_external_id=thread,
-    )
+    return cast_act(source_id, who, kind, at, source=source, thread_external_id=thread)
 
 
 def thread(tid: str, source: str = "forum") -> ThreadRecord:
@@ -72,30 +67,18 @@ def thread(tid: str, source: str = "forum") -> ThreadRecord:
 
 def ingest(
     engine: Engine,
-    records: list[Any],
+    records: Iterable[ImportRecord],
     *,
     name: str = "Cats",
     timezone: str = "Europe/Paris",
     settings: dict[str, Any] | None = None,
 ) -> Community:
-    with engine.begin() as conn:
-        community = find_community(conn, name) or do_create_community(
-            conn, name, platform="forum", timezone=timezone, actor="test"
-        )
-        if settings:
-            community = do_update_community_settings(conn, community, settings, actor="test")
-        Ingestor(conn, community).add_all(records)
-    return community
+    return build(engine, records, name=name, timezone=timezone, settings=settings).community
 
 
 def member_ids(engine: Engine, community: Community) -> dict[str, int]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(members.c.external_id, members.c.id).where(
-                members.c.community_id == community.id
-            )
-        )
-        return {external_id: member_id for external_id, member_id in rows}
+        return cast_member_ids(conn, community)
 
 
 def posts_every(

@@ -245,6 +245,7 @@ def test_a_merge_takes_the_outbox_and_the_moderation_history_along(engine: Engin
             due_at=T,
             key="weekly:w1:post",
         )
+        assert waiting is not None and two_months is not None and weekly is not None
         moderation_store.bulk_add_items(
             conn,
             community.id,

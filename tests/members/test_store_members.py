@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from tending.actions.members import get_lifecycle_settings, get_member_list, get_segments_report
 from tending.lib.segments import HEAVY_CORE, LURKERS, OCCASIONAL
-from tending.models import Community
+from tending.models import Community, ImportRecord
 from tending.store import members as store
 from tending.timeutil import parse_instant
 from tests.members.oracle import Oracle
@@ -195,7 +195,7 @@ def test_time_zones_never_shift_a_day(engine: Engine) -> None:
     assert as_of == datetime(2025, 4, 14, 22, tzinfo=UTC)
     late_on_the_13th = datetime(2025, 2, 13, 23, 30, tzinfo=paris)
     early_on_the_14th = datetime(2025, 2, 14, 0, 0, 1, tzinfo=paris)
-    records = [
+    records: list[ImportRecord] = [
         person("olga", joined=datetime(2024, 1, 1, tzinfo=UTC)),
         person("pablo", joined=datetime(2024, 1, 1, tzinfo=UTC)),
         act("o1", "olga", "reply", late_on_the_13th),

@@ -10,10 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import Engine, select
 
-from tending.models import ActivityRecord, ChannelRecord, Community, MemberRecord
-from tending.store.communities import do_create_community
-from tending.store.ingest import Ingestor
+from tending.models import ActivityRecord, ChannelRecord, Community
 from tending.store.schema import activities
+from tests.cast import build_on, member
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = "forum"
@@ -58,18 +57,12 @@ def build_story(engine: Engine, tmp_path: Path) -> Story:
     media.mkdir()
     picture(media / "ada-cat.png")
     picture(media / "eve-cat.jpg", size=(320, 240), fmt="JPEG")
-    members = [
-        MemberRecord(
-            SOURCE, "ada", "Ada Lovelace", language="fr", joined_at=T0 - timedelta(days=400)
-        ),
-        MemberRecord(
-            SOURCE, "bruno", "Bruno Martin", language="en", joined_at=T0 + timedelta(days=3)
-        ),
-        MemberRecord(
-            SOURCE, "chloe", "Chloé Dupont", language="fr", joined_at=T0 - timedelta(days=300)
-        ),
-        MemberRecord(SOURCE, "dora", "Dora", language="fr", joined_at=T0 - timedelta(days=200)),
-        MemberRecord(SOURCE, "eve", "Eve", language="fr", joined_at=T0 - timedelta(days=100)),
+    members = [  # from tests/cast.py; all write French here but bruno, the newcomer selling his channel
+        member("ada", source=SOURCE, joined=T0 - timedelta(days=400)),
+        member("bruno", source=SOURCE, joined=T0 + timedelta(days=3)),
+        member("chloe", source=SOURCE, language="fr", joined=T0 - timedelta(days=300)),
+        member("dora", source=SOURCE, language="fr", joined=T0 - timedelta(days=200)),
+        member("eve", source=SOURCE, language="fr", joined=T0 - timedelta(days=100)),
     ]
     channels = [
         ChannelRecord(SOURCE, "intro", "Présentations"),
@@ -153,10 +146,13 @@ def build_story(engine: Engine, tmp_path: Path) -> Story:
         for i, text in enumerate(CALM[1:])
     ]
     with engine.begin() as conn:
-        community = do_create_community(
-            conn, "Chats diabétiques", platform="discourse", language="fr", timezone="Europe/Paris"
-        )
-        Ingestor(conn, community).add([*members, *channels, *acts])
+        community = build_on(
+            conn,
+            [*members, *channels, *acts],
+            name="Chats diabétiques",
+            platform="discourse",
+            language="fr",
+        ).community
         ids = {
             sid: aid for sid, aid in conn.execute(select(activities.c.source_id, activities.c.id))
         }

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import pytest
 
@@ -19,7 +20,18 @@ from tending.moderation.classifier import (
 )
 from tests.conftest import CliResult
 
-LINES = [
+
+class Line(TypedDict):
+    """One line of `tending moderate classify`'s input."""
+
+    id: int | str
+    text: str
+    author: NotRequired[str]
+    thread: NotRequired[str]
+    lang: NotRequired[str]
+
+
+LINES: list[Line] = [
     {
         "id": 1,
         "text": "Merci pour ton aide hier, le chat va beaucoup mieux depuis qu'on a changé ses croquettes.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from tending.moderation import hashing, langid
@@ -30,7 +31,7 @@ TEXTS = [
 ]
 
 
-def _sklearn_rows(normalised: list[str]) -> tuple[object, object]:
+def _sklearn_rows(normalised: list[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     char = HashingVectorizer(
         analyzer="char_wb",
         ngram_range=(3, 5),
@@ -51,7 +52,7 @@ def _sklearn_rows(normalised: list[str]) -> tuple[object, object]:
     return char.transform(normalised), word.transform(normalised)
 
 
-def _ours(normalised: list[str]) -> tuple[object, object]:
+def _ours(normalised: list[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     n = len(normalised)
     chars = hashing.char_wb_ngrams(hashing.split_words(normalised), 3, 5)
     words = hashing.word_ngrams(hashing.split_words([word_text(t) for t in normalised]))

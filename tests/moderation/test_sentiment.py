@@ -4,14 +4,13 @@ shipped files, and the training command."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from tending.moderation.classifier import shipped_classifier
+from tending.moderation.classifier import Classification, shipped_classifier
 from tending.moderation.sentiment import (
     COMPLAINT_AT,
     SENTIMENT_DIR,
@@ -32,7 +31,7 @@ SUPPORT = {
 }
 
 
-def classify(texts: dict[str, str | None]) -> dict[str, Any]:
+def classify(texts: Mapping[str, str | None]) -> dict[str, Classification]:
     return {
         c.id: c
         for c in shipped_classifier().classify(list(texts), list(texts), list(texts.values()))

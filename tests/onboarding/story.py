@@ -1,72 +1,46 @@
-"""A small community to tell onboarding stories with: ada, bruno, chloe and friends."""
+"""A small community to tell onboarding stories with: ada, bruno, chloe and friends, from tests/cast.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
-from tending.models import ActivityRecord, Community, MemberRecord
-from tending.store.communities import do_create_community, find_community
-from tending.store.ingest import Ingestor
-from tending.store.schema import members
+from tending.models import ImportRecord, MemberRecord
+from tests.cast import Story, act, build, member, member_ids
+
+__all__ = ["T0", "Story", "act", "ingest", "member_ids", "person"]
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
-@dataclass
-class Story:
-    community: Community
-    ids: dict[str, int]
-
-    def __getitem__(self, name: str) -> int:
-        return self.ids[name]
-
-
 def ingest(
     engine: Engine,
-    records: list,
+    records: Iterable[ImportRecord],
     *,
     name: str = "Cats",
     timezone: str = "Europe/Paris",
     language: str = "en",
     platform: str = "forum",
 ) -> Story:
-    with engine.begin() as conn:
-        community = find_community(conn, name) or do_create_community(
-            conn, name, platform=platform, timezone=timezone, language=language
-        )
-        Ingestor(conn, community).add_all(records)
-        return Story(community, member_ids(conn, community))
-
-
-def member_ids(conn: Connection, community: Community) -> dict[str, int]:
-    return {
-        external_id: member_id
-        for external_id, member_id in conn.execute(
-            select(members.c.external_id, members.c.id).where(
-                members.c.community_id == community.id
-            )
-        )
-    }
-
-
-def person(
-    name: str, *, joined: datetime | None = None, language: str | None = None, **extra: object
-) -> MemberRecord:
-    return MemberRecord(
-        source="forum",
-        external_id=name,
-        display_name=name.capitalize(),
-        joined_at=joined,
-        language=language,
-        email=f"{name}@example.org",
-        **extra,  # type: ignore[arg-type]
+    return build(
+        engine, records, name=name, timezone=timezone, language=language, platform=platform
     )
 
 
-def act(source_id: str, who: str, kind: str, at: datetime) -> ActivityRecord:
-    return ActivityRecord(
-        source="forum", source_id=source_id, member_external_id=who, kind=kind, occurred_at=at
+def person(
+    name: str, *, joined: datetime | None = None, language: str | None = None, **extra: Any
+) -> MemberRecord:
+    """`name` with an e-mail address, named after the key and with no language unless given: these
+    stories choose each welcome's language and spell the names they expect in its text."""
+    return member(
+        name,
+        joined=joined,
+        display_name=name.capitalize(),
+        handle=None,
+        language=language,
+        email=f"{name}@example.org",
+        **extra,
     )

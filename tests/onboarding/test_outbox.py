@@ -221,6 +221,7 @@ def test_a_crash_mid_send_is_never_silently_resent(engine: Engine) -> None:
     story = cats(engine)
     email_id = draft(engine, story, "ada", "k:ada", channel="email")
     matrix_id = draft(engine, story, "bruno", "k:bruno", channel="private")
+    assert email_id is not None and matrix_id is not None
     with engine.begin() as conn:
         assert len(claim_due(conn, story.community, now=T0)) == 2
     # the worker dies here; a later tick finds both rows still `sending`

@@ -84,7 +84,7 @@ def test_no_command_prints_personal_data_to_stderr_or_the_log(
     monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
     build(sqlite_engine, tmp_path)
     with sqlite_engine.connect() as conn:
-        ids = dict(conn.execute(text("SELECT external_id, id FROM members")).all())
+        ids: dict[str, int] = dict(conn.execute(text("SELECT external_id, id FROM members")).all())
     url = str(sqlite_engine.url)
     values = {
         "member_ref": f"#{ids['ada']}",

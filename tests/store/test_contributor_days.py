@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from tending.actions.members import do_merge_members
-from tending.models import ActivityRecord, MemberRecord
+from tending.models import ActivityRecord, ImportRecord, MemberRecord
 from tending.store.communities import do_create_community
 from tending.store.contributor_days import decode, sum_by_member, window_counts
 from tending.store.ingest import Ingestor
@@ -65,7 +65,7 @@ def from_activities(engine: Engine) -> dict[tuple[int, int], dict[int, int]]:
 
 
 def test_ada_bruno_and_a_day_that_ends_at_midnight_utc(engine: Engine) -> None:
-    records = [
+    records: list[ImportRecord] = [
         MemberRecord(source="forum", external_id="ada"),
         ActivityRecord(
             source="forum", source_id="1", member_external_id="ada", kind="post", occurred_at=T0

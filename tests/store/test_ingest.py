@@ -8,24 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tending.models import ActivityRecord, MemberRecord, ThreadRecord
+from tending.models import MemberRecord, ThreadRecord
 from tending.store import ingest as ingest_module
 from tending.store.communities import do_create_community, find_community
 from tending.store.ingest import Ingestor, import_settings, member_dates_after
 from tending.store.schema import activities, channels, identities, member_stats, members, threads
+from tests.cast import act
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> ActivityRecord:
-    return ActivityRecord(
-        source="forum",
-        source_id=source_id,
-        member_external_id=who,
-        kind=kind,
-        occurred_at=at,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def story() -> list:
@@ -221,9 +211,9 @@ def test_a_bulk_load_sets_indexes_aside_and_builds_them_again(
         ingestor.finish()
         assert sqlite_indexes(conn) == indexes
     with pytest.raises(RuntimeError), engine.begin() as conn:
-        community = find_community(conn, "Cats")
-        assert community is not None
-        ingestor = Ingestor(conn, community, rollup_every=5, bulk=True)
+        cats = find_community(conn, "Cats")
+        assert cats is not None
+        ingestor = Ingestor(conn, cats, rollup_every=5, bulk=True)
         ingestor.held_before = 0
         ingestor.add([act("q0", "m1", "reply", T0, thread_external_id="t1")])
         ingestor.add(

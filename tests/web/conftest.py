@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from tending.actions.web_users import do_add_user
-from tending.models import ActivityRecord, MemberRecord, ThreadRecord
+from tending.models import ImportRecord, ThreadRecord
 from tending.store import open_store
-from tending.store.communities import do_create_community
-from tending.store.ingest import Ingestor
 from tending.web import create_app
+from tests.cast import act, build_on, member
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday, 10:30 in Paris
 PASSWORD = "a long enough password"
@@ -28,59 +27,15 @@ EMAILS = {
 }
 
 
-def act(source_id: str, who: str, kind: str, at: datetime, **extra: object) -> ActivityRecord:
-    return ActivityRecord(
-        source="forum",
-        source_id=source_id,
-        member_external_id=who,
-        kind=kind,
-        occurred_at=at,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def story() -> list[object]:
+def story() -> list[ImportRecord]:
     """ada posts often; bruno is staff; chloe went quiet 100 days ago; dan is a bot; eve joined last week."""
     days = timedelta(days=1)
     return [
-        MemberRecord(
-            source="forum",
-            external_id="ada",
-            display_name="Ada Lovelace",
-            handle="ada",
-            joined_at=NOW - 400 * days,
-        ),
-        MemberRecord(
-            source="forum",
-            external_id="bruno",
-            display_name="Bruno",
-            handle="bruno",
-            is_staff=True,
-            joined_at=NOW - 500 * days,
-        ),
-        MemberRecord(
-            source="forum",
-            external_id="chloe",
-            display_name="Chloé Dubois",
-            handle="chloe",
-            email="chloe@example.org",
-            joined_at=NOW - 300 * days,
-        ),
-        MemberRecord(
-            source="forum",
-            external_id="dan",
-            display_name="Dan Bot",
-            handle="danbot",
-            is_bot=True,
-            joined_at=NOW - 300 * days,
-        ),
-        MemberRecord(
-            source="forum",
-            external_id="eve",
-            display_name="Eve",
-            handle="eve",
-            joined_at=NOW - 6 * days,
-        ),
+        member("ada", joined=NOW - 400 * days),
+        member("bruno", joined=NOW - 500 * days, is_staff=True),
+        member("chloe", joined=NOW - 300 * days),
+        member("dan", joined=NOW - 300 * days),
+        member("eve", joined=NOW - 6 * days),
         ThreadRecord(source="forum", external_id="t1", title="Insulin doses"),
         ThreadRecord(source="forum", external_id="t2", title="Welcome thread"),
         ThreadRecord(source="forum", external_id="t3", title="Vet visits"),
@@ -133,10 +88,7 @@ def story() -> list[object]:
 
 def seed(engine: Engine) -> int:
     with engine.begin() as conn:
-        community = do_create_community(
-            conn, "Cats", platform="forum", timezone="Europe/Paris", language="fr"
-        )
-        Ingestor(conn, community).add_all(story())
+        community = build_on(conn, story(), language="fr").community
         for role, email in EMAILS.items():
             do_add_user(
                 conn, email, password=PASSWORD, role=role, language="en", actor="test", now=NOW
@@ -200,7 +152,7 @@ def client_as(app: FastAPI) -> Callable[[str], TestClient]:
     def make(role: str) -> TestClient:
         client = TestClient(app, base_url="http://testserver")
         response = log_in(client, EMAILS[role])
-        assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+        assert response.status_code == 303, response.text
         return client
 
     return make

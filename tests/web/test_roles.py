@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pytest
 from fastapi import FastAPI
@@ -67,7 +67,7 @@ def test_unknown_community_and_member_are_404(
     assert client.get("/nowhere").status_code == 404
 
 
-def _post(client: TestClient, path: str, data: dict[str, object], page: str) -> int:
+def _post(client: TestClient, path: str, data: Mapping[str, object], page: str) -> int:
     token = csrf_of(client.get(page).text)
     return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False).status_code
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tending.errors import UsageError
@@ -43,8 +44,8 @@ def test_the_demo_link_logs_in_once_from_loopback_only(seeded: tuple[str, int], 
     app.state.web.engine.dispose()
 
 
-def test_without_demo_mode_there_is_no_demo_login(app: object, cid: int) -> None:
-    client = TestClient(app, client=("127.0.0.1", 4000))  # type: ignore[arg-type]
+def test_without_demo_mode_there_is_no_demo_login(app: FastAPI, cid: int) -> None:
+    client = TestClient(app, client=("127.0.0.1", 4000))
     assert (
         client.get("/demo-login?token=anything", follow_redirects=False).headers["location"]
         == "/login"

@@ -10,6 +10,7 @@ import threading
 import time
 
 import uvicorn
+from fastapi import FastAPI
 
 from tending.config import load_settings
 from tending.errors import UsageError
@@ -117,7 +118,7 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
-def demo_app(engine_url: str, community_id: int) -> tuple[object, str]:
+def demo_app(engine_url: str, community_id: int) -> tuple[FastAPI, str]:
     """The demo dashboard and its one-time login path (/demo-login?token=...)."""
     app = create_app(engine_url, demo_login=True)
     state: WebState = app.state.web
@@ -139,7 +140,7 @@ def serve_demo(
             f"--host: the demo only listens on this machine (127.0.0.1), not on '{host}'."
         )
     app, path = demo_app(engine_url, community_id)
-    start_warmer(app.state.web)  # type: ignore[attr-defined]
+    start_warmer(app.state.web)
     shown = (
         "127.0.0.1" if host in ("localhost", "127.0.0.1") else f"[{host}]" if ":" in host else host
     )
@@ -148,4 +149,4 @@ def serve_demo(
         f"  http://{shown}:{port}{path}",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+    uvicorn.run(app, host=host, port=port, log_level="warning")
