@@ -235,3 +235,20 @@ class Window:
     field: str
     lo: datetime
     hi: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeardPost:
+    """A public post heard outside the community by a listening source (tending listen): its platform's
+    own id (source, external_id) is unique, so hearing it again, through any query, stores nothing new.
+    `author` is the public handle as the platform shows it, never linked to a member. `deleted`: the
+    platform says the post is gone (its text is then erased from a mention already stored)."""
+
+    source: str
+    external_id: str
+    published_at: datetime
+    text: str
+    url: str | None = None
+    author: str | None = None
+    lang: str | None = None
+    deleted: bool = False
