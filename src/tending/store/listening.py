@@ -386,7 +386,12 @@ def get_mention_rows(
     offset: int = 0,
 ) -> tuple[int, list[MentionRow]]:
     """(how many match, one page of them, newest first)."""
-    options = {"since": since, "sentiment": sentiment, "state": state, "source": source}
+    options: dict[str, Any] = {
+        "since": since,
+        "sentiment": sentiment,
+        "state": state,
+        "source": source,
+    }
     total = conn.execute(
         _filtered(select(func.count()).select_from(mentions), community_id, **options)
     ).scalar_one()
