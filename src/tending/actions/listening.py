@@ -248,7 +248,10 @@ def do_add_query(
     terms = parse_keywords(keywords)
     if interval_s < 60:
         raise UsageError("--interval: at least 60 seconds between two runs of a query.")
-    address = module.normalise_url(url)
+    try:
+        address = module.normalise_url(url)
+    except TendingError as error:  # a bad --url is the caller's mistake: exit code 2
+        raise UsageError(str(error)) from None
     stored = [keyword_text(t) for t in terms]
     with engine.begin() as conn:
         community = resolve_community(conn, community_name)
