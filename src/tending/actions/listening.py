@@ -242,6 +242,7 @@ def do_add_query(
     url: str | None = None,
     interval_s: int = DEFAULT_INTERVAL_S,
     actor: str = "cli",
+    now: datetime | None = None,
 ) -> ListenQueryInfo:
     """Record a listening query (checked here, not against the platform: the first run says what it hears)."""
     module = get_source(source)
@@ -262,7 +263,7 @@ def do_add_query(
             url=address,
             keywords=stored,
             interval_s=interval_s,
-            now=utcnow(),
+            now=now or utcnow(),
         )
         record_event(
             conn,

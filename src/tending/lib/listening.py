@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tending.errors import UsageError
 
@@ -172,3 +173,96 @@ class Matcher:
 def merge_keywords(*groups: Iterable[str]) -> list[str]:
     """The union of keywords matched by several queries, sorted (a mention keeps them all)."""
     return sorted({k for group in groups for k in group})
+
+
+# -- figures: the health report's "outside" section ---------------------------------------------------
+
+HOUR_S = 3600.0
+WEEK_S = 7 * 24 * HOUR_S
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What the figures need of one mention."""
+
+    source: str
+    published_at: datetime
+    sentiment: str
+    state: str
+    acted_at: datetime | None
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def outside_figures(
+    window: Sequence[Heard], previous: Sequence[Heard], *, start: datetime, end: datetime
+) -> dict[str, object]:
+    """The mentions published in (start, end] against those of the window before it. An answer counts
+    when it was given by `end`; the time to answer runs from the post's publication to the answer."""
+    negative = [m for m in window if m.sentiment == "negative"]
+    answered = [m for m in window if m.state == "answered" and m.acted_at and m.acted_at <= end]
+    waits = sorted(
+        (m.acted_at - m.published_at).total_seconds() / HOUR_S
+        for m in answered
+        if m.sentiment == "negative" and m.acted_at
+    )
+    share = _share(len(negative), len(window))
+    before = _share(sum(m.sentiment == "negative" for m in previous), len(previous))
+    by_source: dict[str, int] = {}
+    for m in window:
+        by_source[m.source] = by_source.get(m.source, 0) + 1
+    return {
+        "mentions": len(window),
+        "by_source": dict(sorted(by_source.items())),
+        "negative": len(negative),
+        "negative_share": share,
+        "negative_share_previous": before,
+        "negative_share_trend": None
+        if share is None or before is None
+        else round(share - before, 4),
+        "weekly": _weekly(window, start=start, end=end),
+        "answered_share": _share(len(answered), len(window)),
+        "negative_answered": len(waits),
+        "median_hours_to_answer_negative": _median(waits),
+    }
+
+
+def _weekly(window: Sequence[Heard], *, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """Mentions and negative share per 7-day slice ending at `end`, oldest first (a last partial slice
+    at the window's start is left out when the window is not a whole number of weeks)."""
+    weeks = int((end - start).total_seconds() // WEEK_S)
+    out = []
+    for i in range(weeks - 1, -1, -1):
+        stop = end - timedelta(weeks=i)
+        begin = stop - timedelta(weeks=1)
+        inside = [m for m in window if begin < m.published_at <= stop]
+        out.append(
+            {
+                "week_end": stop.isoformat().replace("+00:00", "Z"),
+                "mentions": len(inside),
+                "negative_share": _share(
+                    sum(m.sentiment == "negative" for m in inside), len(inside)
+                ),
+            }
+        )
+    return out
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    middle = len(values) // 2
+    found = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return round(found, 4)
+
+
+def daily_counts(instants: Sequence[datetime], *, end: datetime, days: int) -> list[float]:
+    """How many instants fall in each 24-hour slice ending at `end`, oldest first (the last is "today")."""
+    counts = [0.0] * days
+    for moment in instants:
+        back = int((end - moment).total_seconds() // 86_400)
+        if 0 <= back < days and moment <= end:
+            counts[days - 1 - back] += 1
+    return counts

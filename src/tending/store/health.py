@@ -33,6 +33,7 @@ from tending.lib.periods import month_label, month_of, month_start_micros
 from tending.lib.periods import window_of as window_of
 from tending.models import Community
 from tending.store import contributor_days
+from tending.store.listening import outside_report
 from tending.store.rollups import reads_of
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
 from tending.timeutil import MICROS_PER_DAY, from_micros, isoformat_utc, to_micros
@@ -522,6 +523,9 @@ def get_health_report(
         conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel
     )
     report["trends"] = trends(conn, cid, w)
+    report["outside"] = outside_report(
+        conn, cid, start=from_micros(w.start), end=from_micros(w.end)
+    )
     return report
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from tending.lib.listening import Heard, outside_figures
 from tending.models import HeardPost
 from tending.store.schema import Key, Timestamp, communities, community_fk, metadata
 
@@ -417,13 +418,12 @@ def set_mention_state(
 # -- figures (health, alerts) ------------------------------------------------------------------------
 
 
-def window_mentions(
+def heard_between(
     conn: Connection, community_id: int, *, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
+) -> list[Heard]:
     """The mentions published in (start, end]: what the health report's "outside" counts."""
     rows = conn.execute(
         select(
-            mentions.c.id,
             mentions.c.source,
             mentions.c.published_at,
             mentions.c.sentiment,
@@ -435,7 +435,26 @@ def window_mentions(
             mentions.c.published_at <= end,
         )
     )
-    return [dict(row._mapping) for row in rows]
+    return [Heard(r.source, r.published_at, r.sentiment, r.state, r.acted_at) for r in rows]
+
+
+def outside_report(
+    conn: Connection, community_id: int, *, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """The health report's "outside" section (lib/listening.py outside_figures)."""
+    window = heard_between(conn, community_id, start=start, end=end)
+    previous = heard_between(conn, community_id, start=start - (end - start), end=start)
+    return outside_figures(window, previous, start=start, end=end)
+
+
+def listening_since(conn: Connection, community_id: int) -> datetime | None:
+    """When the community's oldest listening query still recorded was added."""
+    found: datetime | None = conn.execute(
+        select(func.min(listen_queries.c.created_at)).where(
+            listen_queries.c.community_id == community_id
+        )
+    ).scalar_one()
+    return found
 
 
 def negative_mentions(
