@@ -442,8 +442,9 @@ def outside_report(
     conn: Connection, community_id: int, *, start: datetime, end: datetime
 ) -> dict[str, Any]:
     """The health report's "outside" section (lib/listening.py outside_figures)."""
-    window = heard_between(conn, community_id, start=start, end=end)
-    previous = heard_between(conn, community_id, start=start - (end - start), end=start)
+    both = heard_between(conn, community_id, start=start - (end - start), end=end)
+    window = [m for m in both if m.published_at > start]
+    previous = [m for m in both if m.published_at <= start]
     return outside_figures(window, previous, start=start, end=end)
 
 
