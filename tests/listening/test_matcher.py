@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tending.errors import UsageError
-from tending.lib.listening import Matcher, Query, fold, keyword_text, parse_keywords, words
+from tending.lib.listening import (
+    TOKEN_RE,
+    Matcher,
+    Query,
+    fold,
+    keyword_text,
+    parse_keywords,
+    words,
+)
 
 
 def query(qid: int, *keywords: str) -> Query:
@@ -81,3 +90,15 @@ def test_the_matcher_agrees_with_a_plain_regex_on_folded_text(
     }
     got = matcher.match(text)
     assert set(got.get(1, ())) == expected
+
+
+@given(
+    st.text(
+        alphabet="aàâäeéèêëiîïoôöœuùûüçÿæñAÉÈÇŒ' -_.,!?#’«»0123456789ßøłÆ①²ª\u0301xyzπдж",
+        max_size=40,
+    )
+)
+def test_words_are_the_folded_letters_and_digits_between_separators(text: str) -> None:
+    """Each character folded alone, what folds to nothing a separator ("0«0" is two words, not "00")."""
+    spaced = "".join(fold(ch) or " " for ch in unicodedata.normalize("NFC", text))
+    assert words(text) == TOKEN_RE.findall(spaced)
