@@ -36,7 +36,7 @@ VOCABULARY = (
     "very good bad fast slow service order delivery product network coffee tea cat dog school "
     "hospital student summer work boy french disappointed great problem thanks hello again refund "
     "support app update bug crash login password price shop store brand team community forum"
-).split()
+).split()  # noqa: SIM905 (a sentence reads better than a list of 120 strings)
 BRANDS = [f"marque{n}" for n in range(60)] + [f"brand{n}" for n in range(60)]
 
 
@@ -48,7 +48,7 @@ def queries(rng: random.Random, count: int) -> list[Query]:
             if rng.random() < 0.4:
                 keywords.append(f'"{rng.choice(BRANDS)} {rng.choice(VOCABULARY)}"')
             else:
-                keywords.append(rng.choice(BRANDS + ["réseau", "livraison", "café", "refund"]))
+                keywords.append(rng.choice([*BRANDS, "réseau", "livraison", "café", "refund"]))
         if rng.random() < 0.25:
             keywords.append("-" + rng.choice(VOCABULARY))
         found.append(Query(number + 1, tuple(parse_keywords(keywords))))
