@@ -44,6 +44,7 @@ class Outside:
     posts: list[Said] = field(default_factory=list)
     search_needs_login: bool = False
     limit_next: dict[str, int] = field(default_factory=dict)  # path -> 429s to answer first
+    broken_queries: set[str] = field(default_factory=set)  # search words answered with HTTP 500
     requests: list[str] = field(default_factory=list)
     feed: str = ""
     url: str = ""
@@ -195,6 +196,8 @@ class Outside:
         if self.limit_next.get(path, 0) > 0:
             self.limit_next[path] -= 1
             return 429, {"Retry-After": "0"}, {"error": "Too many requests"}
+        if (query.get("q") or query.get("query")) in self.broken_queries:
+            return 500, {}, {"error": "internal"}
         if path.startswith("/api/v1/timelines/tag/"):
             return self.tag_timeline(path, query)
         if path == "/api/v2/search":

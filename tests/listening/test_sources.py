@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -217,3 +218,55 @@ def test_a_source_that_is_down_fails_alone_and_loses_nothing(
         f"cannot reach 127.0.0.1:{port}/api/v1/search_by_date (ConnectError, 3 tries)."
     )
     assert sum(r.added for r in results.values()) == 1 and count(engine) == 1
+
+
+def test_a_run_that_fails_half_way_keeps_its_whole_steps(
+    engine: Engine, brand: str, outside: Outside
+) -> None:
+    outside.say("tending is fine")
+    outside.say("a brand new day")
+    query = do_add_query(
+        engine,
+        community_name=brand,
+        keywords=["tending", "brand"],
+        source="hackernews",
+        url=outside.url,
+    )
+    outside.broken_queries.add("brand")
+    (result,) = do_listen(engine, backoff=FAST)
+    assert not result.ok and result.added == 1 and result.steps == 1
+    (stored,) = get_listen_queries(engine)
+    assert set(stored.cursor["since"]) == {
+        "tending"
+    }  # the first keyword's step, cursor and mention
+    outside.broken_queries.clear()
+    (result,) = do_listen(engine, query_id=query.id, backoff=FAST)
+    assert result.ok and result.added == 1 and result.again == 1 and count(engine) == 2
+
+
+def test_the_worker_runs_what_is_due_and_sync_skips_what_is_paused(
+    engine: Engine, brand: str, outside: Outside
+) -> None:
+    from tending.actions.listening import do_set_query_state
+    from tending.timeutil import utcnow
+
+    outside.say("tending")
+    first = do_add_query(
+        engine,
+        community_name=brand,
+        keywords=["tending"],
+        source="hackernews",
+        url=outside.url,
+        interval_s=600,
+    )
+    now = utcnow()
+    assert [r.query_id for r in do_listen(engine, due_only=True, now=now, backoff=FAST)] == [
+        first.id
+    ]
+    assert do_listen(engine, due_only=True, now=now + timedelta(minutes=9), backoff=FAST) == []
+    assert len(do_listen(engine, due_only=True, now=now + timedelta(minutes=10), backoff=FAST)) == 1
+    do_set_query_state(engine, first.id, "paused")
+    assert do_listen(engine, backoff=FAST) == []
+    assert do_listen(engine, due_only=True, now=now + timedelta(days=1), backoff=FAST) == []
+    (named,) = do_listen(engine, query_id=first.id, backoff=FAST)  # named, it runs even paused
+    assert named.ok and get_listen_queries(engine)[0].state == "paused"
