@@ -41,8 +41,9 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if lowered.isascii():
         return lowered
-    lowered = lowered.translate(LIGATURES)
-    return unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+    # after NFKD, so a ligature with an accent ("ǽ" = "æ" + acute) opens too
+    opened = unicodedata.normalize("NFKD", lowered).translate(LIGATURES)
+    return opened.encode("ascii", "ignore").decode("ascii")
 
 
 def words(text: str) -> list[str]:
