@@ -43,6 +43,7 @@ def test_an_exclusion_drops_its_query_only() -> None:
 def test_ligatures_and_quotes_fold() -> None:
     assert fold("Œuvre Ærø straße") == "oeuvre aero strasse"
     assert fold("Ǽ") == "ae" and words("Æ\u0301") == ["ae"]  # a ligature with an accent
+    assert words("cafe\u0301 cre\u0300me") == ["cafe", "creme"]  # accents written apart (NFD)
     assert words("l'Oréal") == ["l", "oreal"]
     assert Matcher([query(1, "oeuvre")]).match("Une œuvre") == {1: ("oeuvre",)}
 

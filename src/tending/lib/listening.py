@@ -55,7 +55,8 @@ def words(text: str) -> list[str]:
     if lowered.isascii():
         return TOKEN_RE.findall(lowered)
     out: list[str] = []
-    for token in WORD_RE.findall(lowered):
+    # composed first: a decomposed accent (macOS writes "e" + U+0301) would split the word in two
+    for token in WORD_RE.findall(unicodedata.normalize("NFC", lowered)):
         if token.isascii():
             out.append(token)
             continue
