@@ -138,3 +138,27 @@ def test_acting_on_a_mention_that_does_not_exist(
     assert (
         result.exit_code == 2 and result.stderr == "Error: no mention 99 (see tending mentions).\n"
     )
+
+
+def test_the_worker_pass_listens_too(
+    engine: Engine, outside: Outside, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tending.actions.listening import do_add_query
+    from tending.cli.context import AppContext
+    from tending.cli.onboarding import sync_and_listen
+
+    with engine.begin() as conn:
+        do_create_community(conn, "Brand", platform="discourse")
+    outside.say("tending, heard by the worker")
+    do_add_query(
+        engine, community_name="Brand", keywords=["tending"], source="hackernews", url=outside.url
+    )
+    app = AppContext(db_option=engine.url.render_as_string(hide_password=False))
+    try:
+        sync_and_listen(app, None)
+        sync_and_listen(app, None)  # not due again before its interval: quiet
+    finally:
+        app.close()
+    out = capsys.readouterr().out
+    assert out.count("Listening query 1 (hackernews, Brand): 1 new mentions") == 1
+    assert len(out.strip().splitlines()) == 1
