@@ -3,6 +3,7 @@ robust baseline, raised once, delivered as a staff note), and the health report'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from tending.store import outbox as outbox_store
 from tending.store.communities import do_create_community
 from tending.store.health import get_health_report
 from tending.store.listening import Scored, insert_mentions
+from tests.conftest import CliResult
 
 T = datetime(2026, 3, 20, 18, 0, tzinfo=UTC)
 
@@ -125,7 +127,9 @@ def test_a_community_listening_for_days_only_raises_nothing(engine: Engine) -> N
         assert do_raise_alerts(conn, community, as_of=T, score=False)["raised"] == []
 
 
-def test_the_health_report_says_what_is_heard_outside(engine: Engine) -> None:
+def test_the_health_report_says_what_is_heard_outside(
+    engine: Engine, run_cli: Callable[..., CliResult]
+) -> None:
     community = brand(engine)
     # the window before: 4 mentions, 1 negative (25 %)
     heard(
@@ -184,3 +188,18 @@ def test_the_health_report_says_what_is_heard_outside(engine: Engine) -> None:
         "negative_answered": 2,
         "median_hours_to_answer_negative": 4.0,
     }
+    table = run_cli(
+        "--db",
+        engine.url.render_as_string(hide_password=False),
+        "health",
+        "--as-of",
+        "2026-03-20T18:00:00Z",
+        "--window-days",
+        "7",
+    )
+    assert table.exit_code == 0, table.stderr
+    assert (
+        "  Outside: 5 mentions (bluesky 1, hackernews 1, mastodon 3); negative 60.0% "
+        "(+35.0 points on the window before); answered 40.0%; median time to answer a negative "
+        "one 4.0 h\n"
+    ) in table.stdout
