@@ -296,6 +296,27 @@ class TrendDay(TypedDict):
     flags: int
 
 
+class OutsideWeek(TypedDict):
+    week_end: str
+    mentions: int
+    negative_share: float | None
+
+
+class OutsideReport(TypedDict):
+    """The health report's "outside": mentions heard elsewhere (lib.listening.outside_figures)."""
+
+    mentions: int
+    by_source: dict[str, int]
+    negative: int
+    negative_share: float | None
+    negative_share_previous: float | None
+    negative_share_trend: float | None
+    weekly: list[OutsideWeek]
+    answered_share: float | None
+    negative_answered: int
+    median_hours_to_answer_negative: float | None
+
+
 class HealthMemberCounts(TypedDict):
     members_total: int
     new_members: int
@@ -325,6 +346,7 @@ class HealthReport(HealthMemberCounts):
     retention: list[RetentionCohort]
     funnel: Funnel
     trends: list[TrendDay]
+    outside: OutsideReport
 
 
 # -- alerts (store.alerts, actions.alerts) ----------------------------------------------------------------
@@ -455,3 +477,20 @@ class AuditEvent:
     action: str
     member_id: int | None
     details: dict[str, Any] | None  # what the action recorded, which differs by action
+
+
+@dataclass(frozen=True, slots=True)
+class HeardPost:
+    """A public post heard outside the community by a listening source (tending listen): its platform's
+    own id (source, external_id) is unique, so hearing it again, through any query, stores nothing new.
+    `author` is the public handle as the platform shows it, never linked to a member. `deleted`: the
+    platform says the post is gone (its text is then erased from a mention already stored)."""
+
+    source: str
+    external_id: str
+    published_at: datetime
+    text: str
+    url: str | None = None
+    author: str | None = None
+    lang: str | None = None
+    deleted: bool = False

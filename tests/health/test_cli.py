@@ -17,6 +17,7 @@ from tests.health.test_alerts import T, act, calm_month, fight, load
 
 REPORT_KEYS = {
     "community",
+    "outside",
     "as_of",
     "window_days",
     "window_start",

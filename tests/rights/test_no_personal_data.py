@@ -106,6 +106,9 @@ def test_no_command_prints_personal_data_to_stderr_or_the_log(
         "target": "http://127.0.0.1:9/",
         "connector_id": "1",
         "text": "nobody",
+        "query_id": "1",
+        "mention_id": "1",
+        "state": "answered",
     }
     caplog.set_level(logging.DEBUG)
     ran = []

@@ -31,13 +31,15 @@ from sqlalchemy import Connection
 
 from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
-from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate
+from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate, negative_mentions_alert
+from tending.lib.listening import daily_counts
 from tending.lib.settings import get_setting
 from tending.models import Alert, AlertDetails, AlertsRun, Community, RaisedAlert
 from tending.moderation import drift
 from tending.moderation.classifier import Classifier, shipped_classifier
 from tending.store import alerts as alert_store
 from tending.store import health as health_store
+from tending.store import listening as listening_store
 from tending.store import moderation as moderation_store
 from tending.store.audit import record_event
 from tending.store.outbox import STAFF
@@ -180,7 +182,25 @@ def get_alert_candidates(
         conn, community, [tid for tid, _at, first in starts if first is None or first > end]
     )
     starts = [s for s in starts if s[0] not in spam]  # an unanswered spam thread is no one waiting
-    return evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
+    found = evaluate(series=series, today=today, starts=starts, as_of=end, s=settings)
+    outside = _negative_mentions(conn, community, as_of=as_of, settings=settings)
+    return found + ([outside] if outside else [])
+
+
+def _negative_mentions(
+    conn: Connection, community: Community, *, as_of: datetime, settings: AlertSettings
+) -> AlertCandidate | None:
+    """A rise of negative mentions outside (tending listen), over the days the community listened."""
+    since = listening_store.listening_since(conn, community.id)
+    if since is None or since >= as_of:
+        return None
+    days = min(settings.history_days + 1, int((as_of - since).total_seconds() // 86_400) + 1)
+    heard = listening_store.negative_mentions(
+        conn, community.id, start=as_of - timedelta(days=days), end=as_of
+    )
+    series = daily_counts([at for _, at in heard], end=as_of, days=days)
+    today = [mid for mid, at in heard if at > as_of - timedelta(days=1)]
+    return negative_mentions_alert(series, today, settings)
 
 
 def do_raise_alerts(
@@ -325,6 +345,9 @@ def _body(alert: RaisedAlert) -> str:
         lines.append(f"- thread {tid}" + (f": {title}" if title else ""))
     if alert["message_ids"]:
         lines.append(f"Messages: {', '.join(str(m) for m in alert['message_ids'][:20])}")
+    if alert["figures"].get("mentions"):
+        shown = ", ".join(str(m) for m in alert["figures"]["mentions"][:20])
+        lines.append(f"Mentions: {shown} (tending mentions --sentiment negative)")
     lines.append(f"(tending alert {alert['key']})")
     return "\n".join(lines)
 

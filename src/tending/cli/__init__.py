@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "connect": "tending.cli.connectors:connect",
     "connectors": "tending.cli.connectors:connectors",
     "sync": "tending.cli.connectors:sync",
+    "listen": "tending.cli.listening:listen",
+    "mentions": "tending.cli.listening:mentions",
 }
 
 

@@ -182,10 +182,11 @@ connectors.command(
 def sync(
     app: AppContext, community_name: str | None, connector_id: int | None, as_json: bool
 ) -> None:
-    """One incremental pass of every connector that is not paused: only what is new since its cursor.
+    """One incremental pass of every connector that is not paused: only what is new since its cursor;
+    then every listening query that is not paused (tending listen), unless --connector names one.
 
-    A failing connector is marked failing with its reason and the others still sync; the exit code is
-    then 1.
+    A failing connector or query is marked failing with its reason and the others still sync; the exit
+    code is then 1.
 
     \b
     Examples:
@@ -194,6 +195,8 @@ def sync(
       tending sync --connector 2
     """
     from tending.actions.connectors import do_sync
+    from tending.actions.listening import do_listen
+    from tending.cli.listening import print_listens
 
     results = do_sync(
         app.engine,
@@ -201,15 +204,18 @@ def sync(
         connector_id=connector_id,
         file_values=app.settings.file_values,
     )
+    heard = do_listen(app.engine, community_name=community_name) if connector_id is None else []
     if as_json:
-        echo_json([r.as_dict() for r in results])
-    elif not results:
+        echo_json([r.as_dict() for r in results] + [r.as_dict() for r in heard])
+    elif not results and not heard:
         click.echo(
-            "Nothing to sync: no connector, or every one is paused (see tending connectors)."
+            "Nothing to sync: no connector or listening query, or every one is paused "
+            "(see tending connectors, tending listen list)."
         )
     if not as_json:
         print_syncs(results, quiet=False)
-    if any(not r.ok for r in results):
+        print_listens(heard, quiet=False)
+    if any(not r.ok for r in results) or any(not r.ok for r in heard):
         sys.exit(1)
 
 

@@ -140,6 +140,21 @@ def _print_report(r: HealthReport) -> None:
                 f"    {row['cohort']} ({row['members']:,}): "
                 + " ".join("  —  " if x is None else f"{x:5.0%}" for x in row["months"])
             )
+    outside = r.get("outside")
+    if outside and outside["mentions"]:
+        sources = ", ".join(f"{k} {v:,}" for k, v in outside["by_source"].items())
+        trend = outside["negative_share_trend"]
+        click.echo(
+            f"  Outside: {outside['mentions']:,} mentions ({sources}); negative "
+            f"{_pct(outside['negative_share'])}"
+            + ("" if trend is None else f" ({trend * 100:+.1f} points on the window before)")
+            + f"; answered {_pct(outside['answered_share'])}; median time to answer a negative one "
+            + (
+                "—"
+                if outside["median_hours_to_answer_negative"] is None
+                else f"{outside['median_hours_to_answer_negative']:.1f} h"
+            )
+        )
     if r["trends"]:
         last = r["trends"][-7:]
         click.echo(

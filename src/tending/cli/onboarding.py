@@ -553,13 +553,26 @@ def run(
         _print_summary(summary)
 
 
+def sync_and_listen(app: AppContext, community_name: str | None) -> None:
+    """The worker's pass before each tick: the connectors, then the listening queries, that are due."""
+    from tending.actions.connectors import do_sync_due
+    from tending.actions.listening import do_listen
+    from tending.cli.connectors import print_syncs
+    from tending.cli.listening import print_listens
+
+    print_syncs(
+        do_sync_due(app.engine, community_name=community_name, file_values=app.settings.file_values)
+    )
+    print_listens(do_listen(app.engine, community_name=community_name, due_only=True))
+
+
 @click.command("worker")
 @click.option("--interval", default=60, show_default=True, help="Seconds between ticks.")
 @community_option
 @pass_app
 def worker(app: AppContext, interval: int, community_name: str | None) -> None:
     """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends): first the
-    connectors that are due (each at its own interval), then the playbooks and the deliveries.
+    connectors and listening queries that are due (each at its own interval), then the playbooks and the deliveries.
 
     Example: tending worker --interval 60
     """
@@ -571,9 +584,6 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S"
     )
-    from tending.actions.connectors import do_sync_due
-    from tending.cli.connectors import print_syncs
-
     click.echo(f"Worker started: a tick every {interval} s. Ctrl-C to stop.")
 
     def report(summaries: list[TickSummary]) -> None:
@@ -593,11 +603,7 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
             community_name,
             data_home() / "templates",
             report=report,
-            sync=lambda: print_syncs(
-                do_sync_due(
-                    app.engine, community_name=community_name, file_values=app.settings.file_values
-                )
-            ),
+            sync=lambda: sync_and_listen(app, community_name),
         ).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

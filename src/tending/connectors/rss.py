@@ -124,8 +124,8 @@ def _records(items: list[ActivityRecord]) -> list[ImportRecord]:
 # -- parsing -----------------------------------------------------------------------------------------
 
 
-def _feed(body: bytes, url: str) -> tuple[str | None, list[ActivityRecord], str | None]:
-    """(title, comments, next page URL) of an RSS 2.0 or Atom document."""
+def parse_document(body: bytes, url: str) -> ET.Element:
+    """The feed element of an RSS 2.0 or Atom document: its Atom <feed>, or its RSS <channel>."""
     if b"<!DOCTYPE" in body[:4096].upper() or b"<!ENTITY" in body.upper():
         raise ConnectorError(f"{host_path(url)}: a feed with a DOCTYPE or entities is refused.")
     try:
@@ -135,19 +135,32 @@ def _feed(body: bytes, url: str) -> tuple[str | None, list[ActivityRecord], str 
             f"{host_path(url)} is not a valid feed (XML error at line {error.position[0]})."
         ) from None
     if root.tag == f"{ATOM}feed":
-        return (
-            _text(root.find(f"{ATOM}title")),
-            [c for e in root.iter(f"{ATOM}entry") if (c := _atom(e))],
-            _next(root),
-        )
+        return root
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise ConnectorError(f"{host_path(url)} is neither an RSS 2.0 nor an Atom feed.")
-    return (
-        _text(channel.find("title")),
-        [c for i in channel.iter("item") if (c := _rss(i))],
-        _next(channel),
-    )
+    return channel
+
+
+def entries(feed: ET.Element) -> list[tuple[ET.Element, ActivityRecord]]:
+    """Each dated item or entry of a feed element, with what it says as a comment record."""
+    if feed.tag == f"{ATOM}feed":
+        return [(e, c) for e in feed.iter(f"{ATOM}entry") if (c := _atom(e))]
+    return [(i, c) for i in feed.iter("item") if (c := _rss(i))]
+
+
+def entry_title(element: ET.Element) -> str | None:
+    return _text(element.find(f"{ATOM}title")) or _text(element.find("title"))
+
+
+def next_page(feed: ET.Element) -> str | None:
+    return _next(feed)
+
+
+def _feed(body: bytes, url: str) -> tuple[str | None, list[ActivityRecord], str | None]:
+    """(title, comments, next page URL) of an RSS 2.0 or Atom document."""
+    feed = parse_document(body, url)
+    return entry_title(feed), [c for _, c in entries(feed)], _next(feed)
 
 
 def _text(element: ET.Element | None) -> str | None:

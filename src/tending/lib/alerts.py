@@ -294,3 +294,31 @@ def evaluate(
         out.append(found)
     out.extend(heated_threads(today, s))
     return out
+
+
+def negative_mentions_alert(
+    series: Sequence[float], mention_ids: list[int], s: AlertSettings
+) -> AlertCandidate | None:
+    """Negative mentions outside the community (tending listen) in the last 24 hours against the days
+    before, with the community alerts' robust baseline (median + MAD, `mad_threshold`), at least
+    `min_negative` of them; `series` holds only days the community was listening."""
+    if not series:
+        return None
+    found = mad_anomaly(
+        series[-1], series[:-1], threshold=s.mad_threshold, min_value=s.min_negative
+    )
+    if found is None:
+        return None
+    return AlertCandidate(
+        kind="negative_mentions",
+        subject="outside",
+        severity="warning",
+        summary=f"Negative mentions outside: {int(found.value)} in the last 24 hours against a usual "
+        f"{found.baseline:g}.",
+        figures={
+            "value": found.value,
+            "baseline": found.baseline,
+            "score": round(found.score, 2),
+            "mentions": mention_ids[:50],
+        },
+    )

@@ -40,6 +40,7 @@ from tending.models import (
     TrendDay,
 )
 from tending.store import contributor_days
+from tending.store.listening import outside_report
 from tending.store.rollups import reads_of
 from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
 from tending.timeutil import MICROS_PER_DAY, from_micros, isoformat_utc, to_micros
@@ -534,6 +535,7 @@ def get_health_report(
             conn, cid, w.end, sizes=sizes, excluded=special.excluded, core=part.core_in_funnel
         ),
         "trends": trends(conn, cid, w),
+        "outside": outside_report(conn, cid, start=from_micros(w.start), end=from_micros(w.end)),
     }
 
 

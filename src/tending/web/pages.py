@@ -36,6 +36,7 @@ NAV = (
     NavItem("checkins", N_("Check-ins"), "checkins"),
     NavItem("onboarding", N_("Onboarding"), "onboarding"),
     NavItem("moderation", N_("Moderation"), "moderation"),
+    NavItem("mentions", N_("Mentions"), "mentions"),
     NavItem("imports", N_("Imports"), "imports"),
 )
 
