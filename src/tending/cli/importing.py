@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tending.actions.import_kinds import KINDS
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.timeutil import isoformat_utc
+
+if TYPE_CHECKING:
+    from tending.actions.imports import ImportProgress
 
 KIND_HELP = ", ".join(KINDS)
 
@@ -163,10 +166,14 @@ class _ProgressBar:
         self.started = time.perf_counter()
         self.progress.start()
 
-    def update(self, records: int, done: int, total: int | None) -> None:
+    def update(self, where: ImportProgress) -> None:
         elapsed = max(time.perf_counter() - self.started, 1e-6)
         self.progress.update(
-            self.task, completed=done, total=total, records=records, rate=records / elapsed
+            self.task,
+            completed=where.bytes_done,
+            total=where.bytes_total,
+            records=where.records,
+            rate=where.records / elapsed,
         )
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,11 +38,12 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
-from tending.store.contributor_days import add_activities_after
+from tending.store.contributor_days import add_activities_after, refresh_days
 from tending.store.rollups import (
     apply_new_activities,
     driver_sql,
     members_where,
+    new_contribution_days,
     new_rows_where,
     rebuild_member_rollups,
     sync_join_months,
@@ -67,6 +68,7 @@ SORT_MEMORY_KB = (
     32_000  # SQLite's page cache, and so its sorter's memory, while the indexes are built again
 )
 BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
+Phase = Callable[[str, int], None]  # (phase, rows it works on): "rollups", "indexes"
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
 STAT_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
@@ -217,6 +219,9 @@ class Ingestor:
         self.pending_rows = 0
         self.bulk = bulk and conn.dialect.name == "sqlite"
         self.held_before = self._max_activity_id() if self.bulk else 0
+        self.events_after: int | None = None  # join and leave events: every one above this id
+        self.in_bulk = False  # the bulk path (load_in_bulk): rollups folded once, in finish()
+        self.on_phase: Phase | None = None  # told when finish() starts each of its phases
         self.set_aside: list[
             tuple[str, str]
         ] = []  # (name, CREATE INDEX statement) of the indexes set aside
@@ -286,6 +291,18 @@ class Ingestor:
             else:
                 yield record
 
+    def load_in_bulk(self) -> None:
+        """Take the bulk path from the next batch on (an import much larger than what is stored): rows
+        are written as they come, the rollups wait, and finish() folds every activity inserted since the
+        rollups were last exact in one set-based pass (member_stats, the members' dates, member_days and
+        member_months by the same statements as a batch, contributor_days recomputed from member_days
+        for the days touched rather than merged in Python), then builds the indexes set aside. On
+        SQLite the secondary indexes of the big tables are set aside at once (`_maybe_set_indexes_aside`);
+        PostgreSQL keeps them (dropping one would lock the table against every reader). Exact at commit,
+        and the same rows as the per-batch path (tests/store/test_ingest_paths.py)."""
+        self.in_bulk = True
+        self.bulk = self.conn.dialect.name == "sqlite"
+
     def add_all(
         self, records: Iterable[ImportRecord], *, batch_size: int = BATCH_SIZE
     ) -> IngestCounts:
@@ -297,7 +314,12 @@ class Ingestor:
     def finish(self) -> None:
         """Fold what is pending into the rollups; link replies to parents that arrived in a later batch or
         an earlier import."""
+        if self.in_bulk:
+            self._phase("rollups", self.pending_rows)
         self._flush_rollups()
+        self._apply_join_leave_events()
+        if self.set_aside:
+            self._phase("indexes", self._max_activity_id())
         self._restore_indexes()
         self.conn.execute(
             text(
@@ -308,6 +330,10 @@ class Ingestor:
             ),
             {"cid": self.cid},
         )
+
+    def _phase(self, name: str, rows: int) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name, rows)
 
     # -- members ----------------------------------------------------------------------------------
 
@@ -633,8 +659,10 @@ class Ingestor:
         if added:
             if self.pending_after is None:
                 self.pending_after = before
+            if self.events_after is None:
+                self.events_after = before
             self.pending_rows += added
-            if self.pending_rows >= self.rollup_every:
+            if self.pending_rows >= self.rollup_every and not self.in_bulk:
                 self._flush_rollups()
 
     def _maybe_set_indexes_aside(self) -> None:
@@ -649,9 +677,11 @@ class Ingestor:
         only: a transaction's schema change is invisible to other connections until it commits (and is
         undone with it), whereas on PostgreSQL dropping an index locks the table against every reader."""
         added = self.counts.activities_added
-        if not self.bulk or self.set_aside or added * 4 < self.held_before:
+        if not self.bulk or self.set_aside:
             return
-        if added < BULK_AFTER and self.held_before >= BULK_AFTER:
+        if not self.in_bulk and (
+            added * 4 < self.held_before or (added < BULK_AFTER and self.held_before >= BULK_AFTER)
+        ):
             return
         if not getattr(self.conn.connection.dbapi_connection, "in_transaction", False):
             # Python's sqlite3 opens the transaction at the first write: a DROP INDEX before it would be
@@ -755,9 +785,16 @@ class Ingestor:
             _stats_from_rows_sql(self.conn, new_rows_where(self.conn)), (self.cid, after_id)
         )
         self._update_member_dates(after_id)
+        if not self.rollup_every:  # folded after every batch: callers may not call finish()
+            self._apply_join_leave_events()
         # after the member dates: the monthly rows carry the member's join month
         apply_new_activities(self.conn, self.cid, after_id=after_id)
-        add_activities_after(self.conn, self.cid, after_id=after_id)  # the segments' packed days
+        if self.in_bulk:  # the days touched, from member_days: memory bounded by a few days' rows
+            refresh_days(
+                self.conn, self.cid, new_contribution_days(self.conn, self.cid, after_id=after_id)
+            )
+        else:
+            add_activities_after(self.conn, self.cid, after_id=after_id)  # the segments' packed days
         self._update_thread_starts(after_id)
 
     def _max_activity_id(self) -> int:
@@ -814,11 +851,8 @@ class Ingestor:
         )
 
     def _update_member_dates(self, after_id: int) -> None:
-        """joined_at follows the first activity of members without a platform join date (set-based);
-        members with join or leave events among the new activities go through member_dates_after,
-        from their state before."""
-        events = self._join_leave_events(after_id)
-        before = self._member_states(sorted(events))
+        """joined_at follows the first activity of members without a platform join date (set-based).
+        The join and leave events wait for finish() (`_apply_join_leave_events`)."""
         first_seen = (
             "UPDATE members SET joined_at = n.first_at FROM (SELECT member_id, min(occurred_at) AS first_at "
             f"FROM activities WHERE {new_rows_where(self.conn)} GROUP BY member_id) AS n "
@@ -835,10 +869,21 @@ class Ingestor:
             ),
             params,
         )
-        rejoined = {member_id for (member_id,) in moved}
+        sync_join_months(self.conn, self.cid, sorted(member_id for (member_id,) in moved))
+
+    def _apply_join_leave_events(self) -> None:
+        """Members with join or leave events among everything this ingest inserted go through
+        member_dates_after once, from their state before (the first activities already folded in).
+        Once, not per fold: member_dates_after reads a member's events together, so applying them in
+        groups would make the result depend on where batches or folds happened to cut (a member who left
+        and came back in one export), and the bulk and per-batch paths would disagree."""
+        if self.events_after is None:
+            return
+        events = self._join_leave_events(self.events_after)
+        self.events_after = None
         if events:
-            rejoined.update(self._apply_join_leave_events(events, before))
-        sync_join_months(self.conn, self.cid, sorted(rejoined))
+            before = self._member_states(sorted(events))
+            sync_join_months(self.conn, self.cid, sorted(self._write_member_dates(events, before)))
 
     def _join_leave_events(self, after_id: int) -> dict[int, tuple[int, list[int], list[int]]]:
         """(first activity, joins, leaves) among the new activities, of each member who joined or left.
@@ -885,7 +930,7 @@ class Ingestor:
                 states[found.id] = (found.joined_at, found.joined_at_exact, found.left_at)
         return states
 
-    def _apply_join_leave_events(
+    def _write_member_dates(
         self,
         events: dict[int, tuple[int, list[int], list[int]]],
         before: dict[int, tuple[datetime | None, bool, datetime | None]],
@@ -931,6 +976,49 @@ class Ingestor:
             ),
             (self.cid, after_id),
         )
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """What the store holds before an import, as the bulk path's costs see it: the activities table's
+    rows (all communities: SQLite builds each index set aside over the whole table again) and the
+    community's own activities (its days' contributor rows are recomputed from member_days)."""
+
+    table: int
+    community: int
+
+
+def count_stored_activities(conn: Connection, community_id: int) -> StoredRows:
+    """Cheap counts for `bulk_pays`: the table's newest id, and the community's counted activities from
+    its members' rollups (no scan of the activities)."""
+    table = int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM activities").scalar_one())
+    community = conn.exec_driver_sql(
+        driver_sql(
+            conn,
+            "SELECT coalesce(sum(contributions + reactions), 0) FROM member_stats "
+            "WHERE community_id = ?",
+        ),
+        (community_id,),
+    ).scalar_one()
+    return StoredRows(table=table, community=int(community))
+
+
+# Measured costs, in microseconds (benchmarks/import_speed.py --paths, docs/importers.md "Which path"):
+# per activity added by the per-batch path and by the bulk path, and per activity already stored that
+# the bulk path reads again (SQLite: its indexes built again over the whole table; PostgreSQL: the days
+# it touches recomputed from member_days, bounded by the community's own rows).
+PATH_COSTS_US = {
+    "sqlite": {"batches": 30.0, "bulk": 20.0, "stored": 1.5},
+    "postgresql": {"batches": 40.0, "bulk": 30.0, "stored": 0.5},
+}
+
+
+def bulk_pays(*, expected: int, stored: StoredRows, dialect: str) -> bool:
+    """Whether an import expected to add `expected` activities costs less by the bulk path: it saves
+    (batches - bulk) per new activity and pays `stored` per row it must read again."""
+    costs = PATH_COSTS_US.get(dialect, PATH_COSTS_US["sqlite"])
+    again = stored.table if dialect == "sqlite" else stored.community
+    return expected * (costs["batches"] - costs["bulk"]) > again * costs["stored"]
 
 
 def _micros_or_none(moment: datetime | None) -> int | None:
