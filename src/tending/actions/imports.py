@@ -158,6 +158,8 @@ def hash_path(path: Path, read: Callable[[int], None] | None = None) -> str:
                 done += len(chunk)
                 if read is not None and done % (16 << 20) < len(chunk):
                     read(done)
+    if read is not None:
+        read(done)
     return digest.hexdigest()
 
 
