@@ -24,6 +24,7 @@ from sqlalchemy import Engine, MetaData, create_engine, select, text
 from tending.actions import imports
 from tending.actions.imports import do_import
 from tending.store import open_store
+from tending.store.ingest import StoredRows, bulk_pays
 from tests.conftest import POSTGRES_URL, _with_database
 
 T0 = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -50,7 +51,9 @@ def export_lines(count: int, seed: int = 21, prefix: str = "") -> list[dict[str,
         base = {"platform": "forum", "member_id": who, "member_name": f"Member {who}"}
         if who not in joined and rng.random() < 0.5:
             joined.add(who)
-            lines.append({**base, "kind": "joined", "occurred_at": at, "source_id": f"{prefix}j{i}"})
+            lines.append(
+                {**base, "kind": "joined", "occurred_at": at, "source_id": f"{prefix}j{i}"}
+            )
             continue
         if who in joined and rng.random() < 0.02:
             joined.discard(who)
@@ -85,7 +88,9 @@ def fresh_engines(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -
     """A factory of fresh, migrated, empty databases of the same kind as `db_url`."""
     made: list[tuple[Engine, str | None]] = []
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if POSTGRES_URL else None
-    template = request.getfixturevalue("postgres_template") if db_url.startswith("postgres") else None
+    template = (
+        request.getfixturevalue("postgres_template") if db_url.startswith("postgres") else None
+    )
 
     def make() -> Engine:
         if template is None:
@@ -170,6 +175,18 @@ def test_a_discourse_export_with_read_counts_lands_the_same_either_way(
     assert imported(fresh_engines(), [(export, "bulk")]) == reference
 
 
+def test_the_costs_choose_bulk_for_an_export_large_next_to_what_is_stored() -> None:
+    empty, holding = StoredRows(table=0, community=0), StoredRows(table=2_000_000, community=0)
+    assert bulk_pays(expected=1000, stored=empty, dialect="sqlite")
+    assert bulk_pays(expected=5_000_000, stored=holding, dialect="sqlite")
+    # a new community of 100,000 activities beside 2,000,000 others: building their indexes again costs more
+    assert not bulk_pays(expected=100_000, stored=holding, dialect="sqlite")
+    some = StoredRows(table=100_000, community=100_000)
+    assert not bulk_pays(expected=1000, stored=some, dialect="sqlite")  # a newer export adding 1%
+    # PostgreSQL keeps its indexes; its bulk path measured slower (docs/importers.md, "Which path")
+    assert not bulk_pays(expected=1_000_000, stored=empty, dialect="postgresql")
+
+
 def test_the_automatic_choice_takes_the_bulk_path_for_a_new_community_only(
     fresh_engines: Any, tmp_path: Path
 ) -> None:
@@ -182,7 +199,8 @@ def test_the_automatic_choice_takes_the_bulk_path_for_a_new_community_only(
         taken.append(where.phase)
 
     do_import(engine, "jsonl", whole, community_name="Forum", progress=watch)
-    assert "rollups" in taken  # the bulk path's own phase
+    # the bulk path's own phase, where it pays
+    assert ("rollups" in taken) == (engine.dialect.name == "sqlite")
     newer = write_jsonl(tmp_path / "newer.jsonl", [*lines, *export_lines(40, seed=5, prefix="n")])
     taken.clear()
     do_import(engine, "jsonl", newer, community_name="Forum", progress=watch)

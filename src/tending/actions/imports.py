@@ -393,7 +393,7 @@ def _choose_path(
 ) -> bool:
     """Whether the import takes the bulk path from this batch on (store/ingest.py `bulk_pays` weighs the
     measured costs). The activities the whole export will add are estimated from what was read so far:
-    the activities seen, scaled by the input's bytes in all over the bytes read (when the size is known),
+    the records seen, scaled by the input's bytes in all over the bytes read (when the size is known),
     times the share of them that turned out new (a community that holds nothing yet: all of them;
     otherwise known once the first batch is written, which goes batch by batch)."""
     if method != "auto":
@@ -402,7 +402,7 @@ def _choose_path(
     written = counts.activities_added + counts.activities_unchanged
     if not written and stored.community:
         return False
-    seen = written + sum(1 for record in batch if isinstance(record, ActivityRecord))
+    seen = written + len(batch)  # members, threads and channels too: a rough upper bound suffices
     scale = meter.total / meter.done if meter.total and meter.done else 1.0
     new_share = counts.activities_added / written if written else 1.0
     return bulk_pays(

@@ -1050,13 +1050,15 @@ def count_stored_activities(conn: Connection, community_id: int) -> StoredRows:
     return StoredRows(table=table, community=int(community))
 
 
-# Measured costs, in microseconds (benchmarks/import_speed.py --paths, docs/importers.md "Which path"):
-# per activity added by the per-batch path and by the bulk path, and per activity already stored that
-# the bulk path reads again (SQLite: its indexes built again over the whole table; PostgreSQL: the days
-# it touches recomputed from member_days, bounded by the community's own rows).
+# Measured costs, in microseconds (benchmarks/import_speed.py --scale 0.5 --paths, docs/importers.md
+# "Which path"): per activity added by the per-batch path and by the bulk path (parsing included), and per
+# activity already stored that the bulk path reads again (SQLite: its indexes built again over the whole
+# table; PostgreSQL: the days it touches recomputed from member_days, bounded by the community's own
+# rows). SQLite: CPU of the import's processes; PostgreSQL: wall clock, the server doing most of the work
+# (its bulk path keeps the indexes and measured slower: the automatic choice never takes it there).
 PATH_COSTS_US = {
-    "sqlite": {"batches": 30.0, "bulk": 20.0, "stored": 1.5},
-    "postgresql": {"batches": 40.0, "bulk": 30.0, "stored": 0.5},
+    "sqlite": {"batches": 77.6, "bulk": 63.8, "stored": 7.0},
+    "postgresql": {"batches": 436.0, "bulk": 517.0, "stored": 80.0},
 }
 
 
