@@ -205,3 +205,31 @@ def test_the_automatic_choice_takes_the_bulk_path_for_a_new_community_only(
     taken.clear()
     do_import(engine, "jsonl", newer, community_name="Forum", progress=watch)
     assert "rollups" not in taken and "writing" in taken
+
+
+def test_an_ingest_goes_on_after_its_caller_commits_between_batches(engine: Engine) -> None:
+    """The demo commits as it goes with one Ingestor: PostgreSQL's staging tables, dropped at each
+    commit, are made again."""
+    from tending.models import ActivityRecord
+    from tending.store.communities import do_create_community
+    from tending.store.ingest import Ingestor
+
+    def reply(i: int) -> ActivityRecord:
+        return ActivityRecord(
+            source="forum",
+            source_id=f"r{i}",
+            member_external_id=f"m{i % 3}",
+            kind="reply",
+            occurred_at=T0 + timedelta(hours=i),
+            member_name="M",
+        )
+
+    with engine.connect() as conn:
+        conn.begin()
+        ingestor = Ingestor(conn, do_create_community(conn, "Cats", platform="forum"))
+        ingestor.add([reply(i) for i in range(5)])
+        conn.commit()
+        ingestor.add([reply(i) for i in range(5, 9)])
+        ingestor.finish()
+        conn.commit()
+        assert conn.execute(text("SELECT count(*) FROM activities")).scalar_one() == 9

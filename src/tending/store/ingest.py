@@ -225,7 +225,6 @@ class Ingestor:
         self.set_aside: list[
             tuple[str, str]
         ] = []  # (name, CREATE INDEX statement) of the indexes set aside
-        self.stages: set[str] = set()  # PostgreSQL's staging tables made in this transaction
         self.erased = TombstoneCheck(
             conn, self.cid
         )  # members erased: an import never brings them back
@@ -455,12 +454,11 @@ class Ingestor:
         protocol message per row, and a multi-row VALUES a long parse of its placeholders (100,000
         activities: 5.4 s and 2.5 s of the import's 14 s). Dropped at commit or rollback."""
         stage = f"tending_stage_{table}"
-        if stage not in self.stages:
-            self.conn.exec_driver_sql(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-                f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
-            )
-            self.stages.add(stage)
+        # every time: a caller may commit between batches (the demo's commit_every), dropping it
+        self.conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+            f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
+        )
         self.conn.exec_driver_sql(f"TRUNCATE {stage}")
         raw: Any = self.conn.connection.dbapi_connection
         with (
