@@ -69,6 +69,9 @@ SORT_MEMORY_KB = (
 )
 BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
 Phase = Callable[[str, int], None]  # (phase, rows it works on): "rollups", "indexes"
+# days of contributor rows recomputed per read on the bulk path: a 1 GB export spans years, and 200 days
+# of a busy community's member_days rows (contributor_days' own step) is a million Python tuples
+BULK_DAYS_PER_QUERY = 16
 CACHE_LIMIT = 200_000  # ids kept between batches; bounded so memory stays flat on huge exports
 
 STAT_COUNTERS = ("contributions", "posts", "replies", "comments", "reactions")
@@ -827,9 +830,8 @@ class Ingestor:
         # after the member dates: the monthly rows carry the member's join month
         apply_new_activities(self.conn, self.cid, after_id=after_id)
         if self.in_bulk:  # the days touched, from member_days: memory bounded by a few days' rows
-            refresh_days(
-                self.conn, self.cid, new_contribution_days(self.conn, self.cid, after_id=after_id)
-            )
+            days = new_contribution_days(self.conn, self.cid, after_id=after_id)
+            refresh_days(self.conn, self.cid, days, per_query=BULK_DAYS_PER_QUERY)
         else:
             add_activities_after(
                 self.conn, self.cid, after_id=after_id
