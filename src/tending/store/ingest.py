@@ -317,8 +317,10 @@ class Ingestor:
     def finish(self) -> None:
         """Fold what is pending into the rollups; link replies to parents that arrived in a later batch or
         an earlier import."""
-        if self.in_bulk:
+        if self.in_bulk:  # one pass over the whole import: GROUP BYs that sort millions of rows
             self._phase("rollups", self.pending_rows)
+            with self._sorting():
+                self._flush_rollups()
         self._flush_rollups()
         self._apply_join_leave_events()
         if self.set_aside:
@@ -746,15 +748,25 @@ class Ingestor:
         SQLite's spills in files: `import_settings`)."""
         if not self.set_aside:
             return
+        with self._sorting():
+            for _name, sql in self.set_aside:
+                self.conn.exec_driver_sql(sql)
+        self.set_aside = []
+
+    @contextmanager
+    def _sorting(self) -> Iterator[None]:
+        """SQLite: a small page cache while statements sort millions of rows (the index builds, the bulk
+        path's rollups), since the sorter holds as much as the cache may before it spills to files."""
+        if self.conn.dialect.name != "sqlite":
+            yield
+            return
         run = self.conn.exec_driver_sql
         cache_size = run("PRAGMA cache_size").scalar_one()
         run(f"PRAGMA cache_size = -{SORT_MEMORY_KB}")
         try:
-            for _name, sql in self.set_aside:
-                run(sql)
+            yield
         finally:
             run(f"PRAGMA cache_size = {int(cache_size)}")
-        self.set_aside = []
 
     def _flush_rollups(self) -> None:
         if self.pending_after is not None:
