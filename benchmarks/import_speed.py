@@ -2,12 +2,19 @@
 next to the full import into SQLite on the same files, in the same run; and peak RSS on two sizes of
 one file (it should stay flat).
 
-Targets (issue 3): the full import at least half as fast as bare parsing, and at least 100,000
-activities per second for jsonl into SQLite; under 500 MB of RSS on a 1 GB export.
+Targets (issue 21): jsonl into a new SQLite community at least 70,000 activities/s and half as fast as
+bare parsing; Discourse and Stack Exchange at least half as fast as bare parsing; PostgreSQL at least
+50,000 activities/s; under 500 MB of RSS and 2 minutes on a 1 GB export; the incremental path (a newer
+export adding a little) no slower than before.
 
     uv run python benchmarks/import_speed.py            # default sizes (a few minutes on 2 cores)
     uv run python benchmarks/import_speed.py --scale 0.2  # a quick look
     uv run python benchmarks/import_speed.py --skip-speed --rss-mb 1000  # memory on a 1 GB export
+    uv run python benchmarks/import_speed.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/postgres
+    uv run python benchmarks/import_speed.py --paths --skip-speed --skip-memory  # both paths, incremental
+
+--paths times a small newer export (1% new) into a database holding an older one, and a new community,
+by both paths (`do_import(method=...)`): the figures behind store/ingest.py PATH_COSTS_US.
 """
 
 from __future__ import annotations
@@ -20,8 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
@@ -174,16 +185,37 @@ def bare_parse(kind: str, path: Path) -> tuple[int, float]:
     return count, time.perf_counter() - start
 
 
-def full_import(kind: str, path: Path, db: Path) -> tuple[int, float, float]:
+def full_import(
+    kind: str, path: Path, db: Path | str, method: str = "auto", community: str = "bench"
+) -> tuple[int, float, float]:
+    """(activities added, seconds, CPU seconds of this process and its children) of one import into the
+    SQLite file `db` or the database URL `db`."""
     from tending.actions.imports import do_import
     from tending.store import open_store
 
-    engine = open_store(f"sqlite:///{db}")
+    engine = open_store(db if isinstance(db, str) else f"sqlite:///{db}")
     start, cpu = time.perf_counter(), cpu_seconds()
-    summary = do_import(engine, kind, path, community_name="bench")
+    summary = do_import(engine, kind, path, community_name=community, method=method)
     elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     engine.dispose()
     return summary.counts.activities_added, elapsed, cpu
+
+
+@contextmanager
+def postgres_database(url: str) -> Iterator[str]:
+    """A fresh database on the server of `url`, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tending_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def peak_rss_mb(kind: str, path: Path, db: Path) -> tuple[float, float, float]:
@@ -229,17 +261,23 @@ def main() -> None:
         help="size in MB of the big jsonl of the memory check (default 520 x scale); the "
         "small one is a tenth of it",
     )
+    parser.add_argument(
+        "--postgres", default=None, help="a PostgreSQL server's URL: time jsonl into it too"
+    )
+    parser.add_argument("--paths", action="store_true", help="time both paths, new and incremental")
     args = parser.parse_args()
     n = args.scale
     with tempfile.TemporaryDirectory(prefix="tending-bench-") as tmp:
         root = Path(tmp)
         if not args.skip_speed:
-            speed(root, n)
+            speed(root, n, args.postgres)
+        if args.paths:
+            paths(root, n, args.postgres)
         if not args.skip_memory:
             memory(root, args.rss_mb or 520 * n)
 
 
-def speed(root: Path, n: float) -> None:
+def speed(root: Path, n: float, postgres: str | None) -> None:
     """Rates by the wall clock; the CPU seconds (the import's, its parsing child's included) tell how much
     a busy machine (other processes on the two cores) distorted them."""
     cases = [
@@ -248,7 +286,7 @@ def speed(root: Path, n: float) -> None:
         ("stackexchange", root / "se", lambda p: make_stackexchange(p, int(60_000 * n))),
     ]
     print(
-        f"{'kind':<14}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}"
+        f"{'kind':<20}{'activities':>11}{'size MB':>9}{'bare parse/s':>14}{'import/s':>11}{'ratio':>7}"
         f"{'parse CPU s':>13}{'import CPU s':>14}"
     )
     for kind, path, make in cases:
@@ -259,11 +297,64 @@ def speed(root: Path, n: float) -> None:
         parse_cpu = cpu_seconds() - cpu
         added, import_s, import_cpu = full_import(kind, path, root / f"{kind}.db")
         assert added == parsed, (kind, added, parsed)
-        print(
-            f"{kind:<14}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
-            f"{(added / import_s) / (parsed / parse_s):>7.2f}{parse_cpu:>13.2f}{import_cpu:>14.2f}",
-            flush=True,
-        )
+        row(kind, parsed, size, parse_s, parse_cpu, added, import_s, import_cpu)
+        if postgres and kind == "jsonl":
+            with postgres_database(postgres) as url:
+                added, import_s, import_cpu = full_import(kind, path, url)
+            row("jsonl (PostgreSQL)", parsed, size, parse_s, parse_cpu, added, import_s, import_cpu)
+
+
+def row(
+    label: str,
+    parsed: int,
+    size: float,
+    parse_s: float,
+    parse_cpu: float,
+    added: int,
+    import_s: float,
+    import_cpu: float,
+) -> None:
+    print(
+        f"{label:<20}{parsed:>11,}{size:>9.0f}{parsed / parse_s:>14,.0f}{added / import_s:>11,.0f}"
+        f"{(added / import_s) / (parsed / parse_s):>7.2f}{parse_cpu:>13.2f}{import_cpu:>14.2f}",
+        flush=True,
+    )
+
+
+def paths(root: Path, n: float, postgres: str | None) -> None:
+    """Both paths on the same files: a new community (the whole export), and an incremental import (a
+    newer export whose last 1% is new) into a database holding the older one. CPU seconds per activity
+    added are the costs store/ingest.py weighs (PATH_COSTS_US)."""
+    total = int(200_000 * n)
+    older, newer = root / "older.jsonl", root / "newer.jsonl"
+    make_jsonl(newer, total)
+    lines = newer.read_text(encoding="utf-8").splitlines(keepends=True)
+    older.write_text("".join(lines[: total * 99 // 100]), encoding="utf-8")
+    print(
+        f"{'database':<12}{'case':<14}{'method':<9}{'added':>9}{'s':>8}{'CPU s':>8}{'CPU us/added':>14}"
+    )
+    targets: list[tuple[str, Callable[[str], Any]]] = [("sqlite", lambda tag: root / f"{tag}.db")]
+    if postgres:
+        targets.append(("postgresql", lambda tag: postgres_database(postgres)))
+    for database, where in targets:
+        for method in ("batches", "bulk"):
+            with _target(where(f"paths-{method}")) as db:
+                for case, export in (("new", older), ("incremental", newer)):
+                    added, seconds, cpu = full_import("jsonl", export, db, method=method)
+                    print(
+                        f"{database:<12}{case:<14}{method:<9}{added:>9,}{seconds:>8.2f}{cpu:>8.2f}"
+                        f"{cpu / max(added, 1) * 1e6:>14,.1f}",
+                        flush=True,
+                    )
+
+
+@contextmanager
+def _target(where: Any) -> Iterator[Any]:
+    if isinstance(where, Path):
+        yield where
+    else:
+        with where as url:
+            yield url
 
 
 def cpu_seconds() -> float:

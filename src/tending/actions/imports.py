@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import os
 import time
 from collections import Counter
@@ -58,7 +59,14 @@ from tending.store.communities import (
 )
 from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
-from tending.store.ingest import IngestCounts, Ingestor, import_settings
+from tending.store.ingest import (
+    IngestCounts,
+    Ingestor,
+    StoredRows,
+    bulk_pays,
+    count_stored_activities,
+    import_settings,
+)
 from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
@@ -69,9 +77,24 @@ GC_EVERY_BATCHES = (
 ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
 
-Progress = Callable[
-    [int, int, int | None], None
-]  # (records read, bytes read, bytes in all or None)
+METHODS = ("auto", "bulk", "batches")  # how an import writes: chosen by cost, or forced (tests, benchmarks)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where an import is, for a progress bar: the phase ("reading": hashing the input and parsing its
+    first records; "writing": rows going in, batch by batch; "rollups": the bulk path's set-based pass;
+    "indexes": building the indexes set aside again), the records read, the input's bytes read and in
+    all (None when unknown), and the rows the phase works on (rollups, indexes)."""
+
+    phase: str
+    records: int
+    bytes_done: int
+    bytes_total: int | None
+    rows: int = 0
+
+
+Progress = Callable[[ImportProgress], None]
 
 
 @dataclass
@@ -120,17 +143,30 @@ class _CheckDone(Exception):
     """Raised to roll back a --check run after it has computed its counts."""
 
 
-def hash_path(path: Path) -> str:
-    """sha256 of the file; for a folder, of its files' relative names and contents, in name order."""
+def hash_path(path: Path, read: Callable[[int], None] | None = None) -> str:
+    """sha256 of the file; for a folder, of its files' relative names and contents, in name order.
+    `read` is told the bytes read so far, every 16 MB."""
     digest = hashlib.sha256()
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    done = 0
     for file in files:
         if path.is_dir():
             digest.update(file.relative_to(path).as_posix().encode() + b"\0")
         with open(file, "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
+                done += len(chunk)
+                if read is not None and done % (16 << 20) < len(chunk):
+                    read(done)
+    if read is not None:
+        read(done)
     return digest.hexdigest()
+
+
+def _hash_progress(progress: Progress | None, total: int | None) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(ImportProgress("reading", 0, done, total))
 
 
 def upload_budget() -> Budget:
@@ -153,22 +189,26 @@ def do_import(
     exported_at: datetime | None = None,
     actor: str = "cli",
     budget: Budget | None = None,
+    method: str = "auto",
 ) -> ImportSummary:
     """Import the export at `path` (a file, a folder or an archive) of the given kind. Raises
     BadInputError (nothing written) on malformed input unless skip_bad, or when the input exceeds the
     budget (depth, size, time; importers.base.Budget); UsageError on a wrong kind.
     day_first: how numeric dates (12/10/2026) read in tending's own format; None: day first when the
     community writes French. exported_at: what relative dates ("Hier à 18:30") count from; None: the
-    file's modification time."""
+    file's modification time. method: "auto" (the bulk path when it costs less, see `_choose_path`),
+    "bulk" or "batches" to force one (both write the same rows)."""
+    if method not in METHODS:
+        raise UsageError(f"method: '{method}' is not one of {', '.join(METHODS)}.")
     importer = get_importer(kind)
     path = Path(path)
     if not path.exists():
         raise TendingError(f"{path}: no such file or folder.")
     _check_readable(path)
     started, clock = utcnow(), time.perf_counter()
-    file_hash = hash_path(path)
     meter = ByteMeter()
     meter.total = sources_total(path)
+    file_hash = hash_path(path, _hash_progress(progress, meter.total))
     summary = ImportSummary(
         kind=importer.KIND,
         source_path=str(path),
@@ -201,6 +241,7 @@ def do_import(
                 skip_bad,
                 progress,
                 meter,
+                method,
             )
             summary.duration_s = time.perf_counter() - clock
             if check_only:
@@ -271,20 +312,29 @@ def _run(
     skip_bad: bool,
     progress: Progress | None,
     meter: ByteMeter,
+    method: str,
 ) -> Community:
     """Feed the parser's records to an Ingestor in batches; the community is found or created once the
-    first batch has shown what the export calls it."""
+    first batch has shown what the export calls it. Before each batch, `_choose_path` says whether the
+    rest goes the bulk path."""
+    if progress is not None:
+        progress(ImportProgress("reading", 0, meter.done, meter.total))
     batches = _batches(items, summary, skip_bad)
     if _parse_in_background(meter):
         batches = _batches_from_child(batches, summary, meter)
     first = next(batches, None)
     community = _destination(conn, summary.community or None, first, platform, path, timezone)
     summary.community = community.name
-    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY, bulk=True)
+    ingestor = Ingestor(conn, community, rollup_every=ROLLUP_EVERY)
+    if progress is not None:
+        ingestor.on_phase = lambda phase, rows: progress(
+            ImportProgress(phase, summary.records, meter.done, meter.total, rows)
+        )
+    stored = count_stored_activities(conn, community.id)
     with _collecting_every(GC_EVERY_BATCHES) as collect:
-        for batch in [first] if first else []:
-            _ingest(ingestor, batch[1], summary, progress, meter)
-        for batch in batches:
+        for batch in itertools.chain([first] if first else [], batches):
+            if not ingestor.in_bulk and _choose_path(method, ingestor, batch[1], meter, stored):
+                ingestor.load_in_bulk()
             _ingest(ingestor, batch[1], summary, progress, meter)
             collect()
         ingestor.finish()
@@ -331,7 +381,33 @@ def _ingest(
     ingestor.add(records)
     summary.records += len(records)
     if progress is not None:
-        progress(summary.records, meter.done, meter.total)
+        progress(ImportProgress("writing", summary.records, meter.done, meter.total))
+
+
+def _choose_path(
+    method: str,
+    ingestor: Ingestor,
+    batch: list[ImportRecord],
+    meter: ByteMeter,
+    stored: StoredRows,
+) -> bool:
+    """Whether the import takes the bulk path from this batch on (store/ingest.py `bulk_pays` weighs the
+    measured costs). The activities the whole export will add are estimated from what was read so far:
+    the records seen, scaled by the input's bytes in all over the bytes read (when the size is known),
+    times the share of them that turned out new (a community that holds nothing yet: all of them;
+    otherwise known once the first batch is written, which goes batch by batch)."""
+    if method != "auto":
+        return method == "bulk"
+    counts = ingestor.counts
+    written = counts.activities_added + counts.activities_unchanged
+    if not written and stored.community:
+        return False
+    seen = written + len(batch)  # members, threads and channels too: a rough upper bound suffices
+    scale = meter.total / meter.done if meter.total and meter.done else 1.0
+    new_share = counts.activities_added / written if written else 1.0
+    return bulk_pays(
+        expected=int(seen * scale * new_share), stored=stored, dialect=ingestor.conn.dialect.name
+    )
 
 
 def _batches(

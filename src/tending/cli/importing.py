@@ -6,13 +6,16 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tending.actions.import_kinds import KINDS
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.timeutil import isoformat_utc
+
+if TYPE_CHECKING:
+    from tending.actions.imports import ImportProgress
 
 KIND_HELP = ", ".join(KINDS)
 
@@ -137,8 +140,13 @@ def _summary_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+PHASE_UNITS = {"reading": "MB", "writing": "records", "rollups": "activities", "indexes": "rows"}
+
+
 class _ProgressBar:
-    """Records read, their rate, and an ETA when the size of the input is known (on stderr, terminals only)."""
+    """The phase an import is in (reading, writing, rollups, indexes) with its rate, and an ETA while
+    the size of the input is known (on stderr, terminals only). Each phase ends with a line of its own:
+    what it did, in how long, at what rate."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -150,27 +158,58 @@ class _ProgressBar:
             TimeRemainingColumn,
         )
 
+        self.console = Console(stderr=True)
         self.progress = Progress(
-            TextColumn("importing"),
+            TextColumn("{task.fields[phase]:<8}"),
             BarColumn(),
-            TextColumn("{task.fields[records]:,} records"),
+            TextColumn("{task.fields[amount]:,.0f} {task.fields[unit]}"),
             TextColumn("{task.fields[rate]:,.0f}/s"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=self.console,
             transient=True,
         )
-        self.task = self.progress.add_task("import", total=None, records=0, rate=0.0)
-        self.started = time.perf_counter()
+        self.task = self.progress.add_task(
+            "import", total=None, phase="reading", amount=0, unit="MB", rate=0.0
+        )
+        self.phase, self.amount = "reading", 0.0
+        self.since = time.perf_counter()
         self.progress.start()
 
-    def update(self, records: int, done: int, total: int | None) -> None:
-        elapsed = max(time.perf_counter() - self.started, 1e-6)
+    def update(self, where: ImportProgress) -> None:
+        if where.phase != self.phase:
+            self._phase_done()
+            self.phase, self.since = where.phase, time.perf_counter()
+        # reading: the input hashed, then parsed up to the first batch; the most read so far
+        amount = self._amount(where)
+        self.amount = max(self.amount, amount) if where.phase == "reading" else amount
+        elapsed = max(time.perf_counter() - self.since, 1e-6)
         self.progress.update(
-            self.task, completed=done, total=total, records=records, rate=records / elapsed
+            self.task,
+            completed=where.bytes_done,
+            total=where.bytes_total,
+            phase=where.phase,
+            amount=self.amount,
+            unit=PHASE_UNITS.get(where.phase, ""),
+            rate=self.amount / elapsed if where.phase in ("reading", "writing") else 0.0,
+        )
+
+    def _amount(self, where: ImportProgress) -> float:
+        if where.phase == "reading":
+            return where.bytes_done / 1e6
+        return float(where.records if where.phase == "writing" else where.rows)
+
+    def _phase_done(self) -> None:
+        elapsed = max(time.perf_counter() - self.since, 1e-6)
+        unit = PHASE_UNITS.get(self.phase, "")
+        self.progress.console.print(
+            f"{self.phase}: {self.amount:,.0f} {unit} in {elapsed:.1f} s "
+            f"({self.amount / elapsed:,.0f} {unit}/s)",
+            highlight=False,
         )
 
     def close(self) -> None:
+        self._phase_done()
         self.progress.stop()
 
 

@@ -223,11 +223,14 @@ def _merge(conn: Connection, community_id: int, new: dict[int, np.ndarray]) -> N
         )
 
 
-def refresh_days(conn: Connection, community_id: int, days: Iterable[int]) -> None:
-    """Recompute the packed contributors of these UTC days from member_days (after it changed)."""
+def refresh_days(
+    conn: Connection, community_id: int, days: Iterable[int], *, per_query: int = DAYS_PER_QUERY
+) -> None:
+    """Recompute the packed contributors of these UTC days from member_days (after it changed),
+    `per_query` days at a time (what one read holds in memory)."""
     wanted = sorted(set(days))
-    for start in range(0, len(wanted), DAYS_PER_QUERY):
-        chunk = wanted[start : start + DAYS_PER_QUERY]
+    for start in range(0, len(wanted), per_query):
+        chunk = wanted[start : start + per_query]
         listed = ", ".join(str(int(day)) for day in chunk)
         rows = fetch_rows(
             conn,
