@@ -39,6 +39,7 @@ from scipy import sparse
 
 from tending.errors import TendingError
 from tending.moderation import hashing
+from tending.moderation.matching import MatcherSet, plain
 from tending.moderation.text import (
     MENTION_RE,
     URL_RE,
@@ -383,10 +384,16 @@ def complaint_patterns() -> dict[str, re.Pattern[str]]:
     return lexicon_sections("complaints.txt", "service")
 
 
+@cache
+def _complaint_matcher() -> MatcherSet:
+    return MatcherSet(complaint_patterns())
+
+
 def complaint_sections(text: str) -> list[str]:
-    """The sections of lexicons/complaints.txt a text matches."""
+    """The sections of lexicons/complaints.txt a text matches, in the file's order."""
     folded = " ".join(_prepare(text).split())
-    return [name for name, pattern in complaint_patterns().items() if pattern.search(folded)]
+    found = _complaint_matcher().found(folded, plain(folded))
+    return [name for name in complaint_patterns() if name in found]
 
 
 def complaint_score(negative: float, sections: Sequence[str]) -> float:
