@@ -100,6 +100,7 @@ POLARITY_FILES = {
     "fr": ("textblob_fr", "fr-sentiment.xml"),
     "en": ("textblob", "en/en-sentiment.xml"),
 }
+VADER_FRENCH = ("vaderSentiment_fr", "fr_lexicon.txt")
 POLARITY_RE = re.compile(
     r'<word form="([^"]+)"[^>]*?polarity="(-?[0-9.]+)" subjectivity="([0-9.]+)"'
 )
@@ -223,20 +224,42 @@ def lexicon_features(words: Sequence[str], lang: str) -> list[float]:
     ]
 
 
+def _package_file(package: str, name: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise TendingError(
+            f"the {package} package is missing (a dependency of tending): reinstall tending."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / name
+
+
 @cache
-def _vader_lexicon() -> dict[str, float]:
-    """VADER's word valences (-4..4), accent-folded, as shipped in vaderSentiment."""
+def _vader_lexicon(lang: str = "en") -> dict[str, float]:
+    """VADER's word valences (-4..4), accent-folded, as shipped in vaderSentiment; for French, first
+    the French VADER lexicon of vaderSentiment-fr (VADER's entries translated, MIT), then VADER's own
+    (French tweets hold English words and emoticons too)."""
     folded: dict[str, float] = {}
-    for word, valence in _vader().lexicon.items():
-        folded.setdefault(strip_accents(word), float(valence))
+    if lang == "fr":
+        path = _package_file(*VADER_FRENCH)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, _, valence = line.rpartition("->")
+            try:
+                folded.setdefault(strip_accents(word.strip()), float(valence))
+            except ValueError:
+                continue
+    for word, value in _vader().lexicon.items():
+        folded.setdefault(strip_accents(word), float(value))
     return folded
 
 
-def lexicon_valence(words: Sequence[str]) -> list[float]:
+def lexicon_valence(words: Sequence[str], lang: str = "en") -> list[float]:
     """VADER's lexicon over the words (a negated word counts -0.74 times, VADER's negation scalar):
     the sum normalised as VADER does, x / sqrt(x^2 + 15), and the positive and negative shares. Only
     the lexicon: VADER's own rules run in Python at about 1,500 messages/s, too slow for a scan."""
-    lexicon = _vader_lexicon()
+    lexicon = _vader_lexicon("fr" if lang == "fr" else "en")
     positive = negative = 0.0
     for word in words:
         negated = word.startswith("neg_")
@@ -262,7 +285,7 @@ def dense_features(text: str, lang: str, words: Sequence[str]) -> list[float]:
     letters, capitals, _digits = char_counts(text)
     marks = SYMBOL_RE.findall(text)  # VADER's lexicon holds emoticons too (":)", "<3")
     return [
-        *lexicon_valence([*words, *marks]),
+        *lexicon_valence([*words, *marks], lang),
         min(text.count("!"), 5) / 5,
         min(text.count("?"), 5) / 5,
         capitals / letters if letters >= 8 else 0.0,
