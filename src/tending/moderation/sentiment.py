@@ -147,9 +147,12 @@ def sentiment_words(text: str, lang: str) -> list[str]:
     """The words the n-grams see, with up to NEGATION_SPAN words after a negation marked "neg_" (the
     mark stops at the end of a clause)."""
     negators = NEGATORS.get(lang, NEGATORS["en"])
+    tokens = TOKEN_RE.findall(_prepare(text))
+    if negators.isdisjoint(tokens):  # nothing to mark (most messages): only the clause ends go
+        return [t for t in tokens if t not in CLAUSE_END or t == "!" or t == "?"]
     out: list[str] = []
     left = 0
-    for token in TOKEN_RE.findall(_prepare(text)):
+    for token in tokens:
         if token in CLAUSE_END:
             left = 0
             if token in "!?":

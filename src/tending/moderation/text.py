@@ -184,10 +184,15 @@ DENSE_NAMES = (
     "share_appeal",
     "disguised",
     "mojibake_runs",
+    # since FEATURES_VERSION 4: the mood of the words (MOOD_NAMES): "j'aime les X" is no attack on X
+    "valence",
+    "positive_words",
+    "negative_words",
 )
 MODERATOR_NAMES = DENSE_NAMES[16:26]
 TARGET_NAMES = DENSE_NAMES[26:33]
-SCHEME_NAMES = DENSE_NAMES[33:]
+SCHEME_NAMES = DENSE_NAMES[33:39]
+MOOD_NAMES = DENSE_NAMES[39:]
 
 
 @dataclass(frozen=True)
@@ -391,7 +396,7 @@ def target_patterns() -> dict[str, re.Pattern[str]]:
 class _Matchers:
     """The patterns dense_features reads, compiled once for matching.Matcher (the same answers as re)."""
 
-    searched: MatcherSet  # on the folded text: does each occur
+    searched: MatcherSet  # on the folded text: does each occur (the counted ones too)
     profanity: Matcher
     promo: Matcher
     money: Matcher
@@ -402,8 +407,12 @@ class _Matchers:
 @cache
 def _folded_matchers() -> _Matchers:
     targets, spam = target_patterns(), spam_patterns()
-    searched = {name: targets[name] for name in targets if name != "profanity"}
+    # the counted patterns are searched too: most messages match none, and then are not counted
+    searched = dict(targets)
     searched |= {
+        "promo": spam["promo"],
+        "money": spam["money"],
+        "channel": CHANNEL_RE,
         "subscribe": SUBSCRIBE_RE,
         "check": CHECK_RE,
         "messaging": MESSAGING_RE,
@@ -466,7 +475,7 @@ def target_features(
     found = matchers.searched.found(folded, is_plain) if found is None else found
     group = "group" in found
     return (
-        min(matchers.profanity.count(folded, is_plain), 3) / 3,
+        min(matchers.profanity.count(folded, is_plain), 3) / 3 if "profanity" in found else 0.0,
         1.0 if "threat" in found else 0.0,
         1.0 if group and "generalisation" in found else 0.0,
         1.0 if group else 0.0,
@@ -558,7 +567,7 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     matchers = _folded_matchers()
     is_plain = plain(folded)
     found = matchers.searched.found(folded, is_plain)
-    promo = matchers.promo.count(folded, is_plain)
+    promo = matchers.promo.count(folded, is_plain) if "promo" in found else 0
     own = promo > 0 and any(t in OWNERSHIP for t in tokens)
     values = (
         min(urls, 5) / 5,
@@ -573,15 +582,25 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         insults / len(tokens) if tokens else 0.0,
         1.0 if insults and any(t in SECOND_PERSON for t in tokens) else 0.0,
         min(promo, 5) / 5,
-        min(matchers.money.count(folded, is_plain), 5) / 5,
+        min(matchers.money.count(folded, is_plain), 5) / 5 if "money" in found else 0.0,
         1.0 if own else 0.0,
         digits / len(text) if text else 0.0,
         1.0 if REPEAT_RE.search(text) else 0.0,
         *moderator_features(text, folded, tokens, found),
         *target_features(folded, tokens, found),
         *scheme_features(text, folded, found),
+        *mood_features(text),
     )
     return np.asarray(values, dtype=np.float32)
+
+
+def mood_features(text: str) -> list[float]:
+    """MOOD_NAMES: VADER's valence of the words, French first then English (sentiment.lexicon_valence,
+    negations marked as the French sentiment model marks them), and the shares of positive and negative
+    words. Toxicity is mostly negative: praise or a neutral mention of a group is no attack on it."""
+    from tending.moderation import sentiment  # it imports this module
+
+    return sentiment.lexicon_valence(sentiment.sentiment_words(text, "fr"), "fr")
 
 
 def moderator_features(
@@ -596,14 +615,14 @@ def moderator_features(
     words = text.split()
     matchers = _folded_matchers()
     is_plain = plain(folded)
-    found = matchers.searched.found(folded, is_plain)
+    found = matchers.searched.found(folded, is_plain) if found is None else found
     caps = sum(1 for w in words if len(w) >= 2 and w.isupper())
     return (
         sum(t in FIRST_PERSON for t in tokens) / count,
         1.0 if any(t in PLEASE for t in tokens) else 0.0,
         1.0 if "subscribe" in found else 0.0,
         1.0 if "check" in found else 0.0,
-        min(matchers.channel.count(folded, is_plain), 3) / 3,
+        min(matchers.channel.count(folded, is_plain), 3) / 3 if "channel" in found else 0.0,
         1.0 if ("." in text or "dot" in folded) and HIDDEN_LINK_RE.search(text) else 0.0,
         1.0 if CODE_TOKEN_RE.search(text) else 0.0,
         caps / len(words) if words else 0.0,
