@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +146,17 @@ def _prepare(text: str) -> str:
 def sentiment_words(text: str, lang: str) -> list[str]:
     """The words the n-grams see, with up to NEGATION_SPAN words after a negation marked "neg_" (the
     mark stops at the end of a clause)."""
+    return list(_sentiment_words(text, lang))
+
+
+# classify reads each French message twice this way (the toxicity features' mood, then the sentiment
+# model), one batch after the other: the second reading is a look-up
+@lru_cache(maxsize=4096)
+def _sentiment_words(text: str, lang: str) -> tuple[str, ...]:
     negators = NEGATORS.get(lang, NEGATORS["en"])
     tokens = TOKEN_RE.findall(_prepare(text))
     if negators.isdisjoint(tokens):  # nothing to mark (most messages): only the clause ends go
-        return [t for t in tokens if t not in CLAUSE_END or t == "!" or t == "?"]
+        return tuple(t for t in tokens if t not in CLAUSE_END or t == "!" or t == "?")
     out: list[str] = []
     left = 0
     for token in tokens:
@@ -160,7 +167,7 @@ def sentiment_words(text: str, lang: str) -> list[str]:
             continue
         out.append(f"neg_{token}" if left else token)
         left = NEGATION_SPAN if token in negators else max(left - 1, 0)
-    return out
+    return tuple(out)
 
 
 def symbols(text: str) -> list[str]:
