@@ -107,3 +107,15 @@ def test_what_a_toxic_message_aims_at_is_noticed() -> None:
     )
     calm = features("Merci pour les conseils, mon chat va mieux depuis hier")
     assert [calm[n] for n in TARGET_NAMES] == [0.0] * len(TARGET_NAMES)
+
+
+def test_praise_of_a_group_reads_positive_and_its_negation_is_no_attack() -> None:
+    """The mood features (MOOD_NAMES) tell "j'aime les femmes" from "je déteste les femmes"; the
+    negated hatred ("je ne déteste pas") loses its negative words."""
+    praise = features("J'aime les femmes")
+    hatred = features("Je déteste les femmes")
+    negated = features("Je ne déteste pas les femmes")
+    assert praise["valence"] > 0.5 and praise["negative_words"] == 0.0
+    assert hatred["valence"] < 0 and hatred["negative_words"] > 0
+    assert negated["negative_words"] == 0.0 and negated["valence"] > 0
+    assert features("")["valence"] == 0.0

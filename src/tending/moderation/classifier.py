@@ -46,9 +46,8 @@ MODELS_DIR = Path(__file__).parent / "models"
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 N_FEATURES = CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)
-FEATURES_VERSION = (
-    3  # 2: the moderator features of text.moderator_features; 3: target and scheme features
-)
+# 2: the moderator features of text.moderator_features; 3: target and scheme features; 4: mood features
+FEATURES_VERSION = 4
 # features are only ever appended: a model trained on an earlier version reads the same columns, with
 # weight 0 on the columns added since (LinearModel.load pads it)
 MAX_CHARS = 1500  # longer messages are judged on their beginning (keeps a scan fast)

@@ -139,7 +139,10 @@ def count_matrix(
     shift = n_features.bit_length() - 1
     if n_features != 1 << shift:
         raise ValueError(f"n_features must be a power of two, not {n_features}")
-    keys = np.sort((rows << shift) | bucket(hashes, n_features))
+    keys = (rows << shift) | bucket(hashes, n_features)
+    if (n_rows << shift) <= np.iinfo(np.int32).max:
+        keys = keys.astype(np.int32)  # the same order, sorted about twice as fast
+    keys = np.sort(keys).astype(np.int64)
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
     starts = np.flatnonzero(first)

@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from scipy import sparse
 
 from tending.errors import TendingError
 from tending.moderation import hashing
+from tending.moderation.matching import MatcherSet, plain
 from tending.moderation.text import (
     MENTION_RE,
     URL_RE,
@@ -99,6 +100,7 @@ POLARITY_FILES = {
     "fr": ("textblob_fr", "fr-sentiment.xml"),
     "en": ("textblob", "en/en-sentiment.xml"),
 }
+VADER_FRENCH = ("vaderSentiment_fr", "fr_lexicon.txt")
 POLARITY_RE = re.compile(
     r'<word form="([^"]+)"[^>]*?polarity="(-?[0-9.]+)" subjectivity="([0-9.]+)"'
 )
@@ -144,10 +146,20 @@ def _prepare(text: str) -> str:
 def sentiment_words(text: str, lang: str) -> list[str]:
     """The words the n-grams see, with up to NEGATION_SPAN words after a negation marked "neg_" (the
     mark stops at the end of a clause)."""
+    return list(_sentiment_words(text, lang))
+
+
+# classify reads each French message twice this way (the toxicity features' mood, then the sentiment
+# model), one batch after the other: the second reading is a look-up
+@lru_cache(maxsize=4096)
+def _sentiment_words(text: str, lang: str) -> tuple[str, ...]:
     negators = NEGATORS.get(lang, NEGATORS["en"])
+    tokens = TOKEN_RE.findall(_prepare(text))
+    if negators.isdisjoint(tokens):  # nothing to mark (most messages): only the clause ends go
+        return tuple(t for t in tokens if t not in CLAUSE_END or t == "!" or t == "?")
     out: list[str] = []
     left = 0
-    for token in TOKEN_RE.findall(_prepare(text)):
+    for token in tokens:
         if token in CLAUSE_END:
             left = 0
             if token in "!?":
@@ -155,7 +167,7 @@ def sentiment_words(text: str, lang: str) -> list[str]:
             continue
         out.append(f"neg_{token}" if left else token)
         left = NEGATION_SPAN if token in negators else max(left - 1, 0)
-    return out
+    return tuple(out)
 
 
 def symbols(text: str) -> list[str]:
@@ -222,20 +234,42 @@ def lexicon_features(words: Sequence[str], lang: str) -> list[float]:
     ]
 
 
+def _package_file(package: str, name: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise TendingError(
+            f"the {package} package is missing (a dependency of tending): reinstall tending."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / name
+
+
 @cache
-def _vader_lexicon() -> dict[str, float]:
-    """VADER's word valences (-4..4), accent-folded, as shipped in vaderSentiment."""
+def _vader_lexicon(lang: str = "en") -> dict[str, float]:
+    """VADER's word valences (-4..4), accent-folded, as shipped in vaderSentiment; for French, first
+    the French VADER lexicon of vaderSentiment-fr (VADER's entries translated, MIT), then VADER's own
+    (French tweets hold English words and emoticons too)."""
     folded: dict[str, float] = {}
-    for word, valence in _vader().lexicon.items():
-        folded.setdefault(strip_accents(word), float(valence))
+    if lang == "fr":
+        path = _package_file(*VADER_FRENCH)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, _, valence = line.rpartition("->")
+            try:
+                folded.setdefault(strip_accents(word.strip()), float(valence))
+            except ValueError:
+                continue
+    for word, value in _vader().lexicon.items():
+        folded.setdefault(strip_accents(word), float(value))
     return folded
 
 
-def lexicon_valence(words: Sequence[str]) -> list[float]:
+def lexicon_valence(words: Sequence[str], lang: str = "en") -> list[float]:
     """VADER's lexicon over the words (a negated word counts -0.74 times, VADER's negation scalar):
     the sum normalised as VADER does, x / sqrt(x^2 + 15), and the positive and negative shares. Only
     the lexicon: VADER's own rules run in Python at about 1,500 messages/s, too slow for a scan."""
-    lexicon = _vader_lexicon()
+    lexicon = _vader_lexicon("fr" if lang == "fr" else "en")
     positive = negative = 0.0
     for word in words:
         negated = word.startswith("neg_")
@@ -261,7 +295,7 @@ def dense_features(text: str, lang: str, words: Sequence[str]) -> list[float]:
     letters, capitals, _digits = char_counts(text)
     marks = SYMBOL_RE.findall(text)  # VADER's lexicon holds emoticons too (":)", "<3")
     return [
-        *lexicon_valence([*words, *marks]),
+        *lexicon_valence([*words, *marks], lang),
         min(text.count("!"), 5) / 5,
         min(text.count("?"), 5) / 5,
         capitals / letters if letters >= 8 else 0.0,
@@ -383,10 +417,16 @@ def complaint_patterns() -> dict[str, re.Pattern[str]]:
     return lexicon_sections("complaints.txt", "service")
 
 
+@cache
+def _complaint_matcher() -> MatcherSet:
+    return MatcherSet(complaint_patterns())
+
+
 def complaint_sections(text: str) -> list[str]:
-    """The sections of lexicons/complaints.txt a text matches."""
+    """The sections of lexicons/complaints.txt a text matches, in the file's order."""
     folded = " ".join(_prepare(text).split())
-    return [name for name, pattern in complaint_patterns().items() if pattern.search(folded)]
+    found = _complaint_matcher().found(folded, plain(folded))
+    return [name for name in complaint_patterns() if name in found]
 
 
 def complaint_score(negative: float, sections: Sequence[str]) -> float:

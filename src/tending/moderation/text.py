@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tending.moderation.matching import Matcher, MatcherSet, plain
+
 LEXICONS = Path(__file__).parent / "lexicons"
 
 # possessive [\w-]++ : no backtracking inside words (this runs on every message of a scan)
@@ -182,10 +184,15 @@ DENSE_NAMES = (
     "share_appeal",
     "disguised",
     "mojibake_runs",
+    # since FEATURES_VERSION 4: the mood of the words (MOOD_NAMES): "j'aime les X" is no attack on X
+    "valence",
+    "positive_words",
+    "negative_words",
 )
 MODERATOR_NAMES = DENSE_NAMES[16:26]
 TARGET_NAMES = DENSE_NAMES[26:33]
-SCHEME_NAMES = DENSE_NAMES[33:]
+SCHEME_NAMES = DENSE_NAMES[33:39]
+MOOD_NAMES = DENSE_NAMES[39:]
 
 
 @dataclass(frozen=True)
@@ -204,14 +211,21 @@ class Lexicon:
         return _prefix_pattern(self.prefixes)
 
     def count(self, tokens: list[str], normalised: str) -> int:
-        """Tokens that are insult words or start with an insult prefix, plus phrase matches."""
-        hits = sum(t in self.words for t in tokens)
-        pattern = self.prefixed
-        if pattern is not None:
-            hits += sum(t not in self.words for t in pattern.findall(normalised))
+        """Tokens that are insult words or start with an insult prefix, plus phrase matches.
+        tokens: normalised.split() (the tokens `prefixed` finds in it, read without a regex)."""
+        words = self.words
+        hits = sum(t in words for t in tokens)
+        if self.prefixes:
+            prefixes = self.prefixes
+            hits += sum(1 for t in tokens if t.startswith(prefixes) and t not in words)
         if self.phrases is not None:
-            hits += len(self.phrases.findall(normalised))
+            hits += _matcher(self.phrases).count(normalised, plain(normalised))
         return hits
+
+
+@cache
+def _matcher(pattern: re.Pattern[str]) -> Matcher:
+    return Matcher(pattern)
 
 
 @cache
@@ -378,11 +392,51 @@ def target_patterns() -> dict[str, re.Pattern[str]]:
     return lexicon_sections("targets.txt", "profanity", fold=True, word_end=True)
 
 
-def is_insult_word(token: str) -> bool:
-    lexicon = insult_lexicon()
-    return token in lexicon.words or any(
-        token.startswith(p) for p in lexicon.prefixes if len(p) >= 3
+@dataclass(frozen=True)
+class _Matchers:
+    """The patterns dense_features reads, compiled once for matching.Matcher (the same answers as re)."""
+
+    searched: MatcherSet  # on the folded text: does each occur (the counted ones too)
+    profanity: Matcher
+    promo: Matcher
+    money: Matcher
+    channel: Matcher
+    phone: Matcher  # on the text itself
+
+
+@cache
+def _folded_matchers() -> _Matchers:
+    targets, spam = target_patterns(), spam_patterns()
+    # the counted patterns are searched too: most messages match none, and then are not counted
+    searched = dict(targets)
+    searched |= {
+        "promo": spam["promo"],
+        "money": spam["money"],
+        "channel": CHANNEL_RE,
+        "subscribe": SUBSCRIBE_RE,
+        "check": CHECK_RE,
+        "messaging": MESSAGING_RE,
+        "scheme": SCHEME_RE,
+        "share": SHARE_RE,
+    }
+    return _Matchers(
+        MatcherSet(searched),
+        Matcher(targets["profanity"]),
+        Matcher(spam["promo"]),
+        Matcher(spam["money"]),
+        Matcher(CHANNEL_RE),
+        Matcher(PHONE_RE),
     )
+
+
+def is_insult_word(token: str) -> bool:
+    return token in insult_lexicon().words or token.startswith(_long_prefixes())
+
+
+@cache
+def _long_prefixes() -> tuple[str, ...]:
+    """The insult prefixes of three letters or more (shorter ones would match too many words)."""
+    return tuple(p for p in insult_lexicon().prefixes if len(p) >= 3)
 
 
 def has_insult(text: str) -> bool:
@@ -408,33 +462,40 @@ def censored_insult(folded: str, tokens: list[str]) -> bool:
     return any(is_insult_word(t.translate(_LEET)) for t in LEET_TOKEN_RE.findall(" ".join(tokens)))
 
 
-def target_features(folded: str, tokens: list[str]) -> tuple[float, ...]:
+def target_features(
+    folded: str, tokens: list[str], found: set[str] | None = None
+) -> tuple[float, ...]:
     """What a toxic message aims at (TARGET_NAMES): strong language, a threat, a group said to be
     something, a group named, a censored insult, dehumanising words, a group named by someone speaking
     against an attack or well of it (counter-speech: "dire que les X sont... est raciste").
-    folded: lower-cased, accents stripped."""
-    patterns = target_patterns()
-    group = patterns["group"].search(folded) is not None
+    folded: lower-cased, accents stripped; found: the searched patterns found in folded, when the
+    caller has them."""
+    matchers = _folded_matchers()
+    is_plain = plain(folded)
+    found = matchers.searched.found(folded, is_plain) if found is None else found
+    group = "group" in found
     return (
-        min(len(patterns["profanity"].findall(folded)), 3) / 3,
-        1.0 if patterns["threat"].search(folded) else 0.0,
-        1.0 if group and patterns["generalisation"].search(folded) else 0.0,
+        min(matchers.profanity.count(folded, is_plain), 3) / 3 if "profanity" in found else 0.0,
+        1.0 if "threat" in found else 0.0,
+        1.0 if group and "generalisation" in found else 0.0,
         1.0 if group else 0.0,
         1.0 if censored_insult(folded, tokens) else 0.0,
-        1.0 if patterns["dehumanising"].search(folded) else 0.0,
-        1.0 if group and patterns["counter"].search(folded) else 0.0,
+        1.0 if "dehumanising" in found else 0.0,
+        1.0 if group and "counter" in found else 0.0,
     )
 
 
-def scheme_features(text: str, folded: str) -> tuple[float, ...]:
+def scheme_features(text: str, folded: str, found: set[str] | None = None) -> tuple[float, ...]:
     """The spam families of issue 13 (SCHEME_NAMES): a phone number, a messaging-app contact, a money
     scheme, a "share this" appeal, disguised letters, runs of broken encoding."""
     digits = _DIGIT_RE.search(text) is not None
+    matchers = _folded_matchers()
+    found = matchers.searched.found(folded, plain(folded)) if found is None else found
     return (
-        1.0 if digits and PHONE_RE.search(text) else 0.0,
-        1.0 if MESSAGING_RE.search(folded) else 0.0,
-        1.0 if SCHEME_RE.search(folded) else 0.0,
-        1.0 if SHARE_RE.search(folded) else 0.0,
+        1.0 if digits and matchers.phone.found(text, plain(text)) else 0.0,
+        1.0 if "messaging" in found else 0.0,
+        1.0 if "scheme" in found else 0.0,
+        1.0 if "share" in found else 0.0,
         1.0 if is_disguised(text) else 0.0,
         min(len(MOJIBAKE_RE.findall(text)), 10) / 10 if not text.isascii() else 0.0,
     )
@@ -498,13 +559,15 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
     """The hand-written features of one message, scaled to roughly [0, 1]."""
     norm = normalise(text) if normalised is None else normalised
     tokens = norm.split()
-    spam = spam_patterns()
     lexicon = insult_lexicon()
     folded = strip_accents(fold_unicode(text))
     letters, uppers, digits = char_counts(text)
     urls = len(find_links(text))
     insults = lexicon.count(tokens, norm)
-    promo = len(spam["promo"].findall(folded))
+    matchers = _folded_matchers()
+    is_plain = plain(folded)
+    found = matchers.searched.found(folded, is_plain)
+    promo = matchers.promo.count(folded, is_plain) if "promo" in found else 0
     own = promo > 0 and any(t in OWNERSHIP for t in tokens)
     values = (
         min(urls, 5) / 5,
@@ -519,18 +582,30 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         insults / len(tokens) if tokens else 0.0,
         1.0 if insults and any(t in SECOND_PERSON for t in tokens) else 0.0,
         min(promo, 5) / 5,
-        min(len(spam["money"].findall(folded)), 5) / 5,
+        min(matchers.money.count(folded, is_plain), 5) / 5 if "money" in found else 0.0,
         1.0 if own else 0.0,
         digits / len(text) if text else 0.0,
         1.0 if REPEAT_RE.search(text) else 0.0,
-        *moderator_features(text, folded, tokens),
-        *target_features(folded, tokens),
-        *scheme_features(text, folded),
+        *moderator_features(text, folded, tokens, found),
+        *target_features(folded, tokens, found),
+        *scheme_features(text, folded, found),
+        *mood_features(text),
     )
     return np.asarray(values, dtype=np.float32)
 
 
-def moderator_features(text: str, folded: str, tokens: list[str]) -> tuple[float, ...]:
+def mood_features(text: str) -> list[float]:
+    """MOOD_NAMES: VADER's valence of the words, French first then English (sentiment.lexicon_valence,
+    negations marked as the French sentiment model marks them), and the shares of positive and negative
+    words. Toxicity is mostly negative: praise or a neutral mention of a group is no attack on it."""
+    from tending.moderation import sentiment  # it imports this module
+
+    return sentiment.lexicon_valence(sentiment.sentiment_words(text, "fr"), "fr")
+
+
+def moderator_features(
+    text: str, folded: str, tokens: list[str], found: set[str] | None = None
+) -> tuple[float, ...]:
     """Signs a comment-section moderator reads (measured in benchmarks/moderation_spam_selection.py):
     first-person share, "please", asking for subscribers, "check out/me/my", channel vocabulary, a
     disguised link, a code-like token, words in capitals, runs of "!?.", and the number of words.
@@ -538,13 +613,16 @@ def moderator_features(text: str, folded: str, tokens: list[str]) -> tuple[float
     "subscription_center" are signs too); tokens: the normalised words."""
     count = max(len(tokens), 1)
     words = text.split()
+    matchers = _folded_matchers()
+    is_plain = plain(folded)
+    found = matchers.searched.found(folded, is_plain) if found is None else found
     caps = sum(1 for w in words if len(w) >= 2 and w.isupper())
     return (
         sum(t in FIRST_PERSON for t in tokens) / count,
         1.0 if any(t in PLEASE for t in tokens) else 0.0,
-        1.0 if SUBSCRIBE_RE.search(folded) else 0.0,
-        1.0 if CHECK_RE.search(folded) else 0.0,
-        min(len(CHANNEL_RE.findall(folded)), 3) / 3,
+        1.0 if "subscribe" in found else 0.0,
+        1.0 if "check" in found else 0.0,
+        min(matchers.channel.count(folded, is_plain), 3) / 3 if "channel" in found else 0.0,
         1.0 if ("." in text or "dot" in folded) and HIDDEN_LINK_RE.search(text) else 0.0,
         1.0 if CODE_TOKEN_RE.search(text) else 0.0,
         caps / len(words) if words else 0.0,
