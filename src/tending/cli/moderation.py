@@ -359,3 +359,13 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
             f"{metrics['macro_f1']:.3f}  ({entry['examples']} examples)"
         )
     click.echo(f"Models written to {out_dir}.")
+
+
+def _register() -> None:
+    """The rules and backtest commands live in their own module (tending.cli.moderation_rules)."""
+    from tending.cli.moderation_rules import rules_command
+
+    moderate.add_command(rules_command)
+
+
+_register()

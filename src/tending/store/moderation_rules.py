@@ -1,0 +1,57 @@
+"""A community's own moderation rules: the YAML source of its override file, one row per community
+(migration 0014_moderation_rules). No row: the shipped rules apply."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from tending.store.schema import Key, Timestamp, metadata
+
+moderation_rules = Table(
+    "moderation_rules",
+    metadata,
+    Column("community_id", Key, ForeignKey("communities.id"), primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("saved_at", Timestamp, nullable=False),
+    Column("saved_by", String(200), nullable=False),
+)
+
+
+def get_rules_source(conn: Connection, community_id: int) -> str | None:
+    return conn.execute(
+        select(moderation_rules.c.source).where(moderation_rules.c.community_id == community_id)
+    ).scalar_one_or_none()
+
+
+def save_rules_source(
+    conn: Connection, community_id: int, *, source: str, at: datetime, actor: str
+) -> None:
+    values = {"source": source, "saved_at": at, "saved_by": actor[:200]}
+    changed = conn.execute(
+        update(moderation_rules)
+        .where(moderation_rules.c.community_id == community_id)
+        .values(**values)
+    ).rowcount
+    if not changed:
+        conn.execute(insert(moderation_rules).values(community_id=community_id, **values))
+
+
+def delete_rules_source(conn: Connection, community_id: int) -> bool:
+    return bool(
+        conn.execute(
+            delete(moderation_rules).where(moderation_rules.c.community_id == community_id)
+        ).rowcount
+    )
