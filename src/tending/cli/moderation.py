@@ -363,9 +363,10 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
 
 def _register() -> None:
     """The rules and backtest commands live in their own module (tending.cli.moderation_rules)."""
-    from tending.cli.moderation_rules import rules_command
+    from tending.cli.moderation_rules import backtest_command, rules_command
 
     moderate.add_command(rules_command)
+    moderate.add_command(backtest_command)
 
 
 _register()

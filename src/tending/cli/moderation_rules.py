@@ -5,10 +5,11 @@ tending.cli.moderation."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from tending.cli.context import AppContext, community_option, pass_app
+from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import BadInputError
 
 
@@ -95,3 +96,95 @@ def rules_command(
             )
             return
         click.echo(get_rules_text(conn, community), nl=False)
+
+
+@click.command("backtest")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    required=True,
+    help="The proposed rules file (over the shipped rules, as with `rules --set`).",
+)
+@click.option(
+    "--since",
+    metavar="ISO",
+    required=True,
+    help="Replay the contributions from this instant on (a date or date-time, community local time).",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(0, 100),
+    default=5,
+    show_default=True,
+    help="Examples shown of each difference.",
+)
+@community_option
+@format_option("table", "json")
+@pass_app
+def backtest_command(
+    app: AppContext,
+    rules_file: Path,
+    since: str,
+    samples: int,
+    community_name: str | None,
+    output_format: str,
+) -> None:
+    """Replay the community's history under proposed rules: what they would have queued that the rules
+    in force did not, and the reverse, by signal and by regulars versus newcomers. Nothing is saved.
+
+    \b
+    Example:
+      tending moderate rules > rules.yaml     # then edit rules.yaml
+      tending moderate backtest --rules rules.yaml --since 2026-01-01
+    """
+    from tending.actions.backtest import get_backtest
+    from tending.actions.moderation_rules import check_rules_text
+    from tending.timeutil import get_zone, parse_instant
+
+    proposed = check_rules_text(read_rules_file(rules_file), path=str(rules_file))
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        zone = get_zone(community.timezone)
+        start = parse_instant(since, default_tz=zone, field="--since")
+        result = get_backtest(conn, community, proposed, since=start, samples=samples)
+    if output_format == "json":
+        echo_json(result.as_json())
+        return
+    _print_backtest(result, zone)
+
+
+def _print_backtest(result: Any, zone: Any) -> None:
+    since = result.since.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"Replayed {result.replayed} contributions since {since} ({zone.key}).")
+    if result.changes:
+        click.echo("Changed: " + "; ".join(result.changes) + ".")
+    else:
+        click.echo("The proposed rules are the rules in force.")
+    signals = sorted(set(result.current) | set(result.proposed))
+    click.echo(f"\n{'signal':16} {'current':>8} {'proposed':>9} {'only new':>9} {'only now':>9}")
+    for name in signals:
+        click.echo(
+            f"{name:16} {result.current[name]:>8} {result.proposed[name]:>9} "
+            f"{result.only_proposed.by_signal[name]:>9} {result.only_current.by_signal[name]:>9}"
+        )
+    for title, diff in (
+        ("Only the proposed rules would queue", result.only_proposed),
+        ("Only the rules in force queue", result.only_current),
+    ):
+        click.echo(
+            f"\n{title} {diff.total} ({diff.regulars} from regulars, {diff.newcomers} from newcomers)"
+            + (":" if diff.samples else ".")
+        )
+        for f in diff.samples:
+            when = f.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            who = "newcomer" if f.newcomer else "regular"
+            text = " ".join(f.text.split())[:80]
+            click.echo(
+                f"  {f.activity_id or '-':>8}  {f.signal:15} {f.score:.2f}  {when}  {who:8}  {text}"
+            )
+    click.echo(
+        "\n(" + ", ".join(result.compared_by_queue) + ": compared on/off from the queue's items; "
+        "the other signals are replayed in full.)"
+    )

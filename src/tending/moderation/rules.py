@@ -437,6 +437,42 @@ def text_findings(
     return found
 
 
+def _shown(value: object) -> str:
+    if value is None:
+        return MODEL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, dict):
+        return _factor_map(value)
+    return str(value)
+
+
+def rule_changes(current: Rules, proposed: Rules) -> list[str]:
+    """Each field the proposed rules change, as 'field: current -> proposed'."""
+    changes = []
+    for name in REGISTRY:
+        a, b = current.signal(name), proposed.signal(name)
+        for key in ("enabled", "threshold", "target_floor", "action", "severity"):
+            if getattr(a, key) != getattr(b, key):
+                changes.append(
+                    f"signals.{name}.{key}: {_shown(getattr(a, key))} -> {_shown(getattr(b, key))}"
+                )
+    for key, label in (
+        ("introduction_factor", "contexts.introduction.threshold_factor"),
+        ("new_account_days", "contexts.new_account.days"),
+        ("new_account_factor", "contexts.new_account.threshold_factor"),
+        ("flags_before_warn", "contexts.repeat_offender.flags_before_warn"),
+        ("warnings_before_remove", "contexts.repeat_offender.warnings_before_remove"),
+    ):
+        if getattr(current, key) != getattr(proposed, key):
+            changes.append(
+                f"{label}: {_shown(getattr(current, key))} -> {_shown(getattr(proposed, key))}"
+            )
+    return changes
+
+
 # -- writing ---------------------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -55,3 +56,24 @@ def delete_rules_source(conn: Connection, community_id: int) -> bool:
             delete(moderation_rules).where(moderation_rules.c.community_id == community_id)
         ).rowcount
     )
+
+
+def get_queued_since(
+    conn: Connection, community_id: int, *, signals: list[str], since: datetime | None
+) -> list[dict[str, Any]]:
+    """The queue's items (any status) of `signals` about what happened since `since`: what the scans
+    found for the signals a backtest compares by on/off only (reposts, heated threads, drift)."""
+    from tending.store.moderation import moderation_items as items
+
+    query = select(
+        items.c.id,
+        items.c.activity_id,
+        items.c.member_id,
+        items.c.signal,
+        items.c.score,
+        items.c.occurred_at,
+        items.c.evidence,
+    ).where(items.c.community_id == community_id, items.c.signal.in_(signals))
+    if since is not None:
+        query = query.where(items.c.occurred_at >= since)
+    return [dict(row._mapping) for row in conn.execute(query.order_by(items.c.id))]
