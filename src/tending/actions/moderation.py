@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from tending.actions.moderation_rules import get_rules
+from tending.actions.notices import notify_new_items
 from tending.errors import NotFoundError, TendingError
 from tending.lib.settings import get_setting
 from tending.models import Community
@@ -617,6 +618,7 @@ def do_scan_community(
         at=now,
         details={"since": isoformat_utc(since), **summary.as_dict()},
     )
+    notify_new_items(conn, community, now=now, rules=scanner.rules)
     return summary
 
 

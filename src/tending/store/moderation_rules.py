@@ -77,3 +77,23 @@ def get_queued_since(
     if since is not None:
         query = query.where(items.c.occurred_at >= since)
     return [dict(row._mapping) for row in conn.execute(query.order_by(items.c.id))]
+
+
+def get_items_created(
+    conn: Connection, community_id: int, *, at: datetime, signals: list[str]
+) -> list[dict[str, Any]]:
+    """The queue items of `signals` a scan created at `at` (a scan stamps its items with its clock)."""
+    from tending.store.moderation import moderation_items as items
+
+    if not signals:
+        return []
+    query = (
+        select(items.c.id, items.c.signal, items.c.score, items.c.evidence)
+        .where(
+            items.c.community_id == community_id,
+            items.c.created_at == at,
+            items.c.signal.in_(signals),
+        )
+        .order_by(items.c.id)
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
