@@ -69,7 +69,9 @@ def test_an_admin_switches_rules_on_and_back(
     page = admin.get(saved.headers["location"]).text
     assert "These rules are now in force" in page
     assert "  toxic:\n    threshold: model" in page and "action: remove\n    severity: high" in page
-    assert "Suggested: Remove" in admin.get(f"/c/{cid}/moderation").text
+    queue_page = admin.get(f"/c/{cid}/moderation").text
+    assert "Suggested: Remove" in queue_page
+    assert "Escalated: Remove suggested instead of Warn" not in queue_page  # remove is the rule now
     back = admin.post(
         f"/c/{cid}/moderation/rules/reset", data={"csrf_token": token}, follow_redirects=False
     )

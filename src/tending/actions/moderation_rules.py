@@ -29,6 +29,11 @@ def get_rules(conn: Connection, community: Community) -> Rules:
         ) from None
 
 
+def get_default_actions(conn: Connection, community: Community) -> dict[str, str]:
+    """The action each signal suggests before escalation, under the rules in force."""
+    return {name: rule.action for name, rule in get_rules(conn, community).signals.items()}
+
+
 def get_rules_text(conn: Connection, community: Community) -> str:
     """The rules in force as a complete rules file, the models' thresholds in comments."""
     return render_rules(get_rules(conn, community), shipped_classifier())
