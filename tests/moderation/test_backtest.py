@@ -109,3 +109,17 @@ def test_backtest_command(tmp_path: Path, run_cli: Callable[..., CliResult]) -> 
     assert f"{bad}, line 2: field 'signals.toxic.threshold'" in refused.stderr
     no_since = run_cli("--db", str(db), "moderate", "backtest", "--rules", str(proposed))
     assert no_since.exit_code == 2 and "--since" in no_since.stderr
+
+
+def test_under_the_rules_in_force_the_replay_counts_what_the_scan_queued(
+    engine: Engine, story: Story
+) -> None:
+    from collections import Counter
+
+    from tending.actions.moderation import get_queue
+
+    with engine.begin() as conn:
+        do_scan_community(conn, story.community, now=T0, media_root=story.media)
+        queued = Counter(i["signal"] for i in get_queue(conn, story.community))
+        result = get_backtest(conn, story.community, default_rules(), since=None)
+    assert result.current == queued == Counter({"repost": 2, "toxic": 1, "self_promotion": 1})

@@ -4,8 +4,9 @@ date through the models once, and compare what the rules in force and the propos
 Nothing is written. The text signals (spam, self-promotion, toxic, complaint) are replayed in full,
 thresholds and context adjustments included. Reposts, heated exchanges and off-topic weeks depend on
 the whole history (fingerprints, threads, weekly shares) and their rules hold no threshold: they are
-compared on/off, from the items the scans queued (COMPARED_BY_QUEUE). Staff and bots are never
-scanned, so never counted.
+compared on/off, from the items the scans queued (COMPARED_BY_QUEUE), and so is the spam the repost pass
+finds (a link spread from fresh accounts, context "campaign"). Staff and bots are never scanned, so never
+counted. Under the rules in force, the counts are those of a full scan since the same date.
 """
 
 from __future__ import annotations
@@ -188,14 +189,25 @@ def _add_queued(
     since: datetime | None,
     newcomer_days: timedelta,
 ) -> None:
-    """The signals compared on/off: the scans' items, counted under each rule set that enables them."""
-    items = store.get_queued_since(conn, community.id, signals=list(COMPARED_BY_QUEUE), since=since)
+    """The signals compared on/off: the scans' items (and the repost pass's campaign spam), counted under
+    each rule set that enables them."""
+    items = [
+        item
+        for item in store.get_queued_since(
+            conn, community.id, signals=[*COMPARED_BY_QUEUE, "spam"], since=since
+        )
+        if item["signal"] != "spam" or "campaign" in _context_of(item)
+    ]
     authors = scan_store.get_author_contexts(
         conn, community.id, {i["member_id"] for i in items if i["member_id"]}
     )
     for item in items:
         author = authors.get(item["member_id"]) if item["member_id"] else None
         evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
+        if item["signal"] == "spam" and item["activity_id"] is not None:
+            key: tuple[Any, str] = (item["activity_id"], "spam")  # the same message as the replay's
+        else:
+            key = (f"item:{item['id']}", item["signal"])
         finding = Finding(
             item["activity_id"],
             item["member_id"],
@@ -211,7 +223,13 @@ def _add_queued(
         )
         for label, rules in (("current", current), ("proposed", proposed)):
             if rules.enabled(item["signal"]):
-                found[label][(f"item:{item['id']}", item["signal"])] = finding
+                found[label][key] = finding
+
+
+def _context_of(item: dict[str, Any]) -> list[str]:
+    evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
+    context = evidence.get("context")
+    return context if isinstance(context, list) else []
 
 
 def _difference(
