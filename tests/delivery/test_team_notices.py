@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +23,7 @@ from tending.actions.notices import NOTICE_RULE, notify_team
 from tending.models import Community
 from tending.store.communities import do_update_community_settings
 from tending.store.outbox import list_messages
+from tests.conftest import CliResult
 from tests.moderation.conftest import INSULT, T0, build_story
 
 from .servers import free_port
@@ -247,3 +248,42 @@ def test_slack_or_discord_need_a_token_or_a_webhook() -> None:
     assert check_delivery({"staff": "discord", "discord": {}})[0].startswith(
         "[delivery.discord]: 'webhook_url' (or 'staff_webhook_url' for staff notes alone)"
     )
+
+
+def test_the_notices_command_turns_them_on_and_queues_a_test(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    from tending.store import open_store
+
+    db = tmp_path / "t.db"
+    engine = open_store(f"sqlite:///{db}")
+    story = build_story(engine, tmp_path)
+    off = run_cli("--db", str(db), "moderate", "notices", "--test")
+    assert off.exit_code == 0
+    assert off.stdout == (
+        "Team notices of 'Chats diabétiques': off, without message texts, at most 6 an hour.\n"
+        "No test notice: notices are off, or the hour's limit is reached.\n"
+    )
+    on = run_cli(
+        "--db",
+        str(db),
+        "moderate",
+        "notices",
+        "--on",
+        "--per-hour",
+        "3",
+        "--test",
+        "--dashboard-url",
+        "https://mod.example.org",
+    )
+    assert on.exit_code == 0, on.stderr
+    assert (
+        "on, without message texts, at most 3 an hour, links to https://mod.example.org."
+        in on.stdout
+    )
+    (test,) = notices(engine, story.community)
+    assert test.status == "approved" and test.body.startswith("Test notice from tending")
+    assert f"Test notice queued as outbox message {test.id}." in on.stdout
+    bad = run_cli("--db", str(db), "moderate", "notices", "--dashboard-url", "mod.example.org")
+    assert bad.exit_code == 2 and "is not an http(s) address" in bad.stderr
+    engine.dispose()

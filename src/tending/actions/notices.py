@@ -18,21 +18,24 @@ For other areas (the queue's appeals):
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from tending.actions.moderation_rules import get_rules
 from tending.actions.outbox import do_draft_message, do_record_skipped
+from tending.errors import UsageError
 from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation.rules import Rules
 from tending.store import moderation_rules as rules_store
+from tending.store.communities import do_update_community_settings
 from tending.store.notices import get_notices_since
 from tending.store.outbox import SKIPPED, STAFF
 
 NOTICE_RULE = "team-notice"
-KINDS = ("item", "alert", "appeal")
+KINDS = ("item", "alert", "appeal", "test")
 WINDOW = timedelta(hours=1)
 TEXT_CHARS = 300
 SHOWN_ITEMS = 3  # a scan's notice lists at most this many items, then counts the rest
@@ -78,7 +81,9 @@ def notify_team(
         lines.append(get_setting(community.settings, "notify.dashboard_url").rstrip("/") + link)
     held = _held_back(conn, community, now)
     if held:
-        lines.append(f"({held} more notice{'s' if held > 1 else ''} held back by the hourly limit.)")
+        lines.append(
+            f"({held} more notice{'s' if held > 1 else ''} held back by the hourly limit.)"
+        )
     return do_draft_message(
         conn,
         community,
@@ -125,7 +130,9 @@ def notify_new_items(
             subject=f"item:{item['id']}",
             summary=f"New {item['signal']} item #{item['id']} to review (score {item['score']:.2f}).",
             now=now,
-            text=(item["evidence"] or {}).get("text") if isinstance(item["evidence"], dict) else None,
+            text=(item["evidence"] or {}).get("text")
+            if isinstance(item["evidence"], dict)
+            else None,
             link=f"{link}#item-{item['id']}",
         )
     counts = Counter(i["signal"] for i in items)
@@ -141,4 +148,66 @@ def notify_new_items(
         + f"): {shown}{more}.",
         now=now,
         link=link,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    enabled: bool
+    include_text: bool
+    per_hour: int
+    dashboard_url: str
+
+
+def get_notice_settings(community: Community) -> NoticeSettings:
+    s = community.settings
+    return NoticeSettings(
+        get_setting(s, "notify.enabled"),
+        get_setting(s, "notify.include_text"),
+        get_setting(s, "notify.per_hour"),
+        get_setting(s, "notify.dashboard_url"),
+    )
+
+
+def do_set_notice_settings(
+    conn: Connection,
+    community: Community,
+    *,
+    actor: str,
+    enabled: bool | None = None,
+    include_text: bool | None = None,
+    per_hour: int | None = None,
+    dashboard_url: str | None = None,
+) -> Community:
+    """Change the team notices' settings (those given); audited as a settings change."""
+    changes = {
+        key: value
+        for key, value in (
+            ("enabled", enabled),
+            ("include_text", include_text),
+            ("per_hour", per_hour),
+            ("dashboard_url", dashboard_url),
+        )
+        if value is not None
+    }
+    if dashboard_url and not dashboard_url.startswith(("https://", "http://")):
+        raise UsageError(f"--dashboard-url: '{dashboard_url[:80]}' is not an http(s) address.")
+    if not changes:
+        return community
+    current = dict(community.settings.get("notify") or {})
+    return do_update_community_settings(
+        conn, community, {"notify": {**current, **changes}}, actor=actor
+    )
+
+
+def do_send_test_notice(conn: Connection, community: Community, *, now: datetime) -> int | None:
+    """A notice that says only that notices work (on the staff channel, like the others); the worker
+    or `tending outbox send ID` delivers it."""
+    return notify_team(
+        conn,
+        community,
+        "test",
+        subject=now.isoformat(),
+        summary=f"Test notice from tending for {community.name}: team notices reach this channel.",
+        now=now,
     )

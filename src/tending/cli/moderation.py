@@ -363,10 +363,11 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
 
 def _register() -> None:
     """The rules and backtest commands live in their own module (tending.cli.moderation_rules)."""
-    from tending.cli.moderation_rules import backtest_command, rules_command
+    from tending.cli.moderation_rules import backtest_command, notices_command, rules_command
 
     moderate.add_command(rules_command)
     moderate.add_command(backtest_command)
+    moderate.add_command(notices_command)
 
 
 _register()

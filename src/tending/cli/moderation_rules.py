@@ -188,3 +188,72 @@ def _print_backtest(result: Any, zone: Any) -> None:
         "\n(" + ", ".join(result.compared_by_queue) + ": compared on/off from the queue's items; "
         "the other signals are replayed in full.)"
     )
+
+
+@click.command("notices")
+@click.option("--on/--off", "enabled", default=None, help="Post team notices, or stop.")
+@click.option(
+    "--include-text/--no-include-text",
+    default=None,
+    help="Whether a notice quotes the message it is about (default: never).",
+)
+@click.option("--per-hour", type=click.IntRange(1, 1000), help="At most this many notices an hour.")
+@click.option(
+    "--dashboard-url",
+    metavar="URL",
+    help="The dashboard's address as the team reaches it, for the links in notices.",
+)
+@click.option("--test", "send_test", is_flag=True, help="Queue a test notice on the staff channel.")
+@community_option
+@pass_app
+def notices_command(
+    app: AppContext,
+    enabled: bool | None,
+    include_text: bool | None,
+    per_hour: int | None,
+    dashboard_url: str | None,
+    send_test: bool,
+    community_name: str | None,
+) -> None:
+    """Team notices: a short note on the team's staff channel (a Matrix room, a Slack or Discord webhook,
+    e-mail; see docs/delivery.md) for each new high-severity item, alert and appeal. Without options,
+    prints the settings.
+
+    \b
+    Example:
+      tending moderate notices --on --dashboard-url https://tending.example.org --test
+      tending outbox send ID     # or let the worker deliver it
+    """
+    from tending.actions.notices import (
+        do_send_test_notice,
+        do_set_notice_settings,
+        get_notice_settings,
+    )
+    from tending.timeutil import utcnow
+
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        community = do_set_notice_settings(
+            conn,
+            community,
+            actor="cli",
+            enabled=enabled,
+            include_text=include_text,
+            per_hour=per_hour,
+            dashboard_url=dashboard_url,
+        )
+        settings = get_notice_settings(community)
+        test_id = do_send_test_notice(conn, community, now=utcnow()) if send_test else None
+    click.echo(
+        f"Team notices of '{community.name}': {'on' if settings.enabled else 'off'}, "
+        f"{'with' if settings.include_text else 'without'} message texts, at most "
+        f"{settings.per_hour} an hour"
+        + (f", links to {settings.dashboard_url}" if settings.dashboard_url else "")
+        + "."
+    )
+    if send_test:
+        click.echo(
+            f"Test notice queued as outbox message {test_id}."
+            if test_id is not None
+            else "No test notice: notices are off, or the hour's limit is reached."
+        )
