@@ -13,7 +13,7 @@ from tending.lib import settings as registry
 from tending.lib.alerts import AlertSettings
 from tending.lib.checkins import CheckinSettings
 from tending.lib.lifecycle import LifecycleSettings
-from tending.moderation import signals
+from tending.moderation import rules, signals
 from tending.moderation.drift import DEFAULT_TOLERANCE
 from tending.playbooks import reference
 
@@ -22,6 +22,7 @@ GENERATED: dict[str, tuple[Callable[[], str], str]] = {
     "settings.md": (registry.render_markdown, "tending.lib.settings"),
     "playbooks-reference.md": (reference.render_markdown, "tending.playbooks.reference"),
     "signals.md": (signals.render_markdown, "tending.moderation.signals"),
+    "moderation-rules.md": (rules.render_markdown, "tending.moderation.rules"),
 }
 
 
@@ -64,3 +65,13 @@ def test_every_playbook_entry_and_signal_is_in_the_docs() -> None:
         assert f"### `{name}`" in text
     signal_text = (DOCS / "signals.md").read_text(encoding="utf-8")
     assert all(f"| `{name}` |" in signal_text for name in SIGNALS)
+
+
+def test_the_shipped_rules_agree_with_the_signal_registry() -> None:
+    from tending.moderation.sentiment import COMPLAINT_AT
+
+    shipped = rules.default_rules()
+    assert set(shipped.signals) == set(signals.REGISTRY)
+    for name, signal in signals.REGISTRY.items():
+        assert shipped.signal(name).action == signal.default_action, name
+    assert shipped.signal("complaint").threshold == COMPLAINT_AT

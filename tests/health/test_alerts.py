@@ -398,3 +398,41 @@ def test_off_topic_messages_are_scored_against_the_community_profile(engine: Eng
     assert all(flagged[f"car{i}"] is True for i in range(6))
     ordinary = [value for key, value in flagged.items() if key.startswith("r")]
     assert ordinary and sum(1 for value in ordinary if value) / len(ordinary) < 0.25
+
+
+def test_an_alert_posts_a_team_notice_once_and_not_twice_with_its_staff_note(
+    engine: Engine,
+) -> None:
+    from tending.actions.notices import NOTICE_RULE
+    from tending.store.communities import do_update_community_settings
+    from tending.store.outbox import list_messages
+
+    community = load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)))
+    with engine.begin() as conn:
+        community = do_update_community_settings(
+            conn, community, {"notify": {"enabled": True, "per_hour": 50}}, actor="ada"
+        )
+        result = do_raise_alerts(conn, community, as_of=T, now=T)
+        do_raise_alerts(conn, community, as_of=T + timedelta(minutes=10), now=T)
+        notes = [m for m in list_messages(conn, community.id) if m.rule == NOTICE_RULE]
+    assert result["raised"] and len(notes) == len(result["raised"])
+    heated = next(a for a in result["raised"] if a["kind"] == "heated_thread")
+    note = next(n for n in notes if n.key == f"notice:alert:alert:{heated['id']}")
+    assert note.body.startswith("Alert: Heated thread:") and note.member_ids == []
+    assert note.body.endswith(f"/c/{community.id}/overview")
+
+
+def test_an_alert_drafted_as_a_staff_note_posts_no_notice_on_top(engine: Engine) -> None:
+    from tending.actions.notices import NOTICE_RULE
+    from tending.store.communities import do_update_community_settings
+    from tending.store.outbox import list_messages
+
+    community = load(engine, calm_month() + fight("fight", "ada", "bruno", T - timedelta(hours=2)))
+    with engine.begin() as conn:
+        community = do_update_community_settings(
+            conn, community, {"notify": {"enabled": True}}, actor="ada"
+        )
+        result = do_raise_alerts(conn, community, as_of=T, now=T, deliver=True)
+        rules = [m.rule for m in list_messages(conn, community.id)]
+    assert result["raised"] and result["drafted"] == len(result["raised"])
+    assert NOTICE_RULE not in rules and "health-alert" in rules

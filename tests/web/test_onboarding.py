@@ -143,3 +143,35 @@ def test_a_viewer_cannot_approve(
             f"/c/{cid}/outbox/{drafts['welcome']}/{verb}", data={"csrf_token": token, "body": "x"}
         )
         assert response.status_code == 403
+
+
+def test_a_moderator_records_a_post_made_by_hand(
+    seeded: tuple[str, int],
+    drafts: dict[str, int],
+    cid: int,
+    client_as: Callable[[str], TestClient],
+) -> None:
+    client = client_as("moderator")
+    page = client.get(f"/c/{cid}/onboarding").text
+    assert f'action="/c/{cid}/outbox/{drafts["weekly"]}/by-hand"' in page
+    token = csrf_of(page)
+    done = client.post(
+        f"/c/{cid}/outbox/{drafts['weekly']}/by-hand",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.headers["location"].endswith("msg=posted_by_hand")
+    again = client.post(
+        f"/c/{cid}/outbox/{drafts['weekly']}/by-hand",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert again.headers["location"].endswith("msg=refused")
+    engine = open_store(seeded[0])
+    from tending.store.outbox import get_message
+
+    with engine.connect() as conn:
+        message = get_message(conn, cid, drafts["weekly"])
+    engine.dispose()
+    assert message is not None and (message.status, message.external_ref) == ("sent", "by-hand")
+    assert "Posted by hand" not in client_as("viewer").get(f"/c/{cid}/onboarding").text

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tending.actions.notices import notify_team
 from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
 from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate, negative_mentions_alert
@@ -283,6 +284,7 @@ def do_raise_alerts(
             }
         )
     delivered = _deliver(conn, community, raised, now=now, actor=actor) if deliver and raised else 0
+    _notify(conn, community, raised, now=now, drafted_to_staff=deliver)
     return {
         "as_of": isoformat_utc(as_of),
         "scored": scored,
@@ -336,6 +338,30 @@ def _deliver(
                 drafted += made is not None
         alert_store.mark_alert_delivered(conn, alert["id"], at=now)
     return drafted
+
+
+def _notify(
+    conn: Connection,
+    community: Community,
+    raised: list[RaisedAlert],
+    *,
+    now: datetime,
+    drafted_to_staff: bool,
+) -> None:
+    """A team notice per alert (actions.notices), unless the alert itself was just drafted on the staff
+    channel (the team would read it twice)."""
+    if drafted_to_staff and (get_setting(community.settings, "alerts.channel") or STAFF) == STAFF:
+        return
+    for alert in raised:
+        notify_team(
+            conn,
+            community,
+            "alert",
+            subject=f"alert:{alert['id']}",
+            summary=f"Alert: {alert['summary']}"[:300],
+            now=now,
+            link=f"/c/{community.id}/overview",
+        )
 
 
 def _body(alert: RaisedAlert) -> str:

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
+from tending.actions.moderation_rules import get_rules
+from tending.actions.notices import notify_new_items
 from tending.errors import NotFoundError, TendingError
 from tending.lib.settings import get_setting
 from tending.models import Community
@@ -33,7 +35,7 @@ from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classif
 from tending.moderation.escalation import NOT_COUNTED, PRIVATE_ACTIONS, check_action, suggest_action
 from tending.moderation.langid import detect_languages, known_language
 from tending.moderation.replies import render_reply
-from tending.moderation.sentiment import COMPLAINT_AT
+from tending.moderation.rules import Rules, default_rules, text_findings
 from tending.moderation.text import (
     clean_markup,
     find_links,
@@ -45,9 +47,8 @@ from tending.store import moderation as store
 from tending.store.audit import record_event
 from tending.timeutil import from_micros, isoformat_utc
 
-NEW_ACCOUNT = timedelta(days=2)
-NEW_ACCOUNT_FACTOR = 0.5  # a brand-new account posting a link: spam threshold halved
-INTRODUCTION_FACTOR = 0.6  # an introduction or first post: self-promotion threshold lowered
+# the context adjustments (new accounts, introductions) are the moderation rules' (moderation/rules.yaml)
+NEW_ACCOUNT = timedelta(days=default_rules().new_account_days)
 PARALLEL_FROM = (
     20_000  # contributions: below this, starting worker processes costs more than it saves
 )
@@ -124,8 +125,11 @@ class _Scanner:
         since: datetime | None,
         classifier: Classifier,
         media_root: Path | None,
+        rules: Rules,
     ) -> None:
         self.conn, self.community, self.cid = conn, community, community.id
+        self.rules = rules
+        self.new_account = timedelta(days=rules.new_account_days)
         self.now, self.since, self.classifier, self.media_root = now, since, classifier, media_root
         self.summary = ScanSummary()
         self.threads = _ThreadLog()
@@ -202,48 +206,15 @@ class _Scanner:
         author: store.AuthorContext | None,
         junk: str | None,
     ) -> list[dict[str, Any]]:
-        found = []
-        context = _context(row, text, author, self.intro_channels)
-        welcome = "introduction" in context or "first_post" in context
-        spam_threshold = self.classifier.threshold("spam", lang)
-        if "new_account_link" in context:
-            spam_threshold *= NEW_ACCOUNT_FACTOR
-        spam_score = scores["spam"]
+        context = _context(row, text, author, self.intro_channels, new_account=self.new_account)
         if junk:
             context.append(junk)
-            spam_score = max(spam_score, 0.5)
-        promo_threshold = self.classifier.threshold("self_promotion", lang) * (
-            INTRODUCTION_FACTOR if welcome else 1
-        )
-        is_spam = spam_score >= spam_threshold or junk is not None
-        is_promo = scores["self_promotion"] >= promo_threshold
-        # one item per message: a newcomer promoting themselves gets the gentle path, others the firmer one
-        if is_promo and (not is_spam or (welcome and junk is None)):
-            found.append(
-                self._item(
-                    row,
-                    "self_promotion",
-                    scores["self_promotion"],
-                    text,
-                    lang,
-                    context,
-                    promo_threshold,
-                )
+        return [
+            self._item(row, f.signal, f.score, text, lang, context, f.threshold)
+            for f in text_findings(
+                self.rules, self.classifier, scores=scores, lang=lang, context=context, junk=junk
             )
-        elif is_spam:
-            found.append(self._item(row, "spam", spam_score, text, lang, context, spam_threshold))
-        toxic_threshold = self.classifier.threshold("toxic", lang)
-        if self.classifier.is_toxic(scores, lang):
-            found.append(
-                self._item(row, "toxic", scores["toxic"], text, lang, context, toxic_threshold)
-            )
-        if (
-            scores.get("complaint", 0.0) >= COMPLAINT_AT and not is_spam
-        ):  # someone to answer, not to remove
-            found.append(
-                self._item(row, "complaint", scores["complaint"], text, lang, context, COMPLAINT_AT)
-            )
-        return found
+        ]
 
     def _item(
         self,
@@ -352,10 +323,15 @@ class _Scanner:
     # -- after the last batch --------------------------------------------------------------------------
 
     def finish(self) -> None:
-        self.summary.new_items.update(self._add(self._repost_items("text")))
-        self.summary.new_items.update(self._add(self._repost_items("image")))
-        self.summary.new_items.update(self._add(self._heated_items()))
-        self.summary.new_items.update(self._add(self._drift_items()))
+        for items in (
+            self._repost_items("text"),
+            self._repost_items("image"),
+            self._heated_items() if self.rules.enabled("heated") else [],
+            self._drift_items() if self.rules.enabled("off_topic_drift") else [],
+        ):
+            self.summary.new_items.update(
+                self._add([i for i in items if self.rules.enabled(i["signal"])])
+            )
 
     def _repost_items(self, kind: str) -> list[dict[str, Any]]:
         prints = store.get_fingerprints(self.conn, self.cid, kind, width=reposts.NUM_PERM)
@@ -415,7 +391,9 @@ class _Scanner:
             ):
                 if not reposts.is_campaign(
                     same_member=later_member == earlier_member,
-                    newcomer=_new_account(later_at, authors.get(later_member)),
+                    newcomer=_new_account(
+                        later_at, authors.get(later_member), within=self.new_account
+                    ),
                     link=has_link(later_text),
                 ):
                     continue  # a common phrase, or someone else's short text or reply: conversation
@@ -548,13 +526,15 @@ class _Scanner:
         return items
 
 
-def _new_account(at: datetime, author: store.AuthorContext | None) -> bool:
+def _new_account(
+    at: datetime, author: store.AuthorContext | None, *, within: timedelta = NEW_ACCOUNT
+) -> bool:
     """Whether the author of a message posted at `at` had joined less than NEW_ACCOUNT before (without a
     platform join date, joined_at is their first activity): the spam threshold's new_account_link and
     the campaign rule. Not a first post alone: a member who read for a year and then shares the guide
     everyone shares is no campaign."""
     return (
-        author is not None and author.joined_at is not None and at - author.joined_at < NEW_ACCOUNT
+        author is not None and author.joined_at is not None and at - author.joined_at < within
     )
 
 
@@ -563,7 +543,12 @@ def _is_staff_or_bot(author: store.AuthorContext | None) -> bool:
 
 
 def _context(
-    row: store.ScanRow, text: str, author: store.AuthorContext | None, intro_channels: set[int]
+    row: store.ScanRow,
+    text: str,
+    author: store.AuthorContext | None,
+    intro_channels: set[int],
+    *,
+    new_account: timedelta = NEW_ACCOUNT,
 ) -> list[str]:
     """Why a message deserves a closer look beyond its words: who posts it, where, when."""
     context = []
@@ -575,7 +560,7 @@ def _context(
             and row.occurred_at <= author.first_contribution_at
         ):
             context.append("first_post")
-        if _new_account(row.occurred_at, author) and has_link(text):
+        if _new_account(row.occurred_at, author, within=new_account) and has_link(text):
             context.append("new_account_link")
     return context
 
@@ -592,12 +577,14 @@ def do_scan_community(
     progress: Callable[[int], None] | None = None,
     batch_size: int = 5000,
     workers: int | None = None,
+    rules: Rules | None = None,
 ) -> ScanSummary:
     """Scan a community's contributions (those since `since`, or all) into the review queue.
 
     workers: processes that analyse the texts (None: one per core for scans of PARALLEL_FROM
     contributions or more, else none). The database is read and written by this process only, in the
-    caller's transaction; the queue is the same whatever the number of workers."""
+    caller's transaction; the queue is the same whatever the number of workers. rules: the moderation
+    rules (None: the community's, tending.actions.moderation_rules.get_rules)."""
     scanner = _Scanner(
         conn,
         community,
@@ -605,6 +592,7 @@ def do_scan_community(
         since=since,
         classifier=classifier or shipped_classifier(),
         media_root=media_root,
+        rules=rules or get_rules(conn, community),
     )
     scanner.backfill()
     if workers is None:
@@ -630,6 +618,7 @@ def do_scan_community(
         at=now,
         details={"since": isoformat_utc(since), **summary.as_dict()},
     )
+    notify_new_items(conn, community, now=now, rules=scanner.rules)
     return summary
 
 
@@ -711,8 +700,11 @@ def get_queue(
     counts = store.get_offender_counts(
         conn, community.id, {i["member_id"] for i in items if i["member_id"]}
     )
+    rules = get_rules(conn, community)
     for item in items:
-        item["suggested_action"] = suggest_action(item["signal"], counts.get(item["member_id"]))
+        item["suggested_action"] = suggest_action(
+            item["signal"], counts.get(item["member_id"]), rules
+        )
     return items
 
 
@@ -772,7 +764,7 @@ def do_act_on_item(
         if item["member_id"]
         else None
     )
-    suggested = suggest_action(item["signal"], counts)
+    suggested = suggest_action(item["signal"], counts, get_rules(conn, community))
     lang = _reply_language(member, item, community)
     not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
     edited = reply.strip() if reply is not None and reply.strip() else None
@@ -857,6 +849,9 @@ def get_queue_page(
     counts = store.get_offender_counts(
         conn, community.id, {i["member_id"] for i in items if i["member_id"]}
     )
+    rules = get_rules(conn, community)
     for item in items:
-        item["suggested_action"] = suggest_action(item["signal"], counts.get(item["member_id"]))
+        item["suggested_action"] = suggest_action(
+            item["signal"], counts.get(item["member_id"]), rules
+        )
     return QueuePage(store.count_items(conn, community.id, status=status), items)

@@ -30,11 +30,14 @@ from tending.models import Community
 from tending.store import outbox as store
 from tending.store.audit import record_event
 from tending.store.checkins import mark_contacted
+from tending.store.onboarding import get_addressees
 from tending.store.outbox import (
     APPROVED,
     CHANNELS,
     DRAFTED,
+    EMAIL,
     FAILED,
+    PRIVATE,
     SENDING,
     SENT,
     SKIPPED,
@@ -520,6 +523,48 @@ def do_confirm_sent(
     if message.status != FAILED:
         raise _refuse(message, "marked as sent by hand")
     return do_mark_sent(conn, community, message_id, now=now or utcnow(), actor=actor)
+
+
+BY_HAND = "by-hand"  # the external_ref of a message a human posted themselves
+
+
+def do_mark_posted_by_hand(
+    conn: Connection,
+    community: Community,
+    message_id: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> OutboxMessage:
+    """A human copied a drafted (or approved, or failed) message and posted it themselves, on a platform
+    tending cannot post to (a Facebook group): record it as sent, so holdouts and reports count it.
+    Refused for a message to someone who may not be contacted (do-not-contact, left): skip it instead."""
+    message = _get(conn, community, message_id)
+    if message.status not in (DRAFTED, APPROVED, FAILED):
+        raise _refuse(message, "marked as posted by hand")
+    if message.channel in (PRIVATE, EMAIL):
+        people = get_addressees(conn, community.id, message.member_ids, transport="", now=now)
+        if any(not people[m].contactable for m in message.member_ids if m in people):
+            raise UsageError(
+                f"message {message_id} is addressed to a member who may not be contacted "
+                "(do-not-contact or left): skip it instead."
+            )
+    # guarded: a worker that claimed the row since (approved -> sending) keeps it
+    if not store.update_message(
+        conn, community.id, message_id, expect=(DRAFTED, APPROVED, FAILED), updated_at=now
+    ):
+        raise _refuse(_get(conn, community, message_id), "marked as posted by hand")
+    _audit(
+        conn,
+        community,
+        message_id,
+        "posted_by_hand",
+        actor=actor,
+        member_ids=message.member_ids,
+        at=now,
+        previous=message.status,
+    )
+    return do_mark_sent(conn, community, message_id, now=now, external_ref=BY_HAND, actor=actor)
 
 
 def do_recover_stale(

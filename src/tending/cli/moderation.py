@@ -359,3 +359,15 @@ def train(data_dir: Path, out_dir: Path, names: tuple[str, ...]) -> None:
             f"{metrics['macro_f1']:.3f}  ({entry['examples']} examples)"
         )
     click.echo(f"Models written to {out_dir}.")
+
+
+def _register() -> None:
+    """The rules and backtest commands live in their own module (tending.cli.moderation_rules)."""
+    from tending.cli.moderation_rules import backtest_command, notices_command, rules_command
+
+    moderate.add_command(rules_command)
+    moderate.add_command(backtest_command)
+    moderate.add_command(notices_command)
+
+
+_register()

@@ -415,18 +415,35 @@ def skip_command(app: AppContext, message_ids: tuple[int, ...], community_name: 
 
 @outbox.command("mark-sent")
 @click.argument("message_id", type=int)
+@click.option(
+    "--by-hand",
+    is_flag=True,
+    help="You copied the message and posted it yourself (a platform tending cannot post to): "
+    "a drafted, approved or failed message is recorded as sent.",
+)
 @community_option
 @pass_app
-def mark_sent_command(app: AppContext, message_id: int, community_name: str | None) -> None:
-    """Record a failed message as delivered, after checking on the platform that it arrived.
+def mark_sent_command(
+    app: AppContext, message_id: int, by_hand: bool, community_name: str | None
+) -> None:
+    """Record a failed message as delivered, after checking on the platform that it arrived; with
+    --by-hand, a message you posted yourself. Either counts as sent for holdouts and reports.
 
-    Example: tending outbox mark-sent 15
+    \b
+    Example:
+      tending outbox mark-sent 15
+      tending outbox mark-sent 16 --by-hand
     """
-    from tending.actions.outbox import do_confirm_sent
+    from tending.actions.outbox import do_confirm_sent, do_mark_posted_by_hand
+    from tending.timeutil import utcnow
 
     with app.engine.begin() as conn:
-        do_confirm_sent(conn, _resolve(app, conn, community_name), message_id, actor="cli")
-    click.echo(f"Message {message_id} recorded as sent.")
+        community = _resolve(app, conn, community_name)
+        if by_hand:
+            do_mark_posted_by_hand(conn, community, message_id, actor="cli", now=utcnow())
+        else:
+            do_confirm_sent(conn, community, message_id, actor="cli")
+    click.echo(f"Message {message_id} recorded as {'posted by hand' if by_hand else 'sent'}.")
 
 
 @outbox.command("edit")

@@ -42,7 +42,7 @@ SECRETS = {
     "matrix": ("access_token",),
     "discord": ("webhook_url", "staff_webhook_url"),
     "discourse": ("api_key",),
-    "slack": ("token",),
+    "slack": ("token", "staff_webhook_url"),
 }
 SETTINGS: dict[str, Any] = {
     "smtp": SmtpSettings,
@@ -91,6 +91,13 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
         env = f"TENDING_{name.upper()}_{key.upper()}"
         hint = f" (or the environment variable {env})" if key in SECRETS[name] else ""
         raise UsageError(f"[delivery.{name}]: '{key}' is needed to deliver through {name}{hint}.")
+    needs_one = {"slack": ("token", "staff_webhook_url"), "discord": ("webhook_url", "staff_webhook_url")}
+    if name in needs_one and not any(section.get(key) for key in needs_one[name]):
+        first, second = needs_one[name]
+        raise UsageError(
+            f"[delivery.{name}]: '{first}' (or '{second}' for staff notes alone) is needed to deliver "
+            f"through {name} (or the environment variable TENDING_{name.upper()}_{first.upper()})."
+        )
     if name == "smtp" and section.get("security", "starttls") not in SECURITY:
         raise UsageError(f"[delivery.smtp]: security must be one of {', '.join(SECURITY)}.")
     if "port" in section:

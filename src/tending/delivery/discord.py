@@ -23,7 +23,7 @@ LIMIT = 2000
 
 @dataclass
 class DiscordSettings:
-    webhook_url: str  # a credential: never logged
+    webhook_url: str | None = None  # a credential: never logged (posts)
     staff_webhook_url: str | None = None
     username: str | None = None
     timeout: float = 30.0
@@ -48,7 +48,10 @@ class DiscordTransport:
             else self.settings.webhook_url
         )
         if not url:
-            raise PermanentError("discord: no staff_webhook_url configured in [delivery.discord]")
+            raise PermanentError(
+                f"discord: no {'staff_' if message.kind == 'staff' else ''}webhook_url configured in "
+                "[delivery.discord]"
+            )
         ids: list[str] = []
         for i, piece in enumerate(split_text(message.body, LIMIT)):
             payload: dict[str, object] = {"content": piece, "allowed_mentions": {"parse": []}}

@@ -224,6 +224,38 @@ def _entries() -> list[Setting]:
             "Moderation",
         ),
         Setting(
+            "notify.enabled",
+            bool,
+            False,
+            "Post a short notice to the team's channel (the staff delivery route: a Matrix room, a "
+            "Slack or Discord webhook, or e-mail) for each new high-severity moderation item, alert "
+            "and appeal.",
+            "Team notices",
+        ),
+        Setting(
+            "notify.include_text",
+            bool,
+            False,
+            "Whether a notice quotes the message it is about (by default it names the signal, the "
+            "score and the item, never the text).",
+            "Team notices",
+        ),
+        Setting(
+            "notify.per_hour",
+            int,
+            6,
+            "At most this many notices an hour; the next notice counts those held back.",
+            "Team notices",
+        ),
+        Setting(
+            "notify.dashboard_url",
+            str,
+            "",
+            "The dashboard's address as the team reaches it (https://tending.example.org): notices "
+            "link to the item there (empty: the link is a path on the dashboard).",
+            "Team notices",
+        ),
+        Setting(
             "onboarding_links",
             list,
             [],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tending.moderation import rules as moderation_rules
 from tending.moderation.signals import REGISTRY
 
 ACTIONS = ("leave", "nudge", "note", "warn", "remove")
@@ -36,15 +37,16 @@ def check_action(action: str) -> str:
     return action
 
 
-def suggest_action(signal: str, counts: Mapping[str, int] | None) -> str:
-    """The action to suggest for a new finding given the member's confirmed history."""
-    suggestion = DEFAULT_ACTION.get(signal, "leave")
-    if not counts or signal in NOT_COUNTED:
-        return suggestion
-    if counts.get("warnings", 0) >= WARNINGS_BEFORE_REMOVE:
-        return "remove"
-    if counts.get("flags", 0) >= FLAGS_BEFORE_WARN and ACTIONS.index(suggestion) < ACTIONS.index(
-        "warn"
-    ):
-        return "warn"
-    return suggestion
+def suggest_action(
+    signal: str,
+    counts: Mapping[str, int] | None,
+    rules: moderation_rules.Rules | None = None,
+) -> str:
+    """The action to suggest for a new finding given the member's confirmed history, under `rules`
+    (the community's moderation rules; None: the shipped ones)."""
+    return moderation_rules.suggest_action(
+        rules or moderation_rules.default_rules(),
+        signal,
+        counts,
+        counted=signal not in NOT_COUNTED,
+    )

@@ -87,7 +87,8 @@ def moderation(
     request: Request, community_id: int, session: WebSession = require("viewer")
 ) -> Response:
     from tending.actions.moderation import get_queue
-    from tending.actions.review import DEFAULT_ACTION, DONE, OPEN, get_offender_counts
+    from tending.actions.moderation_rules import get_default_actions
+    from tending.actions.review import DONE, OPEN, get_offender_counts
 
     community = community_or_404(request, community_id)
     _ = translator(request)
@@ -111,6 +112,7 @@ def moderation(
         names = get_member_names(conn, community.id, sorted(people))
         history = get_offender_counts(conn, community.id, people)
         texts = _activity_texts(conn, community.id, items)
+        default_action = get_default_actions(conn, community)
         editors = (
             {
                 item["id"]: _editor(
@@ -134,7 +136,7 @@ def moderation(
         show=show,
         page=page,
         more=more,
-        default_action=DEFAULT_ACTION,
+        default_action=default_action,
         actions=ACTION_LABELS,
         signals=SIGNAL_LABELS,
         reply_actions=REPLY_ACTIONS,

@@ -38,6 +38,7 @@ MESSAGES = {
     "refused": N_("This message can no longer be changed (it was sent or skipped meanwhile)."),
     "empty": N_("A message cannot be empty."),
     "sent": N_("Message sent."),
+    "posted_by_hand": N_("Message recorded as posted by hand: it counts as sent."),
     "not_sent": N_("The message could not be sent: its error is shown with it."),
 }
 
@@ -144,6 +145,28 @@ def skip(
     def action(conn: Connection, community: Community) -> str:
         do_skip(conn, community, message_id, actor=f"web:{session.user.email}", reason="human")
         return "skipped"
+
+    return _act(request, community_id, message_id, action, back)
+
+
+@router.post("/c/{community_id}/outbox/{message_id}/by-hand")
+def posted_by_hand(
+    request: Request,
+    community_id: int,
+    message_id: int,
+    back: str = Form("onboarding"),
+    session: WebSession = acting("moderator"),
+) -> Response:
+    """A moderator copied the message and posted it themselves (a platform tending cannot post to)."""
+    from tending.actions.outbox import do_mark_posted_by_hand
+
+    state = get_state(request)
+
+    def action(conn: Connection, community: Community) -> str:
+        do_mark_posted_by_hand(
+            conn, community, message_id, actor=f"web:{session.user.email}", now=state.now()
+        )
+        return "posted_by_hand"
 
     return _act(request, community_id, message_id, action, back)
 
