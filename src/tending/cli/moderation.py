@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
-from tending.errors import BadInputError
+from tending.errors import BadInputError, UsageError, shown_value
 
 CLASSIFY_BATCH = 512
 
@@ -215,8 +215,8 @@ def _parse_where(pairs: tuple[str, ...]) -> dict[str, Any]:
         name, sep, value = pair.partition("=")
         name = name.strip().removeprefix("--")
         if not sep or name not in WHERE_NAMES:
-            raise BadInputError(
-                f"write NAME=VALUE with NAME one of {', '.join(WHERE_NAMES)}", field="--where"
+            raise UsageError(
+                f"--where: write NAME=VALUE with NAME one of {', '.join(WHERE_NAMES)}."
             )
         key = {"signal": "signals", "channel": "channels", "language": "languages"}.get(name)
         key = key or ("members" if name == "member" else name.replace("-", "_"))
@@ -226,7 +226,7 @@ def _parse_where(pairs: tuple[str, ...]) -> dict[str, Any]:
             try:
                 values[key] = float(value)
             except ValueError:
-                raise BadInputError(f"{name} is a number from 0 to 1", field="--where") from None
+                raise UsageError(f"--where: {name} is a number from 0 to 1.") from None
         else:
             values[key] = value.strip()
     return values
@@ -349,8 +349,7 @@ def queue_command(
         )
         return
     click.echo(
-        f"{'ID':>6}  {'SIGNAL':<16} SCORE {'DATE':<17} "
-        f"{'AUTHOR':<18} {'STATE':<15} EVIDENCE"
+        f"{'ID':>6}  {'SIGNAL':<16} SCORE {'DATE':<17} {'AUTHOR':<18} {'STATE':<15} EVIDENCE"
     )
     for row in rows:
         held = f" [held by {row['held_by']}]" if row["held_by"] else ""
@@ -358,9 +357,7 @@ def queue_command(
             f"{row['id']:>6}  {row['signal']:<16} {row['score']:<5} {row['date']:<17} "
             f"{_fit(row['author'], 18):<18} {row['state']:<15} {row['evidence']}{held}"
         )
-    click.echo(
-        (more or f"{listing.total} item(s).") + f" Dates in {community.timezone} time."
-    )
+    click.echo((more or f"{listing.total} item(s).") + f" Dates in {community.timezone} time.")
 
 
 def _more_sentence(total: int, offset: int, shown: int) -> str | None:
@@ -386,7 +383,7 @@ def _item_ids(values: tuple[str, ...]) -> list[int]:
     ids = []
     for value in values:
         if not value.strip().isdigit():
-            raise BadInputError(f"{value[:20]!r} is not an item id (a number)", field="ITEM_ID")
+            raise UsageError(f"ITEM_ID: {shown_value(value)} is not an item id (a number).")
         ids.append(int(value))
     return ids
 
@@ -497,7 +494,6 @@ def _print_preview(preview: Any, output_format: str) -> None:
         "counted against their members. Nothing was changed (--dry-run)."
     )
     click.echo("Items: " + " ".join(str(i) for i in preview.item_ids))
-
 
 
 @moderate.command("claim")
