@@ -137,6 +137,11 @@ def _member_ids(
     return tuple(sorted(ids))
 
 
+def get_channel_list(conn: Connection, community: Community) -> list[str]:
+    """The channel names the --channel filter knows, sorted."""
+    return sorted({n for n in store.get_channel_names(conn, community.id).values() if n})
+
+
 # -- listing ---------------------------------------------------------------------------------------------
 
 
@@ -517,6 +522,38 @@ def do_open_appeal(
         details={"item_id": item_id, "appeal_id": appeal_id, "original": item["action"]},
     )
     return ReopenResult(item_id, item["action"], appeal_id, item["reply"])
+
+
+UNDO_WITHIN = timedelta(hours=1)  # a decision older than this is reopened by its id, not "undo"
+
+
+@dataclass(frozen=True, slots=True)
+class LastDecision:
+    item_ids: list[int]
+    action: str
+    at: datetime
+
+
+def get_last_decision(
+    conn: Connection, community: Community, *, actor: str, now: datetime
+) -> LastDecision | None:
+    """The actor's latest decision of the last hour (one item, or all of a bulk decision)."""
+    items = store.get_last_decided(conn, community.id, actor=actor, since=now - UNDO_WITHIN)
+    if not items:
+        return None
+    return LastDecision([i["id"] for i in items], items[0]["action"], items[0]["acted_at"])
+
+
+def do_undo_last_decision(
+    conn: Connection, community: Community, *, actor: str, now: datetime
+) -> LastDecision:
+    """Reopen every item of the actor's latest decision (one audit row each)."""
+    last = get_last_decision(conn, community, actor=actor, now=now)
+    if last is None:
+        raise ConflictError("there is no decision of yours from the last hour to undo.")
+    for item_id in last.item_ids:
+        do_reopen_item(conn, community, item_id, actor=actor, now=now, reason="undo")
+    return last
 
 
 # -- the moderation log and the case file ------------------------------------------------------------

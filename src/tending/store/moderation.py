@@ -83,6 +83,7 @@ moderation_items = Table(
     Index(None, "community_id", "status", "occurred_at"),
     Index(None, "community_id", "member_id"),
     Index("ix_moderation_items_queue_signal", "community_id", "status", "signal", "occurred_at"),
+    Index("ix_moderation_items_decided_by", "community_id", "acted_by", "acted_at"),
 )
 
 # A member disputes a decision (0013): the decision disputed is kept here, the outcome recorded once the
@@ -715,6 +716,7 @@ class ItemFilter:
     account_younger_than_days: float | None = None  # the author's account age when they posted
     claimed_by: str | None = None  # a holder's name; "" for items nobody holds
     claim_now: datetime | None = None  # the instant claims are judged at (needed with claimed_by)
+    ids: tuple[int, ...] = ()  # only these items (a preview's rows)
 
 
 def _conditions(community_id: int, where: ItemFilter) -> list[Any]:
@@ -722,6 +724,8 @@ def _conditions(community_id: int, where: ItemFilter) -> list[Any]:
     found: list[Any] = [items.community_id == community_id]
     if where.status is not None:
         found.append(items.status == where.status)
+    if where.ids:
+        found.append(items.id.in_(where.ids))
     if where.signals:
         found.append(items.signal.in_(where.signals))
     if where.channel_ids:
@@ -967,3 +971,24 @@ def get_channel_ids(
         if name.casefold() in wanted:
             found.setdefault(name.casefold(), []).append(cid)
     return found
+
+
+def get_last_decided(
+    conn: Connection, community_id: int, *, actor: str, since: datetime
+) -> list[dict[str, Any]]:
+    """The items `actor` closed in their latest decision since `since` (a bulk decision shares its
+    instant): what an undo reopens."""
+    items = moderation_items.c
+    mine = and_(
+        items.community_id == community_id,
+        items.acted_by == actor,
+        items.status == DONE,
+        items.acted_at >= since,
+    )
+    last = conn.execute(select(func.max(items.acted_at)).where(mine)).scalar()
+    if last is None:
+        return []
+    rows = conn.execute(
+        select(moderation_items).where(mine, items.acted_at == last).order_by(items.id)
+    )
+    return [dict(row._mapping) for row in rows]

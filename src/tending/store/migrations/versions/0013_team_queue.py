@@ -38,6 +38,11 @@ def upgrade() -> None:
         "moderation_items",
         ["community_id", "status", "signal", "occurred_at"],
     )
+    op.create_index(
+        "ix_moderation_items_decided_by",
+        "moderation_items",
+        ["community_id", "acted_by", "acted_at"],
+    )
     op.create_table(
         "moderation_appeals",
         sa.Column("id", Key, nullable=False),
@@ -112,6 +117,7 @@ def downgrade() -> None:
         op.f("ix_moderation_appeals_community_id_item_id"), table_name="moderation_appeals"
     )
     op.drop_table("moderation_appeals")
+    op.drop_index("ix_moderation_items_decided_by", table_name="moderation_items")
     op.drop_index("ix_moderation_items_queue_signal", table_name="moderation_items")
     for name in ("account_age_days", "language", "channel_id", "claimed_until", "claimed_by"):
         with op.batch_alter_table("moderation_items") as batch:
