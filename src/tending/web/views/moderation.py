@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from tending.actions.members import get_member_names
 from tending.actions.web_users import WebSession
@@ -329,8 +329,8 @@ def act(
         if "no queue item" in str(error):
             raise HTTPException(404) from None
         held = "claimed by another moderator" in str(error)
-        return see_other(f"/c/{community.id}/moderation", msg="held" if held else "handled")
-    return see_other(f"/c/{community.id}/moderation", msg=action)
+        return _back(request, community, "held" if held else "handled")
+    return _back(request, community, action)
 
 
 def _back(request: Request, community: Community, msg: str) -> Response:
@@ -338,8 +338,9 @@ def _back(request: Request, community: Community, msg: str) -> Response:
     referer = request.headers.get("referer", "")
     path = f"/c/{community.id}/moderation"
     query = referer.split("?", 1)[1] if path in referer and "?" in referer else ""
-    kept = "&".join(p for p in query.split("&") if p and not p.startswith("msg="))
-    return see_other(path + ("?" + kept if kept else ""), msg=msg)
+    dropped = ("msg=", "reply=", "open=")
+    kept = "&".join(p for p in query.split("&") if p and not p.startswith(dropped))
+    return RedirectResponse(f"{path}?{kept + '&' if kept else ''}msg={msg}", status_code=303)
 
 
 @router.post("/c/{community_id}/moderation/{item_id}/claim")
