@@ -65,7 +65,9 @@ def _db(base: str, statement: Any) -> list[Any]:
 
 
 def _status(base: str, item_id: int) -> str:
-    [(status,)] = _db(base, select(moderation_items.c.status).where(moderation_items.c.id == item_id))
+    [(status,)] = _db(
+        base, select(moderation_items.c.status).where(moderation_items.c.id == item_id)
+    )
     return str(status)
 
 
@@ -139,8 +141,15 @@ def test_a_bulk_removal_of_100_items_after_its_preview_then_its_undo(
     assert "Remove will be recorded on 100 items (100 spam)" in summary
     assert page.locator(".preview-rows tbody tr").count() == 100
     page.screenshot(path=str(ARTIFACTS / "queue-bulk-preview.png"), full_page=False)
-    assert _db(base, select(func.count()).select_from(moderation_items).where(
-        moderation_items.c.status == "done"))[0][0] == 0  # a preview changes nothing
+    assert (
+        _db(
+            base,
+            select(func.count())
+            .select_from(moderation_items)
+            .where(moderation_items.c.status == "done"),
+        )[0][0]
+        == 0
+    )  # a preview changes nothing
     page.get_by_role("button", name="Confirm: Remove on 100 items").click()
     page.wait_for_url("**msg=bulk")
     done = _db(
@@ -149,20 +158,27 @@ def test_a_bulk_removal_of_100_items_after_its_preview_then_its_undo(
     )
     assert sorted(i for (i,) in done) == ids[:100]
     removals = _db(
-        base, select(func.count()).select_from(audit_events).where(
-            audit_events.c.action == "moderation.remove")
+        base,
+        select(func.count())
+        .select_from(audit_events)
+        .where(audit_events.c.action == "moderation.remove"),
     )
     assert removals[0][0] == 100  # one audit row per item
     page.get_by_role("button", name="Undo your last decision (Remove on 100 items)").click()
     page.wait_for_url("**msg=undone")
-    assert _db(base, select(func.count()).select_from(moderation_items).where(
-        moderation_items.c.status == "open"))[0][0] == 101
+    assert (
+        _db(
+            base,
+            select(func.count())
+            .select_from(moderation_items)
+            .where(moderation_items.c.status == "open"),
+        )[0][0]
+        == 101
+    )
     page.close()
 
 
-def test_an_appeal_reopens_the_item_with_its_warning(
-    server: tuple[str, int], browser: Any
-) -> None:
+def test_an_appeal_reopens_the_item_with_its_warning(server: tuple[str, int], browser: Any) -> None:
     base, cid = server
     [item] = _queue(base, cid, [("toxic", "Shut up, moron")])
     page = browser.new_page(viewport={"width": 1100, "height": 900})
