@@ -778,14 +778,11 @@ def do_act_on_item(
         else None
     )
     suggested = suggest_action(item["signal"], counts)
-    lang = _reply_language(member, item, community)
     not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
     edited = reply.strip() if reply is not None and reply.strip() else None
     reply = None
     if action in ("nudge", "note", "warn") and not not_contacted:
-        reply = edited or render_reply(
-            action, item["signal"], lang, _reply_context(item, member, community, counts, lang)
-        )
+        reply = edited or draft_reply(community, item, member, counts, action)
     if not store.decide_item(
         conn, item_id, action=action, actor=actor, holder=holder, at=now, reply=reply, note=note
     ):  # decided or claimed by another moderator since it was read
@@ -811,6 +808,20 @@ def do_act_on_item(
     )
     _close_appeal(conn, community, item, action, actor=actor, now=now)
     return ActResult(item_id, action, reply, suggested, not_contacted)
+
+
+def draft_reply(
+    community: Community,
+    item: dict[str, Any],
+    member: dict[str, Any] | None,
+    counts: dict[str, int] | None,
+    action: str,
+) -> str | None:
+    """The template's reply of `action` to this item, in the member's language."""
+    lang = _reply_language(member, item, community)
+    return render_reply(
+        action, item["signal"], lang, _reply_context(item, member, community, counts, lang)
+    )
 
 
 def held_by_other(item: dict[str, Any], holder: str, now: datetime) -> bool:
@@ -844,6 +855,14 @@ def _some(ids: list[int]) -> str:
 APPEAL_OUTCOMES = ("upheld", "changed", "overturned")
 
 
+def appeal_outcome(original: str, decided: str) -> str:
+    """The same action upholds the appealed decision, leaving the message overturns it, another
+    action changes it."""
+    if decided == original:
+        return "upheld"
+    return "overturned" if decided == "leave" else "changed"
+
+
 def _close_appeal(
     conn: Connection,
     community: Community,
@@ -860,12 +879,7 @@ def _close_appeal(
     if not pending:
         return
     appeal = pending[-1]
-    if action == appeal["original_action"]:
-        outcome = "upheld"
-    elif action == "leave":
-        outcome = "overturned"
-    else:
-        outcome = "changed"
+    outcome = appeal_outcome(appeal["original_action"], action)
     store.decide_appeal(
         conn, appeal["id"], outcome=outcome, decided_action=action, decided_by=actor, decided_at=now
     )

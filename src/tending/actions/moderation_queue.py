@@ -18,7 +18,9 @@ from sqlalchemy import Connection
 
 from tending.actions.moderation import (
     ActResult,
+    appeal_outcome,
     do_act_on_item,
+    draft_reply,
     held_by_other,
     held_sentence,
 )
@@ -27,6 +29,7 @@ from tending.models import Community
 from tending.moderation.escalation import (
     ACTIONS,
     NOT_COUNTED,
+    PRIVATE_ACTIONS,
     SIGNALS,
     check_action,
     suggest_action,
@@ -218,6 +221,26 @@ def short_evidence(item: dict[str, Any], *, width: int = 70) -> str:
     return what if len(what) <= width else what[: width - 1] + "…"
 
 
+def get_suggested_replies(
+    conn: Connection, community: Community, wanted: list[tuple[dict[str, Any], str]]
+) -> dict[int, str | None]:
+    """get_suggested_reply for many (item, action) pairs, the members and their counts read once:
+    item id -> the reply (None: the action drafts none, or the member asked not to be contacted)."""
+    people = {item["member_id"] for item, _action in wanted if item["member_id"]}
+    members = store.get_member_briefs(conn, community.id, people) if people else {}
+    counts = store.get_offender_counts(conn, community.id, people) if people else {}
+    found: dict[int, str | None] = {}
+    for item, action in wanted:
+        member = members.get(item["member_id"]) if item["member_id"] else None
+        private = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
+        found[item["id"]] = (
+            None
+            if action not in ("nudge", "note", "warn") or private
+            else draft_reply(community, item, member, counts.get(item["member_id"]), action)
+        )
+    return found
+
+
 # -- bulk decisions ------------------------------------------------------------------------------------
 
 
@@ -328,13 +351,135 @@ def do_act_on_items(
     note: str | None = None,
 ) -> list[ActResult]:
     """One decision on many items, in the caller's transaction, one audit row per item; checked whole
-    first, so a refusal changes nothing."""
-    preview = get_bulk_preview(conn, community, ids, action, holder=holder, now=now, where=where)
-    return [
-        do_act_on_item(
-            conn, community, item_id, action, actor=actor, holder=holder, now=now, note=note
+    first, so a refusal changes nothing. The same records as do_act_on_item's, in batches: the
+    members, their counts and appeals read once, the items without a reply closed by one UPDATE."""
+    check_action(action)
+    selection = _selection(conn, community, ids, where)
+    items = _checked_items(conn, community, selection, holder=holder, now=now)
+    if len(selection) == 1 and where is None:  # the single decision, with its own checks again
+        return [
+            do_act_on_item(
+                conn,
+                community,
+                selection[0],
+                action,
+                actor=actor,
+                holder=holder,
+                now=now,
+                note=note,
+            )
+        ]
+    people = {items[i]["member_id"] for i in selection if items[i]["member_id"]}
+    members = store.get_member_briefs(conn, community.id, people)
+    counts = store.get_offender_counts(conn, community.id, people)
+    existing = set(counts)
+    appeals = store.get_appeals(conn, community.id, selection)
+    results, events, plain, touched = [], [], [], set()
+    for item_id in selection:
+        item = items[item_id]
+        mid = item["member_id"]
+        member = members.get(mid) if mid else None
+        suggested = suggest_action(item["signal"], counts.get(mid))
+        not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
+        reply = None
+        if action in ("nudge", "note", "warn") and not not_contacted:
+            reply = draft_reply(community, item, member, counts.get(mid), action)
+        if reply is None:
+            plain.append(item_id)
+        elif not store.decide_item(
+            conn, item_id, action=action, actor=actor, holder=holder, at=now, reply=reply, note=note
+        ):
+            raise ConflictError(f"ITEM_ID: item {item_id} was decided or claimed meanwhile.")
+        if action != "leave" and mid and item["signal"] not in NOT_COUNTED:
+            _count(counts, mid, action)
+            touched.add(mid)
+        events.append(
+            _decision_event(community, item, action, actor, now, suggested, not_contacted)
         )
-        for item_id in preview.item_ids
+        events += _appeal_events(
+            conn, community, item, appeals.get(item_id, []), action, actor, now
+        )
+        results.append(ActResult(item_id, action, reply, suggested, not_contacted))
+    closed = store.decide_items(
+        conn, plain, action=action, actor=actor, holder=holder, at=now, note=note
+    )
+    if closed < len(plain):
+        raise ConflictError(
+            "ITEM_ID: some items were decided or claimed meanwhile; nothing was changed."
+        )
+    store.save_offender_counts(
+        conn, community.id, {m: counts[m] for m in touched}, existing=existing, at=now
+    )
+    audit_store.bulk_record_events(conn, events)
+    return results
+
+
+def _count(counts: dict[int, dict[str, int]], member_id: int, action: str) -> None:
+    current = counts.setdefault(
+        member_id, {"flags": 0, "nudges": 0, "notes": 0, "warnings": 0, "removals": 0}
+    )
+    current["flags"] += 1
+    current[store.OFFENDER_COUNTERS[action]] += 1
+
+
+def _decision_event(
+    community: Community,
+    item: dict[str, Any],
+    action: str,
+    actor: str,
+    now: datetime,
+    suggested: str,
+    not_contacted: bool,
+) -> dict[str, Any]:
+    return {
+        "community_id": community.id,
+        "actor": actor,
+        "action": f"moderation.{action}",
+        "member_id": item["member_id"],
+        "occurred_at": now,
+        "details": {
+            "item_id": item["id"],
+            "signal": item["signal"],
+            "suggested": suggested,
+            "not_contacted": not_contacted,
+            "reply_edited": False,
+        },
+    }
+
+
+def _appeal_events(
+    conn: Connection,
+    community: Community,
+    item: dict[str, Any],
+    appeals: list[dict[str, Any]],
+    action: str,
+    actor: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Deciding an appealed item records the appeal's outcome (as do_act_on_item does)."""
+    pending = [a for a in appeals if a["outcome"] is None]
+    if not pending:
+        return []
+    appeal = pending[-1]
+    outcome = appeal_outcome(appeal["original_action"], action)
+    store.decide_appeal(
+        conn, appeal["id"], outcome=outcome, decided_action=action, decided_by=actor, decided_at=now
+    )
+    return [
+        {
+            "community_id": community.id,
+            "actor": actor,
+            "action": "moderation.appeal_decided",
+            "member_id": item["member_id"],
+            "occurred_at": now,
+            "details": {
+                "item_id": item["id"],
+                "appeal_id": appeal["id"],
+                "outcome": outcome,
+                "original": appeal["original_action"],
+                "decided": action,
+            },
+        }
     ]
 
 

@@ -992,3 +992,87 @@ def get_last_decided(
         select(moderation_items).where(mine, items.acted_at == last).order_by(items.id)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def get_member_briefs(
+    conn: Connection, community_id: int, member_ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    """get_member_brief for many members, one query per 2,000."""
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in batched(sorted(set(member_ids)), 2000):
+        rows = conn.execute(
+            select(
+                members.c.id,
+                members.c.display_name,
+                members.c.handle,
+                members.c.language,
+                members.c.do_not_contact,
+            ).where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk))
+        )
+        found.update({row.id: dict(row._mapping) for row in rows})
+    return found
+
+
+def decide_items(
+    conn: Connection,
+    ids: list[int],
+    *,
+    action: str,
+    actor: str,
+    holder: str,
+    at: datetime,
+    note: str | None,
+) -> int:
+    """decide_item for many items drafting no reply, one UPDATE per 2,000; how many it closed (fewer
+    than asked: some were closed or claimed meanwhile, and the caller rolls back)."""
+    closed = 0
+    for chunk in batched(sorted(set(ids)), 2000):
+        result = conn.execute(
+            update(moderation_items)
+            .where(
+                moderation_items.c.id.in_(chunk),
+                moderation_items.c.status == OPEN,
+                _free_for(holder, at),
+            )
+            .values(
+                status=DONE,
+                action=action,
+                acted_by=actor,
+                acted_at=at,
+                reply=None,
+                note=note,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        closed += int(result.rowcount or 0)
+    return closed
+
+
+def save_offender_counts(
+    conn: Connection,
+    community_id: int,
+    counts: dict[int, dict[str, int]],
+    *,
+    existing: set[int],
+    at: datetime,
+) -> None:
+    """Write members' counters as a batch of decisions left them (insert for those not yet counted)."""
+    for member_id, values in counts.items():
+        if member_id in existing:
+            conn.execute(
+                update(moderation_offenders)
+                .where(moderation_offenders.c.member_id == member_id)
+                .values({**values, "last_flag_at": at})
+            )
+        else:
+            conn.execute(
+                insert(moderation_offenders).values(
+                    {
+                        "member_id": member_id,
+                        "community_id": community_id,
+                        **values,
+                        "last_flag_at": at,
+                    }
+                )
+            )

@@ -111,17 +111,41 @@ def _activity_texts(
     return get_activity_texts(conn, community_id, ids) if ids else {}
 
 
-def _editor(
-    conn: Connection, community: Community, item: dict[str, Any], wanted: str | None
-) -> dict[str, Any]:
-    """Which reply the item's editor shows: the one asked for (?reply=<id>:<action>), else the suggested
-    action's when it drafts one."""
-    from tending.actions.moderation import get_suggested_reply
+EDITORS = 10  # reply editors drafted per page (each costs a template and a language guess)
 
-    action = wanted if wanted in REPLY_ACTIONS else item["suggested_action"]
-    if action not in REPLY_ACTIONS:
-        return {"action": None, "text": None}
-    return {"action": action, "text": get_suggested_reply(conn, community, item, action)}
+
+def _editors(
+    conn: Connection,
+    community: Community,
+    items: list[dict[str, Any]],
+    asked_id: str,
+    asked_action: str,
+) -> dict[int, dict[str, Any]]:
+    """Which reply each item's editor shows: the one asked for (?reply=<id>:<action>), else the
+    suggested action's when it drafts one; drafted for the first EDITORS items and the one asked for,
+    the others offer a link that drafts theirs (acting without it drafts the template's reply)."""
+    from tending.actions.moderation_queue import get_suggested_replies
+
+    chosen: dict[int, str | None] = {}
+    for n, item in enumerate(items):
+        asked = asked_id == str(item["id"])
+        action = (
+            asked_action if asked and asked_action in REPLY_ACTIONS else item["suggested_action"]
+        )
+        if action in REPLY_ACTIONS and (n < EDITORS or asked):
+            chosen[item["id"]] = action
+        else:
+            chosen[item["id"]] = None
+    wanted = [(item, chosen[item["id"]]) for item in items if chosen[item["id"]]]
+    texts = get_suggested_replies(conn, community, wanted)  # type: ignore[arg-type]
+    return {
+        item["id"]: {
+            "action": chosen[item["id"]],
+            "text": texts.get(item["id"]),
+            "later": chosen[item["id"]] is None and item["suggested_action"] in REPLY_ACTIONS,
+        }
+        for item in items
+    }
 
 
 def _score(text: str | None) -> float | None:
@@ -227,16 +251,7 @@ def moderation(
         names = get_member_names(conn, community.id, sorted(people))
         history = get_offender_counts(conn, community.id, people)
         texts = _activity_texts(conn, community.id, items)
-        editors = (
-            {
-                item["id"]: _editor(
-                    conn, community, item, asked_action if asked_id == str(item["id"]) else None
-                )
-                for item in items
-            }
-            if show == "open"
-            else {}
-        )
+        editors = _editors(conn, community, items, asked_id, asked_action) if show == "open" else {}
         opened = {asked_id, params.get("open", "")}
         for item in items:
             item["short"] = short_evidence(item, width=90)
