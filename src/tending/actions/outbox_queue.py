@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -16,7 +17,17 @@ from tending.actions.outbox import do_approve, do_skip
 from tending.errors import ConflictError, NotFoundError, UsageError
 from tending.models import Community
 from tending.store import outbox as store
-from tending.store.outbox import CHANNELS, DRAFTED, FAILED, STATUSES, MessageFilter, OutboxMessage
+from tending.store.audit import bulk_record_events
+from tending.store.outbox import (
+    CHANNELS,
+    DRAFTED,
+    FAILED,
+    SKIPPED,
+    STATUSES,
+    MessageFilter,
+    OutboxMessage,
+)
+from tending.timeutil import utcnow
 
 VERBS = {"approve": (DRAFTED, FAILED), "skip": (DRAFTED, store.APPROVED, FAILED)}
 PAST = {"approve": "approved", "skip": "skipped"}
@@ -185,11 +196,59 @@ def do_bulk_outbox(
     actor: str,
     where: MessageFilter | None = None,
 ) -> list[int]:
-    """Approve or skip many messages: checked whole, then one audit row per message."""
+    """Approve or skip many messages: checked whole, then the rows do_approve or do_skip would write
+    (one UPDATE per 2,000) and one audit row per message, as they write it."""
     preview = get_outbox_preview(conn, community, ids, verb, where=where)
-    for message_id in preview.message_ids:
+    chosen = preview.message_ids
+    if len(chosen) == 1 and where is None:
         if verb == "approve":
-            do_approve(conn, community, message_id, actor=actor)
+            do_approve(conn, community, chosen[0], actor=actor)
         else:
-            do_skip(conn, community, message_id, actor=actor)
-    return preview.message_ids
+            do_skip(conn, community, chosen[0], actor=actor)
+        return chosen
+    messages = {m.id: m for m in store.get_messages(conn, community.id, chosen)}
+    now = utcnow()
+    if verb == "approve":
+        values = {
+            "status": store.APPROVED,
+            "needs_check": False,
+            "next_attempt_at": None,
+            "attempts": 0,
+            "updated_at": now,
+        }
+    else:
+        values = {
+            "status": SKIPPED,
+            "skip_reason": "human",
+            "needs_check": False,
+            "updated_at": now,
+        }
+    if store.update_messages(conn, community.id, chosen, expect=VERBS[verb], **values) < len(
+        chosen
+    ):
+        raise ConflictError(
+            "MESSAGE_IDS: some messages were sent or changed meanwhile; nothing was changed."
+        )
+    bulk_record_events(
+        conn,
+        [_event(community, messages[i], verb, actor, now) for i in chosen],
+    )
+    return chosen
+
+
+def _event(
+    community: Community, message: OutboxMessage, verb: str, actor: str, now: datetime
+) -> dict[str, Any]:
+    details: dict[str, Any] = {"outbox_id": message.id}
+    if verb == "approve":
+        details["previous"] = message.status
+    else:
+        details["reason"] = "human"
+    return {
+        "community_id": community.id,
+        "actor": actor,
+        "action": f"outbox.{PAST[verb]}",
+        "member_id": message.member_ids[0] if len(message.member_ids) == 1 else None,
+        "occurred_at": now,
+        "details": details,
+    }

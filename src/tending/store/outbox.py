@@ -876,7 +876,9 @@ def find_message_ids(
 
 
 def count_matching_messages(conn: Connection, community_id: int, where: MessageFilter) -> int:
-    query = select(func.count()).select_from(outbox).where(*_message_conditions(community_id, where))
+    query = (
+        select(func.count()).select_from(outbox).where(*_message_conditions(community_id, where))
+    )
     return int(conn.execute(query).scalar_one())
 
 
@@ -886,3 +888,22 @@ def get_rules(conn: Connection, community_id: int) -> list[str]:
         select(outbox.c.rule).where(outbox.c.community_id == community_id).distinct()
     )
     return sorted(str(r) for (r,) in rows)
+
+
+def update_messages(
+    conn: Connection, community_id: int, ids: list[int], *, expect: Iterable[str], **values: Any
+) -> int:
+    """update_message for many rows still in one of `expect`; how many changed."""
+    changed = 0
+    for start in range(0, len(ids), 2000):
+        statement = (
+            update(outbox)
+            .where(
+                outbox.c.community_id == community_id,
+                outbox.c.id.in_(ids[start : start + 2000]),
+                outbox.c.status.in_(list(expect)),
+            )
+            .values(**values)
+        )
+        changed += int(conn.execute(statement).rowcount or 0)
+    return changed
