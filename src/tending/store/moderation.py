@@ -84,6 +84,16 @@ moderation_items = Table(
     Index(None, "community_id", "member_id"),
     Index("ix_moderation_items_queue_signal", "community_id", "status", "signal", "occurred_at"),
     Index("ix_moderation_items_decided_by", "community_id", "acted_by", "acted_at"),
+    Index(
+        "ix_moderation_items_filters",
+        "community_id",
+        "status",
+        "signal",
+        "channel_id",
+        "score",
+        "account_age_days",
+        "language",
+    ),
 )
 
 # A member disputes a decision (0013): the decision disputed is kept here, the outcome recorded once the
