@@ -24,6 +24,13 @@ class NotFoundError(UsageError):
         self.exit_code = exit_code
 
 
+class ConflictError(TendingError):
+    """What the command acts on is in another state than it needs (closed, held by someone else): exit
+    code 2, and the JSON API answers 409 as for any TendingError that is not a usage error."""
+
+    exit_code = 2
+
+
 class BadInputError(TendingError):
     """Input data is malformed: the message names the file, the line or record, and the field."""
 

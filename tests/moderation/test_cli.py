@@ -33,7 +33,9 @@ def test_scan_queue_act_round_trip(tmp_path: Path, run_cli: Callable[..., CliRes
     assert acted.exit_code == 0, acted.stderr
     assert "Suggested reply:\nBonjour Eve, ceci est un avertissement" in acted.stdout
     twice = run_cli("--db", str(db), "moderate", "act", str(toxic["id"]), "warn")
-    assert twice.exit_code == 1 and "already handled (warn by chloe)" in twice.stderr
+    # a closed item is refused in one sentence, exit 2 (issue #16), without naming who closed it
+    assert twice.exit_code == 2 and f"item {toxic['id']} is already closed" in twice.stderr
+    assert "chloe" not in twice.stderr
     table = run_cli("--db", str(db), "moderate", "queue", "--status", "done")
     assert f"{toxic['id']:>6}  toxic" in table.stdout
 

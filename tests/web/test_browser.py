@@ -299,6 +299,7 @@ def test_a_moderator_edits_the_suggested_reply_and_nudges(
     page.screenshot(path=str(ARTIFACTS / "moderation-queue.png"), full_page=True)
     item = page.locator("li.moderation-item.signal-self_promotion")
     assert "Check out my YouTube channel" in item.inner_text()
+    item.locator("summary").click()  # a compact row: it expands to the evidence and the editor
     reply = "Welcome Bruno! What made you join us? Tell us about your cat."
     item.get_by_label("Reply drafted by", exact=False).fill(reply)
     item.get_by_role("button", name="Nudge (public reply)").click()
@@ -306,6 +307,7 @@ def test_a_moderator_edits_the_suggested_reply_and_nudges(
     assert page.locator("li.moderation-item.signal-self_promotion").count() == 0
     page.get_by_role("link", name="Handled").click()
     done = page.locator("li.moderation-item.signal-self_promotion")
+    done.locator("summary").click()
     assert "Welcome Bruno! What made you join us?" in done.inner_text()
     page.screenshot(path=str(ARTIFACTS / "moderation-handled.png"), full_page=True)
     page.close()

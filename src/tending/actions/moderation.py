@@ -26,7 +26,7 @@ from sqlalchemy import Connection
 
 from tending.actions.moderation_rules import get_rules
 from tending.actions.notices import notify_new_items
-from tending.errors import NotFoundError, TendingError
+from tending.errors import ConflictError, NotFoundError
 from tending.lib.settings import get_setting
 from tending.models import Community
 from tending.moderation import drift, heated, reposts
@@ -45,7 +45,7 @@ from tending.moderation.text import (
 )
 from tending.store import moderation as store
 from tending.store.audit import record_event
-from tending.timeutil import from_micros, isoformat_utc
+from tending.timeutil import from_micros, get_zone, isoformat_utc
 
 # the context adjustments (new accounts, introductions) are the moderation rules' (moderation/rules.yaml)
 NEW_ACCOUNT = timedelta(days=default_rules().new_account_days)
@@ -742,10 +742,12 @@ def do_act_on_item(
     now: datetime,
     note: str | None = None,
     reply: str | None = None,
+    holder: str | None = None,
 ) -> ActResult:
     """Record a moderator's decision on a queue item and draft the reply it calls for (`reply`: the
     moderator's edited text of that reply, used instead of the template's; never for leave or remove, nor
-    to a member who asked not to be contacted)."""
+    to a member who asked not to be contacted). `holder`: whose claims count as the actor's own (the
+    actor by default); an item another moderator holds, or one already closed, raises ConflictError."""
     check_action(action)
     item = store.get_item(conn, item_id)
     if item is None or item["community_id"] != community.id:
@@ -753,9 +755,12 @@ def do_act_on_item(
             f"ITEM_ID: no queue item {item_id} in community '{community.name}'.", exit_code=1
         )
     if item["status"] != store.OPEN:
-        raise TendingError(
+        raise ConflictError(
             f"ITEM_ID: item {item_id} was already handled ({item['action']} by {item['acted_by']})."
         )
+    holder = holder if holder is not None else actor
+    if held_by_other(item, holder, now):
+        raise ConflictError(held_sentence([item_id], item["claimed_until"], community))
     member = (
         store.get_member_brief(conn, community.id, item["member_id"]) if item["member_id"] else None
     )
@@ -765,17 +770,17 @@ def do_act_on_item(
         else None
     )
     suggested = suggest_action(item["signal"], counts, get_rules(conn, community))
-    lang = _reply_language(member, item, community)
     not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
     edited = reply.strip() if reply is not None and reply.strip() else None
     reply = None
     if action in ("nudge", "note", "warn") and not not_contacted:
-        reply = edited or render_reply(
-            action, item["signal"], lang, _reply_context(item, member, community, counts, lang)
+        reply = edited or draft_reply(community, item, member, counts, action)
+    if not store.decide_item(
+        conn, item_id, action=action, actor=actor, holder=holder, at=now, reply=reply, note=note
+    ):  # decided or claimed by another moderator since it was read
+        raise ConflictError(
+            f"ITEM_ID: item {item_id} was decided or claimed meanwhile; nothing was changed."
         )
-    store.update_item_action(
-        conn, item_id, action=action, actor=actor, at=now, reply=reply, note=note
-    )
     if action != "leave" and item["member_id"] and item["signal"] not in NOT_COUNTED:
         store.bump_offender(conn, community.id, item["member_id"], action=action, at=now)
     record_event(
@@ -793,7 +798,98 @@ def do_act_on_item(
             "reply_edited": bool(edited and reply),
         },
     )
+    _close_appeal(conn, community, item, action, actor=actor, now=now)
     return ActResult(item_id, action, reply, suggested, not_contacted)
+
+
+def draft_reply(
+    community: Community,
+    item: dict[str, Any],
+    member: dict[str, Any] | None,
+    counts: dict[str, int] | None,
+    action: str,
+) -> str | None:
+    """The template's reply of `action` to this item, in the member's language."""
+    lang = _reply_language(member, item, community)
+    return render_reply(
+        action, item["signal"], lang, _reply_context(item, member, community, counts, lang)
+    )
+
+
+def held_by_other(item: dict[str, Any], holder: str, now: datetime) -> bool:
+    """Whether another moderator's claim on the item runs at `now`."""
+    until = item.get("claimed_until")
+    return (
+        bool(item.get("claimed_by"))
+        and item["claimed_by"] != holder
+        and until is not None
+        and until > now
+    )
+
+
+def held_sentence(ids: list[int], until: datetime | None, community: Community) -> str:
+    """The refusal for items another moderator holds (who is not named: an address is personal)."""
+    when = ""
+    if until is not None:
+        when = f" until {until.astimezone(get_zone(community.timezone)):%Y-%m-%d %H:%M}"
+    which = f"item {ids[0]} is" if len(ids) == 1 else f"items {_some(ids)} are"
+    return (
+        f"ITEM_ID: {which} claimed by another moderator{when}; ask them to hand it back or wait. "
+        "Nothing was changed."
+    )
+
+
+def _some(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:5])
+    return shown if len(ids) <= 5 else f"{shown} and {len(ids) - 5} more"
+
+
+APPEAL_OUTCOMES = ("upheld", "changed", "overturned")
+
+
+def appeal_outcome(original: str, decided: str) -> str:
+    """The same action upholds the appealed decision, leaving the message overturns it, another
+    action changes it."""
+    if decided == original:
+        return "upheld"
+    return "overturned" if decided == "leave" else "changed"
+
+
+def _close_appeal(
+    conn: Connection,
+    community: Community,
+    item: dict[str, Any],
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Deciding an appealed item again records the appeal's outcome: the same action upholds the
+    decision, leaving the message overturns it, another action changes it."""
+    appeals = store.get_appeals(conn, community.id, [item["id"]]).get(item["id"], [])
+    pending = [a for a in appeals if a["outcome"] is None]
+    if not pending:
+        return
+    appeal = pending[-1]
+    outcome = appeal_outcome(appeal["original_action"], action)
+    store.decide_appeal(
+        conn, appeal["id"], outcome=outcome, decided_action=action, decided_by=actor, decided_at=now
+    )
+    record_event(
+        conn,
+        community.id,
+        actor=actor,
+        action="moderation.appeal_decided",
+        member_id=item["member_id"],
+        at=now,
+        details={
+            "item_id": item["id"],
+            "appeal_id": appeal["id"],
+            "outcome": outcome,
+            "original": appeal["original_action"],
+            "decided": action,
+        },
+    )
 
 
 def _reply_language(

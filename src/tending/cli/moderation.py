@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
-from tending.errors import BadInputError
+from tending.errors import BadInputError, UsageError, shown_value
 
 CLASSIFY_BATCH = 512
 
@@ -116,37 +116,209 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
+# -- the queue: listing, decisions, claims, reopening, appeals, the log ----------------------------------
+
+WHERE_NAMES = (
+    "status",
+    "signal",
+    "channel",
+    "language",
+    "min-score",
+    "max-score",
+    "member",
+    "older-than",
+    "newer-than",
+    "account-younger-than",
+    "claimed-by",
+)
+MULTIPLE = ("signal", "channel", "language", "member")
+
+
+def _filter_options(command: Any) -> Any:
+    """The listing's filters; `act` and the exports take the same names after --where."""
+    options = [
+        click.option(
+            "--status",
+            type=click.Choice(["open", "done", "all"]),
+            default="open",
+            show_default=True,
+            help="Which items.",
+        ),
+        click.option(
+            "--signal", "signals", multiple=True, help="Only this signal, e.g. spam (repeatable)."
+        ),
+        click.option(
+            "--channel", "channels", multiple=True, help="Only this channel's items (repeatable)."
+        ),
+        click.option(
+            "--language",
+            "languages",
+            multiple=True,
+            help="Only items in this language, e.g. fr (repeatable).",
+        ),
+        click.option("--min-score", type=float, help="Only scores at least this (0 to 1)."),
+        click.option("--max-score", type=float, help="Only scores at most this (0 to 1)."),
+        click.option(
+            "--member",
+            "members",
+            multiple=True,
+            help="Only this member's items: platform id, PLATFORM:ID or #N (repeatable).",
+        ),
+        click.option(
+            "--older-than", metavar="AGE", help="Items older than this: 30m, 12h, 2d, 1w."
+        ),
+        click.option(
+            "--newer-than", metavar="AGE", help="Items newer than this: 30m, 12h, 2d, 1w."
+        ),
+        click.option(
+            "--account-younger-than",
+            metavar="AGE",
+            help="Items whose author's account was younger than this when they posted (e.g. 2d).",
+        ),
+        click.option(
+            "--claimed-by",
+            metavar="WHO",
+            help="Only items this moderator holds ('nobody': the unclaimed ones).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _build_filter(conn: Any, community: Any, now: Any, values: dict[str, Any]) -> Any:
+    from tending.actions.moderation_queue import build_filter
+
+    claimed = values.get("claimed_by")
+    return build_filter(
+        conn,
+        community,
+        now=now,
+        status=values.get("status") or "open",
+        signals=tuple(values.get("signals") or ()),
+        channels=tuple(values.get("channels") or ()),
+        languages=tuple(values.get("languages") or ()),
+        min_score=values.get("min_score"),
+        max_score=values.get("max_score"),
+        members=tuple(values.get("members") or ()),
+        older_than=values.get("older_than"),
+        newer_than=values.get("newer_than"),
+        account_younger_than=values.get("account_younger_than"),
+        claimed_by="" if claimed == "nobody" else claimed,
+    )
+
+
+def _parse_where(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """--where NAME=VALUE pairs, NAME one of the listing's filters, into the filter's values."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().removeprefix("--")
+        if not sep or name not in WHERE_NAMES:
+            raise UsageError(
+                f"--where: write NAME=VALUE with NAME one of {', '.join(WHERE_NAMES)}."
+            )
+        key = {"signal": "signals", "channel": "channels", "language": "languages"}.get(name)
+        key = key or ("members" if name == "member" else name.replace("-", "_"))
+        if name in MULTIPLE:
+            values.setdefault(key, []).append(value.strip())
+        elif name in ("min-score", "max-score"):
+            try:
+                values[key] = float(value)
+            except ValueError:
+                raise UsageError(f"--where: {name} is a number from 0 to 1.") from None
+        else:
+            values[key] = value.strip()
+    return values
+
+
+QUEUE_COLUMNS = (
+    "id",
+    "signal",
+    "score",
+    "status",
+    "date",
+    "author",
+    "member_id",
+    "state",
+    "held_by",
+    "evidence",
+)
+
+
+def _queue_row(item: dict[str, Any], zone: Any) -> dict[str, Any]:
+    from tending.actions.moderation_queue import short_evidence
+
+    state = item["action"] if item["status"] == "done" else f"suggest {item['suggested_action']}"
+    return {
+        "id": item["id"],
+        "signal": item["signal"],
+        "score": f"{item['score']:.2f}",
+        "status": item["status"],
+        "date": item["occurred_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "author": item["author"] or "",
+        "member_id": item["member_id"] or "",
+        "state": state,
+        "held_by": item["held_by"] or "",
+        "evidence": short_evidence(item),
+    }
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 @moderate.command("queue")
+@_filter_options
 @click.option(
-    "--status",
-    type=click.Choice(["open", "done", "all"]),
-    default="open",
+    "--sort",
+    type=click.Choice(["newest", "oldest", "score"]),
+    default="newest",
     show_default=True,
-    help="Which items to list.",
+    help="Order of the items.",
 )
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=10_000),
     default=100,
     show_default=True,
     help="At most this many items.",
 )
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Skip this many."
+)
 @community_option
-@format_option("table", "json")
+@format_option("table", "json", "csv")
 @pass_app
 def queue_command(
-    app: AppContext, status: str, limit: int, community_name: str | None, output_format: str
+    app: AppContext,
+    sort: str,
+    limit: int,
+    offset: int,
+    community_name: str | None,
+    output_format: str,
+    **filters: Any,
 ) -> None:
-    """List the review queue, newest first, with each item's evidence and suggested action.
+    """List the review queue, newest first: date (local time), author, signal, score, the suggested
+    action or the decision, who holds the item, and the evidence's start.
 
-    Example: tending moderate queue --format json --status all
+    \b
+    Example:
+      tending moderate queue --signal spam --account-younger-than 2d
+      tending moderate queue --status all --format csv --limit 1000 > queue.csv
     """
-    from tending.actions.moderation import get_queue
-    from tending.timeutil import isoformat_utc
+    from tending.actions.moderation_queue import get_queue_listing
+    from tending.timeutil import get_zone, isoformat_utc, utcnow
 
+    now = utcnow()
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        items = get_queue(conn, community, status=None if status == "all" else status, limit=limit)
+        where = _build_filter(conn, community, now, filters)
+        listing = get_queue_listing(
+            conn, community, where, now=now, sort=sort, limit=limit, offset=offset
+        )
+    zone = get_zone(community.timezone)
+    more = _more_sentence(listing.total, offset, listing.shown)
     if output_format == "json":
         echo_json(
             [
@@ -155,82 +327,479 @@ def queue_command(
                     "occurred_at": isoformat_utc(item["occurred_at"]),
                     "created_at": isoformat_utc(item["created_at"]),
                     "acted_at": isoformat_utc(item["acted_at"]),
+                    "claimed_until": isoformat_utc(item["claimed_until"]),
                 }
-                for item in items
+                for item in listing.items
             ]
         )
+        if more:
+            click.echo(more, err=True)
         return
-    if not items:
-        click.echo("The queue is empty." if status == "open" else "No item.")
+    rows = [_queue_row(item, zone) for item in listing.items]
+    if output_format == "csv":
+        _write_csv(rows, QUEUE_COLUMNS)
+        if more:
+            click.echo(more, err=True)
         return
-    for item in items:
-        click.echo(_item_line(item))
-
-
-def _item_line(item: dict[str, Any]) -> str:
-    evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
-    what = evidence.get("text") or (
-        f"week of {evidence['week']}: {evidence['share']:.0%} unlike the community "
-        f"(tolerance {evidence['tolerance']:.0%})"
-        if "week" in evidence
-        else ""
+    if not rows:
+        click.echo(
+            "The queue is empty."
+            if filters.get("status") == "open" and listing.total == 0 and not offset
+            else "No item."
+        )
+        return
+    click.echo(
+        f"{'ID':>6}  {'SIGNAL':<16} SCORE {'DATE':<17} {'AUTHOR':<18} {'STATE':<15} EVIDENCE"
     )
-    if item["signal"] == "heated":
-        what = f"{len(evidence.get('messages', []))} fast replies between members {evidence.get('members')}"
-    what = " ".join(str(what).split())
-    if len(what) > 70:
-        what = what[:69] + "…"
-    state = item["action"] if item["status"] == "done" else f"suggest {item['suggested_action']}"
-    return f"{item['id']:>6}  {item['signal']:<16} {item['score']:.2f}  {state:<15} {what}"
+    for row in rows:
+        held = f" [held by {row['held_by']}]" if row["held_by"] else ""
+        click.echo(
+            f"{row['id']:>6}  {row['signal']:<16} {row['score']:<5} {row['date']:<17} "
+            f"{_fit(row['author'], 18):<18} {row['state']:<15} {row['evidence']}{held}"
+        )
+    click.echo((more or f"{listing.total} item(s).") + f" Dates in {community.timezone} time.")
+
+
+def _more_sentence(total: int, offset: int, shown: int) -> str | None:
+    """Said whenever the listing shows fewer items than match."""
+    if shown >= total and offset == 0:
+        return None
+    if shown == 0:
+        return f"No item past --offset {offset}: {total} match."
+    following = f"; the next with --offset {offset + shown}" if offset + shown < total else ""
+    return f"Showing {offset + 1}-{offset + shown} of {total} items{following}."
+
+
+def _write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from tending.lib.csvsafe import SafeDictWriter
+
+    writer = SafeDictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in columns})
+
+
+def _item_ids(values: tuple[str, ...]) -> list[int]:
+    ids = []
+    for value in values:
+        if not value.strip().isdigit():
+            raise UsageError(f"ITEM_ID: {shown_value(value)} is not an item id (a number).")
+        ids.append(int(value))
+    return ids
 
 
 @moderate.command("act")
-@click.argument("item_id", type=int)
-@click.argument("action", type=click.Choice(["leave", "nudge", "note", "warn", "remove"]))
-@click.option("--note", help="A note for the other moderators, kept with the item.")
+@click.argument("ids_and_action", nargs=-1, required=True, metavar="ID [ID...] ACTION")
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Act on the items the listing's filter NAME shows (repeatable), e.g. signal=spam, "
+    "account-younger-than=2d; with IDs, both are acted on.",
+)
+@click.option("--note", help="A note for the other moderators, kept with the items.")
 @click.option(
     "--by",
+    "--as",
     "actor",
     default="cli",
     show_default=True,
-    help="Who decides (recorded in the audit log).",
+    help="Who decides (recorded in the audit log; their claims are theirs to act on).",
 )
+@click.option("--dry-run", is_flag=True, help="Show what would be done, and change nothing.")
 @community_option
 @format_option("table", "json")
 @pass_app
 def act_command(
     app: AppContext,
-    item_id: int,
-    action: str,
+    ids_and_action: tuple[str, ...],
+    where: tuple[str, ...],
     note: str | None,
     actor: str,
+    dry_run: bool,
     community_name: str | None,
     output_format: str,
 ) -> None:
-    """Decide on a queue item: leave, nudge (public reply), note (private), warn, or remove.
+    """Decide on queue items: leave, nudge (public reply), note (private), warn, or remove.
 
-    tending records the decision and drafts the reply; acting on the platform stays yours.
+    Many items at once are decided in one transaction, one audit row each; if any cannot be (unknown,
+    closed, held by another moderator), none is. tending records the decision and drafts the reply;
+    acting on the platform stays yours.
 
-    Example: tending moderate act 12 nudge --by chloe
+    \b
+    Example:
+      tending moderate act 12 nudge --by chloe
+      tending moderate act 12 13 14 remove --by chloe@example.org
+      tending moderate act remove --where signal=spam --where account-younger-than=2d --dry-run
     """
-    from tending.actions.moderation import do_act_on_item
+    from tending.actions.moderation_queue import check_action, do_act_on_items, get_bulk_preview
+    from tending.timeutil import utcnow
+
+    *raw_ids, action = ids_and_action
+    check_action(action)
+    ids = _item_ids(tuple(raw_ids))
+    now = utcnow()
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        selection = _build_filter(conn, community, now, _parse_where(where)) if where else None
+        if dry_run:
+            preview = get_bulk_preview(
+                conn, community, ids, action, holder=actor, now=now, where=selection
+            )
+            _print_preview(preview, output_format)
+            return
+        results = do_act_on_items(
+            conn,
+            community,
+            ids,
+            action,
+            actor=actor,
+            holder=actor,
+            now=now,
+            where=selection,
+            note=note,
+        )
+    if output_format == "json":
+        echo_json(
+            results[0].__dict__
+            if len(results) == 1 and not where
+            else [r.__dict__ for r in results]
+        )
+        return
+    if len(results) == 1 and not where:
+        result = results[0]
+        click.echo(f"Item {result.item_id}: {action} recorded.")
+    else:
+        click.echo(f"{len(results)} items: {action} recorded (one audit row each).")
+    if action == "remove":
+        click.echo("Remove the messages on the platform yourself; tending only keeps the record.")
+    for result in results:
+        if result.not_contacted:
+            click.echo(
+                f"Item {result.item_id}: the member asked not to be contacted; no private message drafted."
+            )
+        if result.reply and len(results) == 1:
+            click.echo(f"Suggested reply:\n{result.reply}")
+
+
+def _print_preview(preview: Any, output_format: str) -> None:
+    if output_format == "json":
+        echo_json({**preview.__dict__, "dry_run": True})
+        return
+    signals = ", ".join(f"{n} {signal}" for signal, n in preview.by_signal.items())
+    click.echo(
+        f"Would record {preview.action} on {len(preview.item_ids)} items ({signals}) about "
+        f"{preview.members} members: {preview.replies} replies drafted, {preview.counted} findings "
+        "counted against their members. Nothing was changed (--dry-run)."
+    )
+    click.echo("Items: " + " ".join(str(i) for i in preview.item_ids))
+
+
+@moderate.command("claim")
+@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.option("--as", "holder", required=True, metavar="EMAIL", help="Who claims the items.")
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 7 * 24 * 60),
+    help="How long the claim holds (default 30 minutes).",
+)
+@community_option
+@pass_app
+def claim_command(
+    app: AppContext,
+    item_ids: tuple[int, ...],
+    holder: str,
+    minutes: int | None,
+    community_name: str | None,
+) -> None:
+    """Claim items: the other moderators see who holds them, and none of them can decide on them until
+    the claim ends or is handed back.
+
+    Example: tending moderate claim 12 13 --as chloe@example.org
+    """
+
+    _claim(
+        app,
+        list(item_ids),
+        holder=holder,
+        actor=holder,
+        minutes=minutes,
+        community_name=community_name,
+    )
+
+
+@moderate.command("assign")
+@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.option("--to", "holder", required=True, metavar="EMAIL", help="Who the items go to.")
+@click.option("--as", "actor", required=True, metavar="EMAIL", help="Who assigns them.")
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 7 * 24 * 60),
+    help="How long the assignment holds (default a day).",
+)
+@community_option
+@pass_app
+def assign_command(
+    app: AppContext,
+    item_ids: tuple[int, ...],
+    holder: str,
+    actor: str,
+    minutes: int | None,
+    community_name: str | None,
+) -> None:
+    """Assign items to a moderator: their claim, made by you.
+
+    Example: tending moderate assign 12 --to bruno@example.org --as chloe@example.org
+    """
+    _claim(
+        app,
+        list(item_ids),
+        holder=holder,
+        actor=actor,
+        minutes=minutes,
+        community_name=community_name,
+    )
+
+
+def _claim(
+    app: AppContext,
+    item_ids: list[int],
+    *,
+    holder: str,
+    actor: str,
+    minutes: int | None,
+    community_name: str | None,
+) -> None:
+    from tending.actions.moderation_queue import do_claim_items
+    from tending.timeutil import get_zone, utcnow
+
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        result = do_claim_items(
+            conn, community, item_ids, holder=holder, actor=actor, now=utcnow(), minutes=minutes
+        )
+    assert result.until is not None
+    until = result.until.astimezone(get_zone(community.timezone))
+    click.echo(
+        f"{len(result.item_ids)} item(s) held by {holder} until {until:%Y-%m-%d %H:%M} "
+        f"({community.timezone})."
+    )
+
+
+@moderate.command("release")
+@click.argument("item_ids", type=int, nargs=-1, required=True)
+@click.option("--as", "holder", required=True, metavar="EMAIL", help="Who hands the items back.")
+@community_option
+@pass_app
+def release_command(
+    app: AppContext, item_ids: tuple[int, ...], holder: str, community_name: str | None
+) -> None:
+    """Hand claimed items back to the queue.
+
+    Example: tending moderate release 12 --as chloe@example.org
+    """
+    from tending.actions.moderation_queue import do_release_items
     from tending.timeutil import utcnow
 
     with app.engine.begin() as conn:
         community = app.community(conn, community_name)
-        result = do_act_on_item(
-            conn, community, item_id, action, actor=actor, now=utcnow(), note=note
+        result = do_release_items(
+            conn, community, list(item_ids), holder=holder, actor=holder, now=utcnow()
         )
+    click.echo(f"{len(result.item_ids)} item(s) handed back.")
+
+
+@moderate.command("reopen")
+@click.argument("item_id", type=int)
+@click.option("--by", "--as", "actor", default="cli", show_default=True, help="Who reopens it.")
+@click.option("--reason", help="Why, for the log (kept short).")
+@community_option
+@pass_app
+def reopen_command(
+    app: AppContext, item_id: int, actor: str, reason: str | None, community_name: str | None
+) -> None:
+    """Undo a decision: the item is open again and no longer counts against the member; the undone
+    decision stays in the log.
+
+    Example: tending moderate reopen 12 --by chloe@example.org
+    """
+    from tending.actions.moderation_queue import do_reopen_item
+    from tending.timeutil import utcnow
+
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        result = do_reopen_item(conn, community, item_id, actor=actor, now=utcnow(), reason=reason)
+    click.echo(f"Item {item_id} is open again (its {result.previous_action} was undone).")
+
+
+@moderate.command("appeal")
+@click.argument("item_id", type=int)
+@click.option("--statement", help="What the member says (kept with the appeal, for the team).")
+@click.option("--by", "--as", "actor", default="cli", show_default=True, help="Who records it.")
+@community_option
+@pass_app
+def appeal_command(
+    app: AppContext, item_id: int, statement: str | None, actor: str, community_name: str | None
+) -> None:
+    """A member disputes a decision: the item reopens with its history and the original reply; the
+    next decision on it records the outcome (upheld, changed or overturned).
+
+    Example: tending moderate appeal 12 --statement "It was a joke between friends"
+    """
+    from tending.actions.moderation_queue import do_open_appeal
+    from tending.timeutil import utcnow
+
+    with app.engine.begin() as conn:
+        community = app.community(conn, community_name)
+        result = do_open_appeal(
+            conn, community, item_id, actor=actor, now=utcnow(), statement=statement
+        )
+    click.echo(
+        f"Appeal {result.appeal_id} opened: item {item_id} is open again (it was {result.previous_action}); "
+        "decide it again to record the outcome."
+    )
+    if result.original_reply:
+        click.echo(f"The reply it drafted then:\n{result.original_reply}")
+
+
+LOG_COLUMNS = ("at", "actor", "action", "item_id", "member_id", "details")
+
+
+@moderate.command("log")
+@click.option("--actor", help="Only this moderator's events.")
+@click.option(
+    "--action", "actions", multiple=True, help="Only this event, e.g. remove, claimed (repeatable)."
+)
+@click.option("--item", "item_id", type=int, help="Only this item's events.")
+@click.option("--member", "member", help="Only this member's: platform id, PLATFORM:ID or #N.")
+@click.option("--since", metavar="ISO", help="From this instant (a date or date-time).")
+@click.option("--until", metavar="ISO", help="Before this instant.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@community_option
+@format_option("table", "json", "csv")
+@pass_app
+def log_command(
+    app: AppContext,
+    actor: str | None,
+    actions: tuple[str, ...],
+    item_id: int | None,
+    member: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    offset: int,
+    community_name: str | None,
+    output_format: str,
+) -> None:
+    """The moderation log: who did what, when, to which item, newest first.
+
+    Example: tending moderate log --actor chloe@example.org --since 2026-03-01 --format csv
+    """
+    from tending.actions.moderation_queue import build_filter, get_moderation_log
+    from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        zone = get_zone(community.timezone)
+        member_ids = (
+            build_filter(conn, community, now=utcnow(), members=(member,)).member_ids
+            if member
+            else ()
+        )
+        page = get_moderation_log(
+            conn,
+            community,
+            actor=actor,
+            actions=actions,
+            item_id=item_id,
+            member_id=member_ids[0] if member_ids else None,
+            since=parse_instant(since, default_tz=zone, field="--since") if since else None,
+            until=parse_instant(until, default_tz=zone, field="--until") if until else None,
+            limit=limit,
+            offset=offset,
+        )
+    rows = [
+        {
+            "at": isoformat_utc(e.at)
+            if output_format == "json"
+            else f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}",
+            "actor": e.actor,
+            "action": e.action,
+            "item_id": e.item_id,
+            "member_id": e.member_id,
+            "details": e.details
+            if output_format == "json"
+            else json.dumps(
+                {k: v for k, v in e.details.items() if k != "item_id"}, ensure_ascii=False
+            ),
+        }
+        for e in page.entries
+    ]
+    more = _more_sentence(page.total, offset, len(rows))
     if output_format == "json":
-        echo_json(result.__dict__)
+        echo_json(rows)
+    elif output_format == "csv":
+        _write_csv(rows, LOG_COLUMNS)
+    else:
+        if not rows:
+            click.echo("No moderation event.")
+        else:
+            click.echo(f"{'WHEN':<17} {'WHO':<24} {'WHAT':<15} {'ITEM':<6} DETAILS")
+        for row in rows:
+            click.echo(
+                f"{row['at']:<17} {_fit(str(row['actor']), 24):<24} {row['action']:<15} "
+                f"{row['item_id'] or '':<6} {_fit(str(row['details']), 60)}"
+            )
+    if output_format == "table":
+        click.echo((more or f"{page.total} event(s).") + f" Times in {community.timezone}.")
+    elif more:
+        click.echo(more, err=True)
+
+
+@moderate.command("case")
+@click.argument("member")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@community_option
+@format_option("table", "json")
+@pass_app
+def case_command(
+    app: AppContext, member: str, limit: int, community_name: str | None, output_format: str
+) -> None:
+    """A member's case file across platforms: every finding, decision, warning, note, reopening,
+    appeal, message and check-in, newest first.
+
+    Example: tending moderate case '#42'
+    """
+    from tending.actions.moderation_queue import build_filter, get_case_file
+    from tending.timeutil import get_zone, isoformat_utc, utcnow
+
+    with app.engine.connect() as conn:
+        community = app.community(conn, community_name)
+        (member_id,) = build_filter(conn, community, now=utcnow(), members=(member,)).member_ids
+        case = get_case_file(conn, community, member_id, limit=limit)
+    zone = get_zone(community.timezone)
+    if output_format == "json":
+        echo_json(
+            {
+                "member_id": case.member_id,
+                "open_items": case.open_items,
+                "offender": case.offender,
+                "entries": [{**e.__dict__, "at": isoformat_utc(e.at)} for e in case.entries],
+            }
+        )
         return
-    click.echo(f"Item {item_id}: {action} recorded.")
-    if action == "remove":
-        click.echo("Remove the message on the platform yourself; tending only keeps the record.")
-    if result.not_contacted:
-        click.echo("This member asked not to be contacted: no private message was drafted.")
-    if result.reply:
-        click.echo(f"Suggested reply:\n{result.reply}")
+    counts = case.offender
+    click.echo(
+        f"Member #{case.member_id}: {case.open_items} open item(s); {counts.get('flags', 0)} confirmed "
+        f"findings ({counts.get('warnings', 0)} warnings, {counts.get('removals', 0)} removals)."
+    )
+    for e in case.entries:
+        item = f"item {e.item_id}" if e.item_id else ""
+        click.echo(
+            f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}  {e.summary:<50} {item:<12} {e.actor or ''}"
+        )
 
 
 @moderate.command("classify")

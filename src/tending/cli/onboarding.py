@@ -287,43 +287,80 @@ def _message_json(message: Any, external: dict[int, str], *, full: bool = False)
     type=click.Choice(["drafted", "approved", "sending", "sent", "failed", "skipped"]),
     help="Only these states (repeatable).",
 )
-@click.option("--rule", help="Only this rule's messages.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--rule", "rules", multiple=True, help="Only this rule's messages (repeatable).")
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    type=click.Choice(["private", "email", "post", "staff"]),
+    help="Only this channel (repeatable).",
+)
+@click.option("--language", "languages", multiple=True, help="Only this language, e.g. fr.")
+@click.option(
+    "--member", "members", multiple=True, help="Only messages to this member: platform id or #N."
+)
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Skip the latest N."
+)
 @community_option
 @format_option("table", "json")
 @pass_app
 def list_command(
     app: AppContext,
     statuses: tuple[str, ...],
-    rule: str | None,
+    rules: tuple[str, ...],
+    channels: tuple[str, ...],
+    languages: tuple[str, ...],
+    members: tuple[str, ...],
     limit: int,
+    offset: int,
     community_name: str | None,
     output_format: str,
 ) -> None:
-    """List outbox messages, oldest due first.
+    """List outbox messages: the latest due --limit, shown oldest due first, and how many match.
 
-    Example: tending outbox list --status drafted --format json
+    Example: tending outbox list --status drafted --rule welcome --format json
     """
-    from tending.actions.outbox import list_messages
+    from tending.actions.outbox_queue import build_outbox_filter, get_outbox_listing
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        messages = list_messages(
-            conn, community.id, statuses=list(statuses), rule=rule, limit=limit
+        where = build_outbox_filter(
+            conn,
+            community,
+            now=utcnow(),
+            statuses=statuses,
+            rules=rules,
+            channels=channels,
+            languages=languages,
+            members=members,
         )
+        listing = get_outbox_listing(conn, community, where, limit=limit, offset=offset)
+        messages = sorted(listing.messages, key=lambda m: (m.due_at, m.id))
         external = _external(conn, community, [m for msg in messages for m in msg.member_ids])
     rows = [_message_json(m, external) for m in messages]
+    shown = len(rows)
+    more = (
+        f"Showing {shown} of {listing.total} messages (the latest due, from --offset {offset})."
+        if shown < listing.total
+        else None
+    )
     if output_format == "json":
         echo_json(rows)
+        if more:
+            click.echo(more, err=True)
         return
     if not rows:
-        click.echo("The outbox is empty.")
+        click.echo("The outbox is empty." if not listing.total else "No message past --offset.")
     for row in rows:
         flag = "  CHECK" if row["needs_check"] else ""
         click.echo(
             f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
             f"{len(row['members'])} member(s){flag}"
         )
+    if more:
+        click.echo(more)
 
 
 def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:
@@ -375,42 +412,122 @@ def show_command(
     click.echo(data["body"])
 
 
+OUTBOX_WHERE = ("status", "rule", "channel", "language", "member")
+
+
+def _outbox_where(
+    app: AppContext, conn: Connection, community: Community, pairs: tuple[str, ...]
+) -> Any:
+    """--where NAME=VALUE with the names of `tending outbox list`'s filters."""
+    from tending.actions.outbox_queue import build_outbox_filter
+
+    values: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().removeprefix("--")
+        if not sep or name not in OUTBOX_WHERE:
+            raise UsageError(
+                f"--where: write NAME=VALUE with NAME one of {', '.join(OUTBOX_WHERE)}."
+            )
+        values.setdefault(name, []).append(value.strip())
+    return build_outbox_filter(
+        conn,
+        community,
+        now=utcnow(),
+        statuses=tuple(values.get("status", ())),
+        rules=tuple(values.get("rule", ())),
+        channels=tuple(values.get("channel", ())),
+        languages=tuple(values.get("language", ())),
+        members=tuple(values.get("member", ())),
+    )
+
+
+def _bulk_outbox(
+    app: AppContext,
+    verb: str,
+    message_ids: tuple[int, ...],
+    where: tuple[str, ...],
+    dry_run: bool,
+    community_name: str | None,
+) -> None:
+    from tending.actions.outbox_queue import do_bulk_outbox, get_outbox_preview
+
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        selection = _outbox_where(app, conn, community, where) if where else None
+        if dry_run:
+            preview = get_outbox_preview(conn, community, list(message_ids), verb, where=selection)
+            rules = ", ".join(f"{n} {rule}" for rule, n in preview.by_rule.items())
+            click.echo(
+                f"Would {verb} {len(preview.message_ids)} message(s) ({rules}) for "
+                f"{preview.members} member(s). Nothing was changed (--dry-run)."
+            )
+            click.echo("Messages: " + " ".join(str(i) for i in preview.message_ids))
+            return
+        done = do_bulk_outbox(
+            conn, community, list(message_ids), verb, actor="cli", where=selection
+        )
+    click.echo(f"{'Approved' if verb == 'approve' else 'Skipped'} {len(done)} message(s).")
+
+
+_where_option = click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Also the messages `outbox list` shows with this filter (repeatable): status, rule, "
+    "channel, language, member; e.g. rule=welcome.",
+)
+_dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Show what would be done, change nothing."
+)
+
+
 @outbox.command("approve")
-@click.argument("message_ids", type=int, nargs=-1, required=True)
+@click.argument("message_ids", type=int, nargs=-1)
+@_where_option
+@_dry_run_option
 @community_option
 @pass_app
 def approve_command(
-    app: AppContext, message_ids: tuple[int, ...], community_name: str | None
+    app: AppContext,
+    message_ids: tuple[int, ...],
+    where: tuple[str, ...],
+    dry_run: bool,
+    community_name: str | None,
 ) -> None:
-    """Approve drafted messages (they go when due), or queue failed ones again.
+    """Approve drafted messages (they go when due), or queue failed ones again: all in one
+    transaction, one audit row each; if one cannot be approved, none is.
 
-    Example: tending outbox approve 12 13
+    \b
+    Example:
+      tending outbox approve 12 13
+      tending outbox approve --where rule=welcome --where status=drafted --dry-run
     """
-    from tending.actions.outbox import do_approve
-
-    with app.engine.begin() as conn:
-        community = _resolve(app, conn, community_name)
-        for message_id in message_ids:
-            do_approve(conn, community, message_id, actor="cli")
-    click.echo(f"Approved {len(message_ids)} message(s).")
+    _bulk_outbox(app, "approve", message_ids, where, dry_run, community_name)
 
 
 @outbox.command("skip")
-@click.argument("message_ids", type=int, nargs=-1, required=True)
+@click.argument("message_ids", type=int, nargs=-1)
+@_where_option
+@_dry_run_option
 @community_option
 @pass_app
-def skip_command(app: AppContext, message_ids: tuple[int, ...], community_name: str | None) -> None:
-    """Decide messages will not be sent.
+def skip_command(
+    app: AppContext,
+    message_ids: tuple[int, ...],
+    where: tuple[str, ...],
+    dry_run: bool,
+    community_name: str | None,
+) -> None:
+    """Decide messages will not be sent: all in one transaction, one audit row each.
 
-    Example: tending outbox skip 14
+    \b
+    Example:
+      tending outbox skip 14
+      tending outbox skip --where rule=checkin --where status=drafted
     """
-    from tending.actions.outbox import do_skip
-
-    with app.engine.begin() as conn:
-        community = _resolve(app, conn, community_name)
-        for message_id in message_ids:
-            do_skip(conn, community, message_id, actor="cli")
-    click.echo(f"Skipped {len(message_ids)} message(s).")
+    _bulk_outbox(app, "skip", message_ids, where, dry_run, community_name)
 
 
 @outbox.command("mark-sent")

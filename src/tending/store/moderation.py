@@ -73,9 +73,52 @@ moderation_items = Table(
     Column("note", Text),
     Column("acted_by", String(200)),
     Column("acted_at", Timestamp),
+    # a moderator's lease on the item (migration 0013): while it runs, no one else decides on it
+    Column("claimed_by", String(200)),
+    Column("claimed_until", Timestamp),
+    # facts of the finding the queue filters on (0013): its channel, language, and the author's account
+    # age in days when they posted
+    Column("channel_id", Key),
+    Column("language", String(8)),
+    Column("account_age_days", Float),
     UniqueConstraint("community_id", "signal", "subject_key"),
     Index(None, "community_id", "status", "occurred_at"),
     Index(None, "community_id", "member_id"),
+    Index("ix_moderation_items_queue_signal", "community_id", "status", "signal", "occurred_at"),
+    Index("ix_moderation_items_decided_by", "community_id", "acted_by", "acted_at"),
+    Index(
+        "ix_moderation_items_filters",
+        "community_id",
+        "status",
+        "signal",
+        "channel_id",
+        "score",
+        "account_age_days",
+        "language",
+    ),
+)
+
+# A member disputes a decision (0013): the decision disputed is kept here, the outcome recorded once the
+# reopened item is decided again.
+moderation_appeals = Table(
+    "moderation_appeals",
+    metadata,
+    Column("id", Key, primary_key=True),
+    community_fk(),
+    Column("item_id", Key, nullable=False),
+    Column("member_id", Key),
+    Column("statement", Text),
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", Timestamp, nullable=False),
+    Column("original_action", String(20), nullable=False),
+    Column("original_reply", Text),
+    Column("original_by", String(200)),
+    Column("original_at", Timestamp),
+    Column("outcome", String(20)),
+    Column("decided_action", String(20)),
+    Column("decided_by", String(200)),
+    Column("decided_at", Timestamp),
+    Index(None, "community_id", "item_id"),
 )
 
 moderation_offenders = Table(
@@ -422,8 +465,34 @@ def bulk_add_items(
         if key not in existing
     ]
     if fresh:
+        _add_facts(conn, community_id, fresh)
         conn.execute(insert(moderation_items), fresh)
     return len(fresh)
+
+
+def _add_facts(conn: Connection, community_id: int, rows: list[dict[str, Any]]) -> None:
+    """The channel, language and account age the queue filters on, from each item's activity, evidence
+    and author (kept when the scanner gave them)."""
+    facts: dict[int, tuple[int | None, datetime | None]] = {}
+    ids = sorted({r["activity_id"] for r in rows if r.get("activity_id")})
+    for chunk in batched(ids, 2000):
+        found = conn.execute(
+            select(activities.c.id, activities.c.channel_id, members.c.joined_at)
+            .select_from(activities.outerjoin(members, members.c.id == activities.c.member_id))
+            .where(activities.c.community_id + 0 == community_id, activities.c.id.in_(chunk))
+        )
+        facts.update({aid: (channel, joined) for aid, channel, joined in found})
+    for row in rows:
+        channel, joined = facts.get(row.get("activity_id") or 0, (None, None))
+        evidence = row.get("evidence")
+        lang = evidence.get("lang") if isinstance(evidence, dict) else None
+        row.setdefault("channel_id", channel)
+        row.setdefault("language", lang[:8] if isinstance(lang, str) else None)
+        if "account_age_days" not in row:
+            age = (
+                row["occurred_at"] - joined if joined is not None and row.get("member_id") else None
+            )
+            row["account_age_days"] = age.total_seconds() / 86400 if age is not None else None
 
 
 def get_items(
@@ -638,3 +707,386 @@ def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dic
         ).where(members.c.community_id == community_id, members.c.id == member_id)
     ).first()
     return dict(row._mapping) if row else None
+
+
+# -- the team queue: filters, claims, decisions, reopening, appeals ---------------------------------------
+
+SORTS = ("newest", "oldest", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """What a listing shows and what `--where` acts on: every field narrows (empty: no condition)."""
+
+    status: str | None = OPEN  # open, done, or None for both
+    signals: tuple[str, ...] = ()
+    channel_ids: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    min_score: float | None = None
+    max_score: float | None = None
+    member_ids: tuple[int, ...] = ()
+    occurred_after: datetime | None = None  # the item's age: newer than
+    occurred_before: datetime | None = None  # older than
+    account_younger_than_days: float | None = None  # the author's account age when they posted
+    claimed_by: str | None = None  # a holder's name; "" for items nobody holds
+    claim_now: datetime | None = None  # the instant claims are judged at (needed with claimed_by)
+    ids: tuple[int, ...] = ()  # only these items (a preview's rows)
+
+
+def _conditions(community_id: int, where: ItemFilter) -> list[Any]:
+    items = moderation_items.c
+    found: list[Any] = [items.community_id == community_id]
+    if where.status is not None:
+        found.append(items.status == where.status)
+    if where.ids:
+        found.append(items.id.in_(where.ids))
+    if where.signals:
+        found.append(items.signal.in_(where.signals))
+    if where.channel_ids:
+        found.append(items.channel_id.in_(where.channel_ids))
+    if where.languages:
+        found.append(items.language.in_(where.languages))
+    if where.min_score is not None:
+        found.append(items.score >= where.min_score)
+    if where.max_score is not None:
+        found.append(items.score <= where.max_score)
+    if where.member_ids:
+        found.append(items.member_id.in_(where.member_ids))
+    if where.occurred_after is not None:
+        found.append(items.occurred_at >= where.occurred_after)
+    if where.occurred_before is not None:
+        found.append(items.occurred_at < where.occurred_before)
+    if where.account_younger_than_days is not None:
+        found.append(items.account_age_days < where.account_younger_than_days)
+    if where.claimed_by is not None:
+        now = where.claim_now
+        assert now is not None, "claimed_by needs claim_now"
+        live = and_(items.claimed_by.is_not(None), items.claimed_until > now)
+        found.append(
+            ~live if where.claimed_by == "" else and_(live, items.claimed_by == where.claimed_by)
+        )
+    return found
+
+
+def _order(sort: str) -> list[Any]:
+    items = moderation_items.c
+    if sort == "oldest":
+        return [items.occurred_at.asc(), items.id.asc()]
+    if sort == "score":
+        return [items.score.desc(), items.id.desc()]
+    return [items.occurred_at.desc(), items.id.desc()]
+
+
+def find_items(
+    conn: Connection,
+    community_id: int,
+    where: ItemFilter,
+    *,
+    sort: str = "newest",
+    limit: int | None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    query = (
+        select(moderation_items).where(*_conditions(community_id, where)).order_by(*_order(sort))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_matching(conn: Connection, community_id: int, where: ItemFilter) -> int:
+    query = (
+        select(func.count()).select_from(moderation_items).where(*_conditions(community_id, where))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def find_item_ids(
+    conn: Connection, community_id: int, where: ItemFilter, *, limit: int
+) -> list[int]:
+    """The ids matching `where`, oldest first, at most `limit` (a bulk action's selection)."""
+    query = (
+        select(moderation_items.c.id)
+        .where(*_conditions(community_id, where))
+        .order_by(*_order("oldest"))
+        .limit(limit)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def get_items_by_id(
+    conn: Connection, community_id: int, ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in batched(sorted(set(ids)), 2000):
+        rows = conn.execute(
+            select(moderation_items).where(
+                moderation_items.c.community_id + 0 == community_id,
+                moderation_items.c.id.in_(chunk),
+            )
+        )
+        found.update({row.id: dict(row._mapping) for row in rows})
+    return found
+
+
+def _free_for(holder: str, now: datetime) -> Any:
+    """Nobody else holds the item at `now`: no claim, an expired one, or `holder`'s own."""
+    items = moderation_items.c
+    return or_(items.claimed_by.is_(None), items.claimed_until <= now, items.claimed_by == holder)
+
+
+def set_claims(
+    conn: Connection,
+    community_id: int,
+    ids: list[int],
+    *,
+    holder: str | None,
+    until: datetime | None,
+    free_for: str,
+    now: datetime,
+) -> set[int]:
+    """Give (holder) or drop (None) the claim on the open items among `ids` that nobody but `free_for`
+    holds at `now`: one UPDATE per chunk, so of two moderators claiming at once only one wins an item.
+    Returns the ids changed."""
+    changed: set[int] = set()
+    for chunk in batched(sorted(set(ids)), 2000):
+        condition = and_(
+            moderation_items.c.community_id == community_id,
+            moderation_items.c.id.in_(chunk),
+            moderation_items.c.status == OPEN,
+            _free_for(free_for, now),
+        )
+        wanted = set(conn.execute(select(moderation_items.c.id).where(condition)).scalars())
+        if wanted:
+            conn.execute(
+                update(moderation_items)
+                .where(condition, moderation_items.c.id.in_(sorted(wanted)))
+                .values(claimed_by=holder, claimed_until=until)
+            )
+        changed |= wanted
+    return changed
+
+
+def decide_item(
+    conn: Connection,
+    item_id: int,
+    *,
+    action: str,
+    actor: str,
+    holder: str,
+    at: datetime,
+    reply: str | None,
+    note: str | None,
+) -> bool:
+    """Close an open item nobody else holds; False (nothing written) when it is closed or held: the
+    store, not the caller, makes sure two moderators never decide on the same item."""
+    result = conn.execute(
+        update(moderation_items)
+        .where(
+            moderation_items.c.id == item_id,
+            moderation_items.c.status == OPEN,
+            _free_for(holder, at),
+        )
+        .values(
+            status=DONE,
+            action=action,
+            acted_by=actor,
+            acted_at=at,
+            reply=reply,
+            note=note,
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def reopen_item(conn: Connection, item_id: int) -> bool:
+    """Put a decided item back in the queue (its decision stays in the audit log and any appeal)."""
+    result = conn.execute(
+        update(moderation_items)
+        .where(moderation_items.c.id == item_id, moderation_items.c.status == DONE)
+        .values(status=OPEN, action=None, acted_by=None, acted_at=None, reply=None)
+    )
+    return bool(result.rowcount)
+
+
+def unbump_offender(conn: Connection, community_id: int, member_id: int, *, action: str) -> None:
+    """Take back a confirmed finding counted by bump_offender (a decision undone)."""
+    counter = OFFENDER_COUNTERS[action]
+    current = get_offender_counts(conn, community_id, [member_id]).get(member_id)
+    if current is None:
+        return
+    conn.execute(
+        update(moderation_offenders)
+        .where(moderation_offenders.c.member_id == member_id)
+        .values({"flags": max(current["flags"] - 1, 0), counter: max(current[counter] - 1, 0)})
+    )
+
+
+def insert_appeal(conn: Connection, community_id: int, row: dict[str, Any]) -> int:
+    result = conn.execute(
+        insert(moderation_appeals)
+        .values(community_id=community_id, **row)
+        .returning(moderation_appeals.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def get_appeals(
+    conn: Connection, community_id: int, item_ids: Iterable[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """item id -> its appeals, oldest first."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for chunk in batched(sorted(set(item_ids)), 2000):
+        rows = conn.execute(
+            select(moderation_appeals)
+            .where(
+                moderation_appeals.c.community_id == community_id,
+                moderation_appeals.c.item_id.in_(chunk),
+            )
+            .order_by(moderation_appeals.c.opened_at, moderation_appeals.c.id)
+        )
+        for row in rows:
+            found.setdefault(row.item_id, []).append(dict(row._mapping))
+    return found
+
+
+def decide_appeal(conn: Connection, appeal_id: int, **values: Any) -> None:
+    conn.execute(
+        update(moderation_appeals)
+        .where(moderation_appeals.c.id == appeal_id, moderation_appeals.c.outcome.is_(None))
+        .values(**values)
+    )
+
+
+def get_member_items(conn: Connection, community_id: int, member_id: int) -> list[dict[str, Any]]:
+    """Every finding about a member, newest first (their case file)."""
+    query = (
+        select(moderation_items)
+        .where(
+            moderation_items.c.community_id == community_id,
+            moderation_items.c.member_id == member_id,
+        )
+        .order_by(moderation_items.c.occurred_at.desc(), moderation_items.c.id.desc())
+    )
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def get_channel_ids(
+    conn: Connection, community_id: int, names: Iterable[str]
+) -> dict[str, list[int]]:
+    """Channel name (case-insensitive) -> the ids of the channels of that name."""
+    wanted = {n.casefold() for n in names}
+    found: dict[str, list[int]] = {}
+    for cid, name in get_channel_names(conn, community_id).items():
+        if name.casefold() in wanted:
+            found.setdefault(name.casefold(), []).append(cid)
+    return found
+
+
+def get_last_decided(
+    conn: Connection, community_id: int, *, actor: str, since: datetime
+) -> list[dict[str, Any]]:
+    """The items `actor` closed in their latest decision since `since` (a bulk decision shares its
+    instant): what an undo reopens."""
+    items = moderation_items.c
+    mine = and_(
+        items.community_id == community_id,
+        items.acted_by == actor,
+        items.status == DONE,
+        items.acted_at >= since,
+    )
+    last = conn.execute(select(func.max(items.acted_at)).where(mine)).scalar()
+    if last is None:
+        return []
+    rows = conn.execute(
+        select(moderation_items).where(mine, items.acted_at == last).order_by(items.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def get_member_briefs(
+    conn: Connection, community_id: int, member_ids: Iterable[int]
+) -> dict[int, dict[str, Any]]:
+    """get_member_brief for many members, one query per 2,000."""
+    found: dict[int, dict[str, Any]] = {}
+    for chunk in batched(sorted(set(member_ids)), 2000):
+        rows = conn.execute(
+            select(
+                members.c.id,
+                members.c.display_name,
+                members.c.handle,
+                members.c.language,
+                members.c.do_not_contact,
+            ).where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk))
+        )
+        found.update({row.id: dict(row._mapping) for row in rows})
+    return found
+
+
+def decide_items(
+    conn: Connection,
+    ids: list[int],
+    *,
+    action: str,
+    actor: str,
+    holder: str,
+    at: datetime,
+    note: str | None,
+) -> int:
+    """decide_item for many items drafting no reply, one UPDATE per 2,000; how many it closed (fewer
+    than asked: some were closed or claimed meanwhile, and the caller rolls back)."""
+    closed = 0
+    for chunk in batched(sorted(set(ids)), 2000):
+        result = conn.execute(
+            update(moderation_items)
+            .where(
+                moderation_items.c.id.in_(chunk),
+                moderation_items.c.status == OPEN,
+                _free_for(holder, at),
+            )
+            .values(
+                status=DONE,
+                action=action,
+                acted_by=actor,
+                acted_at=at,
+                reply=None,
+                note=note,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        closed += int(result.rowcount or 0)
+    return closed
+
+
+def save_offender_counts(
+    conn: Connection,
+    community_id: int,
+    counts: dict[int, dict[str, int]],
+    *,
+    existing: set[int],
+    at: datetime,
+) -> None:
+    """Write members' counters as a batch of decisions left them (insert for those not yet counted)."""
+    for member_id, values in counts.items():
+        if member_id in existing:
+            conn.execute(
+                update(moderation_offenders)
+                .where(moderation_offenders.c.member_id == member_id)
+                .values({**values, "last_flag_at": at})
+            )
+        else:
+            conn.execute(
+                insert(moderation_offenders).values(
+                    {
+                        "member_id": member_id,
+                        "community_id": community_id,
+                        **values,
+                        "last_flag_at": at,
+                    }
+                )
+            )

@@ -807,3 +807,103 @@ def get_queued_channels(conn: Connection, community_id: int) -> set[str]:
             .distinct()
         ).scalars()
     )
+
+
+# -- the outbox as a queue: filters and pages (tending.actions.outbox_queue) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """What an outbox listing shows and what a bulk approve or skip takes (empty: no condition)."""
+
+    statuses: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    member_ids: tuple[int, ...] = ()
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+
+
+def _message_conditions(community_id: int, where: MessageFilter) -> list[Any]:
+    found: list[Any] = [outbox.c.community_id == community_id]
+    if where.statuses:
+        found.append(outbox.c.status.in_(where.statuses))
+    if where.rules:
+        found.append(outbox.c.rule.in_(where.rules))
+    if where.channels:
+        found.append(outbox.c.channel.in_(where.channels))
+    if where.languages:
+        found.append(outbox.c.language.in_(where.languages))
+    if where.member_ids:
+        found.append(
+            outbox.c.id.in_(
+                select(outbox_recipients.c.outbox_id).where(
+                    outbox_recipients.c.community_id == community_id,
+                    outbox_recipients.c.member_id.in_(where.member_ids),
+                )
+            )
+        )
+    if where.due_after is not None:
+        found.append(outbox.c.due_at >= where.due_after)
+    if where.due_before is not None:
+        found.append(outbox.c.due_at < where.due_before)
+    return found
+
+
+def find_message_ids(
+    conn: Connection,
+    community_id: int,
+    where: MessageFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[int]:
+    order = (
+        (outbox.c.due_at.desc(), outbox.c.id.desc())
+        if newest_first
+        else (outbox.c.due_at.asc(), outbox.c.id.asc())
+    )
+    query = (
+        select(outbox.c.id)
+        .where(*_message_conditions(community_id, where))
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def count_matching_messages(conn: Connection, community_id: int, where: MessageFilter) -> int:
+    query = (
+        select(func.count()).select_from(outbox).where(*_message_conditions(community_id, where))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def get_rules(conn: Connection, community_id: int) -> list[str]:
+    """The rules that drafted messages in the community, for the listing's filter."""
+    rows = conn.execute(
+        select(outbox.c.rule).where(outbox.c.community_id == community_id).distinct()
+    )
+    return sorted(str(r) for (r,) in rows)
+
+
+def update_messages(
+    conn: Connection, community_id: int, ids: list[int], *, expect: Iterable[str], **values: Any
+) -> int:
+    """update_message for many rows still in one of `expect`; how many changed."""
+    changed = 0
+    for start in range(0, len(ids), 2000):
+        statement = (
+            update(outbox)
+            .where(
+                outbox.c.community_id == community_id,
+                outbox.c.id.in_(ids[start : start + 2000]),
+                outbox.c.status.in_(list(expect)),
+            )
+            .values(**values)
+        )
+        changed += int(conn.execute(statement).rowcount or 0)
+    return changed

@@ -39,4 +39,46 @@
     var seconds = parseInt(refresh.getAttribute("data-refresh-seconds"), 10) || 5;
     window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
   }
+  // The review queue's keys: j / k move between items, o opens one, x selects it, a acts as suggested,
+  // c claims it, u undoes one's last decision. Keys typed into a field are the field's.
+  var queue = document.querySelector(".moderation-queue");
+  if (queue) {
+    var rows = Array.prototype.slice.call(queue.querySelectorAll(".moderation-item"));
+    var current = -1;
+    var move = function (to) {
+      if (!rows.length) { return; }
+      if (current >= 0) { rows[current].classList.remove("current"); }
+      current = Math.max(0, Math.min(rows.length - 1, to));
+      var row = rows[current];
+      row.classList.add("current");
+      row.querySelector("summary").focus();
+      row.scrollIntoView({block: "nearest"});
+    };
+    var click = function (selector) {
+      if (current < 0) { return; }
+      var target = rows[current].querySelector(selector);
+      if (target) { target.click(); }
+    };
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target && event.target.tagName) || "";
+      if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) || event.ctrlKey || event.metaKey || event.altKey) { return; }
+      var key = event.key;
+      if (key === "j") { move(current + 1); }
+      else if (key === "k") { move(current - 1); }
+      else if (key === "o" && current >= 0) { var d = rows[current].querySelector("details"); d.open = !d.open; }
+      else if (key === "x") { click("input.select"); }
+      else if (key === "a") { click(".act-form button.primary"); }
+      else if (key === "c") { click(".claim-form button"); }
+      else if (key === "u") { var undo = document.querySelector("#undo-form button"); if (undo) { undo.click(); } }
+      else { return; }
+      event.preventDefault();
+    });
+    var all = document.querySelector(".js-select-all");
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("click", function () {
+        queue.querySelectorAll("input.select").forEach(function (box) { box.checked = true; });
+      });
+    }
+  }
 })();

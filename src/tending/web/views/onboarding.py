@@ -6,6 +6,7 @@ and tending.actions.run (send now).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import Connection
@@ -17,7 +18,7 @@ from tending.errors import TendingError, UsageError
 from tending.models import Community
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, render, translator
-from tending.web.views.common import community_or_404, see_other
+from tending.web.views.common import community_or_404, parse_int, see_other
 
 router = APIRouter()
 
@@ -66,15 +67,23 @@ def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[in
 def onboarding(
     request: Request, community_id: int, session: WebSession = require("viewer")
 ) -> Response:
-    from tending.actions.outbox import count_by_status, list_messages
+    from tending.actions.outbox import count_by_status
+    from tending.actions.outbox_queue import get_outbox_listing, get_outbox_rules
 
     community = community_or_404(request, community_id)
     _ = translator(request)
     state = get_state(request)
-    show = request.query_params.get("show", "pending")
-    statuses = list(DONE) if show == "done" else list(PENDING)
+    params = request.query_params
+    show = params.get("show", "pending")
+    page = parse_int(params.get("page"), low=1, high=100_000) or 1
+    filters = {k: params.get(k, "").strip() for k in OUTBOX_FILTERS if params.get(k, "").strip()}
     with state.engine.connect() as conn:
-        messages = list_messages(conn, community.id, statuses=statuses, limit=100)
+        where = _outbox_filter(conn, community, show, filters, state.now())
+        listing = get_outbox_listing(
+            conn, community, where, limit=OUTBOX_PAGE, offset=(page - 1) * OUTBOX_PAGE
+        )
+        messages = listing.messages
+        rules = get_outbox_rules(conn, community)
         counts = count_by_status(conn, community.id)
         playbook = _playbook(conn, community, state.now())
         wanted = {m for message in messages for m in message.member_ids[:20]}
@@ -91,7 +100,98 @@ def onboarding(
         names=names,
         message=_(msg) if msg else None,
         page_name="onboarding",
+        outbox_total=listing.total,
+        outbox_first=listing.offset + 1,
+        outbox_last=listing.offset + len(messages),
+        outbox_page=page,
+        outbox_more=listing.offset + len(messages) < listing.total,
+        outbox_filters=filters,
+        outbox_rules=rules,
+        outbox_query=lambda **extra: urlencode({**filters, "show": show, **extra}),
         **playbook,
+    )
+
+
+OUTBOX_PAGE = 50
+OUTBOX_FILTERS = ("status", "rule", "channel", "language")
+
+
+def _outbox_filter(
+    conn: Connection, community: Community, show: str, filters: dict[str, str], now: Any
+) -> Any:
+    """The outbox tab's filter: pending or done states (or the one asked for), rule, channel, language;
+    a value the actions refuse is dropped."""
+    from tending.actions.outbox_queue import build_outbox_filter
+
+    tab = DONE if show == "done" else PENDING
+    status = filters.get("status", "")
+    try:
+        return build_outbox_filter(
+            conn,
+            community,
+            now=now,
+            statuses=(status,) if status in tab else tuple(tab),
+            rules=(filters["rule"],) if filters.get("rule") else (),
+            channels=(filters["channel"],) if filters.get("channel") else (),
+            languages=(filters["language"],) if filters.get("language") else (),
+        )
+    except UsageError:
+        return build_outbox_filter(conn, community, now=now, statuses=tuple(tab))
+
+
+@router.post("/c/{community_id}/outbox/bulk")
+async def outbox_bulk(
+    request: Request, community_id: int, session: WebSession = acting("moderator")
+) -> Response:
+    """Approve or skip the selected messages, or all the filter lists: a preview (step=preview) first,
+    then the decision (step=confirm), checked whole again."""
+    from starlette.exceptions import HTTPException
+
+    from tending.actions.outbox_queue import do_bulk_outbox, get_outbox_preview
+
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    form = await request.form()
+    verb = str(form.get("verb", ""))
+    if verb not in ("approve", "skip"):
+        raise HTTPException(400, "verb")
+    ids = list(dict.fromkeys(int(str(v)) for v in form.getlist("message") if str(v).isdigit()))
+    filters = {
+        k: str(form.get(k, "")).strip() for k in OUTBOX_FILTERS if str(form.get(k, "")).strip()
+    }
+    scope = str(form.get("scope", ""))
+    actor = f"web:{session.user.email}"
+    preview = None
+    error = None
+    try:
+        if form.get("step") == "confirm":
+            with state.engine.begin() as conn:
+                where = (
+                    _outbox_filter(conn, community, "pending", filters, state.now())
+                    if scope == "filter"
+                    else None
+                )
+                do_bulk_outbox(conn, community, ids, verb, actor=actor, where=where)
+            return see_other(
+                f"/c/{community.id}/onboarding", msg="approved" if verb == "approve" else "skipped"
+            )
+        with state.engine.connect() as conn:
+            where = (
+                _outbox_filter(conn, community, "pending", filters, state.now())
+                if scope == "filter"
+                else None
+            )
+            preview = get_outbox_preview(conn, community, ids, verb, where=where)
+    except TendingError as refused:
+        error = str(refused)
+    return render(
+        request,
+        "outbox_bulk.html",
+        community=community,
+        preview=preview,
+        error=error,
+        verb=verb,
+        page_name="onboarding",
     )
 
 

@@ -1,0 +1,254 @@
+"""The outbox as a queue a team works through: filtered pages with "N of M", and approve or skip of
+many messages at once, after a preview. A bulk call is checked whole first (unknown ids, messages in a
+state that refuses the verb, too many at once): it refuses in one sentence and changes nothing; then
+each message goes through do_approve or do_skip (one audit row each), in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tending.actions.moderation_queue import MAX_BULK, parse_days
+from tending.actions.outbox import do_approve, do_skip
+from tending.errors import ConflictError, NotFoundError, UsageError
+from tending.models import Community
+from tending.store import outbox as store
+from tending.store.audit import bulk_record_events
+from tending.store.outbox import (
+    CHANNELS,
+    DRAFTED,
+    FAILED,
+    SKIPPED,
+    STATUSES,
+    MessageFilter,
+    OutboxMessage,
+)
+from tending.timeutil import utcnow
+
+VERBS = {"approve": (DRAFTED, FAILED), "skip": (DRAFTED, store.APPROVED, FAILED)}
+PAST = {"approve": "approved", "skip": "skipped"}
+
+__all__ = ["STATUSES", "MessageFilter"]
+
+
+def build_outbox_filter(
+    conn: Connection,
+    community: Community,
+    *,
+    now: datetime,
+    statuses: tuple[str, ...] = (),
+    rules: tuple[str, ...] = (),
+    channels: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    members: tuple[str, ...] = (),
+    due_within: str | None = None,
+    overdue: bool = False,
+) -> MessageFilter:
+    """The outbox listing's filters by the names the CLI and the web use, checked."""
+    from tending.actions.moderation_queue import build_filter
+
+    for status in statuses:
+        if status not in STATUSES:
+            raise UsageError(
+                f"--status: '{status[:20]}' is not a status (choose from {', '.join(STATUSES)})."
+            )
+    for channel in channels:
+        if channel not in CHANNELS:
+            raise UsageError(
+                f"--channel: '{channel[:20]}' is not a channel (choose from {', '.join(CHANNELS)})."
+            )
+    member_ids = (
+        build_filter(conn, community, now=now, members=members).member_ids if members else ()
+    )
+    return MessageFilter(
+        statuses=tuple(statuses),
+        rules=tuple(rules),
+        channels=tuple(channels),
+        languages=tuple(lang.strip().lower() for lang in languages),
+        member_ids=member_ids,
+        due_before=now
+        if overdue
+        else (
+            now + timedelta(days=parse_days(due_within, field="--due-within"))
+            if due_within
+            else None
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxListing:
+    total: int
+    offset: int
+    messages: list[OutboxMessage]  # in the listing's order
+
+
+def get_outbox_listing(
+    conn: Connection,
+    community: Community,
+    where: MessageFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> OutboxListing:
+    ids = store.find_message_ids(
+        conn, community.id, where, limit=limit, offset=offset, newest_first=newest_first
+    )
+    found = {m.id: m for m in store.get_messages(conn, community.id, ids)}
+    total = (
+        offset + len(ids)
+        if len(ids) < limit and (ids or offset == 0)
+        else store.count_matching_messages(conn, community.id, where)
+    )
+    return OutboxListing(total, offset, [found[i] for i in ids if i in found])
+
+
+def get_outbox_rules(conn: Connection, community: Community) -> list[str]:
+    return store.get_rules(conn, community.id)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPreview:
+    verb: str
+    message_ids: list[int]
+    by_rule: dict[str, int]
+    by_channel: dict[str, int]
+    members: int
+
+
+def _some(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:5])
+    return shown if len(ids) <= 5 else f"{shown} and {len(ids) - 5} more"
+
+
+def get_outbox_preview(
+    conn: Connection,
+    community: Community,
+    ids: list[int],
+    verb: str,
+    *,
+    where: MessageFilter | None = None,
+) -> OutboxPreview:
+    """What approving or skipping these messages (and those `where` lists) would do, checked whole."""
+    if verb not in VERBS:
+        raise UsageError(f"ACTION: '{verb[:20]}' is not one of approve, skip.")
+    wanted = list(dict.fromkeys(ids))
+    if where is not None:
+        taken = set(wanted)
+        wanted += [
+            i
+            for i in store.find_message_ids(
+                conn, community.id, where, limit=MAX_BULK + 1, newest_first=False
+            )
+            if i not in taken
+        ]
+    if not wanted:
+        raise UsageError("MESSAGE_IDS: name at least one message, or filters that list some.")
+    if len(wanted) > MAX_BULK:
+        count = len(wanted) if where is None else f"more than {MAX_BULK}"
+        raise UsageError(
+            f"MESSAGE_IDS: {count} messages at once is too many (at most {MAX_BULK}); narrow the "
+            "selection or act in pages. Nothing was changed."
+        )
+    messages = {m.id: m for m in store.get_messages(conn, community.id, wanted)}
+    missing = [i for i in wanted if i not in messages]
+    if missing:
+        raise NotFoundError(
+            f"MESSAGE_IDS: the outbox of '{community.name}' has no message {_some(missing)}; "
+            "nothing was changed."
+        )
+    refused = [i for i in wanted if messages[i].status not in VERBS[verb]]
+    if refused:
+        states = sorted({messages[i].status for i in refused})
+        if len(wanted) == 1:  # the sentence of do_approve and do_skip
+            raise ConflictError(f"message {refused[0]} is {states[0]}: it cannot be {PAST[verb]}.")
+        raise ConflictError(
+            f"MESSAGE_IDS: {'message' if len(refused) == 1 else 'messages'} {_some(refused)} "
+            f"{'is' if len(refused) == 1 else 'are'} {' or '.join(states)}: "
+            f"{'it' if len(refused) == 1 else 'they'} cannot be {PAST[verb]}; nothing was changed."
+        )
+    chosen = [messages[i] for i in wanted]
+    by_rule: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    for m in chosen:
+        by_rule[m.rule] = by_rule.get(m.rule, 0) + 1
+        by_channel[m.channel] = by_channel.get(m.channel, 0) + 1
+    return OutboxPreview(
+        verb,
+        wanted,
+        dict(sorted(by_rule.items())),
+        dict(sorted(by_channel.items())),
+        len({r for m in chosen for r in m.member_ids}),
+    )
+
+
+def do_bulk_outbox(
+    conn: Connection,
+    community: Community,
+    ids: list[int],
+    verb: str,
+    *,
+    actor: str,
+    where: MessageFilter | None = None,
+) -> list[int]:
+    """Approve or skip many messages: checked whole, then the rows do_approve or do_skip would write
+    (one UPDATE per 2,000) and one audit row per message, as they write it."""
+    preview = get_outbox_preview(conn, community, ids, verb, where=where)
+    chosen = preview.message_ids
+    if len(chosen) == 1 and where is None:
+        if verb == "approve":
+            do_approve(conn, community, chosen[0], actor=actor)
+        else:
+            do_skip(conn, community, chosen[0], actor=actor)
+        return chosen
+    messages = {m.id: m for m in store.get_messages(conn, community.id, chosen)}
+    now = utcnow()
+    if verb == "approve":
+        values = {
+            "status": store.APPROVED,
+            "needs_check": False,
+            "next_attempt_at": None,
+            "attempts": 0,
+            "updated_at": now,
+        }
+    else:
+        values = {
+            "status": SKIPPED,
+            "skip_reason": "human",
+            "needs_check": False,
+            "updated_at": now,
+        }
+    if store.update_messages(conn, community.id, chosen, expect=VERBS[verb], **values) < len(
+        chosen
+    ):
+        raise ConflictError(
+            "MESSAGE_IDS: some messages were sent or changed meanwhile; nothing was changed."
+        )
+    bulk_record_events(
+        conn,
+        [_event(community, messages[i], verb, actor, now) for i in chosen],
+    )
+    return chosen
+
+
+def _event(
+    community: Community, message: OutboxMessage, verb: str, actor: str, now: datetime
+) -> dict[str, Any]:
+    details: dict[str, Any] = {"outbox_id": message.id}
+    if verb == "approve":
+        details["previous"] = message.status
+    else:
+        details["reason"] = "human"
+    return {
+        "community_id": community.id,
+        "actor": actor,
+        "action": f"outbox.{PAST[verb]}",
+        "member_id": message.member_ids[0] if len(message.member_ids) == 1 else None,
+        "occurred_at": now,
+        "details": details,
+    }

@@ -1,0 +1,140 @@
+"""The queues' web pages through the app (TestClient): "N of M" and filters, the bulk preview that
+changes nothing until confirmed, CSV and JSON export of the listing, the moderation log, and the
+outbox's bulk approve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tending.store import open_store
+from tending.store.moderation import moderation_items
+from tending.store.outbox import outbox
+from tests.web.conftest import EMAILS, csrf_of
+from tests.web.test_moderation import item_id, queue
+from tests.web.test_onboarding import drafts
+
+__all__ = ["drafts", "queue"]  # fixtures
+
+
+def _statuses(db: str) -> dict[int, str]:
+    engine = open_store(db)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(moderation_items.c.id, moderation_items.c.status)).all())
+    engine.dispose()
+    return rows
+
+
+def test_the_listing_filters_says_n_of_m_and_exports(
+    queue: dict[str, Any], client_as: Callable[[str], TestClient]
+) -> None:
+    cid, client = queue["cid"], client_as("viewer")
+    total = len(queue["items"])
+    html = client.get(f"/c/{cid}/moderation?per=2").text
+    assert f"Showing 1–2 of {total} items" in html and 'rel="next"' in html
+    toxic = client.get(f"/c/{cid}/moderation?signal=toxic").text
+    assert "Showing 1–3 of 3 items" in toxic
+    bad = client.get(f"/c/{cid}/moderation?older_than=soon").text
+    assert "--older-than: &#39;soon&#39; is not a duration" in bad
+    exported = client.get(f"/c/{cid}/moderation/export.csv?signal=toxic")
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("id,signal,score,status,occurred_at") and len(lines) == 4
+    assert exported.headers["x-total-count"] == "3"
+    as_json = json.loads(client.get(f"/c/{cid}/moderation/export.json?signal=toxic").text)
+    assert as_json["total"] == 3 and {i["signal"] for i in as_json["items"]} == {"toxic"}
+
+
+def test_a_bulk_decision_is_previewed_then_confirmed_then_logged(
+    queue: dict[str, Any], client_as: Callable[[str], TestClient]
+) -> None:
+    cid, client = queue["cid"], client_as("moderator")
+    insults = [item_id(queue, "toxic", s) for s in ("e1", "e3", "e4")]
+    page = client.get(f"/c/{cid}/moderation?signal=toxic").text
+    token = csrf_of(page)
+    before = _statuses(queue["db"])
+    preview = client.post(
+        f"/c/{cid}/moderation/bulk",
+        data={
+            "action": "warn",
+            "scope": "filter",
+            "signal": "toxic",
+            "step": "preview",
+            "csrf_token": token,
+        },
+    ).text
+    assert "Warn will be recorded on 3 items (3 insult or toxicity)" in " ".join(preview.split())
+    assert _statuses(queue["db"]) == before  # a preview changes nothing
+    done = client.post(
+        f"/c/{cid}/moderation/bulk",
+        data={
+            "action": "warn",
+            "step": "confirm",
+            "item": [str(i) for i in insults],
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("msg=bulk")
+    assert {_statuses(queue["db"])[i] for i in insults} == {"done"}
+    log = client.get(f"/c/{cid}/moderation/log?action=warn").text
+    assert "Showing 1–3 of 3 events" in log and f"web:{EMAILS['moderator']}" in log
+    csv = client.get(f"/c/{cid}/moderation/log?format=csv").text.splitlines()
+    assert csv[0] == "at,actor,action,item_id,member_id,details" and len(csv) >= 4
+    undo = client.post(
+        f"/c/{cid}/moderation/undo", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert undo.headers["location"].endswith("msg=undone")
+    assert {_statuses(queue["db"])[i] for i in insults} == {"open"}
+
+
+def test_a_bulk_call_refused_says_why_and_changes_nothing(
+    queue: dict[str, Any], client_as: Callable[[str], TestClient]
+) -> None:
+    cid, client = queue["cid"], client_as("moderator")
+    first = item_id(queue, "toxic", "e1")
+    token = csrf_of(client.get(f"/c/{cid}/moderation").text)
+    client.post(f"/c/{cid}/moderation/{first}/act", data={"action": "leave", "csrf_token": token})
+    before = _statuses(queue["db"])
+    refused = client.post(
+        f"/c/{cid}/moderation/bulk",
+        data={"action": "remove", "step": "confirm", "item": [str(first)], "csrf_token": token},
+    )
+    assert f"item {first} is already closed" in refused.text
+    assert _statuses(queue["db"]) == before
+
+
+def test_the_outbox_lists_n_of_m_and_approves_in_bulk(
+    drafts: dict[str, int],
+    seeded: tuple[str, int],
+    cid: int,
+    client_as: Callable[[str], TestClient],
+) -> None:
+    client = client_as("moderator")
+    html = client.get(f"/c/{cid}/onboarding").text
+    assert "Showing 1–2 of 2 messages" in html
+    assert "Showing 1–1 of 1 messages" in client.get(f"/c/{cid}/onboarding?rule=welcome").text
+    token = csrf_of(html)
+    preview = client.post(
+        f"/c/{cid}/outbox/bulk",
+        data={"verb": "approve", "scope": "filter", "step": "preview", "csrf_token": token},
+    ).text
+    assert "2 messages, for 1 members" in " ".join(preview.split())
+    ids = [str(drafts["welcome"]), str(drafts["weekly"])]
+    client.post(
+        f"/c/{cid}/outbox/bulk",
+        data={"verb": "approve", "step": "confirm", "message": ids, "csrf_token": token},
+    )
+    engine = open_store(seeded[0])
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(outbox.c.id, outbox.c.status)).all())
+    engine.dispose()
+    assert states[drafts["welcome"]] == states[drafts["weekly"]] == "approved"
+    again = client.post(
+        f"/c/{cid}/outbox/bulk",
+        data={"verb": "approve", "step": "confirm", "message": ids, "csrf_token": token},
+    )
+    assert "cannot be approved; nothing was changed" in again.text
