@@ -49,6 +49,8 @@ connectors = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("last_sync_at", Timestamp),
     Column("last_ok_at", Timestamp),
+    # activities stored by its syncs, counted in the transaction that stores them (migration 0017)
+    Column("items_fetched", Integer, nullable=False, server_default="0"),
     Index(None, "community_id"),
 )
 
@@ -69,6 +71,7 @@ class ConnectorRow:
     created_at: datetime
     last_sync_at: datetime | None
     last_ok_at: datetime | None
+    items_fetched: int = 0
 
 
 def _row(row: Any) -> ConnectorRow:
@@ -87,6 +90,7 @@ def _row(row: Any) -> ConnectorRow:
         created_at=row.created_at,
         last_sync_at=row.last_sync_at,
         last_ok_at=row.last_ok_at,
+        items_fetched=int(row.items_fetched or 0),
     )
 
 
@@ -164,6 +168,16 @@ def set_state(
 def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> None:
     """Inside the transaction that stored the rows the cursor stands for."""
     conn.execute(update(connectors).where(connectors.c.id == connector_id).values(cursor=cursor))
+
+
+def add_fetched(conn: Connection, connector_id: int, count: int) -> None:
+    """Inside the transaction that stored them: `count` more activities came through this connector."""
+    if count:
+        conn.execute(
+            update(connectors)
+            .where(connectors.c.id == connector_id)
+            .values(items_fetched=connectors.c.items_fetched + count)
+        )
 
 
 def record_sync(
