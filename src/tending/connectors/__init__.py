@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "matrix": "tending.connectors.matrix",
     "telegram": "tending.connectors.telegram",
     "discord": "tending.connectors.discord",
+    "slack": "tending.connectors.slack",
 }
 
 
