@@ -71,6 +71,9 @@ def connect(
       tending connect matrix '!abc:example.org' --community Entraide \\
           homeserver=https://matrix.example.org access_token=env:MATRIX_BOT_TOKEN
       tending connect telegram -1001234567890 --community Entraide token=env:TELEGRAM_BOT_TOKEN
+      tending connect discord 1089521338827427852 --community Entraide \\
+          token=env:DISCORD_BOT_TOKEN
+      tending connect slack C0123ABCD --community "Data viz Houston" token=env:SLACK_BOT_TOKEN
     """
     from tending.actions.connectors import do_connect
 
