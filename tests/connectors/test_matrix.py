@@ -134,7 +134,7 @@ def test_an_edit_updates_the_text_and_a_redaction_deletes_once(
 ) -> None:
     """m.replace (spec: Event replacements) and m.room.redaction (spec: Redactions)."""
     n = next(_n)
-    (bot, bot_token), (ada, ada_token) = (
+    (bot, bot_token), (_ada, ada_token) = (
         homeserver.register(f"{name}e{n}") for name in ("tending", "ada")
     )
     with homeserver.client(ada_token) as as_ada, homeserver.client(bot_token) as as_bot:

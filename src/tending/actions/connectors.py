@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tending.config import credential, is_credential_reference
-from tending.connectors import get_connector
+from tending.connectors import KINDS, get_connector
 from tending.connectors.base import Backoff, ConnectorError, Http, Seen
 from tending.errors import TendingError, UsageError
 from tending.store.audit import record_event
@@ -147,6 +147,29 @@ def _info(row: ConnectorRow) -> ConnectorInfo:
         credentials=row.credentials,
         items_fetched=row.items_fetched,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorKind:
+    """A kind `tending connect` (and the web's Sources page) offers, with the fields it takes."""
+
+    kind: str
+    description: str
+    fields: tuple[tuple[str, str, bool, bool], ...]  # (name, help, secret, required)
+
+
+def get_connector_kinds() -> list[ConnectorKind]:
+    found = []
+    for kind in KINDS:
+        module = get_connector(kind)
+        found.append(
+            ConnectorKind(
+                kind=kind,
+                description=module.DESCRIPTION,
+                fields=tuple((f.name, f.help, f.secret, f.required) for f in module.FIELDS),
+            )
+        )
+    return found
 
 
 # -- connect ------------------------------------------------------------------------------------------

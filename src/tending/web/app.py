@@ -31,6 +31,7 @@ from tending.web.views import (
     overview,
     rights,
     settings,
+    sources,
 )
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ ROUTERS = tuple(
         onboarding,
         moderation,
         imports,
+        sources,
         settings,
         rights,
     )

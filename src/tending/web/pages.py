@@ -36,7 +36,7 @@ NAV = (
     NavItem("checkins", N_("Check-ins"), "checkins"),
     NavItem("onboarding", N_("Onboarding"), "onboarding"),
     NavItem("moderation", N_("Moderation"), "moderation"),
-    NavItem("imports", N_("Imports"), "imports"),
+    NavItem("imports", N_("Sources"), "sources"),
 )
 
 
