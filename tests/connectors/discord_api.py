@@ -17,6 +17,7 @@ Deleting a message removes it from the listing; editing sets edited_timestamp.
 
 from __future__ import annotations
 
+import bisect
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,13 +158,14 @@ class DiscordApi:
                     "errors": {"limit": {"_errors": [{"code": "NUMBER_TYPE_MAX"}]}},
                 },
             )
-        ordered = sorted(self.messages[channel], key=lambda m: int(m["id"]))
+        ordered = self.messages[channel]  # in id order: snowflakes grow with time
+        ids = [int(m["id"]) for m in ordered]
         if "after" in query:
-            after = int(query["after"][0])
-            chosen = [m for m in ordered if int(m["id"]) > after][:limit]
+            start = bisect.bisect_right(ids, int(query["after"][0]))
+            chosen = ordered[start : start + limit]
         elif "before" in query:
-            before = int(query["before"][0])
-            chosen = [m for m in ordered if int(m["id"]) < before][-limit:]
+            end = bisect.bisect_left(ids, int(query["before"][0]))
+            chosen = ordered[max(0, end - limit) : end]
         else:
             chosen = ordered[-limit:]
         return 200, limits, list(reversed(chosen))

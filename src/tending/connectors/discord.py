@@ -46,6 +46,7 @@ FIELDS = (
 )
 API = "https://discord.com/api/v10"
 LIMIT = 100  # the largest page of GET /channels/{id}/messages
+STEP_RECORDS = 2000  # messages stored (with their cursor) per transaction on a first sync
 MAX_PAGES = 10_000
 TYPES = {0: "Default", 19: "Reply", 7: "GuildMemberJoin"}  # the API's types, by the exporter's names
 
@@ -132,25 +133,31 @@ def fetch(
     latest = _page(http, base, target, {"limit": LIMIT})
     stored: dict[str, str] = {}  # what this sync stores, id -> edited_timestamp
     if len(latest) == LIMIT and int(latest[-1]["id"]) > after + 1:
-        # more is new than the latest page holds: read forward from the cursor, a page per step
+        # more is new than the latest page holds: read forward from the cursor, about STEP_RECORDS
+        # messages per step (each step's records and cursor are stored together)
+        pending: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             page = list(reversed(_page(http, base, target, {"limit": LIMIT, "after": str(after)})))
             fresh = [m for m in page if int(m["id"]) > after]
-            if not fresh:
+            pending.extend(fresh)
+            if fresh:
+                after = int(fresh[-1]["id"])
+            last = not fresh or len(page) < LIMIT
+            if pending and (len(pending) >= STEP_RECORDS or last):
+                records = _records(pending, target, name, conversations)
+                stored.update((m["id"], m.get("edited_timestamp") or "") for m in pending)
+                yield records, _cursor(after, recent, conversations, name)
+                pending = []
+            if last:
                 break
-            records = _records(fresh, target, name, conversations)
-            after = int(fresh[-1]["id"])
-            stored.update((m["id"], m.get("edited_timestamp") or "") for m in fresh)
-            yield records, _cursor(after, recent, conversations, name)
-            if len(page) < LIMIT:
-                break
-    newest_first = latest
-    fresh = [m for m in reversed(newest_first) if int(m["id"]) > after]
+    fresh = [m for m in reversed(latest) if int(m["id"]) > after]
     records = _records(fresh, target, name, conversations) if fresh else []
-    records.extend(_changes(newest_first, after, recent, stored, full=len(latest) == LIMIT))
-    window = {m["id"]: m.get("edited_timestamp") or "" for m in newest_first}
+    records.extend(_changes(latest, after, recent, stored, full=len(latest) == LIMIT))
+    window = {m["id"]: m.get("edited_timestamp") or "" for m in latest}
     new_after = max([after, *(int(m["id"]) for m in fresh)])
-    yield records, _cursor(new_after, window, conversations, name)
+    if records or stored or window != recent or str(new_after) != cursor.get("after"):
+        yield records, _cursor(new_after, window, conversations, name)
+    # else nothing new, edited or deleted: no write at all
 
 
 def _cursor(
