@@ -5,6 +5,9 @@
   author (id, username, global_name, bot), content, timestamp, edited_timestamp (null unless edited),
   type (0 default, 19 reply, 7 user join), message_reference, reactions (count, me, emoji), attachments;
 - https://discord.com/developers/docs/resources/channel#get-channel: GET /channels/{id};
+- https://discord.com/developers/docs/resources/guild#list-guild-members: GET /guilds/{id}/members with
+  `limit` (1-1000, default 1) and `after` (the highest user id of the previous page), guild member
+  objects (user, nick, joined_at); without the GUILD_MEMBERS intent, 403 Missing Access;
 - https://discord.com/developers/docs/reference#snowflakes: ids are (ms since 2015 << 22) | increment;
 - https://discord.com/developers/docs/topics/rate-limits: X-RateLimit-Limit, -Remaining, -Reset,
   -Reset-After, -Bucket on every answer; a 429 with Retry-After and {"message", "retry_after",
@@ -48,6 +51,8 @@ class DiscordApi:
         self.limited: list[float] = []  # the next answers are 429s asking to wait these seconds
         self.empty_bucket_every = 0  # every Nth answer says X-RateLimit-Remaining: 0
         self.malformed: list[Any] = []  # the next messages listing answers this instead
+        self.members_intent = True
+        self.guild_members: list[dict[str, Any]] = []
 
     # -- the community's life ------------------------------------------------------------------------
 
@@ -96,6 +101,11 @@ class DiscordApi:
     def join(self, who: str) -> str:
         return self.say(who, "", kind=7)
 
+    def member_joins(self, who: str, at: datetime, nick: str | None = None) -> None:
+        self.guild_members.append(
+            {"user": USERS[who], "nick": nick, "roles": [], "joined_at": iso(at), "deaf": False}
+        )
+
     def react(self, message_id: str, emoji: str, count: int) -> None:
         message = self.find(message_id)
         message.setdefault("reactions", []).append(
@@ -131,6 +141,8 @@ class DiscordApi:
         if headers.get("Authorization") != f"Bot {self.token}":
             return 401, limits, {"message": "401: Unauthorized", "code": 0}
         parts = path.strip("/").split("/")  # api/v10/channels/{id}[/messages]
+        if len(parts) == 5 and parts[2] == "guilds" and parts[4] == "members":
+            return self._members(parts[3], query, limits)
         if len(parts) < 4 or parts[2] != "channels":
             return 404, limits, {"message": "404: Not Found", "code": 0}
         channel = parts[3]
@@ -169,6 +181,18 @@ class DiscordApi:
         else:
             chosen = ordered[-limit:]
         return 200, limits, list(reversed(chosen))
+
+    def _members(
+        self, guild: str, query: dict[str, list[str]], limits: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        if guild != GUILD:
+            return 404, limits, {"message": "Unknown Guild", "code": 10004}
+        if not self.members_intent:
+            return 403, limits, {"message": "Missing Access", "code": 50001}
+        limit = int(query.get("limit", ["1"])[0])
+        after = int(query.get("after", ["0"])[0])
+        ordered = sorted(self.guild_members, key=lambda m: int(m["user"]["id"]))
+        return 200, limits, [m for m in ordered if int(m["user"]["id"]) > after][:limit]
 
     def _limit_headers(self) -> dict[str, str]:
         empty = bool(self.empty_bucket_every) and len(self.requests) % self.empty_bucket_every == 0

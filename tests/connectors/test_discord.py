@@ -251,3 +251,41 @@ def test_connect_refuses_a_channel_that_is_not_an_id_or_not_found(engine: Engine
             backoff=FAST,
         )
     assert scalar(engine, "SELECT count(*) FROM connectors") == 0
+
+
+def test_members_yes_brings_join_dates_and_an_unchanged_listing_writes_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /guilds/{id}/members (the Server Members intent): a member who joins without a word."""
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", TOKEN)
+    api = DiscordApi()
+    a_channel(api)
+    api.member_joins("ada", api.clock, nick="Ada")
+    with serving(api) as url:
+        do_connect(
+            engine,
+            "discord",
+            CHANNEL,
+            community_name="Entraide",
+            fields={"token": "env:DISCORD_BOT_TOKEN", "api_url": f"{url}/api/v10", "members": "yes"},
+            backoff=FAST,
+        )
+        [first] = do_sync(engine, backoff=FAST)
+        assert first.ok, first.reason
+        [idle] = do_sync(engine, backoff=FAST)
+        assert idle.records == 0 and idle.requests == 2  # the latest page, the members' page
+        api.member_joins("bruno", api.clock)
+        [joined] = do_sync(engine, backoff=FAST)
+        assert joined.counts.members_updated == 1
+        api.members_intent = False
+        [refused] = do_sync(engine, backoff=FAST)
+    assert refused.reason is not None and refused.reason.startswith(
+        "members: the bot may not list the members of server 1089521338000000000 (HTTP 403, code "
+        "50001): turn on its Server Members intent"
+    )
+    with engine.connect() as conn:
+        dates = dict(
+            conn.execute(text("SELECT external_id, joined_at_exact FROM members")).all()
+        )
+    assert dates[USERS["ada"]["id"]] and dates[USERS["bruno"]["id"]]
+    assert not dates[USERS["bot"]["id"]]

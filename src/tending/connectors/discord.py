@@ -13,12 +13,17 @@ export import and a sync give the same ids (message ids, author ids, the channel
 - Rate limits (https://discord.com/developers/docs/topics/rate-limits): a 429 waits Retry-After (or the
   body's retry_after), an emptied bucket (X-RateLimit-Remaining: 0) waits X-RateLimit-Reset-After
   before the next request (connectors/base.py).
-A sync with nothing new costs one request: the latest page. Cursor: after (every message up to this id
-is stored), recent, the conversation state.
+- Members (members=yes, the bot needing the Server Members intent): GET /guilds/{id}/members, 1,000 a
+  page, gives each member's joined_at, so one who joins without a word still gets a join date.
+A sync with nothing new costs one request: the latest page (and with members=yes one per 1,000
+members). Cursor: after (every message up to this id is stored), recent, the conversation state,
+channel_name, guild_id, members_digest.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -43,10 +48,15 @@ DESCRIPTION = "A Discord channel, by its id, through a bot that can read it"
 FIELDS = (
     Field("token", "The bot's token (Developer Portal > Bot), by reference.", secret=True, required=True),
     Field("api_url", "The API's base URL (default https://discord.com/api/v10)."),
+    Field(
+        "members",
+        "yes: also read the server's members for their join dates (the Server Members intent).",
+    ),
 )
 API = "https://discord.com/api/v10"
 LIMIT = 100  # the largest page of GET /channels/{id}/messages
 STEP_RECORDS = 2000  # messages stored (with their cursor) per transaction on a first sync
+MEMBERS_PAGE = 1000  # the largest page of GET /guilds/{id}/members
 MAX_PAGES = 10_000
 TYPES = {0: "Default", 19: "Reply", 7: "GuildMemberJoin"}  # the API's types, by the exporter's names
 
@@ -126,10 +136,12 @@ def fetch(
     after = int(cursor.get("after") or 0)
     recent: dict[str, str] = dict(cursor.get("recent") or {})
     conversations = _conversations(cursor)
-    name = cursor.get("channel_name")
-    if name is None:  # the first sync: the channel's name, for the channel the records name
+    name, guild = cursor.get("channel_name"), cursor.get("guild_id")
+    if name is None:  # the first sync: the channel's name and server, for the records
         found = _get(http, f"{base}/channels/{target}", target, "channel")
-        name = str(found.get("name") or "") if isinstance(found, dict) else ""
+        found = found if isinstance(found, dict) else {}
+        name, guild = str(found.get("name") or ""), str(found.get("guild_id") or "")
+    current = dict(cursor)
     latest = _page(http, base, target, {"limit": LIMIT})
     stored: dict[str, str] = {}  # what this sync stores, id -> edited_timestamp
     if len(latest) == LIMIT and int(latest[-1]["id"]) > after + 1:
@@ -146,7 +158,8 @@ def fetch(
             if pending and (len(pending) >= STEP_RECORDS or last):
                 records = _records(pending, target, name, conversations)
                 stored.update((m["id"], m.get("edited_timestamp") or "") for m in pending)
-                yield records, _cursor(after, recent, conversations, name)
+                current = _cursor(after, recent, conversations, name, guild, cursor)
+                yield records, current
                 pending = []
             if last:
                 break
@@ -156,19 +169,91 @@ def fetch(
     window = {m["id"]: m.get("edited_timestamp") or "" for m in latest}
     new_after = max([after, *(int(m["id"]) for m in fresh)])
     if records or stored or window != recent or str(new_after) != cursor.get("after"):
-        yield records, _cursor(new_after, window, conversations, name)
+        current = _cursor(new_after, window, conversations, name, guild, cursor)
+        yield records, current
     # else nothing new, edited or deleted: no write at all
+    if (credentials.get("members") or "").lower() in ("yes", "true", "1") and guild:
+        yield from _members(http, base, target, guild, current)
 
 
 def _cursor(
-    after: int, recent: dict[str, str], conversations: Conversations, name: str
+    after: int,
+    recent: dict[str, str],
+    conversations: Conversations,
+    name: str,
+    guild: str | None,
+    before: dict[str, Any],
 ) -> dict[str, Any]:
     return {
+        **before,
         "after": str(after),
         "channel_name": name,
+        "guild_id": guild,
         "recent": recent,
         "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()},
     }
+
+
+def _members(
+    http: Http, base: str, channel: str, guild: str, cursor: dict[str, Any]
+) -> Iterator[Step]:
+    """The server's members with their join dates (GET /guilds/{id}/members, 1,000 a page by `after`
+    user id; the Server Members intent): a member who joins without a word gets a join date. Written
+    only when the listing changed (its digest is in the cursor)."""
+    members: list[dict[str, Any]] = []
+    after = "0"
+    for _ in range(MAX_PAGES):
+        response = http.get(
+            f"{base}/guilds/{guild}/members",
+            params={"limit": MEMBERS_PAGE, "after": after},
+            ok=(200, 401, 403, 404),
+        )
+        if response.status_code == 403:
+            raise ConnectorError(
+                f"members: the bot may not list the members of server {guild} (HTTP 403, code "
+                f"{_error_code(response)}): turn on its Server Members intent (Developer Portal > "
+                "Bot > Privileged Gateway Intents), or connect without members=yes."
+            )
+        if response.status_code != 200:
+            raise _refusal(response, channel)
+        page = json_of(response, "members")
+        if not isinstance(page, list):
+            raise ConnectorError(
+                f"guild {guild}: Discord's answer is not a list of members; nothing was stored."
+            )
+        members.extend(m for m in page if isinstance(m, dict) and isinstance(m.get("user"), dict))
+        if len(page) < MEMBERS_PAGE or not members:
+            break
+        after = str(members[-1]["user"].get("id"))
+    records = [record for m in members if (record := _member(m, guild)) is not None]
+    digest = hashlib.sha256(
+        json.dumps(
+            [(r.external_id, r.display_name, r.handle, str(r.joined_at), r.is_bot) for r in records]
+        ).encode()
+    ).hexdigest()
+    if digest != cursor.get("members_digest"):
+        yield list(records), {**cursor, "members_digest": digest}
+
+
+def _member(member: dict[str, Any], guild: str) -> MemberRecord | None:
+    user = member["user"]
+    if not user.get("id"):
+        return None
+    try:
+        joined = parse_iso(member["joined_at"]) if member.get("joined_at") else None
+    except (TypeError, ValueError):
+        raise ConnectorError(
+            f"guild {guild}: member {user['id']} has a joined_at that is not a date; "
+            "nothing was stored."
+        ) from None
+    return MemberRecord(
+        source=PLATFORM,
+        external_id=str(user["id"]),
+        handle=user.get("username"),
+        display_name=member.get("nick") or user.get("global_name") or user.get("username"),
+        joined_at=joined,
+        is_bot=bool(user.get("bot")),
+    )
 
 
 def _conversations(cursor: dict[str, Any]) -> Conversations:
