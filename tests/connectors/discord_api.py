@@ -21,6 +21,7 @@ Deleting a message removes it from the listing; editing sets edited_timestamp.
 from __future__ import annotations
 
 import bisect
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,9 @@ class DiscordApi:
         self.empty_bucket_every = 0  # every Nth answer says X-RateLimit-Remaining: 0
         self.malformed: list[Any] = []  # the next messages listing answers this instead
         self.members_intent = True
+        self.hold_at = 0  # the answer to this request (counted from 1) waits until `hold` is set
+        self.hold = threading.Event()
+        self.reached = threading.Event()
         self.guild_members: list[dict[str, Any]] = []
 
     # -- the community's life ------------------------------------------------------------------------
@@ -130,6 +134,9 @@ class DiscordApi:
         self, path: str, query: dict[str, list[str]], headers: dict[str, str]
     ) -> tuple[int, dict[str, str], Any]:
         self.requests.append((path, query))
+        if self.hold_at and len(self.requests) == self.hold_at:
+            self.reached.set()
+            self.hold.wait(60)
         limits = self._limit_headers()
         if self.limited:
             wait = self.limited.pop(0)
