@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -108,7 +109,9 @@ def test_edits_update_the_text_and_deletions_are_recorded_once(
         do_sync(other, backoff=FAST)
     said = "SELECT text FROM activities WHERE source_id = :i"
     assert scalar(engine, said, i=ids["hello"]) == "Bonjour à toutes et à tous"
-    assert scalar(engine, "SELECT count(*) FROM activities WHERE source_id = :i", i=ids["answer"]) == 0
+    assert (
+        scalar(engine, "SELECT count(*) FROM activities WHERE source_id = :i", i=ids["answer"]) == 0
+    )
     assert scalar(engine, "SELECT count(*) FROM activity_deletions") == 1
     for sql in (
         "SELECT count(*) FROM activities",
@@ -267,7 +270,11 @@ def test_members_yes_brings_join_dates_and_an_unchanged_listing_writes_nothing(
             "discord",
             CHANNEL,
             community_name="Entraide",
-            fields={"token": "env:DISCORD_BOT_TOKEN", "api_url": f"{url}/api/v10", "members": "yes"},
+            fields={
+                "token": "env:DISCORD_BOT_TOKEN",
+                "api_url": f"{url}/api/v10",
+                "members": "yes",
+            },
             backoff=FAST,
         )
         [first] = do_sync(engine, backoff=FAST)
@@ -284,8 +291,48 @@ def test_members_yes_brings_join_dates_and_an_unchanged_listing_writes_nothing(
         "50001): turn on its Server Members intent"
     )
     with engine.connect() as conn:
-        dates = dict(
-            conn.execute(text("SELECT external_id, joined_at_exact FROM members")).all()
-        )
+        dates = dict(conn.execute(text("SELECT external_id, joined_at_exact FROM members")).all())
     assert dates[USERS["ada"]["id"]] and dates[USERS["bruno"]["id"]]
     assert not dates[USERS["bot"]["id"]]
+
+
+@pytest.mark.usefixtures("token")
+def test_the_cli_says_what_a_sync_edited_and_deleted_and_lists_items_fetched(
+    db_url: str, run_cli: Any
+) -> None:
+    api = DiscordApi()
+    ids = a_channel(api)
+    with serving(api) as url:
+        connected = run_cli(
+            "--db",
+            db_url,
+            "connect",
+            "discord",
+            CHANNEL,
+            "--community",
+            "Entraide",
+            "token=env:DISCORD_BOT_TOKEN",
+            f"api_url={url}/api/v10",
+        )
+        assert connected.exit_code == 0, connected.stderr
+        assert run_cli("--db", db_url, "sync").exit_code == 0
+        api.edit(ids["hello"], "Bonjour à toutes et à tous")
+        api.delete(ids["answer"])
+        synced = run_cli("--db", db_url, "sync")
+    assert synced.exit_code == 0 and synced.stdout.startswith(
+        "Connector 1 (discord, Entraide): 0 new activities, 0 new members, 0 new threads, "
+        "1 edited, 1 deleted; 1 requests"
+    )
+    listed = run_cli("--db", db_url, "connectors").stdout.splitlines()
+    assert listed[0].split() == [
+        "ID",
+        "COMMUNITY",
+        "KIND",
+        "STATE",
+        "LAST",
+        "SYNC",
+        "ITEMS",
+        "TARGET",
+    ]
+    assert listed[1].split()[-2:] == ["4", CHANNEL]
+    assert "Bonjour" not in synced.stdout + synced.stderr and TOKEN not in synced.stdout
