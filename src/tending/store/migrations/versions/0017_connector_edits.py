@@ -2,11 +2,11 @@
 
 Revision ID: 0017_connector_edits
 Revises: 0008_contributor_days
-Depends on: 0012_connectors (it adds a column to the connectors table)
 
 activity_deletions (store/deletions.py): messages deleted on the platform after they were stored, so no
-later import or sync brings them back. connectors.items_fetched: the activities a connector has stored,
-counted in the transaction that stores them.
+later import or sync brings them back. connector_counts (store/connectors.py): the activities each
+connector has stored, counted in the transaction that stores them; a table of its own, keyed by the
+connector's id without a foreign key, so this head does not depend on 0012_connectors's.
 """
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from tending.store.schema import Key, Timestamp
 revision = "0017_connector_edits"
 down_revision = "0008_contributor_days"
 branch_labels = None
-depends_on = ("0012_connectors",)
+depends_on = None
 
 
 def upgrade() -> None:
@@ -42,13 +42,14 @@ def upgrade() -> None:
             name=op.f("uq_activity_deletions_community_id_source_source_id"),
         ),
     )
-    with op.batch_alter_table("connectors") as batch:
-        batch.add_column(
-            sa.Column("items_fetched", sa.Integer(), nullable=False, server_default="0")
-        )
+    op.create_table(
+        "connector_counts",
+        sa.Column("connector_id", Key, nullable=False),
+        sa.Column("items_fetched", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("connector_id", name=op.f("pk_connector_counts")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("connectors") as batch:
-        batch.drop_column("items_fetched")
+    op.drop_table("connector_counts")
     op.drop_table("activity_deletions")
