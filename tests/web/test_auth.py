@@ -148,6 +148,9 @@ def post_routes(db_url: str, cid: int) -> dict[str, dict[str, object]]:
         f"/c/{cid}/moderation/1/act": {"action": "leave"},
         f"/c/{cid}/members/{ada}/erase": {},
         f"/settings/communities/{cid}/retention": {"text_days": "365"},
+        f"/c/{cid}/sources/connect": {"kind": "rss", "target": "https://blog.example.org/feed/"},
+        f"/c/{cid}/sources/1/sync": {},
+        f"/c/{cid}/sources/1/remove": {},
     }
 
 
@@ -161,7 +164,7 @@ def test_every_post_route_is_in_the_csrf_list(
         if isinstance(r, APIRoute) and "POST" in r.methods
     } - {"/login"}
     listed = post_routes(seeded[0], cid)
-    assert len(declared) == len(listed) == 17, (
+    assert len(declared) == len(listed) == 20, (
         f"add the new POST routes to post_routes(): {sorted(declared)}"
     )
 
