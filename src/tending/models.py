@@ -99,7 +99,32 @@ class ActivityRecord:
     extra: dict[str, Any] | JsonText | None = None
 
 
-ImportRecord = MemberRecord | ChannelRecord | ThreadRecord | ActivityRecord
+@dataclass(slots=True)
+class ActivityEdit:
+    """A message edited on the platform after it was stored (a live connector saw it): its text now.
+    The store updates the text of the activity it names, if it holds it with a text (one whose text was
+    removed, by retention or an erasure, stays without)."""
+
+    source: str
+    source_id: str
+    text: str | None
+    edited_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ActivityDeletion:
+    """A message deleted on the platform after it was stored: the store removes the activity (and the
+    reactions to it) as an import of the platform now would not have it, and records the deletion, so no
+    later import or sync brings it back."""
+
+    source: str
+    source_id: str
+    deleted_at: datetime | None = None
+
+
+ImportRecord = (
+    MemberRecord | ChannelRecord | ThreadRecord | ActivityRecord | ActivityEdit | ActivityDeletion
+)
 
 
 @dataclass(slots=True)

@@ -254,3 +254,32 @@ def test_with_a_key_a_redirect_is_not_followed_so_the_key_stays_with_the_forum(
         "tending follows no redirect: connect to that address."
     )
     assert elsewhere.requests == []
+
+
+def test_a_topic_read_again_brings_its_edits_and_its_deletions_once(engine: Engine) -> None:
+    """A post edited (its cooked text changes) or deleted (deleted_at, as staff see it) in a topic that
+    gets a new reply: /t/{id}.json gives the first 20 posts again."""
+    forum = Forum()
+    topic = forum.new_topic("Welcome, introduce yourself", user=0, replies=3)
+    with serving(forum) as url:
+        do_connect(engine, "discourse", url, community_name="Cats", fields={}, backoff=FAST)
+        do_sync(engine, backoff=FAST)
+        first, second = forum.topics[topic]["posts"][:2]
+        first["cooked"] = "<p>Hello, and welcome!</p>"
+        second["deleted_at"] = "2026-03-09T10:00:00.000Z"
+        forum.post(topic, user=1)
+        [changed] = do_sync(engine, backoff=FAST)
+        forum.post(topic, user=2)
+        [again] = do_sync(engine, backoff=FAST)
+    assert changed.ok, changed.reason
+    assert changed.counts.activities_added == 1
+    assert changed.counts.activities_edited == 1 and changed.counts.activities_deleted == 1
+    assert again.counts.activities_added == 1
+    assert again.counts.activities_edited == 0 and again.counts.activities_deleted == 0
+    with engine.connect() as conn:
+        texts: dict[str, str | None] = dict(
+            conn.execute(text("SELECT source_id, text FROM activities")).tuples().all()
+        )
+    assert texts[f"post:{first['id']}"] == "Hello, and welcome!"
+    assert f"post:{second['id']}" not in texts
+    assert count(engine, "activities") == 4 - 1 + 2

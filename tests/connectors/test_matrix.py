@@ -127,3 +127,60 @@ def test_a_room_is_synced_then_kept_current(
             {"b": bot},
         ).scalar_one()
     assert is_bot
+
+
+def test_an_edit_updates_the_text_and_a_redaction_deletes_once(
+    engine: Engine, homeserver: Homeserver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m.replace (spec: Event replacements) and m.room.redaction (spec: Redactions)."""
+    n = next(_n)
+    (bot, bot_token), (_ada, ada_token) = (
+        homeserver.register(f"{name}e{n}") for name in ("tending", "ada")
+    )
+    with homeserver.client(ada_token) as as_ada, homeserver.client(bot_token) as as_bot:
+        room = as_ada.post(
+            "/_matrix/client/v3/createRoom",
+            json={"name": "Entraide", "invite": [bot], "preset": "private_chat"},
+        ).json()["room_id"]
+        as_bot.post(f"/_matrix/client/v3/join/{room}").raise_for_status()
+        hello = send(as_ada, room, "m.room.message", {"msgtype": "m.text", "body": "Bonjour"})
+        oops = send(as_ada, room, "m.room.message", {"msgtype": "m.text", "body": "mon numéro"})
+        liked = send(
+            as_ada,
+            room,
+            "m.reaction",
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": hello, "key": "👍"}},
+        )
+        monkeypatch.setenv("BOT_TOKEN", bot_token)
+        fields = {"homeserver": homeserver.url, "access_token": "env:BOT_TOKEN"}
+        do_connect(engine, "matrix", room, community_name="Entraide", fields=fields, backoff=FAST)
+        [first] = do_sync(engine, backoff=FAST)
+        assert first.ok and first.counts.activities_added == 2 + 3  # two joins, 2 messages, 1 like
+        send(
+            as_ada,
+            room,
+            "m.room.message",
+            {
+                "msgtype": "m.text",
+                "body": "* Bonjour à tous",
+                "m.new_content": {"msgtype": "m.text", "body": "Bonjour à tous"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": hello},
+            },
+        )
+        for event in (oops, liked):
+            as_ada.put(
+                f"/_matrix/client/v3/rooms/{room}/redact/{event}/r{next(_txn)}", json={}
+            ).raise_for_status()
+        [changed] = do_sync(engine, backoff=FAST)
+        [again] = do_sync(engine, backoff=FAST)
+    assert changed.ok, changed.reason
+    assert changed.counts.activities_added == 0
+    assert changed.counts.activities_edited == 1 and changed.counts.activities_deleted == 2
+    assert again.records == 0 and again.counts.activities_deleted == 0
+    with engine.connect() as conn:
+        texts: dict[str, str | None] = dict(
+            conn.execute(text("SELECT source_id, text FROM activities")).tuples().all()
+        )
+        stats = conn.execute(text("SELECT sum(contributions), sum(reactions) FROM member_stats"))
+        assert tuple(stats.one()) == (1, 0)
+    assert texts[hello] == "Bonjour à tous" and oops not in texts and liked not in texts

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tending.actions.connectors import do_connect, do_sync
 from tending.actions.imports import do_import
@@ -46,6 +46,23 @@ class BotApi:
                     "date": 1772960000 + 60 * number,
                     "chat": {"id": chat, "type": "supergroup", "title": "Entraide"},
                     **message,
+                },
+            }
+        )
+
+    def edit(self, message_id: int, text: str, chat: int = CHAT) -> None:
+        """An edited_message update: the whole message again, with edit_date (Bot API, Update)."""
+        self.sent += 1
+        self.updates.append(
+            {
+                "update_id": 5000 + self.sent,
+                "edited_message": {
+                    "message_id": message_id,
+                    "date": 1772960000 + 60 * message_id,
+                    "edit_date": 1772960000 + 60 * self.sent,
+                    "chat": {"id": chat, "type": "supergroup", "title": "Entraide"},
+                    "from": ADA,
+                    "text": text,
                 },
             }
         )
@@ -165,3 +182,34 @@ def test_an_import_of_a_getupdates_dump_then_a_sync_adds_nothing(
         [synced] = do_sync(engine, backoff=FAST)
     assert synced.ok and synced.records > 0
     assert synced.counts.activities_added == 0 and synced.counts.members_added == 0
+
+
+def test_an_edited_message_updates_the_stored_text_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = BotApi()
+    a_group(api)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    with serving(api) as url:
+        do_connect(
+            engine,
+            "telegram",
+            str(CHAT),
+            community_name="Entraide",
+            fields={"token": "env:BOT_TOKEN", "api_url": url},
+            backoff=FAST,
+        )
+        do_sync(engine, backoff=FAST)
+        api.edit(2, "Bonjour à tous !")
+        api.edit(2, "Bonjour à tous !", chat=-100999)  # the same message id in another group
+        [edited] = do_sync(engine, backoff=FAST)
+        [again] = do_sync(engine, backoff=FAST)
+    assert (
+        edited.ok and edited.counts.activities_edited == 1 and edited.counts.activities_added == 0
+    )
+    assert again.counts.activities_edited == 0
+    with engine.connect() as conn:
+        texts: dict[str, str | None] = dict(
+            conn.execute(text("SELECT source_id, text FROM activities")).tuples().all()
+        )
+    assert texts[f"{CHAT}:2"] == "Bonjour à tous !" and texts[f"{CHAT}:3"] == "Salut Ada"

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tending.config import credential, is_credential_reference
-from tending.connectors import get_connector
+from tending.connectors import KINDS, get_connector
 from tending.connectors.base import Backoff, ConnectorError, Http, Seen
 from tending.errors import TendingError, UsageError
 from tending.store.audit import record_event
@@ -33,6 +33,7 @@ from tending.store.connectors import (
     OK,
     PAUSED,
     ConnectorRow,
+    add_fetched,
     delete_connector,
     find_connector,
     find_same_connector,
@@ -65,6 +66,7 @@ class ConnectorInfo:
     cursor: dict[str, Any]
     options: dict[str, Any]
     credentials: dict[str, str]
+    items_fetched: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,7 @@ class ConnectorInfo:
             "cursor": self.cursor,
             "options": self.options,
             "credentials": self.credentials,
+            "items_fetched": self.items_fetched,
         }
 
 
@@ -120,7 +123,11 @@ class SyncResult:
                 "threads": self.counts.threads_added,
                 "channels": self.counts.channels_added,
             },
-            "updated": {"members": self.counts.members_updated},
+            "updated": {
+                "members": self.counts.members_updated,
+                "activities": self.counts.activities_edited,
+            },
+            "deleted": {"activities": self.counts.activities_deleted},
         }
 
 
@@ -138,7 +145,31 @@ def _info(row: ConnectorRow) -> ConnectorInfo:
         cursor=row.cursor,
         options=row.options,
         credentials=row.credentials,
+        items_fetched=row.items_fetched,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorKind:
+    """A kind `tending connect` (and the web's Sources page) offers, with the fields it takes."""
+
+    kind: str
+    description: str
+    fields: tuple[tuple[str, str, bool, bool], ...]  # (name, help, secret, required)
+
+
+def get_connector_kinds() -> list[ConnectorKind]:
+    found = []
+    for kind in KINDS:
+        module = get_connector(kind)
+        found.append(
+            ConnectorKind(
+                kind=kind,
+                description=module.DESCRIPTION,
+                fields=tuple((f.name, f.help, f.secret, f.required) for f in module.FIELDS),
+            )
+        )
+    return found
 
 
 # -- connect ------------------------------------------------------------------------------------------
@@ -412,6 +443,7 @@ def _run_steps(engine: Engine, row: ConnectorRow, steps: Any, result: SyncResult
                 ingestor = Ingestor(conn, get_community_by_id(conn, row.community_id))
                 ingestor.add_all(records)
                 result.counts.merge(ingestor.counts)
+                add_fetched(conn, row.id, ingestor.counts.activities_added)
             save_cursor(conn, row.id, cursor)
         result.records += len(records)
         result.steps += 1

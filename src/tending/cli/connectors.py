@@ -71,6 +71,9 @@ def connect(
       tending connect matrix '!abc:example.org' --community Entraide \\
           homeserver=https://matrix.example.org access_token=env:MATRIX_BOT_TOKEN
       tending connect telegram -1001234567890 --community Entraide token=env:TELEGRAM_BOT_TOKEN
+      tending connect discord 1089521338827427852 --community Entraide \\
+          token=env:DISCORD_BOT_TOKEN
+      tending connect slack C0123ABCD --community "Data viz Houston" token=env:SLACK_BOT_TOKEN
     """
     from tending.actions.connectors import do_connect
 
@@ -101,7 +104,7 @@ connect.help = (connect.help or "").replace("KINDS_LIST", ", ".join(KINDS))
 @format_option("table", "json")
 @click.pass_context
 def connectors(ctx: click.Context, community_name: str | None, output_format: str) -> None:
-    """The live connectors: state (ok, failing with the reason, paused), last sync and cursor.
+    """The live connectors: state (ok, failing with the reason, paused), last sync, items fetched, cursor.
 
     \b
     Examples:
@@ -122,11 +125,15 @@ def connectors(ctx: click.Context, community_name: str | None, output_format: st
     if not found:
         click.echo("No connector yet: tending connect KIND URL --community NAME.")
         return
-    click.echo(f"{'ID':>4}  {'COMMUNITY':<20} {'KIND':<10} {'STATE':<8} {'LAST SYNC':<21} TARGET")
+    click.echo(
+        f"{'ID':>4}  {'COMMUNITY':<20} {'KIND':<10} {'STATE':<8} {'LAST SYNC':<21} "
+        f"{'ITEMS':>8}  TARGET"
+    )
     for c in found:
         last = c.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") + "Z" if c.last_sync_at else "never"
         click.echo(
-            f"{c.id:>4}  {c.community[:20]:<20} {c.kind:<10} {c.state:<8} {last:<21} {c.target}"
+            f"{c.id:>4}  {c.community[:20]:<20} {c.kind:<10} {c.state:<8} {last:<21} "
+            f"{c.items_fetched:>8}  {c.target}"
         )
         if c.state == "failing" and c.reason:
             click.echo(f"      failing: {c.reason}")
@@ -227,9 +234,14 @@ def print_syncs(results: list[SyncResult], *, quiet: bool = True) -> None:
             click.echo(f"{head}: failing: {result.reason}")
             continue
         c = result.counts
-        if quiet and not (c.activities_added or c.members_added or c.threads_added):
+        changed = c.activities_edited or c.activities_deleted
+        if quiet and not (c.activities_added or c.members_added or c.threads_added or changed):
             continue
+        edits = (
+            f", {c.activities_edited} edited, {c.activities_deleted} deleted" if changed else ""
+        )
         click.echo(
             f"{head}: {c.activities_added} new activities, {c.members_added} new members, "
-            f"{c.threads_added} new threads; {result.requests} requests, {result.duration_s:.1f} s."
+            f"{c.threads_added} new threads{edits}; {result.requests} requests, "
+            f"{result.duration_s:.1f} s."
         )

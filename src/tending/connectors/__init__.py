@@ -24,6 +24,8 @@ KINDS: dict[str, str] = {
     "rss": "tending.connectors.rss",
     "matrix": "tending.connectors.matrix",
     "telegram": "tending.connectors.telegram",
+    "discord": "tending.connectors.discord",
+    "slack": "tending.connectors.slack",
 }
 
 

@@ -164,6 +164,7 @@ class Http:
                 self._sleep(self._wait(attempt))
                 continue
             if response.status_code in ok:
+                self._respect_remaining(response)
                 return response
             if response.is_redirect:
                 raise ConnectorError(
@@ -202,12 +203,38 @@ class Http:
             return self._wait(attempt)
         asked = retry_after(response.headers.get("Retry-After"))
         if asked is None:
+            asked = _body_retry_after(response)
+        if asked is None:
             return self._wait(attempt)
         return min(asked, self.backoff.max_wait_s)
+
+    def _respect_remaining(self, response: httpx.Response) -> None:
+        """A bucket emptied (X-RateLimit-Remaining: 0, as Discord sends): wait for its reset
+        (X-RateLimit-Reset-After, seconds) before the next request, instead of earning a 429."""
+        if response.headers.get("X-RateLimit-Remaining", "").strip() != "0":
+            return
+        try:
+            wait = float(response.headers.get("X-RateLimit-Reset-After", ""))
+        except ValueError:
+            return
+        if wait > 0:
+            self._sleep(min(wait, self.backoff.max_wait_s))
 
     @staticmethod
     def _sleep(seconds: float) -> None:
         time.sleep(seconds)
+
+
+def _body_retry_after(response: httpx.Response) -> float | None:
+    """Discord's 429 body: {"message": ..., "retry_after": 64.57, "global": false} (seconds, a float)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    value = data.get("retry_after") if isinstance(data, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
 
 
 def status_error(status: int, where: str, attempts: int) -> ConnectorError:

@@ -10,6 +10,9 @@ the same JSON (importers/discourse.py parse_data): same records, same ids (post:
 - A reply to a post outside what was fetched is linked through /posts/by_number/{topic}/{n}.json.
 - With an admin API key (Api-Key, Api-Username headers) /admin/users/list/new.json?page=N gives join
   dates, newest first.
+- Edits and deletions: a topic read again (it has new activity) gives its first 20 posts again; those
+  stored before update their text if it was edited, and a post deleted or withdrawn since is deleted
+  (store/deletions.py). An edit does not bump a topic: edits in quiet topics are not seen.
 
 Cursor: bumped_at (the last topic stored, by last activity) with the ids stored at exactly that instant
 (at_bumped_at), max_post_id (every post at or below it is stored), users_created_at (the newest join
@@ -27,7 +30,15 @@ from urllib.parse import urlsplit
 from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, json_of
 from tending.importers.base import BadRecord, parse_iso
 from tending.importers.discourse import State, parse_data
-from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRecord, ThreadRecord
+from tending.models import (
+    ActivityDeletion,
+    ActivityEdit,
+    ActivityRecord,
+    ChannelRecord,
+    ImportRecord,
+    MemberRecord,
+    ThreadRecord,
+)
 
 KIND = "discourse"
 PLATFORM = "discourse"
@@ -212,7 +223,28 @@ def _topic_records(
         {**data, "post_stream": {"posts": posts, "stream": stream}}, f"topic {topic_id}", state
     )
     kept = [r for r in records if not (isinstance(r, ActivityRecord) and _post_id(r) <= floor)]
+    kept.extend(_changes(records, posts, floor))
     return kept, max([floor, *stream, *(p["id"] for p in posts if isinstance(p.get("id"), int))])
+
+
+def _changes(
+    records: list[ImportRecord], posts: list[dict[str, Any]], floor: int
+) -> list[ImportRecord]:
+    """Posts stored by an earlier sync, read again with their topic: their text now (an edit changes
+    it; the same text changes nothing), and those deleted or withdrawn since (the importer skips them)."""
+    changes: list[ImportRecord] = [
+        ActivityEdit(source=PLATFORM, source_id=r.source_id, text=r.text)
+        for r in records
+        if isinstance(r, ActivityRecord) and _post_id(r) <= floor and r.text
+    ]
+    changes.extend(
+        ActivityDeletion(source=PLATFORM, source_id=f"post:{p['id']}")
+        for p in posts
+        if isinstance(p.get("id"), int)
+        and p["id"] <= floor
+        and (p.get("deleted_at") or p.get("user_deleted"))
+    )
+    return changes
 
 
 def _parents_outside(

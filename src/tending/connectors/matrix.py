@@ -5,8 +5,10 @@ have joined the room.
 
 - m.room.message: a message; chats have no threads, so as the chat importers do (importers/base.py
   Conversations) a message after six hours of silence starts a conversation (kind post) and the next ones
-  reply in it; a thread (m.thread) or a reply (m.in_reply_to) names its parent. Edits (m.replace) and
-  redacted events are left out.
+  reply in it; a thread (m.thread) or a reply (m.in_reply_to) names its parent.
+- An edit (m.replace) updates the stored text of the message it replaces; a redaction (m.room.redaction)
+  deletes the message or reaction it redacts (store/deletions.py). Redacted events read later are left
+  out.
 - m.reaction: a reaction to the event it relates to.
 - m.room.member: a join (membership join, not a profile change) or a leave (leave, ban).
 Ids: members are Matrix user ids (@ada:example.org, what delivery/matrix.py sends to), activities are event
@@ -30,6 +32,8 @@ from tending.models import (
     POST,
     REACTION,
     REPLY,
+    ActivityDeletion,
+    ActivityEdit,
     ActivityRecord,
     ChannelRecord,
     ImportRecord,
@@ -203,6 +207,7 @@ def _records(
     ]
     members: dict[str, str | None] = {}
     seen: set[str] = set()
+    changes: list[ImportRecord] = []
     for event in sorted(
         events, key=lambda e: (int(e.get("origin_server_ts") or 0), str(e.get("event_id")))
     ):
@@ -210,6 +215,10 @@ def _records(
         if not event_id or not sender or event.get("origin_server_ts") is None or event_id in seen:
             continue
         seen.add(event_id)
+        change = _change(event)
+        if change is not None:
+            changes.append(change)
+            continue
         activity = _activity(event, room, conversations)
         if activity is None:
             continue
@@ -219,7 +228,7 @@ def _records(
         records.append(activity)
         newest_ts = max(newest_ts or 0, int(event["origin_server_ts"]))
     if len(records) == 1:
-        return [], newest_ts  # nothing new: no write at all
+        return changes, newest_ts  # nothing new (but edits or redactions): no insert
     people = [
         MemberRecord(
             source=PLATFORM,
@@ -230,7 +239,33 @@ def _records(
         )
         for who, name in members.items()
     ]
-    return [records[0], *people, *records[1:]], newest_ts
+    return [records[0], *people, *records[1:], *changes], newest_ts
+
+
+def _change(event: dict[str, Any]) -> ImportRecord | None:
+    """An edit (m.replace: the text is m.new_content's body) or a redaction (the event it redacts:
+    `redacts` at the top in rooms up to version 10, in the content from version 11)."""
+    content = event.get("content") if isinstance(event.get("content"), dict) else {}
+    assert isinstance(content, dict)
+    if event.get("type") == "m.room.redaction":
+        target = event.get("redacts") or content.get("redacts")
+        if not isinstance(target, str):
+            return None
+        return ActivityDeletion(source=PLATFORM, source_id=target, deleted_at=_at(event))
+    relates = content.get("m.relates_to")
+    new = content.get("m.new_content")
+    if (
+        event.get("type") == "m.room.message"
+        and isinstance(relates, dict)
+        and relates.get("rel_type") == "m.replace"
+        and isinstance(relates.get("event_id"), str)
+        and isinstance(new, dict)
+        and "body" in new
+    ):
+        return ActivityEdit(
+            source=PLATFORM, source_id=relates["event_id"], text=str(new["body"]), edited_at=_at(event)
+        )
+    return None
 
 
 def _room_name(events: list[dict[str, Any]]) -> str | None:

@@ -7,7 +7,8 @@ A bot sees messages only from when it joined, and in groups only with privacy mo
 /setprivacy) or as an admin: import the Desktop export first, then sync. Telegram keeps an update until a
 getUpdates asks with a higher offset; the offset is stored with the rows, so an update is confirmed only
 once it is stored. Updates of other chats the bot is in are confirmed and left out: one bot per connector.
-Cursor: offset, the conversation state.
+An edited message (edited_message, edited_channel_post) updates the stored text; the Bot API tells no
+deletions. Cursor: offset, the conversation state.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, json_of
-from tending.importers.base import BadRecord, Conversations
+from tending.importers.base import BadRecord, Conversations, from_epoch
 from tending.importers.telegram import parse_updates
-from tending.models import ActivityRecord, ChannelRecord, ImportRecord, MemberRecord
+from tending.models import ActivityEdit, ActivityRecord, ChannelRecord, ImportRecord, MemberRecord
 
 KIND = "telegram"
 PLATFORM = "telegram"
@@ -97,19 +98,16 @@ def fetch(
             "offset": offset,
             "limit": LIMIT,
             "timeout": 0,
-            "allowed_updates": json.dumps(["message", "channel_post"]),
+            "allowed_updates": json.dumps(
+                ["message", "channel_post", "edited_message", "edited_channel_post"]
+            ),
         }
         updates = [
             u for u in _call(http, credentials, "getUpdates", params) or [] if isinstance(u, dict)
         ]
         if not updates:
             return
-        mine = [
-            u
-            for u in updates
-            if str(((u.get("message") or u.get("channel_post") or {}).get("chat") or {}).get("id"))
-            == target
-        ]
+        mine = [u for u in updates if str((_message_of(u).get("chat") or {}).get("id")) == target]
         offset = max(int(u.get("update_id") or 0) for u in updates) + 1
         yield (
             _records(mine, conversations),
@@ -124,11 +122,37 @@ def fetch(
             return
 
 
+EDITED = ("edited_message", "edited_channel_post")
+
+
+def _message_of(update: dict[str, Any]) -> dict[str, Any]:
+    for key in ("message", "channel_post", *EDITED):
+        if isinstance(update.get(key), dict):
+            return dict(update[key])
+    return {}
+
+
+def _edit(update: dict[str, Any]) -> ActivityEdit | None:
+    """An edited message (the Bot API tells no deletions): its text now, by the importer's id."""
+    message = _message_of(update)
+    if not message.get("message_id") or not isinstance(message.get("chat"), dict):
+        return None
+    edited = message.get("edit_date")
+    return ActivityEdit(
+        source=PLATFORM,
+        source_id=f"{message['chat'].get('id')}:{message['message_id']}",
+        text=message.get("text") or message.get("caption"),
+        edited_at=from_epoch(edited) if isinstance(edited, int) else None,
+    )
+
+
 def _records(updates: list[dict[str, Any]], conversations: Conversations) -> list[ImportRecord]:
     records: list[ImportRecord] = []
+    edits = [e for u in updates if any(k in u for k in EDITED) and (e := _edit(u))]
+    updates = [u for u in updates if not any(k in u for k in EDITED)]
     for item in parse_updates(updates, conversations=conversations, label="getUpdates"):
         if isinstance(item, BadRecord):
             raise ConnectorError(item.describe())
         if isinstance(item, ActivityRecord | MemberRecord | ChannelRecord):
             records.append(item)
-    return records
+    return [*records, *edits]

@@ -73,6 +73,20 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             )
 
 
+def parse_messages(
+    messages: list[Any],
+    channel: str,
+    *,
+    conversations: Conversations,
+    members: set[str],
+    label: str,
+) -> Iterator[ParseItem]:
+    """Messages in the exporter's form, oldest first, as parse() reads them (the discord connector
+    gives the API's messages in that form: the same records, the same ids)."""
+    for number, message in enumerate(messages, start=1):
+        yield from _message(message, channel, conversations, members, label, number)
+
+
 def _message(
     message: Any,
     channel: str,

@@ -95,9 +95,14 @@ def _list_of(source: SourceFile) -> list[Any]:
 
 
 def _users(source: SourceFile) -> Iterator[ParseItem]:
-    for number, user in enumerate(_list_of(source), start=1):
+    yield from parse_users(_list_of(source), label=source.label)
+
+
+def parse_users(users: list[Any], *, label: str) -> Iterator[ParseItem]:
+    """Members from users.json, or from users.list's `members` (the slack connector): the same objects."""
+    for number, user in enumerate(users, start=1):
         if not isinstance(user, dict) or not user.get("id") or not isinstance(user["id"], str):
-            yield BadRecord(source.label, None, "id", f"user #{number} has no id.")
+            yield BadRecord(label, None, "id", f"user #{number} has no id.")
             continue
         profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
         yield MemberRecord(
@@ -132,6 +137,21 @@ def _messages(
             continue
         for number, message in enumerate(messages, start=1):
             yield from _message(message, channel, conversations, bots, source.label, number)
+
+
+def parse_messages(
+    messages: list[Any],
+    channel: dict[str, Any],
+    *,
+    conversations: Conversations,
+    bots: set[str],
+    label: str,
+) -> Iterator[ParseItem]:
+    """Messages as a channel's day file holds them, oldest first, or as conversations.history and
+    conversations.replies give them (the slack connector): the same records, the same ids.
+    channel: its id, and is_general (joins and leaves count in #general only)."""
+    for number, message in enumerate(messages, start=1):
+        yield from _message(message, channel, conversations, bots, label, number)
 
 
 def _message(

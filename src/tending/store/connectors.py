@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.store.schema import Key, Timestamp, communities, community_fk, metadata
 
@@ -52,6 +53,15 @@ connectors = Table(
     Index(None, "community_id"),
 )
 
+# the activities each connector's syncs stored, counted in the transaction that stores them (migration
+# 0017_connector_edits: a table of its own, so that migration does not depend on this table's)
+connector_counts = Table(
+    "connector_counts",
+    metadata,
+    Column("connector_id", Key, primary_key=True),
+    Column("items_fetched", Integer, nullable=False),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectorRow:
@@ -69,6 +79,7 @@ class ConnectorRow:
     created_at: datetime
     last_sync_at: datetime | None
     last_ok_at: datetime | None
+    items_fetched: int = 0
 
 
 def _row(row: Any) -> ConnectorRow:
@@ -87,12 +98,19 @@ def _row(row: Any) -> ConnectorRow:
         created_at=row.created_at,
         last_sync_at=row.last_sync_at,
         last_ok_at=row.last_ok_at,
+        items_fetched=int(row.items_fetched or 0),
     )
 
 
 def _select() -> Any:
-    return select(connectors, communities.c.name.label("community_name")).join(
-        communities, communities.c.id == connectors.c.community_id
+    return (
+        select(
+            connectors,
+            communities.c.name.label("community_name"),
+            connector_counts.c.items_fetched,
+        )
+        .join(communities, communities.c.id == connectors.c.community_id)
+        .outerjoin(connector_counts, connector_counts.c.connector_id == connectors.c.id)
     )
 
 
@@ -166,6 +184,22 @@ def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> 
     conn.execute(update(connectors).where(connectors.c.id == connector_id).values(cursor=cursor))
 
 
+def add_fetched(conn: Connection, connector_id: int, count: int) -> None:
+    """Inside the transaction that stored them: `count` more activities came through this connector."""
+    if not count:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(connector_counts).values(
+        connector_id=connector_id, items_fetched=count
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[connector_counts.c.connector_id],
+            set_={"items_fetched": connector_counts.c.items_fetched + count},
+        )
+    )
+
+
 def record_sync(
     conn: Connection, connector_id: int, *, at: datetime, ok: bool, reason: str | None
 ) -> None:
@@ -186,4 +220,5 @@ def record_sync(
 
 
 def delete_connector(conn: Connection, connector_id: int) -> None:
+    conn.execute(delete(connector_counts).where(connector_counts.c.connector_id == connector_id))
     conn.execute(delete(connectors).where(connectors.c.id == connector_id))

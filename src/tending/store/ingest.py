@@ -30,6 +30,8 @@ from sqlalchemy import Connection, bindparam, select, text, update
 
 from tending.models import (
     JOINED,
+    ActivityDeletion,
+    ActivityEdit,
     ActivityRecord,
     ChannelRecord,
     Community,
@@ -39,6 +41,12 @@ from tending.models import (
     ThreadRecord,
 )
 from tending.store.contributor_days import add_activities_after, refresh_days
+from tending.store.deletions import (
+    apply_deletions,
+    apply_edits,
+    get_deleted_keys,
+    holds_deletions,
+)
 from tending.store.rollups import (
     apply_new_activities,
     driver_sql,
@@ -111,12 +119,19 @@ class IngestCounts:
     activities_unchanged: int = 0
     channels_added: int = 0
     threads_added: int = 0
+    activities_edited: int = 0  # edits and deletions come from live connectors only
+    activities_deleted: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        """Without the edit and deletion counts when they are zero: imports never have them."""
+        found = dict(self.__dict__)
+        for name in ("activities_edited", "activities_deleted"):
+            if not found[name]:
+                del found[name]
+        return found
 
     def merge(self, other: IngestCounts) -> None:
-        for key, value in other.__dict__.items():
+        for key, value in vars(other).items():
             setattr(self, key, getattr(self, key) + value)
 
 
@@ -231,6 +246,7 @@ class Ingestor:
         self.erased = TombstoneCheck(
             conn, self.cid
         )  # members erased: an import never brings them back
+        self.any_deleted = holds_deletions(conn, self.cid)  # messages deleted on the platform
 
     def _holds_any(self, table: Any) -> bool:
         return (
@@ -253,11 +269,17 @@ class Ingestor:
         channel_recs: list[ChannelRecord] = []
         thread_recs: list[ThreadRecord] = []
         activity_recs: list[ActivityRecord] = []
+        edits: list[ActivityEdit] = []
+        deletions: list[ActivityDeletion] = []
         if self.erased:
             records = self._without_erased(records)
         for record in records:
             if isinstance(record, ActivityRecord):
                 activity_recs.append(record)
+            elif isinstance(record, ActivityEdit):
+                edits.append(record)
+            elif isinstance(record, ActivityDeletion):
+                deletions.append(record)
             elif isinstance(record, MemberRecord):
                 member_recs.append(record)
             elif isinstance(record, ThreadRecord):
@@ -270,8 +292,14 @@ class Ingestor:
             self._upsert_channels(channel_recs)
         if thread_recs:
             self._upsert_threads(thread_recs)
+        if activity_recs and self.any_deleted:
+            activity_recs = self._without_deleted(activity_recs)
         if activity_recs:
             self._insert_activities(activity_recs)
+        if edits:
+            self.counts.activities_edited += apply_edits(self.conn, self.cid, edits)
+        if deletions:
+            self._delete_activities(deletions)
         delta = IngestCounts()
         for key, value in self.counts.as_dict().items():
             setattr(delta, key, value - getattr(before, key))
@@ -305,6 +333,32 @@ class Ingestor:
         and the same rows as the per-batch path (tests/store/test_ingest_paths.py)."""
         self.in_bulk = True
         self.bulk = self.conn.dialect.name == "sqlite"
+
+    def _without_deleted(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
+        """Leave out messages deleted on the platform after an earlier sync stored them."""
+        keys = {(r.source, r.source_id) for r in records} | {
+            (r.source, r.parent_source_id)
+            for r in records
+            if r.kind == "reaction" and r.parent_source_id
+        }
+        gone = get_deleted_keys(self.conn, self.cid, keys)
+        if not gone:
+            return records
+        return [
+            r
+            for r in records
+            if (r.source, r.source_id) not in gone
+            and not (r.kind == "reaction" and (r.source, r.parent_source_id or "") in gone)
+        ]
+
+    def _delete_activities(self, deletions: list[ActivityDeletion]) -> None:
+        """Fold what is pending first: the rebuild reads every activity of the members concerned."""
+        self._flush_rollups()
+        removed, member_ids = apply_deletions(self.conn, self.cid, deletions, now=utcnow())
+        self.any_deleted = True
+        self.counts.activities_deleted += removed
+        if member_ids:
+            do_recompute_member_stats(self.conn, self.cid, member_ids)
 
     def add_all(
         self, records: Iterable[ImportRecord], *, batch_size: int = BATCH_SIZE

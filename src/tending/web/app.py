@@ -33,6 +33,7 @@ from tending.web.views import (
     overview,
     rights,
     settings,
+    sources,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ ROUTERS = tuple(
         moderation,
         mentions,
         imports,
+        sources,
         settings,
         rights,
     )

@@ -45,6 +45,7 @@ class WebState:
     uploads: list[Any] = field(
         default_factory=list
     )  # imports started from this process (views.imports)
+    syncing: set[int] = field(default_factory=set)  # connectors syncing now, from views.sources
 
     def now(self) -> datetime:
         from tending.timeutil import ensure_utc

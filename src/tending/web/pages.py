@@ -37,7 +37,7 @@ NAV = (
     NavItem("onboarding", N_("Onboarding"), "onboarding"),
     NavItem("moderation", N_("Moderation"), "moderation"),
     NavItem("mentions", N_("Mentions"), "mentions"),
-    NavItem("imports", N_("Imports"), "imports"),
+    NavItem("imports", N_("Sources"), "sources"),
 )
 
 

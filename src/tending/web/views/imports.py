@@ -26,6 +26,7 @@ from tending.models import Community
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render
+from tending.web.views import sources
 from tending.web.views.common import community_or_404, see_other
 
 router = APIRouter()
@@ -61,11 +62,18 @@ def _safe_name(name: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[:120] or "upload"
 
 
+@router.get("/c/{community_id}/sources")
 @router.get("/c/{community_id}/imports")
 def imports_page(
     request: Request, community_id: int, session: WebSession = require("viewer")
 ) -> Response:
-    community = community_or_404(request, community_id)
+    """The Sources page: connectors, then file imports (/imports is its former address)."""
+    return render_sources(request, community_or_404(request, community_id))
+
+
+def render_sources(
+    request: Request, community: Community, *, status_code: int = 200, **extra: Any
+) -> Response:
     # the uploads' states first, then the history: an upload marked done has committed, so its line is in
     # the history read after (read the other way round, an import ending in between showed done, unlogged)
     uploads = [
@@ -78,8 +86,11 @@ def imports_page(
             replace(row, error=UPLOAD_FOLDER.sub("", row.error) if row.error else None)
             for row in get_imports(conn, community.id)
         ]
-    running = any(u.status == "running" for u in uploads) or any(
-        h.status == "running" for h in history
+    connectors = sources.connectors_context(request, community)
+    running = (
+        any(u.status == "running" for u in uploads)
+        or any(h.status == "running" for h in history)
+        or bool(connectors["syncing"])
     )
     return render(
         request,
@@ -91,7 +102,11 @@ def imports_page(
         running=running,
         flat_counts=importing.flat_counts,
         error=request.query_params.get("error"),
+        msg=request.query_params.get("msg"),
         page_name="imports",
+        status_code=status_code,
+        **connectors,
+        **extra,
     )
 
 
@@ -126,7 +141,7 @@ async def start_import(
 ) -> Response:
     community = community_or_404(request, community_id)
     if kind not in importing.kinds():
-        return see_other(f"/c/{community.id}/imports", error="kind")
+        return see_other(f"/c/{community.id}/sources", error="kind")
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
     path = folder / _safe_name(file.filename)
     size = 0
@@ -136,11 +151,11 @@ async def start_import(
             if size > MAX_UPLOAD_BYTES:
                 handle.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                return see_other(f"/c/{community.id}/imports", error="size")
+                return see_other(f"/c/{community.id}/sources", error="size")
             handle.write(chunk)
     if size == 0:
         shutil.rmtree(folder, ignore_errors=True)
-        return see_other(f"/c/{community.id}/imports", error="empty")
+        return see_other(f"/c/{community.id}/sources", error="empty")
     uploads = _uploads(request)
     with _lock:
         upload = Upload(
@@ -154,4 +169,4 @@ async def start_import(
         daemon=True,
         name=f"import-{upload.number}",
     ).start()
-    return see_other(f"/c/{community.id}/imports", started=str(upload.number))
+    return see_other(f"/c/{community.id}/sources", started=str(upload.number))
