@@ -19,13 +19,16 @@ from tests.web.conftest import NOW, csrf_of, member_id
 @pytest.fixture
 def drafts(seeded: tuple[str, int], cid: int) -> dict[str, int]:
     """A private welcome for eve and a public weekly post, both drafted; a sent message for ada."""
+    from tending.actions.communities import do_set_start_url
     from tending.actions.onboarding import do_enable_playbook
     from tending.playbooks import default_playbook
 
     engine = open_store(seeded[0])
     eve, ada = member_id(seeded[0], "eve"), member_id(seeded[0], "ada")
     with engine.begin() as conn:
-        community = get_community_by_id(conn, cid)
+        community = do_set_start_url(
+            conn, get_community_by_id(conn, cid), "https://chats-diabetiques.fr/regles", actor="test"
+        )
         do_enable_playbook(
             conn, community, default_playbook(), since=NOW - timedelta(days=7), actor="test"
         )
