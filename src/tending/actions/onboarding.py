@@ -123,6 +123,11 @@ def do_enable_playbook(
     return enabled
 
 
+def get_enabled(conn: Connection, community: Community) -> EnabledPlaybook | None:
+    """The playbook enabled in the community (name, since, last run), or None."""
+    return get_enabled_playbook(conn, community.id)
+
+
 def get_active_playbook(conn: Connection, community: Community) -> tuple[EnabledPlaybook, Playbook]:
     enabled = get_enabled_playbook(conn, community.id)
     if enabled is None:

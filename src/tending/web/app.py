@@ -31,6 +31,7 @@ from tending.web.views import (
     overview,
     rights,
     settings,
+    setup,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ ROUTERS = tuple(
         moderation,
         imports,
         settings,
+        setup,
         rights,
     )
 )

@@ -37,6 +37,7 @@ NAV = (
     NavItem("onboarding", N_("Onboarding"), "onboarding"),
     NavItem("moderation", N_("Moderation"), "moderation"),
     NavItem("imports", N_("Imports"), "imports"),
+    NavItem("setup", N_("Set-up"), "setup"),
 )
 
 

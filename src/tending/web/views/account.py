@@ -59,8 +59,9 @@ def home(request: Request, session: WebSession = require("viewer")) -> Response:
     state = get_state(request)
     with state.engine.connect() as conn:
         communities = get_communities(conn)
-    if not communities:
-        return RedirectResponse("/settings", status_code=303)
+    if not communities:  # the first run: an admin sets up the first community
+        first = "/setup" if session.user.role == "admin" else "/settings"
+        return RedirectResponse(first, status_code=303)
     return RedirectResponse(f"/c/{communities[0].id}/overview", status_code=303)
 
 
