@@ -170,3 +170,38 @@ def test_mistakes_get_one_sentence_and_exit_2(
         assert stop.value.code == 2 and words in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
     assert T  # the story's clock
+
+
+def test_the_inactive_list_separates_who_went_quiet_from_who_never_contributed(
+    db_url: str, engine: Engine
+) -> None:
+    """1,434 of 1,900 demo members were "inactive for 60 days", people who never posted beside people who
+    went quiet: the list says how many of each, marks each row, and --inactive-kind keeps one kind, with
+    --limit/--offset paging within it."""
+    ingest(engine, cats(), timezone="UTC")
+    out = run(db_url, "members", "--inactive-days", "60", "--as-of", AS_OF).splitlines()
+    assert out[0] == "4 members inactive for 60 days as of 2025-06-01 (UTC)."
+    assert out[1].split() == [
+        "id", "name", "platform", "joined", "last", "contribution", "contributions", "state", "why",
+        "inactive",
+    ]
+    assert [line.split()[0] for line in out[2:6]] == ["ada", "jules", "chloe", "ines"]
+    assert [line.endswith("went quiet") for line in out[2:6]] == [True, True, False, False]
+    assert out[6] == (
+        "Of these, 2 went quiet (contributed, then fell silent) and 2 never contributed "
+        "(--inactive-kind went_quiet or never_contributed lists one kind)."
+    )
+    never = run(
+        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF,
+        "--inactive-kind", "never_contributed", "--limit", "1", "--offset", "1",
+    ).splitlines()
+    assert never[0] == (
+        "2 members inactive for 60 days who never contributed as of 2025-06-01 (UTC), showing 2 to 2."
+    )
+    assert [line.split()[0] for line in never[2:]] == ["ines"]
+    quiet = run_json(
+        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF, "--inactive-kind", "went_quiet"
+    )
+    assert [m["id"] for m in quiet] == ["ada", "jules"]
+    result = CliRunner().invoke(cli, ["--db", db_url, "members", "--inactive-kind", "went_quiet"])
+    assert "--inactive-kind: give --inactive-days N as well" in str(result.exception)
