@@ -56,6 +56,7 @@ from tending.store.communities import (
     get_communities,
     get_communities_knowing,
 )
+from tending.store.imports import count_imports as count_imports
 from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
 from tending.store.ingest import IngestCounts, Ingestor, import_settings

@@ -53,8 +53,14 @@ def list_command(app: AppContext, output_format: str) -> None:
         return
     if not found:
         click.echo("No community yet. Import an export (tending import) or run tending demo.")
-    for c in found:
-        click.echo(f"{c.id:>4}  {c.name}  ({c.platform}, {c.timezone}, {c.language})")
+        return
+    from tending.cli.members import print_table
+
+    click.echo(f"{len(found)} {'community' if len(found) == 1 else 'communities'}.")
+    print_table(
+        ["id", "name", "platform", "time zone", "language"],
+        [[c.id, c.name, c.platform, c.timezone, c.language] for c in found],
+    )
 
 
 @communities.command("add")

@@ -74,6 +74,15 @@ def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     return data
 
 
+def echo_of_total(offset: int, shown: int, total: int, noun: str) -> None:
+    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ..."."""
+    if shown == 0 or (offset == 0 and shown >= total):
+        return
+    which = f"{offset + 1:,}-{offset + shown:,}" if offset else f"{shown:,}"
+    more = " (--offset for more)" if offset + shown < total else ""
+    click.echo(f"{which} of {total:,} {noun}{more}")
+
+
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
@@ -186,15 +195,8 @@ def _print_member_list(
     if inactive_kind is not None:
         what = f"inactive for {days} days who {INACTIVE_WORDS[inactive_kind]}"
     shown = len(found.rows)
-    first = found.offset + 1
     click.echo(
-        f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})"
-        + (
-            (f", showing {shown}" if found.offset == 0 else f", showing {first} to {first + shown - 1}")
-            if 0 < shown < found.total
-            else ""
-        )
-        + "."
+        f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})."
     )
     if found.rows:
         headers = ["id", "name", "platform", "joined", "last contribution", "contributions", "state"]
@@ -214,6 +216,7 @@ def _print_member_list(
                 for r in found.rows
             ],
         )
+    echo_of_total(found.offset, shown, found.total, "members")
     if days is not None and found.went_quiet is not None and inactive_kind is None:
         click.echo(
             f"Of these, {found.went_quiet:,} went quiet (contributed, then fell silent) and "
@@ -612,6 +615,9 @@ def segments(
 @click.group(invoke_without_command=True)
 @as_of_option()
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show at most N people.")
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, metavar="N", help="Skip the first N people."
+)
 @community_option
 @format_option("table", "json")
 @click.pass_context
@@ -619,6 +625,7 @@ def checkins(
     ctx: click.Context,
     as_of_text: str | None,
     limit: int | None,
+    offset: int,
     community_name: str | None,
     output_format: str,
 ) -> None:
@@ -645,7 +652,7 @@ def checkins(
         community = app.community(conn, community_name)
         as_of = resolve_as_of(community, as_of_text)
         lines = get_checkin_list(conn, community, as_of=as_of)
-    shown = lines if limit is None else lines[:limit]
+    shown = lines[offset:] if limit is None else lines[offset : offset + limit]
     if output_format == "json":
         echo_json(
             [
@@ -660,12 +667,12 @@ def checkins(
                     "reasons": [{"code": r.code, **r.details} for r in line.entry.reasons],
                     "silent_days": line.entry.silent_days,
                 }
-                for n, line in enumerate(shown, start=1)
+                for n, line in enumerate(shown, start=offset + 1)
             ]
         )
         return
     click.echo(
-        f"{len(lines)} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
+        f"{len(lines):,} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
     )
     if shown:
         language = community.language
@@ -679,9 +686,10 @@ def checkins(
                     line.member.platform,
                     "; ".join(describe(r, language) for r in line.entry.reasons),
                 ]
-                for n, line in enumerate(shown, start=1)
+                for n, line in enumerate(shown, start=offset + 1)
             ],
         )
+        echo_of_total(offset, len(shown), len(lines), "people")
         click.echo("Draft a private message: tending checkins draft ID")
 
 

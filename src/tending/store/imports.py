@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from tending.store.schema import imports
 
@@ -41,15 +41,26 @@ def record_import(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+def get_imports(
+    conn: Connection, community_id: int, *, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
     """The most recent imports first."""
     query = (
         select(imports)
         .where(imports.c.community_id == community_id)
         .order_by(imports.c.started_at.desc(), imports.c.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def count_imports(conn: Connection, community_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(imports).where(imports.c.community_id == community_id)
+        ).scalar_one()
+    )
 
 
 def find_import_by_hash(
