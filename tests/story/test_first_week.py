@@ -151,7 +151,7 @@ def test_maries_first_week(
     page.goto(f"{base}/c/{community_id}/setup")
     assert "https://example.org/start" in page.locator("#placeholder-warning").inner_text()
     page.get_by_role("button", name="Lancer l’accueil").click()
-    assert "still holds a placeholder" in page.get_by_role("alert").inner_text()
+    assert "contient encore un exemple" in page.get_by_role("alert").inner_text()  # in French
     page.get_by_label("Lien vers la publication « Commencer ici »").fill(START)
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     page.wait_for_url("**/setup?msg=saved")

@@ -127,3 +127,30 @@ def test_only_admins_change_the_set_up(
     assert (
         moderator.post(f"/c/{cid}/setup/enable", data={"csrf_token": token}).status_code == 403
     )
+
+
+def test_a_french_admin_reads_the_refusals_in_french(
+    client_as: Callable[[str], TestClient], cid: int
+) -> None:
+    """The French interface showed the back end's sentences in English: a refusal on a French page is
+    French, and no English sentence of the back end's catalogue is left on it."""
+    from babel.messages.pofile import read_po
+
+    from tending.texts import LOCALE_DIR
+
+    admin = client_as("admin")
+    token = csrf_of(admin.get("/settings").text)
+    admin.post("/account/language", data={"language": "fr", "csrf_token": token})
+    refused = admin.post(f"/c/{cid}/setup/enable", data={"csrf_token": token})
+    assert refused.status_code == 400
+    assert "contient encore un exemple (links: https://example.org/start)" in refused.text
+    zone = admin.post(
+        "/setup",
+        data={"csrf_token": token, "name": "Koalas", "timezone": "Europe/Pariss", "language": "fr"},
+    )
+    assert "fuseau horaire : « Europe/Pariss » n’est pas un fuseau IANA" in zone.text
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "tending.po").open("rb") as handle:
+        english = [m.id.split("%(")[0].strip() for m in read_po(handle) if m.id]
+    for page in (refused.text, zone.text):
+        left = [text for text in english if len(text) > 12 and text in page]
+        assert not left, f"untranslated on a French page: {left}"

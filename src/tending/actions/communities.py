@@ -28,6 +28,7 @@ from tending.store.communities import (
     resolve_community,
 )
 from tending.store.tombstones import move_tombstones
+from tending.texts import T_, Text
 
 __all__ = [
     "CommunityFootprint",
@@ -63,7 +64,9 @@ def do_set_start_url(conn: Connection, community: Community, url: str, *, actor:
     """The community's "start here" link, offered in its onboarding messages in place of the
     playbook's (the built-in playbook's is a placeholder that must never reach real members)."""
     if not url.startswith(("https://", "http://")):
-        raise UsageError(f"--start-url: '{url}' is not a web address (https://...).")
+        raise UsageError(
+            Text(T_("--start-url: '%(url)s' is not a web address (https://...)."), url=url)
+        )
     link = {"title": START_TITLES.get(community.language, START_TITLES["en"]), "url": url}
     return do_update_community_settings(conn, community, {"onboarding_links": [link]}, actor=actor)
 

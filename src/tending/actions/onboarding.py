@@ -32,6 +32,7 @@ from tending.store.outbox import (
     save_playbook,
     set_playbook_last_run,
 )
+from tending.texts import T_, Text
 from tending.timeutil import ensure_utc, get_zone, utcnow
 
 
@@ -80,10 +81,17 @@ def check_no_placeholders(community: Community, playbook: Playbook, templates: T
         return
     shown = "; ".join(f"{p.where}: {p.value}" for p in found[:3])
     raise UsageError(
-        f"the playbook '{playbook.name}' still holds a placeholder ({shown}), which would reach real "
-        f"members: give '{community.name}' its own link (tending communities set "
-        f'"{community.name}" --start-url URL, or the community\'s page on the web) or change the '
-        "text, then enable it."
+        Text(
+            T_(
+                "the playbook '%(playbook)s' still holds a placeholder (%(shown)s), which would reach "
+                "real members: give '%(community)s' its own link (tending communities set "
+                '"%(community)s" --start-url URL, or the community\'s page on the web) or change the '
+                "text, then enable it."
+            ),
+            playbook=playbook.name,
+            shown=shown,
+            community=community.name,
+        )
     )
 
 

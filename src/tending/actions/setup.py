@@ -28,6 +28,7 @@ from tending.models import LANGUAGES, Community
 from tending.playbooks.model import Playbook
 from tending.playbooks.placeholders import find_placeholders
 from tending.playbooks.render import Templates, local_date
+from tending.texts import T_, Text
 from tending.timeutil import get_zone
 
 PLATFORMS = ("facebook", "discourse", "discord", "slack", "telegram", "whatsapp", "matrix", "other")
@@ -68,13 +69,18 @@ def do_setup_community(
     """The first-run: create the community with its language, time zone and "start here" link."""
     name = name.strip()
     if platform not in PLATFORMS:
-        raise UsageError(f"platform: '{platform}' is not one of {', '.join(PLATFORMS)}.")
-    if language not in LANGUAGES:
-        raise UsageError(f"language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+        raise UsageError(
+            Text(
+                T_("platform: '%(platform)s' is not one of %(known)s."),
+                platform=platform,
+                known=", ".join(PLATFORMS),
+            )
+        )
+    _check_language(language)
     if not name:
-        raise UsageError("name: a community needs a non-empty name.")
+        raise UsageError(Text(T_("name: a community needs a non-empty name.")))
     if find_community(conn, name) is not None:
-        raise UsageError(f"name: a community named '{name}' already exists.")
+        raise UsageError(Text(T_("name: a community named '%(name)s' already exists."), name=name))
     _check_zone(timezone)
     community = do_create_community(
         conn, name, platform=platform, timezone=timezone, language=language, actor=actor
@@ -95,8 +101,7 @@ def do_update_setup(
     actor: str,
 ) -> Community:
     """The community's page: its name, language, time zone and "start here" link (an empty link keeps it)."""
-    if language not in LANGUAGES:
-        raise UsageError(f"language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+    _check_language(language)
     _check_zone(timezone)
     community = do_update_community(
         conn, community, name=name.strip(), timezone=timezone, language=language, actor=actor
@@ -108,12 +113,26 @@ def do_update_setup(
     return community
 
 
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise UsageError(
+            Text(
+                T_("language: '%(language)s' is not one of %(known)s."),
+                language=language,
+                known=", ".join(LANGUAGES),
+            )
+        )
+
+
 def _check_zone(timezone: str) -> None:
     try:
         get_zone(timezone)
     except UsageError:
         raise UsageError(
-            f"time zone: '{timezone}' is not an IANA time zone (e.g. Europe/Paris)."
+            Text(
+                T_("time zone: '%(zone)s' is not an IANA time zone (e.g. Europe/Paris)."),
+                zone=timezone,
+            )
         ) from None
 
 
@@ -199,14 +218,23 @@ def check_text(
     """The text as it will be stored (line endings normalised), or one sentence saying what is wrong:
     unknown template, empty, too long, or not renderable (Jinja2 syntax, an unknown value)."""
     if name not in message_templates(playbook):
-        raise UsageError(f"template: '{name}' is not a text of this playbook.")
-    if language not in LANGUAGES:
-        raise UsageError(f"language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+        raise UsageError(
+            Text(T_("template: '%(name)s' is not a text of this playbook."), name=name)
+        )
+    _check_language(language)
     text = text.replace("\r\n", "\n").strip()
+    where = f"{language}/{name}"
     if not text:
-        raise UsageError(f"{language}/{name}: a text cannot be empty (reset it to the default instead).")
+        raise UsageError(
+            Text(
+                T_("%(where)s: a text cannot be empty (reset it to the default instead)."),
+                where=where,
+            )
+        )
     if len(text) > MAX_TEXT:
-        raise UsageError(f"{language}/{name}: at most {MAX_TEXT:,} characters.")
+        raise UsageError(
+            Text(T_("%(where)s: at most %(n)s characters."), where=where, n=f"{MAX_TEXT:,}")
+        )
     (view,) = [
         v
         for v in get_text_views(community, playbook, today=today, drafts={(name, language): text})

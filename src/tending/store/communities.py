@@ -22,6 +22,7 @@ from tending.lib.settings import check_settings
 from tending.models import LANGUAGES, Community
 from tending.store.audit import record_event
 from tending.store.schema import Key, Timestamp, communities, identities, metadata
+from tending.texts import T_, Text
 from tending.timeutil import get_zone, utcnow
 
 # migration 0018_first_week; `former_community_id`, so that deleting a community never sweeps this record
@@ -124,7 +125,7 @@ def do_create_community(
     get_zone(timezone)
     check_settings(settings or {})
     if not name.strip():
-        raise UsageError("--community: a community needs a non-empty name.")
+        raise UsageError(Text(T_("--community: a community needs a non-empty name.")))
     result = conn.execute(
         insert(communities).values(
             name=name,
@@ -182,16 +183,24 @@ def do_update_community(
     changes: dict[str, Any] = {}
     if name is not None and name != community.name:
         if not name.strip():
-            raise UsageError("--name: a community needs a non-empty name.")
+            raise UsageError(Text(T_("--name: a community needs a non-empty name.")))
         if find_community(conn, name) is not None:
-            raise UsageError(f"--name: a community named '{name}' already exists.")
+            raise UsageError(
+                Text(T_("--name: a community named '%(name)s' already exists."), name=name)
+            )
         changes["name"] = name
     if timezone is not None and timezone != community.timezone:
         get_zone(timezone)
         changes["timezone"] = timezone
     if language is not None and language != community.language:
         if language not in LANGUAGES:
-            raise UsageError(f"--language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+            raise UsageError(
+                Text(
+                    T_("--language: '%(language)s' is not one of %(known)s."),
+                    language=language,
+                    known=", ".join(LANGUAGES),
+                )
+            )
         changes["language"] = language
     if changes:
         conn.execute(update(communities).where(communities.c.id == community.id).values(**changes))

@@ -42,7 +42,9 @@ MESSAGES = {
 }
 
 
-def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any]:
+def _playbook(
+    conn: Connection, community: Community, now: Any, language: str = "en"
+) -> dict[str, Any]:
     from tending.actions.onboarding import get_active_playbook, get_plan
 
     try:
@@ -53,7 +55,8 @@ def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any
         _playbook_again, plan = get_plan(conn, community, now=now)
         upcoming = [i for i in plan.items if i.status == "create"]
     except TendingError as error:
-        return {"enabled": enabled, "playbook": playbook, "plan_error": str(error), "upcoming": []}
+        said = error.in_language(language)
+        return {"enabled": enabled, "playbook": playbook, "plan_error": said, "upcoming": []}
     return {"enabled": enabled, "playbook": playbook, "upcoming": upcoming, "plan_error": None}
 
 
@@ -75,7 +78,7 @@ def onboarding(
     with state.engine.connect() as conn:
         messages = list_messages(conn, community.id, statuses=statuses, limit=100)
         counts = count_by_status(conn, community.id)
-        playbook = _playbook(conn, community, state.now())
+        playbook = _playbook(conn, community, state.now(), _.language)
         wanted = {m for message in messages for m in message.member_ids[:20]}
         wanted |= {m for item in playbook.get("upcoming", [])[:50] for m in item.member_ids[:20]}
         names = _names(conn, community.id, wanted)

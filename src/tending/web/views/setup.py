@@ -116,7 +116,7 @@ def create(
                 actor=f"web:{session.user.email}",
             )
     except TendingError as error:
-        return _first_run(request, error=str(error), values=values, status_code=400)
+        return _first_run(request, error=_said(request, error), values=values, status_code=400)
     return see_other(f"/c/{community.id}/setup", msg="created")
 
 
@@ -175,6 +175,11 @@ def _setup(
     )
 
 
+def _said(request: Request, error: TendingError) -> str:
+    """The refusal in the reader's language (the back end's catalogue, tending.texts)."""
+    return error.in_language(translator(request).language)
+
+
 def _zone(community: Community) -> Any:
     from tending.timeutil import get_zone
 
@@ -213,7 +218,7 @@ def save(
                 actor=f"web:{session.user.email}",
             )
     except TendingError as error:
-        return _setup(request, community, error=str(error), status_code=400)
+        return _setup(request, community, error=_said(request, error), status_code=400)
     return see_other(f"/c/{community.id}/setup", msg="saved")
 
 
@@ -247,7 +252,7 @@ def save_text(
         return _setup(
             request,
             community,
-            error=str(error),
+            error=_said(request, error),
             drafts={(name, language): text.replace("\r\n", "\n")},
             status_code=400,
         )
@@ -274,5 +279,5 @@ def enable(
                 actor=f"web:{session.user.email}",
             )
     except TendingError as error:
-        return _setup(request, community, error=str(error), status_code=400)
+        return _setup(request, community, error=_said(request, error), status_code=400)
     return see_other(f"/c/{community.id}/setup", msg="enabled")
