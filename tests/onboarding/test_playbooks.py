@@ -511,3 +511,22 @@ def test_the_built_in_playbook_is_refused_while_its_start_link_is_a_placeholder(
         )
         do_enable_playbook(conn, community, default_playbook(), since=T0, actor="lea")
         assert get_enabled_playbook(conn, get_community_by_id(conn, community.id).id) is not None
+
+
+def test_rules_read_in_plain_words_in_both_languages() -> None:
+    """The French page showed rules in config syntax (`weekly day=sunday time=18:00 batch=100`)."""
+    from tending.actions.onboarding import describe_rules
+
+    english = describe_rules(default_playbook(), "en")
+    french = describe_rules(default_playbook(), "fr")
+    assert english["weekly_welcome"].trigger == "every Sunday at 18:00, up to 100 people per post"
+    assert french["weekly_welcome"].trigger == (
+        "chaque dimanche à 18:00, jusqu’à 100 personnes par publication"
+    )
+    assert english["two_months"].trigger == "60 days after joining, at 10:00"
+    assert english["two_months"].conditions == ["nobody wrote to them in the last 14 days"]
+    assert french["anniversary"].trigger == "le jour anniversaire de l’arrivée, à 10:00"
+    assert french["newcomer_checkin"].conditions == [
+        "son état est newcomer",
+        "personne ne lui a écrit depuis 7 jours",
+    ]

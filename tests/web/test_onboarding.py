@@ -77,6 +77,10 @@ def test_the_page_shows_the_rules_and_what_to_review(
         "<code>welcome</code>" in html and "<code>anniversary</code>" in html
     )  # the default playbook's rules
     assert "Bienvenue Eve !" in html and "Welcome to this week" in html
+    assert "every Sunday at 18:00, up to 100 people per post" in html  # plain words, not config
+    assert "day=sunday" not in html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].replace(
+        'title="weekly day=sunday time=18:00 batch=100"', ""
+    )
     assert "How are things?" not in html  # sent: under "Sent and skipped"
     assert "Approve" not in html  # a viewer reads only
     done = client_as("viewer").get(f"/c/{cid}/onboarding?show=done").text

@@ -227,6 +227,27 @@ def get_rules_playbook(conn: Connection, community: Community) -> Playbook:
     return get_active_playbook(conn, community)[1]
 
 
+@dataclass(frozen=True, slots=True)
+class RuleWords:
+    """A rule in plain words, in one language."""
+
+    trigger: str
+    conditions: list[str]
+
+
+def describe_rules(playbook: Playbook, language: str) -> dict[str, RuleWords]:
+    """Each rule's trigger and conditions in plain words ("every Sunday at 18:00, up to 100 people per
+    post"), by rule name."""
+    from tending.playbooks.describe import describe_conditions, describe_trigger
+
+    return {
+        rule.name: RuleWords(
+            describe_trigger(rule, language), describe_conditions(rule, language)
+        )
+        for rule in playbook.rules
+    }
+
+
 def get_registry() -> dict[str, list[dict[str, Any]]]:
     """The triggers, conditions and actions a rule may name, each with its one-line doc and fields."""
     return {

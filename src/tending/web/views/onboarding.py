@@ -45,7 +45,7 @@ MESSAGES = {
 def _playbook(
     conn: Connection, community: Community, now: Any, language: str = "en"
 ) -> dict[str, Any]:
-    from tending.actions.onboarding import get_active_playbook, get_plan
+    from tending.actions.onboarding import describe_rules, get_active_playbook, get_plan
 
     try:
         enabled, playbook = get_active_playbook(conn, community)
@@ -56,8 +56,20 @@ def _playbook(
         upcoming = [i for i in plan.items if i.status == "create"]
     except TendingError as error:
         said = error.in_language(language)
-        return {"enabled": enabled, "playbook": playbook, "plan_error": said, "upcoming": []}
-    return {"enabled": enabled, "playbook": playbook, "upcoming": upcoming, "plan_error": None}
+        return {
+            "enabled": enabled,
+            "playbook": playbook,
+            "plan_error": said,
+            "upcoming": [],
+            "words": describe_rules(playbook, language),
+        }
+    return {
+        "enabled": enabled,
+        "playbook": playbook,
+        "upcoming": upcoming,
+        "plan_error": None,
+        "words": describe_rules(playbook, language),
+    }
 
 
 def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[int, str]:
