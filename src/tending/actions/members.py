@@ -117,8 +117,9 @@ def get_member_list(
         )
     went_quiet = never = None
     if inactive_days is not None and state is None and segment is None:
+        method = store.inactive_method(conn, community.id, as_of, lifecycle)
         split = store.get_inactive_counts(
-            conn, community.id, as_of=as_of, days=inactive_days, lifecycle=lifecycle
+            conn, community.id, as_of=as_of, days=inactive_days, lifecycle=lifecycle, method=method
         )
         total, rows = store.get_inactive_members(
             conn,
@@ -128,7 +129,9 @@ def get_member_list(
             lifecycle=lifecycle,
             limit=limit,
             offset=offset,
+            method=method,
             kind=kind,
+            counts=split if method != store.PYTHON else None,
         )
         return MemberList(
             total,

@@ -595,20 +595,28 @@ def get_inactive_members(
     offset: int = 0,
     method: str | None = None,
     kind: str | None = None,
+    counts: InactiveCounts | None = None,
 ) -> tuple[int, list[MemberRow]]:
     """(how many members are inactive for `days` as of `as_of`, one page of them in list order); with
-    `kind` (WENT_QUIET or NEVER_CONTRIBUTED), only those.
+    `kind` (WENT_QUIET or NEVER_CONTRIBUTED), only those. `counts`, when the caller has them (from
+    get_inactive_counts, same method), spares counting again.
 
     `method` forces ROLLUPS, ACTIVITIES or PYTHON (tests compare them); by default inactive_method chooses."""
     method = method or inactive_method(conn, community_id, as_of, lifecycle)
     if kind is not None:
         return _inactive_of_kind(
             conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=limit,
-            offset=offset, method=method, kind=kind,
+            offset=offset, method=method, kind=kind, counts=counts,
         )
     if method in (ROLLUPS, ACTIVITIES):
         zone = lifecycle.zone
-        total = count_inactive(conn, community_id, as_of=as_of, days=days, method=method, zone=zone)
+        total = (
+            counts.total
+            if counts is not None
+            else count_inactive(
+                conn, community_id, as_of=as_of, days=days, method=method, zone=zone
+            )
+        )
         ids = page_inactive(
             conn,
             community_id,
@@ -649,6 +657,7 @@ def _inactive_of_kind(
     offset: int,
     method: str,
     kind: str,
+    counts: InactiveCounts | None,
 ) -> tuple[int, list[MemberRow]]:
     """One kind of inactive member: those who went quiet are the list's head, the others its tail, so a
     page of one kind is a page of the whole list, moved and cut at the boundary."""
@@ -659,7 +668,7 @@ def _inactive_of_kind(
         rows = [r for r in every if inactive_kind(r.facts) == kind]
         end = None if limit is None else offset + limit
         return len(rows), rows[offset:end]
-    counts = get_inactive_counts(
+    counts = counts or get_inactive_counts(
         conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, method=method
     )
     if kind == WENT_QUIET:
@@ -672,7 +681,7 @@ def _inactive_of_kind(
         return total, []
     _all, rows = get_inactive_members(
         conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=wanted,
-        offset=start, method=method,
+        offset=start, method=method, counts=counts,
     )
     return total, rows
 
