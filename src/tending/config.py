@@ -3,7 +3,9 @@
 Precedence: command-line option > environment variable > config file > default.
 - Database: `--db URL` > TENDING_DATABASE_URL > `database_url` in the config file >
   sqlite:///$TENDING_HOME/tending.db (TENDING_HOME defaults to $XDG_DATA_HOME/tending, i.e.
-  ~/.local/share/tending).
+  ~/.local/share/tending). Until that file exists, a command that only reads uses the demo's database
+  ($TENDING_HOME/demo.db) when `tending demo` made one (`demo_fallback`), so the README's tour works right
+  after the demo; a command that creates (an import) always makes the real one.
 - Config file: $TENDING_CONFIG, else $XDG_CONFIG_HOME/tending/config.toml (~/.config/tending/config.toml).
   It may hold delivery credentials; they are never logged.
 """
@@ -47,6 +49,7 @@ def demo_database_url() -> str:
 class Settings:
     database_url: str
     file_values: dict[str, Any] = field(default_factory=dict)
+    chosen: bool = True  # named by --db, TENDING_DATABASE_URL or the config file, not the default
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.file_values.get(name, {})
@@ -79,9 +82,25 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
 def load_settings(db_option: str | None = None, *, for_demo: bool = False) -> Settings:
     values = read_config_file()
     url = db_option or os.environ.get("TENDING_DATABASE_URL") or values.get("database_url")
+    chosen = bool(url)
     if not url:
         url = demo_database_url() if for_demo else default_database_url()
-    return Settings(database_url=normalise_database_url(url), file_values=values)
+    return Settings(database_url=normalise_database_url(url), file_values=values, chosen=chosen)
+
+
+def _file_of(url: str) -> Path:
+    return Path(url.split(":///", 1)[1])
+
+
+def demo_fallback(settings: Settings) -> str | None:
+    """The demo's database URL when no database was named, the real default file does not exist yet and
+    `tending demo` made its own: what a command that only reads uses until a real database exists."""
+    if settings.chosen or settings.database_url != default_database_url():
+        return None
+    if _file_of(default_database_url()).exists():
+        return None
+    demo = demo_database_url()
+    return demo if _file_of(demo).exists() else None
 
 
 def normalise_database_url(url: str) -> str:

@@ -2,11 +2,22 @@
 
 import traceback
 
+from tending.texts import T_, Text, translate
+
 
 class TendingError(Exception):
-    """A failure the user can understand and fix: one clear sentence, exit code 1."""
+    """A failure the user can understand and fix: one clear sentence, exit code 1. The sentence is a plain
+    English string, or a `tending.texts.Text`, which can also be shown in French (`in_language`)."""
 
     exit_code = 1
+
+    def __init__(self, message: "str | Text" = "", *args: object) -> None:
+        self.text = message if isinstance(message, Text) else None
+        super().__init__(str(message), *args)
+
+    def in_language(self, language: str) -> str:
+        """The sentence in `language` when it was written as a Text, else as it was written."""
+        return self.text.render(language) if self.text is not None else str(self)
 
 
 class UsageError(TendingError):
@@ -19,7 +30,7 @@ class NotFoundError(UsageError):
     """What the command names does not exist (a member, a message, a queue item): the JSON API answers 404.
     `exit_code` keeps the CLI's code where a caller raised a plain TendingError before (1)."""
 
-    def __init__(self, message: str, *, exit_code: int = 2) -> None:
+    def __init__(self, message: "str | Text", *, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -36,24 +47,33 @@ class BadInputError(TendingError):
 
     def __init__(
         self,
-        message: str,
+        message: "str | Text",
         *,
         path: str | None = None,
         line: int | None = None,
         field: str | None = None,
     ) -> None:
-        where = []
-        if path:
-            where.append(str(path))
-        if line is not None:
-            where.append(f"line {line}")
-        prefix = ", ".join(where)
-        if field:
-            message = f"field '{field}': {message}"
-        super().__init__(f"{prefix}: {message}" if prefix else message)
         self.path = path
         self.line = line
         self.field = field
+        self.sentence = message
+        super().__init__(self._compose("en"))
+        self.text = message if isinstance(message, Text) else None
+
+    def _compose(self, language: str) -> str:
+        message = (
+            self.sentence.render(language) if isinstance(self.sentence, Text) else self.sentence
+        )
+        where = [str(self.path)] if self.path else []
+        if self.line is not None:
+            where.append(translate(T_("line %(line)s"), language, line=self.line))
+        prefix = ", ".join(where)
+        if self.field:
+            message = translate(T_("field '%(field)s': "), language, field=self.field) + message
+        return f"{prefix}: {message}" if prefix else message
+
+    def in_language(self, language: str) -> str:
+        return self._compose(language)
 
 
 def shown_value(value: object, *, limit: int = 40) -> str:

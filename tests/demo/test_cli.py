@@ -92,3 +92,34 @@ def test_without_a_dashboard_it_says_so_and_succeeds(
     monkeypatch.setitem(sys.modules, "tending.web.server", None)  # importing it raises ImportError
     assert run("demo", "--members", "100") == 0
     assert "The web dashboard is not available in this version" in capsys.readouterr().out
+
+
+def test_the_tour_reads_the_demo_until_a_real_database_exists(
+    demo_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Right after `tending demo`, the README's tour (no --db) answered "run tending demo": it read another
+    database. Until the real one exists, a command that only reads uses the demo's, and says so; an
+    import makes the real database, which every command then uses."""
+    assert run("demo", "--members", "30", "--no-serve") == 0
+    capsys.readouterr()
+    assert run("communities", "list") == 0
+    captured = capsys.readouterr()
+    assert "Chats diabétiques / Cat Diabetes Support" in captured.out
+    assert captured.err.strip() == (
+        f"(No database of your own yet: reading the demo's, {demo_home / 'demo.db'}.)"
+    )
+    assert run("members", "--inactive-days", "60", "--limit", "3") == 0
+    assert "members inactive for 60 days" in capsys.readouterr().out
+    export = tmp_path / "group.jsonl"
+    export.write_text(
+        '{"platform": "facebook", "member_id": "1", "member_name": "Camille", "kind": "joined", '
+        '"occurred_at": "2026-10-06T09:00:00+00:00"}\n',
+        encoding="utf-8",
+    )
+    assert run("import", "jsonl", str(export), "--community", "Chats diabétiques") == 0
+    assert (demo_home / "tending.db").exists()
+    capsys.readouterr()
+    assert run("communities", "list") == 0
+    after = capsys.readouterr()
+    assert "Chats diabétiques" in after.out and after.err == ""
+    assert "Cat Diabetes Support" not in after.out

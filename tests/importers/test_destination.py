@@ -88,3 +88,31 @@ def test_a_first_import_still_creates_its_community(engine: Engine, tmp_path: Pa
     summary = do_import(engine, "jsonl", export(tmp_path / "Entraide.jsonl", ["ada"]))
     assert summary.community == "Entraide"
     assert community_names(engine) == ["Entraide"]
+
+
+def test_a_re_import_without_community_reads_dates_as_its_community_writes_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A French group's spreadsheet (15/01/2025, day first) imported with --community, then again without:
+    the second was refused ("reads only day first; say --day-first"), its dates being read before the
+    destination was known, as in an English community. The community's language and zone now apply."""
+    from tending.store.members import resolve_member
+
+    with engine.begin() as conn:
+        do_create_community(
+            conn, "Chats diabétiques", platform="facebook", language="fr", timezone="Europe/Paris"
+        )
+    csv = tmp_path / "groupe.csv"
+    csv.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;100003;Chloé;joined;15/01/2025\n"
+        "facebook;100004;Sylvie;joined;02/03/2025 10:00\n",
+        encoding="utf-8",
+    )
+    do_import(engine, "csv", csv, community_name="Chats diabétiques")
+    again = do_import(engine, "csv", csv)
+    assert again.community == "Chats diabétiques" and member_count(engine) == 2
+    with engine.connect() as conn:
+        (community,) = get_communities(conn)
+        sylvie = resolve_member(conn, community, "100004")
+    assert sylvie.joined_at is not None and sylvie.joined_at.isoformat() == "2025-03-02T09:00:00+00:00"

@@ -170,3 +170,72 @@ def test_mistakes_get_one_sentence_and_exit_2(
         assert stop.value.code == 2 and words in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
     assert T  # the story's clock
+
+
+def test_the_inactive_list_separates_who_went_quiet_from_who_never_contributed(
+    db_url: str, engine: Engine
+) -> None:
+    """1,434 of 1,900 demo members were "inactive for 60 days", people who never posted beside people who
+    went quiet: the list says how many of each, marks each row, and --inactive-kind keeps one kind, with
+    --limit/--offset paging within it."""
+    ingest(engine, cats(), timezone="UTC")
+    out = run(db_url, "members", "--inactive-days", "60", "--as-of", AS_OF).splitlines()
+    assert out[0] == "4 members inactive for 60 days as of 2025-06-01 (UTC)."
+    assert out[1].split() == [
+        "id", "name", "platform", "joined", "last", "contribution", "contributions", "state", "why",
+        "inactive",
+    ]
+    assert [line.split()[0] for line in out[2:6]] == ["ada", "jules", "chloe", "ines"]
+    assert [line.endswith("went quiet") for line in out[2:6]] == [True, True, False, False]
+    assert out[6] == (
+        "Of these, 2 went quiet (contributed, then fell silent) and 2 never contributed "
+        "(--inactive-kind went_quiet or never_contributed lists one kind)."
+    )
+    never = run(
+        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF,
+        "--inactive-kind", "never_contributed", "--limit", "1", "--offset", "1",
+    ).splitlines()
+    assert never[0] == "2 members inactive for 60 days who never contributed as of 2025-06-01 (UTC)."
+    assert [line.split()[0] for line in never[2:3]] == ["ines"]
+    assert never[3:] == ["2-2 of 2 members"]
+    quiet = run_json(
+        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF, "--inactive-kind", "went_quiet"
+    )
+    assert [m["id"] for m in quiet] == ["ada", "jules"]
+    result = CliRunner().invoke(cli, ["--db", db_url, "members", "--inactive-kind", "went_quiet"])
+    assert "--inactive-kind: give --inactive-days N as well" in str(result.exception)
+
+
+def test_lists_a_person_can_read_have_headers_and_say_n_of_m(
+    db_url: str, engine: Engine, tmp_path: Any
+) -> None:
+    """CLI tables had no header, printed UTC with microseconds and did not say "200 of 470"."""
+    ingest(engine, village(), timezone="UTC")
+    page = run(db_url, "checkins", "--as-of", AS_OF, "--limit", "2", "--offset", "1").splitlines()
+    assert page[0] == "5 people to check in on as of 2025-06-01 (UTC)."
+    assert page[1].split() == ["#", "id", "name", "platform", "why"]
+    assert [line.split()[:2] for line in page[2:4]] == [["2", "quentin"], ["3", "paul"]]
+    assert page[4] == "2-3 of 5 people (--offset for more)"
+    assert [e["priority"] for e in run_json(db_url, "checkins", "--as-of", AS_OF, "--offset", "3")] == [
+        4,
+        5,
+    ]
+    communities = run(db_url, "communities", "list").splitlines()
+    assert communities[0] == "1 community."
+    assert communities[1].split() == ["id", "name", "platform", "time", "zone", "language"]
+    export = tmp_path / "more.jsonl"
+    for n in range(2):
+        export.write_text(
+            json.dumps(
+                {"platform": "forum", "member_id": f"x{n}", "member_name": "X", "kind": "joined",
+                 "occurred_at": "2025-05-01T10:00:00+00:00"}
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        run(db_url, "import", "jsonl", str(export))
+    log = run(db_url, "imports", "--limit", "1").splitlines()
+    assert log[0].endswith("imports into 'Cats', the most recent first.") and log[0].startswith("2 ")
+    assert log[1].split()[:4] == ["id", "started", "(UTC)", "kind"]
+    assert len(log[2].split()[2]) == 5  # 2026-12-03 17:10: the minute, no seconds nor microseconds
+    assert log[3] == "1 of 2 imports (--offset for more)"

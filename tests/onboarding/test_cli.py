@@ -47,6 +47,9 @@ def smtp_sink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     controller.stop()
 
 
+START_URL = "https://chats-diabetiques.fr/commencer"  # the built-in placeholder link is refused
+
+
 def cli_json(run_cli: Run, *args: str) -> Any:
     result = run_cli(*args, "--format", "json")
     assert result.exit_code == 0, result.stderr
@@ -64,6 +67,7 @@ def test_a_welcome_goes_from_plan_to_inbox(
         ],
     )
     db = ("--db", db_url)
+    assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
     assert run_cli(*db, "onboarding", "enable", "--since", "2026-03-02T09:00:00Z").exit_code == 0
     plan = cli_json(run_cli, *db, "onboarding", "plan", "--now", "2026-03-02T12:00:00Z")
     assert [{k: i[k] for k in ("rule", "channel", "due_at", "members")} for i in plan] == [
@@ -108,6 +112,7 @@ def test_send_now_and_mistakes_get_one_clear_line(
 ) -> None:
     ingest(engine, [person("ada", joined=T0 + timedelta(hours=1))])
     db = ("--db", db_url)
+    assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
     run_cli(*db, "onboarding", "enable", "--since", "2026-03-02")
     run_cli(*db, "run", "--now", "2026-03-02T12:00:00Z")
     (row,) = cli_json(run_cli, *db, "outbox", "list")
@@ -154,5 +159,6 @@ def test_rules_and_report(engine: Engine, db_url: str, run_cli: Run, smtp_sink: 
         "first_contribution",
         "returned_after",
     }
+    assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
     run_cli(*db, "onboarding", "enable")
     assert cli_json(run_cli, *db, "onboarding", "report") == []

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tending.actions.onboarding import do_enable_playbook, do_run_playbook, get_plan
-from tending.errors import BadInputError
+from tending.errors import BadInputError, UsageError
 from tending.models import MemberRecord
 from tending.playbooks import default_playbook, parse_playbook
 from tending.playbooks.engine import in_holdout
@@ -30,9 +30,19 @@ rules:
 """
 
 
+START_URL = "https://www.facebook.com/groups/chatsdiabetiques/announcements"
+
+
 def enable(engine: Engine, story: Story, text: str | None = None, *, since: datetime = T0) -> None:
+    """Enable the playbook `text` (else the built-in one, once the community has its own start link, as
+    enabling it with the built-in placeholder link is refused)."""
+    from tending.actions.communities import do_set_start_url, get_community_by_id
+
     playbook = parse_playbook(text, path="test.yaml") if text else default_playbook()
     with engine.begin() as conn:
+        if text is None and not story.community.settings.get("onboarding_links"):
+            do_set_start_url(conn, story.community, START_URL, actor="lea")
+            story.community = get_community_by_id(conn, story.community.id)
         do_enable_playbook(conn, story.community, playbook, since=since, actor="lea")
 
 
@@ -455,11 +465,68 @@ def test_the_welcome_offers_the_communitys_start_link_not_the_placeholder(engine
     joined = T0 + timedelta(hours=1)
     story = ingest(engine, [person("ada", joined=joined, language="fr")], language="fr")
     with engine.begin() as conn:
-        do_set_start_url(conn, story.community, "https://example.net/groupe/regles", actor="lea")
+        do_set_start_url(conn, story.community, "https://chats-diabetiques.fr/regles", actor="lea")
         story.community = get_community_by_id(conn, story.community.id)
     enable(engine, story)  # the built-in playbook, with its placeholder link
     run(engine, story, T0 + timedelta(hours=2))
     with engine.connect() as conn:
         [welcome] = [m for m in list_messages(conn, story.community.id) if m.rule == "welcome"]
-    assert "- Commencer ici : https://example.net/groupe/regles" in welcome.body
+    assert "- Commencer ici : https://chats-diabetiques.fr/regles" in welcome.body
     assert "example.org/start" not in welcome.body
+
+
+def test_the_built_in_playbook_is_refused_while_its_start_link_is_a_placeholder(
+    engine: Engine,
+) -> None:
+    """Enabling the built-in playbook as it ships would send https://example.org/start to real members:
+    it is refused, nothing is enabled, until the community has its own link; a text of the community's
+    own that still holds a documentation address is refused the same way."""
+    from tending.actions.communities import (
+        do_set_start_url,
+        do_update_community_settings,
+        get_community_by_id,
+    )
+    from tending.store.outbox import get_enabled_playbook
+
+    story = ingest(engine, [person("ada", joined=T0)], language="fr")
+    with engine.begin() as conn, pytest.raises(UsageError) as refused:
+        do_enable_playbook(conn, story.community, default_playbook(), since=T0, actor="lea")
+    assert str(refused.value) == (
+        "the playbook 'default' still holds a placeholder (links: https://example.org/start), which "
+        "would reach real members: give 'Cats' its own link (tending communities set \"Cats\" --start-url "
+        "URL, or the community's page on the web) or change the text, then enable it."
+    )
+    with engine.begin() as conn:
+        assert get_enabled_playbook(conn, story.community.id) is None
+        community = do_set_start_url(conn, story.community, START_URL, actor="lea")
+        texts = {"fr": {"welcome": "Bonjour {{ member.name }}, lisez https://www.example.com/regles"}}
+        community = do_update_community_settings(
+            conn, community, {"onboarding_texts": texts}, actor="lea"
+        )
+    with engine.begin() as conn, pytest.raises(UsageError, match=r"fr/welcome: https://www.example.com/regles"):
+        do_enable_playbook(conn, community, default_playbook(), since=T0, actor="lea")
+    with engine.begin() as conn:
+        community = do_update_community_settings(
+            conn, community, {"onboarding_texts": {}}, actor="lea"
+        )
+        do_enable_playbook(conn, community, default_playbook(), since=T0, actor="lea")
+        assert get_enabled_playbook(conn, get_community_by_id(conn, community.id).id) is not None
+
+
+def test_rules_read_in_plain_words_in_both_languages() -> None:
+    """The French page showed rules in config syntax (`weekly day=sunday time=18:00 batch=100`)."""
+    from tending.actions.onboarding import describe_rules
+
+    english = describe_rules(default_playbook(), "en")
+    french = describe_rules(default_playbook(), "fr")
+    assert english["weekly_welcome"].trigger == "every Sunday at 18:00, up to 100 people per post"
+    assert french["weekly_welcome"].trigger == (
+        "chaque dimanche à 18:00, jusqu’à 100 personnes par publication"
+    )
+    assert english["two_months"].trigger == "60 days after joining, at 10:00"
+    assert english["two_months"].conditions == ["nobody wrote to them in the last 14 days"]
+    assert french["anniversary"].trigger == "le jour anniversaire de l’arrivée, à 10:00"
+    assert french["newcomer_checkin"].conditions == [
+        "son état est newcomer",
+        "personne ne lui a écrit depuis 7 jours",
+    ]

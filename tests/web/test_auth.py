@@ -161,6 +161,10 @@ def post_routes(db_url: str, cid: int) -> dict[str, dict[str, object]]:
         f"/c/{cid}/sources/connect": {"kind": "rss", "target": "https://blog.example.org/feed/"},
         f"/c/{cid}/sources/1/sync": {},
         f"/c/{cid}/sources/1/remove": {},
+        "/setup": {"name": "Koalas", "timezone": "Europe/Paris"},
+        f"/c/{cid}/setup": {"language": "fr"},
+        f"/c/{cid}/setup/texts/fr/welcome": {"text": "Bonjour", "action": "save"},
+        f"/c/{cid}/setup/enable": {},
     }
 
 
@@ -174,7 +178,7 @@ def test_every_post_route_is_in_the_csrf_list(
         if isinstance(r, APIRoute) and "POST" in (r.methods or set())
     } - {"/login"}
     listed = post_routes(seeded[0], cid)
-    assert len(declared) == len(listed) == 30, (
+    assert len(declared) == len(listed) == 34, (
         f"add the new POST routes to post_routes(): {sorted(declared)}"
     )
 

@@ -19,13 +19,16 @@ from tests.web.conftest import NOW, csrf_of, member_id
 @pytest.fixture
 def drafts(seeded: tuple[str, int], cid: int) -> dict[str, int]:
     """A private welcome for eve and a public weekly post, both drafted; a sent message for ada."""
+    from tending.actions.communities import do_set_start_url
     from tending.actions.onboarding import do_enable_playbook
     from tending.playbooks import default_playbook
 
     engine = open_store(seeded[0])
     eve, ada = member_id(seeded[0], "eve"), member_id(seeded[0], "ada")
     with engine.begin() as conn:
-        community = get_community_by_id(conn, cid)
+        community = do_set_start_url(
+            conn, get_community_by_id(conn, cid), "https://chats-diabetiques.fr/regles", actor="test"
+        )
         do_enable_playbook(
             conn, community, default_playbook(), since=NOW - timedelta(days=7), actor="test"
         )
@@ -74,6 +77,10 @@ def test_the_page_shows_the_rules_and_what_to_review(
         "<code>welcome</code>" in html and "<code>anniversary</code>" in html
     )  # the default playbook's rules
     assert "Bienvenue Eve !" in html and "Welcome to this week" in html
+    assert "every Sunday at 18:00, up to 100 people per post" in html  # plain words, not config
+    assert "day=sunday" not in html.split("<tbody>", 1)[1].split("</tbody>", 1)[0].replace(
+        'title="weekly day=sunday time=18:00 batch=100"', ""
+    )
     assert "How are things?" not in html  # sent: under "Sent and skipped"
     assert "Approve" not in html  # a viewer reads only
     done = client_as("viewer").get(f"/c/{cid}/onboarding?show=done").text

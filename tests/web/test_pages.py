@@ -154,6 +154,32 @@ def test_inactive_filter_follows_the_members_definition(
     assert "a whole number of days" in bad.text
 
 
+def test_the_inactive_list_separates_who_went_quiet_from_who_never_contributed(
+    cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    """Five days: Bruno and Chloé went quiet (contributed, then fell silent), Eve never contributed; the page
+    says how many of each, marks each row, and keeps one kind on request."""
+    client = client_as("viewer")
+    page = client.get(f"/c/{cid}/members?inactive=5").text
+    assert "2 went quiet" in page and "1 never contributed" in page
+    assert page.count('<span class="badge">went quiet</span>') == 2
+    assert page.count('<span class="badge">never contributed</span>') == 1
+    quiet = client.get(f"/c/{cid}/members?inactive=5&inactive_kind=went_quiet").text
+    assert names_in(quiet) == ["Bruno", "Chloé Dubois"]
+    assert "<strong>2 went quiet</strong>" in quiet  # the counts stay those of the whole list
+    never = client.get(f"/c/{cid}/members?inactive=5&inactive_kind=never_contributed").text
+    assert names_in(never) == ["Eve"] and "1 member" in never
+    assert names_in(client.get(f"/c/{cid}/members?inactive_kind=went_quiet").text) == names_in(
+        client.get(f"/c/{cid}/members").text
+    )  # without inactive days, the kind means nothing and is ignored
+    french = client_as("viewer")
+    french.post(
+        "/account/language",
+        data={"language": "fr", "csrf_token": csrf_of(french.get("/settings").text)},
+    )
+    assert "2 sont devenu·es silencieux·ses" in french.get(f"/c/{cid}/members?inactive=5").text
+
+
 def test_the_inactive_filter_is_the_members_capability_answer(
     seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient]
 ) -> None:

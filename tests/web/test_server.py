@@ -30,7 +30,11 @@ def test_the_demo_refuses_to_listen_beyond_this_machine(seeded: tuple[str, int],
         serve_demo(seeded[0], cid, host="0.0.0.0", port=8765)
 
 
-def test_the_demo_link_logs_in_once_from_loopback_only(seeded: tuple[str, int], cid: int) -> None:
+def test_the_demo_link_logs_in_from_loopback_only_as_often_as_needed(
+    seeded: tuple[str, int], cid: int
+) -> None:
+    """The link worked once, and the login page then offered no way back into the demo: it now works
+    while the demo runs (loopback only), and the login page says to open it again."""
     app, link = demo_app(seeded[0], cid)
     outsider = TestClient(app, client=("192.0.2.7", 4000))
     assert outsider.get(link, follow_redirects=False).headers["location"] == "/login"
@@ -40,7 +44,11 @@ def test_the_demo_link_logs_in_once_from_loopback_only(seeded: tuple[str, int], 
     page = local.get(f"/c/{cid}/overview")
     assert page.status_code == 200 and "demo-admin@localhost (admin)" in page.text
     again = TestClient(app, client=("127.0.0.1", 4001)).get(link, follow_redirects=False)
-    assert again.headers["location"] == "/login"
+    assert again.headers["location"] == f"/c/{cid}/overview"  # a second tab, or after logging out
+    wrong = TestClient(app, client=("127.0.0.1", 4002)).get(link + "x", follow_redirects=False)
+    assert wrong.headers["location"] == "/login"
+    login = TestClient(app, client=("127.0.0.1", 4003)).get("/login")
+    assert "open again the link that tending demo printed" in login.text
     app.state.web.engine.dispose()
 
 

@@ -57,6 +57,7 @@ from tending.store.communities import (
     get_communities,
     get_communities_knowing,
 )
+from tending.store.imports import count_imports as count_imports
 from tending.store.imports import get_imports as get_imports
 from tending.store.imports import record_import
 from tending.store.ingest import (
@@ -218,7 +219,7 @@ def do_import(
     )
     try:
         with engine.connect() as conn, import_settings(conn), conn.begin():
-            existing = find_community(conn, community_name) if community_name else None
+            existing = _reading_community(conn, community_name, path)
             zone = get_zone(timezone or (existing.timezone if existing else "UTC"))
             if day_first is None:
                 day_first = existing is not None and existing.language == "fr"
@@ -278,6 +279,22 @@ def do_import(
         )
         raise
     return summary
+
+
+def _reading_community(conn: Connection, named: str | None, path: Path) -> Community | None:
+    """The community whose language and time zone the dates are read in, before parsing shows where the
+    import goes: the one named; else the one the file is named after; else, when every community there is
+    writes the same language in the same zone (one community, typically: a re-import without
+    --community), any of them, since the import goes into one of them or is refused."""
+    if named:
+        return find_community(conn, named)
+    by_path = find_community(conn, community_name_from_path(path))
+    if by_path is not None:
+        return by_path
+    every = get_communities(conn)
+    if every and len({(c.language, c.timezone) for c in every}) == 1:
+        return every[0]
+    return None
 
 
 def parse_exported_at(text: str | None, timezone: str | None) -> datetime | None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from tending.actions.members import get_lifecycle_settings, get_member_list, get_window_days
-from tending.lib.lifecycle import days_before
+from tending.lib.lifecycle import NEVER_CONTRIBUTED, WENT_QUIET, days_before, inactive_kind
 from tending.lib.segments import LURKERS, assign_segments
 from tending.models import Community
 from tending.store import dashboard
@@ -32,6 +32,7 @@ class LifecycleFilter:
     inactive_days: int | None = None
     state: str | None = None
     segment: str | None = None
+    inactive_kind: str | None = None  # with inactive_days: WENT_QUIET or NEVER_CONTRIBUTED only
 
     @property
     def chosen(self) -> bool:
@@ -47,6 +48,27 @@ class LifecycleFilter:
 class IdList:
     ids: array  # member ids, in the list's order
     order: str  # INACTIVE_ORDER or NEWEST_ORDER
+    went_quiet: int | None = None  # an inactive list: how many went quiet (they come first)...
+    never_contributed: int | None = None  # ...and how many never contributed, before inactive_kind
+
+    def kind_at(self, index: int, wanted: str | None) -> str | None:
+        """Why the member at `index` of an inactive list is in it (WENT_QUIET or NEVER_CONTRIBUTED)."""
+        if self.went_quiet is None:
+            return None
+        if wanted is not None:
+            return wanted
+        return WENT_QUIET if index < self.went_quiet else NEVER_CONTRIBUTED
+
+    def of_kind(self, kind: str | None) -> IdList:
+        """Only the members who went quiet, or only those who never contributed."""
+        if kind is None or self.went_quiet is None:
+            return self
+        ids = self.ids[: self.went_quiet] if kind == WENT_QUIET else self.ids[self.went_quiet :]
+        return IdList(ids, self.order, self.went_quiet, self.never_contributed)
+
+
+def _inactive(ids: array, went_quiet: int) -> IdList:
+    return IdList(ids, INACTIVE_ORDER, went_quiet, len(ids) - went_quiet)
 
 
 def _newest_first(row: member_store.MemberRow) -> tuple[float, int]:
@@ -66,6 +88,19 @@ def get_lifecycle_ids(
 
     `indexes` answers a state or a segment alone (every state's and segment's members, computed once; see
     get_state_index): the views keep it cached for the hour."""
+    return _lifecycle_ids(conn, community, wanted, as_of=as_of, indexes=indexes).of_kind(
+        wanted.inactive_kind
+    )
+
+
+def _lifecycle_ids(
+    conn: Connection,
+    community: Community,
+    wanted: LifecycleFilter,
+    *,
+    as_of: datetime,
+    indexes: Indexes | None,
+) -> IdList:
     if not wanted.needs_states:
         assert wanted.inactive_days is not None
         lifecycle = get_lifecycle_settings(community)
@@ -74,7 +109,8 @@ def get_lifecycle_ids(
             _total, rows = member_store.get_inactive_members(
                 conn, community.id, as_of=as_of, days=wanted.inactive_days, lifecycle=lifecycle
             )
-            return IdList(array("q", (r.member.id for r in rows)), INACTIVE_ORDER)
+            quiet = sum(inactive_kind(r.facts) == WENT_QUIET for r in rows)
+            return _inactive(array("q", (r.member.id for r in rows)), quiet)
         ids = member_store.page_inactive(
             conn,
             community.id,
@@ -84,7 +120,15 @@ def get_lifecycle_ids(
             limit=None,
             zone=lifecycle.zone,
         )
-        return IdList(array("q", ids), INACTIVE_ORDER)
+        quiet = member_store.count_went_quiet(
+            conn,
+            community.id,
+            as_of=as_of,
+            days=wanted.inactive_days,
+            method=method,
+            zone=lifecycle.zone,
+        )
+        return _inactive(array("q", ids), quiet)
     if (
         indexes is not None
         and wanted.inactive_days is None
@@ -106,7 +150,7 @@ def get_lifecycle_ids(
         segment=wanted.segment,
     )
     if wanted.inactive_days is not None:  # get_member_list keeps the inactive list's order
-        return IdList(array("q", (r.member.id for r in listing.rows)), INACTIVE_ORDER)
+        return _inactive(array("q", (r.member.id for r in listing.rows)), listing.went_quiet or 0)
     rows = sorted(listing.rows, key=_newest_first)
     return IdList(array("q", (r.member.id for r in rows)), NEWEST_ORDER)
 

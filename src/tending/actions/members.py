@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 from tending.actions.outbox import do_skip
 from tending.errors import NotFoundError, UsageError
 from tending.lib import segments as seg
-from tending.lib.lifecycle import LifecycleSettings, check_state, days_before, is_inactive
+from tending.lib.lifecycle import (
+    INACTIVE_KINDS,
+    WENT_QUIET,
+    LifecycleSettings,
+    check_state,
+    days_before,
+    inactive_kind,
+    is_inactive,
+)
 from tending.lib.settings import get_setting
 from tending.models import Community, Identity, Member
 from tending.store import dashboard
@@ -75,6 +83,9 @@ class MemberList:
     as_of: datetime
     inactive_days: int | None = None
     segment_of: dict[int, str] | None = None
+    went_quiet: int | None = None  # with inactive_days: how many of all the inactive went quiet...
+    never_contributed: int | None = None  # ...and how many never contributed
+    offset: int = 0
 
 
 def get_member_list(
@@ -87,22 +98,52 @@ def get_member_list(
     segment: str | None = None,
     window_days: int | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    kind: str | None = None,
 ) -> MemberList:
-    """The members matching every filter given, as of `as_of` (merged-away members and bots never listed)."""
+    """The members matching every filter given, as of `as_of` (merged-away members and bots never listed).
+    With `inactive_days`, `kind` keeps one kind of inactive member: WENT_QUIET or NEVER_CONTRIBUTED (lib.lifecycle), and
+    the list says how many of each there are."""
     lifecycle = get_lifecycle_settings(community)
     if inactive_days is not None and inactive_days < 0:
         raise UsageError("--inactive-days: the number of days cannot be negative.")
+    if kind is not None and kind not in INACTIVE_KINDS:
+        raise UsageError(f"--inactive-kind: '{kind}' is not one of {', '.join(INACTIVE_KINDS)}.")
+    if kind is not None and inactive_days is None:
+        raise UsageError("--inactive-kind: give --inactive-days N as well (inactive for how long?).")
     if state is not None:
         check_state(state)
     if segment is not None and segment not in seg.SEGMENTS:
         raise UsageError(
             f"--segment: '{segment}' is not a segment (choose from {', '.join(seg.SEGMENTS)})."
         )
+    went_quiet = never = None
     if inactive_days is not None and state is None and segment is None:
-        total, rows = store.get_inactive_members(
-            conn, community.id, as_of=as_of, days=inactive_days, lifecycle=lifecycle, limit=limit
+        method = store.inactive_method(conn, community.id, as_of, lifecycle)
+        split = store.get_inactive_counts(
+            conn, community.id, as_of=as_of, days=inactive_days, lifecycle=lifecycle, method=method
         )
-        return MemberList(total, rows, as_of, inactive_days=inactive_days)
+        total, rows = store.get_inactive_members(
+            conn,
+            community.id,
+            as_of=as_of,
+            days=inactive_days,
+            lifecycle=lifecycle,
+            limit=limit,
+            offset=offset,
+            method=method,
+            kind=kind,
+            counts=split if method != store.PYTHON else None,
+        )
+        return MemberList(
+            total,
+            rows,
+            as_of,
+            inactive_days=inactive_days,
+            went_quiet=split.went_quiet,
+            never_contributed=split.never_contributed,
+            offset=offset,
+        )
     rows = store.get_member_rows(conn, community.id, as_of=as_of, lifecycle=lifecycle)
     if inactive_days is not None:
         rows = [
@@ -127,9 +168,15 @@ def get_member_list(
             if store.in_population(r.facts, as_of=as_of, window_start=start)
         }
         rows = [r for r in rows if segment_of.get(r.member.id) == segment]
+    if inactive_days is not None:
+        went_quiet = sum(inactive_kind(r.facts) == WENT_QUIET for r in rows)
+        never = len(rows) - went_quiet
+        if kind is not None:
+            rows = [r for r in rows if inactive_kind(r.facts) == kind]
     total = len(rows)
+    end = None if limit is None else offset + limit
     return MemberList(
-        total, rows if limit is None else rows[:limit], as_of, inactive_days, segment_of
+        total, rows[offset:end], as_of, inactive_days, segment_of, went_quiet, never, offset
     )
 
 

@@ -10,11 +10,13 @@ from sqlalchemy import Connection
 from tending.actions.members import get_lifecycle_settings
 from tending.actions.playbook_apply import ApplyCounts, apply
 from tending.errors import UsageError
+from tending.lib.settings import get_setting
 from tending.models import Community, MemberSnapshot
 from tending.playbooks import Plan, Playbook, evaluate, parse_playbook, windows
 from tending.playbooks import default_playbook as default_playbook  # re-exported for the shells
 from tending.playbooks import load_playbook as load_playbook
 from tending.playbooks.engine import rule_start
+from tending.playbooks.placeholders import Placeholder, find_placeholders
 from tending.playbooks.registry import ACTIONS, CONDITIONS, TRIGGERS, DescribedEntry
 from tending.playbooks.render import Templates
 from tending.playbooks.report import RuleReport, holdout_report
@@ -29,13 +31,81 @@ from tending.store.outbox import (
     save_playbook,
     set_playbook_last_run,
 )
+from tending.texts import T_, Text
 from tending.timeutil import ensure_utc, get_zone, utcnow
 
 
+def community_templates(community: Community, base: Templates | None = None) -> Templates:
+    """The templates a community's messages are drafted from: its own texts (edited on the web) first, then
+    the user's folder ($TENDING_HOME/templates), then the built-in ones."""
+    from tending.config import data_home
+
+    templates = base if base is not None else Templates(data_home() / "templates")
+    return templates.with_texts(get_setting(community.settings, "onboarding_texts"))
+
+
+def message_templates(playbook: Playbook) -> list[str]:
+    """The templates the playbook's rules draft messages from, in rule order, once each."""
+    names: list[str] = []
+    for rule in playbook.rules:
+        for action in rule.actions:
+            name = action.params.get("template")
+            if action.name == "draft_message" and name and name not in names:
+                names.append(str(name))
+    return names
+
+
+def get_placeholders(
+    community: Community, playbook: Playbook, templates: Templates
+) -> list[Placeholder]:
+    """What in the texts the playbook would send (both languages) and the links it offers is still a
+    placeholder (tending.playbooks.placeholders)."""
+    links = list(get_setting(community.settings, "onboarding_links")) or list(playbook.links)
+    texts = {}
+    for name in message_templates(playbook):
+        for language in ("en", "fr"):
+            source = templates.source(name, language)
+            if source is not None:
+                texts[f"{language}/{name}"] = source
+    return find_placeholders(links, texts)
+
+
+def check_no_placeholders(community: Community, playbook: Playbook, templates: Templates) -> None:
+    """Refuse a playbook that would send a placeholder. The demo community is exempt: its members are
+    generated (nobody real is reached), and the README's tour enables the built-in playbook there."""
+    if community.settings.get("demo"):
+        return
+    found = get_placeholders(community, playbook, templates)
+    if not found:
+        return
+    shown = "; ".join(f"{p.where}: {p.value}" for p in found[:3])
+    raise UsageError(
+        Text(
+            T_(
+                "the playbook '%(playbook)s' still holds a placeholder (%(shown)s), which would reach "
+                "real members: give '%(community)s' its own link (tending communities set "
+                '"%(community)s" --start-url URL, or the community\'s page on the web) or change the '
+                "text, then enable it."
+            ),
+            playbook=playbook.name,
+            shown=shown,
+            community=community.name,
+        )
+    )
+
+
 def do_enable_playbook(
-    conn: Connection, community: Community, playbook: Playbook, *, since: datetime, actor: str
+    conn: Connection,
+    community: Community,
+    playbook: Playbook,
+    *,
+    since: datetime,
+    actor: str,
+    templates: Templates | None = None,
 ) -> EnabledPlaybook:
-    """Start `playbook` in `community`: rules act only on what comes due at or after `since`."""
+    """Start `playbook` in `community`: rules act only on what comes due at or after `since`. Refused while
+    its texts or links hold a placeholder (the built-in "Start here" until the community has its own)."""
+    check_no_placeholders(community, playbook, community_templates(community, templates))
     save_playbook(
         conn,
         community.id,
@@ -58,6 +128,11 @@ def do_enable_playbook(
     enabled = get_enabled_playbook(conn, community.id)
     assert enabled is not None
     return enabled
+
+
+def get_enabled(conn: Connection, community: Community) -> EnabledPlaybook | None:
+    """The playbook enabled in the community (name, since, last run), or None."""
+    return get_enabled_playbook(conn, community.id)
 
 
 def get_active_playbook(conn: Connection, community: Community) -> tuple[EnabledPlaybook, Playbook]:
@@ -132,7 +207,14 @@ def do_run_playbook(
 ) -> RunResult:
     """Evaluate the enabled playbook at `now` and write what comes due into the outbox."""
     playbook, plan = get_plan(conn, community, now=now)
-    counts = apply(conn, community, plan, playbook=playbook, templates=templates, actor=actor)
+    counts = apply(
+        conn,
+        community,
+        plan,
+        playbook=playbook,
+        templates=community_templates(community, templates),
+        actor=actor,
+    )
     set_playbook_last_run(conn, community.id, at=ensure_utc(now))
     return RunResult(plan=plan, counts=counts)
 
@@ -142,6 +224,27 @@ def get_rules_playbook(conn: Connection, community: Community) -> Playbook:
     if get_enabled_playbook(conn, community.id) is None:
         return default_playbook()
     return get_active_playbook(conn, community)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleWords:
+    """A rule in plain words, in one language."""
+
+    trigger: str
+    conditions: list[str]
+
+
+def describe_rules(playbook: Playbook, language: str) -> dict[str, RuleWords]:
+    """Each rule's trigger and conditions in plain words ("every Sunday at 18:00, up to 100 people per
+    post"), by rule name."""
+    from tending.playbooks.describe import describe_conditions, describe_trigger
+
+    return {
+        rule.name: RuleWords(
+            describe_trigger(rule, language), describe_conditions(rule, language)
+        )
+        for rule in playbook.rules
+    }
 
 
 def get_registry() -> dict[str, list[DescribedEntry]]:

@@ -37,11 +37,13 @@ def save_post_render(
     )
 
 
-def _templates() -> Any:
+def _templates(community: Community) -> Any:
     from tending.config import data_home
+    from tending.lib.settings import get_setting
     from tending.playbooks.render import Templates
 
-    return Templates(data_home() / "templates")
+    texts = get_setting(community.settings, "onboarding_texts")
+    return Templates(data_home() / "templates").with_texts(texts)
 
 
 def do_recheck_post(
@@ -106,7 +108,7 @@ def do_recheck_post(
         "member": named[0] if len(named) == 1 else None,
         "total": len(named),
     }
-    subject, body = (templates or _templates()).render(template, language, context)
+    subject, body = (templates or _templates(community)).render(template, language, context)
     store.update_message(conn, community.id, message.id, body=body, subject=subject, updated_at=now)
     outbox_renders.remove_recipients(conn, community.id, message.id, excluded)
     record_event(

@@ -101,7 +101,11 @@ def main(argv: list[str] | None = None) -> Any:
         error.show()
         sys.exit(error.exit_code)
     except TendingError as error:
-        click.echo(f"Error: {error}", err=True)
+        from tending.texts import T_, cli_language, translate
+
+        language = cli_language()
+        said = error.in_language(language)
+        click.echo(translate(T_("Error: %(message)s"), language, message=said), err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing half-written was kept.", err=True)

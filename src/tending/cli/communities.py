@@ -1,10 +1,17 @@
-"""`tending communities`: list and create communities."""
+"""`tending communities`: list, create, configure and delete communities."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from tending.models import Community
 
 
 @click.group()
@@ -46,8 +53,14 @@ def list_command(app: AppContext, output_format: str) -> None:
         return
     if not found:
         click.echo("No community yet. Import an export (tending import) or run tending demo.")
-    for c in found:
-        click.echo(f"{c.id:>4}  {c.name}  ({c.platform}, {c.timezone}, {c.language})")
+        return
+    from tending.cli.members import print_table
+
+    click.echo(f"{len(found)} {'community' if len(found) == 1 else 'communities'}.")
+    print_table(
+        ["id", "name", "platform", "time zone", "language"],
+        [[c.id, c.name, c.platform, c.timezone, c.language] for c in found],
+    )
 
 
 @communities.command("add")
@@ -120,3 +133,79 @@ def set_command(
         f"Community {community.id}: {community.name} ({community.platform}, {community.timezone}, "
         f"{community.language})" + (f"; start here: {links}" if links else "") + "."
     )
+
+
+# what the confirmation lists, in this order (other tables are counted in "other rows")
+DELETION_LINES = (
+    ("members", "members"),
+    ("activities", "posts, replies, comments and reactions"),
+    ("outbox", "outbox messages"),
+    ("moderation_items", "moderation findings"),
+    ("imports", "imports in the log"),
+    ("member_tombstones", "tombstones of erased members"),
+)
+
+
+@communities.command("delete")
+@click.argument("name")
+@click.option(
+    "--tombstones-to",
+    "tombstones_to",
+    metavar="NAME",
+    help="The community that takes over this one's tombstones of erased members (needed when it has any).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def delete_command(app: AppContext, name: str, tombstones_to: str | None, yes: bool) -> None:
+    """Delete a community and everything tending holds about it, in one transaction.
+
+    Asks first, listing what goes. The deletion is recorded (who, when, how many rows) in the installation's
+    log of deletions. Tombstones of members erased in it keep those people out of later imports, so a
+    community holding any is deleted only with --tombstones-to naming the community that keeps them.
+
+    \b
+    Example (a re-import without --community doubled a group):
+      tending communities delete "Chats diabétiques (2)" --tombstones-to "Chats diabétiques"
+    """
+    from tending.actions.communities import do_delete_community, get_community_footprint
+    from tending.errors import UsageError
+
+    with app.engine.connect() as conn:
+        community = _named(conn, name, option="NAME")
+        footprint = get_community_footprint(conn, community)
+        if tombstones_to is not None:
+            _named(conn, tombstones_to, option="--tombstones-to")
+    if footprint.count("member_tombstones") and tombstones_to is None:
+        raise UsageError(
+            f"'{community.name}' holds {footprint.count('member_tombstones')} tombstone(s) of erased "
+            "members, which keep them from being imported again; give --tombstones-to COMMUNITY to "
+            "hand them to the community that stays."
+        )
+    if not yes:
+        click.echo(f"Deleting '{community.name}' ({community.platform}) removes for good:")
+        listed = 0
+        for table, words in DELETION_LINES:
+            listed += footprint.count(table)
+            click.echo(f"  {footprint.count(table):>10,}  {words}")
+        click.echo(f"  {footprint.total - listed:>10,}  other rows (threads, scores, audit log...)")
+        click.confirm(f"Delete '{community.name}'? This cannot be undone", abort=True)
+    with app.engine.begin() as conn:
+        community = _named(conn, name, option="NAME")
+        heir = _named(conn, tombstones_to, option="--tombstones-to") if tombstones_to else None
+        removed = do_delete_community(conn, community, actor="cli", tombstones_to=heir)
+    moved = f"; its tombstones went to '{heir.name}'" if heir is not None else ""
+    click.echo(
+        f"Deleted community {community.id}: {community.name} ({removed.count('members'):,} members, "
+        f"{removed.total:,} rows){moved}."
+    )
+
+
+def _named(conn: Connection, name: str, *, option: str) -> Community:
+    from tending.actions.communities import find_community, get_communities
+    from tending.errors import UsageError
+
+    found = find_community(conn, name)
+    if found is None:
+        known = ", ".join(c.name for c in get_communities(conn)) or "none yet"
+        raise UsageError(f"{option}: no community named '{name}' (known: {known}).")
+    return found

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tending.config import Settings, load_settings
+from tending.config import Settings, demo_fallback, load_settings
 from tending.models import Community
 
 if TYPE_CHECKING:  # the database libraries load on first use, so `tending --help` starts fast
@@ -34,7 +34,15 @@ class AppContext:
             from tending.actions.database import check_database_exists, open_store
 
             url = self.settings.database_url
-            check_database_exists(url, creating=_creating_command())
+            creating = _creating_command()
+            demo = None if creating else demo_fallback(self.settings)
+            if demo is not None:  # right after `tending demo`, the tour reads the demo's database
+                click.echo(
+                    f"(No database of your own yet: reading the demo's, {demo.split(':///', 1)[1]}.)",
+                    err=True,
+                )
+                url = demo
+            check_database_exists(url, creating=creating)
             self._engine = open_store(url)
         return self._engine
 

@@ -16,6 +16,7 @@ from tending.timeutil import isoformat_utc
 
 if TYPE_CHECKING:
     from tending.actions.imports import ImportProgress
+    from tending.models import Community, ImportLogEntry
 
 KIND_HELP = ", ".join(KINDS)
 
@@ -216,12 +217,19 @@ class _ProgressBar:
 @click.command("imports")
 @community_option
 @click.option(
-    "--limit", default=20, show_default=True, help="How many imports to show, most recent first."
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many imports to show, most recent first.",
+)
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, metavar="N", help="Skip the N most recent."
 )
 @format_option("table", "json")
 @pass_app
 def imports_command(
-    app: AppContext, community_name: str | None, limit: int, output_format: str
+    app: AppContext, community_name: str | None, limit: int, offset: int, output_format: str
 ) -> None:
     """The import log: what was imported, when, from which file (and its hash), with what result.
 
@@ -229,11 +237,12 @@ def imports_command(
     Example:
       tending imports --community "Data viz Houston"
     """
-    from tending.actions.imports import get_imports
+    from tending.actions.imports import count_imports, get_imports
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        rows = get_imports(conn, community.id, limit=limit)
+        rows = get_imports(conn, community.id, limit=limit, offset=offset)
+        total = count_imports(conn, community.id)
     if output_format == "json":
         echo_json(
             [
@@ -247,18 +256,58 @@ def imports_command(
         )
         return
     if not rows:
-        click.echo(f"No import yet into '{community.name}'.")
+        click.echo(
+            f"No import yet into '{community.name}'."
+            if not total
+            else f"No import past the {offset} most recent ({total} in all)."
+        )
         return
+    _print_imports(community, rows, offset=offset, total=total)
+
+
+def _print_imports(
+    community: Community, rows: list[ImportLogEntry], *, offset: int, total: int
+) -> None:
+    """A header, one row per import in the community's local time (to the minute), "N of M imports"."""
+    from tending.cli.members import echo_of_total, print_table
+    from tending.timeutil import ensure_utc, get_zone
+
+    zone = get_zone(community.timezone)
+    table = []
     for row in rows:
         counts = row.counts or {}
         what = (
-            f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} members, "
-            f"{counts.get('activities_unchanged', 0):,} unchanged"
+            f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} "
+            f"members, {counts.get('activities_unchanged', 0):,} unchanged"
             if row.status == "ok"
             else f"failed: {row.error}"
         )
-        click.echo(
-            f"{row.id:>4}  {isoformat_utc(row.started_at)}  {row.kind:<13} {row.status:<6} "
-            f"{(row.duration_ms or 0) / 1000:>6.1f} s  {row.file_hash[:12] if row.file_hash else '-'}  "
-            f"{row.source_path}\n      {what}"
+        started = ensure_utc(row.started_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        table.append(
+            [
+                row.id,
+                started,
+                row.kind,
+                row.status,
+                f"{(row.duration_ms or 0) / 1000:.1f} s",
+                row.file_hash[:12] if row.file_hash else "-",
+                row.source_path,
+                what,
+            ]
         )
+    noun = "import" if total == 1 else "imports"
+    click.echo(f"{total:,} {noun} into '{community.name}', the most recent first.")
+    print_table(
+        [
+            "id",
+            f"started ({community.timezone})",
+            "kind",
+            "status",
+            "took",
+            "file",
+            "path",
+            "result",
+        ],
+        table,
+    )
+    echo_of_total(offset, len(rows), total, "imports")

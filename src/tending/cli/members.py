@@ -13,7 +13,8 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.lib.csvsafe import SafeDictWriter
-from tending.lib.lifecycle import STATES, usual_gap
+from tending.lib.lifecycle import INACTIVE_KINDS, STATES, usual_gap
+from tending.lib.lifecycle import inactive_kind as kind_of
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
@@ -53,6 +54,9 @@ def local_day(community: Community, moment: datetime | None) -> str:
     )
 
 
+INACTIVE_WORDS = {"went_quiet": "went quiet", "never_contributed": "never contributed"}
+
+
 def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     m, f = row.member, row.facts
     data: dict[str, Any] = {
@@ -69,6 +73,15 @@ def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     if segment is not None:
         data["segment"] = segment
     return data
+
+
+def echo_of_total(offset: int, shown: int, total: int, noun: str) -> None:
+    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ..."."""
+    if shown == 0 or (offset == 0 and shown >= total):
+        return
+    which = f"{offset + 1:,}-{offset + shown:,}" if offset else f"{shown:,}"
+    more = " (--offset for more)" if offset + shown < total else ""
+    click.echo(f"{which} of {total:,} {noun}{more}")
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
@@ -98,7 +111,16 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     metavar="DAYS",
     help="The window for --segment (default: the community's segments_window_days, else 90).",
 )
+@click.option(
+    "--inactive-kind",
+    type=click.Choice(INACTIVE_KINDS),
+    help="With --inactive-days: only those who went quiet (contributed, then fell silent), or only those "
+    "who never contributed.",
+)
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show at most N members.")
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, metavar="N", help="Skip the first N members."
+)
 @community_option
 @format_option("table", "csv", "json")
 @click.pass_context
@@ -109,7 +131,9 @@ def members(
     state: str | None,
     segment: str | None,
     window_days: int | None,
+    inactive_kind: str | None,
     limit: int | None,
+    offset: int,
     community_name: str | None,
     output_format: str,
 ) -> None:
@@ -120,6 +144,7 @@ def members(
     \b
     Examples:
       tending members --inactive-days 60
+      tending members --inactive-days 60 --inactive-kind went_quiet --limit 50 --offset 50
       tending members --state quiet --format json
       tending members --segment heavy_core --as-of 2026-03-01
       tending members show U024BE7LH
@@ -143,8 +168,11 @@ def members(
             segment=segment,
             window_days=window_days,
             limit=limit,
+            offset=offset,
+            kind=inactive_kind,
         )
     segment_of = found.segment_of or {}
+    # JSON and CSV keep their keys: who never contributed has no last_contribution_at
     if output_format == "json":
         echo_json([member_json(r, segment_of.get(r.member.id)) for r in found.rows])
         return
@@ -155,15 +183,26 @@ def members(
         for r in found.rows:
             writer.writerow(member_json(r, segment_of.get(r.member.id) if segment else None))
         return
-    what = f"inactive for {inactive_days} days" if inactive_days is not None else "listed"
+    _print_member_list(community, found, as_of=as_of, inactive_kind=inactive_kind)
+
+
+def _print_member_list(
+    community: Community, found: Any, *, as_of: datetime, inactive_kind: str | None
+) -> None:
+    """The header ("N members ... as of DAY (ZONE), showing X to Y."), the table, and for an inactive list
+    how many went quiet and how many never contributed."""
+    days = found.inactive_days
+    what = f"inactive for {days} days" if days is not None else "listed"
+    if inactive_kind is not None:
+        what = f"inactive for {days} days who {INACTIVE_WORDS[inactive_kind]}"
+    shown = len(found.rows)
     click.echo(
-        f"{found.total} members {what} as of {local_day(community, as_of)} ({community.timezone})"
-        + (f", showing {len(found.rows)}" if len(found.rows) < found.total else "")
-        + "."
+        f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})."
     )
     if found.rows:
+        headers = ["id", "name", "platform", "joined", "last contribution", "contributions", "state"]
         print_table(
-            ["id", "name", "platform", "joined", "last contribution", "contributions", "state"],
+            headers + (["why inactive"] if days is not None else []),
             [
                 [
                     r.member.external_id,
@@ -174,9 +213,18 @@ def members(
                     r.facts.contributions,
                     r.state,
                 ]
+                + ([INACTIVE_WORDS[kind_of(r.facts)]] if days is not None else [])
                 for r in found.rows
             ],
         )
+    echo_of_total(found.offset, shown, found.total, "members")
+    if days is not None and found.went_quiet is not None and inactive_kind is None:
+        click.echo(
+            f"Of these, {found.went_quiet:,} went quiet (contributed, then fell silent) and "
+            f"{found.never_contributed:,} never contributed "
+            "(--inactive-kind went_quiet or never_contributed lists one kind)."
+        )
+
 
 
 @members.command("show")
@@ -568,6 +616,9 @@ def segments(
 @click.group(invoke_without_command=True)
 @as_of_option()
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Show at most N people.")
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, metavar="N", help="Skip the first N people."
+)
 @community_option
 @format_option("table", "json")
 @click.pass_context
@@ -575,6 +626,7 @@ def checkins(
     ctx: click.Context,
     as_of_text: str | None,
     limit: int | None,
+    offset: int,
     community_name: str | None,
     output_format: str,
 ) -> None:
@@ -601,7 +653,7 @@ def checkins(
         community = app.community(conn, community_name)
         as_of = resolve_as_of(community, as_of_text)
         lines = get_checkin_list(conn, community, as_of=as_of)
-    shown = lines if limit is None else lines[:limit]
+    shown = lines[offset:] if limit is None else lines[offset : offset + limit]
     if output_format == "json":
         echo_json(
             [
@@ -616,12 +668,12 @@ def checkins(
                     "reasons": [{"code": r.code, **r.details} for r in line.entry.reasons],
                     "silent_days": line.entry.silent_days,
                 }
-                for n, line in enumerate(shown, start=1)
+                for n, line in enumerate(shown, start=offset + 1)
             ]
         )
         return
     click.echo(
-        f"{len(lines)} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
+        f"{len(lines):,} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
     )
     if shown:
         language = community.language
@@ -635,9 +687,10 @@ def checkins(
                     line.member.platform,
                     "; ".join(describe(r, language) for r in line.entry.reasons),
                 ]
-                for n, line in enumerate(shown, start=1)
+                for n, line in enumerate(shown, start=offset + 1)
             ],
         )
+        echo_of_total(offset, len(shown), len(lines), "people")
         click.echo("Draft a private message: tending checkins draft ID")
 
 

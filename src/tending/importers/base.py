@@ -31,6 +31,7 @@ from typing import IO, Any, cast
 
 from tending.errors import BadInputError
 from tending.models import ImportRecord
+from tending.texts import Text
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tar")
 
@@ -50,7 +51,7 @@ class BadRecord:
     path: str
     line: int | None
     field: str | None
-    message: str
+    message: str | Text
 
     def error(self) -> BadInputError:
         return BadInputError(self.message, path=self.path, line=self.line, field=self.field)

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from tending.texts import T_, Text
+
 MONTHS = {
     "janvier": 1,
     "fevrier": 2,
@@ -181,7 +183,11 @@ AGO = re.compile(r"^(?:il y a\s+)?(?P<count>\d+|un|une|a|an)\s*(?P<unit>[a-z]+)\
 
 class AmbiguousDate(ValueError):
     """A numeric date whose reading depends on the order of day and month (raised only when the order
-    asked for cannot read it)."""
+    asked for cannot read it). Its sentence, a Text, is `text`."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def _hour(found: re.Match[str]) -> tuple[int, int]:
@@ -207,11 +213,14 @@ def parse_numeric_date(text: str, tz: tzinfo = UTC, *, day_first: bool = False) 
     except ValueError:
         if 1 <= month <= 12:
             return None
-        order = "day first" if not day_first else "month first"
-        raise AmbiguousDate(
-            f"'{text.strip()}' reads only {order}; say how the file writes dates "
-            f"({'--day-first' if not day_first else '--month-first'})."
-        ) from None
+        message = (
+            T_("'%(date)s' reads only day first; say how the file writes dates (--day-first).")
+            if not day_first
+            else T_(
+                "'%(date)s' reads only month first; say how the file writes dates (--month-first)."
+            )
+        )
+        raise AmbiguousDate(Text(message, date=text.strip())) from None
     return moment.astimezone(UTC)
 
 

@@ -28,6 +28,7 @@ from tending.models import (
     ActivityRecord,
     MemberRecord,
 )
+from tending.texts import T_, Text
 
 MEMBER = "member"
 ROW_KINDS = ("joined", "left", "post", "reply", "comment", "reaction", MEMBER)
@@ -56,9 +57,10 @@ FALSE = frozenset({"false", "0", "no", "n", "non", "faux", "f", ""})
 
 
 class RowError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str | Text) -> None:
+        super().__init__(str(message))
         self.field = field
+        self.sentence = message
 
 
 class RowReader:
@@ -77,7 +79,7 @@ class RowReader:
         try:
             yield from self._items(row)
         except RowError as error:
-            yield BadRecord(path, line, error.field, str(error))
+            yield BadRecord(path, line, error.field, error.sentence)
 
     def _items(self, row: dict[str, Any]) -> Iterator[ParseItem]:
         platform = _text(row, "platform") or DEFAULT_PLATFORM
@@ -165,13 +167,18 @@ class RowReader:
                 or parse_relative_date(raw, self.tz, now=self.exported_at)
             )
         except AmbiguousDate as error:
-            raise RowError(field, str(error)) from None
+            raise RowError(field, error.text) from None
         if written is not None:
             return written
         raise RowError(
             field,
-            f"{shown_value(raw)} is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
-            "or a written date (e.g. 1 mai 2024 à 18h30).",
+            Text(
+                T_(
+                    "%(value)s is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
+                    "or a written date (e.g. 1 mai 2024 à 18h30)."
+                ),
+                value=shown_value(raw),
+            ),
         )
 
 

@@ -12,6 +12,9 @@ Definitions (docs/members.md gives the references and the reasons):
 - States as of T, the first that applies: left, newcomer (joined less than `newcomer_days` ago), lurker
   (never contributed), inactive (as above, for the community's N), quiet (a regular whose own rhythm
   dropped), active. Bots have the state `bot` and appear in no list.
+- An inactive member either went quiet (contributed, then fell silent: a contribution by T - N days, none
+  since) or never contributed (no contribution at all by T): `inactive_kind`. The inactive list gives the
+  first before the second, and says how many of each.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ INACTIVE = "inactive"
 LEFT = "left"
 BOT = "bot"
 STATES = (NEWCOMER, LURKER, ACTIVE, QUIET, INACTIVE, LEFT)
+WENT_QUIET = "went_quiet"
+NEVER_CONTRIBUTED = "never_contributed"
+INACTIVE_KINDS = (WENT_QUIET, NEVER_CONTRIBUTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,12 @@ def is_inactive(facts: MemberFacts, *, as_of: datetime, days: int, zone: tzinfo 
         and not has_left(facts, as_of)
         and (facts.last_contribution_at is None or facts.last_contribution_at <= cutoff)
     )
+
+
+def inactive_kind(facts: MemberFacts) -> str:
+    """Why an inactive member is in the inactive list: they went quiet, or never contributed (as of the
+    instant the facts were read at)."""
+    return NEVER_CONTRIBUTED if facts.last_contribution_at is None else WENT_QUIET
 
 
 def usual_gap(facts: MemberFacts) -> timedelta | None:

@@ -264,6 +264,14 @@ def _entries() -> list[Setting]:
             "Onboarding",
         ),
         Setting(
+            "onboarding_texts",
+            dict,
+            {},
+            "The community's own onboarding texts, by language then template "
+            '(`{"fr": {"welcome": "..."}}`), edited on the web; they come before the built-in ones.',
+            "Onboarding",
+        ),
+        Setting(
             "delivery",
             dict,
             {},

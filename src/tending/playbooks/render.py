@@ -1,6 +1,9 @@
 """Message templates: Jinja2 files `<language>/<name>.txt.j2`, in French and English in the package, each
 overridable by a file of the same name in the user's templates folder (`$TENDING_HOME/templates`).
 
+A community's own texts, edited on the web (the `onboarding_texts` setting: `{language: {name: text}}`), come
+before both: `Templates.with_texts()`.
+
 A template's first line may be `Subject: ...`: it becomes the message's subject (e-mail, Discourse
 private message) and is removed from the body.
 """
@@ -14,6 +17,7 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import (
     ChoiceLoader,
+    DictLoader,
     Environment,
     FileSystemLoader,
     PackageLoader,
@@ -30,8 +34,21 @@ LANGUAGES = ("en", "fr")
 
 
 class Templates:
-    def __init__(self, user_dir: Path | None = None) -> None:
+    def __init__(
+        self, user_dir: Path | None = None, *, texts: dict[str, dict[str, str]] | None = None
+    ) -> None:
         loaders: list[Any] = []
+        self.texts = {lang: dict(names) for lang, names in (texts or {}).items()}
+        if self.texts:
+            loaders.append(
+                DictLoader(
+                    {
+                        f"{lang}/{name}.txt.j2": text
+                        for lang, names in self.texts.items()
+                        for name, text in names.items()
+                    }
+                )
+            )
         if user_dir is not None and user_dir.is_dir():
             loaders.append(FileSystemLoader(str(user_dir)))
         loaders.append(PackageLoader("tending.playbooks", "templates"))
@@ -44,6 +61,35 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+
+    def with_texts(self, texts: dict[str, dict[str, str]]) -> Templates:
+        """These templates with a community's own texts first (`{language: {name: text}}`)."""
+        return self if not texts else Templates(self.user_dir, texts=texts)
+
+    def source(self, name: str, language: str) -> str | None:
+        """The text of a template as it would be used (the community's, the user's or the built-in one)."""
+        try:
+            return self.env.loader.get_source(self.env, f"{language}/{name}.txt.j2")[0]  # type: ignore[union-attr]
+        except TemplateNotFound:
+            return None
+
+    def builtin_source(self, name: str, language: str) -> str | None:
+        """The text the package ships (what "reset to the default" goes back to)."""
+        try:
+            return PackageLoader("tending.playbooks", "templates").get_source(
+                self.env, f"{language}/{name}.txt.j2"
+            )[0]
+        except TemplateNotFound:
+            return None
+
+    def check(self, text: str, *, where: str) -> None:
+        """A text as a template would be: Jinja2 syntax checked, one sentence naming the line."""
+        try:
+            self.env.parse(text)
+        except TemplateSyntaxError as error:
+            raise BadInputError(
+                error.message or "syntax error", path=where, line=error.lineno
+            ) from None
 
     def exists(self, name: str, language: str) -> bool:
         try:

@@ -1,17 +1,42 @@
-"""Communities: create, find, list, settings."""
+"""Communities: create, find, list, settings, delete (with the record of deletions)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from tending.errors import UsageError
 from tending.lib.settings import check_settings
 from tending.models import LANGUAGES, Community
 from tending.store.audit import record_event
-from tending.store.schema import communities, identities
+from tending.store.schema import Key, Timestamp, communities, identities, metadata
+from tending.texts import T_, Text
 from tending.timeutil import get_zone, utcnow
+
+# migration 0018_first_week; `former_community_id`, so that deleting a community never sweeps this record
+community_deletions = Table(
+    "community_deletions",
+    metadata,
+    Column("id", Key, primary_key=True),
+    Column("former_community_id", Key, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("platform", String(50), nullable=False),
+    Column("deleted_at", Timestamp(), nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("details", JSON),
+)
 
 
 def _community(row: Any) -> Community:
@@ -100,7 +125,7 @@ def do_create_community(
     get_zone(timezone)
     check_settings(settings or {})
     if not name.strip():
-        raise UsageError("--community: a community needs a non-empty name.")
+        raise UsageError(Text(T_("--community: a community needs a non-empty name.")))
     result = conn.execute(
         insert(communities).values(
             name=name,
@@ -158,18 +183,82 @@ def do_update_community(
     changes: dict[str, Any] = {}
     if name is not None and name != community.name:
         if not name.strip():
-            raise UsageError("--name: a community needs a non-empty name.")
+            raise UsageError(Text(T_("--name: a community needs a non-empty name.")))
         if find_community(conn, name) is not None:
-            raise UsageError(f"--name: a community named '{name}' already exists.")
+            raise UsageError(
+                Text(T_("--name: a community named '%(name)s' already exists."), name=name)
+            )
         changes["name"] = name
     if timezone is not None and timezone != community.timezone:
         get_zone(timezone)
         changes["timezone"] = timezone
     if language is not None and language != community.language:
         if language not in LANGUAGES:
-            raise UsageError(f"--language: '{language}' is not one of {', '.join(LANGUAGES)}.")
+            raise UsageError(
+                Text(
+                    T_("--language: '%(language)s' is not one of %(known)s."),
+                    language=language,
+                    known=", ".join(LANGUAGES),
+                )
+            )
         changes["language"] = language
     if changes:
         conn.execute(update(communities).where(communities.c.id == community.id).values(**changes))
         record_event(conn, community.id, actor=actor, action="community.updated", details=changes)
     return get_community_by_id(conn, community.id)
+
+
+def _tables_of_communities(conn: Connection) -> list[Table]:
+    """Every table of the database that carries a community's id, dependants first (read from the database,
+    not from this version's code, so tables of other capabilities are included)."""
+    present = MetaData()
+    present.reflect(conn)
+    return [
+        table
+        for table in reversed(present.sorted_tables)
+        if table.name != "communities" and "community_id" in table.c
+    ]
+
+
+def count_community_rows(conn: Connection, community_id: int) -> dict[str, int]:
+    """How many rows each table holds for the community (tables holding none left out)."""
+    counts = {}
+    for table in _tables_of_communities(conn):
+        n = conn.execute(
+            select(func.count()).select_from(table).where(table.c.community_id == community_id)
+        ).scalar_one()
+        if n:
+            counts[table.name] = int(n)
+    return counts
+
+
+def delete_community_rows(conn: Connection, community_id: int) -> dict[str, int]:
+    """Remove a community and every row that carries its id, in every table the database holds; returns
+    how many rows went from each table (tables that held none left out)."""
+    removed = {}
+    for table in _tables_of_communities(conn):
+        result = conn.execute(table.delete().where(table.c.community_id == community_id))
+        if result.rowcount:
+            removed[table.name] = int(result.rowcount)
+    conn.execute(communities.delete().where(communities.c.id == community_id))
+    return removed
+
+
+def record_community_deletion(
+    conn: Connection, community: Community, *, actor: str, details: dict[str, Any]
+) -> None:
+    conn.execute(
+        insert(community_deletions).values(
+            former_community_id=community.id,
+            name=community.name,
+            platform=community.platform,
+            deleted_at=utcnow(),
+            actor=actor,
+            details=details,
+        )
+    )
+
+
+def get_community_deletions(conn: Connection) -> list[dict[str, Any]]:
+    query = select(community_deletions).order_by(community_deletions.c.id)
+    return [dict(row._mapping) for row in conn.execute(query)]

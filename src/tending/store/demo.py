@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, MetaData, and_, case, exists, func, select
+from sqlalchemy import Connection, and_, case, exists, func, select
 
 from tending.models import COMMENT, REPLY, Community, DemoSummary
-from tending.store.schema import activities, communities, member_stats, members, threads
+from tending.store.communities import delete_community_rows as delete_community_rows
+from tending.store.schema import activities, member_stats, members, threads
 
 
 def get_demo_summary(conn: Connection, community: Community) -> DemoSummary:
@@ -82,17 +83,6 @@ def count_unanswered_threads(conn: Connection, community_id: int) -> int:
         .select_from(threads)
         .where(threads.c.community_id == community_id, ~exists(answer))
     ).scalar_one()
-
-
-def delete_community_rows(conn: Connection, community_id: int) -> None:
-    """Remove a community and every row that carries its id, in every table the database holds (tables
-    of other capabilities included: they are read from the database, not from this version's code)."""
-    present = MetaData()
-    present.reflect(conn)
-    for table in reversed(present.sorted_tables):
-        if table.name != "communities" and "community_id" in table.c:
-            conn.execute(table.delete().where(table.c.community_id == community_id))
-    conn.execute(communities.delete().where(communities.c.id == community_id))
 
 
 def get_database_size(conn: Connection) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from tending.models import ImportLogEntry
 from tending.store.schema import imports
@@ -42,12 +42,24 @@ def record_import(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def get_imports(conn: Connection, community_id: int, *, limit: int = 50) -> list[ImportLogEntry]:
+def get_imports(
+    conn: Connection, community_id: int, *, limit: int = 50, offset: int = 0
+) -> list[ImportLogEntry]:
     """The most recent imports first."""
     query = (
         select(imports)
         .where(imports.c.community_id == community_id)
         .order_by(imports.c.started_at.desc(), imports.c.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [ImportLogEntry(**row._mapping) for row in conn.execute(query)]
+
+
+def count_imports(conn: Connection, community_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(imports).where(imports.c.community_id == community_id)
+        ).scalar_one()
+    )
+

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     import numpy as np
 
 from tending.errors import UsageError
-from tending.lib.lifecycle import LifecycleSettings, MemberFacts, days_before, is_inactive, state_of
+from tending.lib.lifecycle import (
+    WENT_QUIET,
+    LifecycleSettings,
+    MemberFacts,
+    days_before,
+    inactive_kind,
+    is_inactive,
+    state_of,
+)
 from tending.models import Community, Identity, Member
 from tending.store import contributor_days
 from tending.store.schema import activities, identities, member_tags, members, threads
@@ -529,6 +537,55 @@ def page_inactive(
     return silent + [member_id for (member_id,) in never]
 
 
+def count_went_quiet(
+    conn: Connection,
+    community_id: int,
+    *,
+    as_of: datetime,
+    days: int,
+    method: str,
+    zone: tzinfo = UTC,
+) -> int:
+    """How many of the inactive members went quiet (contributed by the cutoff, not since): they come first
+    in the list; the others never contributed (method ROLLUPS or ACTIVITIES)."""
+    params = _inactive_params(community_id, as_of, days, zone)
+    silent = _inactive_sql(method)["silent"]
+    return int(conn.execute(text(f"SELECT count(*) FROM ({silent}) silent"), params).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class InactiveCounts:
+    total: int
+    went_quiet: int
+
+    @property
+    def never_contributed(self) -> int:
+        return self.total - self.went_quiet
+
+
+def get_inactive_counts(
+    conn: Connection,
+    community_id: int,
+    *,
+    as_of: datetime,
+    days: int,
+    lifecycle: LifecycleSettings,
+    method: str | None = None,
+) -> InactiveCounts:
+    """How many members are inactive for `days` as of `as_of`, and how many of them went quiet."""
+    method = method or inactive_method(conn, community_id, as_of, lifecycle)
+    if method in (ROLLUPS, ACTIVITIES):
+        zone = lifecycle.zone
+        return InactiveCounts(
+            count_inactive(conn, community_id, as_of=as_of, days=days, method=method, zone=zone),
+            count_went_quiet(conn, community_id, as_of=as_of, days=days, method=method, zone=zone),
+        )
+    _total, rows = get_inactive_members(
+        conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, method=method
+    )
+    return InactiveCounts(len(rows), sum(inactive_kind(r.facts) == WENT_QUIET for r in rows))
+
+
 def get_inactive_members(
     conn: Connection,
     community_id: int,
@@ -539,14 +596,29 @@ def get_inactive_members(
     limit: int | None = None,
     offset: int = 0,
     method: str | None = None,
+    kind: str | None = None,
+    counts: InactiveCounts | None = None,
 ) -> tuple[int, list[MemberRow]]:
-    """(how many members are inactive for `days` as of `as_of`, one page of them in list order).
+    """(how many members are inactive for `days` as of `as_of`, one page of them in list order); with
+    `kind` (WENT_QUIET or NEVER_CONTRIBUTED), only those. `counts`, when the caller has them (from
+    get_inactive_counts, same method), spares counting again.
 
     `method` forces ROLLUPS, ACTIVITIES or PYTHON (tests compare them); by default inactive_method chooses."""
     method = method or inactive_method(conn, community_id, as_of, lifecycle)
+    if kind is not None:
+        return _inactive_of_kind(
+            conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=limit,
+            offset=offset, method=method, kind=kind, counts=counts,
+        )
     if method in (ROLLUPS, ACTIVITIES):
         zone = lifecycle.zone
-        total = count_inactive(conn, community_id, as_of=as_of, days=days, method=method, zone=zone)
+        total = (
+            counts.total
+            if counts is not None
+            else count_inactive(
+                conn, community_id, as_of=as_of, days=days, method=method, zone=zone
+            )
+        )
         ids = page_inactive(
             conn,
             community_id,
@@ -574,6 +646,46 @@ def get_inactive_members(
     found.sort(key=lambda row: inactive_order_key(row.facts))
     end = None if limit is None else offset + limit
     return len(found), found[offset:end]
+
+
+def _inactive_of_kind(
+    conn: Connection,
+    community_id: int,
+    *,
+    as_of: datetime,
+    days: int,
+    lifecycle: LifecycleSettings,
+    limit: int | None,
+    offset: int,
+    method: str,
+    kind: str,
+    counts: InactiveCounts | None,
+) -> tuple[int, list[MemberRow]]:
+    """One kind of inactive member: those who went quiet are the list's head, the others its tail, so a
+    page of one kind is a page of the whole list, moved and cut at the boundary."""
+    if method == PYTHON:
+        _total, every = get_inactive_members(
+            conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, method=method
+        )
+        rows = [r for r in every if inactive_kind(r.facts) == kind]
+        end = None if limit is None else offset + limit
+        return len(rows), rows[offset:end]
+    counts = counts or get_inactive_counts(
+        conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, method=method
+    )
+    if kind == WENT_QUIET:
+        total, start = counts.went_quiet, offset
+    else:
+        total, start = counts.never_contributed, counts.went_quiet + offset
+    room = max(0, total - offset)
+    wanted = room if limit is None else min(limit, room)
+    if wanted == 0:
+        return total, []
+    _all, rows = get_inactive_members(
+        conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=wanted,
+        offset=start, method=method, counts=counts,
+    )
+    return total, rows
 
 
 # -- window counts (segments) -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -247,4 +248,26 @@ def known_platforms(conn: Connection, community_id: int) -> list[str]:
                 .where(member_tombstones.c.community_id == community_id)
             ).scalars()
         )
+    )
+
+
+def move_tombstones(conn: Connection, from_community_id: int, to_community_id: int) -> int:
+    """Give one community's tombstones to another (the first is about to be deleted), so the identities
+    erased there stay out of the other's imports. A key the other already holds is kept once; the moved rows
+    no longer point at a member (theirs stay behind). Returns how many tombstones the other gained."""
+    held = select(member_tombstones.c.key).where(
+        member_tombstones.c.community_id == to_community_id
+    )
+    conn.execute(
+        delete(member_tombstones).where(
+            member_tombstones.c.community_id == from_community_id,
+            member_tombstones.c.key.in_(held),
+        )
+    )
+    return int(
+        conn.execute(
+            update(member_tombstones)
+            .where(member_tombstones.c.community_id == from_community_id)
+            .values(community_id=to_community_id, member_id=None)
+        ).rowcount
     )

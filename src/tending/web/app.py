@@ -33,6 +33,7 @@ from tending.web.views import (
     overview,
     rights,
     settings,
+    setup,
     sources,
 )
 
@@ -52,6 +53,7 @@ ROUTERS = tuple(
         imports,
         sources,
         settings,
+        setup,
         rights,
     )
 )
@@ -72,7 +74,7 @@ def create_app(
 ) -> FastAPI:
     """The dashboard for the database at engine_url (migrated if needed).
 
-    secret_key signs the login form's CSRF token and the demo's one-time login link; sessions themselves
+    secret_key signs the login form's CSRF token and the demo's login link; sessions themselves
     are server-side rows, so a random key (the default) only means a login form open across a restart
     must be reloaded. demo_login enables /demo-login, for loopback requests only (see server.serve_demo).
     forwarded_allow_ips: behind a reverse proxy, the proxy's addresses whose X-Forwarded-* headers are

@@ -38,6 +38,7 @@ NAV = (
     NavItem("moderation", N_("Moderation"), "moderation"),
     NavItem("mentions", N_("Mentions"), "mentions"),
     NavItem("imports", N_("Sources"), "sources"),
+    NavItem("setup", N_("Set-up"), "setup"),
 )
 
 

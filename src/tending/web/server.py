@@ -119,7 +119,7 @@ def serve(
 
 
 def demo_app(engine_url: str, community_id: int) -> tuple[FastAPI, str]:
-    """The demo dashboard and its one-time login path (/demo-login?token=...)."""
+    """The demo dashboard and its login path (/demo-login?token=...), good while this server runs."""
     app = create_app(engine_url, demo_login=True)
     state: WebState = app.state.web
     state.demo_token = secrets.token_urlsafe(32)
@@ -130,10 +130,11 @@ def demo_app(engine_url: str, community_id: int) -> tuple[FastAPI, str]:
 def serve_demo(
     engine_url: str, community_id: int, host: str = "127.0.0.1", port: int = 8000
 ) -> None:
-    """Serve the demo on loopback with its admin logged in by a one-time link printed here.
+    """Serve the demo on loopback with its admin logged in by a link printed here.
 
-    The link works once, from this machine only; restart to get a new one. Other hosts are refused: the demo
-    admin has no password, so the demo must never listen beyond this machine.
+    The link works from this machine only, as often as needed while the demo runs; a restart makes a new
+    one. Other hosts are refused: the demo admin has no password, so the demo must never listen beyond this
+    machine.
     """
     if not is_loopback(host):
         raise UsageError(
@@ -145,7 +146,7 @@ def serve_demo(
         "127.0.0.1" if host in ("localhost", "127.0.0.1") else f"[{host}]" if ":" in host else host
     )
     print(
-        f"Open the demo dashboard (logged in as the demo admin; the link works once):\n"
+        f"Open the demo dashboard (logged in as the demo admin; the link works while the demo runs):\n"
         f"  http://{shown}:{port}{path}",
         flush=True,
     )

@@ -1,4 +1,4 @@
-"""Logging in and out, the language switch, the demo's one-time login, and the front door."""
+"""Logging in and out, the language switch, the demo's login link, and the front door."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ def home(request: Request, session: WebSession = require("viewer")) -> Response:
     state = get_state(request)
     with state.engine.connect() as conn:
         communities = get_communities(conn)
-    if not communities:
-        return RedirectResponse("/settings", status_code=303)
+    if not communities:  # the first run: an admin sets up the first community
+        first = "/setup" if session.user.role == "admin" else "/settings"
+        return RedirectResponse(first, status_code=303)
     return RedirectResponse(f"/c/{communities[0].id}/overview", status_code=303)
 
 
@@ -71,6 +72,7 @@ def _login_page(
     response = render(
         request,
         "login.html",
+        demo=get_state(request).demo_login,
         login_token=token,
         error=error,
         email=email,
@@ -159,7 +161,8 @@ def set_language(
 
 @router.get("/demo-login")
 def demo_login(request: Request, token: str = "") -> Response:
-    """The demo's one-time link (server.serve_demo prints it): loopback only, used once."""
+    """The demo's link (server.serve_demo prints it): loopback only, and it keeps working while the demo
+    runs (a closed tab or a log-out must not lock the person out of the demo); a restart makes a new one."""
     state = get_state(request)
     if not (
         state.demo_login
@@ -168,7 +171,6 @@ def demo_login(request: Request, token: str = "") -> Response:
         and hmac.compare_digest(token.encode(), state.demo_token.encode())
     ):
         return RedirectResponse("/login", status_code=303)
-    state.demo_token = None
     with state.engine.begin() as conn:
         user = accounts.ensure_demo_admin(conn, now=state.now())
         session_token = accounts.open_session(conn, user, now=state.now())

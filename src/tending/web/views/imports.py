@@ -115,12 +115,14 @@ def _without_folder(message: str, path: Path) -> str:
     return message.replace(f"{path.parent}/", "")
 
 
-def _run(upload: Upload, engine: Any, community: Community, path: Path, actor: str) -> None:
+def _run(
+    upload: Upload, engine: Any, community: Community, path: Path, actor: str, language: str
+) -> None:
     try:
         upload.counts = importing.run_import(engine, community, upload.kind, path, actor=actor)
         upload.status = "done"
-    except TendingError as error:
-        upload.status, upload.error = "failed", _without_folder(str(error), path)
+    except TendingError as error:  # in the uploader's language (the back end's catalogue)
+        upload.status, upload.error = "failed", _without_folder(error.in_language(language), path)
     except Exception as error:  # an importer's bug must not kill the server; show its one line
         upload.status, upload.error = (
             "failed",
@@ -165,7 +167,7 @@ async def start_import(
     state = get_state(request)
     threading.Thread(
         target=_run,
-        args=(upload, state.engine, community, path, f"web:{session.user.email}"),
+        args=(upload, state.engine, community, path, f"web:{session.user.email}", session.user.language),
         daemon=True,
         name=f"import-{upload.number}",
     ).start()

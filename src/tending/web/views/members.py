@@ -29,7 +29,7 @@ from tending.actions.members import ListedMember, MemberFilter
 from tending.actions.web_users import WebSession
 from tending.errors import UsageError
 from tending.lib.csvsafe import safe_row
-from tending.lib.lifecycle import STATES
+from tending.lib.lifecycle import INACTIVE_KINDS, STATES
 from tending.lib.segments import SEGMENTS
 from tending.models import Community
 from tending.timeutil import isoformat_utc
@@ -119,7 +119,12 @@ def _filter_from(
     if as_of_text and as_of_day is None:
         errors.append(_("As of: a date such as 2026-03-01, please."))
     zone = ZoneInfo(community.timezone)
-    lifecycle = LifecycleFilter(inactive_days=inactive, state=state, segment=segment)
+    inactive_kind = q.get("inactive_kind", "").strip() or None
+    if inactive_kind not in (None, *INACTIVE_KINDS) or inactive is None:
+        inactive_kind = None
+    lifecycle = LifecycleFilter(
+        inactive_days=inactive, state=state, segment=segment, inactive_kind=inactive_kind
+    )
     # "as of a day" means at the end of that local day; "now" is this minute (so a count can be reused), or
     # this hour for states and segments
     now = get_state(request).now().replace(second=0, microsecond=0)
@@ -130,6 +135,7 @@ def _filter_from(
     cleaned = {
         "q": own.search,
         "inactive": str(inactive or ""),
+        "inactive_kind": inactive_kind or "",
         "state": state or "",
         "segment": segment or "",
         "tag": own.tag,
@@ -192,6 +198,8 @@ def member_list(
     page = parse_int(request.query_params.get("page"), low=1, high=1_000_000) or 1
     state = get_state(request)
     order = "newest"
+    split: dict[str, int] | None = None
+    kinds_of: list[str | None] = []
     with state.engine.connect() as conn:
         stamp = get_data_stamp(conn)
         if wanted.lifecycle.chosen:
@@ -200,6 +208,13 @@ def member_list(
             rows = member_actions.get_member_rows_by_ids(
                 conn, community.id, found.ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE].tolist()
             )
+            if found.went_quiet is not None and not wanted.own.narrows_people:
+                split = {"went_quiet": found.went_quiet, "never": found.never_contributed or 0}
+                start = (page - 1) * PAGE_SIZE
+                kinds_of = [
+                    found.kind_at(start + i, wanted.lifecycle.inactive_kind)
+                    for i in range(len(rows))
+                ]
         else:
             total = _cached(
                 state,
@@ -216,6 +231,7 @@ def member_list(
         tags = member_actions.get_tags(conn, community.id)
     pages = max(1, -(-total // PAGE_SIZE))
     query = urlencode({k: v for k, v in cleaned.items() if v})
+    query_without_kind = urlencode({k: v for k, v in cleaned.items() if v and k != "inactive_kind"})
     return render(
         request,
         "members.html",
@@ -232,6 +248,9 @@ def member_list(
         errors=errors,
         query=query,
         order=order,
+        split=split,
+        kinds_of=kinds_of,
+        query_without_kind=query_without_kind,
         as_of=wanted.as_of if wanted.lifecycle.chosen else None,
         page_name="members",
     )

@@ -44,8 +44,10 @@ MESSAGES = {
 }
 
 
-def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any]:
-    from tending.actions.onboarding import get_active_playbook, get_plan
+def _playbook(
+    conn: Connection, community: Community, now: Any, language: str = "en"
+) -> dict[str, Any]:
+    from tending.actions.onboarding import describe_rules, get_active_playbook, get_plan
 
     try:
         enabled, playbook = get_active_playbook(conn, community)
@@ -55,8 +57,21 @@ def _playbook(conn: Connection, community: Community, now: Any) -> dict[str, Any
         _playbook_again, plan = get_plan(conn, community, now=now)
         upcoming = [i for i in plan.items if i.status == "create"]
     except TendingError as error:
-        return {"enabled": enabled, "playbook": playbook, "plan_error": str(error), "upcoming": []}
-    return {"enabled": enabled, "playbook": playbook, "upcoming": upcoming, "plan_error": None}
+        said = error.in_language(language)
+        return {
+            "enabled": enabled,
+            "playbook": playbook,
+            "plan_error": said,
+            "upcoming": [],
+            "words": describe_rules(playbook, language),
+        }
+    return {
+        "enabled": enabled,
+        "playbook": playbook,
+        "upcoming": upcoming,
+        "plan_error": None,
+        "words": describe_rules(playbook, language),
+    }
 
 
 def _names(conn: Connection, community_id: int, member_ids: set[int]) -> dict[int, str]:
@@ -85,7 +100,7 @@ def onboarding(
         messages = listing.messages
         rules = get_outbox_rules(conn, community)
         counts = count_by_status(conn, community.id)
-        playbook = _playbook(conn, community, state.now())
+        playbook = _playbook(conn, community, state.now(), _.language)
         wanted = {m for message in messages for m in message.member_ids[:20]}
         wanted |= {m for item in playbook.get("upcoming", [])[:50] for m in item.member_ids[:20]}
         names = _names(conn, community.id, wanted)

@@ -1,0 +1,76 @@
+"""Rules in plain words, in English and French: "every Sunday at 18:00, up to 100 people per post" rather
+than `weekly day=sunday time=18:00 batch=100`. The sentences are the back end's texts (tending.texts); a
+trigger or condition without a sentence here is shown as its name and fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel import Locale
+
+from tending.playbooks.model import Rule
+from tending.texts import T_, translate
+
+WEEKDAY_INDEX = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+TRIGGERS = {
+    "member_joined": T_("when a member joins"),
+    "days_after_join": T_("%(days)s days after joining, at %(time)s"),
+    "inactive_for": T_("after %(days)s days without any activity, at %(time)s"),
+    "first_contribution": T_("at a member's first post, reply or comment"),
+    "returned_after": T_("when a member comes back after %(days)s days away"),
+    "weekly": T_("every %(day)s at %(time)s, up to %(batch)s people per post"),
+}
+CONDITIONS = {
+    "not_contacted_within": T_("nobody wrote to them in the last %(value)s days"),
+    "state": T_("their state is %(value)s"),
+    "segment": T_("their segment is %(value)s"),
+    "language": T_("their language is %(value)s"),
+    "platform": T_("they are on %(value)s"),
+    "tags": T_("they are tagged %(value)s"),
+}
+
+
+def _day_name(day: str, language: str) -> str:
+    index = WEEKDAY_INDEX.get(str(day).lower())
+    if index is None:
+        return str(day)
+    return str(Locale.parse(language).days["format"]["wide"][index])
+
+
+def describe_trigger(rule: Rule, language: str) -> str:
+    params: dict[str, Any] = dict(rule.trigger_params)
+    if rule.trigger == "anniversary":
+        years = int(params.get("years", 1))
+        once = (
+            T_("on the anniversary of joining, at %(time)s")
+            if years == 1
+            else T_("%(years)s years after joining, at %(time)s")
+        )
+        return translate(once, language, years=years, time=params.get("time", "10:00"))
+    message = TRIGGERS.get(rule.trigger)
+    if message is None:
+        return " ".join([rule.trigger, *(f"{k}={v}" for k, v in params.items())])
+    if "day" in params:
+        params["day"] = _day_name(params["day"], language)
+    return translate(message, language, **params)
+
+
+def describe_conditions(rule: Rule, language: str) -> list[str]:
+    words = []
+    for name, value in rule.conditions:
+        if name == "has_contributed":
+            said = T_("they have contributed") if value else T_("they have never contributed")
+            words.append(translate(said, language))
+            continue
+        shown = ", ".join(value) if isinstance(value, list | tuple) else value
+        message = CONDITIONS.get(name)
+        words.append(translate(message, language, value=shown) if message else f"{name}={shown}")
+    return words
