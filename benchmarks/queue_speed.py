@@ -125,8 +125,10 @@ def build(path: Path, items: int, messages: int, people: int) -> tuple[str, int]
         bulk_add_items(conn, community.id, batch, now=NOW)
         _draft_messages(conn, community.id, messages, member_ids, rng)
     engine.dispose()
-    print(f"built {items:,} open items and {messages:,} drafted messages in "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"built {items:,} open items and {messages:,} drafted messages in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return url, community.id
 
 
@@ -160,7 +162,12 @@ def _draft_messages(
             select(outbox.c.id).where(outbox.c.key.in_([r["key"] for r in rows]))
         ).scalars()
         people = [
-            {"community_id": cid, "outbox_id": i, "member_id": rng.choice(member_ids), "position": 0}
+            {
+                "community_id": cid,
+                "outbox_id": i,
+                "member_id": rng.choice(member_ids),
+                "position": 0,
+            }
             for i in ids
         ]
         conn.execute(insert(outbox_recipients), people)
@@ -200,7 +207,10 @@ def bulk(url: str, cid: int, repeats: int) -> dict[str, tuple[float, float]]:
         messages = [
             int(i)
             for i in conn.execute(
-                select(outbox.c.id).where(outbox.c.status == "drafted").order_by(outbox.c.id).limit(1000)
+                select(outbox.c.id)
+                .where(outbox.c.status == "drafted")
+                .order_by(outbox.c.id)
+                .limit(1000)
             ).scalars()
         ]
     for _ in range(repeats):
@@ -219,7 +229,10 @@ def bulk(url: str, cid: int, repeats: int) -> dict[str, tuple[float, float]]:
                     .values(status="done", action="remove", acted_by="bench", acted_at=NOW)
                 ),
             ),
-            ("approve", lambda conn: do_bulk_outbox(conn, community, messages, "approve", actor="bench")),
+            (
+                "approve",
+                lambda conn: do_bulk_outbox(conn, community, messages, "approve", actor="bench"),
+            ),
         ):
             with engine.connect() as conn:
                 transaction = conn.begin()
@@ -248,7 +261,9 @@ def main() -> None:
     engine = open_store(url)
     with engine.connect() as conn:
         open_items = conn.execute(
-            select(func.count()).select_from(moderation_items).where(moderation_items.c.status == "open")
+            select(func.count())
+            .select_from(moderation_items)
+            .where(moderation_items.c.status == "open")
         ).scalar_one()
         drafted = conn.execute(
             select(func.count()).select_from(outbox).where(outbox.c.status == "drafted")
@@ -307,9 +322,13 @@ def main() -> None:
         mark = ""
         if not name.startswith("baseline") and "export" not in name:
             mark = "  ok" if p95(times) < TARGET_MS else f"  OVER {TARGET_MS:.0f} ms"
-        print(f"{name:<50} {statistics.median(times):>8.1f} {p95(times):>8.1f}  ({len(times)}){mark}")
+        print(
+            f"{name:<50} {statistics.median(times):>8.1f} {p95(times):>8.1f}  ({len(times)}){mark}"
+        )
     timed = bulk(url, cid, args.repeats)
-    print(f"\n{'bulk, 1,000 items (best of ' + str(args.repeats) + ')':<50} {'wall s':>8} {'CPU s':>8}")
+    print(
+        f"\n{'bulk, 1,000 items (best of ' + str(args.repeats) + ')':<50} {'wall s':>8} {'CPU s':>8}"
+    )
     for name, label in (
         ("act", "do_act_on_items: remove, one audit row each"),
         ("update", "baseline: bare UPDATE of the same rows"),

@@ -30,7 +30,9 @@ def rows_of(engine: Engine, community_id: int) -> dict[str, int]:
     with engine.connect() as conn:
         for table in reflected.sorted_tables:
             if "community_id" in table.c:
-                n = len(conn.execute(select(table).where(table.c.community_id == community_id)).all())
+                n = len(
+                    conn.execute(select(table).where(table.c.community_id == community_id)).all()
+                )
                 if n:
                     counts[table.name] = n
     return counts
@@ -86,7 +88,10 @@ def test_tombstones_go_to_the_community_that_stays(
         community = find_community(conn, "Quokkas")
         assert community is not None
         do_erase_member(conn, community, "forum:ada", actor="test")
-    assert run_cli("--db", db_url, "communities", "add", "Wombats", "--platform", "forum").exit_code == 0
+    assert (
+        run_cli("--db", db_url, "communities", "add", "Wombats", "--platform", "forum").exit_code
+        == 0
+    )
     quokkas, wombats = ids(engine, "Quokkas", "Wombats")
     before = rows_of(engine, quokkas)
 
@@ -100,7 +105,9 @@ def test_tombstones_go_to_the_community_that_stays(
     unknown = run_cli(
         "--db", db_url, "communities", "delete", "Quokkas", "--tombstones-to", "Koalas", "--yes"
     )
-    assert unknown.exit_code == 2 and "--tombstones-to: no community named 'Koalas'" in unknown.stderr
+    assert (
+        unknown.exit_code == 2 and "--tombstones-to: no community named 'Koalas'" in unknown.stderr
+    )
     assert rows_of(engine, quokkas) == before
 
     done = run_cli(

@@ -115,4 +115,6 @@ def test_a_re_import_without_community_reads_dates_as_its_community_writes_them(
     with engine.connect() as conn:
         (community,) = get_communities(conn)
         sylvie = resolve_member(conn, community, "100004")
-    assert sylvie.joined_at is not None and sylvie.joined_at.isoformat() == "2025-03-02T09:00:00+00:00"
+    assert (
+        sylvie.joined_at is not None and sylvie.joined_at.isoformat() == "2025-03-02T09:00:00+00:00"
+    )

@@ -182,7 +182,15 @@ def test_the_inactive_list_separates_who_went_quiet_from_who_never_contributed(
     out = run(db_url, "members", "--inactive-days", "60", "--as-of", AS_OF).splitlines()
     assert out[0] == "4 members inactive for 60 days as of 2025-06-01 (UTC)."
     assert out[1].split() == [
-        "id", "name", "platform", "joined", "last", "contribution", "contributions", "state", "why",
+        "id",
+        "name",
+        "platform",
+        "joined",
+        "last",
+        "contribution",
+        "contributions",
+        "state",
+        "why",
         "inactive",
     ]
     assert [line.split()[0] for line in out[2:6]] == ["ada", "jules", "chloe", "ines"]
@@ -192,14 +200,33 @@ def test_the_inactive_list_separates_who_went_quiet_from_who_never_contributed(
         "(--inactive-kind went_quiet or never_contributed lists one kind)."
     )
     never = run(
-        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF,
-        "--inactive-kind", "never_contributed", "--limit", "1", "--offset", "1",
+        db_url,
+        "members",
+        "--inactive-days",
+        "60",
+        "--as-of",
+        AS_OF,
+        "--inactive-kind",
+        "never_contributed",
+        "--limit",
+        "1",
+        "--offset",
+        "1",
     ).splitlines()
-    assert never[0] == "2 members inactive for 60 days who never contributed as of 2025-06-01 (UTC)."
+    assert (
+        never[0] == "2 members inactive for 60 days who never contributed as of 2025-06-01 (UTC)."
+    )
     assert [line.split()[0] for line in never[2:3]] == ["ines"]
     assert never[3:] == ["2-2 of 2 members"]
     quiet = run_json(
-        db_url, "members", "--inactive-days", "60", "--as-of", AS_OF, "--inactive-kind", "went_quiet"
+        db_url,
+        "members",
+        "--inactive-days",
+        "60",
+        "--as-of",
+        AS_OF,
+        "--inactive-kind",
+        "went_quiet",
     )
     assert [m["id"] for m in quiet] == ["ada", "jules"]
     result = CliRunner().invoke(cli, ["--db", db_url, "members", "--inactive-kind", "went_quiet"])
@@ -216,7 +243,9 @@ def test_lists_a_person_can_read_have_headers_and_say_n_of_m(
     assert page[1].split() == ["#", "id", "name", "platform", "why"]
     assert [line.split()[:2] for line in page[2:4]] == [["2", "quentin"], ["3", "paul"]]
     assert page[4] == "2-3 of 5 people (--offset for more)"
-    assert [e["priority"] for e in run_json(db_url, "checkins", "--as-of", AS_OF, "--offset", "3")] == [
+    assert [
+        e["priority"] for e in run_json(db_url, "checkins", "--as-of", AS_OF, "--offset", "3")
+    ] == [
         4,
         5,
     ]
@@ -227,15 +256,22 @@ def test_lists_a_person_can_read_have_headers_and_say_n_of_m(
     for n in range(2):
         export.write_text(
             json.dumps(
-                {"platform": "forum", "member_id": f"x{n}", "member_name": "X", "kind": "joined",
-                 "occurred_at": "2025-05-01T10:00:00+00:00"}
+                {
+                    "platform": "forum",
+                    "member_id": f"x{n}",
+                    "member_name": "X",
+                    "kind": "joined",
+                    "occurred_at": "2025-05-01T10:00:00+00:00",
+                }
             )
             + "\n",
             encoding="utf-8",
         )
         run(db_url, "import", "jsonl", str(export))
     log = run(db_url, "imports", "--limit", "1").splitlines()
-    assert log[0].endswith("imports into 'Cats', the most recent first.") and log[0].startswith("2 ")
+    assert log[0].endswith("imports into 'Cats', the most recent first.") and log[0].startswith(
+        "2 "
+    )
     assert log[1].split()[:4] == ["id", "started", "(UTC)", "kind"]
     assert len(log[2].split()[2]) == 5  # 2026-12-03 17:10: the minute, no seconds nor microseconds
     assert log[3] == "1 of 2 imports (--offset for more)"

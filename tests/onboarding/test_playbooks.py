@@ -499,11 +499,16 @@ def test_the_built_in_playbook_is_refused_while_its_start_link_is_a_placeholder(
     with engine.begin() as conn:
         assert get_enabled_playbook(conn, story.community.id) is None
         community = do_set_start_url(conn, story.community, START_URL, actor="lea")
-        texts = {"fr": {"welcome": "Bonjour {{ member.name }}, lisez https://www.example.com/regles"}}
+        texts = {
+            "fr": {"welcome": "Bonjour {{ member.name }}, lisez https://www.example.com/regles"}
+        }
         community = do_update_community_settings(
             conn, community, {"onboarding_texts": texts}, actor="lea"
         )
-    with engine.begin() as conn, pytest.raises(UsageError, match=r"fr/welcome: https://www.example.com/regles"):
+    with (
+        engine.begin() as conn,
+        pytest.raises(UsageError, match=r"fr/welcome: https://www.example.com/regles"),
+    ):
         do_enable_playbook(conn, community, default_playbook(), since=T0, actor="lea")
     with engine.begin() as conn:
         community = do_update_community_settings(

@@ -60,7 +60,12 @@ def export_lines(count: int, seed: int = 21, prefix: str = "") -> list[dict[str,
             lines.append({**base, "kind": "left", "occurred_at": at, "source_id": f"{prefix}l{i}"})
             continue
         kind = rng.choice(("post", "reply", "reply", "comment", "reaction", "reaction"))
-        row: dict[str, object] = {**base, "kind": kind, "occurred_at": at, "source_id": f"{prefix}a{i}"}
+        row: dict[str, object] = {
+            **base,
+            "kind": kind,
+            "occurred_at": at,
+            "source_id": f"{prefix}a{i}",
+        }
         if kind == "post" or not posts:
             row["kind"] = "post"
             row["thread_id"] = f"{prefix}t{i}"

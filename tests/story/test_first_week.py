@@ -64,7 +64,9 @@ def marie_server(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[str, s
     url = f"sqlite:///{path}"
     engine = open_store(url)
     with engine.begin() as conn:
-        do_add_user(conn, MARIE, password=PASSWORD, role="admin", language="fr", actor="test", now=NOW)
+        do_add_user(
+            conn, MARIE, password=PASSWORD, role="admin", language="fr", actor="test", now=NOW
+        )
     engine.dispose()
     app = create_app(url, secret_key="first week")
     app.state.web.clock = lambda: NOW
@@ -168,7 +170,9 @@ def test_maries_first_week(
     welcome.get_by_role("button", name="Aperçu").first.click()
     preview = page.locator("#text-weekly_welcome blockquote.preview").first.inner_text()
     assert "Bienvenue à :\n- Camille\n- Youssef\n- Léa" in preview and START in preview
-    page.locator("#text-weekly_welcome").get_by_role("button", name="Enregistrer le texte").first.click()
+    page.locator("#text-weekly_welcome").get_by_role(
+        "button", name="Enregistrer le texte"
+    ).first.click()
     page.wait_for_url("**/setup?msg=text_saved")
     shot(page, "3-reglages-et-textes")
     page.get_by_role("button", name="Lancer l’accueil").click()

@@ -60,7 +60,9 @@ def test_an_admin_uploads_a_file_and_sees_what_was_added(
     )[-1][:500]
     [logged] = imports_of(seeded[0], cid)
     assert (logged.kind, logged.status) == ("jsonl", "ok")
-    assert logged.source_path.endswith("/Fay_s_export.jsonl")  # the name made safe, in its own folder
+    assert logged.source_path.endswith(
+        "/Fay_s_export.jsonl"
+    )  # the name made safe, in its own folder
     assert "1 member" in client.get(f"/c/{cid}/members?q=fay").text
 
 

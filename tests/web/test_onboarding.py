@@ -27,7 +27,10 @@ def drafts(seeded: tuple[str, int], cid: int) -> dict[str, int]:
     eve, ada = member_id(seeded[0], "eve"), member_id(seeded[0], "ada")
     with engine.begin() as conn:
         community = do_set_start_url(
-            conn, get_community_by_id(conn, cid), "https://chats-diabetiques.fr/regles", actor="test"
+            conn,
+            get_community_by_id(conn, cid),
+            "https://chats-diabetiques.fr/regles",
+            actor="test",
         )
         do_enable_playbook(
             conn, community, default_playbook(), since=NOW - timedelta(days=7), actor="test"

@@ -78,7 +78,11 @@ GC_EVERY_BATCHES = (
 ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
 
-METHODS = ("auto", "bulk", "batches")  # how an import writes: chosen by cost, or forced (tests, benchmarks)
+METHODS = (
+    "auto",
+    "bulk",
+    "batches",
+)  # how an import writes: chosen by cost, or forced (tests, benchmarks)
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,9 @@ def get_member_list(
     if kind is not None and kind not in INACTIVE_KINDS:
         raise UsageError(f"--inactive-kind: '{kind}' is not one of {', '.join(INACTIVE_KINDS)}.")
     if kind is not None and inactive_days is None:
-        raise UsageError("--inactive-kind: give --inactive-days N as well (inactive for how long?).")
+        raise UsageError(
+            "--inactive-kind: give --inactive-days N as well (inactive for how long?)."
+        )
     if state is not None:
         check_state(state)
     if segment is not None and segment not in seg.SEGMENTS:

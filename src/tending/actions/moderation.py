@@ -533,9 +533,7 @@ def _new_account(
     platform join date, joined_at is their first activity): the spam threshold's new_account_link and
     the campaign rule. Not a first post alone: a member who read for a year and then shares the guide
     everyone shares is no campaign."""
-    return (
-        author is not None and author.joined_at is not None and at - author.joined_at < within
-    )
+    return author is not None and author.joined_at is not None and at - author.joined_at < within
 
 
 def _is_staff_or_bot(author: store.AuthorContext | None) -> bool:

@@ -240,9 +240,7 @@ def describe_rules(playbook: Playbook, language: str) -> dict[str, RuleWords]:
     from tending.playbooks.describe import describe_conditions, describe_trigger
 
     return {
-        rule.name: RuleWords(
-            describe_trigger(rule, language), describe_conditions(rule, language)
-        )
+        rule.name: RuleWords(describe_trigger(rule, language), describe_conditions(rule, language))
         for rule in playbook.rules
     }
 

@@ -258,7 +258,10 @@ def do_set_text(
     """Save the community's own text for one template in one language (checked first)."""
     playbook = get_rules_playbook(conn, community)
     checked = check_text(community, playbook, name, language, text, today=today)
-    texts = {lang: dict(names) for lang, names in get_setting(community.settings, "onboarding_texts").items()}
+    texts = {
+        lang: dict(names)
+        for lang, names in get_setting(community.settings, "onboarding_texts").items()
+    }
     texts.setdefault(language, {})[name] = checked
     return do_update_community_settings(conn, community, {"onboarding_texts": texts}, actor=actor)
 
@@ -267,7 +270,10 @@ def do_reset_text(
     conn: Connection, community: Community, name: str, language: str, *, actor: str
 ) -> Community:
     """Go back to the built-in text (or the templates folder's) for one template in one language."""
-    texts = {lang: dict(names) for lang, names in get_setting(community.settings, "onboarding_texts").items()}
+    texts = {
+        lang: dict(names)
+        for lang, names in get_setting(community.settings, "onboarding_texts").items()
+    }
     if texts.get(language, {}).pop(name, None) is None:
         return community
     texts = {lang: names for lang, names in texts.items() if names}

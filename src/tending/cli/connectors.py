@@ -237,9 +237,7 @@ def print_syncs(results: list[SyncResult], *, quiet: bool = True) -> None:
         changed = c.activities_edited or c.activities_deleted
         if quiet and not (c.activities_added or c.members_added or c.threads_added or changed):
             continue
-        edits = (
-            f", {c.activities_edited} edited, {c.activities_deleted} deleted" if changed else ""
-        )
+        edits = f", {c.activities_edited} edited, {c.activities_deleted} deleted" if changed else ""
         click.echo(
             f"{head}: {c.activities_added} new activities, {c.members_added} new members, "
             f"{c.threads_added} new threads{edits}; {result.requests} requests, "

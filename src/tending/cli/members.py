@@ -200,7 +200,15 @@ def _print_member_list(
         f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})."
     )
     if found.rows:
-        headers = ["id", "name", "platform", "joined", "last contribution", "contributions", "state"]
+        headers = [
+            "id",
+            "name",
+            "platform",
+            "joined",
+            "last contribution",
+            "contributions",
+            "state",
+        ]
         print_table(
             headers + (["why inactive"] if days is not None else []),
             [
@@ -224,7 +232,6 @@ def _print_member_list(
             f"{found.never_contributed:,} never contributed "
             "(--inactive-kind went_quiet or never_contributed lists one kind)."
         )
-
 
 
 @members.command("show")

@@ -46,7 +46,12 @@ KIND = "discord"
 PLATFORM = "discord"
 DESCRIPTION = "A Discord channel, by its id, through a bot that can read it"
 FIELDS = (
-    Field("token", "The bot's token (Developer Portal > Bot), by reference.", secret=True, required=True),
+    Field(
+        "token",
+        "The bot's token (Developer Portal > Bot), by reference.",
+        secret=True,
+        required=True,
+    ),
     Field("api_url", "The API's base URL (default https://discord.com/api/v10)."),
     Field(
         "members",
@@ -58,7 +63,11 @@ LIMIT = 100  # the largest page of GET /channels/{id}/messages
 STEP_RECORDS = 2000  # messages stored (with their cursor) per transaction on a first sync
 MEMBERS_PAGE = 1000  # the largest page of GET /guilds/{id}/members
 MAX_PAGES = 10_000
-TYPES = {0: "Default", 19: "Reply", 7: "GuildMemberJoin"}  # the API's types, by the exporter's names
+TYPES = {
+    0: "Default",
+    19: "Reply",
+    7: "GuildMemberJoin",
+}  # the API's types, by the exporter's names
 
 
 def normalise_target(target: str) -> str:
@@ -126,7 +135,10 @@ def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:
     )
     if newest:
         summary += f"; the newest message at {newest[0].get('timestamp')}"
-    return Seen(summary=summary + ".", details={"name": channel.get("name"), "guild_id": channel.get("guild_id")})
+    return Seen(
+        summary=summary + ".",
+        details={"name": channel.get("name"), "guild_id": channel.get("guild_id")},
+    )
 
 
 def fetch(
@@ -317,7 +329,10 @@ def _exported(message: dict[str, Any]) -> dict[str, Any]:
         if isinstance(reference, dict)
         else None,
         "reactions": [
-            {"emoji": {"name": (r.get("emoji") or {}).get("name") or "?"}, "count": r.get("count", 0)}
+            {
+                "emoji": {"name": (r.get("emoji") or {}).get("name") or "?"},
+                "count": r.get("count", 0),
+            }
             for r in message.get("reactions") or []
             if isinstance(r, dict)
         ],

@@ -263,7 +263,10 @@ def _change(event: dict[str, Any]) -> ImportRecord | None:
         and "body" in new
     ):
         return ActivityEdit(
-            source=PLATFORM, source_id=relates["event_id"], text=str(new["body"]), edited_at=_at(event)
+            source=PLATFORM,
+            source_id=relates["event_id"],
+            text=str(new["body"]),
+            edited_at=_at(event),
         )
     return None
 

@@ -179,7 +179,10 @@ def fetch(
         )
         named = named[:1]
     records = _records(chunks[-1], channel, state) + _records(new_replies, channel, state)
-    yield [*named, *records, *changes], {**done, "conversations": state.as_cursor()["conversations"]}
+    yield (
+        [*named, *records, *changes],
+        {**done, "conversations": state.as_cursor()["conversations"]},
+    )
 
 
 class _State:
@@ -187,7 +190,9 @@ class _State:
 
     def __init__(self, cursor: dict[str, Any]) -> None:
         self.latest_ts: str | None = cursor.get("latest_ts")
-        self.recent: dict[str, list[str]] = {k: list(v) for k, v in (cursor.get("recent") or {}).items()}
+        self.recent: dict[str, list[str]] = {
+            k: list(v) for k, v in (cursor.get("recent") or {}).items()
+        }
         self.threads: dict[str, str] = dict(cursor.get("threads") or {})
         self.users: list[str] = list(cursor.get("users") or [])
         self.channel: dict[str, Any] | None = cursor.get("channel")
@@ -311,7 +316,11 @@ def _threads(
             continue
         found: dict[str, dict[str, Any]] = {}
         for page in _pages(
-            http, base, "conversations.replies", channel, {"channel": channel, "ts": ts, "limit": PAGE}
+            http,
+            base,
+            "conversations.replies",
+            channel,
+            {"channel": channel, "ts": ts, "limit": PAGE},
         ):
             for reply in page:
                 if reply["ts"] != ts:
@@ -403,7 +412,9 @@ def _next_state(
         if reply.get("thread_ts") in kept and reply["ts"] not in gone:
             recent[reply["ts"]] = [_edited(reply), str(reply.get("thread_ts") or "")]
     threads = {
-        m["ts"]: _signature(m) for m in window if m.get("reply_count") and m.get("thread_ts", m["ts"]) == m["ts"]
+        m["ts"]: _signature(m)
+        for m in window
+        if m.get("reply_count") and m.get("thread_ts", m["ts"]) == m["ts"]
     }
     newest = max((m["ts"] for m in messages), key=_ts, default=None)
     return {

@@ -91,7 +91,10 @@ def transport_settings(name: str, delivery: dict[str, Any]) -> Any:
         env = f"TENDING_{name.upper()}_{key.upper()}"
         hint = f" (or the environment variable {env})" if key in SECRETS[name] else ""
         raise UsageError(f"[delivery.{name}]: '{key}' is needed to deliver through {name}{hint}.")
-    needs_one = {"slack": ("token", "staff_webhook_url"), "discord": ("webhook_url", "staff_webhook_url")}
+    needs_one = {
+        "slack": ("token", "staff_webhook_url"),
+        "discord": ("webhook_url", "staff_webhook_url"),
+    }
     if name in needs_one and not any(section.get(key) for key in needs_one[name]):
         first, second = needs_one[name]
         raise UsageError(

@@ -33,7 +33,9 @@ RETRYABLE = {
 
 @dataclass
 class SlackSettings:
-    token: str | None = None  # a credential: never logged; needed unless only the staff webhook is used
+    token: str | None = (
+        None  # a credential: never logged; needed unless only the staff webhook is used
+    )
     staff_webhook_url: str | None = None  # a credential too
     post_channel: str | None = None
     staff_channel: str | None = None

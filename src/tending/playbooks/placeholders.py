@@ -46,7 +46,5 @@ def find_placeholders(
         if is_placeholder_url(str(link.get("url", "")))
     ]
     for where, text in texts.items():
-        found += [
-            Placeholder(where, url) for url in _URL.findall(text) if is_placeholder_url(url)
-        ]
+        found += [Placeholder(where, url) for url in _URL.findall(text) if is_placeholder_url(url)]
     return found

@@ -62,4 +62,3 @@ def count_imports(conn: Connection, community_id: int) -> int:
             select(func.count()).select_from(imports).where(imports.c.community_id == community_id)
         ).scalar_one()
     )
-

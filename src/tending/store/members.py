@@ -607,8 +607,16 @@ def get_inactive_members(
     method = method or inactive_method(conn, community_id, as_of, lifecycle)
     if kind is not None:
         return _inactive_of_kind(
-            conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=limit,
-            offset=offset, method=method, kind=kind, counts=counts,
+            conn,
+            community_id,
+            as_of=as_of,
+            days=days,
+            lifecycle=lifecycle,
+            limit=limit,
+            offset=offset,
+            method=method,
+            kind=kind,
+            counts=counts,
         )
     if method in (ROLLUPS, ACTIVITIES):
         zone = lifecycle.zone
@@ -682,8 +690,15 @@ def _inactive_of_kind(
     if wanted == 0:
         return total, []
     _all, rows = get_inactive_members(
-        conn, community_id, as_of=as_of, days=days, lifecycle=lifecycle, limit=wanted,
-        offset=start, method=method, counts=counts,
+        conn,
+        community_id,
+        as_of=as_of,
+        days=days,
+        lifecycle=lifecycle,
+        limit=wanted,
+        offset=start,
+        method=method,
+        counts=counts,
     )
     return total, rows
 

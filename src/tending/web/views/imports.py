@@ -167,7 +167,14 @@ async def start_import(
     state = get_state(request)
     threading.Thread(
         target=_run,
-        args=(upload, state.engine, community, path, f"web:{session.user.email}", session.user.language),
+        args=(
+            upload,
+            state.engine,
+            community,
+            path,
+            f"web:{session.user.email}",
+            session.user.language,
+        ),
         daemon=True,
         name=f"import-{upload.number}",
     ).start()

@@ -261,9 +261,7 @@ def save_text(
 
 
 @router.post("/c/{community_id}/setup/enable")
-def enable(
-    request: Request, community_id: int, session: WebSession = acting("admin")
-) -> Response:
+def enable(request: Request, community_id: int, session: WebSession = acting("admin")) -> Response:
     """Start the built-in playbook from now on (what `tending onboarding enable` does)."""
     from tending.actions.onboarding import default_playbook, do_enable_playbook
 

@@ -68,7 +68,9 @@ def parse_fields(text: str) -> dict[str, str]:
             continue
         name, sep, value = line.partition("=")
         if not sep or not name.strip():
-            raise TendingError(f"credentials, line {number}: write NAME=VALUE (e.g. token=env:BOT_TOKEN).")
+            raise TendingError(
+                f"credentials, line {number}: write NAME=VALUE (e.g. token=env:BOT_TOKEN)."
+            )
         found[name.strip()] = value.strip()
     return found
 
