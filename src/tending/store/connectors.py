@@ -200,22 +200,37 @@ def add_fetched(conn: Connection, connector_id: int, count: int) -> None:
     )
 
 
+def record_outcome(
+    conn: Connection,
+    table: Table,
+    row_id: int,
+    *,
+    at_column: str,
+    at: datetime,
+    ok: bool,
+    reason: str | None,
+) -> None:
+    """A run of a connector or a listening query ended: ok (state ok, reason cleared) or failing with
+    its reason, `at_column` set to when; a paused one stays paused and only records when it ran."""
+    values: dict[str, Any] = {at_column: at, "reason": reason}
+    if ok:
+        values["last_ok_at"] = at
+    conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.state != PAUSED)
+        .values(state=OK if ok else FAILING, **values)
+    )
+    conn.execute(
+        update(table).where(table.c.id == row_id, table.c.state == PAUSED).values({at_column: at})
+    )
+
+
 def record_sync(
     conn: Connection, connector_id: int, *, at: datetime, ok: bool, reason: str | None
 ) -> None:
     """A sync ended: ok (state ok, reason cleared) or failing with its reason; a paused connector stays paused."""
-    values: dict[str, Any] = {"last_sync_at": at, "reason": reason}
-    if ok:
-        values["last_ok_at"] = at
-    conn.execute(
-        update(connectors)
-        .where(connectors.c.id == connector_id, connectors.c.state != PAUSED)
-        .values(state=OK if ok else FAILING, **values)
-    )
-    conn.execute(
-        update(connectors)
-        .where(connectors.c.id == connector_id, connectors.c.state == PAUSED)
-        .values(last_sync_at=at)
+    record_outcome(
+        conn, connectors, connector_id, at_column="last_sync_at", at=at, ok=ok, reason=reason
     )
 
 

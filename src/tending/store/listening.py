@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from tending.lib.listening import Heard, outside_figures
 from tending.models import HeardPost, OutsideReport
+from tending.store.connectors import record_outcome
 from tending.store.schema import Key, Timestamp, communities, community_fk, metadata
 
 OK, FAILING, PAUSED = "ok", "failing", "paused"
@@ -233,18 +234,8 @@ def record_run(
     conn: Connection, query_id: int, *, at: datetime, ok: bool, reason: str | None
 ) -> None:
     """A run ended: ok or failing with its reason; a paused query stays paused."""
-    values: dict[str, Any] = {"last_run_at": at, "reason": reason}
-    if ok:
-        values["last_ok_at"] = at
-    conn.execute(
-        update(listen_queries)
-        .where(listen_queries.c.id == query_id, listen_queries.c.state != PAUSED)
-        .values(state=OK if ok else FAILING, **values)
-    )
-    conn.execute(
-        update(listen_queries)
-        .where(listen_queries.c.id == query_id, listen_queries.c.state == PAUSED)
-        .values(last_run_at=at)
+    record_outcome(
+        conn, listen_queries, query_id, at_column="last_run_at", at=at, ok=ok, reason=reason
     )
 
 
