@@ -25,9 +25,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
-from tending.store.schema import Key, Timestamp, communities, community_fk, metadata
+from tending.store.schema import Key, Timestamp, communities, community_fk, metadata, upsert_dialect
 
 OK, FAILING, PAUSED = "ok", "failing", "paused"
 STATES = (OK, FAILING, PAUSED)
@@ -188,7 +187,7 @@ def add_fetched(conn: Connection, connector_id: int, count: int) -> None:
     """Inside the transaction that stored them: `count` more activities came through this connector."""
     if not count:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = upsert_dialect(conn)
     statement = dialect.insert(connector_counts).values(
         connector_id=connector_id, items_fetched=count
     )

@@ -27,10 +27,9 @@ from sqlalchemy import (
     table,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.models import ActivityDeletion, ActivityEdit
-from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
+from tending.store.schema import Key, Timestamp, activities, community_fk, metadata, upsert_dialect
 
 activity_deletions = Table(
     "activity_deletions",
@@ -107,7 +106,7 @@ def apply_deletions(
     rollups must be rebuilt)."""
     if not deletions:
         return 0, []
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = upsert_dialect(conn)
     keys = {(d.source, d.source_id): d for d in deletions}
     for (source, source_id), deletion in keys.items():
         conn.execute(

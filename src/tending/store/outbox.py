@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from tending.models import MESSAGE_SENT
-from tending.store.schema import Key, Timestamp, activities, community_fk, metadata
+from tending.store.schema import Key, Timestamp, activities, community_fk, metadata, upsert_dialect
 
 DRAFTED = "drafted"
 APPROVED = "approved"
@@ -177,25 +177,13 @@ class Recipient:
 # -- writing ----------------------------------------------------------------------------------------
 
 
-def _dialect(conn: Connection) -> Any:
-    """The dialect module whose insert() knows ON CONFLICT. Imported on use: loading the PostgreSQL
-    dialect pulls in its every driver (asyncpg, asyncio), about 0.1 s at each command's start."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite
-
-
 def insert_message(conn: Connection, row: dict[str, Any], member_ids: list[int]) -> int | None:
     """Insert one outbox row and its recipients; None (and nothing written) when the key exists.
 
     INSERT ... ON CONFLICT DO NOTHING makes the unique key the arbiter, so two writers racing on the
     same key both succeed and exactly one row exists.
     """
-    dialect = _dialect(conn)
+    dialect = upsert_dialect(conn)
     statement = (
         dialect.insert(outbox)
         .values(**row)
@@ -623,7 +611,7 @@ def insert_playbook_action(
     at: datetime,
 ) -> bool:
     """Record an action done once; False when its key was already recorded."""
-    dialect = _dialect(conn)
+    dialect = upsert_dialect(conn)
     result = conn.execute(
         dialect.insert(playbook_actions)
         .values(
@@ -696,7 +684,7 @@ def get_room(conn: Connection, community_id: int, *, transport: str, address: st
 def save_room(
     conn: Connection, community_id: int, *, transport: str, address: str, room_id: str, at: datetime
 ) -> None:
-    dialect = _dialect(conn)
+    dialect = upsert_dialect(conn)
     conn.execute(
         dialect.insert(delivery_rooms)
         .values(

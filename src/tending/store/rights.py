@@ -34,7 +34,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tending.store.checkins import checkins
 from tending.store.moderation import moderation_fingerprints, moderation_items, moderation_offenders
@@ -59,6 +58,7 @@ from tending.store.schema import (
     members,
     metadata,
     threads,
+    upsert_dialect,
 )
 from tending.store.tombstones import get_installation_secret, tombstone_key
 
@@ -622,7 +622,7 @@ def get_last_retention_run(conn: Connection, community_id: int) -> datetime | No
 def set_last_retention_run(
     conn: Connection, community_id: int, *, at: datetime, cleared: int
 ) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = upsert_dialect(conn)
     statement = dialect.insert(retention_runs).values(
         community_id=community_id, last_run_at=at, cleared=cleared
     )

@@ -29,9 +29,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
-from tending.store.schema import Key, Timestamp, community_fk, metadata
+from tending.store.schema import Key, Timestamp, community_fk, metadata, upsert_dialect
 
 TOMBSTONE_SECRET = "tombstone_key"
 
@@ -64,7 +63,7 @@ def get_installation_secret(
     conn: Connection, name: str = TOMBSTONE_SECRET, *, now: datetime
 ) -> bytes:
     """The installation's secret of that name, created (32 random bytes) the first time it is asked for."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = upsert_dialect(conn)
     found = conn.execute(
         select(installation_secrets.c.value).where(installation_secrets.c.name == name)
     ).scalar()
@@ -139,7 +138,7 @@ def insert_tombstones(
     actor: str,
 ) -> int:
     secret = get_installation_secret(conn, now=at)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = upsert_dialect(conn)
     rows = {
         tombstone_key(secret, platform, external_id): platform for platform, external_id in pairs
     }
