@@ -197,6 +197,9 @@ class DemoSummary:
     first_at: datetime | None
     last_at: datetime | None
     truth: dict[str, int] = field(default_factory=dict)  # activities by extra["demo_truth"] label
+    queued: dict[str, int] = field(
+        default_factory=dict
+    )  # review-queue items by signal, from the build's scan
 
     @property
     def never_contributed_share(self) -> float:

@@ -123,3 +123,14 @@ def test_the_tour_reads_the_demo_until_a_real_database_exists(
     after = capsys.readouterr()
     assert "Chats diabétiques" in after.out and after.err == ""
     assert "Cat Diabetes Support" not in after.out
+
+
+def test_a_fresh_demo_has_a_moderation_queue_to_review(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo plants spam, reposts and insults: its moderation page must show them right away, not an
+    empty queue until someone thinks of `tending moderate scan`."""
+    assert run("demo", "--members", "400", "--no-serve") == 0
+    built = capsys.readouterr().out
+    assert "to review" in built and "spam" in built and "(the last 90 days scanned)" in built
+    assert run("moderate", "queue", "--signal", "spam", "--format", "json") == 0
+    listed = capsys.readouterr().out
+    assert '"signal": "spam"' in listed

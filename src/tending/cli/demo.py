@@ -111,6 +111,13 @@ def _build_or_reuse(
             commit_every=COMMIT_EVERY,
         )
         conn.commit()
+    from tending.actions.demo import SCAN_DAYS, do_scan_recent
+
+    if sys.stderr.isatty():
+        click.echo(f"Scanning the last {SCAN_DAYS} days for the moderation queue…", err=True)
+    with engine.begin() as conn:
+        scan = do_scan_recent(conn, summary.community_id, now=utcnow())
+    summary.queued = dict(scan.new_items)
     return summary, False
 
 
@@ -184,7 +191,7 @@ def _print_summary(
     summary: DemoSummary, *, reused: bool, url: str, size: int | None, elapsed: float
 ) -> None:
     from tending.actions.database import sqlite_path
-    from tending.actions.demo import TIMEZONE
+    from tending.actions.demo import SCAN_DAYS, TIMEZONE
 
     how = "reused" if reused else "built"
     kinds = ", ".join(f"{summary.activities.get(kind, 0):,} {kind}" for kind in KIND_ORDER)
@@ -199,6 +206,11 @@ def _print_summary(
     if summary.truth:
         planted = ", ".join(f"{count:,} {label}" for label, count in summary.truth.items())
         lines.append(f"  trouble     {planted} (labelled in activities.extra.demo_truth)")
+    if summary.queued:
+        queued = ", ".join(
+            f"{count:,} {signal}" for signal, count in sorted(summary.queued.items())
+        )
+        lines.append(f"  to review   {queued} (the last {SCAN_DAYS} days scanned)")
     where = sqlite_path(url) or url.split("@")[-1]
     lines.append(
         f"  database    {where}" + (f" ({size / 1e6:,.1f} MB)" if size is not None else "")
