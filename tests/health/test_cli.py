@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import timedelta
 
@@ -87,6 +88,8 @@ def test_health_table_reads_like_a_summary(forum: str) -> None:
     code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00Z")
     assert code == 0, out
     assert "Active contributors" in out and "First response (hours)" in out and "90-9-1" in out
+    # the moment in the community's own time, to the minute, with its zone: not "18:00:00.000000Z"
+    assert re.search(r"health as of 2025-06-1[56] \d\d:00 \([A-Za-z_/]+\) over 28 days", out), out
 
 
 def test_alerts_lists_what_was_raised_then_nothing_new(forum: str) -> None:

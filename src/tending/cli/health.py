@@ -78,7 +78,7 @@ def health(
     if output_format == "json":
         echo_json(report)
         return
-    _print_report(report)
+    _print_report(report, community.timezone)
 
 
 def _pct(value: float | None) -> str:
@@ -89,7 +89,7 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_report(r: HealthReport) -> None:
+def _print_report(r: HealthReport, timezone: str) -> None:
     ttfr = r["time_to_first_response_hours"]
     rows = [
         (
@@ -116,7 +116,11 @@ def _print_report(r: HealthReport) -> None:
         ("Started by members", _pct(r["member_started_threads_share"])),
         ("Gini of contributions", _num(r["gini"], 3)),
     ]
-    click.echo(f"{r['community']}: health as of {r['as_of']} over {r['window_days']} days")
+    as_of = parse_instant(r["as_of"], field="as_of").astimezone(get_zone(timezone))
+    click.echo(
+        f"{r['community']}: health as of {as_of:%Y-%m-%d %H:%M} ({timezone}) "
+        f"over {r['window_days']} days"
+    )
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value}")

@@ -595,7 +595,8 @@ def segments(
         )
         return
     click.echo(
-        f"{report.members} members, {report.contributions} contributions in the {report.window_days} days "
+        f"{report.members:,} members, {report.contributions:,} contributions in the "
+        f"{report.window_days} days "
         f"up to {local_day(community, report.as_of)} ({community.timezone})."
     )
     print_table(
