@@ -222,6 +222,23 @@ def test_a_rhythm_of_several_posts_a_day_is_said_in_words() -> None:
     )
 
 
+def test_a_member_s_reasons_say_the_silence_once_and_every_day_in_words() -> None:
+    from tending.lib.checkins import NEWCOMER_SILENT, RHYTHM_DROPPED, Reason, describe_reasons
+
+    newcomer = Reason(NEWCOMER_SILENT, {"joined_days_ago": 62, "silent_days": 19})
+    daily = Reason(RHYTHM_DROPPED, {"usual_gap_days": 1.1, "silent_days": 19})
+    weekly = Reason(RHYTHM_DROPPED, {"usual_gap_days": 6.4, "silent_days": 19})
+    assert describe_reasons([newcomer, daily], "fr") == [
+        "arrivé·e il y a 62 jours, silencieux·se depuis 19 jours",
+        "d'habitude tous les jours",
+    ]
+    assert describe_reasons([newcomer, weekly], "en") == [
+        "joined 62 days ago, silent for 19 days",
+        "usually every 6 days",
+    ]
+    assert describe_reasons([daily], "en") == ["usually every day, silent for 19 days"]
+
+
 def test_the_checkin_knows_when_its_message_went_out(engine: Engine) -> None:
     """Nora's check-in is drafted on Monday, approved and delivered on Tuesday: contacted_at says Tuesday,
     and a second delivery report changes nothing."""

@@ -653,7 +653,7 @@ def checkins(
     if ctx.invoked_subcommand is not None:
         return
     from tending.actions.checkins import get_checkin_list
-    from tending.lib.checkins import describe
+    from tending.lib.checkins import describe_reasons
 
     app = ctx.find_object(AppContext)
     assert app is not None
@@ -693,7 +693,7 @@ def checkins(
                     line.member.external_id,
                     line.member.display_name or line.member.handle,
                     line.member.platform,
-                    "; ".join(describe(r, language) for r in line.entry.reasons),
+                    "; ".join(describe_reasons(line.entry.reasons, language)),
                 ]
                 for n, line in enumerate(shown, start=offset + 1)
             ],

@@ -19,7 +19,7 @@ recent silence is the easiest to mend), then the member id, so the order is stab
 from __future__ import annotations
 
 import calendar
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -221,6 +221,11 @@ REASON_TEXT = {
         UNANSWERED: "their thread from {posted_days_ago:.0f} days ago got no answer",
         RHYTHM_DROPPED: "usually every {usual_gap_days:.0f} days, silent for {silent_days:.0f} days",
         RHYTHM_DROPPED + ":daily": "usually several times a day, silent for {silent_days:.0f} days",
+        RHYTHM_DROPPED + ":day": "usually every day, silent for {silent_days:.0f} days",
+        # after a reason that already said how long the member has been silent
+        RHYTHM_DROPPED + ":again": "usually every {usual_gap_days:.0f} days",
+        RHYTHM_DROPPED + ":daily:again": "usually several times a day",
+        RHYTHM_DROPPED + ":day:again": "usually every day",
     },
     "fr": {
         NEWCOMER_SILENT: "arrivé·e il y a {joined_days_ago:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
@@ -228,6 +233,11 @@ REASON_TEXT = {
         RHYTHM_DROPPED: "d'habitude tous les {usual_gap_days:.0f} jours, silencieux·se depuis {silent_days:.0f} jours",
         RHYTHM_DROPPED
         + ":daily": "d'habitude plusieurs fois par jour, silencieux·se depuis {silent_days:.0f} jours",
+        RHYTHM_DROPPED
+        + ":day": "d'habitude tous les jours, silencieux·se depuis {silent_days:.0f} jours",
+        RHYTHM_DROPPED + ":again": "d'habitude tous les {usual_gap_days:.0f} jours",
+        RHYTHM_DROPPED + ":daily:again": "d'habitude plusieurs fois par jour",
+        RHYTHM_DROPPED + ":day:again": "d'habitude tous les jours",
     },
 }
 
@@ -253,15 +263,33 @@ MESSAGES = {
 }
 
 
-def describe(reason: Reason, language: str = "en") -> str:
+def describe(reason: Reason, language: str = "en", *, silence_said: bool = False) -> str:
+    """One reason in words. silence_said: an earlier reason of the same member already said how long they
+    have been silent, so this one does not repeat it."""
     texts = REASON_TEXT.get(language, REASON_TEXT["en"])
     code = reason.code
-    if code == RHYTHM_DROPPED and float(reason.details.get("usual_gap_days", 1)) < 0.5:
-        code += ":daily"  # "every 0 days" reads as a bug to a person
+    if code == RHYTHM_DROPPED:
+        gap = float(reason.details.get("usual_gap_days", 1))
+        if gap < 0.5:
+            code += ":daily"  # "every 0 days" reads as a bug to a person
+        elif gap < 1.5:
+            code += ":day"  # and "every 1 days" as a typo
+        if silence_said:
+            code += ":again"
     try:
         return texts[code].format(**reason.details)
     except (KeyError, ValueError):
         return reason.code
+
+
+def describe_reasons(reasons: Iterable[Reason], language: str = "en") -> list[str]:
+    """A member's reasons in words, in their order, the silence said once."""
+    words: list[str] = []
+    said = False
+    for reason in reasons:
+        words.append(describe(reason, language, silence_said=said))
+        said = said or "silent_days" in reason.details
+    return words
 
 
 def draft_message(reason: str, *, name: str | None, language: str = "en") -> str:

@@ -25,7 +25,7 @@ from tending.actions.checkins import (
 from tending.actions.database import get_data_stamp
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError
-from tending.lib.checkins import describe
+from tending.lib.checkins import describe_reasons
 from tending.models import Community
 from tending.web.auth import WebState, acting, get_state, remember, require
 from tending.web.pages import N_, render, translator
@@ -103,7 +103,7 @@ def checkins(
     language = session.user.language
     shown = lines[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     reasons = {
-        line.entry.member_id: [describe(r, language) for r in line.entry.reasons] for line in shown
+        line.entry.member_id: describe_reasons(line.entry.reasons, language) for line in shown
     }
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     refusal = REFUSALS.get(request.query_params.get("error", ""))
