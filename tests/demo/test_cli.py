@@ -86,14 +86,6 @@ def test_serves_the_dashboard_when_there_is_one(
     )
 
 
-def test_without_a_dashboard_it_says_so_and_succeeds(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "tending.web.server", None)  # importing it raises ImportError
-    assert run("demo", "--members", "100") == 0
-    assert "The web dashboard is not available in this version" in capsys.readouterr().out
-
-
 def test_the_tour_reads_the_demo_until_a_real_database_exists(
     demo_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -229,13 +229,6 @@ def _day(moment: Any) -> str:
 
 
 def _serve(url: str, community_id: int, host: str, port: int) -> None:
-    try:
-        from tending.web.server import serve_demo  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as error:
-        if error.name not in ("tending.web", "tending.web.server"):
-            raise
-        click.echo(
-            "The web dashboard is not available in this version of tending; the demo database is ready."
-        )
-        return
+    from tending.web.server import serve_demo
+
     serve_demo(url, community_id, host, port)
