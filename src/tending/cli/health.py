@@ -8,7 +8,9 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
+from tending.lib.alerts import summary_in
 from tending.models import HealthReport
+from tending.texts import cli_language
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
@@ -214,8 +216,10 @@ def alerts(
             f"{result['rate_limited']} over the daily limit)."
         )
         return
+    language = cli_language()
     for alert in result["raised"]:
-        click.echo(f"[{alert['severity']}] {alert['summary']}")
+        said = summary_in(alert["kind"], alert["figures"], alert["summary"], language)
+        click.echo(f"[{alert['severity']}] {said}")
         if alert["thread_ids"]:
             click.echo(f"    threads: {', '.join(str(t) for t in alert['thread_ids'][:10])}")
         if alert["message_ids"]:
@@ -270,9 +274,11 @@ def list_alerts(
         )
         return
     click.echo(f"{'when (' + community.timezone + ')':<22}  {'severity':<8}  {'kind':<20}  summary")
+    language = cli_language()
     for alert in page.alerts:
         when = ensure_utc(alert.as_of).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {alert.summary}")
+        said = summary_in(alert.kind, alert.details["figures"], alert.summary, language)
+        click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {said}")
     shown = f"{offset + 1}-{offset + len(page.alerts)}" if offset else str(len(page.alerts))
     click.echo(
         f"{shown} of {page.total} alerts"
