@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import timedelta
 
@@ -161,3 +162,13 @@ def test_alert_summaries_keep_their_english_and_read_in_french_notation() -> Non
     # an alert stored before the backlog kept its hours reads as it was stored
     old = {"value": 9, "baseline": 2.0, "score": 6.0}
     assert summary_in("unanswered_backlog", old, "Unanswered ...", "fr") == "Unanswered ..."
+
+
+def test_the_tables_say_when_in_local_time_without_microseconds(forum: str) -> None:
+    """Issue "a volunteer admin's first week": the CLI printed UTC with microseconds."""
+    code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00.123456Z")
+    first = out.splitlines()[0]
+    assert code == 0 and re.search(r"health as of 2025-06-15 \d\d:00 \([A-Za-z/_]+\) over", first)
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00.5Z")
+    assert code == 0 and ".5" not in out and "T18:00" not in out, out

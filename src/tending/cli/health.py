@@ -80,7 +80,13 @@ def health(
     if output_format == "json":
         echo_json(report)
         return
-    _print_report(report)
+    _print_report(report, community.timezone)
+
+
+def _local(moment: str, zone: str) -> str:
+    """An instant as a person reads it: local, to the minute, naming the zone (JSON keeps UTC ISO)."""
+    local = ensure_utc(parse_instant(moment)).astimezone(get_zone(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"
 
 
 def _pct(value: float | None) -> str:
@@ -91,7 +97,7 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_report(r: HealthReport) -> None:
+def _print_report(r: HealthReport, zone: str = "UTC") -> None:
     ttfr = r["time_to_first_response_hours"]
     rows = [
         (
@@ -118,7 +124,8 @@ def _print_report(r: HealthReport) -> None:
         ("Started by members", _pct(r["member_started_threads_share"])),
         ("Gini of contributions", _num(r["gini"], 3)),
     ]
-    click.echo(f"{r['community']}: health as of {r['as_of']} over {r['window_days']} days")
+    when = _local(r["as_of"], zone)
+    click.echo(f"{r['community']}: health as of {when} over {r['window_days']} days")
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value}")
@@ -212,7 +219,8 @@ def alerts(
         return
     if not result["raised"]:
         click.echo(
-            f"No new alert as of {result['as_of']} ({result['duplicates']} already raised, "
+            f"No new alert as of {_local(result['as_of'], community.timezone)} "
+            f"({result['duplicates']} already raised, "
             f"{result['rate_limited']} over the daily limit)."
         )
         return

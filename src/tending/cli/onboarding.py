@@ -663,7 +663,8 @@ def _print_summary(summary: TickSummary) -> None:
     hooks = summary.webhooks
     if hooks is not None and any(hooks.as_dict().values()):
         parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.as_dict().items() if v))
-    click.echo(f"{isoformat_utc(summary.now)}  {summary.community}: {'; '.join(parts)}")
+    at = isoformat_utc(summary.now.replace(microsecond=0))  # a log line: UTC, to the second
+    click.echo(f"{at}  {summary.community}: {'; '.join(parts)}")
 
 
 @click.command("run")
