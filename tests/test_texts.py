@@ -58,7 +58,7 @@ def test_a_refusal_reads_in_english_by_default_and_in_french_on_request() -> Non
     )
     assert str(bad).startswith("groupe.csv, line 3: field 'occurred_at': '25/10/2026' reads only")
     assert bad.in_language("fr") == (
-        "groupe.csv, ligne 3: champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en premier ; "
+        "groupe.csv, ligne 3 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en premier ; "
         "dites comment le fichier écrit les dates (--day-first)."
     )
     assert UsageError("a plain sentence").in_language("fr") == "a plain sentence"
@@ -100,6 +100,58 @@ def test_a_french_admin_reads_an_import_refusal_in_french(
     monkeypatch.setenv("TENDING_LANGUAGE", "fr")
     french = run_cli("--db", db, "import", "csv", str(export), "--community", "Chats")
     assert french.stderr.strip() == (
-        f"Erreur : {export}, ligne 2: champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en "
+        f"Erreur : {export}, ligne 2 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en "
         "premier ; dites comment le fichier écrit les dates (--day-first)."
     )
+
+
+def test_a_french_admin_reads_the_import_summary_and_its_bad_lines_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue "a volunteer admin's first week": import counts and errors were English in French."""
+    db = str(tmp_path / "t.db")
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;1;Ana;joined;12/10/2026 18:30\n"
+        "facebook;2;;joined;12/10/2026\n"
+        "facebook;3;Léa;danse;12/10/2026\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    done = run_cli("--db", db, "import", "csv", str(export), "--community", "Chats", "--skip-bad")
+    assert done.exit_code == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"Importé : {export} (csv) dans la communauté « Chats » en ")
+    assert lines[0].endswith(" s : 1 enregistrements lus.")
+    assert lines[1:5] == [
+        "  ajoutés : 1 membres, 1 activités, 0 fils, 0 canaux",
+        "  inchangés : 0 membres, 0 activités ; mis à jour : 0 membres",
+        "  laissés de côté volontairement : aucun",
+        "  enregistrements mal formés laissés de côté : 2",
+    ]
+    assert lines[5:] == [
+        f"    {export}, ligne 3 : champ « member_name » : manquant sur la première ligne de ce membre.",
+        f"    {export}, ligne 4 : champ « kind » : 'danse' n’est pas un type (utilisez l’un de : "
+        "joined, left, post, reply, comment, reaction, member).",
+    ]
+    as_json = run_cli(
+        "--db", db, "import", "csv", str(export), "--community", "Chats", "--skip-bad", "--json"
+    )
+    assert "line 3: field 'member_name': missing" in as_json.stdout  # JSON stays in English
+
+
+def test_a_value_that_may_be_personal_is_hidden_in_french_too() -> None:
+    from tending.errors import shown_text
+
+    error = BadInputError(
+        Text(T_("%(value)s is not true or false."), value=shown_text("Ana Lopez Martin")),
+        path="groupe.csv",
+        line=4,
+        field="is_staff",
+    )
+    assert error.in_language("fr") == (
+        "groupe.csv, ligne 4 : champ « is_staff » : la valeur (non affichée : elle peut être "
+        "personnelle) n’est ni vrai ni faux."
+    )
+    assert str(error).endswith("the value (not shown: it may be personal) is not true or false.")

@@ -70,13 +70,20 @@ class BadInputError(TendingError):
         prefix = ", ".join(where)
         if self.field:
             message = translate(T_("field '%(field)s': "), language, field=self.field) + message
-        return f"{prefix}: {message}" if prefix else message
+        if not prefix:
+            return message
+        return translate(T_("%(where)s: %(message)s"), language, where=prefix, message=message)
 
     def in_language(self, language: str) -> str:
         return self._compose(language)
 
 
 def shown_value(value: object, *, limit: int = 40) -> str:
+    """As `shown_text`, in English."""
+    return str(shown_text(value, limit=limit))
+
+
+def shown_text(value: object, *, limit: int = 40) -> "str | Text":
     """A bad value as an error message may quote it: short, no '@', and a date-like or number-like value (with a
     digit) or a single word ('yesterday', 'peut-être'). Anything else may be a full name, an address or a text
     that landed in the wrong column: it is not repeated."""
@@ -84,7 +91,7 @@ def shown_value(value: object, *, limit: int = 40) -> str:
     plain = len(text) <= limit and "@" not in text and "\n" not in text and "\r" not in text
     if plain and (any(c.isdigit() for c in text) or len(text.split()) <= 1):
         return f"'{text}'"
-    return "the value (not shown: it may be personal)"
+    return Text(T_("the value (not shown: it may be personal)"))
 
 
 def describe_unexpected(error: BaseException) -> str:

@@ -38,8 +38,13 @@ def _catalogue(language: str) -> gettext.NullTranslations:
 
 
 def translate(message: str, language: str, /, **values: Any) -> str:
+    """`message` in `language`, with its values; a value that is itself a Text is rendered in the same
+    language (a hidden value's "(not shown)" reads in French inside a French sentence)."""
     text = _catalogue(language if language in LANGUAGES else "en").gettext(message)
-    return text % values if values else text
+    if not values:
+        return text
+    shown = {k: v.render(language) if isinstance(v, Text) else v for k, v in values.items()}
+    return text % shown
 
 
 class Text:
@@ -58,7 +63,17 @@ class Text:
         return self.render("en")
 
     def __repr__(self) -> str:
-        return f"Text({self.message!r})"
+        return f"Text({str(self)!r})"
+
+    # a Text is its English sentence: equal to it (and to a Text that reads the same), hashed like it, so
+    # records and errors that carry one compare as they did when they carried the plain string
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Text | str):
+            return str(self) == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 def cli_language() -> str:

@@ -121,3 +121,56 @@ def test_a_bad_date_or_window_is_one_clear_sentence(forum: str) -> None:
     assert code == 2 and "--as-of" in out and "Traceback" not in out
     code, out = run(forum, "health", "--window-days", "0")
     assert code == 2 and "--window-days" in out
+
+
+def test_a_french_moderator_reads_alerts_in_french(
+    forum: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue "a volunteer admin's first week": alert titles and details were English in French."""
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
+    assert code == 0 and "[critical] Fil qui s’échauffe : " in out, out
+    assert "Heated thread" not in out
+    code, out = run(forum, "alerts", "list")
+    assert code == 0 and "Fil qui s’échauffe : " in out and "Heated thread" not in out
+    code, out = run(forum, "alerts", "list", "--format", "json")  # JSON stays in English
+    assert any(i["summary"].startswith("Heated thread: ") for i in json.loads(out)["items"])
+
+
+def test_alert_summaries_keep_their_english_and_read_in_french_notation() -> None:
+    from tending.lib.alerts import alert_summary, summary_in
+
+    heated = {
+        "messages": 12,
+        "top_two_share": 0.9166,
+        "median_gap_minutes": 2.25,
+        "negative_share": 0.5,
+        "toxic": 2,
+        "rising": True,
+        "members": [1, 2],
+    }
+    assert alert_summary("heated_thread", heated) == (
+        "Heated thread: 12 messages in 24 hours, 92% of them by two people, a message every 2.2 min, "
+        "50% negative, hostility rising, 2 toxic."
+    )
+    assert alert_summary("heated_thread", heated, "fr") == (
+        "Fil qui s’échauffe : 12 messages en 24 heures, dont 92\u00a0% écrits par deux personnes, "
+        "un message toutes les 2,2 min, 50\u00a0% négatifs, hostilité en hausse, 2 toxiques."
+    )
+    volume = {"value": 1500.0, "baseline": 12.5, "score": 9.1}
+    assert alert_summary("volume_spike", volume, "fr") == (
+        "Pic d’activité : 1\u202f500 contributions ces dernières 24 heures, contre 12,5 d’habitude."
+    )
+    # an alert stored before the backlog kept its hours reads as it was stored
+    old = {"value": 9, "baseline": 2.0, "score": 6.0}
+    assert summary_in("unanswered_backlog", old, "Unanswered ...", "fr") == "Unanswered ..."
+
+
+def test_the_tables_say_when_in_local_time_without_microseconds(forum: str) -> None:
+    """Issue "a volunteer admin's first week": the CLI printed UTC with microseconds."""
+    code, out = run(forum, "health", "--as-of", "2025-06-15T18:00:00.123456Z")
+    first = out.splitlines()[0]
+    assert code == 0 and re.search(r"health as of 2025-06-15 \d\d:00 \([A-Za-z/_]+\) over", first)
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
+    code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00.5Z")
+    assert code == 0 and ".5" not in out and "T18:00" not in out, out

@@ -195,8 +195,12 @@ def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(
     )
     summary = do_import(engine, "jsonl", path, community_name="Cats", skip_bad=True)
     assert summary.counts.activities_added == 2 and summary.bad_count == 2
-    assert summary.bad[0].startswith(f"{path}, line 2: not a JSON object")
-    assert summary.bad[1].startswith(f"{path}, line 3: field 'kind': 'shout' is not a kind")
+    bad = summary.as_dict()["bad"]
+    assert bad[0].startswith(f"{path}, line 2: not a JSON object")
+    assert bad[1].startswith(f"{path}, line 3: field 'kind': 'shout' is not a kind")
+    assert summary.bad_lines("fr")[1].startswith(
+        f"{path}, ligne 3 : champ « kind » : 'shout' n’est pas un type"
+    )
 
 
 def test_check_only_counts_without_writing(engine: Engine) -> None:

@@ -162,3 +162,22 @@ def test_rules_and_report(engine: Engine, db_url: str, run_cli: Run, smtp_sink: 
     assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
     run_cli(*db, "onboarding", "enable")
     assert cli_json(run_cli, *db, "onboarding", "report") == []
+
+
+def test_the_rules_read_in_plain_words_in_the_readers_language(
+    engine: Engine, db_url: str, run_cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue "a volunteer admin's first week": rules showed in config syntax (`weekly day=sunday`)."""
+    ingest(engine, [person("ada", joined=T0)])
+    english = run_cli("--db", db_url, "onboarding", "rules")
+    assert english.exit_code == 0, english.stderr
+    assert (
+        "weekly_welcome     every Sunday at 18:00, up to 100 people per post  ->  draft_message"
+        in (english.stdout)
+    )
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    french = run_cli("--db", db_url, "onboarding", "rules").stdout
+    assert (
+        "two_months         60 jours après l’arrivée, à 10:00, si personne ne lui a écrit" in french
+    )
+    assert "day=" not in french and "not_contacted_within" not in french

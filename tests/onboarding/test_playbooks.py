@@ -532,6 +532,6 @@ def test_rules_read_in_plain_words_in_both_languages() -> None:
     assert english["two_months"].conditions == ["nobody wrote to them in the last 14 days"]
     assert french["anniversary"].trigger == "le jour anniversaire de l’arrivée, à 10:00"
     assert french["newcomer_checkin"].conditions == [
-        "son état est newcomer",
+        "son état est nouveau venu",  # the state by the name the member page gives it
         "personne ne lui a écrit depuis 7 jours",
     ]

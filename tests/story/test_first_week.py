@@ -6,7 +6,8 @@ spreadsheet saves them (semicolons, day-first dates, "Hier à 18:30"), imports t
 --community the next month (it goes into the same community, nobody doubled), reads the 60-day list (who went
 quiet, apart from who never posted), finds the onboarding refused while the welcome's link is the built-in
 placeholder, gives her group's own link and her own welcome text, starts the onboarding, and on Sunday evening
-finds the week's welcome post ready to copy to Facebook.
+finds the week's welcome post ready to copy to Facebook: she copies it, posts it in the group herself and
+records it as posted by hand, so it counts as sent.
 
 The screenshots of docs/first-week.md are taken here: in test-artifacts/web/first-week/ always, and into
 docs/images/first-week/ when TENDING_UPDATE_SCREENSHOTS=1.
@@ -108,6 +109,7 @@ def test_maries_first_week(
     context = browser.new_context(
         locale="fr-FR", viewport={"width": 1100, "height": 900}, timezone_id="Europe/Paris"
     )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     page = context.new_page()
 
     # Monday: she logs in; with no community yet, the first-run page asks about hers
@@ -182,9 +184,33 @@ def test_maries_first_week(
     tick = run_cli("--db", db, "run", "--now", "2026-12-06T18:05:00+01:00")
     assert tick.exit_code == 0, tick.stderr
     page.goto(f"{base}/c/{community_id}/onboarding")
+    rules = page.locator("section[aria-labelledby=playbook-title] table").inner_text()
+    assert "chaque dimanche à 18:00, jusqu’à 100 personnes" in rules  # not `weekly day=sunday`
+    assert "son état est nouveau venu" in rules
     post = page.locator("li.outbox-message", has_text="weekly_welcome")
     text = post.locator("textarea").input_value()
     assert text.startswith("Cette semaine, 2 nouveaux membres nous ont rejoints.")
     assert "- Youssef K.\n- Camille T." in text and START in text
     shot(page, "4-publication-de-bienvenue")
+
+    # she copies it, posts it in the group herself, and records it as posted by hand
+    post.get_by_role("button", name="Copier le texte").click()
+    expect_text = post.get_by_role("button", name="Copié : collez-le sur la plateforme")
+    expect_text.wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == text
+    post.get_by_role("button", name="Publié à la main").click()
+    page.wait_for_url("**/onboarding?msg=posted_by_hand")
+    assert "il compte comme envoyé" in page.get_by_role("status").inner_text()
+    assert page.locator("li.outbox-message", has_text="weekly_welcome").count() == 0  # done with
+    page.goto(f"{base}/c/{community_id}/onboarding?show=done")
+    done = page.locator("li.outbox-message", has_text="weekly_welcome")
+    assert done.locator(".badge").inner_text() == "envoyé"
+    assert done.locator(".by-hand").inner_text() == "publié à la main"
+    assert done.locator("blockquote.message-body").inner_text() == text
+    shot(page, "5-publiee-a-la-main")
+    outbox = run_cli("--db", db, "outbox", "list", "--rule", "weekly_welcome", "--format", "json")
+    [listed_post] = __import__("json").loads(outbox.stdout)
+    shown = run_cli("--db", db, "outbox", "show", str(listed_post["id"]), "--format", "json")
+    posted = __import__("json").loads(shown.stdout)
+    assert posted["status"] == "sent" and posted["external_ref"] == "by-hand"
     context.close()

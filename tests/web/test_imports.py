@@ -55,7 +55,7 @@ def test_an_admin_uploads_a_file_and_sees_what_was_added(
     )
     assert response.status_code == 303
     html = wait_for_upload(client, cid)
-    assert "status-done" in html and "added activities: 1" in html, html.split(
+    assert "status-done" in html and "activities added: 1" in html, html.split(
         'class="plain uploads"'
     )[-1][:500]
     [logged] = imports_of(seeded[0], cid)
@@ -144,7 +144,7 @@ def test_the_real_importer_reads_an_uploaded_jsonl_file(
     )
     html = wait_for_upload(client, cid)
     assert "status-done" in html, html.split('class="plain uploads"', 1)[-1][:500]
-    assert "added activities: 3" in html and "added members: 1" in html
+    assert "activities added: 3" in html and "members added: 1" in html
     history = html.split('id="history-title"', 1)[1]
     assert "<td>jsonl</td>" in history and "activities added: 3" in history
     assert "Fay Martin" in client.get(f"/c/{cid}/members?q=fay").text

@@ -32,7 +32,13 @@ from sqlalchemy import Connection
 from tending.actions.notices import notify_team
 from tending.actions.outbox import do_draft_message
 from tending.errors import TendingError
-from tending.lib.alerts import AlertCandidate, AlertSettings, evaluate, negative_mentions_alert
+from tending.lib.alerts import (
+    AlertCandidate,
+    AlertSettings,
+    evaluate,
+    negative_mentions_alert,
+    summary_in,
+)
 from tending.lib.listening import daily_counts
 from tending.lib.settings import get_setting
 from tending.models import Alert, AlertDetails, AlertsRun, Community, RaisedAlert
@@ -44,6 +50,7 @@ from tending.store import listening as listening_store
 from tending.store import moderation as moderation_store
 from tending.store.audit import record_event
 from tending.store.outbox import STAFF
+from tending.texts import T_, translate
 from tending.timeutil import (
     MICROS_PER_DAY,
     ensure_utc,
@@ -313,10 +320,10 @@ def _deliver(
         common: dict[str, Any] = {
             "rule": ALERT_RULE,
             "channel": channel,
-            "body": _body(alert),
+            "body": _body(alert, community.language),
             "due_at": now,
             "approved": True,
-            "subject": f"[{community.name}] {alert['summary'][:120]}",
+            "subject": f"[{community.name}] {_summary(alert, community.language)[:120]}",
             "actor": actor,
         }
         if channel == staff_channel:
@@ -358,22 +365,34 @@ def _notify(
             community,
             "alert",
             subject=f"alert:{alert['id']}",
-            summary=f"Alert: {alert['summary']}"[:300],
+            summary=translate(
+                T_("Alert: %(summary)s"),
+                community.language,
+                summary=_summary(alert, community.language),
+            )[:300],
             now=now,
             link=f"/c/{community.id}/overview",
         )
 
 
-def _body(alert: RaisedAlert) -> str:
-    lines = [alert["summary"], ""]
+def _summary(alert: RaisedAlert, language: str) -> str:
+    return summary_in(alert["kind"], alert["figures"], alert["summary"], language)
+
+
+def _body(alert: RaisedAlert, language: str = "en") -> str:
+    """The staff note of an alert, in the community's language."""
+    lines = [_summary(alert, language), ""]
     for tid in alert["thread_ids"][:10]:
         title = alert["titles"].get(str(tid))
-        lines.append(f"- thread {tid}" + (f": {title}" if title else ""))
+        said = T_("- thread %(id)s: %(title)s") if title else T_("- thread %(id)s")
+        lines.append(translate(said, language, id=tid, title=title))
     if alert["message_ids"]:
-        lines.append(f"Messages: {', '.join(str(m) for m in alert['message_ids'][:20])}")
+        shown = ", ".join(str(m) for m in alert["message_ids"][:20])
+        lines.append(translate(T_("Messages: %(ids)s"), language, ids=shown))
     if alert["figures"].get("mentions"):
         shown = ", ".join(str(m) for m in alert["figures"]["mentions"][:20])
-        lines.append(f"Mentions: {shown} (tending mentions --sentiment negative)")
+        said = T_("Mentions: %(ids)s (tending mentions --sentiment negative)")
+        lines.append(translate(said, language, ids=shown))
     lines.append(f"(tending alert {alert['key']})")
     return "\n".join(lines)
 

@@ -44,6 +44,7 @@ from tending.store.connectors import (
     set_state,
 )
 from tending.store.ingest import IngestCounts, Ingestor, import_settings
+from tending.texts import translate
 from tending.timeutil import isoformat_utc, utcnow
 
 DEFAULT_INTERVAL_S = 300
@@ -158,15 +159,19 @@ class ConnectorKind:
     fields: tuple[tuple[str, str, bool, bool], ...]  # (name, help, secret, required)
 
 
-def get_connector_kinds() -> list[ConnectorKind]:
+def get_connector_kinds(language: str = "en") -> list[ConnectorKind]:
+    """The kinds, their descriptions and fields' help in `language` (the back end's catalogue)."""
     found = []
     for kind in KINDS:
         module = get_connector(kind)
         found.append(
             ConnectorKind(
                 kind=kind,
-                description=module.DESCRIPTION,
-                fields=tuple((f.name, f.help, f.secret, f.required) for f in module.FIELDS),
+                description=translate(module.DESCRIPTION, language),
+                fields=tuple(
+                    (f.name, translate(f.help, language), f.secret, f.required)
+                    for f in module.FIELDS
+                ),
             )
         )
     return found

@@ -112,10 +112,14 @@ class ImportSummary:
     records: int = 0
     counts: IngestCounts = field(default_factory=IngestCounts)
     skipped: Counter[str] = field(default_factory=Counter)
-    bad: list[str] = field(default_factory=list)
+    bad: list[BadRecord] = field(default_factory=list)  # the first MAX_LISTED_BAD
     bad_count: int = 0
     duration_s: float = 0.0
     import_id: int | None = None
+
+    def bad_lines(self, language: str) -> list[str]:
+        """The malformed records listed, each in one sentence in `language`."""
+        return [record.error().in_language(language) for record in self.bad]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -138,7 +142,7 @@ class ImportSummary:
             },
             "skipped": dict(sorted(self.skipped.items())),
             "bad_records": self.bad_count,
-            "bad": self.bad,
+            "bad": [record.describe() for record in self.bad],
             "duration_s": round(self.duration_s, 3),
             "import_id": self.import_id,
         }
@@ -450,7 +454,7 @@ def _batches(
                 raise item.error()
             summary.bad_count += 1
             if len(summary.bad) < MAX_LISTED_BAD:
-                summary.bad.append(item.describe())
+                summary.bad.append(item)
         elif isinstance(item, CommunityHint):
             hints.append(item)
     if hints or records:

@@ -8,7 +8,9 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import UsageError
+from tending.lib.alerts import summary_in
 from tending.models import HealthReport
+from tending.texts import cli_language
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
@@ -81,6 +83,12 @@ def health(
     _print_report(report, community.timezone)
 
 
+def _local(moment: str, zone: str) -> str:
+    """An instant as a person reads it: local, to the minute, naming the zone (JSON keeps UTC ISO)."""
+    local = ensure_utc(parse_instant(moment)).astimezone(get_zone(zone))
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -89,7 +97,7 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_report(r: HealthReport, timezone: str) -> None:
+def _print_report(r: HealthReport, zone: str = "UTC") -> None:
     ttfr = r["time_to_first_response_hours"]
     rows = [
         (
@@ -116,11 +124,8 @@ def _print_report(r: HealthReport, timezone: str) -> None:
         ("Started by members", _pct(r["member_started_threads_share"])),
         ("Gini of contributions", _num(r["gini"], 3)),
     ]
-    as_of = parse_instant(r["as_of"], field="as_of").astimezone(get_zone(timezone))
-    click.echo(
-        f"{r['community']}: health as of {as_of:%Y-%m-%d %H:%M} ({timezone}) "
-        f"over {r['window_days']} days"
-    )
+    when = _local(r["as_of"], zone)
+    click.echo(f"{r['community']}: health as of {when} over {r['window_days']} days")
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value}")
@@ -214,12 +219,15 @@ def alerts(
         return
     if not result["raised"]:
         click.echo(
-            f"No new alert as of {result['as_of']} ({result['duplicates']} already raised, "
+            f"No new alert as of {_local(result['as_of'], community.timezone)} "
+            f"({result['duplicates']} already raised, "
             f"{result['rate_limited']} over the daily limit)."
         )
         return
+    language = cli_language()
     for alert in result["raised"]:
-        click.echo(f"[{alert['severity']}] {alert['summary']}")
+        said = summary_in(alert["kind"], alert["figures"], alert["summary"], language)
+        click.echo(f"[{alert['severity']}] {said}")
         if alert["thread_ids"]:
             click.echo(f"    threads: {', '.join(str(t) for t in alert['thread_ids'][:10])}")
         if alert["message_ids"]:
@@ -274,9 +282,11 @@ def list_alerts(
         )
         return
     click.echo(f"{'when (' + community.timezone + ')':<22}  {'severity':<8}  {'kind':<20}  summary")
+    language = cli_language()
     for alert in page.alerts:
         when = ensure_utc(alert.as_of).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {alert.summary}")
+        said = summary_in(alert.kind, alert.details["figures"], alert.summary, language)
+        click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {said}")
     shown = f"{offset + 1}-{offset + len(page.alerts)}" if offset else str(len(page.alerts))
     click.echo(
         f"{shown} of {page.total} alerts"

@@ -12,6 +12,7 @@ import click
 
 from tending.actions.import_kinds import KINDS
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.texts import T_, cli_language, translate
 from tending.timeutil import isoformat_utc
 
 if TYPE_CHECKING:
@@ -107,38 +108,88 @@ def import_command(
     if as_json:
         echo_json(result)
         return
-    click.echo(_summary_text(result))
+    language = cli_language()
+    click.echo(_summary_text(result, summary.bad_lines(language), language))
 
 
 import_command.help = (import_command.help or "").replace("KINDS_LIST", KIND_HELP)
 
 
-def _summary_text(result: dict[str, Any]) -> str:
-    verb = "Checked (nothing written)" if result["check_only"] else "Imported"
-    would = "would add" if result["check_only"] else "added"
+def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") -> str:
+    """The import's summary in the reader's language (tending.texts); its JSON stays in English."""
+
+    def say(message: str, **values: Any) -> str:
+        numbers = {k: _count(v, language) if isinstance(v, int) else v for k, v in values.items()}
+        return translate(message, language, **numbers)
+
     added, unchanged = result["added"], result["unchanged"]
+    head = (
+        T_(
+            "Checked (nothing written) %(source)s (%(kind)s) into community '%(community)s' in "
+            "%(seconds)s s: %(records)s records read."
+        )
+        if result["check_only"]
+        else T_(
+            "Imported %(source)s (%(kind)s) into community '%(community)s' in %(seconds)s s: "
+            "%(records)s records read."
+        )
+    )
+    counts = (
+        T_(
+            "  would add: %(members)s members, %(activities)s activities, %(threads)s threads, "
+            "%(channels)s channels"
+        )
+        if result["check_only"]
+        else T_(
+            "  added: %(members)s members, %(activities)s activities, %(threads)s threads, "
+            "%(channels)s channels"
+        )
+    )
     lines = [
-        f"{verb} {result['source']} ({result['kind']}) into community '{result['community']}' "
-        f"in {result['duration_s']:.1f} s: {result['records']:,} records read.",
-        f"  {would}: {added['members']:,} members, {added['activities']:,} activities, "
-        f"{added['threads']:,} threads, {added['channels']:,} channels",
-        f"  unchanged: {unchanged['members']:,} members, {unchanged['activities']:,} activities; "
-        f"updated: {result['updated']['members']:,} members",
+        say(
+            head,
+            source=result["source"],
+            kind=result["kind"],
+            community=result["community"],
+            seconds=_decimal(result["duration_s"], language),
+            records=result["records"],
+        ),
+        say(counts, **added),
+        say(
+            T_(
+                "  unchanged: %(members)s members, %(activities)s activities; updated: "
+                "%(updated)s members"
+            ),
+            members=unchanged["members"],
+            activities=unchanged["activities"],
+            updated=result["updated"]["members"],
+        ),
     ]
     skipped = result["skipped"]
     if skipped:
-        lines.append(
-            f"  skipped on purpose: {sum(skipped.values()):,} "
-            f"({', '.join(f'{reason}: {n:,}' for reason, n in skipped.items())})"
+        reasons = ", ".join(
+            f"{translate(reason, language)}: {_count(n, language)}" for reason, n in skipped.items()
         )
+        said = T_("  skipped on purpose: %(n)s (%(reasons)s)")
+        lines.append(say(said, n=sum(skipped.values()), reasons=reasons))
     else:
-        lines.append("  skipped on purpose: none")
+        lines.append(say(T_("  skipped on purpose: none")))
     if result["bad_records"]:
-        lines.append(f"  malformed records skipped: {result['bad_records']:,}")
-        lines.extend(f"    {line}" for line in result["bad"])
-        if result["bad_records"] > len(result["bad"]):
-            lines.append(f"    ... and {result['bad_records'] - len(result['bad']):,} more")
+        lines.append(say(T_("  malformed records skipped: %(n)s"), n=result["bad_records"]))
+        lines.extend(f"    {line}" for line in bad)
+        if result["bad_records"] > len(bad):
+            lines.append(say(T_("    ... and %(n)s more"), n=result["bad_records"] - len(bad)))
     return "\n".join(lines)
+
+
+def _count(n: int, language: str) -> str:
+    """A count as the English summary always wrote it (1,234), or with the language's grouping."""
+    return f"{n:,}" if language == "en" else f"{n:,}".replace(",", "\u202f")
+
+
+def _decimal(value: float, language: str) -> str:
+    shown = f"{value:.1f}"
+    return shown if language == "en" else shown.replace(".", ",")
 
 
 PHASE_UNITS = {"reading": "MB", "writing": "records", "rollups": "activities", "indexes": "rows"}

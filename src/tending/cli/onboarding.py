@@ -13,6 +13,7 @@ from tending.cli.context import AppContext, community_option, echo_json, format_
 from tending.config import data_home
 from tending.errors import UsageError
 from tending.models import Community
+from tending.texts import T_, cli_language, translate
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
@@ -152,7 +153,12 @@ def rules_command(
 
     Example: tending onboarding rules --registry
     """
-    from tending.actions.onboarding import get_registry, get_rules_playbook, load_playbook
+    from tending.actions.onboarding import (
+        describe_rules,
+        get_registry,
+        get_rules_playbook,
+        load_playbook,
+    )
 
     if registry:
         entries = get_registry()
@@ -187,10 +193,23 @@ def rules_command(
     if output_format == "json":
         echo_json(rows)
         return
+    # in plain words, in the reader's language: "every Sunday at 18:00, up to 100 people per post"
+    language = cli_language()
+    words = describe_rules(playbook, language)
     for row in rows:
-        conditions = ", ".join(f"{k}={v}" for k, v in row["conditions"].items()) or "-"
+        said = words[row["name"]]
+        when = (
+            translate(
+                T_("%(trigger)s, if %(conditions)s"),
+                language,
+                trigger=said.trigger,
+                conditions="; ".join(said.conditions),
+            )
+            if said.conditions
+            else said.trigger
+        )
         actions = ", ".join(next(iter(a)) for a in row["actions"])
-        click.echo(f"{row['name']:<18} {row['trigger']:<18} if {conditions}  ->  {actions}")
+        click.echo(f"{row['name']:<18} {when}  ->  {actions}")
 
 
 @onboarding.command("report")
@@ -663,7 +682,8 @@ def _print_summary(summary: TickSummary) -> None:
     hooks = summary.webhooks
     if hooks is not None and any(hooks.as_dict().values()):
         parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.as_dict().items() if v))
-    click.echo(f"{isoformat_utc(summary.now)}  {summary.community}: {'; '.join(parts)}")
+    at = isoformat_utc(summary.now.replace(microsecond=0))  # a log line: UTC, to the second
+    click.echo(f"{at}  {summary.community}: {'; '.join(parts)}")
 
 
 @click.command("run")

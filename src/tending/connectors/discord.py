@@ -41,21 +41,22 @@ from tending.models import (
     ImportRecord,
     MemberRecord,
 )
+from tending.texts import T_
 
 KIND = "discord"
 PLATFORM = "discord"
-DESCRIPTION = "A Discord channel, by its id, through a bot that can read it"
+DESCRIPTION = T_("A Discord channel, by its id, through a bot that can read it")
 FIELDS = (
     Field(
         "token",
-        "The bot's token (Developer Portal > Bot), by reference.",
+        T_("The bot's token (Developer Portal > Bot), by reference."),
         secret=True,
         required=True,
     ),
-    Field("api_url", "The API's base URL (default https://discord.com/api/v10)."),
+    Field("api_url", T_("The API's base URL (default https://discord.com/api/v10).")),
     Field(
         "members",
-        "yes: also read the server's members for their join dates (the Server Members intent).",
+        T_("yes: also read the server's members for their join dates (the Server Members intent)."),
     ),
 )
 API = "https://discord.com/api/v10"

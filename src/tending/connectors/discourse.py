@@ -39,17 +39,18 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.texts import T_
 
 KIND = "discourse"
 PLATFORM = "discourse"
-DESCRIPTION = "A Discourse forum, by its URL; anonymous on a public forum, or with an API key"
+DESCRIPTION = T_("A Discourse forum, by its URL; anonymous on a public forum, or with an API key")
 FIELDS = (
     Field(
         "api_key",
-        "An API key (Admin > API), for a private forum and members' join dates.",
+        T_("An API key (Admin > API), for a private forum and members' join dates."),
         secret=True,
     ),
-    Field("api_username", "The user the API key acts as (e.g. system).", secret=False),
+    Field("api_username", T_("The user the API key acts as (e.g. system)."), secret=False),
 )
 POSTS_PER_REQUEST = 20  # what /t/{id}.json carries, and the chunk size of /t/{id}/posts.json
 STEP_RECORDS = 2000  # records stored (with their cursor) per transaction

@@ -39,14 +39,18 @@ from tending.models import (
     ImportRecord,
     MemberRecord,
 )
+from tending.texts import T_
 
 KIND = "matrix"
 PLATFORM = "matrix"
-DESCRIPTION = "A Matrix room, by its id (!abc:example.org) or alias (#room:example.org)"
+DESCRIPTION = T_("A Matrix room, by its id (!abc:example.org) or alias (#room:example.org)")
 FIELDS = (
-    Field("homeserver", "The homeserver's URL (https://matrix.example.org).", required=True),
+    Field("homeserver", T_("The homeserver's URL (https://matrix.example.org)."), required=True),
     Field(
-        "access_token", "The bot account's access token (by reference).", secret=True, required=True
+        "access_token",
+        T_("The bot account's access token (by reference)."),
+        secret=True,
+        required=True,
     ),
 )
 CLIENT = "/_matrix/client/v3"

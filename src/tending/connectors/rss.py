@@ -23,13 +23,14 @@ from urllib.parse import urlsplit, urlunsplit
 from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, host_path
 from tending.importers.base import parse_iso, plain_text
 from tending.models import COMMENT, ActivityRecord, ImportRecord, MemberRecord, ThreadRecord
+from tending.texts import T_
 
 KIND = "rss"
 PLATFORM = "rss"
-DESCRIPTION = "A comment feed (RSS 2.0 or Atom), by its URL"
+DESCRIPTION = T_("A comment feed (RSS 2.0 or Atom), by its URL")
 FIELDS = (
-    Field("username", "For a feed behind HTTP basic authentication."),
-    Field("password", "Its password (by reference).", secret=True),
+    Field("username", T_("For a feed behind HTTP basic authentication.")),
+    Field("password", T_("Its password (by reference)."), secret=True),
 )
 MAX_BYTES = 5 << 20
 MAX_PAGES = 20

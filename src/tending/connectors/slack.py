@@ -36,18 +36,19 @@ from tending.models import (
     ImportRecord,
     MemberRecord,
 )
+from tending.texts import T_
 
 KIND = "slack"
 PLATFORM = "slack"
-DESCRIPTION = "A Slack channel, by its id (C0123ABCD), through an app added to it"
+DESCRIPTION = T_("A Slack channel, by its id (C0123ABCD), through an app added to it")
 FIELDS = (
     Field(
         "token",
-        "The app's bot token (xoxb-..., OAuth & Permissions), by reference.",
+        T_("The app's bot token (xoxb-..., OAuth & Permissions), by reference."),
         secret=True,
         required=True,
     ),
-    Field("api_url", "The Web API's base URL (default https://slack.com/api)."),
+    Field("api_url", T_("The Web API's base URL (default https://slack.com/api).")),
 )
 API = "https://slack.com/api"
 PAGE = 200  # conversations.history's documented advice: no more than 200 a page

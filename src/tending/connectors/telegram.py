@@ -22,13 +22,16 @@ from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, jso
 from tending.importers.base import BadRecord, Conversations, from_epoch
 from tending.importers.telegram import parse_updates
 from tending.models import ActivityEdit, ActivityRecord, ChannelRecord, ImportRecord, MemberRecord
+from tending.texts import T_
 
 KIND = "telegram"
 PLATFORM = "telegram"
-DESCRIPTION = "A Telegram group, by its chat id (-100...), through a bot that is a member"
+DESCRIPTION = T_("A Telegram group, by its chat id (-100...), through a bot that is a member")
 FIELDS = (
-    Field("token", "The bot's token from BotFather (by reference).", secret=True, required=True),
-    Field("api_url", "The Bot API server (default https://api.telegram.org)."),
+    Field(
+        "token", T_("The bot's token from BotFather (by reference)."), secret=True, required=True
+    ),
+    Field("api_url", T_("The Bot API server (default https://api.telegram.org).")),
 )
 LIMIT = 100  # getUpdates' largest page
 MAX_PAGES = 1000

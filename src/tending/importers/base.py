@@ -31,7 +31,7 @@ from typing import IO, Any, cast
 
 from tending.errors import BadInputError
 from tending.models import ImportRecord
-from tending.texts import Text
+from tending.texts import T_, Text
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tar")
 
@@ -118,31 +118,59 @@ class ParseOptions:
                 self._deadline = now + budget.max_seconds
             elif now > self._deadline:
                 raise BadInputError(
-                    f"reading the export took longer than its time budget of "
-                    f"{budget.max_seconds:g} s; split it into smaller files.",
+                    Text(
+                        T_(
+                            "reading the export took longer than its time budget of %(seconds)s s; "
+                            "split it into smaller files."
+                        ),
+                        seconds=f"{budget.max_seconds:g}",
+                    ),
                     path=label,
                 )
         self._read += n
         if budget.max_bytes is not None and self._read > budget.max_bytes:
             raise BadInputError(
-                f"the export holds more than {_size(budget.max_bytes)} once unpacked, the "
-                "most one import may read; split it into smaller files.",
+                Text(
+                    T_(
+                        "the export holds more than %(size)s once unpacked, the most one import may "
+                        "read; split it into smaller files."
+                    ),
+                    size=_size(budget.max_bytes),
+                ),
                 path=label,
             )
 
 
 def too_deep(label: str, budget: Budget) -> BadInputError:
     return BadInputError(
-        f"the JSON is nested deeper than {budget.max_depth} levels; no export does that: "
-        "is the file damaged?",
+        Text(
+            T_(
+                "the JSON is nested deeper than %(depth)s levels; no export does that: is the file "
+                "damaged?"
+            ),
+            depth=budget.max_depth,
+        ),
         path=label,
     )
 
 
+# what too_large names: the whole file, one of its values, one line or message (with `line`)
+THIS_JSON_FILE = T_("this JSON file")
+ONE_JSON_VALUE = T_("one value of this JSON file")
+ONE_LINE = T_("line %(line)s")
+ONE_MESSAGE = T_("the message at line %(line)s")
+
+
 def too_large(label: str, what: str, limit: int, line: int | None = None) -> BadInputError:
+    """`what` is one of THIS_JSON_FILE, ONE_JSON_VALUE, ONE_LINE, ONE_MESSAGE (with `line`)."""
     return BadInputError(
-        f"{what} is larger than {_size(limit)}, the most tending reads at once; "
-        "is the file damaged?",
+        Text(
+            T_(
+                "%(what)s is larger than %(size)s, the most tending reads at once; is the file damaged?"
+            ),
+            what=Text(what, line=line),
+            size=_size(limit),
+        ),
         path=label,
         line=line,
     )
@@ -173,8 +201,14 @@ def guarded(items: Iterator[ParseItem], kind: str, path: Path) -> Iterator[Parse
         raise
     except UNEXPECTED as error:
         raise BadInputError(
-            f"a value of an unexpected type or shape stopped the {kind} importer "
-            f"({type(error).__name__}); is this a {kind} export?",
+            Text(
+                T_(
+                    "a value of an unexpected type or shape stopped the %(kind)s importer "
+                    "(%(error)s); is this a %(kind)s export?"
+                ),
+                kind=kind,
+                error=type(error).__name__,
+            ),
             path=str(path),
         ) from None
 
@@ -244,8 +278,12 @@ class _Metered(io.RawIOBase):
 
 def truncated(label: str, error: BaseException | None = None) -> BadInputError:
     return BadInputError(
-        "the archive is truncated or damaged; export it again or copy it whole "
-        f"({type(error).__name__ if error else 'unexpected end'}).",
+        Text(
+            T_(
+                "the archive is truncated or damaged; export it again or copy it whole (%(error)s)."
+            ),
+            error=type(error).__name__ if error else "unexpected end",
+        ),
         path=label,
     )
 
@@ -259,7 +297,7 @@ def iter_sources(path: Path, options: ParseOptions | None = None) -> Iterator[So
     archive's members. Hidden files and macOS resource forks are left out."""
     meter = options or ParseOptions()
     if not path.exists():
-        raise BadInputError("no such file or folder.", path=str(path))
+        raise BadInputError(Text(T_("no such file or folder.")), path=str(path))
     if path.is_dir():
         yield from _folder_sources(path, meter)
     elif path.name.lower().endswith(".zip"):
@@ -423,7 +461,7 @@ def text_lines(source: SourceFile, budget: Budget | None = None) -> Iterator[tup
             while line := stream.readline(limit + 1):
                 number += 1
                 if len(line) > limit:
-                    raise too_large(source.label, f"line {number}", limit, number)
+                    raise too_large(source.label, ONE_LINE, limit, number)
                 empty = False
                 yield number, line.rstrip("\r\n")
         except UnicodeDecodeError:
@@ -441,14 +479,14 @@ def text_stream(source: SourceFile) -> io.TextIOWrapper:
 
 def not_utf8(source: SourceFile, line: int | None = None) -> BadInputError:
     return BadInputError(
-        "the file is not UTF-8 text; save or export it as UTF-8 and try again.",
+        Text(T_("the file is not UTF-8 text; save or export it as UTF-8 and try again.")),
         path=source.label,
         line=line,
     )
 
 
 def empty_file(source: SourceFile) -> BadInputError:
-    return BadInputError("the file is empty; nothing to import.", path=source.label)
+    return BadInputError(Text(T_("the file is empty; nothing to import.")), path=source.label)
 
 
 def read_json(source: SourceFile, budget: Budget | None = None) -> Any:
@@ -460,7 +498,7 @@ def read_json(source: SourceFile, budget: Budget | None = None) -> Any:
     with source.open() as raw:
         data = raw.read(budget.max_json_bytes + 1)
     if len(data) > budget.max_json_bytes:
-        raise too_large(source.label, "this JSON file", budget.max_json_bytes)
+        raise too_large(source.label, THIS_JSON_FILE, budget.max_json_bytes)
     if not data.strip():
         raise empty_file(source)
     try:
@@ -473,7 +511,11 @@ def read_json(source: SourceFile, budget: Budget | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise BadInputError(
-            f"not valid JSON ({error.msg}, column {error.colno}).",
+            Text(
+                T_("not valid JSON (%(reason)s, column %(column)s)."),
+                reason=error.msg,
+                column=error.colno,
+            ),
             path=source.label,
             line=error.lineno,
         ) from None
@@ -645,8 +687,13 @@ def _items(
                     builder = None
             if values > budget.max_item_values:
                 raise BadInputError(
-                    f"one element holds more than {budget.max_item_values:,} values; no "
-                    "export does that: is the file damaged?",
+                    Text(
+                        T_(
+                            "one element holds more than %(values)s values; no export does that: is "
+                            "the file damaged?"
+                        ),
+                        values=f"{budget.max_item_values:,}",
+                    ),
                     path=label,
                 )
             continue
@@ -710,7 +757,7 @@ class _BoundedValues(io.RawIOBase):
         else:
             self.run = n - data.rfind(b'"') - 1
         if self.run > self.limit:
-            raise too_large(self.label, "one value of this JSON file", self.limit)
+            raise too_large(self.label, ONE_JSON_VALUE, self.limit)
         return n
 
 
@@ -720,9 +767,14 @@ def _json_error(source: SourceFile, text: str) -> BadInputError:
         return not_utf8(source)
     if "premature eof" in lower or "incomplete" in lower:
         return BadInputError(
-            "the JSON ends too early: the file is truncated; export it again.", path=source.label
+            Text(T_("the JSON ends too early: the file is truncated; export it again.")),
+            path=source.label,
         )
     found = re.search(r"(parse|lexical) error: [a-z ,']+", lower)
     return BadInputError(
-        f"not valid JSON ({found.group(0).strip() if found else 'parse error'}).", path=source.label
+        Text(
+            T_("not valid JSON (%(reason)s)."),
+            reason=found.group(0).strip() if found else "parse error",
+        ),
+        path=source.label,
     )

@@ -19,6 +19,7 @@ from tending.importers.base import (
     text_stream,
 )
 from tending.importers.rows import RowReader, modified_at
+from tending.texts import T_, Text
 
 KIND = "csv"
 PLATFORM = "custom"
@@ -56,7 +57,11 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                             source.label,
                             number,
                             None,
-                            f"{len(row)} cells but the header names {len(columns)} fields.",
+                            Text(
+                                T_("%(cells)s cells but the header names %(fields)s fields."),
+                                cells=len(row),
+                                fields=len(columns),
+                            ),
                         )
                         continue
                     yield from reader.items(
@@ -65,7 +70,9 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
             except UnicodeDecodeError:
                 raise not_utf8(source) from None
             except csv.Error as error:
-                raise BadInputError(f"not readable as CSV ({error}).", path=source.label) from None
+                raise BadInputError(
+                    Text(T_("not readable as CSV (%(reason)s)."), reason=error), path=source.label
+                ) from None
 
 
 def _dialect(head: str) -> type[csv.Dialect]:
@@ -84,8 +91,18 @@ def _check_header(columns: list[str], label: str) -> None:
     missing = [name for name in ("member_id", "kind") if name not in columns]
     if missing:
         raise BadInputError(
-            f"the header row has no {' and no '.join(missing)} column "
-            "(see docs/import-format.md for the fields).",
+            Text(
+                T_(
+                    "the header row has no %(columns)s column (see docs/import-format.md for the fields)."
+                )
+                if len(missing) == 1
+                else T_(
+                    "the header row has no %(columns)s and no %(other)s column (see "
+                    "docs/import-format.md for the fields)."
+                ),
+                columns=missing[0],
+                other=missing[-1],
+            ),
             path=label,
             line=1,
         )

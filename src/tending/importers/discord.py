@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tending.errors import shown_value
+from tending.errors import shown_text
 from tending.importers.base import (
     BadRecord,
     CommunityHint,
@@ -41,6 +41,7 @@ from tending.models import (
     ChannelRecord,
     MemberRecord,
 )
+from tending.texts import T_, Text
 
 KIND = "discord"
 PLATFORM = "discord"
@@ -97,7 +98,7 @@ def _message(
     folder: Path | None = None,
 ) -> Iterator[ParseItem]:
     if not isinstance(message, dict):
-        yield BadRecord(label, None, None, f"message #{number} is not an object.")
+        yield BadRecord(label, None, None, Text(T_("message #%(n)s is not an object."), n=number))
         return
     author = message.get("author") if isinstance(message.get("author"), dict) else None
     for field, value in (
@@ -106,7 +107,12 @@ def _message(
         ("author.id", author.get("id") if author else None),
     ):
         if not value:
-            yield BadRecord(label, None, field, f"message #{number}: missing {field}.")
+            yield BadRecord(
+                label,
+                None,
+                field,
+                Text(T_("message #%(n)s: missing %(field)s."), n=number, field=field),
+            )
             return
     assert author is not None
     try:
@@ -116,7 +122,11 @@ def _message(
             label,
             None,
             "timestamp",
-            f"message #{number}: {shown_value(message['timestamp'])} is not a date.",
+            Text(
+                T_("message #%(n)s: %(value)s is not a date."),
+                n=number,
+                value=shown_text(message["timestamp"]),
+            ),
         )
         return
     member_id = str(author["id"])

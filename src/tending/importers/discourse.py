@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tending.errors import shown_value
+from tending.errors import shown_text
 from tending.importers.base import (
     BadRecord,
     ParseItem,
@@ -40,6 +40,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.texts import T_, Text
 
 KIND = "discourse"
 PLATFORM = "discourse"
@@ -48,9 +49,9 @@ DESCRIPTION = (
 )
 REGULAR = 1
 SKIPPED_TYPES = {
-    2: "moderator action",
-    3: "small action (closed, pinned, moved...)",
-    4: "whisper (staff only)",
+    2: T_("moderator action"),
+    3: T_("small action (closed, pinned, moved...)"),
+    4: T_("whisper (staff only)"),
 }
 LIKE = 2
 
@@ -95,7 +96,7 @@ def _file(source: SourceFile, data: Any, state: _State) -> Iterator[ParseItem]:
     elif _users_listing(data) is not None:
         yield from _users(source, _users_listing(data) or [])
     else:
-        yield Skip("file that is not a topic, a post or a users listing")
+        yield Skip(T_("file that is not a topic, a post or a users listing"))
 
 
 def _users_listing(data: Any) -> list[Any] | None:
@@ -116,7 +117,7 @@ def _users_listing(data: Any) -> list[Any] | None:
 def _users(source: SourceFile, users: list[Any]) -> Iterator[ParseItem]:
     for number, user in enumerate(users, start=1):
         if not isinstance(user, dict) or user.get("id") is None:
-            yield BadRecord(source.label, None, "id", f"user #{number} has no id.")
+            yield BadRecord(source.label, None, "id", Text(T_("user #%(n)s has no id."), n=number))
             continue
         member_id = str(user["id"])
         joined = None
@@ -124,7 +125,9 @@ def _users(source: SourceFile, users: list[Any]) -> Iterator[ParseItem]:
             try:
                 joined = parse_iso(user["created_at"])
             except (TypeError, ValueError):
-                yield BadRecord(source.label, None, "created_at", f"user #{number}: not a date.")
+                yield BadRecord(
+                    source.label, None, "created_at", Text(T_("user #%(n)s: not a date."), n=number)
+                )
                 continue
         yield MemberRecord(
             source=PLATFORM,
@@ -155,10 +158,10 @@ def _is_bot(user_id: Any) -> bool:
 def _topic(source: SourceFile, topic: dict[str, Any], state: _State) -> Iterator[ParseItem]:
     topic_id = topic.get("id")
     if topic_id is None:
-        yield BadRecord(source.label, None, "id", "the topic has no id.")
+        yield BadRecord(source.label, None, "id", Text(T_("the topic has no id.")))
         return
     if topic.get("archetype") == "private_message":
-        yield Skip("private message topic")
+        yield Skip(T_("private message topic"))
         return
     posts = [p for p in topic["post_stream"].get("posts") or [] if isinstance(p, dict)]
     ids_by_number = {
@@ -190,7 +193,12 @@ def _post(
     where = f"topic {topic_id}, post {post.get('post_number', '?')}"
     for field in ("id", "user_id", "created_at", "post_number"):
         if post.get(field) is None:
-            yield BadRecord(source.label, None, field, f"{where}: missing {field}.")
+            yield BadRecord(
+                source.label,
+                None,
+                field,
+                Text(T_("%(where)s: missing %(field)s."), where=where, field=field),
+            )
             return
     post_type = post.get("post_type", REGULAR)
     if post_type != REGULAR:
@@ -198,10 +206,10 @@ def _post(
         yield Skip(known or f"post type {post_type!r:.40}")
         return
     if post.get("deleted_at"):
-        yield Skip("deleted post")
+        yield Skip(T_("deleted post"))
         return
     if post.get("user_deleted"):
-        yield Skip("post withdrawn by its author")
+        yield Skip(T_("post withdrawn by its author"))
         return
     try:
         at = parse_iso(post["created_at"])
@@ -210,7 +218,11 @@ def _post(
             source.label,
             None,
             "created_at",
-            f"{where}: {shown_value(post['created_at'])} is not a date.",
+            Text(
+                T_("%(where)s: %(value)s is not a date."),
+                where=where,
+                value=shown_text(post["created_at"]),
+            ),
         )
         return
     member_id = str(post["user_id"])

@@ -18,6 +18,7 @@ from tending.importers.base import (
     too_nested,
 )
 from tending.importers.rows import RowReader, modified_at
+from tending.texts import T_, Text
 
 KIND = "jsonl"
 PLATFORM = "custom"
@@ -48,7 +49,11 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                     source.label,
                     number,
                     None,
-                    f"not a JSON object ({error.msg}, column {error.colno}).",
+                    Text(
+                        T_("not a JSON object (%(reason)s, column %(column)s)."),
+                        reason=error.msg,
+                        column=error.colno,
+                    ),
                 )
                 continue
             except RecursionError:
@@ -56,12 +61,15 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                     source.label,
                     number,
                     None,
-                    f"the JSON is nested deeper than {source.budget.max_depth} levels.",
+                    Text(
+                        T_("the JSON is nested deeper than %(depth)s levels."),
+                        depth=source.budget.max_depth,
+                    ),
                 )
                 continue
             if not isinstance(row, dict):
                 yield BadRecord(
-                    source.label, number, None, "each line must be a JSON object {...}."
+                    source.label, number, None, Text(T_("each line must be a JSON object {...}."))
                 )
                 continue
             yield from reader.items(row, source.label, number)

@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from tending.errors import BadInputError
 from tending.importers.base import (
+    ONE_MESSAGE,
     BadRecord,
     ParseItem,
     ParseOptions,
@@ -43,6 +44,7 @@ from tending.importers.base import (
     too_large,
 )
 from tending.models import POST, REPLY, ActivityRecord, MemberRecord
+from tending.texts import T_, Text
 
 KIND = "mbox"
 PLATFORM = "email"
@@ -73,10 +75,10 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
         if first is None:
             if single:
                 raise BadInputError(
-                    "this is not an mbox file (it should start with a 'From ' line).",
+                    Text(T_("this is not an mbox file (it should start with a 'From ' line).")),
                     path=source.label,
                 )
-            yield Skip("file that is not a mailbox")
+            yield Skip(T_("file that is not a mailbox"))
             continue
         yield from _message(first[0], first[1], source.label, state)
         for line, raw in messages:
@@ -122,7 +124,7 @@ def _split(source: SourceFile) -> Iterator[tuple[int, bytes]]:
                 lines.append(line[1:] if line.startswith(b">From ") else line)
                 size += len(line)
                 if size > limit:
-                    raise too_large(source.label, f"the message at line {start}", limit, start)
+                    raise too_large(source.label, ONE_MESSAGE, limit, start)
             previous_blank = not line.strip()
         if lines:
             yield start, b"".join(lines)
@@ -135,11 +137,11 @@ def _message(line: int, raw: bytes, label: str, state: _State) -> Iterator[Parse
     message = email.message_from_bytes(rest, policy=email.policy.compat32)
     name, address = _sender(message)
     if not address:
-        yield BadRecord(label, line, "From", "the message has no sender address.")
+        yield BadRecord(label, line, "From", Text(T_("the message has no sender address.")))
         return
     at = _date(message.get("Date"), unixfrom)
     if at is None:
-        yield BadRecord(label, line, "Date", "the message has no readable date.")
+        yield BadRecord(label, line, "Date", Text(T_("the message has no readable date.")))
         return
     message_id = (
         _first_id(message.get("Message-ID"))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from tending.errors import shown_value
+from tending.errors import shown_text
 from tending.importers.base import BadRecord, ParseItem, parse_iso
 from tending.importers.dates import (
     AmbiguousDate,
@@ -87,13 +87,18 @@ class RowReader:
         kind = (_text(row, "kind") or "").lower()
         if kind not in ROW_KINDS:
             raise RowError(
-                "kind", f"'{row.get('kind')}' is not a kind (use one of {', '.join(ROW_KINDS)})."
+                "kind",
+                Text(
+                    T_("%(value)s is not a kind (use one of %(kinds)s)."),
+                    value=shown_text(row.get("kind")),
+                    kinds=", ".join(ROW_KINDS),
+                ),
             )
         name = _text(row, "member_name")
         key = (platform, member_id)
         if key not in self.described or kind == MEMBER:
             if name is None and key not in self.described:
-                raise RowError("member_name", "missing on the first row of this member.")
+                raise RowError("member_name", Text(T_("missing on the first row of this member.")))
             record = self._member(row, platform, member_id, name, kind)
             if record is not None:
                 yield record
@@ -177,7 +182,7 @@ class RowReader:
                     "%(value)s is not a date: use ISO 8601 (e.g. 2024-05-01T18:30:00+02:00) "
                     "or a written date (e.g. 1 mai 2024 à 18h30)."
                 ),
-                value=shown_value(raw),
+                value=shown_text(raw),
             ),
         )
 
@@ -193,7 +198,7 @@ def _text(row: dict[str, Any], field: str) -> str | None:
     if isinstance(value, int | float):
         return str(value)
     if not isinstance(value, str):
-        raise RowError(field, f"expected text, got {type(value).__name__}.")
+        raise RowError(field, Text(T_("expected text, got %(type)s."), type=type(value).__name__))
     value = value.strip()
     return value or None
 
@@ -201,7 +206,7 @@ def _text(row: dict[str, Any], field: str) -> str | None:
 def _required(row: dict[str, Any], field: str) -> str:
     value = _text(row, field)
     if value is None:
-        raise RowError(field, "missing or empty.")
+        raise RowError(field, Text(T_("missing or empty.")))
     return value
 
 
@@ -214,7 +219,7 @@ def _flag(row: dict[str, Any], field: str) -> bool:
         return True
     if text in FALSE:
         return False
-    raise RowError(field, f"{shown_value(value)} is not true or false.")
+    raise RowError(field, Text(T_("%(value)s is not true or false."), value=shown_text(value)))
 
 
 def _derived_id(*parts: str | None) -> str:

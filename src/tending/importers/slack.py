@@ -44,6 +44,7 @@ from tending.models import (
     ChannelRecord,
     MemberRecord,
 )
+from tending.texts import T_, Text
 
 KIND = "slack"
 PLATFORM = "slack"
@@ -60,7 +61,8 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
     listing = _listing(path, options)
     if "users.json" not in listing and "channels.json" not in listing:
         raise BadInputError(
-            "no users.json or channels.json here: is this a Slack workspace export?", path=str(path)
+            Text(T_("no users.json or channels.json here: is this a Slack workspace export?")),
+            path=str(path),
         )
     if "users.json" in listing:
         yield from _users(listing["users.json"])
@@ -90,7 +92,7 @@ def _listing(path: Path, options: ParseOptions) -> dict[str, SourceFile]:
 def _list_of(source: SourceFile) -> list[Any]:
     data = read_json(source)
     if not isinstance(data, list):
-        raise BadInputError("expected a JSON list.", path=source.label)
+        raise BadInputError(Text(T_("expected a JSON list.")), path=source.label)
     return data
 
 
@@ -102,7 +104,7 @@ def parse_users(users: list[Any], *, label: str) -> Iterator[ParseItem]:
     """Members from users.json, or from users.list's `members` (the slack connector): the same objects."""
     for number, user in enumerate(users, start=1):
         if not isinstance(user, dict) or not user.get("id") or not isinstance(user["id"], str):
-            yield BadRecord(label, None, "id", f"user #{number} has no id.")
+            yield BadRecord(label, None, "id", Text(T_("user #%(n)s has no id."), n=number))
             continue
         profile = user["profile"] if isinstance(user.get("profile"), dict) else {}
         yield MemberRecord(
@@ -132,7 +134,10 @@ def _messages(
         messages = read_json(source)
         if not isinstance(messages, list):
             yield BadRecord(
-                source.label, None, None, "a channel's day file must be a JSON list of messages."
+                source.label,
+                None,
+                None,
+                Text(T_("a channel's day file must be a JSON list of messages.")),
             )
             continue
         for number, message in enumerate(messages, start=1):
@@ -163,12 +168,12 @@ def _message(
     number: int,
 ) -> Iterator[ParseItem]:
     if not isinstance(message, dict) or message.get("type", "message") != "message":
-        yield Skip("not a message")
+        yield Skip(T_("not a message"))
         return
     try:
         at = from_epoch(message["ts"])
     except (KeyError, TypeError, ValueError):
-        yield BadRecord(label, None, "ts", f"message #{number} has no valid ts.")
+        yield BadRecord(label, None, "ts", Text(T_("message #%(n)s has no valid ts."), n=number))
         return
     subtype = message.get("subtype")
     cid = channel["id"]
@@ -177,11 +182,16 @@ def _message(
         yield from _membership(message, channel, subtype, at, source_id)
         return
     if subtype in EDITS:
-        yield Skip("edit or deletion record")
+        yield Skip(T_("edit or deletion record"))
         return
     author = _author(message, subtype)
     if author is None:
-        yield BadRecord(label, None, "user", f"message #{number} (ts {message['ts']}) has no user.")
+        yield BadRecord(
+            label,
+            None,
+            "user",
+            Text(T_("message #%(n)s (ts %(ts)s) has no user."), n=number, ts=message["ts"]),
+        )
         return
     if subtype not in CONTRIBUTING and subtype not in ("bot_message", "file_comment"):
         yield Skip(f"service message ({subtype})")
@@ -223,7 +233,7 @@ def _membership(
 ) -> Iterator[ParseItem]:
     user = message.get("user")
     if not channel.get("is_general") or not user:
-        yield Skip("joined or left a channel other than #general")
+        yield Skip(T_("joined or left a channel other than #general"))
         return
     kind = JOINED if subtype.endswith("join") else LEFT
     yield ActivityRecord(

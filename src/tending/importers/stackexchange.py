@@ -22,7 +22,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from pathlib import Path
 
-from tending.errors import BadInputError
+from tending.errors import BadInputError, shown_text
 from tending.importers.base import (
     BadRecord,
     ParseItem,
@@ -36,6 +36,7 @@ from tending.importers.base import (
     text_stream,
 )
 from tending.models import COMMENT, JOINED, POST, REPLY, ActivityRecord, MemberRecord, ThreadRecord
+from tending.texts import T_, Text
 
 KIND = "stackexchange"
 PLATFORM = "stackexchange"
@@ -60,7 +61,9 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
         and _find(path, "posts.csv", options) is None
     ):
         raise BadInputError(
-            "no Users.xml, Posts.xml or Posts.csv here: is this a Stack Exchange data dump?",
+            Text(
+                T_("no Users.xml, Posts.xml or Posts.csv here: is this a Stack Exchange data dump?")
+            ),
             path=str(path),
         )
     users = _find(path, "users.xml", options)
@@ -132,7 +135,9 @@ def _csv_rows(source: SourceFile) -> Iterator[tuple[dict[str, str], str]]:
         except UnicodeDecodeError:
             raise not_utf8(source) from None
         except csv.Error as error:
-            raise BadInputError(f"not readable as CSV ({error}).", path=source.label) from None
+            raise BadInputError(
+                Text(T_("not readable as CSV (%(reason)s)."), reason=error), path=source.label
+            ) from None
 
 
 # -- users ---------------------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ def _users(source: SourceFile) -> Iterator[ParseItem]:
     for row in _xml_rows(source):
         user_id = row.get("Id")
         if not user_id:
-            yield BadRecord(source.label, None, "Id", "a user row has no Id.")
+            yield BadRecord(source.label, None, "Id", Text(T_("a user row has no Id.")))
             continue
         try:
             joined = parse_iso(row["CreationDate"])
@@ -151,7 +156,11 @@ def _users(source: SourceFile) -> Iterator[ParseItem]:
                 source.label,
                 None,
                 "CreationDate",
-                f"user Id={user_id}: missing or not a date ({row.get('CreationDate')!r}).",
+                Text(
+                    T_("user Id=%(id)s: missing or not a date (%(value)s)."),
+                    id=user_id,
+                    value=shown_text(row.get("CreationDate")),
+                ),
             )
             continue
         yield MemberRecord(
@@ -207,7 +216,9 @@ def _posts(
     for row, where in rows:
         post_id, post_type = row.get("Id"), row.get("PostTypeId")
         if not post_id or not post_id.lstrip("-").isdigit():
-            yield BadRecord(label, None, "Id", f"{where}: a post needs a numeric Id.")
+            yield BadRecord(
+                label, None, "Id", Text(T_("%(where)s: a post needs a numeric Id."), where=where)
+            )
             continue
         if post_type not in (QUESTION, ANSWER):
             yield Skip(
@@ -216,12 +227,17 @@ def _posts(
             continue
         author = _author(row, "OwnerUserId", "OwnerDisplayName")
         if author is None:
-            yield Skip("post without an author")
+            yield Skip(T_("post without an author"))
             continue
         try:
             at = parse_iso(row["CreationDate"])
         except (KeyError, ValueError):
-            yield BadRecord(label, None, "CreationDate", f"{where}: missing or not a date.")
+            yield BadRecord(
+                label,
+                None,
+                "CreationDate",
+                Text(T_("%(where)s: missing or not a date."), where=where),
+            )
             continue
         extra = (
             {"score": int(row["Score"])} if row.get("Score", "0").lstrip("-").isdigit() else None
@@ -248,7 +264,10 @@ def _posts(
         parent = row.get("ParentId")
         if not parent or not parent.isdigit():
             yield BadRecord(
-                label, None, "ParentId", f"{where}: an answer needs its question's ParentId."
+                label,
+                None,
+                "ParentId",
+                Text(T_("%(where)s: an answer needs its question's ParentId."), where=where),
             )
             continue
         answers.add(int(post_id), int(parent))
@@ -272,18 +291,24 @@ def _comments(
         comment_id, post_id = row.get("Id"), row.get("PostId")
         if not comment_id or not post_id or not post_id.isdigit():
             yield BadRecord(
-                label, None, "PostId", f"comment Id={comment_id}: needs Id and a numeric PostId."
+                label,
+                None,
+                "PostId",
+                Text(T_("comment Id=%(id)s: needs Id and a numeric PostId."), id=comment_id),
             )
             continue
         author = _author(row, "UserId", "UserDisplayName")
         if author is None:
-            yield Skip("comment without an author")
+            yield Skip(T_("comment without an author"))
             continue
         try:
             at = parse_iso(row["CreationDate"])
         except (KeyError, ValueError):
             yield BadRecord(
-                label, None, "CreationDate", f"comment Id={comment_id}: missing or not a date."
+                label,
+                None,
+                "CreationDate",
+                Text(T_("comment Id=%(id)s: missing or not a date."), id=comment_id),
             )
             continue
         question = answers.get(int(post_id))

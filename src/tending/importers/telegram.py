@@ -48,6 +48,7 @@ from tending.models import (
     ChannelRecord,
     MemberRecord,
 )
+from tending.texts import T_, Text
 
 KIND = "telegram"
 PLATFORM = "telegram"
@@ -128,11 +129,13 @@ def _update(
     object, new_chat_members and left_chat_member are joins and leaves."""
     message = update.get("message") or update.get("channel_post")
     if not isinstance(message, dict):
-        yield Skip("edit record" if "edited_message" in update else "update that is not a message")
+        yield Skip(
+            T_("edit record") if "edited_message" in update else T_("update that is not a message")
+        )
         return
     chat_info: dict[str, Any] = message["chat"] if isinstance(message.get("chat"), dict) else {}
     if chat_info.get("type") == "private" or chat_info.get("id") is None:
-        yield Skip("private chat with the bot")
+        yield Skip(T_("private chat with the bot"))
         return
     chat = str(chat_info["id"])
     if chat not in chats:
@@ -141,7 +144,7 @@ def _update(
     try:
         at = from_epoch(message["date"])
     except (KeyError, TypeError, ValueError):
-        yield BadRecord(label, None, "date", f"update #{number}: no valid date.")
+        yield BadRecord(label, None, "date", Text(T_("update #%(n)s: no valid date."), n=number))
         return
     source_id = f"{chat}:{message.get('message_id')}"
     movers = [(m, JOINED) for m in message.get("new_chat_members") or []]
@@ -160,7 +163,9 @@ def _update(
     if movers:
         return
     if not isinstance(message.get("from"), dict):
-        yield BadRecord(label, None, "from", f"update #{number}: the message has no sender.")
+        yield BadRecord(
+            label, None, "from", Text(T_("update #%(n)s: the message has no sender."), n=number)
+        )
         return
     member_id = yield from _bot_api_member(message["from"], members)
     thread, first = conversations.place(chat, str(message.get("message_id")), at)
@@ -209,13 +214,16 @@ def _message(
     folder: Path | None = None,
 ) -> Iterator[ParseItem]:
     if not isinstance(message, dict) or message.get("id") is None:
-        yield BadRecord(label, None, "id", f"message #{number} has no id.")
+        yield BadRecord(label, None, "id", Text(T_("message #%(n)s has no id."), n=number))
         return
     try:
         at = _instant(message, tz)
     except (KeyError, TypeError, ValueError):
         yield BadRecord(
-            label, None, "date", f"message id {message['id']}: no valid date or date_unixtime."
+            label,
+            None,
+            "date",
+            Text(T_("message id %(id)s: no valid date or date_unixtime."), id=message["id"]),
         )
         return
     source_id = f"{chat}:{message['id']}"
@@ -226,7 +234,9 @@ def _message(
         yield Skip(f"not a message ({message.get('type')})")
         return
     if message.get("from_id") is None:
-        yield BadRecord(label, None, "from_id", f"message id {message['id']}: no from_id.")
+        yield BadRecord(
+            label, None, "from_id", Text(T_("message id %(id)s: no from_id."), id=message["id"])
+        )
         return
     member_id = str(message["from_id"])
     yield from _member(member_id, message.get("from"), members)
@@ -291,7 +301,7 @@ def _service(
         for name in message.get("members") or []:
             member_id = names.get(name) if isinstance(name, str) else None
             if member_id is None:
-                yield Skip("member named in a service message whose id is unknown or ambiguous")
+                yield Skip(T_("member named in a service message whose id is unknown or ambiguous"))
                 continue
             yield from _member(member_id, name, members)
             yield ActivityRecord(

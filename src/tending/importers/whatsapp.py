@@ -39,6 +39,7 @@ from tending.importers.base import (
     text_lines,
 )
 from tending.models import JOINED, LEFT, POST, REPLY, ActivityRecord, MemberRecord
+from tending.texts import T_, Text
 
 KIND = "whatsapp"
 PLATFORM = "whatsapp"
@@ -170,7 +171,11 @@ def _chat(
                 source.label,
                 number,
                 "date",
-                f"'{found['date']} {found['time']}' is not a valid date.",
+                Text(
+                    T_("'%(date)s %(time)s' is not a valid date."),
+                    date=found["date"],
+                    time=found["time"],
+                ),
             )
             pending = None
             continue
@@ -215,7 +220,7 @@ class _ChatState:
             yield from self.system(pending.at, text)
             return
         if DELETED.match(text.strip(MARKS)):
-            yield Skip("deleted message")
+            yield Skip(T_("deleted message"))
             return
         source_id = self.source_id(pending.at, pending.author, pending.lines[0])
         yield from self.member(pending.author)
@@ -253,7 +258,7 @@ class _ChatState:
         created = CREATED.match(text)
         if created:
             yield CommunityHint(created["name"])
-            yield Skip("group created")
+            yield Skip(T_("group created"))
             return
         for patterns, kind, field in (
             (JOIN_PATTERNS, JOINED, "who"),
@@ -266,12 +271,12 @@ class _ChatState:
                 if found:
                     yield from self.movement(at, found[field], kind)
                     return
-        yield Skip("service message")
+        yield Skip(T_("service message"))
 
     def movement(self, at: datetime, names: str, kind: str) -> Iterator[ParseItem]:
         for name in (n.strip(MARKS + " .") for n in LIST_SPLIT.split(names)):
             if not name or name.lower() in YOU:
-                yield Skip("join or leave of the exporting phone's owner (unnamed)")
+                yield Skip(T_("join or leave of the exporting phone's owner (unnamed)"))
                 continue
             yield from self.member(name)
             source_id = self.source_id(at, name, kind)

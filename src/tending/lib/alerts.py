@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
+
 from tending.lib.health import mad_anomaly, mean, median
 from tending.lib.settings import get_setting
+from tending.texts import T_, translate
 
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
@@ -89,8 +92,7 @@ def volume_alert(
         kind=f"volume_{word}",
         subject=word,
         severity="warning",
-        summary=f"Daily volume {word}: {int(found.value)} contributions in the last 24 hours "
-        f"against a usual {found.baseline:g}.",
+        summary=alert_summary(f"volume_{word}", {"value": found.value, "baseline": found.baseline}),
         thread_ids=_top_threads(today),
         message_ids=[m["id"] for m in today[-20:]],
         figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
@@ -118,8 +120,9 @@ def rate_alert(
         kind=kind,
         subject=label,
         severity="critical" if kind == "toxic_rate" else "warning",
-        summary=f"{label.capitalize()} messages: {today:.0%} of the last 24 hours ({int(hits[-1])} messages) "
-        f"against a usual {found.baseline:.0%}.",
+        summary=alert_summary(
+            kind, {"rate": today, "messages": hits[-1], "baseline": found.baseline}
+        ),
         thread_ids=_top_threads(flagged),
         message_ids=[m["id"] for m in flagged[:50]],
         figures={
@@ -143,7 +146,7 @@ def flags_alert(
         kind="flags",
         subject="flags",
         severity="warning",
-        summary=f"Flags: {int(found.value)} in the last 24 hours against a usual {found.baseline:g}.",
+        summary=alert_summary("flags", {"value": found.value, "baseline": found.baseline}),
         thread_ids=_top_threads(flagged),
         message_ids=[m["id"] for m in flagged[:50]],
         figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
@@ -189,14 +192,19 @@ def backlog_alert(
     found = mad_anomaly(series[-1], series[:-1], threshold=s.mad_threshold, min_value=s.min_backlog)
     if found is None:
         return None
+    figures = {
+        "value": found.value,
+        "baseline": found.baseline,
+        "score": round(found.score, 2),
+        "hours": s.unanswered_after_hours,
+    }
     return AlertCandidate(
         kind="unanswered_backlog",
         subject="unanswered",
         severity="warning",
-        summary=f"Unanswered questions piling up: {int(found.value)} threads waiting more than "
-        f"{s.unanswered_after_hours} h, against a usual {found.baseline:g}.",
+        summary=alert_summary(kind="unanswered_backlog", figures=figures),
         thread_ids=open_threads[:20],
-        figures={"value": found.value, "baseline": found.baseline, "score": round(found.score, 2)},
+        figures=figures,
     )
 
 
@@ -239,11 +247,17 @@ def heated_threads(messages: Sequence[dict[str, Any]], s: AlertSettings) -> list
                 kind="heated_thread",
                 subject=f"thread:{tid}",
                 severity="critical" if toxic or rising else "warning",
-                summary=f"Heated thread: {len(items)} messages in 24 hours, {top_two:.0%} of them by two people, "
-                f"a message every {gap:.1f} min, {share:.0%} negative"
-                + (", hostility rising" if rising else "")
-                + (f", {len(toxic)} toxic" if toxic else "")
-                + ".",
+                summary=alert_summary(
+                    "heated_thread",
+                    {
+                        "messages": len(items),
+                        "top_two_share": top_two,
+                        "median_gap_minutes": gap,
+                        "negative_share": share,
+                        "toxic": len(toxic),
+                        "rising": rising,
+                    },
+                ),
                 thread_ids=[tid],
                 message_ids=evidence,
                 figures={
@@ -313,8 +327,9 @@ def negative_mentions_alert(
         kind="negative_mentions",
         subject="outside",
         severity="warning",
-        summary=f"Negative mentions outside: {int(found.value)} in the last 24 hours against a usual "
-        f"{found.baseline:g}.",
+        summary=alert_summary(
+            "negative_mentions", {"value": found.value, "baseline": found.baseline}
+        ),
         figures={
             "value": found.value,
             "baseline": found.baseline,
@@ -322,3 +337,87 @@ def negative_mentions_alert(
             "mentions": mention_ids[:50],
         },
     )
+
+
+# -- the sentences, in the reader's language ----------------------------------------------------------
+
+SUMMARIES = {
+    "volume_spike": T_(
+        "Daily volume spike: %(value)s contributions in the last 24 hours against a usual "
+        "%(baseline)s."
+    ),
+    "volume_drop": T_(
+        "Daily volume drop: %(value)s contributions in the last 24 hours against a usual "
+        "%(baseline)s."
+    ),
+    "negative_rate": T_(
+        "Negative messages: %(rate)s of the last 24 hours (%(messages)s messages) against a usual "
+        "%(baseline)s."
+    ),
+    "toxic_rate": T_(
+        "Toxic messages: %(rate)s of the last 24 hours (%(messages)s messages) against a usual "
+        "%(baseline)s."
+    ),
+    "flags": T_("Flags: %(value)s in the last 24 hours against a usual %(baseline)s."),
+    "unanswered_backlog": T_(
+        "Unanswered questions piling up: %(value)s threads waiting more than %(hours)s h, against "
+        "a usual %(baseline)s."
+    ),
+    "negative_mentions": T_(
+        "Negative mentions outside: %(value)s in the last 24 hours against a usual %(baseline)s."
+    ),
+    "heated_thread": T_(
+        "Heated thread: %(messages)s messages in 24 hours, %(top_two_share)s of them by two "
+        "people, a message every %(median_gap_minutes)s min, %(negative_share)s negative"
+    ),
+}
+HEATED_RISING = T_(", hostility rising")
+HEATED_TOXIC = T_(", %(toxic)s toxic")
+RATES = {"rate", "negative_share", "top_two_share"}  # shares, shown as percentages
+COUNTS = {"value", "messages", "toxic", "hours"}  # whole numbers
+
+
+def _figure(name: str, value: Any, language: str, *, kind: str) -> str:
+    """A figure as the English summaries always wrote it, or in the language's own notation (0,5 ;
+    12 %); a baseline is a rate for the rate alerts, a count elsewhere."""
+    rate = name in RATES or (name == "baseline" and kind in ("negative_rate", "toxic_rate"))
+    if language == "en":
+        if rate:
+            return f"{value:.0%}"
+        if name in COUNTS:
+            return str(int(value))
+        return f"{value:.1f}" if name == "median_gap_minutes" else f"{value:g}"
+    if rate:
+        return format_percent(value, locale=language)
+    if name in COUNTS:
+        return format_decimal(int(value), locale=language)
+    form = "0.0" if name == "median_gap_minutes" else "#,##0.###"
+    return format_decimal(value, format=form, locale=language)
+
+
+def alert_summary(kind: str, figures: dict[str, Any], language: str = "en") -> str:
+    """An alert's one-sentence summary from its kind and figures, in `language`. In English it is the
+    summary stored with the alert (and printed in JSON); a kind without a sentence, or figures an older
+    version did not store (a backlog's hours), raise KeyError: show the stored summary then."""
+    message = SUMMARIES[kind]
+    names = [n for n in figures if f"%({n})s" in message or n == "toxic"]
+    values = {n: _figure(n, figures[n], language, kind=kind) for n in names}
+    text = translate(message, language, **values)
+    if kind == "heated_thread":
+        if figures["rising"]:
+            text += translate(HEATED_RISING, language)
+        if figures["toxic"]:
+            text += translate(HEATED_TOXIC, language, toxic=values["toxic"])
+        text += "."
+    return text
+
+
+def summary_in(kind: str, figures: dict[str, Any], stored: str, language: str) -> str:
+    """A stored alert's summary for a reader of `language` (the stored English one when its figures
+    cannot rebuild the sentence)."""
+    if language == "en":
+        return stored
+    try:
+        return alert_summary(kind, figures, language)
+    except (KeyError, TypeError, ValueError):
+        return stored

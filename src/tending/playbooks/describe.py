@@ -37,6 +37,31 @@ CONDITIONS = {
     "tags": T_("they are tagged %(value)s"),
 }
 
+# the values of the `state` and `segment` conditions, as the member pages name them
+VALUES = {
+    "state": {
+        "newcomer": T_("newcomer"),
+        "lurker": T_("lurker"),
+        "active": T_("active"),
+        "quiet": T_("quiet"),
+        "inactive": T_("inactive"),
+        "left": T_("left"),
+        "bot": T_("bot"),
+    },
+    "segment": {
+        "lurkers": T_("lurkers (no contribution)"),
+        "occasional": T_("occasional contributors"),
+        "heavy_core": T_("heavy core"),
+    },
+}
+
+
+def _value_words(name: str, value: Any, language: str) -> str:
+    words = VALUES.get(name, {})
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    shown = [translate(words[v], language) if v in words else str(v) for v in values]
+    return ", ".join(shown)
+
 
 def _day_name(day: str, language: str) -> str:
     index = WEEKDAY_INDEX.get(str(day).lower())
@@ -70,7 +95,7 @@ def describe_conditions(rule: Rule, language: str) -> list[str]:
             said = T_("they have contributed") if value else T_("they have never contributed")
             words.append(translate(said, language))
             continue
-        shown = ", ".join(value) if isinstance(value, list | tuple) else value
+        shown = _value_words(name, value, language)
         message = CONDITIONS.get(name)
         words.append(translate(message, language, value=shown) if message else f"{name}={shown}")
     return words

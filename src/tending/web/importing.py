@@ -10,6 +10,9 @@ from sqlalchemy import Engine
 
 from tending.actions.import_kinds import KINDS
 from tending.models import Community
+from tending.texts import translate
+from tending.web.i18n import Translator
+from tending.web.pages import N_
 
 
 def kinds() -> tuple[str, ...]:
@@ -20,19 +23,48 @@ def kinds() -> tuple[str, ...]:
 SHOWN = ("records", "added", "updated", "unchanged", "skipped", "bad_records")
 
 
-def flat_counts(counts: dict[str, Any] | None) -> list[tuple[str, Any]]:
-    """Counts as (label, number) pairs, nested groups flattened ("added members"), zeros left out."""
+COUNT_LABELS = {
+    "records": N_("records read"),
+    "bad_records": N_("malformed records"),
+    "members_added": N_("members added"),
+    "members_updated": N_("members updated"),
+    "members_unchanged": N_("members unchanged"),
+    "activities_added": N_("activities added"),
+    "activities_unchanged": N_("activities unchanged"),
+    "activities_edited": N_("activities edited"),
+    "activities_deleted": N_("activities deleted"),
+    "channels_added": N_("channels added"),
+    "threads_added": N_("threads added"),
+}
+SKIPPED_LABEL = N_("skipped (%(reason)s)")
+
+
+def flat_counts(counts: dict[str, Any] | None, language: str = "en") -> list[tuple[str, Any]]:
+    """Counts as (label, number) pairs in `language`, zeros left out. The import log's counts are flat
+    ("members_added"), an upload's summary nests them ("added": {"members": ...}); skip reasons are the
+    importers' own words (the back end's catalogue)."""
+    _ = Translator(language)
     pairs: list[tuple[str, Any]] = []
     for key, value in (counts or {}).items():
-        if isinstance(value, dict):
-            pairs.extend((f"{key} {inner}", number) for inner, number in value.items() if number)
+        if key == "skipped" and isinstance(value, dict):
+            pairs.extend(
+                (_(SKIPPED_LABEL, reason=translate(reason, language)), n)
+                for reason, n in value.items()
+                if n
+            )
+        elif isinstance(value, dict):
+            for inner, number in value.items():
+                label = COUNT_LABELS.get(f"{inner}_{key}")
+                if number:
+                    pairs.append((_(label) if label else f"{key} {inner}", number))
         elif (
             isinstance(value, int | float)
             and not isinstance(value, bool)
             and value
             and (key in SHOWN or key.endswith(("_added", "_updated", "_unchanged")))
         ):
-            pairs.append((key.replace("_", " "), value))
+            label = COUNT_LABELS.get(key)
+            pairs.append((_(label) if label else key.replace("_", " "), value))
     return pairs
 
 

@@ -33,6 +33,18 @@
     });
   });
 
+  // A public post for a platform tending cannot post to (a Facebook group) is copied, then posted by hand.
+  document.querySelectorAll("button.js-copy").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+      });
+    });
+  });
+
   // A running import refreshes its page.
   var refresh = document.querySelector(".js-refresh");
   if (refresh) {

@@ -25,7 +25,7 @@ from tending.errors import TendingError
 from tending.models import Community
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
-from tending.web.pages import render
+from tending.web.pages import render, translator
 from tending.web.views import sources
 from tending.web.views.common import community_or_404, see_other
 
@@ -100,7 +100,7 @@ def render_sources(
         uploads=uploads,
         kinds=importing.kinds(),
         running=running,
-        flat_counts=importing.flat_counts,
+        flat_counts=lambda counts: importing.flat_counts(counts, translator(request).language),
         error=request.query_params.get("error"),
         msg=request.query_params.get("msg"),
         page_name="imports",

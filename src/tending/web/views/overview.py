@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from tending.actions.overview import OverviewData, get_data_stamp, get_overview, get_overview_alerts
 from tending.actions.web_users import WebSession
+from tending.lib.alerts import summary_in
 from tending.models import Community
 from tending.web import charts
 from tending.web.auth import WebState, get_state, remember, require
@@ -137,6 +138,9 @@ def overview(
         data=data,
         h=data.health,
         alerts=alerts,
+        summaries={
+            a.id: summary_in(a.kind, a.details["figures"], a.summary, _.language) for a in alerts
+        },
         started=started,
         member_share=member_share,
         page="overview",

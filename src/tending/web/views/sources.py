@@ -30,6 +30,7 @@ from tending.config import read_config_file
 from tending.errors import TendingError
 from tending.models import Community
 from tending.web.auth import WebState, acting, get_state
+from tending.web.pages import translator
 from tending.web.views.common import community_or_404, see_other
 
 router = APIRouter()
@@ -44,7 +45,7 @@ def connectors_context(request: Request, community: Community) -> dict[str, Any]
     return {
         "connectors": found,
         "syncing": {c.id for c in found if c.id in state.syncing},
-        "connector_kinds": get_connector_kinds(),
+        "connector_kinds": get_connector_kinds(translator(request).language),
     }
 
 

@@ -1,0 +1,122 @@
+"""A French admin's pages hold no English sentence of the back end (issue: a volunteer admin's first week).
+
+The French interface showed English alert titles, import counts, skip reasons, connector descriptions, rule
+states and "0.97" for 0,97. Every page a French admin reads after a week (an alert raised, an import with a
+malformed line) is fetched here: any English text of the back end's catalogue (tending.texts) left on it
+fails, and so do the English forms of the import counts and connector descriptions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import unescape
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from tending.actions.imports import do_import
+from tending.store import open_store
+from tending.store.alerts import insert_alert
+from tending.texts import LOCALE_DIR
+from tests.web.conftest import NOW, csrf_of
+
+PAGES = (
+    "overview",
+    "members",
+    "members?inactive=60",
+    "checkins",
+    "onboarding",
+    "setup",
+    "moderation",
+    "sources",
+    "mentions",
+)
+HEATED = {
+    "messages": 12,
+    "top_two_share": 0.917,
+    "median_gap_minutes": 2.5,
+    "negative_share": 0.5,
+    "toxic": 1,
+    "rising": False,
+    "members": [],
+}
+
+
+def english_sentences() -> list[str]:
+    """The back end's English texts, cut at their first value, long enough not to be a French word too."""
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "tending.po").open("rb") as handle:
+        found = {
+            part.strip(" .:;,(")
+            for m in read_po(handle)
+            if isinstance(m.id, str) and m.id and m.string != m.id
+            for part in re.split(r"%\(\w+\)s", m.id)
+        }
+    return sorted(text for text in found if len(text) > 12)
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no markup, no script, no form values (the messages' own texts may be English)."""
+    html = re.sub(r"(?s)<(script|style|textarea|code)\b.*?</\1>", " ", html)
+    html = re.sub(r'(?s)<blockquote class="(message-body|preview)".*?</blockquote>', " ", html)
+    return re.sub(
+        r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", " ", html))
+    )  # no-break spaces kept
+
+
+def seed_a_week(db_url: str, cid: int, tmp_path: Path) -> None:
+    engine = open_store(db_url)
+    with engine.begin() as conn:
+        insert_alert(
+            conn,
+            cid,
+            kind="heated_thread",
+            dedupe_key="heated_thread:thread:1:2026-03-02",
+            day=20514,
+            as_of=NOW,
+            created_at=NOW,
+            severity="critical",
+            summary="Heated thread: 12 messages in 24 hours, 92% of them by two people, a message "
+            "every 2.5 min, 50% negative, 1 toxic.",
+            details={"threads": [], "messages": [], "figures": HEATED},
+        )
+    export = tmp_path / "groupe.jsonl"
+    export.write_text(
+        '{"platform": "forum", "member_id": "zoe", "member_name": "Zoé", "kind": "joined", '
+        '"occurred_at": "2026-02-20T10:00:00Z"}\n{"not a row": true\n',
+        encoding="utf-8",
+    )
+    do_import(engine, "jsonl", export, community_name="Cats", skip_bad=True)
+    engine.dispose()
+
+
+def test_a_french_admin_reads_no_english_sentence_of_the_back_end(
+    seeded: tuple[str, int],
+    cid: int,
+    client_as: Callable[[str], TestClient],
+    tmp_path: Path,
+) -> None:
+    seed_a_week(seeded[0], cid, tmp_path)
+    admin = client_as("admin")
+    token = csrf_of(admin.get("/settings").text)
+    admin.post("/account/language", data={"language": "fr", "csrf_token": token})
+    english = english_sentences()
+    assert "Heated thread" in english and "members added" not in english  # the web's own, below
+    seen: dict[str, str] = {}
+    for page in PAGES:
+        response = admin.get(f"/c/{cid}/{page}")
+        assert response.status_code == 200, page
+        seen[page] = visible_text(response.text)
+        left = [text for text in english if text in seen[page]]
+        assert not left, f"untranslated on the French page {page}: {left}"
+    assert (
+        "Fil qui s’échauffe : 12 messages en 24 heures, dont 92\u00a0% écrits" in seen["overview"]
+    )
+    assert re.search(r"Coefficient de Gini des contributions : (0,\d+|—) ", seen["overview"])
+    assert (
+        "membres ajoutés : 1" in seen["sources"] and "enregistrements mal formés" in seen["sources"]
+    )
+    assert "Un forum Discourse, par son adresse" in seen["sources"]
+    for words in ("members added", "records read", "Heated thread", "A Discourse forum"):
+        assert all(words not in text for text in seen.values()), words
