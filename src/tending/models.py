@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired
 
 from typing_extensions import (
     TypedDict,  # pydantic (the JSON API) reads these; it needs this one on 3.11
@@ -522,3 +522,67 @@ class HeardPost:
     author: str | None = None
     lang: str | None = None
     deleted: bool = False
+
+
+# -- the review queue (store.moderation's rows, as actions/ hand them to the shells) ----------------------
+# TypedDicts: a row of moderation_items read once and passed along as it is, the listing adding what it
+# computes (NotRequired keys); the checker sees every key the CLI, the web and /api/v1 read.
+
+
+class QueueItem(TypedDict):
+    id: int
+    community_id: int
+    activity_id: int | None  # None for community-level findings (a week of off-topic drift)
+    member_id: int | None
+    signal: str
+    subject_key: str
+    score: float
+    evidence: (
+        Any  # the finding's JSON: text, lang, context, earlier, week, messages... (docs/signals.md)
+    )
+    occurred_at: datetime
+    created_at: datetime
+    status: str  # open | done
+    action: str | None
+    reply: str | None
+    note: str | None
+    acted_by: str | None
+    acted_at: datetime | None
+    claimed_by: str | None
+    claimed_until: datetime | None
+    channel_id: int | None
+    language: str | None
+    account_age_days: float | None
+    suggested_action: NotRequired[
+        str
+    ]  # what the rules in force suggest, given the member's history
+    author: NotRequired[str | None]  # the member's name, in listings
+    held_by: NotRequired[str | None]  # who holds a live claim on it, in listings
+
+
+class QueueAppeal(TypedDict):
+    id: int
+    community_id: int
+    item_id: int
+    member_id: int | None
+    statement: str | None
+    opened_by: str
+    opened_at: datetime
+    original_action: str
+    original_reply: str | None
+    original_by: str | None
+    original_at: datetime | None
+    outcome: str | None  # upheld | changed | overturned, None while pending
+    decided_action: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class MemberBrief(TypedDict):
+    """What a reply needs to know of its member."""
+
+    id: int
+    display_name: str | None
+    handle: str | None
+    language: str | None
+    do_not_contact: bool

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select, update
 
 from tending.actions.moderation import do_act_on_item, do_scan_community, get_queue
 from tending.errors import TendingError
-from tending.models import ActivityRecord, MemberRecord
+from tending.models import ActivityRecord, MemberRecord, QueueItem
 from tending.moderation.classifier import Classifier, shipped_classifier
 from tending.store.audit import get_events
 from tending.store.communities import do_create_community
@@ -34,7 +34,7 @@ def _scan(engine: Engine, story: Story, **kwargs: object) -> dict[str, int]:
     return dict(summary.new_items)
 
 
-def _items(engine: Engine, story: Story) -> dict[tuple[str, int | None], dict]:
+def _items(engine: Engine, story: Story) -> dict[tuple[str, int | None], QueueItem]:
     with engine.connect() as conn:
         return {
             (i["signal"], i["activity_id"]): i
@@ -196,7 +196,7 @@ def test_leaving_an_item_does_not_count_against_the_member(engine: Engine, story
     with engine.connect() as conn:
         from tending.store.moderation import get_offender_counts
 
-        assert get_offender_counts(conn, story.community.id, [item["member_id"]]) == {}
+        assert get_offender_counts(conn, story.community.id, [item["member_id"] or 0]) == {}
 
 
 def test_worker_processes_find_the_same_queue_as_one_process(engine: Engine, story: Story) -> None:

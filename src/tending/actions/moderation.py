@@ -28,7 +28,7 @@ from tending.actions.moderation_rules import get_rules
 from tending.actions.notices import notify_new_items
 from tending.errors import ConflictError, NotFoundError
 from tending.lib.settings import get_setting
-from tending.models import Community
+from tending.models import Community, MemberBrief, QueueItem
 from tending.moderation import drift, heated, reposts
 from tending.moderation.batch import TextAnalysis, analyse_texts, warm_up
 from tending.moderation.classifier import MAX_CHARS, Classifier, shipped_classifier
@@ -692,22 +692,29 @@ def get_queue(
     *,
     status: str | None = store.OPEN,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[QueueItem]:
     """Queue items with the action to suggest given each member's confirmed history."""
-    items = store.get_items(conn, community.id, status=status, limit=limit)
+    return with_suggestions(
+        conn, community, store.get_items(conn, community.id, status=status, limit=limit)
+    )
+
+
+def with_suggestions(
+    conn: Connection, community: Community, items: list[QueueItem]
+) -> list[QueueItem]:
+    """The items, each given the action the rules in force suggest for its member's history."""
     counts = store.get_offender_counts(
-        conn, community.id, {i["member_id"] for i in items if i["member_id"]}
+        conn, community.id, {i["member_id"] for i in items if i["member_id"] is not None}
     )
     rules = get_rules(conn, community)
     for item in items:
-        item["suggested_action"] = suggest_action(
-            item["signal"], counts.get(item["member_id"]), rules
-        )
+        history = counts.get(item["member_id"]) if item["member_id"] is not None else None
+        item["suggested_action"] = suggest_action(item["signal"], history, rules)
     return items
 
 
 def get_suggested_reply(
-    conn: Connection, community: Community, item: dict[str, Any], action: str
+    conn: Connection, community: Community, item: QueueItem, action: str
 ) -> str | None:
     """The reply `action` would draft for this open item (None for leave and remove, or when the member asked
     not to be contacted and the action is private): what a moderator edits before acting."""
@@ -802,8 +809,8 @@ def do_act_on_item(
 
 def draft_reply(
     community: Community,
-    item: dict[str, Any],
-    member: dict[str, Any] | None,
+    item: QueueItem,
+    member: MemberBrief | None,
     counts: dict[str, int] | None,
     action: str,
 ) -> str | None:
@@ -814,7 +821,7 @@ def draft_reply(
     )
 
 
-def held_by_other(item: dict[str, Any], holder: str, now: datetime) -> bool:
+def held_by_other(item: QueueItem, holder: str, now: datetime) -> bool:
     """Whether another moderator's claim on the item runs at `now`."""
     until = item.get("claimed_until")
     return (
@@ -856,7 +863,7 @@ def appeal_outcome(original: str, decided: str) -> str:
 def _close_appeal(
     conn: Connection,
     community: Community,
-    item: dict[str, Any],
+    item: QueueItem,
     action: str,
     *,
     actor: str,
@@ -890,9 +897,7 @@ def _close_appeal(
     )
 
 
-def _reply_language(
-    member: dict[str, Any] | None, item: dict[str, Any], community: Community
-) -> str:
+def _reply_language(member: MemberBrief | None, item: QueueItem, community: Community) -> str:
     evidence_lang = item["evidence"].get("lang") if isinstance(item["evidence"], dict) else None
     text = item["evidence"].get("text") if isinstance(item["evidence"], dict) else None
     detected = detect_languages([text], [None])[0] if text else None
@@ -906,14 +911,14 @@ def _reply_language(
 
 
 def _reply_context(
-    item: dict[str, Any],
-    member: dict[str, Any] | None,
+    item: QueueItem,
+    member: MemberBrief | None,
     community: Community,
     counts: dict[str, int] | None,
     lang: str,
 ) -> dict[str, Any]:
     evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
-    name = (member or {}).get("display_name") or (member or {}).get("handle") or ""
+    name = (member["display_name"] or member["handle"] or "") if member else ""
     earlier = evidence.get("earlier") or {}
     context = evidence.get("context") or []
     return {
@@ -931,7 +936,7 @@ def _reply_context(
 @dataclass
 class QueuePage:
     total: int
-    items: list[dict[str, Any]]
+    items: list[QueueItem]
 
 
 def get_queue_page(
@@ -940,12 +945,7 @@ def get_queue_page(
     """One page of the queue (open items, or the decisions taken: status done), newest first, with each
     item's suggested action, and how many items have that status."""
     items = store.get_items(conn, community.id, status=status, limit=limit, offset=offset)
-    counts = store.get_offender_counts(
-        conn, community.id, {i["member_id"] for i in items if i["member_id"]}
+    return QueuePage(
+        store.count_items(conn, community.id, status=status),
+        with_suggestions(conn, community, items),
     )
-    rules = get_rules(conn, community)
-    for item in items:
-        item["suggested_action"] = suggest_action(
-            item["signal"], counts.get(item["member_id"]), rules
-        )
-    return QueuePage(store.count_items(conn, community.id, status=status), items)

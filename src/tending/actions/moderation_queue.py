@@ -23,10 +23,11 @@ from tending.actions.moderation import (
     draft_reply,
     held_by_other,
     held_sentence,
+    with_suggestions,
 )
 from tending.actions.moderation_rules import get_rules
 from tending.errors import ConflictError, NotFoundError, UsageError
-from tending.models import Community
+from tending.models import Community, QueueAppeal, QueueItem
 from tending.moderation.escalation import (
     ACTIONS,
     NOT_COUNTED,
@@ -154,9 +155,9 @@ class QueueListing:
     total: int  # items matching the filter
     offset: int
     items: list[
-        dict[str, Any]
-    ]  # each with suggested_action, author (a name or None), held (a live claim)
-    appeals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+        QueueItem
+    ]  # each with suggested_action, author (a name or None), held_by (a live claim)
+    appeals: dict[int, list[QueueAppeal]] = field(default_factory=dict)
 
     @property
     def shown(self) -> int:
@@ -188,26 +189,21 @@ def get_queue_listing(
 
 
 def _annotate(
-    conn: Connection, community: Community, items: list[dict[str, Any]], *, now: datetime
+    conn: Connection, community: Community, items: list[QueueItem], *, now: datetime
 ) -> None:
     from tending.store.dashboard import get_member_names
 
-    people = {i["member_id"] for i in items if i["member_id"]}
-    counts = store.get_offender_counts(conn, community.id, people)
+    people = {i["member_id"] for i in items if i["member_id"] is not None}
     names = get_member_names(conn, community.id, sorted(people)) if people else {}
-    rules = get_rules(conn, community)
-    for item in items:
-        item["suggested_action"] = suggest_action(
-            item["signal"], counts.get(item["member_id"]), rules
-        )
-        item["author"] = names.get(item["member_id"]) if item["member_id"] else None
+    for item in with_suggestions(conn, community, items):
+        item["author"] = names.get(item["member_id"]) if item["member_id"] is not None else None
         live = (
             item["claimed_by"] and item["claimed_until"] is not None and item["claimed_until"] > now
         )
         item["held_by"] = item["claimed_by"] if live else None
 
 
-def short_evidence(item: dict[str, Any], *, width: int = 70) -> str:
+def short_evidence(item: QueueItem, *, width: int = 70) -> str:
     """The evidence in one line: the message's start, the week's share, or the exchange's size."""
     evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
     what = evidence.get("text") or (
@@ -226,21 +222,22 @@ def short_evidence(item: dict[str, Any], *, width: int = 70) -> str:
 
 
 def get_suggested_replies(
-    conn: Connection, community: Community, wanted: list[tuple[dict[str, Any], str]]
+    conn: Connection, community: Community, wanted: list[tuple[QueueItem, str]]
 ) -> dict[int, str | None]:
     """get_suggested_reply for many (item, action) pairs, the members and their counts read once:
     item id -> the reply (None: the action drafts none, or the member asked not to be contacted)."""
-    people = {item["member_id"] for item, _action in wanted if item["member_id"]}
+    people = {mid for item, _action in wanted if (mid := item["member_id"]) is not None}
     members = store.get_member_briefs(conn, community.id, people) if people else {}
     counts = store.get_offender_counts(conn, community.id, people) if people else {}
     found: dict[int, str | None] = {}
     for item, action in wanted:
-        member = members.get(item["member_id"]) if item["member_id"] else None
+        mid = item["member_id"]
+        member = members.get(mid) if mid is not None else None
         private = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
         found[item["id"]] = (
             None
             if action not in ("nudge", "note", "warn") or private
-            else draft_reply(community, item, member, counts.get(item["member_id"]), action)
+            else draft_reply(community, item, member, counts.get(mid) if mid else None, action)
         )
     return found
 
@@ -285,7 +282,7 @@ def _selection(
 
 def _checked_items(
     conn: Connection, community: Community, ids: list[int], *, holder: str | None, now: datetime
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, QueueItem]:
     """The items, each open and free for `holder` (None: claims not checked), or one sentence for all
     that are not."""
     items = store.get_items_by_id(conn, community.id, ids)
@@ -373,7 +370,7 @@ def do_act_on_items(
                 note=note,
             )
         ]
-    people = {items[i]["member_id"] for i in selection if items[i]["member_id"]}
+    people = {mid for i in selection if (mid := items[i]["member_id"]) is not None}
     members = store.get_member_briefs(conn, community.id, people)
     counts = store.get_offender_counts(conn, community.id, people)
     existing = set(counts)
@@ -383,12 +380,13 @@ def do_act_on_items(
     for item_id in selection:
         item = items[item_id]
         mid = item["member_id"]
-        member = members.get(mid) if mid else None
-        suggested = suggest_action(item["signal"], counts.get(mid), rules)
+        member = members.get(mid) if mid is not None else None
+        history = counts.get(mid) if mid is not None else None
+        suggested = suggest_action(item["signal"], history, rules)
         not_contacted = action in PRIVATE_ACTIONS and bool(member and member["do_not_contact"])
         reply = None
         if action in ("nudge", "note", "warn") and not not_contacted:
-            reply = draft_reply(community, item, member, counts.get(mid), action)
+            reply = draft_reply(community, item, member, history, action)
         if reply is None:
             plain.append(item_id)
         elif not store.decide_item(
@@ -429,7 +427,7 @@ def _count(counts: dict[int, dict[str, int]], member_id: int, action: str) -> No
 
 def _decision_event(
     community: Community,
-    item: dict[str, Any],
+    item: QueueItem,
     action: str,
     actor: str,
     now: datetime,
@@ -455,8 +453,8 @@ def _decision_event(
 def _appeal_events(
     conn: Connection,
     community: Community,
-    item: dict[str, Any],
-    appeals: list[dict[str, Any]],
+    item: QueueItem,
+    appeals: list[QueueAppeal],
     action: str,
     actor: str,
     now: datetime,
@@ -582,7 +580,7 @@ class ReopenResult:
     original_reply: str | None = None  # the reply the undone decision drafted (the warning's text)
 
 
-def _closed_item(conn: Connection, community: Community, item_id: int) -> dict[str, Any]:
+def _closed_item(conn: Connection, community: Community, item_id: int) -> QueueItem:
     item = store.get_items_by_id(conn, community.id, [item_id]).get(item_id)
     if item is None:
         raise NotFoundError(f"ITEM_ID: no queue item {item_id} in community '{community.name}'.")
@@ -591,13 +589,22 @@ def _closed_item(conn: Connection, community: Community, item_id: int) -> dict[s
     return item
 
 
-def _undo(conn: Connection, community: Community, item: dict[str, Any]) -> None:
+def decision_of(item: QueueItem) -> tuple[str, datetime]:
+    """A closed item's action and when it was taken (a done row always has both)."""
+    action, at = item["action"], item["acted_at"]
+    if action is None or at is None:
+        raise ConflictError(f"ITEM_ID: item {item['id']} records no decision; nothing was changed.")
+    return action, at
+
+
+def _undo(conn: Connection, community: Community, item: QueueItem) -> None:
     if not store.reopen_item(conn, item["id"]):
         raise ConflictError(
             f"ITEM_ID: item {item['id']} was reopened meanwhile; nothing was changed."
         )
-    if item["action"] != "leave" and item["member_id"] and item["signal"] not in NOT_COUNTED:
-        store.unbump_offender(conn, community.id, item["member_id"], action=item["action"])
+    action, _at = decision_of(item)
+    if action != "leave" and item["member_id"] and item["signal"] not in NOT_COUNTED:
+        store.unbump_offender(conn, community.id, item["member_id"], action=action)
 
 
 def do_reopen_item(
@@ -627,7 +634,7 @@ def do_reopen_item(
             "reason": (reason or "")[:500] or None,
         },
     )
-    return ReopenResult(item_id, item["action"])
+    return ReopenResult(item_id, decision_of(item)[0])
 
 
 def do_open_appeal(
@@ -671,7 +678,7 @@ def do_open_appeal(
         at=now,
         details={"item_id": item_id, "appeal_id": appeal_id, "original": item["action"]},
     )
-    return ReopenResult(item_id, item["action"], appeal_id, item["reply"])
+    return ReopenResult(item_id, decision_of(item)[0], appeal_id, item["reply"])
 
 
 UNDO_WITHIN = timedelta(hours=1)  # a decision older than this is reopened by its id, not "undo"
@@ -691,7 +698,8 @@ def get_last_decision(
     items = store.get_last_decided(conn, community.id, actor=actor, since=now - UNDO_WITHIN)
     if not items:
         return None
-    return LastDecision([i["id"] for i in items], items[0]["action"], items[0]["acted_at"])
+    action, at = decision_of(items[0])
+    return LastDecision([i["id"] for i in items], action, at)
 
 
 def do_undo_last_decision(

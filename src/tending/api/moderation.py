@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 
@@ -21,6 +21,9 @@ from tending.api.common import (
     reading,
     writing,
 )
+
+if TYPE_CHECKING:
+    from tending.models import QueueItem
 
 router = APIRouter()
 
@@ -44,7 +47,7 @@ ITEM_KEYS = (
 )
 
 
-def item_json(item: dict[str, Any]) -> dict[str, Any]:
+def item_json(item: QueueItem) -> dict[str, Any]:
     return {key: plain(item.get(key)) for key in ITEM_KEYS}
 
 

@@ -6,12 +6,15 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import BadInputError, UsageError, shown_value
+
+if TYPE_CHECKING:
+    from tending.models import QueueItem
 
 CLASSIFY_BATCH = 512
 
@@ -246,7 +249,7 @@ QUEUE_COLUMNS = (
 )
 
 
-def _queue_row(item: dict[str, Any], zone: Any) -> dict[str, Any]:
+def _queue_row(item: QueueItem, zone: Any) -> dict[str, Any]:
     from tending.actions.moderation_queue import short_evidence
 
     state = item["action"] if item["status"] == "done" else f"suggest {item['suggested_action']}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -36,7 +36,7 @@ from sqlalchemy import (
 if TYPE_CHECKING:
     import numpy as np
 
-from tending.models import CONTRIBUTION_KINDS
+from tending.models import CONTRIBUTION_KINDS, MemberBrief, QueueAppeal, QueueItem
 from tending.store.ingest import batched
 from tending.store.schema import (
     Key,
@@ -502,7 +502,7 @@ def get_items(
     status: str | None = OPEN,
     limit: int | None = None,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[QueueItem]:
     query = select(moderation_items).where(moderation_items.c.community_id == community_id)
     if status is not None:
         query = query.where(moderation_items.c.status == status)
@@ -511,7 +511,7 @@ def get_items(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [_item(row) for row in conn.execute(query)]
 
 
 def count_items(conn: Connection, community_id: int, *, status: str | None = OPEN) -> int:
@@ -566,9 +566,9 @@ def get_threads_with_open_findings(
     return found
 
 
-def get_item(conn: Connection, item_id: int) -> dict[str, Any] | None:
+def get_item(conn: Connection, item_id: int) -> QueueItem | None:
     row = conn.execute(select(moderation_items).where(moderation_items.c.id == item_id)).first()
-    return dict(row._mapping) if row else None
+    return _item(row) if row else None
 
 
 def update_item_action(
@@ -696,7 +696,7 @@ def move_member(conn: Connection, community_id: int, *, from_member: int, to_mem
     return int(moved or 0)
 
 
-def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dict[str, Any] | None:
+def get_member_brief(conn: Connection, community_id: int, member_id: int) -> MemberBrief | None:
     row = conn.execute(
         select(
             members.c.id,
@@ -706,7 +706,7 @@ def get_member_brief(conn: Connection, community_id: int, member_id: int) -> dic
             members.c.do_not_contact,
         ).where(members.c.community_id == community_id, members.c.id == member_id)
     ).first()
-    return dict(row._mapping) if row else None
+    return cast(MemberBrief, dict(row._mapping)) if row else None
 
 
 # -- the team queue: filters, claims, decisions, reopening, appeals ---------------------------------------
@@ -785,7 +785,7 @@ def find_items(
     sort: str = "newest",
     limit: int | None,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[QueueItem]:
     query = (
         select(moderation_items).where(*_conditions(community_id, where)).order_by(*_order(sort))
     )
@@ -793,7 +793,7 @@ def find_items(
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [_item(row) for row in conn.execute(query)]
 
 
 def count_matching(conn: Connection, community_id: int, where: ItemFilter) -> int:
@@ -818,8 +818,8 @@ def find_item_ids(
 
 def get_items_by_id(
     conn: Connection, community_id: int, ids: Iterable[int]
-) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
+) -> dict[int, QueueItem]:
+    found: dict[int, QueueItem] = {}
     for chunk in batched(sorted(set(ids)), 2000):
         rows = conn.execute(
             select(moderation_items).where(
@@ -827,7 +827,7 @@ def get_items_by_id(
                 moderation_items.c.id.in_(chunk),
             )
         )
-        found.update({row.id: dict(row._mapping) for row in rows})
+        found.update({row.id: _item(row) for row in rows})
     return found
 
 
@@ -937,9 +937,9 @@ def insert_appeal(conn: Connection, community_id: int, row: dict[str, Any]) -> i
 
 def get_appeals(
     conn: Connection, community_id: int, item_ids: Iterable[int]
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[QueueAppeal]]:
     """item id -> its appeals, oldest first."""
-    found: dict[int, list[dict[str, Any]]] = {}
+    found: dict[int, list[QueueAppeal]] = {}
     for chunk in batched(sorted(set(item_ids)), 2000):
         rows = conn.execute(
             select(moderation_appeals)
@@ -950,7 +950,7 @@ def get_appeals(
             .order_by(moderation_appeals.c.opened_at, moderation_appeals.c.id)
         )
         for row in rows:
-            found.setdefault(row.item_id, []).append(dict(row._mapping))
+            found.setdefault(row.item_id, []).append(cast(QueueAppeal, dict(row._mapping)))
     return found
 
 
@@ -962,7 +962,7 @@ def decide_appeal(conn: Connection, appeal_id: int, **values: Any) -> None:
     )
 
 
-def get_member_items(conn: Connection, community_id: int, member_id: int) -> list[dict[str, Any]]:
+def get_member_items(conn: Connection, community_id: int, member_id: int) -> list[QueueItem]:
     """Every finding about a member, newest first (their case file)."""
     query = (
         select(moderation_items)
@@ -972,7 +972,11 @@ def get_member_items(conn: Connection, community_id: int, member_id: int) -> lis
         )
         .order_by(moderation_items.c.occurred_at.desc(), moderation_items.c.id.desc())
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [_item(row) for row in conn.execute(query)]
+
+
+def _item(row: Any) -> QueueItem:
+    return cast(QueueItem, dict(row._mapping))
 
 
 def get_channel_ids(
@@ -989,7 +993,7 @@ def get_channel_ids(
 
 def get_last_decided(
     conn: Connection, community_id: int, *, actor: str, since: datetime
-) -> list[dict[str, Any]]:
+) -> list[QueueItem]:
     """The items `actor` closed in their latest decision since `since` (a bulk decision shares its
     instant): what an undo reopens."""
     items = moderation_items.c
@@ -1005,14 +1009,14 @@ def get_last_decided(
     rows = conn.execute(
         select(moderation_items).where(mine, items.acted_at == last).order_by(items.id)
     )
-    return [dict(row._mapping) for row in rows]
+    return [_item(row) for row in rows]
 
 
 def get_member_briefs(
     conn: Connection, community_id: int, member_ids: Iterable[int]
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, MemberBrief]:
     """get_member_brief for many members, one query per 2,000."""
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, MemberBrief] = {}
     for chunk in batched(sorted(set(member_ids)), 2000):
         rows = conn.execute(
             select(
@@ -1023,7 +1027,7 @@ def get_member_briefs(
                 members.c.do_not_contact,
             ).where(members.c.community_id + 0 == community_id, members.c.id.in_(chunk))
         )
-        found.update({row.id: dict(row._mapping) for row in rows})
+        found.update({row.id: cast(MemberBrief, dict(row._mapping)) for row in rows})
     return found
 
 

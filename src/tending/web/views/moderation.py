@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from tending.actions.members import get_member_names
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError, UsageError
-from tending.models import Community
+from tending.models import Community, QueueItem
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, parse_int, see_other
@@ -96,9 +96,7 @@ def preload(_state: object = None) -> None:
     do_warm_up()
 
 
-def _activity_texts(
-    conn: Connection, community_id: int, items: list[dict[str, Any]]
-) -> dict[int, Any]:
+def _activity_texts(conn: Connection, community_id: int, items: list[QueueItem]) -> dict[int, Any]:
     """The texts of the messages of heated exchanges (the other evidence carries its own text)."""
     from tending.actions.review import get_activity_texts
 
@@ -117,7 +115,7 @@ EDITORS = 10  # reply editors drafted per page (each costs a template and a lang
 def _editors(
     conn: Connection,
     community: Community,
-    items: list[dict[str, Any]],
+    items: list[QueueItem],
     asked_id: str,
     asked_action: str,
 ) -> dict[int, dict[str, Any]]:
@@ -254,9 +252,10 @@ def moderation(
         texts = _activity_texts(conn, community.id, items)
         editors = _editors(conn, community, items, asked_id, asked_action) if show == "open" else {}
         opened = {asked_id, params.get("open", "")}
-        for item in items:
-            item["short"] = short_evidence(item, width=90)
-            item["expanded"] = str(item["id"]) in opened
+        shown: list[dict[str, Any]] = [  # what the cards show: the item and its one-line evidence
+            {**item, "short": short_evidence(item, width=90), "expanded": str(item["id"]) in opened}
+            for item in items
+        ]
         last = get_last_decision(conn, community, actor=_actor(session), now=now)
         channels = _channel_names(conn, community)
         default_action = get_default_actions(conn, community)
@@ -266,7 +265,7 @@ def moderation(
         request,
         "moderation.html",
         community=community,
-        items=items,
+        items=shown,
         total=listing.total,
         first=listing.offset + 1,
         last_shown=listing.offset + len(items),
@@ -537,9 +536,7 @@ def _preview_rows(
         return []
     where = ItemFilter(status="open", ids=tuple(ids), claim_now=now)
     rows = get_queue_listing(conn, community, where, now=now, sort="oldest", limit=len(ids)).items
-    for row in rows:
-        row["short"] = short_evidence(row, width=90)
-    return rows
+    return [{**row, "short": short_evidence(row, width=90)} for row in rows]
 
 
 EXPORT_COLUMNS = (
