@@ -95,16 +95,20 @@ def get_outbox_listing(
     limit: int,
     offset: int = 0,
     newest_first: bool = True,
+    total: int | None = None,
 ) -> OutboxListing:
+    """One page of the messages `where` lists, and how many it lists (`total` when the caller
+    counted them already)."""
     ids = store.find_message_ids(
         conn, community.id, where, limit=limit, offset=offset, newest_first=newest_first
     )
     found = {m.id: m for m in store.get_messages(conn, community.id, ids)}
-    total = (
-        offset + len(ids)
-        if len(ids) < limit and (ids or offset == 0)
-        else store.count_matching_messages(conn, community.id, where)
-    )
+    if total is None:
+        total = (
+            offset + len(ids)
+            if len(ids) < limit and (ids or offset == 0)
+            else store.count_matching_messages(conn, community.id, where)
+        )
     return OutboxListing(total, offset, [found[i] for i in ids if i in found])
 
 
