@@ -141,6 +141,7 @@ def onboarding(
         outbox_filters=filters,
         outbox_rules=rules,
         outbox_query=lambda **extra: urlencode({**filters, "show": show, **extra}),
+        outbox_export_query=urlencode({"show": show, **filters}),
         **playbook,
     )
 
@@ -239,6 +240,55 @@ def _outbox_filter(
         )
     except UsageError:
         return build_outbox_filter(conn, community, now=now, statuses=tuple(tab))
+
+
+OUTBOX_EXPORT_MAX = 10_000
+
+
+@router.get("/c/{community_id}/outbox/export.{fmt}")
+def outbox_export(
+    request: Request, community_id: int, fmt: str, session: WebSession = require("moderator")
+) -> Response:
+    """What the outbox tab lists with its filters, every page (up to 10,000 messages, the latest due
+    first), as CSV or JSON. Moderators only: the messages' texts go to members in private."""
+    import csv
+    import io
+    import json
+
+    from starlette.exceptions import HTTPException
+
+    from tending.actions.outbox_queue import OUTBOX_EXPORT_COLUMNS, get_outbox_export
+    from tending.lib.csvsafe import safe_row
+
+    if fmt not in ("csv", "json"):
+        raise HTTPException(404)
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    params = request.query_params
+    show = params.get("show", "pending")
+    filters = {k: params.get(k, "").strip() for k in OUTBOX_FILTERS if params.get(k, "").strip()}
+    with state.engine.connect() as conn:
+        where = _outbox_filter(conn, community, show, filters, state.now())
+        total, rows = get_outbox_export(conn, community, where, limit=OUTBOX_EXPORT_MAX)
+    headers = {
+        "Content-Disposition": f'attachment; filename="outbox-{community.id}.{fmt}"',
+        "X-Total-Count": str(total),
+    }
+    if fmt == "json":
+        body = json.dumps({"total": total, "messages": rows}, ensure_ascii=False)
+        return Response(body, media_type="application/json", headers=headers)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OUTBOX_EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(safe_row(_csv_cell(row[k]) for k in OUTBOX_EXPORT_COLUMNS))
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return " ".join(str(v) for v in value) if isinstance(value, list) else value
 
 
 @router.post("/c/{community_id}/outbox/bulk")
