@@ -4,6 +4,7 @@ items and with 100,000 drafted messages (target: p95 under 300 ms), and a bulk d
 
     uv run python benchmarks/queue_speed.py                        # 100,000 items and messages
     uv run python benchmarks/queue_speed.py --items 20000 --requests 20   # a quick run
+    uv run python benchmarks/queue_speed.py --postgres postgresql+psycopg://postgres@127.0.0.1:55432/postgres
 
 Baselines: a bare SELECT of the same rows the page shows (the store's query alone, in process, no
 rendering), /healthz over the same HTTP connection (the server's floor), and for the bulk decision a bare
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import create_engine, func, insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -40,6 +41,7 @@ from tending.store.ingest import Ingestor
 from tending.store.moderation import bulk_add_items, moderation_items
 from tending.store.outbox import outbox, outbox_recipients
 from tending.store.schema import members
+from tending.web.server import preload_and_freeze
 
 TARGET_MS = 300.0
 BULK_TARGET_S = 2.0
@@ -72,8 +74,7 @@ def _evidence(signal: str, n: int, rng: random.Random) -> dict[str, Any]:
     return found
 
 
-def build(path: Path, items: int, messages: int, people: int) -> tuple[str, int]:
-    url = f"sqlite:///{path}"
+def build(url: str, items: int, messages: int, people: int) -> tuple[str, int]:
     engine = open_store(url)
     with engine.begin() as conn:
         existing = get_communities(conn)
@@ -253,11 +254,35 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="measure on PostgreSQL instead (an admin URL; the database is made, then dropped)",
+    )
     args = parser.parse_args()
     messages = args.messages if args.messages is not None else args.items
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"queue-speed-{args.items}-{messages}-{args.members}.db"
-    url, cid = build(path, args.items, messages, args.members)
+    name = f"queue-speed-{args.items}-{messages}-{args.members}"
+    if not args.postgres:
+        path: Any = RESULTS / f"{name}.db"
+        run(f"sqlite:///{path}", path, args, messages)
+        return
+    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    database = name.replace("-", "_")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        base = args.postgres.rsplit("/", 1)[0]
+        run(f"{base}/{database}", f"PostgreSQL database {database}", args, messages)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(url: str, path: Any, args: argparse.Namespace, messages: int) -> None:
+    url, cid = build(url, args.items, messages, args.members)
     engine = open_store(url)
     with engine.connect() as conn:
         open_items = conn.execute(
@@ -275,6 +300,7 @@ def main() -> None:
     engine.dispose()
     print(f"database {path}: {open_items:,} open items, {drafted:,} drafted messages")
     app, base, thread, server = start_server(url)
+    preload_and_freeze()  # what the real server's warmer does once the models load
     pages = {
         "moderation, first page (30)": f"/c/{cid}/moderation",
         "moderation, 200 a page": f"/c/{cid}/moderation?per=200",

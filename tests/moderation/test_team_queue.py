@@ -3,6 +3,7 @@ reopening, appeals, the moderation log and a member's case file (tending.actions
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -338,3 +339,28 @@ def test_act_on_many_and_where_then_refusals_in_one_sentence(
     rows = log.stdout.splitlines()
     assert rows[0] == "at,actor,action,item_id,member_id,details" and len(rows) == 4
     assert [r.split(",")[2] for r in rows[1:]] == ["reopened", "remove", "remove"]
+
+
+def test_case_file_as_json_and_an_unknown_member_in_one_sentence(
+    db: tuple[str, dict[str, int]], run_cli: Callable[..., CliResult]
+) -> None:
+    path, ids = db
+    base = ("--db", path, "moderate")
+    warned = run_cli(*base, "act", str(ids["e1"]), "warn", "--by", ADA, "--note", "second time")
+    assert warned.exit_code == 0, warned.stderr
+    case = run_cli(*base, "case", "eve", "--format", "json")
+    assert case.exit_code == 0, case.stderr
+    found = json.loads(case.stdout)
+    assert (found["open_items"], found["offender"]["warnings"]) == (1, 1)
+    kinds = [(e["kind"], e["item_id"]) for e in found["entries"]]
+    assert ("moderation.warn", ids["e1"]) in kinds
+    assert sorted(k for k in kinds if k[0] == "finding") == sorted(
+        [("finding", ids["e1"]), ("finding", ids["e2"])]
+    )
+    warn = next(e for e in found["entries"] if e["kind"] == "moderation.warn")
+    assert warn["actor"] == ADA and warn["at"].endswith("Z") and "second time" not in case.stdout
+    for output in ("json", "table"):
+        unknown = run_cli(*base, "case", "nobody-here", "--format", output)
+        assert unknown.exit_code == 2 and unknown.stdout == ""
+        assert unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
+        assert "MEMBER: no such member in community" in unknown.stderr

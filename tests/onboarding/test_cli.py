@@ -3,6 +3,8 @@ arrives at a real SMTP server."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -181,3 +183,49 @@ def test_the_rules_read_in_plain_words_in_the_readers_language(
         "two_months         60 jours après l’arrivée, à 10:00, si personne ne lui a écrit" in french
     )
     assert "day=" not in french and "not_contacted_within" not in french
+
+
+def test_outbox_list_as_csv_writes_what_is_listed_with_its_texts(
+    engine: Engine, db_url: str, run_cli: Run
+) -> None:
+    ingest(
+        engine,
+        [
+            person("bruno", joined=T0 + timedelta(hours=2), language="fr"),
+            person("chloe", joined=T0 + timedelta(hours=3), language="fr"),
+        ],
+    )
+    db = ("--db", db_url)
+    assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
+    run_cli(*db, "onboarding", "enable", "--since", "2026-03-02T09:00:00Z")
+    assert run_cli(*db, "run", "--now", "2026-03-02T12:00:00Z").exit_code == 0
+    listed = cli_json(run_cli, *db, "outbox", "list", "--status", "drafted")
+    result = run_cli(*db, "outbox", "list", "--status", "drafted", "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == [
+        "id",
+        "rule",
+        "channel",
+        "status",
+        "due_at",
+        "members",
+        "language",
+        "needs_check",
+        "attempts",
+        "last_error",
+        "skip_reason",
+        "sent_at",
+        "subject",
+        "body",
+    ]
+    assert [(r["id"], r["members"], r["due_at"]) for r in rows] == [
+        (str(m["id"]), " ".join(m["members"]), m["due_at"]) for m in listed
+    ]
+    assert [r["members"] for r in rows] == ["bruno", "chloe"]
+    assert (
+        rows[0]["subject"] == "Bienvenue sur Cats, Bruno !" and "Bonjour Bruno" in rows[0]["body"]
+    )
+    one = run_cli(*db, "outbox", "list", "--format", "csv", "--limit", "1")
+    assert len(list(csv.DictReader(io.StringIO(one.stdout)))) == 1
+    assert one.stderr == "Showing 1 of 2 messages (the latest due, from --offset 0).\n"

@@ -240,3 +240,80 @@ def test_the_keyboard_path_through_ten_items(server: tuple[str, int], browser: A
     statuses = _db(base, select(moderation_items.c.action).where(moderation_items.c.id.in_(ids)))
     assert [a for (a,) in statuses] == ["remove"] * 10
     page.close()
+
+
+def _draft(base: str, cid: int, count: int) -> list[int]:
+    """Drafted welcome messages to the community's members, due one hour apart; ids as listed (the
+    latest due first)."""
+    from tending.actions.outbox import do_draft_message
+    from tending.store.communities import get_community_by_id
+    from tending.store.schema import members
+
+    engine = open_store(SERVER_URLS[int(base.rsplit(":", 1)[1])])
+    with engine.begin() as conn:
+        community = get_community_by_id(conn, cid)
+        people = [int(i) for i in conn.execute(select(members.c.id).limit(count)).scalars()]
+        ids = [
+            do_draft_message(
+                conn,
+                community,
+                member_ids=[people[n % len(people)]],
+                rule="welcome",
+                channel="private",
+                body=f"Welcome to the group! (message {n})",
+                due_at=NOW + timedelta(days=30, hours=n),
+                key=f"keys:{n}",
+            )
+            for n in range(count)
+        ]
+    engine.dispose()
+    return [int(i) for i in reversed(ids) if i is not None]
+
+
+def _message_status(base: str, message_id: int) -> str:
+    from tending.store.outbox import outbox
+
+    [(status,)] = _db(base, select(outbox.c.status).where(outbox.c.id == message_id))
+    return str(status)
+
+
+def test_the_outbox_keyboard_path(server: tuple[str, int], browser: Any) -> None:
+    base, cid = server
+    first, second, third = _draft(base, cid, 3)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    log_in(page, base, "moderator")
+    page.goto(f"{base}/c/{cid}/onboarding?rule=welcome")
+    current = page.locator(".outbox-message.current")
+    for expected in (first, second, third, third):  # j stops at the last message
+        page.keyboard.press("j")
+        assert current.get_attribute("data-message") == str(expected)
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    assert current.get_attribute("data-message") == str(first)
+    page.keyboard.press("x")
+    assert page.locator(f"#message-{first} input.select").is_checked()
+    page.keyboard.press("o")  # opens the text: keys typed now are the text's
+    body = page.locator(f"#body-{first}")
+    assert body.evaluate("el => el === document.activeElement")
+    page.keyboard.press("End")
+    page.keyboard.type(" js")
+    assert body.input_value().endswith("(message 2) js")
+    assert current.get_attribute("data-message") == str(first)
+    page.keyboard.press("Escape")  # back to the row; j moves again
+    assert not body.evaluate("el => el === document.activeElement")
+    page.keyboard.press("j")
+    assert current.get_attribute("data-message") == str(second)
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    assert "Message approved" in page.locator("main").inner_text()
+    page.goto(f"{base}/c/{cid}/onboarding?rule=welcome")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert current.get_attribute("data-message") == str(third)
+    with page.expect_navigation():
+        page.keyboard.press("s")
+    assert "Message skipped" in page.locator("main").inner_text()
+    statuses = [_message_status(base, i) for i in (first, second, third)]
+    assert statuses == ["drafted", "approved", "skipped"]  # the unsaved edit changed nothing
+    page.close()

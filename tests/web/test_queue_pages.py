@@ -4,6 +4,8 @@ outbox's bulk approve."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -138,3 +140,27 @@ def test_the_outbox_lists_n_of_m_and_approves_in_bulk(
         data={"verb": "approve", "step": "confirm", "message": ids, "csrf_token": token},
     )
     assert "cannot be approved; nothing was changed" in again.text
+
+
+def test_the_outbox_exports_what_it_lists_to_moderators_only(
+    drafts: dict[str, int], cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    client = client_as("moderator")
+    html = client.get(f"/c/{cid}/onboarding?rule=welcome").text
+    assert f'href="/c/{cid}/outbox/export.csv?show=pending&amp;rule=welcome"' in html
+    exported = client.get(f"/c/{cid}/outbox/export.csv?rule=welcome")
+    assert exported.headers["x-total-count"] == "1"
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["id"], r["rule"], r["status"], r["members"], r["body"]) for r in rows] == [
+        (str(drafts["welcome"]), "welcome", "drafted", "eve", "Bienvenue Eve !")
+    ]
+    pending = json.loads(client.get(f"/c/{cid}/outbox/export.json").text)
+    assert pending["total"] == 2
+    assert {m["id"] for m in pending["messages"]} == {drafts["welcome"], drafts["weekly"]}
+    done = json.loads(client.get(f"/c/{cid}/outbox/export.json?show=done").text)
+    assert [m["status"] for m in done["messages"]] == ["sent"]
+    assert client.get(f"/c/{cid}/outbox/export.xml").status_code == 404
+    viewer = client_as("viewer")
+    assert viewer.get(f"/c/{cid}/outbox/export.csv").status_code == 403
+    assert "/outbox/export.csv" not in viewer.get(f"/c/{cid}/onboarding").text

@@ -125,7 +125,7 @@ def _channel_ids(conn: Connection, community: Community, names: tuple[str, ...])
 
 
 def _member_ids(
-    conn: Connection, community: Community, members: tuple[str, ...]
+    conn: Connection, community: Community, members: tuple[str, ...], *, field: str = "--member"
 ) -> tuple[int, ...]:
     """Members as the members commands name them: the platform's id, PLATFORM:ID, or #N."""
     from tending.store.members import resolve_member
@@ -136,10 +136,16 @@ def _member_ids(
             ids.add(resolve_member(conn, community, ref).id)
         except UsageError:
             raise UsageError(
-                f"--member: no such member in community '{community.name}' (give the platform's id, "
+                f"{field}: no such member in community '{community.name}' (give the platform's id, "
                 "PLATFORM:ID, or #N for tending's number)."
             ) from None
     return tuple(sorted(ids))
+
+
+def get_case_member(conn: Connection, community: Community, ref: str) -> int:
+    """The member a case file is asked for (platform id, PLATFORM:ID or #N), named MEMBER when unknown."""
+    (member_id,) = _member_ids(conn, community, (ref,), field="MEMBER")
+    return member_id
 
 
 def get_channel_list(conn: Connection, community: Community) -> list[str]:

@@ -18,6 +18,7 @@ from tending.errors import ConflictError, NotFoundError, UsageError
 from tending.models import Community
 from tending.store import outbox as store
 from tending.store.audit import bulk_record_events
+from tending.store.onboarding import get_external_ids
 from tending.store.outbox import (
     CHANNELS,
     DRAFTED,
@@ -27,7 +28,7 @@ from tending.store.outbox import (
     MessageFilter,
     OutboxMessage,
 )
-from tending.timeutil import utcnow
+from tending.timeutil import isoformat_utc, utcnow
 
 VERBS = {"approve": (DRAFTED, FAILED), "skip": (DRAFTED, store.APPROVED, FAILED)}
 PAST = {"approve": "approved", "skip": "skipped"}
@@ -95,17 +96,76 @@ def get_outbox_listing(
     limit: int,
     offset: int = 0,
     newest_first: bool = True,
+    total: int | None = None,
 ) -> OutboxListing:
+    """One page of the messages `where` lists, and how many it lists (`total` when the caller
+    counted them already)."""
     ids = store.find_message_ids(
         conn, community.id, where, limit=limit, offset=offset, newest_first=newest_first
     )
     found = {m.id: m for m in store.get_messages(conn, community.id, ids)}
-    total = (
-        offset + len(ids)
-        if len(ids) < limit and (ids or offset == 0)
-        else store.count_matching_messages(conn, community.id, where)
-    )
+    if total is None:
+        total = (
+            offset + len(ids)
+            if len(ids) < limit and (ids or offset == 0)
+            else store.count_matching_messages(conn, community.id, where)
+        )
     return OutboxListing(total, offset, [found[i] for i in ids if i in found])
+
+
+OUTBOX_EXPORT_COLUMNS = (
+    "id",
+    "rule",
+    "channel",
+    "status",
+    "due_at",
+    "members",
+    "language",
+    "needs_check",
+    "attempts",
+    "last_error",
+    "skip_reason",
+    "sent_at",
+    "subject",
+    "body",
+)
+
+
+def get_outbox_export(
+    conn: Connection, community: Community, where: MessageFilter, *, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many messages `where` lists, and the first `limit` (the latest due first) as export rows."""
+    listing = get_outbox_listing(conn, community, where, limit=limit)
+    return listing.total, get_export_rows(conn, community, listing.messages)
+
+
+def get_export_rows(
+    conn: Connection, community: Community, messages: list[OutboxMessage]
+) -> list[dict[str, Any]]:
+    """Messages as the exports write them (OUTBOX_EXPORT_COLUMNS): members by the platform's id
+    (tending's #N for one the platform does not name), instants in UTC."""
+    external = get_external_ids(
+        conn, community.id, sorted({m for msg in messages for m in msg.member_ids})
+    )
+    return [
+        {
+            "id": m.id,
+            "rule": m.rule,
+            "channel": m.channel,
+            "status": m.status,
+            "due_at": isoformat_utc(m.due_at),
+            "members": [external.get(i) or f"#{i}" for i in m.member_ids],
+            "language": m.language,
+            "needs_check": m.needs_check,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "skip_reason": m.skip_reason,
+            "sent_at": isoformat_utc(m.sent_at),
+            "subject": m.subject,
+            "body": m.body,
+        }
+        for m in messages
+    ]
 
 
 def get_outbox_rules(conn: Connection, community: Community) -> list[str]:

@@ -775,13 +775,12 @@ def case_command(
 
     Example: tending moderate case '#42'
     """
-    from tending.actions.moderation_queue import build_filter, get_case_file
-    from tending.timeutil import get_zone, isoformat_utc, utcnow
+    from tending.actions.moderation_queue import get_case_file, get_case_member
+    from tending.timeutil import get_zone, isoformat_utc
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
-        (member_id,) = build_filter(conn, community, now=utcnow(), members=(member,)).member_ids
-        case = get_case_file(conn, community, member_id, limit=limit)
+        case = get_case_file(conn, community, get_case_member(conn, community, member), limit=limit)
     zone = get_zone(community.timezone)
     if output_format == "json":
         echo_json(
@@ -789,7 +788,16 @@ def case_command(
                 "member_id": case.member_id,
                 "open_items": case.open_items,
                 "offender": case.offender,
-                "entries": [{**e.__dict__, "at": isoformat_utc(e.at)} for e in case.entries],
+                "entries": [
+                    {
+                        "at": isoformat_utc(e.at),
+                        "kind": e.kind,
+                        "actor": e.actor,
+                        "item_id": e.item_id,
+                        "summary": e.summary,
+                    }
+                    for e in case.entries
+                ],
             }
         )
         return

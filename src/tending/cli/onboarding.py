@@ -3,6 +3,7 @@ actions/onboarding.py, actions/outbox.py, playbooks/ and delivery/."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -323,7 +324,7 @@ def _message_json(message: Any, external: dict[int, str], *, full: bool = False)
     "--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Skip the latest N."
 )
 @community_option
-@format_option("table", "json")
+@format_option("table", "json", "csv")
 @pass_app
 def list_command(
     app: AppContext,
@@ -339,9 +340,20 @@ def list_command(
 ) -> None:
     """List outbox messages: the latest due --limit, shown oldest due first, and how many match.
 
-    Example: tending outbox list --status drafted --rule welcome --format json
+    --format csv writes the texts too (one row per message, members separated by spaces), like the
+    outbox page's export.
+
+    \b
+    Example:
+      tending outbox list --status drafted --rule welcome --format json
+      tending outbox list --status drafted --format csv --limit 10000 > drafts.csv
     """
-    from tending.actions.outbox_queue import build_outbox_filter, get_outbox_listing
+    from tending.actions.outbox_queue import (
+        OUTBOX_EXPORT_COLUMNS,
+        build_outbox_filter,
+        get_export_rows,
+        get_outbox_listing,
+    )
 
     with app.engine.connect() as conn:
         community = app.community(conn, community_name)
@@ -358,6 +370,7 @@ def list_command(
         listing = get_outbox_listing(conn, community, where, limit=limit, offset=offset)
         messages = sorted(listing.messages, key=lambda m: (m.due_at, m.id))
         external = _external(conn, community, [m for msg in messages for m in msg.member_ids])
+        exported = get_export_rows(conn, community, messages) if output_format == "csv" else []
     rows = [_message_json(m, external) for m in messages]
     shown = len(rows)
     more = (
@@ -365,6 +378,11 @@ def list_command(
         if shown < listing.total
         else None
     )
+    if output_format == "csv":
+        _write_csv(exported, OUTBOX_EXPORT_COLUMNS)
+        if more:
+            click.echo(more, err=True)
+        return
     if output_format == "json":
         echo_json(rows)
         if more:
@@ -380,6 +398,17 @@ def list_command(
         )
     if more:
         click.echo(more)
+
+
+def _write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from tending.lib.csvsafe import SafeDictWriter
+
+    writer = SafeDictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: " ".join(row[k]) if isinstance(row[k], list) else row[k] for k in columns}
+        )
 
 
 def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:

@@ -121,6 +121,16 @@ class Translator:
         self.language = language
         self._t = translations(language)
 
+    def local_datetime(self, value: datetime | None, zone: ZoneInfo, form: str = "medium") -> str:
+        """The localdatetime filter's text, for rows a view prepares."""
+        if value is None:
+            return "—"
+        return format_datetime(value, format=form, tzinfo=zone, locale=self.language)
+
+    def number(self, value: int) -> str:
+        """The number filter's text."""
+        return format_decimal(value, locale=self.language)
+
     def __call__(self, message: str, **values: Any) -> str:
         text = self._t.gettext(message)
         return text % values if values else text

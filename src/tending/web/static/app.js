@@ -51,11 +51,9 @@
     var seconds = parseInt(refresh.getAttribute("data-refresh-seconds"), 10) || 5;
     window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
   }
-  // The review queue's keys: j / k move between items, o opens one, x selects it, a acts as suggested,
-  // c claims it, u undoes one's last decision. Keys typed into a field are the field's.
-  var queue = document.querySelector(".moderation-queue");
-  if (queue) {
-    var rows = Array.prototype.slice.call(queue.querySelectorAll(".moderation-item"));
+  // A queue's keys (the review queue, the outbox): j / k move between rows, the others act on the
+  // current row. Keys typed into a field are the field's, but Esc leaves the field for its row.
+  var queueKeys = function (rows, focusRow, keys) {
     var current = -1;
     var move = function (to) {
       if (!rows.length) { return; }
@@ -63,28 +61,52 @@
       current = Math.max(0, Math.min(rows.length - 1, to));
       var row = rows[current];
       row.classList.add("current");
-      row.querySelector("summary").focus();
+      focusRow(row);
       row.scrollIntoView({block: "nearest"});
     };
-    var click = function (selector) {
-      if (current < 0) { return; }
-      var target = rows[current].querySelector(selector);
-      if (target) { target.click(); }
-    };
     document.addEventListener("keydown", function (event) {
-      var tag = (event.target && event.target.tagName) || "";
-      if (/^(INPUT|TEXTAREA|SELECT)$/.test(tag) || event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      var target = event.target || {};
+      var inField = /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName || "");
       var key = event.key;
-      if (key === "j") { move(current + 1); }
-      else if (key === "k") { move(current - 1); }
-      else if (key === "o" && current >= 0) { var d = rows[current].querySelector("details"); d.open = !d.open; }
-      else if (key === "x") { click("input.select"); }
-      else if (key === "a") { click(".act-form button.primary"); }
-      else if (key === "c") { click(".claim-form button"); }
-      else if (key === "u") { var undo = document.querySelector("#undo-form button"); if (undo) { undo.click(); } }
+      if (key === "j") { if (inField) { return; } move(current + 1); }
+      else if (key === "k") { if (inField) { return; } move(current - 1); }
+      else if (keys[key] && (!inField || key === "Escape")) {
+        var row = current >= 0 ? rows[current] : null;
+        if (key === "Escape" && inField) {
+          var owner = target.closest ? target.closest("[data-row]") : null;
+          if (!owner || rows.indexOf(owner) < 0) { return; }
+          move(rows.indexOf(owner));
+          row = owner;
+        }
+        if (!row && key !== "u") { return; }
+        if (keys[key](row) === false) { return; }
+      }
       else { return; }
       event.preventDefault();
     });
+  };
+  var click = function (row, selector) {
+    var target = row && row.querySelector(selector);
+    if (!target) { return false; }
+    target.click();
+  };
+
+  // The review queue: o opens an item, x selects it, a acts as suggested, c claims it, u undoes one's
+  // last decision.
+  var queue = document.querySelector(".moderation-queue");
+  if (queue) {
+    queueKeys(
+      Array.prototype.slice.call(queue.querySelectorAll(".moderation-item")),
+      function (row) { row.querySelector("summary").focus(); },
+      {
+        o: function (row) { var d = row.querySelector("details"); d.open = !d.open; },
+        x: function (row) { return click(row, "input.select"); },
+        a: function (row) { return click(row, ".act-form button.primary"); },
+        c: function (row) { return click(row, ".claim-form button"); },
+        u: function () { return click(document, "#undo-form button"); }
+      }
+    );
     var all = document.querySelector(".js-select-all");
     if (all) {
       all.hidden = false;
@@ -92,5 +114,28 @@
         queue.querySelectorAll("input.select").forEach(function (box) { box.checked = true; });
       });
     }
+  }
+
+  // The outbox: o opens the message's text to edit it, Esc closes it (back to the row), x selects the
+  // message, a approves it, s skips it. There is no u: an approval or a skip is not undone (see
+  // tending.actions.outbox).
+  var outbox = document.querySelector("ol.outbox");
+  if (outbox) {
+    queueKeys(
+      Array.prototype.slice.call(outbox.querySelectorAll(".outbox-message")),
+      function (row) { row.focus(); },
+      {
+        o: function (row) {
+          var body = row.querySelector("textarea");
+          if (!body) { return false; }
+          row.classList.add("editing");
+          body.focus();
+        },
+        Escape: function (row) { row.classList.remove("editing"); },
+        x: function (row) { return click(row, "input.select"); },
+        a: function (row) { return click(row, ".approve-form button"); },
+        s: function (row) { return click(row, ".skip-form button"); }
+      }
+    );
   }
 })();

@@ -14,6 +14,7 @@ import io
 import json
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import Connection
@@ -25,6 +26,7 @@ from tending.actions.web_users import WebSession
 from tending.errors import TendingError, UsageError
 from tending.models import Community, QueueItem
 from tending.web.auth import acting, get_state, require
+from tending.web.i18n import Translator
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, parse_int, see_other
 
@@ -252,15 +254,25 @@ def moderation(
         texts = _activity_texts(conn, community.id, items)
         editors = _editors(conn, community, items, asked_id, asked_action) if show == "open" else {}
         opened = {asked_id, params.get("open", "")}
-        shown: list[dict[str, Any]] = [  # what the cards show: the item and its one-line evidence
-            {**item, "short": short_evidence(item, width=90), "expanded": str(item["id"]) in opened}
-            for item in items
-        ]
+        query = {**filters, "show": show, **({"per": str(per)} if per != PAGE_SIZE else {})}
+        labels = {k: _(v) for k, v in ACTION_LABELS.items()}
+        zone = ZoneInfo(community.timezone)
+        shown: list[dict[str, Any]] = []  # the cards: each item and what the template shows of it
+        for item in items:
+            card: dict[str, Any] = {
+                **item,
+                "short": short_evidence(item, width=90),
+                "expanded": str(item["id"]) in opened,
+            }
+            _prepare_row(card, show, labels, zone, _)
+            if editors.get(item["id"], {}).get("later"):
+                wanted = f"{item['id']}:{item['suggested_action']}"
+                card["draft_query"] = urlencode({**query, "reply": wanted, "page": page})
+            shown.append(card)
         last = get_last_decision(conn, community, actor=_actor(session), now=now)
         channels = _channel_names(conn, community)
         default_action = get_default_actions(conn, community)
     msg = MESSAGES.get(params.get("msg", ""))
-    query = {**filters, "show": show, **({"per": str(per)} if per != PAGE_SIZE else {})}
     return render(
         request,
         "moderation.html",
@@ -287,12 +299,37 @@ def moderation(
         last=last,
         me=session.user.email,
         default_action=default_action,
-        actions={k: _(v) for k, v in ACTION_LABELS.items()},
+        actions=labels,
         signals={k: _(v) for k, v in SIGNAL_LABELS.items()},
         reply_actions=REPLY_ACTIONS,
         message=_(msg) if msg else None,
         page_name="moderation",
     )
+
+
+def _prepare_row(
+    item: dict[str, Any], show: str, labels: dict[str, str], zone: ZoneInfo, _: Translator
+) -> None:
+    """What the template shows of one item, computed here in one pass: a 200-item page called
+    gettext, Babel and Jinja's filters some 2,000 times from the template."""
+    evidence = item["evidence"] if isinstance(item["evidence"], dict) else {}
+    item["iso"] = item["occurred_at"].astimezone(zone).isoformat(timespec="minutes")
+    item["date"] = _.local_datetime(item["occurred_at"], zone, "short")
+    item["score_text"] = f"{item['score']:.2f}"
+    item["select_label"] = _("Select item %(id)s", id=item["id"])
+    if show == "open":
+        item["suggest"] = _("Suggested: %(action)s", action=labels[item["suggested_action"]])
+    else:
+        item["suggest"] = labels.get(item["action"], item["action"])
+        item["acted_date"] = _.local_datetime(item["acted_at"], zone, "short")
+    parts = [_("Score %(score)s", score=item["score_text"])]
+    if isinstance(evidence.get("threshold"), int | float):
+        parts.append(_("threshold %(t)s", t=f"{evidence['threshold']:.2f}"))
+    if evidence.get("lang"):
+        parts.append(_("language: %(lang)s", lang=evidence["lang"]))
+    if evidence.get("context"):
+        parts.append(", ".join(str(c) for c in evidence["context"]))
+    item["score_line"] = " · ".join(parts)
 
 
 def _channel_names(conn: Connection, community: Community) -> list[str]:
