@@ -280,7 +280,7 @@ def test_the_cli_prints_a_summary_json_and_clear_errors(tmp_path: Path) -> None:
         cli, ["--db", db, "import", "discourse", str(export), "--community", "Forum"]
     )
     assert result.exit_code == 0, result.output
-    assert "added: 4 members, 7 activities, 1 threads, 1 channels" in result.output
+    assert "added: 4 members, 7 activities, 1 thread, 1 channel" in result.output
     assert "small action (closed, pinned, moved...): 1" in result.output
     result = runner.invoke(
         cli, ["--db", db, "import", "discourse", str(export), "--community", "Forum", "--json"]

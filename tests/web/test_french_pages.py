@@ -50,8 +50,9 @@ def english_sentences() -> list[str]:
         found = {
             part.strip(" .:;,(")
             for m in read_po(handle)
-            if isinstance(m.id, str) and m.id and m.string != m.id
-            for part in re.split(r"%\(\w+\)s", m.id)
+            if m.id and m.string != m.id
+            for english in ((m.id,) if isinstance(m.id, str) else m.id)
+            for part in re.split(r"%\(\w+\)s", english)
         }
     return sorted(text for text in found if len(text) > 12)
 
@@ -120,3 +121,46 @@ def test_a_french_admin_reads_no_english_sentence_of_the_back_end(
     assert "Un forum Discourse, par son adresse" in seen["sources"]
     for words in ("members added", "records read", "Heated thread", "A Discourse forum"):
         assert all(words not in text for text in seen.values()), words
+
+
+def french_admin(client_as: Callable[[str], TestClient]) -> TestClient:
+    admin = client_as("admin")
+    token = csrf_of(admin.get("/settings").text)
+    admin.post("/account/language", data={"language": "fr", "csrf_token": token})
+    return admin
+
+
+def test_a_french_admin_reads_singular_for_0_and_1_and_plural_for_2(
+    seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    """French pages showed "1 toxiques", "inactifs depuis 1 jours", "1 membres": French takes the
+    singular for 0 and 1, the plural from 2."""
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        for toxic in (0, 1, 2):
+            insert_alert(
+                conn,
+                cid,
+                kind="heated_thread",
+                dedupe_key=f"heated_thread:thread:{toxic + 1}:2026-03-02",
+                day=20514,
+                as_of=NOW,
+                created_at=NOW,
+                severity="critical",
+                summary=f"Heated thread ({toxic} toxic)",
+                details={"threads": [], "messages": [], "figures": {**HEATED, "toxic": toxic}},
+            )
+    engine.dispose()
+    admin = french_admin(client_as)
+    overview = visible_text(admin.get(f"/c/{cid}/overview").text)
+    heated = re.findall(r"Fil qui s’échauffe : [^.]*min, 50\u00a0% négatifs(, [^.]*)?\.", overview)
+    assert sorted(heated) == ["", ", 1 toxique", ", 2 toxiques"]
+    forms = {}
+    for days in (1, 50, 150):
+        page = visible_text(admin.get(f"/c/{cid}/members?inactive={days}").text)
+        forms[days] = re.search(r"(\d+) membres? · inactifs depuis \d+ jours?", page)
+    assert {days: found and found.group(0) for days, found in forms.items()} == {
+        1: "4 membres · inactifs depuis 1 jour",
+        50: "1 membre · inactifs depuis 50 jours",  # chloe
+        150: "0 membre · inactifs depuis 150 jours",
+    }
