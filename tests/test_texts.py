@@ -12,7 +12,9 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from tending.errors import BadInputError, UsageError
-from tending.texts import LOCALE_DIR, T_, Text, cli_language
+from tending.playbooks.describe import describe_conditions, describe_trigger
+from tending.playbooks.model import Rule
+from tending.texts import LOCALE_DIR, T_, TN_, Text, cli_language
 from tests.conftest import CliResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,26 +22,36 @@ PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "tending.po"
 MO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "tending.mo"
 
 
-def source_texts() -> set[str]:
-    found: set[str] = set()
+def source_texts() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT / "src" / "tending"), [("**.py", "python")], keywords={"T_": None}
+        str(ROOT / "src" / "tending"),
+        [("**.py", "python")],
+        keywords={"T_": None, "TN_": (1, 2)},
     ):
-        assert isinstance(message, str)  # T_ takes one string, no plural
-        found.add(message)
+        assert isinstance(message, str | tuple)  # T_ takes one string, TN_ a singular and a plural
+        found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
 
 
 def test_every_back_end_text_has_a_french_translation_and_the_mo_is_compiled() -> None:
     with PO.open("rb") as handle:
         catalogue = read_po(handle)
-    translated = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
-    missing = sorted(source_texts() - set(translated))
+    translated = {
+        m.id: m.string for m in catalogue if m.id and m.string and all(m.string) and not m.fuzzy
+    }
+    missing = sorted(source_texts() - set(translated), key=str)
     assert not missing, (
         f"texts without French (scripts/update-translations, then fill the .po): {missing}"
     )
     with MO.open("rb") as handle:
-        compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+        compiled = {
+            tuple(m.id) if isinstance(m.id, list) else m.id: tuple(m.string)
+            if isinstance(m.string, list)
+            else m.string
+            for m in read_mo(handle)
+            if m.id
+        }
     assert compiled == translated, "the .mo is stale: run scripts/update-translations"
 
 
@@ -62,6 +74,43 @@ def test_a_refusal_reads_in_english_by_default_and_in_french_on_request() -> Non
         "dites comment le fichier écrit les dates (--day-first)."
     )
     assert UsageError("a plain sentence").in_language("fr") == "a plain sentence"
+
+
+@pytest.mark.parametrize(
+    ("n", "english", "french"),
+    [(0, "0 cells", "0 cellule"), (1, "1 cell", "1 cellule"), (2, "2 cells", "2 cellules")],
+)
+def test_a_count_takes_the_singular_in_french_for_0_and_1(
+    n: int, english: str, french: str
+) -> None:
+    cells = Text(TN_("%(n)s cell", "%(n)s cells"), n=n)
+    sentence = Text(
+        T_("%(cells)s but the header names %(fields)s."),
+        cells=cells,
+        fields=Text(TN_("%(n)s field", "%(n)s fields"), n=2),
+    )
+    assert (cells.render("en"), cells.render("fr")) == (english, french)
+    assert sentence.render("fr") == f"{french}, mais l’en-tête nomme 2 champs."
+    assert Text.from_data(sentence.as_data()) == sentence
+    assert Text.from_data(sentence.as_data()).render("fr") == sentence.render("fr")
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [(1, "1 jour après l’arrivée, à 10:00"), (2, "2 jours après l’arrivée, à 10:00")],
+)
+def test_a_rule_counts_its_days_in_french(days: int, said: str) -> None:
+    rule = Rule(
+        name="late",
+        trigger="days_after_join",
+        trigger_params={"days": days, "time": "10:00"},
+        conditions=(("not_contacted_within", days),),
+        actions=(),
+    )
+    assert describe_trigger(rule, "fr") == said
+    assert describe_conditions(rule, "fr") == [
+        f"personne ne lui a écrit depuis {days} jour{'s' if days > 1 else ''}"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -123,10 +172,10 @@ def test_a_french_admin_reads_the_import_summary_and_its_bad_lines_in_french(
     assert done.exit_code == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"Importé : {export} (csv) dans la communauté « Chats » en ")
-    assert lines[0].endswith(" s : 1 enregistrements lus.")
+    assert lines[0].endswith(" s : 1 enregistrement lu.")
     assert lines[1:5] == [
-        "  ajoutés : 1 membres, 1 activités, 0 fils, 0 canaux",
-        "  inchangés : 0 membres, 0 activités ; mis à jour : 0 membres",
+        "  ajoutés : 1 membre, 1 activité, 0 fil, 0 canal",
+        "  inchangés : 0 membre, 0 activité ; mis à jour : 0 membre",
         "  laissés de côté volontairement : aucun",
         "  enregistrements mal formés laissés de côté : 2",
     ]

@@ -1,6 +1,7 @@
 """Errors a user can cause. The CLI prints their message as one line and exits with their code."""
 
 import traceback
+from typing import Any
 
 from tending.texts import T_, Text, translate
 
@@ -18,6 +19,11 @@ class TendingError(Exception):
     def in_language(self, language: str) -> str:
         """The sentence in `language` when it was written as a Text, else as it was written."""
         return self.text.render(language) if self.text is not None else str(self)
+
+    def as_data(self) -> dict[str, Any] | None:
+        """The error as plain JSON, to store and show later in a reader's language (`error_in`), or None
+        when it was written as a plain English string (it reads only as that)."""
+        return {"text": self.text.as_data()} if self.text is not None else None
 
 
 class UsageError(TendingError):
@@ -76,6 +82,23 @@ class BadInputError(TendingError):
 
     def in_language(self, language: str) -> str:
         return self._compose(language)
+
+    def as_data(self) -> dict[str, Any] | None:
+        sentence = self.sentence  # a plain one is kept as it is; its place still reads in French
+        said = {"text": sentence.as_data()} if isinstance(sentence, Text) else {"plain": sentence}
+        where = {"path": self.path and str(self.path), "line": self.line, "field": self.field}
+        return {**said, **{k: v for k, v in where.items() if v is not None}}
+
+
+def error_in(data: dict[str, Any], language: str) -> str:
+    """A stored error (`TendingError.as_data`) in `language`."""
+    text = Text.from_data(data["text"]) if "text" in data else str(data["plain"])
+    if not {"path", "line", "field"} & set(data):
+        return text.render(language) if isinstance(text, Text) else text
+    where = BadInputError(
+        text, path=data.get("path"), line=data.get("line"), field=data.get("field")
+    )
+    return where.in_language(language)
 
 
 def shown_value(value: object, *, limit: int = 40) -> str:

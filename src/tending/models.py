@@ -466,7 +466,10 @@ class ImportLogEntry:
     counts: (
         dict[str, Any] | None
     )  # the import summary's counts, as `tending import --format json` prints
-    error: str | None
+    error: str | None  # in English, as logs and JSON read it
+    error_text: dict[str, Any] | None = (
+        None  # the same, to render in a reader's language (errors.error_in)
+    )
 
 
 # -- a member's page: accounts, timeline, audit --------------------------------------------------------

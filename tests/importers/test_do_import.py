@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 import tending.actions.imports as imports_module
 from tending.actions.imports import do_import
 from tending.cli import cli
-from tending.errors import BadInputError, UsageError
+from tending.errors import BadInputError, UsageError, error_in
 from tending.importers.background import can_fork
 from tending.store.audit import get_events
 from tending.store.communities import find_community
@@ -177,7 +177,20 @@ def test_a_malformed_record_leaves_the_database_as_it_was(
     with engine.connect() as conn:
         community = find_community(conn, "Cats")
         assert community is not None
-        assert [row.status for row in get_imports(conn, community.id)] == ["failed", "ok"]
+        logged = get_imports(conn, community.id)
+    assert [row.status for row in logged] == ["failed", "ok"]
+    assert logged[0].error == str(failure.value)
+    # whichever process parsed the file, the error and its logged form read in French too
+    french = (
+        f"{tmp_path / 'second.jsonl'}, ligne 5 : champ « occurred_at » : 'yesterday' n’est pas une "
+        "date : utilisez ISO 8601 (par ex. 2024-05-01T18:30:00+02:00) ou une date écrite (par ex. "
+        "1 mai 2024 à 18h30)."
+    )
+    assert logged[0].error_text is not None
+    assert (failure.value.in_language("fr"), error_in(logged[0].error_text, "fr")) == (
+        french,
+        french,
+    )
 
 
 def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(
@@ -280,7 +293,7 @@ def test_the_cli_prints_a_summary_json_and_clear_errors(tmp_path: Path) -> None:
         cli, ["--db", db, "import", "discourse", str(export), "--community", "Forum"]
     )
     assert result.exit_code == 0, result.output
-    assert "added: 4 members, 7 activities, 1 threads, 1 channels" in result.output
+    assert "added: 4 members, 7 activities, 1 thread, 1 channel" in result.output
     assert "small action (closed, pinned, moved...): 1" in result.output
     result = runner.invoke(
         cli, ["--db", db, "import", "discourse", str(export), "--community", "Forum", "--json"]

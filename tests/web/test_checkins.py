@@ -255,6 +255,6 @@ def test_the_outcome_shows_when_chloe_contributes_again(
     html = client_as("viewer").get(f"/c/{cid}/checkins").text
     assert "contributed again on Feb 26, 2026" in html
     assert (
-        "Outcomes: 1 of 1 settled check-ins followed by a contribution within 30 days; 0 pending."
+        "Outcomes: 1 of 1 settled check-in followed by a contribution within 30 days; 0 pending."
         in html
     )

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from html import unescape
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from tending.actions.imports import do_import
+from tending.errors import BadInputError
 from tending.store import open_store
 from tending.store.alerts import insert_alert
+from tending.store.imports import record_import
 from tending.texts import LOCALE_DIR
 from tests.web.conftest import NOW, csrf_of
 
@@ -50,8 +53,9 @@ def english_sentences() -> list[str]:
         found = {
             part.strip(" .:;,(")
             for m in read_po(handle)
-            if isinstance(m.id, str) and m.id and m.string != m.id
-            for part in re.split(r"%\(\w+\)s", m.id)
+            if m.id and m.string != m.id
+            for english in ((m.id,) if isinstance(m.id, str) else m.id)
+            for part in re.split(r"%\(\w+\)s", english)
         }
     return sorted(text for text in found if len(text) > 12)
 
@@ -120,3 +124,85 @@ def test_a_french_admin_reads_no_english_sentence_of_the_back_end(
     assert "Un forum Discourse, par son adresse" in seen["sources"]
     for words in ("members added", "records read", "Heated thread", "A Discourse forum"):
         assert all(words not in text for text in seen.values()), words
+
+
+def french_admin(client_as: Callable[[str], TestClient]) -> TestClient:
+    admin = client_as("admin")
+    token = csrf_of(admin.get("/settings").text)
+    admin.post("/account/language", data={"language": "fr", "csrf_token": token})
+    return admin
+
+
+def test_a_french_admin_reads_singular_for_0_and_1_and_plural_for_2(
+    seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    """French pages showed "1 toxiques", "inactifs depuis 1 jours", "1 membres": French takes the
+    singular for 0 and 1, the plural from 2."""
+    engine = open_store(seeded[0])
+    with engine.begin() as conn:
+        for toxic in (0, 1, 2):
+            insert_alert(
+                conn,
+                cid,
+                kind="heated_thread",
+                dedupe_key=f"heated_thread:thread:{toxic + 1}:2026-03-02",
+                day=20514,
+                as_of=NOW,
+                created_at=NOW,
+                severity="critical",
+                summary=f"Heated thread ({toxic} toxic)",
+                details={"threads": [], "messages": [], "figures": {**HEATED, "toxic": toxic}},
+            )
+    engine.dispose()
+    admin = french_admin(client_as)
+    overview = visible_text(admin.get(f"/c/{cid}/overview").text)
+    heated = re.findall(r"Fil qui s’échauffe : [^.]*min, 50\u00a0% négatifs(, [^.]*)?\.", overview)
+    assert sorted(heated) == ["", ", 1 toxique", ", 2 toxiques"]
+    forms = {}
+    for days in (1, 50, 150):
+        page = visible_text(admin.get(f"/c/{cid}/members?inactive={days}").text)
+        forms[days] = re.search(r"(\d+) membres? · inactifs depuis \d+ jours?", page)
+    assert {days: found and found.group(0) for days, found in forms.items()} == {
+        1: "4 membres · inactifs depuis 1 jour",
+        50: "1 membre · inactifs depuis 50 jours",  # chloe
+        150: "0 membre · inactifs depuis 150 jours",
+    }
+
+
+def test_a_french_admin_reads_a_failed_imports_error_in_french(
+    seeded: tuple[str, int], cid: int, client_as: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    """The import history showed the English sentence stored with a failed import to a French reader;
+    it now stores the sentence's key and values and renders them in the reader's language (older rows,
+    with only their English sentence, keep it)."""
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\nfacebook;1;Ana;joined;25/10/2026\n",
+        encoding="utf-8",
+    )
+    engine = open_store(seeded[0])
+    with pytest.raises(BadInputError):
+        do_import(engine, "csv", export, community_name="Cats", day_first=False)
+    with engine.begin() as conn:
+        record_import(
+            conn,
+            cid,
+            kind="jsonl",
+            source_path="ancien.jsonl",
+            file_hash=None,
+            status="failed",
+            started_at=NOW,
+            finished_at=NOW,
+            duration_ms=10,
+            counts={},
+            error="an older version's sentence, stored in English",
+        )
+    engine.dispose()
+    admin = client_as("admin")
+    english = visible_text(admin.get(f"/c/{cid}/sources").text)
+    assert "line 2: field 'occurred_at': '25/10/2026' reads only day first" in english
+    sources = visible_text(french_admin(client_as).get(f"/c/{cid}/sources").text)
+    said = f"{export}, ligne 2 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en premier"
+    assert said in sources  # the page cuts the rest at 200 characters
+    assert "reads only day first" not in sources
+    assert "an older version's sentence, stored in English" in sources

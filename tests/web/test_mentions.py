@@ -90,7 +90,7 @@ def test_a_viewer_filters_the_mentions_and_reads_the_suggested_reply(
     recent = client.get(
         f"/c/{cid}/mentions?sentiment=negative&since=2026-03-02&source=mastodon"
     ).text
-    assert "1–1 of 1 mentions" in recent
+    assert "1–1 of 1 mention" in recent
     denied = client.post(
         f"/c/{cid}/mentions/{ids['lea']}/act",
         data={"state": "answered", "csrf_token": csrf_of(html)},

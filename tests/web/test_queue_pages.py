@@ -118,13 +118,13 @@ def test_the_outbox_lists_n_of_m_and_approves_in_bulk(
     client = client_as("moderator")
     html = client.get(f"/c/{cid}/onboarding").text
     assert "Showing 1–2 of 2 messages" in html
-    assert "Showing 1–1 of 1 messages" in client.get(f"/c/{cid}/onboarding?rule=welcome").text
+    assert "Showing 1–1 of 1 message" in client.get(f"/c/{cid}/onboarding?rule=welcome").text
     token = csrf_of(html)
     preview = client.post(
         f"/c/{cid}/outbox/bulk",
         data={"verb": "approve", "scope": "filter", "step": "preview", "csrf_token": token},
     ).text
-    assert "2 messages, for 1 members" in " ".join(preview.split())
+    assert "2 messages, for 1 member:" in " ".join(preview.split())
     ids = [str(drafts["welcome"]), str(drafts["weekly"])]
     client.post(
         f"/c/{cid}/outbox/bulk",

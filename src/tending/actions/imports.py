@@ -68,6 +68,7 @@ from tending.store.ingest import (
     count_stored_activities,
     import_settings,
 )
+from tending.texts import T_, Text
 from tending.timeutil import get_zone, utcnow
 
 BATCH_SIZE = 5000
@@ -77,6 +78,7 @@ GC_EVERY_BATCHES = (
 )
 ROLLUP_EVERY = 100_000  # activities folded into the rollups at once (the import is one transaction)
 MAX_LISTED_BAD = 100
+INTERRUPTED = Text(T_("interrupted"))  # the log's word for an import stopped by Ctrl-C
 
 METHODS = (
     "auto",
@@ -576,6 +578,7 @@ def _log_failure(
 ) -> None:
     """A failed import leaves no data behind, only a line in the log (when its community exists)."""
     message = str(error) if isinstance(error, TendingError) else "interrupted"
+    text = error.as_data() if isinstance(error, TendingError) else {"text": INTERRUPTED.as_data()}
     try:
         with engine.begin() as conn:
             community = find_community(conn, community_name) if community_name else None
@@ -592,6 +595,7 @@ def _log_failure(
                     duration_ms=int((time.perf_counter() - clock) * 1000),
                     counts={},
                     error=message,
+                    error_text=text,
                 )
     except (
         SQLAlchemyError

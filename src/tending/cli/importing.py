@@ -12,7 +12,7 @@ import click
 
 from tending.actions.import_kinds import KINDS
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
-from tending.texts import T_, cli_language, translate
+from tending.texts import T_, TN_, Message, cli_language, translate
 from tending.timeutil import isoformat_utc
 
 if TYPE_CHECKING:
@@ -118,31 +118,33 @@ import_command.help = (import_command.help or "").replace("KINDS_LIST", KIND_HEL
 def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") -> str:
     """The import's summary in the reader's language (tending.texts); its JSON stays in English."""
 
-    def say(message: str, **values: Any) -> str:
-        numbers = {k: _count(v, language) if isinstance(v, int) else v for k, v in values.items()}
+    def say(message: Message, **values: Any) -> str:
+        numbers = {
+            k: _count(v, language) if isinstance(v, int) and k != "count" else v
+            for k, v in values.items()
+        }
         return translate(message, language, **numbers)
+
+    def counted(kind: str, n: int) -> str:
+        return translate(NOUNS[kind], language, n=_count(n, language), count=n)
+
+    def counts(kinds: tuple[str, ...], numbers: dict[str, int]) -> str:
+        return ", ".join(counted(kind, numbers[kind]) for kind in kinds)
 
     added, unchanged = result["added"], result["unchanged"]
     head = (
-        T_(
+        TN_(
             "Checked (nothing written) %(source)s (%(kind)s) into community '%(community)s' in "
-            "%(seconds)s s: %(records)s records read."
+            "%(seconds)s s: %(records)s record read.",
+            "Checked (nothing written) %(source)s (%(kind)s) into community '%(community)s' in "
+            "%(seconds)s s: %(records)s records read.",
         )
         if result["check_only"]
-        else T_(
+        else TN_(
             "Imported %(source)s (%(kind)s) into community '%(community)s' in %(seconds)s s: "
-            "%(records)s records read."
-        )
-    )
-    counts = (
-        T_(
-            "  would add: %(members)s members, %(activities)s activities, %(threads)s threads, "
-            "%(channels)s channels"
-        )
-        if result["check_only"]
-        else T_(
-            "  added: %(members)s members, %(activities)s activities, %(threads)s threads, "
-            "%(channels)s channels"
+            "%(records)s record read.",
+            "Imported %(source)s (%(kind)s) into community '%(community)s' in %(seconds)s s: "
+            "%(records)s records read.",
         )
     )
     lines = [
@@ -153,16 +155,16 @@ def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") 
             community=result["community"],
             seconds=_decimal(result["duration_s"], language),
             records=result["records"],
+            count=result["records"],
         ),
-        say(counts, **added),
         say(
-            T_(
-                "  unchanged: %(members)s members, %(activities)s activities; updated: "
-                "%(updated)s members"
-            ),
-            members=unchanged["members"],
-            activities=unchanged["activities"],
-            updated=result["updated"]["members"],
+            T_("  would add: %(counts)s") if result["check_only"] else T_("  added: %(counts)s"),
+            counts=counts(("members", "activities", "threads", "channels"), added),
+        ),
+        say(
+            T_("  unchanged: %(counts)s; updated: %(updated)s"),
+            counts=counts(("members", "activities"), unchanged),
+            updated=counted("members", result["updated"]["members"]),
         ),
     ]
     skipped = result["skipped"]
@@ -180,6 +182,14 @@ def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") 
         if result["bad_records"] > len(bad):
             lines.append(say(T_("    ... and %(n)s more"), n=result["bad_records"] - len(bad)))
     return "\n".join(lines)
+
+
+NOUNS = {
+    "members": TN_("%(n)s member", "%(n)s members"),
+    "activities": TN_("%(n)s activity", "%(n)s activities"),
+    "threads": TN_("%(n)s thread", "%(n)s threads"),
+    "channels": TN_("%(n)s channel", "%(n)s channels"),
+}
 
 
 def _count(n: int, language: str) -> str:

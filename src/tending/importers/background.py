@@ -39,6 +39,7 @@ from tending.models import (
     MemberRecord,
     ThreadRecord,
 )
+from tending.texts import Text
 
 RECORD_TYPES: tuple[type[Any], ...] = (ActivityRecord, MemberRecord, ThreadRecord, ChannelRecord)
 _GETTERS = {
@@ -136,6 +137,7 @@ def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int
                         getattr(error, "path", None),
                         getattr(error, "line", None),
                         getattr(error, "field", None),
+                        error.as_data(),  # to show it in French too, or store it
                     ),
                 )
             )
@@ -186,10 +188,13 @@ def _send_all(outbox: queue.Queue[bytes | None], writer: Connection) -> None:
 def _rebuilt(tag: str, payload: Any) -> BaseException:
     if tag == "crash":
         return RuntimeError(f"the parser failed:\n{payload}")
-    name, message, path, line, field = payload
+    name, message, path, line, field, data = payload
     cls = _ERRORS.get(name, TendingError)
     error = cls.__new__(cls)
     Exception.__init__(error, message)  # the message already names the file, line and field
+    said = data or {}
+    error.text = Text.from_data(said["text"]) if "text" in said else None
     if isinstance(error, BadInputError):
         error.path, error.line, error.field = path, line, field
+        error.sentence = error.text if error.text is not None else str(said.get("plain", message))
     return error

@@ -19,7 +19,7 @@ from tending.importers.base import (
     text_stream,
 )
 from tending.importers.rows import RowReader, modified_at
-from tending.texts import T_, Text
+from tending.texts import T_, TN_, Text
 
 KIND = "csv"
 PLATFORM = "custom"
@@ -58,9 +58,9 @@ def parse(path: Path, *, options: ParseOptions | None = None) -> Iterator[ParseI
                             number,
                             None,
                             Text(
-                                T_("%(cells)s cells but the header names %(fields)s fields."),
-                                cells=len(row),
-                                fields=len(columns),
+                                T_("%(cells)s but the header names %(fields)s."),
+                                cells=Text(TN_("%(n)s cell", "%(n)s cells"), n=len(row)),
+                                fields=Text(TN_("%(n)s field", "%(n)s fields"), n=len(columns)),
                             ),
                         )
                         continue

@@ -17,7 +17,7 @@ from babel.numbers import format_decimal, format_percent
 
 from tending.lib.health import mad_anomaly, mean, median
 from tending.lib.settings import get_setting
-from tending.texts import T_, translate
+from tending.texts import T_, TN_, Message, translate
 
 MICROS_PER_HOUR = 3_600_000_000
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
@@ -341,38 +341,58 @@ def negative_mentions_alert(
 
 # -- the sentences, in the reader's language ----------------------------------------------------------
 
-SUMMARIES = {
-    "volume_spike": T_(
+SUMMARIES: dict[str, Message] = {
+    "volume_spike": TN_(
+        "Daily volume spike: %(value)s contribution in the last 24 hours against a usual "
+        "%(baseline)s.",
         "Daily volume spike: %(value)s contributions in the last 24 hours against a usual "
-        "%(baseline)s."
+        "%(baseline)s.",
     ),
-    "volume_drop": T_(
+    "volume_drop": TN_(
+        "Daily volume drop: %(value)s contribution in the last 24 hours against a usual "
+        "%(baseline)s.",
         "Daily volume drop: %(value)s contributions in the last 24 hours against a usual "
-        "%(baseline)s."
+        "%(baseline)s.",
     ),
-    "negative_rate": T_(
+    "negative_rate": TN_(
+        "Negative messages: %(rate)s of the last 24 hours (%(messages)s message) against a usual "
+        "%(baseline)s.",
         "Negative messages: %(rate)s of the last 24 hours (%(messages)s messages) against a usual "
-        "%(baseline)s."
+        "%(baseline)s.",
     ),
-    "toxic_rate": T_(
+    "toxic_rate": TN_(
+        "Toxic messages: %(rate)s of the last 24 hours (%(messages)s message) against a usual "
+        "%(baseline)s.",
         "Toxic messages: %(rate)s of the last 24 hours (%(messages)s messages) against a usual "
-        "%(baseline)s."
+        "%(baseline)s.",
     ),
     "flags": T_("Flags: %(value)s in the last 24 hours against a usual %(baseline)s."),
-    "unanswered_backlog": T_(
+    "unanswered_backlog": TN_(
+        "Unanswered questions piling up: %(value)s thread waiting more than %(hours)s h, against "
+        "a usual %(baseline)s.",
         "Unanswered questions piling up: %(value)s threads waiting more than %(hours)s h, against "
-        "a usual %(baseline)s."
+        "a usual %(baseline)s.",
     ),
     "negative_mentions": T_(
         "Negative mentions outside: %(value)s in the last 24 hours against a usual %(baseline)s."
     ),
-    "heated_thread": T_(
+    "heated_thread": TN_(
+        "Heated thread: %(messages)s message in 24 hours, %(top_two_share)s of them by two "
+        "people, a message every %(median_gap_minutes)s min, %(negative_share)s negative",
         "Heated thread: %(messages)s messages in 24 hours, %(top_two_share)s of them by two "
-        "people, a message every %(median_gap_minutes)s min, %(negative_share)s negative"
+        "people, a message every %(median_gap_minutes)s min, %(negative_share)s negative",
     ),
 }
+COUNTED_BY = {  # the figure whose number picks a plural summary's form
+    "volume_spike": "value",
+    "volume_drop": "value",
+    "negative_rate": "messages",
+    "toxic_rate": "messages",
+    "unanswered_backlog": "value",
+    "heated_thread": "messages",
+}
 HEATED_RISING = T_(", hostility rising")
-HEATED_TOXIC = T_(", %(toxic)s toxic")
+HEATED_TOXIC = TN_(", %(toxic)s toxic", ", %(toxic)s toxic")
 RATES = {"rate", "negative_share", "top_two_share"}  # shares, shown as percentages
 COUNTS = {"value", "messages", "toxic", "hours"}  # whole numbers
 
@@ -400,14 +420,17 @@ def alert_summary(kind: str, figures: dict[str, Any], language: str = "en") -> s
     summary stored with the alert (and printed in JSON); a kind without a sentence, or figures an older
     version did not store (a backlog's hours), raise KeyError: show the stored summary then."""
     message = SUMMARIES[kind]
-    names = [n for n in figures if f"%({n})s" in message or n == "toxic"]
+    english = message[1] if isinstance(message, tuple) else message
+    names = [n for n in figures if f"%({n})s" in english or n == "toxic"]
     values = {n: _figure(n, figures[n], language, kind=kind) for n in names}
-    text = translate(message, language, **values)
+    count = int(figures[COUNTED_BY[kind]]) if kind in COUNTED_BY else 0
+    text = translate(message, language, **values, count=count)
     if kind == "heated_thread":
         if figures["rising"]:
             text += translate(HEATED_RISING, language)
         if figures["toxic"]:
-            text += translate(HEATED_TOXIC, language, toxic=values["toxic"])
+            said = translate(HEATED_TOXIC, language, toxic=values["toxic"], count=figures["toxic"])
+            text += said
         text += "."
     return text
 

@@ -9,7 +9,7 @@ from typing import Any
 from babel import Locale
 
 from tending.playbooks.model import Rule
-from tending.texts import T_, translate
+from tending.texts import T_, TN_, Message, translate
 
 WEEKDAY_INDEX = {
     "monday": 0,
@@ -20,16 +20,36 @@ WEEKDAY_INDEX = {
     "saturday": 5,
     "sunday": 6,
 }
-TRIGGERS = {
+TRIGGERS: dict[str, Message] = {
     "member_joined": T_("when a member joins"),
-    "days_after_join": T_("%(days)s days after joining, at %(time)s"),
-    "inactive_for": T_("after %(days)s days without any activity, at %(time)s"),
+    "days_after_join": TN_(
+        "%(days)s day after joining, at %(time)s", "%(days)s days after joining, at %(time)s"
+    ),
+    "inactive_for": TN_(
+        "after %(days)s day without any activity, at %(time)s",
+        "after %(days)s days without any activity, at %(time)s",
+    ),
     "first_contribution": T_("at a member's first post, reply or comment"),
-    "returned_after": T_("when a member comes back after %(days)s days away"),
-    "weekly": T_("every %(day)s at %(time)s, up to %(batch)s people per post"),
+    "returned_after": TN_(
+        "when a member comes back after %(days)s day away",
+        "when a member comes back after %(days)s days away",
+    ),
+    "weekly": TN_(
+        "every %(day)s at %(time)s, up to %(batch)s person per post",
+        "every %(day)s at %(time)s, up to %(batch)s people per post",
+    ),
 }
-CONDITIONS = {
-    "not_contacted_within": T_("nobody wrote to them in the last %(value)s days"),
+COUNTED_BY = {  # the parameter whose number picks a trigger's form
+    "days_after_join": "days",
+    "inactive_for": "days",
+    "returned_after": "days",
+    "weekly": "batch",
+}
+CONDITIONS: dict[str, Message] = {
+    "not_contacted_within": TN_(
+        "nobody wrote to them in the last %(value)s day",
+        "nobody wrote to them in the last %(value)s days",
+    ),
     "state": T_("their state is %(value)s"),
     "segment": T_("their segment is %(value)s"),
     "language": T_("their language is %(value)s"),
@@ -85,7 +105,17 @@ def describe_trigger(rule: Rule, language: str) -> str:
         return " ".join([rule.trigger, *(f"{k}={v}" for k, v in params.items())])
     if "day" in params:
         params["day"] = _day_name(params["day"], language)
+    if isinstance(message, tuple):
+        params["count"] = _count(params.get(COUNTED_BY[rule.trigger]))
     return translate(message, language, **params)
+
+
+def _count(value: Any) -> int:
+    """The number that picks a plural form (a value that is no number takes the plural)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 2
 
 
 def describe_conditions(rule: Rule, language: str) -> list[str]:
@@ -97,5 +127,9 @@ def describe_conditions(rule: Rule, language: str) -> list[str]:
             continue
         shown = _value_words(name, value, language)
         message = CONDITIONS.get(name)
-        words.append(translate(message, language, value=shown) if message else f"{name}={shown}")
+        if message is None:
+            words.append(f"{name}={shown}")
+            continue
+        count = _count(value) if isinstance(message, tuple) else 0
+        words.append(translate(message, language, value=shown, count=count))
     return words

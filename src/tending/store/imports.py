@@ -24,6 +24,7 @@ def record_import(
     duration_ms: int,
     counts: dict[str, Any],
     error: str | None = None,
+    error_text: dict[str, Any] | None = None,
 ) -> int:
     result = conn.execute(
         insert(imports).values(
@@ -37,6 +38,7 @@ def record_import(
             duration_ms=duration_ms,
             counts=counts,
             error=error,
+            error_text=error_text,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]

@@ -230,5 +230,6 @@ imports = Table(
     Column("duration_ms", Integer),
     Column("counts", JSON),
     Column("error", Text),
+    Column("error_text", JSON),  # the error as TendingError.as_data, shown in the reader's language
     Index(None, "community_id", "started_at"),
 )

@@ -21,8 +21,8 @@ from starlette.responses import Response
 
 from tending.actions.imports import get_imports
 from tending.actions.web_users import WebSession
-from tending.errors import TendingError
-from tending.models import Community
+from tending.errors import TendingError, error_in
+from tending.models import Community, ImportLogEntry
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render, translator
@@ -71,6 +71,16 @@ def imports_page(
     return render_sources(request, community_or_404(request, community_id))
 
 
+def _error(row: ImportLogEntry, language: str) -> str | None:
+    """A failed import's error in the reader's language; an older row has only its English sentence."""
+    if row.error_text:
+        try:
+            return error_in(row.error_text, language)
+        except (KeyError, TypeError, ValueError):  # a text an older version stored differently
+            pass
+    return row.error
+
+
 def render_sources(
     request: Request, community: Community, *, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -81,9 +91,12 @@ def render_sources(
         for u in _uploads(request)
         if u.community_id == community.id
     ][::-1]
+    language = translator(request).language
     with get_state(request).engine.connect() as conn:
         history = [
-            replace(row, error=UPLOAD_FOLDER.sub("", row.error) if row.error else None)
+            replace(
+                row, error=UPLOAD_FOLDER.sub("", said) if (said := _error(row, language)) else None
+            )
             for row in get_imports(conn, community.id)
         ]
     connectors = sources.connectors_context(request, community)
@@ -100,7 +113,7 @@ def render_sources(
         uploads=uploads,
         kinds=importing.kinds(),
         running=running,
-        flat_counts=lambda counts: importing.flat_counts(counts, translator(request).language),
+        flat_counts=lambda counts: importing.flat_counts(counts, language),
         error=request.query_params.get("error"),
         msg=request.query_params.get("msg"),
         page_name="imports",
