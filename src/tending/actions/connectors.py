@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tending.config import credential, is_credential_reference
 from tending.connectors import KINDS, get_connector
 from tending.connectors.base import Backoff, ConnectorError, Http, Seen
-from tending.errors import TendingError, UsageError
+from tending.errors import NotFoundError, TendingError, UsageError
 from tending.store.audit import record_event
 from tending.store.communities import (
     do_create_community,
@@ -296,6 +296,42 @@ def get_connectors(engine: Engine, *, community_name: str | None = None) -> list
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
         return [_info(row) for row in get_connector_rows(conn, community_id=community_id)]
+
+
+def get_community_connector(engine: Engine, community_id: int, connector_id: int) -> ConnectorInfo:
+    """The connector of this community with this id, or NotFoundError (what the JSON API's paths name):
+    a connector of another community is not found either."""
+    with engine.connect() as conn:
+        row = find_connector(conn, connector_id)
+    if row is None or row.community_id != community_id:
+        raise NotFoundError(
+            f"connector_id: no connector {connector_id} in community {community_id} "
+            f"(see /api/v1/communities/{community_id}/connectors)."
+        )
+    return _info(row)
+
+
+def do_request_sync(
+    engine: Engine,
+    connector_id: int,
+    *,
+    actor: str,
+    file_values: dict[str, Any] | None = None,
+    backoff: Backoff | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
+    """A sync someone asked for (the JSON API): audited with who asked, then run as `tending sync
+    --connector ID` runs it, paused or not; its failure is recorded on the connector, never raised."""
+    row = _existing(engine, connector_id)
+    with engine.begin() as conn:
+        record_event(
+            conn,
+            row.community_id,
+            actor=actor,
+            action="connector.sync_requested",
+            details={"connector_id": connector_id},
+        )
+    return sync_one(engine, row, file_values=file_values, backoff=backoff, now=now)
 
 
 def _existing(engine: Engine, connector_id: int) -> ConnectorRow:
