@@ -224,7 +224,7 @@ def resolve_credentials(
     return values
 
 
-def _masked(text: str, secrets: list[str]) -> str:
+def masked(text: str, secrets: list[str]) -> str:
     for value in secrets:
         if value and len(value) >= 4:
             text = text.replace(value, MASK)
@@ -257,7 +257,7 @@ def do_connect(
         ) as http:
             seen = module.check(normal, values, http=http)
     except TendingError as error:
-        raise ConnectorError(_masked(str(error), secrets)) from None
+        raise ConnectorError(masked(str(error), secrets)) from None
     with engine.begin() as conn:
         community = find_community(conn, community_name) or do_create_community(
             conn, community_name, platform=module.PLATFORM, actor=actor
@@ -424,15 +424,19 @@ def do_sync_due(
     community_name: str | None = None,
     file_values: dict[str, Any] | None = None,
     backoff: Backoff | None = None,
+    woken: set[int] | frozenset[int] = frozenset(),
 ) -> list[SyncResult]:
-    """What `tending worker` runs before the playbooks: the connectors whose interval has passed."""
+    """What `tending worker` runs before the playbooks: the connectors whose interval has passed, and
+    those whose live stream said something is new (`woken`, actions/streams.py), if not paused."""
     moment = now or utcnow()
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
         rows = get_connector_rows(conn, community_id=community_id)
+    due = {row.id for row in get_due(rows, now=moment)}
     return [
         sync_one(engine, row, file_values=file_values, backoff=backoff, now=moment)
-        for row in get_due(rows, now=moment)
+        for row in rows
+        if row.id in due or (row.id in woken and row.state != PAUSED)
     ]
 
 
@@ -464,7 +468,7 @@ def sync_one(
             finally:
                 result.requests = http.requests
     except TendingError as error:
-        result.ok, result.reason = False, _masked(str(error), secrets)
+        result.ok, result.reason = False, masked(str(error), secrets)
     except Exception as error:  # a connector's bug must not stop the others, nor print a secret
         result.ok, result.reason = (
             False,
