@@ -20,16 +20,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tending.actions.connectors import do_connect, do_sync, do_sync_due, get_connectors
+from tending.actions.connectors import do_connect, do_sync, get_connectors
 from tending.actions.streams import Streams
-from tending.actions.worker import WorkerLoop
-from tending.connectors.base import Backoff
 from tending.playbooks import default_playbook
 from tending.timeutil import utcnow
+from tests.connectors.streaming import FAST, welcomes, worker
 from tests.delivery.synapse import Homeserver
 
 pytestmark = pytest.mark.synapse
-FAST = Backoff(attempts=2, base_s=0.001, max_wait_s=0.01)
 START_URL = "https://entraide-chats.fr/regles"
 _n = itertools.count(1)
 
@@ -75,37 +73,6 @@ def connected_room(
         yield Room(id=room, ada=as_ada, bot=bot, token=bot_token)
 
 
-@contextmanager
-def worker(engine: Engine, streams: Streams) -> Iterator[WorkerLoop]:
-    """A worker in a thread, ticking every 300 s: only a stream can make it act sooner."""
-    stop = threading.Event()
-    ticked = threading.Event()
-
-    def sync(woken: set[int]) -> None:
-        do_sync_due(engine, woken=woken, backoff=FAST)
-
-    loop = WorkerLoop(
-        engine,
-        {},
-        300,
-        None,
-        None,
-        report=lambda summaries: ticked.set(),
-        sync=sync,
-        streams=streams,
-        stop=stop.is_set,
-    )
-    thread = threading.Thread(target=loop.run, daemon=True)
-    thread.start()
-    assert ticked.wait(30), "the worker's first tick did not end"
-    try:
-        yield loop
-    finally:
-        stop.set()
-        streams.stop()
-        thread.join(30)
-
-
 def join(homeserver: Homeserver, room: Room, name: str) -> str:
     user, token = homeserver.register(name)
     room.ada.post(
@@ -114,21 +81,6 @@ def join(homeserver: Homeserver, room: Room, name: str) -> str:
     with homeserver.client(token) as client:
         client.post(f"/_matrix/client/v3/join/{room.id}").raise_for_status()
     return user
-
-
-def welcomes(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        return [
-            row[0]
-            for row in conn.execute(
-                text(
-                    "SELECT i.external_id FROM outbox o "
-                    "JOIN outbox_recipients r ON r.outbox_id = o.id "
-                    "JOIN identities i ON i.member_id = r.member_id "
-                    "WHERE o.rule = 'welcome' ORDER BY o.id"
-                )
-            )
-        ]
 
 
 def test_a_member_who_joins_gets_a_drafted_welcome_within_seconds(

@@ -32,8 +32,11 @@ MAX_RETRY_S = 900.0
 IDLE_S = 5.0  # a stream with nothing to listen from yet (no first sync) looks again after this
 
 
-def can_stream(kind: str) -> bool:
-    return hasattr(get_connector(kind), "listen")
+def can_stream(row: ConnectorRow) -> bool:
+    """The connector's module has a live stream, and the connector did not turn it off."""
+    module = get_connector(row.kind)
+    wants = getattr(module, "wants_stream", None)
+    return hasattr(module, "listen") and (wants is None or bool(wants(row.options)))
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Streams:
                 resolve_community(conn, self.community_name).id if self.community_name else None
             )
             rows = get_connector_rows(conn, community_id=community_id)
-        wanted = {row.id: row for row in rows if row.state != PAUSED and can_stream(row.kind)}
+        wanted = {row.id: row for row in rows if row.state != PAUSED and can_stream(row)}
         with self._lock:
             self._active = set(wanted)
             for connector_id, row in wanted.items():
@@ -123,9 +126,9 @@ class Streams:
         values = resolve_credentials(row.options, row.credentials, self.file_values)
         secrets = [values[name] for name in row.credentials]
         options: dict[str, Any] = {}
-        if self.timeout_ms is not None:
+        if self.timeout_ms is not None and hasattr(module, "STREAM_TIMEOUT_MS"):
             options["timeout_ms"] = self.timeout_ms
-        wait_s = (self.timeout_ms or module.STREAM_TIMEOUT_MS) / 1000
+        wait_s = float(self.timeout_ms or getattr(module, "STREAM_TIMEOUT_MS", 0) or 0) / 1000
         try:
             with Http(
                 headers=module.headers(values),
