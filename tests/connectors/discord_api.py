@@ -14,7 +14,9 @@
   "global"};
 - https://discord.com/developers/docs/topics/opcodes-and-status-codes#json: errors as {"message", "code"}
   (0 for 401: Unauthorized, 50001 Missing Access, 10003 Unknown Channel);
-- https://discord.com/developers/docs/reference#authentication: `Authorization: Bot TOKEN`.
+- https://discord.com/developers/docs/reference#authentication: `Authorization: Bot TOKEN`;
+- https://discord.com/developers/docs/events/gateway#get-gateway-bot: GET /gateway/bot gives the
+  Gateway's URL (tests/connectors/gateway.py), shards and session_start_limit.
 Deleting a message removes it from the listing; editing sets edited_timestamp.
 """
 
@@ -59,6 +61,7 @@ class DiscordApi:
         self.hold = threading.Event()
         self.reached = threading.Event()
         self.guild_members: list[dict[str, Any]] = []
+        self.gateway_url = "wss://gateway.discord.gg"
 
     # -- the community's life ------------------------------------------------------------------------
 
@@ -150,6 +153,8 @@ class DiscordApi:
         if headers.get("Authorization") != f"Bot {self.token}":
             return 401, limits, {"message": "401: Unauthorized", "code": 0}
         parts = path.strip("/").split("/")  # api/v10/channels/{id}[/messages]
+        if parts[2:] == ["gateway", "bot"]:
+            return 200, limits, self._gateway_bot()
         if len(parts) == 5 and parts[2] == "guilds" and parts[4] == "members":
             return self._members(parts[3], query, limits)
         if len(parts) < 4 or parts[2] != "channels":
@@ -190,6 +195,18 @@ class DiscordApi:
         else:
             chosen = ordered[-limit:]
         return 200, limits, list(reversed(chosen))
+
+    def _gateway_bot(self) -> dict[str, Any]:
+        return {
+            "url": self.gateway_url,
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 999,
+                "reset_after": 14400000,
+                "max_concurrency": 1,
+            },
+        }
 
     def _members(
         self, guild: str, query: dict[str, list[str]], limits: dict[str, str]

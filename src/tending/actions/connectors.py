@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tending.config import credential, is_credential_reference
 from tending.connectors import KINDS, get_connector
 from tending.connectors.base import Backoff, ConnectorError, Http, Seen
-from tending.errors import TendingError, UsageError
+from tending.errors import NotFoundError, TendingError, UsageError
 from tending.store.audit import record_event
 from tending.store.communities import (
     do_create_community,
@@ -224,7 +224,7 @@ def resolve_credentials(
     return values
 
 
-def _masked(text: str, secrets: list[str]) -> str:
+def masked(text: str, secrets: list[str]) -> str:
     for value in secrets:
         if value and len(value) >= 4:
             text = text.replace(value, MASK)
@@ -257,7 +257,7 @@ def do_connect(
         ) as http:
             seen = module.check(normal, values, http=http)
     except TendingError as error:
-        raise ConnectorError(_masked(str(error), secrets)) from None
+        raise ConnectorError(masked(str(error), secrets)) from None
     with engine.begin() as conn:
         community = find_community(conn, community_name) or do_create_community(
             conn, community_name, platform=module.PLATFORM, actor=actor
@@ -296,6 +296,42 @@ def get_connectors(engine: Engine, *, community_name: str | None = None) -> list
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
         return [_info(row) for row in get_connector_rows(conn, community_id=community_id)]
+
+
+def get_community_connector(engine: Engine, community_id: int, connector_id: int) -> ConnectorInfo:
+    """The connector of this community with this id, or NotFoundError (what the JSON API's paths name):
+    a connector of another community is not found either."""
+    with engine.connect() as conn:
+        row = find_connector(conn, connector_id)
+    if row is None or row.community_id != community_id:
+        raise NotFoundError(
+            f"connector_id: no connector {connector_id} in community {community_id} "
+            f"(see /api/v1/communities/{community_id}/connectors)."
+        )
+    return _info(row)
+
+
+def do_request_sync(
+    engine: Engine,
+    connector_id: int,
+    *,
+    actor: str,
+    file_values: dict[str, Any] | None = None,
+    backoff: Backoff | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
+    """A sync someone asked for (the JSON API): audited with who asked, then run as `tending sync
+    --connector ID` runs it, paused or not; its failure is recorded on the connector, never raised."""
+    row = _existing(engine, connector_id)
+    with engine.begin() as conn:
+        record_event(
+            conn,
+            row.community_id,
+            actor=actor,
+            action="connector.sync_requested",
+            details={"connector_id": connector_id},
+        )
+    return sync_one(engine, row, file_values=file_values, backoff=backoff, now=now)
 
 
 def _existing(engine: Engine, connector_id: int) -> ConnectorRow:
@@ -388,15 +424,19 @@ def do_sync_due(
     community_name: str | None = None,
     file_values: dict[str, Any] | None = None,
     backoff: Backoff | None = None,
+    woken: set[int] | frozenset[int] = frozenset(),
 ) -> list[SyncResult]:
-    """What `tending worker` runs before the playbooks: the connectors whose interval has passed."""
+    """What `tending worker` runs before the playbooks: the connectors whose interval has passed, and
+    those whose live stream said something is new (`woken`, actions/streams.py), if not paused."""
     moment = now or utcnow()
     with engine.connect() as conn:
         community_id = resolve_community(conn, community_name).id if community_name else None
         rows = get_connector_rows(conn, community_id=community_id)
+    due = {row.id for row in get_due(rows, now=moment)}
     return [
         sync_one(engine, row, file_values=file_values, backoff=backoff, now=moment)
-        for row in get_due(rows, now=moment)
+        for row in rows
+        if row.id in due or (row.id in woken and row.state != PAUSED)
     ]
 
 
@@ -428,7 +468,7 @@ def sync_one(
             finally:
                 result.requests = http.requests
     except TendingError as error:
-        result.ok, result.reason = False, _masked(str(error), secrets)
+        result.ok, result.reason = False, masked(str(error), secrets)
     except Exception as error:  # a connector's bug must not stop the others, nor print a secret
         result.ok, result.reason = (
             False,

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from tending.actions.outbox import SENDING_LEASE
 from tending.actions.run import TickSummary
 from tending.actions.run import do_tick as run_tick
+from tending.actions.streams import Streams
 from tending.config import Settings
 from tending.delivery.base import ConfigurationError
 from tending.delivery.config import check_delivery, merged_delivery
@@ -95,9 +96,9 @@ class WorkerLoop:
     community_name: str | None
     templates: Path | None  # the user's templates folder (None: the built-in texts)
     report: Callable[[list[TickSummary]], None] = lambda summaries: None
-    sync: Callable[[], None] | None = (
-        None  # the connectors' pass, run before each tick (tending worker)
-    )
+    # the connectors' pass, run before each tick (tending worker): those due, and those a stream woke
+    sync: Callable[[set[int]], None] | None = None
+    streams: Streams | None = None  # the live streams (actions/streams.py): news cuts a wait short
     sleep: Callable[[float], None] = time.sleep
     stop: Callable[[], bool] = lambda: False
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -105,16 +106,28 @@ class WorkerLoop:
     failures: int = 0
 
     def run(self) -> None:
-        while not self.stop():
-            started = time.monotonic()
-            wait = self.tick_once()
-            self.sleep(max(0.0, wait - (time.monotonic() - started)))
+        try:
+            while not self.stop():
+                started = time.monotonic()
+                wait = self.tick_once()
+                rest = max(0.0, wait - (time.monotonic() - started))
+                if self.streams is not None:
+                    self.streams.wait(rest)
+                else:
+                    self.sleep(rest)
+        finally:
+            if self.streams is not None:
+                self.streams.stop()
 
     def tick_once(self) -> float:
         """One tick; the seconds to wait before the next (longer after each failure in a row)."""
         try:
+            woken: set[int] = set()
+            if self.streams is not None:
+                woken = self.streams.take()
+                self.streams.refresh()  # streams for connectors added since; paused ones end
             if self.sync is not None:
-                self.sync()  # a failing connector is marked failing and never stops the others or the tick
+                self.sync(woken)  # a failing connector is marked failing, never stops the others
             summaries = do_tick_named(
                 self.engine,
                 self.delivery,

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from tending.api import communities, moderation, outbox
+from tending.api import communities, connectors, moderation, outbox
 from tending.api.common import ApiError, ApiState
 from tending.errors import NotFoundError, TendingError, UsageError
 
@@ -32,7 +32,7 @@ def create_api(engine: Engine, *, clock: Callable[[], datetime] | None = None) -
         "Send an API token as `Authorization: Bearer TOKEN`.",
     )
     api.state.api = ApiState(engine) if clock is None else ApiState(engine, clock)
-    for module in (communities, outbox, moderation):
+    for module in (communities, outbox, moderation, connectors):
         api.include_router(module.router)
     _add_handlers(api)
     return api

@@ -736,15 +736,23 @@ def run(
         _print_summary(summary)
 
 
-def sync_and_listen(app: AppContext, community_name: str | None) -> None:
-    """The worker's pass before each tick: the connectors, then the listening queries, that are due."""
+def sync_and_listen(
+    app: AppContext, community_name: str | None, woken: set[int] | frozenset[int] = frozenset()
+) -> None:
+    """The worker's pass before each tick: the connectors, then the listening queries, that are due
+    (and the connectors a live stream woke)."""
     from tending.actions.connectors import do_sync_due
     from tending.actions.listening import do_listen
     from tending.cli.connectors import print_syncs
     from tending.cli.listening import print_listens
 
     print_syncs(
-        do_sync_due(app.engine, community_name=community_name, file_values=app.settings.file_values)
+        do_sync_due(
+            app.engine,
+            community_name=community_name,
+            file_values=app.settings.file_values,
+            woken=woken,
+        )
     )
     print_listens(do_listen(app.engine, community_name=community_name, due_only=True))
 
@@ -761,6 +769,7 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
     """
     import logging
 
+    from tending.actions.streams import Streams
     from tending.actions.worker import WorkerLoop, refuse_invalid_configuration
 
     refuse_invalid_configuration(app.settings, app.engine)
@@ -786,7 +795,10 @@ def worker(app: AppContext, interval: int, community_name: str | None) -> None:
             community_name,
             data_home() / "templates",
             report=report,
-            sync=lambda: sync_and_listen(app, community_name),
+            sync=lambda woken: sync_and_listen(app, community_name, woken),
+            streams=Streams(
+                app.engine, community_name=community_name, file_values=app.settings.file_values
+            ),
         ).run()
     except KeyboardInterrupt:
         click.echo("Worker stopped. A message interrupted mid-send is recovered at the next start.")

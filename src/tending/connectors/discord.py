@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from tending.connectors import discord_gateway
 from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, json_of
 from tending.importers.base import BadRecord, Conversations, parse_iso
 from tending.importers.discord import parse_messages
@@ -57,6 +58,10 @@ FIELDS = (
     Field(
         "members",
         T_("yes: also read the server's members for their join dates (the Server Members intent)."),
+    ),
+    Field(
+        "gateway",
+        T_("no: poll the REST API only, without holding Discord's Gateway open (the live stream)."),
     ),
 )
 API = "https://discord.com/api/v10"
@@ -120,6 +125,36 @@ def _error_code(response: httpx.Response) -> Any:
     except ValueError:
         return None
     return data.get("code") if isinstance(data, dict) else None
+
+
+def wants_stream(options: dict[str, Any]) -> bool:
+    return str(options.get("gateway", "")).strip().lower() not in ("no", "false", "off", "0")
+
+
+def listen(
+    target: str,
+    credentials: dict[str, str],
+    cursor: dict[str, Any],
+    *,
+    http: Http,
+    news: Callable[[], None],
+    running: Callable[[], bool],
+) -> None:
+    """The live stream: Discord's Gateway (connectors/discord_gateway.py) calls news() on an event of
+    the channel or its server; the worker then runs this connector's REST pass."""
+    base = _base(credentials)
+    guild = cursor.get("guild_id")
+    if not guild:
+        channel = _get(http, f"{base}/channels/{target}", target, "channel")
+        guild = channel.get("guild_id") if isinstance(channel, dict) else None
+    watch = discord_gateway.Watch(
+        token=credentials.get("token", ""),
+        channel=target,
+        guild=str(guild) if guild else None,
+        news=news,
+        running=running,
+    )
+    discord_gateway.stream(discord_gateway.gateway_url(http, base), watch)
 
 
 def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:

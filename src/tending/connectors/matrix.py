@@ -19,7 +19,7 @@ the bot's own user id (its messages are marked as a bot's).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -57,6 +57,7 @@ CLIENT = "/_matrix/client/v3"
 TIMELINE_LIMIT = 200
 PAGE = 200  # events per /messages request
 MAX_PAGES = 5000
+STREAM_TIMEOUT_MS = 25_000  # a long-poll: under the HTTP client's timeout and most proxies' 30 s
 
 
 def normalise_target(target: str) -> str:
@@ -151,6 +152,44 @@ def fetch(
             "conversations": {k: [at.isoformat(), t] for k, (at, t) in conversations.last.items()},
         },
     )
+
+
+def listen(
+    target: str,
+    credentials: dict[str, str],
+    cursor: dict[str, Any],
+    *,
+    http: Http,
+    news: Callable[[], None],
+    running: Callable[[], bool],
+    timeout_ms: int = STREAM_TIMEOUT_MS,
+) -> None:
+    """Long-poll /sync (spec: GET /sync, `timeout`: the homeserver holds the request until an event
+    comes or the timeout passes) from the cursor's since, and call news() as soon as the room has an
+    event; while running() says so. The tokens it reads are its own: the sync that news() asks for
+    reads again from the stored cursor, through the single write path. Without a first sync (no since
+    yet) there is nothing to listen from: it returns at once."""
+    since = cursor.get("since")
+    room = cursor.get("room_id")
+    if not since or not room:
+        return
+    base = _base(credentials)
+    while running():
+        params = _sync_params(room, since)
+        params["timeout"] = timeout_ms
+        data = json_of(http.get(f"{base}{CLIENT}/sync", params=params), "sync")
+        rooms = data.get("rooms") or {}
+        if room in (rooms.get("leave") or {}):
+            raise ConnectorError(
+                f"{cursor.get('bot') or 'the account'} is no longer in {target} (it left or was "
+                "removed); invite it again."
+            )
+        joined = (rooms.get("join") or {}).get(room) or {}
+        if (joined.get("timeline") or {}).get("events") or (joined.get("state") or {}).get(
+            "events"
+        ):
+            news()
+        since = data.get("next_batch") or since
 
 
 def _sync_params(room: str, since: str | None) -> dict[str, Any]:

@@ -178,6 +178,16 @@ def set_state(
     )
 
 
+def mark_failing(conn: Connection, connector_id: int, reason: str) -> None:
+    """Failing with its reason (its live stream broke), a paused one staying paused; the last sync is
+    left as it was, so the polling that takes over comes at the connector's own interval."""
+    conn.execute(
+        update(connectors)
+        .where(connectors.c.id == connector_id, connectors.c.state != PAUSED)
+        .values(state=FAILING, reason=reason)
+    )
+
+
 def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> None:
     """Inside the transaction that stored the rows the cursor stands for."""
     conn.execute(update(connectors).where(connectors.c.id == connector_id).values(cursor=cursor))
