@@ -316,6 +316,26 @@ def find_links(text: str) -> list[str]:
     return URL_RE.findall(text) if may_have_link(text) else []
 
 
+# what every link has: carries nothing the has_url feature does not
+_LINK_FILLER = frozenset({"http", "https", "www"})
+
+
+def link_words(text: str) -> str:
+    """The words inside a text's links, space-separated: domain and path split on punctuation
+    ("https://www.youtube.com/user/SomeChannel?feature=mhee" -> "youtube com user somechannel feature
+    mhee"). normalise() turns every link into one token, so without these words a link to a YouTube
+    channel and one to a shop look the same. Empty for a text without links (most messages)."""
+    if not may_have_link(text):
+        return ""
+    words = (
+        word
+        for link in URL_RE.findall(text)
+        for word in NON_WORD_RE.sub(" ", strip_accents(link)).replace("@", " ").split()
+        if word not in _LINK_FILLER
+    )
+    return " ".join(words)
+
+
 def normalise(text: str) -> str:
     """The text the n-gram features see: lower-case, accents stripped, links and mentions as tokens,
     punctuation folded to spaces (so tweets, Reddit dumps and forum posts look alike)."""
