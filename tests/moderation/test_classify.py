@@ -13,6 +13,7 @@ import pytest
 
 from tending.moderation import training
 from tending.moderation.classifier import (
+    DENSE_START,
     LINK_START,
     MODELS_DIR,
     SCORES,
@@ -21,6 +22,7 @@ from tending.moderation.classifier import (
     Featurizer,
     shipped_classifier,
 )
+from tending.moderation.text import DENSE_NAMES, MOOD_NAMES
 from tests.conftest import CliResult
 
 
@@ -229,3 +231,17 @@ def test_only_the_spam_model_reads_the_words_inside_links() -> None:
         if (rows @ training.feature_mask(name))[:, LINK_START:].nnz
     }
     assert readers == {"spam"}
+
+
+def test_the_mood_of_the_words_is_read_for_french_messages_only() -> None:
+    """Only toxic_fr reads the mood features, and only on French messages: the classifier skips them
+    for the others, which changes none of their scores."""
+    texts = ["J'aime les femmes", "I love this song"]
+    everything = Featurizer().transform(texts)
+    french_only = Featurizer().transform(texts, mood=[True, False])
+    mood = {DENSE_START + DENSE_NAMES.index(name) for name in MOOD_NAMES}
+    assert (everything[0] != french_only[0]).nnz == 0
+    assert (
+        set((everything[1] != french_only[1]).indices.tolist()) <= mood
+    )  # "love": no negative word
+    assert french_only[1, sorted(mood)].nnz == 0 and everything[1, sorted(mood)].nnz == 2

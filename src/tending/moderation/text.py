@@ -575,8 +575,9 @@ def char_counts(text: str) -> tuple[int, int, int]:
     return sum(map(str.isalpha, text)), len(UPPER_RE.findall(text)), sum(map(str.isdigit, text))
 
 
-def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
-    """The hand-written features of one message, scaled to roughly [0, 1]."""
+def dense_features(text: str, normalised: str | None = None, *, mood: bool = True) -> np.ndarray:
+    """The hand-written features of one message, scaled to roughly [0, 1]. mood: compute the mood
+    features (zeros otherwise: only the French toxicity model reads them)."""
     norm = normalise(text) if normalised is None else normalised
     tokens = norm.split()
     lexicon = insult_lexicon()
@@ -609,9 +610,12 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         *moderator_features(text, folded, tokens, found),
         *target_features(folded, tokens, found),
         *scheme_features(text, folded, found),
-        *mood_features(text),
+        *(mood_features(text) if mood else _NO_MOOD),
     )
     return np.asarray(values, dtype=np.float32)
+
+
+_NO_MOOD = (0.0, 0.0, 0.0)
 
 
 def mood_features(text: str) -> list[float]:
