@@ -270,7 +270,10 @@ def choose_regularisation(data: Path, videos: dict[str, list[training.Example]])
         best = max(allowed, key=lambda pair: allowed[pair][0])
         outcome = {
             name: run_recipe(data, [first, second], videos[held], *pair)
-            for name, pair in (("chosen", best), ("shipped", (4.0, training.YOUTUBE_SHARE)))
+            for name, pair in (
+                ("chosen", best),
+                ("shipped", (training.REGULARISATION["spam"], training.YOUTUBE_SHARE["spam"])),
+            )
         }
         chosen_f1.append(outcome["chosen"].f1)
         shipped_f1.append(outcome["shipped"].f1)

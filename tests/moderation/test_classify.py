@@ -11,13 +11,18 @@ from typing import NotRequired, TypedDict
 
 import pytest
 
+from tending.moderation import training
 from tending.moderation.classifier import (
+    DENSE_START,
+    LINK_START,
     MODELS_DIR,
     SCORES,
     TARGET_SCORES,
     Classifier,
+    Featurizer,
     shipped_classifier,
 )
+from tending.moderation.text import DENSE_NAMES, MOOD_NAMES
 from tests.conftest import CliResult
 
 
@@ -211,3 +216,32 @@ def test_broken_encoding_is_spam_even_when_unreadable() -> None:
     mojibake = "Ð¡ÐºÐ¸Ð´ÐºÐ¸ Ð½Ð° Ð¾Ð±ÑƒÐ²ÑŒ Ð² Ð½Ð°ÑˆÐµÐ¼ Ð¼Ð°Ð³Ð°Ð·Ð¸Ð½Ðµ http://shop.example.ru"
     result = shipped_classifier().classify([1], [mojibake])[0]
     assert result.labels == ["spam"] and result.lang == "und"
+
+
+def test_only_the_spam_model_reads_the_words_inside_links() -> None:
+    """Features version 5 appended the link words; every other model is trained with them masked, so
+    their rows, and hence the toxicity models, are what they were before."""
+    rows = Featurizer().transform(
+        ["Espèce d'idiot, va voir https://www.insultes.fr/liste-complete"]
+    )
+    assert rows[:, LINK_START:].nnz == 4  # insultes, fr, liste, complete
+    readers = {
+        name
+        for name in training.MODEL_NAMES
+        if (rows @ training.feature_mask(name))[:, LINK_START:].nnz
+    }
+    assert readers == {"spam"}
+
+
+def test_the_mood_of_the_words_is_read_for_french_messages_only() -> None:
+    """Only toxic_fr reads the mood features, and only on French messages: the classifier skips them
+    for the others, which changes none of their scores."""
+    texts = ["J'aime les femmes", "I love this song"]
+    everything = Featurizer().transform(texts)
+    french_only = Featurizer().transform(texts, mood=[True, False])
+    mood = {DENSE_START + DENSE_NAMES.index(name) for name in MOOD_NAMES}
+    assert (everything[0] != french_only[0]).nnz == 0
+    assert (
+        set((everything[1] != french_only[1]).indices.tolist()) <= mood
+    )  # "love": no negative word
+    assert french_only[1, sorted(mood)].nnz == 0 and everything[1, sorted(mood)].nnz == 2

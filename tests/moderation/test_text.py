@@ -11,6 +11,7 @@ from tending.moderation.text import (
     dense_features,
     fold_unicode,
     is_disguised,
+    link_words,
     normalise,
 )
 
@@ -119,3 +120,10 @@ def test_praise_of_a_group_reads_positive_and_its_negation_is_no_attack() -> Non
     assert hatred["valence"] < 0 and hatred["negative_words"] > 0
     assert negated["negative_words"] == 0.0 and negated["valence"] > 0
     assert features("")["valence"] == 0.0
+
+
+def test_the_words_inside_bruno_s_links_are_read() -> None:
+    """normalise() makes every link one token ("lienurl"); link_words keeps what the link says."""
+    bruno = "Check my channel https://www.youtube.com/user/BrunoBeats?feature=mhee and www.shop-deals.ru/promo"
+    assert link_words(bruno) == "youtube com user brunobeats feature mhee shop deals ru promo"
+    assert link_words("Love this song, seen it live in Lyon") == ""

@@ -316,6 +316,26 @@ def find_links(text: str) -> list[str]:
     return URL_RE.findall(text) if may_have_link(text) else []
 
 
+# what every link has: carries nothing the has_url feature does not
+_LINK_FILLER = frozenset({"http", "https", "www"})
+
+
+def link_words(text: str) -> str:
+    """The words inside a text's links, space-separated: domain and path split on punctuation
+    ("https://www.youtube.com/user/SomeChannel?feature=mhee" -> "youtube com user somechannel feature
+    mhee"). normalise() turns every link into one token, so without these words a link to a YouTube
+    channel and one to a shop look the same. Empty for a text without links (most messages)."""
+    if not may_have_link(text):
+        return ""
+    words = (
+        word
+        for link in URL_RE.findall(text)
+        for word in NON_WORD_RE.sub(" ", strip_accents(link)).replace("@", " ").split()
+        if word not in _LINK_FILLER
+    )
+    return " ".join(words)
+
+
 def normalise(text: str) -> str:
     """The text the n-gram features see: lower-case, accents stripped, links and mentions as tokens,
     punctuation folded to spaces (so tweets, Reddit dumps and forum posts look alike)."""
@@ -555,8 +575,9 @@ def char_counts(text: str) -> tuple[int, int, int]:
     return sum(map(str.isalpha, text)), len(UPPER_RE.findall(text)), sum(map(str.isdigit, text))
 
 
-def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
-    """The hand-written features of one message, scaled to roughly [0, 1]."""
+def dense_features(text: str, normalised: str | None = None, *, mood: bool = True) -> np.ndarray:
+    """The hand-written features of one message, scaled to roughly [0, 1]. mood: compute the mood
+    features (zeros otherwise: only the French toxicity model reads them)."""
     norm = normalise(text) if normalised is None else normalised
     tokens = norm.split()
     lexicon = insult_lexicon()
@@ -589,9 +610,12 @@ def dense_features(text: str, normalised: str | None = None) -> np.ndarray:
         *moderator_features(text, folded, tokens, found),
         *target_features(folded, tokens, found),
         *scheme_features(text, folded, found),
-        *mood_features(text),
+        *(mood_features(text) if mood else _NO_MOOD),
     )
     return np.asarray(values, dtype=np.float32)
+
+
+_NO_MOOD = (0.0, 0.0, 0.0)
 
 
 def mood_features(text: str) -> list[float]:

@@ -24,7 +24,9 @@ from scipy import sparse
 
 from tending.errors import UsageError
 from tending.moderation.classifier import (
+    DENSE_START,
     FEATURES_VERSION,
+    LINK_START,
     N_FEATURES,
     Featurizer,
     LinearModel,
@@ -73,13 +75,14 @@ CLEAN_CEILING = 0.005
 # toxicity: every source weighs the same in total, so the largest collections (MLMA, HateCheck) do not
 # set the model's idea of toxicity alone (leave-one-source-out mean 0.729 -> 0.747, docs/model-card.md)
 SOURCE_BALANCED = frozenset({"toxic_fr", *TARGETS})
-YOUTUBE_SHARE = 0.75
+# spam: YouTube and the rest weigh the same since features version 5 (leave-one-video-out mean F1, with
+# the link words and C 16: docs/model-card.md)
+YOUTUBE_SHARE = {"spam": 0.5, "self_promotion": 0.75}
 MIN_THRESHOLD = 0.5  # never flag a message the model finds more likely fine than not
-# spam: C 16 was also measured (benchmarks/moderation_spam_selection.py --regularisation-only): chosen
-# inside the training videos, +0.005 of held-out F1, within liblinear's run-to-run noise, for slightly more
-# clean messages flagged; 4 stays (docs/model-card.md)
+# spam: C 16 since features version 5 (with the link words; chosen before inside the training videos by
+# benchmarks/moderation_spam_selection.py --regularisation-only, docs/model-card.md)
 REGULARISATION = {
-    "spam": 4.0,
+    "spam": 16.0,
     "self_promotion": 2.0,
     "toxic_fr": 0.1,
     "toxic_en": 2.0,
@@ -121,6 +124,9 @@ WITHOUT_MODERATOR_FEATURES = frozenset({"toxic_fr", "toxic_en", *TARGETS})
 # the mood features (text.mood_features) were measured for French toxicity only (leave one source out:
 # docs/model-card.md); the other models do without them, as they were measured
 WITH_MOOD_FEATURES = frozenset({"toxic_fr"})
+# the words inside links (classifier.LINK_FEATURES, features version 5) were measured for spam only; the
+# other models get weight 0 on them, so retraining them gives what it gave before
+WITH_LINK_WORDS = frozenset({"spam"})
 
 
 @dataclass(frozen=True)
@@ -647,7 +653,7 @@ def ceiling_threshold(
 
 
 def source_weights(
-    name: str, examples: Sequence[Example], *, share: float = YOUTUBE_SHARE
+    name: str, examples: Sequence[Example], *, share: float | None = None
 ) -> np.ndarray | None:
     """The spam models give the YouTube comments (the only set labelled for spam in a comment section)
     YOUTUBE_SHARE of the total weight, the extra sets (SMS, clean forum and tweet messages) the rest:
@@ -661,6 +667,7 @@ def source_weights(
     youtube = np.array([e.source.startswith("youtube:") for e in examples])
     if youtube.all() or not youtube.any():
         return None
+    share = YOUTUBE_SHARE[name] if share is None else share
     return np.where(youtube, share / youtube.sum(), (1 - share) / (~youtube).sum()) * len(examples)
 
 
@@ -677,7 +684,9 @@ def per_source_weights(examples: Sequence[Example]) -> np.ndarray:
 def feature_mask(name: str) -> sparse.dia_matrix:
     """A diagonal 0/1 matrix keeping the features model `name` is trained on (the others get weight 0)."""
     keep = np.ones(N_FEATURES, dtype=np.float32)
-    first = N_FEATURES - len(DENSE_NAMES)
+    first = DENSE_START
+    if name not in WITH_LINK_WORDS:
+        keep[LINK_START:] = 0.0
     for position, feature in enumerate(DENSE_NAMES):
         if name in WITHOUT_MODERATOR_FEATURES and (
             feature in MODERATOR_NAMES or feature in SCHEME_NAMES
@@ -695,7 +704,7 @@ def train_model(
     *,
     rows: sparse.csr_matrix | None = None,
     c: float | None = None,
-    youtube_share: float = YOUTUBE_SHARE,
+    youtube_share: float | None = None,
 ) -> tuple[LinearModel, dict[str, Any]]:
     """Fit one model; returns it with its out-of-fold metrics. c and youtube_share replace the shipped
     REGULARISATION and YOUTUBE_SHARE (benchmarks/moderation_spam_selection.py compares them)."""
@@ -712,7 +721,7 @@ def train_with_out_of_fold(
     *,
     rows: sparse.csr_matrix | None = None,
     c: float | None = None,
-    youtube_share: float = YOUTUBE_SHARE,
+    youtube_share: float | None = None,
     outside_clean: sparse.csr_matrix | None = None,
 ) -> tuple[LinearModel, dict[str, Any], np.ndarray]:
     """train_model, also returning the calibrated out-of-fold probability of every example (what the
