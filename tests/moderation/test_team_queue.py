@@ -352,6 +352,11 @@ def test_case_file_as_json_and_an_unknown_member_in_one_sentence(
     assert case.exit_code == 0, case.stderr
     found = json.loads(case.stdout)
     assert (found["open_items"], found["offender"]["warnings"]) == (1, 1)
+    assert found["total"] == len(found["entries"])
+    short = run_cli(*base, "case", "eve", "--limit", "1")
+    assert short.stdout.splitlines()[-1] == (
+        f"Showing the latest 1 of {found['total']} entries (--limit)."
+    )
     kinds = [(e["kind"], e["item_id"]) for e in found["entries"]]
     assert ("moderation.warn", ids["e1"]) in kinds
     assert sorted(k for k in kinds if k[0] == "finding") == sorted(

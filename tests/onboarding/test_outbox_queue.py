@@ -76,3 +76,46 @@ def test_a_bad_bulk_call_changes_nothing(engine: Engine, case: str) -> None:
     with engine.connect() as conn:
         assert get_message(conn, c.id, first).status == "drafted"  # type: ignore[union-attr]
     assert _audits(engine) == before
+
+
+@pytest.mark.parametrize("tab", ["pending", "done"])
+def test_a_tab_of_the_outbox_page_is_read_in_order_from_its_own_index(
+    engine: Engine, tab: str
+) -> None:
+    """The page's query is planned on the tab's partial index (migration 0019), whatever the order
+    of its states: no sort of every drafted message for each page of 50."""
+    from sqlalchemy import text
+
+    from tending.store.outbox import DONE_TAB, PENDING_TAB, MessageFilter, message_ids_query
+
+    story = cats(engine)
+    statuses = tuple(reversed(PENDING_TAB if tab == "pending" else DONE_TAB))
+    query = message_ids_query(story.community.id, MessageFilter(statuses=statuses), limit=50)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL enable_seqscan = off"))  # the table is tiny here
+        explain = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row[-1]) for row in conn.execute(text(explain + sql)))
+    assert f"ix_outbox_{tab}" in plan, plan
+
+
+def test_the_rule_filter_offers_each_rule_once_in_order(engine: Engine) -> None:
+    from tending.actions.outbox import do_draft_message
+    from tending.actions.outbox_queue import get_outbox_rules
+
+    story = cats(engine)
+    with engine.begin() as conn:
+        assert get_outbox_rules(conn, story.community) == []
+        for n, rule in enumerate(("welcome", "two_months", "welcome", "checkin", "two_months")):
+            do_draft_message(
+                conn,
+                story.community,
+                member_ids=[story["ada"]],
+                rule=rule,
+                channel="private",
+                body="Hello",
+                due_at=T0,
+                key=f"{rule}:{n}",
+            )
+        assert get_outbox_rules(conn, story.community) == ["checkin", "two_months", "welcome"]

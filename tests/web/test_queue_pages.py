@@ -164,3 +164,61 @@ def test_the_outbox_exports_what_it_lists_to_moderators_only(
     viewer = client_as("viewer")
     assert viewer.get(f"/c/{cid}/outbox/export.csv").status_code == 403
     assert "/outbox/export.csv" not in viewer.get(f"/c/{cid}/onboarding").text
+
+
+def test_a_members_case_file_on_the_web_50_a_page_for_moderators(
+    queue: dict[str, Any], client_as: Callable[[str], TestClient]
+) -> None:
+
+    from tending.actions.outbox import do_draft_message
+    from tending.store.communities import get_community_by_id
+    from tests.web.conftest import NOW
+
+    cid, client = queue["cid"], client_as("moderator")
+    insult = item_id(queue, "toxic", "e1")
+    engine = open_store(queue["db"])
+    with engine.begin() as conn:
+        eve = conn.execute(
+            select(moderation_items.c.member_id).where(moderation_items.c.id == insult)
+        ).scalar_one()
+        findings = len(
+            conn.execute(
+                select(moderation_items.c.id).where(moderation_items.c.member_id == eve)
+            ).all()
+        )
+        community = get_community_by_id(conn, cid)
+        for n in range(55):  # 55 messages drafted for eve (audited now: newer than the rest)
+            do_draft_message(
+                conn,
+                community,
+                member_ids=[eve],
+                rule="checkin",
+                channel="private",
+                body="Hello Eve",
+                due_at=NOW,
+                key=f"case:{n}",
+            )
+    engine.dispose()
+    page = client.get(f"/c/{cid}/moderation").text
+    client.post(
+        f"/c/{cid}/moderation/{insult}/act",
+        data={"action": "warn", "note": "second time", "csrf_token": csrf_of(page)},
+    )
+    member = client.get(f"/c/{cid}/members/{eve}").text
+    assert f'href="/c/{cid}/members/{eve}/case"' in member
+    first = client.get(f"/c/{cid}/members/{eve}/case")
+    assert first.status_code == 200
+    text = " ".join(first.text.split())
+    total = findings + 55 + 1
+    assert "Case file of Eve" in text and f"Showing 1–50 of {total} entries" in text
+    assert text.count("<tr class=") == 50 and 'rel="next"' in text
+    assert text.count("outbox.drafted") == 50
+    last = " ".join(client.get(f"/c/{cid}/members/{eve}/case?page=2").text.split())
+    assert f"Showing 51–{total} of {total} entries" in last and 'rel="next"' not in last
+    assert "moderation.warn" in last and f'href="/c/{cid}/moderation/log?item={insult}"' in last
+    assert "second time" not in last  # the note's text stays in the queue, not in the file
+    assert last.count("<tr class=") == total - 50
+    assert client.get(f"/c/{cid}/members/999999/case").status_code == 404
+    viewer = client_as("viewer")
+    assert viewer.get(f"/c/{cid}/members/{eve}/case").status_code == 403
+    assert "/case" not in viewer.get(f"/c/{cid}/members/{eve}").text

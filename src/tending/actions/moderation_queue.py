@@ -815,15 +815,21 @@ class CaseFile:
     entries: list[CaseEntry]  # newest first
     open_items: int
     offender: dict[str, int]
+    total: int  # entries in the whole file
+    offset: int  # entries before the first shown
 
 
 def get_case_file(
-    conn: Connection, community: Community, member_id: int, *, limit: int = 500
+    conn: Connection, community: Community, member_id: int, *, limit: int = 500, offset: int = 0
 ) -> CaseFile:
     """One member's moderation story across the platforms merged into them: every finding, decision,
-    warning, note, reopening and appeal, message drafted or sent, and check-in, newest first."""
+    warning, note, reopening and appeal, message drafted or sent, and check-in, newest first; the
+    `limit` entries after the newest `offset`."""
     findings = store.get_member_items(conn, community.id, member_id)
-    events = audit_store.get_events(conn, community.id, member_id=member_id, limit=limit)
+    events = audit_store.get_events(conn, community.id, member_id=member_id, limit=offset + limit)
+    counted = audit_store.count_events(
+        conn, community.id, audit_store.EventQuery(member_id=member_id)
+    )
     entries = [
         CaseEntry(
             i["occurred_at"], "finding", None, i["id"], f"{i['signal']} (score {i['score']:.2f})"
@@ -844,7 +850,12 @@ def get_case_file(
     entries.sort(key=lambda e: e.at, reverse=True)
     counts = store.get_offender_counts(conn, community.id, [member_id]).get(member_id) or {}
     return CaseFile(
-        member_id, entries[:limit], sum(1 for i in findings if i["status"] == OPEN), counts
+        member_id,
+        entries[offset : offset + limit],
+        sum(1 for i in findings if i["status"] == OPEN),
+        counts,
+        len(findings) + counted,
+        offset,
     )
 
 

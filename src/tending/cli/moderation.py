@@ -788,6 +788,7 @@ def case_command(
                 "member_id": case.member_id,
                 "open_items": case.open_items,
                 "offender": case.offender,
+                "total": case.total,
                 "entries": [
                     {
                         "at": isoformat_utc(e.at),
@@ -811,6 +812,8 @@ def case_command(
         click.echo(
             f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}  {e.summary:<50} {item:<12} {e.actor or ''}"
         )
+    if len(case.entries) < case.total:
+        click.echo(f"Showing the latest {len(case.entries)} of {case.total} entries (--limit).")
 
 
 @moderate.command("classify")

@@ -714,3 +714,53 @@ def log(request: Request, community_id: int, session: WebSession = require("view
         export_query=urlencode({**query, "format": "csv"}),
         page_name="moderation",
     )
+
+
+CASE_PAGE = 50
+
+
+@router.get("/c/{community_id}/members/{member_id}/case")
+def case_file(
+    request: Request, community_id: int, member_id: int, session: WebSession = require("moderator")
+) -> Response:
+    """A member's case file: the timeline `tending moderate case` prints (findings, decisions,
+    warnings, notes, appeals, messages, check-ins), newest first, 50 a page. Moderators only."""
+    from tending.actions.members import get_member_id_exists
+    from tending.actions.moderation_queue import get_case_file
+
+    community = community_or_404(request, community_id)
+    _ = translator(request)
+    page = parse_int(request.query_params.get("page"), low=1, high=100_000) or 1
+    zone = ZoneInfo(community.timezone)
+    with get_state(request).engine.connect() as conn:
+        if not get_member_id_exists(conn, community.id, member_id):
+            raise HTTPException(404)
+        case = get_case_file(
+            conn, community, member_id, limit=CASE_PAGE, offset=(page - 1) * CASE_PAGE
+        )
+        name = get_member_names(conn, community.id, [member_id]).get(member_id, f"#{member_id}")
+    rows = [
+        {
+            "iso": e.at.astimezone(zone).isoformat(timespec="minutes"),
+            "at": _.local_datetime(e.at, zone, "short"),
+            "kind": e.kind,
+            "summary": e.summary,
+            "item_id": e.item_id,
+            "actor": e.actor or "",
+        }
+        for e in case.entries
+    ]
+    return render(
+        request,
+        "moderation_case.html",
+        community=community,
+        member_id=member_id,
+        name=name,
+        case=case,
+        rows=rows,
+        first=case.offset + 1,
+        last_shown=case.offset + len(rows),
+        page=page,
+        more=case.offset + len(rows) < case.total,
+        page_name="members",
+    )
