@@ -38,6 +38,12 @@ def serving(platform: Platform) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
+        def do_POST(self) -> None:  # a body-less POST (Slack's apps.connections.open), as a GET
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.do_GET()
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 

@@ -11,7 +11,10 @@
 - https://docs.slack.dev/apis/web-api/#responses: HTTP 200 with {"ok": false, "error": "..."}
   (invalid_auth, channel_not_found, not_in_channel, missing_scope with needed/provided);
 - https://docs.slack.dev/apis/web-api/rate-limits: HTTP 429 with Retry-After and
-  {"ok": false, "error": "ratelimited"}; tokens as `Authorization: Bearer xoxb-...`.
+  {"ok": false, "error": "ratelimited"}; tokens as `Authorization: Bearer xoxb-...`;
+- https://docs.slack.dev/reference/methods/apps.connections.open: POST with an app-level token
+  (xapp-...), {"ok": true, "url": "wss://..."} (tests/connectors/socket_mode.py); a bot token gets
+  {"ok": false, "error": "not_allowed_token_type"}.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+APP_TOKEN = "xapp-1-A0123APP-1234567890-0a1b2c3d4e5f"
 CHANNEL = "C012AB3CD"
 USERS: list[dict[str, Any]] = [
     {
@@ -59,6 +63,9 @@ def offset_of(cursor: str) -> int:
 class SlackApi:
     def __init__(self, *, general: bool = True) -> None:
         self.token = TOKEN
+        self.app_token = APP_TOKEN
+        self.socket_url = "wss://wss-primary.slack.com/link/"
+        self.opened = 0  # apps.connections.open calls answered with a URL
         self.channels = {
             CHANNEL: {
                 "id": CHANNEL,
@@ -169,6 +176,8 @@ class SlackApi:
                 {"Retry-After": str(self.limited.pop(0))},
                 {"ok": False, "error": "ratelimited"},
             )
+        if method == "apps.connections.open":
+            return 200, {}, self._open(headers.get("Authorization", ""))
         if headers.get("Authorization") != f"Bearer {self.token}":
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         handler = {
@@ -181,6 +190,14 @@ class SlackApi:
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
         return 200, {}, handler(params)
+
+    def _open(self, authorization: str) -> dict[str, Any]:
+        if authorization == f"Bearer {self.token}":
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if authorization != f"Bearer {self.app_token}":
+            return {"ok": False, "error": "invalid_auth"}
+        self.opened += 1
+        return {"ok": True, "url": f"{self.socket_url}?ticket=t{self.opened}&app_id=A0123APP"}
 
     def _auth_test(self, params: dict[str, str]) -> dict[str, Any]:
         return {

@@ -34,10 +34,12 @@ from tending.store.connectors import (
     PAUSED,
     ConnectorRow,
     add_fetched,
+    claim_cursor,
     delete_connector,
     find_connector,
     find_same_connector,
     get_connector_rows,
+    get_cursor,
     insert_connector,
     record_sync,
     save_cursor,
@@ -106,6 +108,7 @@ class SyncResult:
     requests: int = 0
     duration_s: float = 0.0
     counts: IngestCounts = field(default_factory=IngestCounts)
+    superseded: bool = False  # stopped: another sync of the connector moved its cursor meanwhile
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +132,7 @@ class SyncResult:
                 "activities": self.counts.activities_edited,
             },
             "deleted": {"activities": self.counts.activities_deleted},
+            "superseded": self.superseded,
         }
 
 
@@ -481,14 +485,21 @@ def sync_one(
 
 
 def _run_steps(engine: Engine, row: ConnectorRow, steps: Any, result: SyncResult) -> None:
-    """Each step's records and cursor in one transaction (the import's ingest, not its bulk mode)."""
+    """Each step's records and cursor in one transaction (the import's ingest, not its bulk mode). A
+    step finding the cursor moved by another sync of the connector (the worker's while `tending sync`
+    runs) stops this sync there, writing nothing: the other one stored at least as much."""
+    expected = dict(row.cursor)
     for records, cursor in steps:
         with engine.connect() as conn, import_settings(conn), conn.begin():
+            if claim_cursor(conn, row.id, expected) is None:
+                result.superseded = True
+                return
             if records:
                 ingestor = Ingestor(conn, get_community_by_id(conn, row.community_id))
                 ingestor.add_all(records)
                 result.counts.merge(ingestor.counts)
                 add_fetched(conn, row.id, ingestor.counts.activities_added)
             save_cursor(conn, row.id, cursor)
+            expected = get_cursor(conn, row.id)  # as stored: JSON, read back
         result.records += len(records)
         result.steps += 1

@@ -36,7 +36,9 @@ def can_stream(row: ConnectorRow) -> bool:
     """The connector's module has a live stream, and the connector did not turn it off."""
     module = get_connector(row.kind)
     wants = getattr(module, "wants_stream", None)
-    return hasattr(module, "listen") and (wants is None or bool(wants(row.options)))
+    return hasattr(module, "listen") and (
+        wants is None or bool(wants(row.options, row.credentials))
+    )
 
 
 @dataclass

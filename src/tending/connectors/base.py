@@ -100,8 +100,9 @@ def tls_context() -> ssl.SSLContext:
 
 
 class Http:
-    """A GET-only client for one connector's sync, counting its requests (tests and the benchmark
-    check that a sync with nothing new makes one request per page it must check)."""
+    """A client for one connector's sync (GET; POST only where a platform's method asks for it),
+    counting its requests (tests and the benchmark check that a sync with nothing new makes one
+    request per page it must check)."""
 
     def __init__(
         self,
@@ -143,11 +144,32 @@ class Http:
         max_bytes: int = MAX_BYTES,
     ) -> httpx.Response:
         """GET with bounded retries; raises ConnectorError naming the host and path."""
+        return self._request("GET", url, params, headers, ok, max_bytes)
+
+    def post(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> httpx.Response:
+        """POST without a body (Slack's apps.connections.open), with the retries of get()."""
+        return self._request("POST", url, None, headers, ok, MAX_BYTES)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        headers: dict[str, str] | None,
+        ok: tuple[int, ...],
+        max_bytes: int,
+    ) -> httpx.Response:
         where = host_path(url)
         for attempt in range(1, self.backoff.attempts + 1):
             last = attempt == self.backoff.attempts
             try:
-                response = self._get(url, params, headers, max_bytes)
+                response = self._get(url, params, headers, max_bytes, method)
             except httpx.TimeoutException:
                 if last:
                     raise ConnectorError(
@@ -178,10 +200,15 @@ class Http:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _get(
-        self, url: str, params: Any, headers: dict[str, str] | None, max_bytes: int
+        self,
+        url: str,
+        params: Any,
+        headers: dict[str, str] | None,
+        max_bytes: int,
+        method: str = "GET",
     ) -> httpx.Response:
         self.requests += 1
-        with self.client.stream("GET", url, params=params, headers=headers) as response:
+        with self.client.stream(method, url, params=params, headers=headers) as response:
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk

@@ -127,7 +127,8 @@ def _error_code(response: httpx.Response) -> Any:
     return data.get("code") if isinstance(data, dict) else None
 
 
-def wants_stream(options: dict[str, Any]) -> bool:
+def wants_stream(options: dict[str, Any], references: dict[str, str]) -> bool:
+    """The Gateway is on unless gateway=no."""
     return str(options.get("gateway", "")).strip().lower() not in ("no", "false", "off", "0")
 
 

@@ -20,11 +20,12 @@ threads (ts -> reply_count:latest_reply), users (the ids whose names are stored)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tending.connectors import slack_socket
 from tending.connectors.base import ConnectorError, Field, Http, Seen, Step, json_of
 from tending.importers.base import BadRecord, Conversations, from_epoch
 from tending.importers.slack import parse_messages, parse_users
@@ -49,6 +50,14 @@ FIELDS = (
         required=True,
     ),
     Field("api_url", T_("The Web API's base URL (default https://slack.com/api).")),
+    Field(
+        "app_token",
+        T_(
+            "An app-level token (xapp-..., scope connections:write), by reference: the worker then "
+            "holds Socket Mode open and syncs as soon as something happens."
+        ),
+        secret=True,
+    ),
 )
 API = "https://slack.com/api"
 PAGE = 200  # conversations.history's documented advice: no more than 200 a page
@@ -114,6 +123,29 @@ def _refusal(method: str, channel: str, data: dict[str, Any]) -> ConnectorError:
             "it (OAuth & Permissions) and install the app again."
         )
     return ConnectorError(f"Slack answered {method} with the error {error}.")
+
+
+def wants_stream(options: dict[str, Any], references: dict[str, str]) -> bool:
+    """Socket Mode is opt-in: only with an app-level token."""
+    return "app_token" in references
+
+
+def listen(
+    target: str,
+    credentials: dict[str, str],
+    cursor: dict[str, Any],
+    *,
+    http: Http,
+    news: Callable[[], None],
+    running: Callable[[], bool],
+) -> None:
+    """The live stream: Socket Mode (connectors/slack_socket.py) calls news() on an event of the
+    channel or the workspace; the worker then runs this connector's REST pass."""
+    base, app_token = _base(credentials), credentials.get("app_token", "")
+    slack_socket.stream(
+        lambda: slack_socket.open_url(http, base, app_token),
+        slack_socket.Watch(channel=target, news=news, running=running),
+    )
 
 
 def check(target: str, credentials: dict[str, str], *, http: Http) -> Seen:

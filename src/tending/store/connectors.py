@@ -188,6 +188,30 @@ def mark_failing(conn: Connection, connector_id: int, reason: str) -> None:
     )
 
 
+def claim_cursor(
+    conn: Connection, connector_id: int, expected: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The first statement of a sync step's transaction: take the connector's row for writing until the
+    transaction ends (SQLite: the write lock; PostgreSQL: the row's lock), then read its cursor. None
+    if the cursor is no longer `expected`: another sync of the same connector (the worker and `tending
+    sync`, say) moved it meanwhile, and this one must not write an older cursor over it."""
+    conn.execute(
+        update(connectors).where(connectors.c.id == connector_id).values(cursor=connectors.c.cursor)
+    )
+    current = conn.execute(
+        select(connectors.c.cursor).where(connectors.c.id == connector_id)
+    ).scalar_one_or_none()
+    found = dict(current or {})
+    return found if found == expected else None
+
+
+def get_cursor(conn: Connection, connector_id: int) -> dict[str, Any]:
+    current = conn.execute(
+        select(connectors.c.cursor).where(connectors.c.id == connector_id)
+    ).scalar_one_or_none()
+    return dict(current or {})
+
+
 def save_cursor(conn: Connection, connector_id: int, cursor: dict[str, Any]) -> None:
     """Inside the transaction that stored the rows the cursor stands for."""
     conn.execute(update(connectors).where(connectors.c.id == connector_id).values(cursor=cursor))
