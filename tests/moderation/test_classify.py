@@ -192,6 +192,15 @@ def test_the_issue_examples_come_out_right() -> None:
     assert "toxic" not in complaint.labels and complaint.lang == "fr"
 
 
+def test_like_farming_is_spam_whatever_the_model_says() -> None:
+    """Two training videos' labels cannot teach like-farming (docs/model-card.md): a rule does."""
+    farming, fond = shipped_classifier().classify(
+        [1, 2], ["Like this comment if you are watching in 2015", "I like this song so much"]
+    )
+    assert farming.scores["spam"] == 0.99 and "spam" in farming.labels
+    assert "spam" not in fond.labels
+
+
 def test_a_message_the_models_cannot_read_gets_neutral_scores_and_a_lang() -> None:
     classifier = shipped_classifier()
     texts = [

@@ -92,6 +92,23 @@ def test_the_spam_families_of_the_issue_are_noticed() -> None:
     assert [calm[n] for n in SCHEME_NAMES] == [0.0] * len(SCHEME_NAMES)
 
 
+def test_chloe_farming_likes_is_noticed_and_ada_liking_the_song_is_not() -> None:
+    farming = (
+        "Like this comment if you're watching in 2015",
+        "okay... Thumbs up if you're watching while youtube still exists.",
+        "give it a like",
+        "Pouce bleu si tu écoutes encore en 2024",
+    )
+    assert [features(t)["like_appeal"] for t in farming] == [1.0] * len(farming)
+    fond = (
+        "I like this song, and I like if the chorus comes back",
+        "I'd hate to see what meta would look like if everyone posted a question",
+        "Sucscribe to me!",
+    )
+    assert [features(t)["like_appeal"] for t in fond] == [0.0] * len(fond)
+    assert features("Sucscribe to me!")["subscribe"] == 1.0  # misspelt with a c
+
+
 def test_what_a_toxic_message_aims_at_is_noticed() -> None:
     assert features("putain c'est dur")["profanity"] == pytest.approx(1 / 3)
     assert features("putain c'est dur")["insult_at_person"] == 0.0

@@ -89,7 +89,7 @@ PLEASE = frozenset({"please", "plz", "pls", "plis", "plzz", "svp", "stp"})
 # what a moderator of a comment section looks for (matched on lower-cased, accent-stripped text): asking for
 # subscribers (misspelt too: "suscribe", "sub me", "sub 4 sub"), "check out / check me / check my",
 # and the vocabulary of channels and followers
-SUBSCRIBE_RE = re.compile(r"\b(?:su[bs]+c?r?i?b\w*|subs?|abonne\w*)\b")
+SUBSCRIBE_RE = re.compile(r"\b(?:su[bsc]+r?i?b\w*|subs?|abonne\w*)\b")
 CHECK_RE = re.compile(
     r"\bcheck(?:ing)? (?:me|us|it|this|my|our|out|mah)\b"
     r"|\b(?:regarde[rz]?|ecoute[rz]?) (?:ma|mon|mes)\b"
@@ -128,6 +128,15 @@ SHARE_RE = re.compile(
     r"|with (?:your|all))\b|\blike (?:and|&|\+) share\b"
     r"|\bfai(?:tes|s) tourner\b|\bspread the word\b|\bmake (?:this|it) (?:go )?viral\b"
     r"|\bfaites le buzz\b|\bsi (?:tu|vous) (?:es|etes) d'accord\b"
+)
+# like-farming (engagement bait): asking for likes on the comment itself ("like this comment if you're
+# watching in 2015", "thumbs up if...", "give it a like"). In the YouTube Spam Collection 28 of the 32
+# comments it matches are labelled spam (Psy 1 of 3, Katy Perry 3 of 3, LMFAO 24 of 26); it matches none
+# of the 11,532 clean messages and SMS of the training mix nor of the civil French forum's 1,305 posts
+LIKE_APPEAL_RE = re.compile(
+    r"\blike (?:this|my) (?:comment|post)\b|\blike (?:ce|mon) (?:commentaire|post)\b"
+    r"|^\W*(?:thumbs? up|like) if\b|[.!?,]\s*(?:thumbs? up|like) if\b|\bthumbs? up if\b"
+    r"|\bpouce bleu si\b|\b(?:give|gimme) (?:it|this|me|us) a (?:like|thumbs? up)\b"
 )
 CENSORED_RE = re.compile(
     r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])"
@@ -188,11 +197,14 @@ DENSE_NAMES = (
     "valence",
     "positive_words",
     "negative_words",
+    # since FEATURES_VERSION 5, read by the spam model only (SPAM_ONLY_NAMES)
+    "like_appeal",
 )
 MODERATOR_NAMES = DENSE_NAMES[16:26]
 TARGET_NAMES = DENSE_NAMES[26:33]
 SCHEME_NAMES = DENSE_NAMES[33:39]
-MOOD_NAMES = DENSE_NAMES[39:]
+MOOD_NAMES = DENSE_NAMES[39:42]
+SPAM_ONLY_NAMES = DENSE_NAMES[42:]
 
 
 @dataclass(frozen=True)
@@ -611,11 +623,16 @@ def dense_features(text: str, normalised: str | None = None, *, mood: bool = Tru
         *target_features(folded, tokens, found),
         *scheme_features(text, folded, found),
         *(mood_features(text) if mood else _NO_MOOD),
+        1.0 if _may_appeal_for_likes(folded) and LIKE_APPEAL_RE.search(folded) else 0.0,
     )
     return np.asarray(values, dtype=np.float32)
 
 
 _NO_MOOD = (0.0, 0.0, 0.0)
+
+
+def _may_appeal_for_likes(folded: str) -> bool:
+    return "like" in folded or "thumb" in folded or "pouce" in folded
 
 
 def mood_features(text: str) -> list[float]:

@@ -37,6 +37,7 @@ from tending.moderation.text import (
     MODERATOR_NAMES,
     MOOD_NAMES,
     SCHEME_NAMES,
+    SPAM_ONLY_NAMES,
     dense_features,
     has_insult,
 )
@@ -693,6 +694,8 @@ def feature_mask(name: str) -> sparse.dia_matrix:
         ):
             keep[first + position] = 0.0
         if name not in WITH_MOOD_FEATURES and feature in MOOD_NAMES:
+            keep[first + position] = 0.0
+        if name not in WITH_LINK_WORDS and feature in SPAM_ONLY_NAMES:
             keep[first + position] = 0.0
     return sparse.diags(keep)
 
