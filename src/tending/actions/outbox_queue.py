@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tending.actions.moderation_queue import MAX_BULK, parse_days
+from tending.actions.moderation_queue import MAX_BULK, UNDO_WITHIN, parse_days
 from tending.actions.outbox import do_approve, do_skip
 from tending.errors import ConflictError, NotFoundError, UsageError
 from tending.models import Community
@@ -323,7 +323,6 @@ def _event(
 
 HUMAN = "human"  # the skip_reason of a person's skip (the CLI, the web, the API)
 REOPENABLE = (APPROVED, SKIPPED)
-UNDO_WITHIN = timedelta(hours=1)  # an older decision is reopened by its ids, not "undo"
 
 
 def _state(message: OutboxMessage) -> str:
