@@ -229,3 +229,41 @@ def test_outbox_list_as_csv_writes_what_is_listed_with_its_texts(
     one = run_cli(*db, "outbox", "list", "--format", "csv", "--limit", "1")
     assert len(list(csv.DictReader(io.StringIO(one.stdout)))) == 1
     assert one.stderr == "Showing 1 of 2 messages (the latest due, from --offset 0).\n"
+
+
+def test_an_approval_is_reopened_by_its_id_or_as_the_last_decision(
+    engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink
+) -> None:
+    ingest(engine, [person("ada", joined=T0 + timedelta(hours=1))])
+    db = ("--db", db_url)
+    assert run_cli(*db, "communities", "set", "Cats", "--start-url", START_URL).exit_code == 0
+    run_cli(*db, "onboarding", "enable", "--since", "2026-03-02")
+    run_cli(*db, "run", "--now", "2026-03-02T12:00:00Z")
+    (row,) = cli_json(run_cli, *db, "outbox", "list")
+    message = str(row["id"])
+    assert run_cli(*db, "outbox", "approve", message).exit_code == 0
+    reopened = run_cli(*db, "outbox", "reopen", message)
+    assert (reopened.exit_code, reopened.stdout.strip()) == (
+        0,
+        f"Reopened 1 message(s): drafted again ({message}).",
+    )
+    assert cli_json(run_cli, *db, "outbox", "show", message)["status"] == "drafted"
+    assert run_cli(*db, "outbox", "skip", message).exit_code == 0
+    last = run_cli(*db, "outbox", "reopen", "--last")
+    assert (last.exit_code, last.stdout.strip()) == (
+        0,
+        f"Reopened 1 message(s): drafted again ({message}).",
+    )
+    nothing = run_cli(*db, "outbox", "reopen", "--last")
+    assert (nothing.exit_code, nothing.stderr.strip()) == (
+        2,
+        "Error: there is no approval or skip of yours from the last hour to undo.",
+    )
+    assert run_cli(*db, "outbox", "send", message, "--approve").exit_code == 0
+    sent = run_cli(*db, "outbox", "reopen", message)
+    assert (sent.exit_code, sent.stderr.strip()) == (
+        2,
+        f"Error: message {message} is sent: it cannot be reopened.",
+    )
+    both = run_cli(*db, "outbox", "reopen", message, "--last")
+    assert both.exit_code == 2 and "name the messages to reopen, or --last" in both.stderr

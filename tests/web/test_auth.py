@@ -158,6 +158,7 @@ def post_routes(db_url: str, cid: int) -> dict[str, dict[str, object]]:
         f"/c/{cid}/moderation/undo": {},
         f"/c/{cid}/moderation/bulk": {"action": "leave", "step": "preview"},
         f"/c/{cid}/outbox/bulk": {"verb": "approve", "step": "preview"},
+        f"/c/{cid}/outbox/undo": {},
         f"/c/{cid}/sources/connect": {"kind": "rss", "target": "https://blog.example.org/feed/"},
         f"/c/{cid}/sources/1/sync": {},
         f"/c/{cid}/sources/1/remove": {},
@@ -178,7 +179,7 @@ def test_every_post_route_is_in_the_csrf_list(
         if isinstance(r, APIRoute) and "POST" in (r.methods or set())
     } - {"/login"}
     listed = post_routes(seeded[0], cid)
-    assert len(declared) == len(listed) == 34, (
+    assert len(declared) == len(listed) == 35, (
         f"add the new POST routes to post_routes(): {sorted(declared)}"
     )
 

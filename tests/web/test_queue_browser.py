@@ -316,4 +316,8 @@ def test_the_outbox_keyboard_path(server: tuple[str, int], browser: Any) -> None
     assert "Message skipped" in page.locator("main").inner_text()
     statuses = [_message_status(base, i) for i in (first, second, third)]
     assert statuses == ["drafted", "approved", "skipped"]  # the unsaved edit changed nothing
+    with page.expect_navigation():
+        page.keyboard.press("u")  # undoes the skip, the latest decision
+    assert "Undone: the messages are drafted again." in page.locator("main").inner_text()
+    assert _message_status(base, third) == "drafted"
     page.close()

@@ -142,6 +142,53 @@ def test_the_outbox_lists_n_of_m_and_approves_in_bulk(
     assert "cannot be approved; nothing was changed" in again.text
 
 
+def _outbox_states(db: str) -> dict[int, str]:
+    engine = open_store(db)
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(outbox.c.id, outbox.c.status)).all())
+    engine.dispose()
+    return states
+
+
+def test_an_approval_then_a_bulk_skip_are_undone_from_the_outbox_page(
+    drafts: dict[str, int],
+    seeded: tuple[str, int],
+    cid: int,
+    client_as: Callable[[str], TestClient],
+) -> None:
+    client = client_as("moderator")
+    welcome, weekly = drafts["welcome"], drafts["weekly"]
+    token = csrf_of(client.get(f"/c/{cid}/onboarding").text)
+    client.post(f"/c/{cid}/outbox/{welcome}/approve", data={"csrf_token": token})
+    page = client.get(f"/c/{cid}/onboarding").text
+    assert f"Undo your last approval (message {welcome})" in page
+    assert 'id="undo-form"' not in client_as("viewer").get(f"/c/{cid}/onboarding").text
+    undone = client.post(
+        f"/c/{cid}/outbox/undo", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert undone.status_code == 303 and undone.headers["location"].endswith("msg=undone")
+    assert _outbox_states(seeded[0])[welcome] == "drafted"
+    assert 'id="undo-form"' not in client.get(f"/c/{cid}/onboarding").text
+    client.post(
+        f"/c/{cid}/outbox/bulk",
+        data={
+            "verb": "skip",
+            "step": "confirm",
+            "message": [str(welcome), str(weekly)],
+            "csrf_token": token,
+        },
+    )
+    assert "Undo your last skip (2 messages)" in client.get(f"/c/{cid}/onboarding").text
+    client.post(f"/c/{cid}/outbox/undo", data={"csrf_token": token})
+    states = _outbox_states(seeded[0])
+    assert states[welcome] == states[weekly] == "drafted"
+    again = client.post(f"/c/{cid}/outbox/undo", data={"csrf_token": token}, follow_redirects=False)
+    assert again.headers["location"].endswith("msg=not_undone")
+    client.post("/account/language", data={"language": "fr", "csrf_token": token})
+    french = client.get(f"/c/{cid}/onboarding?msg=undone")
+    assert "Annulé : les messages sont de nouveau en brouillon." in french.text
+
+
 def test_the_outbox_exports_what_it_lists_to_moderators_only(
     drafts: dict[str, int], cid: int, client_as: Callable[[str], TestClient]
 ) -> None:

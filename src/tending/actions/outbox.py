@@ -211,9 +211,15 @@ def _refuse(message: OutboxMessage, verb: str) -> UsageError:
 
 
 def do_approve(
-    conn: Connection, community: Community, message_id: int, *, actor: str
+    conn: Connection,
+    community: Community,
+    message_id: int,
+    *,
+    actor: str,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Let a drafted message go when due. Approving a failed one queues it again (a human's explicit resend)."""
+    now = now or utcnow()
     message = _get(conn, community, message_id)
     if message.status not in (DRAFTED, FAILED):
         raise _refuse(message, "approved")
@@ -226,7 +232,7 @@ def do_approve(
         needs_check=False,
         next_attempt_at=None,
         attempts=0,
-        updated_at=utcnow(),
+        updated_at=now,
     )
     _audit(
         conn,
@@ -235,6 +241,7 @@ def do_approve(
         "approved",
         actor=actor,
         member_ids=message.member_ids,
+        at=now,
         previous=message.status,
     )
     return _get(conn, community, message_id)
@@ -248,9 +255,11 @@ def do_skip(
     actor: str,
     reason: str = "human",
     claimed: bool = False,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Decide a message will not be sent. `claimed`: the sender itself drops a row it holds (everyone it
     was for is now do-not-contact or gone)."""
+    now = now or utcnow()
     message = _get(conn, community, message_id)
     allowed = (DRAFTED, APPROVED, FAILED, SENDING) if claimed else (DRAFTED, APPROVED, FAILED)
     if message.status not in allowed:
@@ -263,7 +272,7 @@ def do_skip(
         status=SKIPPED,
         skip_reason=reason,
         needs_check=False,
-        updated_at=utcnow(),
+        updated_at=now,
     )
     _audit(
         conn,
@@ -272,6 +281,7 @@ def do_skip(
         "skipped",
         actor=actor,
         member_ids=message.member_ids,
+        at=now,
         reason=reason,
     )
     return _get(conn, community, message_id)

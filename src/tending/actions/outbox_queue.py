@@ -2,6 +2,8 @@
 many messages at once, after a preview. A bulk call is checked whole first (unknown ids, messages in a
 state that refuses the verb, too many at once): it refuses in one sentence and changes nothing; then
 each message goes through do_approve or do_skip (one audit row each), in the caller's transaction.
+A person's approval or skip is undone by reopening the messages (do_reopen_messages), or the latest
+decision of the last hour at once (do_undo_last_outbox_decision).
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tending.actions.moderation_queue import MAX_BULK, parse_days
+from tending.actions.moderation_queue import MAX_BULK, UNDO_WITHIN, parse_days
 from tending.actions.outbox import do_approve, do_skip
 from tending.errors import ConflictError, NotFoundError, UsageError
 from tending.models import Community
 from tending.store import outbox as store
-from tending.store.audit import bulk_record_events
+from tending.store.audit import EventQuery, bulk_record_events, find_events
 from tending.store.onboarding import get_external_ids
 from tending.store.outbox import (
+    APPROVED,
     CHANNELS,
     DRAFTED,
     FAILED,
@@ -255,19 +258,21 @@ def do_bulk_outbox(
     *,
     actor: str,
     where: MessageFilter | None = None,
+    now: datetime | None = None,
 ) -> list[int]:
     """Approve or skip many messages: checked whole, then the rows do_approve or do_skip would write
-    (one UPDATE per 2,000) and one audit row per message, as they write it."""
+    (one UPDATE per 2,000) and one audit row per message, as they write it, all at the instant `now`
+    (what do_undo_last_outbox_decision finds them by)."""
     preview = get_outbox_preview(conn, community, ids, verb, where=where)
     chosen = preview.message_ids
+    now = now or utcnow()
     if len(chosen) == 1 and where is None:
         if verb == "approve":
-            do_approve(conn, community, chosen[0], actor=actor)
+            do_approve(conn, community, chosen[0], actor=actor, now=now)
         else:
-            do_skip(conn, community, chosen[0], actor=actor)
+            do_skip(conn, community, chosen[0], actor=actor, now=now)
         return chosen
     messages = {m.id: m for m in store.get_messages(conn, community.id, chosen)}
-    now = utcnow()
     if verb == "approve":
         values = {
             "status": store.APPROVED,
@@ -312,3 +317,152 @@ def _event(
         "occurred_at": now,
         "details": details,
     }
+
+
+# -- reopening: the undo of a person's approval or skip ---------------------------------------------------
+
+HUMAN = "human"  # the skip_reason of a person's skip (the CLI, the web, the API)
+REOPENABLE = (APPROVED, SKIPPED)
+
+
+def _state(message: OutboxMessage) -> str:
+    if message.status == SKIPPED and message.skip_reason != HUMAN:
+        return f"skipped by tending ({message.skip_reason or 'no reason'})"
+    return message.status
+
+
+def _reopenable(message: OutboxMessage) -> bool:
+    return message.status == APPROVED or (
+        message.status == SKIPPED and message.skip_reason == HUMAN
+    )
+
+
+def do_reopen_messages(
+    conn: Connection,
+    community: Community,
+    ids: list[int],
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+) -> list[int]:
+    """Put approved messages (not yet being sent) and messages a person skipped back to drafted, to be
+    decided again: one audit row each (outbox.reopened, with the previous status). Checked whole first,
+    as do_bulk_outbox: a message sent, being sent (claimed by a worker), posted by hand, still drafted,
+    or skipped by tending itself (a holdout, too late, do-not-contact, erased, merged) refuses the whole
+    call in one sentence naming the ids, and nothing changes.
+
+    A message skipped by tending is never reopened: a holdout's skipped row is the control group of the
+    holdout report (store.onboarding.get_holdout_outcomes counts skipped rows with reason holdout), and
+    the others record why the message must not go. A person's skip counts nowhere (neither messaged nor
+    holdout); reopened, the message is drafted again, so it shows with the pending messages and goes out
+    only once approved. The UPDATE only matches rows still in the state they were read in: if a worker
+    claimed an approved message meanwhile, ConflictError, and the caller's transaction rolls back."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        raise UsageError("MESSAGE_IDS: name at least one message to reopen.")
+    if len(wanted) > MAX_BULK:
+        raise UsageError(
+            f"MESSAGE_IDS: {len(wanted)} messages at once is too many (at most {MAX_BULK}); "
+            "nothing was changed."
+        )
+    messages = {m.id: m for m in store.get_messages(conn, community.id, wanted)}
+    missing = [i for i in wanted if i not in messages]
+    if missing:
+        raise NotFoundError(
+            f"MESSAGE_IDS: the outbox of '{community.name}' has no message {_some(missing)}; "
+            "nothing was changed."
+        )
+    refused = [i for i in wanted if not _reopenable(messages[i])]
+    if refused:
+        states = sorted({_state(messages[i]) for i in refused})
+        if len(wanted) == 1:
+            raise ConflictError(f"message {refused[0]} is {states[0]}: it cannot be reopened.")
+        one = len(refused) == 1
+        raise ConflictError(
+            f"MESSAGE_IDS: {'message' if one else 'messages'} {_some(refused)} "
+            f"{'is' if one else 'are'} {' or '.join(states)}: "
+            f"{'it' if one else 'they'} cannot be reopened; nothing was changed."
+        )
+    values = {
+        "status": DRAFTED,
+        "skip_reason": None,
+        "next_attempt_at": None,
+        "claim_token": None,
+        "needs_check": False,
+        "updated_at": now,
+    }
+    changed = 0
+    for status in REOPENABLE:
+        some = [i for i in wanted if messages[i].status == status]
+        if some:
+            changed += store.update_messages(conn, community.id, some, expect=(status,), **values)
+    if changed < len(wanted):
+        raise ConflictError(
+            "MESSAGE_IDS: some messages were sent or changed meanwhile; nothing was changed."
+        )
+    bulk_record_events(
+        conn,
+        [
+            {
+                "community_id": community.id,
+                "actor": actor,
+                "action": "outbox.reopened",
+                "member_id": messages[i].member_ids[0]
+                if len(messages[i].member_ids) == 1
+                else None,
+                "occurred_at": now,
+                "details": {"outbox_id": i, "previous": messages[i].status, "reason": reason},
+            }
+            for i in wanted
+        ],
+    )
+    return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class LastOutboxDecision:
+    message_ids: list[int]  # those still as the decision left them (approved, or skipped)
+    verb: str  # approve or skip
+    at: datetime
+
+
+def get_last_outbox_decision(
+    conn: Connection, community: Community, *, actor: str, now: datetime
+) -> LastOutboxDecision | None:
+    """The actor's latest approval or skip of the last hour (one message, or all of a bulk decision: its
+    audit rows share their instant), with the messages still as it left them; None when there is none,
+    or when none of its messages can be reopened any more (sent, claimed, decided again, undone)."""
+    query = EventQuery(
+        actions=("outbox.approved", "outbox.skipped"), actor=actor, since=now - UNDO_WITHIN
+    )
+    latest = find_events(conn, community.id, query, limit=1)
+    if not latest:
+        return None
+    at, action = latest[0]["occurred_at"], latest[0]["action"]
+    same = EventQuery(actions=(action,), actor=actor, since=at)
+    events = [
+        e
+        for e in find_events(conn, community.id, same, limit=MAX_BULK + 1)
+        if e["occurred_at"] == at
+    ]
+    ids = sorted({int(e["details"]["outbox_id"]) for e in events})
+    verb = "approve" if action == "outbox.approved" else "skip"
+    decided = APPROVED if verb == "approve" else SKIPPED
+    still = [
+        m.id
+        for m in store.get_messages(conn, community.id, ids)
+        if m.status == decided and _reopenable(m)
+    ]
+    return LastOutboxDecision(sorted(still), verb, at) if still else None
+
+
+def do_undo_last_outbox_decision(
+    conn: Connection, community: Community, *, actor: str, now: datetime
+) -> LastOutboxDecision:
+    """Reopen the messages of the actor's latest approval or skip of the last hour (one audit row each)."""
+    last = get_last_outbox_decision(conn, community, actor=actor, now=now)
+    if last is None:
+        raise ConflictError("there is no approval or skip of yours from the last hour to undo.")
+    do_reopen_messages(conn, community, last.message_ids, actor=actor, now=now, reason="undo")
+    return last

@@ -578,6 +578,41 @@ def skip_command(
     _bulk_outbox(app, "skip", message_ids, where, dry_run, community_name)
 
 
+@outbox.command("reopen")
+@click.argument("message_ids", type=int, nargs=-1)
+@click.option(
+    "--last",
+    is_flag=True,
+    help="Your latest approval or skip of the last hour instead (all the messages of a bulk one).",
+)
+@community_option
+@pass_app
+def reopen_command(
+    app: AppContext, message_ids: tuple[int, ...], last: bool, community_name: str | None
+) -> None:
+    """Undo an approval or a skip: the messages are drafted again, to be decided anew; one audit
+    row each. A message sent, being sent, posted by hand or skipped by tending itself (a holdout)
+    cannot be reopened; if one cannot, none is.
+
+    \b
+    Example:
+      tending outbox reopen 12 13
+      tending outbox reopen --last
+    """
+    from tending.actions.outbox_queue import do_reopen_messages, do_undo_last_outbox_decision
+
+    if last == bool(message_ids):
+        raise UsageError("MESSAGE_IDS: name the messages to reopen, or --last (not both).")
+    with app.engine.begin() as conn:
+        community = _resolve(app, conn, community_name)
+        if last:
+            done = do_undo_last_outbox_decision(conn, community, actor="cli", now=utcnow())
+            ids = done.message_ids
+        else:
+            ids = do_reopen_messages(conn, community, list(message_ids), actor="cli", now=utcnow())
+    click.echo(f"Reopened {len(ids)} message(s): drafted again ({' '.join(str(i) for i in ids)}).")
+
+
 @outbox.command("mark-sent")
 @click.argument("message_id", type=int)
 @click.option(

@@ -117,8 +117,8 @@
   }
 
   // The outbox: o opens the message's text to edit it, Esc closes it (back to the row), x selects the
-  // message, a approves it, s skips it. There is no u: an approval or a skip is not undone (see
-  // tending.actions.outbox).
+  // message, a approves it, s skips it, u undoes one's last approval or skip (the messages are drafted
+  // again).
   var outbox = document.querySelector("ol.outbox");
   if (outbox) {
     queueKeys(
@@ -134,7 +134,8 @@
         Escape: function (row) { row.classList.remove("editing"); },
         x: function (row) { return click(row, "input.select"); },
         a: function (row) { return click(row, ".approve-form button"); },
-        s: function (row) { return click(row, ".skip-form button"); }
+        s: function (row) { return click(row, ".skip-form button"); },
+        u: function () { return click(document, "#undo-form button"); }
       }
     );
   }

@@ -19,7 +19,7 @@ from tending.actions.members import get_member_names
 from tending.actions.web_users import WebSession
 from tending.errors import TendingError, UsageError
 from tending.models import Community
-from tending.web.auth import acting, get_state, require
+from tending.web.auth import acting, get_state, require, role_at_least
 from tending.web.i18n import Translator
 from tending.web.pages import N_, render, translator
 from tending.web.views.common import community_or_404, parse_int, see_other
@@ -52,6 +52,8 @@ MESSAGES = {
     "sent": N_("Message sent."),
     "posted_by_hand": N_("Message recorded as posted by hand: it counts as sent."),
     "not_sent": N_("The message could not be sent: its error is shown with it."),
+    "undone": N_("Undone: the messages are drafted again."),
+    "not_undone": N_("Nothing was undone: the messages were sent or decided again meanwhile."),
 }
 
 
@@ -94,7 +96,11 @@ def onboarding(
     request: Request, community_id: int, session: WebSession = require("viewer")
 ) -> Response:
     from tending.actions.outbox import count_by_status
-    from tending.actions.outbox_queue import get_outbox_listing, get_outbox_rules
+    from tending.actions.outbox_queue import (
+        get_last_outbox_decision,
+        get_outbox_listing,
+        get_outbox_rules,
+    )
 
     community = community_or_404(request, community_id)
     _ = translator(request)
@@ -120,10 +126,16 @@ def onboarding(
         wanted = {m for message in messages for m in message.member_ids[:20]}
         wanted |= {m for item in playbook.get("upcoming", [])[:50] for m in item.member_ids[:20]}
         names = _names(conn, community.id, wanted)
+        last = (
+            get_last_outbox_decision(conn, community, actor=_actor(session), now=state.now())
+            if role_at_least(session.user.role, "moderator")
+            else None
+        )
     msg = MESSAGES.get(request.query_params.get("msg", ""))
     return render(
         request,
         "onboarding.html",
+        last=last,
         community=community,
         messages=messages,
         rows=_outbox_rows(community, messages, names, _),
@@ -323,7 +335,9 @@ async def outbox_bulk(
                     if scope == "filter"
                     else None
                 )
-                do_bulk_outbox(conn, community, ids, verb, actor=actor, where=where)
+                do_bulk_outbox(
+                    conn, community, ids, verb, actor=actor, where=where, now=state.now()
+                )
             return see_other(
                 f"/c/{community.id}/onboarding", msg="approved" if verb == "approve" else "skipped"
             )
@@ -345,6 +359,27 @@ async def outbox_bulk(
         verb=verb,
         page_name="onboarding",
     )
+
+
+def _actor(session: WebSession) -> str:
+    return f"web:{session.user.email}"
+
+
+@router.post("/c/{community_id}/outbox/undo")
+def undo(
+    request: Request, community_id: int, session: WebSession = acting("moderator")
+) -> Response:
+    """Reopen the messages of one's latest approval or skip of the last hour (drafted again)."""
+    from tending.actions.outbox_queue import do_undo_last_outbox_decision
+
+    community = community_or_404(request, community_id)
+    state = get_state(request)
+    try:
+        with state.engine.begin() as conn:
+            do_undo_last_outbox_decision(conn, community, actor=_actor(session), now=state.now())
+    except TendingError:
+        return see_other(f"/c/{community.id}/onboarding", msg="not_undone")
+    return see_other(f"/c/{community.id}/onboarding", msg="undone")
 
 
 BACK_PAGES = (
@@ -377,8 +412,10 @@ def approve(
 ) -> Response:
     from tending.actions.outbox import do_approve
 
+    state = get_state(request)
+
     def action(conn: Connection, community: Community) -> str:
-        do_approve(conn, community, message_id, actor=f"web:{session.user.email}")
+        do_approve(conn, community, message_id, actor=_actor(session), now=state.now())
         return "approved"
 
     return _act(request, community_id, message_id, action, back)
@@ -394,8 +431,10 @@ def skip(
 ) -> Response:
     from tending.actions.outbox import do_skip
 
+    state = get_state(request)
+
     def action(conn: Connection, community: Community) -> str:
-        do_skip(conn, community, message_id, actor=f"web:{session.user.email}", reason="human")
+        do_skip(conn, community, message_id, actor=_actor(session), reason="human", now=state.now())
         return "skipped"
 
     return _act(request, community_id, message_id, action, back)
