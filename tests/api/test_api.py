@@ -270,6 +270,16 @@ def test_approving_and_skipping_outbox_messages(
         get(api, tokens["viewer"], f"/communities/{cid}/outbox", status="drafted").json()["total"]
         == 1
     )
+    reopened = api.post(f"/api/v1/communities/{cid}/outbox/{ids[1]}/reopen", headers=moderator)
+    assert reopened.status_code == 200 and reopened.json()["status"] == "drafted"
+    again = api.post(f"/api/v1/communities/{cid}/outbox/{ids[1]}/reopen", headers=moderator)
+    assert again.status_code == 409 and "cannot be reopened" in again.json()["error"]
+    assert (
+        api.post(
+            f"/api/v1/communities/{cid}/outbox/{ids[1]}/reopen", headers=bearer(tokens["viewer"])
+        ).status_code
+        == 403
+    )
     engine = open_store(seeded[0])
     with engine.connect() as conn:
         rows = conn.execute(
@@ -281,6 +291,7 @@ def test_approving_and_skipping_outbox_messages(
     assert [(r.actor, r.action, r.details["outbox_id"]) for r in rows] == [
         ("api:bruno.mod@example.org", "outbox.approved", ids[0]),
         ("api:bruno.mod@example.org", "outbox.skipped", ids[1]),
+        ("api:bruno.mod@example.org", "outbox.reopened", ids[1]),
     ]
 
 

@@ -337,6 +337,14 @@ def _reopenable(message: OutboxMessage) -> bool:
     )
 
 
+def get_outbox_messages(
+    conn: Connection, community: Community, ids: list[int]
+) -> list[OutboxMessage]:
+    """The community's messages of these ids, in their order (unknown ids left out)."""
+    found = {m.id: m for m in store.get_messages(conn, community.id, ids)}
+    return [found[i] for i in ids if i in found]
+
+
 def do_reopen_messages(
     conn: Connection,
     community: Community,

@@ -23,6 +23,7 @@ from tending.api.common import (
     writing,
 )
 from tending.errors import NotFoundError, UsageError
+from tending.timeutil import utcnow
 
 router = APIRouter()
 
@@ -95,3 +96,21 @@ def skip(
             conn, community, message_id, actor=actor(user), reason="human"
         ),
     )
+
+
+@router.post("/communities/{community_id}/outbox/{message_id}/reopen", summary="Reopen a message")
+def reopen(
+    request: Request,
+    community_id: CommunityId,
+    message_id: ItemId,
+    user: WebUser = caller("moderator"),
+) -> dict[str, Any]:
+    """Put an approved message not yet being sent, or one a person skipped, back to drafted (the
+    dashboard's Undo); audited. 409 when it is sent, being sent, or was skipped by tending itself."""
+    from tending.actions.outbox_queue import do_reopen_messages, get_outbox_messages
+
+    def change(conn: Any, community: Any) -> Any:
+        do_reopen_messages(conn, community, [message_id], actor=actor(user), now=utcnow())
+        return get_outbox_messages(conn, community, [message_id])[0]
+
+    return _act(request, community_id, change)
