@@ -129,10 +129,10 @@ def test_a_french_moderator_reads_alerts_in_french(
     """Issue "a volunteer admin's first week": alert titles and details were English in French."""
     monkeypatch.setenv("TENDING_LANGUAGE", "fr")
     code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
-    assert code == 0 and "[critical] Fil qui s’échauffe : " in out, out
+    assert code == 0 and "[critical] Fil qui s’échauffe\u00a0: " in out, out
     assert "Heated thread" not in out
     code, out = run(forum, "alerts", "list")
-    assert code == 0 and "Fil qui s’échauffe : " in out and "Heated thread" not in out
+    assert code == 0 and "Fil qui s’échauffe\u00a0: " in out and "Heated thread" not in out
     code, out = run(forum, "alerts", "list", "--format", "json")  # JSON stays in English
     assert any(i["summary"].startswith("Heated thread: ") for i in json.loads(out)["items"])
 
@@ -154,12 +154,12 @@ def test_alert_summaries_keep_their_english_and_read_in_french_notation() -> Non
         "50% negative, hostility rising, 2 toxic."
     )
     assert alert_summary("heated_thread", heated, "fr") == (
-        "Fil qui s’échauffe : 12 messages en 24 heures, dont 92\u00a0% écrits par deux personnes, "
+        "Fil qui s’échauffe\u00a0: 12 messages en 24 heures, dont 92\u00a0% écrits par deux personnes, "
         "un message toutes les 2,2 min, 50\u00a0% négatifs, hostilité en hausse, 2 toxiques."
     )
     volume = {"value": 1500.0, "baseline": 12.5, "score": 9.1}
     assert alert_summary("volume_spike", volume, "fr") == (
-        "Pic d’activité : 1\u202f500 contributions ces dernières 24 heures, contre 12,5 d’habitude."
+        "Pic d’activité\u00a0: 1\u202f500 contributions ces dernières 24 heures, contre 12,5 d’habitude."
     )
     # an alert stored before the backlog kept its hours reads as it was stored
     old = {"value": 9, "baseline": 2.0, "score": 6.0}

@@ -170,7 +170,8 @@ def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") 
     skipped = result["skipped"]
     if skipped:
         reasons = ", ".join(
-            f"{translate(reason, language)}: {_count(n, language)}" for reason, n in skipped.items()
+            say(T_("%(reason)s: %(n)s"), reason=translate(reason, language), n=n)
+            for reason, n in skipped.items()
         )
         said = T_("  skipped on purpose: %(n)s (%(reasons)s)")
         lines.append(say(said, n=sum(skipped.values()), reasons=reasons))
