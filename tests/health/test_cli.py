@@ -101,7 +101,9 @@ def test_alerts_lists_what_was_raised_then_nothing_new(forum: str) -> None:
     assert code == 0 and json.loads(out)["raised"] == [] and json.loads(out)["duplicates"] == kinds
 
 
-def test_raised_alerts_can_be_listed_again_page_by_page(forum: str) -> None:
+def test_raised_alerts_can_be_listed_again_page_by_page(
+    forum: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue "a volunteer admin's first week": raised alerts could not be listed again from the CLI."""
     code, out = run(forum, "alerts", "list")
     assert code == 0 and out.strip() == "No alert raised yet (0 in all)."
@@ -114,6 +116,15 @@ def test_raised_alerts_can_be_listed_again_page_by_page(forum: str) -> None:
     lines = out.strip().splitlines()
     assert code == 0 and lines[0].startswith("when (") and "severity" in lines[0]
     assert len(lines) == 4 and lines[-1] == f"2 of {listed['total']} alerts (--offset for more)"
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    code, out = run(forum, "alerts", "list", "--limit", "2")
+    assert code == 0 and out.splitlines()[0].split() == [
+        "quand",
+        "(UTC)",
+        "gravité",
+        "type",
+        "résumé",
+    ]
 
 
 def test_a_bad_date_or_window_is_one_clear_sentence(forum: str) -> None:

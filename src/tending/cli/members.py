@@ -17,6 +17,7 @@ from tending.lib.lifecycle import INACTIVE_KINDS, STATES, usual_gap
 from tending.lib.lifecycle import inactive_kind as kind_of
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
+from tending.texts import T_, cli_language, translate
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ def echo_of_total(offset: int, shown: int, total: int, noun: str) -> None:
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    """A table under its headers, which are the back end's texts (T_): they read in the CLI's language."""
+    language = cli_language()
+    headers = [translate(h, language) for h in headers]
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
@@ -201,16 +205,16 @@ def _print_member_list(
     )
     if found.rows:
         headers = [
-            "id",
-            "name",
-            "platform",
-            "joined",
-            "last contribution",
-            "contributions",
-            "state",
+            T_("id"),
+            T_("name"),
+            T_("platform"),
+            T_("joined"),
+            T_("last contribution"),
+            T_("contributions"),
+            T_("state"),
         ]
         print_table(
-            headers + (["why inactive"] if days is not None else []),
+            headers + ([T_("why inactive")] if days is not None else []),
             [
                 [
                     r.member.external_id,
@@ -600,7 +604,7 @@ def segments(
         f"up to {local_day(community, report.as_of)} ({community.timezone})."
     )
     print_table(
-        ["segment", "members", "share", "90-9-1", "contributions"],
+        [T_("segment"), T_("members"), T_("share"), "90-9-1", T_("contributions")],
         [
             [
                 name,
@@ -686,7 +690,7 @@ def checkins(
     if shown:
         language = community.language
         print_table(
-            ["#", "id", "name", "platform", "why"],
+            ["#", T_("id"), T_("name"), T_("platform"), T_("why")],
             [
                 [
                     n,
@@ -787,7 +791,7 @@ def outcomes_command(
     )
     if history:
         print_table(
-            ["check-in", "id", "reason", "drafted", "outcome"],
+            [T_("check-in"), T_("id"), T_("reason"), T_("drafted"), T_("outcome")],
             [
                 [
                     c.id,
