@@ -20,7 +20,8 @@ def test_a_french_admin_reads_the_tables_headers_and_a_failed_import_in_french(
     export = tmp_path / "groupe.csv"
     export.write_text(
         "platform;member_id;member_name;kind;occurred_at\n"
-        "facebook;1;Ana;post;2026-10-05T18:30:00+02:00\n",
+        "facebook;1;Ana;post;2026-10-05T18:30:00+02:00\n"
+        "facebook;2;Bea;joined;2026-10-01T10:00:00+02:00\n",
         encoding="utf-8",
     )
     assert run_cli("--db", db, "import", "csv", str(export), "--community", "Chats").exit_code == 0
@@ -40,12 +41,23 @@ def test_a_french_admin_reads_the_tables_headers_and_a_failed_import_in_french(
         "id", "nom", "plateforme", "arrivée", "dernière", "contribution", "contributions", "état"
     ]  # fmt: skip
     assert members[2].split()[:3] == ["1", "Ana", "facebook"]
+    assert members[0].startswith("2 membres listés au ")
+    page = run_cli("--db", db, "members", "--community", "Chats", "--limit", "1", "--offset", "1")
+    assert page.stdout.splitlines()[-1] == "2-2 sur 2 membres"
     inactive = run_cli(
         "--db", db, "members", "--community", "Chats", "--inactive-days", "1",
         "--as-of", "2026-12-01T00:00:00Z",
     )  # fmt: skip
     assert inactive.exit_code == 0, inactive.stderr
-    assert inactive.stdout.splitlines()[1].split()[-2:] == ["pourquoi", "inactif"]
+    lines = inactive.stdout.splitlines()
+    assert lines[0].startswith("2 membres inactifs depuis 1 jour au 2026-12-01 (UTC)")
+    assert lines[1].split()[-2:] == ["pourquoi", "inactif"]
+    assert lines[2].split()[-2:] == ["devenu", "silencieux"] and lines[3].endswith(
+        "jamais contribué"
+    )
+    assert lines[4].startswith(
+        "Parmi eux, devenus silencieux (une contribution, puis plus rien)\u00a0: 1"
+    )
     listed = run_cli("--db", db, "communities", "list").stdout.splitlines()
     assert listed[1].split() == ["id", "nom", "plateforme", "fuseau", "horaire", "langue"]
     log = run_cli("--db", db, "imports", "--community", "Chats").stdout.splitlines()

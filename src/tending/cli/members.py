@@ -17,7 +17,7 @@ from tending.lib.lifecycle import INACTIVE_KINDS, STATES, usual_gap
 from tending.lib.lifecycle import inactive_kind as kind_of
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
-from tending.texts import T_, cli_language, translate
+from tending.texts import T_, TN_, Text, cli_language, translate
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
@@ -55,7 +55,31 @@ def local_day(community: Community, moment: datetime | None) -> str:
     )
 
 
-INACTIVE_WORDS = {"went_quiet": "went quiet", "never_contributed": "never contributed"}
+INACTIVE_WORDS = {"went_quiet": T_("went quiet"), "never_contributed": T_("never contributed")}
+# a member list's first line, by what it lists (None: every member; else the inactive kind, or "any")
+LIST_HEADS = {
+    None: TN_(
+        "%(n)s member listed as of %(day)s (%(zone)s).",
+        "%(n)s members listed as of %(day)s (%(zone)s).",
+    ),
+    "any": TN_(
+        "%(n)s member inactive for %(days)s as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s as of %(day)s (%(zone)s).",
+    ),
+    "went_quiet": TN_(
+        "%(n)s member inactive for %(days)s who went quiet as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s who went quiet as of %(day)s (%(zone)s).",
+    ),
+    "never_contributed": TN_(
+        "%(n)s member inactive for %(days)s who never contributed as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s who never contributed as of %(day)s (%(zone)s).",
+    ),
+}
+NOUNS = {  # the footer of a list that was cut, by what it lists
+    "members": TN_("%(which)s of %(total)s member", "%(which)s of %(total)s members"),
+    "people": TN_("%(which)s of %(total)s person", "%(which)s of %(total)s people"),
+    "imports": TN_("%(which)s of %(total)s import", "%(which)s of %(total)s imports"),
+}
 
 
 def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
@@ -76,13 +100,24 @@ def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     return data
 
 
+def grouped(n: int, language: str) -> str:
+    """A count as English writes it (1,234), or with the language's grouping (1 234 in French)."""
+    return f"{n:,}" if language == "en" else f"{n:,}".replace(",", "\u202f")
+
+
 def echo_of_total(offset: int, shown: int, total: int, noun: str) -> None:
-    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ..."."""
+    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ...",
+    in the CLI's language; `noun` is one of NOUNS."""
     if shown == 0 or (offset == 0 and shown >= total):
         return
-    which = f"{offset + 1:,}-{offset + shown:,}" if offset else f"{shown:,}"
-    more = " (--offset for more)" if offset + shown < total else ""
-    click.echo(f"{which} of {total:,} {noun}{more}")
+    language = cli_language()
+    first, last = grouped(offset + 1, language), grouped(offset + shown, language)
+    which = f"{first}-{last}" if offset else grouped(shown, language)
+    said = translate(
+        NOUNS[noun], language, which=which, total=grouped(total, language), count=total
+    )
+    more = translate(T_(" (--offset for more)"), language) if offset + shown < total else ""
+    click.echo(f"{said}{more}")
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
@@ -196,13 +231,19 @@ def _print_member_list(
     """The header ("N members ... as of DAY (ZONE), showing X to Y."), the table, and for an inactive list
     how many went quiet and how many never contributed."""
     days = found.inactive_days
-    what = f"inactive for {days} days" if days is not None else "listed"
-    if inactive_kind is not None:
-        what = f"inactive for {days} days who {INACTIVE_WORDS[inactive_kind]}"
+    language = cli_language()
+    head = LIST_HEADS[None if days is None else (inactive_kind or "any")]
     shown = len(found.rows)
-    click.echo(
-        f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})."
+    said = translate(
+        head,
+        language,
+        n=grouped(found.total, language),
+        count=found.total,
+        days=Text(TN_("%(n)s day", "%(n)s days"), n=days or 0),
+        day=local_day(community, as_of),
+        zone=community.timezone,
     )
+    click.echo(said)
     if found.rows:
         headers = [
             T_("id"),
@@ -225,16 +266,25 @@ def _print_member_list(
                     r.facts.contributions,
                     r.state,
                 ]
-                + ([INACTIVE_WORDS[kind_of(r.facts)]] if days is not None else [])
+                + (
+                    [translate(INACTIVE_WORDS[kind_of(r.facts)], language)]
+                    if days is not None
+                    else []
+                )
                 for r in found.rows
             ],
         )
     echo_of_total(found.offset, shown, found.total, "members")
     if days is not None and found.went_quiet is not None and inactive_kind is None:
+        said = T_(
+            "Of these, %(quiet)s went quiet (contributed, then fell silent) and %(never)s never "
+            "contributed (--inactive-kind went_quiet or never_contributed lists one kind)."
+        )
+        quiet, never = found.went_quiet, found.never_contributed
         click.echo(
-            f"Of these, {found.went_quiet:,} went quiet (contributed, then fell silent) and "
-            f"{found.never_contributed:,} never contributed "
-            "(--inactive-kind went_quiet or never_contributed lists one kind)."
+            translate(
+                said, language, quiet=grouped(quiet, language), never=grouped(never, language)
+            )
         )
 
 
