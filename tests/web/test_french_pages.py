@@ -163,11 +163,12 @@ def test_a_french_admin_reads_singular_for_0_and_1_and_plural_for_2(
     )
     assert sorted(heated) == ["", ", 1 toxique", ", 2 toxiques"]
     forms = {}
-    for days in (1, 50, 150):
+    for days in (1, 8, 50, 150):
         page = visible_text(admin.get(f"/c/{cid}/members?inactive={days}").text)
         forms[days] = re.search(r"(\d+) membres? · inactifs depuis \d+ jours?", page)
     assert {days: found and found.group(0) for days, found in forms.items()} == {
         1: "4 membres · inactifs depuis 1 jour",
+        8: "2 membres · inactifs depuis 8 jours",
         50: "1 membre · inactifs depuis 50 jours",  # chloe
         150: "0 membre · inactifs depuis 150 jours",
     }
