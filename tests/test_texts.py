@@ -3,6 +3,7 @@ reader's language (TENDING_LANGUAGE, else the locale), and a French page shows a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,7 +59,10 @@ def test_every_back_end_text_has_a_french_translation_and_the_mo_is_compiled() -
 def test_a_refusal_reads_in_english_by_default_and_in_french_on_request() -> None:
     error = UsageError(Text(T_("name: a community named '%(name)s' already exists."), name="Chats"))
     assert str(error) == "name: a community named 'Chats' already exists."
-    assert error.in_language("fr") == "nom : une communauté nommée « Chats » existe déjà."
+    assert (
+        error.in_language("fr")
+        == "nom\u00a0: une communauté nommée «\u00a0Chats\u00a0» existe déjà."
+    )
     bad = BadInputError(
         Text(
             T_("'%(date)s' reads only day first; say how the file writes dates (--day-first)."),
@@ -70,10 +74,39 @@ def test_a_refusal_reads_in_english_by_default_and_in_french_on_request() -> Non
     )
     assert str(bad).startswith("groupe.csv, line 3: field 'occurred_at': '25/10/2026' reads only")
     assert bad.in_language("fr") == (
-        "groupe.csv, ligne 3 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en premier ; "
-        "dites comment le fichier écrit les dates (--day-first)."
+        "groupe.csv, ligne 3\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: «\u00a025/10/2026\u00a0» "
+        "ne se lit que le jour en premier\u202f; dites comment le fichier écrit les dates (--day-first)."
     )
     assert UsageError("a plain sentence").in_language("fr") == "a plain sentence"
+
+
+WEB_PO = ROOT / "src" / "tending" / "web" / "locale" / "fr" / "LC_MESSAGES" / "messages.po"
+SIGN = r"(?=$|[\s)»\"'<,.])"  # a sign used as punctuation: not a URL's ':', not a time's 18:30
+MISPLACED = (  # French typography: what must not be found, with what is required instead
+    (
+        re.compile(r"(?<!\u202f)[;!?]" + SIGN),
+        "a narrow no-break space (U+202F) before ; ! ?",
+    ),
+    (re.compile(r"(?<!\u00a0):" + SIGN), "a no-break space (U+00A0) before :"),
+    (re.compile(r"«(?!\u00a0)|(?<!\u00a0)»"), "a no-break space (U+00A0) inside « »"),
+)
+
+
+@pytest.mark.parametrize("po", [PO, WEB_PO], ids=["back end", "dashboard"])
+def test_french_texts_keep_their_signs_with_the_space_before_them(po: Path) -> None:
+    """French sets a no-break space before the high signs and inside guillemets: a plain space lets a
+    line break before "?" or ":", none at all reads as English typography."""
+    with po.open("rb") as handle:
+        catalogue = read_po(handle)
+    wrong = [
+        (text, rule)
+        for m in catalogue
+        if m.id
+        for text in (m.string if isinstance(m.string, tuple) else (str(m.string),))
+        for pattern, rule in MISPLACED
+        if pattern.search(text)
+    ]
+    assert not wrong, wrong[:5]
 
 
 @pytest.mark.parametrize(
@@ -149,8 +182,9 @@ def test_a_french_admin_reads_an_import_refusal_in_french(
     monkeypatch.setenv("TENDING_LANGUAGE", "fr")
     french = run_cli("--db", db, "import", "csv", str(export), "--community", "Chats")
     assert french.stderr.strip() == (
-        f"Erreur : {export}, ligne 2 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en "
-        "premier ; dites comment le fichier écrit les dates (--day-first)."
+        f"Erreur\u00a0: {export}, ligne 2\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: "
+        "«\u00a025/10/2026\u00a0» ne se lit que le jour en premier\u202f; dites comment le fichier "
+        "écrit les dates (--day-first)."
     )
 
 
@@ -171,17 +205,21 @@ def test_a_french_admin_reads_the_import_summary_and_its_bad_lines_in_french(
     done = run_cli("--db", db, "import", "csv", str(export), "--community", "Chats", "--skip-bad")
     assert done.exit_code == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith(f"Importé : {export} (csv) dans la communauté « Chats » en ")
-    assert lines[0].endswith(" s : 1 enregistrement lu.")
+    assert lines[0].startswith(
+        f"Importé\u00a0: {export} (csv) dans la communauté «\u00a0Chats\u00a0» en "
+    )
+    assert lines[0].endswith(" s\u00a0: 1 enregistrement lu.")
     assert lines[1:5] == [
-        "  ajoutés : 1 membre, 1 activité, 0 fil, 0 canal",
-        "  inchangés : 0 membre, 0 activité ; mis à jour : 0 membre",
-        "  laissés de côté volontairement : aucun",
-        "  enregistrements mal formés laissés de côté : 2",
+        "  ajoutés\u00a0: 1 membre, 1 activité, 0 fil, 0 canal",
+        "  inchangés\u00a0: 0 membre, 0 activité\u202f; mis à jour\u00a0: 0 membre",
+        "  laissés de côté volontairement\u00a0: aucun",
+        "  enregistrements mal formés laissés de côté\u00a0: 2",
     ]
     assert lines[5:] == [
-        f"    {export}, ligne 3 : champ « member_name » : manquant sur la première ligne de ce membre.",
-        f"    {export}, ligne 4 : champ « kind » : 'danse' n’est pas un type (utilisez l’un de : "
+        f"    {export}, ligne 3\u00a0: champ «\u00a0member_name\u00a0»\u00a0: "
+        "manquant sur la première ligne de ce membre.",
+        f"    {export}, ligne 4\u00a0: champ «\u00a0kind\u00a0»\u00a0: 'danse' n’est pas un type "
+        "(utilisez l’un de\u00a0: "
         "joined, left, post, reply, comment, reaction, member).",
     ]
     as_json = run_cli(
@@ -200,7 +238,7 @@ def test_a_value_that_may_be_personal_is_hidden_in_french_too() -> None:
         field="is_staff",
     )
     assert error.in_language("fr") == (
-        "groupe.csv, ligne 4 : champ « is_staff » : la valeur (non affichée : elle peut être "
+        "groupe.csv, ligne 4\u00a0: champ «\u00a0is_staff\u00a0»\u00a0: la valeur (non affichée\u00a0: elle peut être "
         "personnelle) n’est ni vrai ni faux."
     )
     assert str(error).endswith("the value (not shown: it may be personal) is not true or false.")

@@ -101,7 +101,9 @@ def test_alerts_lists_what_was_raised_then_nothing_new(forum: str) -> None:
     assert code == 0 and json.loads(out)["raised"] == [] and json.loads(out)["duplicates"] == kinds
 
 
-def test_raised_alerts_can_be_listed_again_page_by_page(forum: str) -> None:
+def test_raised_alerts_can_be_listed_again_page_by_page(
+    forum: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Issue "a volunteer admin's first week": raised alerts could not be listed again from the CLI."""
     code, out = run(forum, "alerts", "list")
     assert code == 0 and out.strip() == "No alert raised yet (0 in all)."
@@ -114,6 +116,15 @@ def test_raised_alerts_can_be_listed_again_page_by_page(forum: str) -> None:
     lines = out.strip().splitlines()
     assert code == 0 and lines[0].startswith("when (") and "severity" in lines[0]
     assert len(lines) == 4 and lines[-1] == f"2 of {listed['total']} alerts (--offset for more)"
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    code, out = run(forum, "alerts", "list", "--limit", "2")
+    assert code == 0 and out.splitlines()[0].split() == [
+        "quand",
+        "(UTC)",
+        "gravité",
+        "type",
+        "résumé",
+    ]
 
 
 def test_a_bad_date_or_window_is_one_clear_sentence(forum: str) -> None:
@@ -129,10 +140,10 @@ def test_a_french_moderator_reads_alerts_in_french(
     """Issue "a volunteer admin's first week": alert titles and details were English in French."""
     monkeypatch.setenv("TENDING_LANGUAGE", "fr")
     code, out = run(forum, "alerts", "--as-of", "2025-06-15T18:00:00Z")
-    assert code == 0 and "[critical] Fil qui s’échauffe : " in out, out
+    assert code == 0 and "[critical] Fil qui s’échauffe\u00a0: " in out, out
     assert "Heated thread" not in out
     code, out = run(forum, "alerts", "list")
-    assert code == 0 and "Fil qui s’échauffe : " in out and "Heated thread" not in out
+    assert code == 0 and "Fil qui s’échauffe\u00a0: " in out and "Heated thread" not in out
     code, out = run(forum, "alerts", "list", "--format", "json")  # JSON stays in English
     assert any(i["summary"].startswith("Heated thread: ") for i in json.loads(out)["items"])
 
@@ -154,12 +165,12 @@ def test_alert_summaries_keep_their_english_and_read_in_french_notation() -> Non
         "50% negative, hostility rising, 2 toxic."
     )
     assert alert_summary("heated_thread", heated, "fr") == (
-        "Fil qui s’échauffe : 12 messages en 24 heures, dont 92\u00a0% écrits par deux personnes, "
+        "Fil qui s’échauffe\u00a0: 12 messages en 24 heures, dont 92\u00a0% écrits par deux personnes, "
         "un message toutes les 2,2 min, 50\u00a0% négatifs, hostilité en hausse, 2 toxiques."
     )
     volume = {"value": 1500.0, "baseline": 12.5, "score": 9.1}
     assert alert_summary("volume_spike", volume, "fr") == (
-        "Pic d’activité : 1\u202f500 contributions ces dernières 24 heures, contre 12,5 d’habitude."
+        "Pic d’activité\u00a0: 1\u202f500 contributions ces dernières 24 heures, contre 12,5 d’habitude."
     )
     # an alert stored before the backlog kept its hours reads as it was stored
     old = {"value": 9, "baseline": 2.0, "score": 6.0}

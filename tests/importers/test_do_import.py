@@ -182,8 +182,8 @@ def test_a_malformed_record_leaves_the_database_as_it_was(
     assert logged[0].error == str(failure.value)
     # whichever process parsed the file, the error and its logged form read in French too
     french = (
-        f"{tmp_path / 'second.jsonl'}, ligne 5 : champ « occurred_at » : 'yesterday' n’est pas une "
-        "date : utilisez ISO 8601 (par ex. 2024-05-01T18:30:00+02:00) ou une date écrite (par ex. "
+        f"{tmp_path / 'second.jsonl'}, ligne 5\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: 'yesterday' n’est pas une "
+        "date\u00a0: utilisez ISO 8601 (par ex. 2024-05-01T18:30:00+02:00) ou une date écrite (par ex. "
         "1 mai 2024 à 18h30)."
     )
     assert logged[0].error_text is not None
@@ -212,7 +212,7 @@ def test_skip_bad_imports_the_rest_and_lists_what_it_skipped(
     assert bad[0].startswith(f"{path}, line 2: not a JSON object")
     assert bad[1].startswith(f"{path}, line 3: field 'kind': 'shout' is not a kind")
     assert summary.bad_lines("fr")[1].startswith(
-        f"{path}, ligne 3 : champ « kind » : 'shout' n’est pas un type"
+        f"{path}, ligne 3\u00a0: champ «\u00a0kind\u00a0»\u00a0: 'shout' n’est pas un type"
     )
 
 

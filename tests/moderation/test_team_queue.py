@@ -281,13 +281,20 @@ def db(tmp_path: Path) -> tuple[str, dict[str, int]]:
 
 
 def test_queue_shows_a_header_the_author_the_local_date_and_what_is_left(
-    db: tuple[str, dict[str, int]], run_cli: Callable[..., CliResult]
+    db: tuple[str, dict[str, int]],
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path, ids = db
     done = run_cli("--db", path, "moderate", "queue", "--limit", "2")
     assert done.exit_code == 0, done.stderr
     header, first, second, last = done.stdout.splitlines()
     assert header.split() == ["ID", "SIGNAL", "SCORE", "DATE", "AUTHOR", "STATE", "EVIDENCE"]
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")  # the reader's language, as the CLI's errors
+    french = run_cli("--db", path, "moderate", "queue", "--limit", "2").stdout.splitlines()
+    assert french[0].split() == ["ID", "SIGNAL", "SCORE", "DATE", "AUTEUR", "ÉTAT", "INDICES"]
+    assert french[1] == first
+    monkeypatch.delenv("TENDING_LANGUAGE")
     # d1 occurred at T0 + 6 days, 09:00 UTC: 10:00 in Paris
     assert first.split()[:6] == [str(ids["d1"]), "repost", "0.90", "2026-03-08", "10:00", "Dora"]
     assert "message d1" in first and second.split()[0] == str(ids["e2"])

@@ -59,7 +59,7 @@ def cli_json(run_cli: Run, *args: str) -> Any:
 
 
 def test_a_welcome_goes_from_plan_to_inbox(
-    engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink
+    engine: Engine, db_url: str, run_cli: Run, smtp_sink: Sink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest(
         engine,
@@ -81,6 +81,12 @@ def test_a_welcome_goes_from_plan_to_inbox(
         }
     ]
     assert run_cli(*db, "run", "--now", "2026-03-02T12:00:00Z").exit_code == 0
+    listed = run_cli(*db, "outbox", "list").stdout.splitlines()
+    assert listed[0].split() == ["id", "due", "(UTC)", "status", "rule", "channel", "members"]
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    header = run_cli(*db, "outbox", "list").stdout.splitlines()[0]
+    assert header.split() == ["id", "prévu", "(UTC)", "statut", "règle", "canal", "membres"]
+    monkeypatch.delenv("TENDING_LANGUAGE")
     (row,) = cli_json(run_cli, *db, "outbox", "list")
     assert {k: row[k] for k in ("rule", "channel", "members", "due_at", "status")} == {
         "rule": "welcome",

@@ -127,11 +127,13 @@ def test_a_moderator_finds_chloe_inactive_and_marks_her_do_not_contact(
     )  # the filter survived the switch
 
     page.get_by_role("link", name="Chloé Dubois").click()
-    page.get_by_role("button", name="Marquer « ne pas contacter »").click()
+    page.get_by_role("button", name="Marquer «\u00a0ne pas contacter\u00a0»").click()
     page.wait_for_load_state()
-    assert "Ne pas contacter : oui." in page.locator("#dnc-state").inner_text()
+    assert "Ne pas contacter\u00a0: oui." in page.locator("#dnc-state").inner_text()
     assert (
-        page.get_by_role("status").first.inner_text().startswith("« Ne pas contacter » est activé")
+        page.get_by_role("status")
+        .first.inner_text()
+        .startswith("«\u00a0Ne pas contacter\u00a0» est activé")
     )
     page.screenshot(path=str(ARTIFACTS / "member-fr.png"), full_page=True)
     page.close()

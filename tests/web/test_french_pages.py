@@ -115,11 +115,13 @@ def test_a_french_admin_reads_no_english_sentence_of_the_back_end(
         left = [text for text in english if text in seen[page]]
         assert not left, f"untranslated on the French page {page}: {left}"
     assert (
-        "Fil qui s’échauffe : 12 messages en 24 heures, dont 92\u00a0% écrits" in seen["overview"]
+        "Fil qui s’échauffe\u00a0: 12 messages en 24 heures, dont 92\u00a0% écrits"
+        in seen["overview"]
     )
-    assert re.search(r"Coefficient de Gini des contributions : (0,\d+|—) ", seen["overview"])
+    assert re.search(r"Coefficient de Gini des contributions\u00a0: (0,\d+|—) ", seen["overview"])
     assert (
-        "membres ajoutés : 1" in seen["sources"] and "enregistrements mal formés" in seen["sources"]
+        "membres ajoutés\u00a0: 1" in seen["sources"]
+        and "enregistrements mal formés" in seen["sources"]
     )
     assert "Un forum Discourse, par son adresse" in seen["sources"]
     for words in ("members added", "records read", "Heated thread", "A Discourse forum"):
@@ -156,14 +158,17 @@ def test_a_french_admin_reads_singular_for_0_and_1_and_plural_for_2(
     engine.dispose()
     admin = french_admin(client_as)
     overview = visible_text(admin.get(f"/c/{cid}/overview").text)
-    heated = re.findall(r"Fil qui s’échauffe : [^.]*min, 50\u00a0% négatifs(, [^.]*)?\.", overview)
+    heated = re.findall(
+        r"Fil qui s’échauffe\u00a0: [^.]*min, 50\u00a0% négatifs(, [^.]*)?\.", overview
+    )
     assert sorted(heated) == ["", ", 1 toxique", ", 2 toxiques"]
     forms = {}
-    for days in (1, 50, 150):
+    for days in (1, 8, 50, 150):
         page = visible_text(admin.get(f"/c/{cid}/members?inactive={days}").text)
         forms[days] = re.search(r"(\d+) membres? · inactifs depuis \d+ jours?", page)
     assert {days: found and found.group(0) for days, found in forms.items()} == {
         1: "4 membres · inactifs depuis 1 jour",
+        8: "2 membres · inactifs depuis 8 jours",
         50: "1 membre · inactifs depuis 50 jours",  # chloe
         150: "0 membre · inactifs depuis 150 jours",
     }
@@ -202,7 +207,10 @@ def test_a_french_admin_reads_a_failed_imports_error_in_french(
     english = visible_text(admin.get(f"/c/{cid}/sources").text)
     assert "line 2: field 'occurred_at': '25/10/2026' reads only day first" in english
     sources = visible_text(french_admin(client_as).get(f"/c/{cid}/sources").text)
-    said = f"{export}, ligne 2 : champ « occurred_at » : « 25/10/2026 » ne se lit que le jour en premier"
+    said = (
+        f"{export}, ligne 2\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: «\u00a025/10/2026\u00a0» "
+        "ne se lit que le jour en premier"
+    )
     assert said in sources  # the page cuts the rest at 200 characters
     assert "reads only day first" not in sources
     assert "an older version's sentence, stored in English" in sources

@@ -186,7 +186,7 @@ def test_an_approval_then_a_bulk_skip_are_undone_from_the_outbox_page(
     assert again.headers["location"].endswith("msg=not_undone")
     client.post("/account/language", data={"language": "fr", "csrf_token": token})
     french = client.get(f"/c/{cid}/onboarding?msg=undone")
-    assert "Annulé : les messages sont de nouveau en brouillon." in french.text
+    assert "Annulé\u00a0: les messages sont de nouveau en brouillon." in french.text
 
 
 def test_the_outbox_exports_what_it_lists_to_moderators_only(

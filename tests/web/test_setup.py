@@ -157,7 +157,7 @@ def test_a_french_admin_reads_the_refusals_in_french(
         "/setup",
         data={"csrf_token": token, "name": "Koalas", "timezone": "Europe/Pariss", "language": "fr"},
     )
-    assert "fuseau horaire : « Europe/Pariss » n’est pas un fuseau IANA" in zone.text
+    assert "fuseau horaire\u00a0: «\u00a0Europe/Pariss\u00a0» n’est pas un fuseau IANA" in zone.text
     with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "tending.po").open("rb") as handle:
         english = [
             m.id.split("%(")[0].strip() for m in read_po(handle) if isinstance(m.id, str) and m.id

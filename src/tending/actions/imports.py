@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tending.errors import BadInputError, TendingError, UsageError
+from tending.errors import BadInputError, TendingError, UsageError, error_in
 from tending.importers import KINDS as KINDS  # re-exported for the shells
 from tending.importers import get_importer as get_importer
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
@@ -46,6 +46,7 @@ from tending.models import (
     ActivityRecord,
     ChannelRecord,
     Community,
+    ImportLogEntry,
     ImportRecord,
     MemberRecord,
     ThreadRecord,
@@ -564,6 +565,17 @@ def _logged_counts(summary: ImportSummary) -> dict[str, Any]:
         "skipped": dict(summary.skipped),
         "bad_records": summary.bad_count,
     }
+
+
+def import_error_in(row: ImportLogEntry, language: str) -> str | None:
+    """A failed import's error in `language`; a row logged before errors were stored as texts has only
+    its English sentence."""
+    if row.error_text:
+        try:
+            return error_in(row.error_text, language)
+        except (KeyError, TypeError, ValueError):  # a text an older version stored differently
+            pass
+    return row.error
 
 
 def _log_failure(

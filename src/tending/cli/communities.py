@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
+from tending.texts import T_
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -58,7 +59,7 @@ def list_command(app: AppContext, output_format: str) -> None:
 
     click.echo(f"{len(found)} {'community' if len(found) == 1 else 'communities'}.")
     print_table(
-        ["id", "name", "platform", "time zone", "language"],
+        [T_("id"), T_("name"), T_("platform"), T_("time zone"), T_("language")],
         [[c.id, c.name, c.platform, c.timezone, c.language] for c in found],
     )
 

@@ -10,7 +10,7 @@ from tending.cli.context import AppContext, community_option, echo_json, format_
 from tending.errors import UsageError
 from tending.lib.alerts import summary_in
 from tending.models import HealthReport
-from tending.texts import cli_language
+from tending.texts import T_, cli_language, translate
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
@@ -281,8 +281,14 @@ def list_alerts(
             else f"No alert past the first {offset} ({page.total} in all)."
         )
         return
-    click.echo(f"{'when (' + community.timezone + ')':<22}  {'severity':<8}  {'kind':<20}  summary")
     language = cli_language()
+    when, severity, kind, summary = (
+        translate(T_("when (%(zone)s)"), language, zone=community.timezone),
+        translate(T_("severity"), language),
+        translate(T_("kind"), language),
+        translate(T_("summary"), language),
+    )
+    click.echo(f"{when:<22}  {severity:<8}  {kind:<20}  {summary}")
     for alert in page.alerts:
         when = ensure_utc(alert.as_of).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         said = summary_in(alert.kind, alert.details["figures"], alert.summary, language)

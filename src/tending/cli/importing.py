@@ -170,7 +170,8 @@ def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") 
     skipped = result["skipped"]
     if skipped:
         reasons = ", ".join(
-            f"{translate(reason, language)}: {_count(n, language)}" for reason, n in skipped.items()
+            say(T_("%(reason)s: %(n)s"), reason=translate(reason, language), n=n)
+            for reason, n in skipped.items()
         )
         said = T_("  skipped on purpose: %(n)s (%(reasons)s)")
         lines.append(say(said, n=sum(skipped.values()), reasons=reasons))
@@ -184,6 +185,7 @@ def _summary_text(result: dict[str, Any], bad: list[str], language: str = "en") 
     return "\n".join(lines)
 
 
+STATUSES = {"ok": T_("ok"), "failed": T_("failed"), "running": T_("running")}  # import states
 NOUNS = {
     "members": TN_("%(n)s member", "%(n)s members"),
     "activities": TN_("%(n)s activity", "%(n)s activities"),
@@ -330,10 +332,12 @@ def _print_imports(
     community: Community, rows: list[ImportLogEntry], *, offset: int, total: int
 ) -> None:
     """A header, one row per import in the community's local time (to the minute), "N of M imports"."""
+    from tending.actions.imports import import_error_in
     from tending.cli.members import echo_of_total, print_table
     from tending.timeutil import ensure_utc, get_zone
 
     zone = get_zone(community.timezone)
+    language = cli_language()
     table = []
     for row in rows:
         counts = row.counts or {}
@@ -341,7 +345,7 @@ def _print_imports(
             f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} "
             f"members, {counts.get('activities_unchanged', 0):,} unchanged"
             if row.status == "ok"
-            else f"failed: {row.error}"
+            else translate(T_("failed: %(error)s"), language, error=import_error_in(row, language))
         )
         started = ensure_utc(row.started_at).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         table.append(
@@ -349,7 +353,7 @@ def _print_imports(
                 row.id,
                 started,
                 row.kind,
-                row.status,
+                translate(STATUSES[row.status], language) if row.status in STATUSES else row.status,
                 f"{(row.duration_ms or 0) / 1000:.1f} s",
                 row.file_hash[:12] if row.file_hash else "-",
                 row.source_path,
@@ -360,14 +364,14 @@ def _print_imports(
     click.echo(f"{total:,} {noun} into '{community.name}', the most recent first.")
     print_table(
         [
-            "id",
-            f"started ({community.timezone})",
-            "kind",
-            "status",
-            "took",
-            "file",
-            "path",
-            "result",
+            T_("id"),
+            translate(T_("started (%(zone)s)"), cli_language(), zone=community.timezone),
+            T_("kind"),
+            T_("status"),
+            T_("took"),
+            T_("file"),
+            T_("path"),
+            T_("result"),
         ],
         table,
     )

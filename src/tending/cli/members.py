@@ -17,6 +17,7 @@ from tending.lib.lifecycle import INACTIVE_KINDS, STATES, usual_gap
 from tending.lib.lifecycle import inactive_kind as kind_of
 from tending.lib.segments import NIELSEN, SEGMENTS
 from tending.models import Community
+from tending.texts import T_, TN_, Text, cli_language, translate
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
@@ -54,7 +55,31 @@ def local_day(community: Community, moment: datetime | None) -> str:
     )
 
 
-INACTIVE_WORDS = {"went_quiet": "went quiet", "never_contributed": "never contributed"}
+INACTIVE_WORDS = {"went_quiet": T_("went quiet"), "never_contributed": T_("never contributed")}
+# a member list's first line, by what it lists (None: every member; else the inactive kind, or "any")
+LIST_HEADS = {
+    None: TN_(
+        "%(n)s member listed as of %(day)s (%(zone)s).",
+        "%(n)s members listed as of %(day)s (%(zone)s).",
+    ),
+    "any": TN_(
+        "%(n)s member inactive for %(days)s as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s as of %(day)s (%(zone)s).",
+    ),
+    "went_quiet": TN_(
+        "%(n)s member inactive for %(days)s who went quiet as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s who went quiet as of %(day)s (%(zone)s).",
+    ),
+    "never_contributed": TN_(
+        "%(n)s member inactive for %(days)s who never contributed as of %(day)s (%(zone)s).",
+        "%(n)s members inactive for %(days)s who never contributed as of %(day)s (%(zone)s).",
+    ),
+}
+NOUNS = {  # the footer of a list that was cut, by what it lists
+    "members": TN_("%(which)s of %(total)s member", "%(which)s of %(total)s members"),
+    "people": TN_("%(which)s of %(total)s person", "%(which)s of %(total)s people"),
+    "imports": TN_("%(which)s of %(total)s import", "%(which)s of %(total)s imports"),
+}
 
 
 def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
@@ -75,16 +100,30 @@ def member_json(row: MemberRow, segment: str | None = None) -> dict[str, Any]:
     return data
 
 
+def grouped(n: int, language: str) -> str:
+    """A count as English writes it (1,234), or with the language's grouping (1 234 in French)."""
+    return f"{n:,}" if language == "en" else f"{n:,}".replace(",", "\u202f")
+
+
 def echo_of_total(offset: int, shown: int, total: int, noun: str) -> None:
-    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ..."."""
+    """The footer of a list that was cut: "50 of 470 members (--offset for more)", "51-100 of 470 ...",
+    in the CLI's language; `noun` is one of NOUNS."""
     if shown == 0 or (offset == 0 and shown >= total):
         return
-    which = f"{offset + 1:,}-{offset + shown:,}" if offset else f"{shown:,}"
-    more = " (--offset for more)" if offset + shown < total else ""
-    click.echo(f"{which} of {total:,} {noun}{more}")
+    language = cli_language()
+    first, last = grouped(offset + 1, language), grouped(offset + shown, language)
+    which = f"{first}-{last}" if offset else grouped(shown, language)
+    said = translate(
+        NOUNS[noun], language, which=which, total=grouped(total, language), count=total
+    )
+    more = translate(T_(" (--offset for more)"), language) if offset + shown < total else ""
+    click.echo(f"{said}{more}")
 
 
 def print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    """A table under its headers, which are the back end's texts (T_): they read in the CLI's language."""
+    language = cli_language()
+    headers = [translate(h, language) for h in headers]
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
@@ -192,25 +231,31 @@ def _print_member_list(
     """The header ("N members ... as of DAY (ZONE), showing X to Y."), the table, and for an inactive list
     how many went quiet and how many never contributed."""
     days = found.inactive_days
-    what = f"inactive for {days} days" if days is not None else "listed"
-    if inactive_kind is not None:
-        what = f"inactive for {days} days who {INACTIVE_WORDS[inactive_kind]}"
+    language = cli_language()
+    head = LIST_HEADS[None if days is None else (inactive_kind or "any")]
     shown = len(found.rows)
-    click.echo(
-        f"{found.total:,} members {what} as of {local_day(community, as_of)} ({community.timezone})."
+    said = translate(
+        head,
+        language,
+        n=grouped(found.total, language),
+        count=found.total,
+        days=Text(TN_("%(n)s day", "%(n)s days"), n=days or 0),
+        day=local_day(community, as_of),
+        zone=community.timezone,
     )
+    click.echo(said)
     if found.rows:
         headers = [
-            "id",
-            "name",
-            "platform",
-            "joined",
-            "last contribution",
-            "contributions",
-            "state",
+            T_("id"),
+            T_("name"),
+            T_("platform"),
+            T_("joined"),
+            T_("last contribution"),
+            T_("contributions"),
+            T_("state"),
         ]
         print_table(
-            headers + (["why inactive"] if days is not None else []),
+            headers + ([T_("why inactive")] if days is not None else []),
             [
                 [
                     r.member.external_id,
@@ -221,16 +266,25 @@ def _print_member_list(
                     r.facts.contributions,
                     r.state,
                 ]
-                + ([INACTIVE_WORDS[kind_of(r.facts)]] if days is not None else [])
+                + (
+                    [translate(INACTIVE_WORDS[kind_of(r.facts)], language)]
+                    if days is not None
+                    else []
+                )
                 for r in found.rows
             ],
         )
     echo_of_total(found.offset, shown, found.total, "members")
     if days is not None and found.went_quiet is not None and inactive_kind is None:
+        said = T_(
+            "Of these, %(quiet)s went quiet (contributed, then fell silent) and %(never)s never "
+            "contributed (--inactive-kind went_quiet or never_contributed lists one kind)."
+        )
+        quiet, never = found.went_quiet, found.never_contributed
         click.echo(
-            f"Of these, {found.went_quiet:,} went quiet (contributed, then fell silent) and "
-            f"{found.never_contributed:,} never contributed "
-            "(--inactive-kind went_quiet or never_contributed lists one kind)."
+            translate(
+                said, language, quiet=grouped(quiet, language), never=grouped(never, language)
+            )
         )
 
 
@@ -600,7 +654,7 @@ def segments(
         f"up to {local_day(community, report.as_of)} ({community.timezone})."
     )
     print_table(
-        ["segment", "members", "share", "90-9-1", "contributions"],
+        [T_("segment"), T_("members"), T_("share"), "90-9-1", T_("contributions")],
         [
             [
                 name,
@@ -686,7 +740,7 @@ def checkins(
     if shown:
         language = community.language
         print_table(
-            ["#", "id", "name", "platform", "why"],
+            ["#", T_("id"), T_("name"), T_("platform"), T_("why")],
             [
                 [
                     n,
@@ -787,7 +841,7 @@ def outcomes_command(
     )
     if history:
         print_table(
-            ["check-in", "id", "reason", "drafted", "outcome"],
+            [T_("check-in"), T_("id"), T_("reason"), T_("drafted"), T_("outcome")],
             [
                 [
                     c.id,

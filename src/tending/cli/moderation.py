@@ -12,6 +12,7 @@ import click
 
 from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
 from tending.errors import BadInputError, UsageError, shown_value
+from tending.texts import T_, cli_language, translate
 
 if TYPE_CHECKING:
     from tending.models import QueueItem
@@ -247,6 +248,16 @@ QUEUE_COLUMNS = (
     "held_by",
     "evidence",
 )
+# the table's headers (the CSV keeps QUEUE_COLUMNS, in English, for the programs that read it)
+QUEUE_HEADERS = (
+    T_("id"),
+    T_("signal"),
+    T_("score"),
+    T_("date"),
+    T_("author"),
+    T_("state"),
+    T_("evidence"),
+)
 
 
 def _queue_row(item: QueueItem, zone: Any) -> dict[str, Any]:
@@ -351,8 +362,10 @@ def queue_command(
             else "No item."
         )
         return
+    heads = [translate(h, cli_language()).upper() for h in QUEUE_HEADERS]
     click.echo(
-        f"{'ID':>6}  {'SIGNAL':<16} SCORE {'DATE':<17} {'AUTHOR':<18} {'STATE':<15} EVIDENCE"
+        f"{heads[0]:>6}  {heads[1]:<16} {heads[2]:<5} {heads[3]:<17} {heads[4]:<18} {heads[5]:<15} "
+        f"{heads[6]}"
     )
     for row in rows:
         held = f" [held by {row['held_by']}]" if row["held_by"] else ""

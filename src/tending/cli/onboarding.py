@@ -390,6 +390,8 @@ def list_command(
         return
     if not rows:
         click.echo("The outbox is empty." if not listing.total else "No message past --offset.")
+    else:
+        _echo_outbox_header()
     for row in rows:
         flag = "  CHECK" if row["needs_check"] else ""
         click.echo(
@@ -409,6 +411,15 @@ def _write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
         writer.writerow(
             {k: " ".join(row[k]) if isinstance(row[k], list) else row[k] for k in columns}
         )
+
+
+OUTBOX_HEADERS = (T_("id"), T_("due (UTC)"), T_("status"), T_("rule"), T_("channel"), T_("members"))
+
+
+def _echo_outbox_header() -> None:
+    """The headers over `tending outbox list`'s rows, in the CLI's language, at the rows' widths."""
+    h = [translate(header, cli_language()) for header in OUTBOX_HEADERS]
+    click.echo(f"{h[0]:>5}  {h[1]:<20}  {h[2]:<8} {h[3]:<18} {h[4]:<8} {h[5]}")
 
 
 def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:

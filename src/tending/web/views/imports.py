@@ -19,10 +19,10 @@ from typing import Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
-from tending.actions.imports import get_imports
+from tending.actions.imports import get_imports, import_error_in
 from tending.actions.web_users import WebSession
-from tending.errors import TendingError, error_in
-from tending.models import Community, ImportLogEntry
+from tending.errors import TendingError
+from tending.models import Community
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render, translator
@@ -71,16 +71,6 @@ def imports_page(
     return render_sources(request, community_or_404(request, community_id))
 
 
-def _error(row: ImportLogEntry, language: str) -> str | None:
-    """A failed import's error in the reader's language; an older row has only its English sentence."""
-    if row.error_text:
-        try:
-            return error_in(row.error_text, language)
-        except (KeyError, TypeError, ValueError):  # a text an older version stored differently
-            pass
-    return row.error
-
-
 def render_sources(
     request: Request, community: Community, *, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -95,7 +85,10 @@ def render_sources(
     with get_state(request).engine.connect() as conn:
         history = [
             replace(
-                row, error=UPLOAD_FOLDER.sub("", said) if (said := _error(row, language)) else None
+                row,
+                error=UPLOAD_FOLDER.sub("", said)
+                if (said := import_error_in(row, language))
+                else None,
             )
             for row in get_imports(conn, community.id)
         ]

@@ -1,0 +1,71 @@
+"""The CLI's tables in French (issue: a volunteer admin's first week): headers and a failed import's error
+were English for a French reader. The CLI speaks the reader's language (TENDING_LANGUAGE, else the
+locale), as its errors do, not the community's: one terminal may tend several communities, and whoever
+reads it is the person at the keyboard. What programs read (--format json, csv) stays English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult
+
+
+def test_a_french_admin_reads_the_tables_headers_and_a_failed_import_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "t.db")
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;1;Ana;post;2026-10-05T18:30:00+02:00\n"
+        "facebook;2;Bea;joined;2026-10-01T10:00:00+02:00\n",
+        encoding="utf-8",
+    )
+    assert run_cli("--db", db, "import", "csv", str(export), "--community", "Chats").exit_code == 0
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\nfacebook;2;Léa;joined;25/10/2026\n",
+        encoding="utf-8",
+    )
+    refused = run_cli(
+        "--db", db, "import", "csv", str(export), "--community", "Chats", "--month-first"
+    )
+    assert refused.exit_code == 1
+    english = run_cli("--db", db, "members", "--community", "Chats").stdout.splitlines()
+    assert english[1].split()[:4] == ["id", "name", "platform", "joined"]
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    members = run_cli("--db", db, "members", "--community", "Chats").stdout.splitlines()
+    assert members[1].split() == [
+        "id", "nom", "plateforme", "arrivée", "dernière", "contribution", "contributions", "état"
+    ]  # fmt: skip
+    assert members[2].split()[:3] == ["1", "Ana", "facebook"]
+    assert members[0].startswith("2 membres listés au ")
+    page = run_cli("--db", db, "members", "--community", "Chats", "--limit", "1", "--offset", "1")
+    assert page.stdout.splitlines()[-1] == "2-2 sur 2 membres"
+    inactive = run_cli(
+        "--db", db, "members", "--community", "Chats", "--inactive-days", "1",
+        "--as-of", "2026-12-01T00:00:00Z",
+    )  # fmt: skip
+    assert inactive.exit_code == 0, inactive.stderr
+    lines = inactive.stdout.splitlines()
+    assert lines[0].startswith("2 membres inactifs depuis 1 jour au 2026-12-01 (UTC)")
+    assert lines[1].split()[-2:] == ["pourquoi", "inactif"]
+    assert lines[2].split()[-2:] == ["devenu", "silencieux"] and lines[3].endswith(
+        "jamais contribué"
+    )
+    assert lines[4].startswith(
+        "Parmi eux, devenus silencieux (une contribution, puis plus rien)\u00a0: 1"
+    )
+    listed = run_cli("--db", db, "communities", "list").stdout.splitlines()
+    assert listed[1].split() == ["id", "nom", "plateforme", "fuseau", "horaire", "langue"]
+    log = run_cli("--db", db, "imports", "--community", "Chats").stdout.splitlines()
+    assert log[1].split()[:5] == ["id", "début", "(UTC)", "type", "statut"]
+    assert log[1].split()[-4:] == ["durée", "fichier", "chemin", "résultat"]
+    failed = next(line for line in log if " échoué " in line)
+    assert failed.endswith(
+        "échec\u00a0: "
+        f"{export}, ligne 2\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: «\u00a025/10/2026\u00a0» ne se lit "
+        "que le jour en premier\u202f; dites comment le fichier écrit les dates (--day-first)."
+    )
