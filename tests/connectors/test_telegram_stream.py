@@ -114,3 +114,20 @@ def test_a_webhook_stops_the_stream_with_one_sentence(
         "syncing every 300 s instead until it reconnects."
     )
     assert TOKEN not in str(broken.as_dict())
+
+
+def test_a_stream_whose_sync_fails_waits_for_a_newer_offset_without_asking_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with connected_group(engine, monkeypatch) as api:
+        streams = Streams(engine, timeout_ms=3000, backoff=FAST)
+        with worker(engine, streams):
+            until(lambda: api.held == 1)
+            api.add({"from": CHLOE, "text": "Bonjour", "date": "hier"})  # a sync refuses it
+            until(lambda: get_connectors(engine)[0].state == "failing")
+            asked = api.polls
+            time.sleep(1.5)
+            [failing] = get_connectors(engine)
+            assert api.polls == asked and api.held == 0  # the update is still there, unconfirmed
+    assert failing.reason == "getUpdates: field 'date': update #1: no valid date."
+    assert [u["update_id"] for u in api.updates] == [5005]
