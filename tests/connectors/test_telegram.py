@@ -1,12 +1,15 @@
 """The telegram connector against a local Bot API answering as https://core.telegram.org/bots/api
 shows: getMe, getChat, getChatMemberCount, getUpdates with offset (an update is kept until a later call
-asks with a higher offset; at most `limit` of them, 100 by default), {"ok": false, "error_code": 401}
-for a revoked token."""
+asks with a higher offset; at most `limit` of them, 100 by default) and `timeout` (a long-poll: held
+until an update comes or `timeout` seconds pass; a later getUpdates ends a held one with 409 "Conflict:
+terminated by other getUpdates request"), {"ok": false, "error_code": 401} for a revoked token, 409
+"Conflict: can't use getUpdates method while webhook is active" while a webhook is set."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,8 +37,17 @@ class BotApi:
         self.token = TOKEN
         self.calls: list[str] = []
         self.sent = 0
+        self.webhook = False
+        self.polls = 0  # getUpdates asked so far: a held one ends when a later one comes
+        self.held = 0  # long-polls held open now
+        self.changed = threading.Condition()
 
     def add(self, message: dict[str, Any], chat: int = CHAT) -> None:
+        with self.changed:
+            self._add(message, chat)
+            self.changed.notify_all()
+
+    def _add(self, message: dict[str, Any], chat: int) -> None:
         self.sent += 1
         number = self.sent
         self.updates.append(
@@ -77,11 +89,34 @@ class BotApi:
             }
         if method == "getChatMemberCount":
             return 200, {"ok": True, "result": 42}
+        if self.webhook:
+            return 409, {
+                "ok": False,
+                "error_code": 409,
+                "description": "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            }
         offset = int(query.get("offset", ["0"])[0])
         limit = int(query.get("limit", ["100"])[0])
-        if offset:
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        return 200, {"ok": True, "result": self.updates[:limit]}
+        until = time.monotonic() + int(query.get("timeout", ["0"])[0])
+        with self.changed:
+            self.polls += 1
+            poll = self.polls
+            self.changed.notify_all()
+            if offset:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.held += 1
+            while not self.updates and self.polls == poll and time.monotonic() < until:
+                self.changed.wait(until - time.monotonic())
+            self.held -= 1
+            if self.polls != poll:
+                return 409, {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure "
+                    "that only one bot instance is running",
+                }
+            return 200, {"ok": True, "result": self.updates[:limit]}
 
 
 @contextmanager

@@ -1,10 +1,13 @@
 """The worker's live streams: for each connector whose platform can push (a module of tending.connectors
-with `listen`: Matrix's long-polled /sync), a thread holds the stream open and, as soon as something
+with `listen`: Matrix's long-polled /sync, Telegram's long-polled getUpdates, Discord's Gateway, Slack's
+Socket Mode), a thread holds the stream open and, as soon as something
 arrives, wakes the worker, which syncs that connector at once and runs the playbooks: a member who
 joins gets a drafted welcome within seconds instead of one poll interval.
 
 A stream only says "something is new". The worker's own thread does every sync (actions/connectors.py
-sync_one, the single write path), so a stream never writes records or a cursor. A stream that breaks
+sync_one, the single write path), so a stream never writes records or a cursor. A stream that can only
+listen from the stored cursor (Telegram: an offset confirms updates) returns True from listen once it
+told news; it listens again as soon as a sync stored a newer cursor. A stream that breaks
 (a token revoked, the homeserver away) marks its connector failing with one sentence and is tried again
 later, with a growing wait; meanwhile the connector's polling at its interval goes on, and the worker
 never stops for it.
@@ -30,6 +33,9 @@ log = logging.getLogger("tending.worker")
 RETRY_S = 30.0  # the first wait before a broken stream is tried again, doubled each time
 MAX_RETRY_S = 900.0
 IDLE_S = 5.0  # a stream with nothing to listen from yet (no first sync) looks again after this
+SYNCED_S = (
+    0.05  # the first wait before looking whether the sync a stream asked for stored its cursor
+)
 
 
 def can_stream(row: ConnectorRow) -> bool:
@@ -107,9 +113,13 @@ class Streams:
         failures = 0
         while self._running(row.id):
             try:
-                self._listen(self._current(row))
+                current = self._current(row)
+                told = self._listen(current)
                 failures = 0
-                self._stopped.wait(self.idle_s)  # nothing to listen from yet, or paused meanwhile
+                if told:
+                    self._until_synced(current)
+                else:  # nothing to listen from yet, or paused meanwhile
+                    self._stopped.wait(self.idle_s)
             except TendingError as error:
                 failures += 1
                 self._broken(row, str(error), failures)
@@ -123,7 +133,16 @@ class Streams:
             found = get_connector_rows(conn, connector_id=row.id)
         return found[0] if found else row
 
-    def _listen(self, row: ConnectorRow) -> None:
+    def _until_synced(self, row: ConnectorRow) -> None:
+        """Wait until a sync stored a cursor other than row's, looking more and more seldom (up to
+        idle_s apart): a sync that keeps failing leaves the stream waiting, not asking again."""
+        wait = SYNCED_S
+        while self._running(row.id) and self._current(row).cursor == row.cursor:
+            self._stopped.wait(wait)
+            wait = min(wait * 2, self.idle_s)
+
+    def _listen(self, row: ConnectorRow) -> bool:
+        """The module's listen; True when it told news and listens on only from a newer cursor."""
         module = get_connector(row.kind)
         values = resolve_credentials(row.options, row.credentials, self.file_values)
         secrets = [values[name] for name in row.credentials]
@@ -138,14 +157,16 @@ class Streams:
                 timeout=wait_s + 15,
                 follow_redirects=not row.credentials,
             ) as http:
-                module.listen(
-                    row.target,
-                    values,
-                    row.cursor,
-                    http=http,
-                    news=lambda: self._tell(row.id),
-                    running=lambda: self._running(row.id),
-                    **options,
+                return bool(
+                    module.listen(
+                        row.target,
+                        values,
+                        row.cursor,
+                        http=http,
+                        news=lambda: self._tell(row.id),
+                        running=lambda: self._running(row.id),
+                        **options,
+                    )
                 )
         except TendingError as error:
             raise TendingError(masked(str(error), secrets)) from None

@@ -810,7 +810,7 @@ def sync_and_listen(
 def worker(app: AppContext, interval: int, community_name: str | None) -> None:
     """Tick every minute until interrupted (Ctrl-C stops it cleanly between two sends): first the
     connectors and listening queries that are due (each at its own interval), then the playbooks and the deliveries.
-    Connectors that stream (Matrix, the Discord Gateway, Slack Socket Mode with app_token) are held open, and
+    Connectors that stream (Matrix, Telegram, the Discord Gateway, Slack Socket Mode with app_token) are held open, and
     synced as soon as something happens.
 
     Example: tending worker --interval 60

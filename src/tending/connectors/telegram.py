@@ -9,12 +9,15 @@ getUpdates asks with a higher offset; the offset is stored with the rows, so an 
 once it is stored. Updates of other chats the bot is in are confirmed and left out: one bot per connector.
 An edited message (edited_message, edited_channel_post) updates the stored text; the Bot API tells no
 deletions. Cursor: offset, the conversation state.
+
+Streaming (`tending worker`): a long-polled getUpdates from the stored offset (listen), which confirms
+only updates already stored; its first update wakes the worker, whose sync stores and confirms it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +38,13 @@ FIELDS = (
 )
 LIMIT = 100  # getUpdates' largest page
 MAX_PAGES = 1000
+STREAM_TIMEOUT_MS = 25_000  # a long-poll: under the HTTP client's timeout and most proxies' 30 s
+ALLOWED = json.dumps(["message", "channel_post", "edited_message", "edited_channel_post"])
+
+
+class Superseded(ConnectorError):
+    """A later getUpdates (this connector's own sync, or another program with the token) ended this
+    one: Telegram answers only one at a time."""
 
 
 def normalise_target(target: str) -> str:
@@ -67,9 +77,16 @@ def _call(
             "it is wrong or was revoked (BotFather /token)."
         )
     if response.status_code == 409:
+        # "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete
+        # the webhook first", or "Conflict: terminated by other getUpdates request; ..."
+        if "webhook" not in response.text.lower():
+            raise Superseded(
+                f"another program reads this bot's updates ({method}, HTTP 409): Telegram answers "
+                "only one at a time; stop it or give this connector a bot of its own."
+            )
         raise ConnectorError(
-            "the bot has a webhook set, and getUpdates does not work while it has: "
-            "remove it (deleteWebhook) or use another bot."
+            f"the bot has a webhook set, and {method} does not work while it has one (HTTP 409): "
+            "remove it (deleteWebhook) or give this connector a bot of its own."
         )
     data = json_of(response, method)
     if not isinstance(data, dict) or not data.get("ok"):
@@ -101,9 +118,7 @@ def fetch(
             "offset": offset,
             "limit": LIMIT,
             "timeout": 0,
-            "allowed_updates": json.dumps(
-                ["message", "channel_post", "edited_message", "edited_channel_post"]
-            ),
+            "allowed_updates": ALLOWED,
         }
         updates = [
             u for u in _call(http, credentials, "getUpdates", params) or [] if isinstance(u, dict)
@@ -123,6 +138,40 @@ def fetch(
         )
         if len(updates) < LIMIT:
             return
+
+
+def listen(
+    target: str,
+    credentials: dict[str, str],
+    cursor: dict[str, Any],
+    *,
+    http: Http,
+    news: Callable[[], None],
+    running: Callable[[], bool],
+    timeout_ms: int = STREAM_TIMEOUT_MS,
+) -> bool:
+    """Long-poll getUpdates (Bot API: `timeout` seconds, Telegram holds the request until an update
+    comes or the timeout passes) from the stored cursor's offset, and call news() at the first update;
+    while running() says so. The offset confirms only updates the sync already stored; a later one
+    confirms nothing, so only the sync that news() asks for moves it, through the single write path.
+    True once news() was called: listen again when a sync stored a newer cursor, not before (the same
+    updates would come back at once). False when running() ended it, or when a later getUpdates (the
+    interval's sync) ended the long-poll."""
+    params = {
+        "offset": int(cursor.get("offset") or 0),
+        "limit": 1,
+        "timeout": max(1, timeout_ms // 1000),
+        "allowed_updates": ALLOWED,
+    }
+    while running():
+        try:
+            updates = _call(http, credentials, "getUpdates", params)
+        except Superseded:
+            return False
+        if updates:
+            news()
+            return True
+    return False
 
 
 EDITED = ("edited_message", "edited_channel_post")
