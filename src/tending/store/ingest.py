@@ -54,6 +54,7 @@ from tending.store.rollups import (
     new_contribution_days,
     new_rows_where,
     rebuild_member_rollups,
+    stage_rows,
     sync_join_months,
 )
 from tending.store.schema import (
@@ -516,27 +517,8 @@ class Ingestor:
         return sorted(created)
 
     def _staged(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> str:
-        """PostgreSQL: `rows` (values of `columns` of `table`) copied into a temporary staging table of
-        the same column types plus their order (`seq`), emptied first; returns its name. COPY sends
-        the rows as one stream the server parses in C: executemany cost a round of Python work and a
-        protocol message per row, and a multi-row VALUES a long parse of its placeholders (100,000
-        activities: 5.4 s and 2.5 s of the import's 14 s). Dropped at commit or rollback."""
-        stage = f"tending_stage_{table}"
-        # every time: a caller may commit between batches (the demo's commit_every), dropping it
-        self.conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-            f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-        self.conn.exec_driver_sql(f"TRUNCATE {stage}")
-        raw: Any = self.conn.connection.dbapi_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {stage} (seq, {', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            write = copy.write_row
-            for seq, row in enumerate(rows):
-                write((seq, *row))
-        return stage
+        """PostgreSQL: the rows in a staging table (rollups.stage_rows)."""
+        return stage_rows(self.conn, table, columns, rows)
 
     def _member_row(self, record: MemberRecord, now: datetime) -> dict[str, Any]:
         row: dict[str, Any] = {
