@@ -23,7 +23,7 @@ from sqlalchemy import Engine, MetaData, create_engine, select, text
 
 from tending.actions import imports
 from tending.actions.imports import do_import
-from tending.store import open_store
+from tending.store import open_store, tally
 from tending.store.ingest import StoredRows, bulk_pays
 from tests.conftest import POSTGRES_URL, _with_database
 
@@ -168,6 +168,22 @@ def test_both_paths_and_their_mixes_write_the_same_rows(fresh_engines: Any, tmp_
         got = imported(fresh_engines(), steps)
         differing = [name for name in reference if got[name] != reference[name]]
         assert differing == [], [method for _, method in steps]
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_the_bulk_tally_written_many_times_over_adds_up_to_the_same_rows(
+    fresh_engines: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk path's counts (store/tally.py) written every few entries, members met again in later
+    writes and days cut across them, against the per-batch path."""
+    monkeypatch.setattr(tally, "FLUSH_DAYS", 40)
+    monkeypatch.setattr(tally, "FLUSH_MEMBERS", 25)
+    lines = export_lines(3000)
+    older = write_jsonl(tmp_path / "older.jsonl", lines[:1800])
+    newer = write_jsonl(tmp_path / "newer.jsonl", lines[300:])
+    reference = imported(fresh_engines(), [(older, "batches"), (newer, "batches")])
+    got = imported(fresh_engines(), [(older, "bulk"), (newer, "bulk")])
+    assert [name for name in reference if got[name] != reference[name]] == []
 
 
 @pytest.mark.usefixtures("small_batches")

@@ -14,6 +14,7 @@ fork is not available or not safe, `run_in_child` is not used (see `can_fork`).
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import multiprocessing
 import os
@@ -119,12 +120,15 @@ def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int
         signal.SIGINT, signal.SIG_IGN
     )  # Ctrl-C is the parent's to handle: it ends the child
     die_with(parent)
+    _without_collector()
     outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD)
     sender = threading.Thread(target=_send_all, args=(outbox, writer), daemon=True)
     sender.start()
     try:
-        for item in produce():
+        for count, item in enumerate(produce(), 1):
             outbox.put(pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+            if count % GC_EVERY_ITEMS == 0:
+                gc.collect(0)
         outbox.put(pickle.dumps(("end", None)))
     except TendingError as error:
         outbox.put(
@@ -148,6 +152,20 @@ def _child(produce: Callable[[], Iterator[Any]], writer: Connection, parent: int
         outbox.put(None)
         sender.join()
         writer.close()
+
+
+GC_EVERY_ITEMS = 40  # items (batches) sent between two collections of the youngest objects
+
+
+def _without_collector() -> None:
+    """No automatic garbage collection in the parsing child. Every record the parser makes is a new
+    container, so the collector ran every 700 allocations and walked the batches waiting to be sent,
+    and everything the fork inherited from the parent: a 200,000-activity jsonl cost the child 6.8 s of CPU
+    against 1.5 s of bare parsing. Records die by reference counting once pickled; `gc.freeze` moves
+    what the fork inherited out of the collector's sight, and `_child` collects the youngest objects
+    every GC_EVERY_ITEMS items so that reference cycles (rare) cannot pile up."""
+    gc.disable()
+    gc.freeze()
 
 
 def die_with(parent: int) -> None:

@@ -54,6 +54,7 @@ from tending.store.rollups import (
     new_contribution_days,
     new_rows_where,
     rebuild_member_rollups,
+    stage_rows,
     sync_join_months,
 )
 from tending.store.schema import (
@@ -64,6 +65,7 @@ from tending.store.schema import (
     members,
     threads,
 )
+from tending.store.tally import Tally
 from tending.store.tombstones import TombstoneCheck
 from tending.timeutil import from_micros, to_micros, utcnow
 
@@ -239,6 +241,8 @@ class Ingestor:
         self.held_before = self._max_activity_id() if self.bulk else 0
         self.events_after: int | None = None  # join and leave events: every one above this id
         self.in_bulk = False  # the bulk path (load_in_bulk): rollups folded once, in finish()
+        self.tally: Tally | None = None  # the bulk path's rollups, counted as rows go in
+        self.tallied_after: int | None = None  # every activity tallied has an id above this one
         self.on_phase: Phase | None = None  # told when finish() starts each of its phases
         self.set_aside: list[
             tuple[str, str]
@@ -330,7 +334,13 @@ class Ingestor:
         for the days touched rather than merged in Python), then builds the indexes set aside. On
         SQLite the secondary indexes of the big tables are set aside at once (`_maybe_set_indexes_aside`);
         PostgreSQL keeps them (dropping one would lock the table against every reader). Exact at commit,
-        and the same rows as the per-batch path (tests/store/test_ingest_paths.py)."""
+        and the same rows as the per-batch path (tests/store/test_ingest_paths.py).
+
+        The rollups of the rows inserted from here on are counted in memory as they go in (store/tally.py)
+        rather than grouped again by SQL; what earlier batches left pending is folded first, so that
+        no row is counted by both."""
+        self._flush_rollups()
+        self.tally = Tally(self.cid)
         self.in_bulk = True
         self.bulk = self.conn.dialect.name == "sqlite"
 
@@ -507,27 +517,8 @@ class Ingestor:
         return sorted(created)
 
     def _staged(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> str:
-        """PostgreSQL: `rows` (values of `columns` of `table`) copied into a temporary staging table of
-        the same column types plus their order (`seq`), emptied first; returns its name. COPY sends
-        the rows as one stream the server parses in C: executemany cost a round of Python work and a
-        protocol message per row, and a multi-row VALUES a long parse of its placeholders (100,000
-        activities: 5.4 s and 2.5 s of the import's 14 s). Dropped at commit or rollback."""
-        stage = f"tending_stage_{table}"
-        # every time: a caller may commit between batches (the demo's commit_every), dropping it
-        self.conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
-            f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-        self.conn.exec_driver_sql(f"TRUNCATE {stage}")
-        raw: Any = self.conn.connection.dbapi_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {stage} (seq, {', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            write = copy.write_row
-            for seq, row in enumerate(rows):
-                write((seq, *row))
-        return stage
+        """PostgreSQL: the rows in a staging table (rollups.stage_rows)."""
+        return stage_rows(self.conn, table, columns, rows)
 
     def _member_row(self, record: MemberRecord, now: datetime) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -746,18 +737,22 @@ class Ingestor:
         )
         created_threads = self._ensure_threads(activity_recs)
         before = self._max_activity_id()
-        self._insert_activity_rows(activity_recs)
+        rows = self._activity_rows(activity_recs)
+        self._insert_activity_rows(rows)
         added = self._count_new_rows(before)
         self.counts.activities_added += added
         self.counts.activities_unchanged += len(activity_recs) - added
         if added < len(activity_recs) and (created_members or created_channels or created_threads):
             self._drop_unused(before, created_members, created_channels, created_threads)
         if added:
-            if self.pending_after is None:
-                self.pending_after = before
             if self.events_after is None:
                 self.events_after = before
             self.pending_rows += added
+            if self.tally is not None:
+                self._tally(rows, before, every_row_in=added == len(rows))
+                return
+            if self.pending_after is None:
+                self.pending_after = before
             if self.pending_rows >= self.rollup_every and not self.in_bulk:
                 self._flush_rollups()
 
@@ -822,7 +817,24 @@ class Ingestor:
         finally:
             run(f"PRAGMA cache_size = {int(cache_size)}")
 
+    def _tally(self, rows: list[tuple[Any, ...]], before: int, *, every_row_in: bool) -> None:
+        """The bulk path: count a batch whose every row went in; fold any other batch (some of its rows
+        were stored already, or came twice) by SQL over the rows really inserted, at once."""
+        assert self.tally is not None
+        if not every_row_in:
+            self._after_insert(before)
+            return
+        if self.tallied_after is None:
+            self.tallied_after = before
+        self.tally.add(rows, member=1, kind=2, at=3, extra=13)
+        self.tally.write_some(self.conn)
+
     def _flush_rollups(self) -> None:
+        if self.tally is not None and (self.tally or self.tallied_after is not None):
+            self.tally.finish(self.conn, days_per_query=BULK_DAYS_PER_QUERY)
+            if self.tallied_after is not None:
+                self._update_thread_starts(self.tallied_after)
+            self.tallied_after = None
         if self.pending_after is not None:
             self._after_insert(self.pending_after)
         self.pending_after, self.pending_rows = None, 0
@@ -915,13 +927,12 @@ class Ingestor:
         )
         return int(self.conn.exec_driver_sql(sql, (self.cid, after_id)).scalar_one())
 
-    def _insert_activity_rows(self, records: list[ActivityRecord]) -> None:
+    def _insert_activity_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """One executemany of plain tuples through the driver (SQLAlchemy's per-row parameter processing
         cost more than the insert itself). Values are converted as the column types would (Timestamp,
         JSON). ON CONFLICT DO NOTHING: an activity already stored, or twice in the batch, is left out by
         the unique index the insert maintains anyway, instead of being looked up first. PostgreSQL:
         COPY into a staging table, then one INSERT ... SELECT in the batch's order (`_staged`)."""
-        rows = self._activity_rows(records)
         listed = ", ".join(ACTIVITY_COLUMNS)
         conflict = "ON CONFLICT (community_id, source, source_id) DO NOTHING"
         if self.conn.dialect.name == "postgresql":

@@ -20,6 +20,7 @@ already hold activities, and by bulk loaders).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -192,6 +193,38 @@ def new_contribution_days(conn: Connection, community_id: int, *, after_id: int)
 def driver_sql(conn: Connection, sql: str) -> str:
     """SQL written with qmark placeholders, in the driver's own style (psycopg takes %s)."""
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def stage_rows(
+    conn: Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    name: str | None = None,
+) -> str:
+    """PostgreSQL: `rows` (values of `columns` of `table`) copied into a temporary staging table of
+    the same column types plus their order (`seq`), emptied first; returns its name. COPY sends
+    the rows as one stream the server parses in C: executemany cost a round of Python work and a
+    protocol message per row, and a multi-row VALUES a long parse of its placeholders (100,000
+    activities: 5.4 s and 2.5 s of the import's 14 s). Dropped at commit or rollback. `name`: the
+    staging table's own name, when the same table is staged with other columns elsewhere."""
+    stage = f"tending_stage_{name or table}"
+    # every time: a caller may commit between batches (the demo's commit_every), dropping it
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "
+        f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {stage}")
+    raw: Any = conn.connection.dbapi_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {stage} (seq, {', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        write = copy.write_row
+        for seq, row in enumerate(rows):
+            write((seq, *row))
+    return stage
 
 
 def sync_join_months(conn: Connection, community_id: int, member_ids: list[int]) -> None:
