@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tending.models import ImportLogEntry
@@ -173,3 +175,34 @@ def test_a_deeply_nested_upload_fails_with_the_importers_sentence(
     assert "status-failed" in html
     assert "channel.json: the JSON is nested deeper than 64 levels" in html
     assert client.get("/healthz").status_code == 200  # the server is still up
+
+
+def test_an_importers_bug_shows_one_line_without_what_it_was_reading(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in an importer (here: one failing on a member's address) must not kill the server, nor put
+    what the importer was reading (personal data) on the page or in the server's log."""
+    from tending.models import Community
+    from tending.web import importing
+    from tending.web.views import imports as view
+
+    def buggy(*_args: object, **_kwargs: object) -> dict[str, int]:
+        raise KeyError("marie.dupont@example.org")
+
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    path = folder / "groupe.csv"
+    path.write_text("x\n", encoding="utf-8")
+    upload = view.Upload(1, 1, "csv", "groupe.csv")
+    community = Community(id=1, name="Chats", platform="facebook")
+    monkeypatch.setattr(importing, "run_import", buggy)  # the fault: an importer's bug
+    view._run(upload, None, community, path, "web:ada@example.org", "fr")
+    out = capsys.readouterr()
+    assert upload.status == "failed" and upload.error is not None
+    assert "KeyError" in upload.error
+    for shown in (upload.error, out.out, out.err, caplog.text):
+        assert "marie" not in shown
+    assert not folder.exists()

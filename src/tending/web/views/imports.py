@@ -7,11 +7,11 @@ runs.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
 import threading
-import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,15 @@ from starlette.responses import Response
 
 from tending.actions.imports import get_imports, import_error_in
 from tending.actions.web_users import WebSession
-from tending.errors import TendingError
+from tending.errors import TendingError, describe_unexpected
 from tending.models import Community
 from tending.web import importing
 from tending.web.auth import acting, get_state, require
 from tending.web.pages import render, translator
 from tending.web.views import sources
 from tending.web.views.common import community_or_404, see_other
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -130,11 +132,9 @@ def _run(
     except TendingError as error:  # in the uploader's language (the back end's catalogue)
         upload.status, upload.error = "failed", _without_folder(error.in_language(language), path)
     except Exception as error:  # an importer's bug must not kill the server; show its one line
-        upload.status, upload.error = (
-            "failed",
-            _without_folder(f"{type(error).__name__}: {error}", path),
-        )
-        traceback.print_exc()
+        # its type and place, never its message: that may quote what the importer was reading
+        upload.status, upload.error = "failed", describe_unexpected(error)
+        log.error("import %s into community %s: %s", upload.number, community.id, upload.error)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
 
