@@ -106,14 +106,13 @@ def get_outbox_listing(
     ids = store.find_message_ids(
         conn, community.id, where, limit=limit, offset=offset, newest_first=newest_first
     )
-    found = {m.id: m for m in store.get_messages(conn, community.id, ids)}
     if total is None:
         total = (
             offset + len(ids)
             if len(ids) < limit and (ids or offset == 0)
             else store.count_matching_messages(conn, community.id, where)
         )
-    return OutboxListing(total, offset, [found[i] for i in ids if i in found])
+    return OutboxListing(total, offset, get_outbox_messages(conn, community, ids))
 
 
 OUTBOX_EXPORT_COLUMNS = (
