@@ -254,3 +254,34 @@ def test_an_ingest_goes_on_after_its_caller_commits_between_batches(engine: Engi
         ingestor.finish()
         conn.commit()
         assert conn.execute(text("SELECT count(*) FROM activities")).scalar_one() == 9
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_the_bulk_path_gives_its_connection_back_with_the_engines_page_cache(
+    fresh_engines: Any, tmp_path: Path
+) -> None:
+    """SQLite's bulk path takes a smaller page cache (store/ingest.py BULK_CACHE_KB); the pooled
+    connection serves other work afterwards with the engine's 200 MB, after an import that fails
+    halfway too."""
+    from tending.errors import BadInputError
+
+    engine = fresh_engines()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the page cache is SQLite's")
+
+    def cache_size() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+    assert cache_size() == -200_000
+    lines = export_lines(3000)
+    do_import(engine, "jsonl", write_jsonl(tmp_path / "whole.jsonl", lines), method="bulk")
+    assert cache_size() == -200_000
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(
+        "".join(json.dumps(line) + "\n" for line in export_lines(2000, prefix="b")) + "{not json\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInputError, match="line 2001"):
+        do_import(engine, "jsonl", broken, community_name="Other", method="bulk")
+    assert cache_size() == -200_000

@@ -77,6 +77,11 @@ BULK_AFTER = 50_000
 SORT_MEMORY_KB = (
     32_000  # SQLite's page cache, and so its sorter's memory, while the indexes are built again
 )
+# SQLite's page cache on the bulk path (the engine's is 200 MB): with the secondary indexes set aside and
+# the rollups tallied in memory, the load mostly appends rows, which a smaller cache serves at the same
+# CPU cost, while the 200 MB filled up with the load's pages: a 1 GB export peaked at 504 MB of RSS with
+# them, 360 MB with 64 MB (benchmarks/import_speed.py --skip-speed --rss-mb 1000)
+BULK_CACHE_KB = 64_000
 BULK_TABLES = ("activities", "member_days", "member_months", "members", "identities")
 Phase = Callable[[str, int], None]  # (phase, rows it works on): "rollups", "indexes"
 # days of contributor rows recomputed per read on the bulk path: a 1 GB export spans years, and 200 days
@@ -178,13 +183,15 @@ def import_settings(conn: Connection) -> Iterator[None]:
     - temporary storage in files: what SQLite's sorter spills beyond its memory (the indexes a bulk load
       builds again, see `Ingestor._restore_indexes`) stays on disk instead of in the process's memory.
 
-    Both are set back after."""
+    Both are set back after, and the page cache the bulk path takes smaller (`BULK_CACHE_KB`) too, even
+    when the import fails."""
     raw: Any = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
     if raw is None or getattr(raw, "in_transaction", True):
         yield
         return
     foreign_keys = raw.execute("PRAGMA foreign_keys").fetchone()[0]
     temp_store = raw.execute("PRAGMA temp_store").fetchone()[0]
+    cache_size = raw.execute("PRAGMA cache_size").fetchone()[0]
     raw.execute("PRAGMA foreign_keys=OFF")
     raw.execute("PRAGMA temp_store=FILE")
     try:
@@ -192,6 +199,7 @@ def import_settings(conn: Connection) -> Iterator[None]:
     finally:
         raw.execute(f"PRAGMA foreign_keys={int(foreign_keys)}")
         raw.execute(f"PRAGMA temp_store={int(temp_store)}")
+        raw.execute(f"PRAGMA cache_size={int(cache_size)}")  # the bulk path's, after a failure
 
 
 WRITE_LOCK_CLASS = 0x74656E64  # "tend": the first key of tending's PostgreSQL advisory locks
@@ -244,6 +252,7 @@ class Ingestor:
         self.tally: Tally | None = None  # the bulk path's rollups, counted as rows go in
         self.tallied_after: int | None = None  # every activity tallied has an id above this one
         self.on_phase: Phase | None = None  # told when finish() starts each of its phases
+        self.cache_before: int | None = None  # SQLite's page cache before the bulk path's
         self.set_aside: list[
             tuple[str, str]
         ] = []  # (name, CREATE INDEX statement) of the indexes set aside
@@ -343,6 +352,9 @@ class Ingestor:
         self.tally = Tally(self.cid)
         self.in_bulk = True
         self.bulk = self.conn.dialect.name == "sqlite"
+        if self.bulk and self.cache_before is None:
+            self.cache_before = self.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
 
     def _without_deleted(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
         """Leave out messages deleted on the platform after an earlier sync stored them."""
@@ -399,6 +411,9 @@ class Ingestor:
             ),
             {"cid": self.cid},
         )
+        if self.cache_before is not None:
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(self.cache_before)}")
+            self.cache_before = None
 
     def _phase(self, name: str, rows: int) -> None:
         if self.on_phase is not None:
