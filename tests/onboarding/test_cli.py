@@ -251,14 +251,14 @@ def test_an_approval_is_reopened_by_its_id_or_as_the_last_decision(
     reopened = run_cli(*db, "outbox", "reopen", message)
     assert (reopened.exit_code, reopened.stdout.strip()) == (
         0,
-        f"Reopened 1 message(s): drafted again ({message}).",
+        f"Reopened 1 message: drafted again ({message}).",
     )
     assert cli_json(run_cli, *db, "outbox", "show", message)["status"] == "drafted"
     assert run_cli(*db, "outbox", "skip", message).exit_code == 0
     last = run_cli(*db, "outbox", "reopen", "--last")
     assert (last.exit_code, last.stdout.strip()) == (
         0,
-        f"Reopened 1 message(s): drafted again ({message}).",
+        f"Reopened 1 message: drafted again ({message}).",
     )
     nothing = run_cli(*db, "outbox", "reopen", "--last")
     assert (nothing.exit_code, nothing.stderr.strip()) == (
