@@ -109,6 +109,20 @@ def test_french_texts_keep_their_signs_with_the_space_before_them(po: Path) -> N
     assert not wrong, wrong[:5]
 
 
+FRENCH_TEMPLATES = sorted(
+    (ROOT / "src" / "tending" / "playbooks" / "templates" / "fr").glob("*.j2")
+)
+
+
+@pytest.mark.parametrize("template", FRENCH_TEMPLATES, ids=lambda path: path.name)
+def test_the_default_playbooks_french_messages_keep_the_same_typography(template: Path) -> None:
+    """The messages members receive follow the catalogues' rule ("Bienvenue sur Chats\u202f!"); only the
+    "Subject:" header, which the sender reads, keeps its bare colon."""
+    text = template.read_text(encoding="utf-8").removeprefix("Subject:")
+    wrong = [(line, rule) for line in text.splitlines() for p, rule in MISPLACED if p.search(line)]
+    assert not wrong, wrong[:5]
+
+
 @pytest.mark.parametrize(
     ("n", "english", "french"),
     [(0, "0 cells", "0 cellule"), (1, "1 cell", "1 cellule"), (2, "2 cells", "2 cellules")],
