@@ -96,7 +96,9 @@ def test_a_welcome_goes_from_plan_to_inbox(
         "status": "drafted",
     }
     shown = cli_json(run_cli, *db, "outbox", "show", str(row["id"]))
-    assert shown["subject"] == "Bienvenue sur Cats, Bruno\u202f!" and "Bonjour Bruno" in shown["body"]
+    assert (
+        shown["subject"] == "Bienvenue sur Cats, Bruno\u202f!" and "Bonjour Bruno" in shown["body"]
+    )
     assert (
         run_cli(
             *db, "outbox", "edit", str(row["id"]), "--body", "Bonjour Bruno, bienvenue !"
@@ -230,7 +232,8 @@ def test_outbox_list_as_csv_writes_what_is_listed_with_its_texts(
     ]
     assert [r["members"] for r in rows] == ["bruno", "chloe"]
     assert (
-        rows[0]["subject"] == "Bienvenue sur Cats, Bruno\u202f!" and "Bonjour Bruno" in rows[0]["body"]
+        rows[0]["subject"] == "Bienvenue sur Cats, Bruno\u202f!"
+        and "Bonjour Bruno" in rows[0]["body"]
     )
     one = run_cli(*db, "outbox", "list", "--format", "csv", "--limit", "1")
     assert len(list(csv.DictReader(io.StringIO(one.stdout)))) == 1
