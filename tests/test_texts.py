@@ -123,6 +123,41 @@ def test_the_default_playbooks_french_messages_keep_the_same_typography(template
     assert not wrong, wrong[:5]
 
 
+def _french_of(value: object) -> list[str]:
+    """The French strings of the demo's tables: what sits under a "fr" key, however deep."""
+    if isinstance(value, dict):
+        found = [t for k, v in value.items() if k == "fr" for t in _strings(v)]
+        return found + [t for k, v in value.items() if k != "fr" for t in _french_of(v)]
+    return []
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _strings(v)]
+    return []
+
+
+def test_the_demos_french_texts_keep_the_same_typography() -> None:
+    """The demo community is what a French admin reads first: its posts follow the rule too (a run of
+    signs, "!!!", takes one space before it)."""
+    import tending.demo.texts as demo
+
+    texts = [t for value in vars(demo).values() for t in _french_of(value)]
+    assert len(texts) > 100 and "Courage\u202f!" in texts
+    runs = re.compile(r"([!?])\1+")
+    wrong = [
+        (text, rule)
+        for text in texts
+        for pattern, rule in MISPLACED
+        if pattern.search(runs.sub(r"\1", text))
+    ]
+    assert not wrong, wrong[:5]
+
+
 @pytest.mark.parametrize(
     ("n", "english", "french"),
     [(0, "0 cells", "0 cellule"), (1, "1 cell", "1 cellule"), (2, "2 cells", "2 cellules")],
