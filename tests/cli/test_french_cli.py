@@ -113,6 +113,10 @@ def test_a_french_admin_reads_the_daily_summaries_with_their_plurals(
         "Affichage de 1 sur 2 messages (les plus récents à échéance, à partir de --offset 0)."
     )
     assert said("moderate", "queue") == ["La file est vide."]
+    assert said("moderate", "log") == [
+        "Aucun événement de modération.",
+        "0 événement. Heures en UTC.",
+    ]
     assert said("alerts", "list") == ["Aucune alerte levée pour l’instant (0 en tout)."]
     assert said("checkins", "--as-of", "2026-10-07")[0] == (
         "0 personne à qui prendre des nouvelles au 2026-10-07 (UTC)."

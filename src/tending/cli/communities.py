@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tending.cli.context import AppContext, echo_json, format_option, pass_app, say
-from tending.texts import T_, TN_
+from tending.texts import T_, TN_, Text
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -180,9 +180,18 @@ def delete_command(app: AppContext, name: str, tombstones_to: str | None, yes: b
             _named(conn, tombstones_to, option="--tombstones-to")
     if footprint.count("member_tombstones") and tombstones_to is None:
         raise UsageError(
-            f"'{community.name}' holds {footprint.count('member_tombstones')} tombstone(s) of erased "
-            "members, which keep them from being imported again; give --tombstones-to COMMUNITY to "
-            "hand them to the community that stays."
+            Text(
+                TN_(
+                    "'%(name)s' holds %(n)s tombstone of erased members, which keep them from being "
+                    "imported again; give --tombstones-to COMMUNITY to hand them to the community that "
+                    "stays.",
+                    "'%(name)s' holds %(n)s tombstones of erased members, which keep them from being "
+                    "imported again; give --tombstones-to COMMUNITY to hand them to the community that "
+                    "stays.",
+                ),
+                name=community.name,
+                n=footprint.count("member_tombstones"),
+            )
         )
     if not yes:
         click.echo(f"Deleting '{community.name}' ({community.platform}) removes for good:")

@@ -19,7 +19,7 @@ from tending.cli.context import (
     say,
 )
 from tending.errors import BadInputError, UsageError, shown_value
-from tending.texts import T_, TN_, cli_language, translate
+from tending.texts import T_, TN_, Text, cli_language, translate
 
 if TYPE_CHECKING:
     from tending.models import QueueItem
@@ -810,7 +810,7 @@ def log_command(
         _write_csv(rows, LOG_COLUMNS)
     else:
         if not rows:
-            click.echo("No moderation event.")
+            click.echo(say(T_("No moderation event.")))
         else:
             click.echo(f"{'WHEN':<17} {'WHO':<24} {'WHAT':<15} {'ITEM':<6} DETAILS")
         for row in rows:
@@ -819,7 +819,8 @@ def log_command(
                 f"{row['item_id'] or '':<6} {_fit(str(row['details']), 60)}"
             )
     if output_format == "table":
-        click.echo((more or f"{page.total} event(s).") + f" Times in {community.timezone}.")
+        counted = more or say(TN_("%(n)s event.", "%(n)s events."), n=page.total)
+        click.echo(counted + " " + say(T_("Times in %(zone)s."), zone=community.timezone))
     elif more:
         click.echo(more, err=True)
 
@@ -867,8 +868,16 @@ def case_command(
         return
     counts = case.offender
     click.echo(
-        f"Member #{case.member_id}: {case.open_items} open item(s); {counts.get('flags', 0)} confirmed "
-        f"findings ({counts.get('warnings', 0)} warnings, {counts.get('removals', 0)} removals)."
+        say(
+            T_("Member #%(member)s: %(open)s; %(findings)s (%(warnings)s, %(removals)s)."),
+            member=str(case.member_id),
+            open=Text(TN_("%(n)s open item", "%(n)s open items"), n=case.open_items),
+            findings=Text(
+                TN_("%(n)s confirmed finding", "%(n)s confirmed findings"), n=counts.get("flags", 0)
+            ),
+            warnings=Text(TN_("%(n)s warning", "%(n)s warnings"), n=counts.get("warnings", 0)),
+            removals=Text(TN_("%(n)s removal", "%(n)s removals"), n=counts.get("removals", 0)),
+        )
     )
     for e in case.entries:
         item = f"item {e.item_id}" if e.item_id else ""
@@ -876,7 +885,16 @@ def case_command(
             f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}  {e.summary:<50} {item:<12} {e.actor or ''}"
         )
     if len(case.entries) < case.total:
-        click.echo(f"Showing the latest {len(case.entries)} of {case.total} entries (--limit).")
+        click.echo(
+            say(
+                TN_(
+                    "Showing the latest %(shown)s of %(n)s entry (--limit).",
+                    "Showing the latest %(shown)s of %(n)s entries (--limit).",
+                ),
+                shown=len(case.entries),
+                n=case.total,
+            )
+        )
 
 
 @moderate.command("classify")

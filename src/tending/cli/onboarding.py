@@ -128,12 +128,14 @@ def plan_command(
         echo_json(items)
         return
     if not items:
-        click.echo("Nothing would be created.")
+        click.echo(say(T_("Nothing would be created.")))
     for item in items:
         what = item["channel"] or item["action"]
         note = f" (skipped: {item['reason']})" if item["status"] == "skip" else ""
         click.echo(
-            f"{item['due_at']}  {item['rule']:<18} {what:<8} {len(item['members'])} member(s){note}"
+            f"{item['due_at']}  {item['rule']:<18} {what:<8} "
+            + say(TN_("%(n)s member", "%(n)s members"), n=len(item["members"]))
+            + note
         )
 
 
