@@ -109,6 +109,55 @@ def test_french_texts_keep_their_signs_with_the_space_before_them(po: Path) -> N
     assert not wrong, wrong[:5]
 
 
+FRENCH_TEMPLATES = sorted(
+    (ROOT / "src" / "tending" / "playbooks" / "templates" / "fr").glob("*.j2")
+)
+
+
+@pytest.mark.parametrize("template", FRENCH_TEMPLATES, ids=lambda path: path.name)
+def test_the_default_playbooks_french_messages_keep_the_same_typography(template: Path) -> None:
+    """The messages members receive follow the catalogues' rule ("Bienvenue sur Chats\u202f!"); only the
+    "Subject:" header, which the sender reads, keeps its bare colon."""
+    text = template.read_text(encoding="utf-8").removeprefix("Subject:")
+    wrong = [(line, rule) for line in text.splitlines() for p, rule in MISPLACED if p.search(line)]
+    assert not wrong, wrong[:5]
+
+
+def _french_of(value: object) -> list[str]:
+    """The French strings of the demo's tables: what sits under a "fr" key, however deep."""
+    if isinstance(value, dict):
+        found = [t for k, v in value.items() if k == "fr" for t in _strings(v)]
+        return found + [t for k, v in value.items() if k != "fr" for t in _french_of(v)]
+    return []
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _strings(v)]
+    return []
+
+
+def test_the_demos_french_texts_keep_the_same_typography() -> None:
+    """The demo community is what a French admin reads first: its posts follow the rule too (a run of
+    signs, "!!!", takes one space before it)."""
+    import tending.demo.texts as demo
+
+    texts = [t for value in vars(demo).values() for t in _french_of(value)]
+    assert len(texts) > 100 and "Courage\u202f!" in texts
+    runs = re.compile(r"([!?])\1+")
+    wrong = [
+        (text, rule)
+        for text in texts
+        for pattern, rule in MISPLACED
+        if pattern.search(runs.sub(r"\1", text))
+    ]
+    assert not wrong, wrong[:5]
+
+
 @pytest.mark.parametrize(
     ("n", "english", "french"),
     [(0, "0 cells", "0 cellule"), (1, "1 cell", "1 cellule"), (2, "2 cells", "2 cellules")],

@@ -98,7 +98,7 @@ def test_tombstones_go_to_the_community_that_stays(
     refused = run_cli("--db", db_url, "communities", "delete", "Quokkas", "--yes")
     assert refused.exit_code == 2
     assert refused.stderr.strip() == (
-        "Error: 'Quokkas' holds 1 tombstone(s) of erased members, which keep them from being imported "
+        "Error: 'Quokkas' holds 1 tombstone of erased members, which keep them from being imported "
         "again; give --tombstones-to COMMUNITY to hand them to the community that stays."
     )
     assert rows_of(engine, quokkas) == before

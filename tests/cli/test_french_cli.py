@@ -69,3 +69,60 @@ def test_a_french_admin_reads_the_tables_headers_and_a_failed_import_in_french(
         f"{export}, ligne 2\u00a0: champ «\u00a0occurred_at\u00a0»\u00a0: «\u00a025/10/2026\u00a0» ne se lit "
         "que le jour en premier\u202f; dites comment le fichier écrit les dates (--day-first)."
     )
+
+
+def test_a_french_admin_reads_the_daily_summaries_with_their_plurals(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the daily commands say under their tables was English, with "message(s)" for a count: it now
+    reads in French, with the singular for 1 and the plural for 2 (and French spacing before ':')."""
+    monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
+    db = ("--db", str(tmp_path / "t.db"))
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;1;Ana;joined;2026-10-05T18:30:00+02:00\n"
+        "facebook;2;Bea;joined;2026-10-06T10:00:00+02:00\n",
+        encoding="utf-8",
+    )
+    assert run_cli(*db, "import", "csv", str(export), "--community", "Chats").exit_code == 0
+    start = ("--start-url", "https://chats-diabetiques.fr/commencer")
+    assert run_cli(*db, "communities", "set", "Chats", *start).exit_code == 0
+    assert run_cli(*db, "onboarding", "enable", "--since", "2026-10-01").exit_code == 0
+    assert run_cli(*db, "run", "--now", "2026-10-07T12:00:00Z").exit_code == 0
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+
+    def said(*args: str) -> list[str]:
+        result = run_cli(*db, *args)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout.splitlines()
+
+    assert said("communities", "list")[0] == "1 communauté."
+    assert said("imports", "--community", "Chats")[0] == (
+        "1 import dans «\u00a0Chats\u00a0», le plus récent d’abord."
+    )
+    assert [line.split()[-2:] for line in said("outbox", "list")[1:]] == [["1", "membre"]] * 2
+    assert said("outbox", "approve", "1", "2", "--dry-run") == [
+        "Approuverait 2 messages (2 welcome) pour 2 membres. Rien n’a été changé (--dry-run).",
+        "Messages\u00a0: 1 2",
+    ]
+    assert said("outbox", "approve", "1", "2") == ["2 messages approuvés."]
+    assert said("outbox", "reopen", "1") == ["1 message rouvert, de nouveau en brouillon (1)."]
+    assert said("outbox", "skip", "1") == ["1 message écarté."]
+    assert said("outbox", "list", "--limit", "1")[-1] == (
+        "Affichage de 1 sur 2 messages (les plus récents à échéance, à partir de --offset 0)."
+    )
+    assert said("moderate", "queue") == ["La file est vide."]
+    assert said("moderate", "log") == [
+        "Aucun événement de modération.",
+        "0 événement. Heures en UTC.",
+    ]
+    assert said("alerts", "list") == ["Aucune alerte levée pour l’instant (0 en tout)."]
+    assert said("checkins", "--as-of", "2026-10-07")[0] == (
+        "0 personne à qui prendre des nouvelles au 2026-10-07 (UTC)."
+    )
+    assert run_cli(*db, "import", "csv", str(export), "--community", "Chiens").exit_code == 0
+    assert said("communities", "list")[0] == "2 communautés."
+    monkeypatch.setenv("TENDING_LANGUAGE", "en")
+    assert said("communities", "list")[0] == "2 communities."
+    assert said("outbox", "skip", "2", "--community", "Chats") == ["Skipped 1 message."]

@@ -75,9 +75,7 @@ def test_check_worker_and_status(
         "problem: [delivery] post = 'pigeon' is not one of smtp, matrix, discord, discourse, slack",
         f"problem: {NO_HOST}",
     ]
-    assert (
-        checked.stderr == "Error: 2 problem(s) in the configuration; the worker would not start.\n"
-    )
+    assert checked.stderr == "Error: 2 problems in the configuration; the worker would not start.\n"
     refused = run_cli(*db, "worker")
     assert refused.exit_code == 2
     assert refused.stderr == (

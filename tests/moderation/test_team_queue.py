@@ -327,7 +327,7 @@ def test_act_on_many_and_where_then_refusals_in_one_sentence(
     assert dry.exit_code == 0, dry.stderr
     assert dry.stdout.startswith("Would record remove on 1 items (1 spam) about 1 members")
     held = run_cli(*base, "claim", str(ids["e2"]), "--as", CHLOE)
-    assert held.exit_code == 0 and held.stdout.startswith(f"1 item(s) held by {CHLOE} until ")
+    assert held.exit_code == 0 and held.stdout.startswith(f"1 item held by {CHLOE} until ")
     refused = run_cli(*base, "act", str(ids["b1"]), str(ids["e2"]), "remove", "--by", ADA)
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
     assert "claimed by another moderator" in refused.stderr and CHLOE not in refused.stderr

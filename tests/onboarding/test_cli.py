@@ -96,7 +96,9 @@ def test_a_welcome_goes_from_plan_to_inbox(
         "status": "drafted",
     }
     shown = cli_json(run_cli, *db, "outbox", "show", str(row["id"]))
-    assert shown["subject"] == "Bienvenue sur Cats, Bruno !" and "Bonjour Bruno" in shown["body"]
+    assert (
+        shown["subject"] == "Bienvenue sur Cats, Bruno\u202f!" and "Bonjour Bruno" in shown["body"]
+    )
     assert (
         run_cli(
             *db, "outbox", "edit", str(row["id"]), "--body", "Bonjour Bruno, bienvenue !"
@@ -230,7 +232,8 @@ def test_outbox_list_as_csv_writes_what_is_listed_with_its_texts(
     ]
     assert [r["members"] for r in rows] == ["bruno", "chloe"]
     assert (
-        rows[0]["subject"] == "Bienvenue sur Cats, Bruno !" and "Bonjour Bruno" in rows[0]["body"]
+        rows[0]["subject"] == "Bienvenue sur Cats, Bruno\u202f!"
+        and "Bonjour Bruno" in rows[0]["body"]
     )
     one = run_cli(*db, "outbox", "list", "--format", "csv", "--limit", "1")
     assert len(list(csv.DictReader(io.StringIO(one.stdout)))) == 1
@@ -251,14 +254,14 @@ def test_an_approval_is_reopened_by_its_id_or_as_the_last_decision(
     reopened = run_cli(*db, "outbox", "reopen", message)
     assert (reopened.exit_code, reopened.stdout.strip()) == (
         0,
-        f"Reopened 1 message(s): drafted again ({message}).",
+        f"Reopened 1 message: drafted again ({message}).",
     )
     assert cli_json(run_cli, *db, "outbox", "show", message)["status"] == "drafted"
     assert run_cli(*db, "outbox", "skip", message).exit_code == 0
     last = run_cli(*db, "outbox", "reopen", "--last")
     assert (last.exit_code, last.stdout.strip()) == (
         0,
-        f"Reopened 1 message(s): drafted again ({message}).",
+        f"Reopened 1 message: drafted again ({message}).",
     )
     nothing = run_cli(*db, "outbox", "reopen", "--last")
     assert (nothing.exit_code, nothing.stderr.strip()) == (

@@ -195,7 +195,7 @@ def test_templates_follow_the_member_language(engine: Engine) -> None:
     with engine.connect() as conn:
         rows = {m.member_ids[0]: m for m in list_messages(conn, story.community.id)}
     ada, bruno, chloe = rows[story["ada"]], rows[story["bruno"]], rows[story["chloe"]]
-    assert (ada.language, ada.subject) == ("fr", "Bienvenue sur Cats, Ada !")
+    assert (ada.language, ada.subject) == ("fr", "Bienvenue sur Cats, Ada\u202f!")
     assert (bruno.language, bruno.subject) == ("en", "Welcome to Cats, Bruno!")
     assert chloe.language == "fr"  # no German template: the community's language
     assert (
@@ -471,7 +471,7 @@ def test_the_welcome_offers_the_communitys_start_link_not_the_placeholder(engine
     run(engine, story, T0 + timedelta(hours=2))
     with engine.connect() as conn:
         [welcome] = [m for m in list_messages(conn, story.community.id) if m.rule == "welcome"]
-    assert "- Commencer ici : https://chats-diabetiques.fr/regles" in welcome.body
+    assert "- Commencer ici\u00a0: https://chats-diabetiques.fr/regles" in welcome.body
     assert "example.org/start" not in welcome.body
 
 

@@ -127,3 +127,36 @@ def test_this_weeks_bar_is_marked_unfinished() -> None:
         for t in unmarked.iter("{http://www.w3.org/2000/svg}text")
         if "partial" in (t.get("class") or "")
     ]
+
+
+def _titles(svg: str) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}title")]
+
+
+def _ticks(svg: str) -> list[str]:
+    return [
+        t.text or ""
+        for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+        if t.get("text-anchor") == "end"
+    ]
+
+
+def test_a_french_chart_writes_its_figures_as_french_does() -> None:
+    """Ticks and tooltips read "1,234" and "0.5" in English; a French page wrote them the same, and
+    "Membres: 3" without the space French puts before a colon."""
+    joins = [Series("Membres", [1234, 0.5])]
+    english = str(bar_chart(joins, ["a", "b"], title="t"))
+    french = str(bar_chart(joins, ["a", "b"], title="t", language="fr"))
+    assert _titles(english)[1:] == ["a — Membres: 1,234", "b — Membres: 0.5"]
+    assert _titles(french)[1:] == ["a — Membres\u00a0: 1\u202f234", "b — Membres\u00a0: 0,5"]
+    assert _ticks(english) == ["0", "500", "1,000", "1,500"]
+    assert _ticks(french) == ["0", "500", "1\u202f000", "1\u202f500"]
+    today = str(
+        line_chart(
+            [Series("Réactions", [2, 1.5])], ["a", "b"], title="t", partial="auj.", language="fr"
+        )
+    )
+    assert "Réactions, auj.\u00a0: 1,5" in _titles(today)
+    cohort = str(heatmap([HeatRow("oct. 2026", 1200, [0.5])], ["+0"], title="t", language="fr"))
+    assert "oct. 2026, +0\u00a0: 50\u00a0%" in _titles(cohort)
+    assert any(t.text == "oct. 2026 (1\u202f200)" for t in ET.fromstring(cohort).iter())

@@ -214,3 +214,20 @@ def test_a_french_admin_reads_a_failed_imports_error_in_french(
     assert said in sources  # the page cuts the rest at 200 characters
     assert "reads only day first" not in sources
     assert "an older version's sentence, stored in English" in sources
+
+
+def test_a_french_overviews_charts_write_figures_and_colons_as_french_does(
+    cid: int, client_as: Callable[[str], TestClient]
+) -> None:
+    """The charts' tooltips read "New members: 2" on a French page too (the English colon, an English
+    number); they now follow the page's language, as its tables do."""
+    english = client_as("viewer").get(f"/c/{cid}/overview").text
+    french = french_admin(client_as).get(f"/c/{cid}/overview").text
+    titles = re.compile(r"<title>([^<]*)</title>")
+    english_bars = [t for t in titles.findall(english) if " — New members" in t]
+    french_bars = [t for t in titles.findall(french) if " — Nouveaux membres" in t]
+    assert english_bars and len(french_bars) == len(english_bars)
+    assert all(re.search(r" — New members: \d+$", t) for t in english_bars)
+    assert all(re.search("Nouveaux membres\u00a0: \\d+$", t) for t in french_bars)
+    heat = [t for t in titles.findall(unescape(french)) if ", +0" in t]
+    assert heat and all(re.search("\u00a0: \\d+\u00a0%$", t) for t in heat)

@@ -57,7 +57,7 @@ def test_the_first_run_creates_the_community_then_its_texts_are_edited_and_onboa
 
     setup = admin.get(f"/c/{community.id}/setup")
     assert "Onboarding cannot start yet" in setup.text and "https://example.org/start" in setup.text
-    assert "Bienvenue sur Chats diabétiques, Camille !" in setup.text  # the French preview
+    assert "Bienvenue sur Chats diabétiques, Camille\u202f!" in setup.text  # the French preview
     assert "Welcome to Chats diabétiques, Camille!" in setup.text  # and the English one
     refused = admin.post(f"/c/{community.id}/setup/enable", data={"csrf_token": token})
     assert refused.status_code == 400 and "still holds a placeholder" in refused.text

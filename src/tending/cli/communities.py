@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tending.cli.context import AppContext, echo_json, format_option, pass_app
-from tending.texts import T_
+from tending.cli.context import AppContext, echo_json, format_option, pass_app, say
+from tending.texts import T_, TN_, Text
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -53,11 +53,13 @@ def list_command(app: AppContext, output_format: str) -> None:
         )
         return
     if not found:
-        click.echo("No community yet. Import an export (tending import) or run tending demo.")
+        click.echo(
+            say(T_("No community yet. Import an export (tending import) or run tending demo."))
+        )
         return
     from tending.cli.members import print_table
 
-    click.echo(f"{len(found)} {'community' if len(found) == 1 else 'communities'}.")
+    click.echo(say(TN_("%(n)s community.", "%(n)s communities."), n=len(found)))
     print_table(
         [T_("id"), T_("name"), T_("platform"), T_("time zone"), T_("language")],
         [[c.id, c.name, c.platform, c.timezone, c.language] for c in found],
@@ -178,9 +180,18 @@ def delete_command(app: AppContext, name: str, tombstones_to: str | None, yes: b
             _named(conn, tombstones_to, option="--tombstones-to")
     if footprint.count("member_tombstones") and tombstones_to is None:
         raise UsageError(
-            f"'{community.name}' holds {footprint.count('member_tombstones')} tombstone(s) of erased "
-            "members, which keep them from being imported again; give --tombstones-to COMMUNITY to "
-            "hand them to the community that stays."
+            Text(
+                TN_(
+                    "'%(name)s' holds %(n)s tombstone of erased members, which keep them from being "
+                    "imported again; give --tombstones-to COMMUNITY to hand them to the community that "
+                    "stays.",
+                    "'%(name)s' holds %(n)s tombstones of erased members, which keep them from being "
+                    "imported again; give --tombstones-to COMMUNITY to hand them to the community that "
+                    "stays.",
+                ),
+                name=community.name,
+                n=footprint.count("member_tombstones"),
+            )
         )
     if not yes:
         click.echo(f"Deleting '{community.name}' ({community.platform}) removes for good:")

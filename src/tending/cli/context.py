@@ -10,6 +10,7 @@ import click
 
 from tending.config import Settings, demo_fallback, load_settings
 from tending.models import Community
+from tending.texts import Message, cli_language, translate
 
 if TYPE_CHECKING:  # the database libraries load on first use, so `tending --help` starts fast
     from sqlalchemy import Connection, Engine
@@ -92,3 +93,22 @@ def format_option(*choices: str, default: str = "table") -> Any:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def say(message: Message, /, **values: Any) -> str:
+    """`message` in the CLI's language (tending.texts): a whole number among its values is written as that
+    language groups it (1,234 in English, 1 234 in French), and a plural message takes the form for its `n`."""
+    language = cli_language()
+    count = values.get("n")
+    shown = {k: _grouped(v, language) if _whole(v) else v for k, v in values.items()}
+    if isinstance(message, tuple) and _whole(count):
+        shown["count"] = count
+    return translate(message, language, **shown)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _grouped(n: int, language: str) -> str:
+    return f"{n:,}" if language == "en" else f"{n:,}".replace(",", "\u202f")

@@ -6,11 +6,18 @@ from typing import Any
 
 import click
 
-from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.cli.context import (
+    AppContext,
+    community_option,
+    echo_json,
+    format_option,
+    pass_app,
+    say,
+)
 from tending.errors import UsageError
 from tending.lib.alerts import summary_in
 from tending.models import HealthReport
-from tending.texts import T_, cli_language, translate
+from tending.texts import T_, TN_, cli_language, translate
 from tending.timeutil import ensure_utc, get_zone, isoformat_utc, parse_instant, utcnow
 
 
@@ -233,7 +240,12 @@ def alerts(
         if alert["message_ids"]:
             click.echo(f"    messages: {', '.join(str(m) for m in alert['message_ids'][:10])}")
     if deliver:
-        click.echo(f"{result['drafted']} message(s) drafted for staff.")
+        click.echo(
+            say(
+                TN_("%(n)s message drafted for staff.", "%(n)s messages drafted for staff."),
+                n=result["drafted"],
+            )
+        )
 
 
 @alerts.command("list")
@@ -276,9 +288,13 @@ def list_alerts(
     zone = get_zone(community.timezone)
     if not page.alerts:
         click.echo(
-            f"No alert raised yet ({page.total} in all)."
+            say(T_("No alert raised yet (%(n)s in all)."), n=page.total)
             if not offset
-            else f"No alert past the first {offset} ({page.total} in all)."
+            else say(
+                T_("No alert past the first %(offset)s (%(n)s in all)."),
+                offset=offset,
+                n=page.total,
+            )
         )
         return
     language = cli_language()
@@ -293,8 +309,10 @@ def list_alerts(
         when = ensure_utc(alert.as_of).astimezone(zone).strftime("%Y-%m-%d %H:%M")
         said = summary_in(alert.kind, alert.details["figures"], alert.summary, language)
         click.echo(f"{when:<22}  {alert.severity:<8}  {alert.kind:<20}  {said}")
-    shown = f"{offset + 1}-{offset + len(page.alerts)}" if offset else str(len(page.alerts))
-    click.echo(
-        f"{shown} of {page.total} alerts"
-        + (" (--offset for more)" if offset + len(page.alerts) < page.total else "")
+    first, last = say("%(n)s", n=offset + 1), say("%(n)s", n=offset + len(page.alerts))
+    shown = f"{first}-{last}" if offset else last
+    more = say(T_(" (--offset for more)")) if offset + len(page.alerts) < page.total else ""
+    said = say(
+        TN_("%(which)s of %(n)s alert", "%(which)s of %(n)s alerts"), which=shown, n=page.total
     )
+    click.echo(said + more)

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tending.actions.import_kinds import KINDS
-from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.cli.context import (
+    AppContext,
+    community_option,
+    echo_json,
+    format_option,
+    pass_app,
+    say,
+)
 from tending.texts import T_, TN_, Message, cli_language, translate
 from tending.timeutil import isoformat_utc
 
@@ -360,8 +367,16 @@ def _print_imports(
                 what,
             ]
         )
-    noun = "import" if total == 1 else "imports"
-    click.echo(f"{total:,} {noun} into '{community.name}', the most recent first.")
+    click.echo(
+        say(
+            TN_(
+                "%(n)s import into '%(name)s', the most recent first.",
+                "%(n)s imports into '%(name)s', the most recent first.",
+            ),
+            n=total,
+            name=community.name,
+        )
+    )
     print_table(
         [
             T_("id"),

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.cli.context import (
+    AppContext,
+    community_option,
+    echo_json,
+    format_option,
+    pass_app,
+    say,
+)
 from tending.lib.csvsafe import SafeDictWriter
 from tending.lib.lifecycle import INACTIVE_KINDS, STATES, usual_gap
 from tending.lib.lifecycle import inactive_kind as kind_of
@@ -735,7 +742,15 @@ def checkins(
         )
         return
     click.echo(
-        f"{len(lines):,} people to check in on as of {local_day(community, as_of)} ({community.timezone})."
+        say(
+            TN_(
+                "%(n)s person to check in on as of %(day)s (%(zone)s).",
+                "%(n)s people to check in on as of %(day)s (%(zone)s).",
+            ),
+            n=len(lines),
+            day=local_day(community, as_of),
+            zone=community.timezone,
+        )
     )
     if shown:
         language = community.language
@@ -753,7 +768,7 @@ def checkins(
             ],
         )
         echo_of_total(offset, len(shown), len(lines), "people")
-        click.echo("Draft a private message: tending checkins draft ID")
+        click.echo(say(T_("Draft a private message: tending checkins draft ID")))
 
 
 @checkins.command("draft")
@@ -836,8 +851,15 @@ def outcomes_command(
     settled = [c for c in history if c.outcome is not None]
     came_back = sum(1 for c in settled if c.outcome == "contributed")
     click.echo(
-        f"{len(history)} check-ins; {came_back} of {len(settled)} settled ones were followed by a "
-        "contribution within the follow-up window."
+        say(
+            T_(
+                "%(checkins)s; %(came_back)s of %(settled)s were followed by a contribution within the "
+                "follow-up window."
+            ),
+            checkins=Text(TN_("%(n)s check-in", "%(n)s check-ins"), n=len(history)),
+            came_back=came_back,
+            settled=Text(TN_("%(n)s settled one", "%(n)s settled ones"), n=len(settled)),
+        )
     )
     if history:
         print_table(

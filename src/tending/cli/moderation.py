@@ -10,9 +10,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.cli.context import (
+    AppContext,
+    community_option,
+    echo_json,
+    format_option,
+    pass_app,
+    say,
+)
 from tending.errors import BadInputError, UsageError, shown_value
-from tending.texts import T_, cli_language, translate
+from tending.texts import T_, TN_, Text, cli_language, translate
 
 if TYPE_CHECKING:
     from tending.models import QueueItem
@@ -357,9 +364,9 @@ def queue_command(
         return
     if not rows:
         click.echo(
-            "The queue is empty."
+            say(T_("The queue is empty."))
             if filters.get("status") == "open" and listing.total == 0 and not offset
-            else "No item."
+            else say(T_("No item."))
         )
         return
     heads = [translate(h, cli_language()).upper() for h in QUEUE_HEADERS]
@@ -368,12 +375,13 @@ def queue_command(
         f"{heads[6]}"
     )
     for row in rows:
-        held = f" [held by {row['held_by']}]" if row["held_by"] else ""
+        held = " " + say(T_("[held by %(who)s]"), who=row["held_by"]) if row["held_by"] else ""
         click.echo(
             f"{row['id']:>6}  {row['signal']:<16} {row['score']:<5} {row['date']:<17} "
             f"{_fit(row['author'], 18):<18} {row['state']:<15} {row['evidence']}{held}"
         )
-    click.echo((more or f"{listing.total} item(s).") + f" Dates in {community.timezone} time.")
+    counted = more or say(TN_("%(n)s item.", "%(n)s items."), n=listing.total)
+    click.echo(counted + " " + say(T_("Dates in %(zone)s time."), zone=community.timezone))
 
 
 def _more_sentence(total: int, offset: int, shown: int) -> str | None:
@@ -381,9 +389,28 @@ def _more_sentence(total: int, offset: int, shown: int) -> str | None:
     if shown >= total and offset == 0:
         return None
     if shown == 0:
-        return f"No item past --offset {offset}: {total} match."
-    following = f"; the next with --offset {offset + shown}" if offset + shown < total else ""
-    return f"Showing {offset + 1}-{offset + shown} of {total} items{following}."
+        return say(
+            TN_(
+                "No item past --offset %(offset)s: %(n)s matches.",
+                "No item past --offset %(offset)s: %(n)s match.",
+            ),
+            offset=str(offset),
+            n=total,
+        )
+    following = (
+        say(T_("; the next with --offset %(offset)s"), offset=str(offset + shown))
+        if offset + shown < total
+        else ""
+    )
+    said = say(
+        TN_(
+            "Showing %(first)s-%(last)s of %(n)s item", "Showing %(first)s-%(last)s of %(n)s items"
+        ),
+        first=offset + 1,
+        last=offset + shown,
+        n=total,
+    )
+    return f"{said}{following}."
 
 
 def _write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
@@ -485,11 +512,24 @@ def act_command(
         return
     if len(results) == 1 and not where:
         result = results[0]
-        click.echo(f"Item {result.item_id}: {action} recorded.")
+        click.echo(
+            say(T_("Item %(id)s: %(action)s recorded."), id=str(result.item_id), action=action)
+        )
     else:
-        click.echo(f"{len(results)} items: {action} recorded (one audit row each).")
+        click.echo(
+            say(
+                TN_(
+                    "%(n)s item: %(action)s recorded (one audit row each).",
+                    "%(n)s items: %(action)s recorded (one audit row each).",
+                ),
+                n=len(results),
+                action=action,
+            )
+        )
     if action == "remove":
-        click.echo("Remove the messages on the platform yourself; tending only keeps the record.")
+        click.echo(
+            say(T_("Remove the messages on the platform yourself; tending only keeps the record."))
+        )
     for result in results:
         if result.not_contacted:
             click.echo(
@@ -598,8 +638,16 @@ def _claim(
     assert result.until is not None
     until = result.until.astimezone(get_zone(community.timezone))
     click.echo(
-        f"{len(result.item_ids)} item(s) held by {holder} until {until:%Y-%m-%d %H:%M} "
-        f"({community.timezone})."
+        say(
+            TN_(
+                "%(n)s item held by %(who)s until %(until)s (%(zone)s).",
+                "%(n)s items held by %(who)s until %(until)s (%(zone)s).",
+            ),
+            n=len(result.item_ids),
+            who=holder,
+            until=f"{until:%Y-%m-%d %H:%M}",
+            zone=community.timezone,
+        )
     )
 
 
@@ -623,7 +671,9 @@ def release_command(
         result = do_release_items(
             conn, community, list(item_ids), holder=holder, actor=holder, now=utcnow()
         )
-    click.echo(f"{len(result.item_ids)} item(s) handed back.")
+    click.echo(
+        say(TN_("%(n)s item handed back.", "%(n)s items handed back."), n=len(result.item_ids))
+    )
 
 
 @moderate.command("reopen")
@@ -760,7 +810,7 @@ def log_command(
         _write_csv(rows, LOG_COLUMNS)
     else:
         if not rows:
-            click.echo("No moderation event.")
+            click.echo(say(T_("No moderation event.")))
         else:
             click.echo(f"{'WHEN':<17} {'WHO':<24} {'WHAT':<15} {'ITEM':<6} DETAILS")
         for row in rows:
@@ -769,7 +819,8 @@ def log_command(
                 f"{row['item_id'] or '':<6} {_fit(str(row['details']), 60)}"
             )
     if output_format == "table":
-        click.echo((more or f"{page.total} event(s).") + f" Times in {community.timezone}.")
+        counted = more or say(TN_("%(n)s event.", "%(n)s events."), n=page.total)
+        click.echo(counted + " " + say(T_("Times in %(zone)s."), zone=community.timezone))
     elif more:
         click.echo(more, err=True)
 
@@ -817,8 +868,16 @@ def case_command(
         return
     counts = case.offender
     click.echo(
-        f"Member #{case.member_id}: {case.open_items} open item(s); {counts.get('flags', 0)} confirmed "
-        f"findings ({counts.get('warnings', 0)} warnings, {counts.get('removals', 0)} removals)."
+        say(
+            T_("Member #%(member)s: %(open)s; %(findings)s (%(warnings)s, %(removals)s)."),
+            member=str(case.member_id),
+            open=Text(TN_("%(n)s open item", "%(n)s open items"), n=case.open_items),
+            findings=Text(
+                TN_("%(n)s confirmed finding", "%(n)s confirmed findings"), n=counts.get("flags", 0)
+            ),
+            warnings=Text(TN_("%(n)s warning", "%(n)s warnings"), n=counts.get("warnings", 0)),
+            removals=Text(TN_("%(n)s removal", "%(n)s removals"), n=counts.get("removals", 0)),
+        )
     )
     for e in case.entries:
         item = f"item {e.item_id}" if e.item_id else ""
@@ -826,7 +885,16 @@ def case_command(
             f"{e.at.astimezone(zone):%Y-%m-%d %H:%M}  {e.summary:<50} {item:<12} {e.actor or ''}"
         )
     if len(case.entries) < case.total:
-        click.echo(f"Showing the latest {len(case.entries)} of {case.total} entries (--limit).")
+        click.echo(
+            say(
+                TN_(
+                    "Showing the latest %(shown)s of %(n)s entry (--limit).",
+                    "Showing the latest %(shown)s of %(n)s entries (--limit).",
+                ),
+                shown=len(case.entries),
+                n=case.total,
+            )
+        )
 
 
 @moderate.command("classify")

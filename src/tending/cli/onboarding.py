@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tending.cli.context import AppContext, community_option, echo_json, format_option, pass_app
+from tending.cli.context import (
+    AppContext,
+    community_option,
+    echo_json,
+    format_option,
+    pass_app,
+    say,
+)
 from tending.config import data_home
 from tending.errors import UsageError
 from tending.models import Community
-from tending.texts import T_, cli_language, translate
+from tending.texts import T_, TN_, Text, cli_language, translate
 from tending.timeutil import get_zone, isoformat_utc, parse_instant, utcnow
 
 if TYPE_CHECKING:
@@ -121,12 +128,14 @@ def plan_command(
         echo_json(items)
         return
     if not items:
-        click.echo("Nothing would be created.")
+        click.echo(say(T_("Nothing would be created.")))
     for item in items:
         what = item["channel"] or item["action"]
         note = f" (skipped: {item['reason']})" if item["status"] == "skip" else ""
         click.echo(
-            f"{item['due_at']}  {item['rule']:<18} {what:<8} {len(item['members'])} member(s){note}"
+            f"{item['due_at']}  {item['rule']:<18} {what:<8} "
+            + say(TN_("%(n)s member", "%(n)s members"), n=len(item["members"]))
+            + note
         )
 
 
@@ -374,7 +383,15 @@ def list_command(
     rows = [_message_json(m, external) for m in messages]
     shown = len(rows)
     more = (
-        f"Showing {shown} of {listing.total} messages (the latest due, from --offset {offset})."
+        say(
+            TN_(
+                "Showing %(shown)s of %(n)s message (the latest due, from --offset %(offset)s).",
+                "Showing %(shown)s of %(n)s messages (the latest due, from --offset %(offset)s).",
+            ),
+            shown=shown,
+            n=listing.total,
+            offset=str(offset),
+        )
         if shown < listing.total
         else None
     )
@@ -389,14 +406,19 @@ def list_command(
             click.echo(more, err=True)
         return
     if not rows:
-        click.echo("The outbox is empty." if not listing.total else "No message past --offset.")
+        click.echo(
+            say(
+                T_("The outbox is empty.") if not listing.total else T_("No message past --offset.")
+            )
+        )
     else:
         _echo_outbox_header()
     for row in rows:
-        flag = "  CHECK" if row["needs_check"] else ""
+        flag = "  " + say(T_("CHECK")) if row["needs_check"] else ""
         click.echo(
             f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
-            f"{len(row['members'])} member(s){flag}"
+            + say(TN_("%(n)s member", "%(n)s members"), n=len(row["members"]))
+            + flag
         )
     if more:
         click.echo(more)
@@ -472,6 +494,12 @@ def show_command(
 
 
 OUTBOX_WHERE = ("status", "rule", "channel", "language", "member")
+WOULD_APPROVE = T_(
+    "Would approve %(messages)s (%(rules)s) for %(members)s. Nothing was changed (--dry-run)."
+)
+WOULD_SKIP = T_(
+    "Would skip %(messages)s (%(rules)s) for %(members)s. Nothing was changed (--dry-run)."
+)
 
 
 def _outbox_where(
@@ -517,16 +545,30 @@ def _bulk_outbox(
         if dry_run:
             preview = get_outbox_preview(conn, community, list(message_ids), verb, where=selection)
             rules = ", ".join(f"{n} {rule}" for rule, n in preview.by_rule.items())
+            would = WOULD_APPROVE if verb == "approve" else WOULD_SKIP
             click.echo(
-                f"Would {verb} {len(preview.message_ids)} message(s) ({rules}) for "
-                f"{preview.members} member(s). Nothing was changed (--dry-run)."
+                say(
+                    would,
+                    messages=Text(
+                        TN_("%(n)s message", "%(n)s messages"), n=len(preview.message_ids)
+                    ),
+                    rules=rules,
+                    members=Text(TN_("%(n)s member", "%(n)s members"), n=preview.members),
+                )
             )
-            click.echo("Messages: " + " ".join(str(i) for i in preview.message_ids))
+            click.echo(
+                say(T_("Messages: %(ids)s"), ids=" ".join(str(i) for i in preview.message_ids))
+            )
             return
         done = do_bulk_outbox(
             conn, community, list(message_ids), verb, actor="cli", where=selection
         )
-    click.echo(f"{'Approved' if verb == 'approve' else 'Skipped'} {len(done)} message(s).")
+    done_said = (
+        TN_("Approved %(n)s message.", "Approved %(n)s messages.")
+        if verb == "approve"
+        else TN_("Skipped %(n)s message.", "Skipped %(n)s messages.")
+    )
+    click.echo(say(done_said, n=len(done)))
 
 
 _where_option = click.option(
@@ -621,7 +663,16 @@ def reopen_command(
             ids = done.message_ids
         else:
             ids = do_reopen_messages(conn, community, list(message_ids), actor="cli", now=utcnow())
-    click.echo(f"Reopened {len(ids)} message(s): drafted again ({' '.join(str(i) for i in ids)}).")
+    click.echo(
+        say(
+            TN_(
+                "Reopened %(n)s message: drafted again (%(ids)s).",
+                "Reopened %(n)s messages: drafted again (%(ids)s).",
+            ),
+            n=len(ids),
+            ids=" ".join(str(i) for i in ids),
+        )
+    )
 
 
 @outbox.command("mark-sent")

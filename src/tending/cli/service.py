@@ -7,6 +7,7 @@ import click
 
 from tending.cli.context import AppContext, echo_json, format_option, pass_app
 from tending.errors import TendingError
+from tending.texts import TN_, Text
 from tending.timeutil import isoformat_utc
 
 
@@ -30,7 +31,13 @@ def check(app: AppContext) -> None:
         click.echo(f"problem: {problem}")
     if problems:
         raise TendingError(
-            f"{len(problems)} problem(s) in the configuration; the worker would not start."
+            Text(
+                TN_(
+                    "%(n)s problem in the configuration; the worker would not start.",
+                    "%(n)s problems in the configuration; the worker would not start.",
+                ),
+                n=len(problems),
+            )
         )
     click.echo("configuration: ok")
 

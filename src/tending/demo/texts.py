@@ -245,33 +245,33 @@ QUESTION_CHANNELS = ["insuline", "courbes", "alimentation", "veto"]
 TITLES = {
     "fr": {
         "insuline": [
-            "Dose de {insulin} : trop ou pas assez ?",
+            "Dose de {insulin}\u00a0: trop ou pas assez\u202f?",
             "Passage de Caninsulin à ProZinc",
-            "Injection ratée, je refais ?",
+            "Injection ratée, je refais\u202f?",
             "{cat} refuse la piqûre du soir",
-            "Combien de temps pour trouver la bonne dose ?",
-            "Stylo ou seringue U40 ?",
+            "Combien de temps pour trouver la bonne dose\u202f?",
+            "Stylo ou seringue U40\u202f?",
         ],
         "courbes": [
             "Ma première courbe de glycémie",
             "Courbe bizarre ce week-end",
-            "Nadir à {bg}, c'est normal ?",
+            "Nadir à {bg}, c'est normal\u202f?",
             "{cat} à {bg_high} le matin",
-            "Glucomètre humain ou véto ?",
-            "Capteur FreeStyle Libre sur un chat ?",
+            "Glucomètre humain ou véto\u202f?",
+            "Capteur FreeStyle Libre sur un chat\u202f?",
         ],
         "alimentation": [
-            "Quelle pâtée pauvre en glucides ?",
+            "Quelle pâtée pauvre en glucides\u202f?",
             "{cat} ne veut plus manger sa pâtée",
-            "Croquettes et diabète, vraiment à bannir ?",
-            "Friandises autorisées ?",
+            "Croquettes et diabète, vraiment à bannir\u202f?",
+            "Friandises autorisées\u202f?",
             "Alimentation crue (BARF) et diabète",
         ],
         "veto": [
-            "Fructosamine à refaire ?",
-            "Bilan sanguin de {cat}, vous en pensez quoi ?",
+            "Fructosamine à refaire\u202f?",
+            "Bilan sanguin de {cat}, vous en pensez quoi\u202f?",
             "Véto qui ne connaît pas bien le diabète félin",
-            "Urgence : {cat} très faible",
+            "Urgence\u00a0: {cat} très faible",
             "Deuxième avis vétérinaire",
         ],
     },
@@ -311,28 +311,28 @@ TITLES = {
 
 QUESTION = {
     "fr": [
-        ["Bonjour à tous,", "Bonsoir,", "Coucou tout le monde !", "Bonjour,", "Hello,", ""],
+        ["Bonjour à tous,", "Bonsoir,", "Coucou tout le monde\u202f!", "Bonjour,", "Hello,", ""],
         [
             "{cat}, {age} ans, est diabétique depuis {weeks} semaines et il est sous {insulin} "
             "à {units} deux fois par jour.",
             "ma minette {cat} ({kg} kg) a été diagnostiquée il y a {weeks} semaines, elle a {units} de {insulin}.",
-            "je fais les courbes de {cat} à la maison depuis peu : ce matin {bg_high} avant l'injection, "
+            "je fais les courbes de {cat} à la maison depuis peu\u00a0: ce matin {bg_high} avant l'injection, "
             "{bg} {hours} h après.",
             "mon véto a passé {cat} sous {insulin} mais la glycémie reste vers {bg_high}.",
             "{cat} boit et urine énormément depuis quelques jours alors qu'il est sous {insulin}.",
         ],
         [
-            "Est-ce que je dois augmenter la dose ?",
-            "Vous pensez que c'est l'effet Somogyi ?",
-            "Est-ce normal d'avoir des valeurs aussi hautes ?",
-            "Comment vous faites pour la prise de sang à l'oreille ?",
-            "Quelle pâtée lui donner avant l'injection ?",
+            "Est-ce que je dois augmenter la dose\u202f?",
+            "Vous pensez que c'est l'effet Somogyi\u202f?",
+            "Est-ce normal d'avoir des valeurs aussi hautes\u202f?",
+            "Comment vous faites pour la prise de sang à l'oreille\u202f?",
+            "Quelle pâtée lui donner avant l'injection\u202f?",
             "Je n'ose rien changer sans votre avis.",
-            "Faut-il que je rappelle le véto en urgence ?",
+            "Faut-il que je rappelle le véto en urgence\u202f?",
         ],
         [
             "Merci d'avance 🙏",
-            "Merci pour vos conseils !",
+            "Merci pour vos conseils\u202f!",
             "Je suis un peu perdue...",
             "Bonne soirée à tous.",
             "",
@@ -371,7 +371,7 @@ REPLY = {
         [
             "",
             "Bonjour,",
-            "Courage !",
+            "Courage\u202f!",
             "Ah je connais ça.",
             "Pas de panique.",
             "Bienvenue au club...",
@@ -391,7 +391,7 @@ REPLY = {
             "",
             "Tiens-nous au courant.",
             "Bon courage à vous deux.",
-            "Tu n'es pas seule !",
+            "Tu n'es pas seule\u202f!",
             "Des caresses à {cat}.",
         ],
     ],
@@ -428,15 +428,15 @@ REPLY = {
 COMMENT = {
     "fr": [
         "Merci beaucoup, ça me rassure.",
-        "Pareil pour nous !",
+        "Pareil pour nous\u202f!",
         "+1, très bon conseil.",
-        "Ah je ne savais pas !",
+        "Ah je ne savais pas\u202f!",
         "Trop mignon {cat} 😻",
         "Merci, je fais ça ce soir.",
         "Exactement ce que notre véto a dit.",
-        "Tu as une photo de la courbe ?",
+        "Tu as une photo de la courbe\u202f?",
         "On croise les pattes pour {cat} 🤞",
-        "Bravo pour la rémission !!",
+        "Bravo pour la rémission\u202f!!",
     ],
     "en": [
         "Thank you so much, that helps.",
@@ -454,7 +454,7 @@ COMMENT = {
 
 STORY = {
     "fr": [
-        "Rémission pour {cat} après {weeks} semaines d'{insulin} ! Merci à tous pour votre aide.",
+        "Rémission pour {cat} après {weeks} semaines d'{insulin}\u202f! Merci à tous pour votre aide.",
         "{cat} a fêté ses {age} ans aujourd'hui, toujours stable à {units}.",
         "Un an de diabète aujourd'hui pour {cat}. Je n'y serais jamais arrivée sans ce groupe.",
     ],
@@ -467,7 +467,7 @@ STORY = {
 GRIEF = {
     "fr": [
         "{cat} est parti ce matin, à {age} ans. Merci pour tout.",
-        "Le pont de l'arc-en-ciel a un nouveau pensionnaire : {cat}. Il s'est battu jusqu'au bout.",
+        "Le pont de l'arc-en-ciel a un nouveau pensionnaire\u00a0: {cat}. Il s'est battu jusqu'au bout.",
     ],
     "en": [
         "{cat} crossed the rainbow bridge this morning, aged {age}. Thank you for everything.",
@@ -476,10 +476,10 @@ GRIEF = {
 }
 CHAT = {
     "fr": [
-        "Qui d'autre a un chat qui dort sur le glucomètre ? 😂",
-        "Photo du jour : {cat} au soleil.",
-        "Vos astuces pour partir en vacances avec un chat diabétique ?",
-        "Bonne année à tous les poilus !",
+        "Qui d'autre a un chat qui dort sur le glucomètre\u202f? 😂",
+        "Photo du jour\u00a0: {cat} au soleil.",
+        "Vos astuces pour partir en vacances avec un chat diabétique\u202f?",
+        "Bonne année à tous les poilus\u202f!",
     ],
     "en": [
         "Anyone else's cat sleeping on the meter? 😂",
@@ -491,12 +491,12 @@ CHAT = {
 
 STAFF_TITLES = {
     "fr": [
-        "Fiche pratique : faire une courbe de glycémie à la maison",
+        "Fiche pratique\u00a0: faire une courbe de glycémie à la maison",
         "Rappel des règles du groupe",
         "Live questions-réponses avec une vétérinaire jeudi",
-        "Fiche : reconnaître une hypoglycémie",
-        "Nouveau : le tableau de suivi à télécharger",
-        "Sondage : quelle insuline utilisez-vous ?",
+        "Fiche\u00a0: reconnaître une hypoglycémie",
+        "Nouveau\u00a0: le tableau de suivi à télécharger",
+        "Sondage\u00a0: quelle insuline utilisez-vous\u202f?",
     ],
     "en": [
         "How-to: doing a glucose curve at home",
@@ -509,9 +509,9 @@ STAFF_TITLES = {
 }
 STAFF_BODY = {
     "fr": [
-        "Bonjour à toutes et à tous ! {title}. Tout est expliqué ci-dessous, n'hésitez pas à poser vos "
-        "questions en commentaire. Rappel : on ne change jamais une dose sans l'avis de son vétérinaire.",
-        "{title} : merci de rester bienveillants, chacun ici traverse un moment difficile. "
+        "Bonjour à toutes et à tous\u202f! {title}. Tout est expliqué ci-dessous, n'hésitez pas à poser vos "
+        "questions en commentaire. Rappel\u00a0: on ne change jamais une dose sans l'avis de son vétérinaire.",
+        "{title}\u00a0: merci de rester bienveillants, chacun ici traverse un moment difficile. "
         "Les messages publicitaires seront supprimés.",
     ],
     "en": [
@@ -526,7 +526,7 @@ INTRO = {
     "fr": [
         [
             "Bonjour, je suis {name} et voici {cat}, {age} ans.",
-            "Coucou, nouvelle ici !",
+            "Coucou, nouvelle ici\u202f!",
             "Bonjour à tous, je viens de m'inscrire.",
         ],
         [
@@ -537,7 +537,7 @@ INTRO = {
         [
             "Ravie d'avoir trouvé ce groupe.",
             "J'ai déjà beaucoup appris en vous lisant.",
-            "Un peu perdue mais motivée !",
+            "Un peu perdue mais motivée\u202f!",
         ],
     ],
     "en": [
@@ -559,8 +559,8 @@ INTRO = {
 
 PROMO_INTRO = {
     "fr": [
-        "Bonjour ! Je suis {name}, comportementaliste félin certifiée. Je propose des consultations en ligne "
-        "à -20 % pour les membres du groupe : {link} 🐾 N'hésitez pas à me contacter en MP !",
+        "Bonjour\u202f! Je suis {name}, comportementaliste félin certifiée. Je propose des consultations en ligne "
+        "à -20 % pour les membres du groupe\u00a0: {link} 🐾 N'hésitez pas à me contacter en MP\u202f!",
         "Hello, je suis {name} et j'ai créé ma boutique de pâtées artisanales sans céréales, idéales pour les "
         "chats diabétiques. Code PROMO CHAT10 sur {link}",
         "Bonjour, {name}, pet-sitter à domicile sur Lyon et environs, j'ai l'habitude des injections "
@@ -583,11 +583,11 @@ PROMO_LINKS = [
 
 SPAM = {
     "fr": [
-        "Je gagne 3000 € par semaine depuis chez moi grâce au trading crypto !!! Écrivez-moi sur {link}",
+        "Je gagne 3000 € par semaine depuis chez moi grâce au trading crypto\u202f!!! Écrivez-moi sur {link}",
         "Abonnez-vous à ma chaîne, vidéos de chats trop drôles 😹👉 {link}",
-        "Médicaments pour animaux SANS ORDONNANCE, livraison rapide et discrète : {link}",
-        "Insuline pas chère livrée en 24h, sans ordonnance, paiement en bitcoin : {link}",
-        "Madame j'ai trouvé la solution naturelle qui GUÉRIT le diabète en 7 jours : {link}",
+        "Médicaments pour animaux SANS ORDONNANCE, livraison rapide et discrète\u00a0: {link}",
+        "Insuline pas chère livrée en 24h, sans ordonnance, paiement en bitcoin\u00a0: {link}",
+        "Madame j'ai trouvé la solution naturelle qui GUÉRIT le diabète en 7 jours\u00a0: {link}",
     ],
     "en": [
         "I make $3,000 a week from home with crypto trading!!! Message me at {link}",
@@ -611,8 +611,8 @@ HEATED = {
         "Franchement, les croquettes ce n'est pas de la nourriture pour un chat diabétique, point.",
         "Je ne suis pas d'accord du tout, mon véto dit exactement l'inverse.",
         "Tu devrais lire les fiches avant de donner des conseils dangereux.",
-        "Encore ce débat... chacun fait comme il peut avec son budget !",
-        "Dire ça à quelqu'un qui vient de perdre son chat, sérieusement ?",
+        "Encore ce débat... chacun fait comme il peut avec son budget\u202f!",
+        "Dire ça à quelqu'un qui vient de perdre son chat, sérieusement\u202f?",
     ],
     "en": [
         "Honestly, dry food is not food for a diabetic cat, period.",
@@ -640,15 +640,16 @@ INSULT = {
 }
 
 BOT_WELCOME = {
-    "fr": "Bienvenue {name} ! 🐱 Pensez à lire la fiche « Faire une courbe de glycémie » épinglée dans Annonces.",
+    "fr": "Bienvenue {name}\u202f! 🐱 Pensez à lire la fiche «\u00a0Faire une courbe de glycémie\u00a0» "
+    "épinglée dans Annonces.",
     "en": 'Welcome {name}! 🐱 Have a look at the pinned "Doing a glucose curve" guide in Announcements.',
 }
 BOT_REMINDER_TITLE = {
-    "fr": "Rappel hebdo : courbes et carnet de suivi",
+    "fr": "Rappel hebdo\u00a0: courbes et carnet de suivi",
     "en": "Weekly reminder: curves and log book",
 }
 BOT_REMINDER = {
-    "fr": "Rappel automatique : notez chaque glycémie et chaque dose dans votre carnet, et partagez vos courbes "
+    "fr": "Rappel automatique\u00a0: notez chaque glycémie et chaque dose dans votre carnet, et partagez vos courbes "
     "complètes (toutes les 2 h) quand vous demandez un avis.",
     "en": "Automatic reminder: log every reading and every dose, and share full curves (every 2 hours) "
     "when you ask for advice.",
@@ -712,7 +713,7 @@ def near_duplicate(rng: Random, text: str) -> str:
         lambda t: t + " " + pick(rng, ["!!", "🔥", "✅", "💯"]),
         lambda t: t.replace(" ", "  ", 1),
         lambda t: pick(rng, ["URGENT ", "Re: ", "📢 "]) + t,
-        lambda t: t.rstrip("!?.🙏 ") + ".",
+        lambda t: t.rstrip("!?.🙏 \u202f") + ".",
     ]
     return pick(rng, edits)(text)
 

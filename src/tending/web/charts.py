@@ -3,6 +3,8 @@
 No JavaScript and nothing copied: plain SVG elements whose colours come from the stylesheet (classes
 series-0, series-1 ...), so they follow the light or dark theme and print well. Every chart is an
 <svg role="img"> with a <title> and a <desc>; the page also gives the same figures as a table.
+Numbers read as the page's language writes them (axis ticks and tooltips: 1,234 and 0.5 in English,
+1 234 and 0,5 in French, with French spacing before a tooltip's colon).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from babel import Locale
+from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol
 from markupsafe import Markup, escape
 
 WIDTH = 720
@@ -45,6 +50,27 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+@cache
+def _symbols(language: str) -> tuple[str, str, str]:
+    """The language's digit group and decimal signs, and what goes before a colon (a no-break space in
+    French)."""
+    locale = Locale.parse(language)
+    colon = "\u00a0:" if language == "fr" else ":"
+    return get_group_symbol(locale=locale), get_decimal_symbol(locale=locale), colon
+
+
+def number(value: float, language: str = "en") -> str:
+    """A figure as a reader of `language` writes it, to one decimal at most: 1,234 / 0.5; 1 234 / 0,5."""
+    group, decimal, _ = _symbols(language)
+    text = f"{value:,.1f}".removesuffix(".0")
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+def _named(name: str, shown: str, language: str) -> str:
+    """A tooltip's "name: figure", spaced as the language does."""
+    return f"{name}{_symbols(language)[2]} {shown}"
+
+
 def _frame(
     title: str,
     desc: str,
@@ -62,7 +88,13 @@ def _frame(
 
 
 def _axes(
-    top: float, x_labels: Sequence[str], *, width: int, height: int, label_every: int
+    top: float,
+    x_labels: Sequence[str],
+    *,
+    width: int,
+    height: int,
+    label_every: int,
+    language: str = "en",
 ) -> list[str]:
     parts = []
     plot_h = height - PAD_TOP - PAD_BOTTOM
@@ -76,7 +108,7 @@ def _axes(
         )
         parts.append(
             f'<text class="tick" x="{PAD_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end">'
-            f"{escape(_fmt(value))}</text>"
+            f"{escape(number(value, language))}</text>"
         )
     count = len(x_labels)
     plot_w = width - PAD_LEFT - PAD_RIGHT
@@ -107,6 +139,7 @@ def line_chart(
     width: int = WIDTH,
     height: int = HEIGHT,
     partial: str | None = None,
+    language: str = "en",
 ) -> Markup:
     """Lines. `partial` (e.g. "today so far") says the last point is an unfinished period: it is drawn
     dashed and named, so today's morning does not read as a plunge to zero."""
@@ -114,7 +147,8 @@ def line_chart(
     plot_w = width - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     count = len(x_labels)
-    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
+    every = _label_every(count, width)
+    body = _axes(top, x_labels, width=width, height=height, label_every=every, language=language)
     for index, s in enumerate(series):
         points = [
             f"{_fmt(PAD_LEFT + plot_w * (i + 0.5) / max(count, 1))},{_fmt(PAD_TOP + plot_h - plot_h * v / top)}"
@@ -126,9 +160,10 @@ def line_chart(
             f"<title>{escape(s.name)}</title></polyline>"
         )
         if whole is not points:
+            last = _named(f"{s.name}, {partial}", number(s.values[-1], language), language)
             body.append(
                 f'<polyline class="line partial series-{index}" fill="none" points="{" ".join(points[-2:])}">'
-                f"<title>{escape(s.name)}, {escape(partial or '')}: {_fmt(s.values[-1])}</title></polyline>"
+                f"<title>{escape(last)}</title></polyline>"
             )
     if partial and count:
         body.append(_partial_mark(PAD_LEFT + plot_w * (count - 0.5) / count, partial))
@@ -153,6 +188,7 @@ def bar_chart(
     width: int = WIDTH,
     height: int = HEIGHT,
     partial: str | None = None,
+    language: str = "en",
 ) -> Markup:
     """Bars, stacked when there are several series (each bar's title gives its exact figures). `partial`
     (e.g. "this week so far") marks the last bar as an unfinished period: lighter, and named."""
@@ -163,11 +199,12 @@ def bar_chart(
     plot_h = height - PAD_TOP - PAD_BOTTOM
     slot = plot_w / max(count, 1)
     bar_w = max(1.0, slot * 0.7)
-    body = _axes(top, x_labels, width=width, height=height, label_every=_label_every(count, width))
+    every = _label_every(count, width)
+    body = _axes(top, x_labels, width=width, height=height, label_every=every, language=language)
     for i, label in enumerate(x_labels):
         base = float(PAD_TOP + plot_h)
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
-        detail = ", ".join(f"{s.name}: {_fmt(s.values[i])}" for s in series)
+        detail = ", ".join(_named(s.name, number(s.values[i], language), language) for s in series)
         unfinished = bool(partial) and i == count - 1
         note = f" ({partial})" if unfinished else ""
         group = '<g class="partial">' if unfinished else "<g>"
@@ -214,6 +251,7 @@ def heatmap(
     title: str,
     desc: str = "",
     cell: int = 36,
+    language: str = "en",
 ) -> Markup:
     """A cohort triangle: one row per cohort, one column per month since joining; darker is higher."""
     left, top_pad = 150, 24
@@ -229,15 +267,16 @@ def heatmap(
         y = top_pad + cell * i
         body.append(
             f'<text class="tick" x="{left - 8}" y="{y + cell / 2 + 4:.0f}" text-anchor="end">'
-            f"{escape(row.label)} ({row.size})</text>"
+            f"{escape(row.label)} ({escape(number(row.size, language))})</text>"
         )
         for j, share in enumerate(row.shares):
             if share is None or not row.size:
                 continue
             level = min(9, int(share * 10))
+            percent = format_percent(share, locale=language)
             x = left + cell * j
             body.append(
-                f"<g><title>{escape(row.label)}, +{j}: {share:.0%}</title>"
+                f"<g><title>{escape(_named(f'{row.label}, +{j}', percent, language))}</title>"
                 f'<rect class="heat heat-{level}" x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}"/>'
                 f'<text class="heat-label{" light" if level >= 5 else ""}" x="{x + (cell - 2) / 2:.0f}" '
                 f'y="{y + cell / 2 + 3:.0f}" text-anchor="middle">{share * 100:.0f}</text></g>'

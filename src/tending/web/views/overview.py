@@ -74,6 +74,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         title=_("Activity per day"),
         desc=_("Contributions (posts, replies, comments) and reactions per day, last 90 days."),
         partial=_("today so far"),
+        language=language,
     )
     # the last day and week are the one in progress (as of the last activity for an old archive)
     joins = charts.bar_chart(
@@ -83,6 +84,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         desc=_("Members who joined, per week (from Monday)."),
         width=HALF_WIDTH,
         partial=_("this week so far"),
+        language=language,
     )
     starters = charts.bar_chart(
         [
@@ -94,6 +96,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         desc=_("Threads started per week by members and by staff (staff includes bots)."),
         width=HALF_WIDTH,
         partial=_("this week so far"),
+        language=language,
     )
     rows = []
     for cohort in data.health["retention"]:
@@ -110,6 +113,7 @@ def _charts(data: OverviewData, language: str, _: Any) -> dict[str, Any]:
         [f"+{k}" for k in range(len(rows))],
         title=_("Retention by join month"),
         desc=_("Share of each month's newcomers who contributed in each following month."),
+        language=language,
     )
     return {
         "activity_chart": activity,
