@@ -126,3 +126,26 @@ def test_a_french_admin_reads_the_daily_summaries_with_their_plurals(
     monkeypatch.setenv("TENDING_LANGUAGE", "en")
     assert said("communities", "list")[0] == "2 communities."
     assert said("outbox", "skip", "2", "--community", "Chats") == ["Skipped 1 message."]
+
+
+def test_a_french_admin_reads_the_confirmation_of_a_community_change_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`communities set` confirmed its change in English on a French CLI."""
+    db = ("--db", str(tmp_path / "t.db"))
+    assert run_cli(*db, "communities", "add", "Chats").exit_code == 0
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    changed = run_cli(*db, "communities", "set", "Chats", "--timezone", "Europe/Paris")
+    assert changed.exit_code == 0, changed.stderr
+    assert changed.stdout.splitlines() == ["Communauté 1\u00a0: Chats (other, Europe/Paris, en)."]
+    start = ("--start-url", "https://chats-diabetiques.fr/commencer")
+    linked = run_cli(*db, "communities", "set", "Chats", "--language", "fr", *start)
+    assert linked.stdout.splitlines() == [
+        "Communauté 1\u00a0: Chats (other, Europe/Paris, fr)\u202f; "
+        "commencer ici\u00a0: https://chats-diabetiques.fr/commencer."
+    ]
+    monkeypatch.setenv("TENDING_LANGUAGE", "en")
+    again = run_cli(*db, "communities", "set", "Chats", "--timezone", "UTC")
+    assert again.stdout.splitlines() == [
+        "Community 1: Chats (other, UTC, fr); start here: https://chats-diabetiques.fr/commencer."
+    ]
