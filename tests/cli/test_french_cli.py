@@ -149,3 +149,33 @@ def test_a_french_admin_reads_the_confirmation_of_a_community_change_in_french(
     assert again.stdout.splitlines() == [
         "Community 1: Chats (other, UTC, fr); start here: https://chats-diabetiques.fr/commencer."
     ]
+
+
+def test_a_french_admin_reads_what_a_tick_did_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary `tending run` (and the worker) prints for each tick was English on a French CLI."""
+    monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
+    db = ("--db", str(tmp_path / "t.db"))
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;1;Ana;joined;2026-10-05T18:30:00+02:00\n"
+        "facebook;2;Bea;joined;2026-10-06T10:00:00+02:00\n",
+        encoding="utf-8",
+    )
+    assert run_cli(*db, "import", "csv", str(export), "--community", "Chats").exit_code == 0
+    start = ("--start-url", "https://chats-diabetiques.fr/commencer")
+    assert run_cli(*db, "communities", "set", "Chats", *start).exit_code == 0
+    assert run_cli(*db, "onboarding", "enable", "--since", "2026-10-01").exit_code == 0
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    ran = run_cli(*db, "run", "--now", "2026-10-07T12:00:00Z")
+    assert ran.exit_code == 0, ran.stderr
+    assert ran.stdout.splitlines() == [
+        "2026-10-07T12:00:00Z  Chats\u00a0: 2 nouveaux messages, 0 noté comme écarté\u202f; rien à envoyer"
+    ]
+    monkeypatch.setenv("TENDING_LANGUAGE", "en")
+    again = run_cli(*db, "run", "--now", "2026-10-07T12:01:00Z")
+    assert again.stdout.splitlines() == [
+        "2026-10-07T12:01:00Z  Chats: 0 new, 0 recorded as skipped; nothing to send"
+    ]

@@ -794,22 +794,50 @@ def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -
     )
 
 
+# what a tick delivered, each count in the CLI's language (English keeps the words it always printed)
+DELIVERED = {
+    "sent": TN_("%(n)s sent", "%(n)s sent"),
+    "retrying": TN_("%(n)s retrying", "%(n)s retrying"),
+    "failed": TN_("%(n)s failed", "%(n)s failed"),
+    "skipped": TN_("%(n)s skipped", "%(n)s skipped"),
+    "needs_check": TN_("%(n)s needs check", "%(n)s needs check"),
+    "recovered": TN_("%(n)s recovered", "%(n)s recovered"),
+}
+
+
 def _print_summary(summary: TickSummary) -> None:
     drafted = summary.drafted
     parts = []
     if drafted is not None:
         parts.append(
-            f"{drafted.drafted + drafted.approved} new, {drafted.skipped} recorded as skipped"
+            say(
+                T_("%(new)s, %(skipped)s"),
+                new=say(TN_("%(n)s new", "%(n)s new"), n=drafted.drafted + drafted.approved),
+                skipped=say(
+                    TN_("%(n)s recorded as skipped", "%(n)s recorded as skipped"), n=drafted.skipped
+                ),
+            )
         )
     parts.append(
-        ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.delivered.as_dict().items() if v)
-        or "nothing to send"
+        ", ".join(say(DELIVERED[k], n=v) for k, v in summary.delivered.as_dict().items() if v)
+        or say(T_("nothing to send"))
     )
     hooks = summary.webhooks
     if hooks is not None and any(hooks.as_dict().values()):
-        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.as_dict().items() if v))
+        counts = ", ".join(say(DELIVERED[k], n=v) for k, v in hooks.as_dict().items() if v)
+        parts.append(say(T_("webhooks: %(counts)s"), counts=counts))
     at = isoformat_utc(summary.now.replace(microsecond=0))  # a log line: UTC, to the second
-    click.echo(f"{at}  {summary.community}: {'; '.join(parts)}")
+    said = parts[0]
+    for part in parts[1:]:
+        said = say(T_("%(before)s; %(after)s"), before=said, after=part)
+    click.echo(
+        say(
+            T_("%(at)s  %(community)s: %(summary)s"),
+            at=at,
+            community=summary.community,
+            summary=said,
+        )
+    )
 
 
 @click.command("run")
