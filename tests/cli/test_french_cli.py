@@ -179,3 +179,27 @@ def test_a_french_admin_reads_what_a_tick_did_in_french(
     assert again.stdout.splitlines() == [
         "2026-10-07T12:01:00Z  Chats: 0 new, 0 recorded as skipped; nothing to send"
     ]
+
+
+def test_a_french_admin_reads_the_result_of_each_import_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import log's result column ("+2 activities, +2 members, 0 unchanged") was English, and said
+    "activities" for one: it now takes the reader's language and the singular for 1."""
+    db = ("--db", str(tmp_path / "t.db"))
+    export = tmp_path / "groupe.csv"
+    export.write_text(
+        "platform;member_id;member_name;kind;occurred_at\n"
+        "facebook;1;Ana;post;2026-10-05T18:30:00+02:00\n"
+        "facebook;2;Bea;post;2026-10-06T10:00:00+02:00\n",
+        encoding="utf-8",
+    )
+    for _ in range(2):
+        assert run_cli(*db, "import", "csv", str(export), "--community", "Chats").exit_code == 0
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    log = run_cli(*db, "imports", "--community", "Chats").stdout.splitlines()
+    assert log[2].endswith("  +0 activité, +0 membre, 2 inchangées")  # the most recent first
+    assert log[3].endswith("  +2 activités, +2 membres, 0 inchangée")
+    monkeypatch.setenv("TENDING_LANGUAGE", "en")
+    log = run_cli(*db, "imports", "--community", "Chats").stdout.splitlines()
+    assert log[2].endswith("  +0 activities, +0 members, 2 unchanged")
