@@ -5,6 +5,7 @@ reads it is the person at the keyboard. What programs read (--format json, csv) 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,10 +152,10 @@ def test_a_french_admin_reads_the_confirmation_of_a_community_change_in_french(
     ]
 
 
-def test_a_french_admin_reads_what_a_tick_did_in_french(
+def _two_welcomes_enabled(
     run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The summary `tending run` (and the worker) prints for each tick was English on a French CLI."""
+) -> tuple[str, str]:
+    """Chats with two members who joined, onboarding enabled: the next tick drafts two welcomes."""
     monkeypatch.setenv("TENDING_HOME", str(tmp_path / "home"))
     db = ("--db", str(tmp_path / "t.db"))
     export = tmp_path / "groupe.csv"
@@ -168,6 +169,14 @@ def test_a_french_admin_reads_what_a_tick_did_in_french(
     start = ("--start-url", "https://chats-diabetiques.fr/commencer")
     assert run_cli(*db, "communities", "set", "Chats", *start).exit_code == 0
     assert run_cli(*db, "onboarding", "enable", "--since", "2026-10-01").exit_code == 0
+    return db
+
+
+def test_a_french_admin_reads_what_a_tick_did_in_french(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary `tending run` (and the worker) prints for each tick was English on a French CLI."""
+    db = _two_welcomes_enabled(run_cli, tmp_path, monkeypatch)
     monkeypatch.setenv("TENDING_LANGUAGE", "fr")
     ran = run_cli(*db, "run", "--now", "2026-10-07T12:00:00Z")
     assert ran.exit_code == 0, ran.stderr
@@ -203,3 +212,25 @@ def test_a_french_admin_reads_the_result_of_each_import_in_french(
     monkeypatch.setenv("TENDING_LANGUAGE", "en")
     log = run_cli(*db, "imports", "--community", "Chats").stdout.splitlines()
     assert log[2].endswith("  +0 activities, +0 members, 2 unchanged")
+
+
+def test_a_french_admin_reads_the_outbox_statuses_in_french_and_programs_read_them_in_english(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`outbox list` showed "drafted", "approved" on a French CLI: the table now says the status in
+    French (its column as wide as the longest); JSON and CSV keep the stored English values."""
+    db = _two_welcomes_enabled(run_cli, tmp_path, monkeypatch)
+    assert run_cli(*db, "run", "--now", "2026-10-07T12:00:00Z").exit_code == 0
+    assert run_cli(*db, "outbox", "approve", "1").exit_code == 0
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    table = run_cli(*db, "outbox", "list").stdout.splitlines()
+    assert [line.split()[2] for line in table[1:3]] == ["approuvé", "brouillon"]
+    assert table[0].index("règle") == table[1].index("welcome") == table[2].index("welcome")
+    listed = json.loads(run_cli(*db, "outbox", "list", "--format", "json").stdout)
+    assert sorted(row["status"] for row in listed) == ["approved", "drafted"]
+    exported = run_cli(*db, "outbox", "list", "--format", "csv").stdout
+    assert ",approved," in exported and ",drafted," in exported
+    monkeypatch.setenv("TENDING_LANGUAGE", "en")
+    english = run_cli(*db, "outbox", "list").stdout.splitlines()
+    assert [line.split()[2] for line in english[1:3]] == ["approved", "drafted"]
+    assert english[0].index("rule") == english[1].index("welcome")
