@@ -376,3 +376,22 @@ def test_case_file_as_json_and_an_unknown_member_in_one_sentence(
         assert unknown.exit_code == 2 and unknown.stdout == ""
         assert unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
         assert "MEMBER: no such member in community" in unknown.stderr
+
+
+def test_the_log_headers_read_in_the_readers_language(
+    db: tuple[str, dict[str, int]],
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`moderate log`'s WHEN/WHO/WHAT headers stayed English on a French CLI (issue #20). The check is
+    here, not in tests/cli/test_french_cli.py, for this file's seeded queue."""
+    path, ids = db
+    base = ("--db", path, "moderate")
+    assert run_cli(*base, "act", str(ids["b1"]), "remove", "--by", ADA).exit_code == 0
+    english = run_cli(*base, "log").stdout.splitlines()
+    assert english[0].split() == ["WHEN", "WHO", "WHAT", "ITEM", "DETAILS"]
+    monkeypatch.setenv("TENDING_LANGUAGE", "fr")
+    french = run_cli(*base, "log").stdout.splitlines()
+    assert french[0].split() == ["QUAND", "QUI", "QUOI", "ÉLÉMENT", "DÉTAILS"]
+    assert french[0].index("DÉTAILS") == french[1].index("{")  # the details under their header
+    assert french[1].split()[3:5] == ["remove", str(ids["b1"])]

@@ -132,10 +132,22 @@ def set_command(
         ):  # after the language: the link's title is in the community's language
             community = do_set_start_url(conn, community, start_url, actor="cli")
     links = ", ".join(link["url"] for link in community.settings.get("onboarding_links", []))
-    click.echo(
-        f"Community {community.id}: {community.name} ({community.platform}, {community.timezone}, "
-        f"{community.language})" + (f"; start here: {links}" if links else "") + "."
-    )
+    values = {
+        "id": str(community.id),  # an id, not a count: never grouped
+        "name": community.name,
+        "platform": community.platform,
+        "timezone": community.timezone,
+        "language": community.language,
+    }
+    if links:
+        said = T_(
+            "Community %(id)s: %(name)s (%(platform)s, %(timezone)s, %(language)s); "
+            "start here: %(links)s."
+        )
+        click.echo(say(said, links=links, **values))
+    else:
+        said = T_("Community %(id)s: %(name)s (%(platform)s, %(timezone)s, %(language)s).")
+        click.echo(say(said, **values))
 
 
 # what the confirmation lists, in this order (other tables are counted in "other rows")

@@ -199,6 +199,9 @@ NOUNS = {
     "threads": TN_("%(n)s thread", "%(n)s threads"),
     "channels": TN_("%(n)s channel", "%(n)s channels"),
 }
+UNCHANGED = TN_(
+    "%(n)s unchanged", "%(n)s unchanged"
+)  # activities, in the import log's result column
 
 
 def _count(n: int, language: str) -> str:
@@ -349,8 +352,12 @@ def _print_imports(
     for row in rows:
         counts = row.counts or {}
         what = (
-            f"+{counts.get('activities_added', 0):,} activities, +{counts.get('members_added', 0):,} "
-            f"members, {counts.get('activities_unchanged', 0):,} unchanged"
+            say(
+                T_("+%(activities)s, +%(members)s, %(unchanged)s"),
+                activities=say(NOUNS["activities"], n=counts.get("activities_added", 0)),
+                members=say(NOUNS["members"], n=counts.get("members_added", 0)),
+                unchanged=say(UNCHANGED, n=counts.get("activities_unchanged", 0)),
+            )
             if row.status == "ok"
             else translate(T_("failed: %(error)s"), language, error=import_error_in(row, language))
         )

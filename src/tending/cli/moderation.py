@@ -730,6 +730,7 @@ def appeal_command(
 
 
 LOG_COLUMNS = ("at", "actor", "action", "item_id", "member_id", "details")
+LOG_HEADERS = (T_("WHEN"), T_("WHO"), T_("WHAT"), T_("ITEM"), T_("DETAILS"))  # the table's, shown
 
 
 @moderate.command("log")
@@ -809,14 +810,16 @@ def log_command(
     elif output_format == "csv":
         _write_csv(rows, LOG_COLUMNS)
     else:
+        when, who, what, item, details = (say(header) for header in LOG_HEADERS)
+        item_width = max(6, len(item))  # "ÉLÉMENT" is longer than the English "ITEM"
         if not rows:
             click.echo(say(T_("No moderation event.")))
         else:
-            click.echo(f"{'WHEN':<17} {'WHO':<24} {'WHAT':<15} {'ITEM':<6} DETAILS")
+            click.echo(f"{when:<17} {who:<24} {what:<15} {item:<{item_width}} {details}")
         for row in rows:
             click.echo(
                 f"{row['at']:<17} {_fit(str(row['actor']), 24):<24} {row['action']:<15} "
-                f"{row['item_id'] or '':<6} {_fit(str(row['details']), 60)}"
+                f"{row['item_id'] or '':<{item_width}} {_fit(str(row['details']), 60)}"
             )
     if output_format == "table":
         counted = more or say(TN_("%(n)s event.", "%(n)s events."), n=page.total)

@@ -415,8 +415,10 @@ def list_command(
         _echo_outbox_header()
     for row in rows:
         flag = "  " + say(T_("CHECK")) if row["needs_check"] else ""
+        status = _shown_status(row["status"])
         click.echo(
-            f"{row['id']:>5}  {row['due_at']}  {row['status']:<8} {row['rule']:<18} {row['channel']:<8} "
+            f"{row['id']:>5}  {row['due_at']}  {status:<{_status_width()}} {row['rule']:<18} "
+            f"{row['channel']:<8} "
             + say(TN_("%(n)s member", "%(n)s members"), n=len(row["members"]))
             + flag
         )
@@ -438,10 +440,34 @@ def _write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
 OUTBOX_HEADERS = (T_("id"), T_("due (UTC)"), T_("status"), T_("rule"), T_("channel"), T_("members"))
 
 
+# a message's status as the table shows it; JSON and CSV keep the stored English value. The msgids say
+# what they are, for "drafted" is already a check-in's column (feminine in French) and the catalogue has no
+# context: English shows the stored value itself.
+OUTBOX_STATUSES = {
+    "drafted": T_("drafted (an outbox message's status)"),
+    "approved": T_("approved (an outbox message's status)"),
+    "sending": T_("sending (an outbox message's status)"),
+    "sent": T_("sent (an outbox message's status)"),
+    "failed": T_("failed (an outbox message's status)"),
+    "skipped": T_("skipped (an outbox message's status)"),
+}
+
+
+def _shown_status(status: str) -> str:
+    language = cli_language()
+    if language == "en" or status not in OUTBOX_STATUSES:
+        return status
+    return translate(OUTBOX_STATUSES[status], language)
+
+
+def _status_width() -> int:
+    return max(8, *(len(_shown_status(status)) for status in OUTBOX_STATUSES))
+
+
 def _echo_outbox_header() -> None:
     """The headers over `tending outbox list`'s rows, in the CLI's language, at the rows' widths."""
     h = [translate(header, cli_language()) for header in OUTBOX_HEADERS]
-    click.echo(f"{h[0]:>5}  {h[1]:<20}  {h[2]:<8} {h[3]:<18} {h[4]:<8} {h[5]}")
+    click.echo(f"{h[0]:>5}  {h[1]:<20}  {h[2]:<{_status_width()}} {h[3]:<18} {h[4]:<8} {h[5]}")
 
 
 def _resolve(app: AppContext, conn: Connection, community_name: str | None) -> Community:
@@ -794,22 +820,50 @@ def tick(app: AppContext, *, now: datetime | None, community_name: str | None) -
     )
 
 
+# what a tick delivered, each count in the CLI's language (English keeps the words it always printed)
+DELIVERED = {
+    "sent": TN_("%(n)s sent", "%(n)s sent"),
+    "retrying": TN_("%(n)s retrying", "%(n)s retrying"),
+    "failed": TN_("%(n)s failed", "%(n)s failed"),
+    "skipped": TN_("%(n)s skipped", "%(n)s skipped"),
+    "needs_check": TN_("%(n)s needs check", "%(n)s needs check"),
+    "recovered": TN_("%(n)s recovered", "%(n)s recovered"),
+}
+
+
 def _print_summary(summary: TickSummary) -> None:
     drafted = summary.drafted
     parts = []
     if drafted is not None:
         parts.append(
-            f"{drafted.drafted + drafted.approved} new, {drafted.skipped} recorded as skipped"
+            say(
+                T_("%(new)s, %(skipped)s"),
+                new=say(TN_("%(n)s new", "%(n)s new"), n=drafted.drafted + drafted.approved),
+                skipped=say(
+                    TN_("%(n)s recorded as skipped", "%(n)s recorded as skipped"), n=drafted.skipped
+                ),
+            )
         )
     parts.append(
-        ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in summary.delivered.as_dict().items() if v)
-        or "nothing to send"
+        ", ".join(say(DELIVERED[k], n=v) for k, v in summary.delivered.as_dict().items() if v)
+        or say(T_("nothing to send"))
     )
     hooks = summary.webhooks
     if hooks is not None and any(hooks.as_dict().values()):
-        parts.append("webhooks: " + ", ".join(f"{v} {k}" for k, v in hooks.as_dict().items() if v))
+        counts = ", ".join(say(DELIVERED[k], n=v) for k, v in hooks.as_dict().items() if v)
+        parts.append(say(T_("webhooks: %(counts)s"), counts=counts))
     at = isoformat_utc(summary.now.replace(microsecond=0))  # a log line: UTC, to the second
-    click.echo(f"{at}  {summary.community}: {'; '.join(parts)}")
+    said = parts[0]
+    for part in parts[1:]:
+        said = say(T_("%(before)s; %(after)s"), before=said, after=part)
+    click.echo(
+        say(
+            T_("%(at)s  %(community)s: %(summary)s"),
+            at=at,
+            community=summary.community,
+            summary=said,
+        )
+    )
 
 
 @click.command("run")
