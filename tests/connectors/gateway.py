@@ -39,6 +39,7 @@ class Gateway:
         self.sessions: set[str] = set()
         self.seq = 0
         self.connected = threading.Event()
+        self.closed = threading.Event()  # a connection's handler ended (its close code recorded)
         self._sessions = itertools.count(1)
         self._current: ServerConnection | None = None
         self._lock = threading.Lock()
@@ -68,6 +69,11 @@ class Gateway:
     def stop_acking(self) -> None:
         self.acking = False
 
+    def wait_closed(self, timeout: float = 10) -> None:
+        """Until a connection's handler has ended: the client may resume on a new connection before the
+        old one's handler has seen its close."""
+        assert self.closed.wait(timeout), "no connection to the gateway was closed"
+
     def wait_connected(self, timeout: float = 10) -> None:
         assert self.connected.wait(timeout), "no client connected to the gateway"
         self.connected.clear()
@@ -91,6 +97,7 @@ class Gateway:
             pass
         finally:
             self.closes.append(ws.close_code)
+            self.closed.set()
             with self._lock:
                 if self._current is ws:
                     self._current = None

@@ -105,6 +105,7 @@ def test_reconnect_resumes_the_session_and_gets_what_was_missed() -> None:
         listener.until(lambda: listener.news == 1)
         assert gateway.resumed == [{"token": TOKEN, "session_id": "session-1", "seq": 1}]
         assert len(gateway.identified) == 1
+        gateway.wait_closed()
         assert gateway.closes[0] == 4900  # not 1000, which would have ended the session
 
 
@@ -114,6 +115,7 @@ def test_a_zombie_connection_is_closed_and_resumed() -> None:
         gateway.wait_connected()
         gateway.stop_acking()  # the heartbeat goes unacknowledged: the connection is a zombie
         gateway.wait_connected()
+        gateway.wait_closed()
         assert gateway.closes[0] == 4900 and len(gateway.resumed) == 1
 
 
