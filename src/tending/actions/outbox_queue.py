@@ -188,6 +188,33 @@ def _some(ids: list[int]) -> str:
     return shown if len(ids) <= 5 else f"{shown} and {len(ids) - 5} more"
 
 
+def _named_messages(
+    conn: Connection, community: Community, wanted: list[int]
+) -> dict[int, OutboxMessage]:
+    """The messages of these ids, or one sentence naming those the community's outbox does not have."""
+    messages = {m.id: m for m in store.get_messages(conn, community.id, wanted)}
+    missing = [i for i in wanted if i not in messages]
+    if missing:
+        raise NotFoundError(
+            f"MESSAGE_IDS: the outbox of '{community.name}' has no message {_some(missing)}; "
+            "nothing was changed."
+        )
+    return messages
+
+
+def _refusal(wanted: list[int], refused: list[int], states: set[str], done: str) -> ConflictError:
+    """Some of the messages are in a state that refuses the verb (`done`: its past participle)."""
+    shown = sorted(states)
+    if len(wanted) == 1:
+        return ConflictError(f"message {refused[0]} is {shown[0]}: it cannot be {done}.")
+    one = len(refused) == 1
+    return ConflictError(
+        f"MESSAGE_IDS: {'message' if one else 'messages'} {_some(refused)} "
+        f"{'is' if one else 'are'} {' or '.join(shown)}: "
+        f"{'it' if one else 'they'} cannot be {done}; nothing was changed."
+    )
+
+
 def get_outbox_preview(
     conn: Connection,
     community: Community,
@@ -217,23 +244,10 @@ def get_outbox_preview(
             f"MESSAGE_IDS: {count} messages at once is too many (at most {MAX_BULK}); narrow the "
             "selection or act in pages. Nothing was changed."
         )
-    messages = {m.id: m for m in store.get_messages(conn, community.id, wanted)}
-    missing = [i for i in wanted if i not in messages]
-    if missing:
-        raise NotFoundError(
-            f"MESSAGE_IDS: the outbox of '{community.name}' has no message {_some(missing)}; "
-            "nothing was changed."
-        )
+    messages = _named_messages(conn, community, wanted)
     refused = [i for i in wanted if messages[i].status not in VERBS[verb]]
-    if refused:
-        states = sorted({messages[i].status for i in refused})
-        if len(wanted) == 1:  # the sentence of do_approve and do_skip
-            raise ConflictError(f"message {refused[0]} is {states[0]}: it cannot be {PAST[verb]}.")
-        raise ConflictError(
-            f"MESSAGE_IDS: {'message' if len(refused) == 1 else 'messages'} {_some(refused)} "
-            f"{'is' if len(refused) == 1 else 'are'} {' or '.join(states)}: "
-            f"{'it' if len(refused) == 1 else 'they'} cannot be {PAST[verb]}; nothing was changed."
-        )
+    if refused:  # a single message: the sentence of do_approve and do_skip
+        raise _refusal(wanted, refused, {messages[i].status for i in refused}, PAST[verb])
     chosen = [messages[i] for i in wanted]
     by_rule: dict[str, int] = {}
     by_channel: dict[str, int] = {}
@@ -373,24 +387,10 @@ def do_reopen_messages(
             f"MESSAGE_IDS: {len(wanted)} messages at once is too many (at most {MAX_BULK}); "
             "nothing was changed."
         )
-    messages = {m.id: m for m in store.get_messages(conn, community.id, wanted)}
-    missing = [i for i in wanted if i not in messages]
-    if missing:
-        raise NotFoundError(
-            f"MESSAGE_IDS: the outbox of '{community.name}' has no message {_some(missing)}; "
-            "nothing was changed."
-        )
+    messages = _named_messages(conn, community, wanted)
     refused = [i for i in wanted if not _reopenable(messages[i])]
     if refused:
-        states = sorted({_state(messages[i]) for i in refused})
-        if len(wanted) == 1:
-            raise ConflictError(f"message {refused[0]} is {states[0]}: it cannot be reopened.")
-        one = len(refused) == 1
-        raise ConflictError(
-            f"MESSAGE_IDS: {'message' if one else 'messages'} {_some(refused)} "
-            f"{'is' if one else 'are'} {' or '.join(states)}: "
-            f"{'it' if one else 'they'} cannot be reopened; nothing was changed."
-        )
+        raise _refusal(wanted, refused, {_state(messages[i]) for i in refused}, "reopened")
     values = {
         "status": DRAFTED,
         "skip_reason": None,
