@@ -128,6 +128,22 @@ ImportRecord = (
 
 
 @dataclass(slots=True)
+class ActivityRows:
+    """A batch's activities as plain tuples, the fields of ActivityRecord in its order, `occurred_at` as
+    UTC microseconds and `extra` as JSON text (importers/packed.py): how a parsed batch travels from
+    the parsing process to the writing one, and what the store writes from. Building and pickling a
+    dataclass and an aware datetime per activity cost the parsing process more than the parse itself."""
+
+    rows: list[tuple[Any, ...]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+Batch = list[ImportRecord | ActivityRows]  # what an import hands the store at a time
+
+
+@dataclass(slots=True)
 class Member:
     id: int
     community_id: int

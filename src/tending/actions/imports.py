@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tending.errors import BadInputError, TendingError, UsageError, error_in
 from tending.importers import KINDS as KINDS  # re-exported for the shells
 from tending.importers import get_importer as get_importer
+from tending.importers import packed
 from tending.importers.background import can_fork, pack_records, run_in_child, unpack_records
 from tending.importers.base import (
     BadRecord,
@@ -44,10 +45,11 @@ from tending.importers.base import (
 )
 from tending.models import (
     ActivityRecord,
+    ActivityRows,
+    Batch,
     ChannelRecord,
     Community,
     ImportLogEntry,
-    ImportRecord,
     MemberRecord,
     ThreadRecord,
 )
@@ -401,13 +403,13 @@ def _collecting_every(batches: int) -> Iterator[Callable[[], None]]:
 
 def _ingest(
     ingestor: Ingestor,
-    records: list[ImportRecord],
+    records: Batch,
     summary: ImportSummary,
     progress: Progress | None,
     meter: ByteMeter,
 ) -> None:
     ingestor.add(records)
-    summary.records += len(records)
+    summary.records += record_count(records)
     if progress is not None:
         progress(ImportProgress("writing", summary.records, meter.done, meter.total))
 
@@ -415,7 +417,7 @@ def _ingest(
 def _choose_path(
     method: str,
     ingestor: Ingestor,
-    batch: list[ImportRecord],
+    batch: Batch,
     meter: ByteMeter,
     stored: StoredRows,
 ) -> bool:
@@ -430,7 +432,9 @@ def _choose_path(
     written = counts.activities_added + counts.activities_unchanged
     if not written and stored.community:
         return False
-    seen = written + len(batch)  # members, threads and channels too: a rough upper bound suffices
+    seen = written + record_count(
+        batch
+    )  # members, threads and channels too: a rough upper bound suffices
     scale = meter.total / meter.done if meter.total and meter.done else 1.0
     new_share = counts.activities_added / written if written else 1.0
     return bulk_pays(
@@ -440,10 +444,10 @@ def _choose_path(
 
 def _batches(
     items: Iterator[ParseItem], summary: ImportSummary, skip_bad: bool
-) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+) -> Iterator[tuple[list[CommunityHint], Batch]]:
     """Batches of records; hints are kept aside, skips counted, bad records raised or listed."""
     hints: list[CommunityHint] = []
-    records: list[ImportRecord] = []
+    records: Batch = []
     for item in items:
         if isinstance(item, ActivityRecord | MemberRecord | ChannelRecord | ThreadRecord):
             records.append(item)
@@ -470,10 +474,10 @@ def _parse_in_background(meter: ByteMeter) -> bool:
 
 
 def _batches_from_child(
-    batches: Iterator[tuple[list[CommunityHint], list[ImportRecord]]],
+    batches: Iterator[tuple[list[CommunityHint], Batch]],
     summary: ImportSummary,
     meter: ByteMeter,
-) -> Iterator[tuple[list[CommunityHint], list[ImportRecord]]]:
+) -> Iterator[tuple[list[CommunityHint], Batch]]:
     """`batches` computed by a child process (importers/background.py). The child counts skips and bad
     records in its copy of the summary and the bytes read in its copy of the meter: both come back."""
 
@@ -493,7 +497,7 @@ def _batches_from_child(
 def _destination(
     conn: Connection,
     named: str | None,
-    first: tuple[list[CommunityHint], list[ImportRecord]] | None,
+    first: tuple[list[CommunityHint], Batch] | None,
     default_platform: str,
     path: Path,
     timezone: str | None,
@@ -533,29 +537,39 @@ def _destination(
     )
 
 
-def _first_member_ids(records: list[ImportRecord], platform: str) -> list[str]:
+def _first_member_ids(records: Batch, platform: str) -> list[str]:
     ids: dict[str, None] = {}
     for record in records:
         if isinstance(record, MemberRecord) and record.source == platform:
             ids[record.external_id] = None
         elif isinstance(record, ActivityRecord) and record.source == platform:
             ids[record.member_external_id] = None
+        elif isinstance(record, ActivityRows):
+            for row in record.rows[:200]:
+                if row[packed.SOURCE] == platform:
+                    ids[row[packed.MEMBER]] = None
         if len(ids) >= 200:
             break
     return list(ids)
 
 
-def _first_hint(first: tuple[list[CommunityHint], list[ImportRecord]] | None) -> str | None:
+def _first_hint(first: tuple[list[CommunityHint], Batch] | None) -> str | None:
     if first and first[0]:
         return first[0][0].name
     return None
 
 
-def _platform(records: list[ImportRecord], default: str) -> str:
+def _platform(records: Batch, default: str) -> str:
     for record in records:
         if isinstance(record, MemberRecord | ActivityRecord):
             return record.source
+        if isinstance(record, ActivityRows) and record.rows:
+            return str(record.rows[0][packed.SOURCE])
     return default
+
+
+def record_count(records: Batch) -> int:
+    return sum(len(r) if isinstance(r, ActivityRows) else 1 for r in records)
 
 
 def _logged_counts(summary: ImportSummary) -> dict[str, Any]:

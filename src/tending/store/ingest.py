@@ -17,26 +17,37 @@ Use it inside one transaction (`with engine.begin() as conn`): a failed import l
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text, update
 
+from tending.importers.packed import (
+    CHANNEL,
+    KIND,
+    MEMBER,
+    MEMBER_NAME,
+    PARENT,
+    SOURCE,
+    SOURCE_ID,
+    THREAD,
+    activity_rows,
+)
 from tending.models import (
     JOINED,
     ActivityDeletion,
     ActivityEdit,
     ActivityRecord,
+    ActivityRows,
     ChannelRecord,
     Community,
     ImportRecord,
-    JsonText,
     MemberRecord,
     ThreadRecord,
 )
@@ -272,8 +283,9 @@ class Ingestor:
 
     # -- public -----------------------------------------------------------------------------------
 
-    def add(self, records: Iterable[ImportRecord]) -> IngestCounts:
-        """Write one batch of records (any mix, in export order). Returns the counts for this batch."""
+    def add(self, records: Iterable[ImportRecord | ActivityRows]) -> IngestCounts:
+        """Write one batch of records (any mix, in export order; activities as records or as rows, see
+        models.ActivityRows). Returns the counts for this batch."""
         before = IngestCounts(**self.counts.as_dict())
         self._maybe_set_indexes_aside()
         for cache in (self.members, self.channels, self.threads):
@@ -282,12 +294,15 @@ class Ingestor:
         channel_recs: list[ChannelRecord] = []
         thread_recs: list[ThreadRecord] = []
         activity_recs: list[ActivityRecord] = []
+        rows: list[tuple[Any, ...]] = []
         edits: list[ActivityEdit] = []
         deletions: list[ActivityDeletion] = []
         if self.erased:
             records = self._without_erased(records)
         for record in records:
-            if isinstance(record, ActivityRecord):
+            if isinstance(record, ActivityRows):
+                rows.extend(record.rows)
+            elif isinstance(record, ActivityRecord):
                 activity_recs.append(record)
             elif isinstance(record, ActivityEdit):
                 edits.append(record)
@@ -305,10 +320,15 @@ class Ingestor:
             self._upsert_channels(channel_recs)
         if thread_recs:
             self._upsert_threads(thread_recs)
-        if activity_recs and self.any_deleted:
-            activity_recs = self._without_deleted(activity_recs)
         if activity_recs:
-            self._insert_activities(activity_recs)
+            rows.extend(activity_rows(activity_recs).rows)
+        if rows and self.erased:
+            erased = self.erased.is_erased
+            rows = [row for row in rows if not erased(row[SOURCE], row[MEMBER])]
+        if rows and self.any_deleted:
+            rows = self._without_deleted(rows)
+        if rows:
+            self._insert_activities(rows)
         if edits:
             self.counts.activities_edited += apply_edits(self.conn, self.cid, edits)
         if deletions:
@@ -318,8 +338,11 @@ class Ingestor:
             setattr(delta, key, value - getattr(before, key))
         return delta
 
-    def _without_erased(self, records: Iterable[ImportRecord]) -> Iterator[ImportRecord]:
-        """Leave out erased members, their activities, and their name on the threads they started."""
+    def _without_erased(
+        self, records: Iterable[ImportRecord | ActivityRows]
+    ) -> Iterator[ImportRecord | ActivityRows]:
+        """Leave out erased members, their activities, and their name on the threads they started (the
+        activities given as rows are left out in `add`)."""
         erased = self.erased.is_erased
         for record in records:
             if isinstance(record, ActivityRecord):
@@ -356,21 +379,19 @@ class Ingestor:
             self.cache_before = self.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
             self.conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
 
-    def _without_deleted(self, records: list[ActivityRecord]) -> list[ActivityRecord]:
+    def _without_deleted(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Leave out messages deleted on the platform after an earlier sync stored them."""
-        keys = {(r.source, r.source_id) for r in records} | {
-            (r.source, r.parent_source_id)
-            for r in records
-            if r.kind == "reaction" and r.parent_source_id
+        keys = set(map(itemgetter(SOURCE, SOURCE_ID), rows)) | {
+            (r[SOURCE], r[PARENT]) for r in rows if r[KIND] == "reaction" and r[PARENT]
         }
         gone = get_deleted_keys(self.conn, self.cid, keys)
         if not gone:
-            return records
+            return rows
         return [
             r
-            for r in records
-            if (r.source, r.source_id) not in gone
-            and not (r.kind == "reaction" and (r.source, r.parent_source_id or "") in gone)
+            for r in rows
+            if (r[SOURCE], r[SOURCE_ID]) not in gone
+            and not (r[KIND] == "reaction" and (r[SOURCE], r[PARENT] or "") in gone)
         ]
 
     def _delete_activities(self, deletions: list[ActivityDeletion]) -> None:
@@ -421,7 +442,7 @@ class Ingestor:
 
     # -- members ----------------------------------------------------------------------------------
 
-    def _lookup_members(self, keys: set[tuple[str, str]]) -> None:
+    def _lookup_members(self, keys: Iterable[tuple[str, str]]) -> None:
         # identities, not members: after a merge, several identities lead to one member
         self._lookup_keyed(identities, self.members, keys, id_column="member_id")
 
@@ -598,20 +619,22 @@ class Ingestor:
         self.counts.members_updated += len(changes)
         sync_join_months(self.conn, self.cid, [c["b_id"] for c in changes if "joined_at" in c])
 
-    def _ensure_members(self, activity_recs: list[ActivityRecord]) -> list[int]:
-        """Create the members the activities name and the store does not hold; returns their ids."""
-        self._lookup_members({(r.source, r.member_external_id) for r in activity_recs})
+    def _ensure_members(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Create the members the activities name and the store does not hold (in the order the batch
+        first names them, with the name its first activity gives); returns their ids."""
+        keys = dict.fromkeys(map(itemgetter(SOURCE, MEMBER), rows))
+        self._lookup_members(keys)
         known = self.members.ids
+        missing = {key: None for key in keys if key not in known}
+        if not missing:
+            return []
         unknown: dict[tuple[str, str], MemberRecord] = {}
-        for record in activity_recs:
-            key = (record.source, record.member_external_id)
-            if key not in known and key not in unknown:
-                unknown[key] = MemberRecord(
-                    source=record.source,
-                    external_id=record.member_external_id,
-                    display_name=record.member_name,
+        for source, member, name in map(itemgetter(SOURCE, MEMBER, MEMBER_NAME), rows):
+            if (source, member) in missing and (source, member) not in unknown:
+                unknown[(source, member)] = MemberRecord(
+                    source=source, external_id=member, display_name=name
                 )
-        return self._create_members(list(unknown.values())) if unknown else []
+        return self._create_members([unknown[key] for key in missing])
 
     # -- channels and threads -----------------------------------------------------------------------
 
@@ -720,17 +743,17 @@ class Ingestor:
         self.counts.channels_added += len(created)
         return created
 
-    def _ensure_threads(self, activity_recs: list[ActivityRecord]) -> list[int]:
+    def _ensure_threads(self, rows: list[tuple[Any, ...]]) -> list[int]:
         wanted: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in activity_recs:
-            if r.thread_external_id and (r.source, r.thread_external_id) not in wanted:
-                wanted[(r.source, r.thread_external_id)] = {
+        for source, thread, channel in dict.fromkeys(
+            map(itemgetter(SOURCE, THREAD, CHANNEL), rows)
+        ):
+            if thread and (source, thread) not in wanted:
+                wanted[(source, thread)] = {
                     "title": None,
                     "started_at": None,
                     "started_by": None,
-                    "channel_id": self.channels.get((r.source, r.channel_external_id))
-                    if r.channel_external_id
-                    else None,
+                    "channel_id": self.channels.get((source, channel)) if channel else None,
                 }
         created = self._ensure_keyed(threads, self.threads, wanted) if wanted else []
         self.counts.threads_added += len(created)
@@ -738,7 +761,7 @@ class Ingestor:
 
     # -- activities ---------------------------------------------------------------------------------
 
-    def _insert_activities(self, activity_recs: list[ActivityRecord]) -> None:
+    def _insert_activities(self, records: list[tuple[Any, ...]]) -> None:
         """Insert the batch, leaving out what is already stored (the unique key decides, in the same
         statement), then bring every rollup up to date from the rows really inserted.
 
@@ -746,18 +769,18 @@ class Ingestor:
         id in a newer export): members, channels and threads the batch created for activities that
         turned out to be stored already are removed again (`_drop_unused`). Checking first cost a
         query per batch on every fresh import; this costs one only when both happen."""
-        created_members = self._ensure_members(activity_recs)
+        created_members = self._ensure_members(records)
         created_channels = self._ensure_channels(
-            {(r.source, r.channel_external_id) for r in activity_recs if r.channel_external_id}
+            {key for key in map(itemgetter(SOURCE, CHANNEL), records) if key[1]}
         )
-        created_threads = self._ensure_threads(activity_recs)
+        created_threads = self._ensure_threads(records)
         before = self._max_activity_id()
-        rows = self._activity_rows(activity_recs)
+        rows = self._activity_rows(records)
         self._insert_activity_rows(rows)
         added = self._count_new_rows(before)
         self.counts.activities_added += added
-        self.counts.activities_unchanged += len(activity_recs) - added
-        if added < len(activity_recs) and (created_members or created_channels or created_threads):
+        self.counts.activities_unchanged += len(records) - added
+        if added < len(records) and (created_members or created_channels or created_threads):
             self._drop_unused(before, created_members, created_channels, created_threads)
         if added:
             if self.events_after is None:
@@ -962,31 +985,42 @@ class Ingestor:
             rows,
         )
 
-    def _activity_rows(self, records: list[ActivityRecord]) -> list[tuple[Any, ...]]:
-        cid, dumps = self.cid, json.dumps
+    def _activity_rows(self, records: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The insert's tuples (ACTIVITY_COLUMNS) of activity rows (importers/packed.py)."""
+        cid = self.cid
         member_ids, thread_ids, channel_ids = self.members.ids, self.threads.ids, self.channels.ids
         return [
             (
                 cid,
-                member_ids[(r.source, r.member_external_id)],
-                r.kind,
-                to_micros(r.occurred_at),
-                thread_ids[(r.source, r.thread_external_id)] if r.thread_external_id else None,
+                member_ids[(source, member)],
+                kind,
+                at,
+                thread_ids[(source, thread)] if thread else None,
                 None,
-                r.parent_source_id,
-                channel_ids[(r.source, r.channel_external_id)] if r.channel_external_id else None,
-                r.text,
-                r.url,
-                r.language,
-                r.source,
-                r.source_id,
-                JSON_NULL
-                if r.extra is None
-                else r.extra
-                if type(r.extra) is JsonText
-                else dumps(r.extra),
+                parent,
+                channel_ids[(source, channel)] if channel else None,
+                text_,
+                url,
+                language,
+                source,
+                source_id,
+                JSON_NULL if extra is None else extra,
             )
-            for r in records
+            for (
+                source,
+                source_id,
+                member,
+                kind,
+                at,
+                thread,
+                parent,
+                channel,
+                text_,
+                url,
+                language,
+                _name,
+                extra,
+            ) in records
         ]
 
     def _update_member_dates(self, after_id: int) -> None:
