@@ -174,10 +174,9 @@ def test_both_paths_and_their_mixes_write_the_same_rows(fresh_engines: Any, tmp_
 def test_the_bulk_tally_written_many_times_over_adds_up_to_the_same_rows(
     fresh_engines: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bulk path's counts (store/tally.py) written every few entries, members met again in later
+    """The bulk path's counts (store/tally.py) written after every batch, members met again in later
     writes and days cut across them, against the per-batch path."""
-    monkeypatch.setattr(tally, "FLUSH_DAYS", 40)
-    monkeypatch.setattr(tally, "FLUSH_MEMBERS", 25)
+    monkeypatch.setattr(tally, "FLUSH_ROWS", 40)
     lines = export_lines(3000)
     older = write_jsonl(tmp_path / "older.jsonl", lines[:1800])
     newer = write_jsonl(tmp_path / "newer.jsonl", lines[300:])

@@ -4,10 +4,10 @@ Folding a bulk load into member_stats, member_days and member_months by SQL mean
 activity again after the insert (three GROUP BYs over the rows read back by id): on a 200,000-activity
 jsonl export into a new SQLite community, 2.4 s of the writer's 5.7 s of CPU, all in the final phase,
 where nothing overlaps with parsing. The writer holds each activity's member, kind, instant and extra
-as plain values just before the insert, so counting them there costs a few dictionary updates per row.
-What is counted is written every FLUSH_DAYS or FLUSH_MEMBERS entries (memory stays bounded) by one
-statement per table of the same additive upserts as the SQL path, so a member or day met in several
-writes, or already stored, adds up exactly.
+as plain values just before the insert, so they are kept there, in arrays, and summed by numpy every
+FLUSH_ROWS rows (memory stays bounded); what they add up to is written by one statement per table of the
+same additive upserts as the SQL path, so a member or day met in several writes, or already stored,
+adds up exactly.
 
 Only rows known to be inserted are counted: store/ingest.py tallies a batch only when every one of its
 activities went in (the insert's unique key dropped none), and folds any other batch by SQL.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -27,18 +28,16 @@ from tending.store.contributor_days import refresh_days
 from tending.store.rollups import DAY_COUNTERS, reads_of, stage_rows, sync_join_months
 from tending.timeutil import MICROS_PER_DAY
 
-# entries counted before they are written: member-days come and go with the export's days (written as
-# soon as FLUSH_DAYS are held), while a member's stats and months are met again all along the export, so
-# they are held longer (each write of them is an upsert of rows written before)
-# (what is held peaks near 23 MB on a 100,000-member export, against 65 MB at 50,000 and 100,000, which took
-# a 1 GB export's import to 564 MB of RSS)
-FLUSH_DAYS = 20_000
-FLUSH_MEMBERS = 30_000
-STAT_COUNTED = ("post", "reply", "comment", "reaction")
-CONTRIBUTIONS = frozenset(("post", "reply", "comment"))
-# member_days' counters by kind: contributions, posts, replies, comments, reactions
-_DAY_SLOTS = {"post": (0, 1), "reply": (0, 2), "comment": (0, 3), "reaction": (4,)}
-_NOT_STATS = frozenset(("joined", "left", "message_sent"))
+# rows counted before what they add up to is written (memory stays bounded: about 40 bytes a row while
+# held, a few times that while they are summed); a member or day met again in a later write is added up
+# by the upserts
+FLUSH_ROWS = 200_000
+# the kinds' codes: post, reply, comment (contributions), reaction; other kinds of activity (counted in
+# no column, but they widen a member's first and last activity); and kinds that are no activity of the
+# member's (joined, left, message_sent: only their first instant counts, for the join date)
+_CODES = {"post": 0, "reply": 1, "comment": 2, "reaction": 3}
+_OTHER, _NOT_STATS = 4, 5
+_NOT_STATS_KINDS = ("joined", "left", "message_sent")
 _READS = '"reads"'
 
 
@@ -49,118 +48,83 @@ def month_of_day(day: int) -> int:
 
 
 class Tally:
-    """Rollups of activity rows (store/ingest.py's insert tuples) not yet written."""
+    """Rollups of activity rows (store/ingest.py's insert tuples) not yet written: each row's member,
+    kind and instant held in arrays, summed by numpy when written (a dictionary update per row cost
+    about 3 us; summing the arrays costs a sort)."""
 
     def __init__(self, community_id: int) -> None:
         self.cid = community_id
-        # member -> [contributions, posts, replies, comments, reactions,
-        #            first activity, last activity, first contribution, last contribution]
-        self.stats: dict[int, list[Any]] = {}
-        self.days: dict[tuple[int, int], list[Any]] = {}  # (day, member) -> 5 counters, reads
-        self.months: dict[tuple[int, int], int] = {}  # (member, month) -> contributions
-        self.first_seen: dict[int, int] = {}  # member -> earliest instant, every kind
+        self._held: list[tuple[Any, Any, Any]] = []  # (members, kind codes, instants) per add
+        self._held_rows = 0
+        self._reads: list[tuple[int, int, int]] = []  # (day, member, reads) of contributions
         self.contribution_days: set[int] = set()  # days whose packed contributors change
         self.members: set[int] = set()  # members whose monthly rows need their join month
         self._month_of: dict[int, int] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.first_seen or self.contribution_days or self.members)
+        return bool(self._held_rows or self.contribution_days or self.members)
 
     def add(
         self, rows: Iterable[tuple[Any, ...]], *, member: int, kind: int, at: int, extra: int
     ) -> None:
         """Count rows given as tuples, with the places of their member id, kind, instant (micros) and
-        JSON extra. (One pass, locals only: about 3 us a row.)"""
-        stats, days, first_seen, slots = self.stats, self.days, self.first_seen, _DAY_SLOTS
-        contributed: list[tuple[int, int, list[Any], str | None]] = []
-        for member_id, what, moment, text in map(itemgetter(member, kind, at, extra), rows):
-            seen = first_seen.get(member_id)
-            if seen is None or moment < seen:
-                first_seen[member_id] = moment
-            counted = slots.get(what)
-            if counted is None:
-                if (
-                    what not in _NOT_STATS
-                ):  # a kind counted in no column, but an activity all the same
-                    self._widen(member_id, moment)
-                continue
-            stat = stats.get(member_id)
-            if stat is None:
-                stat = stats[member_id] = [0, 0, 0, 0, 0, moment, moment, None, None]
-            elif moment < stat[5]:
-                stat[5] = moment
-            elif moment > stat[6]:
-                stat[6] = moment
-            day = moment // MICROS_PER_DAY
-            counts = days.get((day, member_id))
-            if counts is None:
-                counts = days[(day, member_id)] = [0, 0, 0, 0, 0, None]
-            for slot in counted:
-                stat[slot] += 1
-                counts[slot] += 1
-            if counted[0] == 0:
-                if stat[7] is None or moment < stat[7]:
-                    stat[7] = moment
-                if stat[8] is None or moment > stat[8]:
-                    stat[8] = moment
-                contributed.append((member_id, day, counts, text))
-        self._add_contributions(contributed)
+        JSON extra."""
+        import numpy as np
 
-    def _widen(self, member_id: int, moment: int) -> None:
-        stat = self.stats.get(member_id)
-        if stat is None:
-            self.stats[member_id] = [0, 0, 0, 0, 0, moment, moment, None, None]
-        else:
-            stat[5], stat[6] = min(stat[5], moment), max(stat[6], moment)
-
-    def _add_contributions(self, contributed: list[tuple[int, int, list[Any], str | None]]) -> None:
-        """Months and read counts of the contributions, and the days they touch."""
-        months, month_of = self.months, self._month_of
-        for member_id, day, counts, text in contributed:
-            if text is not None and _READS in text:
+        rows = rows if isinstance(rows, list) else list(rows)
+        count = len(rows)
+        if not count:
+            return
+        codes = {**_CODES, **dict.fromkeys(_NOT_STATS_KINDS, _NOT_STATS)}
+        members = np.fromiter(map(itemgetter(member), rows), np.int64, count)
+        kinds = np.fromiter(
+            map(codes.get, map(itemgetter(kind), rows), repeat(_OTHER)), np.int8, count
+        )
+        instants = np.fromiter(map(itemgetter(at), rows), np.int64, count)
+        self._held.append((members, kinds, instants))
+        self._held_rows += count
+        for index, text in enumerate(map(itemgetter(extra), rows)):
+            if text is not None and _READS in text and kinds[index] <= 2:
                 reads = reads_of(json.loads(text))
                 if reads is not None:
-                    counts[5] = reads if counts[5] is None else counts[5] + reads
-            month = month_of.get(day)
-            if month is None:
-                month = month_of[day] = month_of_day(day)
-            key = (member_id, month)
-            months[key] = months.get(key, 0) + 1
-        self.contribution_days.update(day for _m, day, _c, _t in contributed)
+                    self._reads.append(
+                        (int(instants[index]) // MICROS_PER_DAY, int(members[index]), reads)
+                    )
 
     def write_some(self, conn: Connection) -> None:
-        """Write what holds enough entries to be worth it (memory stays bounded)."""
-        if len(self.days) >= FLUSH_DAYS:
-            self._write_days(conn)
-        if len(self.stats) >= FLUSH_MEMBERS or len(self.first_seen) >= FLUSH_MEMBERS:
-            self._write_members(conn)
-        if len(self.months) >= FLUSH_MEMBERS:
-            self._write_months(conn)
+        """Write what is held once it is enough rows to be worth it (memory stays bounded)."""
+        if self._held_rows >= FLUSH_ROWS:
+            self.write(conn)
 
     def write(self, conn: Connection) -> None:
         """Add what is counted to member_stats, member_days and member_months, and move the first-seen
         join dates; then forget it (the days and members touched are kept for `finish`)."""
-        self._write_days(conn)
-        self._write_members(conn)
-        self._write_months(conn)
+        import numpy as np
 
-    def _write_days(self, conn: Connection) -> None:
-        if self.days:
-            _write_days(conn, self.cid, self.days)
-        self.days = {}
-
-    def _write_members(self, conn: Connection) -> None:
-        if self.stats:
-            _write_stats(conn, self.cid, self.stats)
-        if self.first_seen:
-            _write_first_seen(conn, self.first_seen)
-            self.members.update(self.first_seen)
-        self.stats, self.first_seen = {}, {}
-
-    def _write_months(self, conn: Connection) -> None:
-        if self.months:
-            _write_months(conn, self.cid, self.months)
-        self.months = {}
+        if not self._held_rows:
+            return
+        members = np.concatenate([held[0] for held in self._held])
+        kinds = np.concatenate([held[1] for held in self._held])
+        instants = np.concatenate([held[2] for held in self._held])
+        reads, self._held, self._held_rows, self._reads = self._reads, [], 0, []
+        first_seen = _first_seen(members, instants)
+        counted = kinds <= _OTHER
+        _write_stats(conn, self.cid, _stats(members[counted], kinds[counted], instants[counted]))
+        _write_first_seen(conn, first_seen)
+        self.members.update(first_seen)
+        in_days = kinds <= 3
+        days = instants[in_days] // MICROS_PER_DAY
+        _write_days(conn, self.cid, _days(days, members[in_days], kinds[in_days], reads))
+        contributed = kinds[in_days] <= 2
+        contribution_days = np.unique(days[contributed]).tolist()
+        self.contribution_days.update(contribution_days)
+        month_of = self._month_of
+        for day in contribution_days:
+            if day not in month_of:
+                month_of[day] = month_of_day(day)
+        _write_months(
+            conn, self.cid, _months(days[contributed], members[in_days][contributed], month_of)
+        )
 
     def finish(self, conn: Connection, *, days_per_query: int) -> None:
         """Write the rest, then what depends on everything written: the packed contributors of the days
@@ -169,6 +133,114 @@ class Tally:
         refresh_days(conn, self.cid, self.contribution_days, per_query=days_per_query)
         sync_join_months(conn, self.cid, sorted(self.members))
         self.contribution_days, self.members = set(), set()
+
+
+def _grouped(keys: Any) -> tuple[Any, Any, Any]:
+    """(the distinct keys, sorted; the order that sorts the rows by key; where each key's rows start in
+    that order)."""
+    import numpy as np
+
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[starts], order, starts
+
+
+def _first_seen(members: Any, instants: Any) -> dict[int, int]:
+    """Each member's earliest instant, every kind."""
+    import numpy as np
+
+    distinct, order, starts = _grouped(members)
+    return dict(
+        zip(distinct.tolist(), np.minimum.reduceat(instants[order], starts).tolist(), strict=True)
+    )
+
+
+def _stats(members: Any, kinds: Any, instants: Any) -> dict[int, list[Any]]:
+    """member -> [contributions, posts, replies, comments, reactions, first activity, last activity,
+    first contribution, last contribution] of rows of kinds counted in member_stats or widening it."""
+    import numpy as np
+
+    if not len(members):
+        return {}
+    distinct, order, starts = _grouped(members)
+    kinds, instants = kinds[order], instants[order]
+    group = np.repeat(np.arange(len(distinct)), np.diff(np.append(starts, len(members))))
+    size = len(distinct)
+    counters = [np.bincount(group, weights=kinds <= 2, minlength=size)] + [
+        np.bincount(group, weights=kinds == code, minlength=size) for code in range(4)
+    ]
+    first = np.minimum.reduceat(instants, starts)
+    last = np.maximum.reduceat(instants, starts)
+    # contributions' first and last: non-contributions moved out of reach of min and max
+    big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    contribution = kinds <= 2
+    first_c = np.minimum.reduceat(np.where(contribution, instants, big), starts)
+    last_c = np.maximum.reduceat(np.where(contribution, instants, small), starts)
+    has_c = counters[0] > 0
+    return {
+        member: [*counts, at_first, at_last, c_first if any_c else None, c_last if any_c else None]
+        for member, *counts, at_first, at_last, c_first, c_last, any_c in zip(
+            distinct.tolist(),
+            *(c.astype(np.int64).tolist() for c in counters),
+            first.tolist(),
+            last.tolist(),
+            first_c.tolist(),
+            last_c.tolist(),
+            has_c.tolist(),
+            strict=True,
+        )
+    }
+
+
+def _days(
+    days: Any, members: Any, kinds: Any, reads: list[tuple[int, int, int]]
+) -> list[tuple[Any, ...]]:
+    """(day, member, contributions, posts, replies, comments, reactions, reads) of counted rows."""
+    import numpy as np
+
+    if not len(days):
+        return []
+    keys = days * (1 << 32) + members  # member ids fit in 32 bits
+    distinct, order, starts = _grouped(keys)
+    kinds = kinds[order]
+    group = np.repeat(np.arange(len(distinct)), np.diff(np.append(starts, len(keys))))
+    size = len(distinct)
+    counters = [np.bincount(group, weights=kinds <= 2, minlength=size)] + [
+        np.bincount(group, weights=kinds == code, minlength=size) for code in range(4)
+    ]
+    read: dict[tuple[int, int], int] = {}
+    for day, member, count in reads:
+        read[(day, member)] = read.get((day, member), 0) + count
+    return [
+        (day, member, *counts, read.get((day, member)) if read else None)
+        for day, member, *counts in zip(
+            (distinct >> 32).tolist(),
+            (distinct & 0xFFFFFFFF).tolist(),
+            *(c.astype(np.int64).tolist() for c in counters),
+            strict=True,
+        )
+    ]
+
+
+def _months(days: Any, members: Any, month_of: dict[int, int]) -> list[tuple[int, int, int]]:
+    """(member, month, contributions) of contributions."""
+    import numpy as np
+
+    if not len(days):
+        return []
+    known = np.array(sorted(month_of), dtype=np.int64)
+    months = np.array([month_of[day] for day in known.tolist()], dtype=np.int64)
+    keys = members * 1_000_000 + months[np.searchsorted(known, days)]
+    distinct, counts = np.unique(keys, return_counts=True)
+    return list(
+        zip(
+            (distinct // 1_000_000).tolist(),
+            (distinct % 1_000_000).tolist(),
+            counts.tolist(),
+            strict=True,
+        )
+    )
 
 
 def _upsert(
@@ -188,6 +260,8 @@ def _upsert(
 
 
 def _write_stats(conn: Connection, cid: int, stats: dict[int, list[Any]]) -> None:
+    if not stats:
+        return
     instants = (
         "first_activity_at",
         "last_activity_at",
@@ -213,12 +287,14 @@ def _write_stats(conn: Connection, cid: int, stats: dict[int, list[Any]]) -> Non
     )
 
 
-def _write_days(conn: Connection, cid: int, days: dict[tuple[int, int], list[Any]]) -> None:
+def _write_days(conn: Connection, cid: int, days: list[tuple[Any, ...]]) -> None:
+    if not days:
+        return
     _upsert(
         conn,
         "member_days",
         ("community_id", "day", "member_id", *DAY_COUNTERS, "reads"),
-        [(cid, day, member_id, *values) for (day, member_id), values in days.items()],
+        [(cid, *values) for values in days],
         "ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
         + ", ".join(f"{name} = member_days.{name} + excluded.{name}" for name in DAY_COUNTERS)
         + ", reads = CASE WHEN member_days.reads IS NULL THEN excluded.reads "
@@ -227,13 +303,15 @@ def _write_days(conn: Connection, cid: int, days: dict[tuple[int, int], list[Any
     )
 
 
-def _write_months(conn: Connection, cid: int, months: dict[tuple[int, int], int]) -> None:
+def _write_months(conn: Connection, cid: int, months: list[tuple[int, int, int]]) -> None:
     """join_month is left to `Tally.finish`: the members' join dates may still move."""
+    if not months:
+        return
     _upsert(
         conn,
         "member_months",
         ("community_id", "member_id", "month", "contributions"),
-        [(cid, member_id, month, n) for (member_id, month), n in months.items()],
+        [(cid, *values) for values in months],
         "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
         "contributions = member_months.contributions + excluded.contributions",
     )
@@ -242,6 +320,8 @@ def _write_months(conn: Connection, cid: int, months: dict[tuple[int, int], int]
 def _write_first_seen(conn: Connection, first_seen: dict[int, int]) -> None:
     """A member without a platform join date joined at their first activity (store/ingest.py's
     `_update_member_dates`, row by row; on PostgreSQL from a staging table)."""
+    if not first_seen:
+        return
     moved = (
         "NOT members.joined_at_exact AND (members.joined_at IS NULL OR members.joined_at > {at})"
     )
