@@ -177,12 +177,28 @@ def test_the_bulk_tally_written_many_times_over_adds_up_to_the_same_rows(
     """The bulk path's counts (store/tally.py) written after every batch, members met again in later
     writes and days cut across them, against the per-batch path."""
     monkeypatch.setattr(tally, "FLUSH_ROWS", 40)
+    monkeypatch.setattr(tally, "FLUSH_MEMBERS", 25)
     lines = export_lines(3000)
     older = write_jsonl(tmp_path / "older.jsonl", lines[:1800])
     newer = write_jsonl(tmp_path / "newer.jsonl", lines[300:])
     reference = imported(fresh_engines(), [(older, "batches"), (newer, "batches")])
     got = imported(fresh_engines(), [(older, "bulk"), (newer, "bulk")])
     assert [name for name in reference if got[name] != reference[name]] == []
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_exports_without_contributions_land_the_same_either_way(
+    fresh_engines: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes of the bulk tally that hold no contribution (joins and reactions only), or nothing
+    member_stats counts (joins and leaves only)."""
+    monkeypatch.setattr(tally, "FLUSH_ROWS", 40)
+    lines = export_lines(1500)
+    for name, kinds in (("quiet", {"joined", "left", "reaction"}), ("joins", {"joined", "left"})):
+        export = write_jsonl(tmp_path / f"{name}.jsonl", [x for x in lines if x["kind"] in kinds])
+        reference = imported(fresh_engines(), [(export, "batches")])
+        assert reference["members"] and not any(row for row in reference["member_months"] if row[3])
+        assert imported(fresh_engines(), [(export, "bulk")]) == reference, name
 
 
 @pytest.mark.usefixtures("small_batches")

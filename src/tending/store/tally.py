@@ -16,7 +16,7 @@ activities went in (the insert's unique key dropped none), and folds any other b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
@@ -28,10 +28,14 @@ from tending.store.contributor_days import refresh_days
 from tending.store.rollups import DAY_COUNTERS, reads_of, stage_rows, sync_join_months
 from tending.timeutil import MICROS_PER_DAY
 
-# rows counted before what they add up to is written (memory stays bounded: about 40 bytes a row while
-# held, a few times that while they are summed); a member or day met again in a later write is added up
-# by the upserts
-FLUSH_ROWS = 200_000
+# rows held before their days are written (member_days is keyed by day: a day is met again in a later
+# write only where the export's days cut across two writes); what they add up to per member (stats, join
+# dates, months) is held, summed again at each write, until FLUSH_MEMBERS members or member-months are
+# held: an active member is met in every write, and each write of their row is an upsert of the last.
+# Writing as the rows come keeps the writing process busy while the parser works; held, the members'
+# sums cost little memory (about 100 bytes a member).
+FLUSH_ROWS = 25_000
+FLUSH_MEMBERS = 50_000
 # the kinds' codes: post, reply, comment (contributions), reaction; other kinds of activity (counted in
 # no column, but they widen a member's first and last activity); and kinds that are no activity of the
 # member's (joined, left, message_sent: only their first instant counts, for the join date)
@@ -39,6 +43,7 @@ _CODES = {"post": 0, "reply": 1, "comment": 2, "reaction": 3}
 _OTHER, _NOT_STATS = 4, 5
 _NOT_STATS_KINDS = ("joined", "left", "message_sent")
 _READS = '"reads"'
+_LATEST, _EARLIEST = 2**63 - 1, -(2**63)  # "no contribution" in a minimum, in a maximum
 
 
 def month_of_day(day: int) -> int:
@@ -49,20 +54,25 @@ def month_of_day(day: int) -> int:
 
 class Tally:
     """Rollups of activity rows (store/ingest.py's insert tuples) not yet written: each row's member,
-    kind and instant held in arrays, summed by numpy when written (a dictionary update per row cost
-    about 3 us; summing the arrays costs a sort)."""
+    kind and instant held in arrays and summed by numpy (a dictionary update per row cost about 3 us;
+    summing the arrays costs a sort)."""
 
     def __init__(self, community_id: int) -> None:
         self.cid = community_id
         self._held: list[tuple[Any, Any, Any]] = []  # (members, kind codes, instants) per add
         self._held_rows = 0
         self._reads: list[tuple[int, int, int]] = []  # (day, member, reads) of contributions
+        self._stats: Sums | None = None  # per member, not yet written
+        self._seen: Sums | None = None  # per member: the earliest instant, every kind
+        self._months: Sums | None = None  # per (member, month): contributions
         self.contribution_days: set[int] = set()  # days whose packed contributors change
         self.members: set[int] = set()  # members whose monthly rows need their join month
         self._month_of: dict[int, int] = {}
 
     def __bool__(self) -> bool:
-        return bool(self._held_rows or self.contribution_days or self.members)
+        return bool(
+            self._held_rows or self._seen is not None or self.contribution_days or self.members
+        )
 
     def add(
         self, rows: Iterable[tuple[Any, ...]], *, member: int, kind: int, at: int, extra: int
@@ -92,13 +102,20 @@ class Tally:
                     )
 
     def write_some(self, conn: Connection) -> None:
-        """Write what is held once it is enough rows to be worth it (memory stays bounded)."""
+        """Write what is held once it is enough to be worth it (memory stays bounded)."""
         if self._held_rows >= FLUSH_ROWS:
-            self.write(conn)
+            self._write_days(conn)
+        if max(_size(self._seen), _size(self._months)) >= FLUSH_MEMBERS:
+            self._write_members(conn)
 
     def write(self, conn: Connection) -> None:
         """Add what is counted to member_stats, member_days and member_months, and move the first-seen
         join dates; then forget it (the days and members touched are kept for `finish`)."""
+        self._write_days(conn)
+        self._write_members(conn)
+
+    def _write_days(self, conn: Connection) -> None:
+        """Write the held rows' member_days; sum what they add to each member into what is held."""
         import numpy as np
 
         if not self._held_rows:
@@ -107,11 +124,11 @@ class Tally:
         kinds = np.concatenate([held[1] for held in self._held])
         instants = np.concatenate([held[2] for held in self._held])
         reads, self._held, self._held_rows, self._reads = self._reads, [], 0, []
-        first_seen = _first_seen(members, instants)
+        self._seen = Sums.of(members, [], mins=[instants]).merged(self._seen)
         counted = kinds <= _OTHER
-        _write_stats(conn, self.cid, _stats(members[counted], kinds[counted], instants[counted]))
-        _write_first_seen(conn, first_seen)
-        self.members.update(first_seen)
+        self._stats = _stats(members[counted], kinds[counted], instants[counted]).merged(
+            self._stats
+        )
         in_days = kinds <= 3
         days = instants[in_days] // MICROS_PER_DAY
         _write_days(conn, self.cid, _days(days, members[in_days], kinds[in_days], reads))
@@ -122,9 +139,22 @@ class Tally:
         for day in contribution_days:
             if day not in month_of:
                 month_of[day] = month_of_day(day)
-        _write_months(
-            conn, self.cid, _months(days[contributed], members[in_days][contributed], month_of)
+        self._months = _months(days[contributed], members[in_days][contributed], month_of).merged(
+            self._months
         )
+
+    def _write_members(self, conn: Connection) -> None:
+        if self._stats is not None:
+            _write_stats(conn, self.cid, self._stats)
+        if self._seen is not None:
+            first_seen = dict(
+                zip(self._seen.keys.tolist(), self._seen.mins[0].tolist(), strict=True)
+            )
+            _write_first_seen(conn, first_seen)
+            self.members.update(first_seen)
+        if self._months is not None:
+            _write_months(conn, self.cid, self._months)
+        self._stats = self._seen = self._months = None
 
     def finish(self, conn: Connection, *, days_per_query: int) -> None:
         """Write the rest, then what depends on everything written: the packed contributors of the days
@@ -135,62 +165,79 @@ class Tally:
         self.contribution_days, self.members = set(), set()
 
 
-def _grouped(keys: Any) -> tuple[Any, Any, Any]:
-    """(the distinct keys, sorted; the order that sorts the rows by key; where each key's rows start in
-    that order)."""
+def _size(sums: Sums | None) -> int:
+    return 0 if sums is None else len(sums.keys)
+
+
+def _grouped(keys: Any) -> tuple[Any, Any]:
+    """(the order that sorts the rows by key; where each distinct key's rows start in that order)."""
     import numpy as np
 
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return ordered[starts], order, starts
+    return order, np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
 
 
-def _first_seen(members: Any, instants: Any) -> dict[int, int]:
-    """Each member's earliest instant, every kind."""
-    import numpy as np
+class Sums:
+    """Values summed, minimised and maximised per distinct key (numpy arrays, the keys sorted)."""
 
-    distinct, order, starts = _grouped(members)
-    return dict(
-        zip(distinct.tolist(), np.minimum.reduceat(instants[order], starts).tolist(), strict=True)
-    )
+    def __init__(self, keys: Any, sums: list[Any], mins: list[Any], maxes: list[Any]) -> None:
+        self.keys, self.sums, self.mins, self.maxes = keys, sums, mins, maxes
 
+    @classmethod
+    def of(
+        cls,
+        keys: Any,
+        sums: list[Any],
+        mins: Sequence[Any] = (),
+        maxes: Sequence[Any] = (),
+    ) -> Sums:
+        """Per distinct key, of rows given as arrays of one length."""
+        import numpy as np
 
-def _stats(members: Any, kinds: Any, instants: Any) -> dict[int, list[Any]]:
-    """member -> [contributions, posts, replies, comments, reactions, first activity, last activity,
-    first contribution, last contribution] of rows of kinds counted in member_stats or widening it."""
-    import numpy as np
-
-    if not len(members):
-        return {}
-    distinct, order, starts = _grouped(members)
-    kinds, instants = kinds[order], instants[order]
-    group = np.repeat(np.arange(len(distinct)), np.diff(np.append(starts, len(members))))
-    size = len(distinct)
-    counters = [np.bincount(group, weights=kinds <= 2, minlength=size)] + [
-        np.bincount(group, weights=kinds == code, minlength=size) for code in range(4)
-    ]
-    first = np.minimum.reduceat(instants, starts)
-    last = np.maximum.reduceat(instants, starts)
-    # contributions' first and last: non-contributions moved out of reach of min and max
-    big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-    contribution = kinds <= 2
-    first_c = np.minimum.reduceat(np.where(contribution, instants, big), starts)
-    last_c = np.maximum.reduceat(np.where(contribution, instants, small), starts)
-    has_c = counters[0] > 0
-    return {
-        member: [*counts, at_first, at_last, c_first if any_c else None, c_last if any_c else None]
-        for member, *counts, at_first, at_last, c_first, c_last, any_c in zip(
-            distinct.tolist(),
-            *(c.astype(np.int64).tolist() for c in counters),
-            first.tolist(),
-            last.tolist(),
-            first_c.tolist(),
-            last_c.tolist(),
-            has_c.tolist(),
-            strict=True,
+        if not len(keys):
+            return cls(keys, list(sums), list(mins), list(maxes))
+        order, starts = _grouped(keys)
+        return cls(
+            keys[order][starts],
+            [np.add.reduceat(values[order], starts) for values in sums],
+            [np.minimum.reduceat(values[order], starts) for values in mins],
+            [np.maximum.reduceat(values[order], starts) for values in maxes],
         )
-    }
+
+    def merged(self, other: Sums | None) -> Sums:
+        """These and `other`'s, key by key."""
+        import numpy as np
+
+        if other is None or not len(other.keys):
+            return self
+        if not len(self.keys):
+            return other
+
+        def both(mine: list[Any], theirs: list[Any]) -> list[Any]:
+            return [np.concatenate((a, b)) for a, b in zip(mine, theirs, strict=True)]
+
+        return Sums.of(
+            np.concatenate((self.keys, other.keys)),
+            both(self.sums, other.sums),
+            both(self.mins, other.mins),
+            both(self.maxes, other.maxes),
+        )
+
+
+def _stats(members: Any, kinds: Any, instants: Any) -> Sums:
+    """Per member, of rows of kinds counted in member_stats or widening it: the counts of
+    contributions, posts, replies, comments and reactions; the first activity and contribution; the
+    last activity and contribution (_LATEST and _EARLIEST: none)."""
+    import numpy as np
+
+    contribution = kinds <= 2
+    return Sums.of(
+        members,
+        [contribution.astype(np.int64)] + [(kinds == code).astype(np.int64) for code in range(4)],
+        mins=[instants, np.where(contribution, instants, _LATEST)],
+        maxes=[instants, np.where(contribution, instants, _EARLIEST)],
+    )
 
 
 def _days(
@@ -201,46 +248,32 @@ def _days(
 
     if not len(days):
         return []
-    keys = days * (1 << 32) + members  # member ids fit in 32 bits
-    distinct, order, starts = _grouped(keys)
-    kinds = kinds[order]
-    group = np.repeat(np.arange(len(distinct)), np.diff(np.append(starts, len(keys))))
-    size = len(distinct)
-    counters = [np.bincount(group, weights=kinds <= 2, minlength=size)] + [
-        np.bincount(group, weights=kinds == code, minlength=size) for code in range(4)
-    ]
+    sums = Sums.of(
+        days * (1 << 32) + members,  # member ids fit in 32 bits
+        [(kinds <= 2).astype(np.int64)] + [(kinds == code).astype(np.int64) for code in range(4)],
+    )
     read: dict[tuple[int, int], int] = {}
     for day, member, count in reads:
         read[(day, member)] = read.get((day, member), 0) + count
     return [
         (day, member, *counts, read.get((day, member)) if read else None)
         for day, member, *counts in zip(
-            (distinct >> 32).tolist(),
-            (distinct & 0xFFFFFFFF).tolist(),
-            *(c.astype(np.int64).tolist() for c in counters),
+            (sums.keys >> 32).tolist(),
+            (sums.keys & 0xFFFFFFFF).tolist(),
+            *(c.tolist() for c in sums.sums),
             strict=True,
         )
     ]
 
 
-def _months(days: Any, members: Any, month_of: dict[int, int]) -> list[tuple[int, int, int]]:
-    """(member, month, contributions) of contributions."""
+def _months(days: Any, members: Any, month_of: dict[int, int]) -> Sums:
+    """Contributions per (member, month), keyed member * 1,000,000 + month."""
     import numpy as np
 
-    if not len(days):
-        return []
     known = np.array(sorted(month_of), dtype=np.int64)
     months = np.array([month_of[day] for day in known.tolist()], dtype=np.int64)
-    keys = members * 1_000_000 + months[np.searchsorted(known, days)]
-    distinct, counts = np.unique(keys, return_counts=True)
-    return list(
-        zip(
-            (distinct // 1_000_000).tolist(),
-            (distinct % 1_000_000).tolist(),
-            counts.tolist(),
-            strict=True,
-        )
-    )
+    keys = members * 1_000_000 + (months[np.searchsorted(known, days)] if len(days) else 0)
+    return Sums.of(keys, [np.ones(len(keys), np.int64)])
 
 
 def _upsert(
@@ -259,8 +292,8 @@ def _upsert(
     )
 
 
-def _write_stats(conn: Connection, cid: int, stats: dict[int, list[Any]]) -> None:
-    if not stats:
+def _write_stats(conn: Connection, cid: int, stats: Sums) -> None:
+    if not len(stats.keys):
         return
     instants = (
         "first_activity_at",
@@ -278,11 +311,31 @@ def _write_stats(conn: Connection, cid: int, stats: dict[int, list[Any]]) -> Non
         f"coalesce(member_stats.{name}, excluded.{name}), coalesce(excluded.{name}, member_stats.{name}))"
         for name in instants
     ]
+    (first, first_c), (last, last_c) = stats.mins, stats.maxes
     _upsert(
         conn,
         "member_stats",
         ("member_id", "community_id", *DAY_COUNTERS, *instants),
-        [(member_id, cid, *values) for member_id, values in stats.items()],
+        [
+            (
+                member,
+                cid,
+                *counts,
+                at_first,
+                at_last,
+                None if c_first == _LATEST else c_first,
+                None if c_last == _EARLIEST else c_last,
+            )
+            for member, *counts, at_first, at_last, c_first, c_last in zip(
+                stats.keys.tolist(),
+                *(c.tolist() for c in stats.sums),
+                first.tolist(),
+                last.tolist(),
+                first_c.tolist(),
+                last_c.tolist(),
+                strict=True,
+            )
+        ],
         f"ON CONFLICT (member_id) DO UPDATE SET {', '.join(updates)}",
     )
 
@@ -303,15 +356,18 @@ def _write_days(conn: Connection, cid: int, days: list[tuple[Any, ...]]) -> None
     )
 
 
-def _write_months(conn: Connection, cid: int, months: list[tuple[int, int, int]]) -> None:
+def _write_months(conn: Connection, cid: int, months: Sums) -> None:
     """join_month is left to `Tally.finish`: the members' join dates may still move."""
-    if not months:
+    if not len(months.keys):
         return
     _upsert(
         conn,
         "member_months",
         ("community_id", "member_id", "month", "contributions"),
-        [(cid, *values) for values in months],
+        [
+            (cid, key // 1_000_000, key % 1_000_000, count)
+            for key, count in zip(months.keys.tolist(), months.sums[0].tolist(), strict=True)
+        ],
         "ON CONFLICT (community_id, member_id, month) DO UPDATE SET "
         "contributions = member_months.contributions + excluded.contributions",
     )
