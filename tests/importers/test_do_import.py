@@ -333,7 +333,8 @@ def test_cli_errors_exit_with_their_code(
 def test_an_activity_s_extra_is_stored_the_same_whichever_process_parsed_it(
     engine: Engine, tmp_path: Path
 ) -> None:
-    """A child process sends `extra` already encoded as JSON (JsonText); stored, it reads as the dict."""
+    """A child process sends `extra` already encoded as JSON (importers/packed.py); stored, it reads
+    as the dict."""
     path = write_jsonl(
         tmp_path / "a.jsonl", [{**ADA, "thread_title": "Dose d'insuline, « urgent »"}]
     )

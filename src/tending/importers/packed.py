@@ -1,13 +1,14 @@
 """Activities as plain tuples (models.ActivityRows): the layout the parsing process sends and the store
 writes from. A row holds ActivityRecord's fields in their order; `occurred_at` is UTC microseconds
-(timeutil.to_micros) and `extra` JSON text or None."""
+(timeutil.to_micros) and `extra` JSON text (a plain str: a str subclass costs pickle a reduce per
+object, and the database driver an adaptation) or None."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 
-from tending.models import ActivityRecord, ActivityRows, JsonText
+from tending.models import ActivityRecord, ActivityRows
 from tending.timeutil import to_micros
 
 # the places of a row's fields
@@ -45,9 +46,11 @@ def activity_rows(records: Iterable[ActivityRecord]) -> ActivityRows:
                 r.url,
                 r.language,
                 r.member_name,
-                r.extra
-                if r.extra is None or type(r.extra) is JsonText
-                else JsonText(dumps(r.extra)),
+                None
+                if r.extra is None
+                else str(r.extra)
+                if isinstance(r.extra, str)
+                else dumps(r.extra),
             )
             for r in records
         ]
