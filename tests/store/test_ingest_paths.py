@@ -187,6 +187,21 @@ def test_the_bulk_tally_written_many_times_over_adds_up_to_the_same_rows(
 
 
 @pytest.mark.usefixtures("small_batches")
+def test_an_export_naming_activities_twice_lands_the_same_either_way(
+    fresh_engines: Any, tmp_path: Path
+) -> None:
+    """Into a new community, PostgreSQL's bulk path copies a batch straight into activities when none
+    of its keys was met before (store/ingest.KeySet); a batch repeating an earlier batch's activity, or
+    one of its own, goes the careful way (the unique key decides)."""
+    lines = export_lines(1200)
+    again = [*lines[:700], lines[40], *lines[700:], lines[900], lines[900]]
+    export = write_jsonl(tmp_path / "again.jsonl", again)
+    reference = imported(fresh_engines(), [(export, "batches")])
+    assert len(reference["activities"]) == 1200
+    assert imported(fresh_engines(), [(export, "bulk")]) == reference
+
+
+@pytest.mark.usefixtures("small_batches")
 def test_exports_without_contributions_land_the_same_either_way(
     fresh_engines: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

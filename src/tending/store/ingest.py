@@ -60,6 +60,7 @@ from tending.store.deletions import (
 )
 from tending.store.rollups import (
     apply_new_activities,
+    copy_rows,
     driver_sql,
     members_where,
     new_contribution_days,
@@ -70,6 +71,7 @@ from tending.store.rollups import (
 )
 from tending.store.schema import (
     Timestamp,
+    activities,
     channels,
     identities,
     member_stats,
@@ -230,6 +232,34 @@ def lock_community_writes(conn: Connection, community_id: int) -> None:
         )
 
 
+class KeySet:
+    """The keys of the activities an ingest inserted, as hashes (8 bytes a key: numpy arrays, in sorted
+    runs merged as they grow), to tell a batch that cannot hold an activity already stored from one
+    that may."""
+
+    def __init__(self) -> None:
+        self.runs: list[Any] = []
+
+    def add_new(self, keys: Iterable[tuple[str, str]]) -> bool:
+        """Add `keys`; True when none was added before and none comes twice among them. (Two keys may
+        share a hash: False then, though they are new, which only sends the batch the careful way.)"""
+        import numpy as np
+
+        hashes = np.sort(np.fromiter(map(hash, keys), np.int64))
+        new = not bool((hashes[1:] == hashes[:-1]).any())
+        for run in self.runs if new else ():
+            found = np.searchsorted(run, hashes)
+            found[found == len(run)] = 0
+            if bool((run[found] == hashes).any()):
+                new = False
+                break
+        self.runs.append(hashes)
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            last = self.runs.pop()
+            self.runs[-1] = np.sort(np.concatenate((self.runs[-1], last)))
+        return new
+
+
 class Ingestor:
     """Feeds records of one community into the store. Call add() per batch, then finish()."""
 
@@ -263,6 +293,8 @@ class Ingestor:
         self.tally: Tally | None = None  # the bulk path's rollups, counted as rows go in
         self.tallied_after: int | None = None  # every activity tallied has an id above this one
         self.on_phase: Phase | None = None  # told when finish() starts each of its phases
+        # PostgreSQL's bulk path into a community that held no activity: the keys inserted so far
+        self.fresh_keys: KeySet | None = None
         self.cache_before: int | None = None  # SQLite's page cache before the bulk path's
         self.set_aside: list[
             tuple[str, str]
@@ -374,6 +406,8 @@ class Ingestor:
         self._flush_rollups()
         self.tally = Tally(self.cid)
         self.in_bulk = True
+        if self.conn.dialect.name == "postgresql" and not self._holds_any(activities):
+            self.fresh_keys = KeySet()
         self.bulk = self.conn.dialect.name == "sqlite"
         if self.bulk and self.cache_before is None:
             self.cache_before = self.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
@@ -974,6 +1008,11 @@ class Ingestor:
         listed = ", ".join(ACTIVITY_COLUMNS)
         conflict = "ON CONFLICT (community_id, source, source_id) DO NOTHING"
         if self.conn.dialect.name == "postgresql":
+            if self.fresh_keys is not None and self.fresh_keys.add_new(
+                map(itemgetter(11, 12), rows)  # source, source_id
+            ):
+                copy_rows(self.conn, "activities", ACTIVITY_COLUMNS, rows)
+                return
             stage = self._staged("activities", ACTIVITY_COLUMNS, rows)
             self.conn.exec_driver_sql(
                 f"INSERT INTO activities ({listed}) SELECT {listed} FROM {stage} ORDER BY seq {conflict}"

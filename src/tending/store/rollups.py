@@ -216,15 +216,22 @@ def stage_rows(
         f"SELECT 0 AS seq, {', '.join(columns)} FROM {table} WITH NO DATA"
     )
     conn.exec_driver_sql(f"TRUNCATE {stage}")
+    copy_rows(conn, stage, ("seq", *columns), ((seq, *row) for seq, row in enumerate(rows)))
+    return stage
+
+
+def copy_rows(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: COPY `rows` (values of `columns`) into `table`."""
     raw: Any = conn.connection.dbapi_connection
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY {stage} (seq, {', '.join(columns)}) FROM STDIN") as copy,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
         write = copy.write_row
-        for seq, row in enumerate(rows):
-            write((seq, *row))
-    return stage
+        for row in rows:
+            write(row)
 
 
 def sync_join_months(conn: Connection, community_id: int, member_ids: list[int]) -> None:
