@@ -21,7 +21,8 @@ is its parsing child): on a quiet machine the import takes about the larger of t
 phases; on a busy one (other work on the two cores) the wall-clock rates drop, the CPU seconds much less.
 
 --paths times a small newer export (1% new) into a database holding an older one, and a new community,
-by both paths (`do_import(method=...)`): the figures behind store/ingest.py PATH_COSTS_US.
+by both paths (`do_import(method=...)`): the figures behind store/ingest.py PATH_COSTS_US (on
+PostgreSQL, "CPU us/added" counts the server's CPU too).
 """
 
 from __future__ import annotations
@@ -357,10 +358,10 @@ def paths(root: Path, n: float, postgres: str | None) -> None:
             with _target(where(f"paths-{method}")) as db:
                 for case, export in (("new", older), ("incremental", newer)):
                     added, seconds, cpu = full_import("jsonl", export, db, method=method)
+                    server = SERVER_CPU[0] if database == "postgresql" else 0.0
                     print(
                         f"{database:<12}{case:<14}{method:<9}{added:>9,}{seconds:>8.2f}{cpu:>8.2f}"
-                        f"{cpu / max(added, 1) * 1e6:>14,.1f}"
-                        f"{SERVER_CPU[0] if database == 'postgresql' else 0.0:>14.2f}",
+                        f"{(cpu + server) / max(added, 1) * 1e6:>14,.1f}{server:>14.2f}",
                         flush=True,
                     )
 

@@ -1219,11 +1219,10 @@ def count_stored_activities(conn: Connection, community_id: int) -> StoredRows:
 # "Which path"): per activity added by the per-batch path and by the bulk path (parsing included), and per
 # activity already stored that the bulk path reads again (SQLite: its indexes built again over the whole
 # table; PostgreSQL: the days it touches recomputed from member_days, bounded by the community's own
-# rows). SQLite: CPU of the import's processes; PostgreSQL: wall clock, the server doing most of the work
-# (its bulk path keeps the indexes and measured slower: the automatic choice never takes it there).
+# rows). CPU of the import's processes, and on PostgreSQL of the server's too (it does most of the work).
 PATH_COSTS_US = {
-    "sqlite": {"batches": 77.6, "bulk": 63.8, "stored": 7.0},
-    "postgresql": {"batches": 436.0, "bulk": 517.0, "stored": 80.0},
+    "sqlite": {"batches": 40.5, "bulk": 31.9, "stored": 6.5},
+    "postgresql": {"batches": 68.5, "bulk": 57.3, "stored": 5.0},
 }
 
 
