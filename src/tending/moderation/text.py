@@ -359,6 +359,16 @@ def normalise(text: str) -> str:
     return " ".join(NON_WORD_RE.sub(" ", folded).split())
 
 
+def normalise_keeping_links(text: str) -> str:
+    """normalise(), links left as their words ("http www youtube com watch v ...") instead of one token:
+    the spam model's second view (classifier.TEXT_FEATURES), where the site a link points to and how
+    it is written are read with the rest of the message."""
+    text = fold_unicode(text)
+    if "@" in text:
+        text = MENTION_RE.sub(" @user ", text)
+    return " ".join(NON_WORD_RE.sub(" ", strip_accents(text)).split())
+
+
 def word_text(normalised: str) -> str:
     """The words scikit-learn's token pattern \\b\\w+\\b finds in a normalised text, space-separated
     ('@' is the only character of a normalised text that is not a word character or a space)."""
