@@ -139,18 +139,34 @@ def spam_rotation(data: Path, featurizer: Featurizer, *, baseline: bool = True) 
     if baseline:
         f1s = []
         print("spam, YouTube rotation (TF-IDF + LR baseline on the two videos, threshold 0.5):")
+        clean = [
+            e.text
+            for e in training.load_corpus(data).sets["spam"]
+            if e.label == 0 and not e.source.startswith("youtube:") and e.source != "sms"
+        ]
         for held in videos:
             rows = [e for name, v in videos.items() for e in v]
-            texts = [e.text for e in rows]
-            labels = np.array([e.label for e in rows])
-            is_held = np.array([e.source == f"youtube:{held}" for e in rows])
-            probabilities, threshold = tfidf_baseline(texts, labels)(~is_held, is_held)
+            texts = [e.text for e in rows] + clean + posts
+            labels = np.array([e.label for e in rows] + [0] * (len(clean) + len(posts)))
+            is_held = np.array(
+                [e.source == f"youtube:{held}" for e in rows] + [False] * (len(texts) - len(rows))
+            )
+            is_clean = np.arange(len(texts)) >= len(rows)
+            scored, threshold = tfidf_baseline(texts, labels)(
+                ~is_held & ~is_clean, is_held | is_clean
+            )
+            probabilities = scored[: int(is_held.sum())]
             metrics = training.binary_metrics(labels[is_held], probabilities, threshold)
+            # the clean messages of the shipped recipe's ceiling (training mix and forum) it flags
+            metrics["clean_flagged"] = round(
+                float((scored[int(is_held.sum()) :] >= threshold).mean()), 4
+            )
             results[f"TF-IDF + LR baseline -> {held}"] = metrics
             f1s.append(metrics["f1"])
             print(
                 f"  held out: {held:<12} P={metrics['precision']:.3f} R={metrics['recall']:.3f} "
-                f"F1={metrics['f1']:.3f}"
+                f"F1={metrics['f1']:.3f}; clean messages and forum posts flagged "
+                f"{metrics['clean_flagged']:.1%} (bound by no ceiling)"
             )
         print(f"  mean F1: {np.mean(f1s):.3f}")
         results["TF-IDF + LR baseline mean F1"] = round(float(np.mean(f1s)), 4)

@@ -18,11 +18,12 @@ from tending.moderation.classifier import (
     MODELS_DIR,
     SCORES,
     TARGET_SCORES,
+    TEXT_START,
     Classifier,
     Featurizer,
     shipped_classifier,
 )
-from tending.moderation.text import DENSE_NAMES, MOOD_NAMES
+from tending.moderation.text import DENSE_NAMES, MOOD_NAMES, normalise_keeping_links
 from tests.conftest import CliResult
 
 
@@ -233,13 +234,28 @@ def test_only_the_spam_model_reads_the_words_inside_links() -> None:
     rows = Featurizer().transform(
         ["Espèce d'idiot, va voir https://www.insultes.fr/liste-complete"]
     )
-    assert rows[:, LINK_START:].nnz == 4  # insultes, fr, liste, complete
+    assert rows[:, LINK_START:TEXT_START].nnz == 4  # insultes, fr, liste, complete
     readers = {
         name
         for name in training.MODEL_NAMES
         if (rows @ training.feature_mask(name))[:, LINK_START:].nnz
     }
     assert readers == {"spam"}
+
+
+def test_only_the_spam_model_reads_the_text_with_its_links_kept() -> None:
+    """Features version 6 appended the second view (the text with its links kept as words); the spam
+    model's second half reads it alone, every model's first view never does."""
+    rows = Featurizer().transform(["Nice song. See my new track www.example.com/track"])
+    view = rows[:, TEXT_START:]
+    assert view.nnz > 0
+    assert all(
+        (rows @ training.feature_mask(name))[:, TEXT_START:].nnz == 0
+        for name in training.MODEL_NAMES
+    )
+    assert (rows @ training.text_view_mask())[:, :TEXT_START].nnz == 0
+    # the site's name is read in the second view: "example" is a word there, "lienurl" is not
+    assert normalise_keeping_links("See www.example.com/track") == "see www example com track"
 
 
 def test_the_mood_of_the_words_is_read_for_french_messages_only() -> None:

@@ -175,3 +175,34 @@ def test_matched_phrases_name_insults_by_word_and_prefix() -> None:
 
     found = matched_phrases("T'es un gros connard et une idiote, va sur www.example.com 😀𝔸")
     assert found == ["connard", "idiote", "www.example.com"]  # "idiote" by the prefix "idiot"
+
+
+def test_the_spam_models_second_view_is_scikit_learns_hashing_with_sublinear_counts() -> None:
+    """classifier.text_view: HashingVectorizer character 2-5-grams within words and word 1-2-grams of
+    the text with its links kept, each count c as 1 + log(c), l2-normalised."""
+    from sklearn.preprocessing import normalize
+
+    from tending.moderation.classifier import TEXT_CHAR_FEATURES, TEXT_WORD_FEATURES, text_view
+    from tending.moderation.text import normalise_keeping_links
+
+    texts = [clean_markup(t) for t in TEXTS] + ["see see see http://bit.ly/abc bit bit"]
+    kept = [normalise_keeping_links(t) for t in texts]
+    expected = []
+    for analyzer, low, high, size in (
+        ("char_wb", 2, 5, TEXT_CHAR_FEATURES),
+        ("word", 1, 2, TEXT_WORD_FEATURES),
+    ):
+        counts = HashingVectorizer(
+            analyzer=analyzer,
+            ngram_range=(low, high),
+            n_features=size,
+            token_pattern=r"(?u)\b\w+\b",
+            alternate_sign=False,
+            lowercase=False,
+            norm=None,
+        ).transform(kept)
+        counts.data = 1 + np.log(counts.data)
+        expected.append(normalize(counts))
+    for want, got in zip(expected, text_view(texts), strict=True):
+        assert want.shape == got.shape and want.nnz == got.nnz
+        assert abs(want - got).max() < 1e-6

@@ -109,6 +109,23 @@ def test_chloe_farming_likes_is_noticed_and_ada_liking_the_song_is_not() -> None
     assert features("Sucscribe to me!")["subscribe"] == 1.0  # misspelt with a c
 
 
+def test_bruno_pointing_at_his_own_track_is_noticed_and_ada_naming_her_favourite_is_not() -> None:
+    own = (
+        "Nice song .See my new track.",
+        "I did a cover if u want to check it out THANK U",
+        "please look up DHG SONGS this is my playlist",
+        "Come and watch my video it is called the zombie movie",
+        'Search "Chubbz Dinero - Ready Or Not" Thanks',
+    )
+    assert [features(t)["own_work"] for t in own] == [1.0] * len(own)
+    fond = (
+        "This is my favorite song ever",
+        "I uploaded mine to Facebook",
+        "Je regarde ma chaîne préférée",
+    )
+    assert [features(t)["own_work"] for t in fond] == [0.0] * len(fond)
+
+
 def test_what_a_toxic_message_aims_at_is_noticed() -> None:
     assert features("putain c'est dur")["profanity"] == pytest.approx(1 / 3)
     assert features("putain c'est dur")["insult_at_person"] == 0.0

@@ -73,3 +73,19 @@ def test_a_manifest_entry_without_its_file_is_dropped(data: Path, tmp_path: Path
 
     after = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["models"]
     assert sorted(after) == ["insult", "self_promotion", "spam", "toxic_fr"]
+
+
+def test_training_twice_on_the_same_data_gives_the_same_spam_model(data: Path) -> None:
+    examples = training.load_corpus(data).sets["spam"]
+    featurizer = training.Featurizer()
+
+    first, _ = training.train_model("spam", examples, featurizer)
+    second, _ = training.train_model("spam", examples, featurizer)
+
+    assert first.weights.tobytes() == second.weights.tobytes()
+    assert (first.bias, first.platt_a, first.platt_c, first.threshold) == (
+        second.bias,
+        second.platt_a,
+        second.platt_c,
+        second.threshold,
+    )

@@ -133,9 +133,16 @@ def letter_words(words: Words) -> tuple[np.ndarray, np.ndarray]:
 
 
 def count_matrix(
-    hashes: np.ndarray, rows: np.ndarray, n_rows: int, n_features: int, *, l2: bool
+    hashes: np.ndarray,
+    rows: np.ndarray,
+    n_rows: int,
+    n_features: int,
+    *,
+    l2: bool,
+    sublinear: bool = False,
 ) -> sparse.csr_matrix:
-    """Rows of hashed counts (duplicates summed), optionally l2-normalised, as float32 CSR."""
+    """Rows of hashed counts (duplicates summed), optionally l2-normalised, as float32 CSR.
+    sublinear: each count c becomes 1 + log(c) before the normalisation (scikit-learn's sublinear_tf)."""
     shift = n_features.bit_length() - 1
     if n_features != 1 << shift:
         raise ValueError(f"n_features must be a power of two, not {n_features}")
@@ -149,6 +156,8 @@ def count_matrix(
     unique = keys[starts]
     counts = np.diff(np.append(starts, len(keys))).astype(np.float64)
     row_of = unique >> shift
+    if sublinear:
+        counts = 1.0 + np.log(counts)
     if l2:
         norms = np.sqrt(np.bincount(row_of, weights=counts * counts, minlength=n_rows))
         counts /= norms[row_of]

@@ -138,6 +138,22 @@ LIKE_APPEAL_RE = re.compile(
     r"|^\W*(?:thumbs? up|like) if\b|[.!?,]\s*(?:thumbs? up|like) if\b|\bthumbs? up if\b"
     r"|\bpouce bleu si\b|\b(?:give|gimme) (?:it|this|me|us) a (?:like|thumbs? up)\b"
 )
+# a member pointing at their own work, without the usual "check out my channel" words ("Nice song. See
+# my new track", "I did a cover if u want to check it out", "please look up DHG SONGS", "Come and watch
+# my video"): read by the spam model only (features version 6). In the YouTube Spam Collection it
+# matches 141 of the 586 spam comments and none of the 552 clean ones; 36 of the 6,705 clean tweets and
+# forum comments of the training mix ("my work", Stack Exchange), none of the French forum's posts
+_WORK = (
+    r"(?:channel|chanel|vids?|videos?|vlogs?|blog|tracks?|songs?|covers?|playlist|music|mixtape|album"
+    r"|page|website|site|movie|film|raps?|beats?|remix|instagram|twitter|facebook|profile)"
+)
+OWN_WORK_RE = re.compile(
+    r"\b(?:my|our|mah)\s+(?!fav)(?:\w+\s+){0,2}?" + _WORK + r"\b"
+    r"|\b(?:i|we|ive|weve|i have|we have)\s+(?:just\s+)?(?:made|did|uploaded|posted|started|created"
+    r"|recorded|wrote)\s+(?:a|an|my|our|some|new|this)\s+(?:\w+\s+)?" + _WORK + r"\b"
+    r"|\b(?:look|search)\s+(?:me|us|him|her|them|it)?\s*up\b|\bsearch (?:for )?[\"']"
+    r"|\b(?:visit|see|watch|hear|listen to)\s+(?:my|our)\b"
+)
 CENSORED_RE = re.compile(
     r"\b[a-z]+[*#@$%]+[a-z]*\b|\b[a-z]*[*#@$%]+[a-z]+\b|(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])"
 )
@@ -199,6 +215,8 @@ DENSE_NAMES = (
     "negative_words",
     # since FEATURES_VERSION 5, read by the spam model only (SPAM_ONLY_NAMES)
     "like_appeal",
+    # since FEATURES_VERSION 6, read by the spam model only
+    "own_work",
 )
 MODERATOR_NAMES = DENSE_NAMES[16:26]
 TARGET_NAMES = DENSE_NAMES[26:33]
@@ -357,6 +375,16 @@ def normalise(text: str) -> str:
     text = MENTION_RE.sub(" @user ", text)
     folded = strip_accents(text)
     return " ".join(NON_WORD_RE.sub(" ", folded).split())
+
+
+def normalise_keeping_links(text: str) -> str:
+    """normalise(), links left as their words ("http www youtube com watch v ...") instead of one token:
+    the spam model's second view (classifier.TEXT_FEATURES), where the site a link points to and how
+    it is written are read with the rest of the message."""
+    text = fold_unicode(text)
+    if "@" in text:
+        text = MENTION_RE.sub(" @user ", text)
+    return " ".join(NON_WORD_RE.sub(" ", strip_accents(text)).split())
 
 
 def word_text(normalised: str) -> str:
@@ -624,6 +652,7 @@ def dense_features(text: str, normalised: str | None = None, *, mood: bool = Tru
         *scheme_features(text, folded, found),
         *(mood_features(text) if mood else _NO_MOOD),
         1.0 if _may_appeal_for_likes(folded) and LIKE_APPEAL_RE.search(folded) else 0.0,
+        1.0 if OWN_WORK_RE.search(folded) else 0.0,
     )
     return np.asarray(values, dtype=np.float32)
 
