@@ -76,8 +76,8 @@ class ThreadRecord:
 
 
 class JsonText(str):
-    """An activity's `extra` already encoded as JSON: records parsed in a child process cross to the
-    writing process that way (store/ingest.py writes it as it is; encoding is the parser's work)."""
+    """An activity's `extra` already encoded as JSON: stored as it is (importers/packed.py turns it
+    into a plain str row value; the parsing child encodes every other `extra` itself)."""
 
 
 @dataclass(slots=True)
