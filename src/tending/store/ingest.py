@@ -62,6 +62,7 @@ from tending.store.rollups import (
     apply_new_activities,
     copy_rows,
     driver_sql,
+    member_days,
     members_where,
     new_contribution_days,
     new_rows_where,
@@ -404,9 +405,10 @@ class Ingestor:
         rather than grouped again by SQL; what earlier batches left pending is folded first, so that
         no row is counted by both."""
         self._flush_rollups()
-        self.tally = Tally(self.cid)
+        fresh = self.conn.dialect.name == "postgresql" and not self._holds_any(activities)
+        self.tally = Tally(self.cid, fresh=fresh and not self._holds_any(member_days))
         self.in_bulk = True
-        if self.conn.dialect.name == "postgresql" and not self._holds_any(activities):
+        if fresh:
             self.fresh_keys = KeySet()
         self.bulk = self.conn.dialect.name == "sqlite"
         if self.bulk and self.cache_before is None:
@@ -431,6 +433,8 @@ class Ingestor:
     def _delete_activities(self, deletions: list[ActivityDeletion]) -> None:
         """Fold what is pending first: the rebuild reads every activity of the members concerned."""
         self._flush_rollups()
+        if self.tally is not None:
+            self.tally.written_elsewhere()
         removed, member_ids = apply_deletions(self.conn, self.cid, deletions, now=utcnow())
         self.any_deleted = True
         self.counts.activities_deleted += removed
@@ -894,6 +898,7 @@ class Ingestor:
         were stored already, or came twice) by SQL over the rows really inserted, at once."""
         assert self.tally is not None
         if not every_row_in:
+            self.tally.written_elsewhere()
             self._after_insert(before)
             return
         if self.tallied_after is None:

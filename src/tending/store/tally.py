@@ -25,7 +25,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tending.store.contributor_days import refresh_days
-from tending.store.rollups import DAY_COUNTERS, reads_of, stage_rows, sync_join_months
+from tending.store.rollups import (
+    DAY_COUNTERS,
+    copy_rows,
+    reads_of,
+    stage_rows,
+    sync_join_months,
+)
 from tending.timeutil import MICROS_PER_DAY
 
 # rows held before their days are written (member_days is keyed by day: a day is met again in a later
@@ -57,8 +63,11 @@ class Tally:
     kind and instant held in arrays and summed by numpy (a dictionary update per row cost about 3 us;
     summing the arrays costs a sort)."""
 
-    def __init__(self, community_id: int) -> None:
+    def __init__(self, community_id: int, *, fresh: bool = False) -> None:
+        """fresh: the community holds no member_days row yet (PostgreSQL's bulk path into a new
+        community): the rows of a day no earlier write touched are copied in, not upserted."""
         self.cid = community_id
+        self.written_days: set[int] | None = set() if fresh else None
         self._held: list[tuple[Any, Any, Any]] = []  # (members, kind codes, instants) per add
         self._held_rows = 0
         self._reads: list[tuple[int, int, int]] = []  # (day, member, reads) of contributions
@@ -101,6 +110,11 @@ class Tally:
                         (int(instants[index]) // MICROS_PER_DAY, int(members[index]), reads)
                     )
 
+    def written_elsewhere(self) -> None:
+        """member_days is written by other statements too from now on (a batch folded by SQL, a
+        deletion's rebuild): no day is sure to be new any more, so every write upserts."""
+        self.written_days = None
+
     def write_some(self, conn: Connection) -> None:
         """Write what is held once it is enough to be worth it (memory stays bounded)."""
         if self._held_rows >= FLUSH_ROWS:
@@ -131,7 +145,18 @@ class Tally:
         )
         in_days = kinds <= 3
         days = instants[in_days] // MICROS_PER_DAY
-        _write_days(conn, self.cid, _days(days, members[in_days], kinds[in_days], reads))
+        rows = _days(days, members[in_days], kinds[in_days], reads)
+        if self.written_days is None:
+            _write_days(conn, self.cid, rows)
+        else:
+            written = self.written_days
+            _write_days(conn, self.cid, [row for row in rows if row[0] in written])
+            columns = ("community_id", "day", "member_id", *DAY_COUNTERS, "reads")
+            cid = self.cid
+            copy_rows(
+                conn, "member_days", columns, [(cid, *row) for row in rows if row[0] not in written]
+            )
+            written.update(np.unique(days).tolist())
         contributed = kinds[in_days] <= 2
         contribution_days = np.unique(days[contributed]).tolist()
         self.contribution_days.update(contribution_days)
