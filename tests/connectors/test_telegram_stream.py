@@ -2,7 +2,7 @@
 https://core.telegram.org/bots/api#getupdates: `timeout` is how long Telegram may hold the request until
 an update comes) from the stored offset, which confirms only what a sync stored, so a member who joins
 gets a drafted welcome within a second, not one poll interval, and no update is lost. The Bot API is
-the local one of tests/connectors/test_telegram.py."""
+the local one of tests/connectors/telegram_api.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tending.actions.streams import Streams
 from tending.playbooks import default_playbook
 from tending.timeutil import utcnow
 from tests.connectors.streaming import FAST, welcomes, worker
-from tests.connectors.test_telegram import TOKEN, BotApi, a_group, serving
+from tests.connectors.telegram_api import TOKEN, BotApi, a_group, serving
 
 START_URL = "https://entraide-chats.fr/regles"
 CHLOE = {"id": 333, "is_bot": False, "first_name": "Chloé", "username": "chloe"}
