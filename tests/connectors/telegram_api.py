@@ -4,18 +4,13 @@ getUpdates with offset (an update is kept until a later call asks with a higher 
 of them, 100 by default) and `timeout` (a long-poll: held until an update comes or `timeout` seconds
 pass; a later getUpdates ends a held one with 409 "Conflict: terminated by other getUpdates request"),
 {"ok": false, "error_code": 401} for a revoked token, 409 "Conflict: can't use getUpdates method while
-webhook is active" while a webhook is set."""
+webhook is active" while a webhook is set. Served by tests/connectors/jsonserver.py."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "123456:AAE-secret-token-value"
 CHAT = -1001234567890
@@ -71,7 +66,18 @@ class BotApi:
             }
         )
 
-    def answer(self, method: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+    def answer(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        """What the Bot API answers to GET /bot<token>/<method> (tests/connectors/jsonserver.py)."""
+        token, _, method = path.lstrip("/").partition("/")
+        self.calls.append(method)
+        if token != f"bot{self.token}":
+            return 401, {}, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        status, body = self._answer(method, query)
+        return status, {}, body
+
+    def _answer(self, method: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         if method == "getMe":
             return 200, {"ok": True, "result": {"id": 9, "is_bot": True, "username": "tending_bot"}}
         if method == "getChat":
@@ -109,36 +115,6 @@ class BotApi:
                     "that only one bot instance is running",
                 }
             return 200, {"ok": True, "result": self.updates[:limit]}
-
-
-@contextmanager
-def serving(api: BotApi) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            token, _, method = parts.path.lstrip("/").partition("/")
-            api.calls.append(method)
-            if token != f"bot{api.token}":
-                status, body = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-            else:
-                status, body = api.answer(method, parse_qs(parts.query))
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def a_group(api: BotApi) -> None:

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, text
 from tending.actions.connectors import do_connect, do_sync
 from tending.actions.imports import do_import
 from tending.connectors.base import Backoff
-from tests.connectors.telegram_api import ADA, CHAT, TOKEN, BotApi, a_group, serving
+from tests.connectors.jsonserver import serving
+from tests.connectors.telegram_api import ADA, CHAT, TOKEN, BotApi, a_group
 
 FAST = Backoff(attempts=2, base_s=0.001, max_wait_s=0.01)
 

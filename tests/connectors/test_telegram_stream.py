@@ -19,8 +19,9 @@ from tending.actions.connectors import do_connect, do_sync, get_connectors
 from tending.actions.streams import Streams
 from tending.playbooks import default_playbook
 from tending.timeutil import utcnow
+from tests.connectors.jsonserver import serving
 from tests.connectors.streaming import FAST, welcomes, worker
-from tests.connectors.telegram_api import TOKEN, BotApi, a_group, serving
+from tests.connectors.telegram_api import TOKEN, BotApi, a_group
 
 START_URL = "https://entraide-chats.fr/regles"
 CHLOE = {"id": 333, "is_bot": False, "first_name": "Chloé", "username": "chloe"}
