@@ -22,6 +22,7 @@ from tending.actions.connectors import (
 from tending.actions.web_users import WebUser
 from tending.api.common import (
     MAX_ID,
+    ApiState,
     CommunityId,
     Limit,
     Offset,
@@ -71,9 +72,7 @@ def pause(
     user: WebUser = caller("admin"),
 ) -> dict[str, Any]:
     """The worker skips it until it is resumed (what it synced stays); audited."""
-    community = community_of(request, community_id)
-    engine = get_state(request).engine
-    get_community_connector(engine, community.id, connector_id)
+    engine = _checked(request, community_id, connector_id).engine
     return do_pause(engine, connector_id, actor=actor(user)).as_dict()
 
 
@@ -87,9 +86,7 @@ def resume(
     user: WebUser = caller("admin"),
 ) -> dict[str, Any]:
     """Back to ok: the worker syncs it at its next interval (a failing one is tried again); audited."""
-    community = community_of(request, community_id)
-    engine = get_state(request).engine
-    get_community_connector(engine, community.id, connector_id)
+    engine = _checked(request, community_id, connector_id).engine
     return do_resume(engine, connector_id, actor=actor(user)).as_dict()
 
 
@@ -105,9 +102,7 @@ def sync_now(
     """One incremental pass of this connector (paused or not), answered when it is over, with the keys of
     `tending sync --json`. A platform that fails is not an error of the request: the answer says
     state failing and the reason, as the connector now does. The request is audited."""
-    community = community_of(request, community_id)
-    state = get_state(request)
-    get_community_connector(state.engine, community.id, connector_id)
+    state = _checked(request, community_id, connector_id)
     result = do_request_sync(
         state.engine,
         connector_id,
@@ -116,3 +111,12 @@ def sync_now(
         now=state.now(),
     )
     return result.as_dict()
+
+
+def _checked(request: Request, community_id: int, connector_id: int) -> ApiState:
+    """The app's state, once the community is readable and the connector is one of its own (else the
+    404 the API answers for either)."""
+    community = community_of(request, community_id)
+    state = get_state(request)
+    get_community_connector(state.engine, community.id, connector_id)
+    return state
