@@ -75,11 +75,6 @@ class ThreadRecord:
     started_at: datetime | None = None
 
 
-class JsonText(str):
-    """An activity's `extra` already encoded as JSON: stored as it is (importers/packed.py turns it
-    into a plain str row value; the parsing child encodes every other `extra` itself)."""
-
-
 @dataclass(slots=True)
 class ActivityRecord:
     """One thing a member did, as the export says it. (source, source_id) is unique: re-importing it is a no-op."""
@@ -96,7 +91,7 @@ class ActivityRecord:
     url: str | None = None
     language: str | None = None
     member_name: str | None = None  # lets the store create a member the export never listed
-    extra: dict[str, Any] | JsonText | None = None
+    extra: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

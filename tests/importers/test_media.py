@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from tending.actions.imports import do_import
 from tending.actions.moderation import do_scan_community
 from tending.importers import get_importer
-from tending.models import ActivityRecord, JsonText
+from tending.models import ActivityRecord
 from tending.store.communities import find_community
 from tending.store.moderation import get_items, sample_texts
 from tending.store.schema import activities
@@ -92,8 +92,9 @@ def _telegram_export(folder: Path) -> Path:
 
 
 def _extra(record: ActivityRecord) -> dict[str, Any]:
-    """The record's extra as a direct parse gives it: a dict (only a parse in a child process encodes it)."""
-    assert not isinstance(record.extra, JsonText)
+    """The record's extra as a parse gives it: a dict (only the rows sent by a child process carry it
+    encoded)."""
+    assert record.extra is None or isinstance(record.extra, dict)
     return record.extra or {}
 
 

@@ -645,7 +645,7 @@ class _Builder:
         self.buffer.append(record)
         self.kinds[record.kind] += 1
         self.unflushed += 1
-        if isinstance(record.extra, dict):  # the generator's own records, never JsonText
+        if isinstance(record.extra, dict):
             label = record.extra["demo_truth"]
             self.truth[label] = self.truth.get(label, 0) + 1
         at = record.occurred_at

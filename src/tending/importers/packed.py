@@ -1,7 +1,7 @@
 """Activities as plain tuples (models.ActivityRows): the layout the parsing process sends and the store
 writes from. A row holds ActivityRecord's fields in their order; `occurred_at` is UTC microseconds
-(timeutil.to_micros) and `extra` JSON text (a plain str: a str subclass costs pickle a reduce per
-object, and the database driver an adaptation) or None."""
+(timeutil.to_micros) and `extra` JSON text (a plain str: pickle rebuilds a str subclass object by
+object) or None."""
 
 from __future__ import annotations
 
@@ -46,11 +46,7 @@ def activity_rows(records: Iterable[ActivityRecord]) -> ActivityRows:
                 r.url,
                 r.language,
                 r.member_name,
-                None
-                if r.extra is None
-                else str(r.extra)
-                if isinstance(r.extra, str)
-                else dumps(r.extra),
+                None if r.extra is None else dumps(r.extra),
             )
             for r in records
         ]
